@@ -1,0 +1,61 @@
+/**
+ * Diagnostics shared by every parser and analysis. Pure data: no LSP types.
+ * Lines and columns are 0-based; columns count UTF-16 code units like LSP.
+ */
+
+export interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+export interface Span {
+  readonly start: Position;
+  readonly end: Position;
+}
+
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
+
+export interface RelatedInfo {
+  readonly span: Span;
+  readonly message: string;
+}
+
+/** A text edit suggested by a quick fix. */
+export interface TextEdit {
+  readonly span: Span;
+  readonly newText: string;
+}
+
+export interface QuickFix {
+  readonly title: string;
+  readonly edits: readonly TextEdit[];
+}
+
+export interface Diagnostic {
+  /** Stable identifier, documented in the README (e.g. `unknown-option`). */
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span: Span;
+  readonly related?: readonly RelatedInfo[];
+  readonly fixes?: readonly QuickFix[];
+  /**
+   * For errors that mirror an iptables-restore failure: the 1-based line the
+   * chosen backend names in its own message, and the line at which it stops
+   * reading (parse errors stop at their line, commit-time errors at COMMIT).
+   */
+  readonly restore?: { readonly reportedLine: number; readonly detectedAtLine: number };
+}
+
+export function span(line: number, col: number, endCol: number, endLine = line): Span {
+  return { start: { line, col }, end: { line: endLine, col: endCol } };
+}
+
+export function lineSpan(line: number, length: number): Span {
+  return span(line, 0, length);
+}
+
+export interface Parsed<T> {
+  readonly value: T;
+  readonly diagnostics: readonly Diagnostic[];
+}

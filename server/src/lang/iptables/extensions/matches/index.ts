@@ -1,0 +1,7 @@
+/** Modeled matches, one file each. */
+import type { AnyExtension } from '../../extension';
+import { comment } from './comment';
+import { tcp } from './tcp';
+import { udp } from './udp';
+
+export const MATCH_LIST: readonly AnyExtension[] = [tcp, udp, comment];

@@ -1,0 +1,5 @@
+/** Modeled targets, one file each. */
+import type { AnyExtension } from '../../extension';
+import { STANDARD_TARGETS } from './standard';
+
+export const TARGET_LIST: readonly AnyExtension[] = [...STANDARD_TARGETS];

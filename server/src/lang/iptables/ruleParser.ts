@@ -1,0 +1,916 @@
+/**
+ * One rule line of an iptables-restore file, parsed as iptables' `do_parse()`
+ * (iptables/xshared.c) parses the argv it builds: "-t TABLE" followed by the
+ * line's tokens, getopt_long over a table of options that grows as matches
+ * and targets are loaded, implicit protocol matches, "!" handling, and the
+ * checks that follow the option loop. Never throws: the first failure, as
+ * iptables would report it, becomes `error`.
+ */
+import type { Span } from '../diagnostic';
+import { span as mkSpan } from '../diagnostic';
+import type {
+  AddrSpec,
+  Command,
+  CommandKind,
+  ExtensionUse,
+  IfaceSpec,
+  Named,
+  OptionUse,
+  ProtoSpec,
+  RuleSpec,
+  TargetRef,
+  Verdict,
+} from './ast';
+import { xtStrtoui } from './cnum';
+import type { AnyExtension, Backend } from './extension';
+import { findMatch, findTarget } from './extensions/registry';
+import { CODE_MISSING, CODE_NONOPTION, CODE_UNKNOWN, Getopt, parseShortSpec, type LongOption } from './getopt';
+import { ipparseMultiple4, ipparseMultiple6, type Family } from './inet';
+import type { Token } from './tokenize';
+import { utf8Length } from '../utf8';
+import {
+  LineAbort,
+  guidedFinalCheck,
+  guidedParse,
+  optionHasArg,
+  parseProtocol,
+  type ExtOption,
+  type FinalCall,
+  type OptionCall,
+  type RuleParseState,
+  type XtVal,
+} from './xtoptions';
+
+const OPTSTRING = '-:A:C:D:E:F::I:L::M:N:P:VX::Z::c:d:i:j:o:p:s:t:R:S::W::46bfg:h::m:nvw::x';
+const SHORTS = parseShortSpec(OPTSTRING);
+const ch = (c: string): number => c.charCodeAt(0);
+
+/** iptables' `original_opts` (iptables/xtables.c), in order. */
+const BASE_OPTS: readonly LongOption[] = [
+  ['append', 1, 'A'], ['delete', 1, 'D'], ['check', 1, 'C'], ['insert', 1, 'I'], ['replace', 1, 'R'],
+  ['list', 2, 'L'], ['list-rules', 2, 'S'], ['flush', 2, 'F'], ['zero', 2, 'Z'], ['new-chain', 1, 'N'],
+  ['delete-chain', 2, 'X'], ['rename-chain', 1, 'E'], ['policy', 1, 'P'], ['source', 1, 's'],
+  ['destination', 1, 'd'], ['src', 1, 's'], ['dst', 1, 'd'], ['protocol', 1, 'p'], ['in-interface', 1, 'i'],
+  ['jump', 1, 'j'], ['table', 1, 't'], ['match', 1, 'm'], ['numeric', 0, 'n'], ['out-interface', 1, 'o'],
+  ['verbose', 0, 'v'], ['wait', 2, 'w'], ['wait-interval', 2, 'W'], ['exact', 0, 'x'], ['fragments', 0, 'f'],
+  ['version', 0, 'V'], ['help', 2, 'h'], ['line-numbers', 0, '0'], ['modprobe', 1, 'M'],
+  ['set-counters', 1, 'c'], ['goto', 1, 'g'], ['ipv4', 0, '4'], ['ipv6', 0, '6'],
+].map(([name, hasArg, val]) => ({ name: name as string, hasArg: hasArg as 0 | 1 | 2, val: ch(val as string) }));
+
+const XT_OPTION_OFFSET_SCALE = 256;
+/** XT_EXTENSION_MAXNAMELEN (29) includes the terminating NUL. */
+export const MAX_CHAIN_NAME = 28;
+
+const CMD = { NONE: 0, INSERT: 1, DELETE: 2, DELETE_NUM: 4, REPLACE: 8, APPEND: 16, LIST: 32, FLUSH: 64, ZERO: 128, NEW_CHAIN: 256, DELETE_CHAIN: 512, SET_POLICY: 1024, RENAME_CHAIN: 2048, LIST_RULES: 4096, ZERO_NUM: 8192, CHECK: 16384 } as const;
+const CMD_CHARS = ['I', 'D', 'D', 'R', 'A', 'L', 'F', 'Z', 'N', 'X', 'P', 'E', 'S', 'Z', 'C'];
+const OPT = { NUMERIC: 1, SOURCE: 2, DESTINATION: 4, PROTOCOL: 8, JUMP: 16, VERBOSE: 32, EXPANDED: 64, VIANAMEIN: 128, VIANAMEOUT: 256, LINENUMBERS: 512, COUNTERS: 1024, FRAGMENT: 2048 } as const;
+const OPT_CHARS = ['n', 's', 'd', 'p', 'j', 'v', 'x', 'i', 'o', '0', 'c', 'f'];
+/** Which options may carry "!" (inverse_for_options). */
+const INVERTIBLE = new Set<number>([OPT.SOURCE, OPT.DESTINATION, OPT.PROTOCOL, OPT.VIANAMEIN, OPT.VIANAMEOUT, OPT.FRAGMENT]);
+/** commands_v_options for the 12 IPv4 options we track ('x' = illegal). */
+const CMD_VS_OPT: Record<number, string> = {
+  [CMD.INSERT]: 'x     x  x  ',
+  [CMD.DELETE]: 'x     x  xx ',
+  [CMD.DELETE_NUM]: 'xxxxx xxxxxx',
+  [CMD.REPLACE]: 'x     x  x  ',
+  [CMD.APPEND]: 'x     x  x  ',
+  [CMD.LIST]: ' xxxx  xx xx',
+  [CMD.FLUSH]: 'xxxxx xxxxxx',
+  [CMD.ZERO]: 'xxxxx xxxxxx',
+  [CMD.NEW_CHAIN]: 'xxxxx xxxxxx',
+  [CMD.DELETE_CHAIN]: 'xxxxx xxxxxx',
+  [CMD.SET_POLICY]: 'xxxxx xxxx x',
+  [CMD.RENAME_CHAIN]: 'xxxxx xxxxxx',
+  [CMD.LIST_RULES]: 'xxxxx xxxxxx',
+  [CMD.ZERO_NUM]: 'xxxxx xxxxxx',
+  [CMD.CHECK]: 'x     x  xx ',
+};
+
+function cmdChar(cmd: number): string {
+  let i = 0;
+  for (let c = cmd; c > 1; c >>= 1) i++;
+  return CMD_CHARS[i] ?? '?';
+}
+function optChar(opt: number): string {
+  let i = 0;
+  for (let c = opt; c > 1; c >>= 1) i++;
+  return OPT_CHARS[i] ?? '?';
+}
+
+export interface RuleLineInput {
+  readonly tokens: readonly Token[];
+  /** 0-based document line and 1-based restore line. */
+  readonly line: number;
+  readonly restoreLine: number;
+  readonly table: string;
+  readonly family: Family;
+  readonly backend: Backend;
+  /** Span of the whole command text (for errors about the rule as a whole). */
+  readonly span: Span;
+  readonly counters?: RuleSpec['counters'];
+}
+
+export interface LineWarning {
+  readonly code: string;
+  readonly message: string;
+  readonly span: Span;
+}
+
+export interface RuleLineError {
+  readonly code: string;
+  readonly message: string;
+  readonly span: Span;
+  readonly hint?: string;
+}
+
+export type RuleLineOutcome =
+  | { readonly kind: 'command'; readonly command: Command; readonly warnings: LineWarning[]; readonly jumpIsExtension: boolean }
+  /** The line carries -6 (iptables-restore skips it) or -4 in ip6tables-restore. */
+  | { readonly kind: 'skipped'; readonly warnings: LineWarning[] }
+  /** `-h` / `-V`: iptables-restore prints and exits successfully right here. */
+  | { readonly kind: 'exit'; readonly span: Span; readonly option: string; readonly warnings: LineWarning[] }
+  | { readonly kind: 'error'; readonly error: RuleLineError; readonly warnings: LineWarning[] };
+
+interface LoadedExt {
+  readonly spec: AnyExtension;
+  readonly offset: number;
+  completed: boolean;
+  readonly data: unknown;
+  xflags: number;
+  readonly options: OptionUse[];
+  readonly nameSpan: Span;
+  lastEnd: Span;
+  readonly implicit: boolean;
+  readonly isClone: boolean;
+}
+
+let globalOffset = 0;
+
+class RuleParser {
+  private readonly argv: string[];
+  private readonly getopt: Getopt;
+  private opts: LongOption[] = [...BASE_OPTS];
+  private readonly warnings: LineWarning[] = [];
+  private readonly matches: LoadedExt[] = [];
+  private target: LoadedExt | undefined;
+  private jumpto = '';
+  private jumpSpan: Span | undefined;
+  private gotoSet = false;
+  private options = 0;
+  private invflags = new Set<number>();
+  private command = 0;
+  private chain: Named | undefined;
+  private ruleNum: number | undefined;
+  private policy: Named | undefined;
+  private newName: Named | undefined;
+  private protocol: string | undefined;
+  private protoSpan: Span | undefined;
+  private protoNum: number | undefined;
+  private protoUsed = false;
+  private shost: { text: string; span: Span } | undefined;
+  private dhost: { text: string; span: Span } | undefined;
+  private inIface: IfaceSpec | undefined;
+  private outIface: IfaceSpec | undefined;
+  private fragmentSpan: Span | undefined;
+  private setCounters: { packets: string; bytes: string; span: Span } | undefined;
+  private tableSet = false;
+  private invert = false;
+  private invertSpan: Span | undefined;
+
+  constructor(private readonly input: RuleLineInput) {
+    this.argv = ['iptables', '-t', input.table, ...input.tokens.map((t) => t.text)];
+    this.getopt = new Getopt(this.argv, SHORTS);
+  }
+
+  /** Span of argv element `i` (the implicit "-t table" maps to the rule). */
+  private argSpan(i: number): Span {
+    const tok = this.input.tokens[i - 3];
+    if (!tok) return this.input.span;
+    return mkSpan(this.input.line, tok.start, tok.end);
+  }
+
+  private valueSpan(index: number | undefined, offset: number | undefined): Span {
+    if (index === undefined) return this.input.span;
+    const tok = this.input.tokens[index - 3];
+    if (!tok) return this.input.span;
+    // Offsets are into the unquoted text; map them when the token is plain.
+    if (offset && !tok.quoted) return mkSpan(this.input.line, tok.start + offset, tok.end);
+    return mkSpan(this.input.line, tok.start, tok.end);
+  }
+
+  private fail(message: string, code: string, at: number, hint?: string): never {
+    throw new LineAbort(message, code, at, hint);
+  }
+
+  private state(): RuleParseState {
+    return {
+      family: this.input.family,
+      table: this.input.table,
+      protocol: this.protocol,
+      protoNum: this.protoNum,
+      protoInvert: this.invflags.has(OPT.PROTOCOL),
+    };
+  }
+
+  private addCommand(newCmd: number, other: number, at: number): void {
+    if (this.invert) this.fail(`unexpected '!' flag`, 'bad-negation', at);
+    if (this.command & ~other) {
+      this.fail(`Cannot use -${cmdChar(newCmd)} with -${cmdChar(this.command & ~other)}`, 'conflicting-commands', at);
+    }
+    this.command |= newCmd;
+  }
+
+  private setOption(opt: number, at: number): void {
+    if (this.options & opt) {
+      this.fail(`multiple -${optChar(opt)} flags not allowed`, 'duplicate-option', at);
+    }
+    this.options |= opt;
+    if (this.invert) {
+      if (!INVERTIBLE.has(opt)) this.fail(`cannot have ! before -${optChar(opt)}`, 'bad-negation', at);
+      this.invflags.add(opt);
+    }
+  }
+
+  /** `xs_has_arg`: is the next argv element a plain argument? */
+  private hasArg(): boolean {
+    const a = this.argv[this.getopt.optind];
+    return a !== undefined && a[0] !== '-' && a[0] !== '!';
+  }
+
+  private named(index: number, text?: string): Named {
+    return { text: text ?? this.argv[index] ?? '', span: this.argSpan(index) };
+  }
+
+  private parseRuleNum(index: number): number {
+    const text = this.argv[index] ?? '';
+    const n = xtStrtoui(text, 1, 0x7fffffff);
+    if (n === undefined) this.fail(`Invalid rule number \`${text}'`, 'bad-rule-number', index);
+    return n;
+  }
+
+  private parseTargetName(name: string, at: number): string {
+    if (name.length < 1) this.fail('Invalid target name (too short)', 'bad-target-name', at);
+    if (utf8Len(name) > MAX_CHAIN_NAME) {
+      this.fail(`Invalid target name \`${name}' (${MAX_CHAIN_NAME} chars max)`, 'name-too-long', at);
+    }
+    if (/[\s]/.test(name)) this.fail(`Invalid target name \`${name}'`, 'bad-target-name', at);
+    return name;
+  }
+
+  private loadExtension(spec: AnyExtension, nameSpan: Span, implicit: boolean, list: 'match' | 'target'): LoadedExt {
+    const previous = list === 'match' ? this.matches.find((m) => m.spec.name === spec.name && !m.isClone) : undefined;
+    let offset: number;
+    let isClone = false;
+    if (previous) {
+      isClone = true;
+      offset = previous.offset;
+    } else if (spec.options.length > 0) {
+      globalOffset = (globalOffset + XT_OPTION_OFFSET_SCALE) % 0x40000000;
+      offset = globalOffset + XT_OPTION_OFFSET_SCALE;
+      const fresh = spec.options.map((o: ExtOption) => ({ name: o.name, hasArg: optionHasArg(o), val: offset + o.id }));
+      this.opts = [...BASE_OPTS, ...fresh, ...this.opts.slice(BASE_OPTS.length)];
+    } else {
+      offset = -1;
+    }
+    if (list === 'match') for (const m of this.matches) if (m.spec.name === spec.name) m.completed = true;
+    return {
+      spec,
+      offset,
+      completed: false,
+      data: spec.init(this.state()),
+      xflags: 0,
+      options: [],
+      nameSpan,
+      lastEnd: nameSpan,
+      implicit,
+      isClone,
+    };
+  }
+
+  private dispatch(ext: LoadedExt, code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined): void {
+    const id = code - ext.offset;
+    const option = ext.spec.options.find((o: ExtOption) => o.id === id);
+    if (!option) this.fail(`Extension does not know id ${id}`, 'internal', optIndex);
+    const optSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(optIndex)) : this.argSpan(optIndex);
+    const argSpan = argIndex !== undefined ? this.valueSpan(argIndex, argOffset) : undefined;
+    const self = this;
+    const val: XtVal = {};
+    const call: OptionCall<unknown> = {
+      option,
+      arg: optarg,
+      invert: this.invert,
+      val,
+      data: ext.data,
+      xflags: ext.xflags,
+      rule: this.state(),
+      extName: ext.spec.name,
+      peekArg: () => self.argv[self.getopt.optind],
+      takeArg: (): string => {
+        const a = self.argv[self.getopt.optind];
+        if (a === undefined) return self.fail(`option "--${option.name}" requires an argument`, 'missing-argument', optIndex);
+        ext.lastEnd = self.argSpan(self.getopt.optind);
+        self.getopt.optind++;
+        return a;
+      },
+      fail: (message: string, hint?: string) =>
+        optarg === '!'
+          ? self.fail(message, 'intrapositioned-negation', argIndex ?? optIndex,
+            `"--${option.name} ! VALUE" is the pre-1.4.12 negation, which iptables no longer accepts: write "! --${option.name} VALUE".`)
+          : self.fail(message, 'bad-value', argIndex ?? optIndex, hint),
+      warn: (message: string, code = 'questionable-value') => {
+        self.warnings.push({ code, message, span: argSpan ?? optSpan });
+      },
+    };
+    if (!ext.spec.oldApi) guidedParse(call);
+    ext.spec.parse?.(call);
+    ext.xflags = call.xflags;
+    const use: OptionUse = argSpan
+      ? { name: option.name, invert: this.invert, arg: optarg ?? '', span: optSpan, argSpan }
+      : { name: option.name, invert: this.invert, span: optSpan };
+    ext.options.push(use);
+    ext.lastEnd = argSpan ?? optSpan;
+  }
+
+  /** `command_default`: an option no base case handled. */
+  private commandDefault(code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined, error: string | undefined): boolean {
+    const t = this.target;
+    if (t && t.offset >= 0 && code >= t.offset && code < t.offset + XT_OPTION_OFFSET_SCALE) {
+      this.dispatch(t, code, optarg, optIndex, argIndex, argOffset);
+      return false;
+    }
+    for (const m of this.matches) {
+      if (m.completed || m.offset < 0) continue;
+      if (code < m.offset || code >= m.offset + XT_OPTION_OFFSET_SCALE) continue;
+      this.dispatch(m, code, optarg, optIndex, argIndex, argOffset);
+      return false;
+    }
+    // Try loading the protocol's match (`-p tcp --dport 80`).
+    if (this.protocol !== undefined && !this.protoUsed) {
+      const name = protoMatchName(this.protocol);
+      const spec = name ? findMatch(name, this.input.family) : undefined;
+      if (spec) {
+        this.protoUsed = true;
+        this.matches.push(this.loadExtension(spec, this.protoSpan ?? this.input.span, true, 'match'));
+        this.getopt.optind--;
+        return true;
+      }
+    }
+    const opt = this.argv[this.getopt.optind - 1] ?? '';
+    if (code === CODE_MISSING) this.fail(`option "${opt}" requires an argument`, 'missing-argument', this.getopt.optind - 1);
+    if (code === CODE_UNKNOWN) {
+      const hint = this.unknownOptionHint(opt, error);
+      this.fail(`unknown option "${opt}"`, 'unknown-option', this.getopt.optind - 1, hint);
+    }
+    return this.fail(`Unknown arg "${optarg ?? ''}"`, 'unknown-option', optIndex);
+  }
+
+  private unknownOptionHint(opt: string, error: string | undefined): string | undefined {
+    const name = opt.replace(/^--?/, '').split('=')[0] ?? '';
+    if (error === 'ambiguous') return `"--${name}" is an ambiguous abbreviation: spell the option out.`;
+    if (error === 'no-arg-allowed') return `"--${name}" takes no argument.`;
+    const providers = knownProviders(name, this.input.family);
+    if (providers.length > 0) {
+      const prov = providers.map((p) => `-m ${p}`).join(' or ');
+      if (['sport', 'dport', 'source-port', 'destination-port'].includes(name) && !this.protocol) {
+        return `"--${name}" belongs to a protocol match: add "-p tcp" (or udp) before it, or load ${prov}.`;
+      }
+      return `"--${name}" is an option of ${prov}, which must be loaded before it.`;
+    }
+    return undefined;
+  }
+
+  run(): RuleLineOutcome {
+    try {
+      const r = this.loop();
+      if (r) return r;
+      return this.finish();
+    } catch (e) {
+      if (e instanceof LineAbort) {
+        const span = e instanceof ExtensionAbort ? e.at : e.argIndex < 0 ? this.input.span : this.argSpan(e.argIndex);
+        const error: RuleLineError = e.hint !== undefined
+          ? { code: e.code, message: e.message, span, hint: e.hint }
+          : { code: e.code, message: e.message, span };
+        return { kind: 'error', error, warnings: this.warnings };
+      }
+      throw e;
+    }
+  }
+
+  private loop(): RuleLineOutcome | undefined {
+    for (;;) {
+      const r = this.getopt.next(this.opts);
+      if (r.code === -1) break;
+      const code = r.code;
+      const optIndex = r.optIndex;
+      const optarg = r.optarg;
+      const at = optIndex;
+      switch (code) {
+        case ch('A'):
+          this.addCommand(CMD.APPEND, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          break;
+        case ch('C'):
+          this.addCommand(CMD.CHECK, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          break;
+        case ch('D'):
+          this.addCommand(CMD.DELETE, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          if (this.hasArg()) {
+            this.ruleNum = this.parseRuleNum(this.getopt.optind++);
+            this.command = CMD.DELETE_NUM;
+          }
+          break;
+        case ch('R'):
+          this.addCommand(CMD.REPLACE, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          if (this.hasArg()) this.ruleNum = this.parseRuleNum(this.getopt.optind++);
+          else this.fail('-R requires a rule number', 'missing-argument', at);
+          break;
+        case ch('I'):
+          this.addCommand(CMD.INSERT, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          if (this.hasArg()) this.ruleNum = this.parseRuleNum(this.getopt.optind++);
+          else this.ruleNum = 1;
+          break;
+        case ch('L'):
+        case ch('S'):
+          this.addCommand(code === ch('L') ? CMD.LIST : CMD.LIST_RULES, CMD.ZERO | CMD.ZERO_NUM, at);
+          this.optionalChain(optarg, r.optargIndex);
+          if (this.hasArg()) this.ruleNum = this.parseRuleNum(this.getopt.optind++);
+          break;
+        case ch('F'):
+          this.addCommand(CMD.FLUSH, CMD.NONE, at);
+          this.optionalChain(optarg, r.optargIndex);
+          break;
+        case ch('Z'):
+          this.addCommand(CMD.ZERO, CMD.LIST | CMD.LIST_RULES, at);
+          this.optionalChain(optarg, r.optargIndex);
+          if (this.hasArg()) {
+            this.ruleNum = this.parseRuleNum(this.getopt.optind++);
+            this.command = CMD.ZERO_NUM;
+          }
+          break;
+        case ch('N'):
+          assertValidChainName(optarg ?? '', (m, c) => this.fail(m, c, r.optargIndex ?? at));
+          this.addCommand(CMD.NEW_CHAIN, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          break;
+        case ch('X'):
+          this.addCommand(CMD.DELETE_CHAIN, CMD.NONE, at);
+          this.optionalChain(optarg, r.optargIndex);
+          break;
+        case ch('E'):
+          this.addCommand(CMD.RENAME_CHAIN, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          if (this.hasArg()) this.newName = this.named(this.getopt.optind++);
+          else this.fail('-E requires old-chain-name and new-chain-name', 'missing-argument', at);
+          break;
+        case ch('P'):
+          this.addCommand(CMD.SET_POLICY, CMD.NONE, at);
+          this.chain = this.named(r.optargIndex!, optarg);
+          if (this.hasArg()) this.policy = this.named(this.getopt.optind++);
+          else this.fail('-P requires a chain and a policy', 'missing-argument', at);
+          break;
+        case ch('h'):
+        case ch('V'):
+          return { kind: 'exit', span: this.argSpan(at), option: code === ch('h') ? '-h' : '-V', warnings: this.warnings };
+        case ch('p'): {
+          this.setOption(OPT.PROTOCOL, at);
+          const raw = (optarg ?? '').toLowerCase();
+          this.protocol = raw;
+          this.protoSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
+          const num = parseProtocol(raw);
+          if (num === undefined) this.fail(`unknown protocol "${raw}" specified`, 'bad-protocol', r.optargIndex!);
+          this.protoNum = num;
+          if (num === 0 && this.invflags.has(OPT.PROTOCOL)) this.fail('rule would never match protocol', 'never-matches', at);
+          break;
+        }
+        case ch('s'):
+        case ch('d'): {
+          const opt = code === ch('s') ? OPT.SOURCE : OPT.DESTINATION;
+          this.setOption(opt, at);
+          const spanOf = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
+          const v = { text: optarg ?? '', span: spanOf };
+          if (opt === OPT.SOURCE) this.shost = v;
+          else this.dhost = v;
+          if (optarg === '!') this.intrapositionedHint(at);
+          break;
+        }
+        case ch('g'):
+          this.setOption(OPT.JUMP, at);
+          this.gotoSet = true;
+          this.jumpto = this.parseTargetName(optarg ?? '', r.optargIndex ?? at);
+          this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
+          break;
+        case ch('j'): {
+          this.setOption(OPT.JUMP, at);
+          this.jumpto = this.parseTargetName(optarg ?? '', r.optargIndex ?? at);
+          this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
+          const spec = findTarget(this.jumpto, this.input.family);
+          if (spec) this.target = this.loadExtension(spec, this.jumpSpan, false, 'target');
+          break;
+        }
+        case ch('i'):
+        case ch('o'): {
+          const arg = optarg ?? '';
+          if (arg === '') this.fail('Empty interface is likely to be undesired', 'bad-interface', r.optargIndex ?? at);
+          const opt = code === ch('i') ? OPT.VIANAMEIN : OPT.VIANAMEOUT;
+          this.setOption(opt, at);
+          if (utf8Len(arg) + 1 > 16) {
+            this.fail(`interface name \`${arg}' must be shorter than IFNAMSIZ (15)`, 'interface-too-long', r.optargIndex ?? at);
+          }
+          const spanOf = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
+          if (/[/ ]/.test(arg)) {
+            this.warnings.push({ code: 'weird-interface', message: `Interface \`${arg}' contains '/' or ' ', which the kernel does not allow in names: it can never match.`, span: spanOf });
+          }
+          if (arg === '!') this.intrapositionedHint(at);
+          const iface: IfaceSpec = { name: arg, invert: this.invflags.has(opt), wildcard: arg.endsWith('+'), span: spanOf };
+          if (opt === OPT.VIANAMEIN) this.inIface = iface;
+          else this.outIface = iface;
+          break;
+        }
+        case ch('f'):
+          if (this.input.family === 'ipv6') this.fail("`-f' is not supported in IPv6, use -m frag instead", 'unsupported', at);
+          this.setOption(OPT.FRAGMENT, at);
+          this.fragmentSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(at)) : this.argSpan(at);
+          break;
+        case ch('v'):
+          break;
+        case ch('m'): {
+          if (this.invert) this.fail('unexpected ! flag before --match', 'bad-negation', at);
+          const name = optarg ?? '';
+          if (utf8Len(name) > MAX_CHAIN_NAME) {
+            this.fail(`Invalid match name "${name}" (${MAX_CHAIN_NAME} chars max)`, 'name-too-long', r.optargIndex ?? at);
+          }
+          const spec = findMatch(name, this.input.family);
+          const nameSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
+          if (!spec) this.unknownMatch(name, nameSpan);
+          else this.matches.push(this.loadExtension(spec, nameSpan, false, 'match'));
+          break;
+        }
+        case ch('n'):
+          this.setOption(OPT.NUMERIC, at);
+          break;
+        case ch('t'):
+          if (this.invert) this.fail('unexpected ! flag before --table', 'bad-negation', at);
+          if (this.tableSet) {
+            this.fail('The -t option cannot be used in iptables-restore.', 'table-option-in-restore', at,
+              'Rules take their table from the enclosing "*table" line: remove "-t" and move the rule into that table block.');
+          }
+          this.tableSet = true;
+          break;
+        case ch('x'):
+          this.setOption(OPT.EXPANDED, at);
+          break;
+        case ch('w'):
+        case ch('W'):
+          this.fail(`You cannot use \`-${String.fromCharCode(code)}' from iptables-restore`, 'wait-option-in-restore', at);
+          break;
+        case ch('0'):
+          this.setOption(OPT.LINENUMBERS, at);
+          break;
+        case ch('M'):
+          break;
+        case ch('c'): {
+          this.setOption(OPT.COUNTERS, at);
+          const pcnt = optarg ?? '';
+          const comma = pcnt.indexOf(',', 1);
+          let bcnt: string | undefined = comma >= 0 ? pcnt.slice(comma + 1) : undefined;
+          let bIndex = r.optargIndex ?? at;
+          if (bcnt === undefined && this.hasArg()) {
+            bIndex = this.getopt.optind;
+            bcnt = this.argv[this.getopt.optind++];
+          }
+          if (bcnt === undefined) this.fail('-c requires packet and byte counter', 'missing-argument', at);
+          if (!/^\s*[+-]?\d/.test(pcnt)) this.fail('-c packet counter not numeric', 'bad-value', r.optargIndex ?? at);
+          if (!/^\s*[+-]?\d/.test(bcnt)) this.fail('-c byte counter not numeric', 'bad-value', bIndex);
+          this.setCounters = { packets: pcnt, bytes: bcnt, span: joinSpan(this.argSpan(at), this.argSpan(bIndex)) };
+          break;
+        }
+        case ch('4'):
+          if (this.input.family === 'ipv4') break;
+          return { kind: 'skipped', warnings: this.warnings };
+        case ch('6'):
+          if (this.input.family === 'ipv6') break;
+          return { kind: 'skipped', warnings: this.warnings };
+        case CODE_NONOPTION: {
+          if (optarg === '!') {
+            if (this.invert) this.fail('multiple consecutive ! not allowed', 'bad-negation', r.optargIndex ?? at);
+            this.invert = true;
+            this.invertSpan = this.argSpan(r.optargIndex ?? at);
+            this.argv[r.optargIndex ?? at] = '';
+            continue;
+          }
+          this.badArgument(optarg ?? '', r.optargIndex ?? at);
+          break;
+        }
+        default:
+          if (this.commandDefault(code, optarg, optIndex, r.optargIndex, r.optargOffset, r.error)) continue;
+          break;
+      }
+      this.invert = false;
+      this.invertSpan = undefined;
+    }
+    return undefined;
+  }
+
+  private optionalChain(optarg: string | undefined, optargIndex: number | undefined): void {
+    if (optarg !== undefined) this.chain = { text: optarg, span: this.argSpan(optargIndex ?? 0) };
+    else if (this.hasArg()) this.chain = this.named(this.getopt.optind++);
+  }
+
+  private intrapositionedHint(_at: number): void {
+    // The failure comes with the next token ("Bad argument"); remember why.
+    this.intrapositioned = true;
+  }
+  private intrapositioned = false;
+
+  private badArgument(arg: string, at: number): never {
+    const prev = this.argv[at - 1];
+    if (this.intrapositioned || prev === '!' || prev === '') {
+      this.fail(`Bad argument \`${arg}'`, 'intrapositioned-negation', at,
+        'This is the pre-1.4.12 "-s ! ADDR" negation, which iptables no longer accepts: write "! -s ADDR".');
+    }
+    return this.fail(`Bad argument \`${arg}'`, 'bad-argument', at);
+  }
+
+  /** An `-m` we have no model of: keep its options, warn, keep going. */
+  private unknownMatch(name: string, nameSpan: Span): void {
+    const spec: AnyExtension = unknownExtensionSpec('match', name);
+    this.warnings.push({
+      code: 'unknown-match',
+      message: `Match "${name}" is not one Netfilter Lens knows: iptables loads it only if the module exists on the host. Its options are kept as written and the emulator treats it as unknown.`,
+      span: nameSpan,
+    });
+    this.matches.push(this.loadExtension(spec, nameSpan, false, 'match'));
+    this.consumeUnknownOptions(this.matches[this.matches.length - 1]!);
+  }
+
+  /** Heuristic for unknown extensions: "--opt [value]" pairs until the next known option. */
+  private consumeUnknownOptions(ext: LoadedExt): void {
+    const known = new Set(this.opts.map((o) => o.name));
+    const argv = this.argv;
+    for (;;) {
+      let i = this.getopt.optind;
+      let invert = false;
+      if (argv[i] === '!' && argv[i + 1]?.startsWith('--')) {
+        invert = true;
+        i++;
+      }
+      const a = argv[i];
+      if (!a || !a.startsWith('--')) return;
+      const name = a.slice(2).split('=')[0] ?? '';
+      if (known.has(name) || [...known].some((k) => k.startsWith(name) && name.length > 0 && BASE_OPTS.some((b) => b.name === k))) return;
+      const optSpan = invert ? joinSpan(this.argSpan(i - 1), this.argSpan(i)) : this.argSpan(i);
+      let arg: string | undefined;
+      let argSpan: Span | undefined;
+      if (a.includes('=')) arg = a.slice(a.indexOf('=') + 1);
+      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-') && argv[i + 1] !== '!') {
+        arg = argv[i + 1]!;
+        argSpan = this.argSpan(i + 1);
+        i++;
+      }
+      ext.options.push(argSpan ? { name, invert, arg: arg ?? '', span: optSpan, argSpan } : arg !== undefined ? { name, invert, arg, span: optSpan } : { name, invert, span: optSpan });
+      ext.lastEnd = argSpan ?? optSpan;
+      this.getopt.optind = i + 1;
+    }
+  }
+
+  private finish(): RuleLineOutcome {
+    const isRuleCmd = (this.command & (CMD.APPEND | CMD.DELETE | CMD.CHECK | CMD.INSERT | CMD.REPLACE)) !== 0;
+    if (this.input.table === 'nat' && (this.policy?.text === 'DROP' || this.jumpto === 'DROP')) {
+      const at = this.policy?.text === 'DROP' ? this.policy.span : this.jumpSpan ?? this.input.span;
+      throw new ExtensionAbort(new LineAbort('The "nat" table is not intended for filtering, the use of DROP is therefore inhibited.', 'drop-in-nat', -1,
+        'Filter in the filter table (or raw/mangle); nat rules only choose address translations.'), at);
+    }
+    for (const m of this.matches) this.finalCheck(m);
+    if (this.target) this.finalCheck(this.target);
+    if (this.getopt.optind < this.argv.length) {
+      this.fail('unknown arguments found on commandline', 'bad-argument', this.getopt.optind);
+    }
+    if (!this.command) this.fail('no command specified', 'no-command', -1,
+      this.input.tokens.length === 0 ? 'A line of only spaces or tabs is not an empty line for iptables-restore: delete the whitespace.' : undefined);
+    if (this.invert) this.fail('nothing appropriate following !', 'bad-negation', -1);
+
+    // post_parse: addresses (defaults 0/0 for rule commands).
+    const src = this.parseAddr(this.shost, OPT.SOURCE);
+    const dst = this.parseAddr(this.dhost, OPT.DESTINATION);
+    const multi = (a: AddrSpec | undefined): boolean => !!a && a.v4.length + a.v6.length + a.hostnames.length > 1;
+    if ((multi(src) || multi(dst)) && (this.invflags.has(OPT.SOURCE) || this.invflags.has(OPT.DESTINATION))) {
+      this.fail('! not allowed with multiple source or destination IP addresses', 'bad-negation', -1);
+    }
+    if (this.command === CMD.REPLACE && (multi(src) || multi(dst))) {
+      this.fail('Replacement rule does not specify a unique address', 'bad-argument', -1);
+    }
+    this.genericOptCheck();
+    if (this.chain && utf8Len(this.chain.text) > MAX_CHAIN_NAME) {
+      throw new LineAbort(`chain name \`${this.chain.text}' too long (must be under 29 chars)`, 'name-too-long', -1);
+    }
+    if (isRuleCmd && this.chain) {
+      if ((this.chain.text === 'PREROUTING' || this.chain.text === 'INPUT') && this.options & OPT.VIANAMEOUT) {
+        this.fail(`Can't use -o with ${this.chain.text}`, 'no-out-interface-here', -1,
+          `${this.chain.text} sees packets before an output interface is chosen.`);
+      }
+      if ((this.chain.text === 'POSTROUTING' || this.chain.text === 'OUTPUT') && this.options & OPT.VIANAMEIN) {
+        this.fail(`Can't use -i with ${this.chain.text}`, 'no-in-interface-here', -1,
+          `${this.chain.text} sees locally generated or outgoing packets, which have no input interface here.`);
+      }
+    }
+    // iptables-nft builds the nftables rule right away: its own checks fire here.
+    if (this.input.backend === 'nft' && isRuleCmd) {
+      for (const m of this.matches) {
+        const msg = m.spec.nftBuildCheck?.(m.data, this.state());
+        if (msg) throw new LineAbort(msg, 'nft-build', -1);
+      }
+    }
+    const kind = commandKind(this.command);
+    const rule = isRuleCmd ? this.buildRule(src, dst) : undefined;
+    const cmd: Command = {
+      kind,
+      line: this.input.line,
+      restoreLine: this.input.restoreLine,
+      span: this.input.span,
+      ...(this.chain ? { chain: this.chain } : {}),
+      ...(this.ruleNum !== undefined ? { ruleNum: this.ruleNum } : {}),
+      ...(this.policy ? { policy: this.policy } : {}),
+      ...(this.newName ? { newName: this.newName } : {}),
+      ...(rule ? { rule } : {}),
+    };
+    return { kind: 'command', command: cmd, warnings: this.warnings, jumpIsExtension: !!this.target };
+  }
+
+  private finalCheck(ext: LoadedExt): void {
+    const self = this;
+    const call: FinalCall<unknown> = {
+      data: ext.data,
+      xflags: ext.xflags,
+      rule: this.state(),
+      extName: ext.spec.name,
+      fail: (message: string, hint?: string): never => {
+        throw new LineAbort(message, 'bad-value', -1, hint);
+      },
+      warn: (message: string, code = 'questionable-value') => {
+        self.warnings.push({ code, message, span: joinSpan(ext.nameSpan, ext.lastEnd) });
+      },
+    };
+    try {
+      ext.spec.finalCheck?.(call);
+      if (!ext.spec.oldApi) guidedFinalCheck(ext.spec.name, ext.xflags, ext.spec.options, call.fail);
+    } catch (e) {
+      if (e instanceof LineAbort) {
+        // Blame the extension's text rather than the whole rule.
+        throw new ExtensionAbort(e, joinSpan(ext.nameSpan, ext.lastEnd));
+      }
+      throw e;
+    }
+  }
+
+  private parseAddr(h: { text: string; span: Span } | undefined, opt: number): AddrSpec | undefined {
+    if (!h) return undefined;
+    const invert = this.invflags.has(opt);
+    if (this.input.family === 'ipv4') {
+      const r = ipparseMultiple4(h.text);
+      if (r.kind === 'error') throw new ExtensionAbort(new LineAbort(r.message, 'bad-address', -1), h.span);
+      for (const name of r.hostnames) {
+        this.warnings.push({ code: 'hostname', message: `"${name}" is a host name: iptables resolves it once, at load time, and stores the addresses it gets then (one rule per address).`, span: h.span });
+      }
+      return { invert, v4: r.cidrs, v6: [], hostnames: r.hostnames, text: h.text, span: h.span };
+    }
+    const r = ipparseMultiple6(h.text);
+    if (r.kind === 'error') throw new ExtensionAbort(new LineAbort(r.message, 'bad-address', -1), h.span);
+    for (const name of r.hostnames) {
+      this.warnings.push({ code: 'hostname', message: `"${name}" is a host name: ip6tables resolves it once, at load time.`, span: h.span });
+    }
+    return { invert, v4: [], v6: r.cidrs, hostnames: r.hostnames, text: h.text, span: h.span };
+  }
+
+  private genericOptCheck(): void {
+    for (let i = 0; i < OPT_CHARS.length; i++) {
+      const bit = 1 << i;
+      let legal = 0;
+      for (let j = 0; j < 15; j++) {
+        const cmd = 1 << j;
+        if (!(this.command & cmd)) continue;
+        const row = CMD_VS_OPT[cmd] ?? '';
+        if (this.options & bit) {
+          if (row[i] !== 'x') legal = 1;
+          else if (legal === 0) legal = -1;
+        }
+      }
+      if (legal === -1) this.fail(`Illegal option \`-${OPT_CHARS[i]}' with this command`, 'illegal-option', -1);
+    }
+  }
+
+  private buildRule(src: AddrSpec | undefined, dst: AddrSpec | undefined): RuleSpec {
+    const toUse = (m: LoadedExt): ExtensionUse => ({
+      name: m.spec.name,
+      spec: m.spec.summary === UNKNOWN_SUMMARY ? undefined : m.spec,
+      data: m.data,
+      options: m.options,
+      nameSpan: m.nameSpan,
+      span: joinSpan(m.nameSpan, m.lastEnd),
+      implicit: m.implicit,
+    });
+    let target: TargetRef | undefined;
+    if (this.jumpto && this.jumpSpan) {
+      if (this.target && !this.gotoSet) {
+        if (['ACCEPT', 'DROP', 'RETURN', 'QUEUE'].includes(this.jumpto)) {
+          target = { kind: 'verdict', name: this.jumpto as Verdict, span: this.jumpSpan };
+        } else {
+          const use = toUse(this.target);
+          target = { kind: 'extension', use, span: use.span };
+        }
+      } else {
+        target = { kind: 'jump', chain: this.jumpto, goto: this.gotoSet, span: this.jumpSpan };
+      }
+    }
+    const proto: ProtoSpec | undefined = this.protocol !== undefined && this.protoSpan
+      ? { text: this.protocol, num: this.protoNum ?? 0, invert: this.invflags.has(OPT.PROTOCOL), span: this.protoSpan }
+      : undefined;
+    return {
+      ...(src ? { src } : {}),
+      ...(dst ? { dst } : {}),
+      ...(this.inIface ? { inIface: this.inIface } : {}),
+      ...(this.outIface ? { outIface: this.outIface } : {}),
+      ...(proto ? { proto } : {}),
+      ...(this.fragmentSpan ? { fragment: { invert: this.invflags.has(OPT.FRAGMENT), span: this.fragmentSpan } } : {}),
+      matches: this.matches.map(toUse),
+      ...(target ? { target } : {}),
+      ...(this.setCounters ? { counters: this.setCounters } : this.input.counters ? { counters: this.input.counters } : {}),
+    };
+  }
+}
+
+/** A failure to be shown on an extension's or address's own text. */
+class ExtensionAbort extends LineAbort {
+  constructor(inner: LineAbort, readonly at: Span) {
+    super(inner.message, inner.code, -1, inner.hint);
+  }
+}
+
+function commandKind(cmd: number): CommandKind {
+  if (cmd & CMD.APPEND) return 'A';
+  if (cmd & CMD.INSERT) return 'I';
+  if (cmd & (CMD.DELETE | CMD.DELETE_NUM)) return 'D';
+  if (cmd & CMD.REPLACE) return 'R';
+  if (cmd & CMD.CHECK) return 'C';
+  if (cmd & CMD.NEW_CHAIN) return 'N';
+  if (cmd & CMD.DELETE_CHAIN) return 'X';
+  if (cmd & CMD.FLUSH) return 'F';
+  if (cmd & CMD.SET_POLICY) return 'P';
+  if (cmd & CMD.RENAME_CHAIN) return 'E';
+  if (cmd & (CMD.LIST)) return 'L';
+  if (cmd & CMD.LIST_RULES) return 'S';
+  return 'Z';
+}
+
+export const utf8Len = utf8Length;
+
+export function joinSpan(a: Span, b: Span): Span {
+  const first = a.start.line < b.start.line || (a.start.line === b.start.line && a.start.col <= b.start.col) ? a : b;
+  const last = a.end.line > b.end.line || (a.end.line === b.end.line && a.end.col >= b.end.col) ? a : b;
+  return { start: first.start, end: last.end };
+}
+
+/** Which match `-p NAME` loads (find_proto): numbers map through the built-in names. */
+function protoMatchName(protocol: string): string | undefined {
+  const n = xtStrtoui(protocol, 0, 255);
+  if (n === undefined) return protocol;
+  const byNum: Record<number, string> = { 6: 'tcp', 132: 'sctp', 17: 'udp', 136: 'udplite', 1: 'icmp', 58: 'ipv6-icmp', 50: 'esp', 51: 'ah', 135: 'mobility-header', 0: 'all' };
+  return byNum[n];
+}
+
+/** `assert_valid_chain_name` (used by -N and, in iptables-nft, by ":" lines). */
+export function assertValidChainName(name: string, fail: (message: string, code: string) => never): void {
+  if (utf8Len(name) >= MAX_CHAIN_NAME + 1) fail(`chain name \`${name}' too long (must be under 29 chars)`, 'name-too-long');
+  if (name[0] === '-' || name[0] === '!') fail(`chain name not allowed to start with \`${name[0]}'`, 'bad-chain-name');
+  if (findTarget(name, 'ipv4') || ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'].includes(name)) {
+    fail('chain name may not clash with target name', 'chain-clashes-with-target');
+  }
+  if (/\s/.test(name)) fail(`Invalid chain name \`${name}'`, 'bad-chain-name');
+}
+
+const UNKNOWN_SUMMARY = '(unknown extension)';
+function unknownExtensionSpec(kind: 'match' | 'target', name: string): AnyExtension {
+  return { kind, name, options: [], summary: UNKNOWN_SUMMARY, oldApi: true, init: () => ({}) };
+}
+
+/** Extensions that define an option name (for "load -m X first" hints). */
+function knownProviders(option: string, family: Family): string[] {
+  const out: string[] = [];
+  for (const name of ['tcp', 'udp', 'multiport', 'conntrack', 'state', 'icmp', 'addrtype', 'iprange', 'comment', 'mark', 'connmark', 'mac', 'physdev', 'set', 'limit', 'hashlimit', 'recent', 'owner', 'statistic', 'length', 'ttl', 'pkttype', 'string', 'u32']) {
+    const spec = findMatch(name, family);
+    if (spec?.options.some((o: ExtOption) => o.name === option)) out.push(name);
+  }
+  return out;
+}
+
+export function parseRuleLine(input: RuleLineInput): RuleLineOutcome {
+  const p = new RuleParser(input);
+  const out = p.run();
+  return out;
+}
+
+/** Re-export for callers that map ExtensionAbort spans. */
+export { ExtensionAbort };

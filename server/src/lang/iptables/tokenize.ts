@@ -1,0 +1,165 @@
+/**
+ * The rule-line tokenizer of iptables-restore (`add_param_to_argv` and
+ * `tokenize_rule_counters` in iptables/xshared.c), with source columns.
+ *
+ * - Separators are space, tab and newline; runs collapse.
+ * - Only double quotes quote; a backslash escapes the next character inside
+ *   quotes only. An opening quote continues the current word, a closing quote
+ *   always ends the token (so `""` is one empty token, `"a"b` two tokens).
+ * - A token is limited to 1023 bytes ("Parameter too long!").
+ */
+
+export interface Token {
+  /** Token value after quote removal. */
+  readonly text: string;
+  /** Column of the first source character (quote included). */
+  readonly start: number;
+  /** Column after the last source character. */
+  readonly end: number;
+  readonly quoted: boolean;
+}
+
+export const MAX_PARAM_BYTES = 1023;
+
+export interface TokenizeResult {
+  readonly tokens: Token[];
+  /** Set when a token exceeds the 1023-byte parameter buffer. */
+  readonly tooLong?: Token;
+  /** Set when a quote is still open at the end of the line. */
+  readonly unterminatedQuoteAt?: number;
+}
+
+/**
+ * Tokenizes `text` starting at column `from`. `withNewline` mirrors the
+ * trailing "\n" fgets keeps, which matters inside an unterminated quote.
+ */
+export function tokenizeArgs(text: string, from = 0, withNewline = false): TokenizeResult {
+  const tokens: Token[] = [];
+  let quoteOpen = false;
+  let escaped = false;
+  let quoted = false;
+  let buf = '';
+  let bufBytes = 0;
+  let tokStart = -1;
+  let tooLong: Token | undefined;
+  let quoteAt = -1;
+  const n = text.length + (withNewline ? 1 : 0);
+
+  const push = (end: number, isQuoted: boolean): void => {
+    const tok: Token = { text: buf, start: tokStart, end, quoted: isQuoted };
+    tokens.push(tok);
+    if (bufBytes >= MAX_PARAM_BYTES + 1 && !tooLong) tooLong = tok;
+    buf = '';
+    bufBytes = 0;
+    tokStart = -1;
+    quoted = false;
+  };
+  const add = (ch: string, col: number): void => {
+    if (tokStart < 0) tokStart = col;
+    buf += ch;
+    const c = ch.charCodeAt(0);
+    bufBytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  };
+
+  for (let i = from; i < n; i++) {
+    const ch = i < text.length ? text[i]! : '\n';
+    if (ch === '\0') break; // C strings end here.
+    if (quoteOpen) {
+      if (escaped) {
+        add(ch, i);
+        escaped = false;
+        continue;
+      }
+      if (ch === '\\') {
+        if (tokStart < 0) tokStart = i;
+        escaped = true;
+        continue;
+      }
+      if (ch === '"') {
+        quoteOpen = false;
+        // A closing quote always ends the token, even an empty one.
+        if (tokStart < 0) tokStart = i;
+        push(i + 1, true);
+        continue;
+      }
+      add(ch, i);
+      continue;
+    }
+    if (ch === '"') {
+      quoteOpen = true;
+      quoted = true;
+      quoteAt = i;
+      if (tokStart < 0) tokStart = i;
+      continue;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\n') {
+      if (buf.length === 0) continue;
+      push(i, quoted);
+      continue;
+    }
+    add(ch, i);
+  }
+  // iptables only emits a trailing token when it has characters.
+  if (buf.length > 0) push(Math.min(n, text.length), false);
+  const result: { tokens: Token[]; tooLong?: Token; unterminatedQuoteAt?: number } = { tokens };
+  if (tooLong) result.tooLong = tooLong;
+  if (quoteOpen) result.unterminatedQuoteAt = quoteAt;
+  return result;
+}
+
+export interface CountersPrefix {
+  readonly packets: string;
+  readonly bytes: string;
+  readonly start: number;
+  readonly end: number;
+  /** Where rule parsing resumes (after "]"). */
+  readonly restAt: number;
+  /**
+   * strtok() writes NULs into the buffer while splitting the counters; when
+   * the ":" it cuts at lies after "]", the rule text is truncated there.
+   */
+  readonly truncateAt?: number;
+}
+
+export type CountersResult =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly counters: CountersPrefix }
+  | { readonly kind: 'error'; readonly message: string };
+
+/**
+ * `tokenize_rule_counters`: a rule line starting with "[" must carry
+ * "[pkts:bytes]". Reproduces its strtok() behaviour exactly.
+ */
+export function parseCountersPrefix(lineText: string, line: number, withNewline: boolean): CountersResult {
+  if (lineText[0] !== '[') return { kind: 'none' };
+  // The buffer strtok() sees still ends in the newline fgets() kept.
+  const text = withNewline ? lineText + '\n' : lineText;
+  const close = text.indexOf(']');
+  if (close < 0) return { kind: 'error', message: `Bad line ${line}: need ]` };
+  // strtok(buffer+1, ":"): skip leading ':' then take up to the next ':'.
+  let i = 1;
+  while (i < text.length && text[i] === ':') i++;
+  if (i >= text.length) return { kind: 'error', message: `Bad line ${line}: need :` };
+  let j = text.indexOf(':', i);
+  const pEnd = j < 0 ? text.length : j;
+  const packets = text.slice(i, pEnd);
+  if (j < 0) return { kind: 'error', message: `Bad line ${line}: need ]` };
+  // strtok(NULL, "]"): continue after the NUL written at j.
+  let k = j + 1;
+  while (k < text.length && text[k] === ']') k++;
+  if (k >= text.length) return { kind: 'error', message: `Bad line ${line}: need ]` };
+  const bEndIdx = text.indexOf(']', k);
+  const bEnd = bEndIdx < 0 ? text.length : bEndIdx;
+  const bytes = text.slice(k, bEnd);
+  const restAt = close + 1;
+  // NULs written at j (the ':') and at bEnd (the ']') truncate the rule text
+  // when they fall after the first ']'.
+  let truncateAt: number | undefined;
+  for (const cut of [j, bEndIdx]) {
+    if (cut >= restAt && cut < lineText.length && (truncateAt === undefined || cut < truncateAt)) truncateAt = cut;
+  }
+  const counters: CountersPrefix = truncateAt === undefined
+    ? { packets, bytes, start: 0, end: close + 1, restAt }
+    : { packets, bytes, start: 0, end: close + 1, restAt, truncateAt };
+  return { kind: 'ok', counters };
+}

@@ -1,0 +1,453 @@
+/**
+ * The extension option framework of libxtables (libxtables/xtoptions.c and
+ * the old getopt-based API), re-expressed in TypeScript.
+ *
+ * An extension declares its options; the rule parser merges them into the
+ * getopt table when the extension is loaded, dispatches each option to it, and
+ * runs the final checks. "Guided" (x6) options get the generic value parsing,
+ * once-only/inversion/argument checks and the mand/also/excl final checks of
+ * xtables_option_parse() and xtables_options_fcheck().
+ */
+import { strtod, xtStrtoul, xtStrtoui } from './cnum';
+import { ipparseMultiple4, ipparseMultiple6, numericToIpv4, parseIpv6, type Family } from './inet';
+import { PROTOCOL_NUMBERS, serviceToPort } from './netdb';
+import { truncateUtf8, utf8Length } from '../utf8';
+
+export type XtType =
+  | 'none'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'uint8rc'
+  | 'uint16rc'
+  | 'uint32rc'
+  | 'uint64rc'
+  | 'double'
+  | 'string'
+  | 'tosmask'
+  | 'markmask32'
+  | 'sysloglevel'
+  | 'host'
+  | 'hostmask'
+  | 'protocol'
+  | 'port'
+  | 'portrc'
+  | 'plen'
+  | 'plenmask'
+  | 'ethermac';
+
+export interface ExtOption {
+  readonly name: string;
+  /** x6 option id (0..31) or the old API's `val`. */
+  readonly id: number;
+  /** Guided type; absent for old-API options, which declare hasArg instead. */
+  readonly type?: XtType;
+  readonly hasArg?: 0 | 1 | 2;
+  readonly invert?: boolean;
+  readonly mand?: boolean;
+  readonly multi?: boolean;
+  /** ids that cannot be combined with this one. */
+  readonly excl?: readonly number[];
+  /** ids that must accompany this one. */
+  readonly also?: readonly number[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Element count for *RC types (default 2), buffer size for strings. */
+  readonly size?: number;
+  /** Short help shown on hover and completion. */
+  readonly doc?: string;
+}
+
+export function optionHasArg(o: ExtOption): 0 | 1 | 2 {
+  if (o.hasArg !== undefined) return o.hasArg;
+  return o.type === undefined || o.type === 'none' ? 0 : 1;
+}
+
+/** Aborts parsing of the current line, like xtables_error() exiting. */
+export class LineAbort {
+  constructor(
+    readonly message: string,
+    readonly code: string,
+    /** argv index to blame, or -1 for the whole rule. */
+    readonly argIndex: number,
+    readonly hint?: string,
+  ) {}
+}
+
+/** Values produced by the guided parser (`cb->val`). */
+export interface XtVal {
+  u?: bigint;
+  range?: bigint[];
+  dbl?: number;
+  str?: string;
+  tos?: { value: number; mask: number };
+  mark?: { value: number; mask: number };
+  syslog?: number;
+  /** host/hostmask: addresses and prefix length (family-dependent). */
+  host?: { v4?: number; v6?: number[]; prefix: number; hostname?: string };
+  protocol?: number;
+  port?: number;
+  ports?: [number, number];
+  nvals?: number;
+  plen?: number;
+  mac?: number[];
+}
+
+/** The parts of the rule being parsed an extension may read. */
+export interface RuleParseState {
+  readonly family: Family;
+  readonly table: string;
+  /** Lower-cased `-p` argument, if given. */
+  readonly protocol: string | undefined;
+  readonly protoNum: number | undefined;
+  readonly protoInvert: boolean;
+}
+
+export interface OptionCall<D> {
+  readonly option: ExtOption;
+  readonly arg: string | undefined;
+  readonly invert: boolean;
+  readonly val: XtVal;
+  readonly data: D;
+  /** Bits of options used so far (x6: 1<<id; old API: the extension's own flags). */
+  xflags: number;
+  readonly rule: RuleParseState;
+  readonly extName: string;
+  /** Old API: look at / take the next argv element (e.g. --tcp-flags' 2nd arg). */
+  peekArg(): string | undefined;
+  takeArg(): string;
+  fail(message: string, hint?: string): never;
+  warn(message: string, code?: string): void;
+}
+
+export interface FinalCall<D> {
+  readonly data: D;
+  readonly xflags: number;
+  readonly rule: RuleParseState;
+  readonly extName: string;
+  fail(message: string, hint?: string): never;
+  warn(message: string, code?: string): void;
+}
+
+const UINT_MAX: Record<string, bigint> = {
+  uint8: 0xffn,
+  uint16: 0xffffn,
+  uint32: 0xffffffffn,
+  uint64: 0xffffffffffffffffn,
+  uint8rc: 0xffn,
+  uint16rc: 0xffffn,
+  uint32rc: 0xffffffffn,
+  uint64rc: 0xffffffffffffffffn,
+};
+
+/** `xtables_getportbyname` / `xtables_parse_port`. */
+export function portByName(text: string, proto: string | null = null): number | undefined {
+  const n = xtStrtoui(text, 0, 65535);
+  if (n !== undefined) return n;
+  return serviceToPort(text, proto);
+}
+
+/** `xtables_parse_protocol`: number, built-in name, or /etc/protocols. */
+export function parseProtocol(s: string): number | undefined {
+  const n = xtStrtoui(s, 0, 255);
+  if (n !== undefined) return n;
+  const builtin: Record<string, number> = {
+    tcp: 6, sctp: 132, udp: 17, udplite: 136, icmp: 1, 'ipv6-icmp': 58, icmpv6: 58,
+    esp: 50, ah: 51, 'mobility-header': 135, 'ipv6-mh': 135, mh: 135, all: 0,
+  };
+  if (s in builtin) return builtin[s];
+  return PROTOCOL_NUMBERS.get(s);
+}
+
+const SYSLOG: Record<string, number> = {
+  alert: 1, crit: 2, debug: 7, emerg: 0, error: 3, info: 6, notice: 5, panic: 0, warning: 4,
+};
+
+const TOS_NAMES: Record<string, number> = {
+  'minimize-delay': 0x10,
+  'maximize-throughput': 0x08,
+  'maximize-reliability': 0x04,
+  'minimize-cost': 0x02,
+  'normal-service': 0,
+};
+
+/** `xtables_parse_val_mask` without a name map (used by --mark style options). */
+export function parseValMask(
+  arg: string,
+  extName: string,
+  optName: string,
+  fail: (m: string) => never,
+): { value: number; mask: number } {
+  const v = xtStrtoul(arg, 0, 0xffffffff, false);
+  if (!v) fail(`${extName}: bad integer value for option "--${optName}", or out of range.`);
+  if (v.end === arg.length) return { value: Number(v.value), mask: 0xffffffff };
+  if (arg[v.end] !== '/') fail(`${extName}: trailing garbage after value for option "--${optName}".`);
+  const m = xtStrtoul(arg, 0, 0xffffffff, false, v.end + 1);
+  if (!m) fail(`${extName}: bad integer value for option "--${optName}", or out of range.`);
+  if (m.end !== arg.length) fail(`${extName}: trailing garbage after value for option "--${optName}".`);
+  return { value: Number(v.value), mask: Number(m.value) };
+}
+
+/** inet_aton(): 1 to 4 parts, the last one filling the remaining bytes. */
+export function inetAton(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length < 1 || parts.length > 4) return undefined;
+  const nums: number[] = [];
+  for (const p of parts) {
+    const r = xtStrtoul(p, 0, 0xffffffff);
+    if (!r || p === '' || /^[+\s]/.test(p)) return undefined;
+    nums.push(Number(r.value));
+  }
+  const last = nums[nums.length - 1]!;
+  const head = nums.slice(0, -1);
+  if (head.some((x) => x > 255)) return undefined;
+  const lastMax = [0xffffffff, 0xffffff, 0xffff, 0xff][head.length]!;
+  if (last > lastMax) return undefined;
+  let v = 0;
+  head.forEach((x, i) => {
+    v += x * 2 ** (24 - 8 * i);
+  });
+  return (v + last) >>> 0;
+}
+
+function parseHost(arg: string, family: Family, call: OptionCall<unknown>): XtVal['host'] {
+  if (family === 'ipv4') {
+    const a = inetAton(arg);
+    if (a !== undefined) return { v4: a, prefix: 32 };
+    if (arg === 'localhost') return { v4: 0x7f000001, prefix: 32 };
+    if (!/[A-Za-z]/.test(arg) || !/^[A-Za-z0-9._-]+$/.test(arg)) call.fail('getaddrinfo: Name or service not known');
+    call.warn(`"${arg}" is a host name: iptables resolves it once, when the rules are loaded.`, 'hostname');
+    return { prefix: 32, hostname: arg };
+  }
+  const g = parseIpv6(arg);
+  if (g) return { v6: g, prefix: 128 };
+  if (!/[A-Za-z]/.test(arg) || !/^[A-Za-z0-9._-]+$/.test(arg)) call.fail('getaddrinfo: Name or service not known');
+  call.warn(`"${arg}" is a host name: ip6tables resolves it once, when the rules are loaded.`, 'hostname');
+  return { prefix: 128, hostname: arg };
+}
+
+function parsePlen(arg: string, family: Family, call: OptionCall<unknown>): number {
+  const max = family === 'ipv4' ? 32 : 128;
+  const n = xtStrtoui(arg, 0, max);
+  if (n !== undefined) return n;
+  if (family === 'ipv4') {
+    // getaddrinfo(AI_NUMERICHOST) accepts only a full dotted quad here.
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(arg)) {
+      const m = numericToIpv4(arg, true);
+      if (m !== undefined) {
+        for (let i = 32; i >= 0; i--) if (((i === 0 ? 0 : (0xffffffff << (32 - i)) >>> 0)) === m) return i;
+        return -1;
+      }
+    }
+  } else if (parseIpv6(arg)) {
+    return 128;
+  }
+  return call.fail(
+    `${call.extName}: bad value for option "--${call.option.name}", neither a valid network mask nor valid CIDR (0-${max}).`,
+  );
+}
+
+/** `xtables_option_parse`: checks, then the per-type value parser. */
+export function guidedParse(call: OptionCall<unknown>): void {
+  const o = call.option;
+  const eflag = 1 << o.id;
+  if ((!o.multi || (o.excl ?? []).includes(o.id)) && call.xflags & eflag) {
+    call.fail(`${call.extName}: option "--${o.name}" can only be used once.`);
+  }
+  if (call.invert && !o.invert) call.fail(`${call.extName}: option "--${o.name}" cannot be inverted.`);
+  const type = o.type ?? 'none';
+  if (type !== 'none' && call.arg === undefined) call.fail(`${call.extName}: option "--${o.name}" requires an argument.`);
+  const arg = call.arg ?? '';
+  const v = call.val;
+  v.nvals = 1;
+  switch (type) {
+    case 'none':
+      break;
+    case 'uint8':
+    case 'uint16':
+    case 'uint32':
+    case 'uint64': {
+      const lo = BigInt(o.min ?? 0);
+      const hi = o.max ? BigInt(o.max) : UINT_MAX[type]!;
+      const r = xtStrtoul(arg, lo, hi);
+      if (!r) call.fail(`${call.extName}: bad value for option "--${o.name}", or out of range (${lo}-${hi}).`);
+      v.u = r.value;
+      break;
+    }
+    case 'uint8rc':
+    case 'uint16rc':
+    case 'uint32rc':
+    case 'uint64rc': {
+      const lmax = UINT_MAX[type]!;
+      const maxiter = o.size ?? 2;
+      const vals: bigint[] = [];
+      let pos = 0;
+      for (;;) {
+        if (vals.length === maxiter) {
+          call.fail(`${call.extName}: Too many components for option "--${o.name}" (max: ${maxiter})`);
+        }
+        let end: number;
+        let value: bigint;
+        if (pos >= arg.length || arg[pos] === ':') {
+          end = pos;
+          value = vals.length === 1 ? lmax : 0n;
+        } else {
+          const r = xtStrtoul(arg, 0, lmax, false, pos);
+          if (!r) {
+            call.fail(`${call.extName}: bad value for option "--${o.name}" near "${arg.slice(pos)}", or out of range (0-${lmax}).`);
+          }
+          end = r.end;
+          value = r.value;
+          if (end < arg.length && arg[end] !== ':') {
+            call.fail(`${call.extName}: Argument to "--${o.name}" has unexpected characters near "${arg.slice(end)}".`);
+          }
+        }
+        vals.push(value);
+        if (end >= arg.length) break;
+        pos = end + 1;
+      }
+      v.range = vals;
+      v.nvals = vals.length;
+      break;
+    }
+    case 'double': {
+      const r = strtod(arg);
+      const min = o.min ?? 0;
+      const max = o.max ?? 0;
+      if (!r || r.end !== arg.length || (min !== max && (r.value < min || r.value > max))) {
+        call.fail(`${call.extName}: bad value for option "--${o.name}", or out of range (${min}-${max}).`);
+      }
+      v.dbl = r.value;
+      break;
+    }
+    case 'string': {
+      const bytes = utf8Length(arg);
+      if (o.min && bytes < o.min) call.fail(`Argument must have a minimum length of ${o.min} characters`);
+      if (o.max && bytes > o.max) call.fail(`Argument must have a maximum length of ${o.max} characters`);
+      v.str = o.size !== undefined && bytes >= o.size ? truncateUtf8(arg, o.size - 1) : arg;
+      break;
+    }
+    case 'tosmask': {
+      const num = xtStrtoul(arg, 0, 255, false);
+      if (num) {
+        let value = Number(num.value);
+        let mask = 255;
+        let end = num.end;
+        if (arg[end] === '/') {
+          const m = xtStrtoul(arg, 0, 255, false, end + 1);
+          if (!m) call.fail(`Illegal value: "${arg}"`);
+          mask = Number(m.value);
+          end = m.end;
+        }
+        if (end !== arg.length) call.fail(`Illegal value: "${arg}"`);
+        v.tos = { value, mask };
+        value = 0;
+        break;
+      }
+      const sym = TOS_NAMES[arg.toLowerCase()];
+      if (sym === undefined) call.fail(`Symbolic name "${arg}" is unknown`);
+      v.tos = { value: sym, mask: o.max ?? 0x3f };
+      break;
+    }
+    case 'markmask32':
+      v.mark = parseValMask(arg, call.extName, o.name, (m) => call.fail(m));
+      break;
+    case 'sysloglevel': {
+      let n = xtStrtoui(arg, 0, 7);
+      if (n === undefined) n = SYSLOG[arg];
+      if (n === undefined) call.fail(`log level "${arg}" unknown`);
+      v.syslog = n;
+      break;
+    }
+    case 'host':
+      v.host = parseHost(arg, call.rule.family, call);
+      break;
+    case 'hostmask': {
+      const slash = arg.indexOf('/');
+      if (slash < 0) {
+        v.host = parseHost(arg, call.rule.family, call);
+        break;
+      }
+      const h = parseHost(arg.slice(0, slash), call.rule.family, call)!;
+      const plen = parsePlen(arg.slice(slash + 1), call.rule.family, call);
+      v.host = { ...h, prefix: plen };
+      v.plen = plen;
+      break;
+    }
+    case 'protocol': {
+      const p = parseProtocol(arg);
+      if (p === undefined) call.fail(`unknown protocol "${arg}" specified`);
+      v.protocol = p;
+      break;
+    }
+    case 'port': {
+      const p = portByName(arg);
+      if (p === undefined) call.fail(`Port "${arg}" does not resolve to anything.`);
+      v.port = p;
+      break;
+    }
+    case 'portrc': {
+      const maxiter = o.size ?? 2;
+      const range: [number, number] = [0, 65535];
+      let n = 0;
+      for (const part of arg.split(':')) {
+        if (n === maxiter) call.fail(`${call.extName}: Too many components for option "--${o.name}" (max: ${maxiter})`);
+        if (part === '') {
+          n++;
+          continue;
+        }
+        const p = portByName(part);
+        if (p === undefined) call.fail(`Port "${part}" does not resolve to anything.`);
+        if (n < 2) range[n] = p;
+        n++;
+      }
+      if (n === 1) range[1] = range[0];
+      v.ports = range;
+      v.nvals = Math.max(n, 2);
+      break;
+    }
+    case 'plen':
+    case 'plenmask':
+      v.plen = parsePlen(arg, call.rule.family, call);
+      break;
+    case 'ethermac': {
+      const parts = arg.split(':');
+      const bad: () => never = () => call.fail('Invalid MAC address specified.');
+      if (parts.length !== 6) bad();
+      const mac: number[] = [];
+      for (const p of parts) {
+        // strtoul(…, 16) then at most two characters consumed.
+        const m = /^[ \t]*[+-]?(?:0[xX])?([0-9a-fA-F]*)/.exec(p);
+        if (!m || p.length > 2 || m[0].length !== p.length) return bad();
+        mac.push(m[1] ? parseInt(m[1], 16) & 0xff : 0);
+      }
+      v.mac = mac;
+      break;
+    }
+  }
+  call.xflags |= eflag;
+}
+
+/** `xtables_options_fcheck`: mandatory, "also requires" and exclusion checks. */
+export function guidedFinalCheck(extName: string, xflags: number, options: readonly ExtOption[], fail: (m: string) => never): void {
+  for (const o of options) {
+    if (o.type === undefined) continue;
+    if (o.mand && !(xflags & (1 << o.id))) fail(`${extName}: option "--${o.name}" must be specified`);
+    if (!(xflags & (1 << o.id))) continue;
+    for (let i = 0; i < 32; i++) {
+      if (i === o.id) continue;
+      const other = options.find((x) => x.id === i && x.type !== undefined);
+      if (!other) continue;
+      const of = 1 << i;
+      if ((o.also ?? []).includes(i) && !(xflags & of)) {
+        fail(`${extName}: option "--${o.name}" also requires "--${other.name}".`);
+      }
+      if ((o.excl ?? []).includes(i) && xflags & of) {
+        fail(`${extName}: option "--${o.name}" cannot be used together with "--${other.name}".`);
+      }
+    }
+  }
+}
+
+export { ipparseMultiple4, ipparseMultiple6 };
