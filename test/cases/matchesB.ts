@@ -1,0 +1,3 @@
+import type { RuleCase } from '../helpers/ruleCases';
+
+export const CASES: readonly RuleCase[] = [];
