@@ -1,2 +1,124 @@
-// Placeholder entry: the language server is wired in a later step of this issue.
-export {};
+/**
+ * The Netfilter Lens language server: wiring only. Each feature lives in
+ * features/*.ts and turns pure analysis results into LSP answers.
+ */
+import {
+  createConnection,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { AnalysisCache } from './analysisCache';
+import { codeActions } from './features/codeActions';
+import { completion } from './features/completion';
+import { DiagnosticsScheduler } from './features/diagnostics';
+import { documentSymbols } from './features/documentSymbols';
+import { foldingRanges } from './features/folding';
+import { hover } from './features/hover';
+import { definition, prepareRename, references, rename } from './features/navigation';
+import { serverInfoRequest } from './protocol';
+import { SettingsCache } from './settings';
+
+const VERSION = '0.1.0';
+const LANGUAGES = ['iptables'];
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+let hasConfiguration = false;
+const settings = new SettingsCache(connection, () => hasConfiguration);
+const cache = new AnalysisCache();
+const diagnostics = new DiagnosticsScheduler(connection, cache, settings, (uri) => documents.get(uri));
+
+connection.onInitialize((params): InitializeResult => {
+  hasConfiguration = !!params.capabilities.workspace?.configuration;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      documentSymbolProvider: true,
+      definitionProvider: true,
+      referencesProvider: true,
+      renameProvider: { prepareProvider: true },
+      completionProvider: { triggerCharacters: ['-', ' ', ',', '*', ':'] },
+      hoverProvider: true,
+      foldingRangeProvider: true,
+      codeActionProvider: { codeActionKinds: ['quickfix'] },
+    },
+    serverInfo: { name: 'netfilter-lens', version: VERSION },
+  };
+});
+
+connection.onInitialized(() => {
+  if (hasConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, undefined);
+});
+
+connection.onDidChangeConfiguration(() => {
+  settings.clear();
+  for (const d of documents.all()) diagnostics.schedule(d, true);
+});
+
+const isOurs = (doc: TextDocument | undefined): doc is TextDocument => !!doc && LANGUAGES.includes(doc.languageId);
+
+documents.onDidOpen((e) => isOurs(e.document) && diagnostics.schedule(e.document, true));
+documents.onDidChangeContent((e) => isOurs(e.document) && diagnostics.schedule(e.document));
+documents.onDidClose((e) => {
+  settings.clear(e.document.uri);
+  cache.drop(e.document.uri);
+  diagnostics.clear(e.document.uri);
+});
+
+async function analysisFor(uri: string) {
+  const doc = documents.get(uri);
+  if (!isOurs(doc)) return undefined;
+  return { doc, analysis: cache.get(doc, await settings.get(uri)) };
+}
+
+connection.onDocumentSymbol(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  if (!a) return [];
+  const lines = a.doc.getText().split('\n');
+  return documentSymbols(a.analysis, (l) => lines[l] ?? '');
+});
+connection.onDefinition(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  return a ? definition(a.analysis, p.textDocument.uri, p.position) : [];
+});
+connection.onReferences(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  return a ? references(a.analysis, p.textDocument.uri, p.position, p.context.includeDeclaration) : [];
+});
+connection.onPrepareRename(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  return a ? prepareRename(a.analysis, p.position) : null;
+});
+connection.onRenameRequest(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  if (!a) return null;
+  const r = rename(a.analysis, p.textDocument.uri, p.position, p.newName);
+  if ('error' in r) throw new Error(r.error);
+  return r;
+});
+connection.onCompletion(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  if (!a) return [];
+  const line = a.doc.getText({ start: { line: p.position.line, character: 0 }, end: { line: p.position.line + 1, character: 0 } }).replace(/\r?\n$/, '');
+  return completion(a.analysis, line, p.position);
+});
+connection.onHover(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  return a ? hover(a.analysis, p.position) : null;
+});
+connection.onFoldingRanges(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  return a ? foldingRanges(a.analysis) : [];
+});
+connection.onCodeAction(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  return a ? codeActions(a.analysis, p.textDocument.uri, p.range, p.context.diagnostics) : [];
+});
+connection.onRequest(serverInfoRequest, () => ({ version: VERSION, languages: LANGUAGES }));
+
+documents.listen(connection);
+connection.listen();

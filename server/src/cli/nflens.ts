@@ -1,1 +1,94 @@
-export {};
+/**
+ * nflens — the command-line face of Netfilter Lens. Shares the server's code
+ * path: the same analysis functions produce the same diagnostics.
+ *
+ *   nflens check FILE… [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
+ */
+import { readFileSync } from 'node:fs';
+import { analyzeIptables } from '../lang/iptables/analyze';
+import type { Backend } from '../lang/iptables/extension';
+import type { Family } from '../lang/iptables/inet';
+import { toJson, toSarif, toText, type FileResult } from './format';
+
+const VERSION = '0.1.0';
+
+const USAGE = `Usage:
+  nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
+
+  check   Report what iptables-restore would refuse when loading each file
+          (errors, on the line it names), plus warnings. Exit status 1 when
+          any error is found, 2 on bad usage or unreadable files.
+`;
+
+interface Args {
+  readonly command: string | undefined;
+  readonly files: string[];
+  readonly flags: Map<string, string>;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const files: string[] = [];
+  const flags = new Map<string, string>();
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else if (['help', 'version'].includes(a.slice(2))) flags.set(a.slice(2), 'true');
+      else flags.set(a.slice(2), argv[++i] ?? '');
+    } else if (a === '-h') flags.set('help', 'true');
+    else if (!command) command = a;
+    else files.push(a);
+  }
+  return { command, files, flags };
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`nflens: ${msg}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+export function main(argv: readonly string[]): number {
+  const args = parseArgs(argv);
+  if (args.flags.has('version')) {
+    process.stdout.write(`nflens ${VERSION}\n`);
+    return 0;
+  }
+  if (args.flags.has('help') || !args.command) {
+    process.stdout.write(USAGE);
+    return args.command ? 0 : 2;
+  }
+  if (args.command !== 'check') fail(`unknown command "${args.command}"`);
+  const format = args.flags.get('format') ?? 'text';
+  if (!['text', 'json', 'sarif'].includes(format)) fail(`--format must be text, json or sarif (got "${format}")`);
+  const backend = (args.flags.get('backend') ?? 'nft') as Backend;
+  if (backend !== 'nft' && backend !== 'legacy') fail('--backend must be nft or legacy');
+  const familyFlag = args.flags.get('family');
+  if (familyFlag && familyFlag !== 'ipv4' && familyFlag !== 'ipv6') fail('--family must be ipv4 or ipv6');
+  if (args.files.length === 0) fail('check needs at least one file');
+  const results: FileResult[] = [];
+  for (const file of args.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      process.stderr.write(`nflens: cannot read ${file}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto' });
+    results.push({ file, diagnostics: analysis.diagnostics });
+  }
+  if (format === 'json') process.stdout.write(`${JSON.stringify(toJson(results), null, 2)}\n`);
+  else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(results, VERSION), null, 2)}\n`);
+  else {
+    const text = toText(results);
+    if (text) process.stdout.write(`${text}\n`);
+    const errors = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length, 0);
+    const warnings = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'warning').length, 0);
+    process.stdout.write(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)\n`);
+  }
+  return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
+}
+
+if (require.main === module) process.exit(main(process.argv.slice(2)));

@@ -1,0 +1,65 @@
+/**
+ * Ctx owns everything the extension creates: the language client, the output
+ * channel, and two disposal scopes (extension lifetime, one server start).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+
+export const LANGUAGE_IDS = ['iptables'];
+
+export class Ctx {
+  private client: LanguageClient | undefined;
+  private readonly extCleanup: vscode.Disposable[] = [];
+  private clientCleanup: vscode.Disposable[] = [];
+  readonly output: vscode.LogOutputChannel;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('Netfilter Lens', { log: true });
+    this.pushExtCleanup(this.output);
+  }
+
+  pushExtCleanup(d: vscode.Disposable): void {
+    this.extCleanup.push(d);
+  }
+
+  pushClientCleanup(d: vscode.Disposable): void {
+    this.clientCleanup.push(d);
+  }
+
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    const module = this.extension.asAbsolutePath(path.join('server', 'out', 'server.js'));
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGE_IDS.map((language) => ({ language })),
+      outputChannel: this.output,
+      synchronize: { configurationSection: 'netfilterLens' },
+    };
+    this.client = new LanguageClient('netfilterLens', 'Netfilter Lens', serverOptions, clientOptions);
+    await this.client.start();
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.clientCleanup.splice(0)) d.dispose();
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.stop();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    for (const d of this.extCleanup.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Settings, resolved per document (never cached in module globals beyond
+ * this per-URI map, cleared on configuration change and on close).
+ */
+import type { Connection } from 'vscode-languageserver/node';
+import type { Backend } from './lang/iptables/extension';
+import type { Family } from './lang/iptables/inet';
+
+export interface Settings {
+  /** Which iptables-restore the verdicts follow. */
+  readonly backend: Backend;
+  /** Address family of iptables files ("auto": from the file's header). */
+  readonly family: Family | 'auto';
+  /** Debounce before re-checking after an edit, in milliseconds. */
+  readonly debounceMs: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150 };
+
+export function normalizeSettings(raw: unknown): Settings {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const ipt = (r.iptables ?? {}) as Record<string, unknown>;
+  const backend = ipt.backend === 'legacy' ? 'legacy' : 'nft';
+  const family = ipt.family === 'ipv4' || ipt.family === 'ipv6' ? ipt.family : 'auto';
+  const debounce = typeof r.debounceMs === 'number' && r.debounceMs >= 0 ? r.debounceMs : DEFAULT_SETTINGS.debounceMs;
+  return { backend, family, debounceMs: debounce };
+}
+
+export class SettingsCache {
+  private readonly perUri = new Map<string, Promise<Settings>>();
+  constructor(
+    private readonly connection: Connection,
+    private readonly supportsConfiguration: () => boolean,
+  ) {}
+
+  get(uri: string): Promise<Settings> {
+    if (!this.supportsConfiguration()) return Promise.resolve(DEFAULT_SETTINGS);
+    let s = this.perUri.get(uri);
+    if (!s) {
+      s = this.connection.workspace
+        .getConfiguration({ scopeUri: uri, section: 'netfilterLens' })
+        .then(normalizeSettings, () => DEFAULT_SETTINGS);
+      this.perUri.set(uri, s);
+    }
+    return s;
+  }
+
+  clear(uri?: string): void {
+    if (uri) this.perUri.delete(uri);
+    else this.perUri.clear();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A minimal LSP client that drives the real built server (server/out/server.js)
+ * over stdio, for protocol-level tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  createProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type ProtocolConnection,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+
+export const SERVER_JS = join(__dirname, '..', '..', '..', 'server', 'out', 'server.js');
+
+export class LspClient {
+  readonly conn: ProtocolConnection;
+  private readonly proc: ChildProcess;
+  private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
+  private readonly waiters: Array<() => void> = [];
+  private versions = new Map<string, number>();
+  configuration: Record<string, unknown> = {};
+
+  constructor() {
+    this.proc = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.diagnostics.set(p.uri, p);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.conn.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) => p.items.map(() => this.configuration));
+    this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.listen();
+  }
+
+  async initialize(): Promise<unknown> {
+    const r = await this.conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: { workspace: { configuration: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+    });
+    await this.conn.sendNotification('initialized', {});
+    return r;
+  }
+
+  async open(uri: string, text: string, languageId = 'iptables'): Promise<void> {
+    this.versions.set(uri, 1);
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  async change(uri: string, text: string): Promise<number> {
+    const v = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, v);
+    await this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text }] });
+    return v;
+  }
+
+  /** Waits until diagnostics for `uri` (at `version`, if given) have been published. */
+  async diagnosticsFor(uri: string, version?: number, timeoutMs = 10000): Promise<PublishDiagnosticsParams> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const d = this.diagnostics.get(uri);
+      if (d && (version === undefined || d.version === version)) return d;
+      if (Date.now() > deadline) throw new Error(`no diagnostics for ${uri} v${version}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.conn.sendRequest(method, params) as Promise<R>;
+  }
+
+  async shutdown(): Promise<void> {
+    try {
+      await this.conn.sendRequest('shutdown');
+      await this.conn.sendNotification('exit');
+    } catch {
+      // already gone
+    }
+    this.conn.dispose();
+    this.proc.kill();
+  }
+}
