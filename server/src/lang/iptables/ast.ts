@@ -68,7 +68,7 @@ export const STANDARD_VERDICTS: readonly string[] = ['ACCEPT', 'DROP', 'RETURN',
 
 export type TargetRef =
   | { readonly kind: 'verdict'; readonly name: Verdict; readonly span: Span }
-  | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean; readonly span: Span }
+  | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean; readonly span: Span; readonly nameSpan: Span }
   | { readonly kind: 'extension'; readonly use: ExtensionUse; readonly span: Span };
 
 export interface RuleSpec {

@@ -25,6 +25,8 @@ export interface KernelCheckContext<D> {
   readonly backend: Backend;
   /** Names of the rule's matches, for targets that depend on them. */
   readonly matchNames: readonly string[];
+  /** The rule's matches with their parsed data (xt_ematch_foreach), in order. */
+  readonly matches: readonly { readonly name: string; readonly data: unknown }[];
 }
 
 export interface KernelRestrictions<D> {
@@ -54,8 +56,9 @@ export interface ExtensionSpec<D = unknown> {
   finalCheck?(call: FinalCall<D>): void;
   readonly kernel?: KernelRestrictions<D>;
   /**
-   * iptables-nft turns some matches into native nftables expressions, which
-   * skip the kernel's xt checks; returns true when this instance is native.
+   * iptables-nft turns some matches and targets (NFLOG, TRACE) into native
+   * nftables expressions, which skip the kernel's xt checks; returns true
+   * when this instance is native.
    */
   nftNative?(data: D): boolean;
   /** iptables-nft's own check when building the rule (at parse time). */

@@ -30,6 +30,8 @@ export interface GetoptResult {
   readonly optargOffset?: number;
   /** argv index of the option element itself. */
   readonly optIndex: number;
+  /** The long option matched (exactly or by prefix), when it was a long option. */
+  readonly longName?: string;
   /** For errors: why the option was not accepted. */
   readonly error?: 'unrecognized' | 'ambiguous' | 'no-arg-allowed' | 'missing-arg';
 }
@@ -112,20 +114,21 @@ export class Getopt {
       return { code: CODE_UNKNOWN, optIndex, error: 'unrecognized' };
     }
     this.optind++;
+    const longName = found.name;
     if (eq >= 0) {
       if (found.hasArg) {
-        return { code: found.val, optarg: body.slice(eq + 1), optargIndex: optIndex, optargOffset: eq + 3, optIndex };
+        return { code: found.val, optarg: body.slice(eq + 1), optargIndex: optIndex, optargOffset: eq + 3, optIndex, longName };
       }
       return { code: CODE_UNKNOWN, optIndex, error: 'no-arg-allowed' };
     }
     if (found.hasArg === 1) {
       if (this.optind < argv.length) {
         const idx = this.optind++;
-        return { code: found.val, optarg: argv[idx]!, optargIndex: idx, optargOffset: 0, optIndex };
+        return { code: found.val, optarg: argv[idx]!, optargIndex: idx, optargOffset: 0, optIndex, longName };
       }
       return { code: CODE_MISSING, optIndex, error: 'missing-arg' };
     }
-    return { code: found.val, optIndex };
+    return { code: found.val, optIndex, longName };
   }
 
   private shortOption(): GetoptResult {

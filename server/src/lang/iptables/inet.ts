@@ -267,6 +267,12 @@ export function ipv6ToString(groups: readonly number[]): string {
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
+  // inet_ntop writes IPv4-compatible (::a.b.c.d) and IPv4-mapped
+  // (::ffff:a.b.c.d) addresses with the last 32 bits dotted.
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) {
+    const v4 = `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
+    return bestLen === 6 ? `::${v4}` : `::ffff:${v4}`;
+  }
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }

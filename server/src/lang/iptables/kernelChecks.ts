@@ -14,7 +14,7 @@
  * later rule then fails too.
  */
 import type { Diagnostic, RelatedInfo } from '../diagnostic';
-import type { ExtensionUse } from './ast';
+import type { AddrSpec, ExtensionUse } from './ast';
 import type { Backend, Hook, KernelCheckContext } from './extension';
 import type { Family } from './inet';
 import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
@@ -38,11 +38,12 @@ function ruleInitProblems(rule: LoadedRule, table: string, family: Family, backe
   const protoNum = spec.proto?.num ?? 0;
   const protoInvert = spec.proto?.invert ?? false;
   const matchNames = spec.matches.map((m) => m.name);
+  const matches = spec.matches.map((m) => ({ name: m.name, data: m.data }));
   const hooksAtInit = new Set<Hook>(baseHook ? [baseHook] : []);
   const check = (use: ExtensionUse, kind: 'match' | 'target'): void => {
     const ext = use.spec;
     if (!ext?.kernel) return;
-    if (backend === 'nft' && kind === 'match' && ext.nftNative?.(use.data)) return;
+    if (backend === 'nft' && ext.nftNative?.(use.data)) return;
     const k = ext.kernel;
     const label = `${use.name} ${kind}`;
     if (k.table && k.table !== table) {
@@ -55,7 +56,7 @@ function ruleInitProblems(rule: LoadedRule, table: string, family: Family, backe
       out.push({ rule, code: 'needs-protocol', message: `${label}: only valid for protocol ${name}, but ${why}. The kernel refuses the rule. Add "-p ${name}".` });
       return;
     }
-    const ctx: KernelCheckContext<unknown> = { data: use.data, table, hooks: backend === 'legacy' ? new Set() : hooksAtInit, family, protoNum, protoInvert, backend, matchNames };
+    const ctx: KernelCheckContext<unknown> = { data: use.data, table, hooks: backend === 'legacy' ? new Set() : hooksAtInit, family, protoNum, protoInvert, backend, matchNames, matches };
     const msg = k.check?.(ctx);
     if (msg) out.push({ rule, code: 'kernel-refuses', message: `${label}: ${msg}` });
   };
@@ -71,7 +72,7 @@ function hookProblem(rule: LoadedRule, hooks: ReadonlySet<Hook>, table: string, 
   for (const [use, kind] of uses) {
     const k = use.spec?.kernel;
     if (!k) continue;
-    if (backend === 'nft' && kind === 'match' && use.spec?.nftNative?.(use.data)) continue;
+    if (backend === 'nft' && use.spec?.nftNative?.(use.data)) continue;
     if (k.hooks) {
       const bad = [...hooks].filter((h) => !k.hooks!.includes(h));
       if (bad.length > 0) {
@@ -84,7 +85,7 @@ function hookProblem(rule: LoadedRule, hooks: ReadonlySet<Hook>, table: string, 
     }
     if (backend === 'legacy' && k.check) {
       const protoNum = rule.spec.proto?.num ?? 0;
-      const msg = k.check({ data: use.data, table, hooks, family, protoNum, protoInvert: rule.spec.proto?.invert ?? false, backend, matchNames: rule.spec.matches.map((m) => m.name) });
+      const msg = k.check({ data: use.data, table, hooks, family, protoNum, protoInvert: rule.spec.proto?.invert ?? false, backend, matchNames: rule.spec.matches.map((m) => m.name), matches: rule.spec.matches.map((m) => ({ name: m.name, data: m.data })) });
       if (msg) return { rule, code: 'kernel-refuses', message: `${use.name} ${kind}: ${msg}${via}` };
     }
   }
@@ -100,6 +101,19 @@ function jumpTarget(rule: LoadedRule): string | undefined {
 function viaText(chain: string, from: Map<string, LoadedRule>): string {
   const r = from.get(chain);
   return r ? ` (chain ${chain} is reached through the jump on line ${r.command.line + 1})` : '';
+}
+
+/**
+ * mark_source_chains() ends its walk of a chain at an unconditional standard
+ * verdict (ACCEPT, DROP, RETURN, QUEUE with no match and an all-zero ipt_ip):
+ * the rules after it get no hook, and their jumps are not followed.
+ */
+function walkLength(c: LoadedChain, family: Family): number {
+  const anyAddr = (a: AddrSpec | undefined): boolean =>
+    !a || (!a.invert && a.hostnames.length === 0 && a.v4.every((x) => x.prefix === 0) && a.v6.every((x) => x.prefix === 0));
+  const i = c.rules.findIndex(({ spec: s }) => s.target?.kind === 'verdict' && s.matches.length === 0 && !s.inIface && !s.outIface && !s.fragment
+    && (!s.proto || (family === 'ipv4' && s.proto.num === 0 && !s.proto.invert)) && anyAddr(s.src) && anyAddr(s.dst));
+  return i < 0 ? c.rules.length : i + 1;
 }
 
 function legacyGraph(table: LoadedTable, family: Family): Problem[] {
@@ -123,7 +137,7 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
       if (set.has(hook)) return;
       set.add(hook);
       onStack.add(c.name);
-      for (const r of c.rules) {
+      for (const r of c.rules.slice(0, walkLength(c, family))) {
         const t = jumpTarget(r);
         const tc = t ? chains.get(t) : undefined;
         if (tc && !tc.builtin) {
@@ -137,10 +151,14 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
   }
   if (loop) problems.push(loop);
   for (const c of chains.values()) {
-    const hooks = hooksOf.get(c.name) ?? new Set<Hook>();
-    for (const r of c.rules) {
-      for (const p of ruleInitProblems(r, table.name, family, 'legacy', undefined)) problems.push(p);
-      if (hooks.size) {
+    const reached = hooksOf.get(c.name) ?? new Set<Hook>();
+    const walked = walkLength(c, family);
+    for (const [i, r] of c.rules.entries()) {
+      const hooks = i < walked ? reached : new Set<Hook>();
+      const init = ruleInitProblems(r, table.name, family, 'legacy', undefined);
+      for (const p of init) problems.push(p);
+      // A rule already refused needs no second report (its checkentry runs again with the hooks).
+      if (hooks.size && init.length === 0) {
         const p = hookProblem(r, hooks, table.name, family, 'legacy', c.builtin ? '' : viaText(c.name, firstJump));
         if (p) problems.push(p);
       }

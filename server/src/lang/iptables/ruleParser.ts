@@ -11,7 +11,6 @@ import { span as mkSpan } from '../diagnostic';
 import type {
   AddrSpec,
   Command,
-  CommandKind,
   ExtensionUse,
   IfaceSpec,
   Named,
@@ -23,11 +22,12 @@ import type {
 } from './ast';
 import { xtStrtoui } from './cnum';
 import type { AnyExtension, Backend } from './extension';
-import { findMatch, findTarget } from './extensions/registry';
-import { CODE_MISSING, CODE_NONOPTION, CODE_UNKNOWN, Getopt, parseShortSpec, type LongOption } from './getopt';
+import { findMatch, findTarget, matchOfOtherFamily } from './extensions/registry';
+import { CODE_MISSING, CODE_NONOPTION, CODE_UNKNOWN, Getopt, type LongOption } from './getopt';
+import { BASE_OPTS, ch, CMD, CMD_VS_OPT, cmdChar, commandKind, INVERTIBLE, MAX_CHAIN_NAME, OPT, OPT_CHARS, optChar, SHORTS, XT_OPTION_OFFSET_SCALE } from './commandTable';
+import { assertValidChainName, joinSpan, knownProviders, protoMatchName, UNKNOWN_SUMMARY, unknownExtensionSpec, utf8Len } from './ruleSupport';
 import { ipparseMultiple4, ipparseMultiple6, type Family } from './inet';
 import type { Token } from './tokenize';
-import { utf8Length } from '../utf8';
 import {
   LineAbort,
   guidedFinalCheck,
@@ -40,62 +40,6 @@ import {
   type RuleParseState,
   type XtVal,
 } from './xtoptions';
-
-const OPTSTRING = '-:A:C:D:E:F::I:L::M:N:P:VX::Z::c:d:i:j:o:p:s:t:R:S::W::46bfg:h::m:nvw::x';
-const SHORTS = parseShortSpec(OPTSTRING);
-const ch = (c: string): number => c.charCodeAt(0);
-
-/** iptables' `original_opts` (iptables/xtables.c), in order. */
-const BASE_OPTS: readonly LongOption[] = [
-  ['append', 1, 'A'], ['delete', 1, 'D'], ['check', 1, 'C'], ['insert', 1, 'I'], ['replace', 1, 'R'],
-  ['list', 2, 'L'], ['list-rules', 2, 'S'], ['flush', 2, 'F'], ['zero', 2, 'Z'], ['new-chain', 1, 'N'],
-  ['delete-chain', 2, 'X'], ['rename-chain', 1, 'E'], ['policy', 1, 'P'], ['source', 1, 's'],
-  ['destination', 1, 'd'], ['src', 1, 's'], ['dst', 1, 'd'], ['protocol', 1, 'p'], ['in-interface', 1, 'i'],
-  ['jump', 1, 'j'], ['table', 1, 't'], ['match', 1, 'm'], ['numeric', 0, 'n'], ['out-interface', 1, 'o'],
-  ['verbose', 0, 'v'], ['wait', 2, 'w'], ['wait-interval', 2, 'W'], ['exact', 0, 'x'], ['fragments', 0, 'f'],
-  ['version', 0, 'V'], ['help', 2, 'h'], ['line-numbers', 0, '0'], ['modprobe', 1, 'M'],
-  ['set-counters', 1, 'c'], ['goto', 1, 'g'], ['ipv4', 0, '4'], ['ipv6', 0, '6'],
-].map(([name, hasArg, val]) => ({ name: name as string, hasArg: hasArg as 0 | 1 | 2, val: ch(val as string) }));
-
-const XT_OPTION_OFFSET_SCALE = 256;
-/** XT_EXTENSION_MAXNAMELEN (29) includes the terminating NUL. */
-export const MAX_CHAIN_NAME = 28;
-
-const CMD = { NONE: 0, INSERT: 1, DELETE: 2, DELETE_NUM: 4, REPLACE: 8, APPEND: 16, LIST: 32, FLUSH: 64, ZERO: 128, NEW_CHAIN: 256, DELETE_CHAIN: 512, SET_POLICY: 1024, RENAME_CHAIN: 2048, LIST_RULES: 4096, ZERO_NUM: 8192, CHECK: 16384 } as const;
-const CMD_CHARS = ['I', 'D', 'D', 'R', 'A', 'L', 'F', 'Z', 'N', 'X', 'P', 'E', 'S', 'Z', 'C'];
-const OPT = { NUMERIC: 1, SOURCE: 2, DESTINATION: 4, PROTOCOL: 8, JUMP: 16, VERBOSE: 32, EXPANDED: 64, VIANAMEIN: 128, VIANAMEOUT: 256, LINENUMBERS: 512, COUNTERS: 1024, FRAGMENT: 2048 } as const;
-const OPT_CHARS = ['n', 's', 'd', 'p', 'j', 'v', 'x', 'i', 'o', '0', 'c', 'f'];
-/** Which options may carry "!" (inverse_for_options). */
-const INVERTIBLE = new Set<number>([OPT.SOURCE, OPT.DESTINATION, OPT.PROTOCOL, OPT.VIANAMEIN, OPT.VIANAMEOUT, OPT.FRAGMENT]);
-/** commands_v_options for the 12 IPv4 options we track ('x' = illegal). */
-const CMD_VS_OPT: Record<number, string> = {
-  [CMD.INSERT]: 'x     x  x  ',
-  [CMD.DELETE]: 'x     x  xx ',
-  [CMD.DELETE_NUM]: 'xxxxx xxxxxx',
-  [CMD.REPLACE]: 'x     x  x  ',
-  [CMD.APPEND]: 'x     x  x  ',
-  [CMD.LIST]: ' xxxx  xx xx',
-  [CMD.FLUSH]: 'xxxxx xxxxxx',
-  [CMD.ZERO]: 'xxxxx xxxxxx',
-  [CMD.NEW_CHAIN]: 'xxxxx xxxxxx',
-  [CMD.DELETE_CHAIN]: 'xxxxx xxxxxx',
-  [CMD.SET_POLICY]: 'xxxxx xxxx x',
-  [CMD.RENAME_CHAIN]: 'xxxxx xxxxxx',
-  [CMD.LIST_RULES]: 'xxxxx xxxxxx',
-  [CMD.ZERO_NUM]: 'xxxxx xxxxxx',
-  [CMD.CHECK]: 'x     x  xx ',
-};
-
-function cmdChar(cmd: number): string {
-  let i = 0;
-  for (let c = cmd; c > 1; c >>= 1) i++;
-  return CMD_CHARS[i] ?? '?';
-}
-function optChar(opt: number): string {
-  let i = 0;
-  for (let c = opt; c > 1; c >>= 1) i++;
-  return OPT_CHARS[i] ?? '?';
-}
 
 export interface RuleLineInput {
   readonly tokens: readonly Token[];
@@ -155,6 +99,7 @@ class RuleParser {
   private target: LoadedExt | undefined;
   private jumpto = '';
   private jumpSpan: Span | undefined;
+  private jumpNameSpan: Span | undefined;
   private gotoSet = false;
   private options = 0;
   private invflags = new Set<number>();
@@ -287,9 +232,10 @@ class RuleParser {
     };
   }
 
-  private dispatch(ext: LoadedExt, code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined): void {
+  private dispatch(ext: LoadedExt, code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined, longName?: string): void {
     const id = code - ext.offset;
-    const option = ext.spec.options.find((o: ExtOption) => o.id === id);
+    // Aliases share an id (--dport/--destination-port): keep the spelling used.
+    const option = ext.spec.options.find((o: ExtOption) => o.id === id && o.name === longName) ?? ext.spec.options.find((o: ExtOption) => o.id === id);
     if (!option) this.fail(`Extension does not know id ${id}`, 'internal', optIndex);
     const optSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(optIndex)) : this.argSpan(optIndex);
     const argSpan = argIndex !== undefined ? this.valueSpan(argIndex, argOffset) : undefined;
@@ -321,7 +267,10 @@ class RuleParser {
         self.warnings.push({ code, message, span: argSpan ?? optSpan });
       },
     };
-    if (!ext.spec.oldApi) guidedParse(call);
+    // libxtables looks entries up by id: an alias gets the first entry's flags ("! --ttl 5" passes as --ttl-eq).
+    const byId = { ...call, option: ext.spec.options.find((o: ExtOption) => o.id === id) ?? option };
+    if (!ext.spec.oldApi) guidedParse(byId);
+    call.xflags = byId.xflags;
     ext.spec.parse?.(call);
     ext.xflags = call.xflags;
     const use: OptionUse = argSpan
@@ -332,16 +281,16 @@ class RuleParser {
   }
 
   /** `command_default`: an option no base case handled. */
-  private commandDefault(code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined, error: string | undefined): boolean {
+  private commandDefault(code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined, error: string | undefined, longName?: string): boolean {
     const t = this.target;
     if (t && t.offset >= 0 && code >= t.offset && code < t.offset + XT_OPTION_OFFSET_SCALE) {
-      this.dispatch(t, code, optarg, optIndex, argIndex, argOffset);
+      this.dispatch(t, code, optarg, optIndex, argIndex, argOffset, longName);
       return false;
     }
     for (const m of this.matches) {
       if (m.completed || m.offset < 0) continue;
       if (code < m.offset || code >= m.offset + XT_OPTION_OFFSET_SCALE) continue;
-      this.dispatch(m, code, optarg, optIndex, argIndex, argOffset);
+      this.dispatch(m, code, optarg, optIndex, argIndex, argOffset, longName);
       return false;
     }
     // Try loading the protocol's match (`-p tcp --dport 80`).
@@ -452,7 +401,7 @@ class RuleParser {
           }
           break;
         case ch('N'):
-          assertValidChainName(optarg ?? '', (m, c) => this.fail(m, c, r.optargIndex ?? at));
+          assertValidChainName(optarg ?? '', (m, c) => this.fail(m, c, r.optargIndex ?? at), this.input.family);
           this.addCommand(CMD.NEW_CHAIN, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           break;
@@ -502,11 +451,13 @@ class RuleParser {
           this.gotoSet = true;
           this.jumpto = this.parseTargetName(optarg ?? '', r.optargIndex ?? at);
           this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
+          this.jumpNameSpan = this.argSpan(r.optargIndex ?? at);
           break;
         case ch('j'): {
           this.setOption(OPT.JUMP, at);
           this.jumpto = this.parseTargetName(optarg ?? '', r.optargIndex ?? at);
           this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
+          this.jumpNameSpan = this.argSpan(r.optargIndex ?? at);
           const spec = findTarget(this.jumpto, this.input.family);
           if (spec) this.target = this.loadExtension(spec, this.jumpSpan, false, 'target');
           break;
@@ -545,6 +496,8 @@ class RuleParser {
           }
           const spec = findMatch(name, this.input.family);
           const nameSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
+          const foreign = spec ? undefined : matchOfOtherFamily(name, this.input.family);
+          if (foreign) this.fail(`Couldn't load match \`${foreign}':No such file or directory`, 'wrong-family', r.optargIndex ?? at, `"${foreign}" is an ${this.input.family === 'ipv4' ? 'IPv6 (ip6tables)' : 'IPv4 (iptables)'} match.`);
           if (!spec) this.unknownMatch(name, nameSpan);
           else this.matches.push(this.loadExtension(spec, nameSpan, false, 'match'));
           break;
@@ -606,7 +559,7 @@ class RuleParser {
           break;
         }
         default:
-          if (this.commandDefault(code, optarg, optIndex, r.optargIndex, r.optargOffset, r.error)) continue;
+          if (this.commandDefault(code, optarg, optIndex, r.optargIndex, r.optargOffset, r.error, r.longName)) continue;
           break;
       }
       this.invert = false;
@@ -822,7 +775,7 @@ class RuleParser {
           target = { kind: 'extension', use, span: use.span };
         }
       } else {
-        target = { kind: 'jump', chain: this.jumpto, goto: this.gotoSet, span: this.jumpSpan };
+        target = { kind: 'jump', chain: this.jumpto, goto: this.gotoSet, span: this.jumpSpan, nameSpan: this.jumpNameSpan ?? this.jumpSpan };
       }
     }
     const proto: ProtoSpec | undefined = this.protocol !== undefined && this.protoSpan
@@ -849,63 +802,6 @@ class ExtensionAbort extends LineAbort {
   }
 }
 
-function commandKind(cmd: number): CommandKind {
-  if (cmd & CMD.APPEND) return 'A';
-  if (cmd & CMD.INSERT) return 'I';
-  if (cmd & (CMD.DELETE | CMD.DELETE_NUM)) return 'D';
-  if (cmd & CMD.REPLACE) return 'R';
-  if (cmd & CMD.CHECK) return 'C';
-  if (cmd & CMD.NEW_CHAIN) return 'N';
-  if (cmd & CMD.DELETE_CHAIN) return 'X';
-  if (cmd & CMD.FLUSH) return 'F';
-  if (cmd & CMD.SET_POLICY) return 'P';
-  if (cmd & CMD.RENAME_CHAIN) return 'E';
-  if (cmd & (CMD.LIST)) return 'L';
-  if (cmd & CMD.LIST_RULES) return 'S';
-  return 'Z';
-}
-
-export const utf8Len = utf8Length;
-
-export function joinSpan(a: Span, b: Span): Span {
-  const first = a.start.line < b.start.line || (a.start.line === b.start.line && a.start.col <= b.start.col) ? a : b;
-  const last = a.end.line > b.end.line || (a.end.line === b.end.line && a.end.col >= b.end.col) ? a : b;
-  return { start: first.start, end: last.end };
-}
-
-/** Which match `-p NAME` loads (find_proto): numbers map through the built-in names. */
-function protoMatchName(protocol: string): string | undefined {
-  const n = xtStrtoui(protocol, 0, 255);
-  if (n === undefined) return protocol;
-  const byNum: Record<number, string> = { 6: 'tcp', 132: 'sctp', 17: 'udp', 136: 'udplite', 1: 'icmp', 58: 'ipv6-icmp', 50: 'esp', 51: 'ah', 135: 'mobility-header', 0: 'all' };
-  return byNum[n];
-}
-
-/** `assert_valid_chain_name` (used by -N and, in iptables-nft, by ":" lines). */
-export function assertValidChainName(name: string, fail: (message: string, code: string) => never): void {
-  if (utf8Len(name) >= MAX_CHAIN_NAME + 1) fail(`chain name \`${name}' too long (must be under 29 chars)`, 'name-too-long');
-  if (name[0] === '-' || name[0] === '!') fail(`chain name not allowed to start with \`${name[0]}'`, 'bad-chain-name');
-  if (findTarget(name, 'ipv4') || ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'].includes(name)) {
-    fail('chain name may not clash with target name', 'chain-clashes-with-target');
-  }
-  if (/\s/.test(name)) fail(`Invalid chain name \`${name}'`, 'bad-chain-name');
-}
-
-const UNKNOWN_SUMMARY = '(unknown extension)';
-function unknownExtensionSpec(kind: 'match' | 'target', name: string): AnyExtension {
-  return { kind, name, options: [], summary: UNKNOWN_SUMMARY, oldApi: true, init: () => ({}) };
-}
-
-/** Extensions that define an option name (for "load -m X first" hints). */
-function knownProviders(option: string, family: Family): string[] {
-  const out: string[] = [];
-  for (const name of ['tcp', 'udp', 'multiport', 'conntrack', 'state', 'icmp', 'addrtype', 'iprange', 'comment', 'mark', 'connmark', 'mac', 'physdev', 'set', 'limit', 'hashlimit', 'recent', 'owner', 'statistic', 'length', 'ttl', 'pkttype', 'string', 'u32']) {
-    const spec = findMatch(name, family);
-    if (spec?.options.some((o: ExtOption) => o.name === option)) out.push(name);
-  }
-  return out;
-}
-
 export function parseRuleLine(input: RuleLineInput): RuleLineOutcome {
   const p = new RuleParser(input);
   const out = p.run();
@@ -914,3 +810,4 @@ export function parseRuleLine(input: RuleLineInput): RuleLineOutcome {
 
 /** Re-export for callers that map ExtensionAbort spans. */
 export { ExtensionAbort };
+export { assertValidChainName, joinSpan, MAX_CHAIN_NAME, utf8Len };

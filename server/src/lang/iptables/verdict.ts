@@ -15,3 +15,21 @@ export function loadVerdict(diagnostics: readonly Diagnostic[]): LoadVerdict {
   }
   return first ? { loads: false, first } : { loads: true };
 }
+
+/**
+ * Warnings about things that exist or resolve only on the host that loads
+ * the rules (DNS names, ipsets, users, accounting objects …): a real load
+ * here may fail where it succeeds there, and the other way round.
+ */
+export const HOST_DEPENDENT_CODES: ReadonlySet<string> = new Set([
+  'hostname',
+  'ipset-must-exist',
+  'user-must-exist',
+  'group-must-exist',
+  'must-exist-at-load',
+  'ct-timeout-policy',
+]);
+
+export function hostDependent(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((d) => HOST_DEPENDENT_CODES.has(d.code));
+}

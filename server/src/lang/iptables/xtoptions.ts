@@ -9,7 +9,7 @@
  * xtables_option_parse() and xtables_options_fcheck().
  */
 import { strtod, xtStrtoul, xtStrtoui } from './cnum';
-import { ipparseMultiple4, ipparseMultiple6, numericToIpv4, parseIpv6, type Family } from './inet';
+import { ipparseMultiple4, ipparseMultiple6, isPlausibleHostname, parseIpv6, type Family } from './inet';
 import { PROTOCOL_NUMBERS, serviceToPort } from './netdb';
 import { truncateUtf8, utf8Length } from '../utf8';
 
@@ -148,6 +148,32 @@ export function portByName(text: string, proto: string | null = null): number | 
   return serviceToPort(text, proto);
 }
 
+/**
+ * `xtables_getportbyname` (XTTYPE_PORT): getaddrinfo(NULL, service). glibc
+ * reads a decimal service with strtoul() (leading spaces and a sign allowed,
+ * nothing after the digits) into an int and keeps it modulo 2^16, except
+ * that a value whose low 32 bits are negative as an int (2147483648, -1, any
+ * overflow) is looked up as a service name instead; an empty service is
+ * port 0. Anything else must be a service name of tcp, udp, dccp, udplite or
+ * sctp (the socket types getaddrinfo tries).
+ */
+export function getaddrinfoPort(text: string): number | undefined {
+  if (text === '') return 0;
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(text);
+  if (m) {
+    const ulongMax = (1n << 64n) - 1n;
+    let v = BigInt(m[2]!);
+    if (v > ulongMax) v = ulongMax;
+    else if (m[1] === '-') v = (ulongMax + 1n - v) & ulongMax;
+    if ((v & 0x80000000n) === 0n) return Number(v & 0xffffn);
+  }
+  for (const proto of ['tcp', 'udp', 'dccp', 'udplite', 'sctp']) {
+    const p = serviceToPort(text, proto);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
 /** `xtables_parse_protocol`: number, built-in name, or /etc/protocols. */
 export function parseProtocol(s: string): number | undefined {
   const n = xtStrtoui(s, 0, 255);
@@ -156,7 +182,7 @@ export function parseProtocol(s: string): number | undefined {
     tcp: 6, sctp: 132, udp: 17, udplite: 136, icmp: 1, 'ipv6-icmp': 58, icmpv6: 58,
     esp: 50, ah: 51, 'mobility-header': 135, 'ipv6-mh': 135, mh: 135, all: 0,
   };
-  if (s in builtin) return builtin[s];
+  if (Object.prototype.hasOwnProperty.call(builtin, s)) return builtin[s];
   return PROTOCOL_NUMBERS.get(s);
 }
 
@@ -216,13 +242,26 @@ function parseHost(arg: string, family: Family, call: OptionCall<unknown>): XtVa
     const a = inetAton(arg);
     if (a !== undefined) return { v4: a, prefix: 32 };
     if (arg === 'localhost') return { v4: 0x7f000001, prefix: 32 };
-    if (!/[A-Za-z]/.test(arg) || !/^[A-Za-z0-9._-]+$/.test(arg)) call.fail('getaddrinfo: Name or service not known');
+    if (!isPlausibleHostname(arg)) call.fail('getaddrinfo: Name or service not known');
     call.warn(`"${arg}" is a host name: iptables resolves it once, when the rules are loaded.`, 'hostname');
     return { prefix: 32, hostname: arg };
   }
   const g = parseIpv6(arg);
   if (g) return { v6: g, prefix: 128 };
-  if (!/[A-Za-z]/.test(arg) || !/^[A-Za-z0-9._-]+$/.test(arg)) call.fail('getaddrinfo: Name or service not known');
+  // getaddrinfo also takes a zone (__inet6_scopeid_pton): a number up to
+  // 2^32-1, or, on link-local addresses, an interface that must exist.
+  const pct = arg.indexOf('%');
+  const scoped = pct > 0 ? parseIpv6(arg.slice(0, pct)) : undefined;
+  if (scoped) {
+    const zone = arg.slice(pct + 1);
+    const linkLocal = (scoped[0]! & 0xffc0) === 0xfe80 || (scoped[0]! & 0xff0f) === 0xff01 || (scoped[0]! & 0xff0f) === 0xff02;
+    if (/^\d+$/.test(zone) && BigInt(zone) <= 0xffffffffn) return { v6: scoped, prefix: 128 };
+    if (linkLocal && !/^\d+$/.test(zone) && /^[^\s/%]{1,15}$/.test(zone)) {
+      call.warn(`"${arg}" names interface ${zone}: it must exist when the rules are loaded.`, 'hostname');
+      return { v6: scoped, prefix: 128 };
+    }
+  }
+  if (!isPlausibleHostname(arg)) call.fail('getaddrinfo: Name or service not known');
   call.warn(`"${arg}" is a host name: ip6tables resolves it once, when the rules are loaded.`, 'hostname');
   return { prefix: 128, hostname: arg };
 }
@@ -231,17 +270,23 @@ function parsePlen(arg: string, family: Family, call: OptionCall<unknown>): numb
   const max = family === 'ipv4' ? 32 : 128;
   const n = xtStrtoui(arg, 0, max);
   if (n !== undefined) return n;
+  // A mask in address form (xtopt_parse_mask): getaddrinfo(AI_NUMERICHOST),
+  // which for IPv4 is inet_aton ("255.255.0.0", but also "1.2" or "33").
+  // Its prefix length, or -1 when the mask is not contiguous.
   if (family === 'ipv4') {
-    // getaddrinfo(AI_NUMERICHOST) accepts only a full dotted quad here.
-    if (/^\d+\.\d+\.\d+\.\d+$/.test(arg)) {
-      const m = numericToIpv4(arg, true);
-      if (m !== undefined) {
-        for (let i = 32; i >= 0; i--) if (((i === 0 ? 0 : (0xffffffff << (32 - i)) >>> 0)) === m) return i;
-        return -1;
-      }
+    const m = inetAton(arg);
+    if (m !== undefined) {
+      for (let i = 32; i >= 0; i--) if (((i === 0 ? 0 : (0xffffffff << (32 - i)) >>> 0)) === m) return i;
+      return -1;
     }
-  } else if (parseIpv6(arg)) {
-    return 128;
+  } else {
+    const g = parseIpv6(arg);
+    if (g) {
+      let bits = 0;
+      while (bits < 128 && (g[bits >> 4]! >> (15 - (bits & 15))) & 1) bits++;
+      for (let b = bits; b < 128; b++) if ((g[b >> 4]! >> (15 - (b & 15))) & 1) return -1;
+      return bits;
+    }
   }
   return call.fail(
     `${call.extName}: bad value for option "--${call.option.name}", neither a valid network mask nor valid CIDR (0-${max}).`,
@@ -345,7 +390,7 @@ export function guidedParse(call: OptionCall<unknown>): void {
         value = 0;
         break;
       }
-      const sym = TOS_NAMES[arg.toLowerCase()];
+      const sym = Object.prototype.hasOwnProperty.call(TOS_NAMES, arg.toLowerCase()) ? TOS_NAMES[arg.toLowerCase()] : undefined;
       if (sym === undefined) call.fail(`Symbolic name "${arg}" is unknown`);
       v.tos = { value: sym, mask: o.max ?? 0x3f };
       break;
@@ -355,7 +400,7 @@ export function guidedParse(call: OptionCall<unknown>): void {
       break;
     case 'sysloglevel': {
       let n = xtStrtoui(arg, 0, 7);
-      if (n === undefined) n = SYSLOG[arg];
+      if (n === undefined && Object.prototype.hasOwnProperty.call(SYSLOG, arg)) n = SYSLOG[arg];
       if (n === undefined) call.fail(`log level "${arg}" unknown`);
       v.syslog = n;
       break;
@@ -382,7 +427,7 @@ export function guidedParse(call: OptionCall<unknown>): void {
       break;
     }
     case 'port': {
-      const p = portByName(arg);
+      const p = getaddrinfoPort(arg);
       if (p === undefined) call.fail(`Port "${arg}" does not resolve to anything.`);
       v.port = p;
       break;
@@ -397,7 +442,7 @@ export function guidedParse(call: OptionCall<unknown>): void {
           n++;
           continue;
         }
-        const p = portByName(part);
+        const p = getaddrinfoPort(part);
         if (p === undefined) call.fail(`Port "${part}" does not resolve to anything.`);
         if (n < 2) range[n] = p;
         n++;
@@ -417,10 +462,17 @@ export function guidedParse(call: OptionCall<unknown>): void {
       if (parts.length !== 6) bad();
       const mac: number[] = [];
       for (const p of parts) {
-        // strtoul(…, 16) then at most two characters consumed.
-        const m = /^[ \t]*[+-]?(?:0[xX])?([0-9a-fA-F]*)/.exec(p);
-        if (!m || p.length > 2 || m[0].length !== p.length) return bad();
-        mac.push(m[1] ? parseInt(m[1], 16) & 0xff : 0);
+        // strtoul(…, 16) must consume the whole part, at most two characters
+        // ("0x" is a prefix only when a hex digit follows; "-1" wraps to ff).
+        // An empty part converts nothing and counts as 0.
+        if (p === '') {
+          mac.push(0);
+          continue;
+        }
+        const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]+)$/.exec(p);
+        if (!m || p.length > 2) return bad();
+        const n = parseInt(m[2]!, 16);
+        mac.push((m[1] === '-' ? -n : n) & 0xff);
       }
       v.mac = mac;
       break;

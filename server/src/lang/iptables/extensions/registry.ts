@@ -34,6 +34,16 @@ export function findMatch(name: string, family: Family): AnyExtension | undefine
   return pick(matches.get(n), family);
 }
 
+/**
+ * A match iptables knows only for the other family (icmp in ip6tables, icmp6
+ * in iptables): its canonical name, since loading it fails ("Couldn't load match").
+ */
+export function matchOfOtherFamily(name: string, family: Family): string | undefined {
+  if (findMatch(name, family)) return undefined;
+  const other = findMatch(name, family === 'ipv4' ? 'ipv6' : 'ipv4');
+  return other?.family !== undefined && other.family !== family ? other.name : undefined;
+}
+
 /** The target `-j NAME` loads (ACCEPT/DROP/RETURN/QUEUE are the standard target). */
 export function findTarget(name: string, family: Family): AnyExtension | undefined {
   targets ??= table(TARGET_LIST, CATALOG_TARGETS);
