@@ -1,0 +1,143 @@
+/**
+ * The loaded ruleset, compiled for evaluation: per table, chains with
+ * policies and rules whose header (addresses, interfaces, protocol) is plain
+ * numbers and whose matches and targets point at their evaluators. A rule
+ * with several -s/-d addresses becomes several kernel rules, as iptables
+ * expands it.
+ */
+import type { ExtensionUse, RuleSpec } from '../lang/iptables/ast';
+import type { Family } from '../lang/iptables/inet';
+import type { LoadedTable, Ruleset } from '../lang/iptables/ruleset';
+import type { Matcher, TargetFn } from './context';
+import { MATCHERS, TARGETS } from './registry';
+import type { RuleRef } from './trace';
+
+export interface NetMatch {
+  readonly addr: number;
+  readonly mask: number;
+  readonly invert: boolean;
+  /** "-s 10.0.0.0/8" as the trace shows it. */
+  readonly text: string;
+}
+
+export interface IfMatch {
+  /** Name without the "+" wildcard. */
+  readonly name: string;
+  readonly prefix: boolean;
+  readonly invert: boolean;
+  readonly text: string;
+}
+
+export interface CompiledMatch {
+  readonly name: string;
+  readonly use: ExtensionUse;
+  /** Undefined when the emulator cannot evaluate this extension. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly fn: Matcher<any> | undefined;
+  /** "-m conntrack --ctstate NEW" as the trace shows it. */
+  readonly text: string;
+}
+
+export type CompiledTarget =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'verdict'; readonly verdict: 'ACCEPT' | 'DROP' | 'RETURN' | 'QUEUE' }
+  | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | { readonly kind: 'ext'; readonly name: string; readonly use: ExtensionUse; readonly fn: TargetFn<any> | undefined };
+
+export interface EmuRule {
+  readonly ref: RuleRef;
+  readonly id: string;
+  readonly src?: NetMatch;
+  readonly dst?: NetMatch;
+  readonly iif?: IfMatch;
+  readonly oif?: IfMatch;
+  readonly proto?: { readonly num: number; readonly invert: boolean; readonly text: string };
+  readonly frag?: { readonly invert: boolean };
+  readonly matches: readonly CompiledMatch[];
+  readonly target: CompiledTarget;
+  readonly spec: RuleSpec;
+}
+
+export interface EmuChain {
+  readonly name: string;
+  readonly builtin: boolean;
+  readonly policy: 'ACCEPT' | 'DROP';
+  readonly rules: readonly EmuRule[];
+}
+
+export interface EmuTable {
+  readonly name: string;
+  readonly chains: ReadonlyMap<string, EmuChain>;
+}
+
+export interface EmuRuleset {
+  readonly family: Family;
+  readonly tables: ReadonlyMap<string, EmuTable>;
+}
+
+function cidrText(addr: number, prefix: number): string {
+  return `${(addr >>> 24) & 255}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${prefix}`;
+}
+
+function ifMatch(i: RuleSpec['inIface'], opt: string): IfMatch | undefined {
+  if (!i) return undefined;
+  const prefix = i.name.endsWith('+');
+  return { name: prefix ? i.name.slice(0, -1) : i.name, prefix, invert: i.invert, text: `${i.invert ? '! ' : ''}${opt} ${i.name}` };
+}
+
+function useText(u: ExtensionUse, kind: 'match' | 'target'): string {
+  const opts = u.options.map((o) => `${o.invert ? '! ' : ''}--${o.name}${o.arg !== undefined ? ` ${/[\s"]/.test(o.arg) || o.arg === '' ? JSON.stringify(o.arg) : o.arg}` : ''}`).join(' ');
+  const head = kind === 'match' ? (u.implicit ? '' : `-m ${u.name}`) : `-j ${u.name}`;
+  return [head, opts].filter(Boolean).join(' ');
+}
+
+function compileTarget(spec: RuleSpec): CompiledTarget {
+  const t = spec.target;
+  if (!t) return { kind: 'none' };
+  if (t.kind === 'verdict') return { kind: 'verdict', verdict: t.name };
+  if (t.kind === 'jump') return { kind: 'jump', chain: t.chain, goto: t.goto };
+  return { kind: 'ext', name: t.use.name, use: t.use, fn: TARGETS.get(t.use.name)?.fn };
+}
+
+function compileTable(t: LoadedTable): EmuTable {
+  const chains = new Map<string, EmuChain>();
+  for (const c of t.chains.values()) {
+    const rules: EmuRule[] = [];
+    for (const lr of c.rules) {
+      const s = lr.spec;
+      const srcs = s.src?.v4.length ? s.src.v4 : [undefined];
+      const dsts = s.dst?.v4.length ? s.dst.v4 : [undefined];
+      const matches: CompiledMatch[] = s.matches.map((m) => ({ name: m.name, use: m, fn: MATCHERS.get(m.name)?.fn, text: useText(m, 'match') }));
+      const target = compileTarget(s);
+      const iif = ifMatch(s.inIface, '-i');
+      const oif = ifMatch(s.outIface, '-o');
+      const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
+      for (const sc of srcs) {
+        for (const dc of dsts) {
+          const index = rules.length;
+          const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
+          const rule: { -readonly [K in keyof EmuRule]: EmuRule[K] } = { ref, id: `${t.name}/${c.name}/${index}/${lr.command.line}`, matches, target, spec: s };
+          if (sc && (sc.prefix !== 0 || s.src!.invert)) rule.src = { addr: sc.addr, mask: sc.mask, invert: s.src!.invert, text: `${s.src!.invert ? '! ' : ''}-s ${cidrText(sc.addr, sc.prefix)}` };
+          if (dc && (dc.prefix !== 0 || s.dst!.invert)) rule.dst = { addr: dc.addr, mask: dc.mask, invert: s.dst!.invert, text: `${s.dst!.invert ? '! ' : ''}-d ${cidrText(dc.addr, dc.prefix)}` };
+          if (iif) rule.iif = iif;
+          if (oif) rule.oif = oif;
+          if (proto) rule.proto = proto;
+          if (s.fragment) rule.frag = { invert: s.fragment.invert };
+          rules.push(rule);
+        }
+      }
+    }
+    chains.set(c.name, { name: c.name, builtin: c.builtin, policy: c.policy, rules });
+  }
+  return { name: t.name, chains };
+}
+
+/** Compiles the tables that loaded (tables with load errors are left out). */
+export function compileRuleset(rs: Ruleset): EmuRuleset {
+  const tables = new Map<string, EmuTable>();
+  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t));
+  return { family: rs.family, tables };
+}
+
+export { useText };

@@ -1,0 +1,183 @@
+/**
+ * The connection-tracking table (net/netfilter/nf_conntrack_core.c):
+ * lookup by tuple in either direction, NEW/ESTABLISHED/RELATED/INVALID per
+ * packet, a new entry stays unconfirmed until its first packet leaves
+ * POSTROUTING (or INPUT), timeouts from the injected clock.
+ */
+import type { Clock } from './clock';
+import {
+  CT_ASSURED,
+  CT_CONFIRMED,
+  CT_SEEN_REPLY,
+  invertTuple,
+  tupleKey,
+  type Conn,
+  type CtInfo,
+  type Tuple,
+} from './ct';
+import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from './packet';
+
+/** ICMP error types that carry the offending packet (RELATED). */
+const ICMP_ERRORS = new Set([3, 4, 5, 11, 12]);
+/** Echo/timestamp/info/mask requests and their replies. */
+const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18, 0: 8, 14: 13, 16: 15, 18: 17 };
+
+/** Default timeouts in ms (nf_conntrack_proto_*.c). */
+const TIMEOUT = {
+  udpUnreplied: 30_000,
+  udpReplied: 120_000,
+  icmp: 30_000,
+  tcpSynSent: 120_000,
+  tcpEstablished: 432_000_000,
+  tcpClose: 10_000,
+  generic: 600_000,
+};
+
+export function packetTuple(p: Packet): Tuple {
+  if (p.proto === PROTO_TCP || p.proto === PROTO_UDP || p.proto === 132 || p.proto === 33 || p.proto === 136) {
+    return { src: p.src, dst: p.dst, proto: p.proto, sport: p.sport, dport: p.dport };
+  }
+  if (p.proto === PROTO_ICMP) return { src: p.src, dst: p.dst, proto: p.proto, sport: p.icmpId, dport: p.icmpId };
+  return { src: p.src, dst: p.dst, proto: p.proto, sport: 0, dport: 0 };
+}
+
+export interface CtLookup {
+  readonly info: CtInfo;
+  /** A new entry not yet in the table: confirmed when its packet survives. */
+  readonly unconfirmed?: Conn;
+  /** Why the packet is INVALID. */
+  readonly why?: string;
+}
+
+export class ConntrackTable {
+  private readonly byTuple = new Map<string, { conn: Conn; dir: 'ORIGINAL' | 'REPLY' }>();
+  private nextId = 1;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly tcpLoose: boolean,
+  ) {}
+
+  private find(t: Tuple): { conn: Conn; dir: 'ORIGINAL' | 'REPLY' } | undefined {
+    const hit = this.byTuple.get(tupleKey(t));
+    if (!hit) return undefined;
+    if (hit.conn.expires <= this.clock.now()) {
+      this.remove(hit.conn);
+      return undefined;
+    }
+    return hit;
+  }
+
+  private remove(c: Conn): void {
+    this.byTuple.delete(tupleKey(c.orig));
+    this.byTuple.delete(tupleKey(c.reply));
+  }
+
+  entries(): Conn[] {
+    const seen = new Set<Conn>();
+    for (const { conn } of this.byTuple.values()) seen.add(conn);
+    return [...seen];
+  }
+
+  /** nf_conntrack_in(): what conntrack makes of this packet. */
+  lookup(p: Packet): CtLookup {
+    const t = packetTuple(p);
+    const hit = this.find(t);
+    if (hit) {
+      const { conn, dir } = hit;
+      if (dir === 'REPLY' && !(conn.status & CT_SEEN_REPLY)) {
+        conn.status |= CT_SEEN_REPLY;
+      }
+      this.refresh(conn, p, dir);
+      const established = dir === 'REPLY' || (conn.status & CT_SEEN_REPLY) !== 0;
+      return { info: { state: established ? 'ESTABLISHED' : 'NEW', dir, conn } };
+    }
+    if (p.proto === PROTO_ICMP && ICMP_ERRORS.has(p.icmpType) && p.inner) {
+      // An ICMP error belongs to the connection of the packet it quotes.
+      const inner = this.find(packetTuple(p.inner));
+      if (inner) return { info: { state: 'RELATED', dir: inner.dir === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL', conn: inner.conn } };
+      return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP error about no known connection' };
+    }
+    if (p.proto === PROTO_ICMP && !(p.icmpType in ICMP_REPLY_OF)) {
+      return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: `ICMP type ${p.icmpType} starts no connection` };
+    }
+    if (p.proto === PROTO_ICMP && ICMP_REPLY_OF[p.icmpType] !== undefined && [0, 14, 16, 18].includes(p.icmpType)) {
+      return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP reply to no request' };
+    }
+    if (p.proto === PROTO_TCP) {
+      const f = p.tcpFlags;
+      const syn = (f & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN;
+      if (!syn) {
+        // Without SYN only nf_conntrack_tcp_loose picks up an existing stream (needs ACK, no RST).
+        if (!this.tcpLoose || !(f & TCP_ACK) || f & TCP_RST) {
+          return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: f & TCP_RST ? 'a TCP RST for no known connection' : 'a TCP packet without SYN for no known connection' };
+        }
+      }
+    }
+    const conn: Conn = {
+      id: this.nextId++,
+      orig: t,
+      reply: p.proto === PROTO_ICMP ? { ...invertTuple(t) } : invertTuple(t),
+      status: 0,
+      mark: 0,
+      expires: this.clock.now() + this.initialTimeout(p),
+      zone: 0,
+      ...(p.proto === PROTO_TCP ? { tcpState: (p.tcpFlags & TCP_SYN) ? 'SYN_SENT' : 'ESTABLISHED' } : {}),
+    };
+    return { info: { state: 'NEW', dir: 'ORIGINAL', conn }, unconfirmed: conn };
+  }
+
+  /** __nf_conntrack_confirm(): the entry goes into the table. */
+  confirm(conn: Conn): boolean {
+    if (conn.status & CT_CONFIRMED) return false;
+    // A clash with an existing entry (e.g. a NAT binding taken meanwhile) drops the packet in the kernel; here the first wins.
+    if (this.byTuple.has(tupleKey(conn.orig)) || this.byTuple.has(tupleKey(conn.reply))) return false;
+    conn.status |= CT_CONFIRMED;
+    this.byTuple.set(tupleKey(conn.orig), { conn, dir: 'ORIGINAL' });
+    this.byTuple.set(tupleKey(conn.reply), { conn, dir: 'REPLY' });
+    return true;
+  }
+
+  /** Whether a tuple is already used by some entry (NAT port selection must avoid it). */
+  tupleTaken(t: Tuple): boolean {
+    return this.find(t) !== undefined;
+  }
+
+  private initialTimeout(p: Packet): number {
+    if (p.proto === PROTO_TCP) return TIMEOUT.tcpSynSent;
+    if (p.proto === PROTO_UDP) return TIMEOUT.udpUnreplied;
+    if (p.proto === PROTO_ICMP) return TIMEOUT.icmp;
+    return TIMEOUT.generic;
+  }
+
+  private refresh(c: Conn, p: Packet, dir: 'ORIGINAL' | 'REPLY'): void {
+    const now = this.clock.now();
+    if (p.proto === PROTO_TCP) {
+      const f = p.tcpFlags;
+      if (f & TCP_RST) {
+        c.tcpState = 'CLOSE';
+        c.expires = now + TIMEOUT.tcpClose;
+      } else if (f & TCP_FIN) {
+        c.tcpState = c.tcpState === 'FIN_WAIT' || c.tcpState === 'CLOSE_WAIT' ? 'LAST_ACK' : dir === 'ORIGINAL' ? 'FIN_WAIT' : 'CLOSE_WAIT';
+        c.expires = now + 120_000;
+      } else if (dir === 'REPLY' && f & TCP_SYN) {
+        c.tcpState = 'SYN_RECV';
+        c.expires = now + 60_000;
+      } else if (c.tcpState === 'SYN_RECV' && dir === 'ORIGINAL' && f & TCP_ACK) {
+        c.tcpState = 'ESTABLISHED';
+        c.status |= CT_ASSURED;
+        c.expires = now + TIMEOUT.tcpEstablished;
+      } else if (c.tcpState === 'LAST_ACK' && f & TCP_ACK) {
+        c.tcpState = 'TIME_WAIT';
+        c.expires = now + 120_000;
+      }
+    } else if (p.proto === PROTO_UDP) {
+      if (c.status & CT_SEEN_REPLY) {
+        c.expires = now + TIMEOUT.udpReplied;
+        if (dir === 'ORIGINAL') c.status |= CT_ASSURED;
+      } else c.expires = now + TIMEOUT.udpUnreplied;
+    } else {
+      c.expires = now + (p.proto === PROTO_ICMP ? TIMEOUT.icmp : TIMEOUT.generic);
+    }
+  }
+}

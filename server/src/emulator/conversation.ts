@@ -1,0 +1,263 @@
+/**
+ * A conversation between a client and a server, packet by packet, through
+ * the host: a TCP handshake, data and close; one UDP exchange; or an ICMP
+ * echo and reply. Each packet enters where its sender is (an interface, a
+ * local process, a container behind a bridge port) and the outcome decides
+ * who gets it; the far end answers what it received, so replies show the
+ * un-NAT on the way back.
+ */
+import type { ManualClock } from './clock';
+import type { HostModel, Peer } from './host/model';
+import { inNet } from './host/routing';
+import type { HostStack, Outcome } from './netstack';
+import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type Packet } from './packet';
+import type { TraceEvent } from './trace';
+
+export type Origin =
+  | { readonly kind: 'iface'; readonly iface: string }
+  | { readonly kind: 'local' }
+  | { readonly kind: 'peer'; readonly peer: Peer };
+
+export interface ConversationSpec {
+  readonly proto: 'tcp' | 'udp' | 'icmp';
+  readonly src: number;
+  readonly sport?: number;
+  readonly dst: number;
+  readonly dport?: number;
+  readonly origin: Origin;
+  readonly title?: string;
+  readonly payload?: string;
+}
+
+/** Where a packet sent towards `addr` out of `dev` arrives. */
+type Endpoint =
+  | { readonly kind: 'local' }
+  | { readonly kind: 'peer'; readonly peer: Peer }
+  | { readonly kind: 'assumed'; readonly addr: number; readonly dev: string };
+
+export interface ConversationResult {
+  readonly events: TraceEvent[];
+  /** The client's packets reached the server and the server's replies came back. */
+  readonly completed: boolean;
+  /** What the server saw as the client's address and port. */
+  readonly serverSaw?: { readonly src: number; readonly sport: number; readonly dst: number; readonly dport: number };
+  readonly summary: string;
+}
+
+interface Step {
+  readonly label: string;
+  readonly from: 'client' | 'server';
+  readonly flags: number;
+  readonly data?: boolean;
+}
+
+const TCP_STEPS: readonly Step[] = [
+  { label: 'SYN', from: 'client', flags: TCP_SYN },
+  { label: 'SYN-ACK', from: 'server', flags: TCP_SYN | TCP_ACK },
+  { label: 'ACK', from: 'client', flags: TCP_ACK },
+  { label: 'data', from: 'client', flags: TCP_PSH | TCP_ACK, data: true },
+  { label: 'FIN', from: 'client', flags: TCP_FIN | TCP_ACK },
+  { label: 'FIN-ACK', from: 'server', flags: TCP_FIN | TCP_ACK },
+  { label: 'last ACK', from: 'client', flags: TCP_ACK },
+];
+
+export function basePacket(proto: number, src: number, dst: number): Packet {
+  return {
+    src, dst, proto, sport: 0, dport: 0, tcpFlags: 0, tcpOptions: [], icmpType: 0, icmpCode: 0, icmpId: 0,
+    length: 60, ttl: 64, tos: 0, fragOffset: 0, mark: 0, iif: '', oif: '', pktType: 'host', localOrigin: false,
+  };
+}
+
+export class ConversationRunner {
+  private n = 0;
+  constructor(
+    private readonly stack: HostStack,
+    private readonly clock: ManualClock,
+    private readonly conversationId: number,
+  ) {}
+
+  private get host(): HostModel {
+    return this.stack.host;
+  }
+
+  /** The peer (or this host) that receives a packet leaving through `dev` to `addr`. */
+  private endpointFor(dev: string, addr: number, port?: string): Endpoint {
+    const peers = this.host.peers;
+    const exact = peers.find((p) => p.addr === addr && (p.via === dev || (port !== undefined && p.port === port)));
+    if (exact) return { kind: 'peer', peer: exact };
+    const any = peers.find((p) => p.addr === addr);
+    if (any) return { kind: 'peer', peer: any };
+    return { kind: 'assumed', addr, dev };
+  }
+
+  /** Sends a packet from an endpoint into the host. */
+  private inject(from: Endpoint | Origin, p: Packet): Outcome {
+    if (from.kind === 'local') return this.stack.send(p);
+    if (from.kind === 'iface') return this.stack.receive(p, from.iface);
+    if (from.kind === 'assumed') return this.stack.receive(p, from.dev);
+    const peer = from.peer;
+    const br = this.host.ifaces.get(peer.via);
+    if (br?.kind === 'bridge' && peer.port) {
+      const brAddr = br.addrs.find((a) => inNet(p.dst, a.addr, a.prefix));
+      const target = this.host.peers.find((q) => q !== peer && q.addr === p.dst && q.via === peer.via && q.port);
+      if (brAddr && brAddr.addr !== p.dst && target?.port) return this.stack.bridge(p, peer.via, peer.port, target.port);
+      return this.stack.receive(p, peer.via, undefined, peer.port);
+    }
+    return this.stack.receive(p, peer.via);
+  }
+
+  private originToEndpoint(o: Origin): Endpoint {
+    if (o.kind === 'local') return { kind: 'local' };
+    if (o.kind === 'peer') return { kind: 'peer', peer: o.peer };
+    return { kind: 'assumed', addr: 0, dev: o.iface };
+  }
+
+  private describe(e: Endpoint): string {
+    if (e.kind === 'local') return 'this host';
+    if (e.kind === 'peer') return `${e.peer.name} (${ip4(e.peer.addr)})`;
+    return `${ip4(e.addr)} (assumed to exist behind ${e.dev})`;
+  }
+
+  run(spec: ConversationSpec, emit: (e: TraceEvent) => void): ConversationResult {
+    const events: TraceEvent[] = [];
+    const out = (e: TraceEvent): void => {
+      events.push(e);
+      emit(e);
+    };
+    const proto = spec.proto === 'tcp' ? PROTO_TCP : spec.proto === 'udp' ? PROTO_UDP : PROTO_ICMP;
+    const sport = spec.sport ?? (proto === PROTO_ICMP ? 0 : 43210);
+    const dport = spec.dport ?? (proto === PROTO_ICMP ? 0 : 80);
+    const icmpId = 0x1234;
+    const client = this.originToEndpoint(spec.origin);
+    const title = spec.title ?? `${spec.proto} ${ip4(spec.src)}${proto === PROTO_ICMP ? '' : `:${sport}`} → ${ip4(spec.dst)}${proto === PROTO_ICMP ? '' : `:${dport}`}`;
+    out({ type: 'conversation', id: this.conversationId, title });
+
+    const steps: readonly Step[] = proto === PROTO_TCP
+      ? TCP_STEPS
+      : [{ label: proto === PROTO_UDP ? 'request' : 'echo request', from: 'client', flags: 0, data: true }, { label: proto === PROTO_UDP ? 'response' : 'echo reply', from: 'server', flags: 0, data: true }];
+
+    let server: Endpoint | undefined;
+    let serverSaw: ConversationResult['serverSaw'];
+    let completed = true;
+    for (const step of steps) {
+      this.clock.advance(10);
+      const fromClient = step.from === 'client';
+      let p: Packet;
+      if (fromClient) {
+        p = basePacket(proto, spec.src, spec.dst);
+        p.sport = sport;
+        p.dport = dport;
+      } else {
+        if (!serverSaw) break;
+        p = basePacket(proto, serverSaw.dst, serverSaw.src);
+        p.sport = serverSaw.dport;
+        p.dport = serverSaw.sport;
+      }
+      if (proto === PROTO_TCP) {
+        p.tcpFlags = step.flags;
+        if (step.flags & TCP_SYN) p.tcpOptions = [2];
+        p.length = step.data ? 60 + (spec.payload ?? 'hello').length : 52;
+        if (step.data) p.payload = spec.payload ?? 'hello\n';
+      } else if (proto === PROTO_ICMP) {
+        p.icmpType = fromClient ? 8 : 0;
+        p.icmpId = icmpId;
+        p.sport = 0;
+        p.dport = 0;
+        p.length = 84;
+      } else {
+        p.payload = spec.payload ?? 'ping';
+        p.length = 28 + p.payload.length;
+      }
+      if (fromClient && spec.origin.kind === 'local' && p.src === 0) p.src = 0;
+      const sender = fromClient ? client : server!;
+      this.n++;
+      out({
+        type: 'packet',
+        conversation: this.conversationId,
+        n: this.n,
+        label: step.label,
+        dir: fromClient ? 'original' : 'reply',
+        packet: clonePacket(p),
+        host: this.host.name,
+        from: sender.kind === 'local' ? { local: true } : { iface: sender.kind === 'peer' ? sender.peer.via : sender.dev },
+      });
+      const o = this.stack.tracing(out, () => this.inject(fromClient && spec.origin.kind !== 'peer' ? (spec.origin.kind === 'local' ? { kind: 'local' } : spec.origin) : sender, p));
+      const reached = this.settle(o, out);
+      if (!reached) {
+        completed = false;
+        break;
+      }
+      if (fromClient && !server) {
+        server = reached.endpoint;
+        serverSaw = { src: reached.packet.src, sport: reached.packet.sport, dst: reached.packet.dst, dport: reached.packet.dport };
+      } else if (!fromClient) {
+        // The client must recognise the reply as coming from where it sent.
+        const q = reached.packet;
+        const ok = q.src === spec.dst && (proto === PROTO_ICMP || q.sport === dport) && q.dst === (spec.src || q.dst);
+        if (!ok) {
+          out({ type: 'note', text: `The client expected this reply from ${ip4(spec.dst)}${proto === PROTO_ICMP ? '' : `:${dport}`} but it comes from ${ip4(q.src)}${proto === PROTO_ICMP ? '' : `:${q.sport}`}: the client drops it.` });
+          completed = false;
+          break;
+        }
+      }
+    }
+    const summary = completed
+      ? `The ${spec.proto} conversation completes${server ? `; the server is ${this.describe(server)}` : ''}${serverSaw ? ` and sees the client as ${ip4(serverSaw.src)}${proto === PROTO_ICMP ? '' : `:${serverSaw.sport}`}` : ''}.`
+      : 'The conversation does not complete.';
+    out({ type: 'note', text: summary });
+    return { events, completed, summary, ...(serverSaw ? { serverSaw } : {}) };
+  }
+
+  /**
+   * Decides who receives a packet after the host is done with it, and emits
+   * the fate. Returns the receiving endpoint and the packet as it arrives,
+   * or undefined when it never arrives.
+   */
+  private settle(o: Outcome, out: (e: TraceEvent) => void): { endpoint: Endpoint; packet: Packet } | undefined {
+    switch (o.fate) {
+      case 'delivered': {
+        const who = o.kernelIcmp ? 'the kernel (ICMP)' : o.listener ? `${o.listener.program ?? 'a process'} listening on ${o.listener.proto}/${o.listener.port}` : 'the local socket of this connection';
+        out({ type: 'fate', fate: 'delivered', packet: o.packet, detail: `delivered to ${who} on this host` });
+        return { endpoint: { kind: 'local' }, packet: o.packet };
+      }
+      case 'no-listener': {
+        const tcp = o.packet.proto === PROTO_TCP;
+        out({ type: 'fate', fate: 'no-listener', packet: o.packet, detail: `for this host, but nothing listens on ${tcp ? 'tcp' : 'udp'}/${o.packet.dport}: the kernel answers with ${tcp ? 'a TCP RST' : 'ICMP port unreachable'}` });
+        const reply = this.stack.replyFor(o.packet, tcp ? 'tcp-reset' : 'icmp-port-unreachable');
+        if (reply) this.followReply(reply, out, tcp ? 'RST from the kernel' : 'ICMP port unreachable from the kernel');
+        return undefined;
+      }
+      case 'out': {
+        const ep = this.endpointFor(o.dev, o.packet.dst);
+        if (ep.kind === 'assumed') out({ type: 'assume', what: `a host ${ip4(o.packet.dst)} exists behind ${o.dev}${o.via !== undefined ? ` (via gateway ${ip4(o.via)})` : ''} and answers` });
+        out({ type: 'fate', fate: o.forwarded ? 'forwarded' : 'sent', dev: o.dev, packet: o.packet, detail: `${o.forwarded ? 'forwarded' : 'sent'} out of ${o.dev} to ${this.describe(ep)}` });
+        return { endpoint: ep, packet: o.packet };
+      }
+      case 'bridged': {
+        const peer = this.host.peers.find((p) => p.port === o.port);
+        const ep: Endpoint = peer ? { kind: 'peer', peer } : { kind: 'assumed', addr: o.packet.dst, dev: o.dev };
+        out({ type: 'fate', fate: 'bridged', dev: o.dev, packet: o.packet, detail: `switched by ${o.dev} to port ${o.port} (${this.describe(ep)})` });
+        return { endpoint: ep, packet: o.packet };
+      }
+      case 'rejected': {
+        out({ type: 'fate', fate: 'rejected', packet: o.packet, detail: o.detail, ...(o.rule ? { rule: o.rule } : {}) });
+        const reply = this.stack.replyFor(o.packet, o.rejectWith ?? 'icmp-port-unreachable');
+        if (reply) this.followReply(reply, out, `the REJECT reply (${o.rejectWith ?? 'icmp-port-unreachable'})`);
+        return undefined;
+      }
+      default:
+        out({ type: 'fate', fate: o.fate, packet: o.packet, detail: o.detail, ...('rule' in o && o.rule ? { rule: o.rule } : {}) });
+        return undefined;
+    }
+  }
+
+  /** A packet the host itself sends back (REJECT, RST, port unreachable): traced through OUTPUT. */
+  private followReply(reply: Packet, out: (e: TraceEvent) => void, label: string): void {
+    this.n++;
+    out({ type: 'packet', conversation: this.conversationId, n: this.n, label, dir: 'reply', packet: clonePacket(reply), host: this.host.name, from: { local: true } });
+    const o = this.stack.tracing(out, () => this.stack.send(reply));
+    if (o.fate === 'out') out({ type: 'fate', fate: 'sent', dev: o.dev, packet: o.packet, detail: `sent out of ${o.dev} back to the client` });
+    else if (o.fate === 'delivered') out({ type: 'fate', fate: 'delivered', packet: o.packet, detail: 'delivered back to the local client' });
+    else out({ type: 'fate', fate: o.fate === 'no-listener' ? 'delivered' : o.fate, packet: o.packet, detail: 'detail' in o ? o.detail : o.fate });
+  }
+}

@@ -1,0 +1,60 @@
+/** Connection-tracking types shared by the conntrack table, matches and targets. */
+
+/** A connection tuple. For ICMP queries, sport and dport both hold the identifier. */
+export interface Tuple {
+  readonly src: number;
+  readonly dst: number;
+  readonly proto: number;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+/** IPS_* status bits (include/uapi/linux/netfilter/nf_conntrack_common.h). */
+export const CT_EXPECTED = 1 << 0;
+export const CT_SEEN_REPLY = 1 << 1;
+export const CT_ASSURED = 1 << 2;
+export const CT_CONFIRMED = 1 << 3;
+export const CT_SRC_NAT = 1 << 4;
+export const CT_DST_NAT = 1 << 5;
+export const CT_SRC_NAT_DONE = 1 << 7;
+export const CT_DST_NAT_DONE = 1 << 8;
+
+export type CtStateName = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
+export type CtDir = 'ORIGINAL' | 'REPLY';
+
+export interface Conn {
+  readonly id: number;
+  readonly orig: Tuple;
+  /** The tuple replies carry; NAT rewrites it when a binding is set up. */
+  reply: Tuple;
+  /** IPS_* bits. */
+  status: number;
+  /** ct mark (CONNMARK). */
+  mark: number;
+  /** Clock time (ms) at which the entry expires. */
+  expires: number;
+  /** TCP state as the kernel names it (SYN_SENT, ESTABLISHED, …). */
+  tcpState?: string;
+  /** The connection an ICMP error or expectation relates to. */
+  readonly master?: Conn;
+  /** Conntrack zone (CT --zone). */
+  zone: number;
+  /** Helper attached (CT --helper). */
+  helper?: string;
+}
+
+/** What conntrack says about one packet (skb->_nfct + ctinfo). */
+export interface CtInfo {
+  readonly state: CtStateName;
+  readonly dir: CtDir;
+  /** Absent for INVALID and UNTRACKED packets. */
+  readonly conn?: Conn;
+}
+
+export function tupleKey(t: Tuple): string {
+  return `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
+}
+
+export function invertTuple(t: Tuple): Tuple {
+  return { src: t.dst, dst: t.src, proto: t.proto, sport: t.dport, dport: t.sport };
+}

@@ -1,0 +1,100 @@
+/**
+ * A host model inferred from the rules when no host description exists:
+ * the interfaces the rules name, bridge subnets from Docker-style
+ * MASQUERADE rules, addresses rules pin to the host in INPUT/OUTPUT, and
+ * containers behind DNAT targets. Every inferred fact is listed in
+ * `assumed`, so traces can say what they took for granted.
+ */
+import type { Ruleset } from '../../lang/iptables/ruleset';
+import { connectedRoutes } from './file';
+import type { HostModel, Iface, Listener, Peer, Route } from './model';
+
+const BRIDGE_NAME = /^(docker\d+|br-[0-9a-f]+|virbr\d+|cni\d*|docker_gwbridge|lxcbr\d+|cbr\d+)$/;
+
+function addrText(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+export interface InferHints {
+  /** Interfaces the conversation mentions (e.g. --in eth0). */
+  readonly ifaces?: readonly string[];
+  /** Addresses the conversation sends to, arriving on an interface. */
+  readonly localAddr?: { readonly addr: number; readonly iface: string };
+}
+
+export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): HostModel {
+  const assumed: string[] = [];
+  const names = new Set<string>(hints.ifaces ?? []);
+  const bridgeNets = new Map<string, { addr: number; prefix: number }>();
+  const hostAddrs = new Map<string, number>();
+  const dnat: Array<{ addr: number; port?: number; proto: number }> = [];
+  for (const t of rs.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) {
+        const s = r.spec;
+        for (const i of [s.inIface, s.outIface]) if (i && !i.wildcard && i.name) names.add(i.name);
+        // Docker: -s SUBNET ! -o BRIDGE -j MASQUERADE
+        if (t.name === 'nat' && s.target?.kind === 'extension' && s.target.use.name === 'MASQUERADE' && s.outIface?.invert && s.src?.v4.length === 1 && !s.src.invert) {
+          const net = s.src.v4[0]!;
+          if (net.prefix > 0 && net.prefix < 31) bridgeNets.set(s.outIface.name, { addr: net.addr, prefix: net.prefix });
+        }
+        // -A INPUT -i IF -d ADDR/32: traffic to the host on IF.
+        if (c.name === 'INPUT' && s.dst?.v4.length === 1 && s.dst.v4[0]!.prefix === 32 && !s.dst.invert && s.inIface && !s.inIface.wildcard && !s.inIface.invert) {
+          if (!hostAddrs.has(s.inIface.name)) hostAddrs.set(s.inIface.name, s.dst.v4[0]!.addr);
+        }
+        if (s.target?.kind === 'extension' && s.target.use.name === 'DNAT') {
+          const d = s.target.use.data as { addrs?: { min: { family: string; v4?: number } }; ports?: { min: number } };
+          const a = d.addrs?.min;
+          if (a?.family === 'ipv4' && a.v4 !== undefined) dnat.push({ addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}), proto: s.proto?.num ?? 6 });
+        }
+      }
+    }
+  }
+  if (names.size === 0) names.add('eth0');
+  const ifaces = new Map<string, Iface>();
+  ifaces.set('lo', { name: 'lo', kind: 'loopback', up: true, addrs: [{ addr: 0x7f000001, prefix: 8 }], mtu: 65536, routeLocalnet: false, rpFilter: 0 });
+  let uplink: string | undefined;
+  for (const n of [...names].sort()) {
+    if (n === 'lo') continue;
+    const isBridge = BRIDGE_NAME.test(n);
+    let addrs: Array<{ addr: number; prefix: number }> = [];
+    const net = bridgeNets.get(n) ?? (n === 'docker0' ? { addr: 0xac110000, prefix: 16 } : undefined);
+    if (isBridge && net) {
+      addrs = [{ addr: (net.addr + 1) >>> 0, prefix: net.prefix }];
+      assumed.push(`${n} is a bridge with address ${addrText(addrs[0]!.addr)}/${net.prefix}${bridgeNets.has(n) ? ' (from the MASQUERADE rule for its subnet)' : ' (Docker\'s default)'}`);
+    } else if (hostAddrs.has(n)) {
+      addrs = [{ addr: hostAddrs.get(n)!, prefix: 24 }];
+      assumed.push(`${n} has address ${addrText(hostAddrs.get(n)!)}/24 (a rule in INPUT pins it)`);
+    } else if (hints.localAddr?.iface === n) {
+      addrs = [{ addr: hints.localAddr.addr, prefix: 24 }];
+      assumed.push(`${n} has address ${addrText(hints.localAddr.addr)}/24 (the traced packet is addressed to it)`);
+    } else {
+      assumed.push(`${n} exists${isBridge ? ' (a bridge)' : ''}; its address is unknown`);
+    }
+    if (!isBridge && !uplink) uplink = n;
+    ifaces.set(n, { name: n, kind: isBridge ? 'bridge' : 'ethernet', up: true, addrs, mtu: 1500, routeLocalnet: false, rpFilter: 0 });
+  }
+  const routes: Route[] = connectedRoutes(ifaces.values());
+  if (uplink) {
+    routes.push({ dst: 0, prefix: 0, dev: uplink, metric: 0, origin: 'default' });
+    assumed.push(`the default route leaves through ${uplink}`);
+  }
+  const peers: Peer[] = [];
+  const listeners: Listener[] = [];
+  for (const d of dnat) {
+    const br = [...ifaces.values()].find((i) => i.kind === 'bridge' && i.addrs.some((a) => ((a.addr ^ d.addr) >>> 0) >>> (32 - a.prefix) === 0));
+    if (!br || peers.some((p) => p.addr === d.addr)) continue;
+    const port = `veth${peers.length}`;
+    peers.push({ name: `container ${addrText(d.addr)}`, addr: d.addr, via: br.name, port, kind: 'container' });
+    assumed.push(`a container ${addrText(d.addr)} sits behind ${br.name} (a DNAT rule sends traffic to it)`);
+  }
+  return {
+    name,
+    ifaces,
+    routes,
+    sysctls: { ipForward: true, bridgeNfCallIptables: true, tcpLoose: true },
+    listeners,
+    peers,
+    assumed: [...assumed, 'net.ipv4.ip_forward = 1', 'net.bridge.bridge-nf-call-iptables = 1'],
+  };
+}

@@ -1,0 +1,410 @@
+/**
+ * One host's IPv4 path through netfilter (the kernel's order of hooks,
+ * tables and conntrack/NAT steps):
+ *
+ *   in  ──► PREROUTING: raw · conntrack · mangle · nat(DNAT) ──► routing ─┬─► INPUT: mangle · filter · security · nat(SNAT) · confirm ──► socket
+ *                                                                       └─► FORWARD: mangle · filter · security ─┐
+ *   socket ──► routing ──► OUTPUT: raw · conntrack · mangle · nat(DNAT, reroute) · filter · security ─┐          │
+ *                                                                                                    ▼          ▼
+ *                                                     POSTROUTING: mangle · nat(SNAT/MASQUERADE) · confirm ──► out (lo: back to PREROUTING)
+ *
+ * nat chains run only for a connection's first packet per manip type; later
+ * packets and replies are rewritten from the conntrack entry. Frames between
+ * two ports of one bridge pass PREROUTING/FORWARD/POSTROUTING only when
+ * bridge-nf-call-iptables is on.
+ */
+import type { Hook } from '../lang/iptables/extension';
+import type { Clock, Rng } from './clock';
+import type { EmuRule, EmuRuleset } from './compile';
+import { ConntrackTable } from './conntrack';
+import type { NatRequest, TargetContext } from './context';
+import type { CtInfo } from './ct';
+import { Router } from './host/routing';
+import type { HostModel, Listener } from './host/model';
+import { applyBinding, chooseBinding, natDone, natPacket, markNatDone, type Manip } from './nat';
+import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, type Packet } from './packet';
+import { MemoryStore } from './store';
+import type { Fate, RuleRef, TraceEvent } from './trace';
+import { runTable, type UnknownAssumption } from './traverse';
+
+export interface StackOptions {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly assume: UnknownAssumption;
+}
+
+/** Where a packet ended up on this host. */
+export type Outcome =
+  | { readonly fate: 'delivered'; readonly packet: Packet; readonly ct: CtInfo; readonly listener?: Listener; readonly kernelIcmp?: boolean }
+  | { readonly fate: 'no-listener'; readonly packet: Packet; readonly ct: CtInfo }
+  | { readonly fate: 'out'; readonly packet: Packet; readonly dev: string; readonly via?: number; readonly forwarded: boolean; readonly ct: CtInfo }
+  | { readonly fate: 'bridged'; readonly packet: Packet; readonly dev: string; readonly port: string; readonly ct: CtInfo }
+  | { readonly fate: Exclude<Fate, 'delivered' | 'no-listener' | 'forwarded' | 'sent' | 'bridged' | 'lost'>; readonly packet: Packet; readonly rule?: RuleRef; readonly rejectWith?: string; readonly detail: string };
+
+type Verdict = { readonly ok: true } | { readonly ok: false; readonly outcome: Outcome };
+
+const UNTRACKED: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
+
+/** HOOK_TABLE_ORDER without the nat table (its two halves are placed by the pipeline). */
+const FILTERING: Readonly<Record<Hook, readonly string[]>> = {
+  PREROUTING: ['mangle'],
+  INPUT: ['mangle', 'filter', 'security'],
+  FORWARD: ['mangle', 'filter', 'security'],
+  OUTPUT: ['mangle', 'filter', 'security'],
+  POSTROUTING: ['mangle'],
+};
+
+export class HostStack {
+  readonly router: Router;
+  readonly conntrack: ConntrackTable;
+  private readonly store = new MemoryStore();
+  private emit: (e: TraceEvent) => void = () => undefined;
+
+  constructor(
+    readonly host: HostModel,
+    readonly rules: EmuRuleset,
+    private readonly opts: StackOptions,
+  ) {
+    this.router = new Router(host);
+    this.conntrack = new ConntrackTable(opts.clock, host.sysctls.tcpLoose);
+  }
+
+  /** Runs `fn` with trace events going to `emit`. */
+  tracing<T>(emit: (e: TraceEvent) => void, fn: () => T): T {
+    const prev = this.emit;
+    this.emit = emit;
+    try {
+      return fn();
+    } finally {
+      this.emit = prev;
+    }
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  private context(p: Packet, hook: Hook, table: string, ct: CtInfo, rule: EmuRule): TargetContext {
+    const emit = this.emit;
+    const ctx: TargetContext = {
+      packet: p,
+      hook,
+      table,
+      ct,
+      host: this.router,
+      clock: this.opts.clock,
+      rng: this.opts.rng,
+      store: this.store,
+      ruleId: rule.id,
+      ...(ct.conn ? { conn: ct.conn } : {}),
+      note: (text: string) => emit({ type: 'log', rule: rule.ref, text }),
+    };
+    return ctx;
+  }
+
+  /** Runs one table's chain for this hook, if the table has it. */
+  private table(name: string, hook: Hook, p: Packet, ct: CtInfo): ReturnType<typeof runTable> | undefined {
+    const t = this.rules.tables.get(name);
+    if (!t?.chains.has(hook)) return undefined;
+    const before = clonePacket(p);
+    const res = runTable(
+      {
+        table: t,
+        hook,
+        packet: p,
+        context: (rule) => this.context(p, hook, name, ct, rule),
+        emit: this.emit,
+        assume: this.opts.assume,
+      },
+      hook,
+    );
+    if (p.mark !== before.mark) this.emit({ type: 'rewrite', what: 'MARK', before, after: clonePacket(p) });
+    else if (p.tos !== before.tos || p.ttl !== before.ttl) this.emit({ type: 'rewrite', what: p.tos !== before.tos ? 'TOS' : 'TTL', before, after: clonePacket(p) });
+    return res;
+  }
+
+  /** The filtering tables of a hook, in priority order; stops at the first drop. */
+  private filtering(hook: Hook, p: Packet, ct: CtInfo): Verdict {
+    for (const name of FILTERING[hook]) {
+      const r = this.table(name, hook, p, ct);
+      if (!r || r.verdict === 'ACCEPT') continue;
+      return { ok: false, outcome: this.stopped(r.verdict, p, r.rule, r.rejectWith, `${name} ${hook}`) };
+    }
+    return { ok: true };
+  }
+
+  private stopped(verdict: 'DROP' | 'QUEUE' | 'REJECT' | 'ACCEPT', p: Packet, rule: RuleRef | undefined, rejectWith: string | undefined, where: string): Outcome {
+    const ruleText = rule ? `line ${rule.line + 1}` : `the ${where} policy`;
+    if (verdict === 'REJECT') {
+      const o: Outcome = { fate: 'rejected', packet: clonePacket(p), detail: `rejected by ${ruleText} (${rejectWith ?? 'icmp-port-unreachable'})`, ...(rule ? { rule } : {}), ...(rejectWith ? { rejectWith } : {}) };
+      return o;
+    }
+    if (verdict === 'QUEUE') return { fate: 'queued', packet: clonePacket(p), detail: `queued to userspace by ${ruleText}; nothing answers in the emulator`, ...(rule ? { rule } : {}) };
+    return { fate: 'dropped', packet: clonePacket(p), detail: `dropped by ${ruleText}`, ...(rule ? { rule } : {}) };
+  }
+
+  /** A nat hook: consult the chain for a connection's first packet, then rewrite from conntrack. */
+  private nat(hook: Hook, manip: Manip, p: Packet, ct: CtInfo): void {
+    const conn = ct.conn;
+    const t = this.rules.tables.get('nat');
+    const hasChain = !!t?.chains.has(hook);
+    if (!conn || ct.state === 'UNTRACKED' || ct.state === 'INVALID') {
+      if (hasChain) this.emit({ type: 'skip', table: 'nat', hook, reason: ct.state === 'UNTRACKED' ? 'untracked packets are never NATed' : 'packets conntrack finds INVALID are never NATed' });
+      return;
+    }
+    if ((ct.state === 'NEW' || ct.state === 'RELATED') && !natDone(conn, manip)) {
+      if (hasChain) {
+        const r = this.table('nat', hook, p, ct);
+        if (r?.nat) this.bind(r.nat, conn, manip, hook, p, r.rule);
+        else markNatDone(conn, manip);
+      } else markNatDone(conn, manip);
+    } else if (hasChain) {
+      const why = ct.state === 'NEW' ? 'this connection already went through it' : `the nat table only sees a connection's first packet (this one is ${ct.state})`;
+      this.emit({ type: 'skip', table: 'nat', hook, reason: why });
+    }
+    const before = clonePacket(p);
+    if (natPacket(p, conn, ct.dir, manip)) {
+      const what = ct.dir === 'ORIGINAL' ? (manip === 'dst' ? 'DNAT' : 'SNAT') : manip === 'dst' ? 'un-SNAT' : 'un-DNAT';
+      this.emit({ type: 'rewrite', what, before, after: clonePacket(p), note: ct.dir === 'REPLY' ? 'reply rewritten back by conntrack' : 'rewritten from the connection\'s NAT binding' });
+    }
+  }
+
+  private bind(req: NatRequest, conn: NonNullable<CtInfo['conn']>, manip: Manip, hook: Hook, p: Packet, rule: RuleRef | undefined): void {
+    let fixed: number | undefined;
+    if (req.kind === 'masquerade') {
+      fixed = this.router.primaryAddr(p.oif, p.dst);
+      if (fixed === undefined) {
+        this.emit({ type: 'note', text: `MASQUERADE: ${p.oif} has no IPv4 address, so the kernel drops the packet` });
+        markNatDone(conn, manip);
+        return;
+      }
+    } else if (req.kind === 'redirect') {
+      fixed = hook === 'OUTPUT' ? 0x7f000001 : this.router.primaryAddr(p.iif);
+      if (fixed === undefined) {
+        this.emit({ type: 'note', text: `REDIRECT: ${p.iif} has no IPv4 address, so the kernel drops the packet` });
+        markNatDone(conn, manip);
+        return;
+      }
+    }
+    const b = chooseBinding(req, conn, manip, fixed, this.opts.rng, (t) => this.conntrack.tupleTaken(t));
+    if (!b) {
+      this.emit({ type: 'note', text: 'NAT: no free tuple in the requested range; the kernel drops the packet' });
+      markNatDone(conn, manip);
+      return;
+    }
+    applyBinding(conn, manip, b);
+    const what = req.kind === 'masquerade' ? 'MASQUERADE' : req.kind === 'redirect' ? 'REDIRECT' : req.kind === 'netmap' ? 'NETMAP' : manip === 'dst' ? 'DNAT' : 'SNAT';
+    const before = clonePacket(p);
+    natPacket(p, conn, 'ORIGINAL', manip);
+    const e: TraceEvent = { type: 'rewrite', what, before, after: clonePacket(p), note: [`binding set for the whole connection; replies are rewritten back`, ...b.notes].join('; '), ...(rule ? { rule } : {}) };
+    this.emit(e);
+    // natPacket already applied it; the caller's natPacket will find nothing more to change.
+  }
+
+  private track(p: Packet, notrack: boolean, existing?: CtInfo): { ct: CtInfo; unconfirmed?: NonNullable<CtInfo['conn']> } {
+    if (notrack) {
+      this.emit({ type: 'conntrack', event: 'untracked', state: 'UNTRACKED', dir: 'ORIGINAL', mark: 0, note: 'NOTRACK in the raw table' });
+      return { ct: UNTRACKED };
+    }
+    if (existing) {
+      this.emit({ type: 'conntrack', event: 'found', state: existing.state, dir: existing.dir, mark: existing.conn?.mark ?? 0, note: 'looped back: conntrack keeps the entry from OUTPUT' });
+      return { ct: existing };
+    }
+    const l = this.conntrack.lookup(p);
+    const c = l.info.conn;
+    const base = { state: l.info.state, dir: l.info.dir, mark: c?.mark ?? 0, ...(c ? { orig: c.orig, reply: c.reply } : {}) };
+    if (l.info.state === 'INVALID') this.emit({ type: 'conntrack', event: 'invalid', ...base, ...(l.why ? { note: l.why } : {}) });
+    else if (l.unconfirmed) this.emit({ type: 'conntrack', event: 'new', ...base });
+    else if (l.info.state === 'RELATED') this.emit({ type: 'conntrack', event: 'related', ...base });
+    else this.emit({ type: 'conntrack', event: 'found', ...base });
+    return l.unconfirmed ? { ct: l.info, unconfirmed: l.unconfirmed } : { ct: l.info };
+  }
+
+  private confirm(conn: NonNullable<CtInfo['conn']> | undefined): void {
+    if (conn && this.conntrack.confirm(conn)) {
+      this.emit({ type: 'conntrack', event: 'confirmed', state: 'NEW', dir: 'ORIGINAL', orig: conn.orig, reply: conn.reply, mark: conn.mark, note: 'the entry is now in the table' });
+    }
+  }
+
+  private hook(hook: Hook, p: Packet): void {
+    this.emit({ type: 'hook', hook, host: this.host.name, iif: p.iif, oif: p.oif, packet: clonePacket(p) });
+  }
+
+  // ---------------------------------------------------------------- paths
+
+  /** A packet arriving on interface `iif` (from a peer, or looped back). */
+  receive(pkt: Packet, iif: string, loopback?: CtInfo, physIn?: string): Outcome {
+    const p = clonePacket(pkt);
+    p.iif = iif;
+    p.oif = '';
+    p.localOrigin = false;
+    if (physIn) {
+      p.physIn = physIn;
+      p.bridged = false;
+    }
+    this.hook('PREROUTING', p);
+    const raw = loopback ? undefined : this.table('raw', 'PREROUTING', p, UNTRACKED);
+    if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
+    const { ct, unconfirmed } = this.track(p, !!raw?.notrack, loopback);
+    const pre = this.filtering('PREROUTING', p, ct);
+    if (!pre.ok) return pre.outcome;
+    this.nat('PREROUTING', 'dst', p, ct);
+    return this.routeInput(p, iif, ct, unconfirmed);
+  }
+
+  private routeInput(p: Packet, iif: string, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
+    const r = this.router.input(p.dst, iif);
+    if (r.kind === 'local' || r.kind === 'broadcast') {
+      this.emit({ type: 'route', decision: 'local', ...(r.dev ? { dev: r.dev } : {}), reason: `${ip4(p.dst)} is ${r.kind === 'local' ? 'an address of this host' : 'a broadcast address'}: deliver locally (INPUT)` });
+      return this.input(p, ct, unconfirmed);
+    }
+    if (r.kind === 'unicast') {
+      if (!this.host.sysctls.ipForward) {
+        this.emit({ type: 'route', decision: 'not-forwarding', reason: `${ip4(p.dst)} is not local and net.ipv4.ip_forward is 0: the kernel drops it` });
+        return { fate: 'not-forwarding', packet: clonePacket(p), detail: 'not for this host, and forwarding is off' };
+      }
+      this.emit({ type: 'route', decision: 'forward', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), reason: `route to ${ip4(p.dst)} via ${r.dev}${r.via !== undefined ? ` (gateway ${ip4(r.via)})` : ''}` });
+      return this.forward(p, r.dev!, r.via, ct, unconfirmed);
+    }
+    const martian = (p.dst >>> 24) === 127;
+    this.emit({ type: 'route', decision: martian ? 'martian' : r.kind === 'unreachable' ? 'unreachable' : r.kind, reason: martian ? `${ip4(p.dst)} is a loopback address arriving on ${iif} (route_localnet is 0): a martian, dropped` : `no route to ${ip4(p.dst)}` });
+    return martian
+      ? { fate: 'martian', packet: clonePacket(p), detail: 'loopback destination from outside' }
+      : { fate: 'no-route', packet: clonePacket(p), detail: `no route to ${ip4(p.dst)}` };
+  }
+
+  private input(p: Packet, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
+    p.oif = '';
+    this.hook('INPUT', p);
+    const v = this.filtering('INPUT', p, ct);
+    if (!v.ok) return v.outcome;
+    this.nat('INPUT', 'src', p, ct);
+    this.confirm(unconfirmed);
+    return this.deliver(p, ct);
+  }
+
+  private deliver(p: Packet, ct: CtInfo): Outcome {
+    if (p.proto === PROTO_ICMP) return { fate: 'delivered', packet: clonePacket(p), ct, kernelIcmp: true };
+    if (p.proto !== PROTO_TCP && p.proto !== PROTO_UDP) return { fate: 'delivered', packet: clonePacket(p), ct };
+    const proto = p.proto === PROTO_TCP ? 'tcp' : 'udp';
+    const l = this.host.listeners.find((x) => x.proto === proto && x.port === p.dport && (x.addr === 0 || x.addr === p.dst));
+    // Replies of locally opened connections go to that socket.
+    if (!l && ct.dir === 'REPLY') return { fate: 'delivered', packet: clonePacket(p), ct };
+    if (!l && p.proto === PROTO_TCP && p.tcpFlags & (TCP_ACK | TCP_RST) && ct.state !== 'NEW') return { fate: 'delivered', packet: clonePacket(p), ct };
+    if (!l) return { fate: 'no-listener', packet: clonePacket(p), ct };
+    return { fate: 'delivered', packet: clonePacket(p), ct, listener: l };
+  }
+
+  private forward(p: Packet, dev: string, via: number | undefined, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
+    p.oif = dev;
+    this.hook('FORWARD', p);
+    const v = this.filtering('FORWARD', p, ct);
+    if (!v.ok) return v.outcome;
+    return this.postrouting(p, dev, via, ct, unconfirmed, true);
+  }
+
+  private postrouting(p: Packet, dev: string, via: number | undefined, ct: CtInfo, unconfirmed: CtInfo['conn'], forwarded: boolean): Outcome {
+    p.oif = dev;
+    this.hook('POSTROUTING', p);
+    const v = this.filtering('POSTROUTING', p, ct);
+    if (!v.ok) return v.outcome;
+    this.nat('POSTROUTING', 'src', p, ct);
+    this.confirm(unconfirmed);
+    return { fate: 'out', packet: clonePacket(p), dev, forwarded, ct, ...(via !== undefined ? { via } : {}) };
+  }
+
+  /** A packet sent by a local process (its source may be 0: routing picks it). */
+  send(pkt: Packet): Outcome {
+    const p = clonePacket(pkt);
+    p.localOrigin = true;
+    p.iif = '';
+    let r = this.router.output(p.dst);
+    if (r.kind !== 'local' && r.kind !== 'unicast') {
+      this.emit({ type: 'route', decision: 'unreachable', reason: `no route to ${ip4(p.dst)}: the sending process gets "Network is unreachable"` });
+      return { fate: 'no-route', packet: clonePacket(p), detail: `no route to ${ip4(p.dst)}` };
+    }
+    if (p.src === 0 && r.src !== undefined) p.src = r.src;
+    this.emit({ type: 'route', decision: r.kind === 'local' ? 'loopback' : 'output', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), src: p.src, reason: r.kind === 'local' ? `${ip4(p.dst)} is local: out through lo, source ${ip4(p.src)}` : `route to ${ip4(p.dst)} via ${r.dev}, source ${ip4(p.src)}` });
+    p.oif = r.dev!;
+    this.hook('OUTPUT', p);
+    const raw = this.table('raw', 'OUTPUT', p, UNTRACKED);
+    if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw OUTPUT');
+    const { ct, unconfirmed } = this.track(p, !!raw?.notrack);
+    const markBefore = p.mark;
+    const mangle = this.table('mangle', 'OUTPUT', p, ct);
+    if (mangle && mangle.verdict !== 'ACCEPT') return this.stopped(mangle.verdict, p, mangle.rule, mangle.rejectWith, 'mangle OUTPUT');
+    const dstBefore = p.dst;
+    this.nat('OUTPUT', 'dst', p, ct);
+    if (p.dst !== dstBefore || p.mark !== markBefore) {
+      // ip_route_me_harder(): a new route for the new destination; the source stays.
+      r = this.router.output(p.dst);
+      if (r.kind !== 'local' && r.kind !== 'unicast') {
+        this.emit({ type: 'route', decision: 'unreachable', reroute: true, reason: `re-routing after the rewrite: no route to ${ip4(p.dst)}` });
+        return { fate: 'no-route', packet: clonePacket(p), detail: `no route to ${ip4(p.dst)}` };
+      }
+      this.emit({ type: 'route', decision: r.kind === 'local' ? 'loopback' : 'output', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), reroute: true, reason: `re-routed after ${p.dst !== dstBefore ? 'DNAT' : 'the mark change'}: ${ip4(p.dst)} via ${r.dev}; the source address ${ip4(p.src)} chosen before stays` });
+      p.oif = r.dev!;
+    }
+    for (const name of ['filter', 'security']) {
+      const t = this.table(name, 'OUTPUT', p, ct);
+      if (t && t.verdict !== 'ACCEPT') return this.stopped(t.verdict, p, t.rule, t.rejectWith, `${name} OUTPUT`);
+    }
+    const out = this.postrouting(p, r.dev!, r.via, ct, unconfirmed, false);
+    if (out.fate !== 'out' || out.dev !== 'lo') return out;
+    // Through the loopback device: the packet comes straight back in.
+    this.emit({ type: 'note', text: 'looped back through lo: back into PREROUTING (nat chains are not consulted again)' });
+    return this.receive(out.packet, 'lo', out.ct);
+  }
+
+  /** A frame switched between two ports of bridge `br` (br_netfilter decides whether iptables sees it). */
+  bridge(pkt: Packet, br: string, inPort: string, outPort: string): Outcome {
+    const p = clonePacket(pkt);
+    if (!this.host.sysctls.bridgeNfCallIptables) {
+      this.emit({ type: 'note', text: `bridged from ${inPort} to ${outPort} on ${br}: bridge-nf-call-iptables is off, so iptables never sees it` });
+      return { fate: 'bridged', packet: p, dev: br, port: outPort, ct: UNTRACKED };
+    }
+    p.iif = br;
+    p.oif = '';
+    p.physIn = inPort;
+    p.bridged = true;
+    p.localOrigin = false;
+    this.emit({ type: 'note', text: `bridged frame ${inPort} → ${outPort} on ${br}: with bridge-nf-call-iptables, iptables sees it (in=${br}, out=${br})` });
+    this.hook('PREROUTING', p);
+    const raw = this.table('raw', 'PREROUTING', p, UNTRACKED);
+    if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
+    const { ct, unconfirmed } = this.track(p, !!raw?.notrack);
+    const pre = this.filtering('PREROUTING', p, ct);
+    if (!pre.ok) return pre.outcome;
+    const dstBefore = p.dst;
+    this.nat('PREROUTING', 'dst', p, ct);
+    if (p.dst !== dstBefore) {
+      // DNAT changed the destination: br_netfilter routes the packet instead of bridging it.
+      delete p.physOut;
+      p.bridged = false;
+      return this.routeInput(p, br, ct, unconfirmed);
+    }
+    p.oif = br;
+    p.physOut = outPort;
+    this.hook('FORWARD', p);
+    const v = this.filtering('FORWARD', p, ct);
+    if (!v.ok) return v.outcome;
+    const out = this.postrouting(p, br, undefined, ct, unconfirmed, true);
+    if (out.fate !== 'out') return out;
+    return { fate: 'bridged', packet: out.packet, dev: br, port: outPort, ct: out.ct };
+  }
+
+  /** The packet the host sends back when it rejects or has no listener. */
+  replyFor(p: Packet, kind: string): Packet | undefined {
+    const base: Packet = { ...clonePacket(p), src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, mark: 0, iif: '', oif: '', localOrigin: true, length: 40, tcpOptions: [] };
+    delete base.physIn;
+    delete base.physOut;
+    if (kind === 'tcp-reset') {
+      if (p.proto !== PROTO_TCP || p.tcpFlags & TCP_RST) return undefined;
+      return { ...base, tcpFlags: TCP_RST | TCP_ACK, length: 40 };
+    }
+    const codes: Record<string, number> = {
+      'icmp-net-unreachable': 0, 'icmp-host-unreachable': 1, 'icmp-proto-unreachable': 2, 'icmp-port-unreachable': 3,
+      'icmp-net-prohibited': 9, 'icmp-host-prohibited': 10, 'icmp-admin-prohibited': 13,
+    };
+    const code = codes[kind] ?? 3;
+    return { ...base, proto: PROTO_ICMP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 3, icmpCode: code, icmpId: 0, inner: clonePacket(p), length: 56 };
+  }
+}
