@@ -21,6 +21,18 @@ export const CODE_UNKNOWN = '?'.charCodeAt(0);
 export const CODE_MISSING = ':'.charCodeAt(0);
 export const CODE_END = -1;
 
+/** Where getopt finds long options: exact names first, the full list for prefixes. */
+export interface OptionLookup {
+  /** The first option in table order with exactly this name. */
+  exact(name: string): LongOption | undefined;
+  /** Every option in table order (only needed for abbreviations). */
+  list(): readonly LongOption[];
+}
+
+export function listLookup(opts: readonly LongOption[]): OptionLookup {
+  return { exact: (n) => opts.find((o) => o.name === n), list: () => opts };
+}
+
 export interface GetoptResult {
   /** Option code, CODE_NONOPTION, CODE_UNKNOWN, CODE_MISSING or CODE_END. */
   readonly code: number;
@@ -57,17 +69,39 @@ export function parseShortSpec(optstring: string): Map<string, ShortSpec> {
   return map;
 }
 
-export class Getopt {
+/**
+ * Like C's getopt, the result of a call lives in the object itself (code,
+ * optarg, …) until the next call: no allocation per option.
+ */
+export class Getopt implements GetoptResult {
   optind = 1;
   /** Index into argv[optind] of the next short option character, or -1. */
   private nextchar = -1;
+  code = CODE_END;
+  optarg: string | undefined;
+  optargIndex: number | undefined;
+  optargOffset: number | undefined;
+  optIndex = 0;
+  longName: string | undefined;
+  error: GetoptResult['error'];
 
   constructor(
     readonly argv: string[],
     private readonly shorts: Map<string, ShortSpec>,
   ) {}
 
-  next(longopts: readonly LongOption[]): GetoptResult {
+  private set(code: number, optIndex: number, optarg?: string, optargIndex?: number, optargOffset?: number, longName?: string, error?: GetoptResult['error']): this {
+    this.code = code;
+    this.optIndex = optIndex;
+    this.optarg = optarg;
+    this.optargIndex = optargIndex;
+    this.optargOffset = optargOffset;
+    this.longName = longName;
+    this.error = error;
+    return this;
+  }
+
+  next(lookup: OptionLookup): GetoptResult {
     const argv = this.argv;
     const argc = argv.length;
     if (this.nextchar < 0) {
@@ -75,60 +109,58 @@ export class Getopt {
         // glibc: everything after "--" is a non-option; getopt stops there and
         // leaves optind on it, so iptables then reports "unknown arguments".
         this.optind++;
-        return { code: CODE_END, optIndex: this.optind };
+        return this.set(CODE_END, this.optind);
       }
-      if (this.optind >= argc) return { code: CODE_END, optIndex: this.optind };
+      if (this.optind >= argc) return this.set(CODE_END, this.optind);
       const arg = argv[this.optind]!;
-      if (arg[0] !== '-' || arg.length === 1) {
+      if (arg.charCodeAt(0) !== 45 /* - */ || arg.length === 1) {
         const idx = this.optind++;
-        return { code: CODE_NONOPTION, optarg: arg, optargIndex: idx, optargOffset: 0, optIndex: idx };
+        return this.set(CODE_NONOPTION, idx, arg, idx, 0);
       }
-      if (arg[1] === '-') return this.longOption(longopts);
+      if (arg.charCodeAt(1) === 45) return this.longOption(lookup);
       this.nextchar = 1;
     }
     return this.shortOption();
   }
 
-  private longOption(longopts: readonly LongOption[]): GetoptResult {
+  private longOption(lookup: OptionLookup): GetoptResult {
     const argv = this.argv;
     const optIndex = this.optind;
     const arg = argv[optIndex]!;
-    const body = arg.slice(2);
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    let found: LongOption | undefined = longopts.find((o) => o.name === name);
+    const eq = arg.indexOf('=', 2);
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let found: LongOption | undefined = lookup.exact(name);
     if (!found) {
       let ambiguous = false;
-      for (const o of longopts) {
+      for (const o of lookup.list()) {
         if (!o.name.startsWith(name)) continue;
         if (!found) found = o;
         else if (found.hasArg !== o.hasArg || found.val !== o.val) ambiguous = true;
       }
       if (ambiguous) {
         this.optind++;
-        return { code: CODE_UNKNOWN, optIndex, error: 'ambiguous' };
+        return this.set(CODE_UNKNOWN, optIndex, undefined, undefined, undefined, undefined, 'ambiguous');
       }
     }
     if (!found) {
       this.optind++;
-      return { code: CODE_UNKNOWN, optIndex, error: 'unrecognized' };
+      return this.set(CODE_UNKNOWN, optIndex, undefined, undefined, undefined, undefined, 'unrecognized');
     }
     this.optind++;
     const longName = found.name;
+    const val = found.val;
     if (eq >= 0) {
-      if (found.hasArg) {
-        return { code: found.val, optarg: body.slice(eq + 1), optargIndex: optIndex, optargOffset: eq + 3, optIndex, longName };
-      }
-      return { code: CODE_UNKNOWN, optIndex, error: 'no-arg-allowed' };
+      if (found.hasArg) return this.set(val, optIndex, arg.slice(eq + 1), optIndex, eq + 1, longName);
+      return this.set(CODE_UNKNOWN, optIndex, undefined, undefined, undefined, undefined, 'no-arg-allowed');
     }
     if (found.hasArg === 1) {
       if (this.optind < argv.length) {
         const idx = this.optind++;
-        return { code: found.val, optarg: argv[idx]!, optargIndex: idx, optargOffset: 0, optIndex, longName };
+        return this.set(val, optIndex, argv[idx]!, idx, 0, longName);
       }
-      return { code: CODE_MISSING, optIndex, error: 'missing-arg' };
+      return this.set(CODE_MISSING, optIndex, undefined, undefined, undefined, undefined, 'missing-arg');
     }
-    return { code: found.val, optIndex, longName };
+    return this.set(val, optIndex, undefined, undefined, undefined, longName);
   }
 
   private shortOption(): GetoptResult {
@@ -142,30 +174,30 @@ export class Getopt {
     const spec = c === ':' || c === ';' ? undefined : this.shorts.get(c);
     if (!spec) {
       if (last) this.nextchar = -1;
-      return { code: CODE_UNKNOWN, optIndex, error: 'unrecognized' };
+      return this.set(CODE_UNKNOWN, optIndex, undefined, undefined, undefined, undefined, 'unrecognized');
     }
     const code = c.charCodeAt(0);
     if (spec.hasArg === 0) {
       if (last) this.nextchar = -1;
-      return { code, optIndex };
+      return this.set(code, optIndex);
     }
     const rest = this.nextchar;
     this.nextchar = -1;
     if (spec.hasArg === 2) {
       if (!last) {
         this.optind++;
-        return { code, optarg: arg.slice(rest), optargIndex: optIndex, optargOffset: rest, optIndex };
+        return this.set(code, optIndex, arg.slice(rest), optIndex, rest);
       }
-      return { code, optIndex };
+      return this.set(code, optIndex);
     }
     if (!last) {
       this.optind++;
-      return { code, optarg: arg.slice(rest), optargIndex: optIndex, optargOffset: rest, optIndex };
+      return this.set(code, optIndex, arg.slice(rest), optIndex, rest);
     }
     if (this.optind >= argv.length) {
-      return { code: CODE_MISSING, optIndex, error: 'missing-arg' };
+      return this.set(CODE_MISSING, optIndex, undefined, undefined, undefined, undefined, 'missing-arg');
     }
     const idx = this.optind++;
-    return { code, optarg: argv[idx]!, optargIndex: idx, optargOffset: 0, optIndex };
+    return this.set(code, optIndex, argv[idx]!, idx, 0);
   }
 }

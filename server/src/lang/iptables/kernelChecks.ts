@@ -12,10 +12,14 @@
  * iptables-nft validates the whole table again each time it adds a rule, so
  * the rule it names is the first one after which the table is invalid; every
  * later rule then fails too.
+ *
+ * Hot path: runs over every rule of 170,000-rule dumps. Hooks are bitmasks,
+ * chains are numbered, and rules without kernel restrictions cost one check.
  */
 import type { Diagnostic, RelatedInfo } from '../diagnostic';
 import type { AddrSpec, ExtensionUse } from './ast';
 import type { Backend, Hook, KernelCheckContext } from './extension';
+import { HOOKS } from './extension';
 import type { Family } from './inet';
 import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
 
@@ -29,78 +33,119 @@ interface Problem {
   readonly related?: RelatedInfo[];
 }
 
-const hookList = (h: Iterable<Hook>): string => [...h].join('/');
+const HOOK_BIT: Readonly<Record<Hook, number>> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
+
+function hooksOfMask(mask: number): Hook[] {
+  return HOOKS.filter((h) => mask & HOOK_BIT[h]);
+}
+
+function maskOf(hooks: readonly Hook[]): number {
+  let m = 0;
+  for (const h of hooks) m |= HOOK_BIT[h];
+  return m;
+}
+
+const hookList = (h: readonly Hook[]): string => h.join('/');
+
+type Use = readonly [ExtensionUse, 'match' | 'target'];
+
+/** The rule's matches and target that carry kernel restrictions. */
+function kernelUses(rule: LoadedRule): Use[] | undefined {
+  let out: Use[] | undefined;
+  for (const m of rule.spec.matches) if (m.spec?.kernel) (out ??= []).push([m, 'match']);
+  const t = rule.spec.target;
+  if (t?.kind === 'extension' && t.use.spec?.kernel) (out ??= []).push([t.use, 'target']);
+  return out;
+}
+
+function checkContext(rule: LoadedRule, use: ExtensionUse, table: string, hooks: ReadonlySet<Hook>, family: Family, backend: Backend): KernelCheckContext<unknown> {
+  const spec = rule.spec;
+  return {
+    data: use.data,
+    table,
+    hooks,
+    family,
+    protoNum: spec.proto?.num ?? 0,
+    protoInvert: spec.proto?.invert ?? false,
+    backend,
+    matchNames: spec.matches.map((m) => m.name),
+    matches: spec.matches.map((m) => ({ name: m.name, data: m.data })),
+  };
+}
 
 /** Checks that do not depend on reachability. */
-function ruleInitProblems(rule: LoadedRule, table: string, family: Family, backend: Backend, baseHook: Hook | undefined): Problem[] {
+function ruleInitProblems(rule: LoadedRule, uses: readonly Use[], table: string, family: Family, backend: Backend, baseHook: Hook | undefined): Problem[] {
   const out: Problem[] = [];
   const spec = rule.spec;
   const protoNum = spec.proto?.num ?? 0;
   const protoInvert = spec.proto?.invert ?? false;
-  const matchNames = spec.matches.map((m) => m.name);
-  const matches = spec.matches.map((m) => ({ name: m.name, data: m.data }));
-  const hooksAtInit = new Set<Hook>(baseHook ? [baseHook] : []);
-  const check = (use: ExtensionUse, kind: 'match' | 'target'): void => {
-    const ext = use.spec;
-    if (!ext?.kernel) return;
-    if (backend === 'nft' && ext.nftNative?.(use.data)) return;
-    const k = ext.kernel;
+  for (const [use, kind] of uses) {
+    const ext = use.spec!;
+    if (backend === 'nft' && ext.nftNative?.(use.data)) continue;
+    const k = ext.kernel!;
     const label = `${use.name} ${kind}`;
     if (k.table && k.table !== table) {
       out.push({ rule, code: 'wrong-table', message: `${label}: only valid in the ${k.table} table, not ${table}. The kernel refuses the rule ("${kind === 'target' ? 'x_tables' : 'xt'}: ${use.name}: only valid in ${k.table} table, not ${table}").` });
-      return;
+      continue;
     }
     if (k.proto !== undefined && (k.proto !== protoNum || protoInvert)) {
       const name = k.proto === 6 ? 'tcp' : k.proto === 17 ? 'udp' : k.proto === 1 ? 'icmp' : k.proto === 58 ? 'icmpv6' : String(k.proto);
       const why = protoInvert ? `"! -p ${spec.proto?.text}" does not pin the protocol` : protoNum === 0 ? 'the rule has no "-p"' : `the rule says "-p ${spec.proto?.text}"`;
       out.push({ rule, code: 'needs-protocol', message: `${label}: only valid for protocol ${name}, but ${why}. The kernel refuses the rule. Add "-p ${name}".` });
-      return;
+      continue;
     }
-    const ctx: KernelCheckContext<unknown> = { data: use.data, table, hooks: backend === 'legacy' ? new Set() : hooksAtInit, family, protoNum, protoInvert, backend, matchNames, matches };
-    const msg = k.check?.(ctx);
-    if (msg) out.push({ rule, code: 'kernel-refuses', message: `${label}: ${msg}` });
-  };
-  for (const m of spec.matches) check(m, 'match');
-  if (spec.target?.kind === 'extension') check(spec.target.use, 'target');
+    if (k.check) {
+      const hooks = new Set<Hook>(backend === 'nft' && baseHook ? [baseHook] : []);
+      const msg = k.check(checkContext(rule, use, table, hooks, family, backend));
+      if (msg) out.push({ rule, code: 'kernel-refuses', message: `${label}: ${msg}` });
+    }
+  }
   return out;
 }
 
 /** Hook restriction of one rule, given the hooks it is reached from. */
-function hookProblem(rule: LoadedRule, hooks: ReadonlySet<Hook>, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
-  const uses: Array<[ExtensionUse, 'match' | 'target']> = rule.spec.matches.map((m) => [m, 'match'] as [ExtensionUse, 'match']);
-  if (rule.spec.target?.kind === 'extension') uses.push([rule.spec.target.use, 'target']);
+function hookProblem(rule: LoadedRule, uses: readonly Use[], mask: number, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
   for (const [use, kind] of uses) {
-    const k = use.spec?.kernel;
-    if (!k) continue;
-    if (backend === 'nft' && use.spec?.nftNative?.(use.data)) continue;
+    const k = use.spec!.kernel!;
+    if (backend === 'nft' && use.spec!.nftNative?.(use.data)) continue;
     if (k.hooks) {
-      const bad = [...hooks].filter((h) => !k.hooks!.includes(h));
-      if (bad.length > 0) {
+      const bad = mask & ~maskOf(k.hooks);
+      if (bad) {
+        const badHooks = hooksOfMask(bad);
         return {
           rule,
           code: 'wrong-hook',
-          message: `${use.name} ${kind}: used from hook${bad.length > 1 ? 's' : ''} ${hookList(bad)}${via}, but only usable from ${hookList(k.hooks)}. The kernel refuses the table.`,
+          message: `${use.name} ${kind}: used from hook${badHooks.length > 1 ? 's' : ''} ${hookList(badHooks)}${via}, but only usable from ${hookList(k.hooks)}. The kernel refuses the table.`,
         };
       }
     }
     if (backend === 'legacy' && k.check) {
-      const protoNum = rule.spec.proto?.num ?? 0;
-      const msg = k.check({ data: use.data, table, hooks, family, protoNum, protoInvert: rule.spec.proto?.invert ?? false, backend, matchNames: rule.spec.matches.map((m) => m.name), matches: rule.spec.matches.map((m) => ({ name: m.name, data: m.data })) });
+      const msg = k.check(checkContext(rule, use, table, new Set(hooksOfMask(mask)), family, backend));
       if (msg) return { rule, code: 'kernel-refuses', message: `${use.name} ${kind}: ${msg}${via}` };
     }
   }
   return undefined;
 }
 
-function jumpTarget(rule: LoadedRule): string | undefined {
-  const t = rule.spec.target;
-  return t?.kind === 'jump' ? t.chain : undefined;
+/** Chains numbered for array-indexed graph walks. */
+interface Graph {
+  readonly chains: LoadedChain[];
+  readonly index: Map<string, number>;
 }
 
-/** Describes how a chain is reached, for messages ("via line 12"). */
-function viaText(chain: string, from: Map<string, LoadedRule>): string {
-  const r = from.get(chain);
-  return r ? ` (chain ${chain} is reached through the jump on line ${r.command.line + 1})` : '';
+function graphOf(table: LoadedTable): Graph {
+  const chains = [...table.chains.values()];
+  const index = new Map<string, number>();
+  chains.forEach((c, i) => index.set(c.name, i));
+  return { chains, index };
+}
+
+/** Index of the user chain a rule jumps or goes to, or -1. */
+function userTarget(rule: LoadedRule, g: Graph): number {
+  const t = rule.spec.target;
+  if (t?.kind !== 'jump') return -1;
+  const i = g.index.get(t.chain);
+  return i === undefined || g.chains[i]!.builtin ? -1 : i;
 }
 
 /**
@@ -117,54 +162,84 @@ function walkLength(c: LoadedChain, family: Family): number {
 }
 
 function legacyGraph(table: LoadedTable, family: Family): Problem[] {
-  const chains = table.chains;
-  const hooksOf = new Map<string, Set<Hook>>();
-  const firstJump = new Map<string, LoadedRule>();
+  const g = graphOf(table);
+  const n = g.chains.length;
+  const mask = new Uint8Array(n);
+  const walked = g.chains.map((c) => walkLength(c, family));
+  const firstJump: Array<LoadedRule | undefined> = new Array(n);
   const problems: Problem[] = [];
   let loop: Problem | undefined;
-  // mark_source_chains: a DFS from each hook's chain, detecting back edges.
+  // mark_source_chains: a depth-first walk from each hook's chain, detecting
+  // back edges. Iterative: real dumps nest chains deeper than the JS stack.
+  const onStack = new Uint8Array(n);
   for (const hook of table.builtins) {
-    const start = chains.get(hook);
-    if (!start) continue;
-    const onStack = new Set<string>();
-    const visit = (c: LoadedChain, viaRule: LoadedRule | undefined): void => {
-      if (onStack.has(c.name)) {
-        if (!loop && viaRule) loop = { rule: viaRule, code: 'jump-loop', message: `This jump closes a loop back to chain ${c.name}, reachable from ${hook}: the kernel refuses the table ("Loop found").` };
+    const start = g.index.get(hook);
+    if (start === undefined) continue;
+    const bit = HOOK_BIT[hook];
+    const frames: Array<{ chain: number; next: number }> = [];
+    const enter = (ci: number, via: LoadedRule | undefined): void => {
+      if (onStack[ci]) {
+        if (!loop && via) loop = { rule: via, code: 'jump-loop', message: `This jump closes a loop back to chain ${g.chains[ci]!.name}, reachable from ${hook}: the kernel refuses the table ("Loop found").` };
         return;
       }
-      let set = hooksOf.get(c.name);
-      if (!set) hooksOf.set(c.name, (set = new Set()));
-      if (set.has(hook)) return;
-      set.add(hook);
-      onStack.add(c.name);
-      for (const r of c.rules.slice(0, walkLength(c, family))) {
-        const t = jumpTarget(r);
-        const tc = t ? chains.get(t) : undefined;
-        if (tc && !tc.builtin) {
-          if (!firstJump.has(tc.name)) firstJump.set(tc.name, r);
-          visit(tc, r);
-        }
-      }
-      onStack.delete(c.name);
+      if (mask[ci]! & bit) return;
+      mask[ci]! |= bit;
+      onStack[ci] = 1;
+      frames.push({ chain: ci, next: 0 });
     };
-    visit(start, undefined);
-  }
-  if (loop) problems.push(loop);
-  for (const c of chains.values()) {
-    const reached = hooksOf.get(c.name) ?? new Set<Hook>();
-    const walked = walkLength(c, family);
-    for (const [i, r] of c.rules.entries()) {
-      const hooks = i < walked ? reached : new Set<Hook>();
-      const init = ruleInitProblems(r, table.name, family, 'legacy', undefined);
-      for (const p of init) problems.push(p);
-      // A rule already refused needs no second report (its checkentry runs again with the hooks).
-      if (hooks.size && init.length === 0) {
-        const p = hookProblem(r, hooks, table.name, family, 'legacy', c.builtin ? '' : viaText(c.name, firstJump));
-        if (p) problems.push(p);
+    enter(start, undefined);
+    while (frames.length) {
+      const f = frames[frames.length - 1]!;
+      const c = g.chains[f.chain]!;
+      if (f.next >= walked[f.chain]!) {
+        onStack[f.chain] = 0;
+        frames.pop();
+        continue;
+      }
+      const r = c.rules[f.next++]!;
+      const t = userTarget(r, g);
+      if (t >= 0) {
+        firstJump[t] ??= r;
+        enter(t, r);
       }
     }
   }
+  if (loop) problems.push(loop);
+  g.chains.forEach((c, ci) => {
+    c.rules.forEach((r, i) => {
+      const uses = kernelUses(r);
+      if (!uses) return;
+      const init = ruleInitProblems(r, uses, table.name, family, 'legacy', undefined);
+      for (const p of init) problems.push(p);
+      const m = i < walked[ci]! ? mask[ci]! : 0;
+      // A rule already refused needs no second report (its checkentry runs again with the hooks).
+      if (m && init.length === 0) {
+        const via = c.builtin || !firstJump[ci] ? '' : ` (chain ${c.name} is reached through the jump on line ${firstJump[ci]!.command.line + 1})`;
+        const p = hookProblem(r, uses, m, table.name, family, 'legacy', via);
+        if (p) problems.push(p);
+      }
+    });
+  });
   return problems;
+}
+
+/** The table's rules in the order their lines were added (one command per line). */
+function inFileOrder(chains: readonly LoadedChain[]): LoadedRule[] {
+  let max = 0;
+  let count = 0;
+  for (const c of chains) {
+    for (const r of c.rules) {
+      if (r.command.line > max) max = r.command.line;
+      count++;
+    }
+  }
+  const slots: Array<LoadedRule | undefined> = new Array(max + 1);
+  for (const c of chains) for (const r of c.rules) slots[r.command.line] = r;
+  const out: LoadedRule[] = [];
+  out.length = 0;
+  for (const r of slots) if (r) out.push(r);
+  // More rules than lines would mean two rules per line: fall back to a sort.
+  return out.length === count ? out : chains.flatMap((c) => c.rules).sort((a, b) => a.command.line - b.command.line);
 }
 
 /**
@@ -172,72 +247,67 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
  * kernel validates the table. Levels and hooks propagate incrementally.
  */
 function nftGraph(table: LoadedTable, family: Family): Problem[] {
-  const chains = table.chains;
-  const all: LoadedRule[] = [];
-  for (const c of chains.values()) for (const r of c.rules) all.push(r);
-  all.sort((a, b) => a.command.line - b.command.line);
-
-  const hooksOf = new Map<string, Set<Hook>>();
-  const levelOf = new Map<string, number>();
-  const added = new Map<string, LoadedRule[]>();
-  const reachedBy = new Map<string, LoadedRule>();
-  for (const c of chains.values()) {
-    added.set(c.name, []);
+  const g = graphOf(table);
+  const n = g.chains.length;
+  const mask = new Uint8Array(n);
+  const level = new Int16Array(n).fill(-1);
+  const added: LoadedRule[][] = g.chains.map(() => []);
+  g.chains.forEach((c, i) => {
     if (c.builtin) {
-      hooksOf.set(c.name, new Set([c.name as Hook]));
-      levelOf.set(c.name, 0);
+      mask[i] = HOOK_BIT[c.name as Hook] ?? 0;
+      level[i] = 0;
     }
-  }
+  });
   const problems: Problem[] = [];
   let broken = false;
 
-  // Propagates hooks and level into `name`; returns a problem if the table becomes invalid.
-  const propagate = (name: string, hooks: ReadonlySet<Hook>, level: number, trigger: LoadedRule): Problem | undefined => {
-    const stack: Array<[string, number]> = [[name, level]];
-    const newHooks = new Set(hooks);
+  // Propagates hooks and level into chain `start`; returns a problem if the table becomes invalid.
+  const propagate = (start: number, hooks: number, lvl0: number, trigger: LoadedRule): Problem | undefined => {
+    const stack: number[] = [start, lvl0];
     while (stack.length) {
-      const [cn, lvl] = stack.pop()!;
-      const ch = chains.get(cn);
-      if (!ch || ch.builtin) continue;
+      const lvl = stack.pop()!;
+      const ci = stack.pop()!;
+      const ch = g.chains[ci]!;
       if (lvl >= NFT_MAX_LEVEL) {
-        return { rule: trigger, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop) once this rule is added: nftables refuses it ("Too many links"). Chain ${cn} would sit at level ${lvl}.` };
+        return { rule: trigger, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop) once this rule is added: nftables refuses it ("Too many links"). Chain ${ch.name} would sit at level ${lvl}.` };
       }
-      let hs = hooksOf.get(cn);
-      if (!hs) hooksOf.set(cn, (hs = new Set()));
-      const gained = [...newHooks].filter((h) => !hs!.has(h));
-      const oldLevel = levelOf.get(cn) ?? -1;
-      if (gained.length === 0 && lvl <= oldLevel) continue;
-      for (const h of gained) hs.add(h);
-      if (lvl > oldLevel) levelOf.set(cn, lvl);
-      for (const r of added.get(cn) ?? []) {
-        const p = hookProblem(r, hs, table.name, family, 'nft', '');
+      const gained = hooks & ~mask[ci]!;
+      if (gained === 0 && lvl <= level[ci]!) continue;
+      mask[ci]! |= hooks;
+      if (lvl > level[ci]!) level[ci] = lvl;
+      const hs = mask[ci]!;
+      for (const r of added[ci]!) {
+        const uses = kernelUses(r);
+        const p = uses && hookProblem(r, uses, hs, table.name, family, 'nft', '');
         if (p) {
-          return { rule: trigger, code: p.code, message: r === trigger ? p.message : `${p.message.replace(/ The kernel refuses the table\.$/, '')} — in line ${r.command.line + 1}, which this rule makes reachable from ${hookList(hs)}. The kernel refuses it.`, related: [{ span: r.command.span, message: `the rule that cannot run in ${hookList(hs)}` }] };
+          const where = hookList(hooksOfMask(hs));
+          return { rule: trigger, code: p.code, message: r === trigger ? p.message : `${p.message.replace(/ The kernel refuses the table\.$/, '')} — in line ${r.command.line + 1}, which this rule makes reachable from ${where}. The kernel refuses it.`, related: [{ span: r.command.span, message: `the rule that cannot run in ${where}` }] };
         }
-        const t = jumpTarget(r);
-        if (t && chains.has(t)) stack.push([t, Math.max(lvl, levelOf.get(cn) ?? lvl) + 1]);
+        const t = userTarget(r, g);
+        if (t >= 0) stack.push(t, level[ci]! + 1);
       }
     }
     return undefined;
   };
 
-  for (const r of all) {
-    for (const p of ruleInitProblems(r, table.name, family, 'nft', chains.get(r.chain)?.builtin ? (r.chain as Hook) : undefined)) problems.push(p);
-    added.get(r.chain)?.push(r);
+  for (const r of inFileOrder(g.chains)) {
+    const ci = g.index.get(r.chain)!;
+    const c = g.chains[ci]!;
+    const uses = kernelUses(r);
+    if (uses) for (const p of ruleInitProblems(r, uses, table.name, family, 'nft', c.builtin ? (r.chain as Hook) : undefined)) problems.push(p);
+    added[ci]!.push(r);
     if (broken) continue;
-    const hs = hooksOf.get(r.chain);
-    if (!hs || hs.size === 0) continue;
-    const level = levelOf.get(r.chain) ?? 0;
-    const own = hookProblem(r, hs, table.name, family, 'nft', '');
+    const hs = mask[ci]!;
+    if (hs === 0) continue;
+    const own = uses && hookProblem(r, uses, hs, table.name, family, 'nft', '');
     if (own) {
       problems.push(own);
       broken = true;
       continue;
     }
-    const t = jumpTarget(r);
-    if (t && chains.has(t) && !chains.get(t)!.builtin) {
-      if (!reachedBy.has(t)) reachedBy.set(t, r);
-      const p = propagate(t, hs, level + 1, r);
+    const t = userTarget(r, g);
+    if (t >= 0) {
+      const p = propagate(t, hs, Math.max(0, level[ci]!) + 1, r);
       if (p) {
         problems.push(p);
         broken = true;

@@ -23,22 +23,22 @@ import type {
 import { xtStrtoui } from './cnum';
 import type { AnyExtension, Backend } from './extension';
 import { findMatch, findTarget, matchOfOtherFamily } from './extensions/registry';
-import { CODE_MISSING, CODE_NONOPTION, CODE_UNKNOWN, Getopt, type LongOption } from './getopt';
+import { CODE_MISSING, CODE_NONOPTION, CODE_UNKNOWN, Getopt, type LongOption, type OptionLookup } from './getopt';
 import { BASE_OPTS, ch, CMD, CMD_VS_OPT, cmdChar, commandKind, INVERTIBLE, MAX_CHAIN_NAME, OPT, OPT_CHARS, optChar, SHORTS, XT_OPTION_OFFSET_SCALE } from './commandTable';
 import { assertValidChainName, joinSpan, knownProviders, protoMatchName, UNKNOWN_SUMMARY, unknownExtensionSpec, utf8Len } from './ruleSupport';
 import { ipparseMultiple4, ipparseMultiple6, type Family } from './inet';
 import type { Token } from './tokenize';
+import { ParserOptionCall, type CallExt, type OptionCallHost } from './optionCall';
 import {
   LineAbort,
   guidedFinalCheck,
   guidedParse,
+  hasGuidedConstraints,
   optionHasArg,
   parseProtocol,
   type ExtOption,
   type FinalCall,
-  type OptionCall,
   type RuleParseState,
-  type XtVal,
 } from './xtoptions';
 
 export interface RuleLineInput {
@@ -90,10 +90,65 @@ interface LoadedExt {
 
 let globalOffset = 0;
 
-class RuleParser {
+const BASE_BY_NAME = new Map<string, LongOption>();
+for (const o of BASE_OPTS) if (!BASE_BY_NAME.has(o.name)) BASE_BY_NAME.set(o.name, o);
+
+const byNameCache = new WeakMap<AnyExtension, Map<string, ExtOption>>();
+const byIdCache = new WeakMap<AnyExtension, Map<number, ExtOption>>();
+/** An extension's options by name (first entry wins, as in getopt's table). */
+function optionsByName(spec: AnyExtension): Map<string, ExtOption> {
+  let m = byNameCache.get(spec);
+  if (!m) {
+    m = new Map();
+    for (const o of spec.options as readonly ExtOption[]) if (!m.has(o.name)) m.set(o.name, o);
+    byNameCache.set(spec, m);
+  }
+  return m;
+}
+/** An extension's options by id (first entry wins, as libxtables looks them up). */
+function optionsById(spec: AnyExtension): Map<number, ExtOption> {
+  let m = byIdCache.get(spec);
+  if (!m) {
+    m = new Map();
+    for (const o of spec.options as readonly ExtOption[]) if (!m.has(o.id)) m.set(o.id, o);
+    byIdCache.set(spec, m);
+  }
+  return m;
+}
+
+class RuleParser implements OptionCallHost {
   private readonly argv: string[];
   private readonly getopt: Getopt;
-  private opts: LongOption[] = [...BASE_OPTS];
+  /** Loaded extensions whose options are merged into the getopt table, oldest first. */
+  private readonly merged: LoadedExt[] = [];
+  private readonly scratchOpt: { name: string; hasArg: 0 | 1 | 2; val: number } = { name: '', hasArg: 0, val: 0 };
+  /** getopt's view of the merged option table (iptables' xt_params->opts). */
+  private readonly lookup: OptionLookup = {
+    exact: (name: string): LongOption | undefined => {
+      const b = BASE_BY_NAME.get(name);
+      if (b) return b;
+      for (let i = this.merged.length - 1; i >= 0; i--) {
+        const ext = this.merged[i]!;
+        const o = optionsByName(ext.spec).get(name);
+        if (o) {
+          const s = this.scratchOpt;
+          s.name = o.name;
+          s.hasArg = optionHasArg(o);
+          s.val = ext.offset + o.id;
+          return s;
+        }
+      }
+      return undefined;
+    },
+    list: (): readonly LongOption[] => {
+      const out: LongOption[] = [...BASE_OPTS];
+      for (let i = this.merged.length - 1; i >= 0; i--) {
+        const ext = this.merged[i]!;
+        for (const o of ext.spec.options as readonly ExtOption[]) out.push({ name: o.name, hasArg: optionHasArg(o), val: ext.offset + o.id });
+      }
+      return out;
+    },
+  };
   private readonly warnings: LineWarning[] = [];
   private readonly matches: LoadedExt[] = [];
   private target: LoadedExt | undefined;
@@ -102,7 +157,7 @@ class RuleParser {
   private jumpNameSpan: Span | undefined;
   private gotoSet = false;
   private options = 0;
-  private invflags = new Set<number>();
+  private invflags = 0;
   private command = 0;
   private chain: Named | undefined;
   private ruleNum: number | undefined;
@@ -147,14 +202,15 @@ class RuleParser {
     throw new LineAbort(message, code, at, hint);
   }
 
+  private cachedState: RuleParseState | undefined;
   private state(): RuleParseState {
-    return {
+    return (this.cachedState ??= {
       family: this.input.family,
       table: this.input.table,
       protocol: this.protocol,
       protoNum: this.protoNum,
-      protoInvert: this.invflags.has(OPT.PROTOCOL),
-    };
+      protoInvert: (this.invflags & OPT.PROTOCOL) !== 0,
+    });
   }
 
   private addCommand(newCmd: number, other: number, at: number): void {
@@ -172,7 +228,8 @@ class RuleParser {
     this.options |= opt;
     if (this.invert) {
       if (!INVERTIBLE.has(opt)) this.fail(`cannot have ! before -${optChar(opt)}`, 'bad-negation', at);
-      this.invflags.add(opt);
+      this.invflags |= opt;
+      this.cachedState = undefined;
     }
   }
 
@@ -212,13 +269,11 @@ class RuleParser {
     } else if (spec.options.length > 0) {
       globalOffset = (globalOffset + XT_OPTION_OFFSET_SCALE) % 0x40000000;
       offset = globalOffset + XT_OPTION_OFFSET_SCALE;
-      const fresh = spec.options.map((o: ExtOption) => ({ name: o.name, hasArg: optionHasArg(o), val: offset + o.id }));
-      this.opts = [...BASE_OPTS, ...fresh, ...this.opts.slice(BASE_OPTS.length)];
     } else {
       offset = -1;
     }
     if (list === 'match') for (const m of this.matches) if (m.spec.name === spec.name) m.completed = true;
-    return {
+    const loaded: LoadedExt = {
       spec,
       offset,
       completed: false,
@@ -230,47 +285,25 @@ class RuleParser {
       implicit,
       isClone,
     };
+    if (!isClone && offset >= 0) this.merged.push(loaded);
+    return loaded;
   }
 
   private dispatch(ext: LoadedExt, code: number, optarg: string | undefined, optIndex: number, argIndex: number | undefined, argOffset: number | undefined, longName?: string): void {
     const id = code - ext.offset;
-    // Aliases share an id (--dport/--destination-port): keep the spelling used.
-    const option = ext.spec.options.find((o: ExtOption) => o.id === id && o.name === longName) ?? ext.spec.options.find((o: ExtOption) => o.id === id);
-    if (!option) this.fail(`Extension does not know id ${id}`, 'internal', optIndex);
+    // libxtables looks entries up by id, so an alias gets the first entry's
+    // flags ("! --ttl 5" passes as --ttl-eq); we keep the spelling used for
+    // messages and for parsers that read it (MARK, LOG).
+    const first = optionsById(ext.spec).get(id);
+    if (!first) this.fail(`Extension does not know id ${id}`, 'internal', optIndex);
+    const spelled = longName !== undefined && longName !== first.name ? optionsByName(ext.spec).get(longName) : undefined;
+    const option = spelled && spelled.id === id ? spelled : first;
     const optSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(optIndex)) : this.argSpan(optIndex);
     const argSpan = argIndex !== undefined ? this.valueSpan(argIndex, argOffset) : undefined;
-    const self = this;
-    const val: XtVal = {};
-    const call: OptionCall<unknown> = {
-      option,
-      arg: optarg,
-      invert: this.invert,
-      val,
-      data: ext.data,
-      xflags: ext.xflags,
-      rule: this.state(),
-      extName: ext.spec.name,
-      peekArg: () => self.argv[self.getopt.optind],
-      takeArg: (): string => {
-        const a = self.argv[self.getopt.optind];
-        if (a === undefined) return self.fail(`option "--${option.name}" requires an argument`, 'missing-argument', optIndex);
-        ext.lastEnd = self.argSpan(self.getopt.optind);
-        self.getopt.optind++;
-        return a;
-      },
-      fail: (message: string, hint?: string) =>
-        optarg === '!'
-          ? self.fail(message, 'intrapositioned-negation', argIndex ?? optIndex,
-            `"--${option.name} ! VALUE" is the pre-1.4.12 negation, which iptables no longer accepts: write "! --${option.name} VALUE".`)
-          : self.fail(message, 'bad-value', argIndex ?? optIndex, hint),
-      warn: (message: string, code = 'questionable-value') => {
-        self.warnings.push({ code, message, span: argSpan ?? optSpan });
-      },
-    };
-    // libxtables looks entries up by id: an alias gets the first entry's flags ("! --ttl 5" passes as --ttl-eq).
-    const byId = { ...call, option: ext.spec.options.find((o: ExtOption) => o.id === id) ?? option };
-    if (!ext.spec.oldApi) guidedParse(byId);
-    call.xflags = byId.xflags;
+    const call = this.call;
+    call.reset(ext, first, optarg, optIndex, argIndex, argSpan ?? optSpan);
+    if (!ext.spec.oldApi) guidedParse(call);
+    call.option = option;
     ext.spec.parse?.(call);
     ext.xflags = call.xflags;
     const use: OptionUse = argSpan
@@ -278,6 +311,33 @@ class RuleParser {
       : { name: option.name, invert: this.invert, span: optSpan };
     ext.options.push(use);
     ext.lastEnd = argSpan ?? optSpan;
+  }
+
+  /** One reusable option-call object per rule (extensions read it synchronously). */
+  private readonly call = new ParserOptionCall(this);
+
+  /** For ParserOptionCall. */
+  argvAt(i: number): string | undefined {
+    return this.argv[i];
+  }
+  get optind(): number {
+    return this.getopt.optind;
+  }
+  advance(ext: CallExt): void {
+    (ext as LoadedExt).lastEnd = this.argSpan(this.getopt.optind);
+    this.getopt.optind++;
+  }
+  failAt(message: string, code: string, at: number, hint?: string): never {
+    return this.fail(message, code, at, hint);
+  }
+  warnAt(code: string, message: string, span: Span): void {
+    this.warnings.push({ code, message, span });
+  }
+  get invertNow(): boolean {
+    return this.invert;
+  }
+  ruleState(): RuleParseState {
+    return this.state();
   }
 
   /** `command_default`: an option no base case handled. */
@@ -347,7 +407,7 @@ class RuleParser {
 
   private loop(): RuleLineOutcome | undefined {
     for (;;) {
-      const r = this.getopt.next(this.opts);
+      const r = this.getopt.next(this.lookup);
       if (r.code === -1) break;
       const code = r.code;
       const optIndex = r.optIndex;
@@ -428,11 +488,13 @@ class RuleParser {
           this.setOption(OPT.PROTOCOL, at);
           const raw = (optarg ?? '').toLowerCase();
           this.protocol = raw;
+          this.cachedState = undefined;
           this.protoSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
           const num = parseProtocol(raw);
           if (num === undefined) this.fail(`unknown protocol "${raw}" specified`, 'bad-protocol', r.optargIndex!);
           this.protoNum = num;
-          if (num === 0 && this.invflags.has(OPT.PROTOCOL)) this.fail('rule would never match protocol', 'never-matches', at);
+          this.cachedState = undefined;
+          if (num === 0 && (this.invflags & OPT.PROTOCOL) !== 0) this.fail('rule would never match protocol', 'never-matches', at);
           break;
         }
         case ch('s'):
@@ -476,7 +538,7 @@ class RuleParser {
             this.warnings.push({ code: 'weird-interface', message: `Interface \`${arg}' contains '/' or ' ', which the kernel does not allow in names: it can never match.`, span: spanOf });
           }
           if (arg === '!') this.intrapositionedHint(at);
-          const iface: IfaceSpec = { name: arg, invert: this.invflags.has(opt), wildcard: arg.endsWith('+'), span: spanOf };
+          const iface: IfaceSpec = { name: arg, invert: (this.invflags & opt) !== 0, wildcard: arg.endsWith('+'), span: spanOf };
           if (opt === OPT.VIANAMEIN) this.inIface = iface;
           else this.outIface = iface;
           break;
@@ -602,7 +664,7 @@ class RuleParser {
 
   /** Heuristic for unknown extensions: "--opt [value]" pairs until the next known option. */
   private consumeUnknownOptions(ext: LoadedExt): void {
-    const known = new Set(this.opts.map((o) => o.name));
+    const known = new Set(this.lookup.list().map((o) => o.name));
     const argv = this.argv;
     for (;;) {
       let i = this.getopt.optind;
@@ -650,7 +712,7 @@ class RuleParser {
     const src = this.parseAddr(this.shost, OPT.SOURCE);
     const dst = this.parseAddr(this.dhost, OPT.DESTINATION);
     const multi = (a: AddrSpec | undefined): boolean => !!a && a.v4.length + a.v6.length + a.hostnames.length > 1;
-    if ((multi(src) || multi(dst)) && (this.invflags.has(OPT.SOURCE) || this.invflags.has(OPT.DESTINATION))) {
+    if ((multi(src) || multi(dst)) && ((this.invflags & OPT.SOURCE) !== 0 || (this.invflags & OPT.DESTINATION) !== 0)) {
       this.fail('! not allowed with multiple source or destination IP addresses', 'bad-negation', -1);
     }
     if (this.command === CMD.REPLACE && (multi(src) || multi(dst))) {
@@ -679,21 +741,17 @@ class RuleParser {
     }
     const kind = commandKind(this.command);
     const rule = isRuleCmd ? this.buildRule(src, dst) : undefined;
-    const cmd: Command = {
-      kind,
-      line: this.input.line,
-      restoreLine: this.input.restoreLine,
-      span: this.input.span,
-      ...(this.chain ? { chain: this.chain } : {}),
-      ...(this.ruleNum !== undefined ? { ruleNum: this.ruleNum } : {}),
-      ...(this.policy ? { policy: this.policy } : {}),
-      ...(this.newName ? { newName: this.newName } : {}),
-      ...(rule ? { rule } : {}),
-    };
+    const cmd: { -readonly [K in keyof Command]: Command[K] } = { kind, line: this.input.line, restoreLine: this.input.restoreLine, span: this.input.span };
+    if (this.chain) cmd.chain = this.chain;
+    if (this.ruleNum !== undefined) cmd.ruleNum = this.ruleNum;
+    if (this.policy) cmd.policy = this.policy;
+    if (this.newName) cmd.newName = this.newName;
+    if (rule) cmd.rule = rule;
     return { kind: 'command', command: cmd, warnings: this.warnings, jumpIsExtension: !!this.target };
   }
 
   private finalCheck(ext: LoadedExt): void {
+    if (!ext.spec.finalCheck && (ext.spec.oldApi || !hasGuidedConstraints(ext.spec.options))) return;
     const self = this;
     const call: FinalCall<unknown> = {
       data: ext.data,
@@ -721,7 +779,7 @@ class RuleParser {
 
   private parseAddr(h: { text: string; span: Span } | undefined, opt: number): AddrSpec | undefined {
     if (!h) return undefined;
-    const invert = this.invflags.has(opt);
+    const invert = (this.invflags & opt) !== 0;
     if (this.input.family === 'ipv4') {
       const r = ipparseMultiple4(h.text);
       if (r.kind === 'error') throw new ExtensionAbort(new LineAbort(r.message, 'bad-address', -1), h.span);
@@ -779,19 +837,20 @@ class RuleParser {
       }
     }
     const proto: ProtoSpec | undefined = this.protocol !== undefined && this.protoSpan
-      ? { text: this.protocol, num: this.protoNum ?? 0, invert: this.invflags.has(OPT.PROTOCOL), span: this.protoSpan }
+      ? { text: this.protocol, num: this.protoNum ?? 0, invert: (this.invflags & OPT.PROTOCOL) !== 0, span: this.protoSpan }
       : undefined;
-    return {
-      ...(src ? { src } : {}),
-      ...(dst ? { dst } : {}),
-      ...(this.inIface ? { inIface: this.inIface } : {}),
-      ...(this.outIface ? { outIface: this.outIface } : {}),
-      ...(proto ? { proto } : {}),
-      ...(this.fragmentSpan ? { fragment: { invert: this.invflags.has(OPT.FRAGMENT), span: this.fragmentSpan } } : {}),
-      matches: this.matches.map(toUse),
-      ...(target ? { target } : {}),
-      ...(this.setCounters ? { counters: this.setCounters } : this.input.counters ? { counters: this.input.counters } : {}),
-    };
+    // Plain assignments: this runs once per rule of very large dumps.
+    const rule: { -readonly [K in keyof RuleSpec]: RuleSpec[K] } = { matches: this.matches.map(toUse) };
+    if (src) rule.src = src;
+    if (dst) rule.dst = dst;
+    if (this.inIface) rule.inIface = this.inIface;
+    if (this.outIface) rule.outIface = this.outIface;
+    if (proto) rule.proto = proto;
+    if (this.fragmentSpan) rule.fragment = { invert: (this.invflags & OPT.FRAGMENT) !== 0, span: this.fragmentSpan };
+    if (target) rule.target = target;
+    const counters = this.setCounters ?? this.input.counters;
+    if (counters) rule.counters = counters;
+    return rule;
   }
 }
 

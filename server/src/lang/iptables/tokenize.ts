@@ -1,3 +1,5 @@
+import { utf8Length } from '../utf8';
+
 /**
  * The rule-line tokenizer of iptables-restore (`add_param_to_argv` and
  * `tokenize_rule_counters` in iptables/xshared.c), with source columns.
@@ -34,73 +36,114 @@ export interface TokenizeResult {
  * trailing "\n" fgets keeps, which matters inside an unterminated quote.
  */
 export function tokenizeArgs(text: string, from = 0, withNewline = false): TokenizeResult {
+  // Fast path: lines without quotes or NUL split on blanks (most lines).
+  if (text.indexOf('"', from) < 0 && text.indexOf('\0', from) < 0) return tokenizePlain(text, from);
+  return tokenizeQuoted(text, from, withNewline);
+}
+
+function tokenizePlain(text: string, from: number): TokenizeResult {
+  const tokens: Token[] = [];
+  let tooLong: Token | undefined;
+  const n = text.length;
+  let i = from;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    while (c === 32 || c === 9 || c === 10) {
+      if (++i >= n) break;
+      c = text.charCodeAt(i);
+    }
+    if (i >= n) break;
+    const start = i;
+    while (i < n) {
+      c = text.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10) break;
+      i++;
+    }
+    const tok: Token = { text: text.slice(start, i), start, end: i, quoted: false };
+    if (i - start > MAX_PARAM_BYTES / 3 && !tooLong && utf8Length(tok.text) > MAX_PARAM_BYTES) tooLong = tok;
+    tokens.push(tok);
+  }
+  return tooLong ? { tokens, tooLong } : { tokens };
+}
+
+function tokenizeQuoted(text: string, from: number, withNewline: boolean): TokenizeResult {
   const tokens: Token[] = [];
   let quoteOpen = false;
   let escaped = false;
   let quoted = false;
+  // The token is `buf` plus the run text[seg, i) not yet copied.
   let buf = '';
-  let bufBytes = 0;
+  let seg = -1;
   let tokStart = -1;
   let tooLong: Token | undefined;
   let quoteAt = -1;
   const n = text.length + (withNewline ? 1 : 0);
+  const src = withNewline ? `${text}\n` : text;
 
+  const flush = (i: number): void => {
+    if (seg >= 0) {
+      buf += src.slice(seg, i);
+      seg = -1;
+    }
+  };
   const push = (end: number, isQuoted: boolean): void => {
-    const tok: Token = { text: buf, start: tokStart, end, quoted: isQuoted };
+    const tok: Token = { text: buf, start: tokStart, end: Math.min(end, text.length), quoted: isQuoted };
     tokens.push(tok);
-    if (bufBytes >= MAX_PARAM_BYTES + 1 && !tooLong) tooLong = tok;
+    if (!tooLong && buf.length > MAX_PARAM_BYTES / 3 && utf8Length(buf) > MAX_PARAM_BYTES) tooLong = tok;
     buf = '';
-    bufBytes = 0;
     tokStart = -1;
     quoted = false;
   };
-  const add = (ch: string, col: number): void => {
-    if (tokStart < 0) tokStart = col;
-    buf += ch;
-    const c = ch.charCodeAt(0);
-    bufBytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  const keep = (i: number): void => {
+    if (tokStart < 0) tokStart = i;
+    if (seg < 0) seg = i;
   };
 
   for (let i = from; i < n; i++) {
-    const ch = i < text.length ? text[i]! : '\n';
-    if (ch === '\0') break; // C strings end here.
+    const c = src.charCodeAt(i);
+    if (c === 0) break; // C strings end here.
     if (quoteOpen) {
       if (escaped) {
-        add(ch, i);
+        keep(i);
         escaped = false;
         continue;
       }
-      if (ch === '\\') {
+      if (c === 92 /* \\ */) {
+        flush(i);
         if (tokStart < 0) tokStart = i;
         escaped = true;
         continue;
       }
-      if (ch === '"') {
+      if (c === 34 /* " */) {
+        flush(i);
         quoteOpen = false;
         // A closing quote always ends the token, even an empty one.
         if (tokStart < 0) tokStart = i;
         push(i + 1, true);
         continue;
       }
-      add(ch, i);
+      keep(i);
       continue;
     }
-    if (ch === '"') {
+    if (c === 34) {
+      flush(i);
       quoteOpen = true;
       quoted = true;
       quoteAt = i;
       if (tokStart < 0) tokStart = i;
       continue;
     }
-    if (ch === ' ' || ch === '\t' || ch === '\n') {
+    if (c === 32 || c === 9 || c === 10) {
+      flush(i);
       if (buf.length === 0) continue;
       push(i, quoted);
       continue;
     }
-    add(ch, i);
+    keep(i);
   }
+  flush(n);
   // iptables only emits a trailing token when it has characters.
-  if (buf.length > 0) push(Math.min(n, text.length), false);
+  if (buf.length > 0) push(n, false);
   const result: { tokens: Token[]; tooLong?: Token; unterminatedQuoteAt?: number } = { tokens };
   if (tooLong) result.tooLong = tooLong;
   if (quoteOpen) result.unterminatedQuoteAt = quoteAt;

@@ -482,24 +482,64 @@ export function guidedParse(call: OptionCall<unknown>): void {
 }
 
 /** `xtables_options_fcheck`: mandatory, "also requires" and exclusion checks. */
-export function guidedFinalCheck(extName: string, xflags: number, options: readonly ExtOption[], fail: (m: string) => never): void {
+interface Constraint {
+  readonly option: ExtOption;
+  readonly mand: boolean;
+  /** [id, name of the first guided option with that id], ascending ids */
+  readonly also: ReadonlyArray<readonly [number, string]>;
+  readonly excl: ReadonlyArray<readonly [number, string]>;
+}
+
+const constraintCache = new WeakMap<readonly ExtOption[], readonly Constraint[]>();
+
+/** The options that carry mand/also/excl, compiled once per extension. */
+function constraintsOf(options: readonly ExtOption[]): readonly Constraint[] {
+  let c = constraintCache.get(options);
+  if (c) return c;
+  const firstById = new Map<number, ExtOption>();
+  for (const o of options) if (o.type !== undefined && !firstById.has(o.id)) firstById.set(o.id, o);
+  const out: Constraint[] = [];
   for (const o of options) {
-    if (o.type === undefined) continue;
-    if (o.mand && !(xflags & (1 << o.id))) fail(`${extName}: option "--${o.name}" must be specified`);
-    if (!(xflags & (1 << o.id))) continue;
-    for (let i = 0; i < 32; i++) {
-      if (i === o.id) continue;
-      const other = options.find((x) => x.id === i && x.type !== undefined);
-      if (!other) continue;
-      const of = 1 << i;
-      if ((o.also ?? []).includes(i) && !(xflags & of)) {
-        fail(`${extName}: option "--${o.name}" also requires "--${other.name}".`);
-      }
-      if ((o.excl ?? []).includes(i) && xflags & of) {
-        fail(`${extName}: option "--${o.name}" cannot be used together with "--${other.name}".`);
+    if (o.type === undefined || (!o.mand && !o.also?.length && !o.excl?.length)) continue;
+    // fcheck2 walks ids 0..31 in order; keep that order for the first error.
+    const pairs = (ids: readonly number[] | undefined): Array<readonly [number, string]> =>
+      [...new Set(ids ?? [])].filter((i) => i !== o.id && firstById.has(i)).sort((a, b) => a - b).map((i) => [i, firstById.get(i)!.name] as const);
+    out.push({ option: o, mand: !!o.mand, also: pairs(o.also), excl: pairs(o.excl) });
+  }
+  constraintCache.set(options, (c = out));
+  return c;
+}
+
+/** `xtables_options_fcheck`: mandatory, "also requires" and exclusion checks. */
+export function guidedFinalCheck(extName: string, xflags: number, options: readonly ExtOption[], fail: (m: string) => never): void {
+  for (const { option: o, mand, also, excl } of constraintsOf(options)) {
+    const bit = 1 << o.id;
+    if (mand && !(xflags & bit)) fail(`${extName}: option "--${o.name}" must be specified`);
+    if (!(xflags & bit)) continue;
+    // fcheck2 checks "also" then "excl" for each other id in ascending order.
+    let ai = 0;
+    let ei = 0;
+    while (ai < also.length || ei < excl.length) {
+      const a = also[ai];
+      const e = excl[ei];
+      if (a && (!e || a[0] <= e[0])) {
+        if (!(xflags & (1 << a[0]))) fail(`${extName}: option "--${o.name}" also requires "--${a[1]}".`);
+        ai++;
+        if (e && e[0] === a[0]) {
+          if (xflags & (1 << e[0])) fail(`${extName}: option "--${o.name}" cannot be used together with "--${e[1]}".`);
+          ei++;
+        }
+      } else if (e) {
+        if (xflags & (1 << e[0])) fail(`${extName}: option "--${o.name}" cannot be used together with "--${e[1]}".`);
+        ei++;
       }
     }
   }
+}
+
+/** True when guidedFinalCheck can have something to say for these options. */
+export function hasGuidedConstraints(options: readonly ExtOption[]): boolean {
+  return constraintsOf(options).length > 0;
 }
 
 export { ipparseMultiple4, ipparseMultiple6 };
