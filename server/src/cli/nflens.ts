@@ -3,21 +3,31 @@
  * path: the same analysis functions produce the same diagnostics.
  *
  *   nflens check FILE… [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
+ *   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
 import type { Backend } from '../lang/iptables/extension';
 import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif, toText, type FileResult } from './format';
+import { runTrace } from './trace';
 
 const VERSION = '0.1.0';
 
 const USAGE = `Usage:
   nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
+  nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
+               (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose]
 
   check   Report what iptables-restore would refuse when loading each file
           (errors, on the line it names), plus warnings. Exit status 1 when
           any error is found, 2 on bad usage or unreadable files.
+  trace   Follow one conversation (TCP handshake, data and close; a UDP
+          exchange; or an ICMP echo) through the rules the way the kernel
+          would, and tell it as a story (or print the events as JSON).
+          --in IFACE: the first packet arrives on IFACE; --local: a local
+          process sends it. Exit status 0 when the conversation completes,
+          3 when it does not, 2 on bad usage.
 `;
 
 interface Args {
@@ -35,7 +45,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (['help', 'version'].includes(a.slice(2))) flags.set(a.slice(2), 'true');
+      else if (['help', 'version', 'local', 'verbose'].includes(a.slice(2))) flags.set(a.slice(2), 'true');
       else flags.set(a.slice(2), argv[++i] ?? '');
     } else if (a === '-h') flags.set('help', 'true');
     else if (!command) command = a;
@@ -58,6 +68,14 @@ export function main(argv: readonly string[]): number {
   if (args.flags.has('help') || !args.command) {
     process.stdout.write(USAGE);
     return args.command ? 0 : 2;
+  }
+  if (args.command === 'trace') {
+    if (args.files.length !== 1) fail('trace needs exactly one rules file');
+    try {
+      return runTrace({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    } catch (e) {
+      fail((e as Error).message);
+    }
   }
   if (args.command !== 'check') fail(`unknown command "${args.command}"`);
   const format = args.flags.get('format') ?? 'text';

@@ -1,0 +1,109 @@
+/**
+ * `nflens trace`: one conversation through the rules, as a story (text) or
+ * as the event stream (JSON, 1-based source lines, dotted addresses).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Emulator, inferHost, parseHostFile, renderStory, type TraceEvent } from '../emulator/index';
+import type { Origin } from '../emulator/conversation';
+import type { HostModel } from '../emulator/host/model';
+import { ip4, type Packet } from '../emulator/packet';
+import { analyzeIptables } from '../lang/iptables/analyze';
+import type { Backend } from '../lang/iptables/extension';
+import { parseIpv4Strict } from '../lang/iptables/inet';
+
+export interface TraceArgs {
+  readonly rules: string;
+  readonly flags: ReadonlyMap<string, string>;
+}
+
+function endpoint(text: string | undefined, what: string): { addr: number; port?: number } | string {
+  if (!text) return `--${what} is required (IP or IP:PORT)`;
+  const [a, p] = text.split(':');
+  const addr = parseIpv4Strict(a ?? '');
+  if (addr === undefined) return `--${what} "${text}" is not IP or IP:PORT`;
+  if (p === undefined) return { addr };
+  const port = /^\d+$/.test(p) ? Number(p) : NaN;
+  if (!(port >= 0 && port <= 65535)) return `--${what} "${text}": bad port`;
+  return { addr, port };
+}
+
+function jsonPacket(p: Packet): Record<string, unknown> {
+  return {
+    src: ip4(p.src), dst: ip4(p.dst), proto: p.proto, sport: p.sport, dport: p.dport,
+    ...(p.proto === 6 ? { tcpFlags: p.tcpFlags } : {}),
+    ...(p.proto === 1 ? { icmpType: p.icmpType, icmpCode: p.icmpCode } : {}),
+    mark: p.mark, iif: p.iif, oif: p.oif,
+  };
+}
+
+/** The event stream for JSON: 1-based lines, readable addresses. */
+export function toJsonEvent(e: TraceEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'rule' && v && typeof v === 'object' && 'line' in v) out[k] = { ...(v as object), line: (v as { line: number }).line + 1 };
+    else if ((k === 'packet' || k === 'before' || k === 'after') && v) out[k] = jsonPacket(v as Packet);
+    else if ((k === 'orig' || k === 'reply') && v) {
+      const t = v as { src: number; dst: number; sport: number; dport: number; proto: number };
+      out[k] = { src: ip4(t.src), dst: ip4(t.dst), sport: t.sport, dport: t.dport, proto: t.proto };
+    } else if ((k === 'via' || k === 'src') && typeof v === 'number') out[k] = ip4(v);
+    else if (k === 'from' && v && typeof v === 'object' && 'line' in v) out[k] = { ...(v as object), line: (v as { line: number }).line + 1 };
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function runTrace(args: TraceArgs, write: (s: string) => void, warn: (s: string) => void): number {
+  const f = args.flags;
+  const text = readFileSync(args.rules, 'utf8');
+  const backend = (f.get('backend') ?? 'nft') as Backend;
+  const analysis = analyzeIptables(text, { backend, family: 'ipv4' });
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+  for (const e of errors.slice(0, 5)) warn(`${args.rules}:${e.span.start.line + 1}: error: ${e.message}\n`);
+  if (errors.length) warn(`nflens: ${args.rules} has load errors; tables with errors are left out of the trace.\n`);
+  const proto = f.get('proto') ?? 'tcp';
+  if (!['tcp', 'udp', 'icmp'].includes(proto)) throw new Error('--proto must be tcp, udp or icmp');
+  const src = endpoint(f.get('src'), 'src');
+  const dst = endpoint(f.get('dst'), 'dst');
+  if (typeof src === 'string') throw new Error(src);
+  if (typeof dst === 'string') throw new Error(dst);
+  const local = f.has('local');
+  const iface = f.get('in');
+  if (!local && !iface) throw new Error('say where the first packet comes from: --in IFACE or --local');
+  let host: HostModel;
+  const hostFile = f.get('host');
+  if (hostFile) {
+    const parsed = parseHostFile(readFileSync(hostFile, 'utf8'), 'host');
+    for (const d of parsed.diagnostics) warn(`${hostFile}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity}: ${d.message}\n`);
+    if (!parsed.value) throw new Error(`cannot use ${hostFile}`);
+    host = parsed.value.host;
+    if (parsed.value.rules && resolve(dirname(hostFile), parsed.value.rules) !== resolve(args.rules)) {
+      warn(`nflens: note: ${hostFile} names rules file ${parsed.value.rules}; tracing ${args.rules}\n`);
+    }
+  } else {
+    host = inferHost(analysis.parsed.ruleset, { ifaces: iface ? [iface] : [], ...(iface && !local ? { localAddr: { addr: dst.addr, iface } } : {}) });
+  }
+  let origin: Origin;
+  if (local) origin = { kind: 'local' };
+  else {
+    const peer = host.peers.find((p) => p.addr === src.addr);
+    origin = peer && (peer.via === iface || peer.port === iface) ? { kind: 'peer', peer } : { kind: 'iface', iface: iface! };
+  }
+  const assume = f.get('assume') === 'no-match' ? 'no-match' : 'match';
+  const emu = new Emulator(analysis.parsed.ruleset, host, { seed: Number(f.get('seed') ?? 1), assume });
+  const r = emu.trace({
+    proto: proto as 'tcp' | 'udp' | 'icmp',
+    src: src.addr,
+    dst: dst.addr,
+    origin,
+    ...(src.port !== undefined ? { sport: src.port } : {}),
+    ...(dst.port !== undefined ? { dport: dst.port } : {}),
+  });
+  if ((f.get('format') ?? 'text') === 'json') {
+    write(`${JSON.stringify({ completed: r.completed, summary: r.summary, events: r.events.map(toJsonEvent) }, null, 2)}\n`);
+  } else {
+    const lines = text.split('\n');
+    write(`${renderStory(r.events, { lineText: (l) => lines[l], verbose: f.has('verbose') })}\n`);
+  }
+  return r.completed ? 0 : 3;
+}
