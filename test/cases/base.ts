@@ -7,6 +7,17 @@ export const BASE_CASES: readonly RuleCase[] = [
   { rules: '-A INPUT -s 10.0.0.0/255.0.0.0 -j ACCEPT', expect: 'ok' },
   { rules: '-A INPUT -s 10.1 -j ACCEPT', expect: 'ok' },
   { rules: '-A INPUT -s 256.1.1.1 -j ACCEPT', expect: 'error', envDependent: true },
+  // What libxtables' own parser refuses goes to getaddrinfo(), which reads any inet_aton() number first.
+  { rules: '-A INPUT -s 256 -d 2147483648 -j ACCEPT', expect: 'ok' },
+  { rules: '-A INPUT -s 1.2.65535 -d 0x7f000001/8 -j ACCEPT', expect: 'ok' },
+  { rules: '-A INPUT -s 017700000001,1.0x10.3.4 -j ACCEPT', expect: 'ok' },
+  { rules: '-A INPUT -s 4294967296 -j ACCEPT', expect: 'error', envDependent: true },
+  { rules: '-A INPUT -s 1.16777216 -j ACCEPT', expect: 'error', envDependent: true },
+  // IPv6: a numeric zone on any address, an interface name on link-local ones.
+  { rules: '-A INPUT -s 2001:db8::1%1 -d ::1%0/64 -j ACCEPT', family: 'ipv6', expect: 'ok' },
+  { rules: '-A INPUT -s 2001:db8::1%4294967295,fe80::1%lo -j ACCEPT', family: 'ipv6', expect: 'ok' },
+  { rules: '-A INPUT -s 2001:db8::1%lo -j ACCEPT', family: 'ipv6', expect: 'error', envDependent: true },
+  { rules: '-A INPUT -s 2001:db8::1%4294967296 -j ACCEPT', family: 'ipv6', expect: 'error', envDependent: true },
   { rules: '-A INPUT -s 1.2.3.4,5.6.7.8 -j ACCEPT', expect: 'ok' },
   { rules: '-A INPUT ! -s 1.2.3.4,5.6.7.8 -j ACCEPT', expect: 'error' },
   { rules: '-A INPUT -s ! 1.2.3.4 -j ACCEPT', expect: 'error', code: 'intrapositioned-negation' },

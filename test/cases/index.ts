@@ -2,6 +2,7 @@
 import type { RuleCase } from '../helpers/ruleCases';
 import { BASE_CASES } from './base';
 import { CASES as CATALOG } from './catalog';
+import { CASES as DIFFERENTIAL } from './differential';
 import { CASES as MATCHES_A } from './matchesA';
 import { CASES as MATCHES_B } from './matchesB';
 import { CASES as TARGETS } from './targets';
@@ -14,4 +15,5 @@ export const ALL_CASES: ReadonlyArray<{ readonly group: string; readonly cases: 
   { group: 'matches B', cases: MATCHES_B },
   { group: 'targets', cases: TARGETS },
   { group: 'catalog', cases: CATALOG },
+  { group: 'differential', cases: DIFFERENTIAL },
 ];

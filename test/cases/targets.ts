@@ -166,6 +166,11 @@ const CONNMARK: readonly RuleCase[] = [
   { rules: '-A INPUT -j CONNMARK --save-mark --restore-mark', expect: 'error' },
   { rules: '-A INPUT -j CONNMARK --set-xmark 1/3 --left-shift-mark 33', expect: 'error' },
   { rules: '-A INPUT -j CONNMARK --set-xmark 1/3 --left-shift-mark 32 --right-shift-mark 3', expect: 'ok' },
+  // iptables takes 32; the kernel refuses shifts over 31 (the last shift option given counts).
+  { rules: '-A INPUT -j CONNMARK --set-xmark 1/3 --left-shift-mark 32', expect: 'error', code: 'kernel-refuses' },
+  { rules: '-A INPUT -j CONNMARK --save-mark --right-shift-mark 3 --left-shift-mark 32', expect: 'error', code: 'kernel-refuses' },
+  { rules: '-A INPUT -j CONNMARK --restore-mark --right-shift-mark 31', expect: 'ok' },
+  { rules: '-A X -j CONNMARK --xor-mark 7 --right-shift-mark 32', chains: ['X'], expect: 'error', code: 'kernel-refuses' },
   { rules: '-A INPUT -j CONNMARK --left-shift-mark 2', expect: 'error' },
   { rules: '-A INPUT -j CONNMARK --save-mark --ctmask 0x100000000', expect: 'error' },
   { rules: '-A OUTPUT -j CONNMARK --and-mark 7', ...nat, expect: 'ok' },
@@ -475,6 +480,11 @@ const CLASSIFY: readonly RuleCase[] = [
   { rules: '-A OUTPUT -j CLASSIFY --set-class "1 :2"', ...mangle, expect: 'error', code: 'bad-value' },
   { rules: '-A POSTROUTING -j CLASSIFY --set-class 1', ...mangle, expect: 'error', code: 'bad-value' },
   { rules: '-A POSTROUTING -j CLASSIFY --set-class g:1', ...mangle, expect: 'error' },
+  // glibc's %x takes "0x" without a hex digit after it as 0, and goes on after the "x".
+  { rules: '-A POSTROUTING -j CLASSIFY --set-class 0x:1', ...mangle, expect: 'ok' },
+  { rules: '-A POSTROUTING -j CLASSIFY --set-class "-0X:0x"', ...mangle, expect: 'ok' },
+  { rules: '-A POSTROUTING -j CLASSIFY --set-class 0xg:1', ...mangle, expect: 'error', code: 'bad-value' },
+  { rules: '-A POSTROUTING -j CLASSIFY --set-class 00x:1', ...mangle, expect: 'error', code: 'bad-value' },
   { rules: '-A POSTROUTING -j CLASSIFY', ...mangle, expect: 'error', code: 'bad-value' },
   { rules: '-A PREROUTING -j CLASSIFY --set-class 1:1', ...mangle, expect: 'error', code: 'wrong-hook' },
   { rules: '-A INPUT -j CLASSIFY --set-class 1:1', ...mangle, expect: 'error', code: 'wrong-hook' },

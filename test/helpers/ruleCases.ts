@@ -4,7 +4,7 @@
  * our parser against the expectations; the kernel suite checks the
  * expectations against the real iptables-restore, so they cannot drift.
  */
-import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
+import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { loadVerdict } from '../../server/src/lang/iptables/verdict';
 import type { Backend } from './oracle';
 
@@ -26,6 +26,15 @@ export interface RuleCase {
   readonly ours?: Outcome;
   /** Expected diagnostic code of the first error (checked against our parser only). */
   readonly code?: string;
+  /**
+   * The line iptables-restore names when the load fails (lines of `caseFile`:
+   * 1 is "*table"); `legacyLine` overrides it for the legacy backend. Checked
+   * against the kernel and against our first error's reported line.
+   */
+  readonly line?: number;
+  readonly legacyLine?: number;
+  /** Leave out the built-in chain declarations (iptables-nft creates built-in chains only on use). */
+  readonly bare?: boolean;
 }
 
 const BUILTINS: Record<string, string[]> = {
@@ -39,7 +48,7 @@ const BUILTINS: Record<string, string[]> = {
 export function caseFile(c: RuleCase): string {
   const table = c.table ?? 'filter';
   const lines = [`*${table}`];
-  for (const b of BUILTINS[table] ?? []) lines.push(`:${b} ACCEPT [0:0]`);
+  if (!c.bare) for (const b of BUILTINS[table] ?? []) lines.push(`:${b} ACCEPT [0:0]`);
   for (const u of c.chains ?? []) lines.push(`:${u} - [0:0]`);
   for (const r of typeof c.rules === 'string' ? [c.rules] : c.rules) lines.push(r);
   lines.push('COMMIT', '');
@@ -50,18 +59,24 @@ export function expected(c: RuleCase, backend: Backend): Outcome {
   return backend === 'legacy' ? c.legacy ?? c.expect : c.expect;
 }
 
+/** The line iptables names for this backend, when the case says. */
+export function expectedLine(c: RuleCase, backend: Backend): number | undefined {
+  return backend === 'legacy' ? c.legacyLine ?? c.line : c.line;
+}
+
 /** What our parser must say: the kernel's outcome unless we differ on purpose. */
 export function expectedOurs(c: RuleCase, backend: Backend): Outcome {
   return c.ours ?? expected(c, backend);
 }
 
-export function ourOutcome(c: RuleCase, backend: Backend): { outcome: Outcome; code?: string; message?: string } {
-  const parsed = parseIptables(caseFile(c), { backend, family: c.family ?? 'ipv4' });
-  const v = loadVerdict(parsed.diagnostics);
-  return v.loads ? { outcome: 'ok' } : { outcome: 'error', code: v.first!.code, message: v.first!.message };
+/** Our verdict, as the editor and the CLI compute it (analyzeIptables: parse, lints, sorted). */
+export function ourOutcome(c: RuleCase, backend: Backend): { outcome: Outcome; code?: string; message?: string; line?: number } {
+  const v = loadVerdict(analyzeIptables(caseFile(c), { backend, family: c.family ?? 'ipv4' }).diagnostics);
+  return v.loads ? { outcome: 'ok' } : { outcome: 'error', code: v.first!.code, message: v.first!.message, line: v.first!.restore!.reportedLine };
 }
 
 export function caseName(c: RuleCase): string {
-  const r = typeof c.rules === 'string' ? c.rules : c.rules.join(' ⏎ ');
+  const long = (x: string): string => (x.length > 300 ? `${x.slice(0, 100)}…(${x.length} characters)…${x.slice(-60)}` : x);
+  const r = (typeof c.rules === 'string' ? [c.rules] : c.rules).map(long).join(' ⏎ ');
   return `${c.table && c.table !== 'filter' ? `[${c.table}] ` : ''}${r}`;
 }

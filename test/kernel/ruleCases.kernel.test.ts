@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ALL_CASES } from '../cases';
 import { loadWithKernel, oracleAvailable } from '../helpers/oracle';
-import { caseFile, caseName, expected } from '../helpers/ruleCases';
+import { caseFile, caseName, expected, expectedLine } from '../helpers/ruleCases';
 
 const avail = oracleAvailable();
 for (const { group, cases } of ALL_CASES) {
@@ -14,6 +14,8 @@ for (const { group, cases } of ALL_CASES) {
         it(`${backend}: ${caseName(c)}`, () => {
           const k = loadWithKernel(caseFile(c), backend, c.family ?? 'ipv4');
           assert.equal(k.ok ? 'ok' : 'error', expected(c, backend), `file:\n${caseFile(c)}\nkernel said: ${k.stderr}`);
+          const line = expectedLine(c, backend);
+          if (line !== undefined && !k.ok) assert.equal(k.line, line, `file:\n${caseFile(c)}\nkernel said: ${k.stderr}`);
         });
       }
     }

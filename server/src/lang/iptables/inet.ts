@@ -66,6 +66,61 @@ export function numericToIpv4(text: string, isMask = false): Ipv4 | undefined {
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
 }
 
+/**
+ * glibc `__inet_aton_exact`, which getaddrinfo() tries before any lookup: one
+ * to four C integers (0x hex, leading-0 octal) separated by dots, the last
+ * filling the remaining bytes ("256" is 0.0.1.0, "10.65535" is 10.0.255.255),
+ * nothing after them. libxtables falls back to it for addresses its own
+ * parser refuses, so these never reach DNS.
+ */
+export function inetAtonExact(text: string): Ipv4 | undefined {
+  const parts: number[] = [];
+  let i = 0;
+  let digit = false;
+  let val = 0;
+  for (;;) {
+    if (!/[0-9]/.test(text[i] ?? '')) return undefined;
+    let base = 10;
+    digit = false;
+    val = 0;
+    if (text[i] === '0') {
+      i++;
+      if (text[i] === 'x' || text[i] === 'X') {
+        base = 16;
+        i++;
+      } else {
+        base = 8;
+        digit = true;
+      }
+    }
+    for (;;) {
+      const c = text[i] ?? '';
+      let d: number;
+      if (/[0-9]/.test(c)) {
+        d = c.charCodeAt(0) - 48;
+        if (base === 8 && d > 7) return undefined;
+      } else if (base === 16 && /[0-9a-fA-F]/.test(c)) d = parseInt(c, 16);
+      else break;
+      val = val * base + d;
+      if (val > 0xffffffff) return undefined;
+      digit = true;
+      i++;
+    }
+    if (text[i] !== '.') break;
+    if (parts.length >= 3 || val > 0xff) return undefined;
+    parts.push(val);
+    i++;
+  }
+  if (!digit || i !== text.length) return undefined;
+  const room = [0xffffffff, 0xffffff, 0xffff, 0xff][parts.length]!;
+  if (val > room) return undefined;
+  let v = 0;
+  parts.forEach((p, k) => {
+    v += p * 2 ** (24 - 8 * k);
+  });
+  return (v + val) >>> 0;
+}
+
 /** Strict dotted quad for our own inputs (host files, CLI): 4 decimal parts. */
 export function parseIpv4Strict(text: string): Ipv4 | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
@@ -121,6 +176,8 @@ export function ipparseMultiple4(name: string): AddrParse4 {
       const net = NETWORKS.get(host);
       if (net !== undefined) addr = numericToIpv4(net);
     }
+    // getaddrinfo() reads numbers inet_aton() accepts before it looks anything up.
+    if (addr === undefined) addr = inetAtonExact(host);
     if (addr === undefined) {
       if (host === 'localhost') addr = 0x7f000001;
       else if (isPlausibleHostname(host)) {
@@ -236,6 +293,22 @@ export function ipparseMultiple6(name: string): AddrParse6 {
     }
     if (prefix === 0) host = '::';
     let groups = parseIpv6(host);
+    if (!groups) {
+      // getaddrinfo() takes a zone (__inet6_scopeid_pton): a number up to
+      // 2^32-1 on any address; on link-local addresses also an interface
+      // name, which must exist on the loading host.
+      const pct = host.indexOf('%');
+      const scoped = pct > 0 ? parseIpv6(host.slice(0, pct)) : undefined;
+      if (scoped) {
+        const zone = host.slice(pct + 1);
+        const linkLocal = (scoped[0]! & 0xffc0) === 0xfe80 || (scoped[0]! & 0xff0f) === 0xff01 || (scoped[0]! & 0xff0f) === 0xff02;
+        if (/^\d+$/.test(zone) && BigInt(zone) <= 0xffffffffn) groups = scoped;
+        else if (linkLocal && /^[^\s/%]{1,15}$/.test(zone)) {
+          hostnames.push(host);
+          continue;
+        }
+      }
+    }
     if (!groups) {
       if (host === 'localhost' || host === 'ip6-localhost' || host === 'ip6-loopback') groups = [0, 0, 0, 0, 0, 0, 0, 1];
       else if (isPlausibleHostname(host)) {

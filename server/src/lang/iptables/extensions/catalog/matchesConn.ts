@@ -299,6 +299,8 @@ const rateest = defineExtension<Rateest>({
         once(id === R.EST1 ? '--rateest1' : '--rateest2');
         if (id === R.EST2) d.rel = true;
         else d.name1 = true;
+        // The kernel looks the estimator up when the rule is loaded: a RATEEST rule must have made it.
+        c.warn(`The rate estimator "${c.arg ?? ''}" must exist when this rule is loaded — made by a "-j RATEEST --rateest-name ${c.arg ?? ''}" rule loaded before it (in this file or already on the host) — or the kernel refuses the rule.`, 'must-exist-at-load');
         break;
       case R.BPS1:
       case R.BPS2: {

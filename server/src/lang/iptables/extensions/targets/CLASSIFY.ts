@@ -5,6 +5,7 @@
  *
  * `--set-class MAJOR:MINOR` is read with sscanf("%x:%x"): both hexadecimal,
  * spaces or a sign before a number allowed, anything after the minor ignored.
+ * glibc takes a "0x" with no hex digit after it as 0 ("0x:1" is 0:1).
  */
 import { defineExtension } from '../../extension';
 
@@ -18,9 +19,9 @@ export interface ClassifyTarget {
 
 /** One sscanf %x conversion at `from`: [end, value] or undefined. */
 function scanHex(s: string, from: number): [number, number] | undefined {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]+)/.exec(s.slice(from));
+  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]*)|([0-9a-fA-F]+))/.exec(s.slice(from));
   if (!m) return undefined;
-  let v = BigInt(`0x${m[3]}`);
+  let v = BigInt(`0x${m[2] !== undefined ? m[2] || '0' : m[3]}`);
   if (v > 0xffffffffffffffffn) v = 0xffffffffffffffffn;
   if (m[1] === '-') v = (1n << 64n) - v;
   return [from + m[0].length, Number(v & 0xffffffffn)];

@@ -106,6 +106,10 @@ export const CONNMARK = defineExtension<ConnmarkTarget>({
   finalCheck(c) {
     if (!OP_ANY.some((id) => c.xflags & (1 << id))) c.fail('CONNMARK target: No operation specified');
   },
+  // iptables takes shifts up to 32 (the last of --left/--right-shift-mark wins); the kernel only up to 31.
+  kernel: {
+    check: (ctx) => (ctx.data.shiftBits > 31 ? `a shift of ${ctx.data.shiftBits} bits: the kernel takes 0 to 31 (EINVAL).` : undefined),
+  },
   save(d) {
     const main =
       d.mode === 'set'
