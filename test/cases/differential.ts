@@ -17,8 +17,9 @@ const NFT_QUEUE: readonly RuleCase[] = [
   { rules: '-A INPUT -j QUEUE', expect: 'error', legacy: 'ok', line: 5 },
   { rules: '-A U -p tcp -j QUEUE', ...U, expect: 'error', legacy: 'ok', line: 6 },
   { rules: '-A INPUT -j NFQUEUE --queue-num 0', expect: 'ok' },
-  // A QUEUE rule with two u32 matches: preparing it breaks the next command (ENOSPC), or the COMMIT.
-  { rules: ['-A INPUT -m u32 --u32 0=1 -m u32 --u32 0=2 -j QUEUE', '-A INPUT -j ACCEPT'], expect: 'error', legacy: 'ok', line: 6 },
+  // A QUEUE rule with two u32 matches: iptables-nft 1.8.9's batch preparation then breaks the next
+  // command (ENOSPC) — a bug of that version; we name the QUEUE rule itself.
+  { rules: ['-A INPUT -m u32 --u32 0=1 -m u32 --u32 0=2 -j QUEUE', '-A INPUT -j ACCEPT'], expect: 'error', legacy: 'ok', envDependent: true },
 ];
 
 /** iptables-nft: "! -s ADDR/0" becomes a zero-length payload compare, which the kernel refuses (EINVAL). */

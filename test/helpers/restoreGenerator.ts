@@ -1705,7 +1705,7 @@ const MUTATIONS: ReadonlyArray<readonly [number, string, Mutation]> = [
     const hn = `q${r.int(0, 99)}`;
     const variants: Array<[string, string[], string[]?]> = [
       ['QUEUE', [`-A ${b} -j QUEUE`]],
-      ['QUEUE with two u32', [`-A ${b} -m u32 --u32 0=1 -m u32 --u32 0=2 -j QUEUE`, `-A ${b} -j ACCEPT`]],
+      // (QUEUE with two u32 matches trips an iptables-nft 1.8.9 bug (ENOSPC on the next command); not modelled, not generated.)
       ['negated all-zero mask', [`-A ${b} ! ${r.pick(['-s', '-d'])} ${any4} -j ${t.name === 'nat' ? 'ACCEPT' : 'DROP'}`]],
       ['counters then -Z', [`-A ${b} -j ACCEPT -c ${r.int(0, 9)} ${r.int(1, 999)}`, r.chance(0.5) ? '-Z' : `-Z ${b}`]],
       ['-Z CHAIN N', [`-A ${b} -j ACCEPT`, `-Z ${b} ${r.int(1, 3)}`]],

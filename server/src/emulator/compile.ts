@@ -106,27 +106,24 @@ function compileTable(t: LoadedTable): EmuTable {
     const rules: EmuRule[] = [];
     for (const lr of c.rules) {
       const s = lr.spec;
-      const srcs = s.src?.v4.length ? s.src.v4 : [undefined];
-      const dsts = s.dst?.v4.length ? s.dst.v4 : [undefined];
+      // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
+      const sc = s.src?.v4[lr.srcIndex ?? 0];
+      const dc = s.dst?.v4[lr.dstIndex ?? 0];
       const matches: CompiledMatch[] = s.matches.map((m) => ({ name: m.name, use: m, fn: MATCHERS.get(m.name)?.fn, text: useText(m, 'match') }));
       const target = compileTarget(s);
       const iif = ifMatch(s.inIface, '-i');
       const oif = ifMatch(s.outIface, '-o');
       const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
-      for (const sc of srcs) {
-        for (const dc of dsts) {
-          const index = rules.length;
-          const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
-          const rule: { -readonly [K in keyof EmuRule]: EmuRule[K] } = { ref, id: `${t.name}/${c.name}/${index}/${lr.command.line}`, matches, target, spec: s };
-          if (sc && (sc.prefix !== 0 || s.src!.invert)) rule.src = { addr: sc.addr, mask: sc.mask, invert: s.src!.invert, text: `${s.src!.invert ? '! ' : ''}-s ${cidrText(sc.addr, sc.prefix)}` };
-          if (dc && (dc.prefix !== 0 || s.dst!.invert)) rule.dst = { addr: dc.addr, mask: dc.mask, invert: s.dst!.invert, text: `${s.dst!.invert ? '! ' : ''}-d ${cidrText(dc.addr, dc.prefix)}` };
-          if (iif) rule.iif = iif;
-          if (oif) rule.oif = oif;
-          if (proto) rule.proto = proto;
-          if (s.fragment) rule.frag = { invert: s.fragment.invert };
-          rules.push(rule);
-        }
-      }
+      const index = rules.length;
+      const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
+      const rule: { -readonly [K in keyof EmuRule]: EmuRule[K] } = { ref, id: `${t.name}/${c.name}/${index}/${lr.command.line}`, matches, target, spec: s };
+      if (sc && (sc.prefix !== 0 || s.src!.invert)) rule.src = { addr: sc.addr, mask: sc.mask, invert: s.src!.invert, text: `${s.src!.invert ? '! ' : ''}-s ${cidrText(sc.addr, sc.prefix)}` };
+      if (dc && (dc.prefix !== 0 || s.dst!.invert)) rule.dst = { addr: dc.addr, mask: dc.mask, invert: s.dst!.invert, text: `${s.dst!.invert ? '! ' : ''}-d ${cidrText(dc.addr, dc.prefix)}` };
+      if (iif) rule.iif = iif;
+      if (oif) rule.oif = oif;
+      if (proto) rule.proto = proto;
+      if (s.fragment) rule.frag = { invert: s.fragment.invert };
+      rules.push(rule);
     }
     chains.set(c.name, { name: c.name, builtin: c.builtin, policy: c.policy, rules });
   }

@@ -44,7 +44,12 @@ export interface Diagnostic {
    * chosen backend names in its own message, and the line at which it stops
    * reading (parse errors stop at their line, commit-time errors at COMMIT).
    */
-  readonly restore?: { readonly reportedLine: number; readonly detectedAtLine: number };
+  readonly restore?: {
+    readonly reportedLine: number;
+    readonly detectedAtLine: number;
+    /** Order among errors found at the same point (iptables checks in a fixed order). */
+    readonly seq?: number;
+  };
 }
 
 export function span(line: number, col: number, endCol: number, endLine = line): Span {

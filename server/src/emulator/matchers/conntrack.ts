@@ -1,8 +1,21 @@
-/** conntrack and state matches (kernel net/netfilter/xt_conntrack.c, xt_state.c). */
+/**
+ * conntrack and state matches (kernel net/netfilter/xt_conntrack.c,
+ * conntrack_mt; iptables sends "-m state" as conntrack with only a state test).
+ *
+ * - State: the packet's state bit, plus the virtual SNAT/DNAT bits when the
+ *   connection's IPS_SRC_NAT/IPS_DST_NAT status bits are set.
+ * - A packet without a connection (INVALID, UNTRACKED): after the state test
+ *   the match holds exactly when the rule tests the state, whatever else it asks.
+ * - --ctproto compares the protocol number as is (0 never matches a real connection).
+ * - --ctexpire: whole seconds left. Before a connection is confirmed the
+ *   kernel still holds its timeout relative to "now", so what it reports then
+ *   depends on the host's uptime: we cannot tell.
+ */
 import type { ConntrackMatch, CtAddrMatch, CtPortMatch } from '../../lang/iptables/extensions/matches/conntrack';
 import type { StateMatch } from '../../lang/iptables/extensions/matches/state';
 import { unknown, type EvalContext } from '../context';
 import { CT_ASSURED, CT_CONFIRMED, CT_DST_NAT, CT_EXPECTED, CT_SEEN_REPLY, CT_SRC_NAT } from '../ct';
+import { PROTO_ICMP } from '../packet';
 import type { MatcherEntry } from '../registry';
 
 /** The packet's state names as --ctstate tests them (SNAT/DNAT are virtual states). */
@@ -11,8 +24,8 @@ function states(ctx: EvalContext): string[] {
   const out: string[] = [ct.state];
   const c = ct.conn;
   if (c) {
-    if (c.status & CT_SRC_NAT || c.orig.src !== c.reply.dst) out.push('SNAT');
-    if (c.status & CT_DST_NAT || c.orig.dst !== c.reply.src) out.push('DNAT');
+    if (c.status & CT_SRC_NAT) out.push('SNAT');
+    if (c.status & CT_DST_NAT) out.push('DNAT');
   }
   return out;
 }
@@ -28,33 +41,40 @@ function portOk(m: CtPortMatch | undefined, p: number): boolean {
   return !m || ((p >= m.range[0] && p <= m.range[1]) !== m.invert);
 }
 
+const STATUS_BITS: Readonly<Record<string, number>> = { EXPECTED: CT_EXPECTED, SEEN_REPLY: CT_SEEN_REPLY, ASSURED: CT_ASSURED, CONFIRMED: CT_CONFIRMED };
+
 export const conntrack: MatcherEntry = {
   name: 'conntrack',
   fn: (d: ConntrackMatch, ctx) => {
     const ct = ctx.ct;
     if (d.state && states(ctx).some((s) => d.state!.states.includes(s as never)) === d.state.invert) return false;
     const c = ct.conn;
-    if (d.direction && (!c || ct.dir !== d.direction)) return false;
-    const needsConn = d.proto || d.origSrc || d.origDst || d.replSrc || d.replDst || d.origSrcPort || d.origDstPort || d.replSrcPort || d.replDstPort || d.status || d.expire;
-    if (!needsConn) return true;
-    if (!c) return false;
-    if (d.proto && ((d.proto.num === 0 || c.orig.proto === d.proto.num) === d.proto.invert)) return false;
+    if (!c) return d.state !== undefined;
+    if (d.direction && ct.dir !== d.direction) return false;
+    // Every test must hold: a failing one decides even when another is undecidable.
+    let why: string | undefined;
     for (const [m, a] of [[d.origSrc, c.orig.src], [d.origDst, c.orig.dst], [d.replSrc, c.reply.src], [d.replDst, c.reply.dst]] as const) {
       const ok = addrOk(m, a);
-      if (ok === undefined) return unknown(`--ctorig/--ctrepl with a host name resolved at load time (${m?.hostname})`);
-      if (!ok) return false;
+      if (ok === undefined) why ??= `--ctorig/--ctrepl with a host name resolved at load time (${m?.hostname})`;
+      else if (!ok) return false;
     }
-    if (!portOk(d.origSrcPort, c.orig.sport) || !portOk(d.origDstPort, c.orig.dport) || !portOk(d.replSrcPort, c.reply.sport) || !portOk(d.replDstPort, c.reply.dport)) return false;
-    if (d.status) {
-      const bits: Record<string, number> = { EXPECTED: CT_EXPECTED, SEEN_REPLY: CT_SEEN_REPLY, ASSURED: CT_ASSURED, CONFIRMED: CT_CONFIRMED };
-      const any = d.status.statuses.some((s) => c.status & bits[s]!);
-      if (any === d.status.invert) return false;
+    if (d.proto && ((c.orig.proto === d.proto.num) === d.proto.invert)) return false;
+    if (!portOk(d.origSrcPort, c.orig.sport) || !portOk(d.replSrcPort, c.reply.sport)) return false;
+    if (c.orig.proto === PROTO_ICMP && (d.origDstPort || d.replDstPort)) {
+      // For ICMP the kernel's source "port" is the echo id, but its destination "port" is type << 8 | code, which our tuples do not keep.
+      why ??= 'ICMP connection tuples do not record the type and code the kernel compares as the destination port';
+    } else if (!portOk(d.origDstPort, c.orig.dport) || !portOk(d.replDstPort, c.reply.dport)) {
+      return false;
     }
+    if (d.status && d.status.statuses.some((s) => c.status & STATUS_BITS[s]!) === d.status.invert) return false;
     if (d.expire) {
-      const left = Math.max(0, Math.floor((c.expires - ctx.clock.now()) / 1000));
-      if ((left >= d.expire.range[0] && left <= d.expire.range[1]) === d.expire.invert) return false;
+      if (!(c.status & CT_CONFIRMED)) why ??= "--ctexpire on a connection's first packet (not yet confirmed): the kernel's answer depends on the host's uptime";
+      else {
+        const left = Math.max(0, Math.floor((c.expires - ctx.clock.now()) / 1000));
+        if ((left >= d.expire.range[0] && left <= d.expire.range[1]) === d.expire.invert) return false;
+      }
     }
-    return true;
+    return why === undefined ? true : unknown(why);
   },
 };
 

@@ -16,7 +16,7 @@
  * Hot path: runs over every rule of 170,000-rule dumps. Hooks are bitmasks,
  * chains are numbered, and rules without kernel restrictions cost one check.
  */
-import type { Diagnostic, RelatedInfo } from '../diagnostic';
+import type { RelatedInfo } from '../diagnostic';
 import type { AddrSpec, ExtensionUse } from './ast';
 import type { Backend, Hook, KernelCheckContext } from './extension';
 import { HOOKS } from './extension';
@@ -26,7 +26,7 @@ import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
 /** nftables' NFT_JUMP_STACK_SIZE: base chain is level 0, chains may sit at 1..15. */
 export const NFT_MAX_LEVEL = 16;
 
-interface Problem {
+export interface Problem {
   readonly rule: LoadedRule;
   readonly message: string;
   readonly code: string;
@@ -223,116 +223,177 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
   return problems;
 }
 
-/** The table's rules in the order their lines were added (one command per line). */
-function inFileOrder(chains: readonly LoadedChain[]): LoadedRule[] {
-  let max = 0;
-  let count = 0;
-  for (const c of chains) {
-    for (const r of c.rules) {
-      if (r.command.line > max) max = r.command.line;
-      count++;
-    }
-  }
-  const slots: Array<LoadedRule | undefined> = new Array(max + 1);
-  for (const c of chains) for (const r of c.rules) slots[r.command.line] = r;
-  const out: LoadedRule[] = [];
-  out.length = 0;
-  for (const r of slots) if (r) out.push(r);
-  // More rules than lines would mean two rules per line: fall back to a sort.
-  return out.length === count ? out : chains.flatMap((c) => c.rules).sort((a, b) => a.command.line - b.command.line);
-}
-
 /**
- * iptables-nft: replay rule additions in file order; after each one the
- * kernel validates the table. Levels and hooks propagate incrementally.
+ * Kernel objects shared by name across rules and tables of a network
+ * namespace: a hashlimit table's rate-match flag, a RATEEST estimator's
+ * parameters. The first rule that creates one fixes it; a later rule that
+ * disagrees is refused.
  */
-function nftGraph(table: LoadedTable, family: Family): Problem[] {
-  const g = graphOf(table);
-  const n = g.chains.length;
-  const mask = new Uint8Array(n);
-  const level = new Int16Array(n).fill(-1);
-  const added: LoadedRule[][] = g.chains.map(() => []);
-  g.chains.forEach((c, i) => {
-    if (c.builtin) {
-      mask[i] = HOOK_BIT[c.name as Hook] ?? 0;
-      level[i] = 0;
-    }
-  });
-  const problems: Problem[] = [];
-  let broken = false;
+export class SharedObjects {
+  private readonly seen = new Map<string, { key: string; rule: LoadedRule }>();
 
-  // Propagates hooks and level into chain `start`; returns a problem if the table becomes invalid.
-  const propagate = (start: number, hooks: number, lvl0: number, trigger: LoadedRule): Problem | undefined => {
-    const stack: number[] = [start, lvl0];
-    while (stack.length) {
-      const lvl = stack.pop()!;
-      const ci = stack.pop()!;
-      const ch = g.chains[ci]!;
-      if (lvl >= NFT_MAX_LEVEL) {
-        return { rule: trigger, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop) once this rule is added: nftables refuses it ("Too many links"). Chain ${ch.name} would sit at level ${lvl}.` };
-      }
-      const gained = hooks & ~mask[ci]!;
-      if (gained === 0 && lvl <= level[ci]!) continue;
-      mask[ci]! |= hooks;
-      if (lvl > level[ci]!) level[ci] = lvl;
-      const hs = mask[ci]!;
-      for (const r of added[ci]!) {
-        const uses = kernelUses(r);
-        const p = uses && hookProblem(r, uses, hs, table.name, family, 'nft', '');
-        if (p) {
-          const where = hookList(hooksOfMask(hs));
-          return { rule: trigger, code: p.code, message: r === trigger ? p.message : `${p.message.replace(/ The kernel refuses the table\.$/, '')} — in line ${r.command.line + 1}, which this rule makes reachable from ${where}. The kernel refuses it.`, related: [{ span: r.command.span, message: `the rule that cannot run in ${where}` }] };
-        }
-        const t = userTarget(r, g);
-        if (t >= 0) stack.push(t, level[ci]! + 1);
+  check(rule: LoadedRule): Problem | undefined {
+    for (const m of rule.spec.matches) {
+      if (m.name !== 'hashlimit') continue;
+      const d = m.data as { name?: string; rateMatch?: boolean };
+      if (!d.name) continue;
+      const p = this.claim(`hashlimit/${d.name}`, d.rateMatch ? 'rate-match' : 'plain', rule);
+      if (p) return { rule, code: 'kernel-refuses', message: `hashlimit match: the table "${d.name}" already exists ${p.key === 'rate-match' ? 'with' : 'without'} --hashlimit-rate-match (line ${p.rule.command.line + 1}); rules sharing a name must agree. The kernel refuses the rule.`, related: [{ span: p.rule.command.span, message: 'the rule that created the table' }] };
+    }
+    const t = rule.spec.target;
+    if (t?.kind === 'extension' && t.use.name === 'RATEEST') {
+      const d = t.use.data as { name?: string; params?: string };
+      if (d.name && d.params) {
+        const p = this.claim(`rateest/${d.name}`, d.params, rule);
+        if (p) return { rule, code: 'kernel-refuses', message: `RATEEST target: the estimator "${d.name}" already exists with a different interval or ewmalog (line ${p.rule.command.line + 1}). The kernel refuses the rule.`, related: [{ span: p.rule.command.span, message: 'the rule that created the estimator' }] };
       }
     }
     return undefined;
-  };
+  }
 
-  for (const r of inFileOrder(g.chains)) {
-    const ci = g.index.get(r.chain)!;
-    const c = g.chains[ci]!;
-    const uses = kernelUses(r);
-    if (uses) for (const p of ruleInitProblems(r, uses, table.name, family, 'nft', c.builtin ? (r.chain as Hook) : undefined)) problems.push(p);
-    added[ci]!.push(r);
-    if (broken) continue;
-    const hs = mask[ci]!;
-    if (hs === 0) continue;
-    const own = uses && hookProblem(r, uses, hs, table.name, family, 'nft', '');
-    if (own) {
-      problems.push(own);
-      broken = true;
-      continue;
+  private claim(name: string, key: string, rule: LoadedRule): { key: string; rule: LoadedRule } | undefined {
+    const prev = this.seen.get(name);
+    if (!prev) {
+      this.seen.set(name, { key, rule });
+      return undefined;
     }
-    const t = userTarget(r, g);
-    if (t >= 0) {
-      const p = propagate(t, hs, Math.max(0, level[ci]!) + 1, r);
-      if (p) {
-        problems.push(p);
-        broken = true;
+    return prev.key === key ? undefined : prev;
+  }
+}
+
+/** Whether an address match covers every address (prefix 0). */
+function zeroMask(a: AddrSpec | undefined, i: number | undefined): boolean {
+  if (!a?.invert) return false;
+  const v4 = a.v4[i ?? 0];
+  const v6 = a.v6[i ?? 0];
+  return (v4 !== undefined && v4.prefix === 0) || (v6 !== undefined && v6.prefix === 0);
+}
+
+/**
+ * What the kernel refuses when iptables-nft adds this rule: the xt checks of
+ * its matches and target, plus what nf_tables itself refuses (QUEUE, a
+ * negated /0 address, a jump to a built-in chain, shared-object clashes).
+ */
+export function nftInitProblems(rule: LoadedRule, table: LoadedTable, family: Family, shared: SharedObjects): Problem[] {
+  const out: Problem[] = [];
+  const t = rule.spec.target;
+  if (t?.kind === 'verdict' && t.name === 'QUEUE') {
+    out.push({ rule, code: 'nft-queue', message: 'iptables-nft turns QUEUE into an nftables verdict this kernel does not have: the rule is refused (No such file or directory). Use "-j NFQUEUE --queue-num 0" instead.' });
+  }
+  if (zeroMask(rule.spec.src, rule.srcIndex) || zeroMask(rule.spec.dst, rule.dstIndex)) {
+    out.push({ rule, code: 'nft-zero-mask', message: 'iptables-nft turns "! -s/-d ADDR/0" into a zero-length comparison, which the kernel refuses (Invalid argument). It would match nothing anyway: remove the rule or the negation.' });
+  }
+  if (t?.kind === 'jump' && table.chains.get(t.chain)?.builtin) {
+    out.push({ rule, code: 'jump-to-builtin', message: `"${t.chain}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook). The kernel refuses the rule (No such file or directory).` });
+  }
+  const uses = kernelUses(rule);
+  const c = table.chains.get(rule.chain);
+  if (uses) {
+    out.push(...ruleInitProblems(rule, uses, table.name, family, 'nft', c?.builtin ? (rule.chain as Hook) : undefined));
+    if (c?.builtin && out.length === 0) {
+      const hp = hookProblem(rule, uses, HOOK_BIT[rule.chain as Hook] ?? 0, table.name, family, 'nft', '');
+      if (hp) out.push(hp);
+    }
+  }
+  const s = shared.check(rule);
+  if (s) out.push(s);
+  return out;
+}
+
+/** Hooks and nesting levels of the chains of a rule set (by chain index). */
+interface Reach {
+  mask: Uint8Array;
+  level: Int16Array;
+}
+
+/**
+ * The first problem in the table as it stands: a rule that cannot run in a
+ * hook that reaches it, or chains nested too deep (loops included).
+ */
+function firstProblem(g: Graph, rulesOf: readonly LoadedRule[][], table: LoadedTable, family: Family): Problem | undefined {
+  const n = g.chains.length;
+  const r: Reach = { mask: new Uint8Array(n), level: new Int16Array(n).fill(-1) };
+  const stack: number[] = [];
+  g.chains.forEach((c, i) => {
+    if (c.builtin) {
+      r.mask[i] = HOOK_BIT[c.name as Hook] ?? 0;
+      r.level[i] = 0;
+      stack.push(i);
+    }
+  });
+  // Propagate hooks and the deepest level; a level of 16 (or a loop) is refused.
+  while (stack.length) {
+    const ci = stack.pop()!;
+    for (const rule of rulesOf[ci]!) {
+      const t = userTarget(rule, g);
+      if (t < 0) continue;
+      const lvl = r.level[ci]! + 1;
+      if (lvl >= NFT_MAX_LEVEL) {
+        return { rule, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop back): nftables refuses the table ("Too many links"). Chain ${g.chains[t]!.name} would sit at level ${lvl}.` };
+      }
+      const gained = r.mask[ci]! & ~r.mask[t]!;
+      if (gained || lvl > r.level[t]!) {
+        r.mask[t]! |= r.mask[ci]!;
+        if (lvl > r.level[t]!) r.level[t] = lvl;
+        stack.push(t);
       }
     }
   }
-  return problems;
+  for (let ci = 0; ci < n; ci++) {
+    const m = r.mask[ci]!;
+    if (!m || g.chains[ci]!.builtin) continue;
+    for (const rule of rulesOf[ci]!) {
+      const uses = kernelUses(rule);
+      const p = uses && hookProblem(rule, uses, m, table.name, family, 'nft', ` (chain ${g.chains[ci]!.name} is reached from ${hooksOfMask(m).join('/')})`);
+      if (p) return p;
+    }
+  }
+  return undefined;
 }
 
-export function kernelCommitChecks(table: LoadedTable, family: Family, backend: Backend, commitRestoreLine: number): Diagnostic[] {
-  const problems = backend === 'legacy' ? legacyGraph(table, family) : nftGraph(table, family);
-  problems.sort((a, b) => a.rule.command.line - b.rule.command.line);
-  return problems.map((p) => {
-    const reported = backend === 'legacy' ? commitRestoreLine : p.rule.command.restoreLine;
-    const tail = backend === 'legacy'
-      ? ` (iptables-legacy reports "line ${commitRestoreLine} failed" at COMMIT.)`
-      : ` (iptables-nft reports "line ${p.rule.command.restoreLine}: RULE_APPEND failed".)`;
-    const d: Diagnostic = {
-      code: p.code,
-      severity: 'error',
-      message: p.message + tail,
-      span: p.rule.spec.target?.span ?? p.rule.command.span,
-      restore: { reportedLine: reported, detectedAtLine: commitRestoreLine },
-      ...(p.related ? { related: p.related } : {}),
-    };
-    return d;
-  });
+export type BatchOp = { readonly add: LoadedRule } | { readonly del: LoadedRule };
+
+/**
+ * nf_tables validates the table after the batch: if the final table is
+ * valid nothing fails; otherwise, replaying the batch, the first rule added
+ * after which the table is invalid fails (and every later one).
+ */
+export function nftValidation(table: LoadedTable, family: Family, ops: readonly BatchOp[]): Problem | undefined {
+  const g = graphOf(table);
+  const final: LoadedRule[][] = g.chains.map((c) => c.rules);
+  if (!firstProblem(g, final, table, family)) return undefined;
+  const current: LoadedRule[][] = g.chains.map(() => []);
+  for (const op of ops) {
+    if ('del' in op) {
+      const ci = g.index.get(op.del.chain);
+      if (ci !== undefined) current[ci] = current[ci]!.filter((x) => x !== op.del);
+      continue;
+    }
+    const ci = g.index.get(op.add.chain);
+    if (ci === undefined) continue;
+    current[ci]!.push(op.add);
+    const p = firstProblem(g, current, table, family);
+    if (p) {
+      if (p.rule === op.add) return p;
+      const msg = p.message.replace(/ The kernel refuses the table\.$/, '').replace(/: nftables refuses the table \("Too many links"\)\./, '');
+      return {
+        rule: op.add,
+        code: p.code,
+        message: `${msg} — once line ${op.add.command.line + 1} is added; nftables refuses the table from this rule on.`,
+        related: [{ span: p.rule.command.span, message: 'the rule that cannot run there' }],
+      };
+    }
+  }
+  return undefined;
+}
+
+/** iptables-legacy: the kernel's checks of the committed table (all named at COMMIT). */
+export function legacyCommitProblems(table: LoadedTable, family: Family, shared: SharedObjects): Problem[] {
+  const out = legacyGraph(table, family);
+  const all = graphOf(table).chains.flatMap((c) => c.rules).sort((a, b) => a.command.line - b.command.line);
+  for (const r of all) {
+    const p = shared.check(r);
+    if (p) out.push(p);
+  }
+  return out;
 }

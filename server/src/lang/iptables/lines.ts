@@ -23,6 +23,8 @@ export interface SourceLine {
   readonly pieces: number;
   /** Offset in the document of the first character. */
   readonly offset: number;
+  /** Column of `text` in the document line (non-zero for the later pieces of an over-long line). */
+  readonly col0?: number;
 }
 
 export function splitSourceLines(text: string): SourceLine[] {

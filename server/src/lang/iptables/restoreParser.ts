@@ -12,9 +12,9 @@ import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
 import type { ChainDecl, Command, Comment, IptablesFile, RuleSpec, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
-import { kernelCommitChecks } from './kernelChecks';
-import { splitSourceLines, type SourceLine } from './lines';
-import { ruleKey } from './ruleKey';
+import { SharedObjects } from './kernelChecks';
+import { COMMIT_LINE, TableState, type StateError } from './tableState';
+import { RESTORE_BUFFER_BYTES, splitSourceLines, type SourceLine } from './lines';
 import { assertValidChainName, MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
 import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
@@ -44,10 +44,7 @@ export function detectFamily(text: string): Family {
 interface TableBuild {
   readonly block: TableBlock;
   readonly loaded: LoadedTable;
-  /** Deferred checks iptables-nft runs when it commits the batch. */
-  readonly deferred: Array<() => void>;
-  /** Chain names iptables-nft's cache knows (renames do not update it). */
-  readonly nftKnown: Set<string>;
+  readonly state: TableState;
 }
 
 class FileParser {
@@ -58,6 +55,12 @@ class FileParser {
   private readonly loaded = new Map<string, LoadedTable>();
   private current: TableBuild | undefined;
   private readonly prog: string;
+  /** Orders errors the way iptables meets them (ties on the same line). */
+  private seq = 0;
+  /** hashlimit tables and RATEEST estimators are shared across the whole file. */
+  private readonly shared = new SharedObjects();
+  /** Set when "-h"/"-V" ends the load: nothing after it is read. */
+  private exited = false;
 
   constructor(
     text: string,
@@ -69,7 +72,8 @@ class FileParser {
   }
 
   private lineSpan(l: SourceLine, from = 0, to = l.text.length): Span {
-    return mkSpan(l.index, from, Math.max(from, to));
+    const c0 = l.col0 ?? 0;
+    return mkSpan(l.index, from + c0, Math.max(from, to) + c0);
   }
 
   private error(
@@ -86,7 +90,7 @@ class FileParser {
       message += ' — this line ends in "\\r" (Windows CR LF line ends), which iptables-restore keeps as part of the text: save the file with LF line ends.';
       extra = { ...extra, fixes: [...(extra.fixes ?? []), { title: 'Convert the file to LF line ends', edits: this.crlfEdits() }] };
     }
-    this.diagnostics.push({ code, severity: 'error', message, span, restore: { reportedLine, detectedAtLine }, ...extra });
+    this.diagnostics.push({ code, severity: 'error', message, span, restore: { reportedLine, detectedAtLine, seq: this.seq++ }, ...extra });
   }
 
   private crlfEdits(): { span: Span; newText: string }[] {
@@ -98,9 +102,13 @@ class FileParser {
   }
 
   run(): ParsedIptables {
-    for (const l of this.lines) this.line(l);
+    for (const l of this.lines) {
+      if (this.exited) break;
+      if (l.pieces > 1) for (const piece of splitPieces(l)) this.line(piece);
+      else this.line(l);
+    }
     const last = this.lines[this.lines.length - 1];
-    if (this.current && last) {
+    if (this.current && last && !this.exited) {
       const restoreLine = last.restoreLine + last.pieces;
       const name = this.current.block.name.text;
       this.error(
@@ -122,9 +130,6 @@ class FileParser {
     // A C string ends at NUL: whatever follows on the line is invisible.
     const nul = l.text.indexOf('\0');
     const text = nul >= 0 ? l.text.slice(0, nul) : l.text;
-    if (l.pieces > 1) {
-      this.error('line-too-long', `Line is longer than the 10239 bytes iptables-restore reads at once: it is cut into ${l.pieces} pieces, each read as a line of its own.`, this.lineSpan(l), l.restoreLine + 1, l.restoreLine + 1);
-    }
     if (text === '' && l.hasNewline && nul < 0) return;
     if (text[0] === '#') {
       this.comments.push({ text, line: l.index });
@@ -192,7 +197,8 @@ class FileParser {
     const chains = new Map<string, LoadedChain>();
     for (const h of builtins) chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', rules: [] });
     const loaded: LoadedTable = { name, block, chains, builtins, committed: false };
-    this.current = { block, loaded, deferred: [], nftKnown: new Set(builtins) };
+    const state = new TableState(block, loaded, { prog: this.prog, family: this.family, backend: this.backend, chainHint: (n) => this.chainHint(n, loaded) }, (e) => this.stateError(e, -1));
+    this.current = { block, loaded, state };
   }
 
   private chainLine(l: SourceLine, text: string, cur: TableBuild): void {
@@ -252,11 +258,8 @@ class FileParser {
           return;
         }
         this.warn('duplicate-chain', `Chain "${name}" is already declared on line ${(existing.declLine ?? 0) + 1}. iptables-nft ignores the repeat; iptables-legacy refuses the file ("error creating chain '${name}':File exists").`, nameSpan);
-      } else {
-        chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: nameSpan, declLine: l.index });
-        cur.nftKnown.add(name);
-      }
-    }
+      } else cur.state.declare(name, nameSpan, l.index);
+    } else cur.state.declare(name, nameSpan, l.index);
     if (!policyTok) {
       this.error('missing-policy', `${this.prog}: line ${rl} policy invalid — a chain line needs a policy: "ACCEPT"/"DROP" for built-in chains, "-" for user chains.`, nameSpan, rl, rl);
       return;
@@ -274,8 +277,7 @@ class FileParser {
         // Leaves the policy as it is (ACCEPT in a fresh namespace).
       } else {
         const shown = this.backend === 'nft' ? `${this.prog}: line ${rl} failed: Bad policy name.` : `Can't set policy \`${policy}' on \`${name}' line ${rl}: Bad policy name`;
-        const detected = this.backend === 'nft' ? -1 : rl;
-        this.deferOrNow(cur, detected, () => this.error('bad-policy', `${shown} A built-in chain's policy is ACCEPT or DROP.`, policySpan, rl, detected < 0 ? this.commitLineOf(cur) : rl));
+        cur.state.chainLineError({ code: 'bad-policy', message: `${shown} A built-in chain's policy is ACCEPT or DROP.`, span: policySpan, reportedLine: rl, when: this.backend === 'nft' ? 'commit' : 'now' });
       }
       return;
     }
@@ -287,16 +289,6 @@ class FileParser {
         this.warn('policy-on-user-chain', `User chains have no policy: iptables-nft ignores "${policy}" here, but iptables-legacy refuses the file ("Bad built-in chain name"). Packets that reach the end of "${name}" return to the calling chain.`, policySpan);
       }
     }
-  }
-
-  private commitLineOf(cur: TableBuild): number {
-    return cur.block.commitLine !== undefined ? this.lines[cur.block.commitLine]!.restoreLine : Number.MAX_SAFE_INTEGER;
-  }
-
-  /** nft checks some things only when it commits the batch; legacy at once. */
-  private deferOrNow(cur: TableBuild, detected: number, fn: () => void): void {
-    if (detected < 0) cur.deferred.push(fn);
-    else fn();
   }
 
   private ruleLine(l: SourceLine, text: string, cur: TableBuild): void {
@@ -325,15 +317,17 @@ class FileParser {
       this.error('parameter-too-long', 'Parameter too long! (iptables reads at most 1023 bytes per word)', this.lineSpan(l, tk.tooLong.start, tk.tooLong.end), rl, rl);
       return;
     }
-    if (tk.tokens.length > 255 - 3) {
+    // MAX_ARGC (255) counts the program name, "-t", the table and the final NULL.
+    if (tk.tokens.length > 255 - 4) {
       this.error('too-many-arguments', 'Parser cannot handle more arguments (at most 255 words per line)', this.lineSpan(l), rl, rl);
       return;
     }
     if (tk.unterminatedQuoteAt !== undefined) {
       this.warn('unterminated-quote', 'The quote is never closed: everything to the end of the line, newline included, becomes one word.', this.lineSpan(l, tk.unterminatedQuoteAt, text.length));
     }
-    const tokens: readonly Token[] = tk.tokens;
-    const cmdSpan = tokens.length ? this.lineSpan(l, tokens[0]!.start, tokens[tokens.length - 1]!.end) : this.lineSpan(l);
+    const c0 = l.col0 ?? 0;
+    const tokens: readonly Token[] = c0 ? tk.tokens.map((t) => ({ ...t, start: t.start + c0, end: t.end + c0 })) : tk.tokens;
+    const cmdSpan = tokens.length ? mkSpan(l.index, tokens[0]!.start, tokens[tokens.length - 1]!.end) : this.lineSpan(l);
     const outcome = parseRuleLine({
       tokens,
       line: l.index,
@@ -365,177 +359,31 @@ class FileParser {
         this.warn('other-family-line', `This line carries ${this.family === 'ipv4' ? '-6' : '-4'}: ${this.prog} skips it silently.`, this.lineSpan(l), 'info');
         return;
       case 'exit':
-        this.warn('restore-exits', `"${outcome.option}" makes iptables-restore print and exit successfully right here: nothing after this line is loaded, and table "${cur.block.name.text}" is never committed.`, outcome.span);
+        this.warn('restore-exits', `"${outcome.option}" makes iptables-restore print and exit successfully right here: nothing after this line is read, and table "${cur.block.name.text}" is never committed.`, outcome.span);
+        this.exited = true;
+        this.current = undefined;
         return;
       case 'command':
         cur.block.commands.push(outcome.command);
-        this.apply(outcome.command, outcome.jumpIsExtension, cur);
+        cur.state.command(outcome.command, outcome.jumpIsExtension, outcome.otherFamily === true);
         return;
     }
   }
 
-  /** Applies a command to the table being built, with each backend's errors. */
-  private apply(cmd: Command, jumpIsExtension: boolean, cur: TableBuild): void {
-    const rl = cmd.restoreLine;
-    const nft = this.backend === 'nft';
-    const chains = cur.loaded.chains;
-    const chainName = cmd.chain?.text;
-    const chainSpan = cmd.chain?.span ?? cmd.span;
-    // nft validates against its cache when committing; legacy at once.
-    const fail = (code: string, nftText: string, why: string, span: Span = chainSpan): void => {
-      const text = nft ? `${this.prog}: line ${rl} failed: ${nftText}` : `${this.prog}: line ${rl} failed`;
-      if (nft) cur.deferred.push(() => this.error(code, `${text} — ${why}`, span, rl, this.commitLineOf(cur)));
-      else this.error(code, `${text} — ${why}`, span, rl, rl);
-    };
-    const known = (name: string): boolean => (nft ? cur.nftKnown.has(name) : chains.has(name));
-    const getChain = (name: string): LoadedChain | undefined => chains.get(name);
-    const noChain = (name: string): void =>
-      fail('unknown-chain', 'No chain/target/match by that name.', `there is no chain "${name}" in table ${cur.block.name.text} at this point.${this.chainHint(name, cur)}`);
-
-    switch (cmd.kind) {
-      case 'A':
-      case 'I':
-      case 'R':
-      case 'D':
-      case 'C': {
-        const rule = cmd.rule;
-        if (!chainName) return;
-        if (rule?.target?.kind === 'jump' && !jumpIsExtension) {
-          const target = rule.target.chain;
-          if (!nft && !chains.has(target)) {
-            if (rule.target.goto) {
-              this.error('goto-not-chain', `goto '${target}' is not a chain${this.chainHint(target, cur)}`, rule.target.span, rl, rl);
-            } else {
-              const later = cur.block.chains.some((c) => c.name.text === target && c.line > cmd.line);
-              this.error('unknown-target', `Couldn't load target \`${target}':No such file or directory — "${target}" is neither a target nor a chain declared before this line.${later ? ' It is declared further down: iptables-legacy needs chains declared before they are used (iptables-nft accepts this).' : this.chainHint(target, cur)}`, rule.target.span, rl, rl);
-            }
-            return;
-          }
-          const targetChain = chains.get(target);
-          if (targetChain?.builtin) {
-            const why = `"${target}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook).`;
-            if (nft) {
-              const span = rule.target.span;
-              cur.deferred.push(() => this.error('jump-to-builtin', `line ${rl}: RULE_APPEND failed (No such file or directory) — ${why}`, span, rl, this.commitLineOf(cur)));
-            } else this.error('jump-to-builtin', `${this.prog}: line ${rl} failed — ${why}`, rule.target.span, rl, rl);
-          }
-          if (nft) {
-            const span = rule.target.span;
-            cur.deferred.push(() => {
-              if (!cur.nftKnown.has(target) && !chains.has(target)) {
-                const cl = this.commitLineOf(cur);
-                this.error('unknown-target', `Chain '${target}' does not exist — "${target}" is neither a target nor a chain of table ${cur.block.name.text}.${this.chainHint(target, cur)} (iptables-nft reports this at the COMMIT, line ${cl}.)`, span, cl, cl);
-              }
-            });
-          }
-        }
-        if (!known(chainName)) return noChain(chainName);
-        const ch = getChain(chainName);
-        if (!ch || !rule) return;
-        const entry = { spec: rule, command: cmd, chain: chainName };
-        const count = ch.rules.length;
-        if (cmd.kind === 'A') ch.rules.push(entry);
-        else if (cmd.kind === 'I') {
-          const n = cmd.ruleNum ?? 1;
-          if (n - 1 > count) return fail('bad-rule-number', 'Index of insertion too big.', `chain "${chainName}" has only ${count} rule(s) here; -I takes 1 to ${count + 1}.`);
-          ch.rules.splice(n - 1, 0, entry);
-        } else if (cmd.kind === 'R') {
-          const n = cmd.ruleNum ?? 1;
-          if (n > count) return fail('bad-rule-number', 'Index of replacement too big.', `chain "${chainName}" has only ${count} rule(s) here.`);
-          ch.rules.splice(n - 1, 1, entry);
-        } else {
-          const key = ruleKey(rule);
-          const idx = ch.rules.findIndex((r) => ruleKey(r.spec) === key);
-          if (idx < 0) return fail('no-such-rule', 'Bad rule (does a matching rule exist in that chain?).', `no rule of "${chainName}" is identical to this one at this point.`, cmd.span);
-          if (cmd.kind === 'D') ch.rules.splice(idx, 1);
-        }
-        return;
-      }
-      case 'N': {
-        if (!chainName) return;
-        if (known(chainName) || chains.has(chainName)) return fail('duplicate-chain', 'Chain already exists.', `chain "${chainName}" already exists.`);
-        chains.set(chainName, { name: chainName, builtin: false, policy: 'ACCEPT', rules: [], declSpan: chainSpan, declLine: cmd.line });
-        cur.nftKnown.add(chainName);
-        return;
-      }
-      case 'X': {
-        const targets = chainName ? [chainName] : [...chains.values()].filter((c) => !c.builtin).map((c) => c.name);
-        if (chainName && !known(chainName)) return noChain(chainName);
-        for (const name of targets) {
-          const ch = chains.get(name);
-          if (!ch) continue;
-          if (ch.builtin) return fail('delete-builtin', 'Operation not permitted.', `built-in chain "${name}" cannot be deleted.`);
-          const refs = [...chains.values()].flatMap((c) => c.rules).filter((r) => r.spec.target?.kind === 'jump' && r.spec.target.chain === name);
-          if (refs.length > 0 || ch.rules.length > 0) {
-            const why = refs.length > 0 ? `chain "${name}" is still jumped to (line ${refs[0]!.command.line + 1}).` : `chain "${name}" is not empty: -X does not flush (use -F first).`;
-            if (nft) {
-              cur.deferred.push(() => this.error('delete-busy', `line ${rl}: CHAIN_DEL failed (Device or resource busy) — ${why}`, chainSpan, rl, this.commitLineOf(cur)));
-            } else this.error('delete-busy', `${this.prog}: line ${rl} failed — ${why}`, chainSpan, rl, rl);
-            return;
-          }
-          chains.delete(name);
-          cur.nftKnown.delete(name);
-        }
-        return;
-      }
-      case 'F': {
-        if (chainName) {
-          if (!known(chainName)) return noChain(chainName);
-          const ch = getChain(chainName);
-          if (ch) ch.rules = [];
-        } else for (const c of chains.values()) c.rules = [];
-        return;
-      }
-      case 'Z':
-      case 'L':
-      case 'S':
-        if (chainName && !known(chainName)) return noChain(chainName);
-        return;
-      case 'P': {
-        if (!chainName || !cmd.policy) return;
-        const ch = getChain(chainName);
-        if (!ch || !ch.builtin) {
-          if (!known(chainName) && !nft) return noChain(chainName);
-          return fail('policy-on-user-chain', 'Bad built-in chain name.', `"${chainName}" is not a built-in chain of ${cur.block.name.text}; only built-in chains have a policy.`);
-        }
-        const p = cmd.policy.text;
-        if (p !== 'ACCEPT' && p !== 'DROP') return fail('bad-policy', 'Bad policy name.', 'a policy is ACCEPT or DROP.', cmd.policy.span);
-        ch.policy = p;
-        ch.policySpan = cmd.policy.span;
-        return;
-      }
-      case 'E': {
-        if (!chainName || !cmd.newName) return;
-        const ch = getChain(chainName);
-        if (!known(chainName)) return noChain(chainName);
-        if (!ch || ch.builtin) return fail('rename-builtin', 'Operation not permitted.', 'built-in chains cannot be renamed.');
-        const nn = cmd.newName.text;
-        if (chains.has(nn)) return fail('duplicate-chain', 'File exists.', `chain "${nn}" already exists.`, cmd.newName.span);
-        chains.delete(chainName);
-        const renamed: LoadedChain = { ...ch, name: nn };
-        chains.set(nn, renamed);
-        for (const c of chains.values()) {
-          c.rules = c.rules.map((r) =>
-            r.spec.target?.kind === 'jump' && r.spec.target.chain === chainName ? { ...r, spec: { ...r.spec, target: { ...r.spec.target, chain: nn } } } : r,
-          );
-        }
-        if (nft) {
-          // iptables-nft's cache keeps the old name only.
-          cur.nftKnown.delete(chainName);
-          this.warn('nft-rename', `iptables-nft renames the chain only when it commits: later lines of this file cannot use "${nn}" yet (iptables-legacy can).`, cmd.newName.span);
-        }
-        return;
-      }
-    }
+  /** Turns a table error into a diagnostic; `commitLine` is the restore line of COMMIT (-1: not yet). */
+  private stateError(e: StateError, commitLine: number): void {
+    const reported = e.reportedLine === COMMIT_LINE ? commitLine : e.reportedLine;
+    const detected = e.when === 'now' ? e.reportedLine : commitLine;
+    this.error(e.code, e.message, e.span, reported, detected, e.related ? { related: e.related } : {});
   }
 
-  private chainHint(name: string, cur: TableBuild): string {
+  private chainHint(name: string, loaded: LoadedTable): string {
     const upper = name.toUpperCase();
     if (name !== upper && ['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'LOG', 'DNAT', 'SNAT', 'MASQUERADE'].includes(upper)) {
       return ` Targets are case-sensitive: did you mean "${upper}"?`;
     }
-    const names = [...cur.loaded.chains.keys()];
-    const close = names.find((n) => n.toLowerCase() === name.toLowerCase());
+    const names = [...loaded.chains.keys()];
+    const close = names.find((n) => n !== name && n.toLowerCase() === name.toLowerCase());
     return close ? ` Did you mean "${close}"?` : '';
   }
 
@@ -543,13 +391,40 @@ class FileParser {
     const cur = this.current!;
     cur.block.commitLine = l.index;
     cur.block.span = { start: cur.block.span.start, end: { line: l.index, col: l.text.length } };
-    for (const fn of cur.deferred) fn();
     const errorsBefore = this.diagnostics.length;
-    for (const e of kernelCommitChecks(cur.loaded, this.family, this.backend, l.restoreLine)) this.diagnostics.push(e);
+    for (const e of cur.state.commit(this.shared)) this.stateError(e, l.restoreLine);
     cur.loaded.committed = !this.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error');
     if (isTableName(cur.block.name.text)) this.loaded.set(cur.block.name.text, cur.loaded);
     this.current = undefined;
   }
+}
+
+/**
+ * A line longer than fgets()' buffer reaches iptables-restore in pieces of
+ * 10239 bytes, each read as a line of its own (with its own line number).
+ * Pieces are cut at character boundaries here; columns stay the document's.
+ */
+function splitPieces(l: SourceLine): SourceLine[] {
+  const out: SourceLine[] = [];
+  let start = 0;
+  let bytes = 0;
+  let piece = 0;
+  const max = RESTORE_BUFFER_BYTES - 1;
+  for (let i = 0; i <= l.text.length; i++) {
+    const last = i === l.text.length;
+    const c = last ? 10 : l.text.charCodeAt(i);
+    const w = c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 4 : 3;
+    if (last && !l.hasNewline) break;
+    if (bytes + w > max) {
+      out.push({ ...l, restoreLine: l.restoreLine + piece++, text: l.text.slice(start, i), hasNewline: false, pieces: 1, col0: start });
+      start = i;
+      bytes = 0;
+    }
+    bytes += w;
+    if (w === 4) i++;
+  }
+  out.push({ ...l, restoreLine: l.restoreLine + piece, text: l.text.slice(start), hasNewline: l.hasNewline, pieces: 1, col0: start });
+  return out;
 }
 
 /** `strtok(buf, " \t\n")` tokens with their columns. */

@@ -21,17 +21,19 @@ function stable(v: unknown): string {
     .join(',')}}`;
 }
 
-function addr(a: AddrSpec | undefined): string {
+function addr(a: AddrSpec | undefined, pick?: number): string {
   if (!a) return '';
-  const list = [...a.v4.map(cidrToString), ...a.v6.map((c) => `${ipv6ToString(c.groups)}/${c.prefix}`), ...a.hostnames];
+  const all = [...a.v4.map(cidrToString), ...a.v6.map((c) => `${ipv6ToString(c.groups)}/${c.prefix}`), ...a.hostnames];
+  const list = pick === undefined ? all : all.slice(pick, pick + 1);
   const isAny = list.length === 1 && (list[0] === '0.0.0.0/0' || list[0] === '::/0');
   return isAny && !a.invert ? '' : `${a.invert ? '!' : ''}${list.join(',')}`;
 }
 
-export function ruleKey(r: RuleSpec): string {
+/** With `pair`, only that source/destination address of a multi-address rule counts (one kernel rule). */
+export function ruleKey(r: RuleSpec, pair?: { readonly srcIndex?: number; readonly dstIndex?: number }): string {
   const parts = [
-    addr(r.src),
-    addr(r.dst),
+    addr(r.src, pair ? pair.srcIndex ?? 0 : undefined),
+    addr(r.dst, pair ? pair.dstIndex ?? 0 : undefined),
     r.inIface && r.inIface.name !== '+' ? `${r.inIface.invert ? '!' : ''}${r.inIface.name}` : '',
     r.outIface && r.outIface.name !== '+' ? `${r.outIface.invert ? '!' : ''}${r.outIface.name}` : '',
     r.proto && (r.proto.num !== 0 || r.proto.invert) ? `${r.proto.invert ? '!' : ''}${r.proto.num}` : '',

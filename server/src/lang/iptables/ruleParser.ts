@@ -68,7 +68,7 @@ export interface RuleLineError {
 }
 
 export type RuleLineOutcome =
-  | { readonly kind: 'command'; readonly command: Command; readonly warnings: LineWarning[]; readonly jumpIsExtension: boolean }
+  | { readonly kind: 'command'; readonly command: Command; readonly warnings: LineWarning[]; readonly jumpIsExtension: boolean; readonly otherFamily?: true }
   /** The line carries -6 (iptables-restore skips it) or -4 in ip6tables-restore. */
   | { readonly kind: 'skipped'; readonly warnings: LineWarning[] }
   /** `-h` / `-V`: iptables-restore prints and exits successfully right here. */
@@ -486,7 +486,8 @@ class RuleParser implements OptionCallHost {
           return { kind: 'exit', span: this.argSpan(at), option: code === ch('h') ? '-h' : '-V', warnings: this.warnings };
         case ch('p'): {
           this.setOption(OPT.PROTOCOL, at);
-          const raw = (optarg ?? '').toLowerCase();
+          // iptables reads argv[optind - 1]: with the argument attached ("-ptcp"), the whole word.
+          const raw = this.lastWord().toLowerCase();
           this.protocol = raw;
           this.cachedState = undefined;
           this.protoSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
@@ -502,7 +503,7 @@ class RuleParser implements OptionCallHost {
           const opt = code === ch('s') ? OPT.SOURCE : OPT.DESTINATION;
           this.setOption(opt, at);
           const spanOf = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
-          const v = { text: optarg ?? '', span: spanOf };
+          const v = { text: this.lastWord(), span: spanOf };
           if (opt === OPT.SOURCE) this.shost = v;
           else this.dhost = v;
           if (optarg === '!') this.intrapositionedHint(at);
@@ -517,7 +518,7 @@ class RuleParser implements OptionCallHost {
           break;
         case ch('j'): {
           this.setOption(OPT.JUMP, at);
-          this.jumpto = this.parseTargetName(optarg ?? '', r.optargIndex ?? at);
+          this.jumpto = this.parseTargetName(this.lastWord(), r.optargIndex ?? at);
           this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
           this.jumpNameSpan = this.argSpan(r.optargIndex ?? at);
           const spec = findTarget(this.jumpto, this.input.family);
@@ -526,8 +527,8 @@ class RuleParser implements OptionCallHost {
         }
         case ch('i'):
         case ch('o'): {
-          const arg = optarg ?? '';
-          if (arg === '') this.fail('Empty interface is likely to be undesired', 'bad-interface', r.optargIndex ?? at);
+          if ((optarg ?? '') === '') this.fail('Empty interface is likely to be undesired', 'bad-interface', r.optargIndex ?? at);
+          const arg = this.lastWord();
           const opt = code === ch('i') ? OPT.VIANAMEIN : OPT.VIANAMEOUT;
           this.setOption(opt, at);
           if (utf8Len(arg) + 1 > 16) {
@@ -604,11 +605,11 @@ class RuleParser implements OptionCallHost {
           break;
         }
         case ch('4'):
-          if (this.input.family === 'ipv4') break;
-          return { kind: 'skipped', warnings: this.warnings };
         case ch('6'):
-          if (this.input.family === 'ipv6') break;
-          return { kind: 'skipped', warnings: this.warnings };
+          if (this.input.family === (code === ch('4') ? 'ipv4' : 'ipv6')) break;
+          // do_parse() returns at once: a command already parsed still runs, with what was read so far.
+          if (!this.command) return { kind: 'skipped', warnings: this.warnings };
+          return this.otherFamilyCommand();
         case CODE_NONOPTION: {
           if (optarg === '!') {
             if (this.invert) this.fail('multiple consecutive ! not allowed', 'bad-negation', r.optargIndex ?? at);
@@ -628,6 +629,24 @@ class RuleParser implements OptionCallHost {
       this.invertSpan = undefined;
     }
     return undefined;
+  }
+
+  /** argv[optind - 1]: what -p/-s/-d/-i/-o/-j really read (the whole word when the value is attached). */
+  private lastWord(): string {
+    return this.argv[this.getopt.optind - 1] ?? '';
+  }
+
+  /** "-6" in iptables-restore (or "-4" in ip6tables-restore) after the command. */
+  private otherFamilyCommand(): RuleLineOutcome {
+    const isRuleCmd = (this.command & (CMD.APPEND | CMD.DELETE | CMD.CHECK | CMD.INSERT | CMD.REPLACE)) !== 0;
+    const cmd: { -readonly [K in keyof Command]: Command[K] } = { kind: commandKind(this.command), line: this.input.line, restoreLine: this.input.restoreLine, span: this.input.span };
+    if (this.chain) cmd.chain = this.chain;
+    if (this.ruleNum !== undefined) cmd.ruleNum = this.ruleNum;
+    if (this.policy) cmd.policy = this.policy;
+    if (this.newName) cmd.newName = this.newName;
+    if (isRuleCmd && this.command !== CMD.DELETE_NUM) cmd.rule = this.buildRule(undefined, undefined);
+    this.warnings.push({ code: 'other-family-line', message: `"${this.input.family === 'ipv4' ? '-6' : '-4'}" makes iptables stop reading this line here: ${isRuleCmd && this.command !== CMD.DELETE_NUM ? 'the rule is not added (or deleted)' : 'the command runs with what came before'}.`, span: this.input.span });
+    return { kind: 'command', command: cmd, warnings: this.warnings, jumpIsExtension: !!this.target, otherFamily: true };
   }
 
   private optionalChain(optarg: string | undefined, optargIndex: number | undefined): void {

@@ -13,6 +13,12 @@ export interface LoadedRule {
   /** The command that added it (its line, span, chain name token). */
   readonly command: Command;
   readonly chain: string;
+  /**
+   * "-s a,b" / "-d c,d" add one kernel rule per address pair: which source
+   * and destination address of the spec this rule has (absent: the only one).
+   */
+  readonly srcIndex?: number;
+  readonly dstIndex?: number;
 }
 
 export interface LoadedChain {

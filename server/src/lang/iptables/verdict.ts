@@ -11,7 +11,9 @@ export function loadVerdict(diagnostics: readonly Diagnostic[]): LoadVerdict {
   let first: Diagnostic | undefined;
   for (const d of diagnostics) {
     if (d.severity !== 'error' || !d.restore) continue;
-    if (!first || d.restore.detectedAtLine < first.restore!.detectedAtLine) first = d;
+    const a = d.restore;
+    const b = first?.restore;
+    if (!b || a.detectedAtLine < b.detectedAtLine || (a.detectedAtLine === b.detectedAtLine && (a.seq ?? 0) < (b.seq ?? 0))) first = d;
   }
   return first ? { loads: false, first } : { loads: true };
 }

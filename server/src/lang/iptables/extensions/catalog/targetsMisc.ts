@@ -84,8 +84,11 @@ function rateestTime(s: string): number | undefined {
 }
 
 interface Rateest {
+  name?: string;
   interval: number;
   ewma: number;
+  /** The kernel's stored parameters (interval index, ewma log): a second RATEEST of the same name must repeat them. */
+  params?: string;
 }
 
 const RATEEST = defineExtension<Rateest>({
@@ -99,7 +102,10 @@ const RATEEST = defineExtension<Rateest>({
   ],
   init: () => ({ interval: 0, ewma: 0 }),
   parse(c) {
-    if (c.option.id === 0) return;
+    if (c.option.id === 0) {
+      c.data.name = c.val.str ?? c.arg ?? '';
+      return;
+    }
     const t = rateestTime(c.arg ?? '') ?? c.fail(`RATEEST: bad ${c.option.id === 1 ? 'interval' : 'ewmalog'} value "${c.arg}"`);
     if (c.option.id === 1) c.data.interval = t;
     else c.data.ewma = t;
@@ -116,8 +122,9 @@ const RATEEST = defineExtension<Rateest>({
     }
     log--;
     if (log === 0 || log >= 31) c.fail('RATEEST: ewmalog value is out of range');
+    c.data.params = `${iv - 2}/${log}`;
   },
-  // A second RATEEST with the same name must repeat the same parameters (not checked here).
+  // A second RATEEST with the same name must repeat the same parameters: see kernelChecks' shared objects.
 });
 
 /* ----------------------------------------------------------------- SET -- */

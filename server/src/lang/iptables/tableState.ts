@@ -1,0 +1,510 @@
+/**
+ * What loading one table block does, command by command, for each backend.
+ *
+ * iptables-legacy applies every command to an in-memory copy of the table at
+ * once (libiptc): a bad command fails on its own line; the kernel checks the
+ * result when the table is committed ("line <COMMIT> failed").
+ *
+ * iptables-nft queues commands and sends them as one batch at COMMIT. First
+ * it prepares each command in file order against its cache — a jump target
+ * it does not know ("Chain 'X' does not exist", named at COMMIT), then the
+ * command itself ("line N failed: …"); the first failure stops everything.
+ * Then the kernel adds the rules one by one (a rule it refuses fails on its
+ * own line, and it reports every failing message), and only if all of that
+ * passed does it validate the final table (hooks reached through jumps,
+ * loops, nesting); a failure there is named at the first rule after which the
+ * table, replayed, became invalid.
+ */
+import type { RelatedInfo, Span } from '../diagnostic';
+import type { AddrSpec, Command, RuleSpec, TableBlock } from './ast';
+import type { Backend } from './extension';
+import type { Family } from './inet';
+import { nftInitProblems, nftValidation, legacyCommitProblems, type Problem, type SharedObjects } from './kernelChecks';
+import { ruleKey } from './ruleKey';
+import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
+import { isBuiltinChain } from './tables';
+import { utf8Length } from '../utf8';
+
+/** An error of this table, in the order iptables would meet it. */
+export interface StateError {
+  readonly code: string;
+  readonly message: string;
+  readonly span: Span;
+  /** The line iptables names; COMMIT_LINE for "the COMMIT line". */
+  readonly reportedLine: number;
+  /** 'now': legacy, at the command's line; 'commit': found when the table is committed. */
+  readonly when: 'now' | 'commit';
+  readonly related?: readonly RelatedInfo[];
+}
+
+export const COMMIT_LINE = -1;
+
+/** One message of iptables-nft's batch. */
+type Op =
+  | { readonly kind: 'add'; readonly rule: LoadedRule; dropped: boolean; failsInsert?: boolean }
+  | { readonly kind: 'del'; readonly rule: LoadedRule }
+  | { readonly kind: 'error'; readonly error: StateError };
+
+export interface TableContext {
+  readonly prog: string;
+  readonly family: Family;
+  readonly backend: Backend;
+  /** "Did you mean …?" for a chain name. */
+  chainHint(name: string): string;
+}
+
+/** How many kernel rules a rule line makes: one per source/destination address pair. */
+function addrCount(a: AddrSpec | undefined): number {
+  return a ? Math.max(1, a.v4.length + a.v6.length + a.hostnames.length) : 1;
+}
+
+export function expand(spec: RuleSpec, cmd: Command, chain: string): LoadedRule[] {
+  const ns = addrCount(spec.src);
+  const nd = addrCount(spec.dst);
+  if (ns === 1 && nd === 1) return [{ spec, command: cmd, chain }];
+  const out: LoadedRule[] = [];
+  for (let i = 0; i < ns; i++) for (let j = 0; j < nd; j++) out.push({ spec, command: cmd, chain, ...(ns > 1 ? { srcIndex: i } : {}), ...(nd > 1 ? { dstIndex: j } : {}) });
+  return out;
+}
+
+/** The kernel rule's identity for -D/-C: one address pair, compared by value. */
+function keyOf(r: LoadedRule): string {
+  return ruleKey(r.spec, r);
+}
+
+/** Whether the rule carries non-zero "-c" counters (iptables-nft's -Z then replaces it). */
+function hasSetCounters(r: LoadedRule): boolean {
+  const c = r.spec.counters;
+  if (!c || c.span.start.col === 0) return false; // a "[p:b]" prefix does not count
+  // sscanf("%llu") reads the leading digits and ignores the rest.
+  const nonZero = (t: string): boolean => /^\s*\+?0*[1-9]/.test(t);
+  return nonZero(c.packets) || nonZero(c.bytes);
+}
+
+export class TableState {
+  readonly chains: Map<string, LoadedChain>;
+  /** iptables-nft's cache of chain names (renames do not update it). */
+  private readonly known = new Set<string>();
+  private readonly ops: Op[] = [];
+  /** iptables-nft errors found while preparing commands (reported at COMMIT, in this order). */
+  private readonly prepared: StateError[] = [];
+  private readonly nft: boolean;
+  /**
+   * Rules iptables-nft's cache no longer sees after a bare "-F" (which
+   * flushes in the kernel, where this batch's rules are not visible yet, so
+   * they stay in the table).
+   */
+  private readonly hidden = new Set<LoadedRule>();
+  /** Chains -X removed, with the line that did it (for messages). */
+  private readonly deletedAt = new Map<string, number>();
+
+  /** The rules of a chain as the command being applied sees them. */
+  private visible(ch: LoadedChain): LoadedRule[] {
+    return this.hidden.size ? ch.rules.filter((r) => !this.hidden.has(r)) : ch.rules;
+  }
+
+  /** Index in ch.rules of the n-th (0-based) visible rule, or the end. */
+  private actualIndex(ch: LoadedChain, n: number): number {
+    if (!this.hidden.size) return Math.min(n, ch.rules.length);
+    const v = this.visible(ch)[n];
+    return v ? ch.rules.indexOf(v) : ch.rules.length;
+  }
+
+  constructor(
+    readonly block: TableBlock,
+    readonly loaded: LoadedTable,
+    private readonly ctx: TableContext,
+    private readonly report: (e: StateError) => void,
+  ) {
+    this.chains = loaded.chains;
+    this.nft = ctx.backend === 'nft';
+  }
+
+  private get table(): string {
+    return this.block.name.text;
+  }
+
+  // ------------------------------------------------------------ chain lines
+
+  /** A ":NAME POLICY" line: declares a user chain, or a built-in one for nft's cache. */
+  declare(name: string, span: Span, line: number): void {
+    if (isBuiltinChain(this.table, name)) {
+      this.known.add(name);
+      const ch = this.chains.get(name);
+      if (ch) {
+        ch.declSpan = span;
+        ch.declLine = line;
+      }
+      return;
+    }
+    if (!this.chains.has(name)) this.chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: span, declLine: line });
+    this.known.add(name);
+  }
+
+  /** A chain line's error: legacy reports it now, iptables-nft when it prepares the batch. */
+  chainLineError(e: StateError): void {
+    if (e.when === 'now') this.report(e);
+    else this.prepared.push(e);
+  }
+
+  // --------------------------------------------------------------- commands
+
+  private fail(cmd: Command, code: string, nftText: string, why: string, span: Span = cmd.chain?.span ?? cmd.span): void {
+    const rl = cmd.restoreLine;
+    if (this.nft) {
+      this.prepared.push({ code, message: `${this.ctx.prog}: line ${rl} failed: ${nftText} — ${why}`, span, reportedLine: rl, when: 'commit' });
+    } else {
+      this.report({ code, message: `${this.ctx.prog}: line ${rl} failed — ${why}`, span, reportedLine: rl, when: 'now' });
+    }
+  }
+
+  /** An error iptables-nft only gets from the kernel when it sends the batch. */
+  private kernelError(cmd: Command, code: string, what: string, why: string, span: Span = cmd.chain?.span ?? cmd.span): void {
+    const rl = cmd.restoreLine;
+    this.ops.push({ kind: 'error', error: { code, message: `line ${rl}: ${what} — ${why}`, span, reportedLine: rl, when: 'commit' } });
+  }
+
+  /** Whether a chain exists here: in iptables-nft's cache, or in libiptc's copy of the table. */
+  private exists(name: string): boolean {
+    return this.nft ? this.known.has(name) : this.chains.has(name);
+  }
+
+  private noChain(cmd: Command, name: string): void {
+    this.fail(cmd, 'unknown-chain', 'No chain/target/match by that name.', `there is no chain "${name}" in table ${this.table} at this point.${this.whyGone(name)}`);
+  }
+
+  private whyGone(name: string): string {
+    const at = this.deletedAt.get(name);
+    return at !== undefined ? ` The "-X" on line ${at + 1} removed it${this.nft ? ' from iptables-nft\'s view' : ''}.` : this.ctx.chainHint(name);
+  }
+
+  /** -4/-6 of the other family: do_parse() returned early; rule commands then do nothing. */
+  command(cmd: Command, jumpIsExtension: boolean, otherFamily = false): void {
+    switch (cmd.kind) {
+      case 'A':
+      case 'I':
+      case 'R':
+      case 'D':
+      case 'C':
+        if (cmd.ruleNum !== undefined && cmd.kind === 'D' && !cmd.rule) return this.deleteNum(cmd);
+        if (otherFamily) {
+          // The rule is not added, but iptables-legacy has already looked up its -j target.
+          if (!this.nft && cmd.rule) this.jumpTarget(cmd, cmd.rule, jumpIsExtension);
+          return;
+        }
+        return this.ruleCommand(cmd, jumpIsExtension);
+      case 'N':
+        return this.newChain(cmd);
+      case 'X':
+        return this.deleteChain(cmd);
+      case 'F':
+        return this.flush(cmd);
+      case 'Z':
+        return this.zero(cmd);
+      case 'L':
+      case 'S':
+        if (cmd.chain && !this.exists(cmd.chain.text)) this.noChain(cmd, cmd.chain.text);
+        return;
+      case 'P':
+        return this.policy(cmd);
+      case 'E':
+        return this.rename(cmd);
+    }
+  }
+
+  private jumpTarget(cmd: Command, rule: RuleSpec, jumpIsExtension: boolean): boolean {
+    const t = rule.target;
+    if (t?.kind !== 'jump' || jumpIsExtension) return true;
+    const target = t.chain;
+    const rl = cmd.restoreLine;
+    const targetChain = this.chains.get(target);
+    if (this.nft) {
+      // Checked while preparing the command: the chain must be in the cache by then.
+      if (!this.known.has(target) && !(targetChain?.builtin)) {
+        const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line) || this.block.commands.some((c) => c.kind === 'N' && c.chain?.text === target && c.line > cmd.line);
+        this.prepared.push({
+          code: 'unknown-target',
+          message: `Chain '${target}' does not exist — "${target}" is neither a target nor a chain of table ${this.table} at this point.${later ? ' It is declared further down: declare chains before the rules that use them.' : this.whyGone(target)} (iptables-nft reports this at the COMMIT.)`,
+          span: t.nameSpan,
+          reportedLine: COMMIT_LINE,
+          when: 'commit',
+        });
+        return false;
+      }
+      return true;
+    }
+    if (!targetChain) {
+      if (t.goto) {
+        this.report({ code: 'goto-not-chain', message: `goto '${target}' is not a chain${this.ctx.chainHint(target)}`, span: t.span, reportedLine: rl, when: 'now' });
+      } else {
+        const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line);
+        this.report({
+          code: 'unknown-target',
+          message: `Couldn't load target \`${target}':No such file or directory — "${target}" is neither a target nor a chain declared before this line.${later ? ' It is declared further down: declare chains before the rules that use them.' : this.ctx.chainHint(target)}`,
+          span: t.span,
+          reportedLine: rl,
+          when: 'now',
+        });
+      }
+      return false;
+    }
+    return true;
+  }
+
+  private ruleCommand(cmd: Command, jumpIsExtension: boolean): void {
+    const rule = cmd.rule;
+    const chainName = cmd.chain?.text;
+    if (!rule || !chainName) return;
+    if (!this.jumpTarget(cmd, rule, jumpIsExtension)) return;
+    const targetChain = rule.target?.kind === 'jump' && !jumpIsExtension ? this.chains.get(rule.target.chain) : undefined;
+    if (!this.exists(chainName)) {
+      if (this.nft && isBuiltinChain(this.table, chainName) && (cmd.kind === 'A' || cmd.kind === 'I')) {
+        this.known.add(chainName); // iptables-nft creates a built-in chain on first use
+      } else return this.noChain(cmd, chainName);
+    }
+    const ch = this.chains.get(chainName)!;
+    const rules = expand(rule, cmd, chainName);
+    if (targetChain?.builtin) {
+      const why = `"${targetChain.name}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook).`;
+      if (!this.nft) {
+        this.report({ code: 'jump-to-builtin', message: `${this.ctx.prog}: line ${cmd.restoreLine} failed — ${why}`, span: rule.target!.span, reportedLine: cmd.restoreLine, when: 'now' });
+        return;
+      }
+    }
+    const count = this.visible(ch).length;
+    switch (cmd.kind) {
+      case 'A':
+        ch.rules.push(...rules);
+        for (const r of rules) this.ops.push({ kind: 'add', rule: r, dropped: false });
+        return;
+      case 'I': {
+        const n = cmd.ruleNum ?? 1;
+        if (n - 1 > count) return this.fail(cmd, 'bad-rule-number', 'Index of insertion too big.', `chain "${chainName}" has only ${count} rule(s) here; -I takes 1 to ${count + 1}.`);
+        // One insert per address pair, each at position n: later pairs end up first.
+        for (const r of rules) {
+          const vis = this.visible(ch);
+          const ref = n > 1 && n <= vis.length ? vis[n - 1] : undefined;
+          ch.rules.splice(this.actualIndex(ch, n - 1), 0, r);
+          const op: Op = { kind: 'add', rule: r, dropped: false };
+          if (ref) (op as { insertRef?: LoadedRule }).insertRef = ref;
+          this.ops.push(op);
+        }
+        return;
+      }
+      case 'R': {
+        const n = cmd.ruleNum ?? 1;
+        if (n > count) return this.fail(cmd, 'bad-rule-number', 'Index of replacement too big.', `chain "${chainName}" has only ${count} rule(s) here.`);
+        const old = this.visible(ch)[n - 1]!;
+        ch.rules.splice(ch.rules.indexOf(old), 1, ...rules);
+        this.ops.push({ kind: 'del', rule: old });
+        for (const r of rules) this.ops.push({ kind: 'add', rule: r, dropped: false });
+        return;
+      }
+      case 'D':
+      case 'C': {
+        for (const r of rules) {
+          const key = keyOf(r);
+          const found = this.visible(ch).find((x) => keyOf(x) === key);
+          const idx = found ? ch.rules.indexOf(found) : -1;
+          if (idx < 0) return this.fail(cmd, 'no-such-rule', 'Bad rule (does a matching rule exist in that chain?).', `no rule of "${chainName}" is identical to this one at this point.`, cmd.span);
+          if (cmd.kind === 'D') this.removeAt(ch, idx);
+        }
+        return;
+      }
+    }
+  }
+
+  private removeAt(ch: LoadedChain, idx: number): void {
+    const [gone] = ch.rules.splice(idx, 1);
+    if (!gone) return;
+    this.ops.push({ kind: 'del', rule: gone });
+    // iptables-nft: an insert placed next to this rule earlier in the batch now fails.
+    for (const op of this.ops) if (op.kind === 'add' && (op as { insertRef?: LoadedRule }).insertRef === gone) op.failsInsert = true;
+  }
+
+  private deleteNum(cmd: Command): void {
+    const chainName = cmd.chain?.text;
+    if (!chainName) return;
+    if (!this.exists(chainName)) return this.noChain(cmd, chainName);
+    const ch = this.chains.get(chainName)!;
+    const n = cmd.ruleNum ?? 1;
+    const vis = this.visible(ch);
+    if (n > vis.length) return this.fail(cmd, 'bad-rule-number', 'Index of deletion too big.', `chain "${chainName}" has only ${vis.length} rule(s) here.`);
+    this.removeAt(ch, ch.rules.indexOf(vis[n - 1]!));
+  }
+
+  private newChain(cmd: Command): void {
+    const name = cmd.chain?.text;
+    if (!name) return;
+    if (this.exists(name) || this.chains.has(name)) return this.fail(cmd, 'duplicate-chain', 'Chain already exists.', `chain "${name}" already exists.`);
+    this.chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: cmd.chain!.span, declLine: cmd.line });
+    this.known.add(name);
+  }
+
+  private references(name: string): LoadedRule[] {
+    const out: LoadedRule[] = [];
+    for (const c of this.chains.values()) for (const r of c.rules) if (r.spec.target?.kind === 'jump' && r.spec.target.chain === name) out.push(r);
+    return out;
+  }
+
+  private deleteChain(cmd: Command): void {
+    const given = cmd.chain?.text;
+    if (given && !this.exists(given)) return this.noChain(cmd, given);
+    const names = given ? [given] : [...this.chains.values()].filter((c) => !c.builtin).map((c) => c.name);
+    if (!given && this.nft) {
+      // iptables-nft's "-X" also deletes the empty built-in chains.
+      for (const c of this.chains.values()) {
+        if (c.builtin && this.visible(c).length === 0 && this.known.delete(c.name)) this.deletedAt.set(c.name, cmd.line);
+      }
+    }
+    for (const name of names) {
+      const ch = this.chains.get(name);
+      if (!ch) continue;
+      if (ch.builtin) {
+        if (!this.nft) return this.fail(cmd, 'delete-builtin', 'Operation not permitted.', `built-in chain "${name}" cannot be deleted.`);
+        // iptables-nft deletes an empty built-in chain; one with rules the kernel refuses.
+        if (this.visible(ch).length > 0) {
+          this.fail(cmd, 'delete-busy', 'Directory not empty.', `built-in chain "${name}" still has rules.`);
+          continue;
+        }
+        this.known.delete(name);
+        this.deletedAt.set(name, cmd.line);
+        continue;
+      }
+      const refs = this.references(name);
+      if (refs.length > 0 || ch.rules.length > 0) {
+        const why = refs.length > 0 ? `chain "${name}" is still jumped to (line ${refs[0]!.command.line + 1}).` : `chain "${name}" is not empty: -X does not flush (use -F first).`;
+        if (this.nft) {
+          this.kernelError(cmd, 'delete-busy', 'CHAIN_DEL failed (Device or resource busy)', why);
+          this.known.delete(name); // the cache forgets it anyway
+          this.deletedAt.set(name, cmd.line);
+        } else this.fail(cmd, 'delete-busy', 'Device or resource busy.', why);
+        continue;
+      }
+      this.chains.delete(name);
+      this.known.delete(name);
+      this.deletedAt.set(name, cmd.line);
+    }
+  }
+
+  private flush(cmd: Command): void {
+    const given = cmd.chain?.text;
+    if (given) {
+      if (!this.exists(given) && !(this.nft && isBuiltinChain(this.table, given))) return this.noChain(cmd, given);
+      const ch = this.chains.get(given);
+      if (!ch) return;
+      // iptables-nft drops the rules this batch was going to add to the chain.
+      if (this.nft) for (const op of this.ops) if (op.kind === 'add' && op.rule.chain === given) op.dropped = true;
+      ch.rules = [];
+      return;
+    }
+    // Without a chain, iptables-nft flushes in the kernel, which does not see this batch's rules:
+    // they stay in the table, but its cache forgets them.
+    if (this.nft) {
+      for (const c of this.chains.values()) for (const r of c.rules) this.hidden.add(r);
+      return;
+    }
+    for (const c of this.chains.values()) c.rules = [];
+  }
+
+  private zero(cmd: Command): void {
+    const given = cmd.chain?.text;
+    if (given && !this.exists(given)) return this.noChain(cmd, given);
+    if (given && cmd.ruleNum !== undefined) {
+      const ch = this.chains.get(given)!;
+      if (!this.nft && cmd.ruleNum > ch.rules.length) return this.fail(cmd, 'bad-rule-number', 'Index of counter too big.', `chain "${given}" has only ${ch.rules.length} rule(s) here.`);
+      if (this.nft && cmd.ruleNum <= this.visible(ch).length) {
+        this.kernelError(cmd, 'nft-crash', 'iptables-nft 1.8.9 crashes here', 'zeroing one rule of this batch makes iptables-nft-restore 1.8.9 crash (segmentation fault); nothing loads.');
+      }
+      return;
+    }
+    // (ip6tables-nft zeroes these without complaint; only iptables-nft refuses.)
+    if (!this.nft || this.ctx.family !== 'ipv4') return;
+    const chains = given ? [this.chains.get(given)!] : [...this.chains.values()];
+    const withCounters = chains.flatMap((c) => c.rules).find(hasSetCounters);
+    if (withCounters) this.kernelError(cmd, 'zero-counters', 'RULE_REPLACE failed (Invalid argument)', `iptables-nft zeroes counters by replacing rules that carry "-c" counters (line ${withCounters.command.line + 1}), which fails for rules of the same batch.`);
+  }
+
+  private policy(cmd: Command): void {
+    const name = cmd.chain?.text;
+    if (!name || !cmd.policy) return;
+    const ch = this.chains.get(name);
+    if (!ch || !ch.builtin) {
+      if (!this.exists(name) && !this.nft) return this.noChain(cmd, name);
+      return this.fail(cmd, 'policy-on-user-chain', 'Bad built-in chain name.', `"${name}" is not a built-in chain of ${this.table}; only built-in chains have a policy.`);
+    }
+    const p = cmd.policy.text;
+    if (p !== 'ACCEPT' && p !== 'DROP') return this.fail(cmd, 'bad-policy', 'Bad policy name.', 'a policy is ACCEPT or DROP.', cmd.policy.span);
+    ch.policy = p;
+    ch.policySpan = cmd.policy.span;
+    if (this.nft) this.known.add(name);
+  }
+
+  private rename(cmd: Command): void {
+    const old = cmd.chain?.text;
+    if (!old || !cmd.newName) return;
+    const nn = cmd.newName.text;
+    if (!this.exists(old)) return this.noChain(cmd, old);
+    const ch = this.chains.get(old);
+    if (!ch || ch.builtin) {
+      // iptables-nft sends the rename; the kernel refuses it in the batch.
+      if (this.nft) return this.kernelError(cmd, 'rename-builtin', 'CHAIN_RENAME failed (Operation not supported)', 'built-in chains cannot be renamed.');
+      return this.fail(cmd, 'rename-builtin', 'Operation not permitted.', 'built-in chains cannot be renamed.');
+    }
+    if (this.nft) {
+      // iptables-nft renames by handle; a chain created in this batch has none yet.
+      this.kernelError(cmd, 'nft-rename', 'CHAIN_RENAME failed (No such file or directory)', `iptables-nft cannot rename a chain created in the same file ("${old}"); create it as "${nn}" instead. (iptables-legacy renames it.)`, cmd.newName.span);
+      return;
+    }
+    if (utf8Length(nn) > 31) return this.fail(cmd, 'name-too-long', 'Invalid argument.', `"${nn}" is longer than the 31 bytes libiptc allows.`, cmd.newName.span);
+    if (['ACCEPT', 'DROP', 'QUEUE', 'RETURN'].includes(nn)) return this.fail(cmd, 'bad-chain-name', 'Invalid argument.', `"${nn}" is a verdict, not a chain name.`, cmd.newName.span);
+    if (this.chains.has(nn)) return this.fail(cmd, 'duplicate-chain', 'File exists.', `chain "${nn}" already exists.`, cmd.newName.span);
+    this.chains.delete(old);
+    const renamed: LoadedChain = { ...ch, name: nn };
+    renamed.rules = ch.rules.map((r) => ({ ...r, chain: nn }));
+    this.chains.set(nn, renamed);
+    for (const c of this.chains.values()) {
+      c.rules = c.rules.map((r) => (r.spec.target?.kind === 'jump' && r.spec.target.chain === old ? { ...r, spec: { ...r.spec, target: { ...r.spec.target, chain: nn } } } : r));
+    }
+  }
+
+  // ----------------------------------------------------------------- commit
+
+  /** Errors found at COMMIT, in the order iptables reports them. */
+  commit(shared: SharedObjects): StateError[] {
+    const out: StateError[] = [...this.prepared];
+    if (!this.nft) {
+      for (const p of legacyCommitProblems(this.loaded, this.ctx.family, shared)) out.push(this.fromProblem(p, COMMIT_LINE));
+      return out;
+    }
+    if (this.prepared.length > 0) return out; // the first prepare failure stops the load
+    // The kernel batch: every message in order; all failures are reported.
+    const kernel: StateError[] = [];
+    const adds: LoadedRule[] = [];
+    for (const op of this.ops) {
+      if (op.kind === 'error') kernel.push(op.error);
+      else if (op.kind === 'add' && !op.dropped) {
+        adds.push(op.rule);
+        if (op.failsInsert) kernel.push({ code: 'nft-insert', message: `line ${op.rule.command.restoreLine}: RULE_INSERT failed (No such file or directory) — the rule this -I was placed next to is deleted later in the file.`, span: op.rule.command.span, reportedLine: op.rule.command.restoreLine, when: 'commit' });
+        for (const p of nftInitProblems(op.rule, this.loaded, this.ctx.family, shared)) kernel.push(this.fromProblem(p, op.rule.command.restoreLine));
+      }
+    }
+    if (kernel.length > 0) return [...out, ...kernel];
+    const live = this.ops.filter((op): op is Exclude<Op, { kind: 'error' }> => op.kind !== 'error' && !(op.kind === 'add' && op.dropped));
+    const v = nftValidation(this.loaded, this.ctx.family, live.map((op) => (op.kind === 'add' ? { add: op.rule } : { del: op.rule })));
+    if (v) out.push(this.fromProblem(v, v.rule.command.restoreLine));
+    return out;
+  }
+
+  private fromProblem(p: Problem, reportedLine: number): StateError {
+    const tail = this.nft ? ` (iptables-nft reports "line ${p.rule.command.restoreLine}: RULE_APPEND failed".)` : '';
+    return {
+      code: p.code,
+      message: p.message + tail,
+      span: p.rule.spec.target?.span ?? p.rule.command.span,
+      reportedLine,
+      when: 'commit',
+      ...(p.related ? { related: p.related } : {}),
+    };
+  }
+}
