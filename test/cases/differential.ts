@@ -183,6 +183,13 @@ const NFT_FLUSH_ALL: readonly RuleCase[] = [
   // "-F CHAIN" drops the rules the batch was to add to that chain: the kernel never sees them.
   { rules: ['-A INPUT -j OUTPUT', '-F INPUT'], expect: 'ok', legacy: 'error', legacyLine: 5 },
   { rules: ['-A INPUT -j OUTPUT', '-F'], expect: 'error', line: 5 },
+  // The cache still lists the batch's rules after a bare "-F": -D/-I/-C by number or spec see them.
+  { rules: ['-A U -j ACCEPT', '-F', '-D U 1'], ...U, expect: 'ok', legacy: 'error', legacyLine: 8 },
+  { rules: ['-A U -j ACCEPT', '-F', '-D U 2'], ...U, expect: 'error', line: 8 },
+  { rules: ['-A U -j ACCEPT', '-F', '-D U -j ACCEPT', '-X U'], ...U, expect: 'ok', legacy: 'error', legacyLine: 8 },
+  { rules: ['-A U -j ACCEPT', '-F', '-I U 2 -j DROP'], ...U, expect: 'ok', legacy: 'error', legacyLine: 8 },
+  { rules: ['-A U -j ACCEPT', '-F', '-I U 3 -j DROP'], ...U, expect: 'error', line: 8 },
+  { rules: ['-A U -j ACCEPT', '-F', '-C U -j ACCEPT'], ...U, expect: 'ok', legacy: 'error', legacyLine: 8 },
   { rules: ['-A INPUT -j QUEUE', '-F INPUT'], expect: 'ok' },
   { rules: ['-A INPUT -j QUEUE', '-D INPUT -j QUEUE'], expect: 'error', legacy: 'ok', line: 5 },
 ];

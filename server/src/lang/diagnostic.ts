@@ -52,8 +52,35 @@ export interface Diagnostic {
   };
 }
 
+/**
+ * A span as four numbers: parsers create one per token of 170,000-rule
+ * dumps, so it is one object; `start`/`end` are built when read.
+ */
+class CompactSpan implements Span {
+  constructor(
+    readonly line: number,
+    readonly col: number,
+    readonly endLine: number,
+    readonly endCol: number,
+  ) {}
+  get start(): Position {
+    return { line: this.line, col: this.col };
+  }
+  get end(): Position {
+    return { line: this.endLine, col: this.endCol };
+  }
+  toJSON(): { start: Position; end: Position } {
+    return { start: this.start, end: this.end };
+  }
+}
+
 export function span(line: number, col: number, endCol: number, endLine = line): Span {
-  return { start: { line, col }, end: { line: endLine, col: endCol } };
+  return new CompactSpan(line, col, endLine, endCol);
+}
+
+/** A span from two positions. */
+export function spanOf(start: Position, end: Position): Span {
+  return new CompactSpan(start.line, start.col, end.line, end.col);
 }
 
 export function lineSpan(line: number, length: number): Span {

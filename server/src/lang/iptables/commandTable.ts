@@ -52,6 +52,29 @@ export const CMD_VS_OPT: Record<number, string> = {
   [CMD.CHECK]: 'x     x  xx ',
 };
 
+/**
+ * generic_opt_check(): the options illegal with this command set. An option
+ * is illegal when every command in the set marks it 'x'.
+ */
+const illegalCache = new Map<number, number>();
+export function illegalOptions(command: number): number {
+  let mask = illegalCache.get(command);
+  if (mask !== undefined) return mask;
+  mask = 0;
+  for (let i = 0; i < OPT_CHARS.length; i++) {
+    let legal = 0;
+    for (let j = 0; j < 15; j++) {
+      const cmd = 1 << j;
+      if (!(command & cmd)) continue;
+      if ((CMD_VS_OPT[cmd] ?? '')[i] !== 'x') legal = 1;
+      else if (legal === 0) legal = -1;
+    }
+    if (legal === -1) mask |= 1 << i;
+  }
+  illegalCache.set(command, mask);
+  return mask;
+}
+
 export function cmdChar(cmd: number): string {
   let i = 0;
   for (let c = cmd; c > 1; c >>= 1) i++;

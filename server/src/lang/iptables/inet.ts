@@ -44,6 +44,8 @@ export function cidrToString(c: Cidr4): string {
  * ("10.1" = 10.1.0.0), except for masks, which need all four.
  */
 export function numericToIpv4(text: string, isMask = false): Ipv4 | undefined {
+  const quick = plainDottedQuad(text);
+  if (quick !== -1) return quick;
   const buf = text.slice(0, 19); // strncpy into char buf[20]
   const parts = buf.split('.');
   const bytes = [0, 0, 0, 0];
@@ -64,6 +66,36 @@ export function numericToIpv4(text: string, isMask = false): Ipv4 | undefined {
   if (b === undefined) return undefined;
   bytes[3] = b;
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+}
+
+/**
+ * Fast path for the common spelling: four decimal bytes without leading
+ * zeros ("10.0.0.1"). Returns -1 when the text is anything else, so the
+ * general parser decides (octal, hex, short forms, errors).
+ */
+function plainDottedQuad(text: string): Ipv4 | -1 {
+  const n = text.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (text.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
+    }
+    const start = i;
+    let b = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      b = b * 10 + c;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || (len > 1 && text.charCodeAt(start) === 48) || b > 255) return -1;
+    value = value * 256 + b;
+  }
+  return i === n ? value : -1;
 }
 
 /**

@@ -49,13 +49,54 @@ const hookList = (h: readonly Hook[]): string => h.join('/');
 
 type Use = readonly [ExtensionUse, 'match' | 'target'];
 
-/** The rule's matches and target that carry kernel restrictions. */
-function kernelUses(rule: LoadedRule): Use[] | undefined {
-  let out: Use[] | undefined;
-  for (const m of rule.spec.matches) if (m.spec?.kernel) (out ??= []).push([m, 'match']);
-  const t = rule.spec.target;
-  if (t?.kind === 'extension' && t.use.spec?.kernel) (out ??= []).push([t.use, 'target']);
-  return out;
+/** What the commit checks need to know about one rule, computed once per rule. */
+export interface KernelSummary {
+  /** The rule's matches and target that carry kernel restrictions. */
+  readonly uses: readonly Use[] | undefined;
+  /** Hooks every restricted use allows, by backend (nft skips its native expressions). */
+  readonly allowedNft: number;
+  readonly allowedLegacy: number;
+  /** Some use has a checkentry(), which legacy runs again with the rule's hooks. */
+  readonly hasCheck: boolean;
+  /** Creates or uses a named kernel object (hashlimit table, RATEEST estimator). */
+  readonly shared: boolean;
+  /** The chain a jump or goto leads to. */
+  readonly jumpTo: string | undefined;
+}
+
+const ALL_HOOKS = 31;
+
+function summaryOf(rule: LoadedRule): KernelSummary {
+  let s = rule.kernel;
+  if (s) return s;
+  const spec = rule.spec;
+  let uses: Use[] | undefined;
+  for (const m of spec.matches) if (m.spec?.kernel) (uses ??= []).push([m, 'match']);
+  const t = spec.target;
+  if (t?.kind === 'extension' && t.use.spec?.kernel) (uses ??= []).push([t.use, 'target']);
+  const shared = spec.matches.some((m) => m.name === 'hashlimit') || (t?.kind === 'extension' && t.use.name === 'RATEEST');
+  const jumpTo = t?.kind === 'jump' ? t.chain : undefined;
+  if (!uses) s = { uses, allowedNft: ALL_HOOKS, allowedLegacy: ALL_HOOKS, hasCheck: false, shared, jumpTo };
+  else {
+    let allowedNft = ALL_HOOKS;
+    let allowedLegacy = ALL_HOOKS;
+    let hasCheck = false;
+    for (const [use] of uses) {
+      const k = use.spec!.kernel!;
+      if (k.check) hasCheck = true;
+      if (!k.hooks) continue;
+      const m = maskOf(k.hooks);
+      allowedLegacy &= m;
+      if (!use.spec!.nftNative?.(use.data)) allowedNft &= m;
+    }
+    s = { uses, allowedNft, allowedLegacy, hasCheck, shared, jumpTo };
+  }
+  rule.kernel = s;
+  return s;
+}
+
+function kernelUses(rule: LoadedRule): readonly Use[] | undefined {
+  return summaryOf(rule).uses;
 }
 
 function checkContext(rule: LoadedRule, use: ExtensionUse, table: string, hooks: ReadonlySet<Hook>, family: Family, backend: Backend): KernelCheckContext<unknown> {
@@ -105,6 +146,8 @@ function ruleInitProblems(rule: LoadedRule, uses: readonly Use[], table: string,
 
 /** Hook restriction of one rule, given the hooks it is reached from. */
 function hookProblem(rule: LoadedRule, uses: readonly Use[], mask: number, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
+  const sum = summaryOf(rule);
+  if (backend === 'nft' ? (mask & ~sum.allowedNft) === 0 : (mask & ~sum.allowedLegacy) === 0 && !sum.hasCheck) return undefined;
   for (const [use, kind] of uses) {
     const k = use.spec!.kernel!;
     if (backend === 'nft' && use.spec!.nftNative?.(use.data)) continue;
@@ -133,7 +176,7 @@ interface Graph {
   readonly index: Map<string, number>;
 }
 
-function graphOf(table: LoadedTable): Graph {
+export function graphOf(table: LoadedTable): Graph {
   const chains = [...table.chains.values()];
   const index = new Map<string, number>();
   chains.forEach((c, i) => index.set(c.name, i));
@@ -142,9 +185,9 @@ function graphOf(table: LoadedTable): Graph {
 
 /** Index of the user chain a rule jumps or goes to, or -1. */
 function userTarget(rule: LoadedRule, g: Graph): number {
-  const t = rule.spec.target;
-  if (t?.kind !== 'jump') return -1;
-  const i = g.index.get(t.chain);
+  const to = summaryOf(rule).jumpTo;
+  if (to === undefined) return -1;
+  const i = g.index.get(to);
   return i === undefined || g.chains[i]!.builtin ? -1 : i;
 }
 
@@ -233,6 +276,7 @@ export class SharedObjects {
   private readonly seen = new Map<string, { key: string; rule: LoadedRule }>();
 
   check(rule: LoadedRule): Problem | undefined {
+    if (!summaryOf(rule).shared) return undefined;
     for (const m of rule.spec.matches) {
       if (m.name !== 'hashlimit') continue;
       const d = m.data as { name?: string; rateMatch?: boolean };
@@ -300,51 +344,55 @@ export function nftInitProblems(rule: LoadedRule, table: LoadedTable, family: Fa
   return out;
 }
 
-/** Hooks and nesting levels of the chains of a rule set (by chain index). */
-interface Reach {
-  mask: Uint8Array;
-  level: Int16Array;
-}
-
 /**
  * The first problem in the table as it stands: a rule that cannot run in a
  * hook that reaches it, or chains nested too deep (loops included).
  */
-function firstProblem(g: Graph, rulesOf: readonly LoadedRule[][], table: LoadedTable, family: Family): Problem | undefined {
+export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])[], table: LoadedTable, family: Family): Problem | undefined {
   const n = g.chains.length;
-  const r: Reach = { mask: new Uint8Array(n), level: new Int16Array(n).fill(-1) };
+  const mask = new Uint8Array(n);
+  const level = new Int16Array(n).fill(-1);
+  // The user chain each rule jumps to (-1: none), resolved once per call.
+  const jumps: Int32Array[] = new Array<Int32Array>(n);
+  for (let ci = 0; ci < n; ci++) {
+    const rules = rulesOf[ci]!;
+    const a = new Int32Array(rules.length);
+    for (let i = 0; i < rules.length; i++) a[i] = userTarget(rules[i]!, g);
+    jumps[ci] = a;
+  }
   const stack: number[] = [];
-  g.chains.forEach((c, i) => {
-    if (c.builtin) {
-      r.mask[i] = HOOK_BIT[c.name as Hook] ?? 0;
-      r.level[i] = 0;
-      stack.push(i);
-    }
-  });
+  for (let i = 0; i < n; i++) {
+    const c = g.chains[i]!;
+    if (!c.builtin) continue;
+    mask[i] = HOOK_BIT[c.name as Hook] ?? 0;
+    level[i] = 0;
+    stack.push(i);
+  }
   // Propagate hooks and the deepest level; a level of 16 (or a loop) is refused.
   while (stack.length) {
     const ci = stack.pop()!;
-    for (const rule of rulesOf[ci]!) {
-      const t = userTarget(rule, g);
+    const a = jumps[ci]!;
+    const lvl = level[ci]! + 1;
+    for (let i = 0; i < a.length; i++) {
+      const t = a[i]!;
       if (t < 0) continue;
-      const lvl = r.level[ci]! + 1;
       if (lvl >= NFT_MAX_LEVEL) {
-        return { rule, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop back): nftables refuses the table ("Too many links"). Chain ${g.chains[t]!.name} would sit at level ${lvl}.` };
+        return { rule: rulesOf[ci]![i]!, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop back): nftables refuses the table ("Too many links"). Chain ${g.chains[t]!.name} would sit at level ${lvl}.` };
       }
-      const gained = r.mask[ci]! & ~r.mask[t]!;
-      if (gained || lvl > r.level[t]!) {
-        r.mask[t]! |= r.mask[ci]!;
-        if (lvl > r.level[t]!) r.level[t] = lvl;
+      if (mask[ci]! & ~mask[t]! || lvl > level[t]!) {
+        mask[t]! |= mask[ci]!;
+        if (lvl > level[t]!) level[t] = lvl;
         stack.push(t);
       }
     }
   }
   for (let ci = 0; ci < n; ci++) {
-    const m = r.mask[ci]!;
+    const m = mask[ci]!;
     if (!m || g.chains[ci]!.builtin) continue;
     for (const rule of rulesOf[ci]!) {
-      const uses = kernelUses(rule);
-      const p = uses && hookProblem(rule, uses, m, table.name, family, 'nft', ` (chain ${g.chains[ci]!.name} is reached from ${hooksOfMask(m).join('/')})`);
+      const sum = summaryOf(rule);
+      if (!sum.uses || (m & ~sum.allowedNft) === 0) continue;
+      const p = hookProblem(rule, sum.uses, m, table.name, family, 'nft', ` (chain ${g.chains[ci]!.name} is reached from ${hooksOfMask(m).join('/')})`);
       if (p) return p;
     }
   }
@@ -357,32 +405,58 @@ export type BatchOp = { readonly add: LoadedRule } | { readonly del: LoadedRule 
  * nf_tables validates the table after the batch: if the final table is
  * valid nothing fails; otherwise, replaying the batch, the first rule added
  * after which the table is invalid fails (and every later one).
+ *
+ * Adding rules only adds problems, so between two deletions the first
+ * failing add is found by bisection instead of checking after every add
+ * (which is quadratic on a 170,000-rule table).
  */
 export function nftValidation(table: LoadedTable, family: Family, ops: readonly BatchOp[]): Problem | undefined {
   const g = graphOf(table);
   const final: LoadedRule[][] = g.chains.map((c) => c.rules);
   if (!firstProblem(g, final, table, family)) return undefined;
-  const current: LoadedRule[][] = g.chains.map(() => []);
-  for (const op of ops) {
+  let base: LoadedRule[][] = g.chains.map(() => []);
+  const withAdds = (from: number, to: number): LoadedRule[][] => {
+    const cur = base.map((rules) => rules.slice());
+    for (let i = from; i < to; i++) {
+      const op = ops[i]!;
+      const ci = 'add' in op ? g.index.get(op.add.chain) : undefined;
+      if (ci !== undefined) cur[ci]!.push((op as { add: LoadedRule }).add);
+    }
+    return cur;
+  };
+  let i = 0;
+  while (i < ops.length) {
+    const op = ops[i]!;
     if ('del' in op) {
       const ci = g.index.get(op.del.chain);
-      if (ci !== undefined) current[ci] = current[ci]!.filter((x) => x !== op.del);
+      if (ci !== undefined) base[ci] = base[ci]!.filter((x) => x !== op.del);
+      i++;
       continue;
     }
-    const ci = g.index.get(op.add.chain);
-    if (ci === undefined) continue;
-    current[ci]!.push(op.add);
-    const p = firstProblem(g, current, table, family);
-    if (p) {
-      if (p.rule === op.add) return p;
+    let end = i;
+    while (end < ops.length && 'add' in ops[end]!) end++;
+    if (firstProblem(g, withAdds(i, end), table, family)) {
+      // Smallest k in [i, end) such that the table is invalid once ops[k] is added.
+      let lo = i;
+      let hi = end - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (firstProblem(g, withAdds(i, mid + 1), table, family)) hi = mid;
+        else lo = mid + 1;
+      }
+      const add = (ops[lo] as { add: LoadedRule }).add;
+      const p = firstProblem(g, withAdds(i, lo + 1), table, family)!;
+      if (p.rule === add) return p;
       const msg = p.message.replace(/ The kernel refuses the table\.$/, '').replace(/: nftables refuses the table \("Too many links"\)\./, '');
       return {
-        rule: op.add,
+        rule: add,
         code: p.code,
-        message: `${msg} — once line ${op.add.command.line + 1} is added; nftables refuses the table from this rule on.`,
+        message: `${msg} — once line ${add.command.line + 1} is added; nftables refuses the table from this rule on.`,
         related: [{ span: p.rule.command.span, message: 'the rule that cannot run there' }],
       };
     }
+    base = withAdds(i, end);
+    i = end;
   }
   return undefined;
 }

@@ -24,7 +24,7 @@ import { xtStrtoui } from './cnum';
 import type { AnyExtension, Backend } from './extension';
 import { findMatch, findTarget, matchOfOtherFamily } from './extensions/registry';
 import { CODE_MISSING, CODE_NONOPTION, CODE_UNKNOWN, Getopt, type LongOption, type OptionLookup } from './getopt';
-import { BASE_OPTS, ch, CMD, CMD_VS_OPT, cmdChar, commandKind, INVERTIBLE, MAX_CHAIN_NAME, OPT, OPT_CHARS, optChar, SHORTS, XT_OPTION_OFFSET_SCALE } from './commandTable';
+import { BASE_OPTS, CMD, cmdChar, commandKind, illegalOptions, INVERTIBLE, MAX_CHAIN_NAME, OPT, OPT_CHARS, optChar, SHORTS, XT_OPTION_OFFSET_SCALE } from './commandTable';
 import { assertValidChainName, joinSpan, knownProviders, protoMatchName, UNKNOWN_SUMMARY, unknownExtensionSpec, utf8Len } from './ruleSupport';
 import { ipparseMultiple4, ipparseMultiple6, type Family } from './inet';
 import type { Token } from './tokenize';
@@ -178,7 +178,9 @@ class RuleParser implements OptionCallHost {
   private invertSpan: Span | undefined;
 
   constructor(private readonly input: RuleLineInput) {
-    this.argv = ['iptables', '-t', input.table, ...input.tokens.map((t) => t.text)];
+    const argv = ['iptables', '-t', input.table];
+    for (const t of input.tokens) argv.push(t.text);
+    this.argv = argv;
     this.getopt = new Getopt(this.argv, SHORTS);
   }
 
@@ -414,15 +416,15 @@ class RuleParser implements OptionCallHost {
       const optarg = r.optarg;
       const at = optIndex;
       switch (code) {
-        case ch('A'):
+        case 65 /* A */:
           this.addCommand(CMD.APPEND, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           break;
-        case ch('C'):
+        case 67 /* C */:
           this.addCommand(CMD.CHECK, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           break;
-        case ch('D'):
+        case 68 /* D */:
           this.addCommand(CMD.DELETE, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           if (this.hasArg()) {
@@ -430,29 +432,29 @@ class RuleParser implements OptionCallHost {
             this.command = CMD.DELETE_NUM;
           }
           break;
-        case ch('R'):
+        case 82 /* R */:
           this.addCommand(CMD.REPLACE, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           if (this.hasArg()) this.ruleNum = this.parseRuleNum(this.getopt.optind++);
           else this.fail('-R requires a rule number', 'missing-argument', at);
           break;
-        case ch('I'):
+        case 73 /* I */:
           this.addCommand(CMD.INSERT, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           if (this.hasArg()) this.ruleNum = this.parseRuleNum(this.getopt.optind++);
           else this.ruleNum = 1;
           break;
-        case ch('L'):
-        case ch('S'):
-          this.addCommand(code === ch('L') ? CMD.LIST : CMD.LIST_RULES, CMD.ZERO | CMD.ZERO_NUM, at);
+        case 76 /* L */:
+        case 83 /* S */:
+          this.addCommand(code === 76 /* L */ ? CMD.LIST : CMD.LIST_RULES, CMD.ZERO | CMD.ZERO_NUM, at);
           this.optionalChain(optarg, r.optargIndex);
           if (this.hasArg()) this.ruleNum = this.parseRuleNum(this.getopt.optind++);
           break;
-        case ch('F'):
+        case 70 /* F */:
           this.addCommand(CMD.FLUSH, CMD.NONE, at);
           this.optionalChain(optarg, r.optargIndex);
           break;
-        case ch('Z'):
+        case 90 /* Z */:
           this.addCommand(CMD.ZERO, CMD.LIST | CMD.LIST_RULES, at);
           this.optionalChain(optarg, r.optargIndex);
           if (this.hasArg()) {
@@ -460,31 +462,31 @@ class RuleParser implements OptionCallHost {
             this.command = CMD.ZERO_NUM;
           }
           break;
-        case ch('N'):
+        case 78 /* N */:
           assertValidChainName(optarg ?? '', (m, c) => this.fail(m, c, r.optargIndex ?? at), this.input.family);
           this.addCommand(CMD.NEW_CHAIN, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           break;
-        case ch('X'):
+        case 88 /* X */:
           this.addCommand(CMD.DELETE_CHAIN, CMD.NONE, at);
           this.optionalChain(optarg, r.optargIndex);
           break;
-        case ch('E'):
+        case 69 /* E */:
           this.addCommand(CMD.RENAME_CHAIN, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           if (this.hasArg()) this.newName = this.named(this.getopt.optind++);
           else this.fail('-E requires old-chain-name and new-chain-name', 'missing-argument', at);
           break;
-        case ch('P'):
+        case 80 /* P */:
           this.addCommand(CMD.SET_POLICY, CMD.NONE, at);
           this.chain = this.named(r.optargIndex!, optarg);
           if (this.hasArg()) this.policy = this.named(this.getopt.optind++);
           else this.fail('-P requires a chain and a policy', 'missing-argument', at);
           break;
-        case ch('h'):
-        case ch('V'):
-          return { kind: 'exit', span: this.argSpan(at), option: code === ch('h') ? '-h' : '-V', warnings: this.warnings };
-        case ch('p'): {
+        case 104 /* h */:
+        case 86 /* V */:
+          return { kind: 'exit', span: this.argSpan(at), option: code === 104 /* h */ ? '-h' : '-V', warnings: this.warnings };
+        case 112 /* p */: {
           this.setOption(OPT.PROTOCOL, at);
           // iptables reads argv[optind - 1]: with the argument attached ("-ptcp"), the whole word.
           const raw = this.lastWord().toLowerCase();
@@ -498,9 +500,9 @@ class RuleParser implements OptionCallHost {
           if (num === 0 && (this.invflags & OPT.PROTOCOL) !== 0) this.fail('rule would never match protocol', 'never-matches', at);
           break;
         }
-        case ch('s'):
-        case ch('d'): {
-          const opt = code === ch('s') ? OPT.SOURCE : OPT.DESTINATION;
+        case 115 /* s */:
+        case 100 /* d */: {
+          const opt = code === 115 /* s */ ? OPT.SOURCE : OPT.DESTINATION;
           this.setOption(opt, at);
           const spanOf = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(r.optargIndex!)) : joinSpan(this.argSpan(at), this.argSpan(r.optargIndex!));
           const v = { text: this.lastWord(), span: spanOf };
@@ -509,14 +511,14 @@ class RuleParser implements OptionCallHost {
           if (optarg === '!') this.intrapositionedHint(at);
           break;
         }
-        case ch('g'):
+        case 103 /* g */:
           this.setOption(OPT.JUMP, at);
           this.gotoSet = true;
           this.jumpto = this.parseTargetName(optarg ?? '', r.optargIndex ?? at);
           this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
           this.jumpNameSpan = this.argSpan(r.optargIndex ?? at);
           break;
-        case ch('j'): {
+        case 106 /* j */: {
           this.setOption(OPT.JUMP, at);
           this.jumpto = this.parseTargetName(this.lastWord(), r.optargIndex ?? at);
           this.jumpSpan = joinSpan(this.argSpan(at), this.argSpan(r.optargIndex ?? at));
@@ -525,11 +527,11 @@ class RuleParser implements OptionCallHost {
           if (spec) this.target = this.loadExtension(spec, this.jumpSpan, false, 'target');
           break;
         }
-        case ch('i'):
-        case ch('o'): {
+        case 105 /* i */:
+        case 111 /* o */: {
           if ((optarg ?? '') === '') this.fail('Empty interface is likely to be undesired', 'bad-interface', r.optargIndex ?? at);
           const arg = this.lastWord();
-          const opt = code === ch('i') ? OPT.VIANAMEIN : OPT.VIANAMEOUT;
+          const opt = code === 105 /* i */ ? OPT.VIANAMEIN : OPT.VIANAMEOUT;
           this.setOption(opt, at);
           if (utf8Len(arg) + 1 > 16) {
             this.fail(`interface name \`${arg}' must be shorter than IFNAMSIZ (15)`, 'interface-too-long', r.optargIndex ?? at);
@@ -544,14 +546,14 @@ class RuleParser implements OptionCallHost {
           else this.outIface = iface;
           break;
         }
-        case ch('f'):
+        case 102 /* f */:
           if (this.input.family === 'ipv6') this.fail("`-f' is not supported in IPv6, use -m frag instead", 'unsupported', at);
           this.setOption(OPT.FRAGMENT, at);
           this.fragmentSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(at)) : this.argSpan(at);
           break;
-        case ch('v'):
+        case 118 /* v */:
           break;
-        case ch('m'): {
+        case 109 /* m */: {
           if (this.invert) this.fail('unexpected ! flag before --match', 'bad-negation', at);
           const name = optarg ?? '';
           if (utf8Len(name) > MAX_CHAIN_NAME) {
@@ -565,10 +567,10 @@ class RuleParser implements OptionCallHost {
           else this.matches.push(this.loadExtension(spec, nameSpan, false, 'match'));
           break;
         }
-        case ch('n'):
+        case 110 /* n */:
           this.setOption(OPT.NUMERIC, at);
           break;
-        case ch('t'):
+        case 116 /* t */:
           if (this.invert) this.fail('unexpected ! flag before --table', 'bad-negation', at);
           if (this.tableSet) {
             this.fail('The -t option cannot be used in iptables-restore.', 'table-option-in-restore', at,
@@ -576,19 +578,19 @@ class RuleParser implements OptionCallHost {
           }
           this.tableSet = true;
           break;
-        case ch('x'):
+        case 120 /* x */:
           this.setOption(OPT.EXPANDED, at);
           break;
-        case ch('w'):
-        case ch('W'):
+        case 119 /* w */:
+        case 87 /* W */:
           this.fail(`You cannot use \`-${String.fromCharCode(code)}' from iptables-restore`, 'wait-option-in-restore', at);
           break;
-        case ch('0'):
+        case 48 /* 0 */:
           this.setOption(OPT.LINENUMBERS, at);
           break;
-        case ch('M'):
+        case 77 /* M */:
           break;
-        case ch('c'): {
+        case 99 /* c */: {
           this.setOption(OPT.COUNTERS, at);
           const pcnt = optarg ?? '';
           const comma = pcnt.indexOf(',', 1);
@@ -604,9 +606,9 @@ class RuleParser implements OptionCallHost {
           this.setCounters = { packets: pcnt, bytes: bcnt, span: joinSpan(this.argSpan(at), this.argSpan(bIndex)) };
           break;
         }
-        case ch('4'):
-        case ch('6'):
-          if (this.input.family === (code === ch('4') ? 'ipv4' : 'ipv6')) break;
+        case 52 /* 4 */:
+        case 54 /* 6 */:
+          if (this.input.family === (code === 52 /* 4 */ ? 'ipv4' : 'ipv6')) break;
           // do_parse() returns at once: a command already parsed still runs, with what was read so far.
           if (!this.command) return { kind: 'skipped', warnings: this.warnings };
           return this.otherFamilyCommand();
@@ -816,19 +818,10 @@ class RuleParser implements OptionCallHost {
   }
 
   private genericOptCheck(): void {
+    const illegal = this.options & illegalOptions(this.command);
+    if (!illegal) return;
     for (let i = 0; i < OPT_CHARS.length; i++) {
-      const bit = 1 << i;
-      let legal = 0;
-      for (let j = 0; j < 15; j++) {
-        const cmd = 1 << j;
-        if (!(this.command & cmd)) continue;
-        const row = CMD_VS_OPT[cmd] ?? '';
-        if (this.options & bit) {
-          if (row[i] !== 'x') legal = 1;
-          else if (legal === 0) legal = -1;
-        }
-      }
-      if (legal === -1) this.fail(`Illegal option \`-${OPT_CHARS[i]}' with this command`, 'illegal-option', -1);
+      if (illegal & (1 << i)) this.fail(`Illegal option \`-${OPT_CHARS[i]}' with this command`, 'illegal-option', -1);
     }
   }
 

@@ -1,5 +1,5 @@
 /** Small helpers of the rule parser: names, spans, unknown extensions, hints. */
-import type { Span } from '../diagnostic';
+import { spanOf, type Span } from '../diagnostic';
 import { utf8Length } from '../utf8';
 import { xtStrtoui } from './cnum';
 import type { AnyExtension } from './extension';
@@ -14,7 +14,7 @@ export const utf8Len = utf8Length;
 export function joinSpan(a: Span, b: Span): Span {
   const first = a.start.line < b.start.line || (a.start.line === b.start.line && a.start.col <= b.start.col) ? a : b;
   const last = a.end.line > b.end.line || (a.end.line === b.end.line && a.end.col >= b.end.col) ? a : b;
-  return { start: first.start, end: last.end };
+  return spanOf(first.start, last.end);
 }
 
 /** Which match `-p NAME` loads (find_proto): numbers map through the built-in names. */

@@ -7,6 +7,7 @@ import type { Span } from '../diagnostic';
 import type { Command, RuleSpec, TableBlock } from './ast';
 import type { Hook } from './extension';
 import type { Family } from './inet';
+import type { KernelSummary } from './kernelChecks';
 
 export interface LoadedRule {
   readonly spec: RuleSpec;
@@ -19,6 +20,8 @@ export interface LoadedRule {
    */
   readonly srcIndex?: number;
   readonly dstIndex?: number;
+  /** Memo of the load checks (kernelChecks.ts), filled on first use. */
+  kernel?: KernelSummary;
 }
 
 export interface LoadedChain {

@@ -61,9 +61,9 @@ function addrCount(a: AddrSpec | undefined): number {
 export function expand(spec: RuleSpec, cmd: Command, chain: string): LoadedRule[] {
   const ns = addrCount(spec.src);
   const nd = addrCount(spec.dst);
-  if (ns === 1 && nd === 1) return [{ spec, command: cmd, chain }];
+  if (ns === 1 && nd === 1) return [{ spec, command: cmd, chain, srcIndex: undefined, dstIndex: undefined, kernel: undefined }];
   const out: LoadedRule[] = [];
-  for (let i = 0; i < ns; i++) for (let j = 0; j < nd; j++) out.push({ spec, command: cmd, chain, ...(ns > 1 ? { srcIndex: i } : {}), ...(nd > 1 ? { dstIndex: j } : {}) });
+  for (let i = 0; i < ns; i++) for (let j = 0; j < nd; j++) out.push({ spec, command: cmd, chain, srcIndex: ns > 1 ? i : undefined, dstIndex: nd > 1 ? j : undefined, kernel: undefined });
   return out;
 }
 
@@ -89,26 +89,9 @@ export class TableState {
   /** iptables-nft errors found while preparing commands (reported at COMMIT, in this order). */
   private readonly prepared: StateError[] = [];
   private readonly nft: boolean;
-  /**
-   * Rules iptables-nft's cache no longer sees after a bare "-F" (which
-   * flushes in the kernel, where this batch's rules are not visible yet, so
-   * they stay in the table).
-   */
-  private readonly hidden = new Set<LoadedRule>();
   /** Chains -X removed, with the line that did it (for messages). */
   private readonly deletedAt = new Map<string, number>();
 
-  /** The rules of a chain as the command being applied sees them. */
-  private visible(ch: LoadedChain): LoadedRule[] {
-    return this.hidden.size ? ch.rules.filter((r) => !this.hidden.has(r)) : ch.rules;
-  }
-
-  /** Index in ch.rules of the n-th (0-based) visible rule, or the end. */
-  private actualIndex(ch: LoadedChain, n: number): number {
-    if (!this.hidden.size) return Math.min(n, ch.rules.length);
-    const v = this.visible(ch)[n];
-    return v ? ch.rules.indexOf(v) : ch.rules.length;
-  }
 
   constructor(
     readonly block: TableBlock,
@@ -271,7 +254,7 @@ export class TableState {
         return;
       }
     }
-    const count = this.visible(ch).length;
+    const count = ch.rules.length;
     switch (cmd.kind) {
       case 'A':
         ch.rules.push(...rules);
@@ -282,9 +265,8 @@ export class TableState {
         if (n - 1 > count) return this.fail(cmd, 'bad-rule-number', 'Index of insertion too big.', `chain "${chainName}" has only ${count} rule(s) here; -I takes 1 to ${count + 1}.`);
         // One insert per address pair, each at position n: later pairs end up first.
         for (const r of rules) {
-          const vis = this.visible(ch);
-          const ref = n > 1 && n <= vis.length ? vis[n - 1] : undefined;
-          ch.rules.splice(this.actualIndex(ch, n - 1), 0, r);
+          const ref = n > 1 && n <= ch.rules.length ? ch.rules[n - 1] : undefined;
+          ch.rules.splice(Math.min(n - 1, ch.rules.length), 0, r);
           const op: Op = { kind: 'add', rule: r, dropped: false };
           if (ref) (op as { insertRef?: LoadedRule }).insertRef = ref;
           this.ops.push(op);
@@ -294,9 +276,12 @@ export class TableState {
       case 'R': {
         const n = cmd.ruleNum ?? 1;
         if (n > count) return this.fail(cmd, 'bad-rule-number', 'Index of replacement too big.', `chain "${chainName}" has only ${count} rule(s) here.`);
-        const old = this.visible(ch)[n - 1]!;
-        ch.rules.splice(ch.rules.indexOf(old), 1, ...rules);
-        this.ops.push({ kind: 'del', rule: old });
+        if (this.nft) {
+          // Every rule of a restore batch is new, and iptables-nft 1.8.9 crashes replacing one.
+          this.kernelError(cmd, 'nft-crash', 'iptables-nft 1.8.9 crashes here', 'replacing a rule added earlier in the same file makes iptables-nft-restore 1.8.9 crash (segmentation fault); nothing loads. Delete and insert instead, or edit the rule itself.');
+        }
+        const [old] = ch.rules.splice(n - 1, 1, ...rules);
+        this.ops.push({ kind: 'del', rule: old! });
         for (const r of rules) this.ops.push({ kind: 'add', rule: r, dropped: false });
         return;
       }
@@ -304,8 +289,7 @@ export class TableState {
       case 'C': {
         for (const r of rules) {
           const key = keyOf(r);
-          const found = this.visible(ch).find((x) => keyOf(x) === key);
-          const idx = found ? ch.rules.indexOf(found) : -1;
+          const idx = ch.rules.findIndex((x) => keyOf(x) === key);
           if (idx < 0) return this.fail(cmd, 'no-such-rule', 'Bad rule (does a matching rule exist in that chain?).', `no rule of "${chainName}" is identical to this one at this point.`, cmd.span);
           if (cmd.kind === 'D') this.removeAt(ch, idx);
         }
@@ -328,7 +312,7 @@ export class TableState {
     if (!this.exists(chainName)) return this.noChain(cmd, chainName);
     const ch = this.chains.get(chainName)!;
     const n = cmd.ruleNum ?? 1;
-    const vis = this.visible(ch);
+    const vis = ch.rules;
     if (n > vis.length) return this.fail(cmd, 'bad-rule-number', 'Index of deletion too big.', `chain "${chainName}" has only ${vis.length} rule(s) here.`);
     this.removeAt(ch, ch.rules.indexOf(vis[n - 1]!));
   }
@@ -354,7 +338,7 @@ export class TableState {
     if (!given && this.nft) {
       // iptables-nft's "-X" also deletes the empty built-in chains.
       for (const c of this.chains.values()) {
-        if (c.builtin && this.visible(c).length === 0 && this.known.delete(c.name)) this.deletedAt.set(c.name, cmd.line);
+        if (c.builtin && c.rules.length === 0 && this.known.delete(c.name)) this.deletedAt.set(c.name, cmd.line);
       }
     }
     for (const name of names) {
@@ -363,7 +347,7 @@ export class TableState {
       if (ch.builtin) {
         if (!this.nft) return this.fail(cmd, 'delete-builtin', 'Operation not permitted.', `built-in chain "${name}" cannot be deleted.`);
         // iptables-nft deletes an empty built-in chain; one with rules the kernel refuses.
-        if (this.visible(ch).length > 0) {
+        if (ch.rules.length > 0) {
           this.fail(cmd, 'delete-busy', 'Directory not empty.', `built-in chain "${name}" still has rules.`);
           continue;
         }
@@ -398,12 +382,10 @@ export class TableState {
       ch.rules = [];
       return;
     }
-    // Without a chain, iptables-nft flushes in the kernel, which does not see this batch's rules:
-    // they stay in the table, but its cache forgets them.
-    if (this.nft) {
-      for (const c of this.chains.values()) for (const r of c.rules) this.hidden.add(r);
-      return;
-    }
+    // Without a chain, iptables-nft only asks the kernel to flush the table
+    // it had before this batch: the rules added so far stay, and its cache
+    // still lists them (-D/-I/-C by number or spec see them).
+    if (this.nft) return;
     for (const c of this.chains.values()) c.rules = [];
   }
 
@@ -413,7 +395,7 @@ export class TableState {
     if (given && cmd.ruleNum !== undefined) {
       const ch = this.chains.get(given)!;
       if (!this.nft && cmd.ruleNum > ch.rules.length) return this.fail(cmd, 'bad-rule-number', 'Index of counter too big.', `chain "${given}" has only ${ch.rules.length} rule(s) here.`);
-      if (this.nft && cmd.ruleNum <= this.visible(ch).length) {
+      if (this.nft && cmd.ruleNum <= ch.rules.length) {
         this.kernelError(cmd, 'nft-crash', 'iptables-nft 1.8.9 crashes here', 'zeroing one rule of this batch makes iptables-nft-restore 1.8.9 crash (segmentation fault); nothing loads.');
       }
       return;
@@ -461,10 +443,10 @@ export class TableState {
     if (this.chains.has(nn)) return this.fail(cmd, 'duplicate-chain', 'File exists.', `chain "${nn}" already exists.`, cmd.newName.span);
     this.chains.delete(old);
     const renamed: LoadedChain = { ...ch, name: nn };
-    renamed.rules = ch.rules.map((r) => ({ ...r, chain: nn }));
+    renamed.rules = ch.rules.map((r) => ({ ...r, chain: nn, kernel: undefined }));
     this.chains.set(nn, renamed);
     for (const c of this.chains.values()) {
-      c.rules = c.rules.map((r) => (r.spec.target?.kind === 'jump' && r.spec.target.chain === old ? { ...r, spec: { ...r.spec, target: { ...r.spec.target, chain: nn } } } : r));
+      c.rules = c.rules.map((r) => (r.spec.target?.kind === 'jump' && r.spec.target.chain === old ? { ...r, spec: { ...r.spec, target: { ...r.spec.target, chain: nn } }, kernel: undefined } : r));
     }
   }
 

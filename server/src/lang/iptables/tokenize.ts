@@ -36,30 +36,44 @@ export interface TokenizeResult {
  * trailing "\n" fgets keeps, which matters inside an unterminated quote.
  */
 export function tokenizeArgs(text: string, from = 0, withNewline = false): TokenizeResult {
-  // Fast path: lines without quotes or NUL split on blanks (most lines).
-  if (text.indexOf('"', from) < 0 && text.indexOf('\0', from) < 0) return tokenizePlain(text, from);
+  // Fast path: no NUL, and quotes only around whole words without escapes
+  // (what iptables-save writes). Anything else takes the general path.
+  if (text.indexOf('\0', from) < 0) {
+    const fast = tokenizeSimple(text, from);
+    if (fast) return fast;
+  }
   return tokenizeQuoted(text, from, withNewline);
 }
 
-function tokenizePlain(text: string, from: number): TokenizeResult {
+const isBlank = (c: number): boolean => c === 32 || c === 9 || c === 10;
+
+function tokenizeSimple(text: string, from: number): TokenizeResult | undefined {
   const tokens: Token[] = [];
   let tooLong: Token | undefined;
   const n = text.length;
   let i = from;
   while (i < n) {
-    let c = text.charCodeAt(i);
-    while (c === 32 || c === 9 || c === 10) {
-      if (++i >= n) break;
-      c = text.charCodeAt(i);
-    }
+    while (i < n && isBlank(text.charCodeAt(i))) i++;
     if (i >= n) break;
     const start = i;
-    while (i < n) {
-      c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10) break;
-      i++;
+    let tok: Token;
+    if (text.charCodeAt(i) === 34 /* " */) {
+      const close = text.indexOf('"', i + 1);
+      if (close < 0) return undefined;
+      const esc = text.indexOf('\\', i + 1);
+      if (esc >= 0 && esc < close) return undefined;
+      if (close + 1 < n && !isBlank(text.charCodeAt(close + 1))) return undefined;
+      i = close + 1;
+      tok = { text: text.slice(start + 1, close), start, end: i, quoted: true };
+    } else {
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (isBlank(c)) break;
+        if (c === 34) return undefined;
+        i++;
+      }
+      tok = { text: text.slice(start, i), start, end: i, quoted: false };
     }
-    const tok: Token = { text: text.slice(start, i), start, end: i, quoted: false };
     if (i - start > MAX_PARAM_BYTES / 3 && !tooLong && utf8Length(tok.text) > MAX_PARAM_BYTES) tooLong = tok;
     tokens.push(tok);
   }
