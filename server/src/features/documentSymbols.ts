@@ -32,7 +32,7 @@ export function documentSymbols(analysis: IptablesAnalysis, lineText: (line: num
         chainSyms.set(cmd.chain.text, parent);
         children.push(parent);
       }
-      if (!cmd.rule) continue;
+      if (!cmd.hasRule) continue;
       const label = ruleLabel(lineText(cmd.line).trim());
       parent.children!.push({ name: label, detail: `line ${cmd.line + 1}`, kind: SymbolKind.Field, range: toRange(cmd.span), selectionRange: toRange(cmd.span) });
       // Widen the chain's range so the outline follows the cursor into its rules.
@@ -40,7 +40,7 @@ export function documentSymbols(analysis: IptablesAnalysis, lineText: (line: num
     }
     out.push({
       name: `*${block.name.text}`,
-      detail: `${block.commands.filter((c) => c.rule).length} rules`,
+      detail: `${block.commands.filter((c) => c.hasRule).length} rules`,
       kind: SymbolKind.Namespace,
       range: toRange(block.span),
       selectionRange: toRange(block.name.span),

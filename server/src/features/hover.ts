@@ -44,7 +44,7 @@ export function hover(analysis: IptablesAnalysis, pos: Position): Hover | null {
       if (chain) {
         if (chain.builtin) lines.push(`Policy: **${chain.policy}** (what happens to packets that reach the end).`);
         lines.push(`${chain.rules.length} rule${chain.rules.length === 1 ? '' : 's'}${chain.declLine !== undefined ? `, declared on line ${chain.declLine + 1}` : ''}.`);
-        const from = [...loaded!.chains.values()].flatMap((c) => c.rules.filter((r) => r.spec.target?.kind === 'jump' && r.spec.target.chain === ref.name).map((r) => `${c.name} (line ${r.command.line + 1})`));
+        const from = [...loaded!.chains.values()].flatMap((c) => c.rules.filter((r) => r.facts.jumpTo === ref.name).map((r) => `${c.name} (line ${r.command.line + 1})`));
         if (!chain.builtin) lines.push(from.length ? `Jumped to from ${from.join(', ')}.` : 'Nothing jumps to it: no packet reaches it.');
       }
       return { contents: { kind: 'markdown', value: lines.join('\n\n') }, range: toRange(ref.span) };

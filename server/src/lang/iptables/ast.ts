@@ -66,9 +66,18 @@ export interface ExtensionUse<D = unknown> {
 export type Verdict = 'ACCEPT' | 'DROP' | 'RETURN' | 'QUEUE';
 export const STANDARD_VERDICTS: readonly string[] = ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'];
 
+/** `-j CHAIN` / `-g CHAIN`. */
+export interface JumpRef {
+  readonly kind: 'jump';
+  readonly chain: string;
+  readonly goto: boolean;
+  readonly span: Span;
+  readonly nameSpan: Span;
+}
+
 export type TargetRef =
   | { readonly kind: 'verdict'; readonly name: Verdict; readonly span: Span }
-  | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean; readonly span: Span; readonly nameSpan: Span }
+  | JumpRef
   | { readonly kind: 'extension'; readonly use: ExtensionUse; readonly span: Span };
 
 export interface RuleSpec {
@@ -95,7 +104,15 @@ export interface Command {
   readonly ruleNum?: number;
   readonly policy?: Named;
   readonly newName?: Named;
+  /**
+   * The rule of -A/-I/-R/-D/-C. Large files keep only the command: the rule
+   * is parsed again from its line on first use, so read `hasRule`/`jump`
+   * when they are enough.
+   */
   readonly rule?: RuleSpec;
+  readonly hasRule: boolean;
+  /** The rule's jump or goto to a chain. */
+  readonly jump?: JumpRef;
   /** Span of the whole command text. */
   readonly span: Span;
 }

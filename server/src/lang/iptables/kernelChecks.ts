@@ -17,11 +17,11 @@
  * chains are numbered, and rules without kernel restrictions cost one check.
  */
 import type { RelatedInfo } from '../diagnostic';
-import type { AddrSpec, ExtensionUse } from './ast';
 import type { Backend, Hook, KernelCheckContext } from './extension';
 import { HOOKS } from './extension';
 import type { Family } from './inet';
 import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
+import { HOOK_BIT, maskOf, type KernelUse } from './ruleFacts';
 
 /** nftables' NFT_JUMP_STACK_SIZE: base chain is level 0, chains may sit at 1..15. */
 export const NFT_MAX_LEVEL = 16;
@@ -33,105 +33,43 @@ export interface Problem {
   readonly related?: RelatedInfo[];
 }
 
-const HOOK_BIT: Readonly<Record<Hook, number>> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
-
 function hooksOfMask(mask: number): Hook[] {
   return HOOKS.filter((h) => mask & HOOK_BIT[h]);
 }
 
-function maskOf(hooks: readonly Hook[]): number {
-  let m = 0;
-  for (const h of hooks) m |= HOOK_BIT[h];
-  return m;
-}
-
 const hookList = (h: readonly Hook[]): string => h.join('/');
 
-type Use = readonly [ExtensionUse, 'match' | 'target'];
-
-/** What the commit checks need to know about one rule, computed once per rule. */
-export interface KernelSummary {
-  /** The rule's matches and target that carry kernel restrictions. */
-  readonly uses: readonly Use[] | undefined;
-  /** Hooks every restricted use allows, by backend (nft skips its native expressions). */
-  readonly allowedNft: number;
-  readonly allowedLegacy: number;
-  /** Some use has a checkentry(), which legacy runs again with the rule's hooks. */
-  readonly hasCheck: boolean;
-  /** Creates or uses a named kernel object (hashlimit table, RATEEST estimator). */
-  readonly shared: boolean;
-  /** The chain a jump or goto leads to. */
-  readonly jumpTo: string | undefined;
-}
-
-const ALL_HOOKS = 31;
-
-function summaryOf(rule: LoadedRule): KernelSummary {
-  let s = rule.kernel;
-  if (s) return s;
-  const spec = rule.spec;
-  let uses: Use[] | undefined;
-  for (const m of spec.matches) if (m.spec?.kernel) (uses ??= []).push([m, 'match']);
-  const t = spec.target;
-  if (t?.kind === 'extension' && t.use.spec?.kernel) (uses ??= []).push([t.use, 'target']);
-  const shared = spec.matches.some((m) => m.name === 'hashlimit') || (t?.kind === 'extension' && t.use.name === 'RATEEST');
-  const jumpTo = t?.kind === 'jump' ? t.chain : undefined;
-  if (!uses) s = { uses, allowedNft: ALL_HOOKS, allowedLegacy: ALL_HOOKS, hasCheck: false, shared, jumpTo };
-  else {
-    let allowedNft = ALL_HOOKS;
-    let allowedLegacy = ALL_HOOKS;
-    let hasCheck = false;
-    for (const [use] of uses) {
-      const k = use.spec!.kernel!;
-      if (k.check) hasCheck = true;
-      if (!k.hooks) continue;
-      const m = maskOf(k.hooks);
-      allowedLegacy &= m;
-      if (!use.spec!.nftNative?.(use.data)) allowedNft &= m;
-    }
-    s = { uses, allowedNft, allowedLegacy, hasCheck, shared, jumpTo };
-  }
-  rule.kernel = s;
-  return s;
-}
-
-function kernelUses(rule: LoadedRule): readonly Use[] | undefined {
-  return summaryOf(rule).uses;
-}
-
-function checkContext(rule: LoadedRule, use: ExtensionUse, table: string, hooks: ReadonlySet<Hook>, family: Family, backend: Backend): KernelCheckContext<unknown> {
-  const spec = rule.spec;
+function checkContext(rule: LoadedRule, use: KernelUse, table: string, hooks: ReadonlySet<Hook>, family: Family, backend: Backend): KernelCheckContext<unknown> {
+  const f = rule.facts;
+  const matches = f.matches ?? [];
   return {
     data: use.data,
     table,
     hooks,
     family,
-    protoNum: spec.proto?.num ?? 0,
-    protoInvert: spec.proto?.invert ?? false,
+    protoNum: f.protoNum,
+    protoInvert: f.protoInvert,
     backend,
-    matchNames: spec.matches.map((m) => m.name),
-    matches: spec.matches.map((m) => ({ name: m.name, data: m.data })),
+    matchNames: matches.map((m) => m.name),
+    matches,
   };
 }
 
 /** Checks that do not depend on reachability. */
-function ruleInitProblems(rule: LoadedRule, uses: readonly Use[], table: string, family: Family, backend: Backend, baseHook: Hook | undefined): Problem[] {
-  const out: Problem[] = [];
-  const spec = rule.spec;
-  const protoNum = spec.proto?.num ?? 0;
-  const protoInvert = spec.proto?.invert ?? false;
-  for (const [use, kind] of uses) {
-    const ext = use.spec!;
+function ruleInitProblems(rule: LoadedRule, table: string, family: Family, backend: Backend, baseHook: Hook | undefined, out: Problem[]): void {
+  const f = rule.facts;
+  for (const use of f.uses ?? []) {
+    const ext = use.ext;
     if (backend === 'nft' && ext.nftNative?.(use.data)) continue;
     const k = ext.kernel!;
-    const label = `${use.name} ${kind}`;
+    const label = `${use.name} ${use.kind}`;
     if (k.table && k.table !== table) {
-      out.push({ rule, code: 'wrong-table', message: `${label}: only valid in the ${k.table} table, not ${table}. The kernel refuses the rule ("${kind === 'target' ? 'x_tables' : 'xt'}: ${use.name}: only valid in ${k.table} table, not ${table}").` });
+      out.push({ rule, code: 'wrong-table', message: `${label}: only valid in the ${k.table} table, not ${table}. The kernel refuses the rule ("${use.kind === 'target' ? 'x_tables' : 'xt'}: ${use.name}: only valid in ${k.table} table, not ${table}").` });
       continue;
     }
-    if (k.proto !== undefined && (k.proto !== protoNum || protoInvert)) {
+    if (k.proto !== undefined && (k.proto !== f.protoNum || f.protoInvert)) {
       const name = k.proto === 6 ? 'tcp' : k.proto === 17 ? 'udp' : k.proto === 1 ? 'icmp' : k.proto === 58 ? 'icmpv6' : String(k.proto);
-      const why = protoInvert ? `"! -p ${spec.proto?.text}" does not pin the protocol` : protoNum === 0 ? 'the rule has no "-p"' : `the rule says "-p ${spec.proto?.text}"`;
+      const why = f.protoInvert ? `"! -p ${f.protoText}" does not pin the protocol` : f.protoNum === 0 ? 'the rule has no "-p"' : `the rule says "-p ${f.protoText}"`;
       out.push({ rule, code: 'needs-protocol', message: `${label}: only valid for protocol ${name}, but ${why}. The kernel refuses the rule. Add "-p ${name}".` });
       continue;
     }
@@ -141,16 +79,16 @@ function ruleInitProblems(rule: LoadedRule, uses: readonly Use[], table: string,
       if (msg) out.push({ rule, code: 'kernel-refuses', message: `${label}: ${msg}` });
     }
   }
-  return out;
 }
 
 /** Hook restriction of one rule, given the hooks it is reached from. */
-function hookProblem(rule: LoadedRule, uses: readonly Use[], mask: number, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
-  const sum = summaryOf(rule);
-  if (backend === 'nft' ? (mask & ~sum.allowedNft) === 0 : (mask & ~sum.allowedLegacy) === 0 && !sum.hasCheck) return undefined;
-  for (const [use, kind] of uses) {
-    const k = use.spec!.kernel!;
-    if (backend === 'nft' && use.spec!.nftNative?.(use.data)) continue;
+function hookProblem(rule: LoadedRule, mask: number, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
+  const f = rule.facts;
+  if (!f.uses) return undefined;
+  if (backend === 'nft' ? (mask & ~f.allowedNft) === 0 : (mask & ~f.allowedLegacy) === 0 && !f.hasCheck) return undefined;
+  for (const use of f.uses) {
+    const k = use.ext.kernel!;
+    if (backend === 'nft' && use.ext.nftNative?.(use.data)) continue;
     if (k.hooks) {
       const bad = mask & ~maskOf(k.hooks);
       if (bad) {
@@ -158,13 +96,13 @@ function hookProblem(rule: LoadedRule, uses: readonly Use[], mask: number, table
         return {
           rule,
           code: 'wrong-hook',
-          message: `${use.name} ${kind}: used from hook${badHooks.length > 1 ? 's' : ''} ${hookList(badHooks)}${via}, but only usable from ${hookList(k.hooks)}. The kernel refuses the table.`,
+          message: `${use.name} ${use.kind}: used from hook${badHooks.length > 1 ? 's' : ''} ${hookList(badHooks)}${via}, but only usable from ${hookList(k.hooks)}. The kernel refuses the table.`,
         };
       }
     }
     if (backend === 'legacy' && k.check) {
       const msg = k.check(checkContext(rule, use, table, new Set(hooksOfMask(mask)), family, backend));
-      if (msg) return { rule, code: 'kernel-refuses', message: `${use.name} ${kind}: ${msg}${via}` };
+      if (msg) return { rule, code: 'kernel-refuses', message: `${use.name} ${use.kind}: ${msg}${via}` };
     }
   }
   return undefined;
@@ -185,7 +123,7 @@ export function graphOf(table: LoadedTable): Graph {
 
 /** Index of the user chain a rule jumps or goes to, or -1. */
 function userTarget(rule: LoadedRule, g: Graph): number {
-  const to = summaryOf(rule).jumpTo;
+  const to = rule.facts.jumpTo;
   if (to === undefined) return -1;
   const i = g.index.get(to);
   return i === undefined || g.chains[i]!.builtin ? -1 : i;
@@ -196,11 +134,8 @@ function userTarget(rule: LoadedRule, g: Graph): number {
  * verdict (ACCEPT, DROP, RETURN, QUEUE with no match and an all-zero ipt_ip):
  * the rules after it get no hook, and their jumps are not followed.
  */
-function walkLength(c: LoadedChain, family: Family): number {
-  const anyAddr = (a: AddrSpec | undefined): boolean =>
-    !a || (!a.invert && a.hostnames.length === 0 && a.v4.every((x) => x.prefix === 0) && a.v6.every((x) => x.prefix === 0));
-  const i = c.rules.findIndex(({ spec: s }) => s.target?.kind === 'verdict' && s.matches.length === 0 && !s.inIface && !s.outIface && !s.fragment
-    && (!s.proto || (family === 'ipv4' && s.proto.num === 0 && !s.proto.invert)) && anyAddr(s.src) && anyAddr(s.dst));
+function walkLength(c: LoadedChain): number {
+  const i = c.rules.findIndex((r) => r.facts.unconditional);
   return i < 0 ? c.rules.length : i + 1;
 }
 
@@ -208,7 +143,7 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
   const g = graphOf(table);
   const n = g.chains.length;
   const mask = new Uint8Array(n);
-  const walked = g.chains.map((c) => walkLength(c, family));
+  const walked = g.chains.map(walkLength);
   const firstJump: Array<LoadedRule | undefined> = new Array(n);
   const problems: Problem[] = [];
   let loop: Problem | undefined;
@@ -250,15 +185,15 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
   if (loop) problems.push(loop);
   g.chains.forEach((c, ci) => {
     c.rules.forEach((r, i) => {
-      const uses = kernelUses(r);
-      if (!uses) return;
-      const init = ruleInitProblems(r, uses, table.name, family, 'legacy', undefined);
+      if (!r.facts.uses) return;
+      const init: Problem[] = [];
+      ruleInitProblems(r, table.name, family, 'legacy', undefined, init);
       for (const p of init) problems.push(p);
       const m = i < walked[ci]! ? mask[ci]! : 0;
       // A rule already refused needs no second report (its checkentry runs again with the hooks).
       if (m && init.length === 0) {
         const via = c.builtin || !firstJump[ci] ? '' : ` (chain ${c.name} is reached through the jump on line ${firstJump[ci]!.command.line + 1})`;
-        const p = hookProblem(r, uses, m, table.name, family, 'legacy', via);
+        const p = hookProblem(r, m, table.name, family, 'legacy', via);
         if (p) problems.push(p);
       }
     });
@@ -276,21 +211,14 @@ export class SharedObjects {
   private readonly seen = new Map<string, { key: string; rule: LoadedRule }>();
 
   check(rule: LoadedRule): Problem | undefined {
-    if (!summaryOf(rule).shared) return undefined;
-    for (const m of rule.spec.matches) {
-      if (m.name !== 'hashlimit') continue;
-      const d = m.data as { name?: string; rateMatch?: boolean };
-      if (!d.name) continue;
-      const p = this.claim(`hashlimit/${d.name}`, d.rateMatch ? 'rate-match' : 'plain', rule);
-      if (p) return { rule, code: 'kernel-refuses', message: `hashlimit match: the table "${d.name}" already exists ${p.key === 'rate-match' ? 'with' : 'without'} --hashlimit-rate-match (line ${p.rule.command.line + 1}); rules sharing a name must agree. The kernel refuses the rule.`, related: [{ span: p.rule.command.span, message: 'the rule that created the table' }] };
-    }
-    const t = rule.spec.target;
-    if (t?.kind === 'extension' && t.use.name === 'RATEEST') {
-      const d = t.use.data as { name?: string; params?: string };
-      if (d.name && d.params) {
-        const p = this.claim(`rateest/${d.name}`, d.params, rule);
-        if (p) return { rule, code: 'kernel-refuses', message: `RATEEST target: the estimator "${d.name}" already exists with a different interval or ewmalog (line ${p.rule.command.line + 1}). The kernel refuses the rule.`, related: [{ span: p.rule.command.span, message: 'the rule that created the estimator' }] };
-      }
+    for (const c of rule.facts.shared ?? []) {
+      const p = this.claim(`${c.kind}/${c.name}`, c.key, rule);
+      if (!p) continue;
+      const where = `(line ${p.rule.command.line + 1})`;
+      const message = c.kind === 'hashlimit'
+        ? `hashlimit match: the table "${c.name}" already exists ${p.key === 'rate-match' ? 'with' : 'without'} --hashlimit-rate-match ${where}; rules sharing a name must agree. The kernel refuses the rule.`
+        : `RATEEST target: the estimator "${c.name}" already exists with a different interval or ewmalog ${where}. The kernel refuses the rule.`;
+      return { rule, code: 'kernel-refuses', message, related: [{ span: p.rule.command.span, message: c.kind === 'hashlimit' ? 'the rule that created the table' : 'the rule that created the estimator' }] };
     }
     return undefined;
   }
@@ -305,14 +233,6 @@ export class SharedObjects {
   }
 }
 
-/** Whether an address match covers every address (prefix 0). */
-function zeroMask(a: AddrSpec | undefined, i: number | undefined): boolean {
-  if (!a?.invert) return false;
-  const v4 = a.v4[i ?? 0];
-  const v6 = a.v6[i ?? 0];
-  return (v4 !== undefined && v4.prefix === 0) || (v6 !== undefined && v6.prefix === 0);
-}
-
 /**
  * What the kernel refuses when iptables-nft adds this rule: the xt checks of
  * its matches and target, plus what nf_tables itself refuses (QUEUE, a
@@ -320,22 +240,21 @@ function zeroMask(a: AddrSpec | undefined, i: number | undefined): boolean {
  */
 export function nftInitProblems(rule: LoadedRule, table: LoadedTable, family: Family, shared: SharedObjects): Problem[] {
   const out: Problem[] = [];
-  const t = rule.spec.target;
-  if (t?.kind === 'verdict' && t.name === 'QUEUE') {
+  const f = rule.facts;
+  if (f.verdict === 'QUEUE') {
     out.push({ rule, code: 'nft-queue', message: 'iptables-nft turns QUEUE into an nftables verdict this kernel does not have: the rule is refused (No such file or directory). Use "-j NFQUEUE --queue-num 0" instead.' });
   }
-  if (zeroMask(rule.spec.src, rule.srcIndex) || zeroMask(rule.spec.dst, rule.dstIndex)) {
+  if (f.zeroSrc?.[rule.srcIndex ?? 0] || f.zeroDst?.[rule.dstIndex ?? 0]) {
     out.push({ rule, code: 'nft-zero-mask', message: 'iptables-nft turns "! -s/-d ADDR/0" into a zero-length comparison, which the kernel refuses (Invalid argument). It would match nothing anyway: remove the rule or the negation.' });
   }
-  if (t?.kind === 'jump' && table.chains.get(t.chain)?.builtin) {
-    out.push({ rule, code: 'jump-to-builtin', message: `"${t.chain}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook). The kernel refuses the rule (No such file or directory).` });
+  if (f.jumpTo !== undefined && table.chains.get(f.jumpTo)?.builtin) {
+    out.push({ rule, code: 'jump-to-builtin', message: `"${f.jumpTo}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook). The kernel refuses the rule (No such file or directory).` });
   }
-  const uses = kernelUses(rule);
-  const c = table.chains.get(rule.chain);
-  if (uses) {
-    out.push(...ruleInitProblems(rule, uses, table.name, family, 'nft', c?.builtin ? (rule.chain as Hook) : undefined));
-    if (c?.builtin && out.length === 0) {
-      const hp = hookProblem(rule, uses, HOOK_BIT[rule.chain as Hook] ?? 0, table.name, family, 'nft', '');
+  if (f.uses) {
+    const builtin = table.chains.get(rule.chain)?.builtin === true;
+    ruleInitProblems(rule, table.name, family, 'nft', builtin ? (rule.chain as Hook) : undefined, out);
+    if (builtin && out.length === 0) {
+      const hp = hookProblem(rule, HOOK_BIT[rule.chain as Hook] ?? 0, table.name, family, 'nft', '');
       if (hp) out.push(hp);
     }
   }
@@ -390,9 +309,9 @@ export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])
     const m = mask[ci]!;
     if (!m || g.chains[ci]!.builtin) continue;
     for (const rule of rulesOf[ci]!) {
-      const sum = summaryOf(rule);
-      if (!sum.uses || (m & ~sum.allowedNft) === 0) continue;
-      const p = hookProblem(rule, sum.uses, m, table.name, family, 'nft', ` (chain ${g.chains[ci]!.name} is reached from ${hooksOfMask(m).join('/')})`);
+      const f = rule.facts;
+      if (!f.uses || (m & ~f.allowedNft) === 0) continue;
+      const p = hookProblem(rule, m, table.name, family, 'nft', ` (chain ${g.chains[ci]!.name} is reached from ${hooksOfMask(m).join('/')})`);
       if (p) return p;
     }
   }

@@ -19,7 +19,7 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
     if (hasErrors) continue;
     // A user chain that is declared but never jumped to.
     const jumped = new Set<string>();
-    for (const c of loaded.chains.values()) for (const r of c.rules) if (r.spec.target?.kind === 'jump') jumped.add(r.spec.target.chain);
+    for (const c of loaded.chains.values()) for (const r of c.rules) if (r.facts.jumpTo !== undefined) jumped.add(r.facts.jumpTo);
     for (const c of loaded.chains.values()) {
       if (c.builtin || jumped.has(c.name) || !c.declSpan) continue;
       const n = c.rules.length;

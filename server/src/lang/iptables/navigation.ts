@@ -29,12 +29,12 @@ export function chainReferences(file: IptablesFile): ChainRef[] {
     for (const d of block.chains) refs.push({ table, block, name: d.name.text, span: d.name.span, kind: 'declaration' });
     for (const cmd of block.commands) {
       if (cmd.chain) {
-        const kind: ChainRefKind = cmd.kind === 'N' ? 'declaration' : cmd.rule ? 'rule-chain' : 'command';
+        const kind: ChainRefKind = cmd.kind === 'N' ? 'declaration' : cmd.hasRule ? 'rule-chain' : 'command';
         refs.push({ table, block, name: cmd.chain.text, span: cmd.chain.span, kind, command: cmd });
       }
       if (cmd.newName) refs.push({ table, block, name: cmd.newName.text, span: cmd.newName.span, kind: 'rename-to', command: cmd });
-      const t = cmd.rule?.target;
-      if (t?.kind === 'jump') refs.push({ table, block, name: t.chain, span: t.nameSpan, kind: t.goto ? 'goto' : 'jump', command: cmd });
+      const t = cmd.jump;
+      if (t) refs.push({ table, block, name: t.chain, span: t.nameSpan, kind: t.goto ? 'goto' : 'jump', command: cmd });
     }
   }
   return refs;

@@ -9,7 +9,7 @@
  * which it would stop, so the first error we report is the one it reports.
  */
 import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
-import type { ChainDecl, Command, Comment, IptablesFile, RuleSpec, TableBlock } from './ast';
+import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { SharedObjects } from './kernelChecks';
@@ -18,7 +18,8 @@ import { RESTORE_BUFFER_BYTES, splitSourceLines, type SourceLine } from './lines
 import { assertValidChainName, MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
 import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
-import { parseCountersPrefix, tokenizeArgs, type Token } from './tokenize';
+import { prepareRuleLine, RuleCommand, type RuleSource } from './ruleLine';
+import type { Token } from './tokenize';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -59,6 +60,7 @@ class FileParser {
   private seq = 0;
   /** hashlimit tables and RATEEST estimators are shared across the whole file. */
   private readonly shared = new SharedObjects();
+  private readonly source: RuleSource;
   /** Set when "-h"/"-V" ends the load: nothing after it is read. */
   private exited = false;
 
@@ -69,6 +71,7 @@ class FileParser {
   ) {
     this.lines = splitSourceLines(text);
     this.prog = PROG(family, backend);
+    this.source = { family, backend };
   }
 
   private lineSpan(l: SourceLine, from = 0, to = l.text.length): Span {
@@ -293,52 +296,13 @@ class FileParser {
 
   private ruleLine(l: SourceLine, text: string, cur: TableBuild): void {
     const rl = l.restoreLine;
-    const c = parseCountersPrefix(text, rl, l.hasNewline);
-    if (c.kind === 'error') {
-      this.error('bad-counters', c.message, this.lineSpan(l, 0, Math.max(1, text.indexOf(' ') < 0 ? text.length : text.indexOf(' '))), rl, rl);
+    const p = prepareRuleLine(l, text, cur.block.name.text, this.family, this.backend);
+    if (p.kind === 'error') {
+      this.error(p.error.code, p.error.message, p.error.span, rl, rl);
       return;
     }
-    let from = 0;
-    let limit = text.length;
-    let counters: RuleSpec['counters'];
-    if (c.kind === 'ok') {
-      from = c.counters.restAt;
-      if (c.counters.truncateAt !== undefined) {
-        limit = c.counters.truncateAt;
-        this.warn('counters-truncate', 'The counters prefix lacks ":" before "]": iptables cuts this rule at the first ":" after it.', this.lineSpan(l, 0, c.counters.end));
-      }
-      counters = { packets: c.counters.packets, bytes: c.counters.bytes, span: this.lineSpan(l, 0, c.counters.end) };
-      if (!/^\d+$/.test(c.counters.packets) || !/^\d+$/.test(c.counters.bytes)) {
-        this.warn('bad-counters', 'Counters should be "[packets:bytes]" with two numbers; iptables-restore ignores them unless run with -c.', counters.span);
-      }
-    }
-    const tk = tokenizeArgs(text.slice(0, limit), from, l.hasNewline && limit === text.length);
-    if (tk.tooLong) {
-      this.error('parameter-too-long', 'Parameter too long! (iptables reads at most 1023 bytes per word)', this.lineSpan(l, tk.tooLong.start, tk.tooLong.end), rl, rl);
-      return;
-    }
-    // MAX_ARGC (255) counts the program name, "-t", the table and the final NULL.
-    if (tk.tokens.length > 255 - 4) {
-      this.error('too-many-arguments', 'Parser cannot handle more arguments (at most 255 words per line)', this.lineSpan(l), rl, rl);
-      return;
-    }
-    if (tk.unterminatedQuoteAt !== undefined) {
-      this.warn('unterminated-quote', 'The quote is never closed: everything to the end of the line, newline included, becomes one word.', this.lineSpan(l, tk.unterminatedQuoteAt, text.length));
-    }
-    const c0 = l.col0 ?? 0;
-    const tokens: readonly Token[] = c0 ? tk.tokens.map((t) => ({ ...t, start: t.start + c0, end: t.end + c0 })) : tk.tokens;
-    const cmdSpan = tokens.length ? mkSpan(l.index, tokens[0]!.start, tokens[tokens.length - 1]!.end) : this.lineSpan(l);
-    const outcome = parseRuleLine({
-      tokens,
-      line: l.index,
-      restoreLine: rl,
-      table: cur.block.name.text,
-      family: this.family,
-      backend: this.backend,
-      span: cmdSpan,
-      ...(counters ? { counters } : {}),
-    });
-    this.takeOutcome(outcome, l, text, cur);
+    for (const w of p.warnings) this.warn(w.code, w.message, w.span);
+    this.takeOutcome(parseRuleLine(p.input), l, text, cur);
   }
 
   private takeOutcome(outcome: RuleLineOutcome, l: SourceLine, text: string, cur: TableBuild): void {
@@ -363,10 +327,14 @@ class FileParser {
         this.exited = true;
         this.current = undefined;
         return;
-      case 'command':
-        cur.block.commands.push(outcome.command);
-        cur.state.command(outcome.command, outcome.jumpIsExtension, outcome.otherFamily === true);
+      case 'command': {
+        // Keep only the command: its rule is parsed again if someone asks for it.
+        const parsed = outcome.command;
+        const cmd = parsed.hasRule ? new RuleCommand(parsed, l, cur.block.name.text, this.source) : parsed;
+        cur.block.commands.push(cmd);
+        cur.state.command(cmd, parsed.rule, outcome.jumpIsExtension, outcome.otherFamily === true);
         return;
+      }
     }
   }
 

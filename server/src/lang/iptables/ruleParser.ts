@@ -641,12 +641,13 @@ class RuleParser implements OptionCallHost {
   /** "-6" in iptables-restore (or "-4" in ip6tables-restore) after the command. */
   private otherFamilyCommand(): RuleLineOutcome {
     const isRuleCmd = (this.command & (CMD.APPEND | CMD.DELETE | CMD.CHECK | CMD.INSERT | CMD.REPLACE)) !== 0;
-    const cmd: { -readonly [K in keyof Command]: Command[K] } = { kind: commandKind(this.command), line: this.input.line, restoreLine: this.input.restoreLine, span: this.input.span };
+    const cmd: { -readonly [K in keyof Command]: Command[K] } = { kind: commandKind(this.command), line: this.input.line, restoreLine: this.input.restoreLine, span: this.input.span, hasRule: false };
     if (this.chain) cmd.chain = this.chain;
     if (this.ruleNum !== undefined) cmd.ruleNum = this.ruleNum;
     if (this.policy) cmd.policy = this.policy;
     if (this.newName) cmd.newName = this.newName;
-    if (isRuleCmd && this.command !== CMD.DELETE_NUM) cmd.rule = this.buildRule(undefined, undefined);
+    const rule = isRuleCmd && this.command !== CMD.DELETE_NUM ? this.buildRule(undefined, undefined) : undefined;
+    withRule(cmd, rule);
     this.warnings.push({ code: 'other-family-line', message: `"${this.input.family === 'ipv4' ? '-6' : '-4'}" makes iptables stop reading this line here: ${isRuleCmd && this.command !== CMD.DELETE_NUM ? 'the rule is not added (or deleted)' : 'the command runs with what came before'}.`, span: this.input.span });
     return { kind: 'command', command: cmd, warnings: this.warnings, jumpIsExtension: !!this.target, otherFamily: true };
   }
@@ -762,12 +763,12 @@ class RuleParser implements OptionCallHost {
     }
     const kind = commandKind(this.command);
     const rule = isRuleCmd ? this.buildRule(src, dst) : undefined;
-    const cmd: { -readonly [K in keyof Command]: Command[K] } = { kind, line: this.input.line, restoreLine: this.input.restoreLine, span: this.input.span };
+    const cmd: { -readonly [K in keyof Command]: Command[K] } = { kind, line: this.input.line, restoreLine: this.input.restoreLine, span: this.input.span, hasRule: false };
     if (this.chain) cmd.chain = this.chain;
     if (this.ruleNum !== undefined) cmd.ruleNum = this.ruleNum;
     if (this.policy) cmd.policy = this.policy;
     if (this.newName) cmd.newName = this.newName;
-    if (rule) cmd.rule = rule;
+    withRule(cmd, rule);
     return { kind: 'command', command: cmd, warnings: this.warnings, jumpIsExtension: !!this.target };
   }
 
@@ -871,6 +872,13 @@ class ExtensionAbort extends LineAbort {
   constructor(inner: LineAbort, readonly at: Span) {
     super(inner.message, inner.code, -1, inner.hint);
   }
+}
+
+function withRule(cmd: { -readonly [K in keyof Command]: Command[K] }, rule: RuleSpec | undefined): void {
+  if (!rule) return;
+  cmd.rule = rule;
+  cmd.hasRule = true;
+  if (rule.target?.kind === 'jump') cmd.jump = rule.target;
 }
 
 export function parseRuleLine(input: RuleLineInput): RuleLineOutcome {

@@ -5,23 +5,45 @@
  */
 import type { Span } from '../diagnostic';
 import type { Command, RuleSpec, TableBlock } from './ast';
+import { renamedFacts, type RuleFacts } from './ruleFacts';
 import type { Hook } from './extension';
 import type { Family } from './inet';
-import type { KernelSummary } from './kernelChecks';
 
-export interface LoadedRule {
-  readonly spec: RuleSpec;
-  /** The command that added it (its line, span, chain name token). */
-  readonly command: Command;
-  readonly chain: string;
-  /**
-   * "-s a,b" / "-d c,d" add one kernel rule per address pair: which source
-   * and destination address of the spec this rule has (absent: the only one).
-   */
-  readonly srcIndex?: number;
-  readonly dstIndex?: number;
-  /** Memo of the load checks (kernelChecks.ts), filled on first use. */
-  kernel?: KernelSummary;
+/**
+ * One kernel rule. Its model (`spec`) is the command's rule, parsed again on
+ * first use; the load checks use `facts`, taken when the rule was added.
+ */
+export class LoadedRule {
+  private renamed: RuleSpec | undefined;
+
+  constructor(
+    /** The command that added it (its line, span, chain name token). */
+    readonly command: Command,
+    readonly chain: string,
+    readonly facts: RuleFacts,
+    /**
+     * "-s a,b" / "-d c,d" add one kernel rule per address pair: which source
+     * and destination address of the spec this rule has (absent: the only one).
+     */
+    readonly srcIndex?: number,
+    readonly dstIndex?: number,
+    /** Set when iptables-legacy's -E renamed the chain this rule jumps to. */
+    private readonly jumpRenamedTo?: string,
+  ) {}
+
+  get spec(): RuleSpec {
+    const spec = this.command.rule!;
+    const t = spec.target;
+    if (this.jumpRenamedTo === undefined || t?.kind !== 'jump') return spec;
+    return (this.renamed ??= { ...spec, target: { ...t, chain: this.jumpRenamedTo } });
+  }
+
+  /** This rule in chain `chain`, jumping to `jumpTo` (for renames). */
+  moved(chain: string, jumpTo = this.facts.jumpTo): LoadedRule {
+    const facts = jumpTo === this.facts.jumpTo ? this.facts : renamedFacts(this.facts, jumpTo!);
+    const renamedTo = jumpTo === this.facts.jumpTo ? this.jumpRenamedTo : jumpTo;
+    return new LoadedRule(this.command, chain, facts, this.srcIndex, this.dstIndex, renamedTo);
+  }
 }
 
 export interface LoadedChain {

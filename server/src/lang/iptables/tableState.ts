@@ -21,7 +21,8 @@ import type { Backend } from './extension';
 import type { Family } from './inet';
 import { nftInitProblems, nftValidation, legacyCommitProblems, type Problem, type SharedObjects } from './kernelChecks';
 import { ruleKey } from './ruleKey';
-import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
+import { LoadedRule, type LoadedChain, type LoadedTable } from './ruleset';
+import { ruleFacts } from './ruleFacts';
 import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
 
@@ -58,27 +59,25 @@ function addrCount(a: AddrSpec | undefined): number {
   return a ? Math.max(1, a.v4.length + a.v6.length + a.hostnames.length) : 1;
 }
 
-export function expand(spec: RuleSpec, cmd: Command, chain: string): LoadedRule[] {
+export function expand(spec: RuleSpec, cmd: Command, chain: string, family: Family, jumpTo?: string): LoadedRule[] {
   const ns = addrCount(spec.src);
   const nd = addrCount(spec.dst);
-  if (ns === 1 && nd === 1) return [{ spec, command: cmd, chain, srcIndex: undefined, dstIndex: undefined, kernel: undefined }];
+  const facts = ruleFacts(spec, family, jumpTo);
+  if (ns === 1 && nd === 1) return [new LoadedRule(cmd, chain, facts)];
   const out: LoadedRule[] = [];
-  for (let i = 0; i < ns; i++) for (let j = 0; j < nd; j++) out.push({ spec, command: cmd, chain, srcIndex: ns > 1 ? i : undefined, dstIndex: nd > 1 ? j : undefined, kernel: undefined });
+  for (let i = 0; i < ns; i++) for (let j = 0; j < nd; j++) out.push(new LoadedRule(cmd, chain, facts, ns > 1 ? i : undefined, nd > 1 ? j : undefined));
   return out;
 }
 
 /** The kernel rule's identity for -D/-C: one address pair, compared by value. */
-function keyOf(r: LoadedRule): string {
-  return ruleKey(r.spec, r);
-}
-
-/** Whether the rule carries non-zero "-c" counters (iptables-nft's -Z then replaces it). */
-function hasSetCounters(r: LoadedRule): boolean {
-  const c = r.spec.counters;
-  if (!c || c.span.start.col === 0) return false; // a "[p:b]" prefix does not count
-  // sscanf("%llu") reads the leading digits and ignores the rest.
-  const nonZero = (t: string): boolean => /^\s*\+?0*[1-9]/.test(t);
-  return nonZero(c.packets) || nonZero(c.bytes);
+const keys = new WeakMap<LoadedRule, string>();
+function keyOf(r: LoadedRule, spec?: RuleSpec): string {
+  let k = keys.get(r);
+  if (k === undefined) {
+    k = ruleKey(spec ?? r.spec, r);
+    keys.set(r, k);
+  }
+  return k;
 }
 
 export class TableState {
@@ -162,20 +161,20 @@ export class TableState {
   }
 
   /** -4/-6 of the other family: do_parse() returned early; rule commands then do nothing. */
-  command(cmd: Command, jumpIsExtension: boolean, otherFamily = false): void {
+  command(cmd: Command, rule: RuleSpec | undefined, jumpIsExtension: boolean, otherFamily = false): void {
     switch (cmd.kind) {
       case 'A':
       case 'I':
       case 'R':
       case 'D':
       case 'C':
-        if (cmd.ruleNum !== undefined && cmd.kind === 'D' && !cmd.rule) return this.deleteNum(cmd);
+        if (cmd.ruleNum !== undefined && cmd.kind === 'D' && !rule) return this.deleteNum(cmd);
         if (otherFamily) {
           // The rule is not added, but iptables-legacy has already looked up its -j target.
-          if (!this.nft && cmd.rule) this.jumpTarget(cmd, cmd.rule, jumpIsExtension);
+          if (!this.nft && rule) this.jumpTarget(cmd, rule, jumpIsExtension);
           return;
         }
-        return this.ruleCommand(cmd, jumpIsExtension);
+        return this.ruleCommand(cmd, rule, jumpIsExtension);
       case 'N':
         return this.newChain(cmd);
       case 'X':
@@ -234,8 +233,7 @@ export class TableState {
     return true;
   }
 
-  private ruleCommand(cmd: Command, jumpIsExtension: boolean): void {
-    const rule = cmd.rule;
+  private ruleCommand(cmd: Command, rule: RuleSpec | undefined, jumpIsExtension: boolean): void {
     const chainName = cmd.chain?.text;
     if (!rule || !chainName) return;
     if (!this.jumpTarget(cmd, rule, jumpIsExtension)) return;
@@ -246,7 +244,7 @@ export class TableState {
       } else return this.noChain(cmd, chainName);
     }
     const ch = this.chains.get(chainName)!;
-    const rules = expand(rule, cmd, chainName);
+    const rules = expand(rule, cmd, ch.name, this.ctx.family, targetChain?.name);
     if (targetChain?.builtin) {
       const why = `"${targetChain.name}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook).`;
       if (!this.nft) {
@@ -288,7 +286,7 @@ export class TableState {
       case 'D':
       case 'C': {
         for (const r of rules) {
-          const key = keyOf(r);
+          const key = keyOf(r, rule);
           const idx = ch.rules.findIndex((x) => keyOf(x) === key);
           if (idx < 0) return this.fail(cmd, 'no-such-rule', 'Bad rule (does a matching rule exist in that chain?).', `no rule of "${chainName}" is identical to this one at this point.`, cmd.span);
           if (cmd.kind === 'D') this.removeAt(ch, idx);
@@ -327,7 +325,7 @@ export class TableState {
 
   private references(name: string): LoadedRule[] {
     const out: LoadedRule[] = [];
-    for (const c of this.chains.values()) for (const r of c.rules) if (r.spec.target?.kind === 'jump' && r.spec.target.chain === name) out.push(r);
+    for (const c of this.chains.values()) for (const r of c.rules) if (r.facts.jumpTo === name) out.push(r);
     return out;
   }
 
@@ -403,7 +401,7 @@ export class TableState {
     // (ip6tables-nft zeroes these without complaint; only iptables-nft refuses.)
     if (!this.nft || this.ctx.family !== 'ipv4') return;
     const chains = given ? [this.chains.get(given)!] : [...this.chains.values()];
-    const withCounters = chains.flatMap((c) => c.rules).find(hasSetCounters);
+    const withCounters = chains.flatMap((c) => c.rules).find((r) => r.facts.countersSet);
     if (withCounters) this.kernelError(cmd, 'zero-counters', 'RULE_REPLACE failed (Invalid argument)', `iptables-nft zeroes counters by replacing rules that carry "-c" counters (line ${withCounters.command.line + 1}), which fails for rules of the same batch.`);
   }
 
@@ -443,10 +441,10 @@ export class TableState {
     if (this.chains.has(nn)) return this.fail(cmd, 'duplicate-chain', 'File exists.', `chain "${nn}" already exists.`, cmd.newName.span);
     this.chains.delete(old);
     const renamed: LoadedChain = { ...ch, name: nn };
-    renamed.rules = ch.rules.map((r) => ({ ...r, chain: nn, kernel: undefined }));
+    renamed.rules = ch.rules.map((r) => r.moved(nn));
     this.chains.set(nn, renamed);
     for (const c of this.chains.values()) {
-      c.rules = c.rules.map((r) => (r.spec.target?.kind === 'jump' && r.spec.target.chain === old ? { ...r, spec: { ...r.spec, target: { ...r.spec.target, chain: nn } }, kernel: undefined } : r));
+      c.rules = c.rules.map((r) => (r.facts.jumpTo === old ? r.moved(r.chain, nn) : r));
     }
   }
 
@@ -483,7 +481,7 @@ export class TableState {
     return {
       code: p.code,
       message: p.message + tail,
-      span: p.rule.spec.target?.span ?? p.rule.command.span,
+      span: p.rule.facts.targetSpan ?? p.rule.command.span,
       reportedLine,
       when: 'commit',
       ...(p.related ? { related: p.related } : {}),
