@@ -42,6 +42,17 @@ const parseMs = time(() => {
 result.parseAndDiagnosticsMs = Math.round(parseMs);
 result.ourErrors = errors;
 
+// What the editor keeps in memory for the dump (needs --expose-gc to be exact).
+const kept: unknown[] = []; // module-level, so the analysis stays alive while measured
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  kept.push(analyzeIptables(dump, { backend: 'nft', family: 'ipv4' }));
+  gc();
+  result.retainedHeapMB = Math.round((process.memoryUsage().heapUsed - before) / 1e6);
+}
+
 const avail = oracleAvailable();
 if (avail.ok) {
   const dir = mkdtempSync(join(tmpdir(), 'nflens-bench-'));
