@@ -39,7 +39,7 @@ export type Outcome =
   | { readonly fate: 'no-listener'; readonly packet: Packet; readonly ct: CtInfo }
   | { readonly fate: 'out'; readonly packet: Packet; readonly dev: string; readonly via?: number; readonly forwarded: boolean; readonly ct: CtInfo }
   | { readonly fate: 'bridged'; readonly packet: Packet; readonly dev: string; readonly port: string; readonly ct: CtInfo }
-  | { readonly fate: Exclude<Fate, 'delivered' | 'no-listener' | 'forwarded' | 'sent' | 'bridged' | 'lost'>; readonly packet: Packet; readonly rule?: RuleRef; readonly rejectWith?: string; readonly detail: string };
+  | { readonly fate: Exclude<Fate, 'delivered' | 'no-listener' | 'forwarded' | 'sent' | 'bridged' | 'lost'>; readonly packet: Packet; readonly rule?: RuleRef; readonly rejectWith?: string; readonly detail: string; readonly ct?: CtInfo };
 
 type Verdict = { readonly ok: true } | { readonly ok: false; readonly outcome: Outcome };
 
@@ -126,15 +126,15 @@ export class HostStack {
     for (const name of FILTERING[hook]) {
       const r = this.table(name, hook, p, ct);
       if (!r || r.verdict === 'ACCEPT') continue;
-      return { ok: false, outcome: this.stopped(r.verdict, p, r.rule, r.rejectWith, `${name} ${hook}`) };
+      return { ok: false, outcome: this.stopped(r.verdict, p, r.rule, r.rejectWith, `${name} ${hook}`, ct) };
     }
     return { ok: true };
   }
 
-  private stopped(verdict: 'DROP' | 'QUEUE' | 'REJECT' | 'ACCEPT', p: Packet, rule: RuleRef | undefined, rejectWith: string | undefined, where: string): Outcome {
+  private stopped(verdict: 'DROP' | 'QUEUE' | 'REJECT' | 'ACCEPT', p: Packet, rule: RuleRef | undefined, rejectWith: string | undefined, where: string, ct?: CtInfo): Outcome {
     const ruleText = rule ? `line ${rule.line + 1}` : `the ${where} policy`;
     if (verdict === 'REJECT') {
-      const o: Outcome = { fate: 'rejected', packet: clonePacket(p), detail: `rejected by ${ruleText} (${rejectWith ?? 'icmp-port-unreachable'})`, ...(rule ? { rule } : {}), ...(rejectWith ? { rejectWith } : {}) };
+      const o: Outcome = { fate: 'rejected', packet: clonePacket(p), detail: `rejected by ${ruleText} (${rejectWith ?? 'icmp-port-unreachable'})`, ...(rule ? { rule } : {}), ...(rejectWith ? { rejectWith } : {}), ...(ct ? { ct } : {}) };
       return o;
     }
     if (verdict === 'QUEUE') return { fate: 'queued', packet: clonePacket(p), detail: `queued to userspace by ${ruleText}; nothing answers in the emulator`, ...(rule ? { rule } : {}) };
@@ -199,13 +199,13 @@ export class HostStack {
     // natPacket already applied it; the caller's natPacket will find nothing more to change.
   }
 
-  private track(p: Packet, notrack: boolean, existing?: CtInfo): { ct: CtInfo; unconfirmed?: NonNullable<CtInfo['conn']> } {
+  private track(p: Packet, notrack: boolean, existing?: CtInfo, why = 'looped back: conntrack keeps the entry from OUTPUT'): { ct: CtInfo; unconfirmed?: NonNullable<CtInfo['conn']> } {
     if (notrack) {
       this.emit({ type: 'conntrack', event: 'untracked', state: 'UNTRACKED', dir: 'ORIGINAL', mark: 0, note: 'NOTRACK in the raw table' });
       return { ct: UNTRACKED };
     }
     if (existing) {
-      this.emit({ type: 'conntrack', event: 'found', state: existing.state, dir: existing.dir, mark: existing.conn?.mark ?? 0, note: 'looped back: conntrack keeps the entry from OUTPUT' });
+      this.emit({ type: 'conntrack', event: 'found', state: existing.state, dir: existing.dir, mark: existing.conn?.mark ?? 0, note: why });
       return { ct: existing };
     }
     const l = this.conntrack.lookup(p);
@@ -311,8 +311,12 @@ export class HostStack {
     return { fate: 'out', packet: clonePacket(p), dev, forwarded, ct, ...(via !== undefined ? { via } : {}) };
   }
 
-  /** A packet sent by a local process (its source may be 0: routing picks it). */
-  send(pkt: Packet): Outcome {
+  /**
+   * A packet sent by a local process (its source may be 0: routing picks it).
+   * `attached`: conntrack information the sender already put on the packet
+   * (nf_ct_attach: a REJECT's TCP reset belongs to the rejected connection).
+   */
+  send(pkt: Packet, attached?: CtInfo): Outcome {
     const p = clonePacket(pkt);
     p.localOrigin = true;
     p.iif = '';
@@ -327,10 +331,10 @@ export class HostStack {
     this.hook('OUTPUT', p);
     const raw = this.table('raw', 'OUTPUT', p, UNTRACKED);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw OUTPUT');
-    const { ct, unconfirmed } = this.track(p, !!raw?.notrack);
+    const { ct, unconfirmed } = this.track(p, !!raw?.notrack, attached, 'attached by the target that made this packet (nf_ct_attach)');
     const markBefore = p.mark;
     const mangle = this.table('mangle', 'OUTPUT', p, ct);
-    if (mangle && mangle.verdict !== 'ACCEPT') return this.stopped(mangle.verdict, p, mangle.rule, mangle.rejectWith, 'mangle OUTPUT');
+    if (mangle && mangle.verdict !== 'ACCEPT') return this.stopped(mangle.verdict, p, mangle.rule, mangle.rejectWith, 'mangle OUTPUT', ct);
     const dstBefore = p.dst;
     this.nat('OUTPUT', 'dst', p, ct);
     if (p.dst !== dstBefore || p.mark !== markBefore) {
@@ -345,7 +349,7 @@ export class HostStack {
     }
     for (const name of ['filter', 'security']) {
       const t = this.table(name, 'OUTPUT', p, ct);
-      if (t && t.verdict !== 'ACCEPT') return this.stopped(t.verdict, p, t.rule, t.rejectWith, `${name} OUTPUT`);
+      if (t && t.verdict !== 'ACCEPT') return this.stopped(t.verdict, p, t.rule, t.rejectWith, `${name} OUTPUT`, ct);
     }
     const out = this.postrouting(p, r.dev!, r.via, ct, unconfirmed, false);
     if (out.fate !== 'out' || out.dev !== 'lo') return out;

@@ -1,0 +1,76 @@
+// Runs inside one network namespace of a kernel lab: answers on the
+// listeners it is given and, on request (JSON lines on stdin), opens a TCP
+// connection, sends a UDP datagram or pings. Replies one JSON line per request.
+import { createServer, connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const config = JSON.parse(process.argv[2] ?? '{}');
+const ready = [];
+for (const l of config.listen ?? []) {
+  if (l.proto === 'tcp') {
+    const srv = createServer((s) => {
+      s.on('data', (d) => s.end(d));
+      s.on('error', () => undefined);
+      setTimeout(() => s.destroy(), 2000).unref();
+    });
+    srv.on('error', (e) => process.stderr.write(`listen tcp/${l.port}: ${e.message}\n`));
+    ready.push(new Promise((r) => srv.listen(l.port, '0.0.0.0', r)));
+  } else {
+    const sock = createSocket('udp4');
+    sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+    sock.on('error', (e) => process.stderr.write(`listen udp/${l.port}: ${e.message}\n`));
+    ready.push(new Promise((r) => sock.bind(l.port, '0.0.0.0', r)));
+  }
+}
+
+const reply = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+
+function tcp(req) {
+  return new Promise((resolve) => {
+    const s = connect({ host: req.dst, port: req.dport, ...(req.sport ? { localPort: req.sport } : {}) });
+    let got = '';
+    const t = setTimeout(() => { s.destroy(); resolve({ ok: false, detail: 'timeout' }); }, req.timeoutMs ?? 400);
+    s.on('connect', () => s.write(req.data ?? 'hello\n'));
+    s.on('data', (d) => { got += d; s.end(); });
+    s.on('close', () => { clearTimeout(t); resolve({ ok: got.length > 0, detail: got ? 'echoed' : 'closed' }); });
+    s.on('error', (e) => { clearTimeout(t); s.destroy(); resolve({ ok: false, detail: e.code ?? e.message }); });
+  });
+}
+
+function udp(req) {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    let done = false;
+    const finish = (r) => { if (done) return; done = true; clearTimeout(t); try { s.close(); } catch {} resolve(r); };
+    const t = setTimeout(() => finish({ ok: false, detail: 'timeout' }), req.timeoutMs ?? 300);
+    s.on('message', () => finish({ ok: true, detail: 'answered' }));
+    s.on('error', (e) => finish({ ok: false, detail: e.code ?? e.message }));
+    s.bind(req.sport ?? 0, () => {
+      s.connect(req.dport, req.dst, (err) => {
+        if (err) return finish({ ok: false, detail: err.code });
+        s.send(req.data ?? 'ping', (e) => { if (e) finish({ ok: false, detail: e.code }); });
+      });
+    });
+  });
+}
+
+function ping(req) {
+  return new Promise((resolve) => {
+    const p = spawn('ping', ['-n', '-q', '-c', '1', '-W', String((req.timeoutMs ?? 400) / 1000), req.dst], { stdio: 'ignore' });
+    p.on('close', (code) => resolve({ ok: code === 0, detail: code === 0 ? 'answered' : 'no answer' }));
+    p.on('error', (e) => resolve({ ok: false, detail: e.message }));
+  });
+}
+
+await Promise.all(ready);
+reply({ id: 0, ok: true, detail: 'ready' });
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  const req = JSON.parse(line);
+  const r = req.op === 'tcp' ? await tcp(req) : req.op === 'udp' ? await udp(req) : await ping(req);
+  reply({ id: req.id, ...r });
+}
+process.exit(0);
