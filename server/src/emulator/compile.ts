@@ -74,6 +74,25 @@ export interface EmuTable {
 export interface EmuRuleset {
   readonly family: Family;
   readonly tables: ReadonlyMap<string, EmuTable>;
+  /**
+   * Whether some loaded rule turns connection tracking on in the namespace
+   * (nf_ct_netns_get() in its checkentry). Without one the kernel tracks
+   * nothing: packets carry no conntrack entry and the nat chains never run.
+   */
+  readonly conntrackActive: boolean;
+}
+
+/** Matches and targets whose kernel module enables conntrack for the namespace. */
+const NEEDS_CONNTRACK = new Set(['conntrack', 'state', 'connmark', 'connlimit', 'connbytes', 'connlabel', 'helper', 'cluster', 'CONNMARK', 'CT', 'NOTRACK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'CONNSECMARK', 'SYNPROXY']);
+
+function needsConntrack(t: EmuTable): boolean {
+  for (const c of t.chains.values()) {
+    for (const r of c.rules) {
+      if (r.matches.some((m) => NEEDS_CONNTRACK.has(m.name))) return true;
+      if (r.target.kind === 'ext' && NEEDS_CONNTRACK.has(r.target.name)) return true;
+    }
+  }
+  return false;
 }
 
 function cidrText(addr: number, prefix: number): string {
@@ -103,6 +122,7 @@ function compileTarget(spec: RuleSpec): CompiledTarget {
 function compileTable(t: LoadedTable): EmuTable {
   const chains = new Map<string, EmuChain>();
   for (const c of t.chains.values()) {
+    if (c.absent) continue;
     const rules: EmuRule[] = [];
     for (const lr of c.rules) {
       const s = lr.spec;
@@ -134,7 +154,7 @@ function compileTable(t: LoadedTable): EmuTable {
 export function compileRuleset(rs: Ruleset): EmuRuleset {
   const tables = new Map<string, EmuTable>();
   for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t));
-  return { family: rs.family, tables };
+  return { family: rs.family, tables, conntrackActive: [...tables.values()].some(needsConntrack) };
 }
 
 export { useText };

@@ -18,7 +18,7 @@ import {
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from './packet';
 
 /** ICMP error types that carry the offending packet (RELATED). */
-const ICMP_ERRORS = new Set([3, 4, 5, 11, 12]);
+export const ICMP_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
 /** Echo/timestamp/info/mask requests and their replies. */
 const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18, 0: 8, 14: 13, 16: 15, 18: 17 };
 
@@ -94,8 +94,10 @@ export class ConntrackTable {
     }
     if (p.proto === PROTO_ICMP && ICMP_ERRORS.has(p.icmpType) && p.inner) {
       // An ICMP error belongs to the connection of the packet it quotes.
-      const inner = this.find(packetTuple(p.inner));
-      if (inner) return { info: { state: 'RELATED', dir: inner.dir === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL', conn: inner.conn } };
+      // The quoted packet went the other way: the error travels in the direction whose
+      // tuple is the inverse of the quoted one (nf_conntrack_inet_error()).
+      const inner = this.find(invertTuple(packetTuple(p.inner)));
+      if (inner) return { info: { state: 'RELATED', dir: inner.dir, conn: inner.conn } };
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP error about no known connection' };
     }
     if (p.proto === PROTO_ICMP && !(p.icmpType in ICMP_REPLY_OF)) {

@@ -242,7 +242,7 @@ export class ConversationRunner {
       case 'rejected': {
         out({ type: 'fate', fate: 'rejected', packet: o.packet, detail: o.detail, ...(o.rule ? { rule: o.rule } : {}) });
         const reply = this.stack.replyFor(o.packet, o.rejectWith ?? 'icmp-port-unreachable');
-        if (reply) this.followReply(reply, out, `the REJECT reply (${o.rejectWith ?? 'icmp-port-unreachable'})`);
+        if (reply) this.followReply(reply, out, `the REJECT reply (${o.rejectWith ?? 'icmp-port-unreachable'})`, o as Outcome & { readonly fate: 'rejected' });
         return undefined;
       }
       default:
@@ -252,10 +252,10 @@ export class ConversationRunner {
   }
 
   /** A packet the host itself sends back (REJECT, RST, port unreachable): traced through OUTPUT. */
-  private followReply(reply: Packet, out: (e: TraceEvent) => void, label: string): void {
+  private followReply(reply: Packet, out: (e: TraceEvent) => void, label: string, rejected?: Outcome & { readonly fate: 'rejected' }): void {
     this.n++;
     out({ type: 'packet', conversation: this.conversationId, n: this.n, label, dir: 'reply', packet: clonePacket(reply), host: this.host.name, from: { local: true } });
-    const o = this.stack.tracing(out, () => this.stack.send(reply));
+    const o = this.stack.tracing(out, () => (rejected ? this.stack.sendRejectReply(rejected)?.outcome : undefined) ?? this.stack.send(reply));
     if (o.fate === 'out') out({ type: 'fate', fate: 'sent', dev: o.dev, packet: o.packet, detail: `sent out of ${o.dev} back to the client` });
     else if (o.fate === 'delivered') out({ type: 'fate', fate: 'delivered', packet: o.packet, detail: 'delivered back to the local client' });
     else out({ type: 'fate', fate: o.fate === 'no-listener' ? 'delivered' : o.fate, packet: o.packet, detail: 'detail' in o ? o.detail : o.fate });

@@ -16,7 +16,7 @@
 import type { Hook } from '../lang/iptables/extension';
 import type { Clock, Rng } from './clock';
 import type { EmuRule, EmuRuleset } from './compile';
-import { ConntrackTable } from './conntrack';
+import { ConntrackTable, ICMP_ERRORS } from './conntrack';
 import type { NatRequest, TargetContext } from './context';
 import type { CtInfo } from './ct';
 import { Router } from './host/routing';
@@ -44,6 +44,8 @@ export type Outcome =
 type Verdict = { readonly ok: true } | { readonly ok: false; readonly outcome: Outcome };
 
 const UNTRACKED: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
+/** No conntrack entry because conntrack is not running at all. */
+const CT_OFF: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 
 /** HOOK_TABLE_ORDER without the nat table (its two halves are placed by the pipeline). */
 const FILTERING: Readonly<Record<Hook, readonly string[]>> = {
@@ -53,6 +55,22 @@ const FILTERING: Readonly<Record<Hook, readonly string[]>> = {
   OUTPUT: ['mangle', 'filter', 'security'],
   POSTROUTING: ['mangle'],
 };
+
+/** The quoted header of an ICMP error, rewritten along with the outer one (the inverse manip). */
+function quotedAfterNat(inner: Packet, conn: NonNullable<CtInfo['conn']>, dir: CtInfo['dir'], manip: Manip): Packet {
+  const q = clonePacket(inner);
+  const t = dir === 'ORIGINAL' ? conn.reply : conn.orig;
+  const ports = q.proto === PROTO_TCP || q.proto === PROTO_UDP;
+  // The quoted packet went the other way: where the outer destination changes, its source does.
+  if (manip === 'dst') {
+    q.src = t.src;
+    if (ports) q.sport = t.sport;
+  } else {
+    q.dst = t.dst;
+    if (ports) q.dport = t.dport;
+  }
+  return q;
+}
 
 export class HostStack {
   readonly router: Router;
@@ -147,10 +165,15 @@ export class HostStack {
     const t = this.rules.tables.get('nat');
     const hasChain = !!t?.chains.has(hook);
     if (!conn || ct.state === 'UNTRACKED' || ct.state === 'INVALID') {
-      if (hasChain) this.emit({ type: 'skip', table: 'nat', hook, reason: ct.state === 'UNTRACKED' ? 'untracked packets are never NATed' : 'packets conntrack finds INVALID are never NATed' });
+      if (hasChain) this.emit({ type: 'skip', table: 'nat', hook, reason: ct === CT_OFF ? 'connection tracking is off (no loaded rule needs it), so the nat chains never run' : ct.state === 'UNTRACKED' ? 'untracked packets are never NATed' : 'packets conntrack finds INVALID are never NATed' });
       return;
     }
-    if ((ct.state === 'NEW' || ct.state === 'RELATED') && !natDone(conn, manip)) {
+    // An ICMP error about a NATed connection is translated from the binding (outer and quoted
+    // header), never through the nat chains (nf_nat_icmp_reply_translation).
+    const icmpError = ct.state === 'RELATED' && p.proto === PROTO_ICMP && ICMP_ERRORS.has(p.icmpType);
+    if (icmpError) {
+      if (hasChain) this.emit({ type: 'skip', table: 'nat', hook, reason: 'an ICMP error is rewritten from its connection\'s NAT binding, never through the nat chains' });
+    } else if ((ct.state === 'NEW' || ct.state === 'RELATED') && !natDone(conn, manip)) {
       if (hasChain) {
         const r = this.table('nat', hook, p, ct);
         if (r?.nat) this.bind(r.nat, conn, manip, hook, p, r.rule);
@@ -162,6 +185,7 @@ export class HostStack {
     }
     const before = clonePacket(p);
     if (natPacket(p, conn, ct.dir, manip)) {
+      if (icmpError && p.inner) p.inner = quotedAfterNat(p.inner, conn, ct.dir, manip);
       const what = ct.dir === 'ORIGINAL' ? (manip === 'dst' ? 'DNAT' : 'SNAT') : manip === 'dst' ? 'un-SNAT' : 'un-DNAT';
       this.emit({ type: 'rewrite', what, before, after: clonePacket(p), note: ct.dir === 'REPLY' ? 'reply rewritten back by conntrack' : 'rewritten from the connection\'s NAT binding' });
     }
@@ -204,6 +228,10 @@ export class HostStack {
       this.emit({ type: 'conntrack', event: 'untracked', state: 'UNTRACKED', dir: 'ORIGINAL', mark: 0, note: 'NOTRACK in the raw table' });
       return { ct: UNTRACKED };
     }
+    if (!this.rules.conntrackActive) {
+      this.emit({ type: 'conntrack', event: 'untracked', state: 'UNTRACKED', dir: 'ORIGINAL', mark: 0, note: 'connection tracking is off in this namespace: no loaded rule needs it (no conntrack/state/connmark match, no NAT, CONNMARK or CT target), so nothing is tracked and the nat chains never run' });
+      return { ct: CT_OFF };
+    }
     if (existing) {
       this.emit({ type: 'conntrack', event: 'found', state: existing.state, dir: existing.dir, mark: existing.conn?.mark ?? 0, note: why });
       return { ct: existing };
@@ -241,9 +269,10 @@ export class HostStack {
       p.bridged = false;
     }
     this.hook('PREROUTING', p);
-    const raw = loopback ? undefined : this.table('raw', 'PREROUTING', p, UNTRACKED);
+    // raw runs for looped-back packets too; NOTRACK then changes nothing (the packet already has its entry).
+    const raw = this.table('raw', 'PREROUTING', p, loopback ?? UNTRACKED);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
-    const { ct, unconfirmed } = this.track(p, !!raw?.notrack, loopback);
+    const { ct, unconfirmed } = this.track(p, !loopback && !!raw?.notrack, loopback);
     const pre = this.filtering('PREROUTING', p, ct);
     if (!pre.ok) return pre.outcome;
     this.nat('PREROUTING', 'dst', p, ct);
@@ -344,6 +373,11 @@ export class HostStack {
         this.emit({ type: 'route', decision: 'unreachable', reroute: true, reason: `re-routing after the rewrite: no route to ${ip4(p.dst)}` });
         return { fate: 'no-route', packet: clonePacket(p), detail: `no route to ${ip4(p.dst)}` };
       }
+      if ((p.src >>> 24) === 127 && r.kind !== 'local' && !this.router.iface(r.dev!)?.routeLocalnet) {
+        // __mkroute_output(): a loopback source may not leave through another device.
+        this.emit({ type: 'route', decision: 'martian', dev: r.dev!, reroute: true, reason: `re-routing after the rewrite: ${ip4(p.dst)} is reached through ${r.dev}, but the source ${ip4(p.src)} is a loopback address and route_localnet is off there: the kernel drops the packet` });
+        return { fate: 'martian', packet: clonePacket(p), detail: `loopback source ${ip4(p.src)} cannot leave through ${r.dev}` };
+      }
       this.emit({ type: 'route', decision: r.kind === 'local' ? 'loopback' : 'output', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), reroute: true, reason: `re-routed after ${p.dst !== dstBefore ? 'DNAT' : 'the mark change'}: ${ip4(p.dst)} via ${r.dev}; the source address ${ip4(p.src)} chosen before stays` });
       p.oif = r.dev!;
     }
@@ -395,6 +429,26 @@ export class HostStack {
     return { fate: 'bridged', packet: out.packet, dev: br, port: outPort, ct: out.ct };
   }
 
+  /**
+   * Sends what a REJECT sends back, the way the kernel does: a TCP reset carries
+   * the rejected packet's conntrack entry (nf_ct_attach: RELATED) and, when the
+   * rejected packet crossed a bridge under br_netfilter, goes straight out of
+   * the bridge port it came in on, past OUTPUT and POSTROUTING; ICMP errors go
+   * out through OUTPUT like any local packet.
+   */
+  sendRejectReply(o: Outcome & { readonly fate: 'rejected' }): { reply: Packet; outcome: Outcome } | undefined {
+    const kind = o.rejectWith ?? 'icmp-port-unreachable';
+    const reply = this.replyFor(o.packet, kind);
+    if (!reply) return undefined;
+    if (kind === 'tcp-reset' && o.packet.physIn) {
+      this.emit({ type: 'note', text: `the reset goes straight out of bridge port ${o.packet.physIn}: for a bridged packet nf_send_reset writes the frame itself, so it passes neither OUTPUT nor POSTROUTING` });
+      return { reply, outcome: { fate: 'out', packet: clonePacket(reply), dev: o.packet.physIn, forwarded: false, ct: UNTRACKED } };
+    }
+    // Both the reset and the ICMP error belong to the rejected packet's connection (RELATED).
+    const attach: CtInfo | undefined = o.ct?.conn ? { state: 'RELATED', dir: o.ct.dir === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL', conn: o.ct.conn } : undefined;
+    return { reply, outcome: this.send(reply, attach) };
+  }
+
   /** The packet the host sends back when it rejects or has no listener. */
   replyFor(p: Packet, kind: string): Packet | undefined {
     const base: Packet = { ...clonePacket(p), src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, mark: 0, iif: '', oif: '', localOrigin: true, length: 40, tcpOptions: [] };
@@ -404,11 +458,21 @@ export class HostStack {
       if (p.proto !== PROTO_TCP || p.tcpFlags & TCP_RST) return undefined;
       return { ...base, tcpFlags: TCP_RST | TCP_ACK, length: 40 };
     }
+    // icmp_send() never answers an ICMP error, and cannot answer a packet the kernel's own
+    // ICMP socket is sending (an echo reply, an error): that socket is busy sending it.
+    if (p.proto === PROTO_ICMP && (ICMP_ERRORS.has(p.icmpType) || (p.localOrigin && [0, 14, 16, 18].includes(p.icmpType)))) return undefined;
     const codes: Record<string, number> = {
       'icmp-net-unreachable': 0, 'icmp-host-unreachable': 1, 'icmp-proto-unreachable': 2, 'icmp-port-unreachable': 3,
       'icmp-net-prohibited': 9, 'icmp-host-prohibited': 10, 'icmp-admin-prohibited': 13,
     };
     const code = codes[kind] ?? 3;
-    return { ...base, proto: PROTO_ICMP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 3, icmpCode: code, icmpId: 0, inner: clonePacket(p), length: 56 };
+    // icmp_send(): the error quotes as much of the packet as fits in 576 bytes, with TOS 0xc0;
+    // it comes from the quoted packet's destination only when that is
+    // this host; otherwise from the address routing picks towards the sender.
+    if (!this.router.isLocal(p.dst)) {
+      const back = this.router.output(p.src);
+      if (back.src !== undefined) base.src = back.src;
+    }
+    return { ...base, proto: PROTO_ICMP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 3, icmpCode: code, icmpId: 0, inner: clonePacket(p), length: 28 + Math.min(p.length, 548), tos: 0xc0 };
   }
 }

@@ -115,13 +115,15 @@ export function parseTrace(text: string): KEpisode[] {
       continue;
     }
     let ep = open.get(id);
-    if (!ep) {
-      // A bridged packet routed on by br_netfilter continues under another trace id.
-      const pk = lastPacket.get(id);
-      ep = pk && [...open.values()].reverse().find((e) => same(e.packet, pk));
-      if (!ep) continue;
-      open.set(id, ep);
+    const pk = lastPacket.get(id);
+    if (freshPacket.has(id) && pk && (!ep || !same(ep.packet, pk))) {
+      // A bridged packet routed on by br_netfilter continues under another trace id, and
+      // ids are reused for later packets: follow the packet by its headers.
+      ep = episodes.slice(-50).reverse().find((e) => same(e.packet, pk));
+      if (ep) open.set(id, ep);
+      else open.delete(id);
     }
+    if (!ep) continue;
     let run = ep.runs[ep.runs.length - 1];
     if (freshPacket.has(id) || !run) {
       freshPacket.delete(id);
@@ -171,6 +173,8 @@ export class TraceMonitor {
   private text = '';
   private readonly child: ChildProcessWithoutNullStreams;
   private waiters: (() => void)[] = [];
+  /** Set when xtables-monitor died (e.g. its netlink socket overflowed: ENOBUFS). */
+  exited = false;
 
   constructor(ns: string) {
     this.child = spawn('ip', ['netns', 'exec', ns, 'xtables-monitor', '--trace'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -180,6 +184,10 @@ export class TraceMonitor {
       for (const w of this.waiters.splice(0)) w();
     });
     this.child.stderr.on('data', (d) => process.stderr.write(`[xtables-monitor] ${d}`));
+    this.child.on('exit', () => {
+      this.exited = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
   }
 
   get length(): number {
@@ -193,7 +201,7 @@ export class TraceMonitor {
   /** Waits until `pred` holds for the output after `offset`, or the timeout passes. */
   async waitFor(offset: number, pred: (text: string) => boolean, timeoutMs: number): Promise<boolean> {
     const end = Date.now() + timeoutMs;
-    while (!pred(this.text.slice(offset))) {
+    while (!pred(this.text.slice(offset)) && !this.exited) {
       const left = end - Date.now();
       if (left <= 0) return false;
       await new Promise<void>((r) => {
@@ -204,7 +212,7 @@ export class TraceMonitor {
         });
       });
     }
-    return true;
+    return pred(this.text.slice(offset));
   }
 
   stop(): void {

@@ -99,15 +99,26 @@ export class Lab {
     const H = this.hostNs;
     this.addNs(H);
     const ifaces = [...host.ifaces.values()];
-    for (const i of ifaces.filter((x) => x.kind === 'bridge')) {
+    // Interfaces are made in description order, so their ifindex order matches it
+    // (the kernel's source address choice for lo walks devices in that order).
+    const bridges = new Set<string>();
+    const bridge = (name: string): void => {
+      const i = host.ifaces.get(name);
+      if (!i || bridges.has(name)) return;
+      bridges.add(name);
       run(['ip', '-n', H, 'link', 'add', i.name, 'type', 'bridge']);
       for (const a of i.addrs) run(['ip', '-n', H, 'addr', 'add', cidr(a), 'dev', i.name]);
       run(['ip', '-n', H, 'link', 'set', i.name, 'up']);
-    }
+    };
     let outside = 0;
     for (const i of ifaces) {
-      if (i.kind === 'loopback' || i.kind === 'bridge') continue;
+      if (i.kind === 'loopback') continue;
+      if (i.kind === 'bridge') {
+        bridge(i.name);
+        continue;
+      }
       if (i.master) {
+        bridge(i.master);
         const peer = host.peers.find((p) => p.port === i.name);
         const br = host.ifaces.get(i.master);
         if (!peer || !br) throw new Error(`lab: bridge port ${i.name} has no container peer`);
@@ -148,6 +159,8 @@ export class Lab {
       const type = r.type && r.type !== 'unicast' ? [r.type] : [];
       run(['ip', '-n', H, 'route', 'add', ...type, to, ...(r.via !== undefined ? ['via', ip4(r.via)] : []), ...(r.type && r.type !== 'unicast' ? [] : ['dev', r.dev])]);
     }
+    // A roomier socket buffer for xtables-monitor's trace events (where the kernel keeps it per namespace).
+    spawnSync('ip', ['netns', 'exec', H, 'sysctl', '-qw', 'net.core.rmem_default=8388608']);
     this.sysctl(H, 'net.ipv4.ip_forward', host.sysctls.ipForward ? '1' : '0');
     this.sysctl(H, 'net.bridge.bridge-nf-call-iptables', host.sysctls.bridgeNfCallIptables ? '1' : '0');
     for (const i of ifaces) if (i.routeLocalnet) this.sysctl(H, `net.ipv4.conf.${i.name}.route_localnet`, '1');
@@ -197,6 +210,14 @@ export class Lab {
       agent.pending.set(id, resolve);
       agent.child.stdin.write(JSON.stringify({ id, ...t }) + '\n');
     });
+  }
+
+  /**
+   * Ends every TCP connection left from earlier traffic (ss -K), so no
+   * retransmitted SYN-ACK or FIN of an old connection shows up in the next trace.
+   */
+  quiesce(): void {
+    for (const ns of this.namespaces) spawnSync('ip', ['netns', 'exec', ns, 'ss', '-K', '-tn', 'state', 'connected'], { stdio: 'ignore' });
   }
 
   /** Runs a shell command in the host namespace. */

@@ -14,6 +14,9 @@ import { renderComparison, Replayer, type ReplayResult } from './replay';
 
 export const MARKER = '127.1.2.3';
 
+/** The kernel's trace of a case could not be read completely; the case says nothing. */
+export class TraceLost extends Error {}
+
 export interface TrafficStep extends Traffic {
   /** 'host' or a peer's name. */
   readonly from: string;
@@ -29,6 +32,8 @@ export interface TraceCaseResult {
 }
 
 export async function runTraceCase(lab: Lab, monitor: TraceMonitor, host: HostModel, rules: string, traffic: readonly TrafficStep[], caseNo: number, seed = 1): Promise<TraceCaseResult> {
+  lab.quiesce();
+  await new Promise((r) => setTimeout(r, 30));
   const rulesPath = lab.scratch('rules', rules);
   const tracePath = lab.scratch('trace.nft', TRACE_TABLE);
   const listing = lab.hostShell(`nft flush ruleset && iptables-nft-restore < ${rulesPath} && nft -f ${tracePath} && { conntrack -F >/dev/null 2>&1; true; } && nft -a list ruleset`);
@@ -42,10 +47,14 @@ export async function runTraceCase(lab: Lab, monitor: TraceMonitor, host: HostMo
   const port = 20000 + (caseNo % 20000);
   await lab.send('host', { op: 'udp', dst: MARKER, dport: port, timeoutMs: 1 });
   const seen = await monitor.waitFor(offset, (t) => t.includes(`DST=${MARKER} `), 5000);
-  if (!seen) throw new Error('the kernel trace never showed the end-of-case marker (is xtables-monitor running?)');
+  if (!seen) throw new TraceLost(monitor.exited ? 'xtables-monitor died (its netlink socket overflowed?)' : 'the kernel trace never showed the end-of-case marker');
   await new Promise((r) => setTimeout(r, 20));
   const kernelText = monitor.since(offset);
-  const episodes = parseTrace(kernelText).filter((e) => e.packet.src !== MARKER && e.packet.dst !== MARKER);
+  const all = parseTrace(kernelText);
+  // The marker is sent after all the traffic: it and whatever it caused are not part of the case.
+  const cut = all.findIndex((e) => e.packet.dst === MARKER);
+  // Multicast (the kernel's own IGMP reports) is not modelled.
+  const episodes = (cut >= 0 ? all.slice(0, cut) : all).filter((e) => !/^2(2[4-9]|3\d)\./.test(e.packet.dst));
   const parsed = parseIptables(rules, { backend: 'nft', family: 'ipv4' });
   const emu = new Emulator(parsed.ruleset, host, { seed });
   const result = new Replayer(emu, host, handles).run(episodes);

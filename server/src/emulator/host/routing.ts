@@ -87,6 +87,11 @@ export class Router implements HostView {
   primaryAddr(dev: string, towards?: number): number | undefined {
     const i = this.host.ifaces.get(dev);
     if (!i || i.addrs.length === 0) return undefined;
+    if (i.kind === 'loopback') {
+      // inet_select_addr(): lo's addresses are host-scope, so the kernel takes the first
+      // universe-scope address of the namespace's devices (description order = ifindex order).
+      for (const other of this.host.ifaces.values()) if (other.kind !== 'loopback' && other.addrs.length) return other.addrs[0]!.addr;
+    }
     if (towards !== undefined) {
       const same = i.addrs.find((a) => inNet(towards, a.addr, a.prefix));
       if (same) return same.addr;

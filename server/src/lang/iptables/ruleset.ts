@@ -56,6 +56,11 @@ export interface LoadedChain {
   /** Where the chain was declared (":NAME" or -N), if it was. */
   declSpan?: Span;
   declLine?: number;
+  /**
+   * iptables-nft: a built-in chain the file never declared, set a policy on
+   * or added to does not exist in the kernel, so the table is skipped at its hook.
+   */
+  absent?: boolean;
   rules: LoadedRule[];
 }
 

@@ -453,6 +453,7 @@ export class TableState {
   /** Errors found at COMMIT, in the order iptables reports them. */
   commit(shared: SharedObjects): StateError[] {
     const out: StateError[] = [...this.prepared];
+    if (this.nft) for (const ch of this.chains.values()) if (ch.builtin) ch.absent = !this.known.has(ch.name);
     if (!this.nft) {
       for (const p of legacyCommitProblems(this.loaded, this.ctx.family, shared)) out.push(this.fromProblem(p, COMMIT_LINE));
       return out;

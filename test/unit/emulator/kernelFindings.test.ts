@@ -1,0 +1,122 @@
+/**
+ * Behaviours the kernel trace differential test (test/kernel/trace.kernel.test.ts)
+ * showed the emulator got wrong, each pinned here so it stays fixed.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Emulator } from '../../../server/src/emulator/index';
+import { Router } from '../../../server/src/emulator/host/routing';
+import { PROTO_ICMP, PROTO_TCP, TCP_SYN } from '../../../server/src/emulator/packet';
+import { basePacket } from '../../../server/src/emulator/conversation';
+import type { TraceEvent } from '../../../server/src/emulator/trace';
+import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { ip, testHost } from '../../helpers/targetPackets';
+
+const emulator = (rules: string, backend: 'nft' | 'legacy' = 'nft'): Emulator => new Emulator(parseIptables(rules, { backend, family: 'ipv4' }).ruleset, testHost());
+const syn = (src: string, dst: string, dport: number) => {
+  const p = basePacket(PROTO_TCP, ip(src), ip(dst));
+  p.sport = 40000;
+  p.dport = dport;
+  p.tcpFlags = TCP_SYN;
+  return p;
+};
+const traced = (emu: Emulator, fn: () => unknown): TraceEvent[] => {
+  const ev: TraceEvent[] = [];
+  emu.stack.tracing((e) => ev.push(e), fn);
+  return ev;
+};
+
+describe('connection tracking is on only when a loaded rule needs it', () => {
+  it('without a conntrack-using rule the nat chains never run', () => {
+    const emu = emulator('*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j ACCEPT\nCOMMIT\n');
+    assert.equal(emu.compiled.conntrackActive, false);
+    const ev = traced(emu, () => emu.stack.receive(syn('10.0.0.2', '10.0.0.1', 22), 'eth0'));
+    assert.ok(!ev.some((e) => e.type === 'table' && e.table === 'nat'));
+    assert.ok(ev.some((e) => e.type === 'skip' && /connection tracking is off/.test(e.reason)));
+  });
+  it('a conntrack match anywhere turns it on, and the nat chain runs for the first packet', () => {
+    const emu = emulator('*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j ACCEPT\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n');
+    assert.equal(emu.compiled.conntrackActive, true);
+    const ev = traced(emu, () => emu.stack.receive(syn('10.0.0.2', '10.0.0.1', 22), 'eth0'));
+    assert.ok(ev.some((e) => e.type === 'table' && e.table === 'nat' && e.hook === 'PREROUTING'));
+  });
+  for (const target of ['-j DNAT --to-destination 10.0.0.9', '-j CONNMARK --save-mark', '-j CT --notrack', '-m state --state NEW']) {
+    it(`"${target}" turns it on`, () => {
+      const table = target.includes('DNAT') ? 'nat' : target.includes('CT') ? 'raw' : 'mangle';
+      const emu = emulator(`*${table}\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING ${target}\nCOMMIT\n`);
+      assert.equal(emu.compiled.conntrackActive, true);
+    });
+  }
+});
+
+describe('iptables-nft creates only the built-in chains a file names', () => {
+  const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n-A FORWARD -j ACCEPT\nCOMMIT\n';
+  it('nft: INPUT (declared) and FORWARD (used) exist, OUTPUT does not', () => {
+    const chains = emulator(rules).compiled.tables.get('filter')!.chains;
+    assert.deepEqual([chains.has('INPUT'), chains.has('FORWARD'), chains.has('OUTPUT')], [true, true, false]);
+  });
+  it('legacy: every built-in chain exists', () => {
+    const chains = emulator(rules, 'legacy').compiled.tables.get('filter')!.chains;
+    assert.deepEqual([chains.has('INPUT'), chains.has('FORWARD'), chains.has('OUTPUT')], [true, true, true]);
+  });
+});
+
+describe('packets the kernel makes', () => {
+  it('an ICMP error about a forwarded packet comes from this host, quotes the packet and has TOS 0xc0', () => {
+    const emu = emulator('*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n');
+    const p = syn('10.0.0.2', '192.168.1.10', 80);
+    const reply = emu.stack.replyFor(p, 'icmp-host-prohibited')!;
+    assert.deepEqual([reply.proto, reply.icmpType, reply.icmpCode], [PROTO_ICMP, 3, 10]);
+    assert.equal(reply.src, ip('10.0.0.1'), 'the address routing picks towards the sender, not the quoted destination');
+    assert.equal(reply.length, 28 + p.length);
+    assert.equal(reply.tos, 0xc0);
+  });
+  it('an ICMP error about a packet for this host comes from the address it was sent to', () => {
+    const emu = emulator('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
+    assert.equal(emu.stack.replyFor(syn('10.0.0.2', '192.168.1.1', 80), 'icmp-port-unreachable')!.src, ip('192.168.1.1'));
+  });
+  it('a TCP reset for a bridged packet goes straight out of its bridge port, past OUTPUT and POSTROUTING', () => {
+    const emu = emulator('*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j LOG\nCOMMIT\n');
+    const p = { ...syn('10.0.0.2', '10.0.0.7', 80), iif: 'eth0', physIn: 'veth1' };
+    let sent: ReturnType<typeof emu.stack.sendRejectReply>;
+    const ev = traced(emu, () => (sent = emu.stack.sendRejectReply({ fate: 'rejected', packet: p, rejectWith: 'tcp-reset', detail: '' })));
+    assert.ok(sent! && sent.outcome.fate === 'out' && sent.outcome.dev === 'veth1');
+    assert.ok(!ev.some((e) => e.type === 'hook'), 'no hook sees it');
+  });
+});
+
+describe('loopback and source addresses', () => {
+  it('raw PREROUTING runs again for a packet looped back through lo', () => {
+    const emu = emulator('*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\nCOMMIT\n');
+    const ev = traced(emu, () => emu.stack.send(syn('10.0.0.1', '10.0.0.1', 22)));
+    const i = ev.findIndex((e) => e.type === 'hook' && e.hook === 'PREROUTING' && e.iif === 'lo');
+    assert.ok(i >= 0);
+    assert.ok(ev.slice(i).some((e) => e.type === 'table' && e.table === 'raw' && e.hook === 'PREROUTING'));
+  });
+  it('MASQUERADE out of lo takes the first universe-scope address of the host, even towards 127.0.0.1', () => {
+    assert.equal(new Router(testHost()).primaryAddr('lo', ip('192.168.1.1')), ip('10.0.0.1'));
+    assert.equal(new Router(testHost()).primaryAddr('lo', ip('127.0.0.1')), ip('10.0.0.1'));
+  });
+  it('DNAT in OUTPUT of a loopback-sourced packet to an address behind eth0 is dropped (route_localnet off)', () => {
+    const emu = emulator('*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -j DNAT --to-destination 10.0.0.2\nCOMMIT\n');
+    const o = emu.stack.send(syn('127.0.0.1', '127.0.0.1', 80));
+    assert.equal(o.fate, 'martian');
+  });
+  it('an ICMP error about a DNATed connection is un-NATed with its quoted header, without the nat chains', () => {
+    const emu = emulator('*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -p udp -j DNAT --to-destination 192.168.1.10\n-A POSTROUTING -j LOG\nCOMMIT\n');
+    const req = basePacket(17, ip('10.0.0.2'), ip('10.0.0.1'));
+    req.sport = 5000;
+    req.dport = 53;
+    const out = emu.stack.receive(req, 'eth0');
+    assert.ok(out.fate === 'out' && out.packet.dst === ip('192.168.1.10'));
+    const err = basePacket(PROTO_ICMP, ip('192.168.1.10'), ip('10.0.0.2'));
+    err.icmpType = 3;
+    err.icmpCode = 3;
+    err.inner = out.packet;
+    const ev = traced(emu, () => emu.stack.receive(err, 'eth1'));
+    assert.ok(ev.some((e) => e.type === 'conntrack' && e.state === 'RELATED'));
+    assert.ok(!ev.some((e) => e.type === 'table' && e.table === 'nat'), 'no nat chain sees it');
+    const fate = emu.stack.receive(err, 'eth1');
+    assert.ok(fate.fate === 'out' && fate.packet.src === ip('10.0.0.1') && fate.packet.inner?.dst === ip('10.0.0.1') && fate.packet.inner?.dport === 53);
+  });
+});
