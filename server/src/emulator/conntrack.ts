@@ -107,13 +107,12 @@ export class ConntrackTable {
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP reply to no request' };
     }
     if (p.proto === PROTO_TCP) {
+      // tcp_new(): the first packet of a connection is a SYN, or (with nf_conntrack_tcp_loose) a
+      // plain ACK picked up mid-stream; a SYN-ACK, FIN or RST for no known connection is INVALID.
       const f = p.tcpFlags;
-      const syn = (f & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN;
-      if (!syn) {
-        // Without SYN only nf_conntrack_tcp_loose picks up an existing stream (needs ACK, no RST).
-        if (!this.tcpLoose || !(f & TCP_ACK) || f & TCP_RST) {
-          return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: f & TCP_RST ? 'a TCP RST for no known connection' : 'a TCP packet without SYN for no known connection' };
-        }
+      const kind = f & TCP_RST ? 'RST' : f & TCP_SYN ? (f & TCP_ACK ? 'SYN-ACK' : 'SYN') : f & TCP_FIN ? 'FIN' : f & TCP_ACK ? 'ACK' : 'flagless';
+      if (kind !== 'SYN' && !(kind === 'ACK' && this.tcpLoose)) {
+        return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: `a TCP ${kind} packet for no known connection${kind === 'ACK' ? ' (nf_conntrack_tcp_loose is off)' : ''}` };
       }
     }
     const conn: Conn = {

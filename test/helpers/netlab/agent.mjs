@@ -19,7 +19,10 @@ for (const l of config.listen ?? []) {
     ready.push(new Promise((r) => srv.listen(l.port, '0.0.0.0', r)));
   } else {
     const sock = createSocket('udp4');
-    sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+    // Never answer an answer: NAT can send a reply back into this socket, and echoing it would loop forever.
+    sock.on('message', (msg, rinfo) => {
+      if (!msg.toString().startsWith('re:')) sock.send(`re:${msg}`, rinfo.port, rinfo.address);
+    });
     sock.on('error', (e) => process.stderr.write(`listen udp/${l.port}: ${e.message}\n`));
     ready.push(new Promise((r) => sock.bind(l.port, '0.0.0.0', r)));
   }

@@ -98,6 +98,7 @@ export class Replayer {
   /** Packets as the emulator delivered or sent them: the inner headers of later ICMP errors, and echo requests. */
   private readonly sent: Packet[] = [];
   private readonly pings: Packet[] = [];
+  private nextPingId = 0;
 
   constructor(
     private readonly emu: Emulator,
@@ -120,9 +121,12 @@ export class Replayer {
     }
     if (proto === PROTO_ICMP) {
       if (k.len === PING_LEN) {
-        const isReply = this.pings.some((q) => q.src === p.dst && q.dst === p.src);
-        p.icmpType = isReply ? 0 : 8;
-        p.icmpId = 0x77;
+        // One ping, one reply: a reply answers the oldest unanswered request the other way.
+        // Every ping has its own identifier (the trace does not show it): a reply reuses its request's.
+        const asked = this.pings.findIndex((q) => q.src === p.dst && q.dst === p.src);
+        p.icmpType = asked >= 0 ? 0 : 8;
+        p.icmpId = asked >= 0 ? this.pings[asked]!.icmpId : 0x100 + this.nextPingId++;
+        if (asked >= 0) this.pings.splice(asked, 1);
       } else {
         // An ICMP error from a host's stack: it quotes the packet it answers.
         p.icmpType = 3;

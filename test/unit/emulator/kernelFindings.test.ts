@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Emulator } from '../../../server/src/emulator/index';
 import { Router } from '../../../server/src/emulator/host/routing';
-import { PROTO_ICMP, PROTO_TCP, TCP_SYN } from '../../../server/src/emulator/packet';
+import { PROTO_ICMP, PROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../../server/src/emulator/packet';
 import { basePacket } from '../../../server/src/emulator/conversation';
 import type { TraceEvent } from '../../../server/src/emulator/trace';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
@@ -45,6 +45,26 @@ describe('connection tracking is on only when a loaded rule needs it', () => {
       const table = target.includes('DNAT') ? 'nat' : target.includes('CT') ? 'raw' : 'mangle';
       const emu = emulator(`*${table}\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING ${target}\nCOMMIT\n`);
       assert.equal(emu.compiled.conntrackActive, true);
+    });
+  }
+});
+
+describe('the first TCP packet conntrack accepts for a new connection', () => {
+  const emu = (): Emulator => emulator('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n');
+  const cases: Array<[flags: number, state: string]> = [
+    [TCP_SYN, 'NEW'],
+    [TCP_ACK, 'NEW'], // picked up mid-stream (nf_conntrack_tcp_loose)
+    [TCP_ACK | TCP_PSH, 'NEW'],
+    [TCP_SYN | TCP_ACK, 'INVALID'],
+    [TCP_FIN | TCP_ACK, 'INVALID'],
+    [TCP_RST, 'INVALID'],
+    [TCP_RST | TCP_ACK, 'INVALID'],
+  ];
+  for (const [flags, state] of cases) {
+    it(`flags 0x${flags.toString(16)}: ${state}`, () => {
+      const p = syn('10.0.0.2', '10.0.0.1', 22);
+      p.tcpFlags = flags;
+      assert.equal(emu().stack.conntrack.lookup(p).info.state, state);
     });
   }
 });
