@@ -31,6 +31,11 @@ function hash(n: number, salt: string): string {
 
 const ip = (base: number, i: number): string => `${(base >>> 24) & 255}.${(base >>> 16) & 255}.${((base >>> 8) + (i >>> 8)) & 255}.${i & 255}`;
 
+/** The cluster IP of service number `s` in the dump. */
+export function kubeServiceVip(s: number): string {
+  return ip((10 << 24) | (96 << 16), s + 10);
+}
+
 export interface KubeDumpOptions {
   readonly services: number;
   readonly endpoints: number;

@@ -275,8 +275,40 @@ export class HostStack {
     const { ct, unconfirmed } = this.track(p, !loopback && !!raw?.notrack, loopback);
     const pre = this.filtering('PREROUTING', p, ct);
     if (!pre.ok) return pre.outcome;
+    const dstBefore = p.dst;
     this.nat('PREROUTING', 'dst', p, ct);
+    if (p.physIn && p.dst !== dstBefore) {
+      const again = this.bridgedDnat(p, iif, ct, unconfirmed);
+      if (again) return again;
+    }
     return this.routeInput(p, iif, ct, unconfirmed);
+  }
+
+  /**
+   * br_nf_pre_routing_finish(): a frame that came in through a bridge port and was
+   * DNATed to an address behind the same bridge is switched by the bridge, not routed:
+   * to the new destination's port, or dropped when that is the port it came from and
+   * the port is not in hairpin mode. Undefined when the new route leaves elsewhere.
+   */
+  private bridgedDnat(p: Packet, br: string, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome | undefined {
+    if (this.host.ifaces.get(br)?.kind !== 'bridge') return undefined;
+    const r = this.router.input(p.dst, br);
+    if (r.kind !== 'unicast' || r.dev !== br) return undefined;
+    const to = this.host.peers.find((q) => q.addr === p.dst && q.via === br && q.port);
+    if (to?.port && to.port === p.physIn && !this.host.ifaces.get(to.port)?.hairpin) {
+      this.emit({ type: 'route', decision: 'forward', dev: br, reason: `DNAT sent the frame to ${ip4(p.dst)}, behind the bridge port ${p.physIn} it came in on: br_netfilter hands it back to the bridge, which never sends a frame out of its own port without hairpin mode` });
+      return { fate: 'dropped', packet: clonePacket(p), detail: `the bridge drops it: ${p.physIn} is not in hairpin mode` };
+    }
+    this.emit({ type: 'route', decision: 'forward', dev: br, reason: `DNAT sent the frame to ${ip4(p.dst)} behind the same bridge: br_netfilter hands it back to ${br}, which switches it${to?.port ? ` to ${to.port}` : ''}` });
+    p.oif = br;
+    p.bridged = true;
+    if (to?.port) p.physOut = to.port;
+    this.hook('FORWARD', p);
+    const v = this.filtering('FORWARD', p, ct);
+    if (!v.ok) return v.outcome;
+    const out = this.postrouting(p, br, undefined, ct, unconfirmed, true);
+    if (out.fate !== 'out' || !to?.port) return out;
+    return { fate: 'bridged', packet: out.packet, dev: br, port: to.port, ct: out.ct };
   }
 
   private routeInput(p: Packet, iif: string, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
@@ -414,10 +446,11 @@ export class HostStack {
     const dstBefore = p.dst;
     this.nat('PREROUTING', 'dst', p, ct);
     if (p.dst !== dstBefore) {
-      // DNAT changed the destination: br_netfilter routes the packet instead of bridging it.
+      // DNAT changed the destination: br_netfilter routes the packet, or hands it back to
+      // the bridge when the new destination is behind the same bridge.
       delete p.physOut;
       p.bridged = false;
-      return this.routeInput(p, br, ct, unconfirmed);
+      return this.bridgedDnat(p, br, ct, unconfirmed) ?? this.routeInput(p, br, ct, unconfirmed);
     }
     p.oif = br;
     p.physOut = outPort;

@@ -127,6 +127,7 @@ export class Lab {
         this.peerNs.set(peer.name, ns);
         run(['ip', '-n', H, 'link', 'add', i.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
         run(['ip', '-n', H, 'link', 'set', i.name, 'master', i.master, 'up']);
+        if (i.hairpin) run(['ip', '-n', H, 'link', 'set', 'dev', i.name, 'type', 'bridge_slave', 'hairpin', 'on']);
         const brAddr = br.addrs[0]!;
         run(['ip', '-n', ns, 'addr', 'add', `${ip4(peer.addr)}/${brAddr.prefix}`, 'dev', 'eth0']);
         run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);

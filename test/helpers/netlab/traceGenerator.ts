@@ -193,12 +193,14 @@ function target(r: Rng, table: string, hook: Hook, proto: string | undefined, us
     }
     case 'REDIRECT':
       return ports && r.chance(0.6) ? `-j REDIRECT --to-ports ${r.pick(['80', '53', '22'])}` : '-j REDIRECT';
+    // NAT port ranges include the ephemeral ports clients use, so the original port is kept
+    // (outside the range the kernel picks a random one, which the emulator cannot repeat).
     case 'SNAT': {
       const to = r.pick(HOST_ADDRS);
-      return `-j SNAT --to-source ${to}${ports && r.chance(0.3) ? ':20000-20100' : ''}`;
+      return `-j SNAT --to-source ${to}${ports && r.chance(0.3) ? ':1024-65535' : ''}`;
     }
     case 'MASQUERADE':
-      return ports && r.chance(0.3) ? '-j MASQUERADE --to-ports 30000-30100' : '-j MASQUERADE';
+      return ports && r.chance(0.3) ? '-j MASQUERADE --to-ports 1024-65535' : '-j MASQUERADE';
     default:
       return `-j ${t}`;
   }

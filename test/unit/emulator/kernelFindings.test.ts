@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Emulator } from '../../../server/src/emulator/index';
+import { Emulator, parseHostFile } from '../../../server/src/emulator/index';
 import { Router } from '../../../server/src/emulator/host/routing';
 import { PROTO_ICMP, PROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../../server/src/emulator/packet';
 import { basePacket } from '../../../server/src/emulator/conversation';
@@ -102,6 +102,37 @@ describe('packets the kernel makes', () => {
     const ev = traced(emu, () => (sent = emu.stack.sendRejectReply({ fate: 'rejected', packet: p, rejectWith: 'tcp-reset', detail: '' })));
     assert.ok(sent! && sent.outcome.fate === 'out' && sent.outcome.dev === 'veth1');
     assert.ok(!ev.some((e) => e.type === 'hook'), 'no hook sees it');
+  });
+});
+
+describe('a bridged frame DNATed to an address behind the same bridge is switched, not routed', () => {
+  const hostJson = (hairpin: boolean): string => JSON.stringify({
+    interfaces: [
+      { name: 'eth0', addresses: ['10.0.0.1/24'] },
+      { name: 'docker0', kind: 'bridge', addresses: ['172.17.0.1/16'] },
+      { name: 'vetha', kind: 'veth', master: 'docker0', hairpin },
+      { name: 'vethb', kind: 'veth', master: 'docker0', hairpin },
+    ],
+    sysctl: { 'net.ipv4.ip_forward': 0, 'net.bridge.bridge-nf-call-iptables': 1 },
+    peers: [
+      { name: 'a', address: '172.17.0.2', via: 'docker0', port: 'vetha' },
+      { name: 'b', address: '172.17.0.3', via: 'docker0', port: 'vethb' },
+    ],
+  });
+  const rules = (to: string): string => `*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -j DNAT --to-destination ${to}\nCOMMIT\n`;
+  const make = (to: string, hairpin = false): Emulator => new Emulator(parseIptables(rules(to), { backend: 'nft', family: 'ipv4' }).ruleset, parseHostFile(hostJson(hairpin)).value!.host);
+  it('to another container: out of its port, through FORWARD, even with ip_forward off', () => {
+    const emu = make('172.17.0.3');
+    const o = emu.stack.bridge(syn('172.17.0.2', '172.17.0.9', 80), 'docker0', 'vetha', 'vethb');
+    assert.ok(o.fate === 'bridged' && o.port === 'vethb' && o.packet.dst === ip('172.17.0.3'), JSON.stringify(o.fate));
+  });
+  it('back to the sender: dropped by the bridge without hairpin mode', () => {
+    const o = make('172.17.0.2').stack.bridge(syn('172.17.0.2', '172.17.0.9', 80), 'docker0', 'vetha', 'vethb');
+    assert.equal(o.fate, 'dropped');
+  });
+  it('back to the sender with hairpin mode: out of the same port', () => {
+    const o = make('172.17.0.2', true).stack.bridge(syn('172.17.0.2', '172.17.0.9', 80), 'docker0', 'vetha', 'vethb');
+    assert.ok(o.fate === 'bridged' && o.port === 'vetha');
   });
 });
 

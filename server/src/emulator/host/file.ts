@@ -93,9 +93,19 @@ class Reader {
   }
 }
 
+/** The keys each object of a host description may have (schemas/host.schema.json lists the same). */
+export const HOST_KEYS = {
+  host: ['$schema', 'name', 'rules', 'daemon', 'interfaces', 'routes', 'sysctl', 'listeners', 'peers', 'docker', 'containers', 'networks'],
+  interface: ['name', 'kind', 'addresses', 'up', 'mtu', 'mac', 'master', 'hairpin', 'routeLocalnet', 'rpFilter', 'vxlan'],
+  route: ['to', 'via', 'dev', 'src', 'metric', 'type'],
+  listener: ['proto', 'address', 'port', 'program'],
+  peer: ['name', 'address', 'via', 'port', 'kind', 'listens'],
+  sysctl: ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.netfilter.nf_conntrack_tcp_loose'],
+} as const;
+
 function readInterface(r: Reader, n: JsonNode): Iface | undefined {
   if (!r.obj(n, 'An interface')) return undefined;
-  r.known(n, ['name', 'kind', 'addresses', 'up', 'mtu', 'mac', 'master', 'routeLocalnet', 'rpFilter', 'vxlan'], 'an interface');
+  r.known(n, HOST_KEYS.interface, 'an interface');
   const name = r.str(prop(n, 'name')?.value, 'Interface name');
   if (!name) {
     r.err(n.span, 'An interface needs a "name".');
@@ -129,6 +139,7 @@ function readInterface(r: Reader, n: JsonNode): Iface | undefined {
     : undefined;
   const master = r.str(prop(n, 'master')?.value, 'master');
   const mac = r.str(prop(n, 'mac')?.value, 'mac');
+  const hairpin = r.bool(prop(n, 'hairpin')?.value, 'hairpin');
   return {
     name,
     kind: kind ?? (name === 'lo' ? 'loopback' : /^(docker\d|br-|virbr|cni|docker_gwbridge)/.test(name) ? 'bridge' : /^veth/.test(name) ? 'veth' : 'ethernet'),
@@ -138,6 +149,7 @@ function readInterface(r: Reader, n: JsonNode): Iface | undefined {
     routeLocalnet: r.bool(prop(n, 'routeLocalnet')?.value, 'routeLocalnet') ?? false,
     rpFilter: (r.num(prop(n, 'rpFilter')?.value, 'rpFilter', 0, 2) ?? 0) as 0 | 1 | 2,
     ...(master ? { master } : {}),
+    ...(hairpin ? { hairpin } : {}),
     ...(mac ? { mac } : {}),
     ...(vxlan ? { vxlan } : {}),
   };
@@ -145,7 +157,7 @@ function readInterface(r: Reader, n: JsonNode): Iface | undefined {
 
 function readRoute(r: Reader, n: JsonNode, ifaces: ReadonlyMap<string, Iface>): Route | undefined {
   if (!r.obj(n, 'A route')) return undefined;
-  r.known(n, ['to', 'via', 'dev', 'src', 'metric', 'type'], 'a route');
+  r.known(n, HOST_KEYS.route, 'a route');
   const to = r.str(prop(n, 'to')?.value, 'to') ?? 'default';
   const c = to === 'default' ? { addr: 0, prefix: 0 } : parseCidr4Strict(to);
   if (!c) {
@@ -180,7 +192,7 @@ function readRoute(r: Reader, n: JsonNode, ifaces: ReadonlyMap<string, Iface>): 
 
 function readListener(r: Reader, n: JsonNode): Listener | undefined {
   if (!r.obj(n, 'A listener')) return undefined;
-  r.known(n, ['proto', 'address', 'port', 'program'], 'a listener');
+  r.known(n, HOST_KEYS.listener, 'a listener');
   const proto = r.str(prop(n, 'proto')?.value, 'proto') ?? 'tcp';
   if (proto !== 'tcp' && proto !== 'udp') r.err(prop(n, 'proto')!.value.span, 'proto must be "tcp" or "udp".');
   const port = r.num(prop(n, 'port')?.value, 'port', 1, 65535);
@@ -194,7 +206,7 @@ function readListener(r: Reader, n: JsonNode): Listener | undefined {
 
 function readPeer(r: Reader, n: JsonNode, ifaces: ReadonlyMap<string, Iface>): Peer | undefined {
   if (!r.obj(n, 'A peer')) return undefined;
-  r.known(n, ['name', 'address', 'via', 'port', 'kind', 'listens'], 'a peer');
+  r.known(n, HOST_KEYS.peer, 'a peer');
   const name = r.str(prop(n, 'name')?.value, 'name');
   const addr = r.addr(prop(n, 'address')?.value, 'address');
   if (!name || addr === undefined) {
@@ -232,7 +244,7 @@ export function hostFromJson(json: JsonNode, r: Reader, fallbackName: string): H
   if (!r.obj(json, 'The host description')) {
     return { host: { name: fallbackName, ifaces: new Map(), routes: [], sysctls: { ipForward: true, bridgeNfCallIptables: true, tcpLoose: true }, listeners: [], peers: [], assumed } };
   }
-  r.known(json, ['name', 'rules', 'daemon', 'interfaces', 'routes', 'sysctl', 'listeners', 'peers', 'docker', 'containers', 'networks'], 'the host description');
+  r.known(json, HOST_KEYS.host, 'the host description');
   const name = r.str(prop(json, 'name')?.value, 'name') ?? fallbackName;
   const ifaces = new Map<string, Iface>();
   for (const n of r.arr(prop(json, 'interfaces')?.value, 'interfaces')) {
@@ -254,7 +266,7 @@ export function hostFromJson(json: JsonNode, r: Reader, fallbackName: string): H
   }
   const sys = prop(json, 'sysctl')?.value;
   const sysctl = (key: string): boolean | undefined => r.bool(prop(sys, key)?.value, key);
-  if (sys && r.obj(sys, 'sysctl')) r.known(sys, ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables', 'net.netfilter.nf_conntrack_tcp_loose'], 'sysctl');
+  if (sys && r.obj(sys, 'sysctl')) r.known(sys, HOST_KEYS.sysctl, 'sysctl');
   const ipForward = sysctl('net.ipv4.ip_forward');
   const brnf = sysctl('net.bridge.bridge-nf-call-iptables');
   if (ipForward === undefined) assumed.push('net.ipv4.ip_forward = 1 (not described)');

@@ -22,6 +22,8 @@ export interface Iface {
   readonly mac?: string;
   /** The bridge this interface is a port of. */
   readonly master?: string;
+  /** A bridge port in hairpin mode: frames may go back out of the port they came in on. */
+  readonly hairpin?: boolean;
   /** net.ipv4.conf.<if>.route_localnet */
   readonly routeLocalnet: boolean;
   /** net.ipv4.conf.<if>.rp_filter (0 off, 1 strict, 2 loose): noted, not enforced. */
