@@ -223,7 +223,9 @@ export class ConversationRunner {
       case 'no-listener': {
         const tcp = o.packet.proto === PROTO_TCP;
         out({ type: 'fate', fate: 'no-listener', packet: o.packet, detail: `for this host, but nothing listens on ${tcp ? 'tcp' : 'udp'}/${o.packet.dport}: the kernel answers with ${tcp ? 'a TCP RST' : 'ICMP port unreachable'}` });
-        const reply = this.stack.replyFor(o.packet, tcp ? 'tcp-reset' : 'icmp-port-unreachable');
+        const made = this.stack.replyFor(o.packet, tcp ? 'tcp-reset' : 'icmp-port-unreachable');
+        // The TCP stack's reset comes from the kernel's own control socket.
+        const reply = made && { ...made, socket: 'kernel' as const };
         if (reply) this.followReply(reply, out, tcp ? 'RST from the kernel' : 'ICMP port unreachable from the kernel');
         return undefined;
       }

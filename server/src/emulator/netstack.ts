@@ -356,6 +356,8 @@ export class HostStack {
 
   private forward(p: Packet, dev: string, via: number | undefined, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
     p.oif = dev;
+    // ip_forward() takes one off the TTL before the FORWARD hook.
+    p.ttl = Math.max(0, p.ttl - 1);
     this.hook('FORWARD', p);
     const v = this.filtering('FORWARD', p, ct);
     if (!v.ok) return v.outcome;
@@ -489,7 +491,7 @@ export class HostStack {
     delete base.physOut;
     if (kind === 'tcp-reset') {
       if (p.proto !== PROTO_TCP || p.tcpFlags & TCP_RST) return undefined;
-      return { ...base, tcpFlags: TCP_RST | TCP_ACK, length: 40 };
+      return { ...base, tcpFlags: TCP_RST | TCP_ACK, length: 40, socket: 'none' };
     }
     // icmp_send() never answers an ICMP error, and cannot answer a packet the kernel's own
     // ICMP socket is sending (an echo reply, an error): that socket is busy sending it.
@@ -506,6 +508,6 @@ export class HostStack {
       const back = this.router.output(p.src);
       if (back.src !== undefined) base.src = back.src;
     }
-    return { ...base, proto: PROTO_ICMP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 3, icmpCode: code, icmpId: 0, inner: clonePacket(p), length: 28 + Math.min(p.length, 548), tos: 0xc0 };
+    return { ...base, proto: PROTO_ICMP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 3, icmpCode: code, icmpId: 0, inner: clonePacket(p), length: 28 + Math.min(p.length, 548), tos: 0xc0, socket: 'kernel' };
   }
 }

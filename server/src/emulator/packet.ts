@@ -68,6 +68,12 @@ export interface Packet {
   localOrigin: boolean;
   /** The local socket's owner, for locally generated packets. */
   owner?: SocketOwner;
+  /**
+   * A locally generated packet with no user socket behind it: 'kernel' for the
+   * kernel's own sockets (a TCP reset for a closed port, ICMP replies and errors),
+   * 'none' for packets netfilter builds itself (a REJECT's TCP reset).
+   */
+  socket?: 'kernel' | 'none';
 }
 
 export function clonePacket(p: Packet): Packet {

@@ -35,7 +35,9 @@ function tcp(req) {
     const s = connect({ host: req.dst, port: req.dport, ...(req.sport ? { localPort: req.sport } : {}) });
     let got = '';
     const t = setTimeout(() => { s.destroy(); resolve({ ok: false, detail: 'timeout' }); }, req.timeoutMs ?? 400);
-    s.on('connect', () => s.write(req.data ?? 'hello\n'));
+    // Wait a little before sending: the server's kernel then acknowledges the data from a socket
+    // its process has accepted (owned), not from one still in the accept queue (no owner yet).
+    s.on('connect', () => setTimeout(() => s.write(req.data ?? 'hello\n'), 30));
     s.on('data', (d) => { got += d; s.end(); });
     s.on('close', () => { clearTimeout(t); resolve({ ok: got.length > 0, detail: got ? 'echoed' : 'closed' }); });
     s.on('error', (e) => { clearTimeout(t); s.destroy(); resolve({ ok: false, detail: e.code ?? e.message }); });

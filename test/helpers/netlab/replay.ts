@@ -140,7 +140,13 @@ export class Replayer {
 
   private inject(ep: KEpisode, p: Packet): Outcome {
     const stack = this.emu.stack;
-    if (ep.start === 'out') return stack.send(p);
+    if (ep.start === 'out') {
+      // The lab's agents run as root; resets for closed ports and ICMP replies and errors come
+      // from the kernel's own sockets.
+      if ((p.proto === PROTO_TCP && p.tcpFlags & TCP_RST) || (p.proto === PROTO_ICMP && p.icmpType !== 8)) p.socket = 'kernel';
+      else p.owner = { uid: 0, gid: 0, groups: [] };
+      return stack.send(p);
+    }
     const iif = ep.packet.iif ?? '';
     const br = this.host.ifaces.get(iif);
     if (br?.kind === 'bridge') {

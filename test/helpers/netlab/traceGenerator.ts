@@ -89,7 +89,7 @@ function matches(r: Rng, table: string, hook: Hook): { text: string; proto?: str
   const n = r.int(3);
   const used = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const kind = r.pick(['src', 'dst', 'in', 'out', 'l4', 'ct', 'state', 'addrtype', 'iprange', 'mark', 'connmark', 'comment', 'length', 'multiport', 'icmp', 'pkttype']);
+    const kind = r.pick(['src', 'dst', 'in', 'out', 'l4', 'ct', 'state', 'addrtype', 'iprange', 'mark', 'connmark', 'comment', 'length', 'multiport', 'icmp', 'pkttype', 'ttl', 'statistic', 'limit', 'hashlimit', 'recent', 'physdev', 'owner']);
     if (used.has(kind)) continue;
     used.add(kind);
     const neg = r.chance(0.15) ? '! ' : '';
@@ -144,6 +144,29 @@ function matches(r: Rng, table: string, hook: Hook): { text: string; proto?: str
       case 'length':
         parts.push(`-m length ${neg}--length ${r.pick(['0:60', '61:1500', '84'])}`);
         break;
+      case 'ttl':
+        parts.push(`-m ttl ${r.pick(['--ttl-eq 64', '--ttl-eq 63', '--ttl-gt 63', '--ttl-lt 64'])}`);
+        break;
+      case 'statistic':
+        // nth counts the packets the rule sees: deterministic, unlike --mode random.
+        parts.push(`-m statistic --mode nth --every ${r.pick(['2', '3'])} --packet ${r.pick(['0', '1'])}`);
+        break;
+      case 'limit':
+        parts.push(`-m limit --limit ${r.pick(['1/hour', '2/minute'])} --limit-burst ${r.pick(['1', '3'])}`);
+        break;
+      case 'hashlimit':
+        parts.push(`-m hashlimit --hashlimit-upto 1/hour --hashlimit-burst ${r.pick(['1', '2'])} --hashlimit-mode srcip --hashlimit-name h${r.int(1000)}`);
+        break;
+      case 'recent':
+        parts.push(`-m recent --name r${r.int(2)} ${r.pick(['--set', '--rcheck', '--update', '--rcheck --seconds 60'])}`);
+        break;
+      case 'physdev':
+        if (hasIn(hook)) parts.push(`-m physdev ${r.pick(['--physdev-in vetha', '--physdev-in vethb', '--physdev-is-in', '! --physdev-is-in'])}`);
+        else parts.push(`-m physdev ${neg}--physdev-is-bridged`);
+        break;
+      case 'owner':
+        if (hook === 'OUTPUT' || hook === 'POSTROUTING') parts.push(`-m owner ${neg}--uid-owner 0`);
+        break;
       case 'pkttype':
         if (hasIn(hook)) parts.push(`-m pkttype ${neg}--pkt-type ${r.pick(['unicast', 'broadcast'])}`);
         break;
@@ -156,8 +179,10 @@ function target(r: Rng, table: string, hook: Hook, proto: string | undefined, us
   const opts: string[] = ['ACCEPT', 'DROP', 'RETURN', 'LOG', 'none'];
   if (userChains.length) opts.push('jump', 'jump', 'goto');
   if (table === 'filter') opts.push('REJECT', 'REJECT', 'DROP');
-  if (table === 'mangle') opts.push('MARK', 'MARK', 'CONNMARK');
-  if (table === 'raw') opts.push('NOTRACK', 'CT');
+  if (table === 'mangle') opts.push('MARK', 'MARK', 'CONNMARK', 'CHECKSUM');
+  if (table === 'mangle' && (hook === 'FORWARD' || hook === 'OUTPUT' || hook === 'POSTROUTING')) opts.push('CLASSIFY', 'TCPMSS');
+  if (table === 'raw') opts.push('NOTRACK', 'CT', 'TRACE');
+  opts.push('NFLOG');
   if (table === 'nat') {
     opts.splice(opts.indexOf('DROP'), 1); // DROP in nat is refused by iptables-nft? keep it simple: nat rules rewrite or pass
     if (hook === 'PREROUTING' || hook === 'OUTPUT') opts.push('DNAT', 'DNAT', 'REDIRECT');
@@ -179,6 +204,16 @@ function target(r: Rng, table: string, hook: Hook, proto: string | undefined, us
       const w = proto === 'tcp' && r.chance(0.6) ? 'tcp-reset' : r.pick(['icmp-port-unreachable', 'icmp-host-prohibited', 'icmp-admin-prohibited']);
       return `-j REJECT --reject-with ${w}`;
     }
+    case 'NFLOG':
+      return `-j NFLOG --nflog-group ${r.int(4)}`;
+    case 'TRACE':
+      return '-j TRACE';
+    case 'CHECKSUM':
+      return '-j CHECKSUM --checksum-fill';
+    case 'CLASSIFY':
+      return '-j CLASSIFY --set-class 1:1';
+    case 'TCPMSS':
+      return proto === 'tcp' ? '-m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu' : '-j LOG';
     case 'MARK':
       return `-j MARK ${r.pick(['--set-mark 0x1', '--set-xmark 0x2/0x3', '--or-mark 0x1', '--and-mark 0x2'])}`;
     case 'CONNMARK':

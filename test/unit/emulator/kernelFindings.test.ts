@@ -136,6 +136,29 @@ describe('a bridged frame DNATed to an address behind the same bridge is switche
   });
 });
 
+describe('forwarding and local sockets', () => {
+  it('a forwarded packet has one less TTL from FORWARD on', () => {
+    const emu = emulator('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m ttl --ttl-eq 63 -j ACCEPT\nCOMMIT\n');
+    const ev = traced(emu, () => emu.stack.receive({ ...syn('10.0.0.2', '192.168.1.10', 80), ttl: 64 }, 'eth0'));
+    assert.ok(ev.some((e) => e.type === 'hook' && e.hook === 'FORWARD' && e.packet.ttl === 63));
+    assert.ok(ev.some((e) => e.type === 'verdict' && e.verdict === 'ACCEPT' && e.rule?.index === 0));
+  });
+  it('-m owner: packets of the kernel\'s own sockets match only inverted uid/gid options', () => {
+    const emu = emulator('*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m owner --uid-owner 0 -j ACCEPT\n-A OUTPUT -m owner ! --uid-owner 0 -j DROP\nCOMMIT\n');
+    const rst = { ...syn('10.0.0.1', '10.0.0.2', 5555), tcpFlags: TCP_RST, socket: 'kernel' as const };
+    const ev = traced(emu, () => emu.stack.send(rst));
+    assert.deepEqual(ev.filter((e) => e.type === 'rule' && e.matched).map((e) => e.type === 'rule' && e.rule.index), [1]);
+    const mine = { ...syn('10.0.0.1', '10.0.0.2', 80), owner: { uid: 0, gid: 0, groups: [] } };
+    const ev2 = traced(emu, () => emu.stack.send(mine));
+    assert.deepEqual(ev2.filter((e) => e.type === 'rule' && e.matched).map((e) => e.type === 'rule' && e.rule.index), [0]);
+  });
+  it('a REJECT reset has no socket at all, its ICMP errors come from the kernel\'s ICMP socket', () => {
+    const emu = emulator('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
+    assert.equal(emu.stack.replyFor(syn('10.0.0.2', '10.0.0.1', 80), 'tcp-reset')!.socket, 'none');
+    assert.equal(emu.stack.replyFor(syn('10.0.0.2', '10.0.0.1', 80), 'icmp-port-unreachable')!.socket, 'kernel');
+  });
+});
+
 describe('loopback and source addresses', () => {
   it('raw PREROUTING runs again for a packet looped back through lo', () => {
     const emu = emulator('*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\nCOMMIT\n');

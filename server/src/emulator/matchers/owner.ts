@@ -19,7 +19,12 @@ const inRange = (id: number, m: OwnerIdMatch): boolean => id >= m.range[0] && id
 export const owner: MatcherEntry = {
   name: 'owner',
   fn: (d: OwnerMatch, { packet: p }) => {
-    if (!p.localOrigin) {
+    if (p.socket === 'kernel') {
+      // A kernel socket exists but has no file: uid and gid hold only when inverted.
+      if (d.socketExists?.invert || d.gid?.supplGroups) return false;
+      return [d.uid, d.gid].every((o) => o === undefined || o.invert);
+    }
+    if (!p.localOrigin || p.socket === 'none') {
       // (info->match ^ info->invert) == 0
       const given = [d.uid, d.gid, d.socketExists];
       if (d.gid?.supplGroups) return false;
