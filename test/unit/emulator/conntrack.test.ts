@@ -1,0 +1,116 @@
+/** Connection tracking and NAT bookkeeping, table-driven: what state each packet of a flow gets. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { manualClock } from '../../../server/src/emulator/clock';
+import { ConntrackTable } from '../../../server/src/emulator/conntrack';
+import { basePacket } from '../../../server/src/emulator/conversation';
+import { CT_DST_NAT, CT_SEEN_REPLY, CT_SRC_NAT } from '../../../server/src/emulator/ct';
+import { Emulator } from '../../../server/src/emulator/index';
+import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type Packet } from '../../../server/src/emulator/packet';
+import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { ip, testHost } from '../../helpers/targetPackets';
+
+const A = '10.0.0.2';
+const B = '192.168.1.10';
+type Step = readonly [from: 'a' | 'b', flags: number, state: string];
+
+function pkt(proto: number, from: 'a' | 'b', flags: number, icmpType?: number): Packet {
+  const [s, d] = from === 'a' ? [A, B] : [B, A];
+  const p = basePacket(proto, ip(s), ip(d));
+  if (proto === PROTO_ICMP) {
+    p.icmpType = icmpType ?? (from === 'a' ? 8 : 0);
+    p.icmpId = 7;
+  } else {
+    p.sport = from === 'a' ? 40000 : 80;
+    p.dport = from === 'a' ? 80 : 40000;
+    p.tcpFlags = flags;
+  }
+  return p;
+}
+
+function run(proto: number, steps: readonly Step[]): string[] {
+  const ct = new ConntrackTable(manualClock(0), true);
+  return steps.map(([from, flags]) => {
+    const l = ct.lookup(pkt(proto, from, flags));
+    if (l.unconfirmed) ct.confirm(l.unconfirmed);
+    return `${l.info.state}/${l.info.dir}`;
+  });
+}
+
+describe('conntrack states along a flow', () => {
+  const flows: Array<[name: string, proto: number, steps: readonly Step[]]> = [
+    ['TCP handshake, data and close', PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_SYN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'],
+      ['a', TCP_PSH | TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['a', TCP_FIN | TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['b', TCP_FIN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'],
+    ]],
+    ['a retransmitted SYN before any reply stays NEW', PROTO_TCP, [['a', TCP_SYN, 'NEW/ORIGINAL'], ['a', TCP_SYN, 'NEW/ORIGINAL']]],
+    ['UDP request, reply, next request', PROTO_UDP, [['a', 0, 'NEW/ORIGINAL'], ['b', 0, 'ESTABLISHED/REPLY'], ['a', 0, 'ESTABLISHED/ORIGINAL']]],
+    ['UDP: two requests without reply are both NEW', PROTO_UDP, [['a', 0, 'NEW/ORIGINAL'], ['a', 0, 'NEW/ORIGINAL']]],
+    ['ICMP echo request and reply', PROTO_ICMP, [['a', 0, 'NEW/ORIGINAL'], ['b', 0, 'ESTABLISHED/REPLY']]],
+    ['an echo reply nobody asked for', PROTO_ICMP, [['b', 0, 'INVALID/ORIGINAL']]],
+  ];
+  for (const [name, proto, steps] of flows) {
+    it(name, () => assert.deepEqual(run(proto, steps), steps.map((s) => s[2])));
+  }
+  it('the first reply sets SEEN_REPLY', () => {
+    const ct = new ConntrackTable(manualClock(0), true);
+    const l = ct.lookup(pkt(PROTO_UDP, 'a', 0));
+    ct.confirm(l.unconfirmed!);
+    assert.equal(l.unconfirmed!.status & CT_SEEN_REPLY, 0);
+    ct.lookup(pkt(PROTO_UDP, 'b', 0));
+    assert.notEqual(l.unconfirmed!.status & CT_SEEN_REPLY, 0);
+  });
+  it('an ICMP error quoting a tracked packet is RELATED, in the direction opposite to the quoted packet', () => {
+    const ct = new ConntrackTable(manualClock(0), true);
+    const req = pkt(PROTO_UDP, 'a', 0);
+    ct.confirm(ct.lookup(req).unconfirmed!);
+    const err = basePacket(PROTO_ICMP, ip(B), ip(A));
+    err.icmpType = 3;
+    err.icmpCode = 3;
+    err.inner = req;
+    assert.equal(`${ct.lookup(err).info.state}/${ct.lookup(err).info.dir}`, 'RELATED/REPLY');
+    const stray = { ...err, inner: pkt(PROTO_UDP, 'b', 0) };
+    stray.inner.sport = 1;
+    assert.equal(ct.lookup(stray).info.state, 'INVALID');
+  });
+  it('entries expire with their timeout (UDP unreplied: 30 s)', () => {
+    const clock = manualClock(0);
+    const ct = new ConntrackTable(clock, true);
+    ct.confirm(ct.lookup(pkt(PROTO_UDP, 'a', 0)).unconfirmed!);
+    clock.advance(29_000);
+    assert.equal(ct.lookup(pkt(PROTO_UDP, 'b', 0)).info.state, 'ESTABLISHED');
+    clock.advance(121_000);
+    assert.equal(ct.lookup(pkt(PROTO_UDP, 'b', 0)).info.state, 'NEW', 'gone after the replied timeout (120 s)');
+  });
+});
+
+describe('NAT bookkeeping', () => {
+  const rules = `*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 192.168.1.10:80
+-A POSTROUTING -o eth1 -j MASQUERADE
+COMMIT
+`;
+  it('DNAT and MASQUERADE set their status bits; the reply is rewritten back; later packets skip the nat chains', () => {
+    const emu = new Emulator(parseIptables(rules, { backend: 'nft', family: 'ipv4' }).ruleset, testHost());
+    const syn = basePacket(PROTO_TCP, ip(A), ip('10.0.0.1'));
+    syn.sport = 40000;
+    syn.dport = 8080;
+    syn.tcpFlags = TCP_SYN;
+    const out = emu.stack.receive(syn, 'eth0');
+    assert.ok(out.fate === 'out');
+    assert.deepEqual([out.packet.src, out.packet.dst, out.packet.dport], [ip('192.168.1.1'), ip(B), 80]);
+    const conn = out.ct.conn!;
+    assert.equal(conn.status & (CT_DST_NAT | CT_SRC_NAT), CT_DST_NAT | CT_SRC_NAT);
+    const reply = basePacket(PROTO_TCP, ip(B), ip('192.168.1.1'));
+    reply.sport = 80;
+    reply.dport = out.packet.sport;
+    reply.tcpFlags = TCP_SYN | TCP_ACK;
+    const events: string[] = [];
+    const back = emu.stack.tracing((e) => e.type === 'table' && events.push(`${e.table}/${e.hook}`), () => emu.stack.receive(reply, 'eth1'));
+    assert.ok(back.fate === 'out' && back.dev === 'eth0');
+    assert.deepEqual([back.packet.src, back.packet.sport, back.packet.dst, back.packet.dport], [ip('10.0.0.1'), 8080, ip(A), 40000]);
+    assert.ok(!events.some((e) => e.startsWith('nat/')), 'replies never pass the nat chains');
+  });
+});
