@@ -51,12 +51,21 @@ result.ourErrors = errors;
   const ruleset = analyzeIptables(dump, { backend: 'nft', family: 'ipv4' }).parsed.ruleset;
   const host = parseHostFile(JSON.stringify({
     name: 'node',
-    interfaces: [{ name: 'eth0', addresses: ['192.168.0.10/24'] }, { name: 'cni0', kind: 'bridge', addresses: ['10.244.0.1/16'] }],
+    interfaces: [{ name: 'eth0', addresses: ['192.168.0.10/24'] }, { name: 'cni0', kind: 'bridge', addresses: ['10.244.255.1/16'] }],
     routes: [{ to: 'default', via: '192.168.0.1', dev: 'eth0' }],
     sysctl: { 'net.ipv4.ip_forward': 1, 'net.bridge.bridge-nf-call-iptables': 1, 'net.netfilter.nf_conntrack_tcp_loose': 1 },
     peers: [{ name: 'client', address: '192.168.0.20', via: 'eth0' }],
   })).value!.host;
-  result.emulatorModelBuildMs = Math.round(time(() => new Emulator(ruleset, host), 3));
+  // Each build from a fresh analysis. Chains compile when a packet first enters them (a rule's
+  // model parses its line again), so the first conversation pays for the chains it walks.
+  const builds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const fresh = analyzeIptables(dump, { backend: 'nft', family: 'ipv4' }).parsed.ruleset;
+    const t0 = process.hrtime.bigint();
+    new Emulator(fresh, host);
+    builds.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  result.emulatorModelBuildMs = Math.round(median(builds));
   const emu = new Emulator(ruleset, host, { seed: 7 });
   const per: number[] = [];
   let completed = 0;
@@ -67,6 +76,7 @@ result.ourErrors = errors;
     per.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (r.completed) completed++;
   }
+  result.traceFirstConversationMs = Number(per[0]!.toFixed(1));
   result.traceConversationMedianMs = Number(median(per).toFixed(2));
   result.traceConversationMaxMs = Number(Math.max(...per).toFixed(2));
   result.traceConversationsCompleted = `${completed}/101`;

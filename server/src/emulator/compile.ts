@@ -7,7 +7,7 @@
  */
 import type { ExtensionUse, RuleSpec } from '../lang/iptables/ast';
 import type { Family } from '../lang/iptables/inet';
-import type { LoadedTable, Ruleset } from '../lang/iptables/ruleset';
+import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Matcher, TargetFn } from './context';
 import { MATCHERS, TARGETS } from './registry';
 import type { RuleRef } from './trace';
@@ -82,16 +82,8 @@ export interface EmuRuleset {
   readonly conntrackActive: boolean;
 }
 
-/** Matches and targets whose kernel module enables conntrack for the namespace. */
-const NEEDS_CONNTRACK = new Set(['conntrack', 'state', 'connmark', 'connlimit', 'connbytes', 'connlabel', 'helper', 'cluster', 'CONNMARK', 'CT', 'NOTRACK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'CONNSECMARK', 'SYNPROXY']);
-
-function needsConntrack(t: EmuTable): boolean {
-  for (const c of t.chains.values()) {
-    for (const r of c.rules) {
-      if (r.matches.some((m) => NEEDS_CONNTRACK.has(m.name))) return true;
-      if (r.target.kind === 'ext' && NEEDS_CONNTRACK.has(r.target.name)) return true;
-    }
-  }
+function needsConntrack(t: LoadedTable): boolean {
+  for (const c of t.chains.values()) if (!c.absent) for (const r of c.rules) if (r.facts.conntrack) return true;
   return false;
 }
 
@@ -119,42 +111,69 @@ function compileTarget(spec: RuleSpec): CompiledTarget {
   return { kind: 'ext', name: t.use.name, use: t.use, fn: TARGETS.get(t.use.name)?.fn };
 }
 
+/**
+ * A chain whose rules are compiled when a packet first enters it: building a
+ * rule's model parses its line again, and most of a large ruleset's chains
+ * (one per service, per endpoint) are never reached by a given trace.
+ */
+class LazyChain implements EmuChain {
+  private compiled: EmuRule[] | undefined;
+  readonly name: string;
+  readonly builtin: boolean;
+  readonly policy: 'ACCEPT' | 'DROP';
+
+  constructor(
+    private readonly table: LoadedTable,
+    private readonly chain: LoadedChain,
+  ) {
+    this.name = chain.name;
+    this.builtin = chain.builtin;
+    this.policy = chain.policy;
+  }
+
+  get rules(): readonly EmuRule[] {
+    return (this.compiled ??= compileRules(this.table, this.chain));
+  }
+}
+
 function compileTable(t: LoadedTable): EmuTable {
   const chains = new Map<string, EmuChain>();
-  for (const c of t.chains.values()) {
-    if (c.absent) continue;
-    const rules: EmuRule[] = [];
-    for (const lr of c.rules) {
-      const s = lr.spec;
-      // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
-      const sc = s.src?.v4[lr.srcIndex ?? 0];
-      const dc = s.dst?.v4[lr.dstIndex ?? 0];
-      const matches: CompiledMatch[] = s.matches.map((m) => ({ name: m.name, use: m, fn: MATCHERS.get(m.name)?.fn, text: useText(m, 'match') }));
-      const target = compileTarget(s);
-      const iif = ifMatch(s.inIface, '-i');
-      const oif = ifMatch(s.outIface, '-o');
-      const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
-      const index = rules.length;
-      const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
-      const rule: { -readonly [K in keyof EmuRule]: EmuRule[K] } = { ref, id: `${t.name}/${c.name}/${index}/${lr.command.line}`, matches, target, spec: s };
-      if (sc && (sc.prefix !== 0 || s.src!.invert)) rule.src = { addr: sc.addr, mask: sc.mask, invert: s.src!.invert, text: `${s.src!.invert ? '! ' : ''}-s ${cidrText(sc.addr, sc.prefix)}` };
-      if (dc && (dc.prefix !== 0 || s.dst!.invert)) rule.dst = { addr: dc.addr, mask: dc.mask, invert: s.dst!.invert, text: `${s.dst!.invert ? '! ' : ''}-d ${cidrText(dc.addr, dc.prefix)}` };
-      if (iif) rule.iif = iif;
-      if (oif) rule.oif = oif;
-      if (proto) rule.proto = proto;
-      if (s.fragment) rule.frag = { invert: s.fragment.invert };
-      rules.push(rule);
-    }
-    chains.set(c.name, { name: c.name, builtin: c.builtin, policy: c.policy, rules });
-  }
+  for (const c of t.chains.values()) if (!c.absent) chains.set(c.name, new LazyChain(t, c));
   return { name: t.name, chains };
+}
+
+function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
+  const rules: EmuRule[] = [];
+  for (const lr of c.rules) {
+    const s = lr.spec;
+    // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
+    const sc = s.src?.v4[lr.srcIndex ?? 0];
+    const dc = s.dst?.v4[lr.dstIndex ?? 0];
+    const matches: CompiledMatch[] = s.matches.map((m) => ({ name: m.name, use: m, fn: MATCHERS.get(m.name)?.fn, text: useText(m, 'match') }));
+    const target = compileTarget(s);
+    const iif = ifMatch(s.inIface, '-i');
+    const oif = ifMatch(s.outIface, '-o');
+    const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
+    const index = rules.length;
+    const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
+    const rule: { -readonly [K in keyof EmuRule]: EmuRule[K] } = { ref, id: `${t.name}/${c.name}/${index}/${lr.command.line}`, matches, target, spec: s };
+    if (sc && (sc.prefix !== 0 || s.src!.invert)) rule.src = { addr: sc.addr, mask: sc.mask, invert: s.src!.invert, text: `${s.src!.invert ? '! ' : ''}-s ${cidrText(sc.addr, sc.prefix)}` };
+    if (dc && (dc.prefix !== 0 || s.dst!.invert)) rule.dst = { addr: dc.addr, mask: dc.mask, invert: s.dst!.invert, text: `${s.dst!.invert ? '! ' : ''}-d ${cidrText(dc.addr, dc.prefix)}` };
+    if (iif) rule.iif = iif;
+    if (oif) rule.oif = oif;
+    if (proto) rule.proto = proto;
+    if (s.fragment) rule.frag = { invert: s.fragment.invert };
+    rules.push(rule);
+  }
+  return rules;
 }
 
 /** Compiles the tables that loaded (tables with load errors are left out). */
 export function compileRuleset(rs: Ruleset): EmuRuleset {
   const tables = new Map<string, EmuTable>();
   for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t));
-  return { family: rs.family, tables, conntrackActive: [...tables.values()].some(needsConntrack) };
+  const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
+  return { family: rs.family, tables, conntrackActive };
 }
 
 export { useText };
