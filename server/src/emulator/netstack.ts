@@ -486,7 +486,8 @@ export class HostStack {
 
   /** The packet the host sends back when it rejects or has no listener. */
   replyFor(p: Packet, kind: string): Packet | undefined {
-    const base: Packet = { ...clonePacket(p), src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, mark: 0, iif: '', oif: '', localOrigin: true, length: 40, tcpOptions: [] };
+    // A fresh packet: the default TTL (64), not the quoted packet's.
+    const base: Packet = { ...clonePacket(p), src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, mark: 0, ttl: 64, iif: '', oif: '', localOrigin: true, length: 40, tcpOptions: [] };
     delete base.physIn;
     delete base.physOut;
     if (kind === 'tcp-reset') {

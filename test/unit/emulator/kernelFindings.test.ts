@@ -40,7 +40,12 @@ describe('connection tracking is on only when a loaded rule needs it', () => {
     const ev = traced(emu, () => emu.stack.receive(syn('10.0.0.2', '10.0.0.1', 22), 'eth0'));
     assert.ok(ev.some((e) => e.type === 'table' && e.table === 'nat' && e.hook === 'PREROUTING'));
   });
-  for (const target of ['-j DNAT --to-destination 10.0.0.9', '-j CONNMARK --save-mark', '-j CT --notrack', '-m state --state NEW']) {
+  for (const target of ['-j NOTRACK', '-j CT --notrack']) {
+    it(`"${target}" does not (xt_CT returns before asking for conntrack)`, () => {
+      assert.equal(emulator(`*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING ${target}\nCOMMIT\n`).compiled.conntrackActive, false);
+    });
+  }
+  for (const target of ['-j DNAT --to-destination 10.0.0.9', '-j CONNMARK --save-mark', '-j CT --zone 1', '-m state --state NEW']) {
     it(`"${target}" turns it on`, () => {
       const table = target.includes('DNAT') ? 'nat' : target.includes('CT') ? 'raw' : 'mangle';
       const emu = emulator(`*${table}\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING ${target}\nCOMMIT\n`);
@@ -84,8 +89,9 @@ describe('iptables-nft creates only the built-in chains a file names', () => {
 describe('packets the kernel makes', () => {
   it('an ICMP error about a forwarded packet comes from this host, quotes the packet and has TOS 0xc0', () => {
     const emu = emulator('*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n');
-    const p = syn('10.0.0.2', '192.168.1.10', 80);
+    const p = { ...syn('10.0.0.2', '192.168.1.10', 80), ttl: 63 };
     const reply = emu.stack.replyFor(p, 'icmp-host-prohibited')!;
+    assert.equal(reply.ttl, 64, 'a new packet: the default TTL, not the quoted one');
     assert.deepEqual([reply.proto, reply.icmpType, reply.icmpCode], [PROTO_ICMP, 3, 10]);
     assert.equal(reply.src, ip('10.0.0.1'), 'the address routing picks towards the sender, not the quoted destination');
     assert.equal(reply.length, 28 + p.length);

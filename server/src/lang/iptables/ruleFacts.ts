@@ -56,8 +56,11 @@ export interface RuleFacts {
   readonly conntrack: boolean;
 }
 
-/** Matches and targets whose checkentry() calls nf_ct_netns_get(): loading one turns conntrack on. */
-const CONNTRACK_USERS: ReadonlySet<string> = new Set(['conntrack', 'state', 'connmark', 'connlimit', 'connbytes', 'connlabel', 'helper', 'cluster', 'CONNMARK', 'CT', 'NOTRACK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'CONNSECMARK', 'SYNPROXY']);
+/**
+ * Matches and targets whose checkentry() calls nf_ct_netns_get(): loading one turns conntrack
+ * on. Not NOTRACK, nor CT --notrack: xt_ct_tg_check() returns before asking for conntrack.
+ */
+const CONNTRACK_USERS: ReadonlySet<string> = new Set(['conntrack', 'state', 'connmark', 'connlimit', 'connbytes', 'connlabel', 'helper', 'cluster', 'CONNMARK', 'CT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'CONNSECMARK', 'SYNPROXY']);
 
 export const ALL_HOOKS = 31;
 export const HOOK_BIT: Readonly<Record<Hook, number>> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
@@ -134,7 +137,8 @@ export function ruleFacts(spec: RuleSpec, family: Family, jumpTo?: string): Rule
       && (!p || (family === 'ipv4' && p.num === 0 && !p.invert)) && anyAddress(spec.src) && anyAddress(spec.dst),
     // A "[p:b]" prefix (at column 0) does not count, only "-c".
     countersSet: c !== undefined && c.span.start.col !== 0 && (nonZero(c.packets) || nonZero(c.bytes)),
-    conntrack: spec.matches.some((m) => CONNTRACK_USERS.has(m.name)) || (t?.kind === 'extension' && CONNTRACK_USERS.has(t.use.name)),
+    conntrack: spec.matches.some((m) => CONNTRACK_USERS.has(m.name))
+      || (t?.kind === 'extension' && CONNTRACK_USERS.has(t.use.name) && !(t.use.name === 'CT' && t.use.options.some((o) => o.name === 'notrack'))),
   };
 }
 
