@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
-export const LANGUAGE_IDS = ['iptables'];
+export const LANGUAGE_IDS = ['iptables', 'docker-daemon'];
 
 export class Ctx {
   private client: LanguageClient | undefined;
@@ -38,7 +38,12 @@ export class Ctx {
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: LANGUAGE_IDS.map((language) => ({ language })),
+      documentSelector: [
+        ...LANGUAGE_IDS.map((language) => ({ language })),
+        // daemon.json stays JSON (VS Code's own support and our schema); the server adds its checks.
+        { language: 'json', pattern: '**/daemon.json' },
+        { language: 'jsonc', pattern: '**/daemon.json' },
+      ],
       outputChannel: this.output,
       synchronize: { configurationSection: 'netfilterLens' },
     };

@@ -21,16 +21,24 @@ import { hover } from './features/hover';
 import { definition, prepareRename, references, rename } from './features/navigation';
 import { serverInfoRequest } from './protocol';
 import { SettingsCache } from './settings';
+import { analyzeDaemonFile } from './lang/docker/daemonFile';
 
 const VERSION = '0.1.0';
-const LANGUAGES = ['iptables'];
+const LANGUAGES = ['iptables', 'docker-daemon'];
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 let hasConfiguration = false;
 const settings = new SettingsCache(connection, () => hasConfiguration);
 const cache = new AnalysisCache();
-const diagnostics = new DiagnosticsScheduler(connection, cache, settings, (uri) => documents.get(uri));
+const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => cache.get(doc, s).diagnostics, settings, (uri) => documents.get(uri));
+const fileNameOf = (uri: string): string => decodeURIComponent(uri.split('/').pop() ?? '');
+const daemonDiagnostics = new DiagnosticsScheduler(
+  connection,
+  (doc, s) => analyzeDaemonFile(doc.getText(), { fileName: fileNameOf(doc.uri), version: s.dockerVersion }).diagnostics,
+  settings,
+  (uri) => documents.get(uri),
+);
 
 connection.onInitialize((params): InitializeResult => {
   hasConfiguration = !!params.capabilities.workspace?.configuration;
@@ -56,17 +64,26 @@ connection.onInitialized(() => {
 
 connection.onDidChangeConfiguration(() => {
   settings.clear();
-  for (const d of documents.all()) diagnostics.schedule(d, true);
+  for (const d of documents.all()) schedule(d, true);
 });
 
-const isOurs = (doc: TextDocument | undefined): doc is TextDocument => !!doc && LANGUAGES.includes(doc.languageId);
+/** iptables files: every feature. */
+const isOurs = (doc: TextDocument | undefined): doc is TextDocument => !!doc && doc.languageId === 'iptables';
+/** Docker daemon options (options files, units, daemon.json): diagnostics. */
+const isDaemon = (doc: TextDocument): boolean => doc.languageId === 'docker-daemon' || (/^jsonc?$/.test(doc.languageId) && /(^|\/)daemon\.json$/.test(doc.uri));
 
-documents.onDidOpen((e) => isOurs(e.document) && diagnostics.schedule(e.document, true));
-documents.onDidChangeContent((e) => isOurs(e.document) && diagnostics.schedule(e.document));
+function schedule(doc: TextDocument, immediate = false): void {
+  if (isOurs(doc)) diagnostics.schedule(doc, immediate);
+  else if (isDaemon(doc)) daemonDiagnostics.schedule(doc, immediate);
+}
+
+documents.onDidOpen((e) => schedule(e.document, true));
+documents.onDidChangeContent((e) => schedule(e.document));
 documents.onDidClose((e) => {
   settings.clear(e.document.uri);
   cache.drop(e.document.uri);
-  diagnostics.clear(e.document.uri);
+  if (isDaemon(e.document)) daemonDiagnostics.clear(e.document.uri);
+  else diagnostics.clear(e.document.uri);
 });
 
 async function analysisFor(uri: string) {

@@ -13,9 +13,11 @@ export interface Settings {
   readonly family: Family | 'auto';
   /** Debounce before re-checking after an edit, in milliseconds. */
   readonly debounceMs: number;
+  /** The Docker version daemon option files are for ("": the one their syntax implies). */
+  readonly dockerVersion: string;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150 };
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '' };
 
 export function normalizeSettings(raw: unknown): Settings {
   const r = (raw ?? {}) as Record<string, unknown>;
@@ -23,7 +25,9 @@ export function normalizeSettings(raw: unknown): Settings {
   const backend = ipt.backend === 'legacy' ? 'legacy' : 'nft';
   const family = ipt.family === 'ipv4' || ipt.family === 'ipv6' ? ipt.family : 'auto';
   const debounce = typeof r.debounceMs === 'number' && r.debounceMs >= 0 ? r.debounceMs : DEFAULT_SETTINGS.debounceMs;
-  return { backend, family, debounceMs: debounce };
+  const docker = (r.docker ?? {}) as Record<string, unknown>;
+  const dockerVersion = typeof docker.version === 'string' && /^\d+\.\d+(\.\d+)?$/.test(docker.version.trim()) ? docker.version.trim() : '';
+  return { backend, family, debounceMs: debounce, dockerVersion };
 }
 
 export class SettingsCache {

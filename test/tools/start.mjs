@@ -12,10 +12,11 @@ const files = [];
     const p = join(d, n);
     if (statSync(p).isDirectory()) walk(p);
     else if (/(^rules\.v[46]$|\.rules$|\.iptables$|iptables.*\.save$)/.test(n)) files.push(relative(root, p));
+    else if (/(^|\/)(default|sysconfig)\/docker$|(^|\/)daemon\.json$|docker\.service$/.test(relative(examples, p))) files.push(relative(root, p));
   }
 })(examples);
 
-console.log(`Netfilter Lens: checking ${files.length} iptables file(s) in examples/ the way iptables-restore would load them.\n`);
+console.log(`Netfilter Lens: checking ${files.length} file(s) in examples/: iptables rules the way iptables-restore would load them, Docker daemon options the way dockerd would read them.\n`);
 const r = spawnSync(process.execPath, [join(root, 'server/out/nflens.js'), 'check', ...files], { stdio: 'inherit', cwd: root });
 console.log('\n(examples/mistakes/ is wrong on purpose. Open examples/ in VS Code with the extension installed to see the same findings in the editor.)');
 process.exit(r.status === 1 || r.status === 0 ? 0 : r.status ?? 1);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
+import { analyzeDaemonFile } from '../../server/src/lang/docker/daemonFile';
 import { ALL_CASES } from '../cases';
 import { caseFile } from '../helpers/ruleCases';
 import { generateFile } from '../helpers/restoreGenerator';
@@ -29,6 +30,21 @@ describe('README', () => {
     }
     assert.ok(seen.size > 40, `only ${seen.size} codes seen`);
     const missing = [...seen].filter(([code]) => !README.includes(`\`${code}\``));
+    assert.deepEqual(missing, [], 'codes emitted but not in the README table');
+  });
+  it('documents every diagnostic code the Docker daemon checks emit', () => {
+    const samples: Array<[string, string]> = [
+      ['DOCKER_OPTS="--nope --icc false --bip --mtu=1 -iptables=false -H tcp://0.0.0.0:2375 --cluster-store=x --cluster-advertise=y"\n', 'docker'],
+      ['DOCKER_OPTS="-b br0 --bip=10.0.0.0/24 --bip=10.0.0.1/24 --fixed-cidr=10.9.0.0/24 --iptables=false --icc=false --userland-proxy-path=/x"\n', 'docker'],
+      ['DOCKER_OPTS="--dns 1.1.1.1\n', 'docker'],
+      ['DOCKER_OPTS="--dns"\n', 'docker'],
+      ['[Service]\nExecStart=/usr/bin/docker -d --ip-forward-no-drop\n', 'docker.service'],
+      ['{ "bipp": 1, "iptables": "no", "hosts": ["tcp://127.0.0.1:2375"], ', 'daemon.json'],
+    ];
+    const seen = new Set<string>();
+    for (const [text, fileName] of samples) for (const d of analyzeDaemonFile(text, { fileName }).diagnostics) seen.add(d.code);
+    assert.ok(seen.size >= 12, `only ${[...seen].join(', ')}`);
+    const missing = [...seen].filter((code) => !README.includes(`\`${code}\``));
     assert.deepEqual(missing, [], 'codes emitted but not in the README table');
   });
 });

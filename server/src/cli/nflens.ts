@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
+import { analyzeDaemonFile, isDaemonOptionsPath } from '../lang/docker/daemonFile';
 import type { Backend } from '../lang/iptables/extension';
 import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif, toText, type FileResult } from './format';
@@ -15,11 +16,13 @@ import { runTrace } from './trace';
 const VERSION = '0.1.0';
 
 const USAGE = `Usage:
-  nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
+  nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6] [--docker-version X.Y]
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
                (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose]
 
-  check   Report what iptables-restore would refuse when loading each file
+  check   Report what iptables-restore would refuse when loading each file; for Docker daemon
+          option files (…/default/docker, …/sysconfig/docker, docker.service[.d/*.conf], daemon.json)
+          what dockerd would refuse and what is unsafe
           (errors, on the line it names), plus warnings. Exit status 1 when
           any error is found, 2 on bad usage or unreadable files.
   trace   Follow one conversation (TCP handshake, data and close; a UDP
@@ -93,6 +96,11 @@ export function main(argv: readonly string[]): number {
     } catch (e) {
       process.stderr.write(`nflens: cannot read ${file}: ${(e as Error).message}\n`);
       return 2;
+    }
+    if (isDaemonOptionsPath(file)) {
+      const fileName = file.split(/[\\/]/).pop() ?? file;
+      results.push({ file, diagnostics: analyzeDaemonFile(text, { fileName, version: args.flags.get('docker-version') ?? '' }).diagnostics });
+      continue;
     }
     const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto' });
     results.push({ file, diagnostics: analysis.diagnostics });

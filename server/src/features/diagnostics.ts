@@ -4,8 +4,8 @@
  */
 import type { Connection } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { AnalysisCache } from '../analysisCache';
-import type { SettingsCache } from '../settings';
+import type { Diagnostic } from '../lang/diagnostic';
+import type { Settings, SettingsCache } from '../settings';
 import { toLspDiagnostic } from './convert';
 
 export class DiagnosticsScheduler {
@@ -13,7 +13,8 @@ export class DiagnosticsScheduler {
 
   constructor(
     private readonly connection: Connection,
-    private readonly cache: AnalysisCache,
+    /** What is wrong with a document (its language's analysis). */
+    private readonly diagnose: (doc: TextDocument, settings: Settings) => readonly Diagnostic[],
     private readonly settings: SettingsCache,
     private readonly current: (uri: string) => TextDocument | undefined,
   ) {}
@@ -35,9 +36,9 @@ export class DiagnosticsScheduler {
     if (!doc || doc.version !== version) return; // superseded
     const settings = await this.settings.get(uri);
     const started = Date.now();
-    const analysis = this.cache.get(doc, settings);
+    const found = this.diagnose(doc, settings);
     if (this.current(uri)?.version !== version) return;
-    const diagnostics = analysis.diagnostics.map((d) => toLspDiagnostic(d, uri));
+    const diagnostics = found.map((d) => toLspDiagnostic(d, uri));
     await this.connection.sendDiagnostics({ uri, version, diagnostics });
     this.connection.console.log(`checked ${uri} v${version}: ${diagnostics.length} diagnostics in ${Date.now() - started} ms`);
   }

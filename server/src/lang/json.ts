@@ -61,7 +61,7 @@ class Parser {
     }
   }
 
-  private error(message: string, start = this.pos(), end = { line: this.line, col: this.col + 1 }): void {
+  private error(message: string, start = this.pos(), end = { line: this.line, col: this.col + (this.i < this.text.length && this.text[this.i] !== '\n' ? 1 : 0) }): void {
     if (this.diagnostics.length < 20) this.diagnostics.push({ code: 'json-syntax', severity: 'error', message, span: { start, end } });
   }
 

@@ -50,6 +50,7 @@ export function parseDaemonArgs(words: readonly ArgWord[], era: Era): { settings
       for (const r of words.slice(i + 1)) err('daemon-argument', `dockerd takes no arguments after "--": "${r.text}" makes it refuse to start.`, r.span);
       break;
     }
+    if (w.unknown && !t.startsWith('-')) continue; // $OPTIONS: expands to flags we cannot see
     if (!t.startsWith('-') || t === '-') {
       const hint = lastBool && /^(true|false)$/i.test(t) ? ` A boolean flag takes its value after "=": write --${lastBool.flag.name}=${t.toLowerCase()}.` : '';
       err('daemon-argument', `dockerd takes no arguments, so "${t}" makes it refuse to start ("dockerd" accepts no argument(s); 1.9–1.12: "daemon" requires 0 arguments).${hint}`, w.span);

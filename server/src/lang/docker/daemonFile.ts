@@ -31,10 +31,16 @@ export interface DaemonAnalysis {
 /** Shell variables that hold daemon options in Debian, Red Hat and CoreOS files, in the order their init scripts use them. */
 export const OPTION_VARIABLES = ['DOCKER_OPTS', 'OPTIONS', 'other_args', 'OTHER_ARGS', 'DOCKER_STORAGE_OPTIONS', 'DOCKER_NETWORK_OPTIONS', 'ADD_REGISTRY', 'BLOCK_REGISTRY', 'INSECURE_REGISTRY'];
 
+/** Whether a path names a Docker daemon options file (the CLI's choice; the editor uses language ids). */
+export function isDaemonOptionsPath(path: string): boolean {
+  const p = path.replace(/\\/g, '/');
+  return /(^|\/)(default|sysconfig)\/docker(-network)?$/.test(p) || /(^|\/)docker\.service$/.test(p) || /docker\.service\.d\/[^/]+\.conf$/.test(p) || /(^|\/)daemon\.json$/.test(p);
+}
+
 export function detectDaemonFileKind(text: string, fileName = ''): DaemonFileKind {
-  if (/\.json$/i.test(fileName) || /^\s*[{[]/.test(text)) return 'json';
-  if (/\.(service|conf)$/i.test(fileName) || /^\s*\[(Service|Unit)\]/m.test(text) || /^\s*ExecStart\s*=/m.test(text)) return 'systemd';
-  return 'options';
+  if (/\.json$/i.test(fileName)) return 'json';
+  if (/\.(service|conf)$/i.test(fileName) || /^\s*\[(Service|Unit|Install)\]/m.test(text) || /^\s*ExecStart\s*=/m.test(text)) return 'systemd';
+  return /^\s*\{/.test(text) ? 'json' : 'options';
 }
 
 export interface DaemonParseOptions {
