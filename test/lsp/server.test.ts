@@ -152,3 +152,24 @@ describe('language server over LSP', () => {
     await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
   });
 });
+
+describe('language server over LSP: Docker daemon options', () => {
+  const client = new LspClient();
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('checks an options file (docker-daemon) and daemon.json (json), and keeps iptables features off them', async () => {
+    const opts = 'file:///tmp/test/etc/default/docker';
+    await client.open(opts, 'DOCKER_OPTS="-H tcp://0.0.0.0:2375 --icc false"\n', 'docker-daemon');
+    const d = await client.diagnosticsFor(opts, 1);
+    assert.deepEqual(d.diagnostics.map((x: Diagnostic) => x.code).sort(), ['daemon-argument', 'insecure-daemon-socket']);
+    const json = 'file:///tmp/test/etc/docker/daemon.json';
+    await client.open(json, '{ "bip": "10.1.0.1/24", "fixed-cidr": "10.2.0.0/24" }\n', 'json');
+    const j = await client.diagnosticsFor(json, 1);
+    assert.deepEqual(j.diagnostics.map((x: Diagnostic) => x.code), ['daemon-conflict']);
+    assert.equal(j.diagnostics[0]!.range.start.character, 38, "on the fixed-cidr value");
+    const symbols = (await client.request('textDocument/documentSymbol', { textDocument: { uri: opts } })) as DocumentSymbol[];
+    assert.deepEqual(symbols, []);
+  });
+});
+
