@@ -7,7 +7,7 @@
  * un-NAT on the way back.
  */
 import type { ManualClock } from './clock';
-import type { HostModel, Peer } from './host/model';
+import type { HostModel, Listener, Peer } from './host/model';
 import { inNet } from './host/routing';
 import type { HostStack, Outcome } from './netstack';
 import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type Packet } from './packet';
@@ -27,11 +27,14 @@ export interface ConversationSpec {
   readonly origin: Origin;
   readonly title?: string;
   readonly payload?: string;
+  /** A second leg: the conversation this one continues (a proxy's own connection) and why. */
+  readonly linkedTo?: number;
+  readonly why?: string;
 }
 
 /** Where a packet sent towards `addr` out of `dev` arrives. */
 type Endpoint =
-  | { readonly kind: 'local' }
+  | { readonly kind: 'local'; readonly listener?: Listener }
   | { readonly kind: 'peer'; readonly peer: Peer }
   | { readonly kind: 'assumed'; readonly addr: number; readonly dev: string };
 
@@ -42,6 +45,8 @@ export interface ConversationResult {
   /** What the server saw as the client's address and port. */
   readonly serverSaw?: { readonly src: number; readonly sport: number; readonly dst: number; readonly dport: number };
   readonly summary: string;
+  /** The local listener that accepted the connection (docker-proxy forwards it on). */
+  readonly acceptedBy?: Listener;
 }
 
 interface Step {
@@ -130,7 +135,7 @@ export class ConversationRunner {
     const icmpId = 0x1234;
     const client = this.originToEndpoint(spec.origin);
     const title = spec.title ?? `${spec.proto} ${ip4(spec.src)}${proto === PROTO_ICMP ? '' : `:${sport}`} → ${ip4(spec.dst)}${proto === PROTO_ICMP ? '' : `:${dport}`}`;
-    out({ type: 'conversation', id: this.conversationId, title });
+    out({ type: 'conversation', id: this.conversationId, title, ...(spec.linkedTo !== undefined ? { linkedTo: spec.linkedTo } : {}), ...(spec.why ? { why: spec.why } : {}) });
 
     const steps: readonly Step[] = proto === PROTO_TCP
       ? TCP_STEPS
@@ -205,7 +210,8 @@ export class ConversationRunner {
       ? `The ${spec.proto} conversation completes${server ? `; the server is ${this.describe(server)}` : ''}${serverSaw ? ` and sees the client as ${ip4(serverSaw.src)}${proto === PROTO_ICMP ? '' : `:${serverSaw.sport}`}` : ''}.`
       : 'The conversation does not complete.';
     out({ type: 'note', text: summary });
-    return { events, completed, summary, ...(serverSaw ? { serverSaw } : {}) };
+    const acceptedBy = server?.kind === 'local' ? server.listener : undefined;
+    return { events, completed, summary, ...(serverSaw ? { serverSaw } : {}), ...(acceptedBy ? { acceptedBy } : {}) };
   }
 
   /**
@@ -218,7 +224,7 @@ export class ConversationRunner {
       case 'delivered': {
         const who = o.kernelIcmp ? 'the kernel (ICMP)' : o.listener ? `${o.listener.program ?? 'a process'} listening on ${o.listener.proto}/${o.listener.port}` : 'the local socket of this connection';
         out({ type: 'fate', fate: 'delivered', packet: o.packet, detail: `delivered to ${who} on this host` });
-        return { endpoint: { kind: 'local' }, packet: o.packet };
+        return { endpoint: o.listener ? { kind: 'local', listener: o.listener } : { kind: 'local' }, packet: o.packet };
       }
       case 'no-listener': {
         const tcp = o.packet.proto === PROTO_TCP;

@@ -10,6 +10,7 @@ import { ConversationRunner, type ConversationResult, type ConversationSpec } fr
 import type { HostModel } from './host/model';
 import { HostStack } from './netstack';
 import type { TraceEvent } from './trace';
+import { ip4 } from './packet';
 import type { UnknownAssumption } from './traverse';
 
 export interface EmulatorOptions {
@@ -32,14 +33,31 @@ export class Emulator {
     this.stack = new HostStack(host, this.compiled, { clock: this.clock, rng: seededRng(opts.seed ?? 1), assume: opts.assume ?? 'match' });
   }
 
-  /** Runs one conversation; conntrack state carries over to the next one. */
-  trace(spec: ConversationSpec, emit: (e: TraceEvent) => void = () => undefined): ConversationResult {
+  /**
+   * Runs one conversation; conntrack state carries over to the next one. When
+   * a local proxy (docker-proxy) accepts it, the proxy's own connection to
+   * where it forwards follows as a linked conversation, in the same events.
+   */
+  trace(spec: ConversationSpec, emit: (e: TraceEvent) => void = () => undefined): ConversationResult & { readonly legs: readonly ConversationResult[] } {
     const id = ++this.conversations;
     const runner = new ConversationRunner(this.stack, this.clock, id);
     const prelude: TraceEvent[] = this.host.assumed.map((what) => ({ type: 'assume', what }));
     for (const e of prelude) emit(e);
     const r = runner.run(spec, emit);
-    return { ...r, events: [...prelude, ...r.events] };
+    const events = [...prelude, ...r.events];
+    const legs: ConversationResult[] = [];
+    const fwd = r.completed ? r.acceptedBy?.forwardTo : undefined;
+    if (fwd && r.acceptedBy) {
+      const next = ++this.conversations;
+      const why = `${r.acceptedBy.program ?? 'a proxy'} accepted the connection on ${r.acceptedBy.proto}/${r.acceptedBy.port} and opens its own to ${ip4(fwd.addr)}:${fwd.port}; the container sees the proxy's address, not the client's`;
+      const leg = new ConversationRunner(this.stack, this.clock, next).run(
+        { proto: spec.proto, src: 0, dst: fwd.addr, dport: fwd.port, origin: { kind: 'local' }, title: `${r.acceptedBy.program ?? 'proxy'} → ${ip4(fwd.addr)}:${fwd.port}`, linkedTo: id, why },
+        emit,
+      );
+      legs.push(leg);
+      events.push(...leg.events);
+    }
+    return { ...r, events, legs };
   }
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { DOCKER_KEYS, PUBLISHED_KEYS } from '../../../server/src/emulator/host/docker';
 import { HOST_KEYS, parseHostFile } from '../../../server/src/emulator/host/file';
 
 const root = join(__dirname, '..', '..', '..', '..');
@@ -14,6 +15,8 @@ describe('schemas/host.schema.json', () => {
     assert.deepEqual(keys(schema), [...HOST_KEYS.host].sort());
     assert.deepEqual(keys(schema.properties.sysctl), [...HOST_KEYS.sysctl].sort());
     for (const k of ['interface', 'route', 'listener', 'peer'] as const) assert.deepEqual(keys(schema.definitions[k]), [...HOST_KEYS[k]].sort(), k);
+    assert.deepEqual(keys(schema.properties.docker), [...DOCKER_KEYS].sort());
+    assert.deepEqual(keys(schema.properties.docker.properties.published.items), [...PUBLISHED_KEYS].sort());
   });
   it('is what package.json contributes for host description files', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

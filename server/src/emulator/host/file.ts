@@ -7,6 +7,7 @@
 import type { Diagnostic, Span } from '../../lang/diagnostic';
 import { parseCidr4Strict, parseIpv4Strict } from '../../lang/iptables/inet';
 import { parseJson, prop, type JsonNode } from '../../lang/json';
+import { readDocker } from './docker';
 import type { HostModel, Iface, IfaceKind, Listener, Peer, Route, Sysctls } from './model';
 
 export interface HostFile {
@@ -21,7 +22,7 @@ export interface HostFile {
 
 const KINDS: readonly IfaceKind[] = ['loopback', 'ethernet', 'bridge', 'veth', 'vxlan', 'dummy', 'tun', 'other'];
 
-class Reader {
+export class Reader {
   readonly diagnostics: Diagnostic[] = [];
 
   err(span: Span, message: string, code = 'host-file'): void {
@@ -272,8 +273,10 @@ export function hostFromJson(json: JsonNode, r: Reader, fallbackName: string): H
   if (ipForward === undefined) assumed.push('net.ipv4.ip_forward = 1 (not described)');
   if (brnf === undefined) assumed.push('net.bridge.bridge-nf-call-iptables = 1 (not described)');
   const sysctls: Sysctls = { ipForward: ipForward ?? true, bridgeNfCallIptables: brnf ?? true, tcpLoose: sysctl('net.netfilter.nf_conntrack_tcp_loose') ?? true };
-  const listeners = r.arr(prop(json, 'listeners')?.value, 'listeners').flatMap((n) => readListener(r, n) ?? []);
+  const listeners: Listener[] = r.arr(prop(json, 'listeners')?.value, 'listeners').flatMap((n) => readListener(r, n) ?? []);
   const peers = r.arr(prop(json, 'peers')?.value, 'peers').flatMap((n) => readPeer(r, n, ifaces) ?? []);
+  const docker = readDocker(r, prop(json, 'docker')?.value, peers);
+  if (docker) listeners.push(...docker.listeners);
   const rules = r.str(prop(json, 'rules')?.value, 'rules');
   const daemon = r.str(prop(json, 'daemon')?.value, 'daemon');
   return {
