@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Emulator, inferHost, parseHostFile, renderStory, type TraceEvent } from '../emulator/index';
 import type { Origin } from '../emulator/conversation';
-import type { HostModel } from '../emulator/host/model';
+import type { HostModel, Peer } from '../emulator/host/model';
 import { ip4, type Packet } from '../emulator/packet';
 import { analyzeIptables } from '../lang/iptables/analyze';
 import type { Backend } from '../lang/iptables/extension';
@@ -17,15 +17,37 @@ export interface TraceArgs {
   readonly flags: ReadonlyMap<string, string>;
 }
 
-function endpoint(text: string | undefined, what: string): { addr: number; port?: number } | string {
-  if (!text) return `--${what} is required (IP or IP:PORT)`;
+interface Endpoint {
+  readonly addr: number;
+  readonly port?: number;
+  /** Named by a host description: a peer, or the host itself. */
+  readonly peer?: Peer;
+  readonly isHost?: boolean;
+}
+
+/** IP[:PORT], or NAME[:PORT] naming a peer (container, external host) or the host of the description. */
+function endpoint(text: string | undefined, what: string, host?: HostModel): Endpoint | string {
+  if (!text) return `--${what} is required (IP, IP:PORT, or a name from the host description)`;
   const [a, p] = text.split(':');
-  const addr = parseIpv4Strict(a ?? '');
-  if (addr === undefined) return `--${what} "${text}" is not IP or IP:PORT`;
+  let addr = parseIpv4Strict(a ?? '');
+  let named: Pick<Endpoint, 'peer' | 'isHost'> = {};
+  if (addr === undefined && host && a) {
+    const peer = host.peers.find((q) => q.name === a);
+    const own = a === host.name ? [...host.ifaces.values()].find((i) => i.kind !== 'loopback' && i.addrs.length)?.addrs[0]?.addr : undefined;
+    if (peer) {
+      addr = peer.addr;
+      named = { peer };
+    } else if (own !== undefined) {
+      addr = own;
+      named = { isHost: true };
+    }
+  }
+  if (addr === undefined) return `--${what} "${text}" is not IP or IP:PORT${host ? `, nor a peer of ${host.name} (${host.peers.map((q) => q.name).join(', ') || 'none described'})` : ' (names need --host)'}`;
+  if (p === undefined) return { addr, ...named };
   if (p === undefined) return { addr };
   const port = /^\d+$/.test(p) ? Number(p) : NaN;
   if (!(port >= 0 && port <= 65535)) return `--${what} "${text}": bad port`;
-  return { addr, port };
+  return { addr, port, ...named };
 }
 
 function jsonPacket(p: Packet): Record<string, unknown> {
@@ -63,30 +85,30 @@ export function runTrace(args: TraceArgs, write: (s: string) => void, warn: (s: 
   if (errors.length) warn(`nflens: ${args.rules} has load errors; tables with errors are left out of the trace.\n`);
   const proto = f.get('proto') ?? 'tcp';
   if (!['tcp', 'udp', 'icmp'].includes(proto)) throw new Error('--proto must be tcp, udp or icmp');
-  const src = endpoint(f.get('src'), 'src');
-  const dst = endpoint(f.get('dst'), 'dst');
-  if (typeof src === 'string') throw new Error(src);
-  if (typeof dst === 'string') throw new Error(dst);
-  const local = f.has('local');
-  const iface = f.get('in');
-  if (!local && !iface) throw new Error('say where the first packet comes from: --in IFACE or --local');
-  let host: HostModel;
+  let described: HostModel | undefined;
   const hostFile = f.get('host');
   if (hostFile) {
     const parsed = parseHostFile(readFileSync(hostFile, 'utf8'), 'host');
     for (const d of parsed.diagnostics) warn(`${hostFile}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity}: ${d.message}\n`);
     if (!parsed.value) throw new Error(`cannot use ${hostFile}`);
-    host = parsed.value.host;
+    described = parsed.value.host;
     if (parsed.value.rules && resolve(dirname(hostFile), parsed.value.rules) !== resolve(args.rules)) {
       warn(`nflens: note: ${hostFile} names rules file ${parsed.value.rules}; tracing ${args.rules}\n`);
     }
-  } else {
-    host = inferHost(analysis.parsed.ruleset, { ifaces: iface ? [iface] : [], ...(iface && !local ? { localAddr: { addr: dst.addr, iface } } : {}) });
   }
+  const src = endpoint(f.get('src'), 'src', described);
+  const dst = endpoint(f.get('dst'), 'dst', described);
+  if (typeof src === 'string') throw new Error(src);
+  if (typeof dst === 'string') throw new Error(dst);
+  // A peer named as the source sends from where it is; the host named as the source is a local process.
+  const local = f.has('local') || !!src.isHost;
+  const iface = f.get('in') ?? src.peer?.via;
+  if (!local && !iface) throw new Error('say where the first packet comes from: --in IFACE or --local (or name a peer of the host description as --src)');
+  const host: HostModel = described ?? inferHost(analysis.parsed.ruleset, { ifaces: iface ? [iface] : [], ...(iface && !local ? { localAddr: { addr: dst.addr, iface } } : {}) });
   let origin: Origin;
   if (local) origin = { kind: 'local' };
   else {
-    const peer = host.peers.find((p) => p.addr === src.addr);
+    const peer = src.peer ?? host.peers.find((p) => p.addr === src.addr);
     origin = peer && (peer.via === iface || peer.port === iface) ? { kind: 'peer', peer } : { kind: 'iface', iface: iface! };
   }
   const assume = f.get('assume') === 'no-match' ? 'no-match' : 'match';

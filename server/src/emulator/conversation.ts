@@ -141,6 +141,8 @@ export class ConversationRunner {
       ? TCP_STEPS
       : [{ label: proto === PROTO_UDP ? 'request' : 'echo request', from: 'client', flags: 0, data: true }, { label: proto === PROTO_UDP ? 'response' : 'echo reply', from: 'server', flags: 0, data: true }];
 
+    // A local client without a bound address gets one from routing on its first packet, then keeps it.
+    let clientSrc = spec.src;
     let server: Endpoint | undefined;
     let serverSaw: ConversationResult['serverSaw'];
     let completed = true;
@@ -149,7 +151,7 @@ export class ConversationRunner {
       const fromClient = step.from === 'client';
       let p: Packet;
       if (fromClient) {
-        p = basePacket(proto, spec.src, spec.dst);
+        p = basePacket(proto, clientSrc, spec.dst);
         p.sport = sport;
         p.dport = dport;
       } else {
@@ -187,6 +189,15 @@ export class ConversationRunner {
         from: sender.kind === 'local' ? { local: true } : { iface: sender.kind === 'peer' ? sender.peer.via : sender.dev },
       });
       const o = this.stack.tracing(out, () => this.inject(fromClient && spec.origin.kind !== 'peer' ? (spec.origin.kind === 'local' ? { kind: 'local' } : spec.origin) : sender, p));
+      if (fromClient && clientSrc === 0) {
+        for (let k = events.length - 1; k >= 0; k--) {
+          const e = events[k]!;
+          if (e.type === 'route' && e.src !== undefined) {
+            clientSrc = e.src;
+            break;
+          }
+        }
+      }
       const reached = this.settle(o, out);
       if (!reached) {
         completed = false;

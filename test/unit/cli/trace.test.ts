@@ -1,0 +1,41 @@
+/** nflens trace: endpoints by address or by name from the host description, text and JSON output. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runTrace } from '../../../server/src/cli/trace';
+
+const root = join(__dirname, '..', '..', '..', '..');
+const RULES = join(root, 'examples', 'docker-host', 'rules.v4');
+const HOST = join(root, 'examples', 'docker-host', 'nflens-host.json');
+
+function trace(flags: Record<string, string>): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = runTrace({ rules: RULES, flags: new Map(Object.entries(flags)) }, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+describe('nflens trace', () => {
+  it('names from the host description: a container as the source, the host as the destination; docker-proxy\'s leg follows', () => {
+    const r = trace({ host: HOST, proto: 'tcp', src: 'other', dst: 'docker-host:12580' });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^Conversation 1: tcp 172\.17\.0\.2:\d+ → 10\.10\.126\.101:12580/m);
+    assert.match(r.out, /^Conversation 2: docker-proxy → 172\.17\.0\.4:12580 \(opened by conversation 1/m);
+    assert.match(r.out, /server is web \(172\.17\.0\.4\) and sees the client as 172\.17\.0\.1:/);
+  });
+  it('the host named as the source is a local process', () => {
+    const r = trace({ host: HOST, proto: 'tcp', src: 'docker-host', dst: '10.10.126.101:12580', format: 'json' });
+    const j = JSON.parse(r.out) as { completed: boolean; events: { type: string; from?: unknown; rule?: { line: number } }[] };
+    assert.equal(j.completed, true);
+    assert.deepEqual(j.events.find((e) => e.type === 'packet')!.from, { local: true });
+    // JSON lines are 1-based.
+    const dnatLine = readFileSync(RULES, 'utf8').split('\n').findIndex((l) => l.includes('-j DNAT')) + 1;
+    assert.ok(dnatLine > 1);
+    assert.ok(j.events.some((e) => e.type === 'verdict' && e.rule?.line === dnatLine));
+  });
+  it('an unknown name says which names there are', () => {
+    assert.throws(() => trace({ host: HOST, proto: 'tcp', src: 'nobody', dst: 'web:12580' }), /nor a peer of docker-host \(client, web, other\)/);
+    assert.throws(() => trace({ proto: 'tcp', src: 'web', dst: '1.2.3.4', local: 'true' }), /names need --host/);
+  });
+});
