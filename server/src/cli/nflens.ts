@@ -7,7 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
-import { analyzeDaemonFile, isDaemonOptionsPath } from '../lang/docker/daemonFile';
+import { basename, dirname } from 'node:path';
+import { crossCheck } from '../lang/docker/crossChecks';
+import { analyzeDaemonFile, isDaemonOptionsPath, type DaemonOptions } from '../lang/docker/daemonFile';
+import type { Ruleset } from '../lang/iptables/ruleset';
+import type { Diagnostic } from '../lang/diagnostic';
 import type { Backend } from '../lang/iptables/extension';
 import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif, toText, type FileResult } from './format';
@@ -89,6 +93,9 @@ export function main(argv: readonly string[]): number {
   if (familyFlag && familyFlag !== 'ipv4' && familyFlag !== 'ipv6') fail('--family must be ipv4 or ipv6');
   if (args.files.length === 0) fail('check needs at least one file');
   const results: FileResult[] = [];
+  type Mutable = { file: string; diagnostics: Diagnostic[] };
+  const daemons: { file: string; options: DaemonOptions; result: Mutable }[] = [];
+  const rulesFiles: { file: string; ruleset: Ruleset; result: Mutable }[] = [];
   for (const file of args.files) {
     let text: string;
     try {
@@ -99,11 +106,29 @@ export function main(argv: readonly string[]): number {
     }
     if (isDaemonOptionsPath(file)) {
       const fileName = file.split(/[\\/]/).pop() ?? file;
-      results.push({ file, diagnostics: analyzeDaemonFile(text, { fileName, version: args.flags.get('docker-version') ?? '' }).diagnostics });
+      const d = analyzeDaemonFile(text, { fileName, version: args.flags.get('docker-version') ?? '' });
+      const result: Mutable = { file, diagnostics: [...d.diagnostics] };
+      results.push(result);
+      daemons.push({ file, options: d.value, result });
       continue;
     }
     const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto' });
-    results.push({ file, diagnostics: analysis.diagnostics });
+    const result: Mutable = { file, diagnostics: [...analysis.diagnostics] };
+    results.push(result);
+    rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result });
+  }
+  // Daemon options and rules of the same host (same folder; option files may sit in default/, sysconfig/, docker/).
+  const hostDir = (p: string): string => {
+    const d = dirname(p);
+    return /^(default|sysconfig|docker|docker\.service\.d)$/.test(basename(d)) ? dirname(d) : d;
+  };
+  for (const d of daemons) {
+    for (const r of rulesFiles) {
+      if (hostDir(d.file) !== dirname(r.file)) continue;
+      const x = crossCheck(d.options, r.ruleset, d.file);
+      r.result.diagnostics.push(...x.onRules);
+      d.result.diagnostics.push(...x.onDaemon.map((diag) => ({ ...diag, message: `${diag.message} (rules: ${r.file})` })));
+    }
   }
   if (format === 'json') process.stdout.write(`${JSON.stringify(toJson(results), null, 2)}\n`);
   else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(results, VERSION), null, 2)}\n`);
