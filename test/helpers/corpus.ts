@@ -2,7 +2,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const CORPUS_DIR = resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpus');
+/** The repository root: the nearest folder up from this (bundled) file that has package.json. */
+function repoRoot(): string {
+  let d = __dirname;
+  while (!existsSync(join(d, 'package.json')) && resolve(d, '..') !== d) d = resolve(d, '..');
+  return d;
+}
+
+export const CORPUS_DIR = resolve(repoRoot(), '..', 'shared', 'corpus');
 
 export function corpusFiles(sub: string): string[] {
   const dir = join(CORPUS_DIR, sub);

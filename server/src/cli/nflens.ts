@@ -22,7 +22,7 @@ const VERSION = '0.1.0';
 const USAGE = `Usage:
   nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6] [--docker-version X.Y]
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
-               (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose]
+               (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose] [--docker-inspect FILE[,FILE]]
 
   check   Report what iptables-restore would refuse when loading each file; for Docker daemon
           option files (…/default/docker, …/sysconfig/docker, docker.service[.d/*.conf], daemon.json)

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { Emulator, inferHost, parseHostFile, renderStory, type TraceEvent } from '../emulator/index';
 import type { Origin } from '../emulator/conversation';
 import type { HostModel, Peer } from '../emulator/host/model';
+import { parseNetworkInspect, withDockerNetworks } from '../emulator/host/dockerInspect';
 import { ip4, type Packet } from '../emulator/packet';
 import { analyzeIptables } from '../lang/iptables/analyze';
 import type { Backend } from '../lang/iptables/extension';
@@ -95,6 +96,12 @@ export function runTrace(args: TraceArgs, write: (s: string) => void, warn: (s: 
     if (parsed.value.rules && resolve(dirname(hostFile), parsed.value.rules) !== resolve(args.rules)) {
       warn(`nflens: note: ${hostFile} names rules file ${parsed.value.rules}; tracing ${args.rules}\n`);
     }
+  }
+  // Networks and containers from saved `docker network inspect` output.
+  for (const file of (f.get('docker-inspect') ?? '').split(',').filter(Boolean)) {
+    const nets = parseNetworkInspect(readFileSync(file, 'utf8'));
+    for (const d of nets.diagnostics) warn(`${file}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity}: ${d.message}\n`);
+    described = withDockerNetworks(described ?? inferHost(analysis.parsed.ruleset, {}), nets.value);
   }
   const src = endpoint(f.get('src'), 'src', described);
   const dst = endpoint(f.get('dst'), 'dst', described);
