@@ -15,7 +15,7 @@ import type { Diagnostic } from '../lang/diagnostic';
 import type { Backend } from '../lang/iptables/extension';
 import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif, toText, type FileResult } from './format';
-import { runTrace } from './trace';
+import { runTrace, runWorkspaceTrace } from './trace';
 
 const VERSION = '0.1.0';
 
@@ -23,6 +23,7 @@ const USAGE = `Usage:
   nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6] [--docker-version X.Y]
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
                (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose] [--docker-inspect FILE[,FILE]]
+  nflens trace --workspace FILE --proto icmp|udp|tcp --src CONTAINER --dst CONTAINER|IP[:PORT] [--format text|json]
 
   check   Report what iptables-restore would refuse when loading each file; for Docker daemon
           option files (…/default/docker, …/sysconfig/docker, docker.service[.d/*.conf], daemon.json)
@@ -75,6 +76,13 @@ export function main(argv: readonly string[]): number {
   if (args.flags.has('help') || !args.command) {
     process.stdout.write(USAGE);
     return args.command ? 0 : 2;
+  }
+  if (args.command === 'trace' && args.flags.has('workspace')) {
+    try {
+      return runWorkspaceTrace(args.flags, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    } catch (e) {
+      fail((e as Error).message);
+    }
   }
   if (args.command === 'trace') {
     if (args.files.length !== 1) fail('trace needs exactly one rules file');

@@ -90,6 +90,11 @@ export function renderStory(events: readonly TraceEvent[], o: RenderOptions = {}
       case 'note':
         out.push(`  ${e.text}`);
         break;
+      case 'encap':
+        out.push(e.action === 'encapsulate'
+          ? `  VXLAN on ${e.host}: ${packetText(e.inner)} of overlay network ${e.network} goes into ${packetText(e.outer)} (VNI ${e.vni})`
+          : `  VXLAN on ${e.host}: VNI ${e.vni} → overlay network ${e.network}; inside: ${packetText(e.inner)}`);
+        break;
     }
   }
   flushSkipped();

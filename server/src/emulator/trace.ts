@@ -98,6 +98,16 @@ export type TraceEvent =
   | { readonly type: 'log'; readonly rule: RuleRef; readonly text: string }
   | { readonly type: 'assume'; readonly what: string }
   | { readonly type: 'fate'; readonly fate: Fate; readonly dev?: string; readonly rule?: RuleRef; readonly detail: string; readonly packet: Packet }
-  | { readonly type: 'note'; readonly text: string };
+  | { readonly type: 'note'; readonly text: string }
+  | {
+      /** An overlay packet put into (or taken out of) VXLAN: the outer UDP packet is what the hosts' netfilter sees. */
+      readonly type: 'encap';
+      readonly action: 'encapsulate' | 'decapsulate';
+      readonly host: string;
+      readonly network: string;
+      readonly vni: number;
+      readonly inner: Packet;
+      readonly outer: Packet;
+    };
 
 export type TraceEventType = TraceEvent['type'];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runTrace } from '../../../server/src/cli/trace';
+import { runTrace, runWorkspaceTrace } from '../../../server/src/cli/trace';
 
 const root = join(__dirname, '..', '..', '..', '..');
 const RULES = join(root, 'examples', 'docker-host', 'rules.v4');
@@ -38,4 +38,20 @@ describe('nflens trace', () => {
     assert.throws(() => trace({ host: HOST, proto: 'tcp', src: 'nobody', dst: 'web:12580' }), /nor a peer of docker-host \(client, web, other\)/);
     assert.throws(() => trace({ proto: 'tcp', src: 'web', dst: '1.2.3.4', local: 'true' }), /names need --host/);
   });
+});
+
+describe('nflens trace --workspace', () => {
+  const WS = join(root, 'examples', 'overlay', 'nflens-workspace.json');
+  const run = (flags: Record<string, string>): { code: number; out: string } => {
+    let out = '';
+    const code = runWorkspaceTrace(new Map(Object.entries({ workspace: WS, ...flags })), (s) => (out += s), () => undefined);
+    return { code, out };
+  };
+  it('one story across both hosts, the VXLAN hop in it', () => {
+    const r = run({ proto: 'icmp', src: 'net1c1', dst: 'net1c2' });
+    assert.equal(r.code, 0);
+    assert.match(r.out, /VXLAN on hostA: .* goes into udp 10\.10\.126\.101:\d+ → 10\.10\.105\.71:4789 \(VNI 256\)/);
+    assert.match(r.out, /delivered to net1c2 \(eth0 on net1, MTU 1450\) on hostB/);
+  });
+  it('isolated networks: exit status 3', () => assert.equal(run({ proto: 'icmp', src: 'net1c1', dst: 'net2c2' }).code, 3));
 });

@@ -1,0 +1,185 @@
+/**
+ * Several Docker hosts joined by overlay networks, each host with its own
+ * rules, conntrack and routing. A packet between containers on two hosts
+ * leaves its container into the overlay network's namespace (br0 + a VXLAN
+ * device per VNI), is put into a VXLAN datagram (UDP to port 4789 of the
+ * other host's underlay address) that the sending host's OUTPUT/POSTROUTING
+ * and the receiving host's PREROUTING/INPUT see like any packet, and is taken
+ * out again by VNI into the right network. The hosts' iptables never see the
+ * container packets themselves; overlay networks are isolated even when
+ * their subnets overlap. One story across all hosts.
+ */
+import type { Ruleset } from '../../lang/iptables/ruleset';
+import { manualClock, seededRng, type ManualClock } from '../clock';
+import { compileRuleset } from '../compile';
+import { basePacket } from '../conversation';
+import type { HostModel } from '../host/model';
+import { HostStack } from '../netstack';
+import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../packet';
+import type { TraceEvent } from '../trace';
+import type { UnknownAssumption } from '../traverse';
+import type { OverlayContainer, OverlayHost, Workspace } from './workspace';
+
+export const VXLAN_PORT = 4789;
+
+export interface OverlaySpec {
+  readonly proto: 'icmp' | 'udp' | 'tcp';
+  /** A container's name. */
+  readonly src: string;
+  /** A container's name or an address in the source's network. */
+  readonly dst: string;
+  readonly dport?: number;
+}
+
+export interface OverlayResult {
+  readonly completed: boolean;
+  readonly events: TraceEvent[];
+  readonly summary: string;
+}
+
+function hostModel(h: OverlayHost, ws: Workspace): HostModel {
+  const mask = h.prefix === 0 ? 0 : (0xffffffff << (32 - h.prefix)) >>> 0;
+  const net = (h.underlay & mask) >>> 0;
+  return {
+    name: h.name,
+    ifaces: new Map([
+      ['lo', { name: 'lo', kind: 'loopback', up: true, addrs: [{ addr: 0x7f000001, prefix: 8 }], mtu: 65536, routeLocalnet: false, rpFilter: 0 }],
+      ['eth0', { name: 'eth0', kind: 'ethernet', up: true, addrs: [{ addr: h.underlay, prefix: h.prefix }], mtu: 1500, routeLocalnet: false, rpFilter: 0 }],
+    ]),
+    routes: [
+      { dst: net, prefix: h.prefix, dev: 'eth0', src: h.underlay, metric: 0, origin: 'connected' },
+      // Without a gateway the other hosts are taken to be on the same link.
+      h.gateway !== undefined ? { dst: 0, prefix: 0, dev: 'eth0', via: h.gateway, metric: 0, origin: 'default' } : { dst: 0, prefix: 0, dev: 'eth0', metric: 0, origin: 'default' },
+    ],
+    sysctls: { ipForward: true, bridgeNfCallIptables: true, tcpLoose: true },
+    listeners: [{ proto: 'udp', addr: 0, port: VXLAN_PORT, program: 'the VXLAN device of the overlay networks' }],
+    peers: ws.hosts.filter((o) => o !== h).map((o) => ({ name: o.name, addr: o.underlay, via: 'eth0', kind: 'host' as const })),
+    assumed: h.gateway === undefined ? [`${h.name} reaches the other hosts on the same link (no gateway described)`] : [],
+  };
+}
+
+/** Linux picks the VXLAN source port from a hash of the inner flow (udp_flow_src_port), in the local port range. */
+function vxlanSourcePort(p: Packet): number {
+  let h = 2166136261;
+  for (const x of [p.src, p.dst, p.proto, p.sport, p.dport, p.icmpId]) h = Math.imul(h ^ x, 16777619) >>> 0;
+  return 32768 + (h % 28232);
+}
+
+export class OverlayWorld {
+  private readonly stacks = new Map<string, HostStack>();
+  private readonly clock: ManualClock;
+  private conversations = 0;
+
+  constructor(
+    readonly ws: Workspace,
+    rules: ReadonlyMap<string, Ruleset>,
+    opts: { readonly seed?: number; readonly assume?: UnknownAssumption } = {},
+  ) {
+    this.clock = manualClock(1_000_000);
+    for (const h of ws.hosts) {
+      const rs = rules.get(h.name) ?? { family: 'ipv4' as const, tables: new Map() };
+      this.stacks.set(h.name, new HostStack(hostModel(h, ws), compileRuleset(rs), { clock: this.clock, rng: seededRng(opts.seed ?? 1), assume: opts.assume ?? 'match' }));
+    }
+  }
+
+  private container(nameOrAddr: string, network?: string): OverlayContainer | undefined {
+    return this.ws.containers.find((c) => c.name === nameOrAddr) ?? this.ws.containers.find((c) => c.network === network && ip4(c.addr) === nameOrAddr);
+  }
+
+  trace(spec: OverlaySpec, emit: (e: TraceEvent) => void = () => undefined): OverlayResult {
+    const events: TraceEvent[] = [];
+    const out = (e: TraceEvent): void => {
+      events.push(e);
+      emit(e);
+    };
+    const from = this.container(spec.src);
+    if (!from) return { completed: false, events, summary: `No container "${spec.src}" in the workspace.` };
+    const net = this.ws.networks.find((n) => n.name === from.network)!;
+    const to = this.container(spec.dst, from.network);
+    const dstAddr = to?.network === from.network ? to.addr : (to?.addr ?? this.parseAddr(spec.dst));
+    const id = ++this.conversations;
+    out({ type: 'conversation', id, title: `${spec.proto} ${from.name} (${ip4(from.addr)}, ${from.network} on ${from.host}) → ${spec.dst}${spec.dport ? `:${spec.dport}` : ''}` });
+    if (to && to.network !== from.network) {
+      out({ type: 'note', text: `${to.name} is on ${to.network}, ${from.name} on ${from.network}: overlay networks are isolated (separate namespaces and VNIs), even where their subnets overlap` });
+      out({ type: 'fate', fate: 'lost', packet: basePacket(PROTO_ICMP, from.addr, to.addr), detail: `${from.name} cannot reach ${to.name}: they share no network` });
+      return { completed: false, events, summary: 'The conversation does not complete.' };
+    }
+    const proto = spec.proto === 'tcp' ? PROTO_TCP : spec.proto === 'udp' ? PROTO_UDP : PROTO_ICMP;
+    const steps = proto === PROTO_TCP
+      ? [{ label: 'SYN', back: false, flags: TCP_SYN }, { label: 'SYN-ACK', back: true, flags: TCP_SYN | TCP_ACK }, { label: 'ACK', back: false, flags: TCP_ACK }]
+      : [{ label: proto === PROTO_ICMP ? 'echo request' : 'request', back: false, flags: 0 }, { label: proto === PROTO_ICMP ? 'echo reply' : 'response', back: true, flags: 0 }];
+    let n = 0;
+    for (const step of steps) {
+      this.clock.advance(10);
+      const p = basePacket(proto, step.back ? dstAddr : from.addr, step.back ? from.addr : dstAddr);
+      if (proto === PROTO_ICMP) {
+        p.icmpType = step.back ? 0 : 8;
+        p.icmpId = 0x4242;
+        p.length = 84;
+      } else {
+        p.sport = step.back ? (spec.dport ?? 80) : 40000;
+        p.dport = step.back ? 40000 : (spec.dport ?? 80);
+        p.tcpFlags = step.flags;
+        p.length = proto === PROTO_TCP ? 60 : 40;
+      }
+      const sender = step.back ? to : from;
+      if (!sender || sender.network !== from.network) break;
+      out({ type: 'packet', conversation: id, n: ++n, label: step.label, dir: step.back ? 'reply' : 'original', packet: clonePacket(p), host: sender.host, from: { iface: `${net.name} (overlay, in ${sender.name})` } });
+      if (!this.carry(p, sender, net.name, out)) {
+        return { completed: false, events, summary: 'The conversation does not complete.' };
+      }
+    }
+    const done = !!to && to.network === from.network;
+    const summary = done ? `The ${spec.proto} conversation completes between ${from.name} and ${to!.name} over ${net.name}.` : 'The conversation does not complete.';
+    out({ type: 'note', text: summary });
+    return { completed: done, events, summary };
+  }
+
+  private parseAddr(text: string): number {
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+    return m ? (((+m[1]! << 24) | (+m[2]! << 16) | (+m[3]! << 8) | +m[4]!) >>> 0) : 0;
+  }
+
+  /** One packet from a container to its destination in the same overlay network. Returns whether it arrived. */
+  private carry(p: Packet, sender: OverlayContainer, network: string, out: (e: TraceEvent) => void): boolean {
+    const net = this.ws.networks.find((x) => x.name === network)!;
+    const target = this.ws.containers.find((c) => c.network === network && c.addr === p.dst);
+    if (!target) {
+      const elsewhere = this.ws.containers.filter((c) => c.addr === p.dst && c.network !== network);
+      out({ type: 'note', text: elsewhere.length
+        ? `${ip4(p.dst)} is ${elsewhere.map((c) => `${c.name} on ${c.network}`).join(', ')}, not a member of ${network}: overlay networks are isolated, ${network}'s namespace knows no such neighbour (ARP gets no answer)`
+        : `no container of ${network} has ${ip4(p.dst)}: ARP in ${network}'s namespace gets no answer` });
+      out({ type: 'fate', fate: 'lost', packet: clonePacket(p), detail: `never delivered: nothing in ${network} answers for ${ip4(p.dst)}` });
+      return false;
+    }
+    if (target.host === sender.host) {
+      out({ type: 'note', text: `${target.name} is on the same host: br0 in ${network}'s namespace switches it; ${sender.host}'s iptables never see it` });
+      out({ type: 'fate', fate: 'delivered', packet: clonePacket(p), detail: `delivered to ${target.name} (${network})` });
+      return true;
+    }
+    const a = this.ws.hosts.find((h) => h.name === sender.host)!;
+    const b = this.ws.hosts.find((h) => h.name === target.host)!;
+    const outer = basePacket(PROTO_UDP, a.underlay, b.underlay);
+    outer.sport = vxlanSourcePort(p);
+    outer.dport = VXLAN_PORT;
+    outer.length = p.length + 50;
+    outer.inner = clonePacket(p);
+    out({ type: 'encap', action: 'encapsulate', host: a.name, network, vni: net.vni, inner: clonePacket(p), outer: clonePacket(outer) });
+    const sa = this.stacks.get(a.name)!;
+    const sent = sa.tracing(out, () => sa.send(outer));
+    if (sent.fate !== 'out') {
+      out({ type: 'fate', fate: sent.fate === 'delivered' || sent.fate === 'no-listener' ? 'lost' : sent.fate, packet: clonePacket(sent.packet), detail: `the VXLAN datagram never leaves ${a.name}: ${'detail' in sent ? sent.detail : sent.fate}`, ...('rule' in sent && sent.rule ? { rule: sent.rule } : {}) });
+      return false;
+    }
+    out({ type: 'note', text: `underlay: ${a.name} (${ip4(a.underlay)}) → ${b.name} (${ip4(b.underlay)}), udp/${VXLAN_PORT}` });
+    const sb = this.stacks.get(b.name)!;
+    const got = sb.tracing(out, () => sb.receive(sent.packet, 'eth0'));
+    if (got.fate !== 'delivered') {
+      out({ type: 'fate', fate: got.fate === 'out' || got.fate === 'bridged' || got.fate === 'no-listener' ? 'lost' : got.fate, packet: clonePacket(got.packet), detail: `the VXLAN datagram never reaches ${b.name}'s VXLAN device: ${'detail' in got ? got.detail : got.fate}, so ${target.name} never gets the packet`, ...('rule' in got && got.rule ? { rule: got.rule } : {}) });
+      return false;
+    }
+    out({ type: 'encap', action: 'decapsulate', host: b.name, network, vni: net.vni, inner: clonePacket(p), outer: clonePacket(got.packet) });
+    out({ type: 'fate', fate: 'delivered', packet: clonePacket(p), detail: `delivered to ${target.name} (eth0 on ${network}, MTU 1450) on ${b.name}` });
+    return true;
+  }
+}
