@@ -95,7 +95,39 @@ describe('kernel trace: Docker 1.9 host with --userland-proxy=false', { skip }, 
   });
 });
 
-describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED}..${SEED + CASES - 1})`, { skip }, () => {
+describe('kernel trace: Docker 1.9 host with docker-proxy (the first leg; the lab\'s agent stands in for docker-proxy)', { skip }, () => {
+  const dir = join(root, 'examples', 'docker-host');
+  const host = skip ? undefined : hostOf(readFileSync(join(dir, 'nflens-host.json'), 'utf8'));
+  const withJump = readFileSync(join(dir, 'rules.v4'), 'utf8');
+  const withoutJump = withJump.replace('-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n', '');
+  let env: Awaited<ReturnType<typeof withLab>> | undefined;
+  let n = 100;
+  before(async () => {
+    env = await withLab(host!, 'nfa');
+  });
+  after(() => {
+    env?.monitor().stop();
+    env?.lab.destroy();
+  });
+  const cases: Array<[title: string, rules: string, step: TrafficStep, dnat: boolean]> = [
+    ['(a) external client: DNAT to the container', withJump, { from: 'client', op: 'tcp', dst: '10.10.126.101', dport: 12580 }, true],
+    ['(a) the host to its own address: DNAT in OUTPUT', withJump, { from: 'host', op: 'tcp', dst: '10.10.126.101', dport: 12580 }, true],
+    ['(a) the host to 127.0.0.1: not DNATed, delivered to the local listener', withJump, { from: 'host', op: 'tcp', dst: '127.0.0.1', dport: 12580 }, false],
+    ['(a) the other container: "! -i docker0" skips the DNAT, delivered locally', withJump, { from: 'other', op: 'tcp', dst: '10.10.126.101', dport: 12580 }, false],
+    ['(b) external client without the PREROUTING jump: delivered locally', withoutJump, { from: 'client', op: 'tcp', dst: '10.10.126.101', dport: 12580 }, false],
+  ];
+  for (const [title, rules, step, dnat] of cases) {
+    it(title, async () => {
+      const r = await runTraceCase(env!.lab, env!.monitor(), host!, rules, [step], n++);
+      assert.equal(r.outcomes[0]!.ok, true, 'the connection completes (container or listener)');
+      assert.ok(r.result.agree, `kernel and emulator differ:\n${r.report}`);
+      const kernelRuns = r.result.episodes.flatMap((e) => e.kernel).join('\n');
+      assert.equal(/DOCKER#0:ACCEPT/.test(kernelRuns) && /^nat (PREROUTING|OUTPUT)/m.test(kernelRuns), dnat, kernelRuns);
+    });
+  }
+});
+
+describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 ? 'NFLENS_TRACE_CASES=0' : false) }, () => {
   const host = skip ? undefined : hostOf(LAB_HOST_JSON);
   let env: Awaited<ReturnType<typeof withLab>> | undefined;
   before(async () => {
