@@ -142,6 +142,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
     const failures: string[] = [];
     const fixed: number[] = [];
     const lostSeeds: number[] = [];
+    const flaky: number[] = [];
     let runs = 0;
     for (let i = 0; i < CASES; i++) {
       const seed = SEED + i;
@@ -172,9 +173,21 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
         continue;
       }
       if (gap) continue;
+      // The kernel's side can carry timing artefacts (a retransmission, an ACK sent before the
+      // server process accepted): a disagreement counts only if the same case disagrees again.
+      let again: TraceCaseResult | undefined;
+      try {
+        again = await runTraceCase(env!.lab, env!.monitor(), host!, rules, traffic, i, seed);
+      } catch {
+        again = undefined;
+      }
+      if (again?.result.agree) {
+        flaky.push(seed);
+        continue;
+      }
       failures.push(`seed ${seed} (replay: NFLENS_TRACE_SEED=${seed} NFLENS_TRACE_CASES=1 npm test -- kernel)\n--- rules\n${rules}--- traffic ${JSON.stringify(traffic)}\n--- kernel vs emulator\n${res.report}`);
     }
-    console.log(`kernel trace: ${CASES} cases, ${runs} kernel chain runs compared, ${failures.length} new disagreements, ${KNOWN_TRACE_GAPS.size - fixed.length} known gaps, ${lostSeeds.length} traces lost${lostSeeds.length ? ` (seeds ${lostSeeds.join(', ')})` : ''}`);
+    console.log(`kernel trace: ${CASES} cases, ${runs} kernel chain runs compared, ${failures.length} new disagreements, ${KNOWN_TRACE_GAPS.size - fixed.length} known gaps, ${lostSeeds.length} traces lost${lostSeeds.length ? ` (seeds ${lostSeeds.join(', ')})` : ''}, ${flaky.length} disagreements that did not repeat${flaky.length ? ` (seeds ${flaky.join(', ')})` : ''}`);
     const lost = lostSeeds.length;
     // A case whose packets loop (e.g. DNAT back out of the interface they came from until the TTL
     // runs out) can overflow xtables-monitor every time; a few such cases say nothing either way.
