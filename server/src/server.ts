@@ -22,6 +22,9 @@ import { definition, prepareRename, references, rename } from './features/naviga
 import { serverInfoRequest } from './protocol';
 import { SettingsCache } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
+import { crossCheck } from './lang/docker/crossChecks';
+import { analyzeIptables } from './lang/iptables/analyze';
+import { daemonFilesNear, rulesFilesNear } from './features/hostFiles';
 
 const VERSION = '0.1.0';
 const LANGUAGES = ['iptables', 'docker-daemon'];
@@ -31,11 +34,26 @@ const documents = new TextDocuments(TextDocument);
 let hasConfiguration = false;
 const settings = new SettingsCache(connection, () => hasConfiguration);
 const cache = new AnalysisCache();
-const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => cache.get(doc, s).diagnostics, settings, (uri) => documents.get(uri));
 const fileNameOf = (uri: string): string => decodeURIComponent(uri.split('/').pop() ?? '');
+const openText = (uri: string): string | undefined => documents.get(uri)?.getText();
+/** Rules diagnostics, plus what the host's daemon options (next to the file) contradict. */
+const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
+  const analysis = cache.get(doc, s);
+  const extra = daemonFilesNear(doc.uri, openText).flatMap((f) => {
+    const d = analyzeDaemonFile(f.text, { fileName: fileNameOf(f.uri), version: s.dockerVersion }).value;
+    return crossCheck(d, analysis.parsed.ruleset, f.path, f.uri).onRules;
+  });
+  return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
+}, settings, (uri) => documents.get(uri));
 const daemonDiagnostics = new DiagnosticsScheduler(
   connection,
-  (doc, s) => analyzeDaemonFile(doc.getText(), { fileName: fileNameOf(doc.uri), version: s.dockerVersion }).diagnostics,
+  (doc, s) => {
+    const a = analyzeDaemonFile(doc.getText(), { fileName: fileNameOf(doc.uri), version: s.dockerVersion });
+    const extra = rulesFilesNear(doc.uri, openText).flatMap((f) =>
+      crossCheck(a.value, analyzeIptables(f.text, { backend: s.backend, family: 'ipv4' }).parsed.ruleset, doc.uri).onDaemon.map((d) => ({ ...d, message: `${d.message} (rules: ${f.path})` })),
+    );
+    return extra.length ? [...a.diagnostics, ...extra] : a.diagnostics;
+  },
   settings,
   (uri) => documents.get(uri),
 );

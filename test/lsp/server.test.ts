@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CompletionItem, Diagnostic, DocumentSymbol, Hover, Location, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LspClient } from '../helpers/lspClient';
 
 const DOC = [
@@ -170,6 +174,28 @@ describe('language server over LSP: Docker daemon options', () => {
     assert.equal(j.diagnostics[0]!.range.start.character, 38, "on the fixed-cidr value");
     const symbols = (await client.request('textDocument/documentSymbol', { textDocument: { uri: opts } })) as DocumentSymbol[];
     assert.deepEqual(symbols, []);
+  });
+
+  it('checks a rules file against the daemon options of its host folder, and the other way round', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nflens-lsp-'));
+    mkdirSync(join(dir, 'default'));
+    const rules = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'docker-host', 'rules.v4'), 'utf8');
+    writeFileSync(join(dir, 'rules.v4'), rules);
+    writeFileSync(join(dir, 'default', 'docker'), 'DOCKER_OPTS="--icc=false --bip=10.9.0.1/24"\n');
+    try {
+      const rulesUri = pathToFileURL(join(dir, 'rules.v4')).toString();
+      await client.open(rulesUri, rules);
+      const d = await client.diagnosticsFor(rulesUri, 1);
+      const x = d.diagnostics.find((g: Diagnostic) => g.code === 'daemon-vs-rules');
+      assert.ok(x, JSON.stringify(d.diagnostics));
+      assert.equal(x.relatedInformation?.[0]?.location.uri, pathToFileURL(join(dir, 'default', 'docker')).toString());
+      const optsUri = pathToFileURL(join(dir, 'default', 'docker')).toString();
+      await client.open(optsUri, 'DOCKER_OPTS="--icc=false --bip=10.9.0.1/24"\n', 'docker-daemon');
+      const o = await client.diagnosticsFor(optsUri, 1);
+      assert.ok(o.diagnostics.some((g: Diagnostic) => g.code === 'daemon-vs-rules' && /--icc=false/.test(String(g.message))), JSON.stringify(o.diagnostics));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -33,7 +33,7 @@ export function toLspDiagnostic(d: Diagnostic, uri: string): LspDiagnostic {
     source: 'netfilter-lens',
     message: d.message,
   };
-  if (d.related?.length) out.relatedInformation = d.related.map((r) => ({ location: { uri, range: toRange(r.span) }, message: r.message }));
+  if (d.related?.length) out.relatedInformation = d.related.map((r) => ({ location: { uri: r.uri ?? uri, range: toRange(r.span) }, message: r.message }));
   if (UNNECESSARY.has(d.code)) out.tags = [DiagnosticTag.Unnecessary];
   return out;
 }

@@ -18,6 +18,8 @@ export type Severity = 'error' | 'warning' | 'info' | 'hint';
 export interface RelatedInfo {
   readonly span: Span;
   readonly message: string;
+  /** In another document (absent: the same one). */
+  readonly uri?: string;
 }
 
 /** A text edit suggested by a quick fix. */

@@ -24,13 +24,14 @@ function rulesOf(rs: Ruleset, table: string, chain?: string): LoadedRule[] {
   return chain ? (t.chains.get(chain)?.rules ?? []) : [...t.chains.values()].flatMap((c) => c.rules);
 }
 
-export function crossCheck(daemon: DaemonOptions, rs: Ruleset, daemonFile = 'the daemon options'): CrossFindings {
+/** `daemonUri`: where the daemon options are, for related information pointing there. */
+export function crossCheck(daemon: DaemonOptions, rs: Ruleset, daemonFile = 'the daemon options', daemonUri?: string): CrossFindings {
   const onRules: Diagnostic[] = [];
   const onDaemon: Diagnostic[] = [];
   const last = new Map<string, FlagSetting>();
   for (const s of daemon.settings) last.set(s.flag.name, s);
   const get = (n: string): FlagSetting | undefined => last.get(n);
-  const related = (s: FlagSetting | undefined, message: string): { related?: { span: Span; message: string }[] } => (s ? { related: [{ span: s.span, message: `${daemonFile}: ${message}` }] } : {});
+  const related = (s: FlagSetting | undefined, message: string): { related?: { span: Span; message: string; uri?: string }[] } => (s ? { related: [{ span: s.span, message: `${daemonFile}: ${message}`, ...(daemonUri ? { uri: daemonUri } : {}) }] } : {});
 
   const dockerChains = [...rs.tables.values()].flatMap((t) => [...t.chains.values()].filter((c) => !c.builtin && DOCKER_CHAINS.test(c.name)).map((c) => ({ table: t.name, chain: c })));
   const iptables = get('iptables');

@@ -1,0 +1,62 @@
+/**
+ * The other files of the same host: for a rules file, the daemon options kept
+ * next to it (default/docker, sysconfig/docker, daemon.json, docker/daemon.json);
+ * for a daemon options file, the rules files of its host folder. Read from the
+ * open documents first, then from disk (the only file I/O of the server).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const DAEMON_FILES = ['default/docker', 'sysconfig/docker', 'daemon.json', 'docker/daemon.json'];
+const RULES_NAME = /^(rules\.v4|iptables.*\.(save|rules)|.*\.iptables(-save)?)$/;
+
+export interface SiblingFile {
+  readonly uri: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+function pathOf(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function read(path: string, open: (uri: string) => string | undefined): SiblingFile | undefined {
+  const uri = pathToFileURL(path).toString();
+  const text = open(uri) ?? (existsSync(path) ? safeRead(path) : undefined);
+  return text === undefined ? undefined : { uri, path, text };
+}
+
+function safeRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Daemon option files of the host a rules file belongs to. */
+export function daemonFilesNear(rulesUri: string, open: (uri: string) => string | undefined): SiblingFile[] {
+  const p = pathOf(rulesUri);
+  if (!p) return [];
+  return DAEMON_FILES.map((f) => read(join(dirname(p), f), open)).filter((x): x is SiblingFile => !!x);
+}
+
+/** Rules files of the host a daemon options file belongs to. */
+export function rulesFilesNear(daemonUri: string, open: (uri: string) => string | undefined): SiblingFile[] {
+  const p = pathOf(daemonUri);
+  if (!p) return [];
+  let dir = dirname(p);
+  if (/^(default|sysconfig|docker)$/.test(basename(dir))) dir = dirname(dir);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => RULES_NAME.test(n));
+  } catch {
+    return [];
+  }
+  return names.map((n) => read(join(dir, n), open)).filter((x): x is SiblingFile => !!x);
+}
