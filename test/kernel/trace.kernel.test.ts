@@ -13,6 +13,10 @@ import { TraceMonitor } from '../helpers/netlab/kernelTrace';
 import { Lab, labAvailable } from '../helpers/netlab/lab';
 import { runTraceCase, TraceLost, type TraceCaseResult, type TrafficStep } from '../helpers/netlab/traceCase';
 import { generateRules, generateTraffic, LAB_HOST_JSON, rng } from '../helpers/netlab/traceGenerator';
+import { OverlayLab } from '../helpers/netlab/overlayLab';
+import { emulatorOverlayRuns, kernelOverlayRuns } from '../helpers/netlab/overlayCompare';
+import { parseWorkspace } from '../../server/src/emulator/overlay/workspace';
+import { OverlayWorld } from '../../server/src/emulator/overlay/world';
 import { KNOWN_TRACE_GAPS } from './traceKnownGaps';
 
 const root = join(__dirname, '..', '..', '..');
@@ -125,6 +129,40 @@ describe('kernel trace: Docker 1.9 host with docker-proxy (the first leg; the la
       assert.equal(/DOCKER#0:ACCEPT/.test(kernelRuns) && /^nat (PREROUTING|OUTPUT)/m.test(kernelRuns), dnat, kernelRuns);
     });
   }
+});
+
+describe('kernel trace: overlay network net1 between two hosts (VXLAN through each host\'s netfilter)', { skip }, () => {
+  const dir = join(root, 'examples', 'overlay');
+  const ws = parseWorkspace(readFileSync(join(dir, 'nflens-workspace.json'), 'utf8')).value;
+  const net1 = { ...ws, networks: ws.networks.filter((n) => n.name === 'net1'), containers: ws.containers.filter((c) => c.network === 'net1') };
+  const rulesText = (h: string): string => readFileSync(join(dir, `${h}.rules`), 'utf8');
+  let lab: OverlayLab | undefined;
+  before(async () => {
+    lab = new OverlayLab(net1, `nfo${process.pid % 10000}`);
+    lab.build();
+    await lab.startMonitors();
+  });
+  after(() => lab?.destroy());
+  const compare = async (rules: Map<string, string>, expectAnswer: boolean): Promise<Map<string, string[]>> => {
+    const handles = lab!.load(rules);
+    const since = lab!.offsets();
+    assert.equal(lab!.ping('net1c1', '10.0.0.5'), expectAnswer, 'ping answered?');
+    const kernel = kernelOverlayRuns(await lab!.episodes(since), handles, 84 + 50);
+    const world = new OverlayWorld(net1, new Map([...rules].map(([h, t]) => [h, parseIptables(t, { backend: 'nft', family: 'ipv4' }).ruleset])));
+    const r = world.trace({ proto: 'icmp', src: 'net1c1', dst: 'net1c2' });
+    assert.equal(r.completed, expectAnswer, r.summary);
+    const emu = emulatorOverlayRuns(r.events);
+    for (const h of ['hostA', 'hostB']) assert.deepEqual(emu.get(h) ?? [], kernel.get(h) ?? [], `${h}: emulator vs kernel`);
+    return kernel;
+  };
+  it('the echo and its reply: the same chain runs on both hosts as the kernel\'s', async () => {
+    const k = await compare(new Map([['hostA', rulesText('hostA')], ['hostB', rulesText('hostB')]]), true);
+    assert.ok((k.get('hostB') ?? []).some((l) => /^filter INPUT 10\.10\.126\.101:\*>10\.10\.105\.71:4789 \| INPUT#3:ACCEPT$/.test(l)), [...k].join('\n'));
+  });
+  it('a DROP of udp/4789 on host B: the kernel and the emulator stop at the same rule', async () => {
+    const k = await compare(new Map([['hostA', rulesText('hostA')], ['hostB', rulesText('hostB').replace('COMMIT', '-I INPUT 1 -p udp --dport 4789 -j DROP\nCOMMIT')]]), false);
+    assert.ok((k.get('hostB') ?? []).some((l) => /INPUT#0:DROP$/.test(l)), [...k].join('\n'));
+  });
 });
 
 describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 ? 'NFLENS_TRACE_CASES=0' : false) }, () => {

@@ -5,6 +5,7 @@ import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { networkInterfaces } from 'node:os';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const ready = [];
@@ -18,13 +19,19 @@ for (const l of config.listen ?? []) {
     srv.on('error', (e) => process.stderr.write(`listen tcp/${l.port}: ${e.message}\n`));
     ready.push(new Promise((r) => srv.listen(l.port, '0.0.0.0', r)));
   } else {
-    const sock = createSocket('udp4');
-    // Never answer an answer: NAT can send a reply back into this socket, and echoing it would loop forever.
-    sock.on('message', (msg, rinfo) => {
-      if (!msg.toString().startsWith('re:')) sock.send(`re:${msg}`, rinfo.port, rinfo.address);
-    });
-    sock.on('error', (e) => process.stderr.write(`listen udp/${l.port}: ${e.message}\n`));
-    ready.push(new Promise((r) => sock.bind(l.port, '0.0.0.0', r)));
+    // One socket per local address, as a UDP server that answers from the address it was asked
+    // at: a 0.0.0.0 socket would answer from whatever address routing picks, and the client's
+    // conntrack entry would not recognise the answer.
+    const addrs = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4').map((a) => a.address);
+    for (const addr of addrs.length ? addrs : ['0.0.0.0']) {
+      const sock = createSocket('udp4');
+      // Never answer an answer: NAT can send a reply back into this socket, and echoing it would loop forever.
+      sock.on('message', (msg, rinfo) => {
+        if (!msg.toString().startsWith('re:')) sock.send(`re:${msg}`, rinfo.port, rinfo.address);
+      });
+      sock.on('error', (e) => process.stderr.write(`listen udp/${l.port} on ${addr}: ${e.message}\n`));
+      ready.push(new Promise((r) => sock.bind(l.port, addr, r)));
+    }
   }
 }
 
