@@ -10,7 +10,7 @@ import type { ManualClock } from './clock';
 import type { HostModel, Listener, Peer } from './host/model';
 import { inNet } from './host/routing';
 import type { HostStack, Outcome } from './netstack';
-import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type Packet } from './packet';
+import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Packet } from './packet';
 import type { TraceEvent } from './trace';
 
 export type Origin =
@@ -206,6 +206,13 @@ export class ConversationRunner {
       if (fromClient && !server) {
         server = reached.endpoint;
         serverSaw = { src: reached.packet.src, sport: reached.packet.sport, dst: reached.packet.dst, dport: reached.packet.dport };
+        const peer = server.kind === 'peer' ? server.peer : undefined;
+        const l4 = proto === PROTO_TCP ? 'tcp' : 'udp';
+        if (peer?.listens && proto !== PROTO_ICMP && !peer.listens.some((l) => l.proto === l4 && l.port === reached.packet.dport)) {
+          this.refuse(peer, reached.packet, out);
+          completed = false;
+          break;
+        }
       } else if (!fromClient) {
         // The client must recognise the reply as coming from where it sent.
         const q = reached.packet;
@@ -268,6 +275,29 @@ export class ConversationRunner {
         out({ type: 'fate', fate: o.fate, packet: o.packet, detail: o.detail, ...('rule' in o && o.rule ? { rule: o.rule } : {}) });
         return undefined;
     }
+  }
+
+  /** A peer that does not listen on the port answers with a TCP reset or ICMP port unreachable, back through the host. */
+  private refuse(peer: Peer, got: Packet, out: (e: TraceEvent) => void): void {
+    const tcp = got.proto === PROTO_TCP;
+    out({ type: 'note', text: `${peer.name} does not listen on ${tcp ? 'tcp' : 'udp'}/${got.dport}: it answers with ${tcp ? 'a TCP reset' : 'ICMP port unreachable'}` });
+    const r = basePacket(tcp ? PROTO_TCP : PROTO_ICMP, got.dst, got.src);
+    if (tcp) {
+      r.sport = got.dport;
+      r.dport = got.sport;
+      r.tcpFlags = TCP_RST | TCP_ACK;
+      r.length = 40;
+    } else {
+      r.icmpType = 3;
+      r.icmpCode = 3;
+      r.inner = clonePacket(got);
+      r.length = 28 + Math.min(got.length, 548);
+      r.tos = 0xc0;
+    }
+    this.n++;
+    out({ type: 'packet', conversation: this.conversationId, n: this.n, label: tcp ? 'RST' : 'port unreachable', dir: 'reply', packet: clonePacket(r), host: this.host.name, from: { iface: peer.via } });
+    const o = this.stack.tracing(out, () => this.inject({ kind: 'peer', peer }, r));
+    this.settle(o, out);
   }
 
   /** A packet the host itself sends back (REJECT, RST, port unreachable): traced through OUTPUT. */

@@ -116,3 +116,29 @@ describe('(c) docker-proxy off (hairpin NAT)', () => {
     assert.equal(c.containerSees, '172.17.0.2');
   });
 });
+
+describe('docker-proxy for a UDP port', () => {
+  it('a datagram to a published UDP port without the DNAT jump: docker-proxy answers and sends its own datagram to the container from 172.17.0.1', () => {
+    const hostJson = read('docker-host/nflens-host.json')
+      .replace('"published": [{ "proto": "tcp", "hostPort": 12580, "container": "web", "containerPort": 12580 }]', '"published": [{ "proto": "udp", "hostPort": 5353, "container": "web", "containerPort": 53 }]')
+      .replace('"listens": [{ "proto": "tcp", "port": 12580 }]', '"listens": [{ "proto": "udp", "port": 53 }]');
+    const host = parseHostFile(hostJson).value!.host;
+    const emu = new Emulator(parseIptables(B_RULES, { backend: 'nft', family: 'ipv4' }).ruleset, host);
+    const client = host.peers.find((p) => p.name === 'client')!;
+    const r = emu.trace({ proto: 'udp', src: client.addr, sport: 40000, dst: ip('10.10.126.101'), dport: 5353, origin: { kind: 'peer', peer: client } });
+    assert.equal(r.completed, true);
+    assert.equal(r.legs.length, 1);
+    assert.equal(r.legs[0]!.completed, true);
+    assert.equal(ip4(r.legs[0]!.serverSaw!.src), '172.17.0.1');
+    assert.equal(r.legs[0]!.serverSaw!.dport, 53);
+  });
+  it('a container that does not listen on the port answers ICMP port unreachable, which comes back RELATED', () => {
+    const host = parseHostFile(read('docker-host/nflens-host.json')).value!.host;
+    const emu = new Emulator(parseIptables(A_RULES, { backend: 'nft', family: 'ipv4' }).ruleset, host);
+    const client = host.peers.find((p) => p.name === 'client')!;
+    const r = emu.trace({ proto: 'udp', src: client.addr, sport: 40000, dst: ip('172.17.0.4'), dport: 9999, origin: { kind: 'peer', peer: client } });
+    assert.equal(r.completed, false);
+    assert.ok(r.events.some((e) => e.type === 'note' && /web does not listen on udp\/9999/.test(e.text)));
+    assert.ok(r.events.some((e) => e.type === 'conntrack' && e.state === 'RELATED'));
+  });
+});
