@@ -48,20 +48,26 @@ async function withLab(host: HostModel, prefix: string): Promise<{ lab: Lab; mon
   };
 }
 
-describe('kernel trace: Docker 1.9 host with --userland-proxy=false', { skip }, () => {
-  const dir = join(root, 'examples', 'docker-no-proxy');
-  const host = skip ? undefined : hostOf(readFileSync(join(dir, 'nflens-host.json'), 'utf8'));
-  const rules = readFileSync(join(dir, 'rules.v4'), 'utf8');
+/** A lab for the host, built before the suite's tests and destroyed after them. */
+function useLab(host: () => HostModel, prefix: string): () => Awaited<ReturnType<typeof withLab>> {
   let env: Awaited<ReturnType<typeof withLab>> | undefined;
-  let n = 0;
   before(async () => {
-    env = await withLab(host!, 'nfd');
+    env = await withLab(host(), prefix);
   });
   after(() => {
     env?.monitor().stop();
     env?.lab.destroy();
   });
-  const run = async (step: TrafficStep): Promise<TraceCaseResult> => runTraceCase(env!.lab, env!.monitor(), host!, rules, [step], n++);
+  return () => env!;
+}
+
+describe('kernel trace: Docker 1.9 host with --userland-proxy=false', { skip }, () => {
+  const dir = join(root, 'examples', 'docker-no-proxy');
+  const host = skip ? undefined : hostOf(readFileSync(join(dir, 'nflens-host.json'), 'utf8'));
+  const rules = readFileSync(join(dir, 'rules.v4'), 'utf8');
+  let n = 0;
+  const lab = useLab(() => host!, 'nfd');
+  const run = async (step: TrafficStep): Promise<TraceCaseResult> => runTraceCase(lab().lab, lab().monitor(), host!, rules, [step], n++);
   const agree = (r: TraceCaseResult): void => assert.ok(r.result.agree, `kernel and emulator differ:\n${r.report}`);
   const runsOf = (r: TraceCaseResult): string => r.result.episodes.flatMap((e) => e.kernel).join('\n');
 
@@ -104,15 +110,8 @@ describe('kernel trace: Docker 1.9 host with docker-proxy (the first leg; the la
   const host = skip ? undefined : hostOf(readFileSync(join(dir, 'nflens-host.json'), 'utf8'));
   const withJump = readFileSync(join(dir, 'rules.v4'), 'utf8');
   const withoutJump = withJump.replace('-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n', '');
-  let env: Awaited<ReturnType<typeof withLab>> | undefined;
   let n = 100;
-  before(async () => {
-    env = await withLab(host!, 'nfa');
-  });
-  after(() => {
-    env?.monitor().stop();
-    env?.lab.destroy();
-  });
+  const lab = useLab(() => host!, 'nfa');
   const cases: Array<[title: string, rules: string, step: TrafficStep, dnat: boolean]> = [
     ['(a) external client: DNAT to the container', withJump, { from: 'client', op: 'tcp', dst: '10.10.126.101', dport: 12580 }, true],
     ['(a) the host to its own address: DNAT in OUTPUT', withJump, { from: 'host', op: 'tcp', dst: '10.10.126.101', dport: 12580 }, true],
@@ -122,7 +121,7 @@ describe('kernel trace: Docker 1.9 host with docker-proxy (the first leg; the la
   ];
   for (const [title, rules, step, dnat] of cases) {
     it(title, async () => {
-      const r = await runTraceCase(env!.lab, env!.monitor(), host!, rules, [step], n++);
+      const r = await runTraceCase(lab().lab, lab().monitor(), host!, rules, [step], n++);
       assert.equal(r.outcomes[0]!.ok, true, 'the connection completes (container or listener)');
       assert.ok(r.result.agree, `kernel and emulator differ:\n${r.report}`);
       const kernelRuns = r.result.episodes.flatMap((e) => e.kernel).join('\n');
@@ -167,14 +166,7 @@ describe('kernel trace: overlay network net1 between two hosts (VXLAN through ea
 
 describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 ? 'NFLENS_TRACE_CASES=0' : false) }, () => {
   const host = skip ? undefined : hostOf(LAB_HOST_JSON);
-  let env: Awaited<ReturnType<typeof withLab>> | undefined;
-  before(async () => {
-    env = await withLab(host!, 'nfr');
-  });
-  after(() => {
-    env?.monitor().stop();
-    env?.lab.destroy();
-  });
+  const lab = useLab(() => host!, 'nfr');
 
   it('every packet takes the same path through the same rules in the kernel and in the emulator', { timeout: 30 * 60_000 }, async () => {
     const failures: string[] = [];
@@ -194,10 +186,10 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       // its netlink socket (ENOBUFS) and kill it. Such a case is run again with a new monitor.
       for (let attempt = 0; attempt < 3 && !res; attempt++) {
         try {
-          res = await runTraceCase(env!.lab, env!.monitor(), host!, rules, traffic, i, seed);
+          res = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, seed);
         } catch (e) {
           if (!(e instanceof TraceLost)) throw new Error(`seed ${seed}: ${(e as Error).message}\n${rules}`);
-          if (env!.monitor().exited) await env!.restart();
+          if (lab().monitor().exited) await lab().restart();
         }
       }
       if (!res) {
@@ -215,7 +207,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       // server process accepted): a disagreement counts only if the same case disagrees again.
       let again: TraceCaseResult | undefined;
       try {
-        again = await runTraceCase(env!.lab, env!.monitor(), host!, rules, traffic, i, seed);
+        again = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, seed);
       } catch {
         again = undefined;
       }

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
-import { basename, dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { crossCheck } from '../lang/docker/crossChecks';
-import { analyzeDaemonFile, isDaemonOptionsPath, type DaemonOptions } from '../lang/docker/daemonFile';
+import { analyzeDaemonFile, daemonHostDir, isDaemonOptionsPath, type DaemonOptions } from '../lang/docker/daemonFile';
 import type { Ruleset } from '../lang/iptables/ruleset';
 import type { Diagnostic } from '../lang/diagnostic';
 import type { Backend } from '../lang/iptables/extension';
@@ -126,13 +126,9 @@ export function main(argv: readonly string[]): number {
     rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result });
   }
   // Daemon options and rules of the same host (same folder; option files may sit in default/, sysconfig/, docker/).
-  const hostDir = (p: string): string => {
-    const d = dirname(p);
-    return /^(default|sysconfig|docker|docker\.service\.d)$/.test(basename(d)) ? dirname(d) : d;
-  };
   for (const d of daemons) {
     for (const r of rulesFiles) {
-      if (hostDir(d.file) !== dirname(r.file)) continue;
+      if (resolve(daemonHostDir(d.file) || '.') !== resolve(dirname(r.file))) continue;
       const x = crossCheck(d.options, r.ruleset, d.file);
       r.result.diagnostics.push(...x.onRules);
       d.result.diagnostics.push(...x.onDaemon.map((diag) => ({ ...diag, message: `${diag.message} (rules: ${r.file})` })));

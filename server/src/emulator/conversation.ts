@@ -9,8 +9,9 @@
 import type { ManualClock } from './clock';
 import type { HostModel, Listener, Peer } from './host/model';
 import { inNet } from './host/routing';
+import { errorReply } from './errorReply';
 import type { HostStack, Outcome } from './netstack';
-import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Packet } from './packet';
+import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type Packet } from './packet';
 import type { TraceEvent } from './trace';
 
 export type Origin =
@@ -281,19 +282,9 @@ export class ConversationRunner {
   private refuse(peer: Peer, got: Packet, out: (e: TraceEvent) => void): void {
     const tcp = got.proto === PROTO_TCP;
     out({ type: 'note', text: `${peer.name} does not listen on ${tcp ? 'tcp' : 'udp'}/${got.dport}: it answers with ${tcp ? 'a TCP reset' : 'ICMP port unreachable'}` });
-    const r = basePacket(tcp ? PROTO_TCP : PROTO_ICMP, got.dst, got.src);
-    if (tcp) {
-      r.sport = got.dport;
-      r.dport = got.sport;
-      r.tcpFlags = TCP_RST | TCP_ACK;
-      r.length = 40;
-    } else {
-      r.icmpType = 3;
-      r.icmpCode = 3;
-      r.inner = clonePacket(got);
-      r.length = 28 + Math.min(got.length, 548);
-      r.tos = 0xc0;
-    }
+    const r = errorReply(got, tcp ? 'tcp-reset' : 'icmp-port-unreachable');
+    if (!r) return;
+    r.localOrigin = false;
     this.n++;
     out({ type: 'packet', conversation: this.conversationId, n: this.n, label: tcp ? 'RST' : 'port unreachable', dir: 'reply', packet: clonePacket(r), host: this.host.name, from: { iface: peer.via } });
     const o = this.stack.tracing(out, () => this.inject({ kind: 'peer', peer }, r));

@@ -17,6 +17,7 @@ import type { Hook } from '../lang/iptables/extension';
 import type { Clock, Rng } from './clock';
 import type { EmuRule, EmuRuleset } from './compile';
 import { ConntrackTable, ICMP_ERRORS } from './conntrack';
+import { errorReply } from './errorReply';
 import type { NatRequest, TargetContext } from './context';
 import type { CtInfo } from './ct';
 import { Router } from './host/routing';
@@ -486,29 +487,18 @@ export class HostStack {
 
   /** The packet the host sends back when it rejects or has no listener. */
   replyFor(p: Packet, kind: string): Packet | undefined {
-    // A fresh packet: the default TTL (64), not the quoted packet's.
-    const base: Packet = { ...clonePacket(p), src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, mark: 0, ttl: 64, iif: '', oif: '', localOrigin: true, length: 40, tcpOptions: [] };
-    delete base.physIn;
-    delete base.physOut;
-    if (kind === 'tcp-reset') {
-      if (p.proto !== PROTO_TCP || p.tcpFlags & TCP_RST) return undefined;
-      return { ...base, tcpFlags: TCP_RST | TCP_ACK, length: 40, socket: 'none' };
-    }
-    // icmp_send() never answers an ICMP error, and cannot answer a packet the kernel's own
-    // ICMP socket is sending (an echo reply, an error): that socket is busy sending it.
-    if (p.proto === PROTO_ICMP && (ICMP_ERRORS.has(p.icmpType) || (p.localOrigin && [0, 14, 16, 18].includes(p.icmpType)))) return undefined;
-    const codes: Record<string, number> = {
-      'icmp-net-unreachable': 0, 'icmp-host-unreachable': 1, 'icmp-proto-unreachable': 2, 'icmp-port-unreachable': 3,
-      'icmp-net-prohibited': 9, 'icmp-host-prohibited': 10, 'icmp-admin-prohibited': 13,
-    };
-    const code = codes[kind] ?? 3;
-    // icmp_send(): the error quotes as much of the packet as fits in 576 bytes, with TOS 0xc0;
-    // it comes from the quoted packet's destination only when that is
-    // this host; otherwise from the address routing picks towards the sender.
+    // icmp_send() cannot answer a packet the kernel's own ICMP socket is sending (an echo
+    // reply, an error): that socket is busy sending it.
+    if (kind !== 'tcp-reset' && p.proto === PROTO_ICMP && p.localOrigin && [0, 14, 16, 18].includes(p.icmpType)) return undefined;
+    const r = errorReply(p, kind);
+    if (!r) return undefined;
+    if (kind === 'tcp-reset') return { ...r, localOrigin: true, socket: 'none' };
+    // The ICMP error comes from the quoted packet's destination only when that is this host;
+    // otherwise from the address routing picks towards the sender.
     if (!this.router.isLocal(p.dst)) {
       const back = this.router.output(p.src);
-      if (back.src !== undefined) base.src = back.src;
+      if (back.src !== undefined) r.src = back.src;
     }
-    return { ...base, proto: PROTO_ICMP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 3, icmpCode: code, icmpId: 0, inner: clonePacket(p), length: 28 + Math.min(p.length, 548), tos: 0xc0, socket: 'kernel' };
+    return { ...r, localOrigin: true, socket: 'kernel' };
   }
 }

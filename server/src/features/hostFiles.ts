@@ -5,7 +5,8 @@
  * open documents first, then from disk (the only file I/O of the server).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { daemonHostDir } from '../lang/docker/daemonFile';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const DAEMON_FILES = ['default/docker', 'sysconfig/docker', 'daemon.json', 'docker/daemon.json'];
@@ -50,8 +51,7 @@ export function daemonFilesNear(rulesUri: string, open: (uri: string) => string 
 export function rulesFilesNear(daemonUri: string, open: (uri: string) => string | undefined): SiblingFile[] {
   const p = pathOf(daemonUri);
   if (!p) return [];
-  let dir = dirname(p);
-  if (/^(default|sysconfig|docker)$/.test(basename(dir))) dir = dirname(dir);
+  const dir = daemonHostDir(p);
   let names: string[] = [];
   try {
     names = readdirSync(dir).filter((n) => RULES_NAME.test(n));

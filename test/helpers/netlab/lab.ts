@@ -42,7 +42,8 @@ export function labAvailable(): LabAvailability {
   return { ok: true };
 }
 
-function run(args: readonly string[], input?: string): string {
+/** Runs a command; throws with its stderr when it fails. */
+export function run(args: readonly string[], input?: string): string {
   const r = spawnSync(args[0]!, args.slice(1), { input, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;

@@ -13,12 +13,7 @@ import { join } from 'node:path';
 import { ip4 } from '../../../server/src/emulator/packet';
 import type { Workspace } from '../../../server/src/emulator/overlay/workspace';
 import { handleIndex, parseTrace, TRACE_TABLE, TraceMonitor, type KEpisode } from './kernelTrace';
-
-function run(args: readonly string[]): string {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
+import { run } from './lab';
 
 const mac = (addr: number): string => `02:42:${[24, 16, 8, 0].map((s) => ((addr >>> s) & 255).toString(16).padStart(2, '0')).join(':')}`;
 

@@ -57,24 +57,31 @@ function verdictName(e: Extract<TraceEvent, { type: 'verdict' }>): string {
   }
 }
 
-export function emulatorRuns(events: readonly TraceEvent[]): string[] {
-  const out: { head: string; steps: string[] }[] = [];
+/** The emulator's base-chain runs in a comparable form, each with the host it ran on. */
+export function emulatorHostRuns(events: readonly TraceEvent[]): { host: string; run: string }[] {
+  const out: { host: string; head: string; steps: string[] }[] = [];
   let cur: Packet | undefined;
-  let run: { head: string; steps: string[] } | undefined;
+  let host = '';
+  let run: { host: string; head: string; steps: string[] } | undefined;
   for (const e of events) {
     if (e.type === 'hook') {
       cur = e.packet;
+      host = e.host;
       run = undefined;
     } else if (e.type === 'rewrite') cur = e.after;
     else if (e.type === 'table' && cur) {
-      run = { head: `${e.table} ${e.hook} ${eAddr(cur)}`, steps: [] };
+      run = { host, head: `${e.table} ${e.hook} ${eAddr(cur)}`, steps: [] };
       out.push(run);
     } else if (e.type === 'verdict' && run) {
       if (e.verdict === 'POLICY') run.steps.push(`policy:${e.detail}`);
       else if (e.rule) run.steps.push(`${e.rule.chain}#${e.rule.index}:${verdictName(e)}`);
     }
   }
-  return out.map((r) => `${r.head} | ${r.steps.join(' ')}`);
+  return out.map((r) => ({ host: r.host, run: `${r.head} | ${r.steps.join(' ')}` }));
+}
+
+export function emulatorRuns(events: readonly TraceEvent[]): string[] {
+  return emulatorHostRuns(events).map((r) => r.run);
 }
 
 export interface EpisodeComparison {

@@ -8,7 +8,7 @@ import type { Diagnostic, Span } from '../diagnostic';
 import { parseJson, type JsonNode } from '../json';
 import { checkDaemonSettings } from './daemonChecks';
 import { parseDaemonArgs, type Era, type FlagSetting } from './daemonArgs';
-import { flagByJsonKey } from './flags';
+import { flagByJsonKey, versionBefore } from './flags';
 import { LineIndex, parseShellFile, splitFields, type ArgWord } from './shellFile';
 
 export type DaemonFileKind = 'options' | 'systemd' | 'json';
@@ -30,6 +30,14 @@ export interface DaemonAnalysis {
 
 /** Shell variables that hold daemon options in Debian, Red Hat and CoreOS files, in the order their init scripts use them. */
 export const OPTION_VARIABLES = ['DOCKER_OPTS', 'OPTIONS', 'other_args', 'OTHER_ARGS', 'DOCKER_STORAGE_OPTIONS', 'DOCKER_NETWORK_OPTIONS', 'ADD_REGISTRY', 'BLOCK_REGISTRY', 'INSECURE_REGISTRY'];
+
+/** The folder of the host a daemon options file belongs to (option files sit in default/, sysconfig/, docker/ or docker.service.d/). */
+export function daemonHostDir(path: string): string {
+  const p = path.replace(/\\/g, '/');
+  const dir = p.slice(0, Math.max(0, p.lastIndexOf('/')));
+  const base = dir.slice(dir.lastIndexOf('/') + 1);
+  return /^(default|sysconfig|docker|docker\.service\.d)$/.test(base) ? dir.slice(0, Math.max(0, dir.lastIndexOf('/'))) : dir;
+}
 
 /** Whether a path names a Docker daemon options file (the CLI's choice; the editor uses language ids). */
 export function isDaemonOptionsPath(path: string): boolean {
@@ -71,15 +79,10 @@ export function analyzeDaemonFile(text: string, opts: DaemonParseOptions = {}): 
     diagnostics.push(...unit.diagnostics);
   }
   const version = opts.version || (entry === 'docker -d' ? '1.9' : entry === 'docker daemon' ? '1.12' : undefined);
-  const era: Era = version ? (versionLess113(version) ? 'mflag' : 'pflag') : entry === 'dockerd' ? 'either' : 'either';
+  const era: Era = version ? (versionBefore(version, '1.13') ? 'mflag' : 'pflag') : 'either';
   const parsed = parseDaemonArgs(words, era);
   diagnostics.push(...parsed.diagnostics, ...checkDaemonSettings(parsed.settings, version ? { version } : {}));
   return { value: { kind, settings: parsed.settings, era, ...(entry ? { entry } : {}), ...(version ? { version } : {}) }, diagnostics };
-}
-
-function versionLess113(v: string): boolean {
-  const [a, b] = v.split('.').map(Number);
-  return (a ?? 0) < 1 || ((a ?? 0) === 1 && (b ?? 0) < 13);
 }
 
 /** The last ExecStart= of the unit (an empty one resets, as drop-ins do), split the way systemd splits it. */

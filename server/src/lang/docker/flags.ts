@@ -124,7 +124,6 @@ export const DAEMON_FLAGS: readonly DaemonFlag[] = [
   F('proxies', 'map', 'Proxy settings (daemon.json only).'),
   F('shutdown-timeout', 'value', 'Seconds to wait for containers at shutdown.', { value: 'int' }),
   F('validate', 'bool', 'Check the configuration and exit.'),
-  F('userland-proxy-path', 'value', 'Path of the docker-proxy binary.', { value: 'path' }),
   // Red Hat's docker fork (RHEL/CentOS 7 /etc/sysconfig/docker).
   F('signature-verification', 'bool', 'Red Hat fork: verify image signatures.'),
   F('add-registry', 'list', 'Red Hat fork: registry searched for short names.'),
