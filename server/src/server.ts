@@ -22,7 +22,9 @@ import { definition, prepareRename, references, rename } from './features/naviga
 import { serverInfoRequest } from './protocol';
 import { SettingsCache } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
-import { crossCheck } from './lang/docker/crossChecks';
+import { crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
+import { publishedPortFindings, type ProxySetting } from './analysis/publishedPorts';
+import type { Diagnostic } from './lang/diagnostic';
 import { analyzeIptables } from './lang/iptables/analyze';
 import { daemonFilesNear, rulesFilesNear } from './features/hostFiles';
 
@@ -36,13 +38,20 @@ const settings = new SettingsCache(connection, () => hasConfiguration);
 const cache = new AnalysisCache();
 const fileNameOf = (uri: string): string => decodeURIComponent(uri.split('/').pop() ?? '');
 const openText = (uri: string): string | undefined => documents.get(uri)?.getText();
-/** Rules diagnostics, plus what the host's daemon options (next to the file) contradict. */
+/** Findings on a rules file beyond its own analysis (they carry quick fixes too). */
+const extraFindings = new Map<string, Diagnostic[]>();
+/** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   const analysis = cache.get(doc, s);
+  let proxy: ProxySetting = { on: true };
   const extra = daemonFilesNear(doc.uri, openText).flatMap((f) => {
     const d = analyzeDaemonFile(f.text, { fileName: fileNameOf(f.uri), version: s.dockerVersion }).value;
+    const p = userlandProxyOf(d, f.path, f.uri);
+    if (p.source) proxy = p;
     return crossCheck(d, analysis.parsed.ruleset, f.path, f.uri).onRules;
   });
+  extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
+  extraFindings.set(doc.uri, extra);
   return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
 }, settings, (uri) => documents.get(uri));
 const daemonDiagnostics = new DiagnosticsScheduler(
@@ -100,6 +109,7 @@ documents.onDidChangeContent((e) => schedule(e.document));
 documents.onDidClose((e) => {
   settings.clear(e.document.uri);
   cache.drop(e.document.uri);
+  extraFindings.delete(e.document.uri);
   if (isDaemon(e.document)) daemonDiagnostics.clear(e.document.uri);
   else diagnostics.clear(e.document.uri);
 });
@@ -151,7 +161,7 @@ connection.onFoldingRanges(async (p) => {
 });
 connection.onCodeAction(async (p) => {
   const a = await analysisFor(p.textDocument.uri);
-  return a ? codeActions(a.analysis, p.textDocument.uri, p.range, p.context.diagnostics) : [];
+  return a ? codeActions([...a.analysis.diagnostics, ...(extraFindings.get(p.textDocument.uri) ?? [])], p.textDocument.uri, p.range, p.context.diagnostics) : [];
 });
 connection.onRequest(serverInfoRequest, () => ({ version: VERSION, languages: LANGUAGES }));
 

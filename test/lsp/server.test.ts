@@ -197,5 +197,30 @@ describe('language server over LSP: Docker daemon options', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('warns on a published-port DNAT rule other hosts never reach, reads the proxy setting next door, and offers the missing jump', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nflens-lsp-'));
+    mkdirSync(join(dir, 'default'));
+    const rules = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'docker-host-flushed', 'rules.v4'), 'utf8');
+    writeFileSync(join(dir, 'rules.v4'), rules);
+    try {
+      const rulesUri = pathToFileURL(join(dir, 'rules.v4')).toString();
+      await client.open(rulesUri, rules);
+      const d = await client.diagnosticsFor(rulesUri, 1);
+      const x = d.diagnostics.find((g: Diagnostic) => g.code === 'docker-dnat-unreached');
+      assert.ok(x, JSON.stringify(d.diagnostics));
+      assert.match(String(x.message), /docker-proxy accepts/);
+      const actions = await client.request<Array<{ title: string; edit: WorkspaceEdit }>>('textDocument/codeAction', { textDocument: { uri: rulesUri }, range: x.range, context: { diagnostics: [x] } });
+      assert.equal(actions.length, 1);
+      assert.equal(actions[0]!.edit.changes![rulesUri]![0]!.newText, '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n');
+      // The daemon options of the host turn the proxy off: the message changes.
+      writeFileSync(join(dir, 'default', 'docker'), 'DOCKER_OPTS="--userland-proxy=false"\n');
+      const v = await client.change(rulesUri, rules + '\n');
+      const e = (await client.diagnosticsFor(rulesUri, v)).diagnostics.find((g: Diagnostic) => g.code === 'docker-dnat-unreached');
+      assert.match(String(e?.message), /nothing accepts their connections/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
 import { dirname, resolve } from 'node:path';
-import { crossCheck } from '../lang/docker/crossChecks';
+import { crossCheck, userlandProxyOf } from '../lang/docker/crossChecks';
+import { publishedPortFindings, type ProxySetting } from '../analysis/publishedPorts';
 import { analyzeDaemonFile, daemonHostDir, isDaemonOptionsPath, type DaemonOptions } from '../lang/docker/daemonFile';
 import type { Ruleset } from '../lang/iptables/ruleset';
 import type { Diagnostic } from '../lang/diagnostic';
@@ -126,13 +127,17 @@ export function main(argv: readonly string[]): number {
     rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result });
   }
   // Daemon options and rules of the same host (same folder; option files may sit in default/, sysconfig/, docker/).
-  for (const d of daemons) {
-    for (const r of rulesFiles) {
+  for (const r of rulesFiles) {
+    let proxy: ProxySetting = { on: true };
+    for (const d of daemons) {
       if (resolve(daemonHostDir(d.file) || '.') !== resolve(dirname(r.file))) continue;
       const x = crossCheck(d.options, r.ruleset, d.file);
+      const p = userlandProxyOf(d.options, d.file);
+      if (p.source) proxy = p;
       r.result.diagnostics.push(...x.onRules);
       d.result.diagnostics.push(...x.onDaemon.map((diag) => ({ ...diag, message: `${diag.message} (rules: ${r.file})` })));
     }
+    r.result.diagnostics.push(...publishedPortFindings(r.ruleset, proxy));
   }
   if (format === 'json') process.stdout.write(`${JSON.stringify(toJson(results), null, 2)}\n`);
   else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(results, VERSION), null, 2)}\n`);

@@ -1,15 +1,15 @@
 /** Quick fixes carried by our diagnostics (e.g. "-s ! X" → "! -s X", COMMIT spacing, CRLF). */
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range } from 'vscode-languageserver/node';
-import type { IptablesAnalysis } from '../lang/iptables/analyze';
+import type { Diagnostic } from '../lang/diagnostic';
 import { toLspDiagnostic, toRange } from './convert';
 
 function overlaps(a: Range, b: Range): boolean {
   return !(a.end.line < b.start.line || b.end.line < a.start.line);
 }
 
-export function codeActions(analysis: IptablesAnalysis, uri: string, range: Range, contextDiagnostics: readonly LspDiagnostic[]): CodeAction[] {
+export function codeActions(diagnostics: readonly Diagnostic[], uri: string, range: Range, contextDiagnostics: readonly LspDiagnostic[]): CodeAction[] {
   const out: CodeAction[] = [];
-  for (const d of analysis.diagnostics) {
+  for (const d of diagnostics) {
     if (!d.fixes?.length) continue;
     const r = toRange(d.span);
     if (!overlaps(r, range)) continue;

@@ -17,7 +17,7 @@ import { ip } from '../../helpers/targetPackets';
 const root = join(__dirname, '..', '..', '..', '..');
 const read = (p: string): string => readFileSync(join(root, 'examples', p), 'utf8');
 const A_RULES = read('docker-host/rules.v4');
-const B_RULES = A_RULES.replace('-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n', '');
+const B_RULES = read('docker-host-flushed/rules.v4');
 const C_RULES = read('docker-no-proxy/rules.v4');
 
 function emulator(rules: string, hostFile: string): Emulator {
@@ -76,7 +76,7 @@ describe('(a) Docker 1.9, docker-proxy on', () => {
 });
 
 describe('(b) the nat PREROUTING → DOCKER jump missing', () => {
-  const host = 'docker-host/nflens-host.json';
+  const host = 'docker-host-flushed/nflens-host.json';
   it('external client: no DNAT; docker-proxy accepts and connects from 172.17.0.1; the container sees 172.17.0.1', () => {
     const c = connect(emulator(B_RULES, host), 'client');
     assert.ok(!c.rules(c.r.events).includes('nat:DOCKER#0:NAT'));

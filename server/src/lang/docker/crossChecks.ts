@@ -10,6 +10,7 @@ import { parseCidr4Strict } from '../iptables/inet';
 import type { LoadedRule, Ruleset } from '../iptables/ruleset';
 import type { DaemonOptions } from './daemonFile';
 import type { FlagSetting } from './daemonArgs';
+import type { ProxySetting } from '../../analysis/publishedPorts';
 
 export interface CrossFindings {
   readonly onRules: Diagnostic[];
@@ -101,4 +102,12 @@ function mentionsPort(r: LoadedRule, port: number): boolean {
     }
   }
   return false;
+}
+
+/** What the daemon options say about docker-proxy (Docker's default: on), for the published-port check on the rules. */
+export function userlandProxyOf(daemon: DaemonOptions, daemonFile = 'the daemon options', daemonUri?: string): ProxySetting {
+  const s = [...daemon.settings].reverse().find((x) => x.flag.name === 'userland-proxy');
+  if (!s || s.unknown) return { on: true };
+  const on = s.value !== 'false';
+  return { on, source: { span: s.span, message: `${daemonFile}: --userland-proxy=${on}`, ...(daemonUri ? { uri: daemonUri } : {}) } };
 }

@@ -1,0 +1,77 @@
+/**
+ * Docker's published-port DNAT rules (nat DOCKER) against the jumps that
+ * lead there. Docker jumps to DOCKER from nat PREROUTING (clients from
+ * other hosts; containers on other bridges) and from nat OUTPUT (this host's own
+ * connections). When the PREROUTING jump is gone — rules flushed and re-added
+ * by hand — other hosts' and containers' connections are never DNATed: with
+ * docker-proxy on they end at the proxy, which connects to the container
+ * from the bridge's address, so the container loses the client's address;
+ * with the proxy off nothing accepts them.
+ */
+import type { Diagnostic, RelatedInfo, Span } from '../lang/diagnostic';
+import { span as spanAt } from '../lang/diagnostic';
+import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
+import { chainEntries } from './chainEntries';
+
+/** Whether docker-proxy is on, and where the daemon options say so (absent: Docker's default, on). */
+export interface ProxySetting {
+  readonly on: boolean;
+  readonly source?: RelatedInfo;
+}
+
+const PREROUTING_JUMP = '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER';
+
+function ip4(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+function dport(r: LoadedRule): string | undefined {
+  for (const m of r.spec.matches) for (const o of m.options) if ((o.name === 'dport' || o.name === 'destination-port') && !o.invert && o.arg) return o.arg;
+  return undefined;
+}
+
+function destination(r: LoadedRule): string {
+  const t = r.spec.target;
+  const d = (t?.kind === 'extension' ? t.use.data : undefined) as { addrs?: { min: { family: string; v4?: number } }; ports?: { min: number } } | undefined;
+  const a = d?.addrs?.min;
+  if (a?.family !== 'ipv4' || a.v4 === undefined) return 'the container';
+  return `${ip4(a.v4)}${d?.ports ? `:${d.ports.min}` : ''}`;
+}
+
+/** The bridge's own address, from Docker's "-s SUBNET ! -o BRIDGE -j MASQUERADE" (Docker's default otherwise). */
+function bridgeAddress(rs: Ruleset, bridge: string): string {
+  for (const r of rs.tables.get('nat')?.chains.get('POSTROUTING')?.rules ?? []) {
+    const s = r.spec;
+    const net = s.src?.v4[0];
+    if (s.target?.kind === 'extension' && s.target.use.name === 'MASQUERADE' && s.outIface?.invert && s.outIface.name === bridge && net && !s.src!.invert && net.prefix < 31) return ip4((net.addr + 1) >>> 0);
+  }
+  return bridge === 'docker0' ? '172.17.0.1' : `${bridge}'s address`;
+}
+
+export function publishedPortFindings(rs: Ruleset, proxy: ProxySetting = { on: true }): Diagnostic[] {
+  const nat = rs.tables.get('nat');
+  const docker = nat?.chains.get('DOCKER');
+  if (!nat || !docker || docker.builtin) return [];
+  const dnats = docker.rules.filter((r) => r.spec.target?.kind === 'extension' && r.spec.target.use.name === 'DNAT');
+  if (!dnats.length) return [];
+  const entry = chainEntries(nat).get('DOCKER')!;
+  if (entry.hooks.has('PREROUTING')) return [];
+  const fromOutput = entry.hooks.has('OUTPUT');
+  const sites: RelatedInfo[] = entry.sites.map((s) => ({ span: s.command.span, message: `the only way into DOCKER: a jump from ${s.chain}${fromOutput ? ' (connections this host opens)' : ''}` }));
+  const firstRuleLine = Math.min(...[...nat.chains.values()].flatMap((c) => c.rules.map((r) => r.command.line)));
+  const fix = { title: `Restore Docker's jump: ${PREROUTING_JUMP}`, edits: [{ span: spanAt(firstRuleLine, 0, 0), newText: `${PREROUTING_JUMP}\n` }] };
+  return dnats.map((r): Diagnostic => {
+    const s = r.spec;
+    const port = `${r.facts.protoText ?? 'tcp'}/${dport(r) ?? '?'}`;
+    const to = destination(r);
+    const bridge = s.inIface?.invert ? s.inIface.name : 'docker0';
+    const who = 'Connections arriving from other hosts never reach this DNAT rule: nat PREROUTING does not jump to DOCKER';
+    let message: string;
+    if (!fromOutput) message = `No packet reaches this DNAT rule: nothing jumps to nat DOCKER from PREROUTING or OUTPUT. Connections to ${port} are never sent to ${to}.`;
+    else if (proxy.on) message = `${who} (only OUTPUT does, for this host's own connections). docker-proxy accepts their connections to ${port} instead and opens its own to ${to} from ${bridgeAddress(rs, bridge)}: the container sees ${bridgeAddress(rs, bridge)}, never the clients' addresses.`;
+    else message = `${who} (only OUTPUT does, for this host's own connections), and with the userland proxy off nothing accepts their connections to ${port}: they never reach ${to}.`;
+    const related = [...sites, ...(proxy.source ? [proxy.source] : [])];
+    const where: Span = s.target?.kind === 'extension' ? s.target.span : r.command.span;
+    return { code: 'docker-dnat-unreached', severity: 'warning', message, span: where, ...(related.length ? { related } : {}), fixes: [fix] };
+  });
+}

@@ -1,0 +1,95 @@
+/** Docker's published-port DNAT rules that connections from other hosts never reach (state (b) of the classic host). */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { chainEntries } from '../../../server/src/analysis/chainEntries';
+import { publishedPortFindings } from '../../../server/src/analysis/publishedPorts';
+import { analyzeDaemonFile } from '../../../server/src/lang/docker/daemonFile';
+import { userlandProxyOf } from '../../../server/src/lang/docker/crossChecks';
+import type { TextEdit } from '../../../server/src/lang/diagnostic';
+import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+
+const root = join(__dirname, '..', '..', '..', '..');
+const read = (p: string): string => readFileSync(join(root, 'examples', p), 'utf8');
+const parse = (text: string) => parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+const A = read('docker-host/rules.v4');
+const B = read('docker-host-flushed/rules.v4');
+
+function apply(text: string, edits: readonly TextEdit[]): string {
+  const lines = text.split('\n');
+  for (const e of [...edits].reverse()) {
+    const line = lines[e.span.start.line]!;
+    lines[e.span.start.line] = line.slice(0, e.span.start.col) + e.newText + line.slice(e.span.end.col);
+  }
+  return lines.join('\n');
+}
+
+describe('published-port DNAT rules out of reach', () => {
+  it('(a) Docker\'s own rules: no finding', () => {
+    assert.deepEqual(publishedPortFindings(parse(A)), []);
+  });
+
+  it('(b) no PREROUTING jump: a warning on the DNAT target naming the proxy, the bridge address and the OUTPUT jump', () => {
+    assert.ok(!B.includes('\n-A PREROUTING -m addrtype'), 'the fixture lacks the jump');
+    const [f, ...rest] = publishedPortFindings(parse(B));
+    assert.equal(rest.length, 0);
+    assert.equal(f!.code, 'docker-dnat-unreached');
+    const dnatLine = B.split('\n').findIndex((l) => l.includes('-j DNAT'));
+    assert.equal(f!.span.start.line, dnatLine);
+    assert.equal(B.split('\n')[dnatLine]!.slice(f!.span.start.col, f!.span.end.col), '-j DNAT --to-destination 172.17.0.4:12580');
+    assert.match(f!.message, /tcp\/12580/);
+    assert.match(f!.message, /docker-proxy/);
+    assert.match(f!.message, /container sees 172\.17\.0\.1, never the clients' addresses/);
+    const outputJump = B.split('\n').findIndex((l) => l.startsWith('-A OUTPUT') && l.includes('-j DOCKER'));
+    assert.deepEqual(f!.related!.map((r) => r.span.start.line), [outputJump]);
+  });
+
+  it('its quick fix restores the jump, after which the rule is reached', () => {
+    const [f] = publishedPortFindings(parse(B));
+    const fixed = apply(B, f!.fixes![0]!.edits);
+    assert.match(fixed, /\n-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n-A OUTPUT/);
+    assert.deepEqual(publishedPortFindings(parse(fixed)), []);
+  });
+
+  it('with the proxy off (from the daemon options) the message says nothing accepts the connections', () => {
+    const d = analyzeDaemonFile('DOCKER_OPTS="--userland-proxy=false"\n', { fileName: 'docker', version: '' }).value;
+    const proxy = userlandProxyOf(d, 'default/docker');
+    assert.equal(proxy.on, false);
+    const [f] = publishedPortFindings(parse(B), proxy);
+    assert.match(f!.message, /nothing accepts their connections to tcp\/12580/);
+    assert.ok(f!.related!.some((r) => r.message === 'default/docker: --userland-proxy=false'));
+  });
+
+  it('the bridge address comes from Docker\'s MASQUERADE rule for a --bip subnet', () => {
+    const custom = B.replace('-s 172.17.0.0/16 ! -o docker0', '-s 10.9.0.0/24 ! -o docker0');
+    assert.match(publishedPortFindings(parse(custom))[0]!.message, /from 10\.9\.0\.1: the container sees 10\.9\.0\.1/);
+  });
+
+  it('no jump to DOCKER at all: no packet reaches the rule', () => {
+    const none = B.replace(/^-A OUTPUT .*-j DOCKER\n/m, '');
+    const [f] = publishedPortFindings(parse(none));
+    assert.match(f!.message, /^No packet reaches this DNAT rule/);
+  });
+});
+
+describe('chainEntries', () => {
+  const rs = parse(['*filter', ':INPUT ACCEPT', ':FORWARD ACCEPT', ':OUTPUT ACCEPT', ':A -', ':B -', ':C -',
+    '-A INPUT -p tcp -j A', '-A A -g B', '-A OUTPUT -j C', '-A C -j B', 'COMMIT', ''].join('\n'));
+  const e = chainEntries(rs.tables.get('filter')!);
+  it('follows jumps and gotos from every hook, with the sites', () => {
+    assert.deepEqual([...e.get('B')!.hooks].sort(), ['INPUT', 'OUTPUT']);
+    assert.deepEqual([...e.get('A')!.hooks], ['INPUT']);
+    assert.deepEqual(e.get('B')!.sites.map((r) => r.chain).sort(), ['A', 'C']);
+    assert.deepEqual([...e.get('FORWARD')!.hooks], ['FORWARD']);
+  });
+  it('a built-in chain iptables-nft never created leads nowhere', () => {
+    const nft = parse(['*nat', ':D -', '-A PREROUTING -j D', '-A OUTPUT -j D', '-F OUTPUT', 'COMMIT', ''].join('\n'));
+    const n = chainEntries(nft.tables.get('nat')!);
+    assert.equal(n.get('OUTPUT')!.hooks.size, 1, 'OUTPUT exists once a rule was added to it');
+    assert.deepEqual([...n.get('D')!.hooks], ['PREROUTING'], 'the OUTPUT jump was flushed');
+    const bare = chainEntries(parse(['*nat', ':D -', '-A PREROUTING -j D', 'COMMIT', ''].join('\n')).tables.get('nat')!);
+    assert.equal(bare.get('POSTROUTING')?.hooks.size ?? 0, 0, 'never declared, never added to: absent');
+    assert.deepEqual([...bare.get('D')!.hooks], ['PREROUTING']);
+  });
+});
