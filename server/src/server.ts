@@ -20,13 +20,13 @@ import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, prepareRename, references, rename } from './features/navigation';
 import { serverInfoRequest } from './protocol';
-import { SettingsCache } from './settings';
+import { SettingsCache, type Settings } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
 import { crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
 import { publishedPortFindings, type ProxySetting } from './analysis/publishedPorts';
 import type { Diagnostic } from './lang/diagnostic';
 import { analyzeIptables } from './lang/iptables/analyze';
-import { daemonFilesNear, rulesFilesNear } from './features/hostFiles';
+import { daemonFilesNear, rulesFilesNear, sameHost } from './features/hostFiles';
 
 const VERSION = '0.1.0';
 const LANGUAGES = ['iptables', 'docker-daemon'];
@@ -54,12 +54,17 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   extraFindings.set(doc.uri, extra);
   return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
 }, settings, (uri) => documents.get(uri));
+/** A sibling rules file's rules: the open document's cached analysis, else the file on disk parsed now. */
+function rulesetOf(f: { uri: string; text: string }, s: Settings) {
+  const open = documents.get(f.uri);
+  return open && isOurs(open) ? cache.get(open, s).parsed.ruleset : analyzeIptables(f.text, { backend: s.backend, family: 'ipv4' }).parsed.ruleset;
+}
 const daemonDiagnostics = new DiagnosticsScheduler(
   connection,
   (doc, s) => {
     const a = analyzeDaemonFile(doc.getText(), { fileName: fileNameOf(doc.uri), version: s.dockerVersion });
     const extra = rulesFilesNear(doc.uri, openText).flatMap((f) =>
-      crossCheck(a.value, analyzeIptables(f.text, { backend: s.backend, family: 'ipv4' }).parsed.ruleset, doc.uri).onDaemon.map((d) => ({ ...d, message: `${d.message} (rules: ${f.path})` })),
+      crossCheck(a.value, rulesetOf(f, s), doc.uri).onDaemon.map((d) => ({ ...d, message: `${d.message} (rules: ${f.path})` })),
     );
     return extra.length ? [...a.diagnostics, ...extra] : a.diagnostics;
   },
@@ -105,11 +110,23 @@ function schedule(doc: TextDocument, immediate = false): void {
 }
 
 documents.onDidOpen((e) => schedule(e.document, true));
-documents.onDidChangeContent((e) => schedule(e.document));
+/** The same host's files of the other kind: their cross-file findings depend on this one. */
+function scheduleHostmates(doc: TextDocument): void {
+  for (const other of documents.all()) {
+    if (isOurs(doc) && isDaemon(other) && sameHost(doc.uri, other.uri)) daemonDiagnostics.schedule(other);
+    else if (isDaemon(doc) && isOurs(other) && sameHost(other.uri, doc.uri)) diagnostics.schedule(other);
+  }
+}
+
+documents.onDidChangeContent((e) => {
+  schedule(e.document);
+  scheduleHostmates(e.document);
+});
 documents.onDidClose((e) => {
   settings.clear(e.document.uri);
   cache.drop(e.document.uri);
   extraFindings.delete(e.document.uri);
+  scheduleHostmates(e.document);
   if (isDaemon(e.document)) daemonDiagnostics.clear(e.document.uri);
   else diagnostics.clear(e.document.uri);
 });

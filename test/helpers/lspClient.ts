@@ -71,6 +71,20 @@ export class LspClient {
     }
   }
 
+  /** The first diagnostics published for uri that satisfy pred (e.g. after another file changed). */
+  async diagnosticsWhere(uri: string, pred: (d: PublishDiagnosticsParams) => boolean, timeoutMs = 10000): Promise<PublishDiagnosticsParams> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const d = this.diagnostics.get(uri);
+      if (d && pred(d)) return d;
+      if (Date.now() > deadline) throw new Error(`no matching diagnostics for ${uri}: last ${JSON.stringify(d?.diagnostics.map((x) => x.message))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
   request<R>(method: string, params: unknown): Promise<R> {
     return this.conn.sendRequest(method, params) as Promise<R>;
   }

@@ -213,11 +213,18 @@ describe('language server over LSP: Docker daemon options', () => {
       const actions = await client.request<Array<{ title: string; edit: WorkspaceEdit }>>('textDocument/codeAction', { textDocument: { uri: rulesUri }, range: x.range, context: { diagnostics: [x] } });
       assert.equal(actions.length, 1);
       assert.equal(actions[0]!.edit.changes![rulesUri]![0]!.newText, '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n');
-      // The daemon options of the host turn the proxy off: the message changes.
+      // Opening the host's daemon options (unsaved, proxy off) re-checks the rules file without touching it.
+      const optsUri = pathToFileURL(join(dir, 'default', 'docker')).toString();
+      const offText = (d: { diagnostics: Diagnostic[] }) => d.diagnostics.some((g) => g.code === 'docker-dnat-unreached' && /nothing accepts their connections/.test(String(g.message)));
+      await client.open(optsUri, 'DOCKER_OPTS="--userland-proxy=false"\n', 'docker-daemon');
+      await client.diagnosticsWhere(rulesUri, offText);
+      // Closed without saving: the file on disk (none) counts again, so Docker's default (proxy on).
+      await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: optsUri } });
+      await client.diagnosticsWhere(rulesUri, (d) => d.diagnostics.some((g) => g.code === 'docker-dnat-unreached' && /docker-proxy accepts/.test(String(g.message))));
+      // Saved to disk, the options count while closed too.
       writeFileSync(join(dir, 'default', 'docker'), 'DOCKER_OPTS="--userland-proxy=false"\n');
       const v = await client.change(rulesUri, rules + '\n');
-      const e = (await client.diagnosticsFor(rulesUri, v)).diagnostics.find((g: Diagnostic) => g.code === 'docker-dnat-unreached');
-      assert.match(String(e?.message), /nothing accepts their connections/);
+      assert.ok(offText(await client.diagnosticsFor(rulesUri, v)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

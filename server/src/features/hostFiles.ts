@@ -60,3 +60,10 @@ export function rulesFilesNear(daemonUri: string, open: (uri: string) => string 
   }
   return names.map((n) => read(join(dir, n), open)).filter((x): x is SiblingFile => !!x);
 }
+
+/** Whether a rules file and a daemon options file describe the same host (the daemon file's host folder holds the rules). */
+export function sameHost(rulesUri: string, daemonUri: string): boolean {
+  const r = pathOf(rulesUri);
+  const d = pathOf(daemonUri);
+  return !!r && !!d && dirname(r) === daemonHostDir(d);
+}
