@@ -159,7 +159,7 @@ export function runWorkspaceTrace(flags: ReadonlyMap<string, string>, write: (s:
   if (!['tcp', 'udp', 'icmp'].includes(proto)) throw new Error('--proto must be tcp, udp or icmp');
   const src = flags.get('src');
   const dstText = flags.get('dst');
-  if (!src || !dstText) throw new Error('--src and --dst name containers of the workspace (--dst may also be an address, with :PORT)');
+  if (!src || !dstText) throw new Error('--src names a container of the workspace, --dst a container, a host of the workspace or an address (with :PORT)');
   const [dst, port] = dstText.split(':');
   const world = new OverlayWorld(ws.value, rules, { seed: Number(flags.get('seed') ?? 1) });
   const r = world.trace({ proto: proto as 'tcp' | 'udp' | 'icmp', src, dst: dst!, ...(port ? { dport: Number(port) } : {}) });

@@ -4,7 +4,8 @@
  * echo and reply. Each packet enters where its sender is (an interface, a
  * local process, a container behind a bridge port) and the outcome decides
  * who gets it; the far end answers what it received, so replies show the
- * un-NAT on the way back.
+ * un-NAT on the way back. A peer that is another modelled host (a
+ * workspace's other Docker hosts) receives and answers through its own stack.
  */
 import type { ManualClock } from './clock';
 import type { HostModel, Listener, Peer } from './host/model';
@@ -31,6 +32,13 @@ export interface ConversationSpec {
   /** A second leg: the conversation this one continues (a proxy's own connection) and why. */
   readonly linkedTo?: number;
   readonly why?: string;
+}
+
+/** Another modelled host a peer stands for: what it is sent goes through its own stack, and so does its answer. */
+export interface RemoteHost {
+  readonly stack: HostStack;
+  /** Its interface this host's packets arrive on. */
+  readonly iface: string;
 }
 
 /** Where a packet sent towards `addr` out of `dev` arrives. */
@@ -80,6 +88,7 @@ export class ConversationRunner {
     private readonly stack: HostStack,
     private readonly clock: ManualClock,
     private readonly conversationId: number,
+    private readonly remoteOf: (peer: Peer) => RemoteHost | undefined = () => undefined,
   ) {}
 
   private get host(): HostModel {
@@ -178,6 +187,7 @@ export class ConversationRunner {
       }
       if (fromClient && spec.origin.kind === 'local' && p.src === 0) p.src = 0;
       const sender = fromClient ? client : server!;
+      const remote = !fromClient && sender.kind === 'peer' ? this.remoteOf(sender.peer) : undefined;
       this.n++;
       out({
         type: 'packet',
@@ -186,10 +196,16 @@ export class ConversationRunner {
         label: step.label,
         dir: fromClient ? 'original' : 'reply',
         packet: clonePacket(p),
-        host: this.host.name,
-        from: sender.kind === 'local' ? { local: true } : { iface: sender.kind === 'peer' ? sender.peer.via : sender.dev },
+        host: remote ? remote.stack.host.name : this.host.name,
+        from: sender.kind === 'local' || remote ? { local: true } : { iface: sender.kind === 'peer' ? sender.peer.via : sender.dev },
       });
-      const o = this.stack.tracing(out, () => this.inject(fromClient && spec.origin.kind !== 'peer' ? (spec.origin.kind === 'local' ? { kind: 'local' } : spec.origin) : sender, p));
+      // A modelled host answers through its own stack first; what leaves it arrives here.
+      const arriving = remote && sender.kind === 'peer' ? this.leaveRemote(remote, sender.peer, p, out) : p;
+      if (!arriving) {
+        completed = false;
+        break;
+      }
+      const o = this.stack.tracing(out, () => this.inject(fromClient && spec.origin.kind !== 'peer' ? (spec.origin.kind === 'local' ? { kind: 'local' } : spec.origin) : sender, arriving));
       if (fromClient && clientSrc === 0) {
         for (let k = events.length - 1; k >= 0; k--) {
           const e = events[k]!;
@@ -258,6 +274,8 @@ export class ConversationRunner {
         const ep = this.endpointFor(o.dev, o.packet.dst);
         if (ep.kind === 'assumed') out({ type: 'assume', what: `a host ${ip4(o.packet.dst)} exists behind ${o.dev}${o.via !== undefined ? ` (via gateway ${ip4(o.via)})` : ''} and answers` });
         out({ type: 'fate', fate: o.forwarded ? 'forwarded' : 'sent', dev: o.dev, packet: o.packet, detail: `${o.forwarded ? 'forwarded' : 'sent'} out of ${o.dev} to ${this.describe(ep)}` });
+        const remote = ep.kind === 'peer' ? this.remoteOf(ep.peer) : undefined;
+        if (remote && ep.kind === 'peer') return this.enterRemote(remote, ep, o.packet, out);
         return { endpoint: ep, packet: o.packet };
       }
       case 'bridged': {
@@ -276,6 +294,63 @@ export class ConversationRunner {
         out({ type: 'fate', fate: o.fate, packet: o.packet, detail: o.detail, ...('rule' in o && o.rule ? { rule: o.rule } : {}) });
         return undefined;
     }
+  }
+
+  /** A packet this host sent to a modelled host: through that host's stack, where it is delivered or not. */
+  private enterRemote(remote: RemoteHost, ep: Endpoint & { readonly kind: 'peer' }, p: Packet, out: (e: TraceEvent) => void): { endpoint: Endpoint; packet: Packet } | undefined {
+    const name = remote.stack.host.name;
+    out({ type: 'note', text: `${name} receives it on ${remote.iface}` });
+    const o = remote.stack.tracing(out, () => remote.stack.receive(p, remote.iface));
+    if (o.fate === 'delivered') {
+      const who = o.kernelIcmp ? 'the kernel (ICMP)' : o.listener ? `${o.listener.program ?? 'a process'} listening on ${o.listener.proto}/${o.listener.port}` : 'a local socket';
+      out({ type: 'fate', fate: 'delivered', packet: o.packet, detail: `delivered to ${who} on ${name}` });
+      return { endpoint: ep, packet: o.packet };
+    }
+    if (o.fate === 'no-listener' || o.fate === 'rejected') {
+      this.remoteRefuses(remote, ep.peer, o, out);
+      return undefined;
+    }
+    const why = o.fate === 'out' ? `${name} forwards it out of ${o.dev}; the trace follows it no further` : o.fate === 'bridged' ? `${name} switches it to ${o.port}; the trace follows it no further` : `on ${name}: ${o.detail}`;
+    out({ type: 'fate', fate: o.fate === 'out' ? 'forwarded' : o.fate, packet: o.packet, detail: why, ...('rule' in o && o.rule ? { rule: o.rule } : {}) });
+    return undefined;
+  }
+
+  /** A modelled host's own packet (its answer) through its stack; the packet as it leaves towards this host, if it does. */
+  private leaveRemote(remote: RemoteHost, peer: Peer, p: Packet, out: (e: TraceEvent) => void): Packet | undefined {
+    const name = remote.stack.host.name;
+    const o = remote.stack.tracing(out, () => remote.stack.send(p));
+    if (o.fate !== 'out') {
+      out({ type: 'fate', fate: o.fate === 'delivered' || o.fate === 'no-listener' || o.fate === 'bridged' ? 'lost' : o.fate, packet: o.packet, detail: `the answer never leaves ${name}: ${'detail' in o ? o.detail : o.fate}`, ...('rule' in o && o.rule ? { rule: o.rule } : {}) });
+      return undefined;
+    }
+    out({ type: 'fate', fate: 'sent', dev: o.dev, packet: o.packet, detail: `sent out of ${o.dev} of ${name} to ${this.host.name}` });
+    out({ type: 'note', text: `${this.host.name} receives it on ${peer.via}` });
+    return o.packet;
+  }
+
+  /** A modelled host refuses (no listener, REJECT): its kernel's answer goes out through its stack and back into this host. */
+  private remoteRefuses(remote: RemoteHost, peer: Peer, o: Outcome, out: (e: TraceEvent) => void): void {
+    const name = remote.stack.host.name;
+    const tcp = o.packet.proto === PROTO_TCP;
+    const rejected = o.fate === 'rejected' ? (o as Outcome & { readonly fate: 'rejected' }) : undefined;
+    const kind = rejected ? (rejected.rejectWith ?? 'icmp-port-unreachable') : tcp ? 'tcp-reset' : 'icmp-port-unreachable';
+    out(rejected
+      ? { type: 'fate', fate: 'rejected', packet: o.packet, detail: `on ${name}: ${rejected.detail}`, ...(rejected.rule ? { rule: rejected.rule } : {}) }
+      : { type: 'fate', fate: 'no-listener', packet: o.packet, detail: `for ${name}, but nothing listens on ${tcp ? 'tcp' : 'udp'}/${o.packet.dport}: its kernel answers with ${tcp ? 'a TCP RST' : 'ICMP port unreachable'}` });
+    const made = remote.stack.replyFor(o.packet, kind);
+    // A closed port's reset comes from the kernel's own control socket.
+    const reply = made && !rejected ? { ...made, socket: 'kernel' as const } : made;
+    if (!reply) return;
+    this.n++;
+    out({ type: 'packet', conversation: this.conversationId, n: this.n, label: `${kind === 'tcp-reset' ? 'RST' : kind} from ${name}`, dir: 'reply', packet: clonePacket(reply), host: name, from: { local: true } });
+    const sent = remote.stack.tracing(out, () => (rejected ? remote.stack.sendRejectReply(rejected)?.outcome : undefined) ?? remote.stack.send(reply));
+    if (sent.fate !== 'out') {
+      out({ type: 'fate', fate: sent.fate === 'delivered' || sent.fate === 'no-listener' || sent.fate === 'bridged' ? 'lost' : sent.fate, packet: sent.packet, detail: `it never leaves ${name}` });
+      return;
+    }
+    out({ type: 'fate', fate: 'sent', dev: sent.dev, packet: sent.packet, detail: `sent out of ${sent.dev} of ${name} to ${this.host.name}` });
+    out({ type: 'note', text: `${this.host.name} receives it on ${peer.via}` });
+    this.settle(this.stack.tracing(out, () => this.inject({ kind: 'peer', peer }, sent.packet)), out);
   }
 
   /** A peer that does not listen on the port answers with a TCP reset or ICMP port unreachable, back through the host. */

@@ -2,11 +2,16 @@
  * A workspace description of several Docker hosts joined by overlay networks
  * (nflens-workspace.json): each host's underlay address and rules file, the
  * overlay networks (name, subnet, VXLAN network id) and the containers on
- * them. Pure: parses text, never throws, problems are diagnostics.
+ * them, each with its docker_gwbridge address on its host (described, or
+ * allocated as Docker's IPAM would). Pure: parses text, never throws,
+ * problems are diagnostics.
  */
 import type { Diagnostic } from '../../lang/diagnostic';
 import { parseCidr4Strict, parseIpv4Strict } from '../../lang/iptables/inet';
 import { parseJson, prop, type JsonNode } from '../../lang/json';
+import { inNet } from '../host/routing';
+import { ip4 } from '../packet';
+import { allocateAddresses, DEFAULT_GWBRIDGE, GWBRIDGE, usableOn, type GwBridge } from './gwbridge';
 
 export interface OverlayHost {
   readonly name: string;
@@ -16,6 +21,8 @@ export interface OverlayHost {
   readonly gateway?: number;
   /** This host's iptables-save file, relative to the workspace file. */
   readonly rules?: string;
+  /** The host's docker_gwbridge (Docker's default when not described). */
+  readonly gwbridge: GwBridge;
 }
 
 export interface OverlayNetwork {
@@ -29,6 +36,10 @@ export interface OverlayContainer {
   readonly network: string;
   readonly host: string;
   readonly addr: number;
+  /** Its eth1 address on its host's docker_gwbridge; undefined when its host is unknown or the subnet is full. */
+  readonly gwbridgeAddr?: number;
+  /** True when the address was allocated here (in container order) rather than described. */
+  readonly gwbridgeAllocated: boolean;
 }
 
 export interface Workspace {
@@ -51,6 +62,7 @@ export function parseWorkspace(text: string): { value: Workspace; diagnostics: D
     return v?.kind === 'string' ? v.value : undefined;
   };
   const hosts: OverlayHost[] = [];
+  const gwbridgeNodes = new Map<string, JsonNode>();
   for (const n of list('hosts')) {
     const name = s(n, 'name');
     const [a, p] = (s(n, 'underlay') ?? '').split('/');
@@ -61,7 +73,10 @@ export function parseWorkspace(text: string): { value: Workspace; diagnostics: D
     }
     const gateway = parseIpv4Strict(s(n, 'gateway') ?? '');
     const rules = s(n, 'rules');
-    hosts.push({ name, underlay, prefix: p && /^\d+$/.test(p) ? Number(p) : 24, ...(gateway !== undefined ? { gateway } : {}), ...(rules ? { rules } : {}) });
+    const gwNode = prop(n, 'gwbridge')?.value;
+    const gwbridge = readGwbridge(gwNode, err);
+    if (gwNode) gwbridgeNodes.set(name, gwNode);
+    hosts.push({ name, underlay, prefix: p && /^\d+$/.test(p) ? Number(p) : 24, ...(gateway !== undefined ? { gateway } : {}), ...(rules ? { rules } : {}), gwbridge });
   }
   const networks: OverlayNetwork[] = [];
   for (const n of list('networks')) {
@@ -76,7 +91,14 @@ export function parseWorkspace(text: string): { value: Workspace; diagnostics: D
     if (networks.some((x) => x.vni === vni)) err(n, `VNI ${vni} is used by two networks: the receiving host could not tell them apart.`);
     networks.push({ name, subnet: { addr: subnet.addr, prefix: subnet.prefix }, vni });
   }
+  for (const h of hosts) {
+    const clash = networks.find((x) => inNet(x.subnet.addr, h.gwbridge.net, Math.min(h.gwbridge.prefix, x.subnet.prefix)));
+    const node = gwbridgeNodes.get(h.name);
+    if (clash && node) diagnostics.push({ code: 'workspace-file', severity: 'warning', message: `${GWBRIDGE} ${ip4(h.gwbridge.net)}/${h.gwbridge.prefix} overlaps overlay network ${clash.name} (${ip4(clash.subnet.addr)}/${clash.subnet.prefix}): a container on both could not tell which interface an address is behind, and Docker never picks such a subnet.`, span: node.span });
+  }
   const containers: OverlayContainer[] = [];
+  /** "host address" of the described docker_gwbridge addresses. */
+  const described = new Set<string>();
   for (const n of list('containers')) {
     const name = s(n, 'name');
     const network = s(n, 'network');
@@ -91,7 +113,59 @@ export function parseWorkspace(text: string): { value: Workspace; diagnostics: D
     else if (((addr ^ net.subnet.addr) >>> (32 - net.subnet.prefix)) !== 0) err(n, `${s(n, 'address')} is outside ${network}'s subnet.`);
     if (!hosts.some((h) => h.name === host)) err(n, `No host "${host}".`);
     if (containers.some((c) => c.network === network && c.addr === addr)) err(n, `Two containers of ${network} have the address ${s(n, 'address')}.`);
-    containers.push({ name, network, host, addr });
+    const gwNode = prop(n, 'gwbridgeAddress')?.value;
+    const gwText = gwNode?.kind === 'string' ? gwNode.value : undefined;
+    const gw = parseIpv4Strict(gwText ?? '');
+    const h = hosts.find((x) => x.name === host);
+    if (gwNode && gw === undefined) err(gwNode, '"gwbridgeAddress" is an IPv4 address on the host\'s docker_gwbridge (e.g. "172.18.0.2").');
+    else if (gw !== undefined && h && !usableOn(h.gwbridge, gw)) {
+      err(gwNode!, `${gwText} cannot be a container's address on ${host}'s ${GWBRIDGE} (${ip4(h.gwbridge.net)}/${h.gwbridge.prefix}, gateway ${ip4(h.gwbridge.gateway)}).`);
+    } else if (gw !== undefined && described.has(`${host} ${gw}`)) err(gwNode!, `Two containers on ${host} have the ${GWBRIDGE} address ${gwText}.`);
+    const ok = gw !== undefined && !!h && usableOn(h.gwbridge, gw) && !described.has(`${host} ${gw}`);
+    if (ok) described.add(`${host} ${gw}`);
+    containers.push({ name, network, host, addr, ...(ok ? { gwbridgeAddr: gw } : {}), gwbridgeAllocated: !ok });
   }
-  return { value: { hosts, networks, containers }, diagnostics };
+  return { value: { hosts, networks, containers: allocateGwbridge(hosts, containers) }, diagnostics };
+}
+
+/** A host's "gwbridge": { "subnet", "gateway" }; Docker's default when absent or unreadable. */
+function readGwbridge(node: JsonNode | undefined, err: (n: JsonNode, message: string) => void): GwBridge {
+  if (!node) return DEFAULT_GWBRIDGE;
+  const text = (key: string): string | undefined => {
+    const v = prop(node, key)?.value;
+    return v?.kind === 'string' ? v.value : undefined;
+  };
+  const subnet = parseCidr4Strict(text('subnet') ?? '');
+  if (node.kind !== 'object' || !subnet || subnet.prefix > 30) {
+    err(node, `"gwbridge" needs a "subnet" (CIDR, at most /30, e.g. "172.18.0.0/16") and may give the "gateway"; ${ip4(DEFAULT_GWBRIDGE.net)}/${DEFAULT_GWBRIDGE.prefix} is taken meanwhile.`);
+    return DEFAULT_GWBRIDGE;
+  }
+  const given = parseIpv4Strict(text('subnet')!.split('/')[0]!);
+  // dockerd refuses a subnet written with host bits ("it should be 172.18.0.0/16").
+  if (given !== subnet.addr) err(prop(node, 'subnet')!.value, `${text('subnet')} is not a network address: Docker refuses it; write ${ip4(subnet.addr)}/${subnet.prefix}.`);
+  const g: GwBridge = { net: subnet.addr, prefix: subnet.prefix, gateway: (subnet.addr + 1) >>> 0, described: true };
+  const gwText = text('gateway');
+  if (!prop(node, 'gateway')) return g;
+  const gateway = parseIpv4Strict(gwText ?? '');
+  const inside = gateway !== undefined && usableOn({ ...g, gateway: -1 }, gateway);
+  if (!inside) {
+    err(prop(node, 'gateway')!.value, `"gateway" must be an IPv4 address inside ${ip4(g.net)}/${g.prefix}, not its network or broadcast address; ${ip4(g.gateway)} is taken meanwhile.`);
+    return g;
+  }
+  return { ...g, gateway };
+}
+
+/** Gives every container without a described docker_gwbridge address the first free one of its host, in container order. */
+function allocateGwbridge(hosts: readonly OverlayHost[], containers: readonly OverlayContainer[]): OverlayContainer[] {
+  const out = [...containers];
+  for (const h of hosts) {
+    const reserved = new Set(containers.filter((c) => c.host === h.name && c.gwbridgeAddr !== undefined).map((c) => c.gwbridgeAddr!));
+    const todo = out.map((c, i) => [c, i] as const).filter(([c]) => c.host === h.name && c.gwbridgeAddr === undefined);
+    const given = allocateAddresses(h.gwbridge, reserved, todo.length);
+    todo.forEach(([c, i], k) => {
+      const a = given[k];
+      out[i] = a === undefined ? c : { ...c, gwbridgeAddr: a };
+    });
+  }
+  return out;
 }

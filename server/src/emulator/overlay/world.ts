@@ -7,26 +7,34 @@
  * and the receiving host's PREROUTING/INPUT see like any packet, and is taken
  * out again by VNI into the right network. The hosts' iptables never see the
  * container packets themselves; overlay networks are isolated even when
- * their subnets overlap. One story across all hosts.
+ * their subnets overlap. What a container sends outside its overlay subnet
+ * leaves by eth1 on docker_gwbridge instead and is routed by its host
+ * (egress.ts). One story across all hosts.
  */
+import { parseIpv4Strict } from '../../lang/iptables/inet';
 import type { Ruleset } from '../../lang/iptables/ruleset';
 import { manualClock, seededRng, type ManualClock } from '../clock';
 import { compileRuleset } from '../compile';
 import { basePacket } from '../conversation';
-import type { HostModel } from '../host/model';
+import { inNet } from '../host/routing';
 import { HostStack } from '../netstack';
 import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../packet';
 import type { TraceEvent } from '../trace';
 import type { UnknownAssumption } from '../traverse';
-import type { OverlayContainer, OverlayHost, Workspace } from './workspace';
+import { traceEgress } from './egress';
+import { overlayHostModel, VXLAN_PORT } from './hostModel';
+import type { OverlayContainer, Workspace } from './workspace';
 
-export const VXLAN_PORT = 4789;
+export { VXLAN_PORT } from './hostModel';
 
 export interface OverlaySpec {
   readonly proto: 'icmp' | 'udp' | 'tcp';
   /** A container's name. */
   readonly src: string;
-  /** A container's name or an address in the source's network. */
+  /**
+   * A container's name, a host's name, or an address: inside the source's
+   * overlay subnet it goes over the overlay, outside it by eth1 on docker_gwbridge.
+   */
   readonly dst: string;
   readonly dport?: number;
 }
@@ -35,27 +43,6 @@ export interface OverlayResult {
   readonly completed: boolean;
   readonly events: TraceEvent[];
   readonly summary: string;
-}
-
-function hostModel(h: OverlayHost, ws: Workspace): HostModel {
-  const mask = h.prefix === 0 ? 0 : (0xffffffff << (32 - h.prefix)) >>> 0;
-  const net = (h.underlay & mask) >>> 0;
-  return {
-    name: h.name,
-    ifaces: new Map([
-      ['lo', { name: 'lo', kind: 'loopback', up: true, addrs: [{ addr: 0x7f000001, prefix: 8 }], mtu: 65536, routeLocalnet: false, rpFilter: 0 }],
-      ['eth0', { name: 'eth0', kind: 'ethernet', up: true, addrs: [{ addr: h.underlay, prefix: h.prefix }], mtu: 1500, routeLocalnet: false, rpFilter: 0 }],
-    ]),
-    routes: [
-      { dst: net, prefix: h.prefix, dev: 'eth0', src: h.underlay, metric: 0, origin: 'connected' },
-      // Without a gateway the other hosts are taken to be on the same link.
-      h.gateway !== undefined ? { dst: 0, prefix: 0, dev: 'eth0', via: h.gateway, metric: 0, origin: 'default' } : { dst: 0, prefix: 0, dev: 'eth0', metric: 0, origin: 'default' },
-    ],
-    sysctls: { ipForward: true, bridgeNfCallIptables: true, tcpLoose: true },
-    listeners: [{ proto: 'udp', addr: 0, port: VXLAN_PORT, program: 'the VXLAN device of the overlay networks' }],
-    peers: ws.hosts.filter((o) => o !== h).map((o) => ({ name: o.name, addr: o.underlay, via: 'eth0', kind: 'host' as const })),
-    assumed: h.gateway === undefined ? [`${h.name} reaches the other hosts on the same link (no gateway described)`] : [],
-  };
 }
 
 /** Linux picks the VXLAN source port from a hash of the inner flow (udp_flow_src_port), in the local port range. */
@@ -78,7 +65,7 @@ export class OverlayWorld {
     this.clock = manualClock(1_000_000);
     for (const h of ws.hosts) {
       const rs = rules.get(h.name) ?? { family: 'ipv4' as const, tables: new Map() };
-      this.stacks.set(h.name, new HostStack(hostModel(h, ws), compileRuleset(rs), { clock: this.clock, rng: seededRng(opts.seed ?? 1), assume: opts.assume ?? 'match' }));
+      this.stacks.set(h.name, new HostStack(overlayHostModel(h, ws), compileRuleset(rs), { clock: this.clock, rng: seededRng(opts.seed ?? 1), assume: opts.assume ?? 'match' }));
     }
   }
 
@@ -96,7 +83,13 @@ export class OverlayWorld {
     if (!from) return { completed: false, events, summary: `No container "${spec.src}" in the workspace.` };
     const net = this.ws.networks.find((n) => n.name === from.network)!;
     const to = this.container(spec.dst, from.network);
-    const dstAddr = to?.network === from.network ? to.addr : (to?.addr ?? this.parseAddr(spec.dst));
+    const host = to ? undefined : this.ws.hosts.find((h) => h.name === spec.dst);
+    const dstAddr = to?.addr ?? host?.underlay ?? parseIpv4Strict(spec.dst);
+    if (dstAddr === undefined) return { completed: false, events, summary: `"${spec.dst}" is neither a container, a host of the workspace nor an address.` };
+    if (!to && !inNet(dstAddr, net.subnet.addr, net.subnet.prefix)) {
+      const r = traceEgress(this.ws, this.stacks, this.clock, ++this.conversations, { proto: spec.proto, from, dst: dstAddr, dstLabel: spec.dst, ...(spec.dport !== undefined ? { dport: spec.dport } : {}) }, out);
+      return { completed: r.completed, events, summary: r.summary };
+    }
     const id = ++this.conversations;
     out({ type: 'conversation', id, title: `${spec.proto} ${from.name} (${ip4(from.addr)}, ${from.network} on ${from.host}) → ${spec.dst}${spec.dport ? `:${spec.dport}` : ''}` });
     if (to && to.network !== from.network) {
@@ -133,11 +126,6 @@ export class OverlayWorld {
     const summary = done ? `The ${spec.proto} conversation completes between ${from.name} and ${to!.name} over ${net.name}.` : 'The conversation does not complete.';
     out({ type: 'note', text: summary });
     return { completed: done, events, summary };
-  }
-
-  private parseAddr(text: string): number {
-    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-    return m ? (((+m[1]! << 24) | (+m[2]! << 16) | (+m[3]! << 8) | +m[4]!) >>> 0) : 0;
   }
 
   /** One packet from a container to its destination in the same overlay network. Returns whether it arrived. */
