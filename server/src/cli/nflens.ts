@@ -16,6 +16,7 @@ import type { Diagnostic } from '../lang/diagnostic';
 import type { Backend } from '../lang/iptables/extension';
 import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif, toText, type FileResult } from './format';
+import { parseArgs } from './args';
 import { runTrace, runWorkspaceTrace } from './trace';
 
 const VERSION = '0.1.0';
@@ -23,7 +24,7 @@ const VERSION = '0.1.0';
 const USAGE = `Usage:
   nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6] [--docker-version X.Y]
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
-               (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose] [--docker-inspect FILE[,FILE]]
+               (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose] [--docker-inspect FILE[,FILE]]...
   nflens trace --workspace FILE --proto icmp|udp|tcp --src CONTAINER --dst CONTAINER|IP[:PORT] [--format text|json]
 
   check   Report what iptables-restore would refuse when loading each file; for Docker daemon
@@ -38,30 +39,6 @@ const USAGE = `Usage:
           process sends it. Exit status 0 when the conversation completes,
           3 when it does not, 2 on bad usage.
 `;
-
-interface Args {
-  readonly command: string | undefined;
-  readonly files: string[];
-  readonly flags: Map<string, string>;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const files: string[] = [];
-  const flags = new Map<string, string>();
-  let command: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (['help', 'version', 'local', 'verbose'].includes(a.slice(2))) flags.set(a.slice(2), 'true');
-      else flags.set(a.slice(2), argv[++i] ?? '');
-    } else if (a === '-h') flags.set('help', 'true');
-    else if (!command) command = a;
-    else files.push(a);
-  }
-  return { command, files, flags };
-}
 
 function fail(msg: string): never {
   process.stderr.write(`nflens: ${msg}\n\n${USAGE}`);

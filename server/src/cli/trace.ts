@@ -7,7 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { Emulator, inferHost, parseHostFile, renderStory, type TraceEvent } from '../emulator/index';
 import type { Origin } from '../emulator/conversation';
 import type { HostModel, Peer } from '../emulator/host/model';
-import { parseNetworkInspect, withDockerNetworks } from '../emulator/host/dockerInspect';
+import type { InferHints } from '../emulator/host/infer';
+import { parseDockerInspect, withDockerInspect, type DockerNetwork } from '../emulator/host/dockerInspect';
+import type { DockerContainer } from '../emulator/host/containerInspect';
 import { parseWorkspace } from '../emulator/overlay/workspace';
 import { OverlayWorld } from '../emulator/overlay/world';
 import type { Ruleset } from '../lang/iptables/ruleset';
@@ -79,6 +81,13 @@ export function toJsonEvent(e: TraceEvent): Record<string, unknown> {
   return out;
 }
 
+/** What the command line tells about an undescribed host: the interface the first packet arrives on, addressed to the host. */
+function inferHints(f: ReadonlyMap<string, string>): InferHints {
+  const iface = f.get('in');
+  const dst = parseIpv4Strict((f.get('dst') ?? '').split(':')[0] ?? '');
+  return { ifaces: iface ? [iface] : [], ...(iface && !f.has('local') && dst !== undefined ? { localAddr: { addr: dst, iface } } : {}) };
+}
+
 export function runTrace(args: TraceArgs, write: (s: string) => void, warn: (s: string) => void): number {
   const f = args.flags;
   const text = readFileSync(args.rules, 'utf8');
@@ -100,11 +109,19 @@ export function runTrace(args: TraceArgs, write: (s: string) => void, warn: (s: 
       warn(`nflens: note: ${hostFile} names rules file ${parsed.value.rules}; tracing ${args.rules}\n`);
     }
   }
-  // Networks and containers from saved `docker network inspect` output.
-  for (const file of (f.get('docker-inspect') ?? '').split(',').filter(Boolean)) {
-    const nets = parseNetworkInspect(readFileSync(file, 'utf8'));
-    for (const d of nets.diagnostics) warn(`${file}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity}: ${d.message}\n`);
-    described = withDockerNetworks(described ?? inferHost(analysis.parsed.ruleset, {}), nets.value);
+  // Networks, containers and published ports from saved `docker network inspect` / `docker inspect` output;
+  // read together, so a container finds its network's bridge in another file.
+  const inspectFiles = (f.get('docker-inspect') ?? '').split(',').filter(Boolean);
+  if (inspectFiles.length) {
+    const networks: DockerNetwork[] = [];
+    const containers: DockerContainer[] = [];
+    for (const file of inspectFiles) {
+      const r = parseDockerInspect(readFileSync(file, 'utf8'));
+      for (const d of r.diagnostics) warn(`${file}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity}: ${d.message}\n`);
+      networks.push(...r.value.networks);
+      containers.push(...r.value.containers);
+    }
+    described = withDockerInspect(described ?? inferHost(analysis.parsed.ruleset, inferHints(f)), { networks, containers });
   }
   const src = endpoint(f.get('src'), 'src', described);
   const dst = endpoint(f.get('dst'), 'dst', described);
@@ -114,7 +131,7 @@ export function runTrace(args: TraceArgs, write: (s: string) => void, warn: (s: 
   const local = f.has('local') || !!src.isHost;
   const iface = f.get('in') ?? src.peer?.via;
   if (!local && !iface) throw new Error('say where the first packet comes from: --in IFACE or --local (or name a peer of the host description as --src)');
-  const host: HostModel = described ?? inferHost(analysis.parsed.ruleset, { ifaces: iface ? [iface] : [], ...(iface && !local ? { localAddr: { addr: dst.addr, iface } } : {}) });
+  const host: HostModel = described ?? inferHost(analysis.parsed.ruleset, inferHints(f));
   let origin: Origin;
   if (local) origin = { kind: 'local' };
   else {

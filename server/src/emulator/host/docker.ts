@@ -6,6 +6,7 @@
  * (so nothing else can) but never accepts: the DNAT rules do the work.
  */
 import { prop, type JsonNode } from '../../lang/json';
+import { ip4 } from '../packet';
 import type { Listener, Peer } from './model';
 import type { Reader } from './file';
 
@@ -37,11 +38,36 @@ export function readDocker(r: Reader, node: JsonNode | undefined, peers: readonl
       continue;
     }
     const addr = r.addr(prop(p, 'hostIp')?.value, 'hostIp') ?? 0;
-    listeners.push(
-      userlandProxy
-        ? { proto, addr, port: hostPort, program: 'docker-proxy', forwardTo: { addr: peer.addr, port: containerPort } }
-        : { proto, addr, port: hostPort, program: 'dockerd (port reserved, never accepts)' },
-    );
+    listeners.push(publishedListener({ proto, hostIp: addr, hostPort, containerAddr: peer.addr, containerPort }, userlandProxy));
   }
   return { userlandProxy, listeners };
+}
+
+export interface PublishedPort {
+  readonly proto: 'tcp' | 'udp';
+  /** 0 = every address of the host. */
+  readonly hostIp: number;
+  readonly hostPort: number;
+  readonly containerAddr: number;
+  readonly containerPort: number;
+}
+
+/** The host socket a published port is: docker-proxy forwarding to the container, or dockerd's reservation. */
+export function publishedListener(p: PublishedPort, userlandProxy: boolean): Listener {
+  return userlandProxy
+    ? { proto: p.proto, addr: p.hostIp, port: p.hostPort, program: 'docker-proxy', forwardTo: { addr: p.containerAddr, port: p.containerPort } }
+    : { proto: p.proto, addr: p.hostIp, port: p.hostPort, program: 'dockerd (port reserved, never accepts)' };
+}
+
+/** A listener already bound where this one would be (the same port on an overlapping address): the first one wins. */
+export function listenerClash(listeners: readonly Listener[], l: Listener): boolean {
+  return listeners.some((x) => x.proto === l.proto && x.port === l.port && (x.addr === 0 || l.addr === 0 || x.addr === l.addr));
+}
+
+/** How a trace's assumption names a published port's listener. */
+export function describePublished(p: PublishedPort, userlandProxy: boolean): string {
+  const where = `${p.proto}/${p.hostPort}${p.hostIp ? ` of ${ip4(p.hostIp)}` : ''}`;
+  return userlandProxy
+    ? `docker-proxy listens on ${where} and forwards to ${ip4(p.containerAddr)}:${p.containerPort}`
+    : `dockerd reserves ${where} but never accepts: the DNAT rules take connections to ${ip4(p.containerAddr)}:${p.containerPort}`;
 }

@@ -280,7 +280,7 @@ export function hostFromJson(json: JsonNode, r: Reader, fallbackName: string): H
   const rules = r.str(prop(json, 'rules')?.value, 'rules');
   const daemon = r.str(prop(json, 'daemon')?.value, 'daemon');
   return {
-    host: { name, ifaces, routes, sysctls, listeners, peers, assumed },
+    host: { name, ifaces, routes, sysctls, listeners, peers, assumed, ...(docker ? { userlandProxy: docker.userlandProxy } : {}) },
     json,
     ...(rules ? { rules } : {}),
     ...(daemon ? { daemon } : {}),

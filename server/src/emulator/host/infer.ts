@@ -1,11 +1,15 @@
 /**
  * A host model inferred from the rules when no host description exists:
  * the interfaces the rules name, bridge subnets from Docker-style
- * MASQUERADE rules, addresses rules pin to the host in INPUT/OUTPUT, and
- * containers behind DNAT targets. Every inferred fact is listed in
- * `assumed`, so traces can say what they took for granted.
+ * MASQUERADE rules, addresses rules pin to the host in INPUT/OUTPUT,
+ * containers behind DNAT targets, and the ports Docker publishes (its DNAT
+ * rules in nat DOCKER). Every inferred fact is listed in `assumed`, so
+ * traces can say what they took for granted.
  */
+import type { RuleSpec } from '../../lang/iptables/ast';
+import type { PortRange } from '../../lang/iptables/extensions/matches/ports';
 import type { Ruleset } from '../../lang/iptables/ruleset';
+import { describePublished, listenerClash, publishedListener, type PublishedPort } from './docker';
 import { connectedRoutes } from './file';
 import type { HostModel, Iface, Listener, Peer, Route } from './model';
 
@@ -22,12 +26,30 @@ export interface InferHints {
   readonly localAddr?: { readonly addr: number; readonly iface: string };
 }
 
+/** A published port seen in Docker's `-A DOCKER [-d HOSTIP] [! -i BRIDGE] -p tcp -m tcp --dport H -j DNAT --to-destination C:P`. */
+interface DockerDnat {
+  readonly port: PublishedPort;
+  /** `! -i BRIDGE`: Docker writes it only with the userland proxy on; hairpin mode (proxy off) leaves it out. */
+  readonly proxy: boolean;
+}
+
+function dockerDnat(s: RuleSpec, to: { addr: number; port?: number }): DockerDnat | undefined {
+  const proto = s.proto && !s.proto.invert ? s.proto.text : undefined;
+  const m = s.matches.find((x) => x.name === proto);
+  const dport = (m?.data as { dport?: PortRange; dportInvert?: boolean } | undefined);
+  if ((proto !== 'tcp' && proto !== 'udp') || !dport?.dport || dport.dportInvert || dport.dport[0] !== dport.dport[1]) return undefined;
+  const d = s.dst && !s.dst.invert && s.dst.v4.length === 1 && s.dst.v4[0]!.prefix === 32 ? s.dst.v4[0]!.addr : 0;
+  const hostPort = dport.dport[0];
+  return { port: { proto, hostIp: d, hostPort, containerAddr: to.addr, containerPort: to.port ?? hostPort }, proxy: !!s.inIface?.invert };
+}
+
 export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): HostModel {
   const assumed: string[] = [];
   const names = new Set<string>(hints.ifaces ?? []);
   const bridgeNets = new Map<string, { addr: number; prefix: number }>();
   const hostAddrs = new Map<string, number>();
   const dnat: Array<{ addr: number; port?: number; proto: number }> = [];
+  const published: DockerDnat[] = [];
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
@@ -46,6 +68,8 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
           const d = s.target.use.data as { addrs?: { min: { family: string; v4?: number } }; ports?: { min: number } };
           const a = d.addrs?.min;
           if (a?.family === 'ipv4' && a.v4 !== undefined) dnat.push({ addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}), proto: s.proto?.num ?? 6 });
+          const p = t.name === 'nat' && c.name === 'DOCKER' && a?.family === 'ipv4' && a.v4 !== undefined ? dockerDnat(s, { addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}) }) : undefined;
+          if (p) published.push(p);
         }
       }
     }
@@ -65,7 +89,8 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
     } else if (hostAddrs.has(n)) {
       addrs = [{ addr: hostAddrs.get(n)!, prefix: 24 }];
       assumed.push(`${n} has address ${addrText(hostAddrs.get(n)!)}/24 (a rule in INPUT pins it)`);
-    } else if (hints.localAddr?.iface === n) {
+    } else if (hints.localAddr?.iface === n && !dnat.some((d) => d.addr === hints.localAddr!.addr)) {
+      // (A DNAT target is a container, not this host.)
       addrs = [{ addr: hints.localAddr.addr, prefix: 24 }];
       assumed.push(`${n} has address ${addrText(hints.localAddr.addr)}/24 (the traced packet is addressed to it)`);
     } else {
@@ -85,8 +110,14 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
     const br = [...ifaces.values()].find((i) => i.kind === 'bridge' && i.addrs.some((a) => ((a.addr ^ d.addr) >>> 0) >>> (32 - a.prefix) === 0));
     if (!br || peers.some((p) => p.addr === d.addr)) continue;
     const port = `veth${peers.length}`;
-    peers.push({ name: `container ${addrText(d.addr)}`, addr: d.addr, via: br.name, port, kind: 'container' });
+    peers.push({ name: `container ${addrText(d.addr)}`, addr: d.addr, via: br.name, port, kind: 'container', inferred: true });
     assumed.push(`a container ${addrText(d.addr)} sits behind ${br.name} (a DNAT rule sends traffic to it)`);
+  }
+  for (const { port: p, proxy } of published) {
+    const l = publishedListener(p, proxy);
+    if (!peers.some((q) => q.addr === p.containerAddr) || listenerClash(listeners, l)) continue;
+    listeners.push(l);
+    assumed.push(`${describePublished(p, proxy)} (inferred from the DNAT rule in nat DOCKER; ${proxy ? "Docker's default userland proxy" : 'the rule has no "! -i" for the bridge, so Docker runs without the userland proxy (hairpin mode)'})`);
   }
   return {
     name,
@@ -95,6 +126,7 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
     sysctls: { ipForward: true, bridgeNfCallIptables: true, tcpLoose: true },
     listeners,
     peers,
+    ...(published.length ? { userlandProxy: published[0]!.proxy } : {}),
     assumed: [...assumed, 'net.ipv4.ip_forward = 1', 'net.bridge.bridge-nf-call-iptables = 1'],
   };
 }

@@ -78,6 +78,8 @@ export interface Peer {
   readonly kind: 'external' | 'container' | 'host';
   /** Services it answers on (absent: it answers everything it is sent). */
   readonly listens?: readonly Listener[];
+  /** Guessed from the rules (a DNAT target), not described: saved `docker inspect` output replaces it. */
+  readonly inferred?: boolean;
 }
 
 export interface HostModel {
@@ -88,6 +90,8 @@ export interface HostModel {
   readonly sysctls: Sysctls;
   readonly listeners: readonly Listener[];
   readonly peers: readonly Peer[];
+  /** dockerd's --userland-proxy, when described or seen in the rules (absent: unknown; Docker's default is on). */
+  readonly userlandProxy?: boolean;
   /** Facts that were inferred rather than described, in words. */
   readonly assumed: readonly string[];
 }
