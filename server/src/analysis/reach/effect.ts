@@ -1,0 +1,110 @@
+/**
+ * What a rule's target does to the packets it matches, for the analysis:
+ * end the table's walk (accept, drop), return, jump or go to a chain, or go
+ * on — possibly rewritten (MARK, CONNMARK, NOTRACK, NAT). Rewrites that
+ * depend on what the rules do not say (MASQUERADE's address, CONNMARK
+ * --restore-mark) keep every value as possible in `may` and nothing in
+ * `must`.
+ */
+import type { EmuRule } from '../../emulator/compile';
+import type { ConnmarkTarget } from '../../lang/iptables/extensions/targets/CONNMARK';
+import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
+import type { MarkTarget } from '../../lang/iptables/extensions/targets/MARK';
+import type { NatTarget } from '../../lang/iptables/extensions/targets/NAT';
+import { CT_STATES, Field, type Space } from '../space/fields';
+import { fromRanges, range, single } from '../space/intSet';
+import { assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
+import type { Flow } from './flow';
+
+export type Effect =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'return' }
+  | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean }
+  | { readonly kind: 'continue'; readonly rewrite?: (f: Flow) => Flow }
+  /** A NAT target: the packets are accepted for this table, rewritten. */
+  | { readonly kind: 'nat'; readonly rewrite: (f: Flow) => Flow }
+  /** A target we do not model: it may end the walk or not. */
+  | { readonly kind: 'unknown'; readonly name: string };
+
+const GOES_ON = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE', 'CHECKSUM', 'CLASSIFY', 'TCPMSS', 'TOS', 'DSCP', 'ECN', 'SET', 'AUDIT', 'IDLETIMER', 'LED', 'SECMARK', 'CONNSECMARK', 'RATEEST', 'TEE', 'HMARK', 'TCPOPTSTRIP', 'NETMAP_NONE']);
+const ENDS = new Set(['REJECT', 'NFQUEUE', 'QUEUE', 'TPROXY', 'SYNPROXY', 'DROP']);
+
+const UNTRACKED = single(CT_STATES.indexOf('UNTRACKED'));
+const NO_CONN = [CT_STATES.indexOf('INVALID'), CT_STATES.indexOf('UNTRACKED')];
+
+/** Both bounds rewritten exactly. */
+const exactly = (g: (s: PacketSet) => PacketSet) => (f: Flow): Flow => ({ may: g(f.may), must: g(f.must) });
+/** A field set to a value the rules do not give: anything may follow, nothing surely does. */
+const anyValue = (fields: readonly Field[], space: Space) => (f: Flow): Flow => ({
+  may: fields.reduce((s, fd) => assign(s, fd, range(0, space.max[fd]!)), f.may),
+  must: NONE,
+});
+
+export function effectOf(space: Space, r: EmuRule, table: string): Effect {
+  const t = r.target;
+  if (t.kind === 'none') return { kind: 'continue' };
+  if (t.kind === 'verdict') return t.verdict === 'ACCEPT' ? { kind: 'accept' } : t.verdict === 'RETURN' ? { kind: 'return' } : { kind: 'drop' };
+  if (t.kind === 'jump') return { kind: 'jump', chain: t.chain, goto: t.goto };
+  const d = t.use.data as unknown;
+  switch (t.name) {
+    case 'MARK': {
+      const m = d as MarkTarget;
+      if (!space.mark.modelled) return { kind: 'continue', rewrite: anyValue([Field.Mark], space) };
+      const cm = space.mark.compress(m.mask);
+      const cv = space.mark.compress(m.value);
+      return { kind: 'continue', rewrite: exactly((s) => mapField(s, Field.Mark, (v) => ((v & ~cm) ^ cv) >>> 0)) };
+    }
+    case 'CONNMARK': {
+      const c = d as ConnmarkTarget;
+      if (c.mode === 'save') return { kind: 'continue', rewrite: anyValue([Field.Connmark], space) };
+      if (c.mode === 'restore') return { kind: 'continue', rewrite: anyValue([Field.Mark], space) };
+      if (!space.connmark.modelled) return { kind: 'continue', rewrite: anyValue([Field.Connmark], space) };
+      const cm = space.connmark.compress(c.ctmask);
+      const cv = space.connmark.compress(c.ctmark);
+      // Only packets with a connection carry a connection mark to change.
+      const noConn = where(space, Field.Ct, fromRanges(NO_CONN.map((i) => [i, i] as [number, number])));
+      return {
+        kind: 'continue',
+        rewrite: exactly((s) => unionSets(intersectSets(s, noConn), mapField(subtractSets(s, noConn), Field.Connmark, (v) => ((v & ~cm) ^ cv) >>> 0))),
+      };
+    }
+    case 'CT':
+    case 'NOTRACK': {
+      const c = d as CtTarget;
+      return c.notrack || t.name === 'NOTRACK' ? { kind: 'continue', rewrite: exactly((s) => assign(s, Field.Ct, UNTRACKED)) } : { kind: 'continue' };
+    }
+    case 'DNAT':
+    case 'SNAT': {
+      if (table !== 'nat') return { kind: 'unknown', name: t.name };
+      const n = d as NatTarget;
+      const a = n.addrs;
+      const addrField = t.name === 'DNAT' ? Field.Dst : Field.Src;
+      const portField = t.name === 'DNAT' ? Field.Dport : Field.Sport;
+      if (a && (a.min.family !== 'ipv4' || a.max.family !== 'ipv4')) return { kind: 'nat', rewrite: anyValue([addrField, portField], space) };
+      const addrs = a && a.min.family === 'ipv4' && a.max.family === 'ipv4' ? range(a.min.v4, a.max.v4) : undefined;
+      const ports = n.ports && !n.ports.base ? range(n.ports.min, n.ports.max) : undefined;
+      if (n.ports?.base) return { kind: 'nat', rewrite: anyValue([addrField, portField], space) };
+      return {
+        kind: 'nat',
+        rewrite: exactly((s) => {
+          let out = addrs ? assign(s, addrField, addrs) : s;
+          if (ports) out = assign(out, portField, ports);
+          return out;
+        }),
+      };
+    }
+    case 'MASQUERADE':
+      return { kind: 'nat', rewrite: anyValue([Field.Src, Field.Sport], space) };
+    case 'REDIRECT':
+      return { kind: 'nat', rewrite: anyValue([Field.Dst, Field.Dport], space) };
+    case 'NETMAP':
+      return { kind: 'nat', rewrite: anyValue([Field.Src, Field.Dst], space) };
+    case 'TTL':
+      return { kind: 'continue', rewrite: anyValue([Field.Ttl], space) };
+    default:
+      if (ENDS.has(t.name)) return { kind: 'drop' };
+      if (GOES_ON.has(t.name)) return { kind: 'continue' };
+      return { kind: 'unknown', name: t.name };
+  }
+}

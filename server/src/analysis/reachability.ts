@@ -1,0 +1,67 @@
+/**
+ * Exact reachability over a whole ruleset: for every rule, per hook, the
+ * packets that reach it (may / must bounds) from the same compiled model the
+ * emulator runs. Entry point for diagnostics, hover and the CLI.
+ */
+import { compileRuleset, type EmuRule, type EmuRuleset } from '../emulator/compile';
+import type { HostModel } from '../emulator/host/model';
+import type { Hook } from '../lang/iptables/extension';
+import type { Ruleset } from '../lang/iptables/ruleset';
+import { hit, NO_FLOW, type Flow } from './reach/flow';
+import { Pipeline } from './reach/pipeline';
+import { Recorder, type RuleFacts } from './reach/walk';
+import { addressFacts, buildSpace } from './space/build';
+import type { Space } from './space/fields';
+
+export interface RuleReach {
+  readonly facts: RuleFacts;
+  /** Packets arriving at the rule, per hook. */
+  readonly reached: ReadonlyMap<Hook, Flow>;
+  /** Packets the rule's conditions take, per hook. */
+  readonly hits: ReadonlyMap<Hook, Flow>;
+}
+
+export class Reachability {
+  private readonly hitCache = new Map<string, ReadonlyMap<Hook, Flow>>();
+
+  constructor(
+    readonly emu: EmuRuleset,
+    readonly space: Space,
+    readonly rec: Recorder,
+  ) {}
+
+  /** Every kernel rule in table/chain order. */
+  *rules(): Generator<{ table: string; chain: string; rule: EmuRule }> {
+    for (const t of this.emu.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) yield { table: t.name, chain: c.name, rule: r };
+  }
+
+  reach(rule: EmuRule, table: string, chain: string): RuleReach {
+    const facts = this.rec.facts(rule, table, chain);
+    const reached = this.rec.reached.get(rule.id) ?? new Map<Hook, Flow>();
+    let hits = this.hitCache.get(rule.id);
+    if (!hits) {
+      const m = new Map<Hook, Flow>();
+      for (const [h, f] of reached) m.set(h, hit(f, facts.match));
+      this.hitCache.set(rule.id, (hits = m));
+    }
+    return { facts, reached, hits };
+  }
+
+  /** The flows jump sites send into a chain. */
+  entries(table: string, chain: string): ReadonlyMap<string, Flow> {
+    return this.rec.entries.get(`${table}/${chain}`) ?? new Map();
+  }
+
+  flowAt(rule: EmuRule): Flow {
+    return [...(this.rec.reached.get(rule.id)?.values() ?? [])].reduce((a, b) => ({ may: [...a.may, ...b.may], must: [...a.must, ...b.must] }), NO_FLOW);
+  }
+}
+
+export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostModel } = {}): Reachability {
+  const emu = compileRuleset(rs);
+  const space = buildSpace(emu, opts.host);
+  const addrs = opts.host ? addressFacts(opts.host) : undefined;
+  const rec = new Recorder(space, addrs);
+  new Pipeline(emu, space, rec).runAll(addrs ? { local: addrs.local } : {});
+  return new Reachability(emu, space, rec);
+}

@@ -1,0 +1,137 @@
+/**
+ * Sets of non-negative integers as sorted, disjoint, non-adjacent inclusive
+ * ranges flattened into one array: [lo0, hi0, lo1, hi1, …]. The building
+ * block of packet sets: an address, a port or a mark field is one of these.
+ * Values go up to 2^32 - 1, so everything stays in plain JS numbers.
+ */
+export type IntSet = readonly number[];
+
+export const EMPTY: IntSet = [];
+
+export function range(lo: number, hi: number): IntSet {
+  return lo > hi ? EMPTY : [lo, hi];
+}
+
+export function single(v: number): IntSet {
+  return [v, v];
+}
+
+export function isEmptySet(s: IntSet): boolean {
+  return s.length === 0;
+}
+
+export function has(s: IntSet, v: number): boolean {
+  for (let i = 0; i < s.length; i += 2) {
+    if (v < s[i]!) return false;
+    if (v <= s[i + 1]!) return true;
+  }
+  return false;
+}
+
+export function size(s: IntSet): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i += 2) n += s[i + 1]! - s[i]! + 1;
+  return n;
+}
+
+export function equalSets(a: IntSet, b: IntSet): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Normalises any list of ranges (unsorted, overlapping) into an IntSet. */
+export function fromRanges(ranges: ReadonlyArray<readonly [number, number]>): IntSet {
+  const rs = ranges.filter(([lo, hi]) => lo <= hi).sort((x, y) => x[0] - y[0]);
+  const out: number[] = [];
+  for (const [lo, hi] of rs) {
+    const n = out.length;
+    if (n && lo <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, hi);
+    else out.push(lo, hi);
+  }
+  return out;
+}
+
+export function union(a: IntSet, b: IntSet): IntSet {
+  if (!a.length) return b;
+  if (!b.length) return a;
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < a.length; i += 2) pairs.push([a[i]!, a[i + 1]!]);
+  for (let i = 0; i < b.length; i += 2) pairs.push([b[i]!, b[i + 1]!]);
+  return fromRanges(pairs);
+}
+
+export function intersect(a: IntSet, b: IntSet): IntSet {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const lo = Math.max(a[i]!, b[j]!);
+    const hi = Math.min(a[i + 1]!, b[j + 1]!);
+    if (lo <= hi) out.push(lo, hi);
+    if (a[i + 1]! < b[j + 1]!) i += 2;
+    else j += 2;
+  }
+  return out;
+}
+
+/** a minus b. */
+export function subtract(a: IntSet, b: IntSet): IntSet {
+  if (!a.length || !b.length) return a;
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    let lo = a[i]!;
+    const hi = a[i + 1]!;
+    while (j < b.length && b[j + 1]! < lo) j += 2;
+    let k = j;
+    while (k < b.length && b[k]! <= hi) {
+      if (b[k]! > lo) out.push(lo, b[k]! - 1);
+      lo = Math.max(lo, b[k + 1]! + 1);
+      if (lo > hi) break;
+      k += 2;
+    }
+    if (lo <= hi) out.push(lo, hi);
+  }
+  return out;
+}
+
+export function overlaps(a: IntSet, b: IntSet): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (Math.max(a[i]!, b[j]!) <= Math.min(a[i + 1]!, b[j + 1]!)) return true;
+    if (a[i + 1]! < b[j + 1]!) i += 2;
+    else j += 2;
+  }
+  return false;
+}
+
+/** Whether a ⊆ b. */
+export function within(a: IntSet, b: IntSet): boolean {
+  return subtract(a, b).length === 0;
+}
+
+/** The values v with (v & mask) === value, over [0, 2^bits): as ranges, by recursion on the high bit. */
+export function masked(mask: number, value: number, bits: number): IntSet {
+  const out: Array<[number, number]> = [];
+  const walk = (bit: number, prefix: number): void => {
+    // Below the lowest mask bit everything is free: one range.
+    const low = bit < 0 ? 0 : (mask & ((2 ** (bit + 1)) - 1)) >>> 0;
+    if (bit < 0 || low === 0) {
+      const span = 2 ** (bit + 1);
+      out.push([prefix, prefix + span - 1]);
+      return;
+    }
+    const b = 2 ** bit;
+    if ((mask >>> 0) & b ? true : false) {
+      if (((value >>> 0) & b) !== 0) walk(bit - 1, prefix + b);
+      else walk(bit - 1, prefix);
+    } else {
+      walk(bit - 1, prefix);
+      walk(bit - 1, prefix + b);
+    }
+  };
+  walk(bits - 1, 0);
+  return fromRanges(out);
+}

@@ -1,0 +1,238 @@
+/**
+ * The packets a rule's conditions accept, as two packet sets: `upper` holds
+ * every packet that may match, `lower` only packets that surely match. They
+ * are equal when every condition is modelled exactly; a condition we cannot
+ * decide from the rules alone (an ipset's members, a rate limit, a u32
+ * expression, the socket's owner) leaves `lower` short of `upper` and is
+ * named in `conditions`, so answers can say "reachable only if …".
+ */
+import type { CompiledMatch, EmuRule } from '../../emulator/compile';
+import type { ConnmarkMatch } from '../../lang/iptables/extensions/matches/connmark';
+import type { ConntrackMatch } from '../../lang/iptables/extensions/matches/conntrack';
+import type { IcmpMatch } from '../../lang/iptables/extensions/matches/icmp';
+import type { IprangeMatch } from '../../lang/iptables/extensions/matches/iprange';
+import type { LengthMatch } from '../../lang/iptables/extensions/matches/length';
+import type { MarkMatch } from '../../lang/iptables/extensions/matches/mark';
+import type { MultiportMatch } from '../../lang/iptables/extensions/matches/multiport';
+import type { PkttypeMatch } from '../../lang/iptables/extensions/matches/pkttype';
+import type { StateMatch } from '../../lang/iptables/extensions/matches/state';
+import type { TcpMatch } from '../../lang/iptables/extensions/matches/tcp';
+import type { TtlMatch } from '../../lang/iptables/extensions/matches/ttl';
+import type { UdpMatch } from '../../lang/iptables/extensions/matches/udp';
+import type { AddrtypeMatch } from '../../lang/iptables/extensions/matches/addrtype';
+import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
+import { EMPTY, fromRanges, masked, range, single, subtract, type IntSet } from './intSet';
+import { all, intersectSets, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
+
+export interface RuleMatch {
+  readonly upper: PacketSet;
+  readonly lower: PacketSet;
+  /** Why lower < upper, in words. */
+  readonly conditions: readonly string[];
+}
+
+/** What the analysis knows about the host's addresses (for addrtype). */
+export interface AddressFacts {
+  readonly local: IntSet;
+  readonly broadcast: IntSet;
+}
+
+const MULTICAST = range(0xe0000000, 0xefffffff);
+const LIMITED_BROADCAST = single(0xffffffff);
+
+const exact = (s: PacketSet): RuleMatch => ({ upper: s, lower: s, conditions: [] });
+const unknownMatch = (space: Space, why: string): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
+
+function and(a: RuleMatch, b: RuleMatch): RuleMatch {
+  return { upper: intersectSets(a.upper, b.upper), lower: intersectSets(a.lower, b.lower), conditions: [...a.conditions, ...b.conditions] };
+}
+
+function notIn(space: Space, f: Field, values: IntSet): IntSet {
+  return subtract(range(0, space.max[f]!), values);
+}
+
+function sel(space: Space, f: Field, values: IntSet, invert = false): PacketSet {
+  return where(space, f, invert ? notIn(space, f, values) : values);
+}
+
+/** A contiguous netmask as a range of addresses; undefined for odd masks like 255.0.255.0. */
+function netRange(addr: number, mask: number): IntSet | undefined {
+  const inv = (~mask) >>> 0;
+  if (((inv + 1) & inv) !== 0) return undefined;
+  return range(addr >>> 0, (addr | inv) >>> 0);
+}
+
+function portsOf(r: readonly [number, number]): IntSet {
+  return range(r[0], r[1]);
+}
+
+const CT_INDEX = new Map<string, number>(CT_STATES.map((s, i) => [s, i]));
+
+function ctSet(states: readonly string[]): IntSet {
+  return fromRanges(states.filter((s) => CT_INDEX.has(s)).map((s) => [CT_INDEX.get(s)!, CT_INDEX.get(s)!] as [number, number]));
+}
+
+function markSet(space: Space, f: Field.Mark | Field.Connmark, mask: number, value: number): IntSet | undefined {
+  const bits = f === Field.Mark ? space.mark : space.connmark;
+  if (!bits.modelled) return undefined;
+  // Bits outside the modelled ones are never tested; a value with such a bit set under the mask can never match.
+  if ((((value >>> 0) & ~bits.expand(bits.max)) >>> 0) & (mask >>> 0)) return EMPTY;
+  return masked(bits.compress(mask), bits.compress(value & mask), bits.bits.length);
+}
+
+function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefined): RuleMatch {
+  const d = m.use.data as unknown;
+  switch (m.name) {
+    case 'comment':
+      return exact(all(space));
+    case 'tcp':
+    case 'udp': {
+      const t = d as TcpMatch | UdpMatch;
+      let s = intersectSets(sel(space, Field.Proto, single(m.name === 'tcp' ? 6 : 17)), sel(space, Field.Frag, single(0)));
+      s = intersectSets(s, sel(space, Field.Sport, portsOf(t.sport), t.sportInvert));
+      s = intersectSets(s, sel(space, Field.Dport, portsOf(t.dport), t.dportInvert));
+      const flags = (t as TcpMatch).flags;
+      if (flags) {
+        const vals: Array<[number, number]> = [];
+        for (let v = 0; v < 256; v++) if (((v & flags.mask) === flags.cmp) !== flags.invert) vals.push([v, v]);
+        s = intersectSets(s, sel(space, Field.TcpFlags, fromRanges(vals)));
+      }
+      const option = (t as TcpMatch).option;
+      return option ? { upper: s, lower: NONE, conditions: [`TCP option ${option.kind} ${option.invert ? 'absent' : 'present'}`] } : exact(s);
+    }
+    case 'multiport': {
+      const t = d as MultiportMatch;
+      const ports = fromRanges(t.ports);
+      const base = sel(space, Field.Frag, single(0));
+      const hit = t.field === 'source' ? sel(space, Field.Sport, ports)
+        : t.field === 'destination' ? sel(space, Field.Dport, ports)
+        : unionSets(sel(space, Field.Sport, ports), sel(space, Field.Dport, ports));
+      return exact(intersectSets(base, t.invert ? subtractSets(all(space), hit) : hit));
+    }
+    case 'icmp': {
+      const t = d as IcmpMatch;
+      const base = intersectSets(sel(space, Field.Proto, single(1)), sel(space, Field.Frag, single(0)));
+      const codes = t.type === 0xff ? range(0, 65535) : range(t.type * 256 + t.codes[0], t.type * 256 + Math.min(t.codes[1], 255));
+      return exact(intersectSets(base, sel(space, Field.Icmp, codes, t.invert)));
+    }
+    case 'state': {
+      const t = d as StateMatch;
+      return exact(sel(space, Field.Ct, ctSet(t.states), t.invert));
+    }
+    case 'conntrack': {
+      const t = d as ConntrackMatch;
+      const virtual = t.state?.states.some((s) => s === 'SNAT' || s === 'DNAT');
+      const others = t.proto || t.origSrc || t.origDst || t.replSrc || t.replDst || t.origSrcPort || t.origDstPort || t.replSrcPort || t.replDstPort || t.status || t.expire || (t as { direction?: string }).direction;
+      let upper = all(space);
+      let lower = all(space);
+      const conditions: string[] = [];
+      if (t.state) {
+        const real = ctSet(t.state.states);
+        if (!virtual) upper = lower = sel(space, Field.Ct, real, t.state.invert);
+        else {
+          conditions.push('the connection was NATed (--ctstate SNAT/DNAT)');
+          upper = t.state.invert ? sel(space, Field.Ct, real, true) : all(space);
+          lower = t.state.invert ? NONE : sel(space, Field.Ct, real);
+        }
+      }
+      if (others) {
+        // Without a connection (INVALID, UNTRACKED) only the state test counts.
+        const untracked = sel(space, Field.Ct, ctSet(['INVALID', 'UNTRACKED']));
+        if (!t.state) upper = subtractSets(upper, untracked);
+        lower = intersectSets(lower, untracked);
+        conditions.push('the connection matches the --ct* tuple, status or expiry tests');
+      }
+      return { upper, lower, conditions };
+    }
+    case 'mark':
+    case 'connmark': {
+      const t = d as MarkMatch | ConnmarkMatch;
+      const f = m.name === 'mark' ? Field.Mark : Field.Connmark;
+      const vals = markSet(space, f, t.mask, t.value);
+      if (!vals) return unknownMatch(space, `${m.name} ${t.invert ? '!' : ''}0x${(t.value >>> 0).toString(16)}/0x${(t.mask >>> 0).toString(16)} (too many mark bits in use to model)`);
+      let s = sel(space, f, vals, t.invert);
+      // connmark never matches a packet without a connection.
+      if (f === Field.Connmark) s = subtractSets(s, sel(space, Field.Ct, ctSet(['INVALID', 'UNTRACKED'])));
+      return exact(s);
+    }
+    case 'length': {
+      const t = d as LengthMatch;
+      return exact(sel(space, Field.Length, range(t.range[0], Math.min(t.range[1], 65535)), t.invert));
+    }
+    case 'ttl': {
+      const t = d as TtlMatch;
+      const v = t.value;
+      const vals = t.op === 'eq' ? single(v) : t.op === 'ne' ? notIn(space, Field.Ttl, single(v)) : t.op === 'lt' ? range(0, v - 1) : range(v + 1, 255);
+      return exact(sel(space, Field.Ttl, vals));
+    }
+    case 'pkttype': {
+      const t = d as PkttypeMatch;
+      const i = (PKT_TYPES as readonly string[]).indexOf(t.type);
+      return exact(sel(space, Field.PktType, i < 0 ? EMPTY : single(i), t.invert));
+    }
+    case 'iprange': {
+      const t = d as IprangeMatch;
+      let s = all(space);
+      for (const [r, f] of [[t.src, Field.Src], [t.dst, Field.Dst]] as const) {
+        if (!r) continue;
+        if (typeof r.from !== 'number' || typeof r.to !== 'number') return exact(NONE);
+        s = intersectSets(s, sel(space, f, range(r.from, r.to), r.invert));
+      }
+      return exact(s);
+    }
+    case 'addrtype': {
+      const t = d as AddrtypeMatch;
+      if (!addrs || t.limitIface) return unknownMatch(space, 'the address types (addrtype) of this host');
+      let s = all(space);
+      for (const [c, f] of [[t.src, Field.Src], [t.dst, Field.Dst]] as const) {
+        if (!c) continue;
+        let vals: IntSet = EMPTY;
+        for (const ty of c.types) {
+          const add = ty === 'LOCAL' ? addrs.local
+            : ty === 'BROADCAST' ? addrs.broadcast.concat(LIMITED_BROADCAST)
+            : ty === 'MULTICAST' ? MULTICAST
+            : ty === 'UNICAST' ? subtract(subtract(subtract(range(0, 0xffffffff), addrs.local), MULTICAST), fromRanges([...pairs(addrs.broadcast), [0xffffffff, 0xffffffff]]))
+            : undefined;
+          if (add === undefined) return unknownMatch(space, `addrtype ${ty} (route types this analysis does not model)`);
+          vals = fromRanges([...pairs(vals), ...pairs(add)]);
+        }
+        s = intersectSets(s, sel(space, f, vals, c.invert));
+      }
+      return exact(s);
+    }
+    default:
+      return unknownMatch(space, m.text);
+  }
+}
+
+function* pairs(s: IntSet): Generator<[number, number]> {
+  for (let i = 0; i < s.length; i += 2) yield [s[i]!, s[i + 1]!];
+}
+
+/** The rule's conditions: header (addresses, interfaces, protocol, fragment) and every match. */
+export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleMatch {
+  let acc: RuleMatch = exact(all(space));
+  const conditions: string[] = [];
+  for (const [nm, f] of [[r.src, Field.Src], [r.dst, Field.Dst]] as const) {
+    if (!nm) continue;
+    const vals = netRange(nm.addr, nm.mask);
+    acc = vals ? and(acc, exact(sel(space, f, vals, nm.invert))) : and(acc, unknownMatch(space, `${nm.text} (a non-contiguous netmask)`));
+  }
+  for (const [im, f] of [[r.iif, Field.Iif], [r.oif, Field.Oif]] as const) {
+    if (!im) continue;
+    const idx = space.ifaces.matching(im.name, im.prefix);
+    const vals = fromRanges(idx.map((i) => [i, i] as [number, number]));
+    // The kernel compares the empty name when there is no interface: "! -i eth0" matches in OUTPUT, "-i +" matches everything.
+    acc = and(acc, exact(sel(space, f, vals, im.invert)));
+  }
+  if (r.proto && r.proto.num !== 0) acc = and(acc, exact(sel(space, Field.Proto, single(r.proto.num), r.proto.invert)));
+  else if (r.proto && r.proto.invert) acc = and(acc, exact(NONE));
+  if (r.frag) acc = and(acc, exact(sel(space, Field.Frag, single(1), r.frag.invert)));
+  for (const m of r.matches) {
+    const ms = matchSet(space, m, addrs);
+    acc = and(acc, ms);
+    conditions.push(...ms.conditions);
+    if (!acc.upper.length) break;
+  }
+  return { upper: acc.upper, lower: acc.lower, conditions };
+}

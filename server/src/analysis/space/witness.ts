@@ -1,0 +1,80 @@
+/**
+ * One concrete packet out of a packet set: the example a hover shows and the
+ * packet "Trace this packet" sends. Each field takes a familiar value when
+ * the set allows it (TTL 64, a SYN, port 40000 as the source), else the
+ * smallest it has.
+ */
+import { CT_STATES, Field, PKT_TYPES, type Box, type Space } from './fields';
+import { has, type IntSet } from './intSet';
+import type { PacketSet } from './packetSet';
+
+export interface Witness {
+  readonly src: number;
+  readonly dst: number;
+  readonly proto: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  readonly tcpFlags: number;
+  /** '' for none. */
+  readonly iif: string;
+  readonly oif: string;
+  readonly ctState: (typeof CT_STATES)[number];
+  readonly mark: number;
+  readonly connmark: number;
+  readonly length: number;
+  readonly ttl: number;
+  readonly pktType: (typeof PKT_TYPES)[number];
+  readonly fragment: boolean;
+}
+
+const PREFERRED: Partial<Record<Field, readonly number[]>> = {
+  [Field.Src]: [0x0a000001 + 100, 0xc0a80164, 0x08080808],
+  [Field.Dst]: [0x0a000001, 0xc0a80101, 0x01010101],
+  [Field.Proto]: [6, 17, 1],
+  [Field.Sport]: [40000, 1024],
+  [Field.Dport]: [80, 443, 22],
+  [Field.Icmp]: [8 * 256],
+  [Field.TcpFlags]: [0x02, 0x10, 0x18],
+  [Field.Ct]: [1, 2],
+  [Field.Mark]: [0],
+  [Field.Connmark]: [0],
+  [Field.Length]: [60, 84, 40],
+  [Field.Ttl]: [64, 63],
+  [Field.PktType]: [0],
+  [Field.Frag]: [0],
+};
+
+function pick(f: Field, s: IntSet): number {
+  for (const v of PREFERRED[f] ?? []) if (has(s, v)) return v;
+  return s[0]!;
+}
+
+export function witnessOfBox(space: Space, b: Box): Witness {
+  const v = (f: Field): number => pick(f, b[f]!);
+  const icmp = v(Field.Icmp);
+  return {
+    src: v(Field.Src),
+    dst: v(Field.Dst),
+    proto: v(Field.Proto),
+    sport: v(Field.Sport),
+    dport: v(Field.Dport),
+    icmpType: icmp >> 8,
+    icmpCode: icmp & 255,
+    tcpFlags: v(Field.TcpFlags),
+    iif: space.ifaces.example(v(Field.Iif)),
+    oif: space.ifaces.example(v(Field.Oif)),
+    ctState: CT_STATES[v(Field.Ct)]!,
+    mark: space.mark.expand(v(Field.Mark)),
+    connmark: space.connmark.expand(v(Field.Connmark)),
+    length: v(Field.Length),
+    ttl: v(Field.Ttl),
+    pktType: PKT_TYPES[v(Field.PktType)]!,
+    fragment: v(Field.Frag) === 1,
+  };
+}
+
+export function witnessOf(space: Space, s: PacketSet): Witness | undefined {
+  return s.length ? witnessOfBox(space, s[0]!) : undefined;
+}
