@@ -51,6 +51,7 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     return crossCheck(d, analysis.parsed.ruleset, f.path, f.uri).onRules;
   });
   extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
+  extra.push(...cache.reach(doc, s).findings);
   extraFindings.set(doc.uri, extra);
   return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
 }, settings, (uri) => documents.get(uri));

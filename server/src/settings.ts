@@ -15,9 +15,11 @@ export interface Settings {
   readonly debounceMs: number;
   /** The Docker version daemon option files are for ("": the one their syntax implies). */
   readonly dockerVersion: string;
+  /** Reachability analysis runs on files with at most this many rules (0: never). */
+  readonly maxAnalyzedRules: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '' };
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 20000 };
 
 export function normalizeSettings(raw: unknown): Settings {
   const r = (raw ?? {}) as Record<string, unknown>;
@@ -27,7 +29,9 @@ export function normalizeSettings(raw: unknown): Settings {
   const debounce = typeof r.debounceMs === 'number' && r.debounceMs >= 0 ? r.debounceMs : DEFAULT_SETTINGS.debounceMs;
   const docker = (r.docker ?? {}) as Record<string, unknown>;
   const dockerVersion = typeof docker.version === 'string' && /^\d+\.\d+(\.\d+)?$/.test(docker.version.trim()) ? docker.version.trim() : '';
-  return { backend, family, debounceMs: debounce, dockerVersion };
+  const analysis = (r.analysis ?? {}) as Record<string, unknown>;
+  const maxAnalyzedRules = typeof analysis.maxRules === 'number' && analysis.maxRules >= 0 ? Math.floor(analysis.maxRules) : DEFAULT_SETTINGS.maxAnalyzedRules;
+  return { backend, family, debounceMs: debounce, dockerVersion, maxAnalyzedRules };
 }
 
 export class SettingsCache {

@@ -3,7 +3,9 @@
  * path: the same analysis functions produce the same diagnostics.
  *
  *   nflens check FILE… [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
- *   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
+ *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif]
+ *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif] [--backend nft|legacy]
+  nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
@@ -18,6 +20,7 @@ import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif, toText, type FileResult } from './format';
 import { parseArgs } from './args';
 import { runTrace, runWorkspaceTrace } from './trace';
+import { runAnalyze } from './analyze';
 
 const VERSION = '0.1.0';
 
@@ -32,6 +35,9 @@ const USAGE = `Usage:
           what dockerd would refuse and what is unsafe
           (errors, on the line it names), plus warnings. Exit status 1 when
           any error is found, 2 on bad usage or unreadable files.
+  analyze List the rules no packet reaches (shadowed by earlier rules, alone or together;
+          conditions that cannot hold; chains never entered) and redundant rules, each with
+          the rules that block it and an example packet, then a summary per chain.
   trace   Follow one conversation (TCP handshake, data and close; a UDP
           exchange; or an ICMP echo) through the rules the way the kernel
           would, and tell it as a story (or print the events as JSON).
@@ -66,6 +72,14 @@ export function main(argv: readonly string[]): number {
     if (args.files.length !== 1) fail('trace needs exactly one rules file');
     try {
       return runTrace({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+  if (args.command === 'analyze') {
+    if (args.files.length !== 1) fail('analyze needs exactly one rules file');
+    try {
+      return runAnalyze({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s), VERSION);
     } catch (e) {
       fail((e as Error).message);
     }

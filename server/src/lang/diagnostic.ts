@@ -41,6 +41,8 @@ export interface Diagnostic {
   readonly span: Span;
   readonly related?: readonly RelatedInfo[];
   readonly fixes?: readonly QuickFix[];
+  /** A concrete packet that shows the finding (reachability: one the rule would match, and where it goes instead). */
+  readonly example?: { readonly text: string; readonly packet: Readonly<Record<string, string | number | boolean>> };
   /**
    * For errors that mirror an iptables-restore failure: the 1-based line the
    * chosen backend names in its own message, and the line at which it stops

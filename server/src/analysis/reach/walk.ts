@@ -78,6 +78,7 @@ export class Walker {
   run(entry: Flow): Flow {
     const base = this.table.chains.get(this.hook);
     if (!base) return entry;
+    this.rec.enter(this.table.name, this.hook, `hook ${this.hook}`, entry);
     const out = this.walk(this.hook, entry, 0);
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.

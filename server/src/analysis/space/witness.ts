@@ -78,3 +78,28 @@ export function witnessOfBox(space: Space, b: Box): Witness {
 export function witnessOf(space: Space, s: PacketSet): Witness | undefined {
   return s.length ? witnessOfBox(space, s[0]!) : undefined;
 }
+
+const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
+
+function addr(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** "tcp 10.0.0.101:40000 → 10.0.0.1:22 [SYN] in eth0, conntrack NEW": the fields a reader cares about. */
+export function witnessText(w: Witness): string {
+  const proto = PROTO_NAMES[w.proto] ?? `protocol ${w.proto}`;
+  const ports = w.proto === 6 || w.proto === 17;
+  let s = `${proto} ${addr(w.src)}${ports ? `:${w.sport}` : ''} → ${addr(w.dst)}${ports ? `:${w.dport}` : ''}`;
+  if (w.proto === 1) s += ` type ${w.icmpType} code ${w.icmpCode}`;
+  if (w.proto === 6) s += ` flags 0x${w.tcpFlags.toString(16)}`;
+  if (w.fragment) s += ' (a later fragment)';
+  const extra: string[] = [];
+  if (w.iif) extra.push(`in ${w.iif}`);
+  if (w.oif) extra.push(`out ${w.oif}`);
+  extra.push(`conntrack ${w.ctState}`);
+  if (w.mark) extra.push(`mark 0x${w.mark.toString(16)}`);
+  if (w.connmark) extra.push(`connmark 0x${w.connmark.toString(16)}`);
+  if (w.ttl !== 64) extra.push(`ttl ${w.ttl}`);
+  if (w.pktType !== 'unicast') extra.push(w.pktType);
+  return `${s}, ${extra.join(', ')}`;
+}

@@ -1,0 +1,294 @@
+/**
+ * Diagnostics from reachability: rules no packet reaches (and the earlier
+ * rules that take their packets: the fewest that cover them, always one
+ * with a different action when there is one), rules whose conditions can
+ * never hold together or never where their chain is reached, chains no
+ * packet enters, and redundant rules. Each says why, with related
+ * information and quick fixes where the fix is clear.
+ */
+import type { EmuRule } from '../emulator/compile';
+import type { Diagnostic, QuickFix, RelatedInfo } from '../lang/diagnostic';
+import { span } from '../lang/diagnostic';
+import type { Hook } from '../lang/iptables/extension';
+import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
+import type { Reachability } from './reachability';
+import type { Flow } from './reach/flow';
+import { intersectSets, isEmpty, subtractSets, unionSets, type PacketSet } from './space/packetSet';
+import { ruleMatch } from './space/ruleMatch';
+import { CT_STATES, Field } from './space/fields';
+import { renderSet } from './space/render';
+import type { Effect } from './reach/effect';
+import { witnessOf, witnessText } from './space/witness';
+import { chainEntries } from './chainEntries';
+
+export interface FindingOptions {
+  /** The document's lines, for quick fixes that move a rule. */
+  readonly lineText?: (line: number) => string | undefined;
+}
+
+interface KRule {
+  readonly table: string;
+  readonly chain: string;
+  readonly rule: EmuRule;
+  readonly loaded: LoadedRule | undefined;
+}
+
+function action(e: Effect): string {
+  switch (e.kind) {
+    case 'accept': return 'ACCEPT';
+    case 'drop': return 'DROP';
+    case 'return': return 'RETURN';
+    case 'jump': return `${e.goto ? 'goto' : 'jump to'} ${e.chain}`;
+    case 'nat': return 'NAT';
+    default: return e.kind;
+  }
+}
+
+const terminal = (e: Effect): boolean => e.kind === 'accept' || e.kind === 'drop' || e.kind === 'return' || e.kind === 'nat' || (e.kind === 'jump' && e.goto);
+
+function volume(s: PacketSet): number {
+  let v = 0;
+  for (const b of s) {
+    let p = 1;
+    for (const f of b) {
+      let n = 0;
+      for (let i = 0; i < f.length; i += 2) n += f[i + 1]! - f[i]! + 1;
+      p *= n;
+    }
+    v += p;
+  }
+  return v;
+}
+
+function ruleText(k: KRule, lineText?: (line: number) => string | undefined): string {
+  const t = lineText?.(k.rule.ref.line)?.trim();
+  return t && t.length <= 120 ? t : `rule ${k.rule.ref.index + 1} of ${k.table} ${k.chain}`;
+}
+
+function deleteFix(line: number): QuickFix {
+  return { title: 'Delete this rule', edits: [{ span: span(line, 0, 0, line + 1), newText: '' }] };
+}
+
+/** The entry flow of a chain: what its jump sites (or its hook) send in, over all hooks. */
+function chainEntry(reach: Reachability, table: string, chain: string): PacketSet {
+  let s: PacketSet = [];
+  for (const f of reach.entries(table, chain).values()) s = [...s, ...f.may];
+  return s;
+}
+
+export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOptions = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const byLine = new Map<number, KRule[]>();
+  const chains = new Map<string, KRule[]>();
+  for (const { table, chain, rule } of reach.rules()) {
+    const loaded = rs.tables.get(table)?.chains.get(chain)?.rules[rule.ref.index];
+    const k = { table, chain, rule, loaded };
+    if (rule.ref.line >= 0) {
+      const l = byLine.get(rule.ref.line) ?? [];
+      l.push(k);
+      byLine.set(rule.ref.line, l);
+    }
+    const key = `${table}/${chain}`;
+    const c = chains.get(key) ?? [];
+    c.push(k);
+    chains.set(key, c);
+  }
+  const dead = (k: KRule): boolean => [...reach.reach(k.rule, k.table, k.chain).hits.values()].every((f) => isEmpty(f.may));
+  // Chains no packet enters: one finding on the chain, none on its rules.
+  const silent = new Set<string>();
+  for (const t of rs.tables.values()) {
+    const sites = chainEntries(t);
+    for (const c of t.chains.values()) {
+      if (c.builtin || c.absent) continue;
+      const entries = reach.entries(t.name, c.name);
+      if (!sites.get(c.name)?.sites.length) continue; // no jump at all: the `unused-chain` lint says so
+      if ([...entries.values()].some((f) => !isEmpty(f.may))) continue;
+      silent.add(`${t.name}/${c.name}`);
+      if (c.declSpan) out.push({ code: 'unreached-chain', severity: 'warning', message: `No packet ever enters ${c.name}: every rule that jumps to it is itself unreachable.`, span: c.declSpan });
+    }
+  }
+  for (const [line, ks] of byLine) {
+    if (!ks.every(dead)) continue;
+    const k = ks[0]!;
+    if (silent.has(`${k.table}/${k.chain}`)) continue;
+    const d = explain(k, reach, chains.get(`${k.table}/${k.chain}`) ?? [], opts);
+    if (!d) continue;
+    // Rules a container engine writes and rewrites itself: worth knowing, not worth a warning.
+    const managed = MANAGED_CHAIN.test(k.chain) || [k.rule.iif?.name, k.rule.oif?.name].some((n) => n !== undefined && MANAGED_IFACE.test(n));
+    out.push(managed && d.severity === 'warning'
+      ? { ...d, severity: 'hint', message: `${d.message} (A rule Docker or Kubernetes writes and manages: harmless, and edits to it are overwritten.)`, span: k.loaded?.command.span ?? span(line, 0, 0) }
+      : { ...d, span: k.loaded?.command.span ?? span(line, 0, 0) });
+  }
+  out.push(...redundant(reach, chains, opts));
+  return out;
+}
+
+type Draft = Omit<Diagnostic, 'span'>;
+
+const MANAGED_CHAIN = /^(DOCKER|KUBE-|CNI-|cali-|flannel|FLANNEL)/;
+const MANAGED_IFACE = /^(docker\d*|docker_gwbridge|br-[0-9a-f]{12})$/;
+
+function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions): Draft | undefined {
+  const space = reach.space;
+  const facts = reach.reach(k.rule, k.table, k.chain).facts;
+  const line = k.rule.ref.line;
+  const fixes = [deleteFix(line)];
+  // 1. Conditions that exclude each other.
+  if (isEmpty(facts.match.upper)) {
+    const parts = partsOf(k.rule);
+    let clash = 'its conditions';
+    outer: for (let i = 0; i < parts.length; i++) {
+      for (let j = i; j < parts.length; j++) {
+        const a = ruleMatch(space, parts[i]!.rule, reach.rec.addrs).upper;
+        const b = ruleMatch(space, parts[j]!.rule, reach.rec.addrs).upper;
+        if (isEmpty(intersectSets(a, b))) {
+          clash = i === j ? `\`${parts[i]!.text}\`` : `\`${parts[i]!.text}\` and \`${parts[j]!.text}\``;
+          break outer;
+        }
+      }
+    }
+    return { code: 'impossible-match', severity: 'warning', message: `This rule can never match: ${clash} cannot hold for the same packet.`, fixes };
+  }
+  // 2. Conditions that never hold where the chain is reached.
+  const entry = chainEntry(reach, k.table, k.chain);
+  if (isEmpty(entry)) return undefined; // chain never entered: reported on the chain or by unused-chain
+  const target = intersectSets(entry, facts.match.upper);
+  if (isEmpty(target)) {
+    const hooks = [...new Set([...reach.entries(k.table, k.chain).entries()].filter(([, f]) => !isEmpty(f.may)).flatMap(([, f]) => hooksOf(reach, k, f)))];
+    const culprit = partsOf(k.rule).find((p) => isEmpty(intersectSets(entry, ruleMatch(space, p.rule, reach.rec.addrs).upper)));
+    const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
+    const natNote = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)' : '';
+    const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
+    const where = hooks.length && !builtin ? `, which packets reach only from ${hooks.join(', ')}` : '';
+    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${natNote}. ${describeEntry(reach, entry)}`, fixes };
+  }
+  // 3. Shadowed: which earlier rules take the packets it would match.
+  const earlier = chainRules.filter((e) => e.rule.ref.index < k.rule.ref.index);
+  const takes = new Map<KRule, PacketSet>();
+  for (const e of earlier) {
+    const ef = reach.reach(e.rule, e.table, e.chain).facts;
+    if (!terminal(ef.effect) && ef.effect.kind !== 'jump') continue;
+    const t = intersectSets(target, ef.match.lower);
+    if (!isEmpty(t)) takes.set(e, t);
+  }
+  let remaining: PacketSet = target;
+  const cover: KRule[] = [];
+  while (!isEmpty(remaining) && cover.length < 12) {
+    let best: KRule | undefined;
+    let bestV = 0;
+    for (const [e, t] of takes) {
+      if (cover.includes(e)) continue;
+      const v = volume(intersectSets(remaining, t));
+      if (v > bestV) [best, bestV] = [e, v];
+    }
+    if (!best) break;
+    cover.push(best);
+    remaining = subtractSets(remaining, takes.get(best)!);
+  }
+  // Drop members the others already cover.
+  const covered = subtractSets(target, remaining);
+  for (let i = cover.length - 1; i >= 0 && cover.length > 1; i--) {
+    const others = cover.filter((_, j) => j !== i).reduce<PacketSet>((s, e) => unionSets(s, takes.get(e)!), []);
+    if (isEmpty(subtractSets(covered, others))) cover.splice(i, 1);
+  }
+  const mine = action(facts.effect);
+  if (cover.every((e) => action(reach.reach(e.rule, e.table, e.chain).facts.effect) === mine)) {
+    const other = [...takes.keys()].find((e) => action(reach.reach(e.rule, e.table, e.chain).facts.effect) !== mine && !cover.includes(e));
+    if (other) cover.push(other);
+  }
+  cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
+  const w = witnessOf(space, takes.get(cover[0]!) ?? []);
+  const example = w ? { text: `${witnessText(w)} would match it, but line ${cover[0]!.rule.ref.line + 1} takes it first`, packet: { ...w } } : undefined;
+  const related: RelatedInfo[] = cover.map((e) => ({ span: e.loaded?.command.span ?? span(e.rule.ref.line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)})` }));
+  if (cover.length === 1 && reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.upper.length === 1 && isEmpty(subtractSets(entry, reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.lower))) {
+    const b = cover[0]!;
+    return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${b.rule.ref.line + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, b, opts)], ...(example ? { example } : {}) };
+  }
+  const names = cover.map((e) => `line ${e.rule.ref.line + 1} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)})`);
+  const leftover = isEmpty(remaining) ? '' : ' together with earlier jumps and rewrites';
+  const message = cover.length === 1
+    ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${cover[0]!.rule.ref.line + 1}) already takes every packet it would match${leftover}.`
+    : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}.`;
+  return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, cover[0]!, opts)] : fixes, ...(example ? { example } : {}) };
+}
+
+function moveFix(k: KRule, blocker: KRule, opts: FindingOptions): QuickFix[] {
+  const text = opts.lineText?.(k.rule.ref.line);
+  if (text === undefined || blocker.rule.ref.line >= k.rule.ref.line) return [];
+  return [{ title: `Move this rule above line ${blocker.rule.ref.line + 1}`, edits: [
+    { span: span(blocker.rule.ref.line, 0, 0), newText: `${text}\n` },
+    { span: span(k.rule.ref.line, 0, 0, k.rule.ref.line + 1), newText: '' },
+  ] }];
+}
+
+function hooksOf(reach: Reachability, k: KRule, _f: Flow): Hook[] {
+  const first = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.rules[0];
+  return first ? [...(reach.rec.reached.get(first.id)?.keys() ?? [])] : [];
+}
+
+function describeEntry(reach: Reachability, entry: PacketSet): string {
+  return `Packets arriving here: ${renderSet(reach.space, entry, 2)}.`;
+}
+
+/** The rule's header pieces and matches one by one, each as a rule of its own (to find which conflict). */
+function partsOf(r: EmuRule): Array<{ text: string; rule: EmuRule }> {
+  const bare: EmuRule = { ...r, src: undefined, dst: undefined, iif: undefined, oif: undefined, proto: undefined, frag: undefined, matches: [] };
+  const out: Array<{ text: string; rule: EmuRule }> = [];
+  if (r.src) out.push({ text: r.src.text, rule: { ...bare, src: r.src } });
+  if (r.dst) out.push({ text: r.dst.text, rule: { ...bare, dst: r.dst } });
+  if (r.iif) out.push({ text: r.iif.text, rule: { ...bare, iif: r.iif } });
+  if (r.oif) out.push({ text: r.oif.text, rule: { ...bare, oif: r.oif } });
+  if (r.proto) out.push({ text: r.proto.text, rule: { ...bare, proto: r.proto } });
+  if (r.frag) out.push({ text: r.frag.invert ? '! -f' : '-f', rule: { ...bare, frag: r.frag } });
+  for (const m of r.matches) out.push({ text: m.text, rule: { ...bare, matches: [m] } });
+  return out;
+}
+
+/**
+ * A terminal ACCEPT or DROP rule whose packets, were it removed, would meet
+ * the same verdict later in the same chain (or its policy): a hint with a
+ * quick fix. Only exact rules in built-in chains, and only when nothing in
+ * between jumps, returns or rewrites those packets.
+ */
+function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _opts: FindingOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const ks of chains.values()) {
+    const t = reach.emu.tables.get(ks[0]!.table);
+    const chain = t?.chains.get(ks[0]!.chain);
+    if (!chain?.builtin) continue;
+    for (const k of ks) {
+      const r = reach.reach(k.rule, k.table, k.chain);
+      const e = r.facts.effect;
+      if ((e.kind !== 'accept' && e.kind !== 'drop') || r.facts.match.conditions.length || k.rule.target.kind !== 'verdict') continue;
+      if (k.rule.matches.some((m) => m.name !== 'comment' && !['tcp', 'udp', 'icmp', 'multiport', 'conntrack', 'state', 'iprange', 'mark', 'length', 'ttl', 'pkttype', 'addrtype'].includes(m.name))) continue;
+      let left: PacketSet = [...r.hits.values()].flatMap((f) => f.must);
+      const may: PacketSet = [...r.hits.values()].flatMap((f) => f.may);
+      if (isEmpty(may) || volume(may) !== volume(left)) continue;
+      const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
+      let same = true;
+      let decidedBy: KRule | undefined;
+      for (const n of ks.filter((x) => x.rule.ref.index > k.rule.ref.index)) {
+        if (isEmpty(left)) break;
+        const nf = reach.reach(n.rule, n.table, n.chain).facts;
+        const overlap = intersectSets(left, nf.match.upper);
+        if (isEmpty(overlap)) continue;
+        const ne = nf.effect;
+        if (ne.kind === 'continue' && !ne.rewrite) continue;
+        if ((ne.kind === 'accept' || ne.kind === 'drop') && (ne.kind === 'accept' ? 'ACCEPT' : 'DROP') === verdict && n.rule.target.kind === 'verdict') {
+          left = subtractSets(left, nf.match.lower);
+          if (isEmpty(subtractSets(overlap, nf.match.lower))) decidedBy ??= n;
+          continue;
+        }
+        same = false;
+        break;
+      }
+      if (!same) continue;
+      if (!isEmpty(left) && chain.policy !== verdict) continue;
+      const by = decidedBy && isEmpty(left) ? `line ${decidedBy.rule.ref.line + 1}` : `the ${chain.name} policy (${chain.policy})`;
+      out.push({ code: 'redundant-rule', severity: 'hint', message: `Redundant: without this rule the same packets would meet ${verdict} anyway (${by}).`, span: k.loaded?.command.span ?? span(k.rule.ref.line, 0, 0), fixes: [deleteFix(k.rule.ref.line)] });
+    }
+  }
+  return out;
+}
+
+export { CT_STATES, Field };

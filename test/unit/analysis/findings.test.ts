@@ -1,0 +1,165 @@
+/** Reachability findings on curated rulesets: each diagnostic of issue 5, with its blocking rules, reasons and fixes. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { reachFindings } from '../../../server/src/analysis/findings';
+import { analyzeReachability } from '../../../server/src/analysis/reachability';
+import type { Diagnostic } from '../../../server/src/lang/diagnostic';
+import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+
+function findings(body: string, table = 'filter'): { list: Diagnostic[]; lines: string[] } {
+  const head = table === 'filter' ? ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'] : ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'];
+  const text = [...head, ...body.trim().split('\n').map((l) => l.trim()), 'COMMIT', ''].join('\n');
+  const parsed = parseIptables(text, { backend: 'nft', family: 'ipv4' });
+  const lines = text.split('\n');
+  const rs = parsed.ruleset;
+  return { list: reachFindings(rs, analyzeReachability(rs), { lineText: (l) => lines[l] }), lines };
+}
+
+const at = (f: { list: Diagnostic[]; lines: string[] }, needle: string): Diagnostic[] => f.list.filter((d) => f.lines[d.span.start.line]!.includes(needle));
+const lineOf = (f: { lines: string[] }, needle: string): number => f.lines.findIndex((l) => l.includes(needle));
+
+describe('reachability findings', () => {
+  it('a /24 hidden by its two /25 halves (union shadowing), naming both and a packet', () => {
+    const f = findings(`
+      -A INPUT -s 10.0.0.0/25 -j ACCEPT
+      -A INPUT -s 10.0.0.128/25 -j DROP
+      -A INPUT -s 10.0.0.0/24 -j LOG`);
+    const [d, ...rest] = at(f, '-s 10.0.0.0/24');
+    assert.equal(rest.length, 0);
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.deepEqual(d!.related!.map((r) => r.span.start.line), [lineOf(f, '10.0.0.0/25'), lineOf(f, '10.0.0.128/25')]);
+    assert.match(d!.message, /together take every packet/);
+    assert.ok(d!.example, 'an example packet');
+    assert.equal(f.list.filter((x) => x.code !== 'redundant-rule').length, 1, JSON.stringify(f.list.map((x) => x.message)));
+    assert.ok(f.list.some((x) => x.code === 'redundant-rule' && f.lines[x.span.start.line]!.includes('10.0.0.128/25')), 'the /25 DROP only repeats the DROP policy');
+  });
+
+  it('one /25 is not enough: the /24 stays reachable', () => {
+    const f = findings(`
+      -A INPUT -s 10.0.0.0/25 -j ACCEPT
+      -A INPUT -s 10.0.0.0/24 -j LOG`);
+    assert.deepEqual(at(f, '-s 10.0.0.0/24'), []);
+  });
+
+  it('always names a blocking rule with a different action when there is one', () => {
+    const f = findings(`
+      -A INPUT -s 10.0.0.0/24 -j DROP
+      -A INPUT -s 10.0.0.0/8 -j DROP
+      -A INPUT -s 10.0.0.0/16 -j ACCEPT
+      -A INPUT -s 10.0.5.0/24 -j DROP`);
+    const [d] = at(f, '10.0.5.0/24');
+    const rel = d!.related!.map((r) => f.lines[r.span.start.line]);
+    assert.ok(rel.some((l) => l!.includes('-j ACCEPT')), rel.join(' | '));
+  });
+
+  it('shadowing through a jump into a user chain', () => {
+    const f = findings(`
+      :T - [0:0]
+      -A INPUT -p tcp -j T
+      -A INPUT -p tcp --dport 22 -j ACCEPT
+      -A T -j DROP`);
+    const [d] = at(f, '--dport 22');
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.equal(d!.related![0]!.span.start.line, lineOf(f, '-j T'));
+  });
+
+  it('a jump whose chain returns some packets shadows nothing', () => {
+    const f = findings(`
+      :T - [0:0]
+      -A INPUT -p tcp -j T
+      -A INPUT -p tcp --dport 22 -j ACCEPT
+      -A T -s 10.0.0.0/8 -j RETURN
+      -A T -j DROP`);
+    assert.deepEqual(at(f, '--dport 22'), []);
+  });
+
+  it('a rule after an unconditional DROP, with delete and move fixes', () => {
+    const f = findings(`
+      -A OUTPUT -j DROP
+      -A OUTPUT -p tcp -j ACCEPT`);
+    const [d] = at(f, '-p tcp -j ACCEPT');
+    assert.equal(d!.code, 'rule-after-terminal');
+    assert.deepEqual(d!.fixes!.map((x) => x.title), ['Delete this rule', `Move this rule above line ${lineOf(f, '-j DROP') + 1}`]);
+    const move = d!.fixes![1]!.edits;
+    assert.equal(move[0]!.newText, '-A OUTPUT -p tcp -j ACCEPT\n');
+  });
+
+  it('conditions that exclude each other, naming the pair', () => {
+    const f = findings('-A INPUT -s 10.0.0.0/8 -m iprange --src-range 192.168.0.1-192.168.0.9 -j ACCEPT');
+    const [d] = f.list;
+    assert.equal(d!.code, 'impossible-match');
+    assert.match(d!.message, /`-s 10\.0\.0\.0\/8` and `-m iprange --src-range 192\.168\.0\.1-192\.168\.0\.9`/);
+  });
+
+  it('an -i match in a user chain reached only from OUTPUT', () => {
+    const f = findings(`
+      :LOCAL - [0:0]
+      -A OUTPUT -j LOCAL
+      -A LOCAL -i eth0 -j ACCEPT
+      -A LOCAL -o eth0 -j ACCEPT`);
+    const [d, ...rest] = f.list;
+    assert.equal(rest.length, 0, JSON.stringify(f.list.map((x) => x.message)));
+    assert.equal(d!.span.start.line, lineOf(f, '-i eth0'));
+    assert.match(d!.message, /`-i eth0` never holds for packets in filter LOCAL, which packets reach only from OUTPUT/);
+  });
+
+  it('a nat rule for packets that are never NEW there', () => {
+    const f = findings('-A PREROUTING -m conntrack --ctstate ESTABLISHED -j DNAT --to-destination 10.0.0.1', 'nat');
+    const [d] = f.list;
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.match(d!.message, /nat chains see only the first packet of each connection/);
+  });
+
+  it('a chain whose every jump is unreachable: one finding on the chain, none on its rules', () => {
+    const f = findings(`
+      :SUB - [0:0]
+      -A INPUT -j DROP
+      -A INPUT -p tcp -j SUB
+      -A SUB -p tcp --dport 80 -j ACCEPT`);
+    assert.ok(f.list.some((d) => d.code === 'unreached-chain' && f.lines[d.span.start.line] === ':SUB - [0:0]'));
+    assert.deepEqual(at(f, '--dport 80'), []);
+  });
+
+  it('a redundant rule: the policy would give the same verdict; quick fix deletes it', () => {
+    const f = findings(`
+      -A FORWARD -s 10.0.0.0/8 -j ACCEPT`);
+    const [d] = f.list;
+    assert.equal(d!.code, 'redundant-rule');
+    assert.equal(d!.severity, 'hint');
+    assert.equal(d!.fixes![0]!.title, 'Delete this rule');
+  });
+
+  it('not redundant when a later rule would decide otherwise', () => {
+    const f = findings(`
+      -A FORWARD -s 10.0.0.0/8 -j ACCEPT
+      -A FORWARD -s 10.1.0.0/16 -j DROP`);
+    assert.ok(!f.list.some((d) => d.code === 'redundant-rule' && f.lines[d.span.start.line]!.includes('10.0.0.0/8')));
+  });
+
+  it('undecidable matches never make a rule unreachable, nor hide later ones', () => {
+    const f = findings(`
+      -A INPUT -m limit --limit 1/s -j DROP
+      -A INPUT -m set --match-set blocked src -j DROP
+      -A INPUT -p tcp -j ACCEPT`);
+    assert.deepEqual(f.list.filter((d) => d.code !== 'redundant-rule'), []);
+  });
+
+  it('marks: a MARK earlier makes a mark match reachable, a DROP of that mark hides the next', () => {
+    const f = findings(`
+      -A PREROUTING -p tcp -j MARK --set-mark 0x1
+      -A PREROUTING -m mark --mark 0x1 -j ACCEPT
+      -A PREROUTING -m mark --mark 0x2 -j ACCEPT`.replace(/PREROUTING/g, 'INPUT'));
+    assert.deepEqual(at(f, '--mark 0x1 -j'), []);
+    assert.deepEqual(at(f, '--mark 0x2'), [], 'packets other than tcp keep any mark');
+  });
+
+  it("Docker's own rules are hints, not warnings", () => {
+    const text = readFileSync(join(__dirname, '..', '..', '..', '..', 'examples', 'overlay', 'hostA.rules'), 'utf8');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const list = reachFindings(rs, analyzeReachability(rs));
+    assert.ok(list.length > 0);
+    assert.ok(list.every((d) => d.severity === 'hint'), JSON.stringify(list.map((d) => [d.severity, d.message])));
+  });
+});
