@@ -5,6 +5,6 @@
  */
 export const COMMAND_PREFIX = 'netfilterLens.';
 
-export const COMMAND_IDS = ['showOutput', 'restartServer'] as const;
+export const COMMAND_IDS = ['showOutput', 'restartServer', 'traceExample'] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

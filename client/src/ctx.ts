@@ -46,6 +46,8 @@ export class Ctx {
       ],
       outputChannel: this.output,
       synchronize: { configurationSection: 'netfilterLens' },
+      // Hovers link to "Trace this packet"; only that command may run from their markdown.
+      markdown: { isTrusted: { enabledCommands: ['netfilterLens.traceExample'] } },
     };
     this.client = new LanguageClient('netfilterLens', 'Netfilter Lens', serverOptions, clientOptions);
     await this.client.start();

@@ -11,3 +11,19 @@ export interface ServerInfo {
 
 /** Sent from the client to the server to ask what the server supports (used by tests and the status bar). */
 export const serverInfoRequest = new RequestType<void, ServerInfo, void>('netfilterLens/serverInfo');
+
+/** A rule's example packet (from its hover) to trace: the document, the hook it was seen at, and the packet. */
+export interface TraceExampleParams {
+  readonly uri: string;
+  readonly hook: string;
+  readonly witness: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface TraceExampleResult {
+  readonly completed: boolean;
+  /** The trace told as a story (markdown-safe plain text). */
+  readonly story: string;
+}
+
+/** Client → server: trace an example packet through the emulator (hover's "Trace this packet"). */
+export const traceExampleRequest = new RequestType<TraceExampleParams, TraceExampleResult, void>('netfilterLens/traceExample');

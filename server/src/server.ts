@@ -19,7 +19,12 @@ import { documentSymbols } from './features/documentSymbols';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, prepareRename, references, rename } from './features/navigation';
-import { serverInfoRequest } from './protocol';
+import { serverInfoRequest, traceExampleRequest } from './protocol';
+import { ruleFlows } from './analysis/ruleFlows';
+import { ruleHoverMarkdown } from './features/ruleHover';
+import { traceWitness } from './analysis/traceWitness';
+import type { Witness } from './analysis/space/witness';
+import type { Hook } from './lang/iptables/extension';
 import { SettingsCache, type Settings } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
 import { crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
@@ -171,7 +176,25 @@ connection.onCompletion(async (p) => {
 });
 connection.onHover(async (p) => {
   const a = await analysisFor(p.textDocument.uri);
-  return a ? hover(a.analysis, p.position) : null;
+  if (!a) return null;
+  const s = await settings.get(p.textDocument.uri);
+  const flows = (line: number): string | undefined => {
+    const r = cache.reach(a.doc, s);
+    if (!r.reach) return r.skipped ? `_Flows not analysed: ${r.skipped}._` : undefined;
+    const f = ruleFlows(r.reach, line);
+    if (!f) return undefined;
+    const onLine = (extraFindings.get(p.textDocument.uri) ?? []).filter((d) => d.span.start.line === line && !['unreachable-rule', 'rule-after-terminal', 'redundant-rule', 'impossible-match'].includes(d.code));
+    const spec = a.analysis.parsed.file.tables.flatMap((b) => b.commands).find((c) => c.line === line)?.rule;
+    const link = f.example ? `command:netfilterLens.traceExample?${encodeURIComponent(JSON.stringify([{ uri: p.textDocument.uri, hook: f.example.hook, witness: f.example.witness }]))}` : undefined;
+    return ruleHoverMarkdown(f, spec, onLine, link);
+  };
+  return hover(a.analysis, p.position, flows);
+});
+connection.onRequest(traceExampleRequest, async (p) => {
+  const a = await analysisFor(p.uri);
+  if (!a) return { completed: false, story: 'The document is not open as an iptables file.' };
+  const lines = a.doc.getText().split('\n');
+  return traceWitness(a.analysis.parsed.ruleset, p.witness as unknown as Witness, p.hook as Hook, (l) => lines[l]);
 });
 connection.onFoldingRanges(async (p) => {
   const a = await analysisFor(p.textDocument.uri);

@@ -157,6 +157,50 @@ describe('language server over LSP', () => {
   });
 });
 
+describe('language server over LSP: reachability', () => {
+  const client = new LspClient();
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('hovering a DNAT rule shows its flows, the rewrite, why other hosts never get there, and a trace link that works', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nflens-lsp-'));
+    const rules = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'docker-host-flushed', 'rules.v4'), 'utf8');
+    writeFileSync(join(dir, 'rules.v4'), rules);
+    try {
+      const uri = pathToFileURL(join(dir, 'rules.v4')).toString();
+      await client.open(uri, rules);
+      await client.diagnosticsFor(uri, 1);
+      const line = rules.split('\n').findIndex((l) => l.includes('-j DNAT'));
+      const col = rules.split('\n')[line]!.indexOf('DNAT');
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line, character: col + 1 } });
+      const md = String((h.contents as { value: string }).value);
+      assert.match(md, /Packets this rule matches/);
+      assert.match(md, /\| OUTPUT \| OUTPUT → line \d+ \|/);
+      assert.match(md, /rewrites the destination to 172\.17\.0\.4, port 12580/);
+      assert.match(md, /docker-proxy accepts their connections/);
+      const link = /\(command:netfilterLens\.traceExample\?([^)]+)\)/.exec(md);
+      assert.ok(link, md);
+      const [args] = JSON.parse(decodeURIComponent(link[1]!));
+      const r = await client.request<{ completed: boolean; story: string }>('netfilterLens/traceExample', args);
+      assert.match(r.story, /DNAT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hovering an unreachable rule says so; its warning names the blocking rules', async () => {
+    const uri = 'file:///tmp/test-reach/rules.v4';
+    const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP', 'COMMIT', ''].join('\n');
+    await client.open(uri, text);
+    const d = (await client.diagnosticsFor(uri, 1)).diagnostics.find((x: Diagnostic) => x.code === 'unreachable-rule');
+    assert.ok(d, 'a warning');
+    assert.equal(d.range.start.line, 6);
+    assert.deepEqual(d.relatedInformation!.map((r) => r.location.range.start.line), [4, 5]);
+    const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 6, character: 1 } });
+    assert.match(String((h.contents as { value: string }).value), /No packet reaches this rule/);
+  });
+});
+
 describe('language server over LSP: Docker daemon options', () => {
   const client = new LspClient();
   before(() => client.initialize());

@@ -12,6 +12,7 @@ import { Pipeline } from './reach/pipeline';
 import { Recorder, type RuleFacts } from './reach/walk';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
+import { inferHost } from '../emulator/host/infer';
 
 export interface RuleReach {
   readonly facts: RuleFacts;
@@ -60,8 +61,9 @@ export class Reachability {
 export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostModel } = {}): Reachability {
   const emu = compileRuleset(rs);
   const space = buildSpace(emu, opts.host);
-  const addrs = opts.host ? addressFacts(opts.host) : undefined;
+  // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
+  const addrs = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const rec = new Recorder(space, addrs);
-  new Pipeline(emu, space, rec).runAll(addrs ? { local: addrs.local } : {});
+  new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.local } : {});
   return new Reachability(emu, space, rec);
 }

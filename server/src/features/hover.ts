@@ -27,7 +27,8 @@ function describeUse(ext: ExtensionUse): string | undefined {
   }
 }
 
-export function hover(analysis: IptablesAnalysis, pos: Position): Hover | null {
+/** `flows(line)`: markdown about the rule on that line (what it matches), when reachability is available. */
+export function hover(analysis: IptablesAnalysis, pos: Position, flows?: (line: number) => string | undefined): Hover | null {
   const file = analysis.parsed.file;
   const p = fromPosition(pos);
   const l = locate(file, p);
@@ -65,6 +66,8 @@ export function hover(analysis: IptablesAnalysis, pos: Position): Hover | null {
       const parts = [`**${l.ext.name}** ${l.role}`, spec?.summary ?? 'Not known to Netfilter Lens: iptables loads it only if the module exists on the host.'];
       const d = describeUse(l.ext);
       if (d) parts.push(`Here: ${d}.`);
+      const f = l.role === 'target' ? flows?.(l.command.line) : undefined;
+      if (f) parts.push('---', f);
       return { contents: { kind: 'markdown', value: parts.join('\n\n') }, range: toRange(l.ext.nameSpan) };
     }
     case 'verdict': {
@@ -81,9 +84,11 @@ export function hover(analysis: IptablesAnalysis, pos: Position): Hover | null {
         if (v && contains(v.span, p)) return { contents: { kind: 'markdown', value: `\`-${k}\` — ${BASE_OPTION_DOCS[k]}` }, range: toRange(v.span) };
       }
       if (rule.target?.kind === 'jump' && contains(rule.target.span, p)) {
-        return { contents: { kind: 'markdown', value: `\`-${rule.target.goto ? 'g' : 'j'}\` — ${BASE_OPTION_DOCS[rule.target.goto ? 'g' : 'j']}` } };
+        const jf = flows?.(l.command.line);
+        return { contents: { kind: 'markdown', value: `\`-${rule.target.goto ? 'g' : 'j'}\` — ${BASE_OPTION_DOCS[rule.target.goto ? 'g' : 'j']}${jf ? `\n\n---\n\n${jf}` : ''}` } };
       }
-      return null;
+      const f = flows?.(l.command.line);
+      return f ? { contents: { kind: 'markdown', value: f }, range: toRange(l.command.span) } : null;
     }
   }
 }

@@ -35,6 +35,8 @@ export interface RuleMatch {
 export interface AddressFacts {
   readonly local: IntSet;
   readonly broadcast: IntSet;
+  /** False when guessed from the rules (no host description): then they only pick example packets, never exclude any. */
+  readonly exact?: boolean;
 }
 
 const MULTICAST = range(0xe0000000, 0xefffffff);
@@ -198,7 +200,7 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
         }
         s = intersectSets(s, sel(space, f, vals, c.invert));
       }
-      return exact(s);
+      return addrs.exact === false ? { upper: all(space), lower: s, conditions: ['address types as guessed from the rules (no host description)'] } : exact(s);
     }
     default:
       return unknownMatch(space, m.text);

@@ -1,0 +1,112 @@
+/**
+ * What one rule really matches, for hover: per hook, where its packets come
+ * from (the hook's base chain or the jump sites), which packets they are,
+ * what the rule does to them (for NAT the rewrite, and that replies are
+ * rewritten back), which packets its conditions accept but never get there
+ * (and the earlier rules that take them), and one example packet.
+ */
+import type { EmuRule } from '../emulator/compile';
+import type { Hook } from '../lang/iptables/extension';
+import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
+import type { Reachability } from './reachability';
+import { isEmpty, intersectSets, subtractSets, type PacketSet } from './space/packetSet';
+import { renderSet } from './space/render';
+import { witnessOf, witnessText, type Witness } from './space/witness';
+
+export interface FlowRow {
+  readonly hook: Hook;
+  /** "INPUT" or "INPUT → line 10 (-j SSH)". */
+  readonly path: string;
+  readonly packets: string;
+  /** Reached only if undecidable conditions hold (their words). */
+  readonly onlyIf?: readonly string[];
+}
+
+export interface RuleFlows {
+  readonly table: string;
+  readonly chain: string;
+  readonly rows: readonly FlowRow[];
+  readonly does: string;
+  readonly neverHere?: { readonly packets: string; readonly takenBy: readonly number[] };
+  readonly example?: { readonly hook: Hook; readonly witness: Witness; readonly text: string };
+  readonly unreachable: boolean;
+}
+
+const index = new WeakMap<Reachability, Map<number, Array<{ table: string; chain: string; rule: EmuRule }>>>();
+
+function rulesAt(reach: Reachability, line: number): Array<{ table: string; chain: string; rule: EmuRule }> {
+  let m = index.get(reach);
+  if (!m) {
+    m = new Map();
+    for (const k of reach.rules()) {
+      const l = m.get(k.rule.ref.line) ?? [];
+      l.push(k);
+      m.set(k.rule.ref.line, l);
+    }
+    index.set(reach, m);
+  }
+  return m.get(line) ?? [];
+}
+
+function ip4(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+function doesText(rule: EmuRule, table: string): string {
+  const t = rule.target;
+  if (t.kind === 'none') return 'counts them and lets them go on';
+  if (t.kind === 'verdict') return t.verdict === 'ACCEPT' ? `accepts them (the ${table} table lets them through)` : t.verdict === 'DROP' ? 'drops them' : t.verdict === 'RETURN' ? 'returns them to the calling chain' : 'queues them to user space';
+  if (t.kind === 'jump') return `${t.goto ? 'goes' : 'jumps'} to ${t.chain}${t.goto ? ' (no return here)' : ''}`;
+  if (t.name === 'DNAT' || t.name === 'SNAT') {
+    const d = t.use.data as NatTarget;
+    const a = d.addrs?.min.family === 'ipv4' && d.addrs.max.family === 'ipv4' ? (d.addrs.min.v4 === d.addrs.max.v4 ? ip4(d.addrs.min.v4) : `${ip4(d.addrs.min.v4)}-${ip4(d.addrs.max.v4)}`) : undefined;
+    const p = d.ports ? (d.ports.min === d.ports.max ? `${d.ports.min}` : `${d.ports.min}-${d.ports.max}`) : undefined;
+    const what = t.name === 'DNAT' ? 'destination' : 'source';
+    return `rewrites the ${what} to ${[a, p && `port ${p}`].filter(Boolean).join(', ') || 'the same address'} for the whole connection; replies are rewritten back`;
+  }
+  if (t.name === 'MASQUERADE') return "rewrites the source to the outgoing interface's address for the whole connection; replies are rewritten back";
+  if (t.name === 'REDIRECT') return "rewrites the destination to this host's address on the incoming interface; replies are rewritten back";
+  if (t.name === 'REJECT') return 'drops them and answers with an error';
+  return `applies ${t.name}`;
+}
+
+export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefined {
+  const ks = rulesAt(reach, line);
+  if (!ks.length) return undefined;
+  const { table, chain, rule } = ks[0]!;
+  const rows: FlowRow[] = [];
+  let example: RuleFlows['example'];
+  let allHits: PacketSet = [];
+  const conditions = new Set<string>();
+  for (const k of ks) {
+    const r = reach.reach(k.rule, k.table, k.chain);
+    for (const c of r.facts.match.conditions) conditions.add(c);
+    for (const [hook, f] of r.hits) {
+      if (isEmpty(f.may)) continue;
+      allHits = [...allHits, ...f.may];
+      const sites = [...reach.entries(k.table, k.chain).entries()].filter(([, e]) => !isEmpty(e.may));
+      const path = sites.some(([id]) => id === `hook ${hook}`) ? hook : `${hook} → ${sites.filter(([id]) => !id.startsWith('hook ')).map(([id]) => `line ${Number(id.split('/')[3]) + 1}`).join(' or ')}`;
+      rows.push({ hook, path, packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
+      if (!example && !isEmpty(f.must)) {
+        const w = witnessOf(reach.space, f.must);
+        if (w) example = { hook, witness: w, text: witnessText(w) };
+      }
+    }
+  }
+  // Packets its conditions accept at the chain's entry that never get to it.
+  let entry: PacketSet = [];
+  for (const f of reach.entries(table, chain).values()) entry = [...entry, ...f.may];
+  const facts = reach.reach(rule, table, chain).facts;
+  const wanted = intersectSets(entry, facts.match.upper);
+  const lost = subtractSets(wanted, allHits);
+  let neverHere: RuleFlows['neverHere'];
+  if (!isEmpty(lost)) {
+    const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules
+      .filter((e) => e.ref.index < rule.ref.index)
+      .filter((e) => !isEmpty(intersectSets(lost, reach.reach(e, table, chain).facts.match.upper)))
+      .filter((e) => e.target.kind !== 'none' && !(e.target.kind === 'ext' && ['LOG', 'NFLOG', 'ULOG', 'TRACE'].includes(e.target.name)))
+      .map((e) => e.ref.line + 1))].slice(0, 8);
+    neverHere = { packets: renderSet(reach.space, lost, 2), takenBy };
+  }
+  return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
+}
