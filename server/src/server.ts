@@ -22,6 +22,7 @@ import { definition, prepareRename, references, rename } from './features/naviga
 import { serverInfoRequest, traceExampleRequest } from './protocol';
 import { ruleFlows } from './analysis/ruleFlows';
 import { ruleHoverMarkdown } from './features/ruleHover';
+import { codeLenses } from './features/codeLens';
 import { traceWitness } from './analysis/traceWitness';
 import type { Witness } from './analysis/space/witness';
 import type { Hook } from './lang/iptables/extension';
@@ -91,6 +92,7 @@ connection.onInitialize((params): InitializeResult => {
       hoverProvider: true,
       foldingRangeProvider: true,
       codeActionProvider: { codeActionKinds: ['quickfix'] },
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'netfilter-lens', version: VERSION },
   };
@@ -189,6 +191,11 @@ connection.onHover(async (p) => {
     return ruleHoverMarkdown(f, spec, onLine, link);
   };
   return hover(a.analysis, p.position, flows);
+});
+connection.onCodeLens(async (p) => {
+  const a = await analysisFor(p.textDocument.uri);
+  if (!a) return [];
+  return codeLenses(a.analysis, cache.reach(a.doc, await settings.get(p.textDocument.uri)).reach);
 });
 connection.onRequest(traceExampleRequest, async (p) => {
   const a = await analysisFor(p.uri);

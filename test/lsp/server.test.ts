@@ -199,6 +199,17 @@ describe('language server over LSP: reachability', () => {
     const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line: 6, character: 1 } });
     assert.match(String((h.contents as { value: string }).value), /No packet reaches this rule/);
   });
+
+  it('code lenses on chains: rule count, unreachable rules, where packets come in', async () => {
+    const uri = 'file:///tmp/test-reach/lens.rules';
+    const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':SSH - [0:0]', '-A INPUT -p tcp --dport 22 -j SSH', '-A SSH -j ACCEPT', '-A SSH -s 10.0.0.0/8 -j DROP', 'COMMIT', ''].join('\n');
+    await client.open(uri, text);
+    await client.diagnosticsFor(uri, 1);
+    const lenses = await client.request<Array<{ range: { start: { line: number } }; command: { title: string } }>>('textDocument/codeLens', { textDocument: { uri } });
+    const byLine = new Map(lenses.map((l) => [l.range.start.line, l.command.title]));
+    assert.equal(byLine.get(4), '2 rules · 1 unreachable · entered from INPUT (line 6)');
+    assert.equal(byLine.get(1), '1 rule');
+  });
 });
 
 describe('language server over LSP: Docker daemon options', () => {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { analyzeReachability } from '../analysis/reachability';
 import { reachFindings } from '../analysis/findings';
-import { isEmpty } from '../analysis/space/packetSet';
+import { chainSummaries, summaryText } from '../analysis/chainSummary';
 import { parseHostFile } from '../emulator/index';
 import type { HostModel } from '../emulator/host/model';
 import { analyzeIptables } from '../lang/iptables/analyze';
@@ -53,14 +53,7 @@ export function runAnalyze(a: AnalyzeArgs, out: (s: string) => void, err: (s: st
     }
     // Per chain: rules, unreachable rules, where it is entered from.
     out(`\n${host ? `host: ${host.name}; ` : 'no host description: routing and address types left open; '}analysed in ${ms} ms\n`);
-    for (const t of reach.emu.tables.values()) {
-      for (const c of t.chains.values()) {
-        const rules = c.rules.length;
-        const dead = c.rules.filter((r) => [...reach.reach(r, t.name, c.name).hits.values()].every((f) => isEmpty(f.may))).length;
-        const from = [...reach.entries(t.name, c.name).keys()].map((id) => (id.startsWith('hook ') ? id.slice(5) : `${id.split('/')[1]} (line ${Number(id.split('/')[3]) + 1})`)).join(', ');
-        out(`  ${t.name} ${c.name}: ${rules} rule(s), ${dead} unreachable${from ? `; entered from ${from}` : c.builtin ? '' : '; never entered'}\n`);
-      }
-    }
+    for (const s of chainSummaries(reach)) out(`  ${s.table} ${s.chain}: ${summaryText(s)}\n`);
     out(`${findings.length} finding(s)\n`);
   }
   return errors.length ? 1 : 0;

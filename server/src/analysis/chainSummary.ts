@@ -1,0 +1,36 @@
+/** Per chain: how many rules, how many no packet reaches, and where packets come in from (for code lenses and `nflens analyze`). */
+import type { Reachability } from './reachability';
+import { isEmpty } from './space/packetSet';
+
+export interface ChainSummary {
+  readonly table: string;
+  readonly chain: string;
+  readonly builtin: boolean;
+  readonly rules: number;
+  readonly unreachable: number;
+  /** "INPUT" for a hook, "INPUT (line 10)" for a jump site. */
+  readonly from: readonly string[];
+}
+
+export function chainSummaries(reach: Reachability): ChainSummary[] {
+  const out: ChainSummary[] = [];
+  for (const t of reach.emu.tables.values()) {
+    for (const c of t.chains.values()) {
+      const lines = new Map<number, boolean>();
+      for (const r of c.rules) {
+        const dead = [...reach.reach(r, t.name, c.name).hits.values()].every((f) => isEmpty(f.may));
+        lines.set(r.ref.line, (lines.get(r.ref.line) ?? true) && dead);
+      }
+      const from = [...reach.entries(t.name, c.name)].filter(([, f]) => !isEmpty(f.may)).map(([id]) => (id.startsWith('hook ') ? id.slice(5) : `${id.split('/')[1]} (line ${Number(id.split('/')[3]) + 1})`));
+      out.push({ table: t.name, chain: c.name, builtin: c.builtin, rules: lines.size, unreachable: [...lines.values()].filter(Boolean).length, from });
+    }
+  }
+  return out;
+}
+
+export function summaryText(s: ChainSummary): string {
+  const parts = [`${s.rules} rule${s.rules === 1 ? '' : 's'}`];
+  if (s.unreachable) parts.push(`${s.unreachable} unreachable`);
+  if (!s.builtin) parts.push(s.from.length ? `entered from ${s.from.slice(0, 4).join(', ')}${s.from.length > 4 ? ` and ${s.from.length - 4} more` : ''}` : 'never entered');
+  return parts.join(' · ');
+}
