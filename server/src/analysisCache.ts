@@ -37,6 +37,16 @@ export class AnalysisCache {
     return analysis;
   }
 
+  /** Reachability of the document's current version if already computed, or cheap enough (few rules) to compute now. */
+  reachIfQuick(doc: TextDocument, settings: Settings, quickRules = 2000): ReachEntry | undefined {
+    const analysis = this.get(doc, settings);
+    const e = this.entries.get(doc.uri)!;
+    if (e.reach) return e.reach;
+    let rules = 0;
+    for (const t of analysis.parsed.ruleset.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
+    return rules <= quickRules ? this.reach(doc, settings) : undefined;
+  }
+
   /** Reachability for the document's current version (computed on first request). */
   reach(doc: TextDocument, settings: Settings): ReachEntry {
     const analysis = this.get(doc, settings);

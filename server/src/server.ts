@@ -57,7 +57,17 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     return crossCheck(d, analysis.parsed.ruleset, f.path, f.uri).onRules;
   });
   extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
-  extra.push(...cache.reach(doc, s).findings);
+  // Large files: load errors go out at once, reachability follows in a second publish.
+  const reach = cache.reachIfQuick(doc, s);
+  if (reach) extra.push(...reach.findings);
+  else {
+    setTimeout(() => {
+      const now = documents.get(doc.uri);
+      if (now?.version !== doc.version) return;
+      cache.reach(now, s);
+      diagnostics.schedule(now, true);
+    }, 0);
+  }
   extraFindings.set(doc.uri, extra);
   return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
 }, settings, (uri) => documents.get(uri));

@@ -19,7 +19,7 @@ export interface Settings {
   readonly maxAnalyzedRules: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 20000 };
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 10000 };
 
 export function normalizeSettings(raw: unknown): Settings {
   const r = (raw ?? {}) as Record<string, unknown>;
