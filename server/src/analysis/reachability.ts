@@ -12,6 +12,7 @@ import { Pipeline } from './reach/pipeline';
 import { Recorder, type RuleFacts } from './reach/walk';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
+import { fromRanges, type IntSet } from './space/intSet';
 import { inferHost } from '../emulator/host/infer';
 
 export interface RuleReach {
@@ -64,6 +65,12 @@ export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostMod
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const addrs = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const rec = new Recorder(space, addrs);
-  new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.local } : {});
+  new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space) } : {});
   return new Reachability(emu, space, rec);
+}
+
+/** The host's bridges whose frames iptables sees (bridge-nf-call-iptables), as interface indices. */
+function bridgesOf(host: HostModel, space: Space): IntSet {
+  if (!host.sysctls.bridgeNfCallIptables) return [];
+  return fromRanges([...host.ifaces.values()].filter((i) => i.kind === 'bridge').map((i) => space.ifaces.indexOf(i.name)).map((x) => [x, x] as [number, number]));
 }

@@ -11,7 +11,7 @@ import type { ConnmarkTarget } from '../../lang/iptables/extensions/targets/CONN
 import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import type { MarkTarget } from '../../lang/iptables/extensions/targets/MARK';
 import type { NatTarget } from '../../lang/iptables/extensions/targets/NAT';
-import { CT_STATES, Field, type Space } from '../space/fields';
+import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single } from '../space/intSet';
 import { assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
@@ -31,7 +31,23 @@ const GOES_ON = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE', 'CHECKSUM', 'CLASSIFY'
 const ENDS = new Set(['REJECT', 'NFQUEUE', 'QUEUE', 'TPROXY', 'SYNPROXY', 'DROP']);
 
 const UNTRACKED = single(CT_STATES.indexOf('UNTRACKED'));
+/** Before conntrack, INVALID stands for "no entry yet". */
+const NO_ENTRY = single(CT_STATES.indexOf('INVALID'));
 const NO_CONN = [CT_STATES.indexOf('INVALID'), CT_STATES.indexOf('UNTRACKED')];
+
+/**
+ * A new destination at OUTPUT is routed again (ip_route_me_harder): packets with an output
+ * interface may leave through any; `must` keeps only those without one (PREROUTING).
+ */
+const rerouted = (space: Space, rw: (f: Flow) => Flow) => (f: Flow): Flow => {
+  const g = rw(f);
+  const none = where(space, Field.Oif, single(NO_IFACE));
+  const withOif = subtractSets(g.may, none);
+  return {
+    may: withOif.length ? unionSets(g.may, assign(withOif, Field.Oif, range(1, space.max[Field.Oif]!))) : g.may,
+    must: intersectSets(g.must, none),
+  };
+};
 
 /** Both bounds rewritten exactly. */
 const exactly = (g: (s: PacketSet) => PacketSet) => (f: Flow): Flow => ({ may: g(f.may), must: g(f.must) });
@@ -72,7 +88,22 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
     case 'CT':
     case 'NOTRACK': {
       const c = d as CtTarget;
-      return c.notrack || t.name === 'NOTRACK' ? { kind: 'continue', rewrite: exactly((s) => assign(s, Field.Ct, UNTRACKED)) } : { kind: 'continue' };
+      if (!c.notrack && t.name !== 'NOTRACK') return { kind: 'continue' };
+      // Only a packet without an entry becomes untracked. One looped back through lo keeps the
+      // entry it got in OUTPUT (netstack ignores NOTRACK for it; the kernel too unless it was INVALID).
+      const noEntry = where(space, Field.Ct, NO_ENTRY);
+      const lo = where(space, Field.Iif, single(space.ifaces.indexOf('lo')));
+      return {
+        kind: 'continue',
+        rewrite: (f) => {
+          const mayFresh = intersectSets(f.may, noEntry);
+          const mustFresh = intersectSets(f.must, noEntry);
+          return {
+            may: unionSets(unionSets(subtractSets(f.may, noEntry), assign(mayFresh, Field.Ct, UNTRACKED)), intersectSets(mayFresh, lo)),
+            must: unionSets(subtractSets(f.must, noEntry), assign(mustFresh, Field.Ct, UNTRACKED)),
+          };
+        },
+      };
     }
     case 'DNAT':
     case 'SNAT': {
@@ -81,25 +112,26 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
       const a = n.addrs;
       const addrField = t.name === 'DNAT' ? Field.Dst : Field.Src;
       const portField = t.name === 'DNAT' ? Field.Dport : Field.Sport;
-      if (a && (a.min.family !== 'ipv4' || a.max.family !== 'ipv4')) return { kind: 'nat', rewrite: anyValue([addrField, portField], space) };
+      const route = (rw: (f: Flow) => Flow) => (t.name === 'DNAT' ? rerouted(space, rw) : rw);
+      if (a && (a.min.family !== 'ipv4' || a.max.family !== 'ipv4')) return { kind: 'nat', rewrite: route(anyValue([addrField, portField], space)) };
       const addrs = a && a.min.family === 'ipv4' && a.max.family === 'ipv4' ? range(a.min.v4, a.max.v4) : undefined;
       const ports = n.ports && !n.ports.base ? range(n.ports.min, n.ports.max) : undefined;
-      if (n.ports?.base) return { kind: 'nat', rewrite: anyValue([addrField, portField], space) };
+      if (n.ports?.base) return { kind: 'nat', rewrite: route(anyValue([addrField, portField], space)) };
       return {
         kind: 'nat',
-        rewrite: exactly((s) => {
+        rewrite: route(exactly((s) => {
           let out = addrs ? assign(s, addrField, addrs) : s;
           if (ports) out = assign(out, portField, ports);
           return out;
-        }),
+        })),
       };
     }
     case 'MASQUERADE':
       return { kind: 'nat', rewrite: anyValue([Field.Src, Field.Sport], space) };
     case 'REDIRECT':
-      return { kind: 'nat', rewrite: anyValue([Field.Dst, Field.Dport], space) };
+      return { kind: 'nat', rewrite: rerouted(space, anyValue([Field.Dst, Field.Dport], space)) };
     case 'NETMAP':
-      return { kind: 'nat', rewrite: anyValue([Field.Src, Field.Dst], space) };
+      return { kind: 'nat', rewrite: rerouted(space, anyValue([Field.Src, Field.Dst], space)) };
     case 'TTL':
       return { kind: 'continue', rewrite: anyValue([Field.Ttl], space) };
     default:

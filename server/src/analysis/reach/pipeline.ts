@@ -7,11 +7,12 @@
  * packet may then be delivered or forwarded, whichever its rules allow.
  */
 import type { EmuRuleset } from '../../emulator/compile';
+import { ICMP_ERRORS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
-import { all, assign, intersectSets, mapField, subtractSets, where, type PacketSet } from '../space/packetSet';
-import { flowOf, join, restrict, type Flow } from './flow';
+import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
+import { flowOf, join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import { Recorder, Walker } from './walk';
 
 const ORDER: Readonly<Record<Hook, readonly string[]>> = {
@@ -25,26 +26,41 @@ const ORDER: Readonly<Record<Hook, readonly string[]>> = {
 const ct = (names: readonly string[]): IntSet => fromRanges(names.map((n) => CT_STATES.indexOf(n as never)).map((i) => [i, i] as [number, number]));
 
 export interface PipelineOptions {
-  /** The host's own addresses: packets to them go to INPUT, the rest to FORWARD. */
+  /** The destinations routing delivers locally (the host's addresses, broadcasts): they go to INPUT, the rest to FORWARD. */
   readonly local?: IntSet;
+  /** Interfaces (indices) that are bridges whose frames iptables sees in FORWARD (br_netfilter); absent: any may be. */
+  readonly bridges?: IntSet;
 }
 
+const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
+
 export class Pipeline {
+  /** Whether some nat rule sets up bindings, which then rewrite every later packet of its connection. */
+  private readonly binds: boolean;
+
   constructor(
     private readonly rs: EmuRuleset,
     private readonly space: Space,
     readonly rec: Recorder,
-  ) {}
+  ) {
+    const nat = rs.tables.get('nat');
+    this.binds = !!nat && [...nat.chains.values()].some((c) => c.rules.some((r) => r.target.kind === 'ext' && NAT_TARGETS.has(r.target.name)));
+  }
 
   private anyIface(): IntSet {
     return range(1, this.space.max[Field.Iif]!);
   }
 
-  /** Packets arriving on an interface, before conntrack has seen them. */
-  arriving(): PacketSet {
+  /**
+   * Packets arriving on an interface, before conntrack has seen them (no entry: INVALID here);
+   * those looped back through lo may already carry the entry they got in OUTPUT, in any state.
+   */
+  arriving(): Flow {
     let s = where(this.space, Field.Iif, this.anyIface());
     s = intersectSets(s, where(this.space, Field.Oif, single(NO_IFACE)));
-    return intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
+    const fresh = intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
+    const looped = this.rs.conntrackActive ? intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))) : NONE;
+    return { may: unionSets(fresh, looped), must: fresh };
   }
 
   /** Packets local processes send, routed (they have an output interface at OUTPUT). */
@@ -62,20 +78,50 @@ export class Pipeline {
         f = this.conntrack(f);
         continue;
       }
-      const table = this.rs.tables.get(name);
-      if (!table || !table.chains.get(hook)) continue;
       if (name === 'nat') {
-        // nat chains see only a connection's first packet, and only when conntrack runs.
-        if (!this.rs.conntrackActive) continue;
-        const fresh = where(this.space, Field.Ct, ct(['NEW']));
-        const first = restrict(f, fresh);
-        const others = { may: subtractSets(f.may, fresh), must: subtractSets(f.must, fresh) };
-        f = join(others, new Walker(table, hook, this.rec).run(first));
+        f = this.nat(hook, f);
         continue;
       }
+      const table = this.rs.tables.get(name);
+      if (!table || !table.chains.get(hook)) continue;
       f = new Walker(table, hook, this.rec).run(f);
     }
     return f;
+  }
+
+  /**
+   * A nat hook, only when conntrack runs. The chain sees a connection's first packet: NEW ones,
+   * and RELATED ones that are not ICMP errors when their connection has no binding for this
+   * manip yet (a REJECT's reset meeting nat POSTROUTING). Every later packet (ESTABLISHED,
+   * RELATED) is then rewritten from its connection's binding: to any address and port, as far
+   * as we know; at OUTPUT the new destination is routed again.
+   */
+  private nat(hook: Hook, f: Flow): Flow {
+    if (!this.rs.conntrackActive) return f;
+    const isNew = where(this.space, Field.Ct, ct(['NEW']));
+    let others: Flow = { may: subtractSets(f.may, isNew), must: subtractSets(f.must, isNew) };
+    if (this.binds) {
+      const later = intersectSets(others.may, where(this.space, Field.Ct, ct(['ESTABLISHED', 'RELATED'])));
+      const fields = hook === 'PREROUTING' || hook === 'OUTPUT' ? [Field.Dst, Field.Dport, ...(hook === 'OUTPUT' ? [Field.Oif] : [])] : [Field.Src, Field.Sport];
+      const moved = fields.reduce((s, fd) => assign(s, fd, fd === Field.Oif ? this.anyIface() : range(0, this.space.max[fd]!)), later);
+      others = { may: unionSets(others.may, moved), must: others.must };
+    }
+    const table = this.rs.tables.get('nat');
+    if (!table?.chains.get(hook)) return join(others, restrict(f, isNew));
+    const icmpErrors = intersectSets(where(this.space, Field.Proto, single(1)), where(this.space, Field.Icmp, fromRanges([...ICMP_ERRORS].map((t) => [t * 256, t * 256 + 255] as [number, number]))));
+    const related = subtractSets(where(this.space, Field.Ct, ct(['RELATED'])), icmpErrors);
+    let first: Flow = { may: intersectSets(f.may, unionSets(isNew, related)), must: intersectSets(f.must, isNew) };
+    if (hook === 'PREROUTING' || hook === 'INPUT') {
+      // A packet looped back through lo got its bindings in OUTPUT and POSTROUTING: it passes
+      // these chains by (when "lo" is only part of an "other interface" entry, it may do either).
+      const lo = this.space.ifaces.indexOf('lo');
+      const exact = this.space.ifaces.names[lo] === 'lo';
+      const onLo = where(this.space, Field.Iif, single(lo));
+      const looped = restrict(restrict(f, isNew), onLo);
+      others = join(others, exact ? looped : { may: looped.may, must: NONE });
+      if (exact) first = { may: subtractSets(first.may, onLo), must: subtractSets(first.must, onLo) };
+    }
+    return join(others, new Walker(table, hook, this.rec).run(first));
   }
 
   /** Conntrack looks the packet up: untracked ones stay so; the others become NEW, ESTABLISHED, RELATED or INVALID. */
@@ -94,7 +140,7 @@ export class Pipeline {
 
   /** The whole host: returns nothing, fills the recorder. */
   runAll(opts: PipelineOptions = {}): void {
-    const pre = this.hook('PREROUTING', flowOf(this.arriving()));
+    const pre = this.hook('PREROUTING', this.arriving());
     const toLocal = opts.local ? where(this.space, Field.Dst, opts.local) : all(this.space);
     const toOthers = opts.local ? where(this.space, Field.Dst, subtract(range(0, 0xffffffff), opts.local)) : all(this.space);
     this.hook('INPUT', restrict(pre, toLocal));
@@ -104,7 +150,17 @@ export class Pipeline {
       may: mapField(assign(routed.may, Field.Oif, this.anyIface()), Field.Ttl, (v) => v - 1),
       must: mapField(assign(routed.must, Field.Oif, this.anyIface()), Field.Ttl, (v) => v - 1),
     };
-    const fwd = this.hook('FORWARD', fwdIn);
+    // Frames a bridge switches between two of its ports (or a DNAT sends back behind it) pass
+    // FORWARD with br_netfilter: in and out are the bridge, and the TTL is left alone.
+    let bridged = NO_FLOW;
+    const bridges = opts.bridges ?? this.anyIface();
+    for (let i = 0; i < bridges.length; i += 2) {
+      for (let b = bridges[i]!; b <= bridges[i + 1]!; b++) {
+        const frames = restrict(pre, intersectSets(toOthers, where(this.space, Field.Iif, single(b))));
+        bridged = join(bridged, mapFlow(frames, (s) => assign(s, Field.Oif, single(b))));
+      }
+    }
+    const fwd = this.hook('FORWARD', join(fwdIn, bridged));
     const out = this.hook('OUTPUT', flowOf(this.leaving()));
     this.hook('POSTROUTING', join(fwd, out));
   }

@@ -8,7 +8,7 @@ import type { HostModel } from '../../emulator/host/model';
 import type { ConnmarkMatch } from '../../lang/iptables/extensions/matches/connmark';
 import type { MarkMatch } from '../../lang/iptables/extensions/matches/mark';
 import { IfaceTable, makeSpace, MarkBits, type Space } from './fields';
-import { fromRanges, type IntSet } from './intSet';
+import { fromRanges, range, subtract, union } from './intSet';
 import type { AddressFacts } from './ruleMatch';
 
 export function buildSpace(rs: EmuRuleset, host?: HostModel): Space {
@@ -35,19 +35,30 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel): Space {
   return makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0));
 }
 
-/** The host's own and broadcast addresses, for addrtype. */
+/**
+ * The host's address types as the emulator's Router.addrType gives them
+ * (__inet_dev_addr_type): 0.0.0.0/8 and 255.255.255.255 are BROADCAST, then
+ * multicast, then all of 127/8 is LOCAL, then the local table (an address of
+ * the host over a directed broadcast). `delivered` is what routing hands to
+ * INPUT: the host's addresses, 127/8, directed broadcasts and 255.255.255.255.
+ */
 export function addressFacts(host: HostModel): AddressFacts {
-  const local: Array<[number, number]> = [[0x7f000000, 0x7fffffff]];
-  const broadcast: Array<[number, number]> = [];
+  const loopback: [number, number] = [0x7f000000, 0x7fffffff];
+  const own: Array<[number, number]> = [];
+  const bcasts: Array<[number, number]> = [];
   for (const i of host.ifaces.values()) {
     for (const a of i.addrs) {
-      local.push([a.addr, a.addr]);
+      own.push([a.addr >>> 0, a.addr >>> 0]);
       if (a.prefix < 31) {
         const bc = (a.addr | ((2 ** (32 - a.prefix)) - 1)) >>> 0;
-        broadcast.push([bc, bc]);
+        bcasts.push([bc, bc]);
       }
     }
   }
-  const l: IntSet = fromRanges(local);
-  return { local: l, broadcast: fromRanges(broadcast) };
+  const special = fromRanges([[0, 0x00ffffff], [0xffffffff, 0xffffffff]]);
+  const multicast = range(0xe0000000, 0xefffffff);
+  const local = subtract(subtract(fromRanges([loopback, ...own]), special), multicast);
+  const broadcast = union(special, subtract(subtract(fromRanges(bcasts), local), multicast));
+  const delivered = fromRanges([loopback, ...own, ...bcasts, [0xffffffff, 0xffffffff]]);
+  return { local, broadcast, delivered };
 }

@@ -75,6 +75,16 @@ export class IfaceTable {
     return out;
   }
 
+  /** The index a concrete interface name falls in: its own, else the longest wildcard prefix it has, else "any other name". */
+  indexOf(name: string): number {
+    const own = this.names.indexOf(name, 1);
+    if (own > 0 && !this.others.has(own)) return own;
+    let best = this.max;
+    let len = -1;
+    for (const [i, p] of this.others) if (p && name.startsWith(p) && p.length > len) [best, len] = [i, p.length];
+    return best;
+  }
+
   /** A concrete name for an index (a witness needs one). */
   example(i: number): string {
     const prefix = this.others.get(i);

@@ -33,14 +33,17 @@ export interface RuleMatch {
 
 /** What the analysis knows about the host's addresses (for addrtype). */
 export interface AddressFacts {
+  /** Addresses addrtype calls LOCAL (the three sets are disjoint, multicast aside). */
   readonly local: IntSet;
+  /** BROADCAST: 0.0.0.0/8, 255.255.255.255 and the directed broadcasts that are not LOCAL. */
   readonly broadcast: IntSet;
+  /** Destinations routing delivers to INPUT. */
+  readonly delivered: IntSet;
   /** False when guessed from the rules (no host description): then they only pick example packets, never exclude any. */
   readonly exact?: boolean;
 }
 
 const MULTICAST = range(0xe0000000, 0xefffffff);
-const LIMITED_BROADCAST = single(0xffffffff);
 
 const exact = (s: PacketSet): RuleMatch => ({ upper: s, lower: s, conditions: [] });
 const unknownMatch = (space: Space, why: string): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
@@ -191,9 +194,9 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
         let vals: IntSet = EMPTY;
         for (const ty of c.types) {
           const add = ty === 'LOCAL' ? addrs.local
-            : ty === 'BROADCAST' ? addrs.broadcast.concat(LIMITED_BROADCAST)
+            : ty === 'BROADCAST' ? addrs.broadcast
             : ty === 'MULTICAST' ? MULTICAST
-            : ty === 'UNICAST' ? subtract(subtract(subtract(range(0, 0xffffffff), addrs.local), MULTICAST), fromRanges([...pairs(addrs.broadcast), [0xffffffff, 0xffffffff]]))
+            : ty === 'UNICAST' ? subtract(subtract(subtract(range(0, 0xffffffff), addrs.local), MULTICAST), addrs.broadcast)
             : undefined;
           if (add === undefined) return unknownMatch(space, `addrtype ${ty} (route types this analysis does not model)`);
           vals = fromRanges([...pairs(vals), ...pairs(add)]);

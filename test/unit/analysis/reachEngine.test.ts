@@ -1,0 +1,141 @@
+/**
+ * Pinned cases for the reachability engine, one per disagreement the
+ * soundness test (reachSoundness.test.ts) found with the emulator: each
+ * runs a conversation through the emulator on the kernel lab's host, sees
+ * which rules it matches at which hook, and checks that the analysis has
+ * packets there (and, for address types, that both name the same type).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeReachability } from '../../../server/src/analysis/reachability';
+import { Field } from '../../../server/src/analysis/space/fields';
+import { single } from '../../../server/src/analysis/space/intSet';
+import { intersectSets, where } from '../../../server/src/analysis/space/packetSet';
+import { witnessOf } from '../../../server/src/analysis/space/witness';
+import type { AddrTypeName } from '../../../server/src/emulator/context';
+import type { HostModel } from '../../../server/src/emulator/host/model';
+import { Router } from '../../../server/src/emulator/host/routing';
+import { Emulator, parseHostFile, type ConversationSpec, type TraceEvent } from '../../../server/src/emulator/index';
+import type { Hook } from '../../../server/src/lang/iptables/extension';
+import { parseIpv4Strict } from '../../../server/src/lang/iptables/inet';
+import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { LAB_HOST_JSON } from '../../helpers/netlab/traceGenerator';
+
+const host: HostModel = parseHostFile(LAB_HOST_JSON).value!.host;
+const ip = (s: string): number => parseIpv4Strict(s)!;
+const peer = (name: string) => host.peers.find((p) => p.name === name)!;
+const parse = (text: string) => parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+
+/** "HOOK table chain #n" for every rule the emulator matched in the conversation (n counts from 1). */
+function emulatorHits(rules: string, spec: ConversationSpec): Set<string> {
+  const emu = new Emulator(parse(rules), host);
+  const out = new Set<string>();
+  let hook: Hook = 'PREROUTING';
+  emu.trace(spec, (e: TraceEvent) => {
+    if (e.type === 'hook') hook = e.hook;
+    if (e.type === 'rule' && e.matched) out.add(`${hook} ${e.rule.table} ${e.rule.chain} #${e.rule.index + 1}`);
+  });
+  return out;
+}
+
+/** Whether the analysis has packets for rule #n of table/chain at the hook. */
+function analysisReaches(rules: string, table: string, chain: string, n: number, hook: Hook): boolean {
+  const an = analyzeReachability(parse(rules), { host });
+  for (const x of an.rules()) {
+    if (x.table !== table || x.chain !== chain || x.rule.ref.index !== n - 1) continue;
+    return (an.reach(x.rule, x.table, x.chain).hits.get(hook)?.may.length ?? 0) > 0;
+  }
+  throw new Error(`no rule ${table} ${chain} #${n}`);
+}
+
+/** The emulator matches the rule at the hook, and the analysis has packets there. */
+function agree(rules: string, spec: ConversationSpec, table: string, chain: string, n: number, hook: Hook): void {
+  const hits = emulatorHits(rules, spec);
+  assert.ok(hits.has(`${hook} ${table} ${chain} #${n}`), `the emulator should match ${hook} ${table} ${chain} #${n}; it matched: ${[...hits].join(', ')}`);
+  assert.ok(analysisReaches(rules, table, chain, n, hook), `the analysis has no packet for ${table} ${chain} #${n} at ${hook}`);
+}
+
+describe('reachability engine: cases the emulator comparison found', () => {
+  it('broadcasts are delivered locally: a directed broadcast reaches INPUT', () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -d 10.0.1.255 -j ACCEPT\nCOMMIT\n';
+    agree(rules, { proto: 'udp', src: ip('10.0.1.2'), sport: 40000, dst: ip('10.0.1.255'), dport: 53, origin: { kind: 'peer', peer: peer('x1') } }, 'filter', 'INPUT', 1, 'INPUT');
+  });
+
+  it('address types are the emulator\'s: 0.0.0.0/8 and 255.255.255.255 BROADCAST, all of 127/8 LOCAL', () => {
+    const router = new Router(host);
+    const types: AddrTypeName[] = ['LOCAL', 'BROADCAST', 'UNICAST', 'MULTICAST'];
+    const addrs = ['0.0.0.0', '0.1.2.3', '255.255.255.255', '127.0.0.1', '127.255.255.255', '10.0.1.1', '10.0.1.255', '172.17.255.255', '10.0.1.2', '8.8.8.8', '224.0.0.1'];
+    for (const type of types) {
+      const an = analyzeReachability(parse(`*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m addrtype --dst-type ${type}\nCOMMIT\n`), { host });
+      const x = [...an.rules()][0]!;
+      const upper = an.reach(x.rule, x.table, x.chain).facts.match.upper;
+      for (const a of addrs) {
+        const inSet = intersectSets(upper, where(an.space, Field.Dst, single(ip(a)))).length > 0;
+        assert.equal(inSet, router.addrType(ip(a)) === type, `${a}: the emulator says ${router.addrType(ip(a))}, the analysis ${inSet ? 'has' : 'lacks'} it in ${type}`);
+      }
+      // The example packet is one the emulator gives that type.
+      const w = witnessOf(an.space, an.reach(x.rule, x.table, x.chain).hits.get('INPUT')?.must ?? [])!;
+      if (type !== 'MULTICAST' && type !== 'UNICAST') assert.equal(router.addrType(w.dst), type, `witness ${w.dst} for ${type}`);
+    }
+  });
+
+  it('a REJECT\'s reset is RELATED and meets the nat POSTROUTING chain (its connection has no source binding yet)', () => {
+    const rules = [
+      '*nat', ':POSTROUTING ACCEPT [0:0]', '-A POSTROUTING -m state --state RELATED -j LOG', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: ip('10.0.1.2'), sport: 40000, dst: ip('10.0.1.1'), dport: 22, origin: { kind: 'peer', peer: peer('x1') } }, 'nat', 'POSTROUTING', 1, 'POSTROUTING');
+  });
+
+  it('later packets are rewritten from the binding: the reply to a masqueraded container leaves nat PREROUTING to the container', () => {
+    // mangle drops whatever arrives addressed to the container; the reply arrives addressed to the host.
+    const rules = [
+      '*mangle', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -d 172.17.0.2 -j DROP', 'COMMIT',
+      '*nat', ':POSTROUTING ACCEPT [0:0]', '-A POSTROUTING -s 172.17.0.0/16 -o eth0 -j MASQUERADE', 'COMMIT',
+      '*filter', ':FORWARD ACCEPT [0:0]', '-A FORWARD -d 172.17.0.2 -m state --state ESTABLISHED -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: ip('172.17.0.2'), sport: 40000, dst: ip('10.0.1.2'), dport: 80, origin: { kind: 'peer', peer: peer('ca') } }, 'filter', 'FORWARD', 1, 'FORWARD');
+  });
+
+  it('a packet looped back through lo keeps its entry: NOTRACK in raw PREROUTING leaves it NEW', () => {
+    const rules = [
+      '*raw', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -j NOTRACK', 'COMMIT',
+      '*mangle', ':INPUT ACCEPT [0:0]', '-A INPUT -m state --state NEW -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: 0, sport: 40000, dst: ip('127.0.0.1'), dport: 22, origin: { kind: 'local' } }, 'mangle', 'INPUT', 1, 'INPUT');
+  });
+
+  it('a packet looped back through lo passes the nat PREROUTING chain by (its binding was made in OUTPUT)', () => {
+    const rules = [
+      '*nat', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -j DNAT --to-destination 10.0.1.2', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -i lo -m state --state NEW -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: 0, sport: 40000, dst: ip('127.0.0.1'), dport: 22, origin: { kind: 'local' } }, 'filter', 'INPUT', 1, 'INPUT');
+    // It still has an example packet.
+    const an = analyzeReachability(parse(rules), { host });
+    const x = [...an.rules()].find((r) => r.table === 'filter')!;
+    assert.ok(an.reach(x.rule, x.table, x.chain).hits.get('INPUT')!.must.length > 0);
+  });
+
+  it('frames bridged between two containers pass FORWARD (in = out = the bridge) with their TTL unchanged', () => {
+    const rules = [
+      '*mangle', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -m ttl --ttl-gt 64 -j DROP', 'COMMIT',
+      '*filter', ':FORWARD ACCEPT [0:0]', '-A FORWARD -m ttl --ttl-eq 64 -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: ip('172.17.0.2'), sport: 40000, dst: ip('172.17.0.3'), dport: 80, origin: { kind: 'peer', peer: peer('ca') } }, 'filter', 'FORWARD', 1, 'FORWARD');
+    // Routed packets still lose one: without bridges the rule is out of reach.
+    const noBridge: HostModel = { ...host, sysctls: { ...host.sysctls, bridgeNfCallIptables: false } };
+    const an = analyzeReachability(parse(rules), { host: noBridge });
+    const x = [...an.rules()].find((r) => r.table === 'filter')!;
+    assert.equal(an.reach(x.rule, x.table, x.chain).hits.get('FORWARD')?.may.length ?? 0, 0);
+  });
+
+  it('DNAT in OUTPUT routes the packet again: it may leave through another interface', () => {
+    const rules = [
+      '*mangle', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -o docker0 -j DROP', 'COMMIT',
+      '*nat', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -p tcp -d 10.0.2.2 -j DNAT --to-destination 172.17.0.2', 'COMMIT',
+      '*filter', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -o docker0 -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: 0, sport: 40000, dst: ip('10.0.2.2'), dport: 80, origin: { kind: 'local' } }, 'filter', 'OUTPUT', 1, 'OUTPUT');
+  });
+});
