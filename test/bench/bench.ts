@@ -11,6 +11,9 @@ import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../helpers/netlab/replay';
 import { oracleAvailable } from '../helpers/oracle';
+import { analyzeReachability } from '../../server/src/analysis/reachability';
+import { reachFindings } from '../../server/src/analysis/findings';
+import { ruleFlows } from '../../server/src/analysis/ruleFlows';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -80,6 +83,43 @@ result.ourErrors = errors;
   result.traceConversationMedianMs = Number(median(per).toFixed(2));
   result.traceConversationMaxMs = Number(Math.max(...per).toFixed(2));
   result.traceConversationsCompleted = `${completed}/101`;
+}
+
+// Reachability (issue 5) on kube-proxy-style dumps of growing size: parse + load diagnostics +
+// full reachability + findings, then hover (the flows of one rule) on 200 rules.
+{
+  const sizes = (process.env.BENCH_REACH_SERVICES ?? '100,1000,10000').split(',').map(Number);
+  const rows: Record<string, unknown>[] = [];
+  for (const services of sizes) {
+    const text = kubeProxyDump({ services, endpoints: 5 });
+    const t0 = process.hrtime.bigint();
+    const analysis = analyzeIptables(text, { backend: 'nft', family: 'ipv4' });
+    const t1 = process.hrtime.bigint();
+    const reach = analyzeReachability(analysis.parsed.ruleset);
+    const t2 = process.hrtime.bigint();
+    const findings = reachFindings(analysis.parsed.ruleset, reach);
+    const t3 = process.hrtime.bigint();
+    const lines = [...reach.rules()].map((k) => k.rule.ref.line);
+    const hovers: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const line = lines[(i * 7919) % lines.length]!;
+      const h0 = process.hrtime.bigint();
+      ruleFlows(reach, line);
+      hovers.push(Number(process.hrtime.bigint() - h0) / 1e6);
+    }
+    hovers.sort((a, b) => a - b);
+    rows.push({
+      services,
+      rules: lines.length,
+      parseAndDiagnosticsMs: Math.round(Number(t1 - t0) / 1e6),
+      reachabilityMs: Math.round(Number(t2 - t1) / 1e6),
+      findingsMs: Math.round(Number(t3 - t2) / 1e6),
+      totalMs: Math.round(Number(t3 - t0) / 1e6),
+      findings: findings.length,
+      hoverP95Ms: Number(hovers[Math.floor(hovers.length * 0.95)]!.toFixed(2)),
+    });
+  }
+  result.reachability = rows;
 }
 
 // What the editor keeps in memory for the dump (needs --expose-gc to be exact).

@@ -114,7 +114,7 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
     const d = explain(k, reach, chains.get(`${k.table}/${k.chain}`) ?? [], opts);
     if (!d) continue;
     // Rules a container engine writes and rewrites itself: worth knowing, not worth a warning.
-    const managed = MANAGED_CHAIN.test(k.chain) || [k.rule.iif?.name, k.rule.oif?.name].some((n) => n !== undefined && MANAGED_IFACE.test(n));
+    const managed = isManaged(k.rule, k.chain);
     out.push(managed && d.severity === 'warning'
       ? { ...d, severity: 'hint', message: `${d.message} (A rule Docker or Kubernetes writes and manages: harmless, and edits to it are overwritten.)`, span: k.loaded?.command.span ?? span(line, 0, 0) }
       : { ...d, span: k.loaded?.command.span ?? span(line, 0, 0) });
@@ -127,6 +127,18 @@ type Draft = Omit<Diagnostic, 'span'>;
 
 const MANAGED_CHAIN = /^(DOCKER|KUBE-|CNI-|cali-|flannel|FLANNEL)/;
 const MANAGED_IFACE = /^(docker\d*|docker_gwbridge|br-[0-9a-f]{12})$/;
+
+/**
+ * A rule a container engine writes: in its own chains, or in a built-in chain with only its
+ * bridges' interfaces and a conntrack state as conditions (Docker's FORWARD and POSTROUTING
+ * rules). A user's rule that also names a port or protocol is the user's.
+ */
+function isManaged(r: EmuRule, chain: string): boolean {
+  if (MANAGED_CHAIN.test(chain)) return true;
+  const ifaces = [r.iif?.name, r.oif?.name].filter((n): n is string => n !== undefined);
+  if (!ifaces.length || !ifaces.every((n) => MANAGED_IFACE.test(n))) return false;
+  return !r.proto && !r.dst && r.matches.every((m) => m.name === 'conntrack' || m.name === 'comment');
+}
 
 function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions): Draft | undefined {
   const space = reach.space;
@@ -199,7 +211,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
   const w = witnessOf(space, takes.get(cover[0]!) ?? []);
   const example = w ? { text: `${witnessText(w)} would match it, but line ${cover[0]!.rule.ref.line + 1} takes it first`, packet: { ...w } } : undefined;
-  const related: RelatedInfo[] = cover.map((e) => ({ span: e.loaded?.command.span ?? span(e.rule.ref.line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)})` }));
+  const related: RelatedInfo[] = cover.map((e) => ({ span: e.loaded?.command.span ?? span(e.rule.ref.line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)}${insideJump(reach, e, takes.get(e)!)})` }));
   if (cover.length === 1 && reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.upper.length === 1 && isEmpty(subtractSets(entry, reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.lower))) {
     const b = cover[0]!;
     return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${b.rule.ref.line + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, b, opts)], ...(example ? { example } : {}) };
@@ -212,6 +224,18 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, cover[0]!, opts)] : fixes, ...(example ? { example } : {}) };
 }
 
+/** For a jump that takes the packets: the rules of the called chain that decide them (", where line 30 accepts them"). */
+function insideJump(reach: Reachability, e: KRule, taken: PacketSet): string {
+  const eff = reach.reach(e.rule, e.table, e.chain).facts.effect;
+  if (eff.kind !== 'jump') return '';
+  const inner = reach.emu.tables.get(e.table)?.chains.get(eff.chain)?.rules ?? [];
+  const deciders = inner.filter((r) => {
+    const f = reach.reach(r, e.table, eff.chain).facts;
+    return terminal(f.effect) && !isEmpty(intersectSets(taken, f.match.upper));
+  }).slice(0, 3);
+  return deciders.length ? `; in ${eff.chain}, ${deciders.map((r) => `line ${r.ref.line + 1} (${action(reach.reach(r, e.table, eff.chain).facts.effect)})`).join(', ')} decides them` : '';
+}
+
 function moveFix(k: KRule, blocker: KRule, opts: FindingOptions): QuickFix[] {
   const text = opts.lineText?.(k.rule.ref.line);
   if (text === undefined || blocker.rule.ref.line >= k.rule.ref.line) return [];
@@ -222,8 +246,7 @@ function moveFix(k: KRule, blocker: KRule, opts: FindingOptions): QuickFix[] {
 }
 
 function hooksOf(reach: Reachability, k: KRule, _f: Flow): Hook[] {
-  const first = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.rules[0];
-  return first ? [...(reach.rec.reached.get(first.id)?.keys() ?? [])] : [];
+  return [...(reach.rec.entryHooks.get(`${k.table}/${k.chain}`) ?? [])];
 }
 
 function describeEntry(reach: Reachability, entry: PacketSet): string {
@@ -263,7 +286,7 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       if (k.rule.matches.some((m) => m.name !== 'comment' && !['tcp', 'udp', 'icmp', 'multiport', 'conntrack', 'state', 'iprange', 'mark', 'length', 'ttl', 'pkttype', 'addrtype'].includes(m.name))) continue;
       let left: PacketSet = [...r.hits.values()].flatMap((f) => f.must);
       const may: PacketSet = [...r.hits.values()].flatMap((f) => f.may);
-      if (isEmpty(may) || volume(may) !== volume(left)) continue;
+      if (isEmpty(may) || !isEmpty(subtractSets(may, left))) continue;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;
       let decidedBy: KRule | undefined;

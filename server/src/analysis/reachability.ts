@@ -7,7 +7,7 @@ import { compileRuleset, type EmuRule, type EmuRuleset } from '../emulator/compi
 import type { HostModel } from '../emulator/host/model';
 import type { Hook } from '../lang/iptables/extension';
 import type { Ruleset } from '../lang/iptables/ruleset';
-import { hit, NO_FLOW, type Flow } from './reach/flow';
+import type { Flow } from './reach/flow';
 import { Pipeline } from './reach/pipeline';
 import { Recorder, type RuleFacts } from './reach/walk';
 import { addressFacts, buildSpace } from './space/build';
@@ -17,14 +17,13 @@ import { inferHost } from '../emulator/host/infer';
 
 export interface RuleReach {
   readonly facts: RuleFacts;
-  /** Packets arriving at the rule, per hook. */
-  readonly reached: ReadonlyMap<Hook, Flow>;
   /** Packets the rule's conditions take, per hook. */
   readonly hits: ReadonlyMap<Hook, Flow>;
 }
 
 export class Reachability {
   private readonly hitCache = new Map<string, ReadonlyMap<Hook, Flow>>();
+  private readonly entryCache = new Map<string, ReadonlyMap<string, Flow>>();
 
   constructor(
     readonly emu: EmuRuleset,
@@ -39,23 +38,17 @@ export class Reachability {
 
   reach(rule: EmuRule, table: string, chain: string): RuleReach {
     const facts = this.rec.facts(rule, table, chain);
-    const reached = this.rec.reached.get(rule.id) ?? new Map<Hook, Flow>();
     let hits = this.hitCache.get(rule.id);
-    if (!hits) {
-      const m = new Map<Hook, Flow>();
-      for (const [h, f] of reached) m.set(h, hit(f, facts.match));
-      this.hitCache.set(rule.id, (hits = m));
-    }
-    return { facts, reached, hits };
+    if (!hits) this.hitCache.set(rule.id, (hits = this.rec.hitsOf(rule.id)));
+    return { facts, hits };
   }
 
   /** The flows jump sites send into a chain. */
   entries(table: string, chain: string): ReadonlyMap<string, Flow> {
-    return this.rec.entries.get(`${table}/${chain}`) ?? new Map();
-  }
-
-  flowAt(rule: EmuRule): Flow {
-    return [...(this.rec.reached.get(rule.id)?.values() ?? [])].reduce((a, b) => ({ may: [...a.may, ...b.may], must: [...a.must, ...b.must] }), NO_FLOW);
+    const key = `${table}/${chain}`;
+    let e = this.entryCache.get(key);
+    if (!e) this.entryCache.set(key, (e = this.rec.entriesOf(key)));
+    return e;
   }
 }
 

@@ -163,3 +163,20 @@ describe('reachability findings', () => {
     assert.ok(list.every((d) => d.severity === 'hint'), JSON.stringify(list.map((d) => [d.severity, d.message])));
   });
 });
+
+describe('Docker: a user rule after Docker\'s own ACCEPTs', () => {
+  it('is a warning naming the jump to DOCKER and the rule inside that accepts the packets', () => {
+    const rules = readFileSync(join(__dirname, '..', '..', '..', '..', 'examples', 'docker-host', 'rules.v4'), 'utf8');
+    const text = rules.replace('-A DOCKER -d 172.17.0.4/32', '-A FORWARD -i eth0 -o docker0 -d 172.17.0.4/32 -p tcp -m tcp --dport 12580 -j DROP\n-A DOCKER -d 172.17.0.4/32');
+    const lines = text.split('\n');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const list = reachFindings(rs, analyzeReachability(rs), { lineText: (l) => lines[l] });
+    const mine = lines.findIndex((l) => l.includes('--dport 12580 -j DROP'));
+    const [d] = list.filter((x) => x.span.start.line === mine);
+    assert.equal(d?.code, 'unreachable-rule', JSON.stringify(list.map((x) => [x.span.start.line, x.message])));
+    assert.equal(d!.severity, 'warning', "the user's own rule, though it names docker0");
+    const jump = lines.findIndex((l) => l === '-A FORWARD -o docker0 -j DOCKER');
+    const accept = lines.findIndex((l) => l.startsWith('-A DOCKER -d 172.17.0.4/32'));
+    assert.ok(d!.related!.some((r) => r.span.start.line === jump && r.message.includes(`in DOCKER, line ${accept + 1} (ACCEPT) decides them`)), JSON.stringify(d!.related));
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * The symbolic chain walk: the emulator's runTable with packet sets instead
- * of one packet. Each rule records the flow that reaches it (per hook); a
+ * of one packet. Each rule records the packets it takes (per hook); a
  * jump walks the called chain with the packets the jumping rule takes and
  * brings back those that return; a goto's returns go to the caller's
  * caller; a built-in chain's end applies its policy.
@@ -11,7 +11,16 @@ import type { Space } from '../space/fields';
 import type { AddressFacts, RuleMatch } from '../space/ruleMatch';
 import { ruleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
-import { hit, isDead, join, miss, NO_FLOW, type Flow } from './flow';
+import { isDead, join, NO_FLOW, type Flow } from './flow';
+import { PendingFlow } from './pendingFlow';
+import { coarsen } from '../space/packetSet';
+
+/** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
+const HANDOFF_LIMIT = 256;
+
+function budget(f: Flow): Flow {
+  return f.may.length <= HANDOFF_LIMIT && f.must.length <= HANDOFF_LIMIT ? f : { may: coarsen(f.may, HANDOFF_LIMIT), must: f.must.slice(0, HANDOFF_LIMIT) };
+}
 
 const MAX_DEPTH = 64;
 
@@ -23,12 +32,15 @@ export interface RuleFacts {
   readonly effect: Effect;
 }
 
-/** What the walks found: per rule, per hook, the flow that reached it; per chain, the flows each jump site sent in. */
+/** What the walks found: per rule, per hook, the packets its conditions took; per chain, the flows each jump site sent in. */
 export class Recorder {
   readonly rules = new Map<string, RuleFacts>();
-  readonly reached = new Map<string, Map<Hook, Flow>>();
-  /** chain key "table/chain" → jumping rule id → flow sent in. */
-  readonly entries = new Map<string, Map<string, Flow>>();
+  /** Rule id → hook → the packets that reached the rule and matched its conditions (pieces, joined when read). */
+  private readonly hitParts = new Map<string, Map<Hook, Flow[]>>();
+  /** chain key "table/chain" → jumping rule id → flows sent in (pieces). */
+  private readonly entryParts = new Map<string, Map<string, Flow[]>>();
+  /** Chain key → the hooks whose packets enter it. */
+  readonly entryHooks = new Map<string, Set<Hook>>();
   /** Built-in chain key → flow that met the policy. */
   readonly policy = new Map<string, Flow>();
 
@@ -46,18 +58,45 @@ export class Recorder {
     return f;
   }
 
-  reach(id: string, hook: Hook, f: Flow): void {
-    let m = this.reached.get(id);
-    if (!m) this.reached.set(id, (m = new Map()));
-    m.set(hook, join(m.get(hook) ?? NO_FLOW, f));
+  hit(id: string, hook: Hook, f: Flow): void {
+    let m = this.hitParts.get(id);
+    if (!m) this.hitParts.set(id, (m = new Map()));
+    const l = m.get(hook);
+    if (l) l.push(f);
+    else m.set(hook, [f]);
   }
 
-  enter(table: string, chain: string, site: string, f: Flow): void {
-    const key = `${table}/${chain}`;
-    let m = this.entries.get(key);
-    if (!m) this.entries.set(key, (m = new Map()));
-    m.set(site, join(m.get(site) ?? NO_FLOW, f));
+  /** A rule's hits per hook. */
+  hitsOf(id: string): Map<Hook, Flow> {
+    const out = new Map<Hook, Flow>();
+    for (const [h, l] of this.hitParts.get(id) ?? []) out.set(h, concat(l));
+    return out;
   }
+
+  /** A chain's entry flows per jump site (or "hook X" for a built-in chain). */
+  entriesOf(key: string): Map<string, Flow> {
+    const out = new Map<string, Flow>();
+    for (const [site, l] of this.entryParts.get(key) ?? []) out.set(site, concat(l));
+    return out;
+  }
+
+  enter(table: string, chain: string, site: string, f: Flow, hook: Hook): void {
+    const key = `${table}/${chain}`;
+    if (!isDead(f)) {
+      const hs = this.entryHooks.get(key) ?? new Set<Hook>();
+      hs.add(hook);
+      this.entryHooks.set(key, hs);
+    }
+    let m = this.entryParts.get(key);
+    if (!m) this.entryParts.set(key, (m = new Map()));
+    const l = m.get(site);
+    if (l) l.push(f);
+    else m.set(site, [f]);
+  }
+}
+
+function concat(l: readonly Flow[]): Flow {
+  return l.length === 1 ? l[0]! : { may: l.flatMap((f) => f.may), must: l.flatMap((f) => f.must) };
 }
 
 export interface ChainOut {
@@ -78,69 +117,68 @@ export class Walker {
   run(entry: Flow): Flow {
     const base = this.table.chains.get(this.hook);
     if (!base) return entry;
-    this.rec.enter(this.table.name, this.hook, `hook ${this.hook}`, entry);
+    this.rec.enter(this.table.name, this.hook, `hook ${this.hook}`, entry, this.hook);
     const out = this.walk(this.hook, entry, 0);
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.
     this.rec.policy.set(key, join(this.rec.policy.get(key) ?? NO_FLOW, out.ret));
-    return base.policy === 'ACCEPT' ? join(out.accepted, out.ret) : out.accepted;
+    return budget(base.policy === 'ACCEPT' ? join(out.accepted, out.ret) : out.accepted);
   }
 
   private walk(chainName: string, entry: Flow, depth: number): ChainOut {
     const chain = this.table.chains.get(chainName);
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
-    let cur = entry;
+    const cur = new PendingFlow(entry);
     let ret = NO_FLOW;
     let accepted = NO_FLOW;
     for (const r of chain.rules) {
-      if (isDead(cur)) break;
+      if (cur.deadNow()) break;
       const facts = this.rec.facts(r, this.table.name, chainName);
-      this.rec.reach(r.id, this.hook, cur);
       const m = facts.match;
       const e = facts.effect;
-      const taken = hit(cur, m);
+      const taken = cur.hit(m);
+      this.rec.hit(r.id, this.hook, taken);
       if (isDead(taken)) continue;
-      const rest = miss(cur, m);
       switch (e.kind) {
         case 'accept':
           accepted = join(accepted, taken);
-          cur = rest;
+          cur.take(m);
           break;
         case 'drop':
-          cur = rest;
+          cur.take(m);
           break;
         case 'return':
           ret = join(ret, taken);
-          cur = rest;
+          cur.take(m);
           break;
         case 'jump': {
-          this.rec.enter(this.table.name, e.chain, r.id, taken);
+          this.rec.enter(this.table.name, e.chain, r.id, taken, this.hook);
           const sub = this.walk(e.chain, taken, depth + 1);
           accepted = join(accepted, sub.accepted);
-          if (e.goto) {
-            ret = join(ret, sub.ret);
-            cur = rest;
-          } else {
-            cur = join(rest, sub.ret);
-          }
+          cur.take(m);
+          if (e.goto) ret = join(ret, sub.ret);
+          else if (!isDead(sub.ret)) cur.set(join(cur.whole(), sub.ret));
           break;
         }
         case 'continue':
-          cur = e.rewrite ? join(rest, e.rewrite(taken)) : cur;
+          if (e.rewrite) {
+            cur.take(m);
+            cur.set(join(cur.whole(), e.rewrite(taken)));
+          }
           break;
         case 'nat':
           accepted = join(accepted, e.rewrite(taken));
-          cur = rest;
+          cur.take(m);
           break;
         case 'unknown':
           // It may end the walk (either way) or go on: may keeps both, must neither.
           accepted = join(accepted, { may: taken.may, must: [] });
-          cur = { may: cur.may, must: rest.must };
+          cur.takeMust(m);
           break;
       }
     }
     // Falling off the end: a user chain returns; for a built-in chain run() applies the policy.
-    return { ret: join(ret, cur), accepted };
+    return { ret: join(ret, cur.whole()), accepted };
   }
 }
 

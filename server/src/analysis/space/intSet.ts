@@ -35,6 +35,7 @@ export function size(s: IntSet): number {
 }
 
 export function equalSets(a: IntSet, b: IntSet): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -62,6 +63,11 @@ export function union(a: IntSet, b: IntSet): IntSet {
 }
 
 export function intersect(a: IntSet, b: IntSet): IntSet {
+  // One range inside the other: keep that set itself, so shared sets stay shared.
+  if (a.length === 2 && b.length === 2) {
+    if (a[0]! <= b[0]! && a[1]! >= b[1]!) return b;
+    if (b[0]! <= a[0]! && b[1]! >= a[1]!) return a;
+  }
   const out: number[] = [];
   let i = 0;
   let j = 0;

@@ -3,18 +3,24 @@
  * of values and holds the packets whose fields all lie in them. Rules match
  * boxes (a conjunction of per-field conditions; a negation or a port list is
  * still one field's set), so a rule is one box or a few, and "what reaches
- * rule n" is a union of differences. Boxes stay disjoint, so emptiness is
- * "no boxes" and sizes add up.
+ * rule n" is a union of differences. Boxes may overlap (a union is the
+ * boxes of both sides, with identical and mergeable boxes joined), so
+ * emptiness is "no boxes"; subtraction keeps the pieces of each box apart.
  */
 import { Field, FIELD_COUNT, type Box, type Space } from './fields';
-import { EMPTY, intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
+import { fromRanges, intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
 
 export type PacketSet = readonly Box[];
 
 export const NONE: PacketSet = [];
 
+const fullBoxes = new WeakMap<Space, Box>();
+
+/** Every packet: one shared box per space (boxes are never changed, and shared field sets compare by reference). */
 export function fullBox(space: Space): Box {
-  return space.max.map((m) => range(0, m));
+  let b = fullBoxes.get(space);
+  if (!b) fullBoxes.set(space, (b = space.max.map((m) => range(0, m))));
+  return b;
 }
 
 export function all(space: Space): PacketSet {
@@ -32,15 +38,18 @@ export function where(space: Space, field: Field, values: IntSet): PacketSet {
 export function boxIntersect(a: Box, b: Box): Box | undefined {
   const out: IntSet[] = new Array(FIELD_COUNT);
   for (let i = 0; i < FIELD_COUNT; i++) {
-    const s = intersect(a[i]!, b[i]!);
+    const s = a[i] === b[i] ? a[i]! : intersect(a[i]!, b[i]!);
     if (isEmptySet(s)) return undefined;
     out[i] = s;
   }
   return out;
 }
 
+/** Fields in the order that most often tells two rules' boxes apart (destination first, as in service tables). */
+const OVERLAP_ORDER = [Field.Dst, Field.Dport, Field.Proto, Field.Src, Field.Sport, Field.Iif, Field.Oif, Field.Ct, Field.Mark, Field.Icmp, Field.TcpFlags, Field.Connmark, Field.Length, Field.Ttl, Field.PktType, Field.Frag];
+
 function boxesOverlap(a: Box, b: Box): boolean {
-  for (let i = 0; i < FIELD_COUNT; i++) if (!overlaps(a[i]!, b[i]!)) return false;
+  for (const i of OVERLAP_ORDER) if (a[i] !== b[i] && !overlaps(a[i]!, b[i]!)) return false;
   return true;
 }
 
@@ -66,6 +75,7 @@ export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
   const out: Box[] = [];
   for (const x of a) {
     for (const y of b) {
+      if (!boxesOverlap(x, y)) continue;
       const z = boxIntersect(x, y);
       if (z) out.push(z);
     }
@@ -74,6 +84,7 @@ export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
 }
 
 export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
+  if (!a.length || !b.length) return a;
   let cur: Box[] = a.slice();
   for (const y of b) {
     if (!cur.length) break;
@@ -81,13 +92,16 @@ export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
     for (const x of cur) for (const z of boxSubtract(x, y)) next.push(z);
     cur = next;
   }
-  return merge(cur);
+  // Tidy only when the pieces multiplied: a hole punched into a set adds a few boxes at most.
+  return cur.length > a.length + 16 ? merge(cur) : cur;
 }
 
 export function unionSets(a: PacketSet, b: PacketSet): PacketSet {
   if (!a.length) return b;
   if (!b.length) return a;
-  return merge([...a, ...subtractSets(b, a)]);
+  if (a === b) return a;
+  // Small unions are tidied at once; large ones (accumulated accepts, many jump sites) only concatenated.
+  return a.length + b.length <= 48 ? merge([...a, ...b]) : [...a, ...b];
 }
 
 export function isEmpty(s: PacketSet): boolean {
@@ -107,7 +121,7 @@ export function overlapsSet(a: PacketSet, b: PacketSet): boolean {
 /** Packets with `field` replaced by any value of `values` (what a rewrite leaves: --set-mark, DNAT). */
 export function assign(s: PacketSet, field: Field, values: IntSet): PacketSet {
   if (!s.length || isEmptySet(values)) return NONE;
-  return merge(s.map((b) => {
+  return tidy(s.map((b) => {
     const c = b.slice();
     c[field] = values;
     return c;
@@ -116,56 +130,144 @@ export function assign(s: PacketSet, field: Field, values: IntSet): PacketSet {
 
 /** Packets with `field` mapped value by value (e.g. mark = (mark & ~m) ^ x, on compressed marks). */
 export function mapField(s: PacketSet, field: Field, f: (v: number) => number): PacketSet {
-  return merge(s.map((b) => {
-    const vals: Array<[number, number]> = [];
+  const memo = new Map<IntSet, IntSet>();
+  return tidy(s.map((b) => {
     const set = b[field]!;
-    for (let i = 0; i < set.length; i += 2) for (let v = set[i]!; v <= set[i + 1]!; v++) vals.push([f(v), f(v)]);
+    let u = memo.get(set);
+    if (!u) {
+      const vals: Array<[number, number]> = [];
+      for (let i = 0; i < set.length; i += 2) for (let v = set[i]!; v <= set[i + 1]!; v++) vals.push([f(v), f(v)]);
+      u = fromRanges(vals);
+      memo.set(set, u);
+    }
     const c = b.slice();
-    let u: IntSet = EMPTY;
-    for (const [lo, hi] of vals) u = unionSet(u, range(lo, hi));
     c[field] = u;
     return c;
   }));
 }
 
-/**
- * Joins boxes that differ in one field only, so repeated subtraction does
- * not fragment the set more than it must. Still disjoint afterwards: two
- * disjoint boxes equal in all fields but one are disjoint in that one.
- */
-export function merge(boxes: Box[]): Box[] {
-  if (boxes.length < 2 || boxes.length > 400) return boxes;
-  const out = boxes.slice();
-  let changed = true;
-  while (changed) {
-    changed = false;
-    outer: for (let i = 0; i < out.length; i++) {
-      for (let j = i + 1; j < out.length; j++) {
-        const k = differingField(out[i]!, out[j]!);
-        if (k === undefined) continue;
-        const c = out[i]!.slice();
-        c[k] = unionSet(out[i]![k]!, out[j]![k]!);
-        out[i] = c;
-        out.splice(j, 1);
-        changed = true;
-        break outer;
-      }
-    }
-  }
-  return out;
+/** Rewritten boxes often become equal (every mark set to one value): join them while the set is small. */
+function tidy(boxes: Box[]): Box[] {
+  return boxes.length <= 48 ? merge(boxes) : boxes;
 }
 
-function differingField(a: Box, b: Box): number | undefined {
-  let k: number | undefined;
-  for (let i = 0; i < FIELD_COUNT; i++) {
-    if (equalSets(a[i]!, b[i]!)) continue;
-    if (k !== undefined) return undefined;
-    k = i;
+/**
+ * Joins boxes that agree on every field but one (their union is a box), and
+ * drops duplicates, so repeated subtraction and union do not fragment a set
+ * more than they must. Grouping by the other fields' text keeps it linear.
+ */
+export function merge(boxes: Box[]): Box[] {
+  if (boxes.length < 2) return boxes;
+  // Per box: each field's hash once, and their weighted sum; the key "all fields but k" is the sum minus field k's term.
+  let cur = boxes.map(hashed);
+  for (let pass = 0; pass < 3; pass++) {
+    const before = cur.length;
+    for (let k = 0; k < FIELD_COUNT && cur.length > 1; k++) {
+      const buckets = new Map<number, Hashed[]>();
+      let merged = false;
+      for (const b of cur) {
+        const h = (b.total - Math.imul(WEIGHTS[k]!, b.hs[k]!)) | 0;
+        const bucket = buckets.get(h);
+        if (!bucket) {
+          buckets.set(h, [b]);
+          continue;
+        }
+        const j = bucket.findIndex((g) => sameExcept(g.box, b.box, k));
+        if (j < 0) bucket.push(b);
+        else {
+          merged = true;
+          if (!equalSets(bucket[j]!.box[k]!, b.box[k]!)) {
+            const c = bucket[j]!.box.slice();
+            c[k] = unionSet(bucket[j]!.box[k]!, b.box[k]!);
+            bucket[j] = hashed(c);
+          }
+        }
+      }
+      if (merged) cur = [...buckets.values()].flat();
+    }
+    if (cur.length === before) break;
   }
-  return k;
+  return cur.map((h) => h.box);
+}
+
+interface Hashed {
+  readonly box: Box;
+  readonly hs: readonly number[];
+  readonly total: number;
+}
+
+const WEIGHTS = Array.from({ length: FIELD_COUNT }, (_, i) => (2 * i + 1) * 0x9e3779b1 | 0);
+
+function hashed(box: Box): Hashed {
+  const hs = new Array<number>(FIELD_COUNT);
+  let total = 0;
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    hs[i] = setHash(box[i]!);
+    total = (total + Math.imul(WEIGHTS[i]!, hs[i]!)) | 0;
+  }
+  return { box, hs, total };
+}
+
+const hashes = new WeakMap<IntSet, number>();
+
+/** A content hash of an IntSet, cached (sets are never changed once made). */
+function setHash(s: IntSet): number {
+  let h = hashes.get(s);
+  if (h === undefined) {
+    // Length and the first and last ranges: enough to spread buckets; equal sets are still compared in full.
+    h = s.length;
+    const n = s.length;
+    for (let i = 0; i < n; i = i < 3 || i >= n - 4 ? i + 1 : n - 4) h = (Math.imul(h, 1000003) ^ s[i]!) | 0;
+    hashes.set(s, h);
+  }
+  return h;
+}
+
+function sameExcept(a: Box, b: Box, k: number): boolean {
+  for (let i = 0; i < FIELD_COUNT; i++) if (i !== k && !equalSets(a[i]!, b[i]!)) return false;
+  return true;
 }
 
 /** Whether a box holds every value of `field` in `values`. */
 export function boxCovers(b: Box, field: Field, values: IntSet): boolean {
   return within(values, b[field]!);
+}
+
+/**
+ * A superset of s in at most about `limit` boxes: boxes that agree on every
+ * field outside `loose` are joined into one (their union in those fields),
+ * with ever more fields loosened until it fits. Used on the `may` bound only,
+ * where a larger set is still sound ("no packet reaches" stays true); it
+ * costs precision, never correctness.
+ */
+export function coarsen(s: PacketSet, limit: number): PacketSet {
+  if (s.length <= limit) return s;
+  const stages: Field[][] = [
+    [Field.Dst, Field.Dport],
+    [Field.Dst, Field.Dport, Field.Src, Field.Sport],
+    [Field.Dst, Field.Dport, Field.Src, Field.Sport, Field.Mark, Field.Connmark, Field.Oif, Field.Iif],
+    Array.from({ length: FIELD_COUNT }, (_, i) => i as Field),
+  ];
+  let cur: Box[] = s.slice();
+  for (const loose of stages) {
+    const isLoose = new Array<boolean>(FIELD_COUNT).fill(false);
+    for (const f of loose) isLoose[f] = true;
+    const groups = new Map<number, Box[]>();
+    for (const b of cur) {
+      let h = 17;
+      for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + setHash(b[i]!)) | 0;
+      const g = groups.get(h);
+      const j = g ? g.findIndex((x) => { for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i] && !equalSets(x[i]!, b[i]!)) return false; return true; }) : -1;
+      if (!g) groups.set(h, [b]);
+      else if (j < 0) g.push(b);
+      else {
+        const c = g[j]!.slice();
+        for (const f of loose) c[f] = unionSet(c[f]!, b[f]!);
+        g[j] = c;
+      }
+    }
+    cur = [...groups.values()].flat();
+    if (cur.length <= limit) break;
+  }
+  return cur;
 }
