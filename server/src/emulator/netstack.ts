@@ -45,6 +45,11 @@ export type Outcome =
 type Verdict = { readonly ok: true } | { readonly ok: false; readonly outcome: Outcome };
 
 const UNTRACKED: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
+/**
+ * What the raw table sees before conntrack: no entry yet. xt_conntrack reports a packet without
+ * an entry, not marked untracked, as INVALID (only NOTRACK's template makes it UNTRACKED).
+ */
+const NO_ENTRY: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 /** No conntrack entry because conntrack is not running at all. */
 const CT_OFF: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 
@@ -271,7 +276,7 @@ export class HostStack {
     }
     this.hook('PREROUTING', p);
     // raw runs for looped-back packets too; NOTRACK then changes nothing (the packet already has its entry).
-    const raw = this.table('raw', 'PREROUTING', p, loopback ?? UNTRACKED);
+    const raw = this.table('raw', 'PREROUTING', p, loopback ?? NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
     const { ct, unconfirmed } = this.track(p, !loopback && !!raw?.notrack, loopback);
     const pre = this.filtering('PREROUTING', p, ct);
@@ -357,8 +362,10 @@ export class HostStack {
 
   private forward(p: Packet, dev: string, via: number | undefined, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
     p.oif = dev;
-    // ip_forward() takes one off the TTL before the FORWARD hook.
-    p.ttl = Math.max(0, p.ttl - 1);
+    // ip_forward() drops a packet whose TTL would reach 0 before the FORWARD hook (and answers
+    // with ICMP time exceeded, which we do not build); otherwise it takes one off the TTL.
+    if (p.ttl <= 1) return { fate: 'dropped', packet: clonePacket(p), detail: `its TTL (${p.ttl}) runs out: the kernel drops it before FORWARD and answers with ICMP time exceeded`, ct };
+    p.ttl -= 1;
     this.hook('FORWARD', p);
     const v = this.filtering('FORWARD', p, ct);
     if (!v.ok) return v.outcome;
@@ -393,7 +400,7 @@ export class HostStack {
     this.emit({ type: 'route', decision: r.kind === 'local' ? 'loopback' : 'output', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), src: p.src, reason: r.kind === 'local' ? `${ip4(p.dst)} is local: out through lo, source ${ip4(p.src)}` : `route to ${ip4(p.dst)} via ${r.dev}, source ${ip4(p.src)}` });
     p.oif = r.dev!;
     this.hook('OUTPUT', p);
-    const raw = this.table('raw', 'OUTPUT', p, UNTRACKED);
+    const raw = this.table('raw', 'OUTPUT', p, NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw OUTPUT');
     const { ct, unconfirmed } = this.track(p, !!raw?.notrack, attached, 'attached by the target that made this packet (nf_ct_attach)');
     const markBefore = p.mark;
@@ -441,7 +448,7 @@ export class HostStack {
     p.localOrigin = false;
     this.emit({ type: 'note', text: `bridged frame ${inPort} → ${outPort} on ${br}: with bridge-nf-call-iptables, iptables sees it (in=${br}, out=${br})` });
     this.hook('PREROUTING', p);
-    const raw = this.table('raw', 'PREROUTING', p, UNTRACKED);
+    const raw = this.table('raw', 'PREROUTING', p, NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
     const { ct, unconfirmed } = this.track(p, !!raw?.notrack);
     const pre = this.filtering('PREROUTING', p, ct);

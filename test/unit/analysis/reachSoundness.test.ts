@@ -78,8 +78,8 @@ const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']
 /** Targets that change what later rules of the same hook see. */
 const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TTL', 'TOS', 'DSCP']);
 
-/** What the raw table sees: conntrack has not run yet (netstack passes this). */
-const NO_CONN: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
+/** What the raw table sees: conntrack has not run yet, no entry (xt_conntrack says INVALID; netstack passes this). */
+const NO_CONN: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 const UNTRACKED: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
 /** Conntrack off in the namespace. */
 const CT_OFF: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };

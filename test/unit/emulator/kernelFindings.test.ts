@@ -200,3 +200,22 @@ describe('loopback and source addresses', () => {
     assert.ok(fate.fate === 'out' && fate.packet.src === ip('10.0.0.1') && fate.packet.inner?.dst === ip('10.0.0.1') && fate.packet.inner?.dport === 53);
   });
 });
+
+describe('found by the reachability soundness test (checked against the kernel source)', () => {
+  it('the raw table sees a packet without a conntrack entry as INVALID, not UNTRACKED', () => {
+    const emu = emulator('*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m conntrack --ctstate UNTRACKED -j LOG\n-A PREROUTING -m conntrack --ctstate INVALID -j LOG\nCOMMIT\n');
+    const ev = traced(emu, () => emu.stack.receive(syn('10.0.0.2', '10.0.0.1', 22), 'eth0'));
+    const hits = ev.filter((e) => e.type === 'verdict' && e.table === 'raw' && e.rule).map((e) => e.type === 'verdict' && e.rule!.index);
+    assert.deepEqual(hits, [1]);
+  });
+  it('a packet whose TTL would run out is dropped before FORWARD (ip_forward), which never sees it', () => {
+    const emu = emulator('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j LOG\nCOMMIT\n');
+    const p = syn('10.0.0.2', '192.168.1.10', 80);
+    p.ttl = 1;
+    let out: ReturnType<typeof emu.stack.receive> | undefined;
+    const ev = traced(emu, () => (out = emu.stack.receive(p, 'eth0')));
+    assert.ok(!ev.some((e) => e.type === 'table' && e.hook === 'FORWARD'));
+    assert.equal(out!.fate, 'dropped');
+    assert.match('detail' in out! ? String(out.detail) : '', /TTL \(1\) runs out/);
+  });
+});
