@@ -50,6 +50,28 @@ function either(s: IntSet, full: IntSet, one: (lo: number, hi: number) => string
 
 const num = (lo: number, hi: number): string[] => [lo === hi ? `${lo}` : `${lo}-${hi}`];
 
+/** The smallest CIDR block holding [lo, hi]. */
+function hullBlock(lo: number, hi: number): [number, number] {
+  let prefix = 32;
+  while (prefix > 0 && Math.floor(lo / 2 ** (32 - prefix)) !== Math.floor(hi / 2 ** (32 - prefix))) prefix--;
+  const size = 2 ** (32 - prefix);
+  const start = Math.floor(lo / size) * size;
+  return [start, start + size - 1];
+}
+
+/** Addresses as a list, as "any address except …", or as "10.0.0.0/8 except 10.1.0.0/16", whichever is shortest. */
+function addresses(s: IntSet, full: IntSet): string {
+  const direct = values(s, cidrs);
+  const options: Array<[number, string]> = [[direct.length, list(direct)]];
+  const rest = values(subtract(full, s), cidrs);
+  if (rest.length) options.push([rest.length + 0.5, `any address except ${list(rest)}`]);
+  const [hlo, hhi] = hullBlock(s[0]!, s[s.length - 1]!);
+  const holes = values(subtract([hlo, hhi], s), cidrs);
+  if (holes.length && (hlo !== 0 || hhi !== full[1])) options.push([holes.length + 1, `${cidrs(hlo, hhi)[0]} except ${list(holes)}`]);
+  options.sort((a, b) => a[0] - b[0]);
+  return options[0]![1];
+}
+
 /** Values that only restate what every packet at that point has (conntrack has looked it up; a forwarded packet's TTL was decremented). */
 const IMPLIED: Partial<Record<Field, readonly IntSet[]>> = {
   [Field.Ct]: [[0, 3], [0, 0]],
@@ -63,7 +85,7 @@ function field(space: Space, f: Field, s: IntSet): string | undefined {
   switch (f) {
     case Field.Src:
     case Field.Dst:
-      return `${f === Field.Src ? 'from' : 'to'} ${either(s, full, cidrs, 'any address')}`;
+      return `${f === Field.Src ? 'from' : 'to'} ${addresses(s, full)}`;
     case Field.Proto:
       return either(s, full, (lo, hi) => (lo === hi ? [PROTOS[lo] ?? `protocol ${lo}`] : num(lo, hi).map((x) => `protocol ${x}`)), 'any protocol');
     case Field.Sport:

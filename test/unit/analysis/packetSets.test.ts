@@ -1,0 +1,74 @@
+/** Packet sets against brute force on small domains (property tests), and their rendering in words. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FIELD_COUNT, IfaceTable, MarkBits, makeSpace, type Box } from '../../../server/src/analysis/space/fields';
+import { fromRanges, intersect, subtract, union, masked, has, type IntSet } from '../../../server/src/analysis/space/intSet';
+import { coarsen, intersectSets, isEmpty, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { renderSet } from '../../../server/src/analysis/space/render';
+
+const D = 15; // values 0..15 in the first three fields, 0 in the others
+
+const arbSet = fc.array(fc.tuple(fc.integer({ min: 0, max: D }), fc.integer({ min: 0, max: D })), { maxLength: 3 }).map((rs) => fromRanges(rs.map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number])));
+const arbBox = fc.tuple(arbSet, arbSet, arbSet).map(([a, b, c]): Box => [a, b, c, ...Array.from({ length: FIELD_COUNT - 3 }, () => [0, 0] as IntSet)]);
+const arbPS = fc.array(arbBox, { maxLength: 4 }).map((bs) => bs.filter((b) => b.every((f) => f.length)) as PacketSet);
+
+function points(s: PacketSet): Set<string> {
+  const out = new Set<string>();
+  for (const b of s) for (let x = 0; x <= D; x++) for (let y = 0; y <= D; y++) for (let z = 0; z <= D; z++) if (has(b[0]!, x) && has(b[1]!, y) && has(b[2]!, z)) out.add(`${x},${y},${z}`);
+  return out;
+}
+const setOf = (s: IntSet): Set<number> => new Set(Array.from({ length: 64 }, (_, v) => v).filter((v) => has(s, v)));
+const same = <T>(a: Set<T>, b: Set<T>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+
+describe('IntSet operations equal the set operations on their values', () => {
+  const arb = fc.array(fc.tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 63 })), { maxLength: 5 }).map((rs) => fromRanges(rs.map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number])));
+  it('union, intersect, subtract', () => {
+    fc.assert(fc.property(arb, arb, (a, b) => {
+      const A = setOf(a);
+      const B = setOf(b);
+      return same(setOf(union(a, b)), new Set([...A, ...B])) && same(setOf(intersect(a, b)), new Set([...A].filter((x) => B.has(x)))) && same(setOf(subtract(a, b)), new Set([...A].filter((x) => !B.has(x))));
+    }));
+  });
+  it('masked(mask, value) holds exactly the v with v & mask == value', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 63 }), (m, v) => same(setOf(masked(m, v & m, 6)), new Set(Array.from({ length: 64 }, (_, x) => x).filter((x) => (x & m) === (v & m))))));
+  });
+});
+
+describe('PacketSet operations equal the set operations on the packets they hold', () => {
+  it('intersection, difference and union', () => {
+    fc.assert(fc.property(arbPS, arbPS, (a, b) => {
+      const A = points(a);
+      const B = points(b);
+      return same(points(intersectSets(a, b)), new Set([...A].filter((x) => B.has(x))))
+        && same(points(subtractSets(a, b)), new Set([...A].filter((x) => !B.has(x))))
+        && same(points(unionSets(a, b)), new Set([...A, ...B]));
+    }), { numRuns: 300 });
+  });
+  it('emptiness is "no packet"; merge keeps the packets', () => {
+    fc.assert(fc.property(arbPS, arbPS, (a, b) => isEmpty(subtractSets(a, b)) === [...points(a)].every((p) => points(b).has(p)) && same(points(merge([...a, ...b])), new Set([...points(a), ...points(b)]))), { numRuns: 300 });
+  });
+  it('coarsen gives a superset within the limit', () => {
+    fc.assert(fc.property(fc.array(arbBox, { maxLength: 12 }), (bs) => {
+      const s = bs.filter((b) => b.every((f) => f.length)) as PacketSet;
+      const c = coarsen(s, 2);
+      return [...points(s)].every((p) => points(c).has(p)) && c.length <= Math.max(2, 1);
+    }), { numRuns: 200 });
+  });
+});
+
+describe('rendering in words', () => {
+  const space = makeSpace(new IfaceTable(['eth0', 'eth1'], []), new MarkBits(0), new MarkBits(0));
+  const box = (over: Partial<Record<number, IntSet>>): Box => space.max.map((m, i) => over[i] ?? [0, m]);
+  it('protocol, a network with a hole, ports and the input interface', () => {
+    const s: PacketSet = [box({ 0: subtract([0x0a000000, 0x0affffff], [0x0a010000, 0x0a01ffff]), 2: [6, 6], 4: fromRanges([[80, 80], [443, 443]]), 7: [1, 1] })];
+    assert.equal(renderSet(space, s), 'from 10.0.0.0/8 except 10.1.0.0/16 tcp to port 80, 443 arriving on eth0');
+  });
+  it('a complement when it is shorter: any port except 22', () => {
+    assert.equal(renderSet(space, [box({ 2: [6, 6], 4: fromRanges([[0, 21], [23, 65535]]) })]), 'tcp to port any except 22');
+  });
+  it('no packet / every packet', () => {
+    assert.equal(renderSet(space, []), 'no packet');
+    assert.equal(renderSet(space, [box({})]), 'every packet');
+  });
+});
