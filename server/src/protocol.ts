@@ -2,7 +2,7 @@
  * Custom LSP messages between client and server, each declared once here
  * with its direction. Method names are `netfilterLens/<camelCase>`.
  */
-import { RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 
 export interface ServerInfo {
   readonly version: string;
@@ -27,3 +27,17 @@ export interface TraceExampleResult {
 
 /** Client → server: trace an example packet through the emulator (hover's "Trace this packet"). */
 export const traceExampleRequest = new RequestType<TraceExampleParams, TraceExampleResult, void>('netfilterLens/traceExample');
+
+/** What the status bar shows for the active iptables file, counted from the diagnostics just published. */
+export interface FileSummary {
+  readonly uri: string;
+  readonly errors: number;
+  readonly warnings: number;
+  /** Rules no packet reaches (codes unreachable-rule, rule-after-terminal, impossible-match). */
+  readonly unreachable: number;
+  /** Reachability of a large file is still being computed (its findings follow in another summary). */
+  readonly analysing: boolean;
+}
+
+/** Server → client, after each publish of an iptables file's diagnostics. */
+export const fileSummaryNotification = new NotificationType<FileSummary>('netfilterLens/fileSummary');

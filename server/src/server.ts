@@ -19,7 +19,9 @@ import { documentSymbols } from './features/documentSymbols';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, prepareRename, references, rename } from './features/navigation';
-import { serverInfoRequest, traceExampleRequest } from './protocol';
+import { fileSummaryNotification, serverInfoRequest, traceExampleRequest } from './protocol';
+import { fileSummary } from './features/fileSummary';
+import { applySeverityOverrides } from './features/severityOverrides';
 import { ruleFlows } from './analysis/ruleFlows';
 import { ruleHoverMarkdown } from './features/ruleHover';
 import { codeLenses } from './features/codeLens';
@@ -46,6 +48,8 @@ const fileNameOf = (uri: string): string => decodeURIComponent(uri.split('/').po
 const openText = (uri: string): string | undefined => documents.get(uri)?.getText();
 /** Findings on a rules file beyond its own analysis (they carry quick fixes too). */
 const extraFindings = new Map<string, Diagnostic[]>();
+/** Large rules files whose reachability is being computed, for which version and settings (one run each). */
+const reachPending = new Map<string, { readonly version: number; readonly settings: Settings }>();
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   const analysis = cache.get(doc, s);
@@ -59,18 +63,42 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
   // Large files: load errors go out at once, reachability follows in a second publish.
   const reach = cache.reachIfQuick(doc, s);
-  if (reach) extra.push(...reach.findings);
-  else {
-    setTimeout(() => {
-      const now = documents.get(doc.uri);
-      if (now?.version !== doc.version) return;
-      cache.reach(now, s);
-      diagnostics.schedule(now, true);
-    }, 0);
+  if (reach) {
+    extra.push(...reach.findings);
+    reachPending.delete(doc.uri);
+  } else {
+    const pending = reachPending.get(doc.uri);
+    if (pending?.version !== doc.version || pending.settings !== s) {
+      reachPending.set(doc.uri, { version: doc.version, settings: s });
+      setTimeout(() => void analyseLarge(doc, s), 0);
+    }
   }
   extraFindings.set(doc.uri, extra);
   return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
-}, settings, (uri) => documents.get(uri));
+}, settings, (uri) => documents.get(uri), (uri, published) => {
+  const doc = documents.get(uri);
+  void connection.sendNotification(fileSummaryNotification, fileSummary(uri, published, !!doc && reachPending.get(uri)?.version === doc.version));
+});
+/** Reachability of a large rules file, shown as work-done progress (the client puts it in the status bar). */
+async function analyseLarge(doc: TextDocument, s: Settings): Promise<void> {
+  const current = () => {
+    const now = documents.get(doc.uri);
+    return now?.version === doc.version ? now : undefined;
+  };
+  if (!current()) return;
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin('Netfilter Lens', undefined, `analysing ${fileNameOf(doc.uri)}`);
+  // The walk below holds the thread: let "begin" reach the client first.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  try {
+    const now = current();
+    if (!now) return;
+    cache.reach(now, s);
+    diagnostics.schedule(now, true); // its publish finds the result cached and clears reachPending
+  } finally {
+    progress.done();
+  }
+}
 /** A sibling rules file's rules: the open document's cached analysis, else the file on disk parsed now. */
 function rulesetOf(f: { uri: string; text: string }, s: Settings) {
   const open = documents.get(f.uri);
@@ -144,6 +172,7 @@ documents.onDidClose((e) => {
   settings.clear(e.document.uri);
   cache.drop(e.document.uri);
   extraFindings.delete(e.document.uri);
+  reachPending.delete(e.document.uri);
   scheduleHostmates(e.document);
   if (isDaemon(e.document)) daemonDiagnostics.clear(e.document.uri);
   else diagnostics.clear(e.document.uri);
@@ -211,7 +240,8 @@ connection.onRequest(traceExampleRequest, async (p) => {
   const a = await analysisFor(p.uri);
   if (!a) return { completed: false, story: 'The document is not open as an iptables file.' };
   const lines = a.doc.getText().split('\n');
-  return traceWitness(a.analysis.parsed.ruleset, p.witness as unknown as Witness, p.hook as Hook, (l) => lines[l]);
+  const { assumeUnknown } = await settings.get(p.uri);
+  return traceWitness(a.analysis.parsed.ruleset, p.witness as unknown as Witness, p.hook as Hook, (l) => lines[l], assumeUnknown);
 });
 connection.onFoldingRanges(async (p) => {
   const a = await analysisFor(p.textDocument.uri);
@@ -219,7 +249,10 @@ connection.onFoldingRanges(async (p) => {
 });
 connection.onCodeAction(async (p) => {
   const a = await analysisFor(p.textDocument.uri);
-  return a ? codeActions([...a.analysis.diagnostics, ...(extraFindings.get(p.textDocument.uri) ?? [])], p.textDocument.uri, p.range, p.context.diagnostics) : [];
+  if (!a) return [];
+  // No quick fix for a finding the user turned off.
+  const shown = applySeverityOverrides([...a.analysis.diagnostics, ...(extraFindings.get(p.textDocument.uri) ?? [])], (await settings.get(p.textDocument.uri)).severityOverrides);
+  return codeActions(shown, p.textDocument.uri, p.range, p.context.diagnostics);
 });
 connection.onRequest(serverInfoRequest, () => ({ version: VERSION, languages: LANGUAGES }));
 

@@ -5,6 +5,8 @@
 import type { Connection } from 'vscode-languageserver/node';
 import type { Backend } from './lang/iptables/extension';
 import type { Family } from './lang/iptables/inet';
+import type { UnknownAssumption } from './emulator/traverse';
+import { parseSeverityOverrides, type SeverityOverrides } from './features/severityOverrides';
 
 export interface Settings {
   /** Which iptables-restore the verdicts follow. */
@@ -17,9 +19,13 @@ export interface Settings {
   readonly dockerVersion: string;
   /** Reachability analysis runs on files with at most this many rules (0: never). */
   readonly maxAnalyzedRules: number;
+  /** Diagnostic code → another severity or "off" (netfilterLens.diagnostics.severity). */
+  readonly severityOverrides: SeverityOverrides;
+  /** How the editor's traces decide matches the emulator cannot evaluate (ipset, owner…). */
+  readonly assumeUnknown: UnknownAssumption;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 10000 };
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 10000, severityOverrides: {}, assumeUnknown: 'match' };
 
 export function normalizeSettings(raw: unknown): Settings {
   const r = (raw ?? {}) as Record<string, unknown>;
@@ -31,7 +37,9 @@ export function normalizeSettings(raw: unknown): Settings {
   const dockerVersion = typeof docker.version === 'string' && /^\d+\.\d+(\.\d+)?$/.test(docker.version.trim()) ? docker.version.trim() : '';
   const analysis = (r.analysis ?? {}) as Record<string, unknown>;
   const maxAnalyzedRules = typeof analysis.maxRules === 'number' && analysis.maxRules >= 0 ? Math.floor(analysis.maxRules) : DEFAULT_SETTINGS.maxAnalyzedRules;
-  return { backend, family, debounceMs: debounce, dockerVersion, maxAnalyzedRules };
+  const severityOverrides = parseSeverityOverrides(((r.diagnostics ?? {}) as Record<string, unknown>).severity);
+  const assumeUnknown = ((r.trace ?? {}) as Record<string, unknown>).assumeUnknown === 'no-match' ? 'no-match' : 'match';
+  return { backend, family, debounceMs: debounce, dockerVersion, maxAnalyzedRules, severityOverrides, assumeUnknown };
 }
 
 export class SettingsCache {

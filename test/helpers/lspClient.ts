@@ -8,9 +8,13 @@ import {
   createProtocolConnection,
   StreamMessageReader,
   StreamMessageWriter,
+  WorkDoneProgress,
   type ProtocolConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
+
+/** Server notifications kept in `notifications` for tests to read (with $/progress of created tokens). */
+const RECORDED_NOTIFICATIONS = ['netfilterLens/fileSummary'];
 
 export const SERVER_JS = join(__dirname, '..', '..', '..', 'server', 'out', 'server.js');
 
@@ -21,6 +25,8 @@ export class LspClient {
   private readonly waiters: Array<() => void> = [];
   private versions = new Map<string, number>();
   configuration: Record<string, unknown> = {};
+  /** Recorded notifications in arrival order ($/progress, netfilterLens/fileSummary). */
+  readonly notifications: Array<{ readonly method: string; readonly params: unknown }> = [];
 
   constructor() {
     this.proc = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -32,14 +38,32 @@ export class LspClient {
     this.conn.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) => p.items.map(() => this.configuration));
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onNotification('window/logMessage', () => undefined);
+    // jsonrpc routes $/progress by token, never to a general handler: listen per created token.
+    this.conn.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      this.conn.onProgress(WorkDoneProgress.type, p.token, (value) => {
+        this.notifications.push({ method: '$/progress', params: { token: p.token, value } });
+        for (const w of this.waiters.splice(0)) w();
+      });
+      return null;
+    });
+    for (const method of RECORDED_NOTIFICATIONS) {
+      this.conn.onNotification(method, (params: unknown) => {
+        this.notifications.push({ method, params });
+        for (const w of this.waiters.splice(0)) w();
+      });
+    }
     this.conn.listen();
   }
 
-  async initialize(): Promise<unknown> {
+  async initialize(opts: { workDoneProgress?: boolean } = {}): Promise<unknown> {
     const r = await this.conn.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
-      capabilities: { workspace: { configuration: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+      capabilities: {
+        workspace: { configuration: true },
+        textDocument: { publishDiagnostics: { relatedInformation: true } },
+        ...(opts.workDoneProgress ? { window: { workDoneProgress: true } } : {}),
+      },
     });
     await this.conn.sendNotification('initialized', {});
     return r;
@@ -78,6 +102,20 @@ export class LspClient {
       const d = this.diagnostics.get(uri);
       if (d && pred(d)) return d;
       if (Date.now() > deadline) throw new Error(`no matching diagnostics for ${uri}: last ${JSON.stringify(d?.diagnostics.map((x) => x.message))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  /** Waits for a recorded notification that satisfies pred. */
+  async notificationWhere<P>(method: string, pred: (p: P) => boolean = () => true, timeoutMs = 10000): Promise<P> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const n = this.notifications.find((x) => x.method === method && pred(x.params as P));
+      if (n) return n.params as P;
+      if (Date.now() > deadline) throw new Error(`no matching ${method}: got ${JSON.stringify(this.notifications.filter((x) => x.method === method).map((x) => x.params))}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 200);

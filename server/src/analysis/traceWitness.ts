@@ -7,6 +7,7 @@
 import { Emulator, inferHost, renderStory } from '../emulator/index';
 import type { Hook } from '../lang/iptables/extension';
 import type { Ruleset } from '../lang/iptables/ruleset';
+import type { UnknownAssumption } from '../emulator/traverse';
 import type { Witness } from './space/witness';
 
 export interface WitnessTrace {
@@ -14,13 +15,13 @@ export interface WitnessTrace {
   readonly story: string;
 }
 
-export function traceWitness(rs: Ruleset, w: Witness, hook: Hook, lineText?: (line: number) => string | undefined): WitnessTrace {
+export function traceWitness(rs: Ruleset, w: Witness, hook: Hook, lineText?: (line: number) => string | undefined, assume: UnknownAssumption = 'match'): WitnessTrace {
   const proto = w.proto === 6 ? 'tcp' : w.proto === 17 ? 'udp' : w.proto === 1 ? 'icmp' : undefined;
   if (!proto) return { completed: false, story: `The example is protocol ${w.proto}: traces follow tcp, udp and icmp conversations only.` };
   const arrives = hook === 'PREROUTING' || hook === 'INPUT' || hook === 'FORWARD';
   const ifaces = [w.iif, w.oif].filter((x) => x);
   const host = inferHost(rs, { ifaces, ...(arrives && w.iif && hook !== 'FORWARD' ? { localAddr: { addr: w.dst, iface: w.iif } } : {}) });
-  const emu = new Emulator(rs, host, { seed: 1 });
+  const emu = new Emulator(rs, host, { seed: 1, assume });
   const r = emu.trace({
     proto, src: w.src, dst: w.dst,
     ...(proto !== 'icmp' ? { sport: w.sport, dport: w.dport } : {}),
