@@ -8,3 +8,10 @@ export const COMMAND_PREFIX = 'netfilterLens.';
 export const COMMAND_IDS = ['showOutput', 'restartServer', 'traceExample'] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
+
+/**
+ * Commands that run processes (none yet; "Verify Trace on Kernel" will).
+ * Off in untrusted workspaces: package.json hides them with `isWorkspaceTrusted`
+ * (a unit test checks) and workspaceTrust.ts refuses them when run by id.
+ */
+export const PROCESS_COMMAND_IDS: readonly CommandId[] = [];

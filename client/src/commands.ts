@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { COMMAND_PREFIX, type CommandId } from './commandIds';
 import type { Ctx } from './ctx';
+import { mayRun } from './workspaceTrust';
 import { traceExampleRequest, type TraceExampleParams } from '../../server/src/protocol';
 
 export interface CommandSpec {
@@ -41,6 +42,6 @@ export const COMMANDS: Readonly<Record<CommandId, CommandSpec>> = {
 
 export function registerCommands(ctx: Ctx): void {
   for (const [name, spec] of Object.entries(COMMANDS)) {
-    ctx.pushExtCleanup(vscode.commands.registerCommand(COMMAND_PREFIX + name, (...args: unknown[]) => spec.run(ctx, ...args)));
+    ctx.pushExtCleanup(vscode.commands.registerCommand(COMMAND_PREFIX + name, (...args: unknown[]) => (mayRun(name as CommandId) ? spec.run(ctx, ...args) : undefined)));
   }
 }

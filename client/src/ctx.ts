@@ -5,6 +5,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { fileSummaryNotification } from '../../server/src/protocol';
+import { SummaryStatusBar } from './statusBar';
 
 export const LANGUAGE_IDS = ['iptables', 'docker-daemon'];
 
@@ -13,10 +15,12 @@ export class Ctx {
   private readonly extCleanup: vscode.Disposable[] = [];
   private clientCleanup: vscode.Disposable[] = [];
   readonly output: vscode.LogOutputChannel;
+  readonly statusBar = new SummaryStatusBar();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Netfilter Lens', { log: true });
     this.pushExtCleanup(this.output);
+    this.pushExtCleanup(this.statusBar);
   }
 
   pushExtCleanup(d: vscode.Disposable): void {
@@ -51,6 +55,7 @@ export class Ctx {
     };
     this.client = new LanguageClient('netfilterLens', 'Netfilter Lens', serverOptions, clientOptions);
     await this.client.start();
+    this.pushClientCleanup(this.client.onNotification(fileSummaryNotification, (s) => this.statusBar.update(s)));
   }
 
   async restart(): Promise<void> {
@@ -60,6 +65,7 @@ export class Ctx {
 
   async stop(): Promise<void> {
     for (const d of this.clientCleanup.splice(0)) d.dispose();
+    this.statusBar.reset();
     const c = this.client;
     this.client = undefined;
     if (c) await c.stop();

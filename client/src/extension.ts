@@ -2,12 +2,14 @@
 import type * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { trackWorkspaceTrust } from './workspaceTrust';
 
 let ctx: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   ctx = new Ctx(context);
   registerCommands(ctx);
+  ctx.pushExtCleanup(trackWorkspaceTrust());
   await ctx.start();
 }
 
