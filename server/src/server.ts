@@ -25,6 +25,7 @@ import { applySeverityOverrides } from './features/severityOverrides';
 import { ruleFlows } from './analysis/ruleFlows';
 import { ruleHoverMarkdown } from './features/ruleHover';
 import { codeLenses } from './features/codeLens';
+import { registerTraceRequests } from './features/traceRequests';
 import { traceWitness } from './analysis/traceWitness';
 import type { Witness } from './analysis/space/witness';
 import type { Hook } from './lang/iptables/extension';
@@ -242,6 +243,17 @@ connection.onRequest(traceExampleRequest, async (p) => {
   const lines = a.doc.getText().split('\n');
   const { assumeUnknown } = await settings.get(p.uri);
   return traceWitness(a.analysis.parsed.ruleset, p.witness as unknown as Witness, p.hook as Hook, (l) => lines[l], assumeUnknown);
+});
+registerTraceRequests(connection, {
+  analysisFor,
+  reachFor: async (uri) => {
+    const doc = documents.get(uri);
+    return isOurs(doc) ? cache.reach(doc, await settings.get(uri)) : undefined;
+  },
+  openText,
+  backend: async (uri) => (await settings.get(uri)).backend,
+  assume: async (uri) => (await settings.get(uri)).assumeUnknown,
+  log: (m) => connection.console.error(m),
 });
 connection.onFoldingRanges(async (p) => {
   const a = await analysisFor(p.textDocument.uri);

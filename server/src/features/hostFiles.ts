@@ -67,3 +67,34 @@ export function sameHost(rulesUri: string, daemonUri: string): boolean {
   const d = pathOf(daemonUri);
   return !!r && !!d && dirname(r) === daemonHostDir(d);
 }
+
+const HOST_DESCRIPTION = /^(.+\.)?nflens-host\.json$/;
+
+/** Host descriptions (nflens-host.json, *.nflens-host.json) in a rules file's folder. */
+export function hostDescriptionsNear(rulesUri: string, open: (uri: string) => string | undefined): SiblingFile[] {
+  const p = pathOf(rulesUri);
+  if (!p) return [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirname(p)).filter((n) => HOST_DESCRIPTION.test(n)).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => read(join(dirname(p), n), open)).filter((x): x is SiblingFile => !!x);
+}
+
+/** The overlay workspace description (nflens-workspace.json) in a rules file's folder. */
+export function workspaceDescriptionNear(rulesUri: string, open: (uri: string) => string | undefined): SiblingFile | undefined {
+  const p = pathOf(rulesUri);
+  return p ? read(join(dirname(p), 'nflens-workspace.json'), open) : undefined;
+}
+
+/** A file a description names (another host's rules), from the open documents or the disk. */
+export function fileNamedBy(path: string, open: (uri: string) => string | undefined): SiblingFile | undefined {
+  return read(path, open);
+}
+
+/** The path of a file: URI (undefined for untitled and other schemes). */
+export function filePathOf(uri: string): string | undefined {
+  return pathOf(uri);
+}

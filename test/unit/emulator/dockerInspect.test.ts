@@ -75,7 +75,7 @@ describe('docker inspect <container>', () => {
     assert.deepEqual(host.peers.filter((p) => p.kind === 'container').map((p) => [p.name, ip4(p.addr), p.via, p.port]), [['web', '172.17.0.4', 'docker0', 'veth-web']]);
     assert.deepEqual(host.ifaces.get('docker0')?.addrs, [{ addr: ip('172.17.0.1'), prefix: 16 }]);
     assert.ok(host.routes.some((r) => r.dev === 'docker0' && r.origin === 'connected' && r.dst === ip('172.17.0.0') && r.prefix === 16));
-    assert.deepEqual(host.listeners.filter((l) => l.port === 12580), [{ proto: 'tcp', addr: 0, port: 12580, program: 'docker-proxy', forwardTo: { addr: ip('172.17.0.4'), port: 12580 } }]);
+    assert.deepEqual(host.listeners.filter((l) => l.port === 12580), [{ proto: 'tcp', addr: 0, port: 12580, program: 'docker-proxy', forwardTo: { addr: ip('172.17.0.4'), port: 12580 }, publishes: { addr: ip('172.17.0.4'), port: 12580 } }]);
     assert.ok(host.assumed.includes("docker-proxy listens on tcp/12580 and forwards to 172.17.0.4:12580 (from docker inspect of web; Docker's default userland proxy)"), host.assumed.join('\n'));
   });
   it('what the description says wins: its userland-proxy setting, its listener on the port, its peer at the address', () => {

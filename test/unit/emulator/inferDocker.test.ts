@@ -33,7 +33,7 @@ const natRules = (docker: string): string => `*nat\n:PREROUTING ACCEPT [0:0]\n:P
 describe('published ports inferred from nat DOCKER', () => {
   it('examples/docker-host: docker-proxy on tcp/12580 forwarding to 172.17.0.4:12580, said as an assumption', () => {
     const host = infer(WITH_JUMP);
-    assert.deepEqual(host.listeners, [{ proto: 'tcp', addr: 0, port: 12580, program: 'docker-proxy', forwardTo: { addr: ip('172.17.0.4'), port: 12580 } }]);
+    assert.deepEqual(host.listeners, [{ proto: 'tcp', addr: 0, port: 12580, program: 'docker-proxy', forwardTo: { addr: ip('172.17.0.4'), port: 12580 }, publishes: { addr: ip('172.17.0.4'), port: 12580 } }]);
     assert.equal(host.userlandProxy, true);
     assert.ok(host.assumed.includes("docker-proxy listens on tcp/12580 and forwards to 172.17.0.4:12580 (inferred from the DNAT rule in nat DOCKER; Docker's default userland proxy)"), host.assumed.join('\n'));
   });

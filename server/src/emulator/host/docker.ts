@@ -54,9 +54,10 @@ export interface PublishedPort {
 
 /** The host socket a published port is: docker-proxy forwarding to the container, or dockerd's reservation. */
 export function publishedListener(p: PublishedPort, userlandProxy: boolean): Listener {
+  const publishes = { addr: p.containerAddr, port: p.containerPort };
   return userlandProxy
-    ? { proto: p.proto, addr: p.hostIp, port: p.hostPort, program: 'docker-proxy', forwardTo: { addr: p.containerAddr, port: p.containerPort } }
-    : { proto: p.proto, addr: p.hostIp, port: p.hostPort, program: 'dockerd (port reserved, never accepts)' };
+    ? { proto: p.proto, addr: p.hostIp, port: p.hostPort, program: 'docker-proxy', forwardTo: publishes, publishes }
+    : { proto: p.proto, addr: p.hostIp, port: p.hostPort, program: 'dockerd (port reserved, never accepts)', publishes };
 }
 
 /** A listener already bound where this one would be (the same port on an overlapping address): the first one wins. */

@@ -56,6 +56,8 @@ export interface Listener {
   readonly program?: string;
   /** For docker-proxy: where it forwards. */
   readonly forwardTo?: { readonly addr: number; readonly port: number };
+  /** A Docker published port (proxied or only reserved): the container address and port it is for. */
+  readonly publishes?: { readonly addr: number; readonly port: number };
 }
 
 export interface Sysctls {
