@@ -46,6 +46,8 @@ const suites = [
   ['fuzz', 'test/out/fuzz'],
   ['corpus', 'test/out/corpus'],
   ['kernel', 'test/out/kernel'],
+  // Rebuilds client/out and server/out minified: after every suite that runs them from source builds.
+  ['package', 'test/out/package'],
   ['e2e', 'test/out/e2e'],
 ];
 for (const [name, dir] of suites) {
