@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { COMMAND_PREFIX, type CommandId } from './commandIds';
 import type { Ctx } from './ctx';
 import { mayRun } from './workspaceTrust';
-import { traceExampleRequest, type TraceExampleParams } from '../../server/src/protocol';
+import { traceExample, tracePacket, traceRuleAtCursor } from './traceInput/traceCommands';
 
 export interface CommandSpec {
   /** Runs when the command is enabled. */
@@ -18,19 +18,17 @@ export const COMMANDS: Readonly<Record<CommandId, CommandSpec>> = {
   showOutput: {
     run: (ctx) => ctx.output.show(true),
   },
-  /** From a rule's hover: trace its example packet and show the story beside the rules. */
+  /** From a rule's hover ("Trace this packet"): the rule's example packet in the trace panel. */
   traceExample: {
-    run: async (ctx, arg) => {
-      const params = arg as TraceExampleParams | undefined;
-      const client = ctx.languageClient;
-      if (!params?.uri || !client) {
-        void vscode.window.showInformationMessage('Netfilter Lens: hover a rule in an iptables file and choose "Trace this packet".');
-        return;
-      }
-      const r = await client.sendRequest(traceExampleRequest, params);
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# Trace of the example packet (${params.hook})\n\n${r.completed ? 'The conversation completes.' : 'The conversation does not complete.'}\n\n\`\`\`text\n${r.story}\n\`\`\`\n` });
-      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    },
+    run: (ctx, arg) => traceExample(ctx, arg),
+  },
+  /** Palette, editor context menu, the panel's "Change packet…": asks protocol, source, destination, port, interface. */
+  tracePacket: {
+    run: (ctx, arg) => tracePacket(ctx, arg),
+  },
+  /** Editor context menu: Trace Packet… starting from the example packet of the rule under the cursor. */
+  traceRuleAtCursor: {
+    run: (ctx, arg) => traceRuleAtCursor(ctx, arg),
   },
   restartServer: {
     run: async (ctx) => {

@@ -76,6 +76,9 @@ describe('language server over LSP: traces', () => {
     const l = ok(await trace({ proto: 'icmp', src: 'docker-host', dst: 'web', origin: { local: true } }));
     assert.equal(l.completed, true);
     assert.ok(l.events.some((e) => e.type === 'hook' && e.hook === 'OUTPUT'));
+    const k = ok(await trace({ proto: 'icmp', src: '', dst: 'client', origin: { local: true } }));
+    const out = k.events.find((e) => e.type === 'hook' && e.hook === 'POSTROUTING');
+    assert.equal(out?.type === 'hook' && out.packet.src, '10.10.126.101', 'no source given: routing picks it');
     const w = ok(await trace({ proto: 'tcp', src: '198.51.100.7', dst: '10.10.126.101', dport: 22, origin: { iface: 'wlan9' } }));
     assert.ok(w.warnings.some((x) => /no interface "wlan9"/.test(x)), JSON.stringify(w.warnings));
   });

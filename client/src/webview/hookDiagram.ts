@@ -103,7 +103,7 @@ function node(p: HookPath, n: DiagramNode): VNode {
 /** The diagram of one packet on one host; `id` makes its element ids unique in the page. */
 export function hookDiagram(p: HookPath, id: string, caption: string): VNode {
   const marker = (name: string, cls: string): VNode =>
-    h('marker', { id: `${name}-${id}`, class: cls, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, h('path', { d: 'M0,0 L10,5 L0,10 z' }));
+    h('marker', { id: `${name}-${id}`, class: cls, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, h('path', { d: 'M0,0 L10,5 L0,10 z' }));
   const edges = DIAGRAM_EDGES.map((e) => {
     const on = p.edges.includes(e);
     return h('path', {

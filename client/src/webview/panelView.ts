@@ -73,7 +73,8 @@ function packetPanel(p: PacketView, o: TraceOutcome): VNode {
   });
   return h('section', { role: 'tabpanel', id: PANEL_ID, 'aria-labelledby': tabId(p.key), class: 'packet', 'data-testid': 'trace-packet', 'data-packet': p.key, tabindex: -1 },
     h('h2', {}, `Packet ${p.n}: ${p.label} (${p.dir})`),
-    h('p', { class: 'packet-line', 'data-testid': 'trace-packet-line' }, h('code', {}, packetWords(p.packet)), ` enters ${enters}`),
+    h('p', { class: 'packet-line', 'data-testid': 'trace-packet-line' }, h('code', {}, packetWords(p.packet)), ` enters ${enters}`,
+      p.packet.src === '0.0.0.0' && ' (its source address is chosen by routing)'),
     p.fate && h('p', { class: 'fate', 'data-testid': 'trace-packet-fate', 'data-fate': p.fate.fate }, `Fate: ${p.fate.detail}`),
     h('div', { class: 'diagrams' }, diagrams),
     h('h3', {}, 'Steps'),

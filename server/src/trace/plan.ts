@@ -70,7 +70,8 @@ export function planConversation(req: TraceRequestSpec, host: HostModel, words: 
   if (!validPort(req.sport) || !validPort(req.dport)) return { error: 'Ports are numbers from 0 to 65535.' };
   const sender = req.origin.peer !== undefined ? host.peers.find((p) => p.name === req.origin.peer) : undefined;
   if (req.origin.peer !== undefined && !sender) return { error: `${host.name} has no peer "${req.origin.peer}" (${host.peers.map((p) => p.name).join(', ') || 'none described'}).` };
-  const src = resolveEndpoint(req.src || sender?.name, words.src, sender ? host : names);
+  // A local process with no source given: the kernel picks it from the route (address 0 until then).
+  const src = !req.src && !sender && req.origin.local ? { addr: 0 } : resolveEndpoint(req.src || sender?.name, words.src, sender ? host : names);
   const dst = resolveEndpoint(req.dst, words.dst, names);
   if (typeof src === 'string') return { error: src };
   if (typeof dst === 'string') return { error: dst };
