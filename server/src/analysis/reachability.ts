@@ -12,7 +12,9 @@ import { Pipeline } from './reach/pipeline';
 import { Recorder, type RuleFacts } from './reach/walk';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
-import { fromRanges, type IntSet } from './space/intSet';
+import { fromRanges, single, subtract, union, type IntSet } from './space/intSet';
+import { fullBox, type PacketSet } from './space/packetSet';
+import { Field, type Box } from './space/fields';
 import { inferHost } from '../emulator/host/infer';
 
 export interface RuleReach {
@@ -58,8 +60,28 @@ export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostMod
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const addrs = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const rec = new Recorder(space, addrs);
-  new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space) } : {});
+  new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
   return new Reachability(emu, space, rec);
+}
+
+/** The host's routing table as "destination → output interface" boxes (longest prefix wins; unicast routes only). */
+function routesOf(host: HostModel, space: Space): PacketSet {
+  const sorted = [...host.routes].sort((a, b) => b.prefix - a.prefix || a.metric - b.metric);
+  let covered: IntSet = [];
+  const out: Box[] = [];
+  for (const r of sorted) {
+    const size = 2 ** (32 - r.prefix);
+    const start = Math.floor((r.dst >>> 0) / size) * size;
+    const mine = subtract([start, start + size - 1], covered);
+    covered = union(covered, [start, start + size - 1]);
+    const dev = space.ifaces.indexOf(r.dev);
+    if (!mine.length || dev < 0 || (r.type && r.type !== 'unicast')) continue;
+    const b = fullBox(space).slice();
+    b[Field.Dst] = mine;
+    b[Field.Oif] = single(dev);
+    out.push(b);
+  }
+  return out;
 }
 
 /** The host's bridges whose frames iptables sees (bridge-nf-call-iptables), as interface indices. */

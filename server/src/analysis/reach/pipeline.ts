@@ -30,6 +30,13 @@ export interface PipelineOptions {
   readonly local?: IntSet;
   /** Interfaces (indices) that are bridges whose frames iptables sees in FORWARD (br_netfilter); absent: any may be. */
   readonly bridges?: IntSet;
+  /**
+   * Where the host routes each destination (output interface by destination): example packets
+   * (`must`) at FORWARD and OUTPUT keep only the interface routing really picks. `may` stays open.
+   */
+  readonly routes?: PacketSet;
+  /** The host's own addresses, the only sources its sockets send from (for `must` at OUTPUT). */
+  readonly sources?: IntSet;
 }
 
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
@@ -160,8 +167,12 @@ export class Pipeline {
         bridged = join(bridged, mapFlow(frames, (s) => assign(s, Field.Oif, single(b))));
       }
     }
-    const fwd = this.hook('FORWARD', join(fwdIn, bridged));
-    const out = this.hook('OUTPUT', flowOf(this.leaving()));
+    const routedIn: Flow = opts.routes ? { may: fwdIn.may, must: intersectSets(fwdIn.must, opts.routes) } : fwdIn;
+    const fwd = this.hook('FORWARD', join(routedIn, bridged));
+    let sent = flowOf(this.leaving());
+    if (opts.routes) sent = { may: sent.may, must: intersectSets(sent.must, opts.routes) };
+    if (opts.sources) sent = { may: sent.may, must: intersectSets(sent.must, where(this.space, Field.Src, opts.sources)) };
+    const out = this.hook('OUTPUT', sent);
     this.hook('POSTROUTING', join(fwd, out));
   }
 }

@@ -54,10 +54,14 @@ function pick(f: Field, s: IntSet): number {
 export function witnessOfBox(space: Space, b: Box): Witness {
   const v = (f: Field): number => pick(f, b[f]!);
   const icmp = v(Field.Icmp);
+  // The length a real first packet of that protocol has: a Linux SYN with its options, a default ping, a small datagram.
+  const proto = v(Field.Proto);
+  const lengths = proto === 6 ? [60, 52, 40] : proto === 1 ? [84, 28] : proto === 17 ? [33, 29, 28] : [];
+  const length = lengths.find((n) => has(b[Field.Length]!, n)) ?? v(Field.Length);
   return {
     src: v(Field.Src),
     dst: v(Field.Dst),
-    proto: v(Field.Proto),
+    proto,
     sport: v(Field.Sport),
     dport: v(Field.Dport),
     icmpType: icmp >> 8,
@@ -68,7 +72,7 @@ export function witnessOfBox(space: Space, b: Box): Witness {
     ctState: CT_STATES[v(Field.Ct)]!,
     mark: space.mark.expand(v(Field.Mark)),
     connmark: space.connmark.expand(v(Field.Connmark)),
-    length: v(Field.Length),
+    length,
     ttl: v(Field.Ttl),
     pktType: PKT_TYPES[v(Field.PktType)]!,
     fragment: v(Field.Frag) === 1,
