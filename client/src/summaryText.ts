@@ -20,15 +20,17 @@ export function summaryView(s: FileSummary, fileName: string, trusted: boolean):
   const parts: string[] = [];
   if (s.errors) parts.push(count(s.errors, 'error'));
   if (s.warnings) parts.push(count(s.warnings, 'warning'));
-  const reach = s.analysing ? 'reachability pending' : s.unreachable ? `${s.unreachable} unreachable` : 'all rules reachable';
+  // A table with errors is not analysed for reachability: "all reachable" would claim too much.
+  const reach = s.analysing ? 'reachability pending' : s.unreachable ? `${s.unreachable} unreachable` : s.errors ? undefined : 'all rules reachable';
+  const reachWords = s.analysing ? 'reachability still being analysed' : s.unreachable ? `${count(s.unreachable, 'rule')} no packet reaches` : s.errors ? undefined : 'every rule is reachable';
   const icon = s.errors ? '$(error)' : s.unreachable || s.warnings ? '$(warning)' : '$(pass)';
-  const text = `${icon} ${[...parts, reach].join(' · ')}`;
-  const label = `Netfilter Lens: ${[...parts, s.analysing ? 'reachability still being analysed' : s.unreachable ? `${count(s.unreachable, 'rule')} no packet reaches` : 'every rule is reachable'].join(', ')}`;
+  const text = `${icon} ${[...parts, reach].filter((p) => p).join(' · ')}`;
+  const label = `Netfilter Lens: ${[...parts, reachWords].filter((p) => p).join(', ')}`;
   const lines = [
     `Netfilter Lens — ${fileName}`,
     s.errors ? `${count(s.errors, 'error')}: iptables-restore would refuse this file.` : 'iptables-restore would load this file.',
     s.warnings ? `${count(s.warnings, 'warning')}.` : undefined,
-    s.analysing ? 'Reachability is still being analysed (large file).' : s.unreachable ? `${count(s.unreachable, 'rule')} no packet can reach.` : 'No packet-unreachable rules.',
+    s.analysing ? 'Reachability is still being analysed (large file).' : s.unreachable ? `${count(s.unreachable, 'rule')} no packet can reach.` : s.errors ? 'Reachability is analysed for the tables that load.' : 'Every rule is reached by some packet.',
     trusted ? undefined : 'Restricted Mode: commands that run processes are off.',
     'Click to open the Problems view.',
   ];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +45,8 @@ describe('the packaged extension (.vsix)', () => {
       assert.ok(has(must), `${must} is packaged`);
     }
     assert.deepEqual(names.filter((n) => /\.map$|\/node_modules\/|\/src\/|\/test\/|\.ts$/.test(n)), [], 'no sources, maps, tests or node_modules');
+    // What the client loads at run time (the trace panel's webview script and style) is whatever the build left in client/out.
+    for (const f of readdirSync(join(root, 'client', 'out')).filter((f) => !f.endsWith('.map'))) assert.ok(has(`client/out/${f}`), `client/out/${f} is packaged`);
   });
 
   it(`is small: under ${MAX_VSIX_BYTES / 1024 / 1024} MB`, () => {
@@ -75,9 +77,9 @@ describe('the packaged extension (.vsix)', () => {
     for (const [, img] of read('README.md').matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) assert.ok(has(img!), `README image ${img} is packaged`);
   });
 
-  it('bundles are self-contained and minified: only Node built-ins (and vscode for the client) are required', () => {
+  it('bundles are self-contained and minified: only Node built-ins (and vscode for the client) are required, no source maps', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-    for (const [bundle, allowed] of [['client/out/extension.js', ['vscode']], ['server/out/server.js', []]] as const) {
+    for (const [bundle, allowed] of [['client/out/extension.js', ['vscode']], ['client/out/webview.js', []], ['server/out/server.js', []]] as const) {
       const text = read(bundle);
       const required = [...text.matchAll(/\brequire\((["'])([^"']+)\1\)/g)].map((m) => m[2]!);
       const foreign = [...new Set(required.filter((r) => !builtins.has(r) && !(allowed as readonly string[]).includes(r)))];

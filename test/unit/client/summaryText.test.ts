@@ -14,6 +14,13 @@ it('errors and unreachable rules first, in the status bar and for a screen reade
   assert.doesNotMatch(v.tooltip, /Restricted Mode/);
 });
 
+it('a file with errors claims nothing about reachability unless rules were found unreachable', () => {
+  const v = summaryView({ ...base, errors: 5, warnings: 2 }, 'rules.v4', true);
+  assert.equal(v.text, '$(error) 5 errors · 2 warnings');
+  assert.equal(v.label, 'Netfilter Lens: 5 errors, 2 warnings');
+  assert.match(v.tooltip, /analysed for the tables that load/);
+});
+
 it('a clean file, a warning, a large file still being analysed, Restricted Mode', () => {
   assert.equal(summaryView(base, 'a', true).text, '$(pass) all rules reachable');
   assert.equal(summaryView(base, 'a', true).level, 'ok');

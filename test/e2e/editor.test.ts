@@ -1,0 +1,261 @@
+/**
+ * The packaged extension in a real VS Code: code-server in headless Chromium,
+ * driven by playwright-core (see ../../../shared/vscode-e2e.md and
+ * .ci/setup-e2e). The .vsix from `npm run package` is installed with
+ * --install-extension and a copy of examples/ is opened; screenshots of each
+ * state go to test/artifacts/e2e/.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { COMMAND_PREFIX, PROCESS_COMMAND_IDS } from '../../client/src/commandIds';
+import { e2eAvailability, startCodeServer, type CodeServer } from './codeServer';
+import { launchBrowser, poll, Workbench } from './workbench';
+
+const root = join(__dirname, '..', '..', '..');
+const avail = e2eAvailability();
+const skip = avail.ok ? false : `E2E SKIPPED: ${avail.why} (run .ci/setup-e2e)`;
+const STATUS_ITEM = 'netfilter-lens.netfilter-lens.netfilterLens.summary';
+/** Settings that keep the window quiet and typing literal (no suggestion accepted by a space). */
+const QUIET = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'extensions.ignoreRecommendations': true,
+  'telemetry.telemetryLevel': 'off',
+  'editor.quickSuggestions': { other: false, comments: false, strings: false },
+  'editor.suggestOnTriggerCharacters': false,
+  'editor.minimap.enabled': false,
+};
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { commands: Array<{ command: string; title: string; category?: string }> } };
+/** Palette titles of the commands that run processes (none yet), and the one issue 6 plans. */
+const PROCESS_TITLES = [
+  ...PROCESS_COMMAND_IDS.map((id) => {
+    const c = pkg.contributes.commands.find((x) => x.command === COMMAND_PREFIX + id)!;
+    return `${c.category}: ${c.title}`;
+  }),
+  'Verify Trace on Kernel',
+];
+
+describe('VS Code (code-server) with the packaged extension', { skip, timeout: 300_000 }, () => {
+  let tmp = '';
+  let vsix = '';
+  let browser: Browser | undefined;
+
+  /** A fresh copy of examples/ and a code-server for it. */
+  async function serve(name: string, settings: Record<string, unknown>): Promise<{ server: CodeServer; wb: Workbench }> {
+    const workspace = join(tmp, name, 'examples');
+    cpSync(join(root, 'examples'), workspace, { recursive: true });
+    const home = join(tmp, name, 'home');
+    mkdirSync(home, { recursive: true });
+    const server = await startCodeServer({ vsix, workspace, home, settings: { ...QUIET, ...settings } });
+    try {
+      return { server, wb: await Workbench.open(browser!, server.url) };
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
+  }
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'nflens-e2e-'));
+    vsix = join(tmp, 'netfilter-lens.vsix');
+    execFileSync('npm', ['run', '-s', 'package', '--', '--out', vsix], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('a trusted workspace', () => {
+    let server: CodeServer | undefined;
+    let wb: Workbench;
+    before(async () => {
+      ({ server, wb } = await serve('trusted', { 'security.workspace.trust.enabled': false }));
+    });
+    after(async () => {
+      await wb?.close();
+      await server?.stop();
+    });
+
+    /** Waits for the status bar item's accessible label; a timeout names the last one seen. */
+    async function statusLabel(expected: string): Promise<void> {
+      let last: string | null = null;
+      await poll(`status bar "${expected}"`, async () => (last = await wb.statusItem(STATUS_ITEM).getAttribute('aria-label')) === expected).catch(async (e: Error) => {
+        await wb.screenshot('failed-status-bar');
+        throw new Error(`${e.message}; last label: ${last}`);
+      });
+    }
+
+    async function showProblems(): Promise<void> {
+      if (!(await wb.page.locator('.markers-panel').isVisible())) await wb.runCommand('Problems: Focus on Problems View');
+      await wb.page.locator('.markers-panel').waitFor();
+    }
+
+    it('the Problems view lists the Docker dump\'s docker-dnat-unreached warning and the errors of mistakes/rules.v4', async () => {
+      await wb.openFile('docker-host-flushed/rules.v4');
+      await wb.openFile('mistakes/rules.v4');
+      await showProblems();
+      const rows = await poll('both files in the Problems view', async () => {
+        const r = await wb.problems();
+        return r.some((x) => x.includes('docker-dnat-unreached')) && r.some((x) => x.includes('wrong-hook')) ? r : undefined;
+      });
+      const dnat = rows.find((r) => r.includes('docker-dnat-unreached'))!;
+      assert.match(dnat, /^Warning: Connections arriving from other hosts never reach this DNAT rule/);
+      assert.match(dnat, /\[Ln 13, Col 52\]/);
+      const errors = rows.filter((r) => r.startsWith('Error:'));
+      for (const code of ['wrong-hook', 'intrapositioned-negation', 'unknown-option', 'unknown-target']) assert.ok(errors.some((r) => r.includes(code)), `an error ${code}`);
+      await wb.screenshot('01-problems');
+
+      // The status bar counts the same errors for the active file (mistakes/rules.v4).
+      const label = await poll('the status bar item', () => wb.statusItem(STATUS_ITEM).getAttribute('aria-label'));
+      const m = /^Netfilter Lens: (\d+) errors?, (\d+) warnings?$/.exec(label);
+      assert.ok(m, label);
+      assert.equal(Number(m[1]), errors.length, 'status bar errors = error rows in Problems (only mistakes/rules.v4 has errors)');
+    });
+
+    it('the status bar item counts the active file, follows edits (a shadowed rule typed in shows as unreachable), and opens Problems', async () => {
+      await wb.openFile('docker-host-flushed/rules.v4');
+      await statusLabel('Netfilter Lens: 1 warning, every rule is reachable');
+      assert.equal((await wb.statusItem(STATUS_ITEM).textContent())?.trim(), '1 warning · all rules reachable');
+
+      await wb.openFile('web-server/rules.v4');
+      await statusLabel('Netfilter Lens: 1 warning, every rule is reachable');
+      // Line 12 accepts tcp to 80 and 443; a DROP of 443 below it can never match.
+      await wb.page.keyboard.press('Control+G');
+      await wb.page.locator('.quick-input-widget input').fill(':12');
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      await wb.page.keyboard.press('End');
+      await wb.page.keyboard.press('Enter');
+      await poll('the cursor on a new line 13', async () => (await wb.statusItem('status.editor.selection').textContent())?.includes('Ln 13, Col 1'));
+      await wb.page.keyboard.type('-A INPUT -p tcp -m tcp --dport 443 -j DROP');
+      await statusLabel('Netfilter Lens: 2 warnings, 1 rule no packet reaches');
+      assert.equal((await wb.statusItem(STATUS_ITEM).textContent())?.trim(), '2 warnings · 1 unreachable');
+      if (await wb.page.locator('.part.panel').isVisible()) await wb.runCommand('View: Toggle Panel Visibility');
+      await wb.page.locator('.markers-panel').waitFor({ state: 'hidden' });
+      await wb.screenshot('02-status-bar-unreachable');
+      await wb.statusItem(STATUS_ITEM).click();
+      await wb.page.locator('.markers-panel').waitFor();
+      // Only the rows for this code: the view draws the rows that fit, and two other files are open.
+      await wb.page.keyboard.press('Control+F');
+      await wb.page.keyboard.type('unreachable-rule');
+      let seen: string[] = [];
+      await poll('the new rule in Problems', async () => (seen = await wb.problems()).some((r) => r.includes('unreachable-rule') && r.includes('[Ln 13'))).catch((e: Error) => {
+        throw new Error(`${e.message}\n${seen.join('\n')}`);
+      });
+      await wb.screenshot('02b-problems-unreachable');
+      await wb.page.keyboard.press('Control+A');
+      await wb.page.keyboard.press('Backspace');
+      await wb.openFile('web-server/rules.v4');
+      await wb.runCommand('File: Revert File');
+    });
+
+    it('hovering the DNAT rule of docker-host-flushed/rules.v4 shows the packets it matches (from OUTPUT) and its rewrite', async () => {
+      await wb.openFile('docker-host-flushed/rules.v4');
+      if (await wb.page.locator('.part.panel').isVisible()) await wb.runCommand('View: Toggle Panel Visibility');
+      const target = wb.page.locator('.view-lines .view-line', { hasText: '-j DNAT' }).locator('span', { hasText: /^DNAT$/ }).first();
+      await target.hover();
+      const hover = wb.page.locator('.monaco-hover-content').first();
+      await poll('the flows in the hover', async () => (await hover.textContent())?.includes('Packets this rule matches'));
+      const text = (await hover.textContent()) ?? '';
+      assert.match(text, /Packets this rule matches \(nat DOCKER\)/);
+      assert.match(text, /rewrites the destination to 172\.17\.0\.4, port 12580/);
+      const rows = await hover.locator('table tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td,th')].map((c) => c.textContent?.trim() ?? '')));
+      assert.deepEqual(rows[0], ['Hook', 'Path', 'Packets']);
+      const output = rows.find((r) => r[0] === 'OUTPUT');
+      assert.ok(output, JSON.stringify(rows));
+      assert.equal(output[1], 'OUTPUT → line 10');
+      assert.match(output[2]!, /tcp to port 12580/);
+      assert.ok(!rows.some((r) => r[0] === 'PREROUTING'), 'no flow from PREROUTING: its jump to DOCKER is gone');
+      assert.equal(await hover.locator('a', { hasText: 'Trace this packet' }).count(), 1);
+      await hover.locator('table').first().evaluate((t) => t.scrollIntoView({ block: 'center' }));
+      await wb.screenshot('03-hover-dnat');
+    });
+
+    it('trusted: the trusted-only context key netfilterLens.processCommandsEnabled is true (the untrusted case must see false)', async () => {
+      await wb.openFile('docker-host-flushed/rules.v4');
+      const keys = await wb.contextKeys();
+      assert.equal(keys['isWorkspaceTrusted'], true);
+      assert.equal(keys['netfilterLens.processCommandsEnabled'], true);
+    });
+
+    it('Trace Packet… from the palette (client → docker-host:12580) opens the trace panel with the DNAT step; clicking a step reveals its rule', async () => {
+      const rules = readFileSync(join(root, 'examples', 'docker-host', 'rules.v4'), 'utf8').split('\n');
+      const lineOf = (s: string) => rules.findIndex((l) => l.includes(s)) + 1;
+      const dnatLine = lineOf('-j DNAT --to-destination 172.17.0.4:12580');
+      const acceptLine = lineOf('-A DOCKER -d 172.17.0.4/32');
+      assert.ok(dnatLine > 0 && acceptLine > 0);
+
+      await wb.openFile('docker-host/rules.v4');
+      if (await wb.page.locator('.part.panel').isVisible()) await wb.runCommand('View: Toggle Panel Visibility');
+      await wb.runCommand('Netfilter Lens: Trace Packet…');
+      await wb.pickRow('handshake, data and close', '(1/');
+      await wb.pickRow('10.10.126.187', '(2/');
+      await wb.pickRow('published → web:12580', '(3/');
+
+      const frame = await wb.webviewFrame('[data-testid="trace-steps"]');
+      const panel = frame.locator('[data-testid="trace-packet"]').first();
+      await poll('the first packet entering', async () => (await panel.locator('[data-testid="trace-packet-line"]').textContent())?.includes('10.10.126.187'));
+      const dnat = panel.locator(`[data-testid="trace-step"][data-kind="rule"][data-line="${dnatLine}"]`);
+      assert.equal(await dnat.count(), 1, `the DNAT rule (line ${dnatLine}) matched`);
+      const rewrite = panel.locator('[data-testid="trace-step"][data-kind="rewrite"][data-what="DNAT"]');
+      assert.match((await rewrite.locator('[data-testid="trace-rewrite-after"]').textContent()) ?? '', /172\.17\.0\.4/);
+      assert.match((await rewrite.locator('[data-testid="trace-rewrite-before"]').textContent()) ?? '', /10\.10\.126\.101/);
+      assert.equal(await panel.locator('[data-testid="trace-packet-fate"]').getAttribute('data-fate'), 'forwarded');
+      assert.deepEqual(await panel.locator('[data-testid="trace-step"][data-kind="hook"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-hook'))), ['PREROUTING', 'FORWARD', 'POSTROUTING']);
+      await wb.screenshot('05-trace-panel');
+
+      await panel.locator(`[data-testid="trace-rule-link"][data-line="${acceptLine}"]`).first().click();
+      await poll(`the cursor on line ${acceptLine} of docker-host/rules.v4`, async () => {
+        const tab = await wb.page.locator('.tabs-container .tab.active').first().getAttribute('aria-label');
+        return tab?.startsWith('rules.v4') && (await wb.statusItem('status.editor.selection').textContent())?.includes(`Ln ${acceptLine}, Col 1`);
+      });
+      await wb.screenshot('06-trace-rule-revealed');
+    });
+  });
+
+  describe('an untrusted workspace (trust enabled, folder not trusted)', () => {
+    let server: CodeServer | undefined;
+    let wb: Workbench;
+    before(async () => {
+      ({ server, wb } = await serve('untrusted', { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' }));
+    });
+    after(async () => {
+      await wb?.close();
+      await server?.stop();
+    });
+
+    it('runs in Restricted Mode with diagnostics still on, and commands that run processes off: none is in the palette (none exists yet) and the trusted-only context key is false', async () => {
+      await wb.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor();
+      await wb.openFile('mistakes/rules.v4');
+      await poll('the status bar item in Restricted Mode', async () => /^Netfilter Lens: \d+ errors/.test((await wb.statusItem(STATUS_ITEM).getAttribute('aria-label')) ?? ''));
+      const keys = await wb.contextKeys();
+      assert.equal(keys['isWorkspaceTrusted'], false);
+      assert.equal(keys['netfilterLens.processCommandsEnabled'], false);
+      const entries = await wb.paletteEntries('Netfilter Lens');
+      assert.ok(entries.some((e) => e.startsWith('Netfilter Lens: Show Output')), `the palette lists our commands: ${entries.join(' | ')}`);
+      for (const title of PROCESS_TITLES) assert.ok(!entries.some((e) => e.includes(title)), `${title} is hidden`);
+      await wb.statusItem(STATUS_ITEM).hover();
+      const tooltip = wb.page.locator('.workbench-hover', { hasText: 'Restricted Mode: commands that run processes are off.' }).first();
+      await tooltip.waitFor();
+      // Shown once faded in (the screenshot is the artefact a reviewer reads).
+      await poll('the tooltip faded in', () =>
+        tooltip.evaluate((el) => {
+          // Runs in the page (no DOM types here): the hover and every ancestor fully opaque.
+          type Node = { parentElement: Node | null };
+          const style = (globalThis as unknown as { getComputedStyle(n: Node): { opacity: string } }).getComputedStyle;
+          for (let n: Node | null = el as unknown as Node; n; n = n.parentElement) if (style(n).opacity !== '1') return false;
+          return true;
+        }),
+      );
+      await wb.screenshot('04-restricted-mode');
+    });
+  });
+});

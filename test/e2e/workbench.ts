@@ -1,0 +1,150 @@
+/**
+ * Driving VS Code's workbench in headless Chromium with playwright-core:
+ * open a file, run a command, read the palette, the Problems view, a hover,
+ * the context keys. Every wait polls for a condition; none sleeps.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type ConsoleMessage, type Frame, type Page } from 'playwright-core';
+import { CHROMIUM } from './codeServer';
+
+export const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'e2e');
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Polls `probe` until it returns something truthy; fails with `what` and the last value seen. */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+export class Workbench {
+  private readonly console: ConsoleMessage[] = [];
+  private constructor(readonly page: Page) {
+    page.on('console', (m) => this.console.push(m));
+  }
+
+  static async open(browser: Browser, url: string): Promise<Workbench> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    await page.goto(url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const wb = new Workbench(page);
+    await poll('the explorer to list the workspace', () => page.locator('.explorer-folders-view .monaco-list-row').count());
+    return wb;
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** Quick Open (Ctrl+P) on a workspace-relative path; waits until its editor is active. */
+  async openFile(relPath: string): Promise<void> {
+    const [dir, name] = [relPath.split('/').slice(0, -1).join('/'), relPath.split('/').pop()!];
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(relPath);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).filter({ hasText: dir.split('/').pop() ?? '' }).first();
+    await row.waitFor();
+    await row.click();
+    await poll(`${relPath} to be the active editor`, async () => {
+      const tab = await this.page.locator('.tabs-container .tab.active').getAttribute('aria-label');
+      const crumbs = await this.page.locator('.breadcrumbs-control').first().textContent();
+      return tab?.startsWith(name) && crumbs?.includes(dir.split('/').pop() ?? '');
+    });
+  }
+
+  /** Runs a command by its palette title (F1). */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  /** The command palette's entries for a search (their titles as shown). */
+  async paletteEntries(search: string): Promise<string[]> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${search}`);
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    const labels = await poll(`palette entries for "${search}"`, async () => {
+      const all = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+      return all.length ? all : undefined;
+    });
+    await this.page.keyboard.press('Escape');
+    return labels;
+  }
+
+  /** A status bar entry's accessible label, by the id VS Code gives it (`<extension id>.<item id>`). */
+  statusItem(id: string) {
+    return this.page.locator(`.statusbar-item[id="${id}"]`);
+  }
+
+  /** The Problems view's rows (file headers, markers, related information) as text. */
+  async problems(): Promise<string[]> {
+    return this.page.locator('.markers-panel .monaco-list-row').evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-label') ?? ''} ${e.textContent ?? ''}`));
+  }
+
+  /** Every context key the workbench holds for the active editor ("Developer: Inspect Context Keys" logs them). */
+  async contextKeys(): Promise<Record<string, unknown>> {
+    const seen = this.console.length;
+    await this.runCommand('Developer: Inspect Context Keys');
+    await this.page.locator('.monaco-editor .view-lines').first().click({ position: { x: 200, y: 30 } });
+    return poll('the context keys in the console', async () => {
+      for (const m of this.console.slice(seen)) {
+        for (const a of m.args()) {
+          const v = (await a.jsonValue().catch(() => undefined)) as unknown;
+          if (v && typeof v === 'object' && 'isWorkspaceTrusted' in v) return v as Record<string, unknown>;
+        }
+      }
+      return undefined;
+    });
+  }
+
+  /** The webview frame (VS Code nests each webview in iframes) that holds `selector`. */
+  async webviewFrame(selector: string): Promise<Frame> {
+    return poll(`a webview with ${selector}`, async () => {
+      for (const f of this.page.frames()) if (await f.locator(selector).count().catch(() => 0)) return f;
+      return undefined;
+    });
+  }
+
+  /** Answers the current step of a multi-step quick input by clicking the row that shows `text`. */
+  async pickRow(text: string, step: string): Promise<void> {
+    let header = '';
+    await poll(`quick input step ${step}`, async () => (header = await this.page.locator('.quick-input-widget').first().evaluate((el) => (el as unknown as { innerText: string }).innerText)).includes(step)).catch((e: Error) => {
+      throw new Error(`${e.message}; the quick input shows: ${header.slice(0, 300)}`);
+    });
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  async close(): Promise<void> {
+    await this.page.close();
+  }
+}
