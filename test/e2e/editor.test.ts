@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { COMMAND_PREFIX, PROCESS_COMMAND_IDS } from '../../client/src/commandIds';
-import { e2eAvailability, startCodeServer, type CodeServer } from './codeServer';
+import { e2eAvailability, startCodeServer, type CodeServer } from '../tools/codeServer.mjs';
 import { launchBrowser, poll, Workbench } from './workbench';
 
 const root = join(__dirname, '..', '..', '..');

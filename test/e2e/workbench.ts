@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Frame, type Page } from 'playwright-core';
-import { CHROMIUM } from './codeServer';
+import { CHROMIUM } from '../tools/codeServer.mjs';
 
 export const ARTIFACTS = join(__dirname, '..', '..', 'artifacts', 'e2e');
 

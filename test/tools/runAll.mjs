@@ -2,7 +2,7 @@
 // the kernel or a browser say loudly why they are skipped.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { e2eAvailability } from './codeServer.mjs';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -64,7 +64,6 @@ process.exit(results.every((r) => r.ok) ? 0 : 1);
 /** The editor tests need code-server and Chromium (.ci/setup-e2e); without them, say so loudly. */
 function e2eReady() {
   if (only.length && !only.some((o) => 'e2e tests'.includes(o))) return false;
-  const { e2eAvailability } = createRequire(import.meta.url)(join(root, 'test/out/e2e/codeServer.js'));
   const a = e2eAvailability();
   if (a.ok) return true;
   console.log(`\n=== e2e tests\nSKIPPED: e2e (${a.why}; run .ci/setup-e2e as root, or see README "How we know it is right")`);
