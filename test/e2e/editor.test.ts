@@ -179,6 +179,24 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       await wb.screenshot('03-hover-dnat');
     });
 
+    it('the walkthrough "Get Started with Netfilter Lens" lists its steps, and a step\'s page shows its packaged screenshot', async () => {
+      await wb.runCommand('Welcome: Open Walkthrough...');
+      const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Netfilter Lens' }).first();
+      await row.waitFor();
+      await row.click();
+      const steps = wb.page.locator('.getting-started-step');
+      const ids = await poll('the walkthrough steps', async () => {
+        const all = await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-step-id') ?? ''));
+        return all.length >= 5 ? all.map((id) => id.split('#').pop()) : undefined;
+      });
+      assert.deepEqual(ids, ['openDump', 'seeDiagnostics', 'hoverRule', 'tracePacket', 'settings']);
+      await steps.filter({ hasText: 'Trace a packet' }).click();
+      const media = await wb.webviewFrame('img[src*="docs/images/trace-panel.png"]');
+      await poll('the step\'s image loaded from the installed extension', () => media.locator('img[src*="docs/images/trace-panel.png"]').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0));
+      await wb.screenshot('00-walkthrough');
+      await wb.runCommand('View: Close All Editors');
+    });
+
     it('trusted: the trusted-only context key netfilterLens.processCommandsEnabled is true (the untrusted case must see false)', async () => {
       await wb.openFile('docker-host-flushed/rules.v4');
       const keys = await wb.contextKeys();

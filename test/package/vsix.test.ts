@@ -73,8 +73,15 @@ describe('the packaged extension (.vsix)', () => {
     ].filter((r): r is string => !!r);
     assert.ok(refs.length >= 8);
     for (const r of refs) assert.ok(has(r.replace(/^\.\//, '')), `${r} is packaged`);
-    // Images the README shows are packaged too (VS Code's extension page reads them from the install).
+    // Images the README and the walkthrough pages show are packaged too (VS Code reads them from the install).
     for (const [, img] of read('README.md').matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) assert.ok(has(img!), `README image ${img} is packaged`);
+    for (const page of refs.filter((r) => r.endsWith('.md'))) {
+      const dir = page.split('/').slice(0, -1);
+      for (const [, img] of read(page).matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) {
+        const path = [...dir, ...img!.split('/')].reduce<string[]>((acc, part) => (part === '..' ? acc.slice(0, -1) : part === '.' ? acc : [...acc, part]), []).join('/');
+        assert.ok(has(path), `${page}: image ${img} is packaged`);
+      }
+    }
   });
 
   it('bundles are self-contained and minified: only Node built-ins (and vscode for the client) are required, no source maps', () => {
