@@ -197,6 +197,19 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       await wb.runCommand('View: Close All Editors');
     });
 
+    it('Netfilter Lens: Show Output opens the language server\'s log: each check, its diagnostics and time', async () => {
+      await wb.openFile('docker-host-flushed/rules.v4');
+      await wb.runCommand('Netfilter Lens: Show Output');
+      const output = wb.page.locator('.part.panel .monaco-editor .view-lines').first();
+      let shown = '';
+      // Monaco draws spaces as no-break spaces.
+      await poll('the server log in the output view', async () => /checked file:\/\/\S+docker-host-flushed\/rules\.v4 v\d+: \d+ diagnostics in \d+ ms/.test((shown = ((await output.textContent()) ?? '').replace(/\u00a0/g, ' ')))).catch(async (e: Error) => {
+        await wb.screenshot('failed-output');
+        throw new Error(`${e.message}; the output view shows: ${shown.slice(-600)}`);
+      });
+      await wb.runCommand('View: Toggle Panel Visibility');
+    });
+
     it('trusted: the trusted-only context key netfilterLens.processCommandsEnabled is true (the untrusted case must see false)', async () => {
       await wb.openFile('docker-host-flushed/rules.v4');
       const keys = await wb.contextKeys();
@@ -250,7 +263,8 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       await server?.stop();
     });
 
-    it('runs in Restricted Mode with diagnostics still on, and commands that run processes off: none is in the palette (none exists yet) and the trusted-only context key is false', async () => {
+    const processCommands = PROCESS_COMMAND_IDS.length ? `${PROCESS_TITLES.slice(0, -1).join(', ')} absent from the palette` : 'none in the palette (none exists yet)';
+    it(`runs in Restricted Mode with diagnostics still on, and commands that run processes off: ${processCommands}, and the trusted-only context key is false`, async () => {
       await wb.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor();
       await wb.openFile('mistakes/rules.v4');
       await poll('the status bar item in Restricted Mode', async () => /^Netfilter Lens: \d+ errors/.test((await wb.statusItem(STATUS_ITEM).getAttribute('aria-label')) ?? ''));
