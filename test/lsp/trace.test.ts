@@ -100,10 +100,11 @@ describe('language server over LSP: traces', () => {
     assert.ok(info.version);
   });
 
-  it("ruleExample: the DNAT rule's example packet traces through the rule", async () => {
+  it("ruleExample: the DNAT rule's example packet, on the described host, traces through the rule", async () => {
     const line = readFileSync(DOCKER, 'utf8').split('\n').findIndex((l) => l.includes('-j DNAT'));
     const ex = await client.request<RuleExampleReply>('netfilterLens/ruleExample', { uri: DOCKER_URI, line });
     assert.ok(!('error' in ex), JSON.stringify(ex));
+    assert.equal(ex.text, 'tcp 10.0.0.101:40000 → 10.10.126.101:12580 flags 0x2, in eth0, conntrack NEW', 'an example the described host could receive');
     const req = exampleRequest(ex.witness as unknown as Witness, ex.hook);
     assert.ok(!('error' in req));
     const r = ok(await trace({ ...req, src: req.src!, dst: req.dst!, origin: req.origin.local ? { local: true } : { iface: req.origin.iface! } }));

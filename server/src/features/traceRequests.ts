@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Connection } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ReachEntry } from '../analysisCache';
+import { analyzeReachability, type Reachability } from '../analysis/reachability';
 import { ruleFlows } from '../analysis/ruleFlows';
 import { Emulator } from '../emulator/index';
 import { OverlayWorld } from '../emulator/overlay/world';
@@ -157,11 +158,26 @@ async function hostInfo(uri: string, d: TraceDeps): Promise<HostInfoReply> {
   };
 }
 
+/** Reachability on the described host, per document version and description (examples it gives are packets that host could send). */
+const describedReach = new WeakMap<IptablesAnalysis, { readonly key: string; readonly reach: Reachability }>();
+
+function reachOn(a: IptablesAnalysis, choice: HostChoice, hostless: Reachability): Reachability {
+  if (choice.source === 'inferred') return hostless;
+  const key = JSON.stringify(summarizeHost(choice.host));
+  const hit = describedReach.get(a);
+  if (hit?.key === key) return hit.reach;
+  const reach = analyzeReachability(a.parsed.ruleset, { host: choice.host });
+  describedReach.set(a, { key, reach });
+  return reach;
+}
+
 async function ruleExample(uri: string, line: number, d: TraceDeps): Promise<RuleExampleReply> {
+  const a = await d.analysisFor(uri);
   const reach = await d.reachFor(uri);
-  if (!reach) return { error: 'The document is not open as an iptables file.' };
+  if (!a || !reach) return { error: 'The document is not open as an iptables file.' };
   if (!reach.reach) return { error: `No example packet: ${reach.skipped ?? 'the rules were not analysed'}.` };
-  const f = Number.isInteger(line) ? ruleFlows(reach.reach, line) : undefined;
+  const choice = traceHostFor(uri, a.analysis.parsed.ruleset, undefined, d.openText);
+  const f = Number.isInteger(line) ? ruleFlows(reachOn(a.analysis, choice, reach.reach), line) : undefined;
   if (!f) return { error: `Line ${line + 1} holds no rule of a loaded table.` };
   if (!f.example) return { error: `No packet reaches the rule on line ${line + 1}: there is nothing to trace.` };
   return { hook: f.example.hook, witness: f.example.witness as unknown as Record<string, number | string | boolean>, text: f.example.text };

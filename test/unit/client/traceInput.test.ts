@@ -84,11 +84,13 @@ describe('Trace Packet… suggestions from the described host', () => {
 
 describe("a rule's example packet as trace parameters", () => {
   const w = { src: 0x0a000065, dst: 0x0a0a7e65, proto: 6, sport: 40000, dport: 12580, icmpType: 0, icmpCode: 0, tcpFlags: 2, iif: 'eth0', oif: '', ctState: 'NEW', mark: 0, connmark: 0, length: 60, ttl: 64, pktType: 'host', fragment: false };
-  it('arriving at PREROUTING on its interface; at OUTPUT from this host; FORWARD not for the host', () => {
+  it('arriving at PREROUTING on its interface; at OUTPUT from this host; FORWARD and forwarded POSTROUTING not for the host', () => {
     assert.deepEqual(exampleParams('file:///r', 'PREROUTING', w), { uri: 'file:///r', proto: 'tcp', src: '10.0.0.101', dst: '10.10.126.101', sport: 40000, dport: 12580, origin: { iface: 'eth0' }, guess: { dstIsLocal: true } });
     const params = (hook: string, x: unknown) => exampleParams('file:///r', hook, x) as Record<string, unknown>;
     assert.deepEqual(params('OUTPUT', { ...w, iif: '' }).origin, { local: true });
     assert.deepEqual(params('FORWARD', { ...w, oif: 'docker0' }).guess, { outIface: 'docker0', dstIsLocal: false });
+    assert.deepEqual(params('POSTROUTING', { ...w, iif: 'docker0', oif: 'eth0' }).origin, { iface: 'docker0' }, 'forwarded: arrives on its input interface');
+    assert.deepEqual(params('POSTROUTING', { ...w, iif: '', oif: 'eth0' }).origin, { local: true });
     assert.match(String(params('INPUT', { ...w, proto: 47 }).error), /protocol 47/);
     assert.ok('error' in exampleParams('file:///r', 'INPUT', null));
   });
