@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
-import { parseIp } from '../helpers/netlab/replay';
+import { parseIp } from '../../server/src/verify/replay';
 import { oracleAvailable } from '../helpers/oracle';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { reachFindings } from '../../server/src/analysis/findings';

@@ -46,10 +46,11 @@ import { parseHostFile } from '../../server/src/emulator/index';
 import { ip4 } from '../../server/src/emulator/packet';
 import type { Hook } from '../../server/src/lang/iptables/extension';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { handleIndex, TraceMonitor, type KEpisode } from '../helpers/netlab/kernelTrace';
-import { Lab, labAvailable } from '../helpers/netlab/lab';
-import { kernelRuns, parseIp } from '../helpers/netlab/replay';
-import { MARKER, runTraceCase, TraceLost, type TraceCaseResult, type TrafficStep } from '../helpers/netlab/traceCase';
+import { handleIndex, TraceMonitor, type KEpisode } from '../../server/src/verify/kernelTrace';
+import { Lab } from '../../server/src/verify/lab';
+import { labAvailable } from '../../server/src/verify/preconditions';
+import { kernelRuns, parseIp } from '../../server/src/verify/replay';
+import { MARKER, runTraceCase, TraceLost, type TraceCaseResult, type TrafficStep } from '../../server/src/verify/traceCase';
 import { generateRules, LAB_HOST_JSON, rng } from '../helpers/netlab/traceGenerator';
 import { KNOWN_WITNESS_GAPS } from './reachWitnessKnownGaps';
 

@@ -6,6 +6,7 @@
  *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif]
  *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif] [--backend nft|legacy]
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
+ *   nflens verify RULES [--host HOSTFILE] --proto … --src … --dst … (--in IFACE | --local) [--format text|json]
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
@@ -21,6 +22,7 @@ import { toJson, toSarif, toText, type FileResult } from './format';
 import { parseArgs } from './args';
 import { runTrace, runWorkspaceTrace } from './trace';
 import { runAnalyze } from './analyze';
+import { runVerify } from './verify';
 
 const VERSION = '0.1.0';
 
@@ -29,6 +31,8 @@ const USAGE = `Usage:
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
                (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose] [--docker-inspect FILE[,FILE]]...
   nflens trace --workspace FILE --proto icmp|udp|tcp --src CONTAINER --dst CONTAINER|IP[:PORT] [--format text|json]
+  nflens verify RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT]|NAME --dst IP[:PORT]|NAME
+               (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N]
 
   check   Report what iptables-restore would refuse when loading each file; for Docker daemon
           option files (…/default/docker, …/sysconfig/docker, docker.service[.d/*.conf], daemon.json)
@@ -44,6 +48,12 @@ const USAGE = `Usage:
           --in IFACE: the first packet arrives on IFACE; --local: a local
           process sends it. Exit status 0 when the conversation completes,
           3 when it does not, 2 on bad usage.
+  verify  Send that conversation for real (Linux, root): the host's topology is built in
+          throwaway network namespaces, the rules loaded with iptables-nft-restore, and the
+          kernel's trace (xtables-monitor) compared with the emulator's, packet by packet.
+          Exit status 0 when they agree, 1 at the first difference (printed), 2 on bad
+          usage or when the machine cannot run the lab (the reason is printed), 3 when
+          the lab fails. Nothing outside its namespaces is touched.
 `;
 
 function fail(msg: string): never {
@@ -142,4 +152,20 @@ export function main(argv: readonly string[]): number {
   return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+/** main, and the commands that run asynchronously (verify). */
+export async function mainAsync(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.command !== 'verify' || args.flags.has('help')) return main(argv);
+  if (args.files.length !== 1) fail('verify needs exactly one rules file');
+  return runVerify({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+}
+
+if (require.main === module) {
+  mainAsync(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`nflens: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(3);
+    },
+  );
+}

@@ -7,7 +7,7 @@
  * valid for its hook), and RETURN. Traffic is local, forwarded, bridged
  * and looped back: TCP, UDP and ping.
  */
-import type { TrafficStep } from './traceCase';
+import type { TrafficStep } from '../../../server/src/verify/traceCase';
 
 export const LAB_HOST_JSON = JSON.stringify({
   name: 'lab',

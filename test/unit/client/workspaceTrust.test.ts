@@ -16,8 +16,19 @@ interface Pkg {
 }
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Pkg;
 
-/** Modules allowed to start processes; each must be reached only from a command in PROCESS_COMMAND_IDS. */
-const MODULES_THAT_RUN_PROCESSES: readonly string[] = [];
+/**
+ * Modules allowed to start processes; each must be reached only from a command in PROCESS_COMMAND_IDS.
+ * The client runs nflens verify (Verify Trace on Kernel); server/src/verify is the kernel lab it and
+ * the kernel tests use, which the language server never imports (checked below).
+ */
+const MODULES_THAT_RUN_PROCESSES: readonly string[] = [
+  'server/src/verify/agent.mjs',
+  'server/src/verify/kernelTrace.ts',
+  'server/src/verify/lab.ts',
+  'server/src/verify/overlayLab.ts',
+  'server/src/verify/preconditions.ts',
+  'server/src/verify/staleLabs.ts',
+];
 
 it('declares limited support for untrusted workspaces, with a description and settings that exist', () => {
   const u = pkg.capabilities?.untrustedWorkspaces;
@@ -48,4 +59,16 @@ it('only the known modules start processes (child_process), so none escapes the 
     })(join(root, dir));
   }
   assert.deepEqual(found.sort(), [...MODULES_THAT_RUN_PROCESSES].sort(), 'a new module runs processes: reach it only from a command in PROCESS_COMMAND_IDS, then list it here');
+});
+
+it('the language server never reaches the kernel lab: only nflens verify and the editor command that runs it do', () => {
+  const users: string[] = [];
+  (function walk(d: string) {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith('.ts') && !p.includes(`${join('server', 'src', 'verify')}`) && /from '[./]*\/?verify\/[^']*'/.test(readFileSync(p, 'utf8').replace(/import type [^;]*;/g, ''))) users.push(relative(root, p));
+    }
+  })(join(root, 'server', 'src'));
+  assert.deepEqual(users, ['server/src/cli/verify.ts']);
 });

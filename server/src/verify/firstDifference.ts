@@ -1,0 +1,112 @@
+/**
+ * Where the kernel's trace and the emulator's first part: the packet, then
+ * the base chain (table and hook), then what differs there — the chain
+ * run itself, the packet's addresses as it entered, or the first rule (or
+ * policy) that matched on one side and not the same on the other, with its
+ * line in the rules file.
+ */
+import type { Ruleset } from '../lang/iptables/ruleset';
+import { stepText, type ChainRun, type EpisodeComparison, type ReplayResult, type RunStep } from './replay';
+import { ruleWords } from './verifyReport';
+
+export interface RuleAt {
+  readonly table: string;
+  readonly chain: string;
+  /** Position in the chain; absent for the policy. */
+  readonly index?: number;
+  /** 1-based line in the rules file. */
+  readonly line?: number;
+  readonly text?: string;
+  readonly policy?: boolean;
+}
+
+/** One side at the point of difference. */
+export interface SideAt {
+  /** The base chain's run, as compared ("filter FORWARD a>b | FORWARD#0:ACCEPT"). */
+  readonly run?: string;
+  /** The packet's addresses and ports as it entered that chain. */
+  readonly packet?: string;
+  /** The step that differs ("FORWARD#0:DROP"), and the rule it names. */
+  readonly step?: string;
+  readonly rule?: RuleAt;
+  readonly verdict?: string;
+  /** Emulator: the rule's matches it decided by assumption (--assume), not by evaluating them. */
+  readonly assumed?: readonly string[];
+}
+
+export interface FirstDifference {
+  /** 1-based, in the order the kernel traced them. */
+  readonly packet: number;
+  readonly packetTitle: string;
+  readonly what: 'chains' | 'packet' | 'rule' | 'note';
+  readonly hook?: string;
+  readonly table?: string;
+  readonly chain?: string;
+  readonly kernel: SideAt;
+  readonly emulator: SideAt;
+  /** The difference in one sentence. */
+  readonly explanation: string;
+}
+
+function ruleAt(rs: Ruleset, lines: readonly string[], table: string, s: RunStep): RuleAt {
+  if (s.policy) return { table, chain: s.chain, policy: true };
+  const r = s.index !== undefined ? rs.tables.get(table)?.chains.get(s.chain)?.rules[s.index] : undefined;
+  const line = r?.command.line;
+  return { table, chain: s.chain, ...(s.index !== undefined ? { index: s.index } : {}), ...(line !== undefined ? { line: line + 1, text: lines[line]?.replace(/\r$/, '').trim() } : {}) };
+}
+
+/** Why an emulator step may differ: it could not evaluate a match and assumed it. */
+function assumedWords(assumed: readonly string[] | undefined): string {
+  return assumed?.length ? `, since ${assumed.join('; ')} (the kernel evaluates it; --assume changes the assumption)` : '';
+}
+
+const runWords = (r: ChainRun | undefined): string => (r ? `${r.table} ${r.hook}` : 'no further chain');
+
+function side(r: ChainRun | undefined, text: string | undefined, s: RunStep | undefined, rule: RuleAt | undefined): SideAt {
+  return {
+    ...(text ? { run: text } : {}), ...(r ? { packet: r.packet } : {}), ...(s ? { step: stepText(s), verdict: s.verdict } : {}), ...(rule ? { rule } : {}),
+    ...(s?.assumed ? { assumed: s.assumed } : {}),
+  };
+}
+
+function inEpisode(e: EpisodeComparison, n: number, rs: Ruleset, lines: readonly string[]): FirstDifference {
+  const base = { packet: n, packetTitle: e.title };
+  const len = Math.max(e.kernel.length, e.emulator.length);
+  let i = 0;
+  while (i < len && e.kernel[i] === e.emulator[i]) i++;
+  if (i === len) return { ...base, what: 'note', kernel: {}, emulator: {}, explanation: e.note ?? 'the traces differ' };
+  const k = e.runs.kernel[i];
+  const m = e.runs.emulator[i];
+  if (!k || !m || k.table !== m.table || k.hook !== m.hook) {
+    return {
+      ...base, what: 'chains', ...(k && m && k.hook === m.hook ? { hook: k.hook } : {}),
+      kernel: side(k, e.kernel[i], undefined, undefined), emulator: side(m, e.emulator[i], undefined, undefined),
+      explanation: `after the same ${i} chain run${i === 1 ? '' : 's'}, the kernel's packet goes to ${runWords(k)} and the emulator's to ${runWords(m)}`,
+    };
+  }
+  const at = { hook: k.hook, table: k.table };
+  if (k.packet !== m.packet) {
+    return {
+      ...base, what: 'packet', ...at, kernel: side(k, e.kernel[i], undefined, undefined), emulator: side(m, e.emulator[i], undefined, undefined),
+      explanation: `entering ${k.table} ${k.hook}, the packet is ${k.packet} in the kernel but ${m.packet} in the emulator`,
+    };
+  }
+  let j = 0;
+  while (j < Math.max(k.steps.length, m.steps.length) && k.steps[j] && m.steps[j] && stepText(k.steps[j]!) === stepText(m.steps[j]!)) j++;
+  const ks = k.steps[j];
+  const ms = m.steps[j];
+  const kr = ks && ruleAt(rs, lines, k.table, ks);
+  const mr = ms && ruleAt(rs, lines, m.table, ms);
+  return {
+    ...base, what: 'rule', ...at, chain: (ks ?? ms)?.chain ?? k.hook,
+    kernel: side(k, e.kernel[i], ks, kr), emulator: side(m, e.emulator[i], ms, mr),
+    explanation: `in ${k.table} ${k.hook}, the kernel: ${ruleWords(kr, ks?.verdict)}; the emulator: ${ruleWords(mr, ms?.verdict)}${assumedWords(ms?.assumed)}`,
+  };
+}
+
+/** The first difference, or undefined when every packet agrees. */
+export function firstDifference(r: ReplayResult, rs: Ruleset, rulesText: string): FirstDifference | undefined {
+  const n = r.episodes.findIndex((e) => !e.agree);
+  if (n < 0) return undefined;
+  return inEpisode(r.episodes[n]!, n + 1, rs, rulesText.split('\n'));
+}

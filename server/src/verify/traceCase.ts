@@ -1,0 +1,66 @@
+/**
+ * One differential trace case: load rules into the lab's host namespace
+ * (iptables-nft-restore, conntrack flushed, tracing table added), send the
+ * traffic, wait for the kernel's trace to end (a marker datagram to
+ * 127.1.2.3), then replay the kernel's packets through a fresh emulator
+ * and compare.
+ */
+import { Emulator } from '../emulator/index';
+import type { HostModel } from '../emulator/host/model';
+import type { UnknownAssumption } from '../emulator/traverse';
+import { parseIptables } from '../lang/iptables/restoreParser';
+import { handleIndex, parseTrace, TRACE_TABLE, type KEpisode, type TraceMonitor } from './kernelTrace';
+import type { Lab, Traffic } from './lab';
+import { renderComparison, Replayer, type ReplayResult } from './replay';
+
+export const MARKER = '127.1.2.3';
+
+/** The kernel's trace of a case could not be read completely; the case says nothing. */
+export class TraceLost extends Error {}
+
+export interface TrafficStep extends Traffic {
+  /** 'host' or a peer's name. */
+  readonly from: string;
+}
+
+export interface TraceCaseResult {
+  readonly result: ReplayResult;
+  readonly episodes: readonly KEpisode[];
+  /** What the senders saw (connection answered, refused, timed out). */
+  readonly outcomes: readonly { ok: boolean; detail: string }[];
+  readonly report: string;
+  readonly kernelText: string;
+}
+
+/** `assume` decides, in the emulator, the matches it cannot evaluate (the kernel decides them for real). */
+export async function runTraceCase(
+  lab: Lab, monitor: TraceMonitor, host: HostModel, rules: string, traffic: readonly TrafficStep[], caseNo: number, seed = 1, assume: UnknownAssumption = 'match',
+): Promise<TraceCaseResult> {
+  lab.quiesce();
+  await new Promise((r) => setTimeout(r, 30));
+  const rulesPath = lab.scratch('rules', rules);
+  const tracePath = lab.scratch('trace.nft', TRACE_TABLE);
+  const listing = lab.hostShell(`nft flush ruleset && iptables-nft-restore < ${rulesPath} && nft -f ${tracePath} && { conntrack -F >/dev/null 2>&1; true; } && nft -a list ruleset`);
+  const handles = handleIndex(listing);
+  const offset = monitor.length;
+  const outcomes: { ok: boolean; detail: string }[] = [];
+  for (const t of traffic) {
+    const { from, ...rest } = t;
+    outcomes.push(await lab.send(from, rest));
+  }
+  const port = 20000 + (caseNo % 20000);
+  await lab.send('host', { op: 'udp', dst: MARKER, dport: port, timeoutMs: 1 });
+  const seen = await monitor.waitFor(offset, (t) => t.includes(`DST=${MARKER} `), 5000);
+  if (!seen) throw new TraceLost(monitor.exited ? 'xtables-monitor died (its netlink socket overflowed?)' : 'the kernel trace never showed the end-of-case marker');
+  await new Promise((r) => setTimeout(r, 20));
+  const kernelText = monitor.since(offset);
+  const all = parseTrace(kernelText);
+  // The marker is sent after all the traffic: it and whatever it caused are not part of the case.
+  const cut = all.findIndex((e) => e.packet.dst === MARKER);
+  // Multicast (the kernel's own IGMP reports) is not modelled.
+  const episodes = (cut >= 0 ? all.slice(0, cut) : all).filter((e) => !/^2(2[4-9]|3\d)\./.test(e.packet.dst));
+  const parsed = parseIptables(rules, { backend: 'nft', family: 'ipv4' });
+  const emu = new Emulator(parsed.ruleset, host, { seed, assume });
+  const result = new Replayer(emu, host, handles).run(episodes);
+  return { result, episodes, outcomes, report: renderComparison(result), kernelText };
+}

@@ -1,0 +1,74 @@
+/**
+ * What `nflens verify` reports, as JSON (the editor reads it) and as text.
+ * Agreement means: every packet the kernel traced, replayed through the
+ * emulator, passed the same base chains, entered each with the same
+ * addresses and ports, and matched the same rules with the same verdicts.
+ * Imports only types, so the editor's client can word a report without the
+ * lab's code.
+ */
+import type { FirstDifference, RuleAt } from './firstDifference';
+
+export function ruleWords(r: RuleAt | undefined, verdict: string | undefined): string {
+  if (!r) return 'nothing more matches';
+  if (r.policy) return `the policy of ${r.table} ${r.chain} (${verdict})`;
+  const where = r.line !== undefined ? `line ${r.line}` : `rule ${r.index ?? '?'} of ${r.chain}`;
+  return `${where}${r.text ? ` (${r.text})` : ''} → ${verdict}`;
+}
+
+export interface VerifyReport {
+  readonly verdict: 'agree' | 'differ';
+  /** One sentence. */
+  readonly summary: string;
+  readonly conversation: string;
+  readonly host: string;
+  /** Packets the kernel traced (and the emulator replayed). */
+  readonly packets: number;
+  readonly chainRuns: number;
+  readonly kernelOutcome: { readonly ok: boolean; readonly detail: string };
+  readonly emulatorOutcome: { readonly completed: boolean; readonly summary: string };
+  readonly firstDifference?: FirstDifference;
+  /** What the lab added or could not do, and retries worth knowing about. */
+  readonly notes: readonly string[];
+  /** Both traces, packet by packet, differences marked. */
+  readonly comparison: string;
+}
+
+/** Why there is no report: bad usage or a machine that cannot run the lab (exit 2), or a lab that failed (exit 3). */
+export interface VerifyFailure {
+  readonly error: string;
+  readonly need?: 'linux' | 'root' | 'tools' | 'netns';
+}
+
+export type VerifyJson = VerifyReport | VerifyFailure;
+
+export function differenceLines(d: FirstDifference): string[] {
+  const lines = [`First difference: packet ${d.packet} (${d.packetTitle})`];
+  if (d.hook || d.table) lines.push(`  hook ${d.hook ?? '?'}, table ${d.table ?? '?'}${d.chain ? `, chain ${d.chain}` : ''}`);
+  if (d.what === 'rule') {
+    lines.push(`  kernel:   ${ruleWords(d.kernel.rule, d.kernel.verdict)}`, `  emulator: ${ruleWords(d.emulator.rule, d.emulator.verdict)}`);
+    if (d.emulator.assumed?.length) lines.push(`            not evaluated: ${d.emulator.assumed.join('; ')}`);
+    if (d.kernel.packet) lines.push(`  packet:   ${d.kernel.packet}`);
+    return lines;
+  } else if (d.what === 'packet') {
+    lines.push(`  kernel:   packet ${d.kernel.packet}`, `  emulator: packet ${d.emulator.packet}`);
+  } else if (d.what === 'chains') {
+    lines.push(`  kernel:   ${d.kernel.run ?? 'no further chain'}`, `  emulator: ${d.emulator.run ?? 'no further chain'}`);
+  }
+  lines.push(`  ${d.explanation}`);
+  return lines;
+}
+
+/** What the sender in the lab saw: "answered (echoed)", "not answered (ECONNREFUSED)". */
+export function outcomeWords(o: VerifyReport['kernelOutcome']): string {
+  const words = o.ok ? 'answered' : 'not answered';
+  return o.detail && o.detail !== words ? `${words} (${o.detail})` : words;
+}
+
+export function verifyText(r: VerifyReport): string {
+  const lines = [r.summary, `Conversation: ${r.conversation} on ${r.host}`];
+  lines.push(`Kernel:   ${outcomeWords(r.kernelOutcome)}`, `Emulator: ${r.emulatorOutcome.summary}`);
+  if (r.firstDifference) lines.push('', ...differenceLines(r.firstDifference));
+  if (r.notes.length) lines.push('', ...r.notes.map((n) => `Note: ${n}`));
+  lines.push('', 'Kernel and emulator, packet by packet (≠ marks a difference):', r.comparison);
+  return `${lines.join('\n')}\n`;
+}
