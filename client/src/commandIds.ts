@@ -5,13 +5,13 @@
  */
 export const COMMAND_PREFIX = 'netfilterLens.';
 
-export const COMMAND_IDS = ['showOutput', 'restartServer', 'traceExample', 'tracePacket', 'traceRuleAtCursor'] as const;
+export const COMMAND_IDS = ['showOutput', 'restartServer', 'traceExample', 'tracePacket', 'traceRuleAtCursor', 'verifyTraceOnKernel'] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
 
 /**
- * Commands that run processes (none yet; "Verify Trace on Kernel" will).
+ * Commands that run processes: Verify Trace on Kernel (nflens verify).
  * Off in untrusted workspaces: package.json hides them with `isWorkspaceTrusted`
  * (a unit test checks) and workspaceTrust.ts refuses them when run by id.
  */
-export const PROCESS_COMMAND_IDS: readonly CommandId[] = [];
+export const PROCESS_COMMAND_IDS: readonly CommandId[] = ['verifyTraceOnKernel'];

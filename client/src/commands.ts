@@ -8,6 +8,7 @@ import { COMMAND_PREFIX, type CommandId } from './commandIds';
 import type { Ctx } from './ctx';
 import { mayRun } from './workspaceTrust';
 import { traceExample, tracePacket, traceRuleAtCursor } from './traceInput/traceCommands';
+import { verifyTraceOnKernel } from './verifyKernel/verifyCommand';
 
 export interface CommandSpec {
   /** Runs when the command is enabled. */
@@ -29,6 +30,10 @@ export const COMMANDS: Readonly<Record<CommandId, CommandSpec>> = {
   /** Editor context menu: Trace Packet… starting from the example packet of the rule under the cursor. */
   traceRuleAtCursor: {
     run: (ctx, arg) => traceRuleAtCursor(ctx, arg),
+  },
+  /** Palette, the trace panel's title bar: replays the panel's trace with the real kernel (nflens verify). Linux, root, trusted workspaces. */
+  verifyTraceOnKernel: {
+    run: (ctx) => verifyTraceOnKernel(ctx),
   },
   restartServer: {
     run: async (ctx) => {

@@ -41,7 +41,8 @@ describe('the packaged extension (.vsix)', () => {
     const outside = names.filter((n) => n !== 'extension.vsixmanifest' && n !== '[Content_Types].xml' && !allow.some((re) => re.test(n)));
     assert.ok(names.length >= 12, names.join(', '));
     assert.deepEqual(outside, [], 'files outside the allowlist');
-    for (const must of ['package.json', 'README.md', 'client/out/extension.js', 'server/out/server.js', 'syntaxes/iptables.tmLanguage.json', 'schemas/host.schema.json']) {
+    // nflens.js and agent.mjs: Verify Trace on Kernel runs nflens verify, whose lab runs the agent in each namespace.
+    for (const must of ['package.json', 'README.md', 'client/out/extension.js', 'server/out/server.js', 'server/out/nflens.js', 'server/out/agent.mjs', 'syntaxes/iptables.tmLanguage.json', 'schemas/host.schema.json']) {
       assert.ok(has(must), `${must} is packaged`);
     }
     assert.deepEqual(names.filter((n) => /\.map$|\/node_modules\/|\/src\/|\/test\/|\.ts$/.test(n)), [], 'no sources, maps, tests or node_modules');
@@ -86,7 +87,7 @@ describe('the packaged extension (.vsix)', () => {
 
   it('bundles are self-contained and minified: only Node built-ins (and vscode for the client) are required, no source maps', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-    for (const [bundle, allowed] of [['client/out/extension.js', ['vscode']], ['client/out/webview.js', []], ['server/out/server.js', []]] as const) {
+    for (const [bundle, allowed] of [['client/out/extension.js', ['vscode']], ['client/out/webview.js', []], ['server/out/server.js', []], ['server/out/nflens.js', []]] as const) {
       const text = read(bundle);
       const required = [...text.matchAll(/\brequire\((["'])([^"']+)\1\)/g)].map((m) => m[2]!);
       const foreign = [...new Set(required.filter((r) => !builtins.has(r) && !(allowed as readonly string[]).includes(r)))];

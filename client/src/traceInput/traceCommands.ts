@@ -48,14 +48,21 @@ function needRulesFile(): void {
   void vscode.window.showInformationMessage('Netfilter Lens: open an iptables rules file (iptables-save output) to trace a packet through it.');
 }
 
-/** Asks the questions from `start` and opens the panel with the answers, remembering them. */
-async function askAndShow(ctx: Ctx, uri: vscode.Uri, start: TraceAnswers | undefined): Promise<void> {
+/** Asks the questions from `start` (else the last answers), remembering the answers; with the host the trace runs on. */
+export async function askTraceParams(ctx: Ctx, uri: vscode.Uri, start?: TraceAnswers, title = 'Trace Packet'): Promise<{ readonly params: TraceParams; readonly host: HostInfo | undefined } | undefined> {
   const info = await hostInfo(ctx, uri);
   const name = uri.path.split('/').pop() ?? '';
-  const answers = await askTrace(info, start, `Netfilter Lens: Trace Packet through ${name}`);
-  if (!answers) return;
+  const remembered = ctx.extension.workspaceState.get<unknown>(LAST_ANSWERS);
+  const answers = await askTrace(info, start ?? (isTraceAnswers(remembered) ? remembered : undefined), `Netfilter Lens: ${title} through ${name}`);
+  if (!answers) return undefined;
   await ctx.extension.workspaceState.update(LAST_ANSWERS, answers);
-  TracePanel.show(ctx, answersToParams(uri.toString(), answers));
+  return { params: answersToParams(uri.toString(), answers), host: info };
+}
+
+/** Asks the questions from `start` and opens the panel with the answers, remembering them. */
+async function askAndShow(ctx: Ctx, uri: vscode.Uri, start: TraceAnswers | undefined): Promise<void> {
+  const asked = await askTraceParams(ctx, uri, start);
+  if (asked) TracePanel.show(ctx, asked.params);
 }
 
 export async function tracePacket(ctx: Ctx, arg?: unknown): Promise<void> {

@@ -24,6 +24,12 @@ const RERUN_DELAY_MS = 300;
 export class TracePanel implements vscode.Disposable {
   private static current: TracePanel | undefined;
 
+  /** The trace the open panel shows (its request, and its outcome once traced), if a panel is open. */
+  static currentTrace(): { readonly params: TraceParams; readonly outcome: TraceOutcome | undefined } | undefined {
+    const p = TracePanel.current;
+    return p && { params: p.params, outcome: p.outcome };
+  }
+
   /** Shows the trace of `params`, in the open panel if there is one. */
   static show(ctx: Ctx, params: TraceParams): TracePanel {
     const p = TracePanel.current ?? (TracePanel.current = new TracePanel(ctx, params));

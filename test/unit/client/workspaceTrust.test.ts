@@ -22,6 +22,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Pkg;
  * the kernel tests use, which the language server never imports (checked below).
  */
 const MODULES_THAT_RUN_PROCESSES: readonly string[] = [
+  'client/src/verifyKernel/runVerifyCli.ts',
   'server/src/verify/agent.mjs',
   'server/src/verify/kernelTrace.ts',
   'server/src/verify/lab.ts',
