@@ -11,6 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runVerifyCli } from '../../client/src/verifyKernel/runVerifyCli';
+import { verifyArgs } from '../../client/src/verifyKernel/verifyArgs';
+import { verifyMessage } from '../../client/src/verifyKernel/verifyMessage';
 import type { VerifyReport } from '../../server/src/verify/verifyReport';
 import { labAvailable } from '../../server/src/verify/preconditions';
 
@@ -90,6 +93,26 @@ describe('kernel: nflens verify', { skip }, () => {
     // With the opposite assumption, which is what the kernel evaluates, they agree.
     const again = await verify(file, [...CLIENT_TO_PUBLISHED, '--assume', 'no-match']);
     assert.equal(again.code, 0, again.err + again.out);
+  });
+
+  it('the editor\'s way: the panel\'s trace of the peer client, run as Verify Trace on Kernel runs it, agrees; Cancel removes the lab', async () => {
+    const args = verifyArgs(join(DIR, 'rules.v4'), { uri: 'file:///x', proto: 'tcp', src: 'client', dst: '10.10.126.101', dport: 12580, origin: { peer: 'client' } }, { source: 'description', file: HOST });
+    assert.ok(Array.isArray(args), JSON.stringify(args));
+    const progress: string[] = [];
+    const run = await runVerifyCli(NFLENS, args, DIR, (l) => progress.push(l), () => undefined);
+    const m = verifyMessage(run);
+    assert.equal(m.kind, 'agree', `${m.message}\n${run.stderr}`);
+    assert.match(m.details ?? '', /^The kernel and the emulator agree/);
+    assert.ok(progress.some((l) => l.startsWith('building the lab')), progress.join('\n'));
+    let cancel: (() => void) | undefined;
+    const stopped = await runVerifyCli(NFLENS, args, DIR, (l) => {
+      if (l.startsWith('loading the rules')) cancel?.();
+    }, (c) => (cancel = c));
+    assert.equal(verifyMessage(stopped).kind, 'cancelled');
+    assert.equal(stopped.code, 143, stopped.stderr);
+    const pid = Number(/namespaces nflv(\d+)/.exec(stopped.stderr)?.[1]);
+    assert.ok(pid > 0, stopped.stderr);
+    assert.deepEqual(namespacesOf(pid), [], 'its namespaces are gone');
   });
 
   it('Ctrl-C while the lab runs: the namespaces are removed and it exits 130', async () => {

@@ -34,7 +34,7 @@ function showDetails(ctx: Ctx, title: string, text: string): void {
   }
   const path = `/${title.replace(/[\\/:*?"<>|]/g, '_')}.txt`;
   reports.set(path, text);
-  void vscode.window.showTextDocument(vscode.Uri.from({ scheme: DETAILS_SCHEME, path }), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  void vscode.window.showTextDocument(vscode.Uri.from({ scheme: DETAILS_SCHEME, path }), { preview: true, viewColumn: vscode.ViewColumn.Active });
 }
 
 /** The panel's trace, else one asked for on the active rules file. */
