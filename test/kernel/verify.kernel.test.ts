@@ -73,6 +73,14 @@ describe('kernel: nflens verify', { skip }, () => {
     assert.equal(rootState(), before, 'links, addresses, routes and nftables of the root namespace are as they were');
   });
 
+  it('a host inferred from the rules (examples/web-server, no description): an address from outside, given to the namespace behind eth0, agrees', async () => {
+    const r = await verify(join(root, 'examples', 'web-server', 'rules.v4'), ['--proto', 'tcp', '--src', '198.51.100.7', '--in', 'eth0', '--dst', '10.0.0.1:80', '--format', 'json']);
+    assert.equal(r.code, 0, r.err + r.out);
+    const j = report(r);
+    assert.ok(j.packets >= 1, j.comparison);
+    assert.match(j.notes.join(' '), /gives 198\.51\.100\.7 to the namespace behind eth0/);
+  });
+
   it('a u32 match the emulator cannot evaluate: the first difference names the rule it assumed and the one the kernel took', async () => {
     const rules = readFileSync(join(DIR, 'rules.v4'), 'utf8').replace('-A FORWARD -o docker0 -j DOCKER\n', '-A FORWARD -p tcp -m tcp --dport 12580 -m u32 --u32 "0>>28=6" -j DROP\n-A FORWARD -o docker0 -j DOCKER\n');
     const file = join(dir, 'u32.rules');

@@ -134,12 +134,15 @@ export class Lab {
       const addrs = new Set<number>();
       for (const p of host.peers) if (p.via === i.name && p.kind !== 'container') addrs.add(p.addr);
       for (const r of host.routes) if (r.dev === i.name && r.via !== undefined) addrs.add(r.via);
+      let sharesSubnet = false;
       for (const a of addrs) {
         const onLink = own && own.prefix > 0 && ((a ^ own.addr) >>> (32 - own.prefix)) === 0;
+        sharesSubnet ||= !!onLink;
         run(['ip', '-n', ns, 'addr', 'add', onLink ? `${ip4(a)}/${own!.prefix}` : `${ip4(a)}/32`, 'dev', 'eth0']);
       }
       if (own) {
-        run(['ip', '-n', ns, 'route', 'add', 'default', 'via', ip4(own.addr), 'dev', 'eth0']);
+        // With no address in the host's subnet (no peer on the link, or a /32), the host is still its next hop.
+        run(['ip', '-n', ns, 'route', 'add', 'default', 'via', ip4(own.addr), 'dev', 'eth0', ...(sharesSubnet ? [] : ['onlink'])]);
       }
       for (const p of host.peers) if (p.via === i.name && p.kind !== 'container') this.peerNs.set(p.name, ns);
     }

@@ -61,7 +61,7 @@ export function differenceLines(d: FirstDifference): string[] {
 /** What the sender in the lab saw: "answered (echoed)", "not answered (ECONNREFUSED)". */
 export function outcomeWords(o: VerifyReport['kernelOutcome']): string {
   const words = o.ok ? 'answered' : 'not answered';
-  return o.detail && o.detail !== words ? `${words} (${o.detail})` : words;
+  return o.detail && o.detail !== words && o.detail !== 'no answer' ? `${words} (${o.detail})` : words;
 }
 
 export function verifyText(r: VerifyReport): string {
