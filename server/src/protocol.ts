@@ -5,6 +5,7 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { InferGuess } from './trace/plan';
 import type { TraceHost, TraceOutcome } from './trace/traceResult';
+import type { Topology } from './trace/topology';
 
 export interface ServerInfo {
   readonly version: string;
@@ -94,3 +95,13 @@ export type RuleExampleReply = { readonly hook: string; readonly witness: TraceE
 
 /** Client → server: the example packet of the rule on a line (editor context menu). */
 export const ruleExampleRequest = new RequestType<RuleExampleParams, RuleExampleReply, void>('netfilterLens/ruleExample');
+
+export interface TopologyParams {
+  /** An iptables rules document, or a host (nflens-host.json) or overlay workspace (nflens-workspace.json) description. */
+  readonly uri: string;
+}
+
+export type TopologyReply = Topology | { readonly error: string };
+
+/** Client → server: what the topology view draws (Show Host Topology). */
+export const topologyRequest = new RequestType<TopologyParams, TopologyReply, void>('netfilterLens/topology');

@@ -89,6 +89,17 @@ export function workspaceDescriptionNear(rulesUri: string, open: (uri: string) =
   return p ? read(join(dirname(p), 'nflens-workspace.json'), open) : undefined;
 }
 
+/** Rules files in a folder (rules.v4, iptables*.save, …), for a host description that names none. */
+export function rulesFilesIn(dir: string, open: (uri: string) => string | undefined): SiblingFile[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => RULES_NAME.test(n)).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => read(join(dir, n), open)).filter((x): x is SiblingFile => !!x);
+}
+
 /** A file a description names (another host's rules), from the open documents or the disk. */
 export function fileNamedBy(path: string, open: (uri: string) => string | undefined): SiblingFile | undefined {
   return read(path, open);

@@ -25,7 +25,8 @@ export interface HostChoice {
   readonly workspace?: { readonly ws: Workspace; readonly file: string };
 }
 
-function problems(file: string, diagnostics: readonly Diagnostic[]): string[] {
+/** A description's errors as one warning: the first and how many. */
+export function problems(file: string, diagnostics: readonly Diagnostic[]): string[] {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!errors.length) return [];
   const first = errors[0]!;

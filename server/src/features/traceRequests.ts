@@ -21,6 +21,7 @@ import type { Ruleset } from '../lang/iptables/ruleset';
 import {
   hostInfoRequest,
   ruleExampleRequest,
+  topologyRequest,
   traceRequest,
   type HostInfoReply,
   type RuleExampleReply,
@@ -33,6 +34,7 @@ import { isTraceProtocol, planConversation, type PlanWords, type TraceOrigin, ty
 import { traceOutcome, type TraceHost } from '../trace/traceResult';
 import { fileNamedBy } from './hostFiles';
 import { traceHostFor, type HostChoice } from './traceHost';
+import { topology } from './topologyRequest';
 
 export interface TraceDeps {
   /** The open iptables document and its analysis. */
@@ -197,4 +199,5 @@ export function registerTraceRequests(connection: Connection, d: TraceDeps): voi
   connection.onRequest(traceRequest, (p) => guarded('The trace', d, () => trace(p, d)));
   connection.onRequest(hostInfoRequest, (p) => guarded('Reading the host', d, () => hostInfo(p.uri, d)));
   connection.onRequest(ruleExampleRequest, (p) => guarded('The example packet', d, () => ruleExample(p.uri, p.line, d)));
+  connection.onRequest(topologyRequest, (p) => guarded('Reading the topology', d, () => topology(String(p?.uri ?? ''), d)));
 }
