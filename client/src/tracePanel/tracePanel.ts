@@ -6,20 +6,18 @@
  * (debounced), reveals a rule when a step is clicked, and reopens Trace
  * Packet… to change the packet.
  */
-import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { traceRequest, type TraceParams } from '../../../server/src/protocol';
 import type { TraceOutcome } from '../../../server/src/trace/traceResult';
 import type { Ctx } from '../ctx';
 import { traceTitle } from '../traceInput/traceAnswers';
-import { fromWebview, type ToWebview } from '../webview/messages';
+import { fromWebview } from '../webview/messages';
 import type { PanelContent } from '../webview/panelView';
-import { panelHtml } from './panelHtml';
+import { LensWebview } from '../webviewHost/lensWebview';
+import { isDescriptionBeside, rerunOnChange } from '../webviewHost/rerunOnChange';
 import { RuleRevealer } from './revealRule';
 
 export const TRACE_VIEW_TYPE = 'netfilterLens.trace';
-const RERUN_DELAY_MS = 300;
 
 export class TracePanel implements vscode.Disposable {
   private static current: TracePanel | undefined;
@@ -37,46 +35,26 @@ export class TracePanel implements vscode.Disposable {
     return p;
   }
 
-  private readonly panel: vscode.WebviewPanel;
+  private readonly view: LensWebview<PanelContent>;
   private readonly revealer = new RuleRevealer();
   private readonly cleanup: vscode.Disposable[] = [];
-  private ready = false;
-  private content: PanelContent;
   private outcome: TraceOutcome | undefined;
   private runs = 0;
-  private rerun: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(private readonly ctx: Ctx, private params: TraceParams) {
-    const out = vscode.Uri.joinPath(ctx.extension.extensionUri, 'client', 'out');
-    this.content = { kind: 'loading', title: traceTitle(params) };
-    this.panel = vscode.window.createWebviewPanel(TRACE_VIEW_TYPE, `Trace: ${traceTitle(params)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
-      enableScripts: true,
-      enableFindWidget: true,
-      localResourceRoots: [out],
-    });
-    const w = this.panel.webview;
-    w.html = panelHtml({
-      cspSource: w.cspSource,
-      nonce: randomBytes(16).toString('base64'),
-      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(out, 'webview.js')).toString(),
-      styleUri: w.asWebviewUri(vscode.Uri.joinPath(out, 'webview.css')).toString(),
-      title: 'Netfilter Lens trace',
-    });
-    this.cleanup.push(
-      this.revealer,
-      w.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length && this.watches(e.document.uri)) this.scheduleRerun();
-      }),
-    );
-    this.panel.onDidDispose(() => this.dispose());
+    const title = traceTitle(params);
+    this.view = new LensWebview<PanelContent>(ctx, {
+      viewType: TRACE_VIEW_TYPE, title: `Trace: ${title}`, bundle: 'webview', pageTitle: 'Netfilter Lens trace', testIdPrefix: 'trace', loadingText: 'Loading the trace…',
+    }, { kind: 'loading', title }, (m) => void this.onMessage(m));
+    this.cleanup.push(this.revealer, rerunOnChange((uri) => this.watches(uri), () => void this.run(false)));
+    this.view.panel.onDidDispose(() => this.dispose());
   }
 
   /** Traces `params` now and shows the panel. */
   retrace(params: TraceParams): void {
     this.params = params;
-    this.panel.title = `Trace: ${traceTitle(params)}`;
-    this.panel.reveal(undefined, false);
+    this.view.panel.title = `Trace: ${traceTitle(params)}`;
+    this.view.panel.reveal(undefined, false);
     void this.run(true);
   }
 
@@ -84,19 +62,13 @@ export class TracePanel implements vscode.Disposable {
   private watches(uri: vscode.Uri): boolean {
     const s = uri.toString();
     if (s === this.params.uri || Object.values(this.outcome?.rulesFiles ?? {}).includes(s)) return true;
-    const rules = vscode.Uri.parse(this.params.uri);
-    return uri.scheme === 'file' && rules.scheme === 'file' && dirname(uri.fsPath) === dirname(rules.fsPath) && /(^|[\\/])(.+\.)?nflens-(host|workspace)\.json$/.test(uri.fsPath);
-  }
-
-  private scheduleRerun(): void {
-    if (this.rerun) clearTimeout(this.rerun);
-    this.rerun = setTimeout(() => void this.run(false), RERUN_DELAY_MS);
+    return isDescriptionBeside(uri, vscode.Uri.parse(this.params.uri));
   }
 
   private async run(showLoading: boolean): Promise<void> {
     const id = ++this.runs;
     const title = traceTitle(this.params);
-    if (showLoading) this.show({ kind: 'loading', title });
+    if (showLoading) this.view.show({ kind: 'loading', title });
     const client = this.ctx.languageClient;
     let next: PanelContent;
     try {
@@ -109,22 +81,14 @@ export class TracePanel implements vscode.Disposable {
     } catch (e) {
       next = { kind: 'error', title, message: `The trace could not run: ${e instanceof Error ? e.message : String(e)}` };
     }
-    if (id === this.runs) this.show(next);
-  }
-
-  private show(content: PanelContent): void {
-    this.content = content;
-    if (this.ready) void this.panel.webview.postMessage({ type: 'content', content } satisfies ToWebview);
+    if (id === this.runs) this.view.show(next);
   }
 
   private async onMessage(raw: unknown): Promise<void> {
     const m = fromWebview(raw);
-    if (!m) return;
-    // A webview that was hidden reloads and says "ready" again: it gets the content again.
-    if (m.type === 'ready') {
-      this.ready = true;
-      this.show(this.content);
-    } else if (m.type === 'editPacket') {
+    // "ready" is LensWebview's: it posts the content.
+    if (!m || m.type === 'ready') return;
+    if (m.type === 'editPacket') {
       await vscode.commands.executeCommand('netfilterLens.tracePacket', this.params);
     } else {
       const uri = this.outcome?.rulesFiles[m.host] ?? this.params.uri;
@@ -138,9 +102,8 @@ export class TracePanel implements vscode.Disposable {
 
   dispose(): void {
     if (TracePanel.current === this) TracePanel.current = undefined;
-    if (this.rerun) clearTimeout(this.rerun);
     this.runs++;
     for (const d of this.cleanup.splice(0)) d.dispose();
-    this.panel.dispose();
+    this.view.dispose();
   }
 }

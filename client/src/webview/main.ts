@@ -3,32 +3,19 @@
  * "ready", renders what the extension posts with the pure panelView, and
  * turns clicks and keys into selections and messages. Tabs follow the
  * WAI-ARIA tabs pattern (arrow keys, Home, End); the live region announces
- * updates. The only place with DOM access.
+ * updates. DOM access (with webviewDom.ts and topologyMain.ts).
  */
 import './panel.css';
 import type { FromWebview, ToWebview } from './messages';
 import { tabId } from './packetTabs';
 import { panelView, type PanelContent } from './panelView';
 import { toHtml } from './vnode';
+import { announce, connectWebview } from './webviewDom';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = connectWebview<FromWebview>();
 const root = document.getElementById('root')!;
-const status = document.getElementById('status')!;
 let content: PanelContent | undefined;
 let selected = (vscode.getState() as { selected?: string } | undefined)?.selected;
-
-function announce(text: string): void {
-  // Cleared first so the same sentence twice is announced twice.
-  status.textContent = '';
-  window.setTimeout(() => (status.textContent = text), 50);
-}
 
 function render(focus: 'tab' | 'keep'): string {
   if (!content) return '';

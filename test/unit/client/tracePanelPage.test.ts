@@ -1,7 +1,7 @@
 /** The trace panel's page and messages: strict CSP, no remote resources, only known messages accepted from the webview. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contentSecurityPolicy, panelHtml } from '../../../client/src/tracePanel/panelHtml';
+import { contentSecurityPolicy, panelHtml } from '../../../client/src/webviewHost/pageHtml';
 import { fromWebview } from '../../../client/src/webview/messages';
 
 describe('trace panel page', () => {

@@ -1,8 +1,9 @@
 /**
- * The trace panel's page: a strict Content-Security-Policy (scripts only by
- * nonce, styles and images only from the extension's own files), the
- * stylesheet and script bundled in client/out, a live region and an empty
- * root the script fills once the extension answers its "ready". Pure.
+ * The page of a Netfilter Lens webview (the trace panel, the topology
+ * view): a strict Content-Security-Policy (scripts only by nonce, styles
+ * and images only from the extension's own files), the stylesheet and
+ * script bundled in client/out, a live region and a root the script fills
+ * once the extension answers its "ready". Pure.
  */
 import { escapeAttr, escapeText } from '../webview/vnode';
 
@@ -13,6 +14,10 @@ export interface PanelPage {
   readonly scriptUri: string;
   readonly styleUri: string;
   readonly title: string;
+  /** Prefix of the page's data-testid attributes (default "trace"). */
+  readonly testIdPrefix?: string;
+  /** What the root says until the content arrives. */
+  readonly loadingText?: string;
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
@@ -21,6 +26,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 
 export function panelHtml(p: PanelPage): string {
   const nonce = escapeAttr(p.nonce);
+  const id = escapeAttr(p.testIdPrefix ?? 'trace');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -31,8 +37,8 @@ export function panelHtml(p: PanelPage): string {
 <title>${escapeText(p.title)}</title>
 </head>
 <body>
-<div id="status" class="visually-hidden" role="status" aria-live="polite" data-testid="trace-status"></div>
-<div id="root" data-testid="trace-root"><main data-testid="trace-panel" data-state="loading" aria-busy="true"><p>Loading the trace…</p></main></div>
+<div id="status" class="visually-hidden" role="status" aria-live="polite" data-testid="${id}-status"></div>
+<div id="root" data-testid="${id}-root"><main data-testid="${id}-panel" data-state="loading" aria-busy="true"><p>${escapeText(p.loadingText ?? 'Loading the trace…')}</p></main></div>
 <script nonce="${nonce}" src="${escapeAttr(p.scriptUri)}"></script>
 </body>
 </html>
