@@ -5,7 +5,7 @@
  */
 export const COMMAND_PREFIX = 'netfilterLens.';
 
-export const COMMAND_IDS = ['showOutput', 'restartServer', 'traceExample', 'tracePacket', 'traceRuleAtCursor', 'verifyTraceOnKernel'] as const;
+export const COMMAND_IDS = ['showOutput', 'restartServer', 'traceExample', 'tracePacket', 'traceRuleAtCursor', 'verifyTraceOnKernel', 'showTopology'] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
 

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { COMMAND_PREFIX, type CommandId } from './commandIds';
 import type { Ctx } from './ctx';
 import { mayRun } from './workspaceTrust';
+import { showTopology } from './topologyPanel/showTopology';
 import { traceExample, tracePacket, traceRuleAtCursor } from './traceInput/traceCommands';
 import { verifyTraceOnKernel } from './verifyKernel/verifyCommand';
 
@@ -34,6 +35,10 @@ export const COMMANDS: Readonly<Record<CommandId, CommandSpec>> = {
   /** Palette, the trace panel's title bar: replays the panel's trace with the real kernel (nflens verify). Linux, root, trusted workspaces. */
   verifyTraceOnKernel: {
     run: (ctx) => verifyTraceOnKernel(ctx),
+  },
+  /** Palette, editor context menu: the host or overlay workspace of the rules or description, clickable into traces. */
+  showTopology: {
+    run: (ctx, arg) => showTopology(ctx, arg),
   },
   restartServer: {
     run: async (ctx) => {
