@@ -251,6 +251,34 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       });
       await wb.screenshot('06-trace-rule-revealed');
     });
+
+    it('Show Host Topology draws docker-host (docker0 with web and other, tcp/12580 published) and a click on a container starts Trace Packet… pre-filled', async () => {
+      await wb.openFile('docker-host/rules.v4');
+      await wb.runCommand('Netfilter Lens: Show Host Topology');
+      const frame = await wb.webviewFrame('[data-testid="topology-host"]');
+      const view = frame.locator('[data-testid="topology-host"]');
+      const containers = view.locator('[data-testid="topology-bridge-port"][data-bridge="docker0"] [data-testid="topology-container"]');
+      await poll('the containers behind docker0', async () => (await containers.count()) === 2);
+      assert.deepEqual(await containers.evaluateAll((els) => els.map((e) => e.getAttribute('data-name'))), ['web', 'other']);
+      assert.equal(await view.locator('[data-testid="topology-published"][data-port="12580"]').getAttribute('data-served-by'), 'dnat+docker-proxy');
+      await wb.screenshot('07-topology');
+
+      // other → web:12580: every answer is filled in (the focused row of each step), so accepting them traces it.
+      await view.locator('[data-testid="topology-container"][data-name="other"] [data-testid="topology-trace"]').click();
+      for (const [step, answer] of [['(1/', 'tcp'], ['(2/', 'other'], ['(3/', 'web:12580']] as const) {
+        let header = '';
+        await poll(`quick input step ${step}`, async () => (header = await wb.page.locator('.quick-input-widget').first().evaluate((el) => (el as unknown as { innerText: string }).innerText)).includes(step)).catch((e: Error) => {
+          throw new Error(`${e.message}; the quick input shows: ${header.slice(0, 300)}`);
+        });
+        const focused = wb.page.locator('.quick-input-list .monaco-list-row.focused').first();
+        await poll(`step ${step} pre-filled with ${answer}`, async () => ((await focused.textContent()) ?? '').includes(answer));
+        await focused.click();
+      }
+      const trace = await wb.webviewFrame('[data-testid="trace-title"]');
+      await poll('the trace of other → web:12580', async () => (await trace.locator('[data-testid="trace-title"]').textContent()) === 'tcp other → web:12580');
+      assert.match((await trace.locator('[data-testid="trace-packet-line"]').first().textContent()) ?? '', /172\.17\.0\.2/);
+      await wb.screenshot('08-topology-trace');
+    });
   });
 
   describe('an untrusted workspace (trust enabled, folder not trusted)', () => {
