@@ -22,6 +22,8 @@ import { toJson, toSarif, toText, type FileResult } from './format';
 import { parseArgs } from './args';
 import { runTrace, runWorkspaceTrace } from './trace';
 import { runAnalyze } from './analyze';
+import { analyzeReachability } from '../analysis/reachability';
+import { reachFindings } from '../analysis/findings';
 import { runVerify } from './verify';
 
 const VERSION = '0.1.0';
@@ -59,6 +61,16 @@ const USAGE = `Usage:
 function fail(msg: string): never {
   process.stderr.write(`nflens: ${msg}\n\n${USAGE}`);
   process.exit(2);
+}
+
+/** Rules files up to this size get the reachability findings in `check` too (larger ones: `nflens analyze`). */
+const CHECK_REACH_MAX_RULES = 20000;
+
+function checkReachability(rs: Ruleset, lines: readonly string[]): Diagnostic[] {
+  let n = 0;
+  for (const t of rs.tables.values()) for (const c of t.chains.values()) n += c.rules.length;
+  if (rs.family !== 'ipv4' || n > CHECK_REACH_MAX_RULES) return [];
+  return reachFindings(rs, analyzeReachability(rs), { lineText: (l) => lines[l]?.replace(/\r$/, '') });
 }
 
 export function main(argv: readonly string[]): number {
@@ -105,7 +117,7 @@ export function main(argv: readonly string[]): number {
   const results: FileResult[] = [];
   type Mutable = { file: string; diagnostics: Diagnostic[] };
   const daemons: { file: string; options: DaemonOptions; result: Mutable }[] = [];
-  const rulesFiles: { file: string; ruleset: Ruleset; result: Mutable }[] = [];
+  const rulesFiles: { file: string; ruleset: Ruleset; result: Mutable; lines: string[] }[] = [];
   for (const file of args.files) {
     let text: string;
     try {
@@ -125,7 +137,7 @@ export function main(argv: readonly string[]): number {
     const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto' });
     const result: Mutable = { file, diagnostics: [...analysis.diagnostics] };
     results.push(result);
-    rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result });
+    rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result, lines: text.split('\n') });
   }
   // Daemon options and rules of the same host (same folder; option files may sit in default/, sysconfig/, docker/).
   for (const r of rulesFiles) {
@@ -139,6 +151,8 @@ export function main(argv: readonly string[]): number {
       d.result.diagnostics.push(...x.onDaemon.map((diag) => ({ ...diag, message: `${diag.message} (rules: ${r.file})` })));
     }
     r.result.diagnostics.push(...publishedPortFindings(r.ruleset, proxy));
+    r.result.diagnostics.push(...checkReachability(r.ruleset, r.lines));
+    r.result.diagnostics.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.col - b.span.start.col);
   }
   if (format === 'json') process.stdout.write(`${JSON.stringify(toJson(results), null, 2)}\n`);
   else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(results, VERSION), null, 2)}\n`);

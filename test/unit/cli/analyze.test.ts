@@ -1,0 +1,50 @@
+/** nflens analyze (findings with their blocking rules, example packets and a chain summary) and the same findings in nflens check. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runAnalyze } from '../../../server/src/cli/analyze';
+
+const root = join(__dirname, '..', '..', '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'nflens-analyze-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const RULES = join(dir, 'rules.v4');
+writeFileSync(RULES, ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':SSH - [0:0]',
+  '-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP',
+  '-A INPUT -p tcp --dport 22 -j SSH', '-A SSH -j ACCEPT', 'COMMIT', ''].join('\n'));
+
+function analyze(flags: Record<string, string> = {}): { code: number; out: string } {
+  let out = '';
+  const code = runAnalyze({ rules: RULES, flags: new Map(Object.entries(flags)) }, (s) => (out += s), () => undefined, 'test');
+  return { code, out };
+}
+
+describe('nflens analyze', () => {
+  it('text: the finding, each blocking rule with what it takes, and one line per chain', () => {
+    const r = analyze();
+    assert.equal(r.code, 0);
+    assert.match(r.out, /rules\.v4:8:1: warning \[unreachable-rule\] No packet reaches this rule: the earlier rules at line 6 \(ACCEPT\), line 7 \(ACCEPT\) together take every packet/);
+    assert.match(r.out, /blocked by line 6: -A INPUT -s 10\.0\.0\.0\/25 -j ACCEPT\n\s+takes from 10\.0\.0\.0\/25/);
+    assert.match(r.out, /filter SSH: 1 rule · entered from INPUT \(line 9\)/);
+  });
+  it('json: blockedBy and an example packet per finding', () => {
+    const [f] = JSON.parse(analyze({ format: 'json' }).out) as Array<{ code: string; line: number; blockedBy: Array<{ line: number }>; example: { packet: { src: number } } }>;
+    assert.equal(f!.code, 'unreachable-rule');
+    assert.deepEqual(f!.blockedBy.map((b) => b.line), [6, 7]);
+    assert.ok(f!.example.packet.src >= 0x0a000000 && f!.example.packet.src <= 0x0a0000ff);
+  });
+  it('sarif: one result per finding', () => {
+    const s = JSON.parse(analyze({ format: 'sarif' }).out) as { runs: Array<{ results: Array<{ ruleId: string }> }> };
+    assert.deepEqual(s.runs[0]!.results.map((x) => x.ruleId), ['unreachable-rule']);
+  });
+});
+
+describe('nflens check includes the reachability findings', () => {
+  it('among its warnings, in line order', () => {
+    const r = spawnSync(process.execPath, [join(root, 'server', 'out', 'nflens.js'), 'check', RULES], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /rules\.v4:8:1: warning \[unreachable-rule\]/);
+  });
+});
