@@ -67,9 +67,10 @@ export class Workbench {
     await row.waitFor();
     await row.click();
     await poll(`${relPath} to be the active editor`, async () => {
-      const tab = await this.page.locator('.tabs-container .tab.active').getAttribute('aria-label');
-      const crumbs = await this.page.locator('.breadcrumbs-control').first().textContent();
-      return tab?.startsWith(name) && crumbs?.includes(dir.split('/').pop() ?? '');
+      // With a panel open beside it there are two editor groups, each with an active tab and breadcrumbs.
+      const tabs = await this.page.locator('.tabs-container .tab.active').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+      const crumbs = await this.page.locator('.breadcrumbs-control').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+      return tabs.some((t) => t.startsWith(name)) && crumbs.some((c) => c.includes(dir.split('/').pop() ?? ''));
     });
   }
 
