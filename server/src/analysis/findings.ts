@@ -125,6 +125,9 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
 
 type Draft = Omit<Diagnostic, 'span'>;
 
+/** How many later rules the redundancy check follows a rule's packets through. */
+const REDUNDANT_LOOKAHEAD = 64;
+
 const MANAGED_CHAIN = /^(DOCKER|KUBE-|CNI-|cali-|flannel|FLANNEL)/;
 const MANAGED_IFACE = /^(docker\d*|docker_gwbridge|br-[0-9a-f]{12})$/;
 
@@ -286,11 +289,15 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       if (k.rule.matches.some((m) => m.name !== 'comment' && !['tcp', 'udp', 'icmp', 'multiport', 'conntrack', 'state', 'iprange', 'mark', 'length', 'ttl', 'pkttype', 'addrtype'].includes(m.name))) continue;
       let left: PacketSet = [...r.hits.values()].flatMap((f) => f.must);
       const may: PacketSet = [...r.hits.values()].flatMap((f) => f.may);
-      if (isEmpty(may) || !isEmpty(subtractSets(may, left))) continue;
+      // Large hit sets (hundreds of boxes) would make this check quadratic: not reported rather than slow.
+      if (isEmpty(may) || may.length > 64 || left.length > 64 || !isEmpty(subtractSets(may, left))) continue;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;
       let decidedBy: KRule | undefined;
-      for (const n of ks.filter((x) => x.rule.ref.index > k.rule.ref.index)) {
+      // Looking at most REDUNDANT_LOOKAHEAD rules further keeps long chains linear; undecided means not reported.
+      const later = ks.filter((x) => x.rule.ref.index > k.rule.ref.index);
+      if (later.length > REDUNDANT_LOOKAHEAD && chain.policy === verdict) continue;
+      for (const n of later.slice(0, REDUNDANT_LOOKAHEAD)) {
         if (isEmpty(left)) break;
         const nf = reach.reach(n.rule, n.table, n.chain).facts;
         const overlap = intersectSets(left, nf.match.upper);

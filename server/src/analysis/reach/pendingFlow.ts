@@ -2,35 +2,34 @@
  * The flow still walking down a chain, kept as "the entry minus the boxes
  * earlier rules took" until something needs it whole. A service table of
  * 10,000 rules, each for one destination address, then costs a lookup per
- * rule (holes are indexed by destination) instead of a subtraction from an
- * ever more fragmented set.
+ * rule (holes are indexed by destination, or by source for block lists)
+ * instead of a subtraction from an ever more fragmented set.
  */
 import { Field, type Box } from '../space/fields';
 import { intersectSets, isEmpty, subtractSets, type PacketSet } from '../space/packetSet';
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
 
-/** Holes wider than this many destination addresses are checked against every query. */
-const NARROW = 1 << 16;
+/** Holes whose address range is narrower than this (a /4) go into an index; wider ones are checked against every query. */
+const NARROW = 2 ** 28;
 /** Holes × boxes beyond which making the flow whole is approximated (see whole()). */
 const WHOLE_BUDGET = 20000;
 
-class HoleIndex {
-  /** Narrow holes sorted by the low end of their destination range. */
+/** Holes with one address range in `field`, sorted by its low end. */
+class RangeIndex {
   private readonly los: number[] = [];
   private readonly boxes: Box[] = [];
-  private readonly wide: Box[] = [];
-  count = 0;
+  /** The widest range held: how far back a query must look. */
+  private span = 0;
 
-  add(b: Box): void {
-    this.count++;
-    const d = b[Field.Dst]!;
-    const lo = d[0]!;
-    const hi = d[d.length - 1]!;
-    if (d.length !== 2 || hi - lo >= NARROW) {
-      this.wide.push(b);
-      return;
-    }
+  constructor(private readonly field: Field) {}
+
+  get size(): number {
+    return this.boxes.length;
+  }
+
+  add(b: Box, lo: number, hi: number): void {
+    this.span = Math.max(this.span, hi - lo + 1);
     // Binary insertion keeps the array sorted; appends are the common case.
     let i = this.los.length;
     if (i && this.los[i - 1]! > lo) {
@@ -47,10 +46,8 @@ class HoleIndex {
     this.boxes.splice(i, 0, b);
   }
 
-  /** Holes whose destination range meets [lo, hi]. */
-  near(lo: number, hi: number): Box[] {
-    const out = [...this.wide];
-    // The last narrow hole starting at or before hi, then back while a hole could still reach lo.
+  /** Holes whose range meets [lo, hi]. */
+  near(lo: number, hi: number, out: Box[]): void {
     let a = 0;
     let z = this.los.length;
     while (a < z) {
@@ -58,15 +55,46 @@ class HoleIndex {
       if (this.los[m]! <= hi) a = m + 1;
       else z = m;
     }
-    for (let i = a - 1; i >= 0 && this.los[i]! + NARROW > lo; i--) {
-      const d = this.boxes[i]![Field.Dst]!;
-      if (d[1]! >= lo) out.push(this.boxes[i]!);
+    for (let i = a - 1; i >= 0 && this.los[i]! + this.span > lo; i--) {
+      const r = this.boxes[i]![this.field]!;
+      if (r[1]! >= lo) out.push(this.boxes[i]!);
     }
+  }
+
+  all(): Box[] {
+    return this.boxes;
+  }
+}
+
+/** Taken boxes, indexed by destination when it is one narrow range (service tables), else by source (block lists). */
+class HoleIndex {
+  private readonly byDst = new RangeIndex(Field.Dst);
+  private readonly bySrc = new RangeIndex(Field.Src);
+  private readonly wide: Box[] = [];
+  count = 0;
+
+  add(b: Box): void {
+    this.count++;
+    for (const [f, idx] of [[Field.Dst, this.byDst], [Field.Src, this.bySrc]] as const) {
+      const r = b[f]!;
+      if (r.length === 2 && r[1]! - r[0]! < NARROW) {
+        idx.add(b, r[0]!, r[1]!);
+        return;
+      }
+    }
+    this.wide.push(b);
+  }
+
+  /** Holes that may meet a set whose destinations lie in dst and sources in src (hulls). */
+  near(dst: [number, number], src: [number, number]): Box[] {
+    const out = [...this.wide];
+    if (this.byDst.size) this.byDst.near(dst[0], dst[1], out);
+    if (this.bySrc.size) this.bySrc.near(src[0], src[1], out);
     return out;
   }
 
   all(): Box[] {
-    return [...this.wide, ...this.boxes];
+    return [...this.wide, ...this.byDst.all(), ...this.bySrc.all()];
   }
 
   wideOnly(): Box[] {
@@ -74,11 +102,11 @@ class HoleIndex {
   }
 }
 
-function dstHull(s: PacketSet): [number, number] {
+function hull(s: PacketSet, f: Field): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const b of s) {
-    const d = b[Field.Dst]!;
+    const d = b[f]!;
     if (!d.length) continue;
     lo = Math.min(lo, d[0]!);
     hi = Math.max(hi, d[d.length - 1]!);
@@ -104,8 +132,7 @@ export class PendingFlow {
 
   private cut(s: PacketSet, holes: HoleIndex): PacketSet {
     if (isEmpty(s) || !holes.count) return s;
-    const [lo, hi] = dstHull(s);
-    return subtractSets(s, holes.near(lo, hi));
+    return subtractSets(s, holes.near(hull(s, Field.Dst), hull(s, Field.Src)));
   }
 
   /** The rule took the packets it surely matches (from may) and might match (from must). */
