@@ -25,7 +25,7 @@ import { applySeverityOverrides } from './features/severityOverrides';
 import { ruleFlows } from './analysis/ruleFlows';
 import { ruleHoverMarkdown } from './features/ruleHover';
 import { codeLenses } from './features/codeLens';
-import { registerTraceRequests } from './features/traceRequests';
+import { exampleOnHost, registerTraceRequests } from './features/traceRequests';
 import { traceWitness } from './analysis/traceWitness';
 import type { Witness } from './analysis/space/witness';
 import type { Hook } from './lang/iptables/extension';
@@ -227,8 +227,10 @@ connection.onHover(async (p) => {
     if (!f) return undefined;
     const onLine = (extraFindings.get(p.textDocument.uri) ?? []).filter((d) => d.span.start.line === line && !['unreachable-rule', 'rule-after-terminal', 'redundant-rule', 'impossible-match'].includes(d.code));
     const spec = a.analysis.parsed.file.tables.flatMap((b) => b.commands).find((c) => c.line === line)?.rule;
-    const link = f.example ? `command:netfilterLens.traceExample?${encodeURIComponent(JSON.stringify([{ uri: p.textDocument.uri, hook: f.example.hook, witness: f.example.witness }]))}` : undefined;
-    return ruleHoverMarkdown(f, spec, onLine, link);
+    // The example and its trace link: on the described host when there is one, as the trace panel will run it.
+    const example = exampleOnHost(p.textDocument.uri, a.analysis, r.reach, line, openText) ?? f.example;
+    const link = example ? `command:netfilterLens.traceExample?${encodeURIComponent(JSON.stringify([{ uri: p.textDocument.uri, hook: example.hook, witness: example.witness }]))}` : undefined;
+    return ruleHoverMarkdown(example ? { ...f, example } : f, spec, onLine, link);
   };
   return hover(a.analysis, p.position, flows);
 });

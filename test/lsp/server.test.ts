@@ -188,6 +188,28 @@ describe('language server over LSP: reachability', () => {
     }
   });
 
+  it('with a host description beside the rules, the hover\'s example packet is one that host sends (its own address, the interface its routes pick)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nflens-lsp-'));
+    const ex = join(__dirname, '..', '..', '..', 'examples', 'docker-host-flushed');
+    const rules = readFileSync(join(ex, 'rules.v4'), 'utf8');
+    writeFileSync(join(dir, 'rules.v4'), rules);
+    writeFileSync(join(dir, 'nflens-host.json'), readFileSync(join(ex, 'nflens-host.json'), 'utf8'));
+    try {
+      const uri = pathToFileURL(join(dir, 'rules.v4')).toString();
+      await client.open(uri, rules);
+      await client.diagnosticsFor(uri, 1);
+      const line = rules.split('\n').findIndex((l) => l.includes('-j DNAT'));
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: { line, character: rules.split('\n')[line]!.indexOf('DNAT') + 1 } });
+      const md = String((h.contents as { value: string }).value);
+      const example = /Example \(OUTPUT\): `([^`]+)`/.exec(md);
+      assert.ok(example, md);
+      assert.match(example[1]!, /^tcp (10\.10\.126\.101|172\.17\.0\.1):\d+ → (10\.10\.126\.101|172\.17\.0\.1):12580/);
+      assert.match(example[1]!, /out (eth0|docker0|lo)\b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('hovering an unreachable rule says so; its warning names the blocking rules', async () => {
     const uri = 'file:///tmp/test-reach/rules.v4';
     const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP', 'COMMIT', ''].join('\n');

@@ -11,7 +11,7 @@ import type { Connection } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ReachEntry } from '../analysisCache';
 import { analyzeReachability, type Reachability } from '../analysis/reachability';
-import { ruleFlows } from '../analysis/ruleFlows';
+import { ruleFlows, type RuleFlows } from '../analysis/ruleFlows';
 import { Emulator } from '../emulator/index';
 import { OverlayWorld } from '../emulator/overlay/world';
 import type { UnknownAssumption } from '../emulator/traverse';
@@ -171,6 +171,12 @@ function reachOn(a: IptablesAnalysis, choice: HostChoice, hostless: Reachability
   const reach = analyzeReachability(a.parsed.ruleset, { host: choice.host });
   describedReach.set(a, { key, reach });
   return reach;
+}
+
+/** The example packet of the rule on `line` as the trace will use it: on the described host when there is one. */
+export function exampleOnHost(uri: string, a: IptablesAnalysis, hostless: Reachability, line: number, openText: (uri: string) => string | undefined): RuleFlows['example'] {
+  const choice = traceHostFor(uri, a.parsed.ruleset, undefined, openText);
+  return ruleFlows(reachOn(a, choice, hostless), line)?.example;
 }
 
 async function ruleExample(uri: string, line: number, d: TraceDeps): Promise<RuleExampleReply> {
