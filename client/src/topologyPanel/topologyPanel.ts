@@ -104,12 +104,7 @@ export class TopologyPanel implements vscode.Disposable {
       return;
     }
     const uri = t.kind === 'host' ? t.host.rulesUri : t.overlay.hosts.find((h) => h.name === m.host)?.rulesUri;
-    if (!uri) return;
-    try {
-      await this.revealer.reveal(vscode.Uri.parse(uri), m.line);
-    } catch (e) {
-      void vscode.window.showWarningMessage(`Netfilter Lens: cannot show line ${m.line} of ${uri}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    if (uri) await this.revealer.revealOrWarn(uri, m.line);
   }
 
   dispose(): void {

@@ -26,6 +26,15 @@ export class RuleRevealer implements vscode.Disposable {
     this.timer = setTimeout(() => editor.setDecorations(this.decoration, []), HIGHLIGHT_MS);
   }
 
+  /** reveal(), and a warning instead of a failure when the file cannot be shown (moved, deleted). */
+  async revealOrWarn(uri: string, line: number): Promise<void> {
+    try {
+      await this.reveal(vscode.Uri.parse(uri), line);
+    } catch (e) {
+      void vscode.window.showWarningMessage(`Netfilter Lens: cannot show line ${line} of ${uri}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.decoration.dispose();

@@ -91,12 +91,7 @@ export class TracePanel implements vscode.Disposable {
     if (m.type === 'editPacket') {
       await vscode.commands.executeCommand('netfilterLens.tracePacket', this.params);
     } else {
-      const uri = this.outcome?.rulesFiles[m.host] ?? this.params.uri;
-      try {
-        await this.revealer.reveal(vscode.Uri.parse(uri), m.line);
-      } catch (e) {
-        void vscode.window.showWarningMessage(`Netfilter Lens: cannot show line ${m.line} of ${uri}: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      await this.revealer.revealOrWarn(this.outcome?.rulesFiles[m.host] ?? this.params.uri, m.line);
     }
   }
 
