@@ -32,7 +32,7 @@ export class AnalysisCache {
     const key = `${settings.backend}/${settings.family}`;
     const e = this.entries.get(doc.uri);
     if (e && e.version === doc.version && e.key === key) return e.analysis;
-    const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family });
+    const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri });
     this.entries.set(doc.uri, { version: doc.version, key, analysis });
     return analysis;
   }

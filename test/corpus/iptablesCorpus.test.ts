@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
+import { guessFamily } from '../../server/src/lang/iptables/family';
 import { hostDependent, loadVerdict } from '../../server/src/lang/iptables/verdict';
 import { CORPUS_DIR, corpusFiles, environmentalFailure } from '../helpers/corpus';
 import { loadWithKernel, oracleAvailable } from '../helpers/oracle';
@@ -18,6 +19,10 @@ describe('iptables corpus', { skip: files.length ? false : `CORPUS TESTS SKIPPED
   for (const file of files) {
     const family = /ip6tables|\.v6$|\.ip6tables$/.test(basename(file)) ? 'ipv6' : 'ipv4';
     const text = readFileSync(file, 'utf8');
+    it(`the family is told from the file alone, without its name: ${basename(file)}`, () => {
+      assert.equal(guessFamily(text).family, family);
+      assert.equal(analyzeIptables(text, { backend: 'nft', family: 'auto', fileName: file }).parsed.ruleset.family, family);
+    });
     it(`parses without throwing: ${basename(file)}`, () => {
       for (const backend of ['nft', 'legacy'] as const) analyzeIptables(text, { backend, family });
     });

@@ -12,6 +12,7 @@ import { parseHostFile } from '../emulator/index';
 import type { HostModel } from '../emulator/host/model';
 import { analyzeIptables } from '../lang/iptables/analyze';
 import type { Backend } from '../lang/iptables/extension';
+import type { Family } from '../lang/iptables/inet';
 import { toJson, toSarif } from './format';
 
 export interface AnalyzeArgs {
@@ -31,10 +32,19 @@ export function runAnalyze(a: AnalyzeArgs, out: (s: string) => void, err: (s: st
     for (const d of h.diagnostics) err(`${hostFile}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity} ${d.message}\n`);
     host = h.value?.host;
   }
-  const analysis = analyzeIptables(text, { backend, family: 'ipv4' });
+  const familyFlag = a.flags.get('family');
+  if (familyFlag !== undefined && familyFlag !== 'ipv4' && familyFlag !== 'ipv6') throw new Error(`--family must be ipv4 or ipv6 (got "${familyFlag}")`);
+  const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto', fileName: a.rules });
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
   for (const e of errors) err(`${a.rules}:${e.span.start.line + 1}:${e.span.start.col + 1}: error [${e.code}] ${e.message}\n`);
   const rs = analysis.parsed.ruleset;
+  if (rs.family !== 'ipv4') {
+    // The packet sets cover IPv4 addresses only; say so rather than analyse the rules as IPv4.
+    err(`${a.rules}: read as IPv6 rules (ip6tables-restore): reachability is analysed for IPv4 rules only; \`nflens check\` checks how the file loads.\n`);
+    if (format === 'json') out('[]\n');
+    else if (format === 'sarif') out(`${JSON.stringify(toSarif([{ file: a.rules, diagnostics: [] }], version), null, 2)}\n`);
+    return errors.length ? 1 : 0;
+  }
   const lines = text.split('\n');
   const started = Date.now();
   const reach = analyzeReachability(rs, host ? { host } : {});

@@ -3,9 +3,8 @@
  * path: the same analysis functions produce the same diagnostics.
  *
  *   nflens check FILE… [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
- *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif]
- *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif] [--backend nft|legacy]
-  nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
+ *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
+ *   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
  *   nflens verify RULES [--host HOSTFILE] --proto … --src … --dst … (--in IFACE | --local) [--format text|json]
  */
 import { readFileSync } from 'node:fs';
@@ -30,6 +29,7 @@ const VERSION = '0.1.0';
 
 const USAGE = `Usage:
   nflens check FILE... [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6] [--docker-version X.Y]
+  nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT]
                (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N] [--verbose] [--docker-inspect FILE[,FILE]]...
   nflens trace --workspace FILE --proto icmp|udp|tcp --src CONTAINER --dst CONTAINER|IP[:PORT] [--format text|json]
@@ -40,7 +40,9 @@ const USAGE = `Usage:
           option files (…/default/docker, …/sysconfig/docker, docker.service[.d/*.conf], daemon.json)
           what dockerd would refuse and what is unsafe
           (errors, on the line it names), plus warnings. Exit status 1 when
-          any error is found, 2 on bad usage or unreadable files.
+          any error is found, 2 on bad usage or unreadable files. Without --family, a rules
+          file is read as IPv6 when its header (ip6tables-save), its name (rules.v6,
+          …ip6tables…) or its addresses say so.
   analyze List the rules no packet reaches (shadowed by earlier rules, alone or together;
           conditions that cannot hold; chains never entered) and redundant rules, each with
           the rules that block it and an example packet, then a summary per chain.
@@ -134,7 +136,7 @@ export function main(argv: readonly string[]): number {
       daemons.push({ file, options: d.value, result });
       continue;
     }
-    const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto' });
+    const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto', fileName: file });
     const result: Mutable = { file, diagnostics: [...analysis.diagnostics] };
     results.push(result);
     rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result, lines: text.split('\n') });

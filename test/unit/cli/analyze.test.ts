@@ -35,6 +35,21 @@ describe('nflens analyze', () => {
     assert.deepEqual(f!.blockedBy.map((b) => b.line), [6, 7]);
     assert.ok(f!.example.packet.src >= 0x0a000000 && f!.example.packet.src <= 0x0a0000ff);
   });
+  it('an IPv6 file (told by its name) is read as IPv6: its load is checked, reachability says it covers IPv4 only', () => {
+    const v6 = join(dir, 'rules.v6');
+    writeFileSync(v6, ['*filter', ':INPUT DROP [0:0]', '-A INPUT -s 2001:db8::/32 -j ACCEPT', '-A INPUT -s 2001:db8::/48 -j ACCEPT', 'COMMIT', ''].join('\n'));
+    let out = '';
+    let err = '';
+    const code = runAnalyze({ rules: v6, flags: new Map([['format', 'json']]) }, (s) => (out += s), (s) => (err += s), 'test');
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(out), []);
+    assert.match(err, /read as IPv6 rules \(ip6tables-restore\): reachability is analysed for IPv4 rules only/);
+    assert.doesNotMatch(err, /error \[/);
+    // Forced to IPv4, the same file fails to load on its first IPv6 address.
+    err = '';
+    assert.equal(runAnalyze({ rules: v6, flags: new Map([['family', 'ipv4']]) }, () => undefined, (s) => (err += s), 'test'), 1);
+    assert.match(err, /rules\.v6:3:\d+: error \[bad-address\]/);
+  });
   it('sarif: one result per finding', () => {
     const s = JSON.parse(analyze({ format: 'sarif' }).out) as { runs: Array<{ results: Array<{ ruleId: string }> }> };
     assert.deepEqual(s.runs[0]!.results.map((x) => x.ruleId), ['unreachable-rule']);
