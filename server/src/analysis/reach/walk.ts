@@ -11,7 +11,7 @@ import type { Space } from '../space/fields';
 import type { AddressFacts, RuleMatch } from '../space/ruleMatch';
 import { ruleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
-import { isDead, join, NO_FLOW, type Flow } from './flow';
+import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
 
@@ -129,8 +129,9 @@ export class Walker {
     const chain = this.table.chains.get(chainName);
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
     const cur = new PendingFlow(entry);
-    let ret = NO_FLOW;
-    let accepted = NO_FLOW;
+    // Sums over every rule of the chain (thousands of jump sites in a service table): built in place.
+    const ret = new FlowSum();
+    const accepted = new FlowSum();
     for (const r of chain.rules) {
       if (cur.deadNow()) break;
       const facts = this.rec.facts(r, this.table.name, chainName);
@@ -141,22 +142,22 @@ export class Walker {
       if (isDead(taken)) continue;
       switch (e.kind) {
         case 'accept':
-          accepted = join(accepted, taken);
+          accepted.add(taken);
           cur.take(m);
           break;
         case 'drop':
           cur.take(m);
           break;
         case 'return':
-          ret = join(ret, taken);
+          ret.add(taken);
           cur.take(m);
           break;
         case 'jump': {
           this.rec.enter(this.table.name, e.chain, r.id, taken, this.hook);
           const sub = this.walk(e.chain, taken, depth + 1);
-          accepted = join(accepted, sub.accepted);
+          accepted.add(sub.accepted);
           cur.take(m);
-          if (e.goto) ret = join(ret, sub.ret);
+          if (e.goto) ret.add(sub.ret);
           else if (!isDead(sub.ret)) cur.set(join(cur.whole(), sub.ret));
           break;
         }
@@ -167,18 +168,19 @@ export class Walker {
           }
           break;
         case 'nat':
-          accepted = join(accepted, e.rewrite(taken));
+          accepted.add(e.rewrite(taken));
           cur.take(m);
           break;
         case 'unknown':
           // It may end the walk (either way) or go on: may keeps both, must neither.
-          accepted = join(accepted, { may: taken.may, must: [] });
+          accepted.add({ may: taken.may, must: [] });
           cur.takeMust(m);
           break;
       }
     }
     // Falling off the end: a user chain returns; for a built-in chain run() applies the policy.
-    return { ret: join(ret, cur.whole()), accepted };
+    ret.add(cur.whole());
+    return { ret: ret.value, accepted: accepted.value };
   }
 }
 

@@ -96,12 +96,15 @@ export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
   return cur.length > a.length + 16 ? merge(cur) : cur;
 }
 
+/** Unions of at most this many boxes are tidied (merge); larger ones only concatenated. */
+export const UNION_TIDY_LIMIT = 48;
+
 export function unionSets(a: PacketSet, b: PacketSet): PacketSet {
   if (!a.length) return b;
   if (!b.length) return a;
   if (a === b) return a;
   // Small unions are tidied at once; large ones (accumulated accepts, many jump sites) only concatenated.
-  return a.length + b.length <= 48 ? merge([...a, ...b]) : [...a, ...b];
+  return a.length + b.length <= UNION_TIDY_LIMIT ? merge([...a, ...b]) : [...a, ...b];
 }
 
 export function isEmpty(s: PacketSet): boolean {
@@ -158,6 +161,8 @@ function tidy(boxes: Box[]): Box[] {
  */
 export function merge(boxes: Box[]): Box[] {
   if (boxes.length < 2) return boxes;
+  // Most merges of a few boxes find nothing to join; then the grouping below would return them as they are.
+  if (boxes.length <= SMALL_MERGE && !anyJoinable(boxes)) return boxes;
   // Per box: each field's hash once, and their weighted sum; the key "all fields but k" is the sum minus field k's term.
   let cur = boxes.map(hashed);
   for (let pass = 0; pass < 3; pass++) {
@@ -190,6 +195,23 @@ export function merge(boxes: Box[]): Box[] {
   return cur.map((h) => h.box);
 }
 
+/** Up to this many boxes, merge first looks pair by pair for two it could join. */
+const SMALL_MERGE = 12;
+
+/** Whether two of the boxes differ in at most one field (equal ones included). */
+function anyJoinable(boxes: readonly Box[]): boolean {
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i]!;
+    for (let j = i + 1; j < boxes.length; j++) {
+      const b = boxes[j]!;
+      let differ = 0;
+      for (let k = 0; k < FIELD_COUNT && differ < 2; k++) if (a[k] !== b[k] && !equalSets(a[k]!, b[k]!)) differ++;
+      if (differ < 2) return true;
+    }
+  }
+  return false;
+}
+
 interface Hashed {
   readonly box: Box;
   readonly hs: readonly number[];
@@ -210,16 +232,23 @@ function hashed(box: Box): Hashed {
 
 const hashes = new WeakMap<IntSet, number>();
 
-/** A content hash of an IntSet, cached (sets are never changed once made). */
+/**
+ * A content hash of an IntSet: its length and first and last ranges, enough to spread buckets
+ * (equal sets are still compared in full). Cached for long sets only: a short one hashes faster
+ * than a WeakMap lookup, and every cached set is an entry the garbage collector must trace.
+ */
 function setHash(s: IntSet): number {
+  const n = s.length;
+  if (n <= 8) return rawHash(s);
   let h = hashes.get(s);
-  if (h === undefined) {
-    // Length and the first and last ranges: enough to spread buckets; equal sets are still compared in full.
-    h = s.length;
-    const n = s.length;
-    for (let i = 0; i < n; i = i < 3 || i >= n - 4 ? i + 1 : n - 4) h = (Math.imul(h, 1000003) ^ s[i]!) | 0;
-    hashes.set(s, h);
-  }
+  if (h === undefined) hashes.set(s, (h = rawHash(s)));
+  return h;
+}
+
+function rawHash(s: IntSet): number {
+  const n = s.length;
+  let h = n;
+  for (let i = 0; i < n; i = i < 3 || i >= n - 4 ? i + 1 : n - 4) h = (Math.imul(h, 1000003) ^ s[i]!) | 0;
   return h;
 }
 
