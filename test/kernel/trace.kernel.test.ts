@@ -165,6 +165,31 @@ describe('kernel trace: overlay network net1 between two hosts (VXLAN through ea
   });
 });
 
+describe('kernel trace: the raw table runs before conntrack (no entry yet: INVALID, not UNTRACKED or NEW)', { skip }, () => {
+  const host = skip ? undefined : hostOf(LAB_HOST_JSON);
+  const lab = useLab(() => host!, 'nfw');
+  // The filter rule turns conntrack on; every state test in raw sees a packet before conntrack has looked at it.
+  const rules = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+    '-A PREROUTING -m conntrack --ctstate UNTRACKED -j ACCEPT', '-A PREROUTING -m conntrack --ctstate NEW,ESTABLISHED,RELATED -j ACCEPT', '-A PREROUTING -m conntrack --ctstate INVALID -j ACCEPT',
+    '-A OUTPUT -m state --state UNTRACKED -j ACCEPT', '-A OUTPUT -m state --state NEW,ESTABLISHED -j ACCEPT', '-A OUTPUT -m state --state INVALID -j ACCEPT', 'COMMIT',
+    '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT', 'COMMIT', ''].join('\n');
+  const cases: Array<[title: string, step: TrafficStep, hook: 'PREROUTING' | 'OUTPUT']> = [
+    ['a connection to the host: every packet arriving is INVALID in raw PREROUTING', { from: 'x1', op: 'tcp', dst: '10.0.1.1', dport: 22 }, 'PREROUTING'],
+    ['a connection from the host: every packet it sends is INVALID in raw OUTPUT', { from: 'host', op: 'tcp', dst: '10.0.1.2', dport: 80 }, 'OUTPUT'],
+  ];
+  let n = 200;
+  for (const [title, step, hook] of cases) {
+    it(title, async () => {
+      const r = await runTraceCase(lab().lab, lab().monitor(), host!, rules, [step], n++);
+      assert.equal(r.outcomes[0]!.ok, true, 'the connection completes');
+      assert.ok(r.result.agree, `kernel and emulator differ:\n${r.report}`);
+      const raw = r.result.episodes.flatMap((e) => e.kernel).filter((l) => l.startsWith(`raw ${hook}`));
+      assert.ok(raw.length >= 3, `the handshake's packets pass raw ${hook}:\n${raw.join('\n')}`);
+      for (const l of raw) assert.match(l, new RegExp(`${hook}#2:ACCEPT$`), `only the INVALID rule takes it:\n${raw.join('\n')}`);
+    });
+  }
+});
+
 describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 ? 'NFLENS_TRACE_CASES=0' : false) }, () => {
   const host = skip ? undefined : hostOf(LAB_HOST_JSON);
   const lab = useLab(() => host!, 'nfr');
