@@ -1,0 +1,49 @@
+/**
+ * Reachability on every real IPv4 dump of ../shared/corpus/iptables: the
+ * analysis, its findings and the hover's flows never throw, and what they
+ * say holds together: every finding sits on a rule or chain line of the
+ * file, and the rules a finding names as blocking ones come before it and
+ * are rules of the file.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { describe, it } from 'node:test';
+import { reachFindings } from '../../server/src/analysis/findings';
+import { analyzeReachability } from '../../server/src/analysis/reachability';
+import { ruleFlows } from '../../server/src/analysis/ruleFlows';
+import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
+import { CORPUS_DIR, corpusFiles } from '../helpers/corpus';
+
+const files = corpusFiles('iptables');
+/** Hover is asked for this many rules per file, spread over the file. */
+const HOVERS = 40;
+
+describe('reachability on the corpus', { skip: files.length ? false : `CORPUS TESTS SKIPPED: ${CORPUS_DIR} not found` }, () => {
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const analysis = analyzeIptables(text, { backend: 'nft', family: 'auto', fileName: file });
+    if (analysis.parsed.ruleset.family !== 'ipv4') continue;
+    it(basename(file), { timeout: 120_000 }, () => {
+      const lines = text.split('\n');
+      const rs = analysis.parsed.ruleset;
+      const reach = analyzeReachability(rs);
+      const findings = reachFindings(rs, reach, { lineText: (l) => lines[l]?.replace(/\r$/, '') });
+      const ruleLines = new Set<number>();
+      for (const t of rs.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) ruleLines.add(r.command.line);
+      for (const f of findings) {
+        const at = f.span.start.line;
+        const where = `${basename(file)}:${at + 1} [${f.code}] ${f.message}`;
+        if (f.code === 'unreached-chain') assert.match(lines[at] ?? '', /^\s*(:|-N\b)/, where);
+        else assert.ok(ruleLines.has(at), `${where}: not on a rule line`);
+        if (f.code === 'unreachable-rule' || f.code === 'rule-after-terminal') {
+          assert.ok((f.related ?? []).length > 0 || /never hold|can never|no packet .* enters|reached only/i.test(f.message), `${where}: names no blocking rule`);
+          for (const r of f.related ?? []) assert.ok(ruleLines.has(r.span.start.line), `${where}: blocking line ${r.span.start.line + 1} is not a rule`);
+        }
+      }
+      const sorted = [...ruleLines].sort((a, b) => a - b);
+      const step = Math.max(1, Math.floor(sorted.length / HOVERS));
+      for (let i = 0; i < sorted.length; i += step) ruleFlows(reach, sorted[i]!);
+    });
+  }
+});
