@@ -6,6 +6,7 @@
  *   nflens analyze RULES [--host HOSTFILE] [--format text|json|sarif] [--backend nft|legacy] [--family ipv4|ipv6]
  *   nflens trace RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT] --dst IP[:PORT] (--in IFACE | --local) [--format text|json]
  *   nflens verify RULES [--host HOSTFILE] --proto … --src … --dst … (--in IFACE | --local) [--format text|json]
+ *   nflens verify --workspace FILE --proto … --src CONTAINER --dst CONTAINER[:PORT] [--format text|json]
  */
 import { readFileSync } from 'node:fs';
 import { analyzeIptables } from '../lang/iptables/analyze';
@@ -35,6 +36,7 @@ const USAGE = `Usage:
   nflens trace --workspace FILE --proto icmp|udp|tcp --src CONTAINER --dst CONTAINER|IP[:PORT] [--format text|json]
   nflens verify RULES [--host HOSTFILE] --proto tcp|udp|icmp --src IP[:PORT]|NAME --dst IP[:PORT]|NAME
                (--in IFACE | --local) [--format text|json] [--assume match|no-match] [--seed N]
+  nflens verify --workspace FILE --proto icmp|udp|tcp --src CONTAINER --dst CONTAINER[:PORT] [--format text|json] [--assume match|no-match] [--seed N]
 
   check   Report what iptables-restore would refuse when loading each file; for Docker daemon
           option files (…/default/docker, …/sysconfig/docker, docker.service[.d/*.conf], daemon.json)
@@ -172,8 +174,9 @@ export function main(argv: readonly string[]): number {
 export async function mainAsync(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args.command !== 'verify' || args.flags.has('help')) return main(argv);
-  if (args.files.length !== 1) fail('verify needs exactly one rules file');
-  return runVerify({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  const overlay = args.flags.has('workspace');
+  if (args.files.length !== (overlay ? 0 : 1)) fail(overlay ? 'verify --workspace takes no rules file: the workspace names each host\'s' : 'verify needs exactly one rules file');
+  return runVerify({ rules: args.files[0] ?? '', flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
 }
 
 if (require.main === module) {

@@ -3,7 +3,8 @@
  * the base chain (table and hook), then what differs there — the chain
  * run itself, the packet's addresses as it entered, or the first rule (or
  * policy) that matched on one side and not the same on the other, with its
- * line in the rules file.
+ * line in the rules file. Across an overlay workspace, also the host it is
+ * on and that host's rules file.
  */
 import type { Ruleset } from '../lang/iptables/ruleset';
 import { stepText, type ChainRun, type EpisodeComparison, type ReplayResult, type RunStep } from './replay';
@@ -38,6 +39,9 @@ export interface FirstDifference {
   /** 1-based, in the order the kernel traced them. */
   readonly packet: number;
   readonly packetTitle: string;
+  /** Overlay workspaces: the host where they part, and its rules file (the rule lines are that file's). */
+  readonly host?: string;
+  readonly rulesFile?: string;
   readonly what: 'chains' | 'packet' | 'rule' | 'note';
   readonly hook?: string;
   readonly table?: string;
@@ -69,8 +73,8 @@ function side(r: ChainRun | undefined, text: string | undefined, s: RunStep | un
   };
 }
 
-function inEpisode(e: EpisodeComparison, n: number, rs: Ruleset, lines: readonly string[]): FirstDifference {
-  const base = { packet: n, packetTitle: e.title };
+function inEpisode(e: EpisodeComparison, n: number, rs: Ruleset, lines: readonly string[], where: { host?: string; rulesFile?: string } = {}): FirstDifference {
+  const base = { packet: n, packetTitle: e.title, ...where };
   const len = Math.max(e.kernel.length, e.emulator.length);
   let i = 0;
   while (i < len && e.kernel[i] === e.emulator[i]) i++;
@@ -109,4 +113,22 @@ export function firstDifference(r: ReplayResult, rs: Ruleset, rulesText: string)
   const n = r.episodes.findIndex((e) => !e.agree);
   if (n < 0) return undefined;
   return inEpisode(r.episodes[n]!, n + 1, rs, rulesText.split('\n'));
+}
+
+/** The rules a host of an overlay workspace loaded. */
+export interface HostRules {
+  readonly ruleset: Ruleset;
+  readonly text: string;
+  readonly file?: string;
+}
+
+/** The first difference across an overlay workspace's hosts, named by host, or undefined when every crossing agrees. */
+export function firstOverlayDifference(episodes: readonly (EpisodeComparison & { readonly host: string })[], rules: ReadonlyMap<string, HostRules>): FirstDifference | undefined {
+  const n = episodes.findIndex((e) => !e.agree);
+  if (n < 0) return undefined;
+  const e = episodes[n]!;
+  const r = rules.get(e.host);
+  const empty: Ruleset = { family: 'ipv4', tables: new Map() };
+  const d = inEpisode(e, n + 1, r?.ruleset ?? empty, (r?.text ?? '').split('\n'), { host: e.host, ...(r?.file ? { rulesFile: r.file } : {}) });
+  return { ...d, explanation: `on ${e.host}, ${d.explanation}` };
 }

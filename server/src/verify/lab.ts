@@ -9,24 +9,16 @@
  * Interface names follow the `name`/`dev` keywords, so no name from a
  * description can be read by `ip` as a keyword.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostModel, Listener } from '../emulator/host/model';
 import { ip4 } from '../emulator/packet';
-import { agentPath } from './agentPath';
+import { AgentPool, type AgentListen, type Traffic } from './agents';
 import { onAbort } from './cleanup';
 
-export interface Traffic {
-  readonly op: 'tcp' | 'udp' | 'ping';
-  readonly dst: string;
-  /** The source address to send from (it must be one of the namespace's); absent: the kernel picks. */
-  readonly src?: string;
-  readonly dport?: number;
-  readonly sport?: number;
-  readonly timeoutMs?: number;
-}
+export type { Traffic } from './agents';
 
 /** Runs a command; throws with its stderr when it fails. */
 export function run(args: readonly string[], input?: string): string {
@@ -37,19 +29,13 @@ export function run(args: readonly string[], input?: string): string {
 
 const cidr = (a: { addr: number; prefix: number }): string => `${ip4(a.addr)}/${a.prefix}`;
 
-interface Agent {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly pending: Map<number, (r: { ok: boolean; detail: string }) => void>;
-  nextId: number;
-}
-
 export class Lab {
   /** Namespace of the host under test. */
   readonly hostNs: string;
   /** Namespace each peer (by name) lives in. */
   readonly peerNs = new Map<string, string>();
   private readonly namespaces: string[] = [];
-  private readonly agents = new Map<string, Agent>();
+  private readonly agents = new AgentPool();
   private readonly dir = mkdtempSync(join(tmpdir(), 'nflens-lab-'));
   /** Taken back by destroy(); until then an aborted process tears the lab down. */
   private readonly unregister: () => void;
@@ -162,49 +148,20 @@ export class Lab {
   }
 
   private async startAgents(host: HostModel): Promise<void> {
-    const listen = (ls: readonly Listener[] | undefined): { proto: string; port: number }[] => (ls ?? []).map((l) => ({ proto: l.proto, port: l.port }));
-    const byNs = new Map<string, { proto: string; port: number }[]>([[this.hostNs, listen(host.listeners)]]);
+    const listen = (ls: readonly Listener[] | undefined): AgentListen[] => (ls ?? []).map((l) => ({ proto: l.proto, port: l.port }));
+    const byNs = new Map<string, AgentListen[]>([[this.hostNs, listen(host.listeners)]]);
     for (const p of host.peers) {
       const ns = this.peerNs.get(p.name);
       if (ns) byNs.set(ns, [...(byNs.get(ns) ?? []), ...listen(p.listens)]);
     }
-    await Promise.all([...byNs].map(([ns, ls]) => this.startAgent(ns, ls)));
-  }
-
-  private startAgent(ns: string, listen: { proto: string; port: number }[]): Promise<void> {
-    const unique = [...new Map(listen.map((l) => [`${l.proto}/${l.port}`, l])).values()];
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, agentPath(), JSON.stringify({ listen: unique })], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const agent: Agent = { child, pending: new Map(), nextId: 1 };
-    this.agents.set(ns, agent);
-    let buf = '';
-    child.stderr.on('data', (d) => process.stderr.write(`[agent ${ns}] ${d}`));
-    return new Promise((resolve, reject) => {
-      agent.pending.set(0, () => resolve());
-      child.on('exit', (code) => reject(new Error(`agent in ${ns} exited (${code})`)));
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => {
-        buf += d;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const msg = JSON.parse(buf.slice(0, nl)) as { id: number; ok: boolean; detail: string };
-          buf = buf.slice(nl + 1);
-          agent.pending.get(msg.id)?.(msg);
-          agent.pending.delete(msg.id);
-        }
-      });
-    });
+    await Promise.all([...byNs].map(([ns, ls]) => this.agents.start(ns, ls)));
   }
 
   /** Sends traffic from the host (`'host'`) or a peer and waits until it is over. */
   send(from: string, t: Traffic): Promise<{ ok: boolean; detail: string }> {
     const ns = from === 'host' ? this.hostNs : this.peerNs.get(from);
-    const agent = ns ? this.agents.get(ns) : undefined;
-    if (!agent) throw new Error(`lab: no namespace for ${from}`);
-    const id = agent.nextId++;
-    return new Promise((resolve) => {
-      agent.pending.set(id, resolve);
-      agent.child.stdin.write(JSON.stringify({ id, ...t }) + '\n');
-    });
+    if (!ns || !this.agents.has(ns)) throw new Error(`lab: no namespace for ${from}`);
+    return this.agents.send(ns, t);
   }
 
   /**
@@ -229,12 +186,8 @@ export class Lab {
 
   destroy(): void {
     this.unregister();
-    for (const a of this.agents.values()) {
-      a.child.stdin.end();
-      a.child.kill('SIGKILL');
-    }
+    this.agents.stopAll();
     for (const ns of this.namespaces.splice(0).reverse()) spawnSync('ip', ['netns', 'del', ns]);
-    this.agents.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

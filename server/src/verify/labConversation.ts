@@ -101,7 +101,8 @@ export function labConversation(host: HostModel, spec: ConversationSpec): LabCon
     }
   }
   const proxy = ports && router.isLocal(spec.dst) && host.listeners.some((l) => l.forwardTo && l.proto === spec.proto && l.port === dport && (l.addr === 0 || l.addr === spec.dst));
-  if (proxy) notes.push(`The lab's agent holds ${spec.proto}/${dport} where docker-proxy would: a connection it accepts ends there, so docker-proxy's own connection to the container is not compared.`);
+  // docker-proxy's own connection to the container is the second leg (proxyLeg.ts), sent when the emulator's trace opens it.
+  if (proxy) notes.push(`The lab's agent holds ${spec.proto}/${dport} where docker-proxy would, and answers a connection it accepts.`);
   const step: TrafficStep = {
     from,
     op: OP[spec.proto],

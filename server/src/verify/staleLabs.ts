@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 
 export const VERIFY_PREFIX = 'nflv';
 
-const OURS = new RegExp(`^${VERIFY_PREFIX}(\\d+)(?:h|o\\d+|c\\d+)$`);
+const OURS = new RegExp(`^${VERIFY_PREFIX}(\\d+)(?:h\\d*|r|o\\d+(?:n\\d+)?|c\\d+)$`);
 
 /** The namespace prefix of this process's lab. */
 export function labPrefix(pid: number = process.pid): string {

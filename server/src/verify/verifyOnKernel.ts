@@ -19,7 +19,8 @@ export interface KernelRunInput {
   /** The host the lab is built from (with stand-ins). */
   readonly labHost: HostModel;
   readonly rules: string;
-  readonly step: TrafficStep;
+  /** The conversation, then docker-proxy's own connection when it opens one. */
+  readonly steps: readonly TrafficStep[];
   readonly seed: number;
   readonly assume: UnknownAssumption;
   readonly prefix: string;
@@ -54,7 +55,7 @@ export async function verifyOnKernel(i: KernelRunInput): Promise<KernelRun> {
     const once = async (): Promise<TraceCaseResult> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await runTraceCase(lab, monitor!, i.host, i.rules, [i.step], caseNo++, i.seed, i.assume);
+          return await runTraceCase(lab, monitor!, i.host, i.rules, i.steps, caseNo++, i.seed, i.assume);
         } catch (e) {
           if (!(e instanceof TraceLost) || attempt >= ATTEMPTS) throw e;
           i.progress(`the kernel's trace was lost (${e.message}); trying again`);

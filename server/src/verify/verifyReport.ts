@@ -20,17 +20,32 @@ export interface VerifyReport {
   /** One sentence. */
   readonly summary: string;
   readonly conversation: string;
+  /** The host it ran on; for an overlay workspace, its hosts in words. */
   readonly host: string;
+  /** An overlay workspace: the hosts the lab built, each in its own namespace. */
+  readonly hosts?: readonly string[];
   /** Packets the kernel traced (and the emulator replayed). */
   readonly packets: number;
   readonly chainRuns: number;
   readonly kernelOutcome: { readonly ok: boolean; readonly detail: string };
   readonly emulatorOutcome: { readonly completed: boolean; readonly summary: string };
   readonly firstDifference?: FirstDifference;
+  /** docker-proxy's own connection to the container, sent and compared after the first leg. */
+  readonly secondLeg?: SecondLeg;
   /** What the lab added or could not do, and retries worth knowing about. */
   readonly notes: readonly string[];
   /** Both traces, packet by packet, differences marked. */
   readonly comparison: string;
+}
+
+export interface SecondLeg {
+  /** The emulator's linked conversation ("docker-proxy → 172.17.0.4:12580"). */
+  readonly title: string;
+  /** Its packets among the report's (1-based, as numbered there). */
+  readonly packets: readonly number[];
+  readonly agree: boolean;
+  readonly kernelOutcome: { readonly ok: boolean; readonly detail: string };
+  readonly emulatorOutcome: { readonly completed: boolean; readonly summary: string };
 }
 
 /** Why there is no report: bad usage or a machine that cannot run the lab (exit 2), or a lab that failed (exit 3). */
@@ -43,6 +58,7 @@ export type VerifyJson = VerifyReport | VerifyFailure;
 
 export function differenceLines(d: FirstDifference): string[] {
   const lines = [`First difference: packet ${d.packet} (${d.packetTitle})`];
+  if (d.host) lines.push(`  on ${d.host}${d.rulesFile ? ` (rules: ${d.rulesFile})` : ''}`);
   if (d.hook || d.table) lines.push(`  hook ${d.hook ?? '?'}, table ${d.table ?? '?'}${d.chain ? `, chain ${d.chain}` : ''}`);
   if (d.what === 'rule') {
     lines.push(`  kernel:   ${ruleWords(d.kernel.rule, d.kernel.verdict)}`, `  emulator: ${ruleWords(d.emulator.rule, d.emulator.verdict)}`);
@@ -67,6 +83,11 @@ export function outcomeWords(o: VerifyReport['kernelOutcome']): string {
 export function verifyText(r: VerifyReport): string {
   const lines = [r.summary, `Conversation: ${r.conversation} on ${r.host}`];
   lines.push(`Kernel:   ${outcomeWords(r.kernelOutcome)}`, `Emulator: ${r.emulatorOutcome.summary}`);
+  const leg = r.secondLeg;
+  if (leg) {
+    const which = leg.packets.length ? `packets ${leg.packets[0]}–${leg.packets[leg.packets.length - 1]}` : 'no packet traced';
+    lines.push(`Second leg: ${leg.title} (${which}): ${leg.agree ? 'agrees' : 'differs'}; kernel: ${outcomeWords(leg.kernelOutcome)}; emulator: ${leg.emulatorOutcome.summary}`);
+  }
   if (r.firstDifference) lines.push('', ...differenceLines(r.firstDifference));
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `Note: ${n}`));
   lines.push('', 'Kernel and emulator, packet by packet (≠ marks a difference):', r.comparison);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseArgs } from '../../../server/src/cli/args';
-import { planVerify, ROOT_HOW, runVerify } from '../../../server/src/cli/verify';
+import { planOverlayVerify, planVerify, ROOT_HOW, runVerify } from '../../../server/src/cli/verify';
 import type { MachineProbe } from '../../../server/src/verify/preconditions';
 
 const root = join(__dirname, '..', '..', '..', '..');
@@ -51,7 +51,7 @@ describe('nflens verify: arguments', () => {
   for (const [why, argv, message] of [
     ['an unknown format', [...CLIENT, '--format', 'sarif'], /--format must be text or json/],
     ['the legacy backend', [...CLIENT, '--backend', 'legacy'], /iptables-nft-restore: --backend must be nft/],
-    ['an overlay workspace', [...CLIENT, '--workspace', 'x.json'], /overlay workspaces/],
+    ['a rules file with --workspace (each host names its own)', [...CLIENT, '--workspace', 'x.json'], /--workspace takes the place of the rules file/],
     ['a bad --assume', [...CLIENT, '--assume', 'maybe'], /--assume must be match or no-match/],
     ['a bad protocol', ['verify', RULES, '--host', HOST, '--proto', 'sctp', '--src', 'client', '--dst', 'web'], /--proto must be tcp, udp or icmp/],
     ['a name that is not in the description', ['verify', RULES, '--host', HOST, '--proto', 'tcp', '--src', 'nobody', '--dst', 'web:1'], /nor a peer of docker-no-proxy \(client, web, other\)/],
@@ -77,6 +77,76 @@ describe('nflens verify: arguments', () => {
       writeFileSync(host, readFileSync(HOST, 'utf8').replace(/"eth0"/g, '"eth0.100"'));
       assert.throws(() => plan(['verify', RULES, '--host', host, '--proto', 'tcp', '--local', '--dst', '1.2.3.4:1']), /cannot build an interface named "eth0\.100"/);
     });
+  });
+});
+
+describe('nflens verify: docker-proxy\'s second leg', () => {
+  const PROXY_DIR = join(root, 'examples', 'docker-host');
+  const proxied = ['verify', join(PROXY_DIR, 'rules.v4'), '--host', join(PROXY_DIR, 'nflens-host.json'), '--proto', 'tcp'];
+  it('a container to the host\'s published port ("! -i docker0" skips the DNAT): docker-proxy takes it, and its own connection from the bridge address follows', () => {
+    const p = plan([...proxied, '--src', 'other', '--dst', '10.10.126.101:12580']);
+    assert.deepEqual(p.lab.step, { from: 'other', op: 'tcp', dst: '10.10.126.101', src: '172.17.0.2', dport: 12580 });
+    assert.deepEqual(p.leg?.step, { from: 'host', op: 'tcp', dst: '172.17.0.4', dport: 12580, src: '172.17.0.1' });
+    assert.equal(p.leg?.title, 'docker-proxy → 172.17.0.4:12580');
+    assert.match(p.lab.notes.join(' '), /docker-proxy's own connection .* from 172\.17\.0\.1/);
+  });
+  it('an external client is DNATed in PREROUTING straight to the container: no second leg', () => {
+    assert.equal(plan([...proxied, '--src', 'client', '--dst', '10.10.126.101:12580']).leg, undefined);
+  });
+  it('udp to a published tcp port: no proxy, no second leg', () => {
+    assert.equal(plan(['verify', join(PROXY_DIR, 'rules.v4'), '--host', join(PROXY_DIR, 'nflens-host.json'), '--proto', 'udp', '--src', 'other', '--dst', '10.10.126.101:12580']).leg, undefined);
+  });
+});
+
+describe('nflens verify --workspace: arguments', () => {
+  const WS = join(root, 'examples', 'overlay', 'nflens-workspace.json');
+  const overlay = (argv: readonly string[]): ReturnType<typeof planOverlayVerify> => planOverlayVerify(parseArgs(argv).flags, () => undefined);
+  it('two containers of net1 on hostA and hostB: every host\'s rules, the network\'s containers, the destination listening', () => {
+    const p = overlay(['verify', '--workspace', WS, '--proto', 'tcp', '--src', 'net1c1', '--dst', 'net1c2:8080', '--format', 'json']);
+    assert.equal(p.format, 'json');
+    assert.deepEqual([...p.rules.keys()], ['hostA', 'hostB']);
+    assert.equal(p.rules.get('hostB')!.file, join(root, 'examples', 'overlay', 'hostB.rules'));
+    assert.deepEqual(p.lab.traffic, { op: 'tcp', dst: '10.0.0.5', dport: 8080 });
+    assert.deepEqual(p.lab.spec, { proto: 'tcp', src: 'net1c1', dst: 'net1c2', dport: 8080 });
+    assert.deepEqual([...p.lab.listen], [['net1c2', [{ proto: 'tcp', port: 8080 }]]]);
+    assert.deepEqual(p.lab.labWorkspace.containers.map((c) => c.name), ['net1c1', 'net1c2'], 'only net1 is built');
+    assert.deepEqual(p.lab.labWorkspace.hosts.map((h) => h.name), ['hostA', 'hostB']);
+  });
+  it('icmp, and a destination given as an address of the source\'s network', () => {
+    const p = overlay(['verify', '--workspace', WS, '--proto', 'icmp', '--src', 'net1c1', '--dst', '10.0.0.5']);
+    assert.deepEqual(p.lab.traffic, { op: 'ping', dst: '10.0.0.5' });
+    assert.equal(p.lab.to.name, 'net1c2');
+    assert.equal(p.lab.listen.size, 0);
+  });
+  for (const [why, argv, message] of [
+    ['a destination outside the overlay (the way out by docker_gwbridge)', ['--src', 'net1c1', '--dst', 'hostB'], /not the way out by docker_gwbridge/],
+    ['an address outside the overlay subnet', ['--src', 'net1c1', '--dst', '8.8.8.8:53'], /docker_gwbridge/],
+    ['containers that share no network', ['--src', 'net1c1', '--dst', 'net2c2'], /share no network/],
+    ['a source that is no container', ['--src', 'hostA', '--dst', 'net1c2'], /--src names a container of the workspace \(net1c1, net1c2, net2c1, net2c2\)/],
+    ['--host beside --workspace', ['--src', 'net1c1', '--dst', 'net1c2', '--host', HOST], /--host is for one host/],
+    ['--in beside --workspace', ['--src', 'net1c1', '--dst', 'net1c2', '--in', 'eth0'], /--in is for one host/],
+    ['the legacy backend', ['--src', 'net1c1', '--dst', 'net1c2', '--backend', 'legacy'], /--backend must be nft/],
+  ] as const) {
+    it(`refuses ${why}`, () => assert.throws(() => overlay(['verify', '--workspace', WS, '--proto', 'icmp', ...argv]), message));
+  }
+  it('a host\'s rules with load errors are refused, naming the host', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nflens-verify-ws-'));
+    try {
+      for (const f of ['nflens-workspace.json', 'hostA.rules']) writeFileSync(join(dir, f), readFileSync(join(root, 'examples', 'overlay', f), 'utf8'));
+      writeFileSync(join(dir, 'hostB.rules'), '*filter\n-A INPUT -j NOPE\nCOMMIT\n');
+      assert.throws(() => overlay(['verify', '--workspace', join(dir, 'nflens-workspace.json'), '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2']), /hostB\.rules \(hostB\) has load errors/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('not root: exit 2 with the reason, as for one host', async () => {
+    const a = parseArgs(['verify', '--workspace', WS, '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2', '--format', 'json']);
+    let out = '';
+    let err = '';
+    const code = await runVerify({ rules: '', flags: a.flags }, (s) => (out += s), (s) => (err += s), machine({ uid: 1000 }));
+    assert.equal(code, 2);
+    assert.ok(err.includes(ROOT_HOW), err);
+    assert.equal((JSON.parse(out) as { need: string }).need, 'root');
   });
 });
 

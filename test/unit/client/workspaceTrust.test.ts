@@ -24,6 +24,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Pkg;
 const MODULES_THAT_RUN_PROCESSES: readonly string[] = [
   'client/src/verifyKernel/runVerifyCli.ts',
   'server/src/verify/agent.mjs',
+  'server/src/verify/agents.ts',
   'server/src/verify/kernelTrace.ts',
   'server/src/verify/lab.ts',
   'server/src/verify/overlayLab.ts',

@@ -114,6 +114,11 @@ describe('machine checks and leftovers', () => {
     const listing = `${labPrefix(424242)}h (id: 3)\n${labPrefix(424242)}o0\n${labPrefix(4242)}c1\n${labPrefix(process.pid)}h\nnflvx1h\nnfr12h\nmy-netns\n`;
     assert.deepEqual(staleNamespaces(listing, (pid) => pid === 4242), [`${labPrefix(424242)}h`, `${labPrefix(424242)}o0`]);
   });
+  it('stale namespaces of an overlay lab: its router, hosts, overlay networks and containers', () => {
+    const p = labPrefix(424242);
+    const listing = [`${p}r`, `${p}h0`, `${p}h1`, `${p}o0n0`, `${p}o1n0`, `${p}c0`, `${p}x0`, `${p}o0n`].join('\n');
+    assert.deepEqual(staleNamespaces(listing, () => false), [`${p}r`, `${p}h0`, `${p}h1`, `${p}o0n0`, `${p}o1n0`, `${p}c0`]);
+  });
   it('the agent: NFLENS_AGENT, else beside the bundle, else its source', () => {
     assert.equal(agentPath({ NFLENS_AGENT: '/x/agent.mjs' }), '/x/agent.mjs');
     assert.equal(agentPath({}, __dirname), join(root, 'server', 'src', 'verify', 'agent.mjs'));
