@@ -3,11 +3,13 @@
  * built by npm run build), run as a separate process the way the editor's
  * Verify Trace on Kernel runs it: agreement for Docker's hairpin-NAT host,
  * the first difference where the emulator can only assume (a u32 match it
- * does not evaluate), cleanup on Ctrl-C, and a root namespace left as it was.
+ * does not evaluate), cleanup on Ctrl-C, and a root namespace left as it was;
+ * docker-proxy's second leg compared; an overlay workspace replayed across
+ * its hosts (agreement, and a difference found on the right host).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -35,10 +37,10 @@ interface Run {
   readonly pid: number;
 }
 
-/** Runs nflens verify; `onErr` sees stderr as it comes (and may signal the process). */
+/** Runs nflens verify (no rules file: `''`, with --workspace); `onErr` sees stderr as it comes (and may signal the process). */
 function verify(rules: string, args: readonly string[], onErr?: (text: string, pid: number) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [NFLENS, 'verify', rules, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [NFLENS, 'verify', ...(rules ? [rules] : []), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -54,6 +56,9 @@ const report = (r: Run): VerifyReport => JSON.parse(r.out) as VerifyReport;
 const rootState = (): string =>
   ['ip -o link show', 'ip -o addr show', 'ip route show table all', 'nft list ruleset'].map((c) => spawnSync('sh', ['-c', c], { encoding: 'utf8' }).stdout.replace(/\s+(lft|valid_lft|preferred_lft|expires) \S+/g, '')).join('\n---\n');
 const namespacesOf = (pid: number): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(`nflv${pid}`));
+
+const OVERLAY = join(root, 'examples', 'overlay');
+const WS = join(OVERLAY, 'nflens-workspace.json');
 
 describe('kernel: nflens verify', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'nflens-verify-kernel-'));
@@ -121,6 +126,120 @@ describe('kernel: nflens verify', { skip }, () => {
     const pid = Number(/namespaces nflv(\d+)/.exec(stopped.stderr)?.[1]);
     assert.ok(pid > 0, stopped.stderr);
     assert.deepEqual(namespacesOf(pid), [], 'its namespaces are gone');
+  });
+
+  it('examples/docker-host: another container to the published port is taken by docker-proxy, and its own connection to the container is sent and compared too', async () => {
+    const proxyDir = join(root, 'examples', 'docker-host');
+    const r = await verify(join(proxyDir, 'rules.v4'), ['--host', join(proxyDir, 'nflens-host.json'), '--proto', 'tcp', '--src', 'other', '--dst', '10.10.126.101:12580', '--format', 'json']);
+    assert.equal(r.code, 0, r.err + r.out);
+    const j = report(r);
+    assert.equal(j.verdict, 'agree', j.comparison);
+    const leg = j.secondLeg!;
+    assert.ok(leg, 'the report has the second leg');
+    assert.equal(leg.title, 'docker-proxy → 172.17.0.4:12580');
+    assert.equal(leg.agree, true);
+    assert.equal(leg.kernelOutcome.ok, true, 'web answered the proxy\'s connection in the kernel');
+    assert.equal(leg.emulatorOutcome.completed, true);
+    assert.ok(leg.packets.length >= 3, `${leg.packets.length} packets of the second leg`);
+    // The proxy's SYN leaves the host from the bridge address, through nat OUTPUT and POSTROUTING, in both.
+    assert.match(j.comparison, /packet \d+: docker-proxy's leg: local 172\.17\.0\.1:\d+>172\.17\.0\.4:12580 \[SYN\]\n {6}both: {5}nat OUTPUT 172\.17\.0\.1:\d+>172\.17\.0\.4:12580/);
+    assert.match(j.comparison, /docker-proxy's leg: in docker0 172\.17\.0\.4:12580>172\.17\.0\.1:\d+ \[SYN ACK\]/);
+    // The first leg ended at the host (docker-proxy's listener), not at the container.
+    assert.match(j.comparison, /packet 1: in docker0 172\.17\.0\.2:\d+>10\.10\.126\.101:12580 \[SYN\]\n {6}both: {5}nat PREROUTING .*\n {6}both: {5}filter INPUT /);
+    assert.deepEqual(namespacesOf(r.pid), []);
+  });
+
+  it('docker-proxy\'s second leg differs honestly: a u32 DROP on OUTPUT to the container, which the emulator assumes to match, is the first difference, on the second leg', async () => {
+    const proxyDir = join(root, 'examples', 'docker-host');
+    const rules = readFileSync(join(proxyDir, 'rules.v4'), 'utf8').replace(/\*filter\n((?::[^\n]*\n)*)/, (m) => `${m}-A OUTPUT -d 172.17.0.4/32 -p tcp -m tcp --dport 12580 -m u32 --u32 "0>>28=6" -j DROP\n`);
+    const file = join(dir, 'proxy-u32.rules');
+    writeFileSync(file, rules);
+    const u32Line = rules.split('\n').findIndex((l) => l.includes('-m u32')) + 1;
+    const r = await verify(file, ['--host', join(proxyDir, 'nflens-host.json'), '--proto', 'tcp', '--src', 'other', '--dst', '10.10.126.101:12580', '--format', 'json']);
+    assert.equal(r.code, 1, r.err + r.out);
+    const j = report(r);
+    const d = j.firstDifference!;
+    assert.match(d.packetTitle, /^docker-proxy's leg: local 172\.17\.0\.1:\d+>172\.17\.0\.4:12580 \[SYN\]$/);
+    assert.deepEqual([d.what, d.hook, d.table, d.chain], ['rule', 'OUTPUT', 'filter', 'OUTPUT']);
+    assert.equal(d.emulator.rule?.line, u32Line);
+    assert.equal(d.emulator.verdict, 'DROP');
+    assert.equal(d.kernel.verdict, 'ACCEPT', 'the kernel evaluates the u32 match: it does not hold, the policy accepts');
+    assert.equal(j.secondLeg?.agree, false);
+    assert.ok(j.secondLeg!.packets.includes(d.packet), 'the difference is among the second leg\'s packets');
+  });
+
+  it('examples/overlay: a ping from net1c1 on hostA to net1c2 on hostB agrees on both hosts, VXLAN datagram by datagram', async () => {
+    const before = rootState();
+    const r = await verify('', ['--workspace', WS, '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2', '--format', 'json']);
+    assert.equal(r.code, 0, r.err + r.out);
+    const j = report(r);
+    assert.equal(j.verdict, 'agree', j.comparison);
+    assert.deepEqual(j.hosts, ['hostA', 'hostB']);
+    assert.equal(j.kernelOutcome.ok, true, 'the ping is answered in the kernel');
+    assert.equal(j.emulatorOutcome.completed, true);
+    assert.equal(j.packets, 4, 'the request and the reply, each leaving one host and entering the other');
+    assert.match(j.comparison, /packet 1: hostA: local 10\.10\.126\.101:\d+>10\.10\.105\.71:4789/);
+    assert.match(j.comparison, /packet 2: hostB: in eth0 10\.10\.126\.101:\d+>10\.10\.105\.71:4789\n(.*\n)*? {6}both: {5}filter INPUT 10\.10\.126\.101:\d+>10\.10\.105\.71:4789 \| INPUT#3:ACCEPT/);
+    assert.match(j.comparison, /packet 3: hostB: local 10\.10\.105\.71:\d+>10\.10\.126\.101:4789/);
+    assert.match(j.comparison, /packet 4: hostA: in eth0/);
+    assert.deepEqual(namespacesOf(r.pid), [], 'the overlay lab is gone');
+    assert.equal(rootState(), before, 'the root namespace is as it was');
+  });
+
+  it('examples/overlay over tcp: the handshake, data and close agree, and the overlay trace\'s three packets are the kernel\'s first', async () => {
+    const r = await verify('', ['--workspace', WS, '--proto', 'tcp', '--src', 'net1c1', '--dst', 'net1c2:8080', '--format', 'json']);
+    assert.equal(r.code, 0, r.err + r.out);
+    const j = report(r);
+    assert.equal(j.kernelOutcome.ok, true, 'net1c2 echoed');
+    assert.ok(j.packets >= 12, `${j.packets} crossings`);
+  });
+
+  it('an overlay host whose rules the emulator reads differently (a u32 DROP of VXLAN on hostB): the first difference is on hostB, in its rules file', async () => {
+    const wsDir = join(dir, 'overlay');
+    mkdirSync(wsDir, { recursive: true });
+    for (const f of ['nflens-workspace.json', 'hostA.rules']) writeFileSync(join(wsDir, f), readFileSync(join(OVERLAY, f), 'utf8'));
+    const bRules = readFileSync(join(OVERLAY, 'hostB.rules'), 'utf8').replace('-A INPUT -s 10.10.0.0/16 -p udp --dport 4789 -j ACCEPT\n', '-A INPUT -p udp -m udp --dport 4789 -m u32 --u32 "0>>28=6" -j DROP\n-A INPUT -s 10.10.0.0/16 -p udp --dport 4789 -j ACCEPT\n');
+    writeFileSync(join(wsDir, 'hostB.rules'), bRules);
+    const u32Line = bRules.split('\n').findIndex((l) => l.includes('-m u32')) + 1;
+    const r = await verify('', ['--workspace', join(wsDir, 'nflens-workspace.json'), '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2', '--format', 'json']);
+    assert.equal(r.code, 1, r.err + r.out);
+    const j = report(r);
+    const d = j.firstDifference!;
+    assert.equal(d.packet, 2, 'the request entering hostB');
+    assert.equal(d.host, 'hostB');
+    assert.equal(d.rulesFile, join(wsDir, 'hostB.rules'));
+    assert.deepEqual([d.what, d.hook, d.table, d.chain], ['rule', 'INPUT', 'filter', 'INPUT']);
+    assert.equal(d.emulator.rule?.line, u32Line);
+    assert.equal(d.emulator.verdict, 'DROP');
+    assert.equal(d.kernel.rule?.line, u32Line + 1);
+    assert.equal(d.kernel.verdict, 'ACCEPT');
+    assert.match(j.summary, /differ at packet 2 of 4, on hostB/);
+    assert.match(r.err, /running the conversation again/, 'a difference is run twice before it is reported');
+    // With the assumption the kernel's evaluation agrees with, they agree.
+    const again = await verify('', ['--workspace', join(wsDir, 'nflens-workspace.json'), '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2', '--format', 'json', '--assume', 'no-match']);
+    assert.equal(again.code, 0, again.err + again.out);
+  });
+
+  it('the editor\'s way for an overlay trace: the panel\'s trace of net1c1 → net1c2, run as Verify Trace on Kernel runs it, agrees', async () => {
+    const args = verifyArgs(join(OVERLAY, 'hostA.rules'), { uri: 'file:///x', proto: 'icmp', src: 'net1c1', dst: 'net1c2', origin: { peer: 'net1c1' } }, { source: 'workspace', file: WS }, true);
+    assert.ok(Array.isArray(args), JSON.stringify(args));
+    const run = await runVerifyCli(NFLENS, args, OVERLAY, () => undefined, () => undefined);
+    const m = verifyMessage(run);
+    assert.equal(m.kind, 'agree', `${m.message}\n${run.stderr}`);
+  });
+
+  it('Ctrl-C while the overlay lab runs: its namespaces are removed', async () => {
+    let sent = false;
+    const r = await verify('', ['--workspace', WS, '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2'], (err, pid) => {
+      if (!sent && err.includes('loading each host')) {
+        sent = true;
+        assert.ok(namespacesOf(pid).length >= 6, 'the lab is up: router, two hosts, two overlay namespaces, two containers');
+        process.kill(pid, 'SIGINT');
+      }
+    });
+    assert.ok(sent, r.err);
+    assert.equal(r.code, 130, r.err);
+    assert.deepEqual(namespacesOf(r.pid), []);
   });
 
   it('Ctrl-C while the lab runs: the namespaces are removed and it exits 130', async () => {

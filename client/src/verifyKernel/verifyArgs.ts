@@ -1,8 +1,8 @@
 /**
  * The `nflens verify` command line for a trace as the editor holds it: the
  * rules file, the host description it ran on, and the conversation in the
- * same words `nflens trace` takes. Pure; a trace the lab cannot replay is
- * said, not run.
+ * same words `nflens trace` takes; an overlay trace as `nflens verify
+ * --workspace` takes it. Pure; a trace the lab cannot replay is said, not run.
  */
 import type { TraceParams } from '../../../server/src/protocol';
 import type { TraceHost } from '../../../server/src/trace/traceResult';
@@ -13,11 +13,19 @@ export type VerifyHost = Pick<TraceHost, 'source' | 'file'>;
 const withPort = (addr: string, port: number | undefined): string => (port !== undefined ? `${addr}:${port}` : addr);
 
 export function verifyArgs(rulesPath: string, p: TraceParams, host: VerifyHost | undefined, overlay = false): string[] | { readonly error: string } {
-  if (overlay || host?.source === 'workspace') {
-    return { error: 'Verify Trace on Kernel replays traces on one host described by an nflens-host.json; this trace runs on a host of an overlay workspace, which only the kernel test suite replays.' };
-  }
   if (!['tcp', 'udp', 'icmp'].includes(p.proto)) return { error: `The protocol must be tcp, udp or icmp, not "${p.proto}".` };
   const ports = p.proto !== 'icmp';
+  if (overlay) {
+    // The workspace names every host's rules file; the containers are named as the trace named them.
+    if (host?.source !== 'workspace' || !host.file) return { error: 'This overlay trace has no workspace description file to replay it from.' };
+    const src = 'peer' in p.origin ? p.origin.peer : p.src;
+    if (!src || !p.dst) return { error: 'The trace names no source container or no destination.' };
+    const dst = ports && p.dport !== undefined && !/:\d+$/.test(p.dst) ? `${p.dst}:${p.dport}` : p.dst;
+    return ['verify', '--workspace', host.file, '--proto', p.proto, '--src', src, '--dst', dst, '--format', 'json'];
+  }
+  if (host?.source === 'workspace') {
+    return { error: 'This trace runs on one host of an overlay workspace, which has no host description of its own: Verify Trace on Kernel replays traces between the workspace\'s containers (Trace Packet… from a container) or on a host described by an nflens-host.json.' };
+  }
   const args = ['verify', rulesPath];
   if (host?.source === 'description' && host.file) args.push('--host', host.file);
   args.push('--proto', p.proto);

@@ -47,7 +47,10 @@ async function target(ctx: Ctx): Promise<Target | undefined> {
     return undefined;
   }
   const asked = await askTraceParams(ctx, e.document.uri, undefined, 'Verify Trace on Kernel');
-  return asked && { params: asked.params, host: asked.host, overlay: false };
+  if (!asked) return undefined;
+  // As the server decides: a container of the workspace sending makes an overlay trace.
+  const sender = 'peer' in asked.params.origin ? asked.params.origin.peer : asked.params.src;
+  return { params: asked.params, host: asked.host, overlay: !!asked.host?.overlay?.containers.some((c) => c.name === sender) };
 }
 
 /** The rules file saved as the editor shows it (the command line reads the file). */
@@ -69,7 +72,7 @@ async function show(ctx: Ctx, m: VerifyMessage, rules: vscode.Uri, title: string
   const say = m.kind === 'agree' || m.kind === 'cancelled' ? vscode.window.showInformationMessage : m.kind === 'differ' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
   const pick = await say(`Netfilter Lens: ${m.message}`, ...actions);
   if (pick === 'Show details' && m.details) showDetails(ctx, `Verify ${title}`, m.details);
-  if (pick === 'Go to Rule' && m.line !== undefined) await vscode.window.showTextDocument(rules, { selection: new vscode.Range(m.line - 1, 0, m.line - 1, 0) });
+  if (pick === 'Go to Rule' && m.line !== undefined) await vscode.window.showTextDocument(m.file ? vscode.Uri.file(m.file) : rules, { selection: new vscode.Range(m.line - 1, 0, m.line - 1, 0) });
 }
 
 export async function verifyTraceOnKernel(ctx: Ctx): Promise<void> {

@@ -12,6 +12,8 @@ export interface VerifyMessage {
   readonly details?: string;
   /** 1-based line of the rule where the emulator (else the kernel) parted. */
   readonly line?: number;
+  /** The rules file that line is in, when it is not the trace's own (an overlay workspace's other host). */
+  readonly file?: string;
 }
 
 export const NOT_ROOT =
@@ -27,7 +29,7 @@ export function verifyMessage(run: { readonly code: number | null; readonly repo
   if (isReport(r)) {
     const d = r.firstDifference;
     const line = d?.emulator.rule?.line ?? d?.kernel.rule?.line;
-    return { kind: r.verdict, message: r.summary, details: verifyText(r), ...(line !== undefined ? { line } : {}) };
+    return { kind: r.verdict, message: r.summary, details: verifyText(r), ...(line !== undefined ? { line } : {}), ...(line !== undefined && d?.rulesFile ? { file: d.rulesFile } : {}) };
   }
   if (r && 'error' in r) return { kind: 'failed', message: r.need === 'root' ? NOT_ROOT : `Verify Trace on Kernel could not run: ${r.error}` };
   const last = run.stderr.trim().split('\n').filter(Boolean).pop();

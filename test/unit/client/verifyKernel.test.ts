@@ -27,10 +27,16 @@ describe('verifyArgs', () => {
     assert.deepEqual(verifyArgs('/r', p, undefined), ['verify', '/r', '--proto', 'icmp', '--local', '--dst', 'web', '--format', 'json']);
     assert.deepEqual(verifyArgs('/r', { ...p, src: 'docker-host' }, { source: 'inferred' }), ['verify', '/r', '--proto', 'icmp', '--src', 'docker-host', '--local', '--dst', 'web', '--format', 'json']);
   });
-  it('an overlay trace is said, not run', () => {
-    const p: TraceParams = { ...base, src: 'net1c1', dst: 'net1c2', origin: { peer: 'net1c1' } };
-    assert.match((verifyArgs('/r', p, { source: 'workspace', file: '/ws/nflens-workspace.json' }) as { error: string }).error, /overlay workspace/);
-    assert.match((verifyArgs('/r', p, described, true) as { error: string }).error, /overlay workspace/);
+  it('an overlay trace: the workspace description and the containers, as nflens verify --workspace takes them', () => {
+    const ws = { source: 'workspace' as const, file: '/ws/nflens-workspace.json' };
+    const p: TraceParams = { ...base, src: 'net1c1', dst: 'net1c2', dport: 8080, origin: { peer: 'net1c1' } };
+    assert.deepEqual(verifyArgs('/ws/hostA.rules', p, ws, true), ['verify', '--workspace', ws.file, '--proto', 'tcp', '--src', 'net1c1', '--dst', 'net1c2:8080', '--format', 'json']);
+    assert.deepEqual(verifyArgs('/ws/hostA.rules', { ...p, proto: 'icmp' }, ws, true), ['verify', '--workspace', ws.file, '--proto', 'icmp', '--src', 'net1c1', '--dst', 'net1c2', '--format', 'json']);
+    assert.match((verifyArgs('/r', p, described, true) as { error: string }).error, /no workspace description file/);
+  });
+  it('a one-host trace on a host of an overlay workspace is said, not run (it has no host description)', () => {
+    const p: TraceParams = { ...base, src: '198.51.100.7', dst: '10.10.126.101', dport: 22, origin: { iface: 'eth0' } };
+    assert.match((verifyArgs('/r', p, { source: 'workspace', file: '/ws/nflens-workspace.json' }) as { error: string }).error, /one host of an overlay workspace/);
   });
   it('the command to copy: sudo, quoted for sh, text output', () => {
     assert.equal(shellCommand('node', '/opt/ext/server/out/nflens.js', ['verify', "/it's here/r.v4", '--dst', 'web:80', '--format', 'json']), "sudo node /opt/ext/server/out/nflens.js verify '/it'\\''s here/r.v4' --dst web:80");
@@ -58,6 +64,17 @@ describe('verifyMessage', () => {
     assert.equal(m.kind, 'differ');
     assert.equal(m.line, 22);
     assert.match(m.details ?? '', /First difference: packet 1 \(SYN\)\n {2}hook FORWARD, table filter, chain FORWARD\n {2}kernel: {3}line 23 → JUMP:DOCKER\n {2}emulator: line 22 → DROP/);
+  });
+  it('a difference on another host of an overlay workspace: the rule is in that host\'s rules file', () => {
+    const firstDifference = {
+      packet: 2, packetTitle: 'hostB: in eth0 …', host: 'hostB', rulesFile: '/ws/hostB.rules', what: 'rule' as const, hook: 'INPUT', table: 'filter', chain: 'INPUT', explanation: 'on hostB, …',
+      kernel: { rule: { table: 'filter', chain: 'INPUT', index: 4, line: 17 }, verdict: 'ACCEPT' }, emulator: { rule: { table: 'filter', chain: 'INPUT', index: 3, line: 16 }, verdict: 'DROP' },
+    };
+    const m = verifyMessage({ code: 1, report: report({ verdict: 'differ', summary: 'differ at packet 2, on hostB', firstDifference }), stderr: '', cancelled: false });
+    assert.deepEqual([m.line, m.file], [16, '/ws/hostB.rules']);
+    assert.match(m.details ?? '', /\n {2}on hostB \(rules: \/ws\/hostB\.rules\)\n/);
+    const own = verifyMessage({ code: 1, report: report({ verdict: 'differ', summary: 'd', firstDifference: { ...firstDifference, host: undefined, rulesFile: undefined } }), stderr: '', cancelled: false });
+    assert.equal(own.file, undefined);
   });
   it('not root, a failure, a crash without JSON, a stop', () => {
     assert.equal(verifyMessage({ code: 2, report: { error: 'cannot build the lab: not root', need: 'root' }, stderr: '', cancelled: false }).message, NOT_ROOT);
