@@ -56,18 +56,39 @@ export function fromRanges(ranges: ReadonlyArray<readonly [number, number]>): In
 export function union(a: IntSet, b: IntSet): IntSet {
   if (!a.length) return b;
   if (!b.length) return a;
-  const pairs: Array<[number, number]> = [];
-  for (let i = 0; i < a.length; i += 2) pairs.push([a[i]!, a[i + 1]!]);
-  for (let i = 0; i < b.length; i += 2) pairs.push([b[i]!, b[i + 1]!]);
-  return fromRanges(pairs);
+  // One single range covering the other set: that range.
+  if (a.length === 2 && a[0]! <= b[0]! && a[1]! >= b[b.length - 1]!) return a;
+  if (b.length === 2 && b[0]! <= a[0]! && b[1]! >= a[a.length - 1]!) return b;
+  // Both sorted: merge the two range lists, joining ranges that overlap or touch.
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let lo: number;
+    let hi: number;
+    if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) {
+      lo = a[i]!;
+      hi = a[i + 1]!;
+      i += 2;
+    } else {
+      lo = b[j]!;
+      hi = b[j + 1]!;
+      j += 2;
+    }
+    const n = out.length;
+    if (n && lo <= out[n - 1]! + 1) {
+      if (hi > out[n - 1]!) out[n - 1] = hi;
+    } else out.push(lo, hi);
+  }
+  return out;
 }
 
 export function intersect(a: IntSet, b: IntSet): IntSet {
-  // One range inside the other: keep that set itself, so shared sets stay shared.
-  if (a.length === 2 && b.length === 2) {
-    if (a[0]! <= b[0]! && a[1]! >= b[1]!) return b;
-    if (b[0]! <= a[0]! && b[1]! >= a[1]!) return a;
-  }
+  if (!a.length || !b.length) return EMPTY;
+  // One set inside the other's single range (or no overlap of their hulls): no new set, so shared sets stay shared.
+  if (b.length === 2 && b[0]! <= a[0]! && b[1]! >= a[a.length - 1]!) return a;
+  if (a.length === 2 && a[0]! <= b[0]! && a[1]! >= b[b.length - 1]!) return b;
+  if (a[a.length - 1]! < b[0]! || b[b.length - 1]! < a[0]!) return EMPTY;
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -84,6 +105,9 @@ export function intersect(a: IntSet, b: IntSet): IntSet {
 /** a minus b. */
 export function subtract(a: IntSet, b: IntSet): IntSet {
   if (!a.length || !b.length) return a;
+  // Hulls apart: nothing to take away; one range of b covering a: nothing left.
+  if (a[a.length - 1]! < b[0]! || b[b.length - 1]! < a[0]!) return a;
+  if (b.length === 2 && b[0]! <= a[0]! && b[1]! >= a[a.length - 1]!) return EMPTY;
   const out: number[] = [];
   let j = 0;
   for (let i = 0; i < a.length; i += 2) {

@@ -35,14 +35,21 @@ export function where(space: Space, field: Field, values: IntSet): PacketSet {
   return isEmptySet(b[field]!) ? NONE : [b];
 }
 
+/** a ∩ b; a or b itself when it lies inside the other (boxes are never changed, so they can be shared). */
 export function boxIntersect(a: Box, b: Box): Box | undefined {
-  const out: IntSet[] = new Array(FIELD_COUNT);
+  let out: IntSet[] | undefined;
+  let isB = true;
   for (let i = 0; i < FIELD_COUNT; i++) {
     const s = a[i] === b[i] ? a[i]! : intersect(a[i]!, b[i]!);
     if (isEmptySet(s)) return undefined;
-    out[i] = s;
+    if (s !== b[i]) isB = false;
+    if (out) out[i] = s;
+    else if (s !== a[i]) {
+      out = a.slice();
+      out[i] = s;
+    }
   }
-  return out;
+  return !out ? a : isB ? b : out;
 }
 
 /** Fields in the order that most often tells two rules' boxes apart (destination first, as in service tables). */
@@ -57,15 +64,22 @@ function boxesOverlap(a: Box, b: Box): boolean {
 export function boxSubtract(a: Box, b: Box): Box[] {
   if (!boxesOverlap(a, b)) return [a];
   const out: Box[] = [];
-  const cur = a.slice();
+  // Copied only when a field narrows: most of b's fields are unconstrained.
+  let cur: IntSet[] | undefined;
   for (let i = 0; i < FIELD_COUNT; i++) {
-    const outside = subtractSet(cur[i]!, b[i]!);
+    const c = cur ? cur[i]! : a[i]!;
+    if (c === b[i]) continue;
+    const outside = subtractSet(c, b[i]!);
     if (!isEmptySet(outside)) {
-      const piece = cur.slice();
+      const piece = (cur ?? a).slice();
       piece[i] = outside;
       out.push(piece);
     }
-    cur[i] = intersect(cur[i]!, b[i]!);
+    const inside = intersect(c, b[i]!);
+    if (inside !== c) {
+      cur ??= a.slice();
+      cur[i] = inside;
+    }
   }
   return out;
 }
@@ -88,9 +102,18 @@ export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
   let cur: Box[] = a.slice();
   for (const y of b) {
     if (!cur.length) break;
-    const next: Box[] = [];
-    for (const x of cur) for (const z of boxSubtract(x, y)) next.push(z);
-    cur = next;
+    // A new list only from the first box y cuts: most holes miss most boxes.
+    let next: Box[] | undefined;
+    for (let j = 0; j < cur.length; j++) {
+      const x = cur[j]!;
+      if (!boxesOverlap(x, y)) {
+        next?.push(x);
+        continue;
+      }
+      next ??= cur.slice(0, j);
+      for (const z of boxSubtract(x, y)) next.push(z);
+    }
+    if (next) cur = next;
   }
   // Tidy only when the pieces multiplied: a hole punched into a set adds a few boxes at most.
   return cur.length > a.length + 16 ? merge(cur) : cur;
@@ -161,13 +184,17 @@ function tidy(boxes: Box[]): Box[] {
  */
 export function merge(boxes: Box[]): Box[] {
   if (boxes.length < 2) return boxes;
-  // Most merges of a few boxes find nothing to join; then the grouping below would return them as they are.
-  if (boxes.length <= SMALL_MERGE && !anyJoinable(boxes)) return boxes;
+  const small = boxes.length <= SMALL_MERGE;
+  // A few boxes: first see, pair by pair, in which fields two of them could join. Grouping on a
+  // field where none can would return them as they are, so it is skipped (the result is the same).
+  let joinable = small ? joinableFields(boxes) : undefined;
+  if (joinable === 0) return boxes;
   // Per box: each field's hash once, and their weighted sum; the key "all fields but k" is the sum minus field k's term.
   let cur = boxes.map(hashed);
   for (let pass = 0; pass < 3; pass++) {
     const before = cur.length;
     for (let k = 0; k < FIELD_COUNT && cur.length > 1; k++) {
+      if (joinable !== undefined && !(joinable & (1 << k))) continue;
       const buckets = new Map<number, Hashed[]>();
       let merged = false;
       for (const b of cur) {
@@ -188,7 +215,10 @@ export function merge(boxes: Box[]): Box[] {
           }
         }
       }
-      if (merged) cur = [...buckets.values()].flat();
+      if (merged) {
+        cur = [...buckets.values()].flat();
+        if (joinable !== undefined) joinable = joinableFields(cur.map((h) => h.box));
+      }
     }
     if (cur.length === before) break;
   }
@@ -198,19 +228,29 @@ export function merge(boxes: Box[]): Box[] {
 /** Up to this many boxes, merge first looks pair by pair for two it could join. */
 const SMALL_MERGE = 12;
 
-/** Whether two of the boxes differ in at most one field (equal ones included). */
-function anyJoinable(boxes: readonly Box[]): boolean {
+/** The fields (bit k for field k) in which two of the boxes differ alone; every field when two are equal. */
+function joinableFields(boxes: readonly Box[]): number {
+  let fields = 0;
   for (let i = 0; i < boxes.length; i++) {
     const a = boxes[i]!;
     for (let j = i + 1; j < boxes.length; j++) {
       const b = boxes[j]!;
       let differ = 0;
-      for (let k = 0; k < FIELD_COUNT && differ < 2; k++) if (a[k] !== b[k] && !equalSets(a[k]!, b[k]!)) differ++;
-      if (differ < 2) return true;
+      let at = 0;
+      for (let k = 0; k < FIELD_COUNT && differ < 2; k++) {
+        if (a[k] !== b[k] && !equalSets(a[k]!, b[k]!)) {
+          differ++;
+          at = k;
+        }
+      }
+      if (differ === 0) return ALL_FIELDS;
+      if (differ === 1) fields |= 1 << at;
     }
   }
-  return false;
+  return fields;
 }
+
+const ALL_FIELDS = (1 << FIELD_COUNT) - 1;
 
 interface Hashed {
   readonly box: Box;
