@@ -55,7 +55,9 @@ function againstTrace(host: string, e: EpisodeComparison, w: { host: string; run
   if (same) return { ...e, host, title: `${host}: ${e.title}` };
   return {
     host, title: `${host}: ${e.title}`, kernel: k, emulator: m, runs: { kernel, emulator: trace }, agree: false,
-    note: w.host === host ? 'the overlay trace sends a different datagram here' : `the overlay trace has ${w.host}, not ${host}, here`,
+    note: w.host === host
+      ? 'the overlay trace, as the panel shows it, differs from the kernel here; the kernel\'s own datagram replayed through the emulator agrees'
+      : `the overlay trace has ${w.host}, not ${host}, here`,
   };
 }
 

@@ -126,7 +126,7 @@ describe('replayOverlay and the overlay trace', () => {
     assert.equal(d.host, 'hostA');
     assert.equal(d.what, 'packet');
     assert.match(d.explanation, /the packet is 10\.10\.126\.101:40001>10\.10\.105\.71:4790 in the kernel but 10\.10\.126\.101:\*>10\.10\.105\.71:4789 in the emulator/);
-    assert.match(r.episodes[0]!.note ?? '', /overlay trace sends a different datagram/);
+    assert.match(r.episodes[0]!.note ?? '', /the overlay trace, as the panel shows it, differs from the kernel here/);
     // The trace's other three crossings the kernel never made are listed too.
     assert.deepEqual(r.episodes.slice(1).map((e) => [e.host, e.note]), [['hostB', 'the kernel traced no such crossing'], ['hostB', 'the kernel traced no such crossing'], ['hostA', 'the kernel traced no such crossing']]);
   });
