@@ -152,6 +152,10 @@ export class OverlayWorld {
     outer.dport = VXLAN_PORT;
     outer.length = p.length + 50;
     outer.inner = clonePacket(p);
+    // The VXLAN device wraps a frame that came over br0 from a container's namespace: no
+    // socket of this host sent it, so -m owner sees none (xt_owner: no socket, or another
+    // namespace's, matches only fully inverted options; --socket-exists fails).
+    outer.socket = 'none';
     out({ type: 'encap', action: 'encapsulate', host: a.name, network, vni: net.vni, inner: clonePacket(p), outer: clonePacket(outer) });
     const sa = this.stacks.get(a.name)!;
     const sent = sa.tracing(out, () => sa.send(outer));
