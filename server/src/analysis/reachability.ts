@@ -24,7 +24,7 @@ export interface RuleReach {
 }
 
 export class Reachability {
-  private readonly hitCache = new Map<string, ReadonlyMap<Hook, Flow>>();
+  private readonly hitCache = new Map<EmuRule, ReadonlyMap<Hook, Flow>>();
   private readonly entryCache = new Map<string, ReadonlyMap<string, Flow>>();
 
   constructor(
@@ -40,8 +40,8 @@ export class Reachability {
 
   reach(rule: EmuRule, table: string, chain: string): RuleReach {
     const facts = this.rec.facts(rule, table, chain);
-    let hits = this.hitCache.get(rule.id);
-    if (!hits) this.hitCache.set(rule.id, (hits = this.rec.hitsOf(rule.id)));
+    let hits = this.hitCache.get(rule);
+    if (!hits) this.hitCache.set(rule, (hits = this.rec.hitsOf(rule)));
     return { facts, hits };
   }
 
@@ -49,7 +49,7 @@ export class Reachability {
   entries(table: string, chain: string): ReadonlyMap<string, Flow> {
     const key = `${table}/${chain}`;
     let e = this.entryCache.get(key);
-    if (!e) this.entryCache.set(key, (e = this.rec.entriesOf(key)));
+    if (!e) this.entryCache.set(key, (e = this.rec.entriesOf(table, chain)));
     return e;
   }
 }
@@ -60,7 +60,9 @@ export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostMod
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const addrs = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const rec = new Recorder(space, addrs);
+  rec.walking = true;
   new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
+  rec.walking = false;
   return new Reachability(emu, space, rec);
 }
 

@@ -31,16 +31,18 @@ class RangeIndex {
   add(b: Box, lo: number, hi: number): void {
     this.span = Math.max(this.span, hi - lo + 1);
     // Binary insertion keeps the array sorted; appends are the common case.
-    let i = this.los.length;
-    if (i && this.los[i - 1]! > lo) {
-      let a = 0;
-      let z = i;
-      while (a < z) {
-        const m = (a + z) >> 1;
-        if (this.los[m]! <= lo) a = m + 1;
-        else z = m;
-      }
-      i = a;
+    const n = this.los.length;
+    if (!n || this.los[n - 1]! <= lo) {
+      this.los.push(lo);
+      this.boxes.push(b);
+      return;
+    }
+    let i = 0;
+    let z = n;
+    while (i < z) {
+      const m = (i + z) >> 1;
+      if (this.los[m]! <= lo) i = m + 1;
+      else z = m;
     }
     this.los.splice(i, 0, lo);
     this.boxes.splice(i, 0, b);
@@ -68,33 +70,37 @@ class RangeIndex {
 
 /** Taken boxes, indexed by destination when it is one narrow range (service tables), else by source (block lists). */
 class HoleIndex {
-  private readonly byDst = new RangeIndex(Field.Dst);
-  private readonly bySrc = new RangeIndex(Field.Src);
+  /** Made on first use: most chains walked have a hole or two, or none. */
+  private byDst: RangeIndex | undefined;
+  private bySrc: RangeIndex | undefined;
   private readonly wide: Box[] = [];
   count = 0;
 
   add(b: Box): void {
     this.count++;
-    for (const [f, idx] of [[Field.Dst, this.byDst], [Field.Src, this.bySrc]] as const) {
-      const r = b[f]!;
-      if (r.length === 2 && r[1]! - r[0]! < NARROW) {
-        idx.add(b, r[0]!, r[1]!);
-        return;
-      }
+    const d = b[Field.Dst]!;
+    if (d.length === 2 && d[1]! - d[0]! < NARROW) {
+      (this.byDst ??= new RangeIndex(Field.Dst)).add(b, d[0]!, d[1]!);
+      return;
+    }
+    const s = b[Field.Src]!;
+    if (s.length === 2 && s[1]! - s[0]! < NARROW) {
+      (this.bySrc ??= new RangeIndex(Field.Src)).add(b, s[0]!, s[1]!);
+      return;
     }
     this.wide.push(b);
   }
 
   /** Holes that may meet a set whose destinations lie in dst and sources in src (hulls). */
   near(dst: [number, number], src: [number, number]): Box[] {
-    const out = [...this.wide];
-    if (this.byDst.size) this.byDst.near(dst[0], dst[1], out);
-    if (this.bySrc.size) this.bySrc.near(src[0], src[1], out);
+    const out = this.wide.slice();
+    if (this.byDst) this.byDst.near(dst[0], dst[1], out);
+    if (this.bySrc) this.bySrc.near(src[0], src[1], out);
     return out;
   }
 
   all(): Box[] {
-    return [...this.wide, ...this.byDst.all(), ...this.bySrc.all()];
+    return [...this.wide, ...(this.byDst?.all() ?? []), ...(this.bySrc?.all() ?? [])];
   }
 
   wideOnly(): Box[] {
@@ -116,8 +122,9 @@ function hull(s: PacketSet, f: Field): [number, number] {
 
 export class PendingFlow {
   private base: Flow;
-  private mayHoles = new HoleIndex();
-  private mustHoles = new HoleIndex();
+  /** Made on the first hole. */
+  private mayHoles: HoleIndex | undefined;
+  private mustHoles: HoleIndex | undefined;
 
   constructor(entry: Flow) {
     this.base = entry;
@@ -130,20 +137,25 @@ export class PendingFlow {
     return { may, must };
   }
 
-  private cut(s: PacketSet, holes: HoleIndex): PacketSet {
-    if (isEmpty(s) || !holes.count) return s;
+  private cut(s: PacketSet, holes: HoleIndex | undefined): PacketSet {
+    if (isEmpty(s) || !holes) return s;
     return subtractSets(s, holes.near(hull(s, Field.Dst), hull(s, Field.Src)));
   }
 
   /** The rule took the packets it surely matches (from may) and might match (from must). */
   take(m: RuleMatch): void {
-    for (const b of m.lower) this.mayHoles.add(b);
-    for (const b of m.upper) this.mustHoles.add(b);
+    if (m.lower.length) {
+      const holes = (this.mayHoles ??= new HoleIndex());
+      for (const b of m.lower) holes.add(b);
+    }
+    this.takeMust(m);
   }
 
   /** Only the must bound loses the rule's packets (a target that may or may not end the walk). */
   takeMust(m: RuleMatch): void {
-    for (const b of m.upper) this.mustHoles.add(b);
+    if (!m.upper.length) return;
+    const holes = (this.mustHoles ??= new HoleIndex());
+    for (const b of m.upper) holes.add(b);
   }
 
   /**
@@ -152,13 +164,15 @@ export class PendingFlow {
    * the packets of the narrow holes (a superset: still sound) and `must` keeps nothing.
    */
   whole(): Flow {
-    if (this.mayHoles.count || this.mustHoles.count) {
-      const costly = (this.mayHoles.count + this.mustHoles.count) * (this.base.may.length + this.base.must.length) > WHOLE_BUDGET;
+    const may = this.mayHoles;
+    const must = this.mustHoles;
+    if (may || must) {
+      const costly = ((may?.count ?? 0) + (must?.count ?? 0)) * (this.base.may.length + this.base.must.length) > WHOLE_BUDGET;
       this.base = costly
-        ? { may: subtractSets(this.base.may, this.mayHoles.wideOnly()), must: [] }
-        : { may: subtractSets(this.base.may, this.mayHoles.all()), must: subtractSets(this.base.must, this.mustHoles.all()) };
-      this.mayHoles = new HoleIndex();
-      this.mustHoles = new HoleIndex();
+        ? { may: may ? subtractSets(this.base.may, may.wideOnly()) : this.base.may, must: [] }
+        : { may: may ? subtractSets(this.base.may, may.all()) : this.base.may, must: must ? subtractSets(this.base.must, must.all()) : this.base.must };
+      this.mayHoles = undefined;
+      this.mustHoles = undefined;
     }
     return this.base;
   }
@@ -166,8 +180,8 @@ export class PendingFlow {
   /** Replaces the flow (after a join with returned or rewritten packets). */
   set(f: Flow): void {
     this.base = f;
-    this.mayHoles = new HoleIndex();
-    this.mustHoles = new HoleIndex();
+    this.mayHoles = undefined;
+    this.mustHoles = undefined;
   }
 
   /** Nothing left even before the holes (checking after them would cost the subtraction this class avoids). */

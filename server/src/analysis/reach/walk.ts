@@ -32,14 +32,31 @@ export interface RuleFacts {
   readonly effect: Effect;
 }
 
-/** What the walks found: per rule, per hook, the packets its conditions took; per chain, the flows each jump site sent in. */
+/** One rule's facts and, per hook (in the order first met), the packets its conditions took (pieces, joined when read). */
+export interface RuleRecord {
+  readonly facts: RuleFacts;
+  readonly hooks: Hook[];
+  readonly parts: Flow[][];
+}
+
+/** One chain's entries: per jump site (the jumping rule, or "hook X"), the flows sent in (pieces). */
+interface ChainRecord {
+  readonly key: string;
+  readonly sites: Map<EmuRule | string, { readonly id: string; readonly parts: Flow[] }>;
+}
+
+/**
+ * What the walks found: per rule, per hook, the packets its conditions took; per chain, the flows
+ * each jump site sent in. Held by rule object and chain name (no key strings built per visit: a
+ * kube-proxy dump visits hundreds of thousands of rules).
+ */
 export class Recorder {
-  readonly rules = new Map<string, RuleFacts>();
-  /** Rule id → hook → the packets that reached the rule and matched its conditions (pieces, joined when read). */
-  private readonly hitParts = new Map<string, Map<Hook, Flow[]>>();
-  /** chain key "table/chain" → jumping rule id → flows sent in (pieces). */
-  private readonly entryParts = new Map<string, Map<string, Flow[]>>();
-  /** Chain key → the hooks whose packets enter it. */
+  private readonly byRule = new Map<EmuRule, RuleRecord>();
+  /** By rule id, for rules asked about through another compiled copy (built on first need). */
+  private byId: Map<string, RuleRecord> | undefined;
+  /** Table → chain → its entries. */
+  private readonly chains = new Map<string, Map<string, ChainRecord>>();
+  /** Chain key "table/chain" → the hooks whose packets enter it. */
   readonly entryHooks = new Map<string, Set<Hook>>();
   /** Built-in chain key → flow that met the policy. */
   readonly policy = new Map<string, Flow>();
@@ -49,49 +66,67 @@ export class Recorder {
     readonly addrs: AddressFacts | undefined,
   ) {}
 
+  /** Set while the pipeline walks: every rule met then is the walk's own. */
+  walking = false;
+
   facts(r: EmuRule, table: string, chain: string): RuleFacts {
-    let f = this.rules.get(r.id);
-    if (!f) {
-      f = { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) };
-      this.rules.set(r.id, f);
-    }
-    return f;
+    return this.record(r, table, chain).facts;
   }
 
-  hit(id: string, hook: Hook, f: Flow): void {
-    let m = this.hitParts.get(id);
-    if (!m) this.hitParts.set(id, (m = new Map()));
-    const l = m.get(hook);
-    if (l) l.push(f);
-    else m.set(hook, [f]);
+  /** The rule's record, made on first sight. */
+  record(r: EmuRule, table: string, chain: string): RuleRecord {
+    let rec = this.byRule.get(r);
+    if (rec) return rec;
+    // A rule object not seen yet may be a copy of one that was (same id): the walk's own are all
+    // seen first, so the index by id is built only when someone asks about another copy.
+    if (!this.byId && this.byRule.size && !this.walking) {
+      this.byId = new Map();
+      for (const x of this.byRule.values()) this.byId.set(x.facts.rule.id, x);
+    }
+    rec = this.byId?.get(r.id) ?? { facts: { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) }, hooks: [], parts: [] };
+    this.byId?.set(r.id, rec);
+    this.byRule.set(r, rec);
+    return rec;
+  }
+
+  hit(rec: RuleRecord, hook: Hook, f: Flow): void {
+    const i = rec.hooks.indexOf(hook);
+    if (i >= 0) rec.parts[i]!.push(f);
+    else {
+      rec.hooks.push(hook);
+      rec.parts.push([f]);
+    }
   }
 
   /** A rule's hits per hook. */
-  hitsOf(id: string): Map<Hook, Flow> {
+  hitsOf(r: EmuRule): Map<Hook, Flow> {
+    const rec = this.byRule.get(r) ?? this.byId?.get(r.id);
     const out = new Map<Hook, Flow>();
-    for (const [h, l] of this.hitParts.get(id) ?? []) out.set(h, concat(l));
+    if (rec) rec.hooks.forEach((h, i) => out.set(h, concat(rec.parts[i]!)));
     return out;
   }
 
-  /** A chain's entry flows per jump site (or "hook X" for a built-in chain). */
-  entriesOf(key: string): Map<string, Flow> {
+  /** A chain's entry flows per jump site (rule id, or "hook X" for a built-in chain). */
+  entriesOf(table: string, chain: string): Map<string, Flow> {
     const out = new Map<string, Flow>();
-    for (const [site, l] of this.entryParts.get(key) ?? []) out.set(site, concat(l));
+    for (const site of this.chains.get(table)?.get(chain)?.sites.values() ?? []) out.set(site.id, concat(site.parts));
     return out;
   }
 
-  enter(table: string, chain: string, site: string, f: Flow, hook: Hook): void {
-    const key = `${table}/${chain}`;
+  /** Packets entering a chain from a jump site: the jumping rule, or a hook (as "hook X"). */
+  enter(table: string, chain: string, site: EmuRule | string, f: Flow, hook: Hook): void {
+    let t = this.chains.get(table);
+    if (!t) this.chains.set(table, (t = new Map()));
+    let c = t.get(chain);
+    if (!c) t.set(chain, (c = { key: `${table}/${chain}`, sites: new Map() }));
     if (!isDead(f)) {
-      const hs = this.entryHooks.get(key) ?? new Set<Hook>();
+      let hs = this.entryHooks.get(c.key);
+      if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
       hs.add(hook);
-      this.entryHooks.set(key, hs);
     }
-    let m = this.entryParts.get(key);
-    if (!m) this.entryParts.set(key, (m = new Map()));
-    const l = m.get(site);
-    if (l) l.push(f);
-    else m.set(site, [f]);
+    const s = c.sites.get(site);
+    if (s) s.parts.push(f);
+    else c.sites.set(site, { id: typeof site === 'string' ? site : site.id, parts: [f] });
   }
 }
 
@@ -134,11 +169,12 @@ export class Walker {
     const accepted = new FlowSum();
     for (const r of chain.rules) {
       if (cur.deadNow()) break;
-      const facts = this.rec.facts(r, this.table.name, chainName);
+      const rec = this.rec.record(r, this.table.name, chainName);
+      const facts = rec.facts;
       const m = facts.match;
       const e = facts.effect;
       const taken = cur.hit(m);
-      this.rec.hit(r.id, this.hook, taken);
+      this.rec.hit(rec, this.hook, taken);
       if (isDead(taken)) continue;
       switch (e.kind) {
         case 'accept':
@@ -153,7 +189,7 @@ export class Walker {
           cur.take(m);
           break;
         case 'jump': {
-          this.rec.enter(this.table.name, e.chain, r.id, taken, this.hook);
+          this.rec.enter(this.table.name, e.chain, r, taken, this.hook);
           const sub = this.walk(e.chain, taken, depth + 1);
           accepted.add(sub.accepted);
           cur.take(m);

@@ -8,7 +8,7 @@
  * emptiness is "no boxes"; subtraction keeps the pieces of each box apart.
  */
 import { Field, FIELD_COUNT, type Box, type Space } from './fields';
-import { fromRanges, intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
+import { intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
 
 export type PacketSet = readonly Box[];
 
@@ -156,21 +156,35 @@ export function assign(s: PacketSet, field: Field, values: IntSet): PacketSet {
 
 /** Packets with `field` mapped value by value (e.g. mark = (mark & ~m) ^ x, on compressed marks). */
 export function mapField(s: PacketSet, field: Field, f: (v: number) => number): PacketSet {
-  const memo = new Map<IntSet, IntSet>();
+  // One function (a MARK rule's) meets the same few sets over and over: its images are kept.
+  let memo = images.get(f);
+  if (!memo || memo.size > 1024) images.set(f, (memo = new Map()));
+  const m = memo;
   return tidy(s.map((b) => {
     const set = b[field]!;
-    let u = memo.get(set);
+    let u = m.get(set);
     if (!u) {
-      const vals: Array<[number, number]> = [];
-      for (let i = 0; i < set.length; i += 2) for (let v = set[i]!; v <= set[i + 1]!; v++) vals.push([f(v), f(v)]);
-      u = fromRanges(vals);
-      memo.set(set, u);
+      const vals: number[] = [];
+      for (let i = 0; i < set.length; i += 2) for (let v = set[i]!; v <= set[i + 1]!; v++) vals.push(f(v));
+      vals.sort((x, y) => x - y);
+      const out: number[] = [];
+      for (const v of vals) {
+        const n = out.length;
+        if (n && v <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, v);
+        else out.push(v, v);
+      }
+      u = equalSets(out, set) ? set : out;
+      m.set(set, u);
     }
+    if (u === set) return b;
     const c = b.slice();
     c[field] = u;
     return c;
   }));
 }
+
+/** Per value function, the image of each field set it was applied to (sets are never changed). */
+const images = new WeakMap<(v: number) => number, Map<IntSet, IntSet>>();
 
 /** Rewritten boxes often become equal (every mark set to one value): join them while the set is small. */
 function tidy(boxes: Box[]): Box[] {

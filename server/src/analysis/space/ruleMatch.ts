@@ -49,8 +49,13 @@ const exact = (s: PacketSet): RuleMatch => ({ upper: s, lower: s, conditions: []
 const unknownMatch = (space: Space, why: string): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
 
 function and(a: RuleMatch, b: RuleMatch): RuleMatch {
-  return { upper: intersectSets(a.upper, b.upper), lower: intersectSets(a.lower, b.lower), conditions: [...a.conditions, ...b.conditions] };
+  const upper = intersectSets(a.upper, b.upper);
+  // Both exact (the usual case): the bounds are one set, computed once.
+  const lower = a.lower === a.upper && b.lower === b.upper ? upper : intersectSets(a.lower, b.lower);
+  return { upper, lower, conditions: a.conditions.length || b.conditions.length ? [...a.conditions, ...b.conditions] : NO_CONDITIONS };
 }
+
+const NO_CONDITIONS: readonly string[] = [];
 
 function notIn(space: Space, f: Field, values: IntSet): IntSet {
   return subtract(range(0, space.max[f]!), values);
