@@ -69,7 +69,9 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
       if (!space.mark.modelled) return { kind: 'continue', rewrite: anyValue([Field.Mark], space) };
       const cm = space.mark.compress(m.mask);
       const cv = space.mark.compress(m.value);
-      return { kind: 'continue', rewrite: exactly((s) => mapField(s, Field.Mark, (v) => ((v & ~cm) ^ cv) >>> 0)) };
+      // One value function per rule: mapField keeps its images.
+      const set = (v: number): number => ((v & ~cm) ^ cv) >>> 0;
+      return { kind: 'continue', rewrite: exactly((s) => mapField(s, Field.Mark, set)) };
     }
     case 'CONNMARK': {
       const c = d as ConnmarkTarget;
@@ -78,11 +80,12 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
       if (!space.connmark.modelled) return { kind: 'continue', rewrite: anyValue([Field.Connmark], space) };
       const cm = space.connmark.compress(c.ctmask);
       const cv = space.connmark.compress(c.ctmark);
+      const set = (v: number): number => ((v & ~cm) ^ cv) >>> 0;
       // Only packets with a connection carry a connection mark to change.
       const noConn = where(space, Field.Ct, fromRanges(NO_CONN.map((i) => [i, i] as [number, number])));
       return {
         kind: 'continue',
-        rewrite: exactly((s) => unionSets(intersectSets(s, noConn), mapField(subtractSets(s, noConn), Field.Connmark, (v) => ((v & ~cm) ^ cv) >>> 0))),
+        rewrite: exactly((s) => unionSets(intersectSets(s, noConn), mapField(subtractSets(s, noConn), Field.Connmark, set))),
       };
     }
     case 'CT':

@@ -201,14 +201,15 @@ export function merge(boxes: Box[]): Box[] {
   const small = boxes.length <= SMALL_MERGE;
   // A few boxes: first see, pair by pair, in which fields two of them could join. Grouping on a
   // field where none can would return them as they are, so it is skipped (the result is the same).
-  let joinable = small ? joinableFields(boxes) : undefined;
-  if (joinable === 0) return boxes;
+  if (small) {
+    const joinable = joinableFields(boxes);
+    return joinable ? mergeFew(boxes, joinable) : boxes;
+  }
   // Per box: each field's hash once, and their weighted sum; the key "all fields but k" is the sum minus field k's term.
   let cur = boxes.map(hashed);
   for (let pass = 0; pass < 3; pass++) {
     const before = cur.length;
     for (let k = 0; k < FIELD_COUNT && cur.length > 1; k++) {
-      if (joinable !== undefined && !(joinable & (1 << k))) continue;
       const buckets = new Map<number, Hashed[]>();
       let merged = false;
       for (const b of cur) {
@@ -229,17 +230,75 @@ export function merge(boxes: Box[]): Box[] {
           }
         }
       }
-      if (merged) {
-        cur = [...buckets.values()].flat();
-        if (joinable !== undefined) joinable = joinableFields(cur.map((h) => h.box));
-      }
+      if (merged) cur = [...buckets.values()].flat();
     }
     if (cur.length === before) break;
   }
   return cur.map((h) => h.box);
 }
 
-/** Up to this many boxes, merge first looks pair by pair for two it could join. */
+/**
+ * merge() for a few boxes, step for step (the same buckets, by the same hashes, in the same
+ * order), without a map or an object per box; and a field is grouped on only when two boxes
+ * can join there (`joinable`: bit k for field k), since otherwise grouping changes nothing.
+ */
+function mergeFew(boxes: Box[], joinable: number): Box[] {
+  // Every box met, by slot: the box, its 16 field hashes, their weighted sum.
+  const slotBox: Box[] = [];
+  const slotHs: number[] = [];
+  const slotTotal: number[] = [];
+  const slot = (box: Box): number => {
+    let total = 0;
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      const h = setHash(box[i]!);
+      slotHs.push(h);
+      total = (total + Math.imul(WEIGHTS[i]!, h)) | 0;
+    }
+    slotBox.push(box);
+    slotTotal.push(total);
+    return slotBox.length - 1;
+  };
+  let cur = boxes.map(slot);
+  for (let pass = 0; pass < 3 && joinable; pass++) {
+    const before = cur.length;
+    for (let k = 0; k < FIELD_COUNT && cur.length > 1 && joinable; k++) {
+      if (!(joinable & (1 << k))) continue;
+      const keys: number[] = [];
+      const buckets: number[][] = [];
+      let merged = false;
+      for (const s of cur) {
+        const h = (slotTotal[s]! - Math.imul(WEIGHTS[k]!, slotHs[s * FIELD_COUNT + k]!)) | 0;
+        const at = keys.indexOf(h);
+        if (at < 0) {
+          keys.push(h);
+          buckets.push([s]);
+          continue;
+        }
+        const bucket = buckets[at]!;
+        const b = slotBox[s]!;
+        const j = bucket.findIndex((g) => sameExcept(slotBox[g]!, b, k));
+        if (j < 0) bucket.push(s);
+        else {
+          merged = true;
+          const g = slotBox[bucket[j]!]!;
+          if (!equalSets(g[k]!, b[k]!)) {
+            const c = g.slice();
+            c[k] = unionSet(g[k]!, b[k]!);
+            bucket[j] = slot(c);
+          }
+        }
+      }
+      if (merged) {
+        cur = buckets.flat();
+        joinable = joinableFields(cur.map((x) => slotBox[x]!));
+      }
+    }
+    if (cur.length === before) break;
+  }
+  return cur.map((x) => slotBox[x]!);
+}
+
+/** Up to this many boxes, merge looks pair by pair for two it could join (mergeFew). */
 const SMALL_MERGE = 12;
 
 /** The fields (bit k for field k) in which two of the boxes differ alone; every field when two are equal. */
