@@ -188,6 +188,8 @@ export class ConversationRunner {
       if (fromClient && spec.origin.kind === 'local' && p.src === 0) p.src = 0;
       const sender = fromClient ? client : server!;
       const remote = !fromClient && sender.kind === 'peer' ? this.remoteOf(sender.peer) : undefined;
+      // A modelled host answers a ping itself (icmp_reply), from the kernel's ICMP socket.
+      if (!fromClient && proto === PROTO_ICMP && (sender.kind === 'local' || remote)) p.socket = 'kernel';
       this.n++;
       out({
         type: 'packet',

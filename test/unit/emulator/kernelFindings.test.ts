@@ -158,6 +158,29 @@ describe('forwarding and local sockets', () => {
     const ev2 = traced(emu, () => emu.stack.send(mine));
     assert.deepEqual(ev2.filter((e) => e.type === 'rule' && e.matched).map((e) => e.type === 'rule' && e.rule.index), [0]);
   });
+  // nflens verify: the kernel's replies come from a socket with no file (so "! --gid-owner 0
+  // --suppl-groups" holds: xt_owner ignores --suppl-groups there), a REJECT's reset from no socket.
+  const SOCKETS = '*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset\n-A INPUT -p tcp --dport 82 -j REJECT\n'
+    + '-A OUTPUT -m owner ! --socket-exists -j ACCEPT\n-A OUTPUT -m owner ! --gid-owner 0 --suppl-groups -j ACCEPT\n-A OUTPUT -m owner --socket-exists -j ACCEPT\nCOMMIT\n';
+  const client = testHost().peers.find((p) => p.name === 'client')!;
+  const replyTakenBy = (proto: 'tcp' | 'udp' | 'icmp', dport?: number): (number | undefined)[] => {
+    const r = emulator(SOCKETS).trace({ proto, src: client.addr, dst: ip('10.0.0.1'), ...(dport ? { dport } : {}), origin: { kind: 'peer', peer: client } });
+    return r.events.flatMap((e) => (e.type === 'verdict' && e.rule?.chain === 'OUTPUT' ? [e.rule.index] : []));
+  };
+  it('-m owner on the kernel\'s replies: no socket for a REJECT\'s reset, the kernel\'s own (no file) for the rest', () => {
+    assert.deepEqual(replyTakenBy('tcp', 81), [0], 'REJECT --reject-with tcp-reset: ! --socket-exists');
+    assert.deepEqual(replyTakenBy('tcp', 82), [1], 'REJECT\'s ICMP error');
+    assert.deepEqual(replyTakenBy('tcp', 83), [1], 'a closed port\'s reset');
+    assert.deepEqual(replyTakenBy('udp', 83), [1], 'a closed port\'s ICMP port unreachable');
+    assert.deepEqual(replyTakenBy('icmp'), [1], 'the echo reply');
+  });
+  it('the host\'s own echo reply: -m owner decided (the kernel\'s ICMP socket), not assumed', () => {
+    const emu = emulator('*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p icmp -m owner --uid-owner 0 -j DROP\nCOMMIT\n');
+    const r = emu.trace({ proto: 'icmp', src: client.addr, dst: ip('10.0.0.1'), origin: { kind: 'peer', peer: client } });
+    assert.equal(r.completed, true, r.summary);
+    const runs = r.events.filter((e) => e.type === 'rule');
+    assert.deepEqual(runs.map((e) => e.type === 'rule' && [e.matched, e.assumed ?? []]), [[false, []]]);
+  });
   it('a REJECT reset has no socket at all, its ICMP errors come from the kernel\'s ICMP socket', () => {
     const emu = emulator('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
     assert.equal(emu.stack.replyFor(syn('10.0.0.2', '10.0.0.1', 80), 'tcp-reset')!.socket, 'none');

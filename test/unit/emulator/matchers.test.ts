@@ -455,6 +455,12 @@ describe('owner', () => {
     { what: 'neither', packet: out(user(1000, 1000, [4])), want: false },
     { what: 'no socket: --suppl-groups cannot be inverted, so never', packet: fwd, want: false },
   ], where);
+  table('owner', '-m owner ! --gid-owner 27 --suppl-groups', [
+    { what: 'a supplementary group', packet: out(user(1000, 1000, [27])), want: false },
+    { what: 'no group of the user', packet: out(user(1000, 1000, [4])), want: true },
+    { what: 'a kernel socket (no file): only uid/gid inversion counts, so it matches', packet: out({ socket: 'kernel' }), want: true },
+    { what: 'no socket: --suppl-groups is never inverted, so never', packet: out({ socket: 'none' }), want: false },
+  ], where);
   table('owner', '-m owner --gid-owner 27', [{ what: 'supplementary groups do not count without --suppl-groups', packet: out(user(1000, 1000, [27])), want: false }], where);
   table('owner', '-m owner --socket-exists', [
     { what: 'a local socket', packet: out(user(0, 0)), want: true },

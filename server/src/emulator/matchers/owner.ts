@@ -5,6 +5,9 @@
  * - No socket (forwarded packets, anything not generated locally): the match
  *   holds only when every option the rule gives is inverted. --suppl-groups
  *   counts as a given, never-inverted option there, so it then never matches.
+ * - A kernel socket (ICMP replies and errors, a closed port's reset): it
+ *   exists but has no file, so "! --socket-exists" fails and --uid-owner /
+ *   --gid-owner hold only inverted; --suppl-groups is then ignored.
  * - A socket: "! --socket-exists" fails; --uid-owner compares the fsuid,
  *   --gid-owner the fsgid (and with --suppl-groups the supplementary groups).
  * Locally generated packets whose owner the emulator does not know, and
@@ -20,8 +23,10 @@ export const owner: MatcherEntry = {
   name: 'owner',
   fn: (d: OwnerMatch, { packet: p }) => {
     if (p.socket === 'kernel') {
-      // A kernel socket exists but has no file: uid and gid hold only when inverted.
-      if (d.socketExists?.invert || d.gid?.supplGroups) return false;
+      // A kernel socket exists but has no file: uid and gid hold only when inverted, and
+      // --suppl-groups is not looked at ((match ^ invert) & (UID | GID)), so
+      // "! --gid-owner X --suppl-groups" holds.
+      if (d.socketExists?.invert) return false;
       return [d.uid, d.gid].every((o) => o === undefined || o.invert);
     }
     if (!p.localOrigin || p.socket === 'none') {
