@@ -9,6 +9,8 @@ import { fileSummaryNotification } from '../../server/src/protocol';
 import { SummaryStatusBar } from './statusBar';
 
 export const LANGUAGE_IDS = ['iptables', 'docker-daemon'];
+/** nflens-host.json, *.nflens-host.json and nflens-workspace.json, in any language mode. */
+export const DESCRIPTION_FILTER = { scheme: 'file', pattern: '**/{nflens-host,*.nflens-host,nflens-workspace}.json' };
 
 export class Ctx {
   private client: LanguageClient | undefined;
@@ -47,6 +49,8 @@ export class Ctx {
         // daemon.json stays JSON (VS Code's own support and our schema); the server adds its checks.
         { language: 'json', pattern: '**/daemon.json' },
         { language: 'jsonc', pattern: '**/daemon.json' },
+        // Host and workspace descriptions, only so the server has their unsaved text: traces, the topology view and hovers use it.
+        DESCRIPTION_FILTER,
       ],
       outputChannel: this.output,
       synchronize: { configurationSection: 'netfilterLens' },

@@ -35,7 +35,7 @@ import { crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
 import { publishedPortFindings, type ProxySetting } from './analysis/publishedPorts';
 import type { Diagnostic } from './lang/diagnostic';
 import { analyzeIptables } from './lang/iptables/analyze';
-import { daemonFilesNear, rulesFilesNear, sameHost } from './features/hostFiles';
+import { daemonFilesNear, openByPath, rulesFilesNear, sameHost } from './features/hostFiles';
 
 const VERSION = '0.1.0';
 const LANGUAGES = ['iptables', 'docker-daemon'];
@@ -46,7 +46,8 @@ let hasConfiguration = false;
 const settings = new SettingsCache(connection, () => hasConfiguration);
 const cache = new AnalysisCache();
 const fileNameOf = (uri: string): string => decodeURIComponent(uri.split('/').pop() ?? '');
-const openText = (uri: string): string | undefined => documents.get(uri)?.getText();
+/** An open document's text (unsaved edits included): by its URI, else by its path (the editor may escape it otherwise than Node). */
+const openText = (uri: string): string | undefined => (documents.get(uri) ?? openByPath(uri, documents.all()))?.getText();
 /** Findings on a rules file beyond its own analysis (they carry quick fixes too). */
 const extraFindings = new Map<string, Diagnostic[]>();
 /** Large rules files whose reachability is being computed, for which version and settings (one run each). */
@@ -176,7 +177,7 @@ documents.onDidClose((e) => {
   reachPending.delete(e.document.uri);
   scheduleHostmates(e.document);
   if (isDaemon(e.document)) daemonDiagnostics.clear(e.document.uri);
-  else diagnostics.clear(e.document.uri);
+  else if (isOurs(e.document)) diagnostics.clear(e.document.uri);
 });
 
 async function analysisFor(uri: string) {

@@ -1,16 +1,19 @@
 /**
- * Runs a view again when a file it shows changes: typed into (the server
- * sees open rules files as they are edited) or saved (it reads host and
- * workspace descriptions from disk), once the changes settle.
+ * Runs a view again when a file it shows changes, once the changes settle:
+ * typed into (the server sees open rules files and host and workspace
+ * descriptions as they are edited), saved, or a description closed (the
+ * server reads it from disk again: closing without saving drops its edits).
  */
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 
 export const RERUN_DELAY_MS = 300;
 
+const DESCRIPTION = /(^|[\\/])(.+\.)?nflens-(host|workspace)\.json$/;
+
 /** A host or workspace description in the same folder as a rules file (or as a description). */
 export function isDescriptionBeside(uri: vscode.Uri, other: vscode.Uri): boolean {
-  return uri.scheme === 'file' && other.scheme === 'file' && dirname(uri.fsPath) === dirname(other.fsPath) && /(^|[\\/])(.+\.)?nflens-(host|workspace)\.json$/.test(uri.fsPath);
+  return uri.scheme === 'file' && other.scheme === 'file' && dirname(uri.fsPath) === dirname(other.fsPath) && DESCRIPTION.test(uri.fsPath);
 }
 
 export function rerunOnChange(watches: (uri: vscode.Uri) => boolean, rerun: () => void, delayMs = RERUN_DELAY_MS): vscode.Disposable {
@@ -26,6 +29,8 @@ export function rerunOnChange(watches: (uri: vscode.Uri) => boolean, rerun: () =
   const subs = [
     vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && schedule(e.document.uri)),
     vscode.workspace.onDidSaveTextDocument((d) => schedule(d.uri)),
+    // Not rules files: a trace reopens its rules file, and VS Code closes documents no editor shows after a while.
+    vscode.workspace.onDidCloseTextDocument((d) => DESCRIPTION.test(d.uri.path) && schedule(d.uri)),
   ];
   return {
     dispose: () => {

@@ -1,8 +1,9 @@
 /**
  * The other files of the same host: for a rules file, the daemon options kept
  * next to it (default/docker, sysconfig/docker, daemon.json, docker/daemon.json);
- * for a daemon options file, the rules files of its host folder. Read from the
- * open documents first, then from disk (the only file I/O of the server).
+ * for a daemon options file, the rules files of its host folder; the host and
+ * workspace descriptions beside a rules file. Read from the open documents
+ * first (unsaved edits count), then from disk (the only file I/O of the server).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -103,6 +104,12 @@ export function rulesFilesIn(dir: string, open: (uri: string) => string | undefi
 /** A file a description names (another host's rules), from the open documents or the disk. */
 export function fileNamedBy(path: string, open: (uri: string) => string | undefined): SiblingFile | undefined {
   return read(path, open);
+}
+
+/** The open document that is the file `uri` names, however the editor escaped its path (VS Code escapes "@", ":" and drive letters where Node does not). */
+export function openByPath<D extends { readonly uri: string }>(uri: string, open: readonly D[]): D | undefined {
+  const p = pathOf(uri);
+  return p === undefined ? undefined : open.find((d) => pathOf(d.uri) === p);
 }
 
 /** The path of a file: URI (undefined for untitled and other schemes). */
