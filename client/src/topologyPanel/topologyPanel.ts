@@ -4,7 +4,9 @@
  * (netfilterLens/topology). It draws again when the rules or a description
  * beside them change (debounced); a click on a container, peer, port or
  * tunnel starts Trace Packet… pre-filled (which opens the trace panel), and
- * "show rule" reveals a published port's DNAT rule.
+ * "show rule" reveals a published port's DNAT rule. After a window reload
+ * VS Code gives the view back (restore): it draws the saved file again, as
+ * it is now.
  */
 import * as vscode from 'vscode';
 import { topologyRequest } from '../../../server/src/protocol';
@@ -14,12 +16,17 @@ import { RuleRevealer } from '../tracePanel/revealRule';
 import { answersToParams } from '../traceInput/traceAnswers';
 import { fromTopologyWebview, type TopologyContent } from '../webview/topology/topologyMessages';
 import { traceStart } from '../webview/topology/traceStart';
-import { LensWebview } from '../webviewHost/lensWebview';
+import { TOPOLOGY_VIEW_TYPE } from '../viewTypes';
+import { isGone } from '../webviewHost/fileGone';
+import { LensWebview, type LensWebviewSpec } from '../webviewHost/lensWebview';
+import { missingFileMessage, restoredTopology, savedTopology, unrestorableMessage } from '../webviewHost/panelState';
 import { isDescriptionBeside, rerunOnChange } from '../webviewHost/rerunOnChange';
 
-export const TOPOLOGY_VIEW_TYPE = 'netfilterLens.topology';
-
 const fileName = (uri: vscode.Uri): string => uri.path.split('/').pop() ?? uri.toString();
+
+const spec = (title: string): LensWebviewSpec => ({
+  viewType: TOPOLOGY_VIEW_TYPE, title, bundle: 'topology', pageTitle: 'Netfilter Lens topology', testIdPrefix: 'topology', loadingText: 'Reading the host…',
+});
 
 function titleOf(t: Topology): string {
   return t.kind === 'host' ? `Topology of ${t.host.name}` : `Overlay workspace: ${t.overlay.hosts.map((h) => h.name).join(', ') || 'no hosts'}`;
@@ -41,26 +48,42 @@ export class TopologyPanel implements vscode.Disposable {
     return p;
   }
 
+  /** A view VS Code restored after a window reload, with the webview state it saved (panelState.ts). */
+  static restore(ctx: Ctx, panel: vscode.WebviewPanel, state: unknown): void {
+    const saved = restoredTopology(state);
+    if (!saved) {
+      const title = 'Topology';
+      const view = new LensWebview<TopologyContent>(ctx, spec(title), { kind: 'error', title, message: unrestorableMessage('topology') }, () => undefined, panel);
+      panel.onDidDispose(() => view.dispose());
+      return;
+    }
+    const uri = vscode.Uri.parse(saved.uri);
+    const p = new TopologyPanel(ctx, uri, panel);
+    // Opened since the reload (this one was a hidden tab until now): that one stays the view Show Host Topology uses.
+    TopologyPanel.current ??= p;
+    p.retarget(uri, false);
+  }
+
   private readonly view: LensWebview<TopologyContent>;
   private readonly revealer = new RuleRevealer();
   private readonly cleanup: vscode.Disposable[] = [];
   private topology: Topology | undefined;
   private runs = 0;
 
-  private constructor(private readonly ctx: Ctx, private uri: vscode.Uri) {
+  private constructor(private readonly ctx: Ctx, private uri: vscode.Uri, restored?: vscode.WebviewPanel) {
     const title = `Topology: ${fileName(uri)}`;
-    this.view = new LensWebview<TopologyContent>(ctx, {
-      viewType: TOPOLOGY_VIEW_TYPE, title, bundle: 'topology', pageTitle: 'Netfilter Lens topology', testIdPrefix: 'topology', loadingText: 'Reading the host…',
-    }, { kind: 'loading', title }, (m) => void this.onMessage(m));
+    this.view = new LensWebview<TopologyContent>(ctx, spec(title), { kind: 'loading', title }, (m) => void this.onMessage(m), restored);
     this.cleanup.push(this.revealer, rerunOnChange((u) => this.watches(u), () => void this.run(false)));
     this.view.panel.onDidDispose(() => this.dispose());
   }
 
-  retarget(uri: vscode.Uri): void {
+  /** Draws the topology of `uri` now (`reveal`: brought to the front). */
+  retarget(uri: vscode.Uri, reveal = true): void {
     this.uri = uri;
     this.topology = undefined;
     this.view.panel.title = `Topology: ${fileName(uri)}`;
-    this.view.panel.reveal(undefined, false);
+    this.view.keep(savedTopology(uri.toString()));
+    if (reveal) this.view.panel.reveal(undefined, false);
     void this.run(true);
   }
 
@@ -80,7 +103,14 @@ export class TopologyPanel implements vscode.Disposable {
     let next: TopologyContent;
     try {
       if (!client) throw new Error('the language server is not running (Netfilter Lens: Restart Language Server)');
-      // The server reads open rules documents: make sure it has this one.
+      if (await isGone(this.uri)) {
+        if (id === this.runs) {
+          this.topology = undefined;
+          this.view.show({ kind: 'error', title, message: missingFileMessage('topology', this.uri.toString()) });
+        }
+        return;
+      }
+      // The server reads open rules documents (and descriptions: their unsaved edits count): make sure it has this one.
       await vscode.workspace.openTextDocument(this.uri);
       const reply = await client.sendRequest(topologyRequest, { uri: this.uri.toString() });
       if (id !== this.runs) return;

@@ -10,7 +10,7 @@ import type { FromWebview, ToWebview } from './messages';
 import { tabId } from './packetTabs';
 import { panelView, type PanelContent } from './panelView';
 import { toHtml } from './vnode';
-import { announce, connectWebview } from './webviewDom';
+import { announce, connectWebview, patchState } from './webviewDom';
 
 const vscode = connectWebview<FromWebview>();
 const root = document.getElementById('root')!;
@@ -23,7 +23,7 @@ function render(focus: 'tab' | 'keep'): string {
   const r = panelView(content, selected);
   root.innerHTML = toHtml(r.node);
   selected = r.selected;
-  vscode.setState({ selected });
+  patchState(vscode, { selected });
   const target = focus === 'tab' && selected ? tabId(selected) : active;
   if (target) document.getElementById(target)?.focus();
   return r.status;

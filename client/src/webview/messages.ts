@@ -1,11 +1,14 @@
 /**
  * Messages between the trace panel's extension side and its webview. The
  * webview says "ready" first; only then is content posted to it (again
- * after every reload of the webview, and after every re-run of the trace).
+ * after every reload of the webview, and after every re-run of the trace),
+ * with the request to keep across a window reload.
  */
+import type { SavedPanel } from '../webviewHost/panelState';
 import type { PanelContent } from './panelView';
 
-export type ToWebview = { readonly type: 'content'; readonly content: PanelContent };
+/** "keep": what the webview stores for the panel to come back after a window reload (webviewDom.ts). */
+export type ToWebview = { readonly type: 'content'; readonly content: PanelContent } | { readonly type: 'keep'; readonly saved: SavedPanel };
 
 export type FromWebview =
   | { readonly type: 'ready' }

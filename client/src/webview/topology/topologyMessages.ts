@@ -6,6 +6,7 @@
  * the topology it holds, so the webview cannot ask for anything else.
  */
 import type { Topology } from '../../../../server/src/trace/topology';
+import type { SavedPanel } from '../../webviewHost/panelState';
 
 export type TraceTarget =
   /** From outside (a peer behind the uplink, or an address arriving on it) to a port of the host. */
@@ -26,7 +27,8 @@ export type TopologyContent =
   | { readonly kind: 'error'; readonly title: string; readonly message: string }
   | { readonly kind: 'topology'; readonly title: string; readonly topology: Topology };
 
-export type ToTopologyWebview = { readonly type: 'content'; readonly content: TopologyContent };
+/** "keep": what the webview stores for the view to come back after a window reload (webviewDom.ts). */
+export type ToTopologyWebview = { readonly type: 'content'; readonly content: TopologyContent } | { readonly type: 'keep'; readonly saved: SavedPanel };
 
 export type FromTopologyWebview =
   | { readonly type: 'ready' }
