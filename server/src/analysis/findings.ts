@@ -93,16 +93,15 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
     c.push(k);
     chains.set(key, c);
   }
-  const dead = (k: KRule): boolean => [...reach.reach(k.rule, k.table, k.chain).hits.values()].every((f) => isEmpty(f.may));
+  const dead = (k: KRule): boolean => !reach.reached(k.rule);
   // Chains no packet enters: one finding on the chain, none on its rules.
   const silent = new Set<string>();
   for (const t of rs.tables.values()) {
     const sites = chainEntries(t);
     for (const c of t.chains.values()) {
       if (c.builtin || c.absent) continue;
-      const entries = reach.entries(t.name, c.name);
       if (!sites.get(c.name)?.sites.length) continue; // no jump at all: the `unused-chain` lint says so
-      if ([...entries.values()].some((f) => !isEmpty(f.may))) continue;
+      if (reach.entered(t.name, c.name)) continue;
       silent.add(`${t.name}/${c.name}`);
       if (c.declSpan) out.push({ code: 'unreached-chain', severity: 'warning', message: `No packet ever enters ${c.name}: every rule that jumps to it is itself unreachable.`, span: c.declSpan });
     }

@@ -9,7 +9,7 @@ import type { Hook } from '../lang/iptables/extension';
 import type { Ruleset } from '../lang/iptables/ruleset';
 import type { Flow } from './reach/flow';
 import { Pipeline } from './reach/pipeline';
-import { Recorder, type RuleFacts } from './reach/walk';
+import { Recorder, type RuleFacts } from './reach/recorder';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
 import { fromRanges, single, subtract, union, type IntSet } from './space/intSet';
@@ -45,6 +45,16 @@ export class Reachability {
     return { facts, hits };
   }
 
+  /** Whether any packet reaches the rule (at some hook). */
+  reached(rule: EmuRule): boolean {
+    return this.rec.reached(rule);
+  }
+
+  /** Whether any packet enters the chain. */
+  entered(table: string, chain: string): boolean {
+    return this.rec.entered(table, chain);
+  }
+
   /** The flows jump sites send into a chain. */
   entries(table: string, chain: string): ReadonlyMap<string, Flow> {
     const key = `${table}/${chain}`;
@@ -60,9 +70,7 @@ export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostMod
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const addrs = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const rec = new Recorder(space, addrs);
-  rec.walking = true;
   new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
-  rec.walking = false;
   return new Reachability(emu, space, rec);
 }
 

@@ -13,7 +13,8 @@ import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { flowOf, join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
-import { Recorder, Walker } from './walk';
+import type { Recorder } from './recorder';
+import { Walker } from './walk';
 
 const ORDER: Readonly<Record<Hook, readonly string[]>> = {
   PREROUTING: ['raw', 'conntrack', 'mangle', 'nat'],

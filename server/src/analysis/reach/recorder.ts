@@ -1,0 +1,152 @@
+/**
+ * What the chain walks found: per rule, per hook, the packets its conditions
+ * took; per chain, the flows each jump site sent in. Held by position (table,
+ * chain, index) rather than in maps keyed by strings built per visit: a
+ * kube-proxy dump has its rules visited hundreds of thousands of times.
+ */
+import type { EmuRule } from '../../emulator/compile';
+import type { Hook } from '../../lang/iptables/extension';
+import type { Space } from '../space/fields';
+import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
+import { effectOf, type Effect } from './effect';
+import { isDead, type Flow } from './flow';
+
+export interface RuleFacts {
+  readonly rule: EmuRule;
+  readonly table: string;
+  readonly chain: string;
+  readonly match: RuleMatch;
+  readonly effect: Effect;
+}
+
+export interface RuleRecord {
+  readonly facts: RuleFacts;
+  /** hook, flow, hook, flow, …: the packets taken, in the order the walks met the rule (pieces, joined when read). */
+  readonly hits: Array<Hook | Flow>;
+}
+
+/** One chain: its rules' records by index, and per jump site (the jumping rule, or "hook X") the flows sent in. */
+export class ChainRecord {
+  readonly rules: Array<RuleRecord | undefined> = [];
+  readonly sites = new Map<EmuRule | string, { readonly id: string; readonly parts: Flow[] }>();
+  /** Whether some packet enters (a site sent a flow that is not empty). */
+  entered = false;
+
+  constructor(
+    readonly table: string,
+    readonly name: string,
+    /** "table/chain". */
+    readonly key: string,
+  ) {}
+}
+
+export class Recorder {
+  /** Table → chain → record. */
+  private readonly chains = new Map<string, Map<string, ChainRecord>>();
+  /** Rules whose position holds another rule (asked about from another ruleset): by id. */
+  private readonly strays = new Map<string, RuleRecord>();
+  /** Chain key "table/chain" → the hooks whose packets enter it. */
+  readonly entryHooks = new Map<string, Set<Hook>>();
+  /** Built-in chain key → flow that met the policy. */
+  readonly policy = new Map<string, Flow>();
+
+  constructor(
+    readonly space: Space,
+    readonly addrs: AddressFacts | undefined,
+  ) {}
+
+  chain(table: string, chain: string): ChainRecord {
+    let t = this.chains.get(table);
+    if (!t) this.chains.set(table, (t = new Map()));
+    let c = t.get(chain);
+    if (!c) t.set(chain, (c = new ChainRecord(table, chain, `${table}/${chain}`)));
+    return c;
+  }
+
+  facts(r: EmuRule, table: string, chain: string): RuleFacts {
+    return this.record(r, table, chain).facts;
+  }
+
+  /**
+   * The rule's record, made on first sight. A rule is known by its id (table, chain, index,
+   * line), so a copy from another compile of the same rules finds the same record. `at` is the
+   * chain record the caller already holds (the walk's), else found from the rule's position.
+   */
+  record(r: EmuRule, table: string, chain: string, at?: ChainRecord): RuleRecord {
+    const c = at && at.name === r.ref.chain && at.table === r.ref.table ? at : this.chain(r.ref.table, r.ref.chain);
+    const held = c.rules[r.ref.index];
+    if (held && (held.facts.rule === r || held.facts.rule.id === r.id)) return held;
+    if (held) {
+      let stray = this.strays.get(r.id);
+      if (!stray) this.strays.set(r.id, (stray = this.make(r, table, chain)));
+      return stray;
+    }
+    const rec = this.make(r, table, chain);
+    c.rules[r.ref.index] = rec;
+    return rec;
+  }
+
+  private make(r: EmuRule, table: string, chain: string): RuleRecord {
+    return { facts: { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) }, hits: [] };
+  }
+
+  hit(rec: RuleRecord, hook: Hook, f: Flow): void {
+    rec.hits.push(hook, f);
+  }
+
+  /** A rule's hits per hook (in the order the hooks first met it). */
+  hitsOf(r: EmuRule): Map<Hook, Flow> {
+    const parts = new Map<Hook, Flow[]>();
+    const hits = this.find(r)?.hits ?? [];
+    for (let i = 0; i < hits.length; i += 2) {
+      const h = hits[i] as Hook;
+      const l = parts.get(h);
+      if (l) l.push(hits[i + 1] as Flow);
+      else parts.set(h, [hits[i + 1] as Flow]);
+    }
+    const out = new Map<Hook, Flow>();
+    for (const [h, l] of parts) out.set(h, concat(l));
+    return out;
+  }
+
+  /** Whether some packet reaches the rule (at any hook), without joining its pieces. */
+  reached(r: EmuRule): boolean {
+    const hits = this.find(r)?.hits ?? [];
+    for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
+    return false;
+  }
+
+  private find(r: EmuRule): RuleRecord | undefined {
+    const held = this.chains.get(r.ref.table)?.get(r.ref.chain)?.rules[r.ref.index];
+    return held && (held.facts.rule === r || held.facts.rule.id === r.id) ? held : this.strays.get(r.id);
+  }
+
+  /** A chain's entry flows per jump site (rule id, or "hook X" for a built-in chain). */
+  entriesOf(table: string, chain: string): Map<string, Flow> {
+    const out = new Map<string, Flow>();
+    for (const site of this.chains.get(table)?.get(chain)?.sites.values() ?? []) out.set(site.id, concat(site.parts));
+    return out;
+  }
+
+  /** Whether any packet enters the chain. */
+  entered(table: string, chain: string): boolean {
+    return this.chains.get(table)?.get(chain)?.entered ?? false;
+  }
+
+  /** Packets entering a chain from a jump site: the jumping rule, or a hook (as "hook X"). */
+  enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
+    if (!isDead(f)) {
+      c.entered = true;
+      let hs = this.entryHooks.get(c.key);
+      if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
+      hs.add(hook);
+    }
+    const s = c.sites.get(site);
+    if (s) s.parts.push(f);
+    else c.sites.set(site, { id: typeof site === 'string' ? site : site.id, parts: [f] });
+  }
+}
+
+function concat(l: readonly Flow[]): Flow {
+  return l.length === 1 ? l[0]! : { may: l.flatMap((f) => f.may), must: l.flatMap((f) => f.must) };
+}
