@@ -13,10 +13,12 @@ import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './as
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { guessFamily } from './family';
+import { FastRuleLines } from './fastRuleLine';
 import { SharedObjects } from './kernelChecks';
 import { COMMIT_LINE, TableState, type StateError } from './tableState';
 import { RESTORE_BUFFER_BYTES, splitSourceLines, type SourceLine } from './lines';
-import { assertValidChainName, MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
+import { MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
+import { chainNameProblem } from './ruleSupport';
 import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
 import { prepareRuleLine, RuleCommand, type RuleSource } from './ruleLine';
@@ -27,6 +29,8 @@ export interface ParseOptions {
   readonly backend?: Backend;
   /** The file's path or URI: without a family, its name helps to tell IPv6 files (rules.v6). */
   readonly fileName?: string;
+  /** False: every rule line through the full getopt model (the fast path's tests compare both). */
+  readonly fastRules?: boolean;
 }
 
 export interface ParsedIptables {
@@ -64,15 +68,19 @@ class FileParser {
   private readonly source: RuleSource;
   /** Set when "-h"/"-V" ends the load: nothing after it is read. */
   private exited = false;
+  /** iptables-save's own rule lines without the getopt model (see fastRuleLine.ts). */
+  private readonly fast: FastRuleLines | undefined;
 
   constructor(
     text: string,
     private readonly family: Family,
     private readonly backend: Backend,
+    fastRules: boolean,
   ) {
     this.lines = splitSourceLines(text);
     this.prog = PROG(family, backend);
     this.source = { family, backend };
+    this.fast = fastRules ? new FastRuleLines(family, backend) : undefined;
   }
 
   private lineSpan(l: SourceLine, from = 0, to = l.text.length): Span {
@@ -207,7 +215,7 @@ class FileParser {
 
   private chainLine(l: SourceLine, text: string, cur: TableBuild): void {
     const rl = l.restoreLine;
-    const toks = tokenizeStrtok(text, 1);
+    const toks = tokenizeStrtok(text, 1, 3);
     const nameTok = toks[0];
     if (!nameTok) {
       this.error('bad-chain-name', `${this.prog}: line ${rl} chain name invalid`, this.lineSpan(l), rl, rl);
@@ -223,20 +231,10 @@ class FileParser {
       this.warn('chain-decl-space', `": ${name}" loads (iptables skips the blank), but iptables-save never writes it: a copy from a blog or a hand edit?`, mkSpan(l.index, 0, nameTok.end), 'warning');
     }
     if (this.backend === 'nft') {
-      let bad: { m: string; c: string } | undefined;
-      if (!builtin) {
-        try {
-          assertValidChainName(name, (m, c) => {
-            throw { m, c };
-          });
-        } catch (e) {
-          bad = e as { m: string; c: string };
-        }
-        // The name was announced before the check, so a target-name clash is not detected here.
-        if (bad?.c === 'chain-clashes-with-target') bad = undefined;
-      }
-      if (bad) {
-        this.error(bad.c, bad.m, nameSpan, rl, rl);
+      // The name was announced before the check, so a target-name clash is not detected here.
+      const bad = builtin ? undefined : chainNameProblem(name);
+      if (bad && bad.code !== 'chain-clashes-with-target') {
+        this.error(bad.code, bad.message, nameSpan, rl, rl);
         return;
       }
     } else if (utf8Len(name) > MAX_CHAIN_NAME) {
@@ -296,6 +294,13 @@ class FileParser {
   }
 
   private ruleLine(l: SourceLine, text: string, cur: TableBuild): void {
+    const fast = this.fast?.parse(l, text, cur.block.name.text);
+    if (fast) {
+      const cmd = new RuleCommand(fast.command, l, cur.block.name.text, this.source);
+      cur.block.commands.push(cmd);
+      cur.state.command(cmd, fast.rule, fast.jumpIsExtension, false);
+      return;
+    }
     const rl = l.restoreLine;
     const p = prepareRuleLine(l, text, cur.block.name.text, this.family, this.backend);
     if (p.kind === 'error') {
@@ -396,13 +401,21 @@ function splitPieces(l: SourceLine): SourceLine[] {
   return out;
 }
 
-/** `strtok(buf, " \t\n")` tokens with their columns. */
-function tokenizeStrtok(text: string, from: number): Token[] {
+/** `strtok(buf, " \t\n")` tokens with their columns (the first `max`: a chain line reads three). */
+function tokenizeStrtok(text: string, from: number, max = Infinity): Token[] {
   const out: Token[] = [];
-  const re = /[^ \t\n]+/g;
-  re.lastIndex = from;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) out.push({ text: m[0], start: m.index, end: m.index + m[0].length, quoted: false });
+  const n = text.length;
+  let i = from;
+  while (i < n && out.length < max) {
+    let c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && (c = text.charCodeAt(i)) !== 32 && c !== 9 && c !== 10) i++;
+    out.push({ text: text.slice(start, i), start, end: i, quoted: false });
+  }
   return out;
 }
 
@@ -417,7 +430,7 @@ function intrapositionedFix(line: number, text: string): { title: string; edits:
 export function parseIptables(text: string, options: ParseOptions = {}): ParsedIptables {
   const family = options.family ?? detectFamily(text, options.fileName);
   const backend = options.backend ?? 'nft';
-  return new FileParser(text, family, backend).run();
+  return new FileParser(text, family, backend, options.fastRules !== false).run();
 }
 
 export type { Command, IptablesFile };

@@ -27,12 +27,19 @@ export function protoMatchName(protocol: string): string | undefined {
 
 /** `assert_valid_chain_name` (used by -N and, in iptables-nft, by ":" lines). */
 export function assertValidChainName(name: string, fail: (message: string, code: string) => never, family: Family = 'ipv4'): void {
-  if (utf8Len(name) >= MAX_CHAIN_NAME + 1) fail(`chain name \`${name}' too long (must be under 29 chars)`, 'name-too-long');
-  if (name[0] === '-' || name[0] === '!') fail(`chain name not allowed to start with \`${name[0]}'`, 'bad-chain-name');
-  if (findTarget(name, family) || ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'].includes(name)) {
-    fail('chain name may not clash with target name', 'chain-clashes-with-target');
+  const p = chainNameProblem(name, family);
+  if (p) fail(p.message, p.code);
+}
+
+/** The first check of `assert_valid_chain_name` a name fails, if any. */
+export function chainNameProblem(name: string, family: Family = 'ipv4'): { readonly message: string; readonly code: string } | undefined {
+  if (utf8Len(name) >= MAX_CHAIN_NAME + 1) return { message: `chain name \`${name}' too long (must be under 29 chars)`, code: 'name-too-long' };
+  if (name[0] === '-' || name[0] === '!') return { message: `chain name not allowed to start with \`${name[0]}'`, code: 'bad-chain-name' };
+  if (findTarget(name, family) || name === 'ACCEPT' || name === 'DROP' || name === 'RETURN' || name === 'QUEUE') {
+    return { message: 'chain name may not clash with target name', code: 'chain-clashes-with-target' };
   }
-  if (/\s/.test(name)) fail(`Invalid chain name \`${name}'`, 'bad-chain-name');
+  if (/\s/.test(name)) return { message: `Invalid chain name \`${name}'`, code: 'bad-chain-name' };
+  return undefined;
 }
 
 export const UNKNOWN_SUMMARY = '(unknown extension)';

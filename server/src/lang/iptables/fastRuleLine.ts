@@ -1,0 +1,267 @@
+/**
+ * A fast path for the rule lines iptables-save writes ("-A CHAIN [! -s A]
+ * [! -d A] [-i IF] [-o IF] [-p P] (-m NAME --opt V…)* [-j|-g TARGET …]").
+ * A 170,000-rule dump is almost only such lines; running each through the
+ * getopt model of ruleParser.ts costs most of a load check's time.
+ *
+ * It answers only where the answer is certain to be the faithful parser's:
+ * any line outside that shape (abbreviations, repeated modules, "--opt=v",
+ * values that look like options, warnings, counters, IPv6…) returns
+ * undefined and takes the full path. Each module's or target's options are
+ * parsed by the extension's own code (fastSegment.ts). What comes out
+ * is what the table state and the load checks read (the command, its jump,
+ * the facts); the rule's full model is parsed again from its line on first
+ * use, as for every rule of a large file (RuleCommand).
+ *
+ * test/unit/lang/fastRuleLine.test.ts holds it against the full path.
+ */
+import { span as mkSpan, type Span } from '../diagnostic';
+import type { AddrSpec, Command, ExtensionUse, JumpRef, RuleSpec, TargetRef, Verdict } from './ast';
+import type { AnyExtension, Backend } from './extension';
+import { findMatch, findTarget } from './extensions/registry';
+import { ipparseMultiple4, type Family } from './inet';
+import type { SourceLine } from './lines';
+import { MAX_CHAIN_NAME } from './commandTable';
+import { optionHasArg, parseProtocol } from './xtoptions';
+import { optionsOf, SegmentParser } from './fastSegment';
+
+export interface FastRule {
+  readonly command: Command;
+  /** Only what the table state and ruleFacts() read: names, typed data, addresses, presence of the rest. */
+  readonly rule: RuleSpec;
+  readonly jumpIsExtension: boolean;
+}
+
+const VERDICTS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
+const MAX_LINE = 4000;
+const MAX_TOKENS = 200;
+
+const isAscii = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 126 || s.charCodeAt(i) < 33) return false;
+  return true;
+};
+
+export class FastRuleLines {
+  private readonly segments: SegmentParser;
+  /** Token boundaries of the current line (reused: no allocation per token). */
+  private starts = new Int32Array(MAX_TOKENS);
+  private ends = new Int32Array(MAX_TOKENS);
+  private quoted = new Uint8Array(MAX_TOKENS);
+  private words: string[] = [];
+  private count = 0;
+  private text = '';
+
+  constructor(
+    private readonly family: Family,
+    backend: Backend,
+  ) {
+    this.segments = new SegmentParser(family, backend);
+  }
+
+  /** The rule of an "-A" line in iptables-save's own shape, or undefined to take the full path. */
+  parse(l: SourceLine, text: string, table: string): FastRule | undefined {
+    if (this.family !== 'ipv4' || l.pieces > 1 || l.col0 || text.length > MAX_LINE || !this.scan(text)) return undefined;
+    const n = this.count;
+    if (n < 2 || this.tok(0) !== '-A' || this.quoted[1]) return undefined;
+    const line = l.index;
+    const chainName = this.tok(1);
+    if (chainName.length > MAX_CHAIN_NAME || !isAscii(chainName) || chainName[0] === '-' || chainName[0] === '!') return undefined;
+    let src: AddrSpec | undefined;
+    let dst: AddrSpec | undefined;
+    let inIface = false;
+    let outIface = false;
+    let protoText: string | undefined;
+    let protoNum = 0;
+    let protoInvert = false;
+    const matches: ExtensionUse[] = [];
+    let target: TargetRef | undefined;
+    let jump: JumpRef | undefined;
+    let jumpIsExtension = false;
+    let invert = false;
+    let i = 2;
+    while (i < n) {
+      const t = this.tok(i);
+      if (this.quoted[i]) return undefined;
+      if (t === '!') {
+        if (invert) return undefined;
+        invert = true;
+        i++;
+        continue;
+      }
+      // Base options come first, each once, and take a plain value.
+      const value = i + 1 < n && !this.quoted[i + 1] ? this.tok(i + 1) : undefined;
+      const plainValue = value !== undefined && value[0] !== '-' && value !== '!';
+      if (t === '-s' || t === '-d') {
+        if (matches.length || target || !plainValue || (t === '-s' ? src : dst)) return undefined;
+        const v4 = this.cidrs(value);
+        if (!v4) return undefined;
+        const spec: AddrSpec = { invert, v4, v6: NONE, hostnames: NONE, text: value, span: NO_SPAN };
+        if (t === '-s') src = spec;
+        else dst = spec;
+      } else if (t === '-i' || t === '-o') {
+        if (matches.length || target || !plainValue || value.length > 15 || !isAscii(value) || value.includes('/') || (t === '-i' ? inIface : outIface)) return undefined;
+        if (t === '-i' && (chainName === 'POSTROUTING' || chainName === 'OUTPUT')) return undefined;
+        if (t === '-o' && (chainName === 'PREROUTING' || chainName === 'INPUT')) return undefined;
+        if (t === '-i') inIface = true;
+        else outIface = true;
+      } else if (t === '-p') {
+        if (matches.length || target || !plainValue || protoText !== undefined) return undefined;
+        const raw = value.toLowerCase();
+        const num = parseProtocol(raw);
+        if (num === undefined || (num === 0 && invert)) return undefined;
+        protoText = raw;
+        protoNum = num;
+        protoInvert = invert;
+      } else if (t === '-m') {
+        if (invert || target || !plainValue || !isAscii(value) || value.length > MAX_CHAIN_NAME) return undefined;
+        const spec = findMatch(value, this.family);
+        if (!spec || matches.some((m) => m.name === spec.name)) return undefined;
+        const end = this.segmentEnd(spec, i + 2);
+        if (end < 0) return undefined;
+        const use = this.segments.use(spec, this.words.slice(i, end), this.text.slice(this.starts[i]!, this.ends[end - 1]!), table, protoText, protoInvert, 'match');
+        if (!use) return undefined;
+        matches.push(use);
+        i = end;
+        continue;
+      } else if (t === '-j' || t === '-g') {
+        if (invert || target || !plainValue || !isAscii(value) || value.length > MAX_CHAIN_NAME) return undefined;
+        const spec = t === '-j' ? findTarget(value, this.family) : undefined;
+        const jumpSpan = this.span(line, i, i + 1);
+        if (!spec) {
+          if (i + 2 !== n) return undefined;
+          jump = { kind: 'jump', chain: value, goto: t === '-g', span: jumpSpan, nameSpan: this.span(line, i + 1, i + 1) };
+          target = jump;
+          i = n;
+          continue;
+        }
+        jumpIsExtension = true;
+        if (VERDICTS.has(value)) {
+          if (i + 2 !== n || (table === 'nat' && value === 'DROP')) return undefined;
+          target = { kind: 'verdict', name: value as Verdict, span: jumpSpan };
+          i = n;
+          continue;
+        }
+        const end = this.segmentEnd(spec, i + 2);
+        if (end !== n) return undefined;
+        const use = this.segments.use(spec, this.words.slice(i, end), this.text.slice(this.starts[i]!, this.ends[end - 1]!), table, protoText, protoInvert, 'target');
+        if (!use) return undefined;
+        const span = this.span(line, i, end - 1);
+        target = { kind: 'extension', use, span };
+        i = n;
+        continue;
+      } else return undefined;
+      invert = false;
+      i += 2;
+    }
+    if (invert) return undefined;
+    const rule: { -readonly [K in keyof RuleSpec]: RuleSpec[K] } = { matches };
+    if (src) rule.src = src;
+    if (dst) rule.dst = dst;
+    // Only their presence counts for the load checks; the full model is parsed again when needed.
+    if (inIface) rule.inIface = PRESENT_IFACE;
+    if (outIface) rule.outIface = PRESENT_IFACE;
+    if (protoText !== undefined) rule.proto = { text: protoText, num: protoNum, invert: protoInvert, span: NO_SPAN };
+    if (target) rule.target = target;
+    const command: { -readonly [K in keyof Command]: Command[K] } = {
+      kind: 'A',
+      line,
+      restoreLine: l.restoreLine,
+      chain: { text: chainName, span: this.span(line, 1, 1) },
+      span: this.span(line, 0, n - 1),
+      hasRule: true,
+      rule,
+    };
+    if (jump) command.jump = jump;
+    return { command, rule, jumpIsExtension };
+  }
+
+  /** Splits like tokenizeArgs() for lines without escapes, NUL, CR or quotes inside words; false otherwise. */
+  private scan(text: string): boolean {
+    this.text = text;
+    const len = text.length;
+    let k = 0;
+    let i = 0;
+    while (i < len) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9) {
+        i++;
+        continue;
+      }
+      if (k === MAX_TOKENS) return false;
+      const start = i;
+      if (c === 34) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0 || close - start > 300) return false;
+        for (let j = i + 1; j < close; j++) {
+          const d = text.charCodeAt(j);
+          if (d === 92 || d === 0 || d === 13 || d === 10) return false;
+        }
+        i = close + 1;
+        if (i < len && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) return false;
+        this.quoted[k] = 1;
+      } else {
+        while (i < len) {
+          const d = text.charCodeAt(i);
+          if (d === 32 || d === 9) break;
+          if (d === 34 || d === 0 || d === 13 || d === 92 || d === 10) return false;
+          i++;
+        }
+        if (i - start > 300) return false;
+        this.quoted[k] = 0;
+      }
+      this.starts[k] = start;
+      this.ends[k] = i;
+      this.words[k] = this.quoted[k] ? text.slice(start + 1, i - 1) : text.slice(start, i);
+      k++;
+    }
+    this.count = k;
+    return true;
+  }
+
+  private tok(i: number): string {
+    return this.words[i]!;
+  }
+
+  private cidrs(text: string): AddrSpec['v4'] | undefined {
+    const a = ipparseMultiple4(text);
+    return a.kind === 'error' || a.cidrs.length !== 1 || a.hostnames.length ? undefined : a.cidrs;
+  }
+
+  private span(line: number, from: number, to: number): Span {
+    return mkSpan(line, this.starts[from]!, this.ends[to]!);
+  }
+
+  /**
+   * Where the options of `spec` that start at token `from` end: "--opt" of
+   * this module (exact name, no "="), each followed by its value when it takes
+   * one, optionally after "!". -1 when something there is not that shape.
+   */
+  private segmentEnd(spec: AnyExtension, from: number): number {
+    const opts = optionsOf(spec);
+    let i = from;
+    while (i < this.count) {
+      let j = i;
+      if (!this.quoted[j] && this.tok(j) === '!') j++;
+      if (j >= this.count || this.quoted[j]) return j === i ? i : -1;
+      const t = this.tok(j);
+      if (!t.startsWith('--')) return j === i && t[0] === '-' ? i : -1;
+      const o = opts.get(t.slice(2));
+      if (!o) return j === i ? i : -1;
+      const hasArg = optionHasArg(o);
+      if (hasArg === 2) return -1;
+      if (hasArg === 1) {
+        const v = j + 1 < this.count ? this.tok(j + 1) : undefined;
+        if (v === undefined || (!this.quoted[j + 1] && (v[0] === '-' || v === '!'))) return -1;
+        // Options that read more than one word (--tcp-flags MASK COMP) keep their extra words in the segment.
+        i = j + 2;
+        while (i < this.count && !this.quoted[i] && this.tok(i)[0] !== '-' && this.tok(i) !== '!') i++;
+      } else i = j + 1;
+    }
+    return i;
+  }
+}
+
+const NO_SPAN = mkSpan(0, 0, 0);
+const NONE: readonly never[] = [];
+/** Stands for an -i/-o the fast path checked: ruleFacts() reads only that there is one. */
+const PRESENT_IFACE = { name: '', invert: false, wildcard: false, span: NO_SPAN };
