@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, it } from 'node:test';
-import { FastRuleLines } from '../../../server/src/lang/iptables/fastRuleLine';
+import { FastRuleLines, strictCidr4 } from '../../../server/src/lang/iptables/fastRuleLine';
+import { ipparseMultiple4 } from '../../../server/src/lang/iptables/inet';
 import type { Family } from '../../../server/src/lang/iptables/inet';
 import { splitSourceLines } from '../../../server/src/lang/iptables/lines';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
@@ -143,6 +144,22 @@ describe('fast rule lines give what the full parser gives', () => {
     ];
     same(wrap('nat', 'PREROUTING INPUT OUTPUT POSTROUTING KUBE-MARK-MASQ', nat), 'ipv4', 'nat edges');
     same(wrap('mangle', 'PREROUTING FORWARD', ['-A PREROUTING -j MARK --set-mark 1', '-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu', '-A FORWARD -j CONNMARK --save-mark']), 'ipv4', 'mangle edges');
+  });
+
+  it('addresses in iptables-save\'s spelling read as ipparseMultiple4() reads them; other spellings are left to it', () => {
+    let seed = 7;
+    const next = (k: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % k;
+    };
+    const samples = ['0.0.0.0/0', '255.255.255.255', '10.0.0.0/8', '192.168.1.1/32', '172.17.0.1/16', '1.2.3.4/0', '10.244.0.1/31'];
+    for (let k = 0; k < 3000; k++) samples.push(`${next(256)}.${next(256)}.${next(256)}.${next(256)}${next(3) ? `/${next(33)}` : ''}`);
+    for (const s of samples) {
+      const full = ipparseMultiple4(s);
+      assert.equal(full.kind, 'ok', s);
+      assert.deepEqual([strictCidr4(s)], full.kind === 'ok' ? full.cidrs : [], s);
+    }
+    for (const s of ['010.0.0.1', '10.0.0', '10.0.0.1/033', '10.0.0.1/33', '256.1.1.1', '1.2.3.4/', '1.2.3.4/255.255.0.0', '0x0a.0.0.1', '10.0.0.1,10.0.0.2', '', '1.2.3.4 ']) assert.equal(strictCidr4(s), undefined, s);
   });
 
   it('a kube-proxy-style dump: the same result, nearly every rule line on the fast path', () => {

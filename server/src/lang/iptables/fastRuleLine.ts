@@ -19,7 +19,7 @@ import { span as mkSpan, type Span } from '../diagnostic';
 import type { AddrSpec, Command, ExtensionUse, JumpRef, RuleSpec, TargetRef, Verdict } from './ast';
 import type { AnyExtension, Backend } from './extension';
 import { findMatch, findTarget } from './extensions/registry';
-import { ipparseMultiple4, type Family } from './inet';
+import { ipparseMultiple4, type Cidr4, type Family } from './inet';
 import type { SourceLine } from './lines';
 import { MAX_CHAIN_NAME } from './commandTable';
 import { optionHasArg, parseProtocol } from './xtoptions';
@@ -223,6 +223,8 @@ export class FastRuleLines {
   }
 
   private cidrs(text: string): AddrSpec['v4'] | undefined {
+    const strict = strictCidr4(text);
+    if (strict) return [strict];
     const a = ipparseMultiple4(text);
     return a.kind === 'error' || a.cidrs.length !== 1 || a.hostnames.length ? undefined : a.cidrs;
   }
@@ -259,6 +261,48 @@ export class FastRuleLines {
     }
     return i;
   }
+}
+
+/**
+ * "a.b.c.d" or "a.b.c.d/len" in the one spelling iptables-save writes
+ * (decimal, no leading zeros), as ipparseMultiple4() reads it: the address
+ * masked, the mask, the prefix. Anything else: undefined.
+ */
+export function strictCidr4(text: string): Cidr4 | undefined {
+  let addr = 0;
+  let i = 0;
+  const n = text.length;
+  for (let part = 0; part < 4; part++) {
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    if (i === start || i - start > 3 || v > 255 || (i - start > 1 && text.charCodeAt(start) === 48)) return undefined;
+    addr = addr * 256 + v;
+    if (part < 3) {
+      if (text.charCodeAt(i) !== 46) return undefined;
+      i++;
+    }
+  }
+  let prefix = 32;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 47) return undefined;
+    const start = ++i;
+    prefix = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      prefix = prefix * 10 + (c - 48);
+      i++;
+    }
+    if (i === start || i - start > 2 || prefix > 32 || (i - start > 1 && text.charCodeAt(start) === 48)) return undefined;
+  }
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { addr: (addr & mask) >>> 0, mask, prefix };
 }
 
 const NO_SPAN = mkSpan(0, 0, 0);
