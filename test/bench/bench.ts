@@ -14,6 +14,7 @@ import { oracleAvailable } from '../helpers/oracle';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { reachFindings } from '../../server/src/analysis/findings';
 import { ruleFlows } from '../../server/src/analysis/ruleFlows';
+import { measureEditLatency } from './editLatency';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -152,4 +153,15 @@ if (avail.ok) {
 } else {
   result.iptablesRestoreTest = `skipped: ${avail.why}`;
 }
-console.log(JSON.stringify(result, null, 2));
+// The editor: a one-line edit (a DNAT rule's port) to the new version's diagnostics, through the
+// language server over its protocol, debounce included (BENCH_EDIT_SERVICES, default 1000,10000).
+void (async () => {
+  const rows: unknown[] = [];
+  for (const services of (process.env.BENCH_EDIT_SERVICES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)) {
+    const text = kubeProxyDump({ services, endpoints: 5 });
+    const r = await measureEditLatency(text, /--to-destination \S+:\d+/, RUNS, 150);
+    rows.push({ services, rules: text.split('\n').filter((l) => l.startsWith('-A')).length, ...r });
+  }
+  result.editToDiagnostics = rows;
+  console.log(JSON.stringify(result, null, 2));
+})();
