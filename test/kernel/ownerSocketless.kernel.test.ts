@@ -7,6 +7,8 @@
  *   echo replies and a closed port's reset come from a kernel socket without
  *   a file, where "! --gid-owner 0 --suppl-groups" holds (xt_owner ignores
  *   --suppl-groups there) and --uid-owner 0 does not.
+ * - -m recent --rttl on the host's resets: a REJECT's (no socket) is counted
+ *   with one more TTL, as a forwarded packet is; a closed port's is not.
  * Each OUTPUT chain tells the cases apart by which rule accepts.
  */
 import assert from 'node:assert/strict';
@@ -47,7 +49,7 @@ function verify(args: readonly string[]): Promise<{ code: number | null; report:
 /** The rule (OUTPUT#i:VERDICT) that decided each packet's filter OUTPUT run, in the report's packet order. */
 const outputVerdicts = (comparison: string): string[] => [...comparison.matchAll(/ filter OUTPUT \S+ \| (\S+)/g)].map((m) => m[1]!);
 
-describe('kernel: -m owner on packets without a process\'s socket', { skip }, () => {
+describe('kernel: -m owner and -m recent on packets without a process\'s socket', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'nflens-owner-kernel-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -102,6 +104,26 @@ describe('kernel: -m owner on packets without a process\'s socket', { skip }, ()
       assert.deepEqual(outputVerdicts(j.comparison), [c.took], j.comparison);
       // The emulator's own conversation ends as the kernel's did (the echo reply is not assumed to be uid 0's).
       assert.equal(j.emulatorOutcome.completed, j.kernelOutcome.ok, `${j.emulatorOutcome.summary} / ${j.kernelOutcome.detail}`);
+    });
+  }
+
+  // xt_recent counts a packet's TTL as before forwarding (+1) in OUTPUT when it has no socket of the namespace.
+  const RECENT = [
+    '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+    '-A INPUT -p tcp -m recent --name seen --set',
+    '-A INPUT -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset',
+    '-A OUTPUT -p tcp -m recent --name seen --rdest --rcheck --rttl -j ACCEPT',
+    '-A OUTPUT -p tcp -m recent --name seen --rdest --rcheck -j ACCEPT',
+    'COMMIT', '',
+  ].join('\n');
+  for (const c of [{ what: 'a REJECT\'s reset (no socket: TTL 64 counted as 65)', dst: '10.0.0.1:81', took: 'OUTPUT#1:ACCEPT' }, { what: 'a closed port\'s reset (a kernel socket: TTL 64 as is)', dst: '10.0.0.1:83', took: 'OUTPUT#0:ACCEPT' }]) {
+    it(`-m recent --rttl on the host's reply: ${c.what} agrees with the kernel`, async () => {
+      const file = join(dir, 'recent.rules');
+      writeFileSync(file, RECENT);
+      const r = await verify([file, '--proto', 'tcp', '--src', '198.51.100.7', '--in', 'eth0', '--dst', c.dst]);
+      assert.equal(r.code, 0, r.text);
+      assert.equal(r.report.verdict, 'agree', r.report.comparison);
+      assert.deepEqual(outputVerdicts(r.report.comparison), [c.took], r.report.comparison);
     });
   }
 });

@@ -181,6 +181,14 @@ describe('forwarding and local sockets', () => {
     const runs = r.events.filter((e) => e.type === 'rule');
     assert.deepEqual(runs.map((e) => e.type === 'rule' && [e.matched, e.assumed ?? []]), [[false, []]]);
   });
+  it('-m recent --rttl counts a REJECT\'s reset (no socket) with one more TTL in OUTPUT, a closed port\'s reset not', () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m recent --name seen --set\n-A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset\n'
+      + '-A OUTPUT -p tcp -m recent --name seen --rdest --rcheck --rttl -j ACCEPT\n-A OUTPUT -p tcp -m recent --name seen --rdest --rcheck -j ACCEPT\nCOMMIT\n';
+    const takenBy = (dport: number): (number | undefined)[] => emulator(rules).trace({ proto: 'tcp', src: client.addr, dst: ip('10.0.0.1'), dport, origin: { kind: 'peer', peer: client } })
+      .events.flatMap((e) => (e.type === 'verdict' && e.rule?.chain === 'OUTPUT' ? [e.rule.index] : []));
+    assert.deepEqual(takenBy(81), [1], 'REJECT\'s reset: TTL 64 counted as 65, not the 64 recorded');
+    assert.deepEqual(takenBy(83), [0], 'the TCP stack\'s reset: 64');
+  });
   it('a REJECT reset has no socket at all, its ICMP errors come from the kernel\'s ICMP socket', () => {
     const emu = emulator('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
     assert.equal(emu.stack.replyFor(syn('10.0.0.2', '10.0.0.1', 80), 'tcp-reset')!.socket, 'none');

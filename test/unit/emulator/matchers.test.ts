@@ -684,6 +684,13 @@ describe('recent', () => {
     set.at(0, src('192.0.2.1', 50));
     assert.equal(chk.at(0, { ...src('192.0.2.1', 49), oif: 'eth1' }, 1, { hook: 'FORWARD' }), 1);
   });
+  it('a local packet with no socket (a REJECT\'s reset) gets the same +1 in OUTPUT; one from a kernel socket does not', () => {
+    const { set, chk } = rules('lttl', '--rcheck --rttl');
+    set.at(0, src('192.0.2.1', 64));
+    const out = (socket: 'none' | 'kernel'): Packet => ({ ...src('192.0.2.1', 64), localOrigin: true, socket, oif: 'eth0' });
+    assert.equal(chk.at(0, out('none'), 1, { hook: 'OUTPUT' }), 0, 'counted as TTL 65');
+    assert.equal(chk.at(0, out('kernel'), 1, { hook: 'OUTPUT' }), 1, 'counted as TTL 64');
+  });
   it('--reap drops the least recently seen entry once it is older than --seconds', () => {
     const { set, chk } = rules('reap', '--rcheck --seconds 10 --reap');
     set.at(0, src('192.0.2.1'));

@@ -8,7 +8,8 @@
  *   list; here, the first rule evaluated with that name).
  * - With --rttl the entry must have the packet's TTL (a TTL of 0 on either
  *   side matches any); a forwarded packet's TTL is counted as it was before
- *   forwarding (the kernel adds 1 when there is an output device and no socket).
+ *   forwarding (the kernel adds 1 when there is an output device and no socket:
+ *   also to a REJECT's reset and a VXLAN datagram, though they are not forwarded).
  * - Not in the list: --set adds it and matches; the others do not match.
  * - In the list: --set refreshes it and matches; --remove deletes it and
  *   matches; --rcheck/--update match when a time stamp lies within --seconds
@@ -71,8 +72,9 @@ export const recent: MatcherEntry = {
     if (d.hitCount) l.capacity = Math.max(l.capacity, roundupPow2(d.hitCount));
     let ret = d.invert;
     const addr = ((d.side === 'dest' ? p.dst : p.src) & l.mask) >>> 0;
-    // "use TTL as seen before forwarding": an output device and no socket.
-    const ttl = p.oif !== '' && !p.localOrigin ? (p.ttl + 1) & 0xff : p.ttl;
+    // "use TTL as seen before forwarding": an output device and no socket of this namespace,
+    // which also holds for local packets nothing owns (a REJECT's reset, a VXLAN datagram).
+    const ttl = p.oif !== '' && (!p.localOrigin || p.socket === 'none') ? (p.ttl + 1) & 0xff : p.ttl;
     const want = d.rttl ? ttl : 0;
     const e = l.entries.find((x) => x.addr === addr && (want === x.ttl || want === 0 || x.ttl === 0));
     if (!e) {
