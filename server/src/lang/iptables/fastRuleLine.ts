@@ -23,7 +23,8 @@ import { ipparseMultiple4, type Cidr4, type Family } from './inet';
 import type { SourceLine } from './lines';
 import { MAX_CHAIN_NAME } from './commandTable';
 import { optionHasArg, parseProtocol } from './xtoptions';
-import { optionsOf, SegmentParser } from './fastSegment';
+import { SegmentParser } from './fastSegment';
+import { optionsByName } from './ruleParser';
 
 export interface FastRule {
   readonly command: Command;
@@ -239,7 +240,7 @@ export class FastRuleLines {
    * one, optionally after "!". -1 when something there is not that shape.
    */
   private segmentEnd(spec: AnyExtension, from: number): number {
-    const opts = optionsOf(spec);
+    const opts = optionsByName(spec);
     let i = from;
     while (i < this.count) {
       let j = i;

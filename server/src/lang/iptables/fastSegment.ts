@@ -13,7 +13,7 @@ import type { ExtensionUse } from './ast';
 import type { AnyExtension, Backend } from './extension';
 import type { Family } from './inet';
 import { ParserOptionCall, type OptionCallHost } from './optionCall';
-import { parseRuleLine } from './ruleParser';
+import { optionsByName, parseRuleLine } from './ruleParser';
 import type { Token } from './tokenize';
 import { utf8Length } from '../utf8';
 import { guidedFinalCheck, guidedParse, hasGuidedConstraints, optionHasArg, parseProtocol, type ExtOption, type RuleParseState } from './xtoptions';
@@ -22,18 +22,6 @@ import { guidedFinalCheck, guidedParse, hasGuidedConstraints, optionHasArg, pars
 const MAX_SEGMENTS = 2_000;
 const NO_SPAN = mkSpan(0, 0, 0);
 const NONE: readonly never[] = [];
-
-const optionNames = new WeakMap<AnyExtension, Map<string, ExtOption>>();
-/** An extension's options by exact name (the first entry wins, as in getopt's table). */
-export function optionsOf(spec: AnyExtension): Map<string, ExtOption> {
-  let m = optionNames.get(spec);
-  if (!m) {
-    m = new Map();
-    for (const o of spec.options as readonly ExtOption[]) if (!m.has(o.name)) m.set(o.name, o);
-    optionNames.set(spec, m);
-  }
-  return m;
-}
 
 export class SegmentParser {
   /** Per table and protocol, by the segment's source text. */
@@ -130,7 +118,7 @@ const sharedCall = new ParserOptionCall(host);
 function directSegment(spec: AnyExtension, optName: string | undefined, value: string | undefined, state: RuleParseState, backend: Backend, kind: 'match' | 'target'): ExtensionUse | null | undefined {
   let o: ExtOption | undefined;
   if (optName !== undefined) {
-    o = optionsOf(spec).get(optName.slice(2));
+    o = optionsByName(spec).get(optName.slice(2));
     if (!o || optionHasArg(o) !== (value === undefined ? 0 : 1)) return undefined;
   }
   try {

@@ -96,7 +96,7 @@ for (const o of BASE_OPTS) if (!BASE_BY_NAME.has(o.name)) BASE_BY_NAME.set(o.nam
 const byNameCache = new WeakMap<AnyExtension, Map<string, ExtOption>>();
 const byIdCache = new WeakMap<AnyExtension, Map<number, ExtOption>>();
 /** An extension's options by name (first entry wins, as in getopt's table). */
-function optionsByName(spec: AnyExtension): Map<string, ExtOption> {
+export function optionsByName(spec: AnyExtension): Map<string, ExtOption> {
   let m = byNameCache.get(spec);
   if (!m) {
     m = new Map();
