@@ -1,0 +1,118 @@
+/**
+ * The fast packet-set operations against the plain ones (referenceSets.ts):
+ * not only the same packets but the same boxes in the same order, since
+ * hover text and example packets are read off the first boxes of a set.
+ * Field sets are drawn from a small pool of shared objects as well as fresh
+ * equal copies (the fast paths compare by reference first), and include sets
+ * whose hashes collide (same length, first and last ranges), so merge's
+ * buckets hold boxes that do not join.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields';
+import { intersect, subtract, union, type IntSet } from '../../../server/src/analysis/space/intSet';
+import { boxIntersect, boxSubtract, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
+import { refBoxIntersect, refBoxSubtract, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
+
+const MAX = 63;
+const FULL: IntSet = [0, MAX];
+
+const arbRanges = fc.array(fc.tuple(fc.integer({ min: 0, max: MAX }), fc.integer({ min: 0, max: MAX })), { minLength: 1, maxLength: 4 })
+  .map((rs) => refFromRanges(rs.map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number])));
+
+/** Two sets merge cannot tell apart by hash: the third of five ranges differs. */
+const COLLIDING: readonly IntSet[] = [[0, 1, 3, 4, 6, 7, 20, 21, 30, 31], [0, 1, 3, 4, 8, 9, 20, 21, 30, 31], [0, 1, 3, 4, 10, 12, 20, 21, 30, 31]];
+
+/** Shared objects (as the analysis shares its field sets), fresh copies of them, colliding sets, random sets. */
+const POOL: readonly IntSet[] = [FULL, [0, 31], [32, MAX], [5, 5], [0, 9, 20, MAX], ...COLLIDING];
+const arbSet: fc.Arbitrary<IntSet> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...POOL) },
+  { weight: 2, arbitrary: fc.constantFrom(...POOL).map((s) => s.slice()) },
+  { weight: 3, arbitrary: arbRanges },
+);
+/** A box constrains a few fields (those of a rule); the others hold the shared full set. */
+const arbBox: fc.Arbitrary<Box> = fc.tuple(arbSet, arbSet, arbSet, fc.integer({ min: 3, max: FIELD_COUNT - 1 }), arbSet)
+  .map(([a, b, c, at, d]) => Array.from({ length: FIELD_COUNT }, (_, i) => (i === 0 ? a : i === 1 ? b : i === 2 ? c : i === at ? d : FULL)));
+/** Sets of boxes with repeats and near-repeats (one field changed), which merge joins. */
+const arbPS: fc.Arbitrary<PacketSet> = fc.array(arbBox, { maxLength: 8 }).chain((bs) => fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 2 }), arbSet), { maxLength: 6 }).map((edits) => {
+  const out = bs.slice();
+  for (const [i, f, s] of edits) {
+    if (!bs.length) break;
+    const c = bs[i % bs.length]!.slice();
+    c[f] = s;
+    out.push(c);
+  }
+  return out;
+}));
+
+describe('fast set operations give the same boxes in the same order as the plain ones', () => {
+  it('the colliding sets really collide', () => {
+    assert.equal(new Set(COLLIDING.map(refSetHash)).size, 1);
+  });
+  it('union, intersection, difference of field sets', () => {
+    fc.assert(fc.property(arbSet, arbSet, (a, b) => {
+      assert.deepEqual(union(a, b), refUnion(a, b));
+      assert.deepEqual(intersect(a, b), refIntersect(a, b));
+      assert.deepEqual(subtract(a, b), refSubtract(a, b));
+    }), { numRuns: 2000 });
+  });
+  it('box intersection and difference', () => {
+    fc.assert(fc.property(arbBox, arbBox, (a, b) => {
+      assert.deepEqual(boxIntersect(a, b), refBoxIntersect(a, b));
+      assert.deepEqual(boxSubtract(a, b), refBoxSubtract(a, b));
+    }), { numRuns: 1000 });
+  });
+  it('merge (a few boxes, many boxes, colliding hashes)', () => {
+    fc.assert(fc.property(arbPS, (s) => {
+      assert.deepEqual(merge(s.slice()), refMerge(s.slice()));
+    }), { numRuns: 1500 });
+    // Past the few-box path: the same boxes repeated with changes.
+    fc.assert(fc.property(fc.array(arbPS, { minLength: 3, maxLength: 5 }), (ss) => {
+      const all = ss.flat();
+      assert.deepEqual(merge(all.slice()), refMerge(all.slice()));
+    }), { numRuns: 300 });
+  });
+  it('intersection, difference and union of packet sets', () => {
+    fc.assert(fc.property(arbPS, arbPS, (a, b) => {
+      assert.deepEqual(intersectSets(a, b), refIntersectSets(a, b));
+      assert.deepEqual(subtractSets(a, b), refSubtractSets(a, b));
+      assert.deepEqual(unionSets(a, b), refUnionSets(a, b));
+    }), { numRuns: 1000 });
+  });
+  it('a set minus many holes, each cutting a piece of the last', () => {
+    // A service table's end: one wide box minus narrow holes one after the other.
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: MAX }), { minLength: 1, maxLength: 40 }), arbBox, (points, base) => {
+      const holes = points.map((p): Box => base.map((s, i) => (i === 1 ? [p, p] : i === 2 ? [6, 6] : FULL)));
+      assert.deepEqual(subtractSets([base], holes), refSubtractSets([base], holes));
+    }), { numRuns: 300 });
+  });
+  it('mapField, called again and again with one value function (its images kept)', () => {
+    const flip = (v: number): number => (v ^ 5) & MAX;
+    fc.assert(fc.property(arbPS, fc.integer({ min: 0, max: 3 }), (s, f) => {
+      assert.deepEqual(mapField(s, f, flip), refMapField(s, f, flip));
+      assert.deepEqual(mapField(s, f, flip), refMapField(s, f, flip));
+    }), { numRuns: 500 });
+  });
+  it('FlowSum equals folding join, also past the size unions tidy', () => {
+    const arbFlow: fc.Arbitrary<Flow> = fc.tuple(arbPS, fc.nat(8)).map(([may, n]) => ({ may, must: may.slice(0, n) }));
+    fc.assert(fc.property(fc.array(fc.oneof(arbFlow, fc.constant(NO_FLOW)), { maxLength: 40 }), (flows) => {
+      const sum = new FlowSum();
+      let fast = NO_FLOW;
+      let plain = NO_FLOW;
+      for (const f of flows) {
+        sum.add(f);
+        fast = join(fast, f);
+        plain = refJoin(plain, f);
+      }
+      const got = sum.value;
+      assert.deepEqual(got, plain);
+      assert.deepEqual(fast, plain);
+      // Reading the sum does not let later additions change what was read.
+      const copy = JSON.stringify(got);
+      for (const f of flows) sum.add(f);
+      assert.equal(JSON.stringify(got), copy);
+    }), { numRuns: 500 });
+  });
+});
