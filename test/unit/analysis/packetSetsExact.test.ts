@@ -84,7 +84,7 @@ describe('fast set operations give the same boxes in the same order as the plain
   it('a set minus many holes, each cutting a piece of the last', () => {
     // A service table's end: one wide box minus narrow holes one after the other.
     fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: MAX }), { minLength: 1, maxLength: 40 }), arbBox, (points, base) => {
-      const holes = points.map((p): Box => base.map((s, i) => (i === 1 ? [p, p] : i === 2 ? [6, 6] : FULL)));
+      const holes = points.map((p): Box => base.map((_, i) => (i === 1 ? [p, p] : i === 2 ? [6, 6] : FULL)));
       assert.deepEqual(subtractSets([base], holes), refSubtractSets([base], holes));
     }), { numRuns: 300 });
   });
