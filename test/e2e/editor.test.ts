@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +31,8 @@ const QUIET = {
   'editor.quickSuggestions': { other: false, comments: false, strings: false },
   'editor.suggestOnTriggerCharacters': false,
   'editor.minimap.enabled': false,
+  // VS Code in a browser saves after a delay by default: edits stay unsaved until a test saves them.
+  'files.autoSave': 'off',
 };
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { commands: Array<{ command: string; title: string; category?: string }> } };
 /** Palette titles of the commands that run processes, as package.json declares them. */
@@ -90,6 +92,24 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
         await wb.screenshot('failed-status-bar');
         throw new Error(`${e.message}; last label: ${last}`);
       });
+    }
+
+    /** The webview frame whose `selector` shows text that satisfies `ok` (after a reload the old frames are gone, new ones come). */
+    const frameShowing = (what: string, selector: string, ok: (text: string) => boolean) => poll(what, async () => {
+      for (const f of wb.page.frames()) if (ok((await f.locator(selector).first().textContent({ timeout: 500 }).catch(() => null)) ?? '')) return f;
+      return undefined;
+    }, 60_000);
+
+    /** Runs `steps`; a failure saves the screenshot failed-<name>, says what each webview shows, and runs `tidy` for the next test. */
+    async function explained(name: string, steps: () => Promise<void>, tidy?: () => Promise<void>): Promise<void> {
+      try {
+        await steps();
+      } catch (e) {
+        await wb.screenshot(`failed-${name}`);
+        const shown = await Promise.all(wb.page.frames().map((f) => f.locator('main').first().textContent({ timeout: 500 }).catch(() => null)));
+        await tidy?.().catch(() => undefined);
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; the webviews show: ${JSON.stringify(shown.filter(Boolean))}`);
+      }
     }
 
     async function showProblems(): Promise<void> {
@@ -278,6 +298,98 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       await poll('the trace of other → web:12580', async () => (await trace.locator('[data-testid="trace-title"]').textContent()) === 'tcp other → web:12580');
       assert.match((await trace.locator('[data-testid="trace-packet-line"]').first().textContent()) ?? '', /172\.17\.0\.2/);
       await wb.screenshot('08-topology-trace');
+    });
+
+    it('an unsaved edit to the host description reaches the trace panel and the topology view; reverting it goes back', () => explained('unsaved', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('docker-host/rules.v4');
+      await wb.runCommand('Netfilter Lens: Trace Packet…');
+      await wb.pickRow('handshake, data and close', '(1/');
+      await wb.pickRow('10.10.126.187', '(2/');
+      await wb.pickRow('published → web:12580', '(3/');
+      await frameShowing('the trace from client', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.187'));
+      // From the trace panel: the topology of its rules, in a third column, so both panels stay in sight.
+      await wb.runCommand('Netfilter Lens: Show Host Topology');
+      await frameShowing('the topology with client', '[data-testid="topology-peer"][data-name="client"]', (t) => t.includes('10.10.126.187'));
+
+      // Type client's new address over the old one in the description, in the first column, and do not save.
+      await wb.runCommand('View: Focus First Editor Group');
+      await wb.openFile('docker-host/nflens-host.json');
+      // Keys go to the text only once it has focus, and to the find widget only once it is open: wait for each.
+      await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+      await wb.page.keyboard.press('Control+F');
+      await wb.page.locator('.editor-group-container.active .find-widget.visible').waitFor();
+      await wb.page.keyboard.type('10.10.126.187');
+      await poll('the old address selected in the editor', async () => (await wb.statusItem('status.editor.selection').textContent())?.includes('(13 selected)'));
+      await wb.page.keyboard.press('Escape');
+      await wb.page.locator('.editor-group-container.active .find-widget.visible').waitFor({ state: 'hidden' });
+      await wb.page.keyboard.type('10.10.126.189');
+      await frameShowing('the trace panel traced from the unsaved address', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.189'));
+      await frameShowing('the topology view drawn from the unsaved address', '[data-testid="topology-peer"][data-name="client"]', (t) => t.includes('10.10.126.189'));
+      assert.match(readFileSync(join(tmp, 'trusted', 'examples', 'docker-host', 'nflens-host.json'), 'utf8'), /"10\.10\.126\.187"/, 'not saved: the disk still has the old address');
+      await wb.screenshot('11-unsaved-description');
+
+      await wb.runCommand('File: Revert File');
+      await frameShowing('the trace panel back on the saved address', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.187'));
+      await frameShowing('the topology view back on the saved address', '[data-testid="topology-peer"][data-name="client"]', (t) => t.includes('10.10.126.187'));
+    }, async () => {
+      // Left unsaved, the description would make the next test's Close All Editors ask whether to save it.
+      await wb.page.keyboard.press('Escape');
+      await wb.openFile('docker-host/nflens-host.json');
+      await wb.runCommand('File: Revert File');
+    }));
+
+    it('after Developer: Reload Window the trace panel and the topology view come back, traced and drawn again from the files as they are then; a rules file gone by then is said in the panels', async () => {
+      const dir = join(tmp, 'trusted', 'examples', 'docker-host');
+      const description = join(dir, 'nflens-host.json');
+      const original = readFileSync(description, 'utf8');
+      const showTab = (label: string) => wb.page.locator('.tabs-container .tab', { hasText: label }).first().click();
+      try {
+        await explained('reload', async () => {
+          await wb.runCommand('View: Close All Editors');
+          await wb.openFile('docker-host/rules.v4');
+          await wb.runCommand('Netfilter Lens: Trace Packet…');
+          await wb.pickRow('handshake, data and close', '(1/');
+          await wb.pickRow('10.10.126.187', '(2/');
+          await wb.pickRow('published → web:12580', '(3/');
+          const before = await frameShowing('the trace from client', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.187'));
+          const title = (await before.locator('[data-testid="trace-title"]').textContent()) ?? '';
+          await wb.openFile('docker-host/rules.v4');
+          await wb.runCommand('Netfilter Lens: Show Host Topology');
+          await frameShowing('the topology of docker-host', '[data-testid="topology-title"]', (t) => t === 'Topology of docker-host');
+
+          // While the window reloads, the description on disk moves the peer "client": what comes back must be computed anew, not kept.
+          writeFileSync(description, original.replace('"address": "10.10.126.187"', '"address": "10.10.126.188"'));
+          await wb.reloadWindow();
+          // The topology view was the active tab of its group: back first.
+          const topo = await frameShowing('the topology view back, with client at its new address', '[data-testid="topology-peer"][data-name="client"]', (t) => t.includes('10.10.126.188'));
+          assert.equal(await topo.locator('[data-testid="topology-title"]').textContent(), 'Topology of docker-host');
+          assert.deepEqual(await topo.locator('[data-testid="topology-container"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name'))), ['web', 'other']);
+          // The trace panel was a hidden tab: VS Code restores it when it is shown.
+          await showTab('Trace:');
+          const trace = await frameShowing('the trace panel back, the same packet sent from client\'s new address', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.188'));
+          assert.equal(await trace.locator('[data-testid="trace-title"]').textContent(), title, 'the same request');
+          assert.equal(await trace.locator('[data-testid="trace-packet-fate"]').first().getAttribute('data-fate'), 'forwarded');
+          assert.equal(await trace.locator('[data-testid="trace-step"][data-kind="rewrite"][data-what="DNAT"]').count(), 1, 'the DNAT step again');
+          assert.equal(await trace.locator('[data-testid="trace-warnings"]').count(), 0, 'the same host as before the reload: nothing to warn about');
+          await wb.screenshot('09-trace-restored-after-reload');
+
+          // The rules file moved away: after the next reload both panels say so, instead of showing a result of a file that is gone.
+          renameSync(join(dir, 'rules.v4'), join(dir, 'rules.v4.moved'));
+          await wb.reloadWindow();
+          await showTab('Trace:');
+          const gone = await frameShowing('the trace panel saying the rules file is gone', '[data-testid="trace-error"]', (t) => t.startsWith('The rules file rules.v4 no longer exists'));
+          assert.equal(await gone.locator('[data-testid="trace-panel"]').getAttribute('data-state'), 'error');
+          assert.equal(await gone.locator('[data-testid="trace-title"]').textContent(), title, 'it still says which trace it was');
+          await wb.screenshot('10-trace-restored-file-gone');
+          await showTab('Topology');
+          await frameShowing('the topology view saying the rules file is gone', '[data-testid="topology-error"]', (t) => t.startsWith('The file rules.v4 no longer exists'));
+          assert.equal(await wb.page.locator('.notification-toast', { hasText: 'rules.v4' }).count(), 0, 'in the panels, no popup');
+        });
+      } finally {
+        writeFileSync(description, original);
+        if (existsSync(join(dir, 'rules.v4.moved'))) renameSync(join(dir, 'rules.v4.moved'), join(dir, 'rules.v4'));
+      }
     });
   });
 

@@ -49,6 +49,15 @@ export class Workbench {
     return wb;
   }
 
+  /** "Developer: Reload Window", as a user runs it; waits until the reloaded workbench lists the workspace again. */
+  async reloadWindow(): Promise<void> {
+    const loaded = this.page.waitForEvent('load', { timeout: 60_000 });
+    await this.runCommand('Developer: Reload Window');
+    await loaded;
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await poll('the explorer to list the workspace after the reload', () => this.page.locator('.explorer-folders-view .monaco-list-row').count());
+  }
+
   async screenshot(name: string): Promise<string> {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, `${name}.png`);
@@ -63,14 +72,19 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor();
     await input.fill(relPath);
-    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).filter({ hasText: dir.split('/').pop() ?? '' }).first();
-    await row.waitFor();
-    await row.click();
+    // The folder exactly: "docker-host" must not pick docker-host-flushed/rules.v4.
+    const exactly = (text: string) => new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, (c) => `\\${c}`)}\\s*$`);
+    const wanted = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).filter({ has: this.page.locator('.label-description', { hasText: exactly(dir) }) });
+    // Results arrive in batches and the list re-sorts: accept with Enter once the focused row is the file, not by clicking a row that may move.
+    await poll(`${relPath} focused in Quick Open`, async () => (await wanted.and(this.page.locator('.focused')).count()) > 0);
+    await this.page.keyboard.press('Enter');
+    const folder = dir.split('/').pop() ?? '';
     await poll(`${relPath} to be the active editor`, async () => {
-      // With a panel open beside it there are two editor groups, each with an active tab and breadcrumbs.
-      const tabs = await this.page.locator('.tabs-container .tab.active').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
-      const crumbs = await this.page.locator('.breadcrumbs-control').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
-      return tabs.some((t) => t.startsWith(name)) && crumbs.some((c) => c.includes(dir.split('/').pop() ?? ''));
+      // With a panel open beside it there are two editor groups: the active one shows the file, its breadcrumbs end in folder › name.
+      const group = this.page.locator('.editor-group-container.active');
+      const tab = await group.locator('.tabs-container .tab.active').first().getAttribute('aria-label', { timeout: 500 });
+      const crumbs = await group.locator('.breadcrumbs-control .monaco-breadcrumb-item').evaluateAll((els) => els.map((i) => i.textContent?.trim() ?? ''));
+      return !!tab?.startsWith(name) && crumbs.some((item, i) => item === name && (!folder || crumbs[i - 1] === folder));
     });
   }
 
