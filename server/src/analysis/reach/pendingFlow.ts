@@ -6,7 +6,7 @@
  * instead of a subtraction from an ever more fragmented set.
  */
 import { Field, type Box } from '../space/fields';
-import { intersectSets, isEmpty, subtractSets, type PacketSet } from '../space/packetSet';
+import { intersectSets, isEmpty, kept, subtractSets, type PacketSet } from '../space/packetSet';
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
 
@@ -132,8 +132,9 @@ export class PendingFlow {
 
   /** The packets of the flow the rule's conditions accept (exact, using only the holes that can matter). */
   hit(m: RuleMatch): Flow {
-    const may = this.cut(intersectSets(this.base.may, m.upper), this.mayHoles);
-    const must = isEmpty(may) ? [] : this.cut(intersectSets(this.base.must, m.lower), this.mustHoles);
+    // Every rule's hits are kept (and are what jumps send on): at their own length.
+    const may = kept(this.cut(intersectSets(this.base.may, m.upper), this.mayHoles));
+    const must = isEmpty(may) ? [] : kept(this.cut(intersectSets(this.base.must, m.lower), this.mustHoles));
     return { may, must };
   }
 

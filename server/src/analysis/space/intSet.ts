@@ -8,6 +8,14 @@ export type IntSet = readonly number[];
 
 export const EMPTY: IntSet = [];
 
+/**
+ * A result built by push, at its own length: an array grown from empty has room for 17
+ * numbers, and sets are kept by the hundred thousand (in the boxes of every rule's hits).
+ */
+function fitted(out: number[]): IntSet {
+  return out.length < 16 ? out.slice() : out;
+}
+
 export function range(lo: number, hi: number): IntSet {
   return lo > hi ? EMPTY : [lo, hi];
 }
@@ -50,7 +58,7 @@ export function fromRanges(ranges: ReadonlyArray<readonly [number, number]>): In
     if (n && lo <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, hi);
     else out.push(lo, hi);
   }
-  return out;
+  return fitted(out);
 }
 
 export function union(a: IntSet, b: IntSet): IntSet {
@@ -80,7 +88,7 @@ export function union(a: IntSet, b: IntSet): IntSet {
       if (hi > out[n - 1]!) out[n - 1] = hi;
     } else out.push(lo, hi);
   }
-  return out;
+  return fitted(out);
 }
 
 export function intersect(a: IntSet, b: IntSet): IntSet {
@@ -99,7 +107,7 @@ export function intersect(a: IntSet, b: IntSet): IntSet {
     if (a[i + 1]! < b[j + 1]!) i += 2;
     else j += 2;
   }
-  return out;
+  return fitted(out);
 }
 
 /** a minus b. */
@@ -123,7 +131,7 @@ export function subtract(a: IntSet, b: IntSet): IntSet {
     }
     if (lo <= hi) out.push(lo, hi);
   }
-  return out;
+  return fitted(out);
 }
 
 export function overlaps(a: IntSet, b: IntSet): boolean {

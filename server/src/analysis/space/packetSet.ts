@@ -130,6 +130,11 @@ export function unionSets(a: PacketSet, b: PacketSet): PacketSet {
   return a.length + b.length <= UNION_TIDY_LIMIT ? merge([...a, ...b]) : [...a, ...b];
 }
 
+/** A set that is kept (a rule's hits and conditions), at its own length: one grown by push has room for 17 boxes. */
+export function kept(s: PacketSet): PacketSet {
+  return s.length && s.length < 16 ? s.slice() : s;
+}
+
 export function isEmpty(s: PacketSet): boolean {
   return s.length === 0;
 }
@@ -173,7 +178,7 @@ export function mapField(s: PacketSet, field: Field, f: (v: number) => number): 
         if (n && v <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, v);
         else out.push(v, v);
       }
-      u = equalSets(out, set) ? set : out;
+      u = equalSets(out, set) ? set : out.slice();
       m.set(set, u);
     }
     if (u === set) return b;

@@ -22,7 +22,7 @@ import type { UdpMatch } from '../../lang/iptables/extensions/matches/udp';
 import type { AddrtypeMatch } from '../../lang/iptables/extensions/matches/addrtype';
 import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
 import { EMPTY, fromRanges, masked, range, single, subtract, type IntSet } from './intSet';
-import { all, intersectSets, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
+import { all, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
 
 export interface RuleMatch {
   readonly upper: PacketSet;
@@ -244,5 +244,6 @@ export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleM
     conditions.push(...ms.conditions);
     if (!acc.upper.length) break;
   }
-  return { upper: acc.upper, lower: acc.lower, conditions };
+  const upper = kept(acc.upper);
+  return { upper, lower: acc.lower === acc.upper ? upper : kept(acc.lower), conditions };
 }
