@@ -22,12 +22,13 @@ export interface RuleFacts {
 export interface RuleRecord {
   readonly facts: RuleFacts;
   /** hook, flow, hook, flow, …: the packets taken, in the order the walks met the rule (pieces, joined when read). */
-  readonly hits: Array<Hook | Flow>;
+  hits: Array<Hook | Flow>;
 }
 
 /** One chain: its rules' records by index, and per jump site (the jumping rule, or "hook X") the flows sent in. */
 export class ChainRecord {
-  readonly rules: Array<RuleRecord | undefined> = [];
+  /** By rule index; sized when the walk first enters (a list grown from empty makes room for 17). */
+  rules: Array<RuleRecord | undefined> = [];
   readonly sites = new Map<EmuRule | string, { readonly id: string; readonly parts: Flow[] }>();
   /** Whether some packet enters (a site sent a flow that is not empty). */
   entered = false;
@@ -38,6 +39,12 @@ export class ChainRecord {
     /** "table/chain". */
     readonly key: string,
   ) {}
+
+  /** Room for the records of a chain of `size` rules. */
+  fit(size: number): ChainRecord {
+    if (!this.rules.length && size) this.rules = new Array<RuleRecord | undefined>(size);
+    return this;
+  }
 }
 
 export class Recorder {
@@ -91,7 +98,9 @@ export class Recorder {
   }
 
   hit(rec: RuleRecord, hook: Hook, f: Flow): void {
-    rec.hits.push(hook, f);
+    // Most rules are met once or twice: a list at its own length (pushing onto [] makes room for 17).
+    if (rec.hits.length < 8) rec.hits = [...rec.hits, hook, f];
+    else rec.hits.push(hook, f);
   }
 
   /** A rule's hits per hook (in the order the hooks first met it). */

@@ -51,7 +51,7 @@ export class Walker {
   private walk(chainName: string, entry: Flow, depth: number): ChainOut {
     const chain = this.table.chains.get(chainName);
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
-    const here = this.rec.chain(this.table.name, chainName);
+    const here = this.rec.chain(this.table.name, chainName).fit(chain.rules.length);
     const cur = new PendingFlow(entry);
     // Sums over every rule of the chain (thousands of jump sites in a service table): built in place.
     const ret = new FlowSum();
