@@ -3,8 +3,9 @@
  * (--in IFACE | --local) [--format text|json]`: the conversation `nflens
  * trace` would follow, sent for real through the kernel in throwaway
  * network namespaces (Linux, root), and the kernel's trace compared with
- * the emulator's; when docker-proxy takes the connection, its own
- * connection to the container too. `nflens verify --workspace FILE --proto
+ * the emulator's (the kernel's packets replayed through it, and the
+ * emulator's own trace held against them); when docker-proxy takes the
+ * connection, its own connection to the container too. `nflens verify --workspace FILE --proto
  * … --src CONTAINER --dst CONTAINER[:PORT]`: the same across the hosts of
  * an overlay workspace, every host a namespace and the VXLAN hop between
  * them. Exit status 0 when they agree, 1 at the first difference, 2 on bad
@@ -22,18 +23,20 @@ import { OverlayWorld } from '../emulator/overlay/world';
 import type { UnknownAssumption } from '../emulator/traverse';
 import { analyzeIptables } from '../lang/iptables/analyze';
 import { installAbortHandlers } from '../verify/cleanup';
-import { firstDifference, type HostRules } from '../verify/firstDifference';
+import { firstDifference, firstTraceDifference, type HostRules } from '../verify/firstDifference';
 import { labCannotBuild, labConversation, type LabConversation } from '../verify/labConversation';
 import { overlayLabPlan, type OverlayLabPlan } from '../verify/overlayConversation';
 import { verifyOverlayOnKernel } from '../verify/overlayOnKernel';
 import { overlayReport, type OverlayTraceResult } from '../verify/overlayReport';
 import { replayOverlay } from '../verify/overlayReplay';
-import { renderComparison } from '../verify/replay';
+import { renderComparison, type ReplayResult } from '../verify/replay';
+import { checkTraceFromKernelPort, type TraceCheck } from '../verify/traceAgainstKernel';
+import { renderTraceCheck } from '../verify/traceCheckText';
 import { checkMachine, THIS_MACHINE, verifyTools, type MachineProbe } from '../verify/preconditions';
-import { markLeg, proxyLeg, type ProxyLeg } from '../verify/proxyLeg';
+import { isLegPacket, markLeg, proxyLeg, type ProxyLeg } from '../verify/proxyLeg';
 import { labPrefix, sweepStaleLabs } from '../verify/staleLabs';
 import { KernelRefused, verifyOnKernel, type KernelRun } from '../verify/verifyOnKernel';
-import { verifyText, type VerifyFailure, type VerifyReport } from '../verify/verifyReport';
+import { verifyText, type TraceAgreement, type VerifyFailure, type VerifyReport } from '../verify/verifyReport';
 import { prepareTrace, type TraceArgs, type TraceSetup } from './traceSetup';
 
 /** Said when root is missing: how to get it without harm. */
@@ -122,17 +125,50 @@ export function conversationWords(spec: ConversationSpec, from: string): string 
   return `${spec.proto} ${src}${spec.sport !== undefined ? `:${spec.sport}` : ''}${origin} → ${ip4(spec.dst)}${port(spec.dport, 80)}`;
 }
 
-function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumption, seed: number): VerifyReport {
+/**
+ * The emulator's own trace of the plan's conversation (what nflens trace
+ * shows) held against a run's kernel packets: from the port the kernel's
+ * client got unless the user named one, docker-proxy's leg against the
+ * leg's packets, and nothing compared from an address no one in the lab has.
+ */
+export function traceCheckOf(plan: VerifyPlan, assume: UnknownAssumption, seed: number): (replay: ReplayResult) => TraceCheck {
   const { setup, lab, leg } = plan;
-  const emu = new Emulator(setup.analysis.parsed.ruleset, setup.host, { seed, assume }).trace(setup.spec);
+  const trace = (sport?: number): VerifyTraceEvents => new Emulator(setup.analysis.parsed.ruleset, setup.host, { seed, assume }).trace(sport === undefined ? setup.spec : { ...setup.spec, sport }).events;
+  const portGiven = setup.spec.sport !== undefined || setup.spec.proto === 'icmp';
+  return (replay) => checkTraceFromKernelPort(trace, portGiven, replay, {
+    ...(leg ? { isLeg: (k) => isLegPacket(leg.step, k.src, k.dst, k.sport, k.dport) } : {}),
+    ...(lab.silent ? { silent: lab.silent } : {}),
+  });
+}
+
+type VerifyTraceEvents = ReturnType<Emulator['trace']>['events'];
+
+function traceAgreement(c: TraceCheck): TraceAgreement {
+  return {
+    agree: c.agree,
+    packets: c.checks.filter((x) => x.trace && x.what !== 'fate').length,
+    compared: c.checks.filter((x) => x.trace && x.kernel && x.status !== 'skipped' && x.what !== 'fate').length,
+    skipped: c.checks.filter((x) => x.status === 'skipped').length,
+  };
+}
+
+export function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumption, seed: number): VerifyReport {
+  const { setup, lab, leg } = plan;
+  const rs = setup.analysis.parsed.ruleset;
+  const emu = new Emulator(rs, setup.host, { seed, assume }).trace(setup.spec);
   const marked = leg ? markLeg(k.result.result, leg.step) : undefined;
   const result = marked?.result ?? k.result.result;
-  const diff = firstDifference(result, setup.analysis.parsed.ruleset, setup.text);
+  const check = k.result.trace;
+  const replayDiff = firstDifference(result, rs, setup.text);
+  const traceDiff = check && firstTraceDifference(check, rs, setup.text);
+  const diff = replayDiff ?? traceDiff;
   const runs = result.episodes.reduce((n, e) => n + e.kernel.length, 0);
   const packets = result.episodes.length;
-  const notes = [...lab.notes];
+  const notes = [...lab.notes, ...(check?.notes ?? [])];
+  if (replayDiff && traceDiff) notes.push(`The emulator's own trace differs from the kernel too, at ${traceDiff.packetTitle}: ${traceDiff.explanation}.`);
   if (k.unrepeated) {
-    const d = firstDifference(k.unrepeated.result, setup.analysis.parsed.ruleset, setup.text);
+    const u = k.unrepeated;
+    const d = firstDifference(u.result, rs, setup.text) ?? (u.trace && firstTraceDifference(u.trace, rs, setup.text));
     notes.push(`A first run differed (${d?.explanation ?? 'see below'}) but a second agreed: a timing artefact of the real TCP stacks, not of the rules.`);
   }
   const outcomes = k.result.outcomes;
@@ -142,10 +178,14 @@ function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumption, see
   }
   if (packets === 0) notes.push('The kernel traced no packet of the conversation, so there was nothing to compare.');
   const legWords = leg ? `, docker-proxy's own connection to the container included` : '';
-  const summary = diff
-    ? `The kernel and the emulator differ at packet ${diff.packet} of ${packets}: ${diff.explanation}.`
-    : `The kernel and the emulator agree: ${packets} packet${packets === 1 ? '' : 's'}, ${runs} chain run${runs === 1 ? '' : 's'} compared rule by rule${legWords}.`;
+  const traceWords = check ? `; the emulator's own trace agrees with them packet by packet` : '';
+  const summary = replayDiff
+    ? `The kernel and the emulator differ at packet ${replayDiff.packet} of ${packets}: ${replayDiff.explanation}.`
+    : traceDiff
+      ? `The emulator's own trace differs from the kernel at ${traceDiff.packetTitle}: ${traceDiff.explanation}. Replayed through the emulator, the kernel's own ${packets} packet${packets === 1 ? '' : 's'} agree.`
+      : `The kernel and the emulator agree: ${packets} packet${packets === 1 ? '' : 's'}, ${runs} chain run${runs === 1 ? '' : 's'} compared rule by rule${legWords}${traceWords}.`;
   const emuLeg = emu.legs[0];
+  const comparison = renderComparison(result) + (check ? `\n\nThe emulator's own trace (as nflens trace shows it) against the kernel's packets (≠ marks a difference, ~ what is left out):\n${renderTraceCheck(check)}` : '');
   return {
     verdict: diff ? 'differ' : 'agree',
     summary,
@@ -156,6 +196,7 @@ function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumption, see
     kernelOutcome: outcome,
     emulatorOutcome: { completed: emu.completed, summary: emu.summary },
     ...(diff ? { firstDifference: diff } : {}),
+    ...(check ? { trace: traceAgreement(check) } : {}),
     ...(leg && marked ? {
       secondLeg: {
         title: leg.title, packets: marked.packets, agree: marked.packets.every((n) => result.episodes[n - 1]!.agree),
@@ -164,7 +205,7 @@ function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumption, see
       },
     } : {}),
     notes,
-    comparison: renderComparison(result),
+    comparison,
   };
 }
 
@@ -195,6 +236,7 @@ export async function runVerify(args: TraceArgs, out: (s: string) => void, err: 
     const report = 'setup' in plan
       ? reportOf(plan, await verifyOnKernel({
         host: plan.setup.host, labHost: plan.lab.labHost, rules: plan.setup.text, steps: plan.leg ? [plan.lab.step, plan.leg.step] : [plan.lab.step], seed, assume, prefix: labPrefix(), progress,
+        checkTrace: traceCheckOf(plan, assume, seed),
       }), assume, seed)
       : await runOverlay(plan, assume, seed, progress);
     out(json ? `${JSON.stringify(report, null, 2)}\n` : verifyText(report));

@@ -4,10 +4,12 @@
  * run itself, the packet's addresses as it entered, or the first rule (or
  * policy) that matched on one side and not the same on the other, with its
  * line in the rules file. Across an overlay workspace, also the host it is
- * on and that host's rules file.
+ * on and that host's rules file. For one host, whether the replay of the
+ * kernel's packets differs or the emulator's own trace does.
  */
 import type { Ruleset } from '../lang/iptables/ruleset';
-import { stepText, type ChainRun, type EpisodeComparison, type ReplayResult, type RunStep } from './replay';
+import { runText, stepText, type ChainRun, type EpisodeComparison, type ReplayResult, type RunStep } from './replay';
+import type { TraceCheck } from './traceAgainstKernel';
 import { ruleWords } from './verifyReport';
 
 export interface RuleAt {
@@ -36,13 +38,24 @@ export interface SideAt {
 }
 
 export interface FirstDifference {
-  /** 1-based, in the order the kernel traced them. */
+  /**
+   * 1-based: in the order the kernel traced them; for a difference in the
+   * trace itself, the trace's own packet number in its conversation (a
+   * kernel packet the trace lacks: the kernel's number).
+   */
   readonly packet: number;
   readonly packetTitle: string;
+  /**
+   * One host: 'replay' when the kernel's packets replayed through the
+   * emulator part from the kernel, 'trace' when the emulator's own trace
+   * (what nflens trace shows) does.
+   */
+  readonly in?: 'replay' | 'trace';
   /** Overlay workspaces: the host where they part, and its rules file (the rule lines are that file's). */
   readonly host?: string;
   readonly rulesFile?: string;
-  readonly what: 'chains' | 'packet' | 'rule' | 'note';
+  /** Where they part: … or the trace's fate for a packet, a trace packet the kernel never traced, a kernel packet the trace does not have. */
+  readonly what: 'chains' | 'packet' | 'rule' | 'note' | 'fate' | 'missing' | 'extra';
   readonly hook?: string;
   readonly table?: string;
   readonly chain?: string;
@@ -112,7 +125,28 @@ function inEpisode(e: EpisodeComparison, n: number, rs: Ruleset, lines: readonly
 export function firstDifference(r: ReplayResult, rs: Ruleset, rulesText: string): FirstDifference | undefined {
   const n = r.episodes.findIndex((e) => !e.agree);
   if (n < 0) return undefined;
-  return inEpisode(r.episodes[n]!, n + 1, rs, rulesText.split('\n'));
+  return { ...inEpisode(r.episodes[n]!, n + 1, rs, rulesText.split('\n')), in: 'replay' };
+}
+
+/** The first packet where the emulator's own trace and the kernel part, or undefined when they agree. */
+export function firstTraceDifference(c: TraceCheck, rs: Ruleset, rulesText: string): FirstDifference | undefined {
+  const d = c.checks.find((x) => x.status === 'differ');
+  if (!d) return undefined;
+  const t = d.trace;
+  const k = d.kernel;
+  const title = t ? `the trace's packet ${t.n} (${t.label}): ${t.start === 'out' ? 'local' : 'arriving'} ${t.addr}${t.flags ? ` [${t.flags}]` : ''}` : `the kernel's packet ${k!.index}: ${k!.title}`;
+  const base = { packet: t?.n ?? k!.index, packetTitle: title, in: 'trace' as const };
+  if (d.what === 'runs' && t && k) {
+    const e: EpisodeComparison = { title, kernel: k.runs.map(runText), emulator: t.runs.map(runText), runs: { kernel: k.runs, emulator: t.runs }, agree: false };
+    const d = inEpisode(e, t.n, rs, rulesText.split('\n'));
+    return { ...d, ...base, explanation: d.explanation.replace('; the emulator: ', '; the trace: ').replace(' in the emulator', ' in the trace').replace(' and the emulator\'s to ', ' and the trace\'s to ') };
+  }
+  const last = (runs: readonly ChainRun[] | undefined): ChainRun | undefined => runs?.[runs.length - 1];
+  const sideOf = (runs: readonly ChainRun[] | undefined): SideAt => {
+    const r = last(runs);
+    return r ? side(r, runText(r), undefined, undefined) : {};
+  };
+  return { ...base, what: d.what === 'runs' || !d.what ? 'note' : d.what, kernel: sideOf(k?.runs), emulator: sideOf(t?.runs), explanation: d.why ?? 'the trace differs' };
 }
 
 /** The rules a host of an overlay workspace loaded. */

@@ -23,6 +23,8 @@ export interface LabConversation {
   readonly step: TrafficStep;
   /** What the lab adds to the description, in words. */
   readonly notes: readonly string[];
+  /** The destination when nothing in the lab has its address (the emulator assumes it answers; in the kernel nothing does). */
+  readonly silent?: string;
 }
 
 /** Names `ip` gets after its `name`/`dev` keywords: what the kernel accepts, minus what a shell or sysctl path would read differently. */
@@ -54,6 +56,7 @@ const OP = { tcp: 'tcp', udp: 'udp', icmp: 'ping' } as const;
 
 export function labConversation(host: HostModel, spec: ConversationSpec): LabConversation | { readonly error: string } {
   const notes: string[] = [];
+  let silent: string | undefined;
   const peers = [...host.peers];
   const ports = spec.proto !== 'icmp';
   const dport = spec.dport ?? 80;
@@ -98,6 +101,7 @@ export function labConversation(host: HostModel, spec: ConversationSpec): LabCon
       notes.push(`The lab gives ${ip4(spec.dst)} to the namespace behind ${route.dev}, where it answers${ports ? ` on ${spec.proto}/${dport}` : ''} as the emulator assumes a remote host does.`);
     } else {
       notes.push(`Nothing in the lab has the address ${ip4(spec.dst)}: no answer will come back in the kernel.`);
+      silent = ip4(spec.dst);
     }
   }
   const proxy = ports && router.isLocal(spec.dst) && host.listeners.some((l) => l.forwardTo && l.proto === spec.proto && l.port === dport && (l.addr === 0 || l.addr === spec.dst));
@@ -111,5 +115,5 @@ export function labConversation(host: HostModel, spec: ConversationSpec): LabCon
     ...(ports ? { dport } : {}),
     ...(ports && spec.sport !== undefined ? { sport: spec.sport } : {}),
   };
-  return { labHost: { ...host, peers }, step, notes };
+  return { labHost: { ...host, peers }, step, notes, ...(silent ? { silent } : {}) };
 }

@@ -1,7 +1,8 @@
 /**
  * One verification: build the lab for the host, start the kernel's trace,
  * load the rules and send the conversation, replay what the kernel traced
- * through the emulator and compare. A lost trace (xtables-monitor
+ * through the emulator and compare, and hold the emulator's own trace
+ * against the kernel's packets (traceAgainstKernel.ts). A lost trace (xtables-monitor
  * overflowed) is tried again with a new monitor; a difference counts only
  * if a second run shows it too, since the real TCP stacks can add timing
  * artefacts (a retransmission). The lab is gone when this returns or
@@ -11,6 +12,8 @@ import type { HostModel } from '../emulator/host/model';
 import type { UnknownAssumption } from '../emulator/traverse';
 import { TraceMonitor } from './kernelTrace';
 import { Lab, run } from './lab';
+import type { ReplayResult } from './replay';
+import type { TraceCheck } from './traceAgainstKernel';
 import { runTraceCase, TraceLost, type TraceCaseResult, type TrafficStep } from './traceCase';
 
 export interface KernelRunInput {
@@ -25,13 +28,22 @@ export interface KernelRunInput {
   readonly assume: UnknownAssumption;
   readonly prefix: string;
   readonly progress: (what: string) => void;
+  /** The emulator's own trace held against the kernel's packets of a run, as the replay listed them. */
+  readonly checkTrace?: (replay: ReplayResult) => TraceCheck;
+}
+
+/** A run: the replay, and the trace's own check. */
+export interface CheckedCase extends TraceCaseResult {
+  readonly trace?: TraceCheck;
 }
 
 export interface KernelRun {
-  readonly result: TraceCaseResult;
+  readonly result: CheckedCase;
   /** The first run differed but a second agreed: its report, kept to be told. */
-  readonly unrepeated?: TraceCaseResult;
+  readonly unrepeated?: CheckedCase;
 }
+
+const agrees = (c: CheckedCase): boolean => c.result.agree && (c.trace?.agree ?? true);
 
 const ATTEMPTS = 3;
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -52,10 +64,11 @@ export async function verifyOnKernel(i: KernelRunInput): Promise<KernelRun> {
     monitor = new TraceMonitor(lab.hostNs);
     await pause(300);
     let caseNo = 0;
-    const once = async (): Promise<TraceCaseResult> => {
+    const once = async (): Promise<CheckedCase> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await runTraceCase(lab, monitor!, i.host, i.rules, i.steps, caseNo++, i.seed, i.assume);
+          const r = await runTraceCase(lab, monitor!, i.host, i.rules, i.steps, caseNo++, i.seed, i.assume);
+          return i.checkTrace ? { ...r, trace: i.checkTrace(r.result) } : r;
         } catch (e) {
           if (!(e instanceof TraceLost) || attempt >= ATTEMPTS) throw e;
           i.progress(`the kernel's trace was lost (${e.message}); trying again`);
@@ -69,10 +82,10 @@ export async function verifyOnKernel(i: KernelRunInput): Promise<KernelRun> {
     };
     i.progress('loading the rules with iptables-nft-restore and sending the conversation');
     const first = await once();
-    if (first.result.agree) return { result: first };
+    if (agrees(first)) return { result: first };
     i.progress('the traces differ; running the conversation again to rule out timing artefacts');
     const second = await once();
-    return second.result.agree ? { result: second, unrepeated: first } : { result: first };
+    return agrees(second) ? { result: second, unrepeated: first } : { result: first };
   } finally {
     monitor?.stop();
     lab.destroy();

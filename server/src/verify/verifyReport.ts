@@ -2,7 +2,9 @@
  * What `nflens verify` reports, as JSON (the editor reads it) and as text.
  * Agreement means: every packet the kernel traced, replayed through the
  * emulator, passed the same base chains, entered each with the same
- * addresses and ports, and matched the same rules with the same verdicts.
+ * addresses and ports, and matched the same rules with the same verdicts;
+ * and for one host, the emulator's own trace of the conversation did the
+ * same with each of its packets as the kernel did with its counterpart.
  * Imports only types, so the editor's client can word a report without the
  * lab's code.
  */
@@ -30,12 +32,24 @@ export interface VerifyReport {
   readonly kernelOutcome: { readonly ok: boolean; readonly detail: string };
   readonly emulatorOutcome: { readonly completed: boolean; readonly summary: string };
   readonly firstDifference?: FirstDifference;
+  /** One host: the emulator's own trace (what nflens trace shows) held against the kernel's packets. */
+  readonly trace?: TraceAgreement;
   /** docker-proxy's own connection to the container, sent and compared after the first leg. */
   readonly secondLeg?: SecondLeg;
   /** What the lab added or could not do, and retries worth knowing about. */
   readonly notes: readonly string[];
   /** Both traces, packet by packet, differences marked. */
   readonly comparison: string;
+}
+
+export interface TraceAgreement {
+  readonly agree: boolean;
+  /** The trace's packets (both conversations when docker-proxy opens its own). */
+  readonly packets: number;
+  /** Of them, held against the kernel's counterpart. */
+  readonly compared: number;
+  /** Packets of either side left out, each for a reason said in the notes or the comparison. */
+  readonly skipped: number;
 }
 
 export interface SecondLeg {
@@ -56,19 +70,25 @@ export interface VerifyFailure {
 
 export type VerifyJson = VerifyReport | VerifyFailure;
 
+/** How a difference is marked: in the replay of the kernel's packets, or in the emulator's own trace. */
+export function differenceMark(d: FirstDifference): string {
+  return d.in === 'trace' ? ' (the trace itself differs)' : d.in === 'replay' ? ' (replay differs)' : '';
+}
+
 export function differenceLines(d: FirstDifference): string[] {
-  const lines = [`First difference: packet ${d.packet} (${d.packetTitle})`];
+  const lines = d.in === 'trace' ? [`First difference${differenceMark(d)}: ${d.packetTitle}`] : [`First difference${differenceMark(d)}: packet ${d.packet} (${d.packetTitle})`];
   if (d.host) lines.push(`  on ${d.host}${d.rulesFile ? ` (rules: ${d.rulesFile})` : ''}`);
   if (d.hook || d.table) lines.push(`  hook ${d.hook ?? '?'}, table ${d.table ?? '?'}${d.chain ? `, chain ${d.chain}` : ''}`);
+  const emu = d.in === 'trace' ? 'trace:    ' : 'emulator: ';
   if (d.what === 'rule') {
-    lines.push(`  kernel:   ${ruleWords(d.kernel.rule, d.kernel.verdict)}`, `  emulator: ${ruleWords(d.emulator.rule, d.emulator.verdict)}`);
+    lines.push(`  kernel:   ${ruleWords(d.kernel.rule, d.kernel.verdict)}`, `  ${emu}${ruleWords(d.emulator.rule, d.emulator.verdict)}`);
     if (d.emulator.assumed?.length) lines.push(`            not evaluated: ${d.emulator.assumed.join('; ')}`);
     if (d.kernel.packet) lines.push(`  packet:   ${d.kernel.packet}`);
     return lines;
   } else if (d.what === 'packet') {
-    lines.push(`  kernel:   packet ${d.kernel.packet}`, `  emulator: packet ${d.emulator.packet}`);
+    lines.push(`  kernel:   packet ${d.kernel.packet}`, `  ${emu}packet ${d.emulator.packet}`);
   } else if (d.what === 'chains') {
-    lines.push(`  kernel:   ${d.kernel.run ?? 'no further chain'}`, `  emulator: ${d.emulator.run ?? 'no further chain'}`);
+    lines.push(`  kernel:   ${d.kernel.run ?? 'no further chain'}`, `  ${emu}${d.emulator.run ?? 'no further chain'}`);
   }
   lines.push(`  ${d.explanation}`);
   return lines;
@@ -80,6 +100,12 @@ export function outcomeWords(o: VerifyReport['kernelOutcome']): string {
   return o.detail && o.detail !== words && o.detail !== 'no answer' ? `${words} (${o.detail})` : words;
 }
 
+/** How the emulator's own trace went against the kernel, in words. */
+export function traceWords(t: TraceAgreement): string {
+  const of = `${t.compared} of its ${t.packets} packet${t.packets === 1 ? '' : 's'} held against the kernel's`;
+  return `the emulator's own trace ${t.agree ? 'agrees' : 'differs'} (${of}${t.skipped ? `, ${t.skipped} left out` : ''})`;
+}
+
 export function verifyText(r: VerifyReport): string {
   const lines = [r.summary, `Conversation: ${r.conversation} on ${r.host}`];
   lines.push(`Kernel:   ${outcomeWords(r.kernelOutcome)}`, `Emulator: ${r.emulatorOutcome.summary}`);
@@ -88,6 +114,7 @@ export function verifyText(r: VerifyReport): string {
     const which = leg.packets.length ? `packets ${leg.packets[0]}–${leg.packets[leg.packets.length - 1]}` : 'no packet traced';
     lines.push(`Second leg: ${leg.title} (${which}): ${leg.agree ? 'agrees' : 'differs'}; kernel: ${outcomeWords(leg.kernelOutcome)}; emulator: ${leg.emulatorOutcome.summary}`);
   }
+  if (r.trace) lines.push(`Trace:    ${traceWords(r.trace)}`);
   if (r.firstDifference) lines.push('', ...differenceLines(r.firstDifference));
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `Note: ${n}`));
   lines.push('', 'Kernel and emulator, packet by packet (≠ marks a difference):', r.comparison);
