@@ -8,6 +8,7 @@
  * emptiness is "no boxes"; subtraction keeps the pieces of each box apart.
  */
 import { Field, FIELD_COUNT, type Box, type Space } from './fields';
+import { subtractEach } from './manyHoles';
 import { intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
 
 export type PacketSet = readonly Box[];
@@ -97,8 +98,15 @@ export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
   return out;
 }
 
+/** From this many holes on, subtraction finds the pieces a hole meets through an index (manyHoles.ts). */
+const MANY_HOLES = 16;
+
 export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
   if (!a.length || !b.length) return a;
+  if (b.length >= MANY_HOLES) {
+    const cut = subtractEach(a, b, boxSubtract, boxesOverlap);
+    return cut.length > a.length + 16 ? merge(cut) : cut;
+  }
   let cur: Box[] = a.slice();
   for (const y of b) {
     if (!cur.length) break;

@@ -1,0 +1,131 @@
+/**
+ * A set minus many holes (a service table's taken boxes when its flow is
+ * made whole): the very pieces, in the very order, that subtracting one hole
+ * after another gives (each box a hole meets replaced in place by what is
+ * left of it), but a hole looks only at the pieces whose destinations come
+ * near its own, through an index, instead of at every piece. One after
+ * another costs holes × pieces, and each hole leaves a piece or two behind.
+ */
+import { Field, type Box } from './fields';
+import type { PacketSet } from './packetSet';
+
+/** Pieces whose destinations span less than this (a /4) are indexed; wider ones are looked at by every hole. */
+const NARROW = 2 ** 28;
+
+interface Piece {
+  readonly box: Box;
+  /** The hull of its destinations. */
+  readonly lo: number;
+  readonly hi: number;
+  next: Piece | undefined;
+  prev: Piece | undefined;
+  alive: boolean;
+}
+
+/** Narrow pieces sorted by the low end of their destinations (dead ones are skipped, and swept now and then). */
+class ByDestination {
+  private los: number[] = [];
+  private pieces: Piece[] = [];
+  private span = 0;
+  private dead = 0;
+
+  add(p: Piece): void {
+    this.span = Math.max(this.span, p.hi - p.lo + 1);
+    const n = this.los.length;
+    if (!n || this.los[n - 1]! <= p.lo) {
+      this.los.push(p.lo);
+      this.pieces.push(p);
+      return;
+    }
+    let i = 0;
+    let z = n;
+    while (i < z) {
+      const m = (i + z) >> 1;
+      if (this.los[m]! <= p.lo) i = m + 1;
+      else z = m;
+    }
+    this.los.splice(i, 0, p.lo);
+    this.pieces.splice(i, 0, p);
+  }
+
+  /** Living pieces whose hull meets [lo, hi]. */
+  near(lo: number, hi: number, out: Piece[]): void {
+    let a = 0;
+    let z = this.los.length;
+    while (a < z) {
+      const m = (a + z) >> 1;
+      if (this.los[m]! <= hi) a = m + 1;
+      else z = m;
+    }
+    for (let i = a - 1; i >= 0 && this.los[i]! + this.span > lo; i--) {
+      const p = this.pieces[i]!;
+      if (p.alive && p.hi >= lo) out.push(p);
+    }
+  }
+
+  died(): void {
+    if (++this.dead * 2 <= this.pieces.length) return;
+    const keep = this.pieces.filter((p) => p.alive);
+    this.pieces = keep;
+    this.los = keep.map((p) => p.lo);
+    this.dead = 0;
+  }
+}
+
+/** a minus every hole, one after another (without the tidying merge subtractSets may add). */
+export function subtractEach(a: PacketSet, holes: PacketSet, boxSubtract: (x: Box, y: Box) => Box[], boxesOverlap: (x: Box, y: Box) => boolean): Box[] {
+  const head: Piece = { box: [], lo: 0, hi: -1, next: undefined, prev: undefined, alive: false };
+  let wide: Piece[] = [];
+  let wideDead = 0;
+  const narrow = new ByDestination();
+  const make = (box: Box): Piece => {
+    const d = box[Field.Dst]!;
+    const p: Piece = { box, lo: d[0]!, hi: d[d.length - 1]!, next: undefined, prev: undefined, alive: true };
+    if (p.hi - p.lo < NARROW) narrow.add(p);
+    else wide.push(p);
+    return p;
+  };
+  let last = head;
+  for (const x of a) {
+    const p = make(x);
+    p.prev = last;
+    last.next = p;
+    last = p;
+  }
+  let alive = a.length;
+  const met: Piece[] = [];
+  for (const y of holes) {
+    if (!alive) break;
+    const d = y[Field.Dst]!;
+    if (!d.length) continue;
+    const lo = d[0]!;
+    const hi = d[d.length - 1]!;
+    met.length = 0;
+    for (const p of wide) if (p.alive && p.hi >= lo && p.lo <= hi) met.push(p);
+    narrow.near(lo, hi, met);
+    for (const p of met) {
+      if (!boxesOverlap(p.box, y)) continue;
+      // Replace p, in place, by what the hole leaves of it.
+      let before = p.prev!;
+      for (const z of boxSubtract(p.box, y)) {
+        const q = make(z);
+        q.prev = before;
+        before.next = q;
+        before = q;
+        alive++;
+      }
+      before.next = p.next;
+      if (p.next) p.next.prev = before;
+      p.alive = false;
+      alive--;
+      if (p.hi - p.lo < NARROW) narrow.died();
+      else if (++wideDead * 2 > wide.length) {
+        wide = wide.filter((w) => w.alive);
+        wideDead = 0;
+      }
+    }
+  }
+  const out: Box[] = [];
+  for (let p = head.next; p; p = p.next) out.push(p.box);
+  return out;
+}
