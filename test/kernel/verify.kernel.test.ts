@@ -5,7 +5,9 @@
  * the first difference where the emulator can only assume (a u32 match it
  * does not evaluate), cleanup on Ctrl-C, and a root namespace left as it was;
  * docker-proxy's second leg compared; an overlay workspace replayed across
- * its hosts (agreement, and a difference found on the right host).
+ * its hosts (agreement, and a difference found on the right host); the
+ * emulator's own trace held against the kernel, a difference found there
+ * though the replay agrees.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -102,10 +104,45 @@ describe('kernel: nflens verify', { skip }, () => {
     assert.match((d.emulator.assumed ?? []).join(' '), /u32 .*assumed to match/);
     assert.equal(d.kernel.rule?.line, u32Line + 1);
     assert.equal(d.kernel.verdict, 'JUMP:DOCKER');
+    assert.equal(d.in, 'replay', 'the kernel\'s own SYN, replayed, already parts');
     assert.match(d.kernel.packet ?? '', /^10\.10\.126\.187:\d+>172\.17\.0\.4:12580$/);
     // With the opposite assumption, which is what the kernel evaluates, they agree.
     const again = await verify(file, [...CLIENT_TO_PUBLISHED, '--assume', 'no-match']);
     assert.equal(again.code, 0, again.err + again.out);
+  });
+
+  it('-m owner on the host\'s own client: the kernel\'s packets replayed (as root\'s socket) agree, the trace (owner assumed to match) drops the SYN: a difference in the trace itself', async () => {
+    const rules = readFileSync(join(DIR, 'rules.v4'), 'utf8').replace(/\*filter\n((?::[^\n]*\n)*)/, (m) => `${m}-A OUTPUT -p tcp -m owner --uid-owner 1000 -j DROP\n`);
+    const file = join(dir, 'owner.rules');
+    writeFileSync(file, rules);
+    const ownerLine = rules.split('\n').findIndex((l) => l.includes('-m owner')) + 1;
+    const args = ['--host', HOST, '--proto', 'tcp', '--local', '--dst', 'client:8080', '--format', 'json'];
+    const r = await verify(file, args);
+    assert.equal(r.code, 1, r.err + r.out);
+    const j = report(r);
+    assert.equal(j.verdict, 'differ');
+    assert.equal(j.kernelOutcome.ok, true, 'the agent runs as root: uid 1000 does not match, the connection completes');
+    assert.match(j.summary, /^The emulator's own trace differs from the kernel at the trace's packet 1 \(SYN\): .* Replayed through the emulator, the kernel's own \d+ packets agree\.$/);
+    assert.ok(!/≠/.test(j.comparison), 'the replay agrees packet by packet');
+    assert.match(j.traceComparison ?? '', /^≠ trace packet 1 \(SYN\) = kernel packet 1: local /);
+    const d = j.firstDifference!;
+    assert.equal(d.in, 'trace');
+    assert.equal(d.packet, 1);
+    assert.deepEqual([d.what, d.hook, d.table, d.chain], ['rule', 'OUTPUT', 'filter', 'OUTPUT']);
+    assert.equal(d.emulator.rule?.line, ownerLine);
+    assert.equal(d.emulator.verdict, 'DROP');
+    assert.match((d.emulator.assumed ?? []).join(' '), /--uid-owner 1000: .*assumed to match/);
+    assert.equal(d.kernel.rule?.policy, true);
+    assert.equal(j.trace?.agree, false);
+    assert.match(r.err, /running the conversation again/, 'a difference in the trace too is run twice before it is reported');
+    // With the assumption the kernel's evaluation agrees with, the trace completes the connection as the kernel did.
+    const again = await verify(file, [...args.slice(0, -2), '--assume', 'no-match', '--format', 'json']);
+    assert.equal(again.code, 0, again.err + again.out);
+    const a = report(again);
+    assert.equal(a.trace?.agree, true, a.comparison);
+    assert.equal(a.trace?.packets, 7, 'SYN, SYN-ACK, ACK, data, FIN, FIN-ACK, last ACK');
+    assert.equal(a.trace?.compared, 7, a.comparison);
+    assert.match(a.summary, /the emulator's own trace agrees with them packet by packet\.$/);
   });
 
   it('the editor\'s way: the panel\'s trace of the peer client, run as Verify Trace on Kernel runs it, agrees; Cancel removes the lab', async () => {

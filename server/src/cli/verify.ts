@@ -185,7 +185,6 @@ export function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumpti
       ? `The emulator's own trace differs from the kernel at ${traceDiff.packetTitle}: ${traceDiff.explanation}. Replayed through the emulator, the kernel's own ${packets} packet${packets === 1 ? '' : 's'} agree.`
       : `The kernel and the emulator agree: ${packets} packet${packets === 1 ? '' : 's'}, ${runs} chain run${runs === 1 ? '' : 's'} compared rule by rule${legWords}${traceWords}.`;
   const emuLeg = emu.legs[0];
-  const comparison = renderComparison(result) + (check ? `\n\nThe emulator's own trace (as nflens trace shows it) against the kernel's packets (≠ marks a difference, ~ what is left out):\n${renderTraceCheck(check)}` : '');
   return {
     verdict: diff ? 'differ' : 'agree',
     summary,
@@ -205,7 +204,8 @@ export function reportOf(plan: VerifyPlan, k: KernelRun, assume: UnknownAssumpti
       },
     } : {}),
     notes,
-    comparison,
+    comparison: renderComparison(result),
+    ...(check ? { traceComparison: renderTraceCheck(check) } : {}),
   };
 }
 

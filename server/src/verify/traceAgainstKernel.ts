@@ -105,7 +105,7 @@ function compared(t: TracedPacket, k: KernelPacket): PacketCheck {
 }
 
 /** One conversation of the trace against the kernel's packets of it. */
-function compareConversation(trace: readonly TracedPacket[], kernel: readonly KernelPacket[], silent: string | undefined, notes: string[]): PacketCheck[] {
+function compareConversation(trace: readonly TracedPacket[], kernel: readonly KernelPacket[], silent: string | undefined, notes: string[], which = ''): PacketCheck[] {
   const paired = pair(trace, kernel);
   const checks: PacketCheck[] = [];
   const lastPaired = Math.max(-1, ...trace.map((t, i) => (paired.has(t) ? i : -1)));
@@ -128,13 +128,16 @@ function compareConversation(trace: readonly TracedPacket[], kernel: readonly Ke
     }
     const instead = extras.filter((x) => !ownSegment(x.kind));
     const lastKernel = kernel[kernel.length - 1];
+    // The host's own answer (a reset, an ICMP error): say what in the trace made it answer.
+    const cause = trace[i - 1]?.fate;
+    const because = cause && (cause.fate === 'no-listener' || cause.fate === 'rejected') ? ` (the trace sends it because its packet ${trace[i - 1]!.n} is ${cause.detail})` : '';
     checks.push({
       status: 'differ', what: 'missing', trace: t,
-      why: `the emulator's trace has ${words(t)}, but the kernel traced no such packet${
+      why: `the emulator's trace has ${words(t)}${because}, but the kernel traced no such packet${
         instead.length ? `; it traced ${instead.map((x) => `packet ${x.index} (${x.title})`).join(', ')} instead` : lastKernel ? `; the kernel's conversation ends with its packet ${lastKernel.index} (${lastKernel.title})` : '; the kernel traced no packet of this conversation'}`,
     });
   });
-  if (merged) notes.push(`${merged} TCP segment${merged === 1 ? '' : 's'} of the trace the kernel's stacks sent in another shape ${merged === 1 ? 'is' : 'are'} not compared.`);
+  if (merged) notes.push(`${which}${merged} TCP segment${merged === 1 ? '' : 's'} of the trace the kernel's stacks sent in another shape ${merged === 1 ? 'is' : 'are'} not compared.`);
   const final = [...trace].reverse().find((t) => t.crosses);
   const pairedKernel = [...paired.values()];
   let own = 0;
@@ -153,10 +156,10 @@ function compareConversation(trace: readonly TracedPacket[], kernel: readonly Ke
       checks.push({ status: 'differ', what: 'extra', kernel: k, why: `the kernel traced its packet ${k.index} (${k.title}), which the emulator's trace does not have: ${ends}` });
       continue;
     }
-    checks.push({ status: 'skipped', kernel: k, why: ownSegment(k.kind) ? 'a segment of the real TCP stacks the trace does not model' : 'sent again, or the sender giving up' });
+    checks.push({ status: 'skipped', kernel: k, why: ownSegment(k.kind) ? 'a TCP segment the trace has no place for' : 'sent again, or the sender giving up' });
   }
-  if (own) notes.push(`The kernel traced ${own} TCP segment${own === 1 ? '' : 's'} the trace has no place for (the lab's echo and acknowledgements, or segments after the trace's conversation ended); the replay compares them.`);
-  if (repeats + givingUp) notes.push(`${repeats + givingUp} kernel packet${repeats + givingUp === 1 ? '' : 's'} repeat${repeats + givingUp === 1 ? 's' : ''} one the trace has or come${repeats + givingUp === 1 ? 's' : ''} from its last sender giving up (a retransmission, a reset after the lab's timeout); not held against the trace.`);
+  if (own) notes.push(`${which}The kernel traced ${own} TCP segment${own === 1 ? '' : 's'} the trace has no place for (the lab's echo and acknowledgements, or segments after the trace's conversation ended); the replay compares them.`);
+  if (repeats + givingUp) notes.push(`${which}${repeats + givingUp} kernel packet${repeats + givingUp === 1 ? '' : 's'} repeat${repeats + givingUp === 1 ? 's' : ''} one the trace has or come${repeats + givingUp === 1 ? 's' : ''} from its last sender giving up (a retransmission, a reset after the lab's timeout); not held against the trace.`);
   return checks;
 }
 
@@ -184,7 +187,7 @@ export function checkTrace(events: readonly TraceEvent[], replay: ReplayResult, 
   if (linked.length && o.isLeg) {
     const legPorts = alignPorts(linked, kernel.filter(isLeg));
     if (legPorts.from !== undefined) notes.push(`docker-proxy's leg: the lab's stand-in for docker-proxy got port ${legPorts.to} from its kernel where the trace's proxy has ${legPorts.from}; the trace's packets are compared with ${legPorts.to} in its place.`);
-    checks.push(...compareConversation(legPorts.trace, kernel.filter(isLeg), o.silent, notes));
+    checks.push(...compareConversation(legPorts.trace, kernel.filter(isLeg), o.silent, notes, 'docker-proxy\'s leg: '));
   } else if (linked.length) {
     notes.push('The trace\'s linked conversation (docker-proxy\'s own connection) was not sent in the lab, so it is not compared.');
     checks.push(...linked.map((t): PacketCheck => ({ status: 'skipped', trace: t, why: 'the lab did not send this conversation' })));

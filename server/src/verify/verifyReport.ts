@@ -40,6 +40,8 @@ export interface VerifyReport {
   readonly notes: readonly string[];
   /** Both traces, packet by packet, differences marked. */
   readonly comparison: string;
+  /** One host: the emulator's own trace against the kernel's packets, packet by packet, differences and what was left out marked. */
+  readonly traceComparison?: string;
 }
 
 export interface TraceAgreement {
@@ -118,5 +120,6 @@ export function verifyText(r: VerifyReport): string {
   if (r.firstDifference) lines.push('', ...differenceLines(r.firstDifference));
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `Note: ${n}`));
   lines.push('', 'Kernel and emulator, packet by packet (≠ marks a difference):', r.comparison);
+  if (r.traceComparison) lines.push('', 'The emulator\'s own trace (as nflens trace shows it) against the kernel\'s packets (≠ marks a difference, ~ what is left out):', r.traceComparison);
   return `${lines.join('\n')}\n`;
 }

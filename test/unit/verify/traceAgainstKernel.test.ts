@@ -145,6 +145,20 @@ describe('the trace against the kernel', () => {
     assert.match(quiet.checks[1]!.why ?? '', /the trace assumes 10\.0\.0\.2 answers; nothing in the lab has that address/);
   });
 
+  it('the host\'s own answer the kernel never sent: the difference says what in the trace made it answer', () => {
+    const rules = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset\nCOMMIT\n';
+    const syn = tcp('pre', '10.0.0.2', 40000, '10.0.0.1', 81, ['SYN']);
+    // As if the kernel had let the SYN through to nothing and stayed silent: INPUT took it by the policy.
+    const r = replay(rules, [ep('pre', syn)]);
+    assert.equal(r.agree, false, 'the replay rejects it and makes a reset the kernel never sent');
+    const client = host.peers.find((p) => p.name === 'client')!;
+    const spec: ConversationSpec = { proto: 'tcp', src: client.addr, sport: 40000, dst: ip('10.0.0.1'), dport: 81, origin: { kind: 'peer', peer: client } };
+    const c = checkTraceFromKernelPort(traceFrom(rules, 'match', spec), true, r);
+    const missing = c.checks.find((x) => x.what === 'missing')!;
+    assert.equal(missing.trace?.label, 'the REJECT reply (tcp-reset)');
+    assert.match(missing.why ?? '', /^the emulator's trace has its packet 2 \(the REJECT reply \(tcp-reset\), local 10\.0\.0\.1:81>10\.0\.0\.2:40000 \[ACK RST\]\) \(the trace sends it because its packet 1 is rejected by line 5 \(tcp-reset\)\), but the kernel traced no such packet; the kernel's conversation ends with its packet 1 /);
+  });
+
   it('a kernel answer the trace does not have is a difference: an ICMP error after a UDP exchange', () => {
     // A conntrack match that holds for neither packet: tracked, the response goes to the client's socket.
     const rules = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n';
@@ -223,8 +237,9 @@ describe('nflens verify\'s report with the trace\'s own check', () => {
     const text = verifyText(r);
     assert.match(text, /\nTrace: {4}the emulator's own trace differs \(1 of its 1 packet held against the kernel's, 8 left out\)\n/);
     assert.match(text, /\nFirst difference \(the trace itself differs\): the trace's packet 1 \(SYN\): local 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \[SYN\]\n {2}hook OUTPUT, table filter, chain OUTPUT\n {2}kernel: {3}the policy of filter OUTPUT \(ACCEPT\)\n {2}trace: {4}line 5 /);
-    assert.match(r.comparison, /The emulator's own trace \(as nflens trace shows it\) against the kernel's packets/);
-    assert.match(r.comparison, /≠ trace packet 1 \(SYN\) = kernel packet 1: local 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \[SYN\]\n {4}≠ kernel: {3}filter OUTPUT 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \| policy:ACCEPT\n {6}trace: {4}filter OUTPUT 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \| OUTPUT#0:DROP/);
+    assert.match(text, /\nThe emulator's own trace \(as nflens trace shows it\) against the kernel's packets \(≠ marks a difference, ~ what is left out\):\n≠ trace packet 1/);
+    assert.ok(!/≠/.test(r.comparison), 'the replay\'s comparison agrees throughout');
+    assert.match(r.traceComparison ?? '', /≠ trace packet 1 \(SYN\) = kernel packet 1: local 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \[SYN\]\n {4}≠ kernel: {3}filter OUTPUT 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \| policy:ACCEPT\n {6}trace: {4}filter OUTPUT 10\.0\.0\.1:51000>10\.0\.0\.2:8080 \| OUTPUT#0:DROP/);
     assert.ok(!r.notes.some((n) => /at the ends/.test(n)), 'no longer told as a difference at the ends');
   });
 
