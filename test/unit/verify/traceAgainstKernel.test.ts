@@ -206,6 +206,53 @@ describe('the trace against the kernel', () => {
   });
 });
 
+describe('docker-proxy\'s leg in the trace\'s own check', () => {
+  const PROXY_JSON = JSON.stringify({
+    name: 'proxied',
+    interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'] }, { name: 'docker0', kind: 'bridge', addresses: ['172.17.0.1/16'] }, { name: 'veth-web', kind: 'veth', master: 'docker0' }],
+    sysctl: { 'net.ipv4.ip_forward': 1 },
+    docker: { userlandProxy: true, published: [{ proto: 'tcp', hostPort: 8080, container: 'web', containerPort: 80 }] },
+    peers: [{ name: 'client', address: '10.0.0.2', via: 'eth0' }, { name: 'web', address: '172.17.0.4', via: 'docker0', port: 'veth-web', kind: 'container', listens: [{ proto: 'tcp', port: 80 }] }],
+  });
+  const proxied: HostModel = parseHostFile(PROXY_JSON).value!.host;
+  const rules = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+  const client = proxied.peers.find((p) => p.name === 'client')!;
+  const spec: ConversationSpec = { proto: 'tcp', src: client.addr, dst: ip('10.0.0.1'), dport: 8080, origin: { kind: 'peer', peer: client } };
+  const emu = (): Emulator => new Emulator(rs(rules), proxied, { seed: 1 });
+  /** One connection as the kernel traced it: from `a` (arriving on `ain`, or local) to `b`, the server answering. */
+  function connectionOf(a: [string, number], b: [string, number], ain: string | undefined, bin: string | undefined): KEpisode[] {
+    const pk = (start: 'pre' | 'out', iif: string | undefined, s: [string, number], d: [string, number], flags: string[], len = 52): KEpisode => {
+      const p: KPacket = { ...(iif ? { iif } : {}), src: s[0], dst: d[0], len, ttl: 64, ipId: ipId++, sport: s[1], dport: d[1], flags, mark: 0 };
+      return { id: String(p.ipId), start, packet: p, runs: [runOf('filter', start === 'out' ? 'OUTPUT' : 'INPUT', p, [policy(start === 'out' ? 'OUTPUT' : 'INPUT')])] };
+    };
+    const there = (flags: string[], len?: number): KEpisode => pk(ain ? 'pre' : 'out', ain, a, b, flags, len);
+    const back = (flags: string[], len?: number): KEpisode => pk(bin ? 'pre' : 'out', bin, b, a, flags, len);
+    return [there(['SYN']), back(['SYN', 'ACK']), there(['ACK']), there(['ACK', 'PSH'], 58), back(['ACK']), back(['ACK', 'PSH'], 58), there(['ACK']), there(['ACK', 'FIN']), back(['ACK', 'FIN']), there(['ACK'])];
+  }
+  const episodes = [...connectionOf(['10.0.0.2', 51000], ['10.0.0.1', 8080], 'eth0', undefined), ...connectionOf(['172.17.0.1', 42000], ['172.17.0.4', 80], undefined, 'docker0')];
+  const isLeg = (k: KPacket): boolean => k.src === '172.17.0.4' || k.dst === '172.17.0.4';
+
+  it('the leg\'s packets against the trace\'s linked conversation, the lab\'s port in the place of the trace\'s', () => {
+    const r = new Replayer(emu(), proxied, new Map()).run(episodes);
+    assert.ok(r.agree, 'replayed, both connections agree');
+    const c = checkTraceFromKernelPort((sport) => emu().trace(sport === undefined ? spec : { ...spec, sport }).events, false, r, { isLeg });
+    assert.ok(c.agree, renderTraceCheck(c));
+    const leg = c.checks.filter((x) => x.trace && x.trace.conversation > 1 && x.status === 'agree');
+    assert.equal(leg.length, 7, renderTraceCheck(c));
+    assert.equal(leg[0]!.trace!.addr, '172.17.0.1:42000>172.17.0.4:80');
+    assert.ok(c.notes.some((n) => /^docker-proxy's leg: the lab's stand-in for docker-proxy got port 42000 from its kernel where the trace's proxy has 43210/.test(n)), c.notes.join('\n'));
+    assert.ok(c.notes.some((n) => /^docker-proxy's leg: The kernel traced 3 TCP segments/.test(n)), c.notes.join('\n'));
+  });
+
+  it('a leg the lab did not send is left out, and said so', () => {
+    const first = episodes.slice(0, 10);
+    const c = checkTrace(emu().trace({ ...spec, sport: 51000 }).events, new Replayer(emu(), proxied, new Map()).run(first));
+    assert.ok(c.agree, renderTraceCheck(c));
+    assert.ok(c.notes.includes('The trace\'s linked conversation (docker-proxy\'s own connection) was not sent in the lab, so it is not compared.'));
+    assert.equal(c.checks.filter((x) => x.trace && x.trace.conversation > 1 && x.status === 'skipped').length, 7);
+  });
+});
+
 describe('nflens verify\'s report with the trace\'s own check', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nflens-trace-check-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
