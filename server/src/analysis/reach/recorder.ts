@@ -23,6 +23,8 @@ export interface RuleRecord {
   readonly facts: RuleFacts;
   /** hook, flow, hook, flow, …: the packets taken, in the order the walks met the rule (pieces, joined when read). */
   hits: Array<Hook | Flow>;
+  /** For a jump or goto, the record of the chain it enters (set by the walk). */
+  target?: ChainRecord;
 }
 
 /** One chain: its rules' records by index, and per jump site (the jumping rule, or "hook X") the flows sent in. */
