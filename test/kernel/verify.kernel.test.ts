@@ -145,6 +145,19 @@ describe('kernel: nflens verify', { skip }, () => {
     assert.match(a.summary, /the emulator's own trace agrees with them packet by packet\.$/);
   });
 
+  it('no rule needs conntrack: a local process\'s UDP exchange gets its answer (the trace delivers it to the sending socket, as the kernel does)', async () => {
+    const rules = join(dir, 'idle.rules');
+    writeFileSync(rules, '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n');
+    const host = join(dir, 'idle-host.json');
+    writeFileSync(host, JSON.stringify({ name: 'box', interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'] }], routes: [{ to: 'default', via: '10.0.0.254', dev: 'eth0' }], peers: [{ name: 'client', address: '10.0.0.2', via: 'eth0' }] }));
+    const r = await verify(rules, ['--host', host, '--proto', 'udp', '--local', '--dst', 'client:53', '--format', 'json']);
+    assert.equal(r.code, 0, r.err + r.out);
+    const j = report(r);
+    assert.equal(j.verdict, 'agree', j.summary);
+    assert.equal(j.trace?.agree, true, j.traceComparison);
+    assert.ok((j.trace?.compared ?? 0) >= 2, j.traceComparison);
+  });
+
   it('the editor\'s way: the panel\'s trace of the peer client, run as Verify Trace on Kernel runs it, agrees; Cancel removes the lab', async () => {
     const args = verifyArgs(join(DIR, 'rules.v4'), { uri: 'file:///x', proto: 'tcp', src: 'client', dst: '10.10.126.101', dport: 12580, origin: { peer: 'client' } }, { source: 'description', file: HOST });
     assert.ok(Array.isArray(args), JSON.stringify(args));

@@ -107,7 +107,7 @@ export class ConversationRunner {
 
   /** Sends a packet from an endpoint into the host. */
   private inject(from: Endpoint | Origin, p: Packet): Outcome {
-    if (from.kind === 'local') return this.stack.send(p);
+    if (from.kind === 'local') return this.stack.send(p, undefined, true);
     if (from.kind === 'iface') return this.stack.receive(p, from.iface);
     if (from.kind === 'assumed') return this.stack.receive(p, from.dev);
     const peer = from.peer;

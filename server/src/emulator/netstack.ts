@@ -82,6 +82,12 @@ export class HostStack {
   readonly router: Router;
   readonly conntrack: ConntrackTable;
   private readonly store = new MemoryStore();
+  /**
+   * Sockets local processes sent from ("proto/address/port"): what comes back
+   * to them is theirs whether or not conntrack follows the connection (with
+   * no rule needing conntrack, nothing marks it as a reply).
+   */
+  private readonly sockets = new Set<string>();
   private emit: (e: TraceEvent) => void = () => undefined;
 
   constructor(
@@ -354,7 +360,7 @@ export class HostStack {
     const proto = p.proto === PROTO_TCP ? 'tcp' : 'udp';
     const l = this.host.listeners.find((x) => x.proto === proto && x.port === p.dport && (x.addr === 0 || x.addr === p.dst));
     // Replies of locally opened connections go to that socket.
-    if (!l && ct.dir === 'REPLY') return { fate: 'delivered', packet: clonePacket(p), ct };
+    if (!l && (ct.dir === 'REPLY' || this.sockets.has(`${p.proto}/${p.dst}/${p.dport}`))) return { fate: 'delivered', packet: clonePacket(p), ct };
     if (!l && p.proto === PROTO_TCP && p.tcpFlags & (TCP_ACK | TCP_RST) && ct.state !== 'NEW') return { fate: 'delivered', packet: clonePacket(p), ct };
     if (!l) return { fate: 'no-listener', packet: clonePacket(p), ct };
     return { fate: 'delivered', packet: clonePacket(p), ct, listener: l };
@@ -387,7 +393,7 @@ export class HostStack {
    * `attached`: conntrack information the sender already put on the packet
    * (nf_ct_attach: a REJECT's TCP reset belongs to the rejected connection).
    */
-  send(pkt: Packet, attached?: CtInfo): Outcome {
+  send(pkt: Packet, attached?: CtInfo, fromSocket = false): Outcome {
     const p = clonePacket(pkt);
     p.localOrigin = true;
     p.iif = '';
@@ -397,6 +403,7 @@ export class HostStack {
       return { fate: 'no-route', packet: clonePacket(p), detail: `no route to ${ip4(p.dst)}` };
     }
     if (p.src === 0 && r.src !== undefined) p.src = r.src;
+    if (fromSocket && (p.proto === PROTO_TCP || p.proto === PROTO_UDP)) this.sockets.add(`${p.proto}/${p.src}/${p.sport}`);
     this.emit({ type: 'route', decision: r.kind === 'local' ? 'loopback' : 'output', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), src: p.src, reason: r.kind === 'local' ? `${ip4(p.dst)} is local: out through lo, source ${ip4(p.src)}` : `route to ${ip4(p.dst)} via ${r.dev}, source ${ip4(p.src)}` });
     p.oif = r.dev!;
     this.hook('OUTPUT', p);

@@ -250,3 +250,28 @@ describe('found by the reachability soundness test (checked against the kernel s
     assert.match('detail' in out! ? String(out.detail) : '', /TTL \(1\) runs out/);
   });
 });
+
+describe('replies to a local process without connection tracking', () => {
+  // Found by nflens verify holding its trace against the kernel: with no rule needing conntrack, nothing
+  // marks the answer as a reply, yet the kernel hands it to the socket the process sent from.
+  const idle = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+  const peer = testHost().peers.find((p) => p.name === 'server')!;
+  for (const proto of ['udp', 'tcp'] as const) {
+    it(`${proto}: the answer reaches the sending socket, no port unreachable or reset`, () => {
+      const emu = emulator(idle);
+      assert.equal(emu.compiled.conntrackActive, false);
+      const r = emu.trace({ proto, src: 0, dst: peer.addr, sport: 43210, dport: 53, origin: { kind: 'local' } });
+      assert.equal(r.completed, true, r.summary);
+      assert.ok(!r.events.some((e) => e.type === 'fate' && /no-listener/.test(JSON.stringify(e))), r.summary);
+    });
+  }
+  it('an answer to a port no process sent from is still refused', () => {
+    const emu = emulator(idle);
+    const p = basePacket(PROTO_TCP, peer.addr, ip('192.168.1.1'));
+    p.sport = 53;
+    p.dport = 43211;
+    p.tcpFlags = TCP_SYN;
+    const o = emu.stack.receive(p, 'eth1');
+    assert.equal(o.fate, 'no-listener');
+  });
+});
