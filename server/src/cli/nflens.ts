@@ -68,7 +68,7 @@ function fail(msg: string): never {
 }
 
 /** Rules files up to this size get the reachability findings in `check` too (larger ones: `nflens analyze`). */
-const CHECK_REACH_MAX_RULES = 20000;
+const CHECK_REACH_MAX_RULES = 25000;
 
 function checkReachability(rs: Ruleset, lines: readonly string[]): Diagnostic[] {
   let n = 0;
