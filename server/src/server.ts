@@ -72,7 +72,8 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     const pending = reachPending.get(doc.uri);
     if (pending?.version !== doc.version || pending.settings !== s) {
       reachPending.set(doc.uri, { version: doc.version, settings: s });
-      setTimeout(() => void analyseLarge(doc, s), 0);
+      // After a pause in typing: the walk holds the thread, and the next edit's diagnostics would wait for it.
+      setTimeout(() => void analyseLarge(doc, s), REACH_AFTER_IDLE_MS);
     }
   }
   extraFindings.set(doc.uri, extra);
@@ -81,6 +82,8 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   const doc = documents.get(uri);
   void connection.sendNotification(fileSummaryNotification, fileSummary(uri, published, !!doc && reachPending.get(uri)?.version === doc.version));
 });
+/** How long a large file's text must stay unchanged before its reachability runs. */
+const REACH_AFTER_IDLE_MS = 400;
 /** Reachability of a large rules file, shown as work-done progress (the client puts it in the status bar). */
 async function analyseLarge(doc: TextDocument, s: Settings): Promise<void> {
   const current = () => {
