@@ -9,70 +9,17 @@ import { Field, type Box } from '../space/fields';
 import { intersectSets, isEmpty, kept, subtractSets, type PacketSet } from '../space/packetSet';
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
+import { SortedRanges } from '../space/sortedRanges';
 
 /** Holes whose address range is narrower than this (a /4) go into an index; wider ones are checked against every query. */
 const NARROW = 2 ** 28;
 /** Holes × boxes beyond which making the flow whole is approximated (see whole()). */
 const WHOLE_BUDGET = 20000;
 
-/** Holes with one address range in `field`, sorted by its low end. */
-class RangeIndex {
-  private readonly los: number[] = [];
-  private readonly boxes: Box[] = [];
-  /** The widest range held: how far back a query must look. */
-  private span = 0;
-
-  constructor(private readonly field: Field) {}
-
-  get size(): number {
-    return this.boxes.length;
-  }
-
-  add(b: Box, lo: number, hi: number): void {
-    this.span = Math.max(this.span, hi - lo + 1);
-    // Binary insertion keeps the array sorted; appends are the common case.
-    const n = this.los.length;
-    if (!n || this.los[n - 1]! <= lo) {
-      this.los.push(lo);
-      this.boxes.push(b);
-      return;
-    }
-    let i = 0;
-    let z = n;
-    while (i < z) {
-      const m = (i + z) >> 1;
-      if (this.los[m]! <= lo) i = m + 1;
-      else z = m;
-    }
-    this.los.splice(i, 0, lo);
-    this.boxes.splice(i, 0, b);
-  }
-
-  /** Holes whose range meets [lo, hi]. */
-  near(lo: number, hi: number, out: Box[]): void {
-    let a = 0;
-    let z = this.los.length;
-    while (a < z) {
-      const m = (a + z) >> 1;
-      if (this.los[m]! <= hi) a = m + 1;
-      else z = m;
-    }
-    for (let i = a - 1; i >= 0 && this.los[i]! + this.span > lo; i--) {
-      const r = this.boxes[i]![this.field]!;
-      if (r[1]! >= lo) out.push(this.boxes[i]!);
-    }
-  }
-
-  all(): Box[] {
-    return this.boxes;
-  }
-}
-
-/** Taken boxes, indexed by destination when it is one narrow range (service tables), else by source (block lists). */
 class HoleIndex {
   /** Made on first use: most chains walked have a hole or two, or none. */
-  private byDst: RangeIndex | undefined;
-  private bySrc: RangeIndex | undefined;
+  private byDst: SortedRanges<Box> | undefined;
+  private bySrc: SortedRanges<Box> | undefined;
   private readonly wide: Box[] = [];
   count = 0;
 
@@ -80,12 +27,12 @@ class HoleIndex {
     this.count++;
     const d = b[Field.Dst]!;
     if (d.length === 2 && d[1]! - d[0]! < NARROW) {
-      (this.byDst ??= new RangeIndex(Field.Dst)).add(b, d[0]!, d[1]!);
+      (this.byDst ??= new SortedRanges<Box>()).add(b, d[0]!, d[1]!);
       return;
     }
     const s = b[Field.Src]!;
     if (s.length === 2 && s[1]! - s[0]! < NARROW) {
-      (this.bySrc ??= new RangeIndex(Field.Src)).add(b, s[0]!, s[1]!);
+      (this.bySrc ??= new SortedRanges<Box>()).add(b, s[0]!, s[1]!);
       return;
     }
     this.wide.push(b);

@@ -8,6 +8,7 @@
  */
 import { Field, type Box } from './fields';
 import type { PacketSet } from './packetSet';
+import { SortedRanges } from './sortedRanges';
 
 /** Pieces whose destinations span less than this (a /4) are indexed; wider ones are looked at by every hole. */
 const NARROW = 2 ** 28;
@@ -22,55 +23,28 @@ interface Piece {
   alive: boolean;
 }
 
-/** Narrow pieces sorted by the low end of their destinations (dead ones are skipped, and swept now and then). */
+/** Narrow pieces by destination; dead ones are skipped, and swept now and then. */
 class ByDestination {
-  private los: number[] = [];
-  private pieces: Piece[] = [];
-  private span = 0;
+  private readonly index = new SortedRanges<Piece>();
   private dead = 0;
 
   add(p: Piece): void {
-    this.span = Math.max(this.span, p.hi - p.lo + 1);
-    const n = this.los.length;
-    if (!n || this.los[n - 1]! <= p.lo) {
-      this.los.push(p.lo);
-      this.pieces.push(p);
-      return;
-    }
-    let i = 0;
-    let z = n;
-    while (i < z) {
-      const m = (i + z) >> 1;
-      if (this.los[m]! <= p.lo) i = m + 1;
-      else z = m;
-    }
-    this.los.splice(i, 0, p.lo);
-    this.pieces.splice(i, 0, p);
+    this.index.add(p, p.lo, p.hi);
   }
 
   /** Living pieces whose hull meets [lo, hi]. */
   near(lo: number, hi: number, out: Piece[]): void {
-    let a = 0;
-    let z = this.los.length;
-    while (a < z) {
-      const m = (a + z) >> 1;
-      if (this.los[m]! <= hi) a = m + 1;
-      else z = m;
-    }
-    for (let i = a - 1; i >= 0 && this.los[i]! + this.span > lo; i--) {
-      const p = this.pieces[i]!;
-      if (p.alive && p.hi >= lo) out.push(p);
-    }
+    this.index.near(lo, hi, out, isAlive);
   }
 
   died(): void {
-    if (++this.dead * 2 <= this.pieces.length) return;
-    const keep = this.pieces.filter((p) => p.alive);
-    this.pieces = keep;
-    this.los = keep.map((p) => p.lo);
+    if (++this.dead * 2 <= this.index.size) return;
+    this.index.retain(isAlive);
     this.dead = 0;
   }
 }
+
+const isAlive = (p: Piece): boolean => p.alive;
 
 /** a minus every hole, one after another (without the tidying merge subtractSets may add). */
 export function subtractEach(a: PacketSet, holes: PacketSet, boxSubtract: (x: Box, y: Box) => Box[], boxesOverlap: (x: Box, y: Box) => boolean): Box[] {

@@ -1,0 +1,75 @@
+/**
+ * Items with one integer range each (a destination range, say), sorted by
+ * the low end: which items' ranges meet a query range, without looking at
+ * the others. The widest range held bounds how far back a query looks, so
+ * it pays when ranges are narrow (callers keep wide ones elsewhere).
+ */
+export class SortedRanges<T> {
+  private los: number[] = [];
+  private his: number[] = [];
+  private items: T[] = [];
+  /** The widest range held: how far back a query must look. */
+  private span = 0;
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  add(item: T, lo: number, hi: number): void {
+    this.span = Math.max(this.span, hi - lo + 1);
+    // Binary insertion keeps the arrays sorted; appends are the common case.
+    const n = this.los.length;
+    if (!n || this.los[n - 1]! <= lo) {
+      this.los.push(lo);
+      this.his.push(hi);
+      this.items.push(item);
+      return;
+    }
+    let i = 0;
+    let z = n;
+    while (i < z) {
+      const m = (i + z) >> 1;
+      if (this.los[m]! <= lo) i = m + 1;
+      else z = m;
+    }
+    this.los.splice(i, 0, lo);
+    this.his.splice(i, 0, hi);
+    this.items.splice(i, 0, item);
+  }
+
+  /** Items whose range meets [lo, hi] (and that `keep` accepts), from the highest low end down. */
+  near(lo: number, hi: number, out: T[], keep?: (item: T) => boolean): void {
+    let a = 0;
+    let z = this.los.length;
+    while (a < z) {
+      const m = (a + z) >> 1;
+      if (this.los[m]! <= hi) a = m + 1;
+      else z = m;
+    }
+    for (let i = a - 1; i >= 0 && this.los[i]! + this.span > lo; i--) {
+      const item = this.items[i]!;
+      if (this.his[i]! >= lo && (!keep || keep(item))) out.push(item);
+    }
+  }
+
+  /** Every item, by the low end of its range. */
+  all(): T[] {
+    return this.items;
+  }
+
+  /** Drops the items `keep` refuses (the order of the rest stays). */
+  retain(keep: (item: T) => boolean): void {
+    const los: number[] = [];
+    const his: number[] = [];
+    const items: T[] = [];
+    for (let i = 0; i < this.items.length; i++) {
+      if (!keep(this.items[i]!)) continue;
+      los.push(this.los[i]!);
+      his.push(this.his[i]!);
+      items.push(this.items[i]!);
+    }
+    this.los = los;
+    this.his = his;
+    this.items = items;
+  }
+}
