@@ -64,7 +64,7 @@ function hop(p: PacketView, from: string, to: string): VNode {
 }
 
 function packetPanel(p: PacketView, o: TraceOutcome): VNode {
-  const enters = 'local' in p.from ? `from a local process of ${p.host}` : `on ${p.from.iface} of ${p.host}`;
+  const enters = 'local' in p.from ? (p.packet.socket ? `from the kernel of ${p.host} (no process sends it)` : `from a local process of ${p.host}`) : `on ${p.from.iface} of ${p.host}`;
   const diagrams: VNode[] = [];
   p.paths.forEach((path, i) => {
     const prev = p.paths[i - 1];

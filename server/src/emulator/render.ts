@@ -41,7 +41,7 @@ export function renderStory(events: readonly TraceEvent[], o: RenderOptions = {}
         out.push(`Conversation ${e.id}: ${e.title}${e.linkedTo ? ` (opened by conversation ${e.linkedTo}${e.why ? `: ${e.why}` : ''})` : ''}`);
         break;
       case 'packet':
-        out.push('', `Packet ${e.n} (${e.label}, ${e.dir}): ${packetText(e.packet)}`, `  enters ${e.host} ${'local' in e.from ? 'from a local process' : `on ${e.from.iface}`}`);
+        out.push('', `Packet ${e.n} (${e.label}, ${e.dir}): ${packetText(e.packet)}`, `  enters ${e.host} ${'local' in e.from ? (e.packet.socket ? 'from its own kernel (no process sends it)' : 'from a local process') : `on ${e.from.iface}`}`);
         break;
       case 'hook':
         out.push(`  ${e.hook}${e.iif ? ` in=${e.iif}` : ''}${e.oif ? ` out=${e.oif}` : ''}`);

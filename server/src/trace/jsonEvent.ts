@@ -19,6 +19,8 @@ export interface JsonPacket {
   readonly mark: number;
   readonly iif: string;
   readonly oif: string;
+  /** Sent by the kernel itself, no process behind it: 'kernel' (its own sockets: resets, ICMP errors, echo replies) or 'none'. */
+  readonly socket?: 'kernel' | 'none';
 }
 
 export interface JsonTuple {
@@ -42,6 +44,7 @@ export function jsonPacket(p: Packet): JsonPacket {
     ...(p.proto === 6 ? { tcpFlags: p.tcpFlags } : {}),
     ...(p.proto === 1 ? { icmpType: p.icmpType, icmpCode: p.icmpCode } : {}),
     mark: p.mark, iif: p.iif, oif: p.oif,
+    ...(p.socket ? { socket: p.socket } : {}),
   };
 }
 

@@ -37,6 +37,13 @@ describe('nflens trace', () => {
     assert.ok(dnatLine > 1);
     assert.ok(j.events.some((e) => e.type === 'verdict' && e.rule?.line === dnatLine));
   });
+  it('the host\'s echo reply is its kernel\'s own packet: the story says so, the JSON marks it', () => {
+    const r = trace({ host: HOST, proto: 'icmp', src: 'client', dst: 'docker-host' });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^Packet 2 \(echo reply, reply\): .*\n  enters \S+ from its own kernel \(no process sends it\)$/m);
+    const j = JSON.parse(trace({ host: HOST, proto: 'icmp', src: 'client', dst: 'docker-host', format: 'json' }).out) as { events: { type: string; packet?: { socket?: string } }[] };
+    assert.deepEqual(j.events.filter((e) => e.type === 'packet').map((e) => e.packet?.socket), [undefined, 'kernel']);
+  });
   it('an unknown name says which names there are', () => {
     assert.throws(() => trace({ host: HOST, proto: 'tcp', src: 'nobody', dst: 'web:12580' }), /nor a peer of docker-host \(client, web, other\)/);
     assert.throws(() => trace({ proto: 'tcp', src: 'web', dst: '1.2.3.4', local: 'true' }), /names need --host/);

@@ -97,6 +97,15 @@ describe('trace panel: docker-proxy and dropped packets', () => {
     assert.deepEqual(visitedNodes(first), ['in', 'PREROUTING', 'route-in', 'INPUT', 'local']);
   });
 
+  it('the host\'s own echo reply is sent by its kernel, not by a process; a container\'s request arrives on its bridge', () => {
+    const o = dockerHostOutcome({ proto: 'icmp', src: 'client', dst: 'docker-host', origin: { peer: 'client' } });
+    const lines = (key: string) => textOf(byTestId(render(o, key).node, 'trace-packet-line')[0]!);
+    assert.match(lines('c1p1'), / enters on \S+ of /);
+    assert.match(lines('c1p2'), / enters from the kernel of \S+ \(no process sends it\)/);
+    const viaProxy = dockerHostOutcome({ proto: 'tcp', src: 'other', dst: '10.10.126.101', dport: 12580, origin: { peer: 'other' } });
+    assert.match(textOf(byTestId(render(viaProxy, 'c2p1').node, 'trace-packet-line')[0]!), / enters from a local process of /, "docker-proxy's own connection");
+  });
+
   it('a packet dropped by INPUT policy stops there; its tab says so', () => {
     const rules = ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp --dport 22 -j ACCEPT', 'COMMIT', ''].join('\n');
     const o = outcomeOf(rules, { proto: 'tcp', src: '198.51.100.7', dst: '10.0.0.1', dport: 80, origin: { iface: 'eth0' } });
