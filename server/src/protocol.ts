@@ -22,15 +22,6 @@ export interface TraceExampleParams {
   readonly witness: Readonly<Record<string, string | number | boolean>>;
 }
 
-export interface TraceExampleResult {
-  readonly completed: boolean;
-  /** The trace told as a story (markdown-safe plain text). */
-  readonly story: string;
-}
-
-/** Client → server: trace an example packet through the emulator (hover's "Trace this packet"). */
-export const traceExampleRequest = new RequestType<TraceExampleParams, TraceExampleResult, void>('netfilterLens/traceExample');
-
 /** What the status bar shows for the active iptables file, counted from the diagnostics just published. */
 export interface FileSummary {
   readonly uri: string;

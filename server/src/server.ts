@@ -19,16 +19,13 @@ import { documentSymbols } from './features/documentSymbols';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, prepareRename, references, rename } from './features/navigation';
-import { fileSummaryNotification, serverInfoRequest, traceExampleRequest } from './protocol';
+import { fileSummaryNotification, serverInfoRequest } from './protocol';
 import { fileSummary } from './features/fileSummary';
 import { applySeverityOverrides } from './features/severityOverrides';
 import { ruleFlows } from './analysis/ruleFlows';
 import { ruleHoverMarkdown } from './features/ruleHover';
 import { codeLenses } from './features/codeLens';
 import { exampleOnHost, registerTraceRequests } from './features/traceRequests';
-import { traceWitness } from './analysis/traceWitness';
-import type { Witness } from './analysis/space/witness';
-import type { Hook } from './lang/iptables/extension';
 import { SettingsCache, type Settings } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
 import { crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
@@ -242,13 +239,6 @@ connection.onCodeLens(async (p) => {
   const a = await analysisFor(p.textDocument.uri);
   if (!a) return [];
   return codeLenses(a.analysis, cache.reach(a.doc, await settings.get(p.textDocument.uri)).reach);
-});
-connection.onRequest(traceExampleRequest, async (p) => {
-  const a = await analysisFor(p.uri);
-  if (!a) return { completed: false, story: 'The document is not open as an iptables file.' };
-  const lines = a.doc.getText().split('\n');
-  const { assumeUnknown } = await settings.get(p.uri);
-  return traceWitness(a.analysis.parsed.ruleset, p.witness as unknown as Witness, p.hook as Hook, (l) => lines[l], assumeUnknown);
 });
 registerTraceRequests(connection, {
   analysisFor,

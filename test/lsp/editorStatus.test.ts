@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CodeAction, Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import type { FileSummary } from '../../server/src/protocol';
 import { LspClient } from '../helpers/lspClient';
+import { exampleParams } from '../../client/src/traceInput/exampleParams';
 
 /** Line 6: no packet reaches it (the two /25 halves take them); line 7: an error with a quick fix (the old "-s ! X" negation). */
 const SHADOWED = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP', '-A INPUT -s ! 10.1.0.0/16 -p tcp -j DROP', 'COMMIT', ''].join('\n');
@@ -68,7 +69,13 @@ describe('status bar summary and severity overrides', () => {
     const link = /\(command:netfilterLens\.traceExample\?([^)]+)\)/.exec(md);
     assert.ok(link, md);
     const [args] = JSON.parse(decodeURIComponent(link[1]!));
-    const trace = () => client.request<{ completed: boolean; story: string }>('netfilterLens/traceExample', args);
+    // As the client's command does: the example as trace parameters, traced by netfilterLens/trace.
+    const params = exampleParams(args.uri, args.hook, args.witness);
+    assert.ok(!('error' in params), JSON.stringify(params));
+    const trace = async () => {
+      const r = await client.request<{ story?: string; error?: string }>('netfilterLens/trace', params);
+      return { story: r.story ?? r.error ?? '' };
+    };
     const assumedMatch = await trace();
     assert.match(assumedMatch.story, /assumed to match/);
     client.configuration = { trace: { assumeUnknown: 'no-match' } };
