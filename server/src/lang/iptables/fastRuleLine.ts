@@ -2,7 +2,7 @@
  * A fast path for the rule lines iptables-save writes ("-A CHAIN [! -s A]
  * [! -d A] [-i IF] [-o IF] [-p P] (-m NAME --opt V…)* [-j|-g TARGET …]").
  * A 170,000-rule dump is almost only such lines; running each through the
- * getopt model of ruleParser.ts costs most of a load check's time.
+ * getopt model of ruleParser.ts cost about half of a load check's time.
  *
  * It answers only where the answer is certain to be the faithful parser's:
  * any line outside that shape (abbreviations, repeated modules, "--opt=v",
