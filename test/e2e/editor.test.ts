@@ -112,6 +112,17 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       }
     }
 
+    /** From a clean editor: Trace Packet… on docker-host/rules.v4, the client to the published port; the panel's frame once it shows the trace. */
+    async function traceClientToPublishedPort() {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('docker-host/rules.v4');
+      await wb.runCommand('Netfilter Lens: Trace Packet…');
+      await wb.pickRow('handshake, data and close', '(1/');
+      await wb.pickRow('10.10.126.187', '(2/');
+      await wb.pickRow('published → web:12580', '(3/');
+      return frameShowing('the trace from client', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.187'));
+    }
+
     async function showProblems(): Promise<void> {
       if (!(await wb.page.locator('.markers-panel').isVisible())) await wb.runCommand('Problems: Focus on Problems View');
       await wb.page.locator('.markers-panel').waitFor();
@@ -301,13 +312,7 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
     });
 
     it('an unsaved edit to the host description reaches the trace panel and the topology view; reverting it goes back', () => explained('unsaved', async () => {
-      await wb.runCommand('View: Close All Editors');
-      await wb.openFile('docker-host/rules.v4');
-      await wb.runCommand('Netfilter Lens: Trace Packet…');
-      await wb.pickRow('handshake, data and close', '(1/');
-      await wb.pickRow('10.10.126.187', '(2/');
-      await wb.pickRow('published → web:12580', '(3/');
-      await frameShowing('the trace from client', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.187'));
+      await traceClientToPublishedPort();
       // From the trace panel: the topology of its rules, in a third column, so both panels stay in sight.
       await wb.runCommand('Netfilter Lens: Show Host Topology');
       await frameShowing('the topology with client', '[data-testid="topology-peer"][data-name="client"]', (t) => t.includes('10.10.126.187'));
@@ -346,13 +351,7 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       const showTab = (label: string) => wb.page.locator('.tabs-container .tab', { hasText: label }).first().click();
       try {
         await explained('reload', async () => {
-          await wb.runCommand('View: Close All Editors');
-          await wb.openFile('docker-host/rules.v4');
-          await wb.runCommand('Netfilter Lens: Trace Packet…');
-          await wb.pickRow('handshake, data and close', '(1/');
-          await wb.pickRow('10.10.126.187', '(2/');
-          await wb.pickRow('published → web:12580', '(3/');
-          const before = await frameShowing('the trace from client', '[data-testid="trace-packet-line"]', (t) => t.includes('10.10.126.187'));
+          const before = await traceClientToPublishedPort();
           const title = (await before.locator('[data-testid="trace-title"]').textContent()) ?? '';
           await wb.openFile('docker-host/rules.v4');
           await wb.runCommand('Netfilter Lens: Show Host Topology');
