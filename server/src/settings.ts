@@ -25,7 +25,7 @@ export interface Settings {
   readonly assumeUnknown: UnknownAssumption;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 25000, severityOverrides: {}, assumeUnknown: 'match' };
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 10000, severityOverrides: {}, assumeUnknown: 'match' };
 
 export function normalizeSettings(raw: unknown): Settings {
   const r = (raw ?? {}) as Record<string, unknown>;
