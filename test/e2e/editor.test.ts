@@ -384,6 +384,13 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
           await showTab('Topology');
           await frameShowing('the topology view saying the rules file is gone', '[data-testid="topology-error"]', (t) => t.startsWith('The file rules.v4 no longer exists'));
           assert.equal(await wb.page.locator('.notification-toast', { hasText: 'rules.v4' }).count(), 0, 'in the panels, no popup');
+
+          // The file comes back (moved back from outside the editor): the panels show it again without a reload.
+          renameSync(join(dir, 'rules.v4.moved'), join(dir, 'rules.v4'));
+          await frameShowing('the topology view drawing the rules file again', '[data-testid="topology-container"]', (t) => t.includes('web'));
+          await showTab('Trace:');
+          const back = await frameShowing('the trace panel tracing again', '[data-testid="trace-packet-line"]', (t) => t.includes(' enters '));
+          assert.equal(await back.locator('[data-testid="trace-step"][data-kind="rewrite"][data-what="DNAT"]').count(), 1, 'the DNAT step again');
         });
       } finally {
         writeFileSync(description, original);

@@ -119,8 +119,8 @@ const shownPath = (uri: string): string => decoded(uri.startsWith('file://') ? u
 export function missingFileMessage(view: 'trace' | 'topology', uri: string): string {
   const file = `${decoded(fileName(uri))} no longer exists (${shownPath(uri)})`;
   return view === 'trace'
-    ? `The rules file ${file}: there is nothing to trace. Put it back and choose Change packet…, or run Trace Packet… on another rules file.`
-    : `The file ${file}: there is nothing to draw. Put it back, or run Show Host Topology on another rules file or description.`;
+    ? `The rules file ${file}: there is nothing to trace. Put it back and the panel traces it again, or run Trace Packet… on another rules file.`
+    : `The file ${file}: there is nothing to draw. Put it back and the view draws it again, or run Show Host Topology on another rules file or description.`;
 }
 
 const hostWords = (h: SavedHost): string => (h.source === 'inferred' ? 'the host inferred from the rules' : `the host ${h.source === 'workspace' ? 'of the workspace' : 'described'} in ${fileName(h.file ?? '')}`);

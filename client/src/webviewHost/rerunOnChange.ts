@@ -1,8 +1,10 @@
 /**
  * Runs a view again when a file it shows changes, once the changes settle:
  * typed into (the server sees open rules files and host and workspace
- * descriptions as they are edited), saved, or a description closed (the
- * server reads it from disk again: closing without saving drops its edits).
+ * descriptions as they are edited), saved, a description closed (the
+ * server reads it from disk again: closing without saving drops its edits),
+ * or a file created or renamed into place (a panel that said its file is gone
+ * shows it again when it comes back).
  */
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
@@ -31,7 +33,12 @@ export function rerunOnChange(watches: (uri: vscode.Uri) => boolean, rerun: () =
     vscode.workspace.onDidSaveTextDocument((d) => schedule(d.uri)),
     // Not rules files: a trace reopens its rules file, and VS Code closes documents no editor shows after a while.
     vscode.workspace.onDidCloseTextDocument((d) => DESCRIPTION.test(d.uri.path) && schedule(d.uri)),
+    vscode.workspace.onDidCreateFiles((e) => e.files.forEach(schedule)),
+    vscode.workspace.onDidRenameFiles((e) => e.files.forEach((r) => schedule(r.newUri))),
   ];
+  // Files that come back from outside the editor (a terminal, git): the workspace's own watcher.
+  const created = vscode.workspace.createFileSystemWatcher('**/*', false, true, true);
+  subs.push(created, created.onDidCreate(schedule));
   return {
     dispose: () => {
       if (timer) clearTimeout(timer);

@@ -77,7 +77,7 @@ describe('panel state across a window reload', () => {
 
   it('the missing-file case: the panel says which file is gone and what to do, in words', () => {
     const trace = missingFileMessage('trace', 'file:///srv/hosts/my%20host/rules.v4');
-    assert.equal(trace, 'The rules file rules.v4 no longer exists (/srv/hosts/my host/rules.v4): there is nothing to trace. Put it back and choose Change packet…, or run Trace Packet… on another rules file.');
+    assert.equal(trace, 'The rules file rules.v4 no longer exists (/srv/hosts/my host/rules.v4): there is nothing to trace. Put it back and the panel traces it again, or run Trace Packet… on another rules file.');
     const topo = missingFileMessage('topology', 'file:///srv/hosts/docker-host/nflens-host.json');
     assert.match(topo, /^The file nflens-host\.json no longer exists \(\/srv\/hosts\/docker-host\/nflens-host\.json\): there is nothing to draw\./);
     assert.match(missingFileMessage('trace', 'file:///srv/100%zz/rules.v4'), /rules\.v4 no longer exists \(\/srv\/100%zz\/rules\.v4\)/, 'a path that is not valid percent-encoding is shown as it is');
