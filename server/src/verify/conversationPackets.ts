@@ -8,9 +8,9 @@
  * packet it is, and its TCP flags. Pure.
  */
 import type { Fate, RuleRef, TraceEvent } from '../emulator/trace';
-import { ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type Packet } from '../emulator/packet';
+import { PROTO_ICMP, PROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type Packet } from '../emulator/packet';
 import type { KPacket } from './kernelTrace';
-import { emulatorChainRuns, type ChainRun, type ReplayResult } from './replay';
+import { eAddr, emulatorChainRuns, kAddr, type ChainRun, type ReplayResult } from './replay';
 
 /** What a packet is to its conversation: the TCP handshake, close and reset, other TCP segments, a datagram, an echo or an ICMP error. */
 export type PacketKind = 'syn' | 'syn-ack' | 'rst' | 'fin' | 'segment' | 'udp' | 'echo' | 'icmp-error';
@@ -53,10 +53,6 @@ function tcpKind(names: readonly string[]): PacketKind {
   return names.includes('FIN') ? 'fin' : 'segment';
 }
 
-function emulatorAddr(p: Packet): string {
-  return p.proto === PROTO_TCP || p.proto === PROTO_UDP ? `${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport}` : `${ip4(p.src)}>${ip4(p.dst)}`;
-}
-
 function emulatorKey(p: Packet): { kind: PacketKind; flags: string } {
   if (p.proto === PROTO_TCP) {
     const names = FLAG_NAMES.filter(([bit]) => p.tcpFlags & bit).map(([, n]) => n);
@@ -96,7 +92,7 @@ export function tracedPackets(events: readonly TraceEvent[]): TracedPacket[] {
     out.push({
       conversation: head.conversation, n: head.n, label: head.label, dir: head.dir,
       start: hook ? (hook.hook === 'OUTPUT' ? 'out' : 'pre') : 'local' in head.from ? 'out' : 'pre',
-      addr: emulatorAddr(first), ...emulatorKey(first),
+      addr: eAddr(first), ...emulatorKey(first),
       runs: emulatorChainRuns(s).map((r) => r.run),
       crosses: !!hook,
       ...(fate ? { fate: { fate: fate.fate, detail: fate.detail, ...(fate.rule ? { rule: fate.rule } : {}) } } : {}),
@@ -105,17 +101,13 @@ export function tracedPackets(events: readonly TraceEvent[]): TracedPacket[] {
   return out;
 }
 
-function kernelAddr(k: KPacket): string {
-  return k.sport !== undefined ? `${k.src}:${k.sport}>${k.dst}:${k.dport}` : `${k.src}>${k.dst}`;
-}
-
 /** Every packet the kernel traced, as the replay listed it (a REJECT reply the kernel never sent is not one). */
 export function kernelPackets(r: ReplayResult): KernelPacket[] {
   const out: KernelPacket[] = [];
   r.episodes.forEach((e, i) => {
     if (!e.kernelPacket) return;
     const k = e.kernelPacket.packet;
-    out.push({ index: i + 1, title: e.title, packet: k, start: e.kernelPacket.start, addr: kernelAddr(k), ...kernelKey(k), runs: e.runs.kernel });
+    out.push({ index: i + 1, title: e.title, packet: k, start: e.kernelPacket.start, addr: kAddr(k), ...kernelKey(k), runs: e.runs.kernel });
   });
   return out;
 }

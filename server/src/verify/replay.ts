@@ -25,11 +25,13 @@ export function parseIp(s: string): number {
   return s.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
 }
 
-function kAddr(k: KPacket): string {
+/** "src:sport>dst:dport" (or "src>dst") of a packet the kernel traced, as chain runs name it. */
+export function kAddr(k: KPacket): string {
   return k.sport !== undefined ? `${k.src}:${k.sport}>${k.dst}:${k.dport}` : `${k.src}>${k.dst}`;
 }
 
-function eAddr(p: Packet): string {
+/** The same words for an emulator packet. */
+export function eAddr(p: Packet): string {
   return p.proto === PROTO_TCP || p.proto === PROTO_UDP ? `${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport}` : `${ip4(p.src)}>${ip4(p.dst)}`;
 }
 
