@@ -48,7 +48,11 @@ const openText = (uri: string): string | undefined => (documents.get(uri) ?? ope
 /** Findings on a rules file beyond its own analysis (they carry quick fixes too). */
 const extraFindings = new Map<string, Diagnostic[]>();
 /** Large rules files whose reachability is being computed, for which version and settings (one run each). */
-const reachPending = new Map<string, { readonly version: number; readonly settings: Settings }>();
+interface ReachPending {
+  readonly version: number;
+  readonly settings: Settings;
+}
+const reachPending = new Map<string, ReachPending>();
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   const analysis = cache.get(doc, s);
@@ -68,9 +72,10 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   } else {
     const pending = reachPending.get(doc.uri);
     if (pending?.version !== doc.version || pending.settings !== s) {
-      reachPending.set(doc.uri, { version: doc.version, settings: s });
+      const entry = { version: doc.version, settings: s };
+      reachPending.set(doc.uri, entry);
       // After a pause in typing: the walk holds the thread, and the next edit's diagnostics would wait for it.
-      setTimeout(() => void analyseLarge(doc, s), REACH_AFTER_IDLE_MS);
+      setTimeout(() => void analyseLarge(doc, s, entry), REACH_AFTER_IDLE_MS);
     }
   }
   extraFindings.set(doc.uri, extra);
@@ -82,12 +87,13 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
 /** How long a large file's text must stay unchanged before its reachability runs. */
 const REACH_AFTER_IDLE_MS = 400;
 /** Reachability of a large rules file, shown as work-done progress (the client puts it in the status bar). */
-async function analyseLarge(doc: TextDocument, s: Settings): Promise<void> {
+async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending): Promise<void> {
   const current = () => {
     const now = documents.get(doc.uri);
     return now?.version === doc.version ? now : undefined;
   };
-  if (!current()) return;
+  // Only the latest request runs: a newer version, or the same one asked again with other settings, supersedes it.
+  if (!current() || reachPending.get(doc.uri) !== entry) return;
   const progress = await connection.window.createWorkDoneProgress();
   progress.begin('Netfilter Lens', undefined, `analysing ${fileNameOf(doc.uri)}`);
   // The walk below holds the thread: let "begin" reach the client first.

@@ -112,4 +112,21 @@ describe('progress while a large file is analysed', () => {
     assert.equal(order.at(-1), 'summary');
     assert.ok(order.indexOf('summary') > order.indexOf('end'), order.join(', '));
   });
+
+  it('an edit soon after the load findings: reachability runs once, for the version the edits settle on (not again for the same version)', async () => {
+    const uri = 'file:///tmp/test-status/typing.rules';
+    const rules = Array.from({ length: 2100 }, (_, i) => `-A INPUT -s 10.${i >> 8}.${i & 255}.0/24 -j ACCEPT`);
+    const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ...rules, 'COMMIT', ''].join('\n');
+    const before = client.notifications.length;
+    await client.open(uri, text);
+    await client.notificationWhere<FileSummary>('netfilterLens/fileSummary', (p) => p.uri === uri, 30000);
+    // Typing on: the next version arrives before the server has been idle for 400 ms.
+    const v2 = await client.change(uri, text.replace('COMMIT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP\nCOMMIT'));
+    await client.diagnosticsFor(uri, v2, 30000);
+    const done = await client.notificationWhere<FileSummary>('netfilterLens/fileSummary', (p) => p.uri === uri && !p.analysing, 60000);
+    assert.equal(done.unreachable, 1, 'the newer version\'s findings');
+    type Progress = { value: { kind: string } };
+    const begins = client.notifications.slice(before).filter((n) => n.method === '$/progress' && (n.params as Progress).value.kind === 'begin');
+    assert.equal(begins.length, 1, 'one reachability run, for the version the edits settled on');
+  });
 });
