@@ -14,6 +14,8 @@ export interface IptablesAnalysisOptions {
   readonly family: Family | 'auto';
   /** Path or URI of the file, for 'auto' (rules.v6, sysconfig/ip6tables). */
   readonly fileName?: string;
+  /** The analysis of an earlier version of the same document, for reuse (see ParseOptions.previous). */
+  readonly previous?: IptablesAnalysis;
 }
 
 export interface IptablesAnalysis {

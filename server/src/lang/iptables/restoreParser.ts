@@ -31,6 +31,12 @@ export interface ParseOptions {
   readonly fileName?: string;
   /** False: every rule line through the full getopt model (the fast path's tests compare both). */
   readonly fastRules?: boolean;
+  /**
+   * The parse of an earlier version of the same document (same family and
+   * backend): lines whose text did not change may reuse what it computed.
+   * The result must be exactly that of a parse without it.
+   */
+  readonly previous?: ParsedIptables;
 }
 
 export interface ParsedIptables {
