@@ -31,7 +31,7 @@ function loaded(p: ParsedIptables): unknown[] {
       out.push({ chain: c.name, policy: c.policy, absent: c.absent });
       for (const r of c.rules) {
         const k = r.command;
-        out.push({ kind: k.kind, line: k.line, restoreLine: k.restoreLine, chain: k.chain, span: k.span, jump: k.jump, ruleNum: k.ruleNum, src: r.srcIndex, dst: r.dstIndex, facts: r.facts });
+        out.push({ kind: k.kind, line: k.line, restoreLine: k.restoreLine, chain: k.chain, span: k.span, jump: k.jump, targetSpan: k.targetSpan, ruleNum: k.ruleNum, src: r.srcIndex, dst: r.dstIndex, facts: r.facts });
       }
     }
   }

@@ -24,9 +24,10 @@ export interface IptablesAnalysis {
 }
 
 export function analyzeIptables(text: string, options: IptablesAnalysisOptions): IptablesAnalysis {
+  const previous = options.previous ? { previous: options.previous.parsed } : {};
   const parsed = parseIptables(text, options.family === 'auto'
-    ? { backend: options.backend, ...(options.fileName !== undefined ? { fileName: options.fileName } : {}) }
-    : { backend: options.backend, family: options.family });
+    ? { backend: options.backend, ...(options.fileName !== undefined ? { fileName: options.fileName } : {}), ...previous }
+    : { backend: options.backend, family: options.family, ...previous });
   const diagnostics = [...parsed.diagnostics, ...lintIptables(parsed)];
   diagnostics.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.col - b.span.start.col);
   return { parsed, diagnostics };

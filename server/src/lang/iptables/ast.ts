@@ -113,6 +113,8 @@ export interface Command {
   readonly hasRule: boolean;
   /** The rule's jump or goto to a chain. */
   readonly jump?: JumpRef;
+  /** The rule's target (-j/-g and its options): where load problems with the rule are shown. */
+  readonly targetSpan?: Span;
   /** Span of the whole command text. */
   readonly span: Span;
 }

@@ -9,14 +9,14 @@
  * values that look like options, warnings, counters, IPv6…) returns
  * undefined and takes the full path. Each module's or target's options are
  * parsed by the extension's own code (fastSegment.ts). What comes out
- * is what the table state and the load checks read (the command, its jump,
- * the facts); the rule's full model is parsed again from its line on first
- * use, as for every rule of a large file (RuleCommand).
+ * is the line's shape (ruleShape.ts): what the table state and the load
+ * checks read (the command, its jump, the facts); the rule's full model is
+ * parsed again from its line on first use (RuleCommand).
  *
  * test/unit/lang/fastRuleLine.test.ts holds it against the full path.
  */
-import { span as mkSpan, type Span } from '../diagnostic';
-import type { AddrSpec, Command, ExtensionUse, JumpRef, RuleSpec, TargetRef, Verdict } from './ast';
+import { span as mkSpan } from '../diagnostic';
+import type { AddrSpec, ExtensionUse, RuleSpec, TargetRef, Verdict } from './ast';
 import type { AnyExtension, Backend } from './extension';
 import { findMatch, findTarget } from './extensions/registry';
 import { ipparseMultiple4, type Cidr4, type Family } from './inet';
@@ -25,13 +25,9 @@ import { MAX_CHAIN_NAME } from './commandTable';
 import { optionHasArg, parseProtocol } from './xtoptions';
 import { SegmentParser } from './fastSegment';
 import { optionsByName } from './ruleParser';
+import { ruleFacts } from './ruleFacts';
+import type { RuleShape } from './ruleShape';
 
-export interface FastRule {
-  readonly command: Command;
-  /** Only what the table state and ruleFacts() read: names, typed data, addresses, presence of the rest. */
-  readonly rule: RuleSpec;
-  readonly jumpIsExtension: boolean;
-}
 
 const VERDICTS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 const MAX_LINE = 4000;
@@ -51,6 +47,7 @@ export class FastRuleLines {
   private words: string[] = [];
   private count = 0;
   private text = '';
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly family: Family,
@@ -60,11 +57,10 @@ export class FastRuleLines {
   }
 
   /** The rule of an "-A" line in iptables-save's own shape, or undefined to take the full path. */
-  parse(l: SourceLine, text: string, table: string): FastRule | undefined {
+  parse(l: SourceLine, text: string, table: string): RuleShape | undefined {
     if (this.family !== 'ipv4' || l.pieces > 1 || l.col0 || text.length > MAX_LINE || !this.scan(text)) return undefined;
     const n = this.count;
     if (n < 2 || this.tok(0) !== '-A' || this.quoted[1]) return undefined;
-    const line = l.index;
     const chainName = this.tok(1);
     if (chainName.length > MAX_CHAIN_NAME || !isAscii(chainName) || chainName[0] === '-' || chainName[0] === '!') return undefined;
     let src: AddrSpec | undefined;
@@ -76,7 +72,8 @@ export class FastRuleLines {
     let protoInvert = false;
     const matches: ExtensionUse[] = [];
     let target: TargetRef | undefined;
-    let jump: JumpRef | undefined;
+    let jumpAt = -1;
+    let targetEnd = -1;
     let jumpIsExtension = false;
     let invert = false;
     let i = 2;
@@ -127,18 +124,18 @@ export class FastRuleLines {
       } else if (t === '-j' || t === '-g') {
         if (invert || target || !plainValue || !isAscii(value) || value.length > MAX_CHAIN_NAME) return undefined;
         const spec = t === '-j' ? findTarget(value, this.family) : undefined;
-        const jumpSpan = this.span(line, i, i + 1);
+        jumpAt = i;
+        targetEnd = i + 1;
         if (!spec) {
           if (i + 2 !== n) return undefined;
-          jump = { kind: 'jump', chain: value, goto: t === '-g', span: jumpSpan, nameSpan: this.span(line, i + 1, i + 1) };
-          target = jump;
+          target = { kind: 'jump', chain: this.intern(value), goto: t === '-g', span: NO_SPAN, nameSpan: NO_SPAN };
           i = n;
           continue;
         }
         jumpIsExtension = true;
         if (VERDICTS.has(value)) {
           if (i + 2 !== n || (table === 'nat' && value === 'DROP')) return undefined;
-          target = { kind: 'verdict', name: value as Verdict, span: jumpSpan };
+          target = { kind: 'verdict', name: value as Verdict, span: NO_SPAN };
           i = n;
           continue;
         }
@@ -146,8 +143,8 @@ export class FastRuleLines {
         if (end !== n) return undefined;
         const use = this.segments.use(spec, this.words.slice(i, end), this.text.slice(this.starts[i]!, this.ends[end - 1]!), table, protoText, protoInvert, 'target');
         if (!use) return undefined;
-        const span = this.span(line, i, end - 1);
-        target = { kind: 'extension', use, span };
+        targetEnd = end - 1;
+        target = { kind: 'extension', use, span: NO_SPAN };
         i = n;
         continue;
       } else return undefined;
@@ -163,17 +160,42 @@ export class FastRuleLines {
     if (outIface) rule.outIface = PRESENT_IFACE;
     if (protoText !== undefined) rule.proto = { text: protoText, num: protoNum, invert: protoInvert, span: NO_SPAN };
     if (target) rule.target = target;
-    const command: { -readonly [K in keyof Command]: Command[K] } = {
+    const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
+    const starts = this.starts;
+    const ends = this.ends;
+    return {
+      facts: ruleFacts(rule, this.family, jumpTo),
+      jumpIsExtension,
+      srcCount: 1,
+      dstCount: 1,
+      text: l.text,
+      hasNewline: l.hasNewline,
+      col0: 0,
+      table,
       kind: 'A',
-      line,
-      restoreLine: l.restoreLine,
-      chain: { text: chainName, span: this.span(line, 1, 1) },
-      span: this.span(line, 0, n - 1),
-      hasRule: true,
-      rule,
+      ruleNum: undefined,
+      chain: this.intern(chainName),
+      chainStart: starts[1]!,
+      chainEnd: ends[1]!,
+      start: starts[0]!,
+      end: ends[n - 1]!,
+      jumpTo,
+      goto: target?.kind === 'jump' && target.goto,
+      jumpStart: jumpTo !== undefined ? starts[jumpAt]! : 0,
+      jumpEnd: jumpTo !== undefined ? ends[jumpAt + 1]! : 0,
+      nameStart: jumpTo !== undefined ? starts[jumpAt + 1]! : 0,
+      nameEnd: jumpTo !== undefined ? ends[jumpAt + 1]! : 0,
+      targetStart: jumpAt >= 0 ? starts[jumpAt]! : -1,
+      targetEnd: jumpAt >= 0 ? ends[targetEnd]! : -1,
     };
-    if (jump) command.jump = jump;
-    return { command, rule, jumpIsExtension };
+  }
+
+  /** One string per chain name: shapes, facts and the table state then share it. */
+  private intern(name: string): string {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    this.names.set(name, name);
+    return name;
   }
 
   /** Splits like tokenizeArgs() for lines without escapes, NUL, CR or quotes inside words; false otherwise. */
@@ -228,10 +250,6 @@ export class FastRuleLines {
     if (strict) return [strict];
     const a = ipparseMultiple4(text);
     return a.kind === 'error' || a.cidrs.length !== 1 || a.hostnames.length ? undefined : a.cidrs;
-  }
-
-  private span(line: number, from: number, to: number): Span {
-    return mkSpan(line, this.starts[from]!, this.ends[to]!);
   }
 
   /**

@@ -22,6 +22,8 @@ import { chainNameProblem } from './ruleSupport';
 import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
 import { prepareRuleLine, RuleCommand, type RuleSource } from './ruleLine';
+import { shapeOfCommand, type RuleShape } from './ruleShape';
+import { cacheOf, detach, keepCache, LineCache, LineMatcher } from './lineCache';
 import type { Token } from './tokenize';
 
 export interface ParseOptions {
@@ -76,17 +78,25 @@ class FileParser {
   private exited = false;
   /** iptables-save's own rule lines without the getopt model (see fastRuleLine.ts). */
   private readonly fast: FastRuleLines | undefined;
+  readonly cache: LineCache;
+  /** Lines of the previous parse of this document (ParseOptions.previous). */
+  private readonly matcher: LineMatcher | undefined;
 
   constructor(
     text: string,
     private readonly family: Family,
     private readonly backend: Backend,
     fastRules: boolean,
+    previous: LineCache | undefined,
   ) {
     this.lines = splitSourceLines(text);
     this.prog = PROG(family, backend);
     this.source = { family, backend };
     this.fast = fastRules ? new FastRuleLines(family, backend) : undefined;
+    const starts = new Int32Array(this.lines.length);
+    for (let i = 0; i < starts.length; i++) starts[i] = this.lines[i]!.offset;
+    this.cache = new LineCache(family, backend, text, starts);
+    this.matcher = fastRules && previous?.family === family && previous.backend === backend ? new LineMatcher(previous, text) : undefined;
   }
 
   private lineSpan(l: SourceLine, from = 0, to = l.text.length): Span {
@@ -300,11 +310,11 @@ class FileParser {
   }
 
   private ruleLine(l: SourceLine, text: string, cur: TableBuild): void {
-    const fast = this.fast?.parse(l, text, cur.block.name.text);
-    if (fast) {
-      const cmd = new RuleCommand(fast.command, l, cur.block.name.text, this.source);
+    const shape = this.fastShape(l, text, cur.block.name.text);
+    if (shape) {
+      const cmd = new RuleCommand(l.index, l.restoreLine, shape, this.source);
       cur.block.commands.push(cmd);
-      cur.state.command(cmd, fast.rule, fast.jumpIsExtension, false);
+      cur.state.command(cmd, shape);
       return;
     }
     const rl = l.restoreLine;
@@ -315,6 +325,33 @@ class FileParser {
     }
     for (const w of p.warnings) this.warn(w.code, w.message, w.span);
     this.takeOutcome(parseRuleLine(p.input), l, text, cur);
+  }
+
+  /** The line's shape from the fast path, or from the previous parse when it had the same line. */
+  private fastShape(l: SourceLine, text: string, table: string): RuleShape | undefined {
+    const fast = this.fast;
+    if (!fast) return undefined;
+    // Pieces of an over-long line are parsed every time.
+    const whole = l.col0 === undefined;
+    if (whole && this.matcher) {
+      const known = this.matcher.shapeAt(l.offset, l.offset + l.text.length, l.hasNewline);
+      if (known === table) {
+        this.cache.shapes[l.index] = table;
+        return undefined;
+      }
+      if (typeof known === 'object' && known.table === table) {
+        this.cache.shapes[l.index] = known;
+        return known;
+      }
+    }
+    let shape: RuleShape | undefined;
+    if (this.matcher) {
+      // Kept for later parses: read from a copy, so that no string of it holds this version of the document.
+      const own = detach(l.text);
+      shape = fast.parse({ ...l, text: own }, own.length === text.length ? own : own.slice(0, text.length), table);
+    } else shape = fast.parse(l, text, table);
+    if (whole) this.cache.shapes[l.index] = shape ?? table;
+    return shape;
   }
 
   private takeOutcome(outcome: RuleLineOutcome, l: SourceLine, text: string, cur: TableBuild): void {
@@ -340,11 +377,18 @@ class FileParser {
         this.current = undefined;
         return;
       case 'command': {
-        // Keep only the command: its rule is parsed again if someone asks for it.
         const parsed = outcome.command;
-        const cmd = parsed.hasRule ? new RuleCommand(parsed, l, cur.block.name.text, this.source) : parsed;
+        const otherFamily = outcome.otherFamily === true;
+        if (!parsed.rule) {
+          cur.block.commands.push(parsed);
+          cur.state.command(parsed, undefined, otherFamily);
+          return;
+        }
+        // Keep only the command's shape: its rule is parsed again if someone asks for it.
+        const shape = shapeOfCommand(parsed, parsed.rule, l, cur.block.name.text, this.family, outcome.jumpIsExtension);
+        const cmd = new RuleCommand(parsed.line, parsed.restoreLine, shape, this.source);
         cur.block.commands.push(cmd);
-        cur.state.command(cmd, parsed.rule, outcome.jumpIsExtension, outcome.otherFamily === true);
+        cur.state.command(cmd, shape, otherFamily);
         return;
       }
     }
@@ -436,7 +480,11 @@ function intrapositionedFix(line: number, text: string): { title: string; edits:
 export function parseIptables(text: string, options: ParseOptions = {}): ParsedIptables {
   const family = options.family ?? detectFamily(text, options.fileName);
   const backend = options.backend ?? 'nft';
-  return new FileParser(text, family, backend, options.fastRules !== false).run();
+  const previous = options.previous ? cacheOf(options.previous) : undefined;
+  const parser = new FileParser(text, family, backend, options.fastRules !== false, previous);
+  const parsed = parser.run();
+  keepCache(parsed, parser.cache);
+  return parsed;
 }
 
 export type { Command, IptablesFile };

@@ -5,7 +5,6 @@
  * 170,000-rule dump need not stay in memory: it is parsed again on demand
  * (see LoadedRule.spec).
  */
-import type { Span } from '../diagnostic';
 import type { AddrSpec, RuleSpec } from './ast';
 import type { AnyExtension, Hook } from './extension';
 import type { Family } from './inet';
@@ -31,8 +30,6 @@ export interface RuleFacts {
   readonly jumpTo: string | undefined;
   /** The standard verdict, when the target is one. */
   readonly verdict: string | undefined;
-  /** Where problems with the rule are shown: its target, else the command. */
-  readonly targetSpan: Span | undefined;
   readonly protoNum: number;
   readonly protoInvert: boolean;
   readonly protoText: string | undefined;
@@ -121,7 +118,6 @@ export function ruleFacts(spec: RuleSpec, family: Family, jumpTo?: string): Rule
   return {
     jumpTo: t?.kind === 'jump' ? jumpTo ?? t.chain : undefined,
     verdict: t?.kind === 'verdict' ? t.name : undefined,
-    targetSpan: t?.span,
     protoNum: p?.num ?? 0,
     protoInvert: p?.invert ?? false,
     protoText: p?.text,

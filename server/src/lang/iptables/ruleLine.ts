@@ -10,6 +10,7 @@ import type { Backend } from './extension';
 import type { Family } from './inet';
 import type { SourceLine } from './lines';
 import { parseRuleLine, type RuleLineInput } from './ruleParser';
+import type { RuleShape } from './ruleShape';
 import { parseCountersPrefix, tokenizeArgs, type Token } from './tokenize';
 
 export interface LineProblem {
@@ -74,49 +75,65 @@ export function prepareRuleLine(l: SourceLine, text: string, table: string, fami
   return { kind: 'input', input, warnings };
 }
 
-/** Where a rule command's line is, to parse it again. */
-export interface RuleSource {
-  readonly family: Family;
-  readonly backend: Backend;
-}
-
 /**
- * A command whose rule is parsed again from its line on first use: a
- * 170,000-rule dump then keeps one small object per rule instead of its
- * whole model (spans, options, typed data).
+ * A rule command: its line numbers and its line's shape (ruleShape.ts).
+ * Spans are built from the shape's columns when read, and the full rule
+ * model is parsed again from the line on first use: a 170,000-rule dump then
+ * keeps one small object per rule instead of its whole model.
  */
 export class RuleCommand implements Command {
-  readonly kind: CommandKind;
-  readonly line: number;
-  readonly restoreLine: number;
-  readonly chain: Named | undefined;
-  readonly ruleNum: number | undefined;
-  readonly span: Span;
   readonly hasRule = true;
-  readonly jump: JumpRef | undefined;
   private parsed: RuleSpec | undefined;
 
   constructor(
-    cmd: Command,
-    private readonly piece: SourceLine,
-    private readonly table: string,
+    readonly line: number,
+    readonly restoreLine: number,
+    readonly shape: RuleShape,
     private readonly source: RuleSource,
-  ) {
-    this.kind = cmd.kind;
-    this.line = cmd.line;
-    this.restoreLine = cmd.restoreLine;
-    this.chain = cmd.chain;
-    this.ruleNum = cmd.ruleNum;
-    this.span = cmd.span;
-    this.jump = cmd.jump;
+  ) {}
+
+  get kind(): CommandKind {
+    return this.shape.kind;
+  }
+
+  get ruleNum(): number | undefined {
+    return this.shape.ruleNum;
+  }
+
+  get chain(): Named | undefined {
+    const s = this.shape;
+    return s.chain === undefined ? undefined : { text: s.chain, span: mkSpan(this.line, s.chainStart, s.chainEnd) };
+  }
+
+  get span(): Span {
+    return mkSpan(this.line, this.shape.start, this.shape.end);
+  }
+
+  get jump(): JumpRef | undefined {
+    const s = this.shape;
+    if (s.jumpTo === undefined) return undefined;
+    return { kind: 'jump', chain: s.jumpTo, goto: s.goto, span: mkSpan(this.line, s.jumpStart, s.jumpEnd), nameSpan: mkSpan(this.line, s.nameStart, s.nameEnd) };
+  }
+
+  get targetSpan(): Span | undefined {
+    const s = this.shape;
+    return s.targetStart < 0 ? undefined : mkSpan(this.line, s.targetStart, s.targetEnd);
   }
 
   get rule(): RuleSpec | undefined {
     if (this.parsed) return this.parsed;
-    const p = prepareRuleLine(this.piece, visibleText(this.piece), this.table, this.source.family, this.source.backend);
+    const s = this.shape;
+    const piece: SourceLine = { index: this.line, restoreLine: this.restoreLine, text: s.text, hasNewline: s.hasNewline, pieces: 1, offset: 0, col0: s.col0 };
+    const p = prepareRuleLine(piece, visibleText(piece), s.table, this.source.family, this.source.backend);
     if (p.kind !== 'input') return undefined;
     const out = parseRuleLine(p.input);
     if (out.kind === 'command') this.parsed = out.command.rule;
     return this.parsed;
   }
+}
+
+/** What a re-parse needs besides the line. */
+export interface RuleSource {
+  readonly family: Family;
+  readonly backend: Backend;
 }

@@ -16,13 +16,14 @@
  * table, replayed, became invalid.
  */
 import type { RelatedInfo, Span } from '../diagnostic';
-import type { AddrSpec, Command, RuleSpec, TableBlock } from './ast';
+import type { Command, JumpRef, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { nftInitProblems, nftValidation, legacyCommitProblems, type Problem, type SharedObjects } from './kernelChecks';
 import { ruleKey } from './ruleKey';
 import { LoadedRule, type LoadedChain, type LoadedTable } from './ruleset';
-import { ruleFacts } from './ruleFacts';
+import { RuleCommand } from './ruleLine';
+import type { RuleInput } from './ruleShape';
 import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
 
@@ -54,15 +55,11 @@ export interface TableContext {
   chainHint(name: string): string;
 }
 
-/** How many kernel rules a rule line makes: one per source/destination address pair. */
-function addrCount(a: AddrSpec | undefined): number {
-  return a ? Math.max(1, a.v4.length + a.v6.length + a.hostnames.length) : 1;
-}
-
-export function expand(spec: RuleSpec, cmd: Command, chain: string, family: Family, jumpTo?: string): LoadedRule[] {
-  const ns = addrCount(spec.src);
-  const nd = addrCount(spec.dst);
-  const facts = ruleFacts(spec, family, jumpTo);
+/** The kernel rules a rule line makes: one per source/destination address pair. */
+function expand(rule: RuleInput, cmd: Command, chain: string): LoadedRule[] {
+  const ns = rule.srcCount;
+  const nd = rule.dstCount;
+  const facts = rule.facts;
   if (ns === 1 && nd === 1) return [new LoadedRule(cmd, chain, facts)];
   const out: LoadedRule[] = [];
   for (let i = 0; i < ns; i++) for (let j = 0; j < nd; j++) out.push(new LoadedRule(cmd, chain, facts, ns > 1 ? i : undefined, nd > 1 ? j : undefined));
@@ -71,10 +68,10 @@ export function expand(spec: RuleSpec, cmd: Command, chain: string, family: Fami
 
 /** The kernel rule's identity for -D/-C: one address pair, compared by value. */
 const keys = new WeakMap<LoadedRule, string>();
-function keyOf(r: LoadedRule, spec?: RuleSpec): string {
+function keyOf(r: LoadedRule): string {
   let k = keys.get(r);
   if (k === undefined) {
-    k = ruleKey(spec ?? r.spec, r);
+    k = ruleKey(r.spec, r);
     keys.set(r, k);
   }
   return k;
@@ -161,7 +158,7 @@ export class TableState {
   }
 
   /** -4/-6 of the other family: do_parse() returned early; rule commands then do nothing. */
-  command(cmd: Command, rule: RuleSpec | undefined, jumpIsExtension: boolean, otherFamily = false): void {
+  command(cmd: Command, rule: RuleInput | undefined, otherFamily = false): void {
     switch (cmd.kind) {
       case 'A':
       case 'I':
@@ -171,10 +168,10 @@ export class TableState {
         if (cmd.ruleNum !== undefined && cmd.kind === 'D' && !rule) return this.deleteNum(cmd);
         if (otherFamily) {
           // The rule is not added, but iptables-legacy has already looked up its -j target.
-          if (!this.nft && rule) this.jumpTarget(cmd, rule, jumpIsExtension);
+          if (!this.nft && rule) this.jumpTarget(cmd, rule);
           return;
         }
-        return this.ruleCommand(cmd, rule, jumpIsExtension);
+        return this.ruleCommand(cmd, rule);
       case 'N':
         return this.newChain(cmd);
       case 'X':
@@ -194,10 +191,11 @@ export class TableState {
     }
   }
 
-  private jumpTarget(cmd: Command, rule: RuleSpec, jumpIsExtension: boolean): boolean {
-    const t = rule.target;
-    if (t?.kind !== 'jump' || jumpIsExtension) return true;
-    const target = t.chain;
+  private jumpTarget(cmd: Command, rule: RuleInput): boolean {
+    const target = rule.facts.jumpTo;
+    if (target === undefined || rule.jumpIsExtension) return true;
+    // Spans are built only for a message.
+    const t = (): JumpRef => cmd.jump!;
     const rl = cmd.restoreLine;
     const targetChain = this.chains.get(target);
     if (this.nft) {
@@ -207,7 +205,7 @@ export class TableState {
         this.prepared.push({
           code: 'unknown-target',
           message: `Chain '${target}' does not exist — "${target}" is neither a target nor a chain of table ${this.table} at this point.${later ? ' It is declared further down: declare chains before the rules that use them.' : this.whyGone(target)} (iptables-nft reports this at the COMMIT.)`,
-          span: t.nameSpan,
+          span: t().nameSpan,
           reportedLine: COMMIT_LINE,
           when: 'commit',
         });
@@ -216,14 +214,14 @@ export class TableState {
       return true;
     }
     if (!targetChain) {
-      if (t.goto) {
-        this.report({ code: 'goto-not-chain', message: `goto '${target}' is not a chain${this.ctx.chainHint(target)}`, span: t.span, reportedLine: rl, when: 'now' });
+      if (t().goto) {
+        this.report({ code: 'goto-not-chain', message: `goto '${target}' is not a chain${this.ctx.chainHint(target)}`, span: t().span, reportedLine: rl, when: 'now' });
       } else {
         const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line);
         this.report({
           code: 'unknown-target',
           message: `Couldn't load target \`${target}':No such file or directory — "${target}" is neither a target nor a chain declared before this line.${later ? ' It is declared further down: declare chains before the rules that use them.' : this.ctx.chainHint(target)}`,
-          span: t.span,
+          span: t().span,
           reportedLine: rl,
           when: 'now',
         });
@@ -233,22 +231,23 @@ export class TableState {
     return true;
   }
 
-  private ruleCommand(cmd: Command, rule: RuleSpec | undefined, jumpIsExtension: boolean): void {
-    const chainName = cmd.chain?.text;
+  private ruleCommand(cmd: Command, rule: RuleInput | undefined): void {
+    const chainName = cmd instanceof RuleCommand ? cmd.shape.chain : cmd.chain?.text;
     if (!rule || !chainName) return;
-    if (!this.jumpTarget(cmd, rule, jumpIsExtension)) return;
-    const targetChain = rule.target?.kind === 'jump' && !jumpIsExtension ? this.chains.get(rule.target.chain) : undefined;
+    if (!this.jumpTarget(cmd, rule)) return;
+    const jumpTo = rule.facts.jumpTo;
+    const targetChain = jumpTo !== undefined && !rule.jumpIsExtension ? this.chains.get(jumpTo) : undefined;
     if (!this.exists(chainName)) {
       if (this.nft && isBuiltinChain(this.table, chainName) && (cmd.kind === 'A' || cmd.kind === 'I')) {
         this.known.add(chainName); // iptables-nft creates a built-in chain on first use
       } else return this.noChain(cmd, chainName);
     }
     const ch = this.chains.get(chainName)!;
-    const rules = expand(rule, cmd, ch.name, this.ctx.family, targetChain?.name);
+    const rules = expand(rule, cmd, ch.name);
     if (targetChain?.builtin) {
       const why = `"${targetChain.name}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook).`;
       if (!this.nft) {
-        this.report({ code: 'jump-to-builtin', message: `${this.ctx.prog}: line ${cmd.restoreLine} failed — ${why}`, span: rule.target!.span, reportedLine: cmd.restoreLine, when: 'now' });
+        this.report({ code: 'jump-to-builtin', message: `${this.ctx.prog}: line ${cmd.restoreLine} failed — ${why}`, span: cmd.jump!.span, reportedLine: cmd.restoreLine, when: 'now' });
         return;
       }
     }
@@ -286,7 +285,7 @@ export class TableState {
       case 'D':
       case 'C': {
         for (const r of rules) {
-          const key = keyOf(r, rule);
+          const key = keyOf(r);
           const idx = ch.rules.findIndex((x) => keyOf(x) === key);
           if (idx < 0) return this.fail(cmd, 'no-such-rule', 'Bad rule (does a matching rule exist in that chain?).', `no rule of "${chainName}" is identical to this one at this point.`, cmd.span);
           if (cmd.kind === 'D') this.removeAt(ch, idx);
@@ -482,7 +481,7 @@ export class TableState {
     return {
       code: p.code,
       message: p.message + tail,
-      span: p.rule.facts.targetSpan ?? p.rule.command.span,
+      span: p.rule.command.targetSpan ?? p.rule.command.span,
       reportedLine,
       when: 'commit',
       ...(p.related ? { related: p.related } : {}),

@@ -1,0 +1,118 @@
+/**
+ * What a parse keeps for the next parse of the same document
+ * (ParseOptions.previous): the shape of each rule line the fast path read
+ * (ruleShape.ts), or the table where it declined. A line of the new text whose
+ * text and line end are those of a line of the old one, found through the
+ * two texts' common beginning and common end (an edit shifts the lines below
+ * it), takes the old line's shape if it is in the same table. Only the
+ * stateful walk over the lines (tables, chains, commands) and the COMMIT
+ * checks run again. Shapes depend on nothing but the line's text and table
+ * (and the family and backend, which must match).
+ */
+import type { Backend } from './extension';
+import type { Family } from './inet';
+import type { RuleShape } from './ruleShape';
+
+export class LineCache {
+  /** By document line: a shape, the table in which the fast path declined the line, or undefined (not a rule line it read). */
+  readonly shapes: (RuleShape | string | undefined)[] = [];
+
+  constructor(
+    readonly family: Family,
+    readonly backend: Backend,
+    readonly text: string,
+    /** Offset of each line in `text`. */
+    readonly lineStarts: Int32Array,
+  ) {}
+}
+
+/** Finds, for lines of a new text, the same line in the previous text. */
+export class LineMatcher {
+  private prefix = -1;
+  private suffixFrom = 0;
+
+  constructor(
+    private readonly old: LineCache,
+    private readonly text: string,
+  ) {}
+
+  /** The previous parse's shape for the whole line at [start, end) (end excludes its newline). */
+  shapeAt(start: number, end: number, hasNewline: boolean): RuleShape | string | undefined {
+    if (this.prefix < 0) this.compare();
+    const old = this.old;
+    // Inside the common beginning, with its newline: the same line number.
+    if (hasNewline && end + 1 <= this.prefix) {
+      const i = this.lineIndexIn(old.lineStarts, start);
+      return i >= 0 ? old.shapes[i] : undefined;
+    }
+    // Inside the common end: shifted by the length difference, if a line starts there.
+    if (start >= this.suffixFrom) {
+      const oldStart = start + old.text.length - this.text.length;
+      const i = this.lineIndexIn(old.lineStarts, oldStart);
+      return i >= 0 ? old.shapes[i] : undefined;
+    }
+    return undefined;
+  }
+
+  private lineIndexIn(starts: Int32Array, offset: number): number {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = starts[mid]!;
+      if (v === offset) return mid;
+      if (v < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Common beginning and end of the two texts (the end not overlapping the beginning). */
+  private compare(): void {
+    const a = this.old.text;
+    const b = this.text;
+    const max = Math.min(a.length, b.length);
+    // Only whole lines count: the end may then claim the line where the beginning stops.
+    this.prefix = b.lastIndexOf('\n', commonPrefix(a, b, max) - 1) + 1;
+    const suffix = commonSuffix(a, b, max - this.prefix);
+    this.suffixFrom = b.length - suffix;
+  }
+}
+
+const BLOCK = 4096;
+
+function commonPrefix(a: string, b: string, max: number): number {
+  let i = 0;
+  // Whole blocks first: slices compare without copying.
+  while (i + BLOCK <= max && a.slice(i, i + BLOCK) === b.slice(i, i + BLOCK)) i += BLOCK;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+function commonSuffix(a: string, b: string, max: number): number {
+  const la = a.length;
+  const lb = b.length;
+  let n = 0;
+  while (n + BLOCK <= max && a.slice(la - n - BLOCK, la - n) === b.slice(lb - n - BLOCK, lb - n)) n += BLOCK;
+  while (n < max && a.charCodeAt(la - n - 1) === b.charCodeAt(lb - n - 1)) n++;
+  return n;
+}
+
+const caches = new WeakMap<object, LineCache>();
+
+export function cacheOf(parsed: object): LineCache | undefined {
+  return caches.get(parsed);
+}
+
+export function keepCache(parsed: object, cache: LineCache): void {
+  caches.set(parsed, cache);
+}
+
+/**
+ * A copy of a line's text that does not hold the whole document: shapes made
+ * in a reparse live on in the parses after it, and a slice would keep every
+ * version of a large document alive.
+ */
+export function detach(text: string): string {
+  return text.length < 13 ? text : (JSON.parse(JSON.stringify(text)) as string);
+}

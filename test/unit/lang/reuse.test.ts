@@ -1,0 +1,162 @@
+/**
+ * A parse given the previous parse of the same document (ParseOptions.previous)
+ * reuses the shapes of the lines that did not change; its result must be
+ * exactly a fresh parse's. Random edits (lines changed, inserted, deleted,
+ * among them table headers, COMMIT, chain lines, broken and other-table lines,
+ * a final newline removed) on generated files and a kube-proxy-style dump,
+ * each reparse chained on the one before; compared deeply with a fresh parse:
+ * diagnostics, the file model (every command's line, spans, jump), every
+ * loaded rule (line, chain, facts, full model).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeIptables } from '../../../server/src/lang/iptables/analyze';
+import type { Backend } from '../../../server/src/lang/iptables/extension';
+import type { Family } from '../../../server/src/lang/iptables/inet';
+import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { kubeProxyDump } from '../../helpers/kubeProxyDump';
+import { generateFile, Rng } from '../../helpers/restoreGenerator';
+
+/** Plain data: extensions by name, bigints and sets spelled out, spans as {start, end}. */
+function plain(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === 'bigint') return `${x}n`;
+    if (x instanceof Set || x instanceof Map) return [...x];
+    if (x && typeof x === 'object' && typeof (x as { init?: unknown }).init === 'function') return `ext:${(x as { name: string }).name}`;
+    return x;
+  }));
+}
+
+function view(p: ParsedIptables): unknown {
+  const file = p.file;
+  return plain({
+    diagnostics: p.diagnostics,
+    family: file.family,
+    lineCount: file.lineCount,
+    comments: file.comments,
+    tables: file.tables.map((b) => ({
+      name: b.name,
+      line: b.line,
+      commitLine: b.commitLine,
+      span: b.span,
+      chains: b.chains,
+      commands: b.commands.map((c) => ({ kind: c.kind, line: c.line, restoreLine: c.restoreLine, chain: c.chain, ruleNum: c.ruleNum, policy: c.policy, newName: c.newName, hasRule: c.hasRule, jump: c.jump, span: c.span, targetSpan: c.targetSpan })),
+    })),
+    ruleset: [...p.ruleset.tables.values()].map((t) => ({
+      name: t.name,
+      committed: t.committed,
+      builtins: t.builtins,
+      blockLine: t.block.line,
+      chains: [...t.chains.values()].map((c) => ({
+        name: c.name, builtin: c.builtin, policy: c.policy, policySpan: c.policySpan, declSpan: c.declSpan, declLine: c.declLine, absent: c.absent,
+        rules: c.rules.map((r) => ({ line: r.command.line, restoreLine: r.command.restoreLine, span: r.command.span, chain: r.chain, src: r.srcIndex, dst: r.dstIndex, facts: r.facts, spec: r.spec })),
+      })),
+    })),
+  });
+}
+
+const EXTRA_LINES = [
+  '*filter', '*nat', '*mangle', '*raw', 'COMMIT', 'COMMIT ', ':INPUT DROP [0:0]', ':USER - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':FORWARD ACCEPT',
+  '-A INPUT -j ACCEPT', '-A USER -j RETURN', '-A INPUT -j USER', '-A INPUT -j NOSUCH', '-A PREROUTING -j DROP', '-A OUTPUT -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.0.0.1',
+  '-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT', '-A INPUT -p tcp --dport 22 -j ACCEPT', '-A INPUT -m nosuch -j ACCEPT', '-X USER', '-F', '-N NEW', '-I INPUT 1 -j DROP', '-D INPUT 1',
+  '# a comment', '', '  ', 'garbage', '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000', '-A POSTROUTING -j MASQUERADE',
+];
+
+/** One random edit of the lines. */
+function edit(lines: string[], rng: Rng): string {
+  const i = rng.int(0, lines.length);
+  const other = (): string => (rng.chance(0.5) && lines.length ? rng.pick(lines) : rng.pick(EXTRA_LINES));
+  switch (rng.int(0, 4)) {
+    case 0:
+      lines.splice(i, 0, other());
+      return `insert at ${i}`;
+    case 1:
+      if (i < lines.length) lines.splice(i, 1);
+      return `delete ${i}`;
+    case 2:
+      if (i < lines.length) lines[i] = other();
+      return `replace ${i}`;
+    case 3: {
+      if (i >= lines.length) return 'nothing';
+      // A small change inside the line: a character dropped or doubled.
+      const l = lines[i]!;
+      const k = rng.int(0, Math.max(0, l.length - 1));
+      lines[i] = rng.chance(0.5) ? l.slice(0, k) + l.slice(k + 1) : l.slice(0, k) + l.slice(k, k + 1) + l.slice(k);
+      return `alter ${i}`;
+    }
+    default: {
+      const j = rng.int(0, lines.length);
+      const [moved] = lines.splice(i, 1);
+      if (moved !== undefined) lines.splice(Math.min(j, lines.length), 0, moved);
+      return `move ${i} to ${j}`;
+    }
+  }
+}
+
+function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string): number {
+  const rng = new Rng(seed);
+  const trailing = text.endsWith('\n');
+  const lines = (trailing ? text.slice(0, -1) : text).split('\n');
+  let previous = parseIptables(text, { family, backend });
+  let reused = 0;
+  const done: string[] = [];
+  for (let k = 0; k < edits; k++) {
+    done.push(edit(lines, rng));
+    const next = lines.join('\n') + (rng.chance(0.9) ? '\n' : '');
+    const again = parseIptables(next, { family, backend, previous });
+    const fresh = parseIptables(next, { family, backend });
+    assert.deepStrictEqual(view(again), view(fresh), `${label}: after ${done.join(', ')}`);
+    previous = again;
+    reused++;
+  }
+  return reused;
+}
+
+describe('a reparse given the previous parse gives a fresh parse\'s result', () => {
+  it('generated files, valid and mutated, both backends, 8 chained edits each', () => {
+    let n = 0;
+    for (let i = 0; i < 120; i++) {
+      const f = generateFile(5150, i);
+      for (const backend of ['nft', 'legacy'] as const) n += chainOfEdits(f.text, f.family, backend, i * 31 + (backend === 'nft' ? 1 : 2), 8, `file ${i} ${backend}`);
+    }
+    assert.ok(n >= 1900);
+  });
+
+  it('a kube-proxy-style dump, 40 chained edits', () => {
+    const dump = kubeProxyDump({ services: 40, endpoints: 3 });
+    chainOfEdits(dump, 'ipv4', 'nft', 99, 40, 'kube nft');
+    chainOfEdits(dump, 'ipv4', 'legacy', 98, 20, 'kube legacy');
+  });
+
+  it('unchanged lines keep their shapes, wherever they moved', () => {
+    const dump = kubeProxyDump({ services: 30, endpoints: 3 });
+    const lines = dump.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('-A KUBE-SEP-'));
+    lines.splice(at, 0, '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x8000/0x8000');
+    const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    const again = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
+    const shapes = (p: ParsedIptables): Set<unknown> => new Set(p.file.tables.flatMap((b) => b.commands.map((c) => (c as { shape?: unknown }).shape)));
+    const before = shapes(first);
+    const kept = [...shapes(again)].filter((s) => before.has(s)).length;
+    assert.equal(kept, before.size, 'every shape of the old file is reused');
+  });
+
+  it('the previous parse of another family or backend is not used', () => {
+    const dump = kubeProxyDump({ services: 5, endpoints: 2 });
+    const legacy = parseIptables(dump, { family: 'ipv4', backend: 'legacy' });
+    const edited = dump.replace('-j KUBE-FIREWALL', '-j KUBE-FORWARD');
+    assert.deepStrictEqual(view(parseIptables(edited, { family: 'ipv4', backend: 'nft', previous: legacy })), view(parseIptables(edited, { family: 'ipv4', backend: 'nft' })));
+    const v6 = parseIptables(dump, { family: 'ipv6', backend: 'nft' });
+    assert.deepStrictEqual(view(parseIptables(edited, { family: 'ipv4', backend: 'nft', previous: v6 })), view(parseIptables(edited, { family: 'ipv4', backend: 'nft' })));
+  });
+
+  it('analyzeIptables passes its previous analysis on', () => {
+    const dump = kubeProxyDump({ services: 20, endpoints: 2 });
+    const first = analyzeIptables(dump, { backend: 'nft', family: 'ipv4' });
+    const edited = dump.replace(/--dport 80 /, '--dport 0x10000 ');
+    const again = analyzeIptables(edited, { backend: 'nft', family: 'ipv4', previous: first });
+    const fresh = analyzeIptables(edited, { backend: 'nft', family: 'ipv4' });
+    assert.deepStrictEqual(plain(again.diagnostics), plain(fresh.diagnostics));
+    assert.ok(fresh.diagnostics.some((d) => d.severity === 'error'));
+  });
+});
