@@ -1,7 +1,8 @@
 /**
  * The analysis of each open document, computed once per (version, settings)
  * and shared by every feature that asks. Keeps the server stateless per
- * request: entries are derived data, dropped on close.
+ * request: entries are derived data, dropped on close. A new version's parse
+ * is handed the previous version's analysis (same settings) to reuse.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeIptables, type IptablesAnalysis } from './lang/iptables/analyze';
@@ -20,52 +21,82 @@ export interface ReachEntry {
 
 interface Entry {
   readonly version: number;
+  /** The settings the parse depends on. */
   readonly key: string;
   readonly analysis: IptablesAnalysis;
-  reach?: ReachEntry;
+  readonly rules: number;
+  /** Reachability, and the rule limit it was decided under (raising the limit must not keep "skipped"). */
+  reach?: { readonly maxRules: number; readonly entry: ReachEntry };
+  /** The newest reachability of an earlier version (same settings), until this version has its own. */
+  readonly earlierReach?: ReachEntry;
+}
+
+const parseKey = (s: Settings): string => `${s.backend}/${s.family}`;
+
+function ruleCount(analysis: IptablesAnalysis): number {
+  let rules = 0;
+  for (const t of analysis.parsed.ruleset.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
+  return rules;
 }
 
 export class AnalysisCache {
   private readonly entries = new Map<string, Entry>();
 
   get(doc: TextDocument, settings: Settings): IptablesAnalysis {
-    const key = `${settings.backend}/${settings.family}`;
-    const e = this.entries.get(doc.uri);
-    if (e && e.version === doc.version && e.key === key) return e.analysis;
-    const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri });
-    this.entries.set(doc.uri, { version: doc.version, key, analysis });
-    return analysis;
+    return this.entry(doc, settings).analysis;
   }
 
-  /** Reachability of the document's current version if already computed, or cheap enough (few rules) to compute now. */
+  /**
+   * Reachability of the current version if computed (or quick), else of the newest earlier version that has one:
+   * for what may show a version behind until refreshed (code lenses) rather than nothing.
+   */
+  latestReach(doc: TextDocument, settings: Settings): ReachEntry | undefined {
+    const now = this.reachIfQuick(doc, settings);
+    if (now) return now;
+    const e = this.entries.get(doc.uri);
+    return e?.earlierReach;
+  }
+
+  /** Reachability of the document's current version if already computed, or quick to answer now (few rules, or none analysed). */
   reachIfQuick(doc: TextDocument, settings: Settings, quickRules = 2000): ReachEntry | undefined {
-    const analysis = this.get(doc, settings);
-    const e = this.entries.get(doc.uri)!;
-    if (e.reach) return e.reach;
-    let rules = 0;
-    for (const t of analysis.parsed.ruleset.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
-    return rules <= quickRules ? this.reach(doc, settings) : undefined;
+    const e = this.entry(doc, settings);
+    if (e.reach?.maxRules === settings.maxAnalyzedRules) return e.reach.entry;
+    const quick = e.rules <= quickRules || e.rules > settings.maxAnalyzedRules || e.analysis.parsed.ruleset.family !== 'ipv4';
+    return quick ? this.reach(doc, settings) : undefined;
   }
 
   /** Reachability for the document's current version (computed on first request). */
   reach(doc: TextDocument, settings: Settings): ReachEntry {
-    const analysis = this.get(doc, settings);
-    const e = this.entries.get(doc.uri)!;
-    if (e.reach) return e.reach;
-    const rs = analysis.parsed.ruleset;
-    let rules = 0;
-    for (const t of rs.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
-    if (rs.family !== 'ipv4') e.reach = { reach: undefined, findings: [], skipped: 'reachability is analysed for IPv4 rules only' };
-    else if (rules > settings.maxAnalyzedRules) e.reach = { reach: undefined, findings: [], skipped: `${rules} rules: more than netfilterLens.analysis.maxRules (${settings.maxAnalyzedRules})` };
+    const e = this.entry(doc, settings);
+    if (e.reach?.maxRules === settings.maxAnalyzedRules) return e.reach.entry;
+    const rs = e.analysis.parsed.ruleset;
+    let entry: ReachEntry;
+    if (rs.family !== 'ipv4') entry = { reach: undefined, findings: [], skipped: 'reachability is analysed for IPv4 rules only' };
+    else if (e.rules > settings.maxAnalyzedRules) entry = { reach: undefined, findings: [], skipped: `${e.rules} rules: more than netfilterLens.analysis.maxRules (${settings.maxAnalyzedRules})` };
     else {
       const reach = analyzeReachability(rs);
+      // The parser's lines (split at \n only, as iptables-restore reads them), not the editor's.
       const lines = doc.getText().split('\n');
-      e.reach = { reach, findings: reachFindings(rs, reach, { lineText: (l) => lines[l]?.replace(/\r$/, '') }) };
+      entry = { reach, findings: reachFindings(rs, reach, { lineText: (l) => lines[l]?.replace(/\r$/, '') }) };
     }
-    return e.reach;
+    e.reach = { maxRules: settings.maxAnalyzedRules, entry };
+    return entry;
   }
 
   drop(uri: string): void {
     this.entries.delete(uri);
+  }
+
+  private entry(doc: TextDocument, settings: Settings): Entry {
+    const key = parseKey(settings);
+    const e = this.entries.get(doc.uri);
+    if (e && e.version === doc.version && e.key === key) return e;
+    // Only an earlier version under the same settings is worth reusing.
+    const previous = e && e.key === key && e.version < doc.version ? e.analysis : undefined;
+    const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri, ...(previous ? { previous } : {}) });
+    const earlierReach = previous ? (e?.reach?.entry ?? e?.earlierReach) : undefined;
+    const next: Entry = { version: doc.version, key, analysis, rules: ruleCount(analysis), ...(earlierReach ? { earlierReach } : {}) };
+    this.entries.set(doc.uri, next);
+    return next;
   }
 }

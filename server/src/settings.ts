@@ -13,7 +13,7 @@ export interface Settings {
   readonly backend: Backend;
   /** Address family of iptables files ("auto": from the file's header). */
   readonly family: Family | 'auto';
-  /** Debounce before re-checking after an edit, in milliseconds. */
+  /** Edits that follow one another closer than this are checked once, this long after the last (the first edit after a pause is checked at once). */
   readonly debounceMs: number;
   /** The Docker version daemon option files are for ("": the one their syntax implies). */
   readonly dockerVersion: string;
@@ -23,9 +23,11 @@ export interface Settings {
   readonly severityOverrides: SeverityOverrides;
   /** How the editor's traces decide matches the emulator cannot evaluate (ipset, owner…). */
   readonly assumeUnknown: UnknownAssumption;
+  /** At most this many outline symbols (tables, then chains, then rules). */
+  readonly outlineMaxItems: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 10000, severityOverrides: {}, assumeUnknown: 'match' };
+export const DEFAULT_SETTINGS: Settings = { backend: 'nft', family: 'auto', debounceMs: 150, dockerVersion: '', maxAnalyzedRules: 10000, severityOverrides: {}, assumeUnknown: 'match', outlineMaxItems: 5000 };
 
 export function normalizeSettings(raw: unknown): Settings {
   const r = (raw ?? {}) as Record<string, unknown>;
@@ -39,7 +41,9 @@ export function normalizeSettings(raw: unknown): Settings {
   const maxAnalyzedRules = typeof analysis.maxRules === 'number' && analysis.maxRules >= 0 ? Math.floor(analysis.maxRules) : DEFAULT_SETTINGS.maxAnalyzedRules;
   const severityOverrides = parseSeverityOverrides(((r.diagnostics ?? {}) as Record<string, unknown>).severity);
   const assumeUnknown = ((r.trace ?? {}) as Record<string, unknown>).assumeUnknown === 'no-match' ? 'no-match' : 'match';
-  return { backend, family, debounceMs: debounce, dockerVersion, maxAnalyzedRules, severityOverrides, assumeUnknown };
+  const outline = (r.outline ?? {}) as Record<string, unknown>;
+  const outlineMaxItems = typeof outline.maxItems === 'number' && outline.maxItems >= 0 ? Math.floor(outline.maxItems) : DEFAULT_SETTINGS.outlineMaxItems;
+  return { backend, family, debounceMs: debounce, dockerVersion, maxAnalyzedRules, severityOverrides, assumeUnknown, outlineMaxItems };
 }
 
 export class SettingsCache {

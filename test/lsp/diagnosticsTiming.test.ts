@@ -1,0 +1,222 @@
+/**
+ * When diagnostics are published after edits, over the real protocol: the
+ * first edit after a pause at once, a burst of edits coalesced into one
+ * publish of its last version, never a version already outdated, and a
+ * request's answer never ahead of the diagnostics of the same version. Also:
+ * code lenses never start a large file's reachability.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import {
+  createProtocolConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type CodeLens,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol/node';
+import { SERVER_JS } from '../helpers/lspClient';
+import { kubeProxyDump } from '../helpers/kubeProxyDump';
+
+/** Records every publish and every request the server makes, with when it arrived. */
+class Recorder {
+  private readonly proc = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  readonly conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
+  readonly published: Array<PublishDiagnosticsParams & { at: number }> = [];
+  readonly requests: Array<{ method: string; at: number }> = [];
+  private readonly versions = new Map<string, number>();
+
+  constructor(private readonly configuration: Record<string, unknown>) {
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.published.push({ ...p, at: performance.now() });
+    });
+    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.configuration));
+    for (const method of ['client/registerCapability', 'window/workDoneProgress/create', 'workspace/codeLens/refresh']) {
+      this.conn.onRequest(method, () => {
+        this.requests.push({ method, at: performance.now() });
+        return null;
+      });
+    }
+    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.onNotification('netfilterLens/fileSummary', () => undefined);
+    this.conn.listen();
+  }
+
+  async initialize(): Promise<void> {
+    await this.conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: { workspace: { configuration: true, codeLens: { refreshSupport: true } }, window: { workDoneProgress: true } },
+    });
+    await this.conn.sendNotification('initialized', {});
+  }
+
+  async open(uri: string, text: string): Promise<void> {
+    this.versions.set(uri, 1);
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
+  }
+
+  /** Replaces line `line` (incremental sync, as VS Code sends a one-line edit); returns the new version. */
+  async editLine(uri: string, line: number, oldLength: number, text: string): Promise<number> {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    await this.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line, character: 0 }, end: { line, character: oldLength } }, text }],
+    });
+    return version;
+  }
+
+  versionsOf(uri: string, since = 0): number[] {
+    return this.published.filter((p) => p.uri === uri && p.at >= since).map((p) => p.version!);
+  }
+
+  async until<T>(what: string, get: () => T | undefined, timeoutMs = 20000): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const v = get();
+      if (v !== undefined) return v;
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; published ${JSON.stringify(this.published.map((p) => [p.uri, p.version]))}`);
+      await sleep(5);
+    }
+  }
+
+  diagnosticsFor(uri: string, version: number, timeoutMs?: number): Promise<PublishDiagnosticsParams & { at: number }> {
+    return this.until(`${uri} v${version}`, () => this.published.find((p) => p.uri === uri && p.version === version), timeoutMs);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.conn.sendRequest('shutdown').catch(() => undefined);
+    await this.conn.sendNotification('exit').catch(() => undefined);
+    this.conn.dispose();
+    this.proc.kill();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A small valid file; line 4 is the rule the tests rewrite. */
+const SMALL = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp --dport 22 -j ACCEPT', 'COMMIT', ''].join('\n');
+const RULE_LINE = 4;
+const RULE = '-A INPUT -p tcp --dport 22 -j ACCEPT';
+/** Each edit writes the rule with another port, the same length. */
+const ruleWithPort = (k: number) => `-A INPUT -p tcp --dport ${10 + (k % 90)} -j ACCEPT`;
+
+describe('when diagnostics are published after edits', () => {
+  const DEBOUNCE = 1500;
+  const client = new Recorder({ debounceMs: DEBOUNCE });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('the first edit after a pause is checked at once, without waiting for the debounce', async () => {
+    const uri = 'file:///tmp/test-timing/isolated.rules';
+    await client.open(uri, SMALL);
+    await client.diagnosticsFor(uri, 1);
+    await sleep(DEBOUNCE + 100); // a pause as long as the debounce
+    const t0 = performance.now();
+    const v = await client.editLine(uri, RULE_LINE, RULE.length, '-A INPUT -p tcp --dport 22 -j NOSUCHCHAIN');
+    const d = await client.diagnosticsFor(uri, v);
+    assert.ok(d.at - t0 < DEBOUNCE / 2, `published ${Math.round(d.at - t0)} ms after the edit (debounce ${DEBOUNCE} ms)`);
+    assert.ok(d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === RULE_LINE), 'the new version\'s error');
+  });
+
+  it('edits that follow within the debounce are coalesced: one publish, of the last version, a debounce after it', async () => {
+    const uri = 'file:///tmp/test-timing/typing.rules';
+    await client.open(uri, SMALL);
+    await client.diagnosticsFor(uri, 1);
+    const t0 = performance.now();
+    const first = await client.editLine(uri, RULE_LINE, RULE.length, ruleWithPort(1));
+    await client.diagnosticsFor(uri, first);
+    let last = first;
+    for (let k = 2; k <= 5; k++) {
+      await sleep(60);
+      last = await client.editLine(uri, RULE_LINE, RULE.length, ruleWithPort(k));
+    }
+    const sentLast = performance.now();
+    const d = await client.diagnosticsFor(uri, last);
+    assert.ok(d.at - sentLast >= DEBOUNCE * 0.9, `the last version waited for the debounce (${Math.round(d.at - sentLast)} ms)`);
+    await sleep(300);
+    assert.deepEqual(client.versionsOf(uri, t0), [first, last], 'the versions in between are never published');
+  });
+
+  it('a burst of edits already sent when the server reads the first: only the last version is published', async () => {
+    const uri = 'file:///tmp/test-timing/burst.rules';
+    await client.open(uri, SMALL);
+    await client.diagnosticsFor(uri, 1);
+    await sleep(DEBOUNCE + 100);
+    const t0 = performance.now();
+    const sent = [];
+    for (let k = 1; k <= 5; k++) sent.push(client.editLine(uri, RULE_LINE, RULE.length, ruleWithPort(k)));
+    const versions = await Promise.all(sent);
+    const last = versions.at(-1)!;
+    const d = await client.diagnosticsFor(uri, last);
+    assert.ok(d.at - t0 < DEBOUNCE / 2, `the burst after a pause is checked at once (${Math.round(d.at - t0)} ms)`);
+    await sleep(DEBOUNCE + 200);
+    assert.deepEqual(client.versionsOf(uri, t0), [last]);
+  });
+
+  it('a request for a version whose diagnostics are still debounced publishes them first', async () => {
+    const uri = 'file:///tmp/test-timing/request.rules';
+    await client.open(uri, SMALL);
+    await client.diagnosticsFor(uri, 1);
+    const first = await client.editLine(uri, RULE_LINE, RULE.length, ruleWithPort(1));
+    await client.diagnosticsFor(uri, first);
+    const pending = await client.editLine(uri, RULE_LINE, RULE.length, '-A INPUT -p tcp --dport 23 -j NOSUCHCHAIN');
+    await client.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
+    const d = client.published.find((p) => p.uri === uri && p.version === pending);
+    assert.ok(d, 'published before the answer');
+    assert.ok(d.diagnostics.some((x) => x.severity === 1));
+  });
+});
+
+describe('an outdated analysis is never published', () => {
+  // About 17,000 rules: the analysis takes long enough for the next edit to arrive while it runs.
+  const text = kubeProxyDump({ services: 1000, endpoints: 5 });
+  const lines = text.split('\n');
+  const at = lines.findIndex((l, k) => k > lines.length / 2 && l.includes('DNAT --to-destination'));
+  const client = new Recorder({ debounceMs: 150 });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('an edit that arrives while the previous version is analysed: only the newer version is published, with its own findings', async () => {
+    const uri = 'file:///tmp/test-timing/kube.rules';
+    await client.open(uri, text);
+    await client.diagnosticsFor(uri, 1, 60000);
+    await sleep(300);
+    const t0 = performance.now();
+    const older = await client.editLine(uri, at, lines[at]!.length, lines[at]!.replace(/:(\d+)$/, ':1$1'));
+    await sleep(15); // the server is analysing `older` now (it takes ~100 ms)
+    const newer = await client.editLine(uri, at, lines[at]!.length, `${lines[at]} --no-such-option`);
+    const d = await client.diagnosticsFor(uri, newer, 60000);
+    await sleep(400);
+    assert.deepEqual(client.versionsOf(uri, t0), [newer], `older v${older} must not be published`);
+    assert.ok(d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === at), 'the newer version\'s error');
+  });
+});
+
+describe('code lenses of a large file', () => {
+  const client = new Recorder({ debounceMs: 150 });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('never start its reachability: the previous counts until it has run after the pause, then a refresh', async () => {
+    const uri = 'file:///tmp/test-timing/large.rules';
+    const rules = Array.from({ length: 2100 }, (_, i) => `-A INPUT -s 10.${i >> 8}.${i & 255}.0/24 -j ACCEPT`);
+    const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ...rules, 'COMMIT', ''].join('\n');
+    const lenses = () => client.conn.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+    await client.open(uri, text);
+    await client.diagnosticsFor(uri, 1, 30000);
+    assert.deepEqual(await lenses(), [], 'asked before the pause: no reachability yet, and the request does not start it');
+    const refreshed = await client.until('codeLens/refresh', () => client.requests.find((r) => r.method === 'workspace/codeLens/refresh'), 60000);
+    const full = await lenses();
+    assert.ok(full.length > 0 && full.every((l) => l.command?.title), JSON.stringify(full));
+    // An edit: the lenses keep the previous version's counts (no reachability run in the request), then a refresh brings the new ones.
+    const v = await client.editLine(uri, 4 + 2100, 'COMMIT'.length, '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP\nCOMMIT');
+    await client.diagnosticsFor(uri, v, 30000);
+    const t0 = performance.now();
+    assert.deepEqual((await lenses()).map((l) => l.command!.title), full.map((l) => l.command!.title));
+    assert.ok(performance.now() - t0 < 400, 'answered without a reachability run');
+    await client.until('a second refresh', () => client.requests.find((r) => r.method === 'workspace/codeLens/refresh' && r.at > refreshed.at), 60000);
+    assert.notDeepEqual((await lenses()).map((l) => l.command!.title), full.map((l) => l.command!.title), 'the new version\'s counts (one more rule, unreachable)');
+  });
+});
