@@ -26,7 +26,7 @@ import { optionHasArg, parseProtocol } from './xtoptions';
 import { SegmentParser } from './fastSegment';
 import { optionsByName } from './ruleParser';
 import { ruleFacts } from './ruleFacts';
-import type { RuleShape } from './ruleShape';
+import type { RuleShape, RuleSource } from './ruleShape';
 
 
 const VERDICTS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
@@ -48,10 +48,11 @@ export class FastRuleLines {
   private count = 0;
   private text = '';
   private readonly names = new Map<string, string>();
+  private source: RuleSource | undefined;
 
   constructor(
     private readonly family: Family,
-    backend: Backend,
+    private readonly backend: Backend,
   ) {
     this.segments = new SegmentParser(family, backend);
   }
@@ -171,7 +172,7 @@ export class FastRuleLines {
       text: l.text,
       hasNewline: l.hasNewline,
       col0: 0,
-      table,
+      source: this.sourceOf(table),
       kind: 'A',
       ruleNum: undefined,
       chain: this.intern(chainName),
@@ -188,6 +189,12 @@ export class FastRuleLines {
       targetStart: jumpAt >= 0 ? starts[jumpAt]! : -1,
       targetEnd: jumpAt >= 0 ? ends[targetEnd]! : -1,
     };
+  }
+
+  private sourceOf(table: string): RuleSource {
+    const last = this.source;
+    if (last?.table === table) return last;
+    return (this.source = { table, family: this.family, backend: this.backend });
   }
 
   /** One string per chain name: shapes, facts and the table state then share it. */

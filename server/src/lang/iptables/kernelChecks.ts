@@ -20,7 +20,8 @@ import type { RelatedInfo } from '../diagnostic';
 import type { Backend, Hook, KernelCheckContext } from './extension';
 import { HOOKS } from './extension';
 import type { Family } from './inet';
-import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
+import { LoadedRule, type LoadedChain, type LoadedTable } from './ruleset';
+import { isBuiltinChain } from './tables';
 import { HOOK_BIT, maskOf, type KernelUse } from './ruleFacts';
 
 /** nftables' NFT_JUMP_STACK_SIZE: base chain is level 0, chains may sit at 1..15. */
@@ -238,9 +239,11 @@ export class SharedObjects {
  * its matches and target, plus what nf_tables itself refuses (QUEUE, a
  * negated /0 address, a jump to a built-in chain, shared-object clashes).
  */
-export function nftInitProblems(rule: LoadedRule, table: LoadedTable, family: Family, shared: SharedObjects): Problem[] {
-  const out: Problem[] = [];
+export function nftInitProblems(rule: LoadedRule, table: LoadedTable, family: Family, shared: SharedObjects): Problem[] | undefined {
   const f = rule.facts;
+  // Most rules: nothing to check (a jump can only name a built-in chain by its name).
+  if (!f.uses && !f.shared && f.verdict !== 'QUEUE' && !f.zeroSrc && !f.zeroDst && (f.jumpTo === undefined || !isBuiltinChain(table.name, f.jumpTo))) return undefined;
+  const out: Problem[] = [];
   if (f.verdict === 'QUEUE') {
     out.push({ rule, code: 'nft-queue', message: 'iptables-nft turns QUEUE into an nftables verdict this kernel does not have: the rule is refused (No such file or directory). Use "-j NFQUEUE --queue-num 0" instead.' });
   }
@@ -318,7 +321,8 @@ export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])
   return undefined;
 }
 
-export type BatchOp = { readonly add: LoadedRule } | { readonly del: LoadedRule };
+/** A rule added, or one deleted. */
+export type BatchOp = LoadedRule | { readonly kind: 'del'; readonly rule: LoadedRule };
 
 /**
  * nf_tables validates the table after the batch: if the final table is
@@ -338,22 +342,22 @@ export function nftValidation(table: LoadedTable, family: Family, ops: readonly 
     const cur = base.map((rules) => rules.slice());
     for (let i = from; i < to; i++) {
       const op = ops[i]!;
-      const ci = 'add' in op ? g.index.get(op.add.chain) : undefined;
-      if (ci !== undefined) cur[ci]!.push((op as { add: LoadedRule }).add);
+      const ci = op instanceof LoadedRule ? g.index.get(op.chain) : undefined;
+      if (ci !== undefined) cur[ci]!.push(op as LoadedRule);
     }
     return cur;
   };
   let i = 0;
   while (i < ops.length) {
     const op = ops[i]!;
-    if ('del' in op) {
-      const ci = g.index.get(op.del.chain);
-      if (ci !== undefined) base[ci] = base[ci]!.filter((x) => x !== op.del);
+    if (!(op instanceof LoadedRule)) {
+      const ci = g.index.get(op.rule.chain);
+      if (ci !== undefined) base[ci] = base[ci]!.filter((x) => x !== op.rule);
       i++;
       continue;
     }
     let end = i;
-    while (end < ops.length && 'add' in ops[end]!) end++;
+    while (end < ops.length && ops[end] instanceof LoadedRule) end++;
     if (firstProblem(g, withAdds(i, end), table, family)) {
       // Smallest k in [i, end) such that the table is invalid once ops[k] is added.
       let lo = i;
@@ -363,7 +367,7 @@ export function nftValidation(table: LoadedTable, family: Family, ops: readonly 
         if (firstProblem(g, withAdds(i, mid + 1), table, family)) hi = mid;
         else lo = mid + 1;
       }
-      const add = (ops[lo] as { add: LoadedRule }).add;
+      const add = ops[lo] as LoadedRule;
       const p = firstProblem(g, withAdds(i, lo + 1), table, family)!;
       if (p.rule === add) return p;
       const msg = p.message.replace(/ The kernel refuses the table\.$/, '').replace(/: nftables refuses the table \("Too many links"\)\./, '');

@@ -11,18 +11,18 @@
  */
 import type { Backend } from './extension';
 import type { Family } from './inet';
-import type { RuleShape } from './ruleShape';
+import type { RuleCommand } from './ruleLine';
 
 export class LineCache {
-  /** By document line: a shape, the table in which the fast path declined the line, or undefined (not a rule line it read). */
-  readonly shapes: (RuleShape | string | undefined)[] = [];
+  /** By document line: its fast rule command, the table in which the fast path declined the line, or undefined (not a rule line it read). */
+  readonly commands: (RuleCommand | string | undefined)[] = [];
 
   constructor(
     readonly family: Family,
     readonly backend: Backend,
     readonly text: string,
     /** Offset of each line in `text`. */
-    readonly lineStarts: Int32Array,
+    readonly lineStarts: readonly number[],
   ) {}
 }
 
@@ -30,31 +30,39 @@ export class LineCache {
 export class LineMatcher {
   private prefix = -1;
   private suffixFrom = 0;
+  private lineShift = 0;
 
   constructor(
     private readonly old: LineCache,
     private readonly text: string,
   ) {}
 
-  /** The previous parse's shape for the whole line at [start, end) (end excludes its newline). */
-  shapeAt(start: number, end: number, hasNewline: boolean): RuleShape | string | undefined {
+  /**
+   * The previous parse's entry for the whole line `index` at [start, end)
+   * (end excludes its newline), if the previous text had the same line.
+   */
+  at(index: number, start: number, end: number, hasNewline: boolean): RuleCommand | string | undefined {
     if (this.prefix < 0) this.compare();
     const old = this.old;
+    const starts = old.lineStarts;
     // Inside the common beginning, with its newline: the same line number.
-    if (hasNewline && end + 1 <= this.prefix) {
-      const i = this.lineIndexIn(old.lineStarts, start);
-      return i >= 0 ? old.shapes[i] : undefined;
-    }
+    if (hasNewline && end + 1 <= this.prefix) return starts[index] === start ? old.commands[index] : undefined;
     // Inside the common end: shifted by the length difference, if a line starts there.
     if (start >= this.suffixFrom) {
       const oldStart = start + old.text.length - this.text.length;
-      const i = this.lineIndexIn(old.lineStarts, oldStart);
-      return i >= 0 ? old.shapes[i] : undefined;
+      // Lines of the common end keep their distance to the last line: one search, then a check per line.
+      let i = index + this.lineShift;
+      if (starts[i] !== oldStart) {
+        i = this.lineIndexIn(starts, oldStart);
+        if (i < 0) return undefined;
+        this.lineShift = i - index;
+      }
+      return old.commands[i];
     }
     return undefined;
   }
 
-  private lineIndexIn(starts: Int32Array, offset: number): number {
+  private lineIndexIn(starts: readonly number[], offset: number): number {
     let lo = 0;
     let hi = starts.length - 1;
     while (lo <= hi) {

@@ -29,23 +29,26 @@ export interface SourceLine {
 
 export function splitSourceLines(text: string): SourceLine[] {
   const lines: SourceLine[] = [];
-  let offset = 0;
   let restoreLine = 1;
-  let index = 0;
-  while (offset < text.length) {
-    const nl = text.indexOf('\n', offset);
-    const hasNewline = nl >= 0;
-    const end = hasNewline ? nl : text.length;
-    const lineText = text.slice(offset, end);
-    // Fast path: a line shorter than the buffer in UTF-16 units may still be
-    // longer in bytes, so only count bytes when it could matter.
-    const bytes = lineText.length * 3 + 1 < RESTORE_BUFFER_BYTES - 1 ? lineText.length : utf8Length(lineText);
-    const total = bytes + (hasNewline ? 1 : 0);
-    const pieces = Math.max(1, Math.ceil(total / (RESTORE_BUFFER_BYTES - 1)));
-    lines.push({ index, restoreLine, text: lineText, hasNewline, pieces, offset });
-    restoreLine += pieces;
-    index++;
-    offset = end + 1;
+  for (let offset = 0; offset < text.length; ) {
+    const l = readSourceLine(text, offset, lines.length, restoreLine);
+    lines.push(l);
+    restoreLine += l.pieces;
+    offset += l.text.length + 1;
   }
   return lines;
+}
+
+/** The line starting at `offset` (the next one starts at offset + text.length + 1). */
+export function readSourceLine(text: string, offset: number, index: number, restoreLine: number): SourceLine {
+  const nl = text.indexOf('\n', offset);
+  const hasNewline = nl >= 0;
+  const end = hasNewline ? nl : text.length;
+  const lineText = text.slice(offset, end);
+  // Fast path: a line shorter than the buffer in UTF-16 units may still be
+  // longer in bytes, so only count bytes when it could matter.
+  const bytes = lineText.length * 3 + 1 < RESTORE_BUFFER_BYTES - 1 ? lineText.length : utf8Length(lineText);
+  const total = bytes + (hasNewline ? 1 : 0);
+  const pieces = Math.max(1, Math.ceil(total / (RESTORE_BUFFER_BYTES - 1)));
+  return { index, restoreLine, text: lineText, hasNewline, pieces, offset };
 }

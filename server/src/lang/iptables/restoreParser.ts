@@ -16,13 +16,13 @@ import { guessFamily } from './family';
 import { FastRuleLines } from './fastRuleLine';
 import { SharedObjects } from './kernelChecks';
 import { COMMIT_LINE, TableState, type StateError } from './tableState';
-import { RESTORE_BUFFER_BYTES, splitSourceLines, type SourceLine } from './lines';
+import { readSourceLine, RESTORE_BUFFER_BYTES, type SourceLine } from './lines';
 import { MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
 import { chainNameProblem } from './ruleSupport';
 import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
-import { prepareRuleLine, RuleCommand, type RuleSource } from './ruleLine';
-import { shapeOfCommand, type RuleShape } from './ruleShape';
+import { prepareRuleLine, RuleCommand } from './ruleLine';
+import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
 import { cacheOf, detach, keepCache, LineCache, LineMatcher } from './lineCache';
 import type { Token } from './tokenize';
 
@@ -62,7 +62,9 @@ interface TableBuild {
 }
 
 class FileParser {
-  private readonly lines: SourceLine[];
+  /** Offset of each line read so far (lines are read one at a time, not kept). */
+  private readonly starts: number[] = [];
+  private crlf: { span: Span; newText: string }[] | undefined;
   private readonly diagnostics: Diagnostic[] = [];
   private readonly tables: TableBlock[] = [];
   private readonly comments: Comment[] = [];
@@ -73,7 +75,7 @@ class FileParser {
   private seq = 0;
   /** hashlimit tables and RATEEST estimators are shared across the whole file. */
   private readonly shared = new SharedObjects();
-  private readonly source: RuleSource;
+  private readonly sources = new Map<string, RuleSource>();
   /** Set when "-h"/"-V" ends the load: nothing after it is read. */
   private exited = false;
   /** iptables-save's own rule lines without the getopt model (see fastRuleLine.ts). */
@@ -83,19 +85,15 @@ class FileParser {
   private readonly matcher: LineMatcher | undefined;
 
   constructor(
-    text: string,
+    private readonly text: string,
     private readonly family: Family,
     private readonly backend: Backend,
     fastRules: boolean,
     previous: LineCache | undefined,
   ) {
-    this.lines = splitSourceLines(text);
     this.prog = PROG(family, backend);
-    this.source = { family, backend };
     this.fast = fastRules ? new FastRuleLines(family, backend) : undefined;
-    const starts = new Int32Array(this.lines.length);
-    for (let i = 0; i < starts.length; i++) starts[i] = this.lines[i]!.offset;
-    this.cache = new LineCache(family, backend, text, starts);
+    this.cache = new LineCache(family, backend, text, this.starts);
     this.matcher = fastRules && previous?.family === family && previous.backend === backend ? new LineMatcher(previous, text) : undefined;
   }
 
@@ -112,8 +110,7 @@ class FileParser {
     detectedAtLine: number,
     extra: Partial<Pick<Diagnostic, 'related' | 'fixes'>> = {},
   ): void {
-    const lineText = this.lines[span.start.line]?.text ?? '';
-    if (lineText.endsWith('\r') && code !== 'crlf') {
+    if (code !== 'crlf' && this.endsInCR(span.start.line)) {
       // The real cause is almost always the file's Windows line ends.
       message += ' — this line ends in "\\r" (Windows CR LF line ends), which iptables-restore keeps as part of the text: save the file with LF line ends.';
       extra = { ...extra, fixes: [...(extra.fixes ?? []), { title: 'Convert the file to LF line ends', edits: this.crlfEdits() }] };
@@ -121,8 +118,27 @@ class FileParser {
     this.diagnostics.push({ code, severity: 'error', message, span, restore: { reportedLine, detectedAtLine, seq: this.seq++ }, ...extra });
   }
 
+  /** Whether a line read so far ends in "\r". */
+  private endsInCR(line: number): boolean {
+    const start = this.starts[line];
+    if (start === undefined) return false;
+    const nl = this.text.indexOf('\n', start);
+    const end = nl < 0 ? this.text.length : nl;
+    return end > start && this.text.charCodeAt(end - 1) === 13;
+  }
+
+  /** Every line of the document that ends in "\r". */
   private crlfEdits(): { span: Span; newText: string }[] {
-    return this.lines.filter((l) => l.text.endsWith('\r')).map((l) => ({ span: mkSpan(l.index, l.text.length - 1, l.text.length), newText: '' }));
+    if (this.crlf) return this.crlf;
+    const out: { span: Span; newText: string }[] = [];
+    const text = this.text;
+    for (let start = 0, index = 0; start < text.length; index++) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      if (end > start && text.charCodeAt(end - 1) === 13) out.push({ span: mkSpan(index, end - start - 1, end - start), newText: '' });
+      start = end + 1;
+    }
+    return (this.crlf = out);
   }
 
   private warn(code: string, message: string, span: Span, severity: 'warning' | 'info' | 'hint' = 'warning'): void {
@@ -130,12 +146,24 @@ class FileParser {
   }
 
   run(): ParsedIptables {
-    for (const l of this.lines) {
-      if (this.exited) break;
+    const text = this.text;
+    let last: SourceLine | undefined;
+    let restoreLine = 1;
+    for (let offset = 0; offset < text.length; ) {
+      this.starts.push(offset);
+      if (this.exited) {
+        // Nothing after -h/-V is read; only the lines are counted.
+        const nl = text.indexOf('\n', offset);
+        offset = nl < 0 ? text.length : nl + 1;
+        continue;
+      }
+      const l = readSourceLine(text, offset, this.starts.length - 1, restoreLine);
+      last = l;
+      restoreLine += l.pieces;
+      offset += l.text.length + 1;
       if (l.pieces > 1) for (const piece of splitPieces(l)) this.line(piece);
       else this.line(l);
     }
-    const last = this.lines[this.lines.length - 1];
     if (this.current && last && !this.exited) {
       const restoreLine = last.restoreLine + last.pieces;
       const name = this.current.block.name.text;
@@ -150,7 +178,7 @@ class FileParser {
       this.current.block.span = { start: this.current.block.span.start, end: { line: last.index, col: last.text.length } };
       this.current = undefined;
     }
-    const file: IptablesFile = { family: this.family, tables: this.tables, comments: this.comments, lineCount: this.lines.length };
+    const file: IptablesFile = { family: this.family, tables: this.tables, comments: this.comments, lineCount: this.starts.length };
     return { file, ruleset: { family: this.family, tables: this.loaded }, diagnostics: this.diagnostics };
   }
 
@@ -310,11 +338,10 @@ class FileParser {
   }
 
   private ruleLine(l: SourceLine, text: string, cur: TableBuild): void {
-    const shape = this.fastShape(l, text, cur.block.name.text);
-    if (shape) {
-      const cmd = new RuleCommand(l.index, l.restoreLine, shape, this.source);
+    const cmd = this.fastCommand(l, text, cur.block.name.text);
+    if (cmd) {
       cur.block.commands.push(cmd);
-      cur.state.command(cmd, shape);
+      cur.state.command(cmd, cmd.shape);
       return;
     }
     const rl = l.restoreLine;
@@ -327,21 +354,27 @@ class FileParser {
     this.takeOutcome(parseRuleLine(p.input), l, text, cur);
   }
 
-  /** The line's shape from the fast path, or from the previous parse when it had the same line. */
-  private fastShape(l: SourceLine, text: string, table: string): RuleShape | undefined {
+  /**
+   * The line as a fast rule command: the previous parse's command when it had
+   * the same line at the same place, a new one on its shape when the line
+   * moved, else the fast path's (undefined when it declines).
+   */
+  private fastCommand(l: SourceLine, text: string, table: string): RuleCommand | undefined {
     const fast = this.fast;
     if (!fast) return undefined;
     // Pieces of an over-long line are parsed every time.
     const whole = l.col0 === undefined;
+    const seen = this.cache.commands;
     if (whole && this.matcher) {
-      const known = this.matcher.shapeAt(l.offset, l.offset + l.text.length, l.hasNewline);
+      const known = this.matcher.at(l.index, l.offset, l.offset + l.text.length, l.hasNewline);
       if (known === table) {
-        this.cache.shapes[l.index] = table;
+        seen[l.index] = table;
         return undefined;
       }
-      if (typeof known === 'object' && known.table === table) {
-        this.cache.shapes[l.index] = known;
-        return known;
+      if (typeof known === 'object' && known.shape.source.table === table) {
+        const cmd = known.line === l.index && known.restoreLine === l.restoreLine ? known : new RuleCommand(l.index, l.restoreLine, known.shape);
+        seen[l.index] = cmd;
+        return cmd;
       }
     }
     let shape: RuleShape | undefined;
@@ -350,8 +383,16 @@ class FileParser {
       const own = detach(l.text);
       shape = fast.parse({ ...l, text: own }, own.length === text.length ? own : own.slice(0, text.length), table);
     } else shape = fast.parse(l, text, table);
-    if (whole) this.cache.shapes[l.index] = shape ?? table;
-    return shape;
+    const cmd = shape ? new RuleCommand(l.index, l.restoreLine, shape) : undefined;
+    if (whole) seen[l.index] = cmd ?? table;
+    return cmd;
+  }
+
+  /** The table, family and backend rule lines of `table` are read with (one object per table). */
+  private sourceOf(table: string): RuleSource {
+    let s = this.sources.get(table);
+    if (!s) this.sources.set(table, (s = { table, family: this.family, backend: this.backend }));
+    return s;
   }
 
   private takeOutcome(outcome: RuleLineOutcome, l: SourceLine, text: string, cur: TableBuild): void {
@@ -385,8 +426,8 @@ class FileParser {
           return;
         }
         // Keep only the command's shape: its rule is parsed again if someone asks for it.
-        const shape = shapeOfCommand(parsed, parsed.rule, l, cur.block.name.text, this.family, outcome.jumpIsExtension);
-        const cmd = new RuleCommand(parsed.line, parsed.restoreLine, shape, this.source);
+        const shape = shapeOfCommand(parsed, parsed.rule, l, this.sourceOf(cur.block.name.text), outcome.jumpIsExtension);
+        const cmd = new RuleCommand(parsed.line, parsed.restoreLine, shape);
         cur.block.commands.push(cmd);
         cur.state.command(cmd, shape, otherFamily);
         return;

@@ -11,6 +11,7 @@ import type { Family } from './inet';
 import type { SourceLine } from './lines';
 import { parseRuleLine, type RuleLineInput } from './ruleParser';
 import type { RuleShape } from './ruleShape';
+import { LoadedRule } from './ruleset';
 import { parseCountersPrefix, tokenizeArgs, type Token } from './tokenize';
 
 export interface LineProblem {
@@ -82,15 +83,26 @@ export function prepareRuleLine(l: SourceLine, text: string, table: string, fami
  * keeps one small object per rule instead of its whole model.
  */
 export class RuleCommand implements Command {
-  readonly hasRule = true;
   private parsed: RuleSpec | undefined;
+  /** The kernel rule it added the last time (a reparse that keeps the command keeps it too). */
+  private loaded: LoadedRule | undefined;
 
   constructor(
     readonly line: number,
     readonly restoreLine: number,
     readonly shape: RuleShape,
-    private readonly source: RuleSource,
   ) {}
+
+  get hasRule(): true {
+    return true;
+  }
+
+  /** Its one kernel rule in `chain` (see LoadedRule). */
+  loadedIn(chain: string): LoadedRule {
+    const r = this.loaded;
+    if (r !== undefined && r.chain === chain && r.facts === this.shape.facts) return r;
+    return (this.loaded = new LoadedRule(this, chain, this.shape.facts));
+  }
 
   get kind(): CommandKind {
     return this.shape.kind;
@@ -124,7 +136,7 @@ export class RuleCommand implements Command {
     if (this.parsed) return this.parsed;
     const s = this.shape;
     const piece: SourceLine = { index: this.line, restoreLine: this.restoreLine, text: s.text, hasNewline: s.hasNewline, pieces: 1, offset: 0, col0: s.col0 };
-    const p = prepareRuleLine(piece, visibleText(piece), s.table, this.source.family, this.source.backend);
+    const p = prepareRuleLine(piece, visibleText(piece), s.source.table, s.source.family, s.source.backend);
     if (p.kind !== 'input') return undefined;
     const out = parseRuleLine(p.input);
     if (out.kind === 'command') this.parsed = out.command.rule;
@@ -132,8 +144,3 @@ export class RuleCommand implements Command {
   }
 }
 
-/** What a re-parse needs besides the line. */
-export interface RuleSource {
-  readonly family: Family;
-  readonly backend: Backend;
-}

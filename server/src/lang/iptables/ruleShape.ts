@@ -7,6 +7,7 @@
  * the columns when read.
  */
 import type { Command, CommandKind, RuleSpec } from './ast';
+import type { Backend } from './extension';
 import type { Family } from './inet';
 import { ruleFacts, type RuleFacts } from './ruleFacts';
 
@@ -27,7 +28,8 @@ export interface RuleShape extends RuleInput {
   readonly hasNewline: boolean;
   /** Column of `text` in the document line. */
   readonly col0: number;
-  readonly table: string;
+  /** The table, family and backend the line is read with (one object per table). */
+  readonly source: RuleSource;
   readonly kind: CommandKind;
   readonly ruleNum: number | undefined;
   readonly chain: string | undefined;
@@ -48,6 +50,12 @@ export interface RuleShape extends RuleInput {
   readonly targetEnd: number;
 }
 
+export interface RuleSource {
+  readonly table: string;
+  readonly family: Family;
+  readonly backend: Backend;
+}
+
 /** How many kernel rules an address option makes. */
 export function addrCount(a: RuleSpec['src']): number {
   return a ? Math.max(1, a.v4.length + a.v6.length + a.hostnames.length) : 1;
@@ -58,18 +66,18 @@ export function addrCount(a: RuleSpec['src']): number {
  * command lies on its own line). `jumpTo` is the name string to keep (shared
  * with the chain's own name).
  */
-export function shapeOfCommand(cmd: Command, rule: RuleSpec, piece: { readonly text: string; readonly hasNewline: boolean; readonly col0?: number }, table: string, family: Family, jumpIsExtension: boolean, jumpTo?: string): RuleShape {
+export function shapeOfCommand(cmd: Command, rule: RuleSpec, piece: { readonly text: string; readonly hasNewline: boolean; readonly col0?: number }, source: RuleSource, jumpIsExtension: boolean, jumpTo?: string): RuleShape {
   const j = cmd.jump;
   const t = rule.target;
   return {
-    facts: ruleFacts(rule, family, jumpTo),
+    facts: ruleFacts(rule, source.family, jumpTo),
     jumpIsExtension,
     srcCount: addrCount(rule.src),
     dstCount: addrCount(rule.dst),
     text: piece.text,
     hasNewline: piece.hasNewline,
     col0: piece.col0 ?? 0,
-    table,
+    source,
     kind: cmd.kind,
     ruleNum: cmd.ruleNum,
     chain: cmd.chain?.text,

@@ -19,7 +19,7 @@ import type { RelatedInfo, Span } from '../diagnostic';
 import type { Command, JumpRef, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
-import { nftInitProblems, nftValidation, legacyCommitProblems, type Problem, type SharedObjects } from './kernelChecks';
+import { nftInitProblems, nftValidation, legacyCommitProblems, type BatchOp, type Problem, type SharedObjects } from './kernelChecks';
 import { ruleKey } from './ruleKey';
 import { LoadedRule, type LoadedChain, type LoadedTable } from './ruleset';
 import { RuleCommand } from './ruleLine';
@@ -41,9 +41,9 @@ export interface StateError {
 
 export const COMMIT_LINE = -1;
 
-/** One message of iptables-nft's batch. */
+/** One message of iptables-nft's batch: a rule added (one object per rule of large files), deleted, or an error. */
 type Op =
-  | { readonly kind: 'add'; readonly rule: LoadedRule; dropped: boolean; failsInsert?: boolean }
+  | LoadedRule
   | { readonly kind: 'del'; readonly rule: LoadedRule }
   | { readonly kind: 'error'; readonly error: StateError };
 
@@ -82,6 +82,13 @@ export class TableState {
   /** iptables-nft's cache of chain names (renames do not update it). */
   private readonly known = new Set<string>();
   private readonly ops: Op[] = [];
+  /** Adds a later -F of their chain took back (iptables-nft). */
+  private readonly dropped = new Set<LoadedRule>();
+  /** -I adds placed next to a rule of the batch, and those whose rule a later delete removed. */
+  private readonly insertRefs = new Map<LoadedRule, LoadedRule>();
+  private readonly failsInsert = new Set<LoadedRule>();
+  /** The chain the last rule was added to, while no command changed the chains (consecutive rules share it). */
+  private lastChain: LoadedChain | undefined;
   /** iptables-nft errors found while preparing commands (reported at COMMIT, in this order). */
   private readonly prepared: StateError[] = [];
   private readonly nft: boolean;
@@ -107,6 +114,7 @@ export class TableState {
 
   /** A ":NAME POLICY" line: declares a user chain, or a built-in one for nft's cache. */
   declare(name: string, span: Span, line: number): void {
+    this.lastChain = undefined;
     if (isBuiltinChain(this.table, name)) {
       this.known.add(name);
       const ch = this.chains.get(name);
@@ -159,6 +167,7 @@ export class TableState {
 
   /** -4/-6 of the other family: do_parse() returned early; rule commands then do nothing. */
   command(cmd: Command, rule: RuleInput | undefined, otherFamily = false): void {
+    if (cmd.kind !== 'A') this.lastChain = undefined;
     switch (cmd.kind) {
       case 'A':
       case 'I':
@@ -191,16 +200,17 @@ export class TableState {
     }
   }
 
-  private jumpTarget(cmd: Command, rule: RuleInput): boolean {
+  /** Whether the jump's target can be used here: undefined if not, else its chain (null: no jump, or not there yet for iptables-nft). */
+  private jumpTarget(cmd: Command, rule: RuleInput): LoadedChain | null | undefined {
     const target = rule.facts.jumpTo;
-    if (target === undefined || rule.jumpIsExtension) return true;
+    if (target === undefined || rule.jumpIsExtension) return null;
     // Spans are built only for a message.
     const t = (): JumpRef => cmd.jump!;
     const rl = cmd.restoreLine;
-    const targetChain = this.chains.get(target);
+    const targetChain = this.chains.get(target) ?? null;
     if (this.nft) {
       // Checked while preparing the command: the chain must be in the cache by then.
-      if (!this.known.has(target) && !(targetChain?.builtin)) {
+      if (!(targetChain?.builtin) && !this.known.has(target)) {
         const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line) || this.block.commands.some((c) => c.kind === 'N' && c.chain?.text === target && c.line > cmd.line);
         this.prepared.push({
           code: 'unknown-target',
@@ -209,9 +219,9 @@ export class TableState {
           reportedLine: COMMIT_LINE,
           when: 'commit',
         });
-        return false;
+        return undefined;
       }
-      return true;
+      return targetChain;
     }
     if (!targetChain) {
       if (t().goto) {
@@ -226,23 +236,33 @@ export class TableState {
           when: 'now',
         });
       }
-      return false;
+      return undefined;
     }
-    return true;
+    return targetChain;
   }
 
   private ruleCommand(cmd: Command, rule: RuleInput | undefined): void {
     const chainName = cmd instanceof RuleCommand ? cmd.shape.chain : cmd.chain?.text;
     if (!rule || !chainName) return;
-    if (!this.jumpTarget(cmd, rule)) return;
-    const jumpTo = rule.facts.jumpTo;
-    const targetChain = jumpTo !== undefined && !rule.jumpIsExtension ? this.chains.get(jumpTo) : undefined;
-    if (!this.exists(chainName)) {
-      if (this.nft && isBuiltinChain(this.table, chainName) && (cmd.kind === 'A' || cmd.kind === 'I')) {
-        this.known.add(chainName); // iptables-nft creates a built-in chain on first use
-      } else return this.noChain(cmd, chainName);
+    const targetChain = this.jumpTarget(cmd, rule);
+    if (targetChain === undefined) return;
+    let ch = this.lastChain;
+    if (ch === undefined || ch.name !== chainName) {
+      if (!this.exists(chainName)) {
+        if (this.nft && isBuiltinChain(this.table, chainName) && (cmd.kind === 'A' || cmd.kind === 'I')) {
+          this.known.add(chainName); // iptables-nft creates a built-in chain on first use
+        } else return this.noChain(cmd, chainName);
+      }
+      ch = this.chains.get(chainName)!;
+      if (cmd.kind === 'A') this.lastChain = ch;
     }
-    const ch = this.chains.get(chainName)!;
+    if (cmd.kind === 'A' && rule.srcCount === 1 && rule.dstCount === 1 && !targetChain?.builtin) {
+      // The common case, without the arrays of expand().
+      const r = cmd instanceof RuleCommand ? cmd.loadedIn(ch.name) : new LoadedRule(cmd, ch.name, rule.facts);
+      ch.rules.push(r);
+      this.ops.push(r);
+      return;
+    }
     const rules = expand(rule, cmd, ch.name);
     if (targetChain?.builtin) {
       const why = `"${targetChain.name}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook).`;
@@ -255,7 +275,7 @@ export class TableState {
     switch (cmd.kind) {
       case 'A':
         ch.rules.push(...rules);
-        for (const r of rules) this.ops.push({ kind: 'add', rule: r, dropped: false });
+        for (const r of rules) this.ops.push(r);
         return;
       case 'I': {
         const n = cmd.ruleNum ?? 1;
@@ -264,9 +284,8 @@ export class TableState {
         for (const r of rules) {
           const ref = n > 1 && n <= ch.rules.length ? ch.rules[n - 1] : undefined;
           ch.rules.splice(Math.min(n - 1, ch.rules.length), 0, r);
-          const op: Op = { kind: 'add', rule: r, dropped: false };
-          if (ref) (op as { insertRef?: LoadedRule }).insertRef = ref;
-          this.ops.push(op);
+          if (ref) this.insertRefs.set(r, ref);
+          this.ops.push(r);
         }
         return;
       }
@@ -279,7 +298,7 @@ export class TableState {
         }
         const [old] = ch.rules.splice(n - 1, 1, ...rules);
         this.ops.push({ kind: 'del', rule: old! });
-        for (const r of rules) this.ops.push({ kind: 'add', rule: r, dropped: false });
+        for (const r of rules) this.ops.push(r);
         return;
       }
       case 'D':
@@ -300,7 +319,7 @@ export class TableState {
     if (!gone) return;
     this.ops.push({ kind: 'del', rule: gone });
     // iptables-nft: an insert placed next to this rule earlier in the batch now fails.
-    for (const op of this.ops) if (op.kind === 'add' && (op as { insertRef?: LoadedRule }).insertRef === gone) op.failsInsert = true;
+    for (const [add, ref] of this.insertRefs) if (ref === gone) this.failsInsert.add(add);
   }
 
   private deleteNum(cmd: Command): void {
@@ -375,7 +394,7 @@ export class TableState {
       const ch = this.chains.get(given);
       if (!ch) return;
       // iptables-nft drops the rules this batch was going to add to the chain.
-      if (this.nft) for (const op of this.ops) if (op.kind === 'add' && op.rule.chain === given) op.dropped = true;
+      if (this.nft) for (const op of this.ops) if (op instanceof LoadedRule && op.chain === given) this.dropped.add(op);
       ch.rules = [];
       return;
     }
@@ -460,18 +479,21 @@ export class TableState {
     if (this.prepared.length > 0) return out; // the first prepare failure stops the load
     // The kernel batch: every message in order; all failures are reported.
     const kernel: StateError[] = [];
-    const adds: LoadedRule[] = [];
+    const live: BatchOp[] = [];
+    const dropped = this.dropped.size > 0;
     for (const op of this.ops) {
-      if (op.kind === 'error') kernel.push(op.error);
-      else if (op.kind === 'add' && !op.dropped) {
-        adds.push(op.rule);
-        if (op.failsInsert) kernel.push({ code: 'nft-insert', message: `line ${op.rule.command.restoreLine}: RULE_INSERT failed (No such file or directory) — the rule this -I was placed next to is deleted later in the file.`, span: op.rule.command.span, reportedLine: op.rule.command.restoreLine, when: 'commit' });
-        for (const p of nftInitProblems(op.rule, this.loaded, this.ctx.family, shared)) kernel.push(this.fromProblem(p, op.rule.command.restoreLine));
-      }
+      if (op instanceof LoadedRule) {
+        if (dropped && this.dropped.has(op)) continue;
+        live.push(op);
+        const cmd = op.command;
+        if (this.failsInsert.has(op)) kernel.push({ code: 'nft-insert', message: `line ${cmd.restoreLine}: RULE_INSERT failed (No such file or directory) — the rule this -I was placed next to is deleted later in the file.`, span: cmd.span, reportedLine: cmd.restoreLine, when: 'commit' });
+        const problems = nftInitProblems(op, this.loaded, this.ctx.family, shared);
+        if (problems) for (const p of problems) kernel.push(this.fromProblem(p, cmd.restoreLine));
+      } else if (op.kind === 'error') kernel.push(op.error);
+      else live.push(op);
     }
     if (kernel.length > 0) return [...out, ...kernel];
-    const live = this.ops.filter((op): op is Exclude<Op, { kind: 'error' }> => op.kind !== 'error' && !(op.kind === 'add' && op.dropped));
-    const v = nftValidation(this.loaded, this.ctx.family, live.map((op) => (op.kind === 'add' ? { add: op.rule } : { del: op.rule })));
+    const v = nftValidation(this.loaded, this.ctx.family, live);
     if (v) out.push(this.fromProblem(v, v.rule.command.restoreLine));
     return out;
   }
