@@ -39,23 +39,27 @@ const NO_CONN = [CT_STATES.indexOf('INVALID'), CT_STATES.indexOf('UNTRACKED')];
  * A new destination at OUTPUT is routed again (ip_route_me_harder): packets with an output
  * interface may leave through any; `must` keeps only those without one (PREROUTING).
  */
-const rerouted = (space: Space, rw: (f: Flow) => Flow) => (f: Flow): Flow => {
-  const g = rw(f);
+const rerouted = (space: Space, rw: (f: Flow) => Flow): ((f: Flow) => Flow) => {
+  // Made once per rule, not per walk that meets it.
   const none = where(space, Field.Oif, single(NO_IFACE));
-  const withOif = subtractSets(g.may, none);
-  return {
-    may: withOif.length ? unionSets(g.may, assign(withOif, Field.Oif, range(1, space.max[Field.Oif]!))) : g.may,
-    must: intersectSets(g.must, none),
+  const anyOif = range(1, space.max[Field.Oif]!);
+  return (f) => {
+    const g = rw(f);
+    const withOif = subtractSets(g.may, none);
+    return {
+      may: withOif.length ? unionSets(g.may, assign(withOif, Field.Oif, anyOif)) : g.may,
+      must: intersectSets(g.must, none),
+    };
   };
 };
 
 /** Both bounds rewritten exactly. */
 const exactly = (g: (s: PacketSet) => PacketSet) => (f: Flow): Flow => ({ may: g(f.may), must: g(f.must) });
 /** A field set to a value the rules do not give: anything may follow, nothing surely does. */
-const anyValue = (fields: readonly Field[], space: Space) => (f: Flow): Flow => ({
-  may: fields.reduce((s, fd) => assign(s, fd, range(0, space.max[fd]!)), f.may),
-  must: NONE,
-});
+const anyValue = (fields: readonly Field[], space: Space): ((f: Flow) => Flow) => {
+  const values = fields.map((fd) => range(0, space.max[fd]!));
+  return (f) => ({ may: fields.reduce((s, fd, i) => assign(s, fd, values[i]!), f.may), must: NONE });
+};
 
 export function effectOf(space: Space, r: EmuRule, table: string): Effect {
   const t = r.target;

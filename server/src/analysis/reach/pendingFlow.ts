@@ -6,7 +6,7 @@
  * instead of a subtraction from an ever more fragmented set.
  */
 import { Field, type Box } from '../space/fields';
-import { intersectSets, isEmpty, kept, subtractSets, type PacketSet } from '../space/packetSet';
+import { intersectSets, isEmpty, kept, NONE, subtractSets, type PacketSet } from '../space/packetSet';
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
 import { SortedRanges } from '../space/sortedRanges';
@@ -38,11 +38,14 @@ class HoleIndex {
     this.wide.push(b);
   }
 
-  /** Holes that may meet a set whose destinations lie in dst and sources in src (hulls). */
-  near(dst: [number, number], src: [number, number]): Box[] {
-    const out = this.wide.slice();
-    if (this.byDst) this.byDst.near(dst[0], dst[1], out);
-    if (this.bySrc) this.bySrc.near(src[0], src[1], out);
+/**
+   * Holes that may meet the set (by the hulls of its destinations and sources), into `out`
+   * (empty): the wide ones, then the narrow ones the indexes find.
+   */
+  near(s: PacketSet, out: Box[]): Box[] {
+    for (const w of this.wide) out.push(w);
+    if (this.byDst) this.byDst.near(hullLo(s, Field.Dst), hullHi(s, Field.Dst), out);
+    if (this.bySrc) this.bySrc.near(hullLo(s, Field.Src), hullHi(s, Field.Src), out);
     return out;
   }
 
@@ -55,17 +58,27 @@ class HoleIndex {
   }
 }
 
-function hull(s: PacketSet, f: Field): [number, number] {
+/** The lowest and highest value of field f in the set. */
+function hullLo(s: PacketSet, f: Field): number {
   let lo = Infinity;
+  for (const b of s) {
+    const d = b[f]!;
+    if (d.length && d[0]! < lo) lo = d[0]!;
+  }
+  return lo;
+}
+
+function hullHi(s: PacketSet, f: Field): number {
   let hi = -Infinity;
   for (const b of s) {
     const d = b[f]!;
-    if (!d.length) continue;
-    lo = Math.min(lo, d[0]!);
-    hi = Math.max(hi, d[d.length - 1]!);
+    if (d.length && d[d.length - 1]! > hi) hi = d[d.length - 1]!;
   }
-  return [lo, hi];
+  return hi;
 }
+
+/** The holes near a set, gathered here for one subtraction at a time (subtractSets keeps none of them). */
+const nearHoles: Box[] = [];
 
 export class PendingFlow {
   private base: Flow;
@@ -79,15 +92,18 @@ export class PendingFlow {
 
   /** The packets of the flow the rule's conditions accept (exact, using only the holes that can matter). */
   hit(m: RuleMatch): Flow {
-    // Every rule's hits are kept (and are what jumps send on): at their own length.
-    const may = kept(this.cut(intersectSets(this.base.may, m.upper), this.mayHoles));
-    const must = isEmpty(may) ? [] : kept(this.cut(intersectSets(this.base.must, m.lower), this.mustHoles));
+    // Every rule's hits are kept (and are what jumps send on): at their own length (intersections already are).
+    const may = this.cut(intersectSets(this.base.may, m.upper), this.mayHoles);
+    const must = isEmpty(may) ? NONE : this.cut(intersectSets(this.base.must, m.lower), this.mustHoles);
     return { may, must };
   }
 
   private cut(s: PacketSet, holes: HoleIndex | undefined): PacketSet {
     if (isEmpty(s) || !holes) return s;
-    return subtractSets(s, holes.near(hull(s, Field.Dst), hull(s, Field.Src)));
+    const near = holes.near(s, nearHoles);
+    const out = near.length ? kept(subtractSets(s, near)) : s;
+    near.length = 0;
+    return out;
   }
 
   /** The rule took the packets it surely matches (from may) and might match (from must). */

@@ -34,6 +34,8 @@ export class ChainRecord {
   readonly sites = new Map<EmuRule | string, { readonly id: string; readonly parts: Flow[] }>();
   /** Whether some packet enters (a site sent a flow that is not empty). */
   entered = false;
+  /** The hooks already put in Recorder.entryHooks for this chain (bit per hook): most entries repeat one. */
+  hookBits = 0;
 
   constructor(
     readonly table: string,
@@ -148,15 +150,21 @@ export class Recorder {
   enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
     if (!isDead(f)) {
       c.entered = true;
-      let hs = this.entryHooks.get(c.key);
-      if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
-      hs.add(hook);
+      const bit = HOOK_BITS[hook];
+      if (!(c.hookBits & bit)) {
+        c.hookBits |= bit;
+        let hs = this.entryHooks.get(c.key);
+        if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
+        hs.add(hook);
+      }
     }
     const s = c.sites.get(site);
     if (s) s.parts.push(f);
     else c.sites.set(site, { id: typeof site === 'string' ? site : site.id, parts: [f] });
   }
 }
+
+const HOOK_BITS: Readonly<Record<Hook, number>> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
 
 function concat(l: readonly Flow[]): Flow {
   return l.length === 1 ? l[0]! : { may: l.flatMap((f) => f.may), must: l.flatMap((f) => f.must) };

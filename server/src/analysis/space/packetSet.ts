@@ -85,9 +85,17 @@ export function boxSubtract(a: Box, b: Box): Box[] {
   return out;
 }
 
+/**
+ * a ∩ b, at its own length (every rule's hits are one of these, kept): one box and one box, the
+ * usual case, directly; otherwise gathered in a list reused from call to call, then copied out.
+ */
 export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
   if (!a.length || !b.length) return NONE;
-  const out: Box[] = [];
+  if (a.length === 1 && b.length === 1) {
+    const z = boxesOverlap(a[0]!, b[0]!) ? boxIntersect(a[0]!, b[0]!) : undefined;
+    return z ? [z] : NONE;
+  }
+  const out = gathered;
   for (const x of a) {
     for (const y of b) {
       if (!boxesOverlap(x, y)) continue;
@@ -95,8 +103,13 @@ export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
       if (z) out.push(z);
     }
   }
-  return out;
+  const result = out.length ? out.slice() : NONE;
+  out.length = 0;
+  return result;
 }
+
+/** intersectSets' list (never held across calls). */
+const gathered: Box[] = [];
 
 /** From this many holes on, subtraction finds the pieces a hole meets through an index (manyHoles.ts). */
 const MANY_HOLES = 16;
@@ -252,63 +265,125 @@ export function merge(boxes: Box[]): Box[] {
 
 /**
  * merge() for a few boxes, step for step (the same buckets, by the same hashes, in the same
- * order), without a map or an object per box; and a field is grouped on only when two boxes
- * can join there (`joinable`: bit k for field k), since otherwise grouping changes nothing.
+ * order), in scratch storage reused from call to call (it ran hundreds of thousands of times
+ * per analysis, and its lists were a tenth of everything allocated); and a field is grouped on
+ * only when two boxes can join there (`joinable`: bit k for field k), since otherwise grouping
+ * changes nothing.
  */
 function mergeFew(boxes: Box[], joinable: number): Box[] {
-  // Every box met, by slot: the box, its 16 field hashes, their weighted sum.
-  const slotBox: Box[] = [];
-  const slotHs: number[] = [];
-  const slotTotal: number[] = [];
-  const slot = (box: Box): number => {
-    let total = 0;
-    for (let i = 0; i < FIELD_COUNT; i++) {
-      const h = setHash(box[i]!);
-      slotHs.push(h);
-      total = (total + Math.imul(WEIGHTS[i]!, h)) | 0;
-    }
-    slotBox.push(box);
-    slotTotal.push(total);
-    return slotBox.length - 1;
-  };
-  let cur = boxes.map(slot);
+  const sc = scratch;
+  sc.slots = 0;
+  let n = boxes.length;
+  const cur = sc.cur;
+  for (let i = 0; i < n; i++) cur[i] = slotOf(boxes[i]!);
   for (let pass = 0; pass < 3 && joinable; pass++) {
-    const before = cur.length;
-    for (let k = 0; k < FIELD_COUNT && cur.length > 1 && joinable; k++) {
+    const before = n;
+    for (let k = 0; k < FIELD_COUNT && n > 1 && joinable; k++) {
       if (!(joinable & (1 << k))) continue;
-      const keys: number[] = [];
-      const buckets: number[][] = [];
+      // Buckets in the order their key first appears; a bucket's members in order (a join replaces in place).
+      let nb = 0;
       let merged = false;
-      for (const s of cur) {
-        const h = (slotTotal[s]! - Math.imul(WEIGHTS[k]!, slotHs[s * FIELD_COUNT + k]!)) | 0;
-        const at = keys.indexOf(h);
+      const w = WEIGHTS[k]!;
+      for (let x = 0; x < n; x++) {
+        const s = cur[x]!;
+        const h = (sc.total[s]! - Math.imul(w, sc.hs[s * FIELD_COUNT + k]!)) | 0;
+        let at = -1;
+        for (let q = 0; q < nb; q++) if (sc.keys[q] === h) { at = q; break; }
         if (at < 0) {
-          keys.push(h);
-          buckets.push([s]);
+          sc.keys[nb] = h;
+          sc.members[nb * SMALL_MERGE] = s;
+          sc.counts[nb] = 1;
+          nb++;
           continue;
         }
-        const bucket = buckets[at]!;
-        const b = slotBox[s]!;
-        const j = bucket.findIndex((g) => sameExcept(slotBox[g]!, b, k));
-        if (j < 0) bucket.push(s);
-        else {
+        const b = sc.box[s]!;
+        const base = at * SMALL_MERGE;
+        const cnt = sc.counts[at]!;
+        let j = -1;
+        for (let q = 0; q < cnt; q++) if (sameExcept(sc.box[sc.members[base + q]!]!, b, k)) { j = q; break; }
+        if (j < 0) {
+          sc.members[base + cnt] = s;
+          sc.counts[at] = cnt + 1;
+        } else {
           merged = true;
-          const g = slotBox[bucket[j]!]!;
+          const g = sc.box[sc.members[base + j]!]!;
           if (!equalSets(g[k]!, b[k]!)) {
             const c = g.slice();
             c[k] = unionSet(g[k]!, b[k]!);
-            bucket[j] = slot(c);
+            sc.members[base + j] = slotOf(c);
           }
         }
       }
       if (merged) {
-        cur = buckets.flat();
-        joinable = joinableFields(cur.map((x) => slotBox[x]!));
+        n = 0;
+        for (let q = 0; q < nb; q++) for (let m = 0, base = q * SMALL_MERGE; m < sc.counts[q]!; m++) cur[n++] = sc.members[base + m]!;
+        joinable = joinableSlots(cur, n);
       }
     }
-    if (cur.length === before) break;
+    if (n === before) break;
   }
-  return cur.map((x) => slotBox[x]!);
+  const out = new Array<Box>(n);
+  for (let i = 0; i < n; i++) out[i] = sc.box[cur[i]!]!;
+  // Boxes held by the scratch would stay alive until the next call: let them go.
+  sc.box.fill(undefined, 0, sc.slots);
+  return out;
+}
+
+/** mergeFew's storage: every box met, by slot (its 16 field hashes, their weighted sum), and the buckets. */
+const scratch = {
+  slots: 0,
+  box: [] as Array<Box | undefined>,
+  hs: new Int32Array(64 * FIELD_COUNT),
+  total: new Int32Array(64),
+  cur: new Int32Array(12),
+  keys: new Int32Array(12),
+  counts: new Int32Array(12),
+  members: new Int32Array(12 * 12),
+};
+
+function slotOf(box: Box): number {
+  const sc = scratch;
+  const s = sc.slots++;
+  if (s >= sc.total.length) {
+    const hs = new Int32Array(sc.hs.length * 2);
+    hs.set(sc.hs);
+    sc.hs = hs;
+    const total = new Int32Array(sc.total.length * 2);
+    total.set(sc.total);
+    sc.total = total;
+  }
+  let total = 0;
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    const h = setHash(box[i]!);
+    sc.hs[s * FIELD_COUNT + i] = h;
+    total = (total + Math.imul(WEIGHTS[i]!, h)) | 0;
+  }
+  sc.box[s] = box;
+  sc.total[s] = total;
+  return s;
+}
+
+/** joinableFields over the boxes of the first n slots of cur. */
+function joinableSlots(cur: Int32Array, n: number): number {
+  let fields = 0;
+  const box = scratch.box;
+  for (let i = 0; i < n; i++) {
+    const a = box[cur[i]!]!;
+    for (let j = i + 1; j < n; j++) {
+      const b = box[cur[j]!]!;
+      let differ = 0;
+      let at = 0;
+      for (let k = 0; k < FIELD_COUNT && differ < 2; k++) {
+        if (a[k] !== b[k] && !equalSets(a[k]!, b[k]!)) {
+          differ++;
+          at = k;
+        }
+      }
+      if (differ === 0) return ALL_FIELDS;
+      if (differ === 1) fields |= 1 << at;
+    }
+  }
+  return fields;
 }
 
 /** Up to this many boxes, merge looks pair by pair for two it could join (mergeFew). */
