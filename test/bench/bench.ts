@@ -115,14 +115,15 @@ result.ourErrors = errors;
       hovers.push(Number(process.hrtime.bigint() - h0) / 1e6);
     }
     hovers.sort((a, b) => a - b);
-    // A one-line edit (one endpoint's DNAT port) on the largest dump: fresh findings, all recomputed (nothing is reused yet).
+    // A one-line edit (one endpoint's DNAT port) on the largest dump: fresh findings, the parse handed the
+    // previous one as the editor does (reachability is recomputed whole).
     let edit: Record<string, number> = {};
     if (services === Math.max(...sizes)) {
       const lines = text.split('\n');
       const at = lines.findIndex((l, k) => k > lines.length / 2 && l.includes('DNAT --to-destination'));
       lines[at] = lines[at]!.replace(/:8080$/, ':8081');
       const e0 = process.hrtime.bigint();
-      const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4' });
+      const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: analysis });
       reachFindings(edited.parsed.ruleset, analyzeReachability(edited.parsed.ruleset));
       edit = { oneLineEditToFindingsMs: Math.round(Number(process.hrtime.bigint() - e0) / 1e6) };
     }
@@ -173,13 +174,21 @@ if (avail.ok) {
 } else {
   result.iptablesRestoreTest = `skipped: ${avail.why}`;
 }
-// The editor: a one-line edit (a DNAT rule's port) to the new version's diagnostics, through the
-// language server over its protocol, debounce included (BENCH_EDIT_SERVICES, default 1000,10000).
+// The editor: one-line edits (an unknown option put on a DNAT rule, then taken away) to the new version's
+// diagnostics, through the language server over its protocol, each after a pause (BENCH_EDIT_SERVICES,
+// default 1000,10000; BENCH_EDITS edits each, default 10). Then the same with reachability on in the
+// editor (maxRules 25,000) for BENCH_EDIT_FINDINGS_SERVICES (default 1000): edit to fresh findings.
 void (async () => {
   const rows: unknown[] = [];
-  for (const services of (process.env.BENCH_EDIT_SERVICES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)) {
+  const edits = Number(process.env.BENCH_EDITS ?? 10);
+  const sizes = (v: string | undefined, d: string) => (v ?? d).split(',').map(Number).filter((n) => n > 0);
+  const runs = [
+    ...sizes(process.env.BENCH_EDIT_SERVICES, '1000,10000').map((services) => ({ services, maxRules: undefined })),
+    ...sizes(process.env.BENCH_EDIT_FINDINGS_SERVICES, '1000').map((services) => ({ services, maxRules: 25000 })),
+  ];
+  for (const { services, maxRules } of runs) {
     const text = kubeProxyDump({ services, endpoints: 5 });
-    const r = await measureEditLatency(text, /--to-destination \S+:\d+/, RUNS, 150);
+    const r = await measureEditLatency(text, /--to-destination \S+:\d+$/, { edits, ...(maxRules ? { maxRules } : {}) });
     rows.push({ services, rules: text.split('\n').filter((l) => l.startsWith('-A')).length, ...r });
   }
   result.editToDiagnostics = rows;

@@ -1,50 +1,123 @@
 /**
  * The editor's figure for a big file: a one-line edit to the fresh
  * diagnostics of the new version, through the real language server over
- * its protocol (incremental sync, as VS Code sends it), debounce included.
+ * its protocol (incremental sync, as VS Code sends it).
+ *
+ * Each edit follows a pause longer than the debounce (the server's policy
+ * checks such an edit at once; edits in a burst are coalesced instead), and
+ * waits for the server to finish what the previous one started (a large
+ * file's reachability, after 400 ms without edits). Every edit's diagnostics
+ * are checked for freshness by content: half the edits put an unknown option
+ * on the rule (an error on that line), the other half take it away.
  */
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import type { FileSummary } from '../../server/src/protocol';
+import { DEFAULT_SETTINGS } from '../../server/src/settings';
 import { LspClient } from '../helpers/lspClient';
 
 export interface EditLatency {
   /** Open to the first diagnostics. */
   readonly openMs: number;
-  /** Median over the edits: didChange sent to diagnostics of that version received. */
+  /** didChange sent to the diagnostics of that version received: median, 95th percentile and worst over the edits. */
   readonly editToDiagnosticsMs: number;
+  readonly editToDiagnosticsP95Ms: number;
+  readonly editToDiagnosticsMaxMs: number;
+  /** The same for the edits that add an error, and for those that take it away. */
+  readonly errorEditMs: number;
+  readonly fixEditMs: number;
+  /** Edit to the reachability findings of the new version (files within maxRules only): median. */
+  readonly editToFindingsMs?: number;
   readonly debounceMs: number;
+  readonly maxRules: number;
   readonly edits: number;
 }
 
-/** Edits `edits` rules that carry `needle`, one at a time, each to a new value of the same length. */
-export async function measureEditLatency(text: string, needle: RegExp, edits: number, debounceMs: number): Promise<EditLatency> {
+export interface EditLatencyOptions {
+  readonly edits: number;
+  readonly debounceMs?: number;
+  /** netfilterLens.analysis.maxRules (the server's default when absent). */
+  readonly maxRules?: number;
+  /** The quiet time before each edit (default: the debounce + 100 ms). */
+  readonly pauseMs?: number;
+}
+
+const BAD = ' --no-such-option';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Edits `edits` rules that match `needle`, spread over the file, one at a time. */
+export async function measureEditLatency(text: string, needle: RegExp, options: EditLatencyOptions): Promise<EditLatency> {
+  const debounceMs = options.debounceMs ?? DEFAULT_SETTINGS.debounceMs;
+  const pauseMs = options.pauseMs ?? debounceMs + 100;
   const client = new LspClient();
-  client.configuration = { debounceMs };
+  client.configuration = { debounceMs, ...(options.maxRules !== undefined ? { analysis: { maxRules: options.maxRules } } : {}) };
   await client.initialize();
   const uri = 'file:///bench/kube.rules';
   const lines = text.split('\n');
   const targets = lines.map((l, i) => (needle.test(l) ? i : -1)).filter((i) => i >= 0);
+  const summaries = () => client.notifications.filter((n) => n.method === 'netfilterLens/fileSummary').map((n) => n.params as FileSummary);
+  /** The server has published everything for the current version (its reachability too, when it runs). */
+  const settled = async (mark: number): Promise<number> => {
+    const t0 = performance.now();
+    for (;;) {
+      const s = summaries().slice(mark).filter((x) => x.uri === uri);
+      if (s.length && !s.at(-1)!.analysing) return performance.now() - t0;
+      await sleep(5);
+    }
+  };
   try {
     let t0 = performance.now();
     await client.open(uri, text);
     await client.diagnosticsFor(uri, 1, 600_000);
     const openMs = performance.now() - t0;
+    await settled(0);
     const times: number[] = [];
-    for (let k = 0; k < edits; k++) {
-      const line = targets[Math.floor(((k + 0.5) * targets.length) / edits)]!;
-      const m = needle.exec(lines[line]!)!;
-      const col = m.index + m[0].length - 1;
-      const version = k + 2;
+    const errorTimes: number[] = [];
+    const fixTimes: number[] = [];
+    const findings: number[] = [];
+    let version = 1;
+    for (let k = 0; k < options.edits; k++) {
+      // Pairs of edits on one rule: the first adds an error, the second takes it away.
+      const line = targets[Math.floor(((Math.floor(k / 2) + 0.5) * targets.length) / Math.ceil(options.edits / 2))]!;
+      const adds = k % 2 === 0;
+      const original = lines[line]!;
+      const change = adds
+        ? { range: { start: { line, character: original.length }, end: { line, character: original.length } }, text: BAD }
+        : { range: { start: { line, character: original.length }, end: { line, character: original.length + BAD.length } }, text: '' };
+      await sleep(pauseMs);
+      version++;
+      const mark = summaries().length;
       t0 = performance.now();
-      await client.conn.sendNotification('textDocument/didChange', {
-        textDocument: { uri, version },
-        contentChanges: [{ range: { start: { line, character: col }, end: { line, character: col + 1 } }, text: String((k % 9) + 1) }],
-      });
+      await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
       const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 600_000);
-      times.push(performance.now() - t0);
-      if (d.version !== version) throw new Error('stale diagnostics');
+      const ms = performance.now() - t0;
+      const errorOnLine = d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line);
+      if (errorOnLine !== adds) throw new Error(`v${version}: diagnostics not of the edited text (error on line ${line + 1}: ${errorOnLine})`);
+      times.push(ms);
+      (adds ? errorTimes : fixTimes).push(ms);
+      const wait = await settled(mark);
+      if (summaries().slice(mark).some((s) => s.uri === uri && s.analysing)) findings.push(ms + wait);
     }
-    times.sort((a, b) => a - b);
-    return { openMs: Math.round(openMs), editToDiagnosticsMs: Math.round(times[Math.floor(times.length / 2)]!), debounceMs, edits };
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      openMs: Math.round(openMs),
+      editToDiagnosticsMs: Math.round(median(times)),
+      editToDiagnosticsP95Ms: Math.round(percentile(sorted, 0.95)),
+      editToDiagnosticsMaxMs: Math.round(sorted.at(-1)!),
+      errorEditMs: Math.round(median(errorTimes)),
+      fixEditMs: Math.round(median(fixTimes)),
+      ...(findings.length ? { editToFindingsMs: Math.round(median(findings)) } : {}),
+      debounceMs,
+      maxRules: options.maxRules ?? DEFAULT_SETTINGS.maxAnalyzedRules,
+      edits: options.edits,
+    };
   } finally {
     await client.shutdown();
   }
