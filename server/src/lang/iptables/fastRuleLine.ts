@@ -26,7 +26,9 @@ import { optionHasArg, parseProtocol } from './xtoptions';
 import { SegmentParser } from './fastSegment';
 import { optionsByName } from './ruleParser';
 import { ruleFacts } from './ruleFacts';
-import type { RuleShape, RuleSource } from './ruleShape';
+import type { RuleShape, RuleSource, ShapeCols } from './ruleShape';
+import type { RuleFacts } from './ruleFacts';
+import { ChainNames } from './chainNames';
 
 
 const VERDICTS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
@@ -47,12 +49,12 @@ export class FastRuleLines {
   private words: string[] = [];
   private count = 0;
   private text = '';
-  private readonly names = new Map<string, string>();
   private source: RuleSource | undefined;
 
   constructor(
     private readonly family: Family,
     private readonly backend: Backend,
+    private readonly names = new ChainNames(),
   ) {
     this.segments = new SegmentParser(family, backend);
   }
@@ -73,6 +75,7 @@ export class FastRuleLines {
     let protoInvert = false;
     const matches: ExtensionUse[] = [];
     let target: TargetRef | undefined;
+    /** Token indexes of -j/-g and of the target's last word. */
     let jumpAt = -1;
     let targetEnd = -1;
     let jumpIsExtension = false;
@@ -162,33 +165,8 @@ export class FastRuleLines {
     if (protoText !== undefined) rule.proto = { text: protoText, num: protoNum, invert: protoInvert, span: NO_SPAN };
     if (target) rule.target = target;
     const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
-    const starts = this.starts;
-    const ends = this.ends;
-    return {
-      facts: ruleFacts(rule, this.family, jumpTo),
-      jumpIsExtension,
-      srcCount: 1,
-      dstCount: 1,
-      text: l.text,
-      hasNewline: l.hasNewline,
-      col0: 0,
-      source: this.sourceOf(table),
-      kind: 'A',
-      ruleNum: undefined,
-      chain: this.intern(chainName),
-      chainStart: starts[1]!,
-      chainEnd: ends[1]!,
-      start: starts[0]!,
-      end: ends[n - 1]!,
-      jumpTo,
-      goto: target?.kind === 'jump' && target.goto,
-      jumpStart: jumpTo !== undefined ? starts[jumpAt]! : 0,
-      jumpEnd: jumpTo !== undefined ? ends[jumpAt + 1]! : 0,
-      nameStart: jumpTo !== undefined ? starts[jumpAt + 1]! : 0,
-      nameEnd: jumpTo !== undefined ? ends[jumpAt + 1]! : 0,
-      targetStart: jumpAt >= 0 ? starts[jumpAt]! : -1,
-      targetEnd: jumpAt >= 0 ? ends[targetEnd]! : -1,
-    };
+    const bits = (l.hasNewline ? NEWLINE : 0) | (target?.kind === 'jump' && target.goto ? GOTO : 0) | (jumpIsExtension ? JUMP_IS_EXTENSION : 0);
+    return new FastShape(ruleFacts(rule, this.family, jumpTo), l.text, this.sourceOf(table), this.intern(chainName), bits, jumpAt, targetEnd);
   }
 
   private sourceOf(table: string): RuleSource {
@@ -197,12 +175,8 @@ export class FastRuleLines {
     return (this.source = { table, family: this.family, backend: this.backend });
   }
 
-  /** One string per chain name: shapes, facts and the table state then share it. */
   private intern(name: string): string {
-    const known = this.names.get(name);
-    if (known !== undefined) return known;
-    this.names.set(name, name);
-    return name;
+    return this.names.intern(name);
   }
 
   /** Splits like tokenizeArgs() for lines without escapes, NUL, CR or quotes inside words; false otherwise. */
@@ -287,6 +261,93 @@ export class FastRuleLines {
     }
     return i;
   }
+}
+
+const NEWLINE = 1;
+const GOTO = 2;
+const JUMP_IS_EXTENSION = 4;
+
+/**
+ * The shape of a fast line: an "-A" with one address each way. Its columns
+ * are found again from the text when read (they are read for a few lines
+ * only: messages, navigation), which keeps 170,000 shapes small.
+ */
+export class FastShape implements RuleShape {
+  nftClean: boolean | undefined = undefined;
+
+  constructor(
+    readonly facts: RuleFacts,
+    readonly text: string,
+    readonly source: RuleSource,
+    readonly chain: string,
+    private readonly bits: number,
+    /** Token index of -j/-g (-1: none), and of the target's last token. */
+    private readonly jumpAt: number,
+    private readonly targetEndAt: number,
+  ) {}
+
+  get kind(): 'A' {
+    return 'A';
+  }
+  get ruleNum(): undefined {
+    return undefined;
+  }
+  get col0(): number {
+    return 0;
+  }
+  get srcCount(): number {
+    return 1;
+  }
+  get dstCount(): number {
+    return 1;
+  }
+  get hasNewline(): boolean {
+    return (this.bits & NEWLINE) !== 0;
+  }
+  get goto(): boolean {
+    return (this.bits & GOTO) !== 0;
+  }
+  get jumpIsExtension(): boolean {
+    return (this.bits & JUMP_IS_EXTENSION) !== 0;
+  }
+
+  get cols(): ShapeCols {
+    const nul = this.text.indexOf('\0');
+    const { starts, ends } = tokenBounds(nul < 0 ? this.text : this.text.slice(0, nul));
+    const j = this.jumpAt;
+    const jump = this.facts.jumpTo !== undefined;
+    return {
+      chainStart: starts[1]!,
+      chainEnd: ends[1]!,
+      start: starts[0]!,
+      end: ends[ends.length - 1]!,
+      jumpStart: jump ? starts[j]! : 0,
+      jumpEnd: jump ? ends[j + 1]! : 0,
+      nameStart: jump ? starts[j + 1]! : 0,
+      nameEnd: jump ? ends[j + 1]! : 0,
+      targetStart: j >= 0 ? starts[j]! : -1,
+      targetEnd: j >= 0 ? ends[this.targetEndAt]! : -1,
+    };
+  }
+}
+
+/** Token boundaries of a line the fast path accepted (words, and quoted words without escapes). */
+function tokenBounds(text: string): { starts: number[]; ends: number[] } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      i++;
+      continue;
+    }
+    starts.push(i);
+    if (c === 34) i = text.indexOf('"', i + 1) + 1;
+    else while (i < text.length && text.charCodeAt(i) !== 32 && text.charCodeAt(i) !== 9) i++;
+    ends.push(i);
+  }
+  return { starts, ends };
 }
 
 /**

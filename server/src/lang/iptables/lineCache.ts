@@ -11,6 +11,7 @@
  */
 import type { Backend } from './extension';
 import type { Family } from './inet';
+import type { ChainNames } from './chainNames';
 import type { RuleCommand } from './ruleLine';
 
 export class LineCache {
@@ -23,6 +24,7 @@ export class LineCache {
     readonly text: string,
     /** Offset of each line in `text`. */
     readonly lineStarts: readonly number[],
+    readonly names: ChainNames,
   ) {}
 }
 

@@ -24,6 +24,7 @@ import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
 import { prepareRuleLine, RuleCommand } from './ruleLine';
 import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
 import { cacheOf, detach, keepCache, LineCache, LineMatcher } from './lineCache';
+import { ChainNames } from './chainNames';
 import type { Token } from './tokenize';
 
 export interface ParseOptions {
@@ -83,6 +84,7 @@ class FileParser {
   readonly cache: LineCache;
   /** Lines of the previous parse of this document (ParseOptions.previous). */
   private readonly matcher: LineMatcher | undefined;
+  private readonly names: ChainNames;
 
   constructor(
     private readonly text: string,
@@ -92,9 +94,11 @@ class FileParser {
     previous: LineCache | undefined,
   ) {
     this.prog = PROG(family, backend);
-    this.fast = fastRules ? new FastRuleLines(family, backend) : undefined;
-    this.cache = new LineCache(family, backend, text, this.starts);
-    this.matcher = fastRules && previous?.family === family && previous.backend === backend ? new LineMatcher(previous, text) : undefined;
+    const reuse = fastRules && previous?.family === family && previous.backend === backend ? previous : undefined;
+    this.matcher = reuse ? new LineMatcher(reuse, text) : undefined;
+    this.names = new ChainNames(reuse?.names);
+    this.fast = fastRules ? new FastRuleLines(family, backend, this.names) : undefined;
+    this.cache = new LineCache(family, backend, text, this.starts, this.names);
   }
 
   private lineSpan(l: SourceLine, from = 0, to = l.text.length): Span {
@@ -265,7 +269,7 @@ class FileParser {
       this.error('bad-chain-name', `${this.prog}: line ${rl} chain name invalid`, this.lineSpan(l), rl, rl);
       return;
     }
-    const name = nameTok.text;
+    const name = this.names.intern(nameTok.text);
     const nameSpan = this.lineSpan(l, nameTok.start, nameTok.end);
     const table = cur.block.name.text;
     const builtin = isBuiltinChain(table, name);
@@ -426,7 +430,7 @@ class FileParser {
           return;
         }
         // Keep only the command's shape: its rule is parsed again if someone asks for it.
-        const shape = shapeOfCommand(parsed, parsed.rule, l, this.sourceOf(cur.block.name.text), outcome.jumpIsExtension);
+        const shape = shapeOfCommand(parsed, parsed.rule, l, this.sourceOf(cur.block.name.text), outcome.jumpIsExtension, this.names);
         const cmd = new RuleCommand(parsed.line, parsed.restoreLine, shape);
         cur.block.commands.push(cmd);
         cur.state.command(cmd, shape, otherFamily);

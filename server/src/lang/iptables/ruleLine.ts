@@ -114,22 +114,27 @@ export class RuleCommand implements Command {
 
   get chain(): Named | undefined {
     const s = this.shape;
-    return s.chain === undefined ? undefined : { text: s.chain, span: mkSpan(this.line, s.chainStart, s.chainEnd) };
+    if (s.chain === undefined) return undefined;
+    const c = s.cols;
+    return { text: s.chain, span: mkSpan(this.line, c.chainStart, c.chainEnd) };
   }
 
   get span(): Span {
-    return mkSpan(this.line, this.shape.start, this.shape.end);
+    const c = this.shape.cols;
+    return mkSpan(this.line, c.start, c.end);
   }
 
   get jump(): JumpRef | undefined {
     const s = this.shape;
-    if (s.jumpTo === undefined) return undefined;
-    return { kind: 'jump', chain: s.jumpTo, goto: s.goto, span: mkSpan(this.line, s.jumpStart, s.jumpEnd), nameSpan: mkSpan(this.line, s.nameStart, s.nameEnd) };
+    const to = s.facts.jumpTo;
+    if (to === undefined) return undefined;
+    const c = s.cols;
+    return { kind: 'jump', chain: to, goto: s.goto, span: mkSpan(this.line, c.jumpStart, c.jumpEnd), nameSpan: mkSpan(this.line, c.nameStart, c.nameEnd) };
   }
 
   get targetSpan(): Span | undefined {
-    const s = this.shape;
-    return s.targetStart < 0 ? undefined : mkSpan(this.line, s.targetStart, s.targetEnd);
+    const c = this.shape.cols;
+    return c.targetStart < 0 ? undefined : mkSpan(this.line, c.targetStart, c.targetEnd);
   }
 
   get rule(): RuleSpec | undefined {

@@ -10,6 +10,7 @@ import type { Command, CommandKind, RuleSpec } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { ruleFacts, type RuleFacts } from './ruleFacts';
+import type { ChainNames } from './chainNames';
 
 /** What the table state reads of a rule command (tableState.ts). */
 export interface RuleInput {
@@ -33,19 +34,30 @@ export interface RuleShape extends RuleInput {
   readonly kind: CommandKind;
   readonly ruleNum: number | undefined;
   readonly chain: string | undefined;
+  /** A jump (facts.jumpTo) written with -g. */
+  readonly goto: boolean;
+  /** Its tokens' columns (fast lines find them again when asked: few are ever read). */
+  readonly cols: ShapeCols;
+  /**
+   * Set once iptables-nft's per-rule kernel checks (nftInitProblems) found
+   * nothing for this line in its own chain: they depend on nothing else, so
+   * a reparse skips them.
+   */
+  nftClean?: boolean;
+}
+
+export interface ShapeCols {
   readonly chainStart: number;
   readonly chainEnd: number;
-  /** The command's columns. */
+  /** The command. */
   readonly start: number;
   readonly end: number;
-  /** -j/-g to a chain: the chain, and the columns of "-j NAME" and of NAME. */
-  readonly jumpTo: string | undefined;
-  readonly goto: boolean;
+  /** Of a jump to a chain: "-j NAME", and NAME. */
   readonly jumpStart: number;
   readonly jumpEnd: number;
   readonly nameStart: number;
   readonly nameEnd: number;
-  /** The target's columns (-1: none). */
+  /** The target (-1: none). */
   readonly targetStart: number;
   readonly targetEnd: number;
 }
@@ -63,11 +75,11 @@ export function addrCount(a: RuleSpec['src']): number {
 
 /**
  * The shape of a rule command the full parser produced (every span of a rule
- * command lies on its own line). `jumpTo` is the name string to keep (shared
- * with the chain's own name).
+ * command lies on its own line), with its chain names interned.
  */
-export function shapeOfCommand(cmd: Command, rule: RuleSpec, piece: { readonly text: string; readonly hasNewline: boolean; readonly col0?: number }, source: RuleSource, jumpIsExtension: boolean, jumpTo?: string): RuleShape {
+export function shapeOfCommand(cmd: Command, rule: RuleSpec, piece: { readonly text: string; readonly hasNewline: boolean; readonly col0?: number }, source: RuleSource, jumpIsExtension: boolean, names: ChainNames): RuleShape {
   const j = cmd.jump;
+  const jumpTo = j ? names.intern(j.chain) : undefined;
   const t = rule.target;
   return {
     facts: ruleFacts(rule, source.family, jumpTo),
@@ -80,18 +92,19 @@ export function shapeOfCommand(cmd: Command, rule: RuleSpec, piece: { readonly t
     source,
     kind: cmd.kind,
     ruleNum: cmd.ruleNum,
-    chain: cmd.chain?.text,
-    chainStart: cmd.chain ? cmd.chain.span.start.col : 0,
-    chainEnd: cmd.chain ? cmd.chain.span.end.col : 0,
-    start: cmd.span.start.col,
-    end: cmd.span.end.col,
-    jumpTo: j ? jumpTo ?? j.chain : undefined,
+    chain: cmd.chain ? names.intern(cmd.chain.text) : undefined,
     goto: j?.goto ?? false,
-    jumpStart: j ? j.span.start.col : 0,
-    jumpEnd: j ? j.span.end.col : 0,
-    nameStart: j ? j.nameSpan.start.col : 0,
-    nameEnd: j ? j.nameSpan.end.col : 0,
-    targetStart: t ? t.span.start.col : -1,
-    targetEnd: t ? t.span.end.col : -1,
+    cols: {
+      chainStart: cmd.chain ? cmd.chain.span.start.col : 0,
+      chainEnd: cmd.chain ? cmd.chain.span.end.col : 0,
+      start: cmd.span.start.col,
+      end: cmd.span.end.col,
+      jumpStart: j ? j.span.start.col : 0,
+      jumpEnd: j ? j.span.end.col : 0,
+      nameStart: j ? j.nameSpan.start.col : 0,
+      nameEnd: j ? j.nameSpan.end.col : 0,
+      targetStart: t ? t.span.start.col : -1,
+      targetEnd: t ? t.span.end.col : -1,
+    },
   };
 }

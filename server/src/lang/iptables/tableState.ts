@@ -487,8 +487,12 @@ export class TableState {
         live.push(op);
         const cmd = op.command;
         if (this.failsInsert.has(op)) kernel.push({ code: 'nft-insert', message: `line ${cmd.restoreLine}: RULE_INSERT failed (No such file or directory) — the rule this -I was placed next to is deleted later in the file.`, span: cmd.span, reportedLine: cmd.restoreLine, when: 'commit' });
+        // Shared kernel objects (hashlimit, RATEEST) depend on the other rules: checked every time.
+        const shape = cmd instanceof RuleCommand && !op.facts.shared && op.srcIndex === undefined && op.dstIndex === undefined && op.chain === cmd.shape.chain ? cmd.shape : undefined;
+        if (shape?.nftClean) continue;
         const problems = nftInitProblems(op, this.loaded, this.ctx.family, shared);
-        if (problems) for (const p of problems) kernel.push(this.fromProblem(p, cmd.restoreLine));
+        if (problems?.length) for (const p of problems) kernel.push(this.fromProblem(p, cmd.restoreLine));
+        else if (shape) shape.nftClean = true;
       } else if (op.kind === 'error') kernel.push(op.error);
       else live.push(op);
     }
