@@ -17,11 +17,27 @@ export class ChainNames {
     this.copy = previous !== undefined;
   }
 
+  /** The last two names asked for: consecutive rules mostly name the same chains. */
+  private last1 = '';
+  private last2 = '';
+
   intern(name: string): string {
-    const known = this.names.get(name);
-    if (known !== undefined) return known;
-    const own = this.copy ? detach(name) : name;
-    this.names.set(own, own);
-    return own;
+    if (name === this.last1) return this.last1;
+    if (name === this.last2) return this.swap();
+    let known = this.names.get(name);
+    if (known === undefined) {
+      known = this.copy ? detach(name) : name;
+      this.names.set(known, known);
+    }
+    this.last2 = this.last1;
+    this.last1 = known;
+    return known;
+  }
+
+  private swap(): string {
+    const n = this.last2;
+    this.last2 = this.last1;
+    this.last1 = n;
+    return n;
   }
 }

@@ -9,7 +9,7 @@
  * which it would stop, so the first error we report is the one it reports.
  */
 import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
-import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './ast';
+import type { Command, Comment, IptablesFile, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { guessFamily } from './family';
@@ -25,7 +25,7 @@ import { prepareRuleLine, RuleCommand } from './ruleLine';
 import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
 import { cacheOf, detach, keepCache, LineCache, LineMatcher } from './lineCache';
 import { ChainNames } from './chainNames';
-import type { Token } from './tokenize';
+import { ChainLine, type LineWord } from './chainLine';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -289,15 +289,7 @@ class FileParser {
       this.error('name-too-long', `Invalid chain name \`${name}' (28 chars max)`, nameSpan, rl, rl);
       return;
     }
-    const decl: ChainDecl = {
-      name: { text: name, span: nameSpan },
-      policy: policyTok ? { text: policyTok.text, span: this.lineSpan(l, policyTok.start, policyTok.end) } : { text: '', span: this.lineSpan(l, text.length, text.length) },
-      ...(countersTok ? { counters: { text: countersTok.text, span: this.lineSpan(l, countersTok.start, countersTok.end) } } : {}),
-      line: l.index,
-      restoreLine: rl,
-      span: this.lineSpan(l),
-      builtin,
-    };
+    const decl = new ChainLine(l.index, rl, builtin, { text: name, start: nameTok.start, end: nameTok.end }, policyTok, countersTok, l.col0 ?? 0, text.length, l.text.length);
     cur.block.chains.push(decl);
     const chains = cur.loaded.chains;
     const existing = chains.get(name);
@@ -497,8 +489,8 @@ function splitPieces(l: SourceLine): SourceLine[] {
 }
 
 /** `strtok(buf, " \t\n")` tokens with their columns (the first `max`: a chain line reads three). */
-function tokenizeStrtok(text: string, from: number, max = Infinity): Token[] {
-  const out: Token[] = [];
+function tokenizeStrtok(text: string, from: number, max = Infinity): LineWord[] {
+  const out: LineWord[] = [];
   const n = text.length;
   let i = from;
   while (i < n && out.length < max) {
@@ -509,7 +501,7 @@ function tokenizeStrtok(text: string, from: number, max = Infinity): Token[] {
     }
     const start = i;
     while (i < n && (c = text.charCodeAt(i)) !== 32 && c !== 9 && c !== 10) i++;
-    out.push({ text: text.slice(start, i), start, end: i, quoted: false });
+    out.push({ text: text.slice(start, i), start, end: i });
   }
   return out;
 }

@@ -137,6 +137,14 @@ export class RuleCommand implements Command {
     return c.targetStart < 0 ? undefined : mkSpan(this.line, c.targetStart, c.targetEnd);
   }
 
+  /** The command as plain data (the instance refers to its kernel rule, which refers back). */
+  toJSON(): Command {
+    const c = this.chain;
+    const j = this.jump;
+    const t = this.targetSpan;
+    return { kind: this.kind, line: this.line, restoreLine: this.restoreLine, ...(c ? { chain: c } : {}), ...(this.ruleNum !== undefined ? { ruleNum: this.ruleNum } : {}), hasRule: true, ...(j ? { jump: j } : {}), span: this.span, ...(t ? { targetSpan: t } : {}) };
+  }
+
   get rule(): RuleSpec | undefined {
     if (this.parsed) return this.parsed;
     const s = this.shape;

@@ -14,28 +14,44 @@ import type { Family } from './inet';
  * first use; the load checks use `facts`, taken when the rule was added.
  */
 export class LoadedRule {
-  private renamed: RuleSpec | undefined;
+  /** What few rules have (one field instead of four for the others). */
+  private readonly rare: RareParts | undefined;
 
   constructor(
     /** The command that added it (its line, span, chain name token). */
     readonly command: Command,
     readonly chain: string,
     readonly facts: RuleFacts,
-    /**
-     * "-s a,b" / "-d c,d" add one kernel rule per address pair: which source
-     * and destination address of the spec this rule has (absent: the only one).
-     */
-    readonly srcIndex?: number,
-    readonly dstIndex?: number,
-    /** Set when iptables-legacy's -E renamed the chain this rule jumps to. */
-    private readonly jumpRenamedTo?: string,
-  ) {}
+    srcIndex?: number,
+    dstIndex?: number,
+    jumpRenamedTo?: string,
+  ) {
+    this.rare = srcIndex === undefined && dstIndex === undefined && jumpRenamedTo === undefined ? undefined : { srcIndex, dstIndex, jumpRenamedTo, renamed: undefined };
+  }
+
+  /**
+   * "-s a,b" / "-d c,d" add one kernel rule per address pair: which source
+   * and destination address of the spec this rule has (absent: the only one).
+   */
+  get srcIndex(): number | undefined {
+    return this.rare?.srcIndex;
+  }
+
+  get dstIndex(): number | undefined {
+    return this.rare?.dstIndex;
+  }
+
+  /** Set when iptables-legacy's -E renamed the chain this rule jumps to. */
+  private get jumpRenamedTo(): string | undefined {
+    return this.rare?.jumpRenamedTo;
+  }
 
   get spec(): RuleSpec {
     const spec = this.command.rule!;
     const t = spec.target;
-    if (this.jumpRenamedTo === undefined || t?.kind !== 'jump') return spec;
-    return (this.renamed ??= { ...spec, target: { ...t, chain: this.jumpRenamedTo } });
+    const rare = this.rare;
+    if (rare?.jumpRenamedTo === undefined || t?.kind !== 'jump') return spec;
+    return (rare.renamed ??= { ...spec, target: { ...t, chain: rare.jumpRenamedTo } });
   }
 
   /** This rule in chain `chain`, jumping to `jumpTo` (for renames). */
@@ -44,6 +60,13 @@ export class LoadedRule {
     const renamedTo = jumpTo === this.facts.jumpTo ? this.jumpRenamedTo : jumpTo;
     return new LoadedRule(this.command, chain, facts, this.srcIndex, this.dstIndex, renamedTo);
   }
+}
+
+interface RareParts {
+  readonly srcIndex: number | undefined;
+  readonly dstIndex: number | undefined;
+  readonly jumpRenamedTo: string | undefined;
+  renamed: RuleSpec | undefined;
 }
 
 export interface LoadedChain {
