@@ -142,6 +142,42 @@ function compileTable(t: LoadedTable): EmuTable {
   return { name: t.name, chains };
 }
 
+/** A match as the trace shows it: its text is written when first read (most rules are never traced). */
+class MatchOf implements CompiledMatch {
+  private written: string | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly fn: Matcher<any> | undefined;
+
+  constructor(readonly use: ExtensionUse) {
+    this.fn = MATCHERS.get(use.name)?.fn;
+  }
+
+  get name(): string {
+    return this.use.name;
+  }
+
+  get text(): string {
+    return (this.written ??= useText(this.use, 'match'));
+  }
+}
+
+/** An address condition; its text ("! -s 10.0.0.0/8") written when first read. */
+class NetMatchOf implements NetMatch {
+  private written: string | undefined;
+
+  constructor(
+    readonly addr: number,
+    readonly mask: number,
+    readonly invert: boolean,
+    private readonly prefix: number,
+    private readonly opt: '-s' | '-d',
+  ) {}
+
+  get text(): string {
+    return (this.written ??= `${this.invert ? '! ' : ''}${this.opt} ${cidrText(this.addr, this.prefix)}`);
+  }
+}
+
 function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
   const rules: EmuRule[] = [];
   for (const lr of c.rules) {
@@ -149,21 +185,25 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
     // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
     const sc = s.src?.v4[lr.srcIndex ?? 0];
     const dc = s.dst?.v4[lr.dstIndex ?? 0];
-    const matches: CompiledMatch[] = s.matches.map((m) => ({ name: m.name, use: m, fn: MATCHERS.get(m.name)?.fn, text: useText(m, 'match') }));
+    const matches: CompiledMatch[] = s.matches.map((m) => new MatchOf(m));
     const target = compileTarget(s);
-    const iif = ifMatch(s.inIface, '-i');
-    const oif = ifMatch(s.outIface, '-o');
     const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
     const index = rules.length;
     const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
-    const rule: { -readonly [K in keyof EmuRule]: EmuRule[K] } = { ref, id: `${t.name}/${c.name}/${index}/${lr.command.line}`, matches, target, spec: s };
-    if (sc && (sc.prefix !== 0 || s.src!.invert)) rule.src = { addr: sc.addr, mask: sc.mask, invert: s.src!.invert, text: `${s.src!.invert ? '! ' : ''}-s ${cidrText(sc.addr, sc.prefix)}` };
-    if (dc && (dc.prefix !== 0 || s.dst!.invert)) rule.dst = { addr: dc.addr, mask: dc.mask, invert: s.dst!.invert, text: `${s.dst!.invert ? '! ' : ''}-d ${cidrText(dc.addr, dc.prefix)}` };
-    if (iif) rule.iif = iif;
-    if (oif) rule.oif = oif;
-    if (proto) rule.proto = proto;
-    if (s.fragment) rule.frag = { invert: s.fragment.invert };
-    rules.push(rule);
+    // Every rule with the same properties in the same order: one object shape for the code that reads them.
+    rules.push({
+      ref,
+      id: `${t.name}/${c.name}/${index}/${lr.command.line}`,
+      src: sc && (sc.prefix !== 0 || s.src!.invert) ? new NetMatchOf(sc.addr, sc.mask, s.src!.invert, sc.prefix, '-s') : undefined,
+      dst: dc && (dc.prefix !== 0 || s.dst!.invert) ? new NetMatchOf(dc.addr, dc.mask, s.dst!.invert, dc.prefix, '-d') : undefined,
+      iif: ifMatch(s.inIface, '-i'),
+      oif: ifMatch(s.outIface, '-o'),
+      proto,
+      frag: s.fragment ? { invert: s.fragment.invert } : undefined,
+      matches,
+      target,
+      spec: s,
+    });
   }
   return rules;
 }

@@ -90,11 +90,37 @@ class SetSum {
 
 /** `join` folded over many flows, exactly, in linear time (see SetSum). */
 export class FlowSum {
-  private readonly may = new SetSum();
-  private readonly must = new SetSum();
+  // Made lazily: most sums a walk starts (what a chain accepts, what it returns) stay empty or get one flow.
+  private mayS: SetSum | undefined;
+  private mustS: SetSum | undefined;
+  /** The sum while it is one flow, taken as it is. */
+  private first: Flow = NO_FLOW;
+
+  private get may(): SetSum {
+    if (!this.mayS) {
+      this.mayS = new SetSum();
+      this.mustS = new SetSum();
+      if (this.first.may.length) {
+        this.mayS.reset(this.first.may);
+        this.mustS.reset(this.first.must);
+      }
+    }
+    return this.mayS;
+  }
+
+  private get must(): SetSum {
+    void this.may;
+    return this.mustS!;
+  }
 
   add(f: Flow): void {
     if (!f.may.length) return;
+    if (!this.mayS) {
+      if (!this.first.may.length) {
+        this.first = f;
+        return;
+      }
+    }
     if (!this.may.size) {
       this.may.reset(f.may);
       this.must.reset(f.must);
@@ -105,6 +131,7 @@ export class FlowSum {
   }
 
   get value(): Flow {
+    if (!this.mayS) return this.first.may.length ? { may: this.first.may, must: this.first.must } : NO_FLOW;
     const may = this.may.value;
     return may.length ? { may, must: this.must.value } : NO_FLOW;
   }

@@ -59,6 +59,29 @@ class HoleIndex {
 }
 
 /** The lowest and highest value of field f in the set. */
+/**
+ * Holes in the order a HoleIndex of only them lists them (all(), or wideOnly()): the wide ones
+ * as added, then those indexed by destination, then by source, each by the low end of its range.
+ */
+function inIndexOrder(holes: PacketSet, wideOnly: boolean): PacketSet {
+  if (holes.length === 1 && !wideOnly) return holes;
+  const wide: Box[] = [];
+  const byDst: Box[] = [];
+  const bySrc: Box[] = [];
+  for (const b of holes) {
+    const d = b[Field.Dst]!;
+    const s = b[Field.Src]!;
+    if (d.length === 2 && d[1]! - d[0]! < NARROW) byDst.push(b);
+    else if (s.length === 2 && s[1]! - s[0]! < NARROW) bySrc.push(b);
+    else wide.push(b);
+  }
+  if (wideOnly) return wide;
+  // Array sort is stable: equal low ends stay in the order added, as in SortedRanges.
+  byDst.sort((x, y) => x[Field.Dst]![0]! - y[Field.Dst]![0]!);
+  bySrc.sort((x, y) => x[Field.Src]![0]! - y[Field.Src]![0]!);
+  return [...wide, ...byDst, ...bySrc];
+}
+
 function hullLo(s: PacketSet, f: Field): number {
   let lo = Infinity;
   for (const b of s) {
@@ -138,6 +161,26 @@ export class PendingFlow {
       this.mayHoles = undefined;
       this.mustHoles = undefined;
     }
+    return this.base;
+  }
+
+  /**
+   * take(m), then whole(): for a rule whose packets come back at once (a jump they return
+   * from, a rewrite). With no holes yet, the same subtraction without building an index.
+   */
+  takeWhole(m: RuleMatch): Flow {
+    if (this.mayHoles || this.mustHoles) {
+      this.take(m);
+      return this.whole();
+    }
+    const mayN = m.lower.length;
+    const mustN = m.upper.length;
+    if (!mayN && !mustN) return this.base;
+    const base = this.base;
+    const costly = (mayN + mustN) * (base.may.length + base.must.length) > WHOLE_BUDGET;
+    this.base = costly
+      ? { may: mayN ? subtractSets(base.may, inIndexOrder(m.lower, true)) : base.may, must: [] }
+      : { may: mayN ? subtractSets(base.may, inIndexOrder(m.lower, false)) : base.may, must: mustN ? subtractSets(base.must, inIndexOrder(m.upper, false)) : base.must };
     return this.base;
   }
 

@@ -84,16 +84,15 @@ export class Walker {
           this.rec.enter(there, r, taken, this.hook);
           const sub = this.walk(e.chain, there, taken, depth + 1);
           accepted.add(sub.accepted);
-          cur.take(m);
-          if (e.goto) ret.add(sub.ret);
-          else if (!isDead(sub.ret)) cur.set(join(cur.whole(), sub.ret));
+          if (e.goto) {
+            cur.take(m);
+            ret.add(sub.ret);
+          } else if (!isDead(sub.ret)) cur.set(join(cur.takeWhole(m), sub.ret));
+          else cur.take(m);
           break;
         }
         case 'continue':
-          if (e.rewrite) {
-            cur.take(m);
-            cur.set(join(cur.whole(), e.rewrite(taken)));
-          }
+          if (e.rewrite) cur.set(join(cur.takeWhole(m), e.rewrite(taken)));
           break;
         case 'nat':
           accepted.add(e.rewrite(taken));

@@ -95,6 +95,8 @@ export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
     const z = boxesOverlap(a[0]!, b[0]!) ? boxIntersect(a[0]!, b[0]!) : undefined;
     return z ? [z] : NONE;
   }
+  // Never a itself, though it may be the answer: a union of a set with itself is a as it is,
+  // while with an equal copy it is tidied (merge), and results must not depend on which.
   const out = gathered;
   for (const x of a) {
     for (const y of b) {

@@ -21,7 +21,8 @@ import type { TtlMatch } from '../../lang/iptables/extensions/matches/ttl';
 import type { UdpMatch } from '../../lang/iptables/extensions/matches/udp';
 import type { AddrtypeMatch } from '../../lang/iptables/extensions/matches/addrtype';
 import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
-import { EMPTY, fromRanges, masked, range, single, subtract, type IntSet } from './intSet';
+import { Conjunction, exact } from './conjunction';
+import { EMPTY, fromRanges, intersect, masked, range, single, subtract, type IntSet } from './intSet';
 import { all, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
 
 export interface RuleMatch {
@@ -45,17 +46,7 @@ export interface AddressFacts {
 
 const MULTICAST = range(0xe0000000, 0xefffffff);
 
-const exact = (s: PacketSet): RuleMatch => ({ upper: s, lower: s, conditions: [] });
 const unknownMatch = (space: Space, why: string): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
-
-function and(a: RuleMatch, b: RuleMatch): RuleMatch {
-  const upper = intersectSets(a.upper, b.upper);
-  // Both exact (the usual case): the bounds are one set, computed once.
-  const lower = a.lower === a.upper && b.lower === b.upper ? upper : intersectSets(a.lower, b.lower);
-  return { upper, lower, conditions: a.conditions.length || b.conditions.length ? [...a.conditions, ...b.conditions] : NO_CONDITIONS };
-}
-
-const NO_CONDITIONS: readonly string[] = [];
 
 function notIn(space: Space, f: Field, values: IntSet): IntSet {
   return subtract(range(0, space.max[f]!), values);
@@ -219,31 +210,38 @@ function* pairs(s: IntSet): Generator<[number, number]> {
   for (let i = 0; i < s.length; i += 2) yield [s[i]!, s[i + 1]!];
 }
 
+/** The values of field f a selection leaves (as `sel`: inverted, then within the field's range). */
+function selValues(space: Space, f: Field, values: IntSet, invert = false): IntSet {
+  return intersect(invert ? notIn(space, f, values) : values, range(0, space.max[f]!));
+}
+
 /** The rule's conditions: header (addresses, interfaces, protocol, fragment) and every match. */
 export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleMatch {
-  let acc: RuleMatch = exact(all(space));
+  const acc = new Conjunction(space);
   const conditions: string[] = [];
   for (const [nm, f] of [[r.src, Field.Src], [r.dst, Field.Dst]] as const) {
     if (!nm) continue;
     const vals = netRange(nm.addr, nm.mask);
-    acc = vals ? and(acc, exact(sel(space, f, vals, nm.invert))) : and(acc, unknownMatch(space, `${nm.text} (a non-contiguous netmask)`));
+    if (vals) acc.narrow(f, selValues(space, f, vals, nm.invert));
+    else acc.and(unknownMatch(space, `${nm.text} (a non-contiguous netmask)`));
   }
   for (const [im, f] of [[r.iif, Field.Iif], [r.oif, Field.Oif]] as const) {
     if (!im) continue;
     const idx = space.ifaces.matching(im.name, im.prefix);
     const vals = fromRanges(idx.map((i) => [i, i] as [number, number]));
     // The kernel compares the empty name when there is no interface: "! -i eth0" matches in OUTPUT, "-i +" matches everything.
-    acc = and(acc, exact(sel(space, f, vals, im.invert)));
+    acc.narrow(f, selValues(space, f, vals, im.invert));
   }
-  if (r.proto && r.proto.num !== 0) acc = and(acc, exact(sel(space, Field.Proto, single(r.proto.num), r.proto.invert)));
-  else if (r.proto && r.proto.invert) acc = and(acc, exact(NONE));
-  if (r.frag) acc = and(acc, exact(sel(space, Field.Frag, single(1), r.frag.invert)));
+  if (r.proto && r.proto.num !== 0) acc.narrow(Field.Proto, selValues(space, Field.Proto, single(r.proto.num), r.proto.invert));
+  else if (r.proto && r.proto.invert) acc.and(exact(NONE));
+  if (r.frag) acc.narrow(Field.Frag, selValues(space, Field.Frag, single(1), r.frag.invert));
   for (const m of r.matches) {
     const ms = matchSet(space, m, addrs);
-    acc = and(acc, ms);
+    acc.and(ms);
     conditions.push(...ms.conditions);
-    if (!acc.upper.length) break;
+    if (acc.empty) break;
   }
-  const upper = kept(acc.upper);
-  return { upper, lower: acc.lower === acc.upper ? upper : kept(acc.lower), conditions };
+  const v = acc.value();
+  const upper = kept(v.upper);
+  return { upper, lower: v.lower === v.upper ? upper : kept(v.lower), conditions };
 }
