@@ -17,16 +17,16 @@ export interface LineWord {
 const COMMON: ReadonlyMap<string, string> = new Map(['-', 'ACCEPT', 'DROP', '[0:0]'].map((w) => [w, w]));
 
 export class ChainLine implements ChainDecl {
-  private readonly nameText: string;
-  private readonly policyText: string | undefined;
-  private readonly countersText: string | undefined;
+  readonly nameText: string;
+  readonly policyText: string | undefined;
+  readonly countersText: string | undefined;
   /** Columns: name, policy, counters (start, end each; -1: no such word). */
-  private readonly nameStart: number;
-  private readonly nameEnd: number;
-  private readonly policyStart: number;
-  private readonly policyEnd: number;
-  private readonly countersStart: number;
-  private readonly countersEnd: number;
+  readonly nameStart: number;
+  readonly nameEnd: number;
+  readonly policyStart: number;
+  readonly policyEnd: number;
+  readonly countersStart: number;
+  readonly countersEnd: number;
 
   constructor(
     readonly line: number,
@@ -49,6 +49,13 @@ export class ChainLine implements ChainDecl {
     this.countersText = counters ? COMMON.get(counters.text) ?? counters.text : undefined;
     this.countersStart = counters ? counters.start : -1;
     this.countersEnd = counters ? counters.end : -1;
+  }
+
+  /** The same line elsewhere (a reparse after lines above it changed), or in a table where its builtin flag differs. */
+  movedTo(line: number, restoreLine: number, builtin: boolean): ChainLine {
+    if (line === this.line && restoreLine === this.restoreLine && builtin === this.builtin) return this;
+    const word = (text: string | undefined, start: number, end: number): LineWord | undefined => (text === undefined ? undefined : { text, start, end });
+    return new ChainLine(line, restoreLine, builtin, word(this.nameText, this.nameStart, this.nameEnd)!, word(this.policyText, this.policyStart, this.policyEnd), word(this.countersText, this.countersStart, this.countersEnd), this.col0, this.visibleLength, this.length);
   }
 
   private at(from: number, to: number): Span {

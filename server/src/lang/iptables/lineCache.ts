@@ -12,11 +12,14 @@
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import type { ChainNames } from './chainNames';
+import type { ChainLine } from './chainLine';
 import type { RuleCommand } from './ruleLine';
 
 export class LineCache {
   /** By document line: its fast rule command, the table in which the fast path declined the line, or undefined (not a rule line it read). */
   readonly commands: (RuleCommand | string | undefined)[] = [];
+  /** By document line: its chain line (words and columns do not depend on where it is). */
+  readonly chainLines: (ChainLine | undefined)[] = [];
 
   constructor(
     readonly family: Family,
@@ -44,11 +47,23 @@ export class LineMatcher {
    * (end excludes its newline), if the previous text had the same line.
    */
   at(index: number, start: number, end: number, hasNewline: boolean): RuleCommand | string | undefined {
+    const i = this.oldIndex(index, start, end, hasNewline);
+    return i < 0 ? undefined : this.old.commands[i];
+  }
+
+  /** The previous parse's chain line for this line, if the previous text had the same line. */
+  chainLineAt(index: number, start: number, end: number, hasNewline: boolean): ChainLine | undefined {
+    const i = this.oldIndex(index, start, end, hasNewline);
+    return i < 0 ? undefined : this.old.chainLines[i];
+  }
+
+  /** The index of the same line in the previous text, or -1. */
+  private oldIndex(index: number, start: number, end: number, hasNewline: boolean): number {
     if (this.prefix < 0) this.compare();
     const old = this.old;
     const starts = old.lineStarts;
     // Inside the common beginning, with its newline: the same line number.
-    if (hasNewline && end + 1 <= this.prefix) return starts[index] === start ? old.commands[index] : undefined;
+    if (hasNewline && end + 1 <= this.prefix) return starts[index] === start ? index : -1;
     // Inside the common end: shifted by the length difference, if a line starts there.
     if (start >= this.suffixFrom) {
       const oldStart = start + old.text.length - this.text.length;
@@ -56,12 +71,12 @@ export class LineMatcher {
       let i = index + this.lineShift;
       if (starts[i] !== oldStart) {
         i = this.lineIndexIn(starts, oldStart);
-        if (i < 0) return undefined;
+        if (i < 0) return -1;
         this.lineShift = i - index;
       }
-      return old.commands[i];
+      return i;
     }
-    return undefined;
+    return -1;
   }
 
   private lineIndexIn(starts: readonly number[], offset: number): number {

@@ -263,20 +263,18 @@ class FileParser {
 
   private chainLine(l: SourceLine, text: string, cur: TableBuild): void {
     const rl = l.restoreLine;
-    const toks = tokenizeStrtok(text, 1, 3);
-    const nameTok = toks[0];
-    if (!nameTok) {
+    const table = cur.block.name.text;
+    const decl = this.chainDecl(l, text, table);
+    if (!decl) {
       this.error('bad-chain-name', `${this.prog}: line ${rl} chain name invalid`, this.lineSpan(l), rl, rl);
       return;
     }
-    const name = this.names.intern(nameTok.text);
-    const nameSpan = this.lineSpan(l, nameTok.start, nameTok.end);
-    const table = cur.block.name.text;
-    const builtin = isBuiltinChain(table, name);
-    const policyTok = toks[1];
-    const countersTok = toks[2];
-    if (nameTok.start > 1) {
-      this.warn('chain-decl-space', `": ${name}" loads (iptables skips the blank), but iptables-save never writes it: a copy from a blog or a hand edit?`, mkSpan(l.index, 0, nameTok.end), 'warning');
+    const name = decl.nameText;
+    const nameSpan = this.lineSpan(l, decl.nameStart, decl.nameEnd);
+    const builtin = decl.builtin;
+    const policyTok = decl.policyText === undefined ? undefined : { text: decl.policyText, start: decl.policyStart, end: decl.policyEnd };
+    if (decl.nameStart > 1) {
+      this.warn('chain-decl-space', `": ${name}" loads (iptables skips the blank), but iptables-save never writes it: a copy from a blog or a hand edit?`, mkSpan(l.index, 0, decl.nameEnd), 'warning');
     }
     if (this.backend === 'nft') {
       // The name was announced before the check, so a target-name clash is not detected here.
@@ -289,7 +287,6 @@ class FileParser {
       this.error('name-too-long', `Invalid chain name \`${name}' (28 chars max)`, nameSpan, rl, rl);
       return;
     }
-    const decl = new ChainLine(l.index, rl, builtin, { text: name, start: nameTok.start, end: nameTok.end }, policyTok, countersTok, l.col0 ?? 0, text.length, l.text.length);
     cur.block.chains.push(decl);
     const chains = cur.loaded.chains;
     const existing = chains.get(name);
@@ -331,6 +328,23 @@ class FileParser {
         this.warn('policy-on-user-chain', `User chains have no policy: iptables-nft ignores "${policy}" here, but iptables-legacy refuses the file ("Bad built-in chain name"). Packets that reach the end of "${name}" return to the calling chain.`, policySpan);
       }
     }
+  }
+
+  /** The chain line's words: from the previous parse when it had the same line, else read now (undefined: no name). */
+  private chainDecl(l: SourceLine, text: string, table: string): ChainLine | undefined {
+    const whole = l.col0 === undefined;
+    const old = whole ? this.matcher?.chainLineAt(l.index, l.offset, l.offset + l.text.length, l.hasNewline) : undefined;
+    let decl: ChainLine | undefined;
+    if (old) decl = old.movedTo(l.index, l.restoreLine, isBuiltinChain(table, old.nameText));
+    else {
+      const toks = tokenizeStrtok(text, 1, 3);
+      const nameTok = toks[0];
+      if (!nameTok) return undefined;
+      const name = this.names.intern(nameTok.text);
+      decl = new ChainLine(l.index, l.restoreLine, isBuiltinChain(table, name), { text: name, start: nameTok.start, end: nameTok.end }, toks[1], toks[2], l.col0 ?? 0, text.length, l.text.length);
+    }
+    if (whole) this.cache.chainLines[l.index] = decl;
+    return decl;
   }
 
   private ruleLine(l: SourceLine, text: string, cur: TableBuild): void {
