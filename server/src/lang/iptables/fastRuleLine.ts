@@ -50,6 +50,8 @@ export class FastRuleLines {
   private count = 0;
   private text = '';
   private source: RuleSource | undefined;
+  /** The last chain name that passed the checks (interned). */
+  private lastChain: string | undefined;
 
   constructor(
     private readonly family: Family,
@@ -64,8 +66,12 @@ export class FastRuleLines {
     if (this.family !== 'ipv4' || l.pieces > 1 || l.col0 || text.length > MAX_LINE || !this.scan(text)) return undefined;
     const n = this.count;
     if (n < 2 || this.tok(0) !== '-A' || this.quoted[1]) return undefined;
-    const chainName = this.tok(1);
-    if (chainName.length > MAX_CHAIN_NAME || !isAscii(chainName) || chainName[0] === '-' || chainName[0] === '!') return undefined;
+    const chainName = this.intern(this.tok(1));
+    // Consecutive rules name the same chain: checked once.
+    if (chainName !== this.lastChain) {
+      if (chainName.length > MAX_CHAIN_NAME || !isAscii(chainName) || chainName[0] === '-' || chainName[0] === '!') return undefined;
+      this.lastChain = chainName;
+    }
     let src: AddrSpec | undefined;
     let dst: AddrSpec | undefined;
     let inIface = false;
@@ -115,19 +121,21 @@ export class FastRuleLines {
         protoNum = num;
         protoInvert = invert;
       } else if (t === '-m') {
-        if (invert || target || !plainValue || !isAscii(value) || value.length > MAX_CHAIN_NAME) return undefined;
+        if (invert || target || !plainValue) return undefined;
+        // Extension names are ASCII and short: a name found needs no other check.
         const spec = findMatch(value, this.family);
         if (!spec || matches.some((m) => m.name === spec.name)) return undefined;
         const end = this.segmentEnd(spec, i + 2);
         if (end < 0) return undefined;
-        const use = this.segments.use(spec, this.words.slice(i, end), this.text.slice(this.starts[i]!, this.ends[end - 1]!), table, protoText, protoInvert, 'match');
+        const use = this.segments.use(spec, this.words, i, end, this.text, this.starts[i]!, this.ends[end - 1]!, table, protoText, protoInvert, 'match');
         if (!use) return undefined;
         matches.push(use);
         i = end;
         continue;
       } else if (t === '-j' || t === '-g') {
-        if (invert || target || !plainValue || !isAscii(value) || value.length > MAX_CHAIN_NAME) return undefined;
+        if (invert || target || !plainValue) return undefined;
         const spec = t === '-j' ? findTarget(value, this.family) : undefined;
+        if (!spec && (!isAscii(value) || value.length > MAX_CHAIN_NAME)) return undefined;
         jumpAt = i;
         targetEnd = i + 1;
         if (!spec) {
@@ -145,7 +153,7 @@ export class FastRuleLines {
         }
         const end = this.segmentEnd(spec, i + 2);
         if (end !== n) return undefined;
-        const use = this.segments.use(spec, this.words.slice(i, end), this.text.slice(this.starts[i]!, this.ends[end - 1]!), table, protoText, protoInvert, 'target');
+        const use = this.segments.use(spec, this.words, i, end, this.text, this.starts[i]!, this.ends[end - 1]!, table, protoText, protoInvert, 'target');
         if (!use) return undefined;
         targetEnd = end - 1;
         target = { kind: 'extension', use, span: NO_SPAN };
@@ -166,7 +174,7 @@ export class FastRuleLines {
     if (target) rule.target = target;
     const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
     const bits = (l.hasNewline ? NEWLINE : 0) | (target?.kind === 'jump' && target.goto ? GOTO : 0) | (jumpIsExtension ? JUMP_IS_EXTENSION : 0);
-    return new FastShape(ruleFacts(rule, this.family, jumpTo), l.text, this.sourceOf(table), this.intern(chainName), bits, jumpAt, targetEnd);
+    return new FastShape(ruleFacts(rule, this.family, jumpTo), l.text, this.sourceOf(table), chainName, bits, jumpAt, targetEnd);
   }
 
   private sourceOf(table: string): RuleSource {

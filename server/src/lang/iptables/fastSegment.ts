@@ -28,32 +28,48 @@ export class SegmentParser {
   private readonly segments = new Map<string, Map<string, ExtensionUse | null>>();
   private segmentCount = 0;
   private lastState: RuleParseState | undefined;
+  private lastSegments: { table: string; proto: string | undefined; protoInvert: boolean; byText: Map<string, ExtensionUse | null> } | undefined;
 
   constructor(
     private readonly family: Family,
     private readonly backend: Backend,
   ) {}
 
-  /** `words` from "-m"/"-j" on; `source` is their text on the line (the same text is the same words). */
-  use(spec: AnyExtension, words: readonly string[], source: string, table: string, proto: string | undefined, protoInvert: boolean, kind: 'match' | 'target'): ExtensionUse | undefined {
-    const n = words.length;
+  /**
+   * The segment `words[from..to)` (from "-m"/"-j" on); `line[srcFrom..srcTo)`
+   * is its text (the same text is the same words).
+   */
+  use(spec: AnyExtension, words: readonly string[], from: number, to: number, line: string, srcFrom: number, srcTo: number, table: string, proto: string | undefined, protoInvert: boolean, kind: 'match' | 'target'): ExtensionUse | undefined {
+    const n = to - from;
+    const w2 = n > 2 ? words[from + 2] : undefined;
+    const w3 = n > 3 ? words[from + 3] : undefined;
     // Comments differ on every rule: their one option is a string kept whole below 256 bytes (libxt_comment).
-    if (kind === 'match' && spec.name === 'comment' && n === 4 && words[2] === '--comment' && utf8Length(words[3]!) < 256) {
-      return { name: 'comment', spec, data: { text: words[3]! }, options: NONE, nameSpan: NO_SPAN, span: NO_SPAN, implicit: false };
+    if (kind === 'match' && spec.name === 'comment' && n === 4 && w2 === '--comment' && utf8Length(w3!) < 256) {
+      return { name: 'comment', spec, data: { text: w3! }, options: NONE, nameSpan: NO_SPAN, span: NO_SPAN, implicit: false };
     }
-    if (n <= 4 && words[2] !== '!') {
-      const use = directSegment(spec, words[2], words[3], this.state(table, proto, protoInvert), this.backend, kind);
+    if (n <= 4 && w2 !== '!') {
+      const use = directSegment(spec, w2, w3, this.state(table, proto, protoInvert), this.backend, kind);
       if (use !== undefined) return use ?? undefined;
     }
-    const context = `${table} ${protoInvert ? '!' : ''}${proto ?? ''}`;
-    let byText = this.segments.get(context);
-    if (!byText) this.segments.set(context, (byText = new Map()));
+    const byText = this.segmentsFor(table, proto, protoInvert);
+    const source = line.slice(srcFrom, srcTo);
     let seg = byText.get(source);
     if (seg === undefined) {
-      seg = this.parseAlone(words, table, proto, protoInvert, kind, spec);
+      seg = this.parseAlone(words.slice(from, to), table, proto, protoInvert, kind, spec);
       if (this.segmentCount++ < MAX_SEGMENTS) byText.set(source, seg);
     }
     return seg ?? undefined;
+  }
+
+  /** The segments kept for this table and protocol (the same map while they stay). */
+  private segmentsFor(table: string, proto: string | undefined, protoInvert: boolean): Map<string, ExtensionUse | null> {
+    const last = this.lastSegments;
+    if (last && last.table === table && last.proto === proto && last.protoInvert === protoInvert) return last.byText;
+    const context = `${table} ${protoInvert ? '!' : ''}${proto ?? ''}`;
+    let byText = this.segments.get(context);
+    if (!byText) this.segments.set(context, (byText = new Map()));
+    this.lastSegments = { table, proto, protoInvert, byText };
+    return byText;
   }
 
   /** The rule state extensions see (RuleParser.state()): the same object while table and protocol stay. */

@@ -53,16 +53,26 @@ const PORT_PROTOS = new Set([6, 17, 132, 33, 1]);
 
 /** glibc inet_pton(AF_INET): exactly four decimal parts, no leading zeros. */
 export function inetPton4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   let v = 0;
-  for (const p of parts) {
-    if (!/^(?:0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (text.charCodeAt(i) !== 46) return undefined;
+      i++;
+    }
+    const start = i;
+    let n = 0;
+    while (i < text.length && i - start < 4) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || (len > 1 && text.charCodeAt(start) === 48) || n > 255) return undefined;
     v = v * 256 + n;
   }
-  return v >>> 0;
+  return i === text.length ? v >>> 0 : undefined;
 }
 
 function pton(text: string, family: Family): NatAddress | undefined {
