@@ -274,14 +274,30 @@ export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])
   const n = g.chains.length;
   const mask = new Uint8Array(n);
   const level = new Int16Array(n).fill(-1);
-  // The user chain each rule jumps to (-1: none), resolved once per call.
-  const jumps: Int32Array[] = new Array<Int32Array>(n);
+  // The user chain each rule jumps to (-1: none), resolved once per call, in one array
+  // (rules of chain ci from offset[ci]); runs of jumps to one chain are looked up once.
+  let total = 0;
+  for (let ci = 0; ci < n; ci++) total += rulesOf[ci]!.length;
+  const offset = new Int32Array(n + 1);
+  const targets = new Int32Array(total);
+  let k = 0;
+  let lastTo: string | undefined;
+  let lastTarget = -1;
   for (let ci = 0; ci < n; ci++) {
-    const rules = rulesOf[ci]!;
-    const a = new Int32Array(rules.length);
-    for (let i = 0; i < rules.length; i++) a[i] = userTarget(rules[i]!, g);
-    jumps[ci] = a;
+    offset[ci] = k;
+    for (const r of rulesOf[ci]!) {
+      const to = r.facts.jumpTo;
+      if (to === undefined) targets[k++] = -1;
+      else {
+        if (to !== lastTo) {
+          lastTo = to;
+          lastTarget = userTarget(r, g);
+        }
+        targets[k++] = lastTarget;
+      }
+    }
   }
+  offset[n] = k;
   const stack: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = g.chains[i]!;
@@ -293,13 +309,14 @@ export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])
   // Propagate hooks and the deepest level; a level of 16 (or a loop) is refused.
   while (stack.length) {
     const ci = stack.pop()!;
-    const a = jumps[ci]!;
+    const from = offset[ci]!;
+    const to = offset[ci + 1]!;
     const lvl = level[ci]! + 1;
-    for (let i = 0; i < a.length; i++) {
-      const t = a[i]!;
+    for (let i = from; i < to; i++) {
+      const t = targets[i]!;
       if (t < 0) continue;
       if (lvl >= NFT_MAX_LEVEL) {
-        return { rule: rulesOf[ci]![i]!, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop back): nftables refuses the table ("Too many links"). Chain ${g.chains[t]!.name} would sit at level ${lvl}.` };
+        return { rule: rulesOf[ci]![i - from]!, code: 'jump-depth', message: `Chains nest more than ${NFT_MAX_LEVEL - 1} deep from a built-in chain (or loop back): nftables refuses the table ("Too many links"). Chain ${g.chains[t]!.name} would sit at level ${lvl}.` };
       }
       if (mask[ci]! & ~mask[t]! || lvl > level[t]!) {
         mask[t]! |= mask[ci]!;

@@ -8,18 +8,31 @@ import type { ParsedIptables } from './restoreParser';
 
 export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const errorLines = new Set(parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.span.start.line));
+  const errorLines = new Set<number>();
+  for (const d of parsed.diagnostics) if (d.severity === 'error') errorLines.add(d.span.start.line);
   for (const block of parsed.file.tables) {
     const loaded = parsed.ruleset.tables.get(block.name.text);
     if (!loaded || loaded.block !== block) continue;
     // A table with errors is not what the author meant yet: lint it once it loads.
     const end = block.commitLine ?? block.span.end.line;
     let hasErrors = false;
-    for (let l = block.line; l <= end && !hasErrors; l++) hasErrors = errorLines.has(l);
+    for (const l of errorLines) if (l >= block.line && l <= end) hasErrors = true;
     if (hasErrors) continue;
-    // A user chain that is declared but never jumped to.
+    // A user chain that is declared but never jumped to. Loops, not arrays: a kube-proxy dump has 60,000 chains and 120,000 jumps (many in a row to one chain).
     const jumped = new Set<string>();
-    for (const c of loaded.chains.values()) for (const r of c.rules) if (r.facts.jumpTo !== undefined) jumped.add(r.facts.jumpTo);
+    let last: string | undefined;
+    let rules = 0;
+    let userChains = 0;
+    let nonDefaultPolicy = false;
+    for (const c of loaded.chains.values()) {
+      rules += c.rules.length;
+      if (!c.builtin) userChains++;
+      else if (c.policy !== 'ACCEPT') nonDefaultPolicy = true;
+      for (const r of c.rules) {
+        const to = r.facts.jumpTo;
+        if (to !== undefined && to !== last) jumped.add((last = to));
+      }
+    }
     for (const c of loaded.chains.values()) {
       if (c.builtin || jumped.has(c.name) || !c.declSpan) continue;
       const n = c.rules.length;
@@ -31,9 +44,6 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
       });
     }
     // A table block that declares chains but changes nothing.
-    const rules = [...loaded.chains.values()].reduce((s, c) => s + c.rules.length, 0);
-    const userChains = [...loaded.chains.values()].filter((c) => !c.builtin).length;
-    const nonDefaultPolicy = [...loaded.chains.values()].some((c) => c.builtin && c.policy !== 'ACCEPT');
     if (rules === 0 && userChains === 0 && !nonDefaultPolicy) {
       out.push({
         code: 'empty-table',

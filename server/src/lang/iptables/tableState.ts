@@ -200,17 +200,18 @@ export class TableState {
     }
   }
 
-  /** Whether the jump's target can be used here: undefined if not, else its chain (null: no jump, or not there yet for iptables-nft). */
+  /** Whether the jump's target can be used here: undefined if not, else the built-in chain it names, or null. */
   private jumpTarget(cmd: Command, rule: RuleInput): LoadedChain | null | undefined {
     const target = rule.facts.jumpTo;
     if (target === undefined || rule.jumpIsExtension) return null;
     // Spans are built only for a message.
     const t = (): JumpRef => cmd.jump!;
     const rl = cmd.restoreLine;
-    const targetChain = this.chains.get(target) ?? null;
+    // Built-in chains are always there (one lookup per jump: 170,000-rule dumps have 120,000 jumps).
+    const builtin = isBuiltinChain(this.table, target) ? this.chains.get(target) ?? null : null;
     if (this.nft) {
       // Checked while preparing the command: the chain must be in the cache by then.
-      if (!(targetChain?.builtin) && !this.known.has(target)) {
+      if (!builtin?.builtin && !this.known.has(target)) {
         const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line) || this.block.commands.some((c) => c.kind === 'N' && c.chain?.text === target && c.line > cmd.line);
         this.prepared.push({
           code: 'unknown-target',
@@ -221,9 +222,9 @@ export class TableState {
         });
         return undefined;
       }
-      return targetChain;
+      return builtin;
     }
-    if (!targetChain) {
+    if (!builtin && !this.chains.has(target)) {
       if (t().goto) {
         this.report({ code: 'goto-not-chain', message: `goto '${target}' is not a chain${this.ctx.chainHint(target)}`, span: t().span, reportedLine: rl, when: 'now' });
       } else {
@@ -238,7 +239,7 @@ export class TableState {
       }
       return undefined;
     }
-    return targetChain;
+    return builtin;
   }
 
   private ruleCommand(cmd: Command, rule: RuleInput | undefined): void {
