@@ -31,10 +31,13 @@ interface DocState {
 }
 
 /**
- * Long enough for a message already received to be handled: vscode-jsonrpc takes one event-loop turn each
- * to read it, to decode it and to dispatch it from its queue.
+ * Long enough for a message the client has already sent to be handled: vscode-jsonrpc takes one event-loop
+ * turn each to read it, to decode it and to dispatch it from its queue, and the client writes a burst one
+ * message at a time.
  */
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(() => setImmediate(() => setImmediate(resolve)))));
+const SETTLE_QUIET_MS = 2;
+const turn = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(() => setImmediate(() => setImmediate(() => setTimeout(resolve, SETTLE_QUIET_MS)))));
 /** How many turns a run waits at most for a burst of changes already sent to be read. */
 const MAX_SETTLE_TURNS = 50;
 
