@@ -46,6 +46,12 @@ export class AnalysisCache {
     return this.entry(doc, settings).analysis;
   }
 
+  /** The newest analysis of the document under these settings, of its current version or an earlier one; never parses. */
+  latest(uri: string, settings: Settings): IptablesAnalysis | undefined {
+    const e = this.entries.get(uri);
+    return e?.key === parseKey(settings) ? e.analysis : undefined;
+  }
+
   /**
    * Reachability of the current version if computed (or quick), else of the newest earlier version that has one:
    * for what may show a version behind until refreshed (code lenses) rather than nothing.

@@ -238,9 +238,14 @@ connection.onRenameRequest(async (p) => {
   return r;
 });
 connection.onCompletion(async (p) => {
-  const a = await analysisFor(p.textDocument.uri);
-  if (!a) return [];
-  return completion(a.analysis, lineOf(a.doc, p.position.line), p.position);
+  const uri = p.textDocument.uri;
+  const doc = documents.get(uri);
+  if (!isOurs(doc)) return [];
+  // VS Code asks on nearly every keystroke (quick suggestions). Completion reads the line being typed from the
+  // text and only the tables and chain names around it from the analysis: the newest one serves, even of an
+  // earlier version, so typing is not parsed keystroke by keystroke (the diagnostics' schedule decides that).
+  const analysis = cache.latest(uri, await settings.get(uri)) ?? (await analysisFor(uri))?.analysis;
+  return analysis ? completion(analysis, lineOf(doc, p.position.line), p.position) : [];
 });
 connection.onHover(async (p) => {
   const a = await analysisFor(p.textDocument.uri);

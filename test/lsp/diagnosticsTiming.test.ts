@@ -167,6 +167,22 @@ describe('when diagnostics are published after edits', () => {
     assert.ok(d, 'published before the answer');
     assert.ok(d.diagnostics.some((x) => x.severity === 1));
   });
+
+  it('completion (asked on nearly every keystroke) answers from the newest analysis and leaves a debounced version to its schedule', async () => {
+    const uri = 'file:///tmp/test-timing/completion.rules';
+    await client.open(uri, SMALL);
+    await client.diagnosticsFor(uri, 1);
+    const first = await client.editLine(uri, RULE_LINE, RULE.length, ruleWithPort(1));
+    await client.diagnosticsFor(uri, first);
+    const typed = '-A INPUT -p tcp --dport 23 -j ';
+    const pending = await client.editLine(uri, RULE_LINE, RULE.length, typed);
+    const sent = performance.now();
+    const items = await client.conn.sendRequest<Array<{ label: string }>>('textDocument/completion', { textDocument: { uri }, position: { line: RULE_LINE, character: typed.length } });
+    assert.ok(items.some((i) => i.label === 'ACCEPT'), JSON.stringify(items.map((i) => i.label)));
+    assert.ok(!client.published.some((p) => p.uri === uri && p.version === pending), 'the completion did not check the pending version');
+    const d = await client.diagnosticsFor(uri, pending);
+    assert.ok(d.at - sent >= DEBOUNCE * 0.9, `checked after the debounce (${Math.round(d.at - sent)} ms)`);
+  });
 });
 
 describe('an outdated analysis is never published', () => {
