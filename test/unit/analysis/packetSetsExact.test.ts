@@ -12,9 +12,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields';
 import { intersect, subtract, union, type IntSet } from '../../../server/src/analysis/space/intSet';
-import { boxIntersect, boxSubtract, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
-import { refBoxIntersect, refBoxSubtract, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
+import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
 const MAX = 63;
 const FULL: IntSet = [0, MAX];
@@ -99,6 +99,12 @@ describe('fast set operations give the same boxes in the same order as the plain
       const sh = holes.map(scale);
       assert.deepEqual(subtractSets(sa, sh), refSubtractSets(sa, sh));
     }), { numRuns: 400 });
+  });
+  it('coarsen (the hand-off budget): the same boxes, stage after stage, colliding hashes included', () => {
+    fc.assert(fc.property(fc.array(arbPS, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 8 }), (ss, limit) => {
+      const all = ss.flat();
+      assert.deepEqual(coarsen(all, limit), refCoarsen(all, limit));
+    }), { numRuns: 1500 });
   });
   it('mapField, called again and again with one value function (its images kept)', () => {
     const flip = (v: number): number => (v ^ 5) & MAX;

@@ -194,3 +194,33 @@ export function refMapField(s: PacketSet, field: number, f: (v: number) => numbe
   });
   return out.length <= 48 ? refMerge(out) : out;
 }
+
+/**
+ * A superset in at most about `limit` boxes, as coarsen() did it first: per stage, boxes that
+ * agree outside the loose fields joined, grouped by a hash of the other fields (a Map of arrays).
+ */
+export function refCoarsen(s: PacketSet, limit: number): PacketSet {
+  if (s.length <= limit) return s;
+  const stages: number[][] = [[1, 4], [1, 4, 0, 3], [1, 4, 0, 3, 10, 11, 8, 7], Array.from({ length: FIELD_COUNT }, (_, i) => i)];
+  let cur: Box[] = s.slice();
+  for (const loose of stages) {
+    const isLoose = Array.from({ length: FIELD_COUNT }, (_, i) => loose.includes(i));
+    const groups = new Map<number, Box[]>();
+    for (const b of cur) {
+      let h = 17;
+      for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + refSetHash(b[i]!)) | 0;
+      const g = groups.get(h);
+      const j = g ? g.findIndex((x) => x.every((v, i) => isLoose[i] || equal(v, b[i]!))) : -1;
+      if (!g) groups.set(h, [b]);
+      else if (j < 0) g.push(b);
+      else {
+        const c = g[j]!.slice();
+        for (const f of loose) c[f] = refUnion(c[f]!, b[f]!);
+        g[j] = c;
+      }
+    }
+    cur = [...groups.values()].flat();
+    if (cur.length <= limit) break;
+  }
+  return cur;
+}

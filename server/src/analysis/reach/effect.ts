@@ -12,7 +12,7 @@ import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import type { MarkTarget } from '../../lang/iptables/extensions/targets/MARK';
 import type { NatTarget } from '../../lang/iptables/extensions/targets/NAT';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
-import { fromRanges, range, single } from '../space/intSet';
+import { fromRanges, range, single, type IntSet } from '../space/intSet';
 import { assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
 
@@ -40,9 +40,7 @@ const NO_CONN = [CT_STATES.indexOf('INVALID'), CT_STATES.indexOf('UNTRACKED')];
  * interface may leave through any; `must` keeps only those without one (PREROUTING).
  */
 const rerouted = (space: Space, rw: (f: Flow) => Flow): ((f: Flow) => Flow) => {
-  // Made once per rule, not per walk that meets it.
-  const none = where(space, Field.Oif, single(NO_IFACE));
-  const anyOif = range(1, space.max[Field.Oif]!);
+  const { none, anyOif } = outputInterfaces(space);
   return (f) => {
     const g = rw(f);
     const withOif = subtractSets(g.may, none);
@@ -52,6 +50,14 @@ const rerouted = (space: Space, rw: (f: Flow) => Flow): ((f: Flow) => Flow) => {
     };
   };
 };
+
+/** Per space, made once: packets without an output interface, and the indices of every interface. */
+const oifSets = new WeakMap<Space, { readonly none: PacketSet; readonly anyOif: IntSet }>();
+function outputInterfaces(space: Space): { readonly none: PacketSet; readonly anyOif: IntSet } {
+  let s = oifSets.get(space);
+  if (!s) oifSets.set(space, (s = { none: where(space, Field.Oif, single(NO_IFACE)), anyOif: range(1, space.max[Field.Oif]!) }));
+  return s;
+}
 
 /** Both bounds rewritten exactly. */
 const exactly = (g: (s: PacketSet) => PacketSet) => (f: Flow): Flow => ({ may: g(f.may), must: g(f.must) });

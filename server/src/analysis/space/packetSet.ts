@@ -480,26 +480,65 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
     [Field.Dst, Field.Dport, Field.Src, Field.Sport, Field.Mark, Field.Connmark, Field.Oif, Field.Iif],
     Array.from({ length: FIELD_COUNT }, (_, i) => i as Field),
   ];
+  // Each box's field hashes, once: a joined box keeps its first box's (they agree on every field
+  // not yet loose, and stages only loosen more), so hashes are never taken again.
   let cur: Box[] = s.slice();
+  const hs = new Int32Array(cur.length * FIELD_COUNT);
+  for (let k = 0; k < cur.length; k++) for (let i = 0; i < FIELD_COUNT; i++) hs[k * FIELD_COUNT + i] = setHash(cur[k]![i]!);
+  let rows: number[] = cur.map((_, k) => k);
   for (const loose of stages) {
     const isLoose = new Array<boolean>(FIELD_COUNT).fill(false);
     for (const f of loose) isLoose[f] = true;
-    const groups = new Map<number, Box[]>();
-    for (const b of cur) {
+    // Groups by the hash of the fields kept, in buckets as a Map of arrays would hold them: the
+    // buckets in the order first met, each bucket's groups in the order made (a linked list).
+    const bucketOf = new Map<number, number>();
+    const head: number[] = [];
+    const tail: number[] = [];
+    const gBox: Box[] = [];
+    const gRow: number[] = [];
+    const gNext: number[] = [];
+    for (let k = 0; k < cur.length; k++) {
+      const b = cur[k]!;
+      const row = rows[k]! * FIELD_COUNT;
       let h = 17;
-      for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + setHash(b[i]!)) | 0;
-      const g = groups.get(h);
-      const j = g ? g.findIndex((x) => { for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i] && !equalSets(x[i]!, b[i]!)) return false; return true; }) : -1;
-      if (!g) groups.set(h, [b]);
-      else if (j < 0) g.push(b);
-      else {
-        const c = g[j]!.slice();
+      for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + hs[row + i]!) | 0;
+      const at = bucketOf.get(h);
+      let g = at === undefined ? -1 : head[at]!;
+      while (g >= 0 && !sameKept(gBox[g]!, b, isLoose)) g = gNext[g]!;
+      if (g >= 0) {
+        const c = gBox[g]!.slice();
         for (const f of loose) c[f] = unionSet(c[f]!, b[f]!);
-        g[j] = c;
+        gBox[g] = c;
+        continue;
+      }
+      const made = gBox.length;
+      gBox.push(b);
+      gRow.push(rows[k]!);
+      gNext.push(-1);
+      if (at === undefined) {
+        bucketOf.set(h, head.length);
+        head.push(made);
+        tail.push(made);
+      } else {
+        gNext[tail[at]!] = made;
+        tail[at] = made;
       }
     }
-    cur = [...groups.values()].flat();
+    cur = [];
+    rows = [];
+    for (let q = 0; q < head.length; q++) {
+      for (let g = head[q]!; g >= 0; g = gNext[g]!) {
+        cur.push(gBox[g]!);
+        rows.push(gRow[g]!);
+      }
+    }
     if (cur.length <= limit) break;
   }
   return cur;
+}
+
+/** Whether two boxes agree on every field that is not loose. */
+function sameKept(x: Box, b: Box, isLoose: readonly boolean[]): boolean {
+  for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i] && !equalSets(x[i]!, b[i]!)) return false;
+  return true;
 }

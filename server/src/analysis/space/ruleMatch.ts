@@ -22,8 +22,8 @@ import type { UdpMatch } from '../../lang/iptables/extensions/matches/udp';
 import type { AddrtypeMatch } from '../../lang/iptables/extensions/matches/addrtype';
 import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
 import { Conjunction, exact } from './conjunction';
-import { EMPTY, fromRanges, intersect, masked, range, single, subtract, type IntSet } from './intSet';
-import { all, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
+import { EMPTY, fromRanges, intersect, isEmptySet, masked, range, single, subtract, type IntSet } from './intSet';
+import { all, fullBox, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
 
 export interface RuleMatch {
   readonly upper: PacketSet;
@@ -48,6 +48,8 @@ const MULTICAST = range(0xe0000000, 0xefffffff);
 
 const unknownMatch = (space: Space, why: string): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
 
+const NO_CONDITIONS: readonly string[] = [];
+
 function notIn(space: Space, f: Field, values: IntSet): IntSet {
   return subtract(range(0, space.max[f]!), values);
 }
@@ -61,6 +63,20 @@ function netRange(addr: number, mask: number): IntSet | undefined {
   const inv = (~mask) >>> 0;
   if (((inv + 1) & inv) !== 0) return undefined;
   return range(addr >>> 0, (addr | inv) >>> 0);
+}
+
+/**
+ * The packets whose fields lie in the given sets (others free): the box the intersection of
+ * one `where` per field gives, built at once (NONE when a set leaves no value).
+ */
+function boxWhere(space: Space, fields: ReadonlyArray<readonly [Field, IntSet]>): PacketSet {
+  const b = fullBox(space).slice();
+  for (const [f, values] of fields) {
+    const v = intersect(b[f]!, values);
+    if (isEmptySet(v)) return NONE;
+    b[f] = v;
+  }
+  return [b];
 }
 
 function portsOf(r: readonly [number, number]): IntSet {
@@ -89,15 +105,19 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
     case 'tcp':
     case 'udp': {
       const t = d as TcpMatch | UdpMatch;
-      let s = intersectSets(sel(space, Field.Proto, single(m.name === 'tcp' ? 6 : 17)), sel(space, Field.Frag, single(0)));
-      s = intersectSets(s, sel(space, Field.Sport, portsOf(t.sport), t.sportInvert));
-      s = intersectSets(s, sel(space, Field.Dport, portsOf(t.dport), t.dportInvert));
+      const fields: Array<[Field, IntSet]> = [
+        [Field.Proto, single(m.name === 'tcp' ? 6 : 17)],
+        [Field.Frag, single(0)],
+        [Field.Sport, selValues(space, Field.Sport, portsOf(t.sport), t.sportInvert)],
+        [Field.Dport, selValues(space, Field.Dport, portsOf(t.dport), t.dportInvert)],
+      ];
       const flags = (t as TcpMatch).flags;
       if (flags) {
         const vals: Array<[number, number]> = [];
         for (let v = 0; v < 256; v++) if (((v & flags.mask) === flags.cmp) !== flags.invert) vals.push([v, v]);
-        s = intersectSets(s, sel(space, Field.TcpFlags, fromRanges(vals)));
+        fields.push([Field.TcpFlags, fromRanges(vals)]);
       }
+      const s = boxWhere(space, fields);
       const option = (t as TcpMatch).option;
       return option ? { upper: s, lower: NONE, conditions: [`TCP option ${option.kind} ${option.invert ? 'absent' : 'present'}`] } : exact(s);
     }
@@ -112,9 +132,8 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
     }
     case 'icmp': {
       const t = d as IcmpMatch;
-      const base = intersectSets(sel(space, Field.Proto, single(1)), sel(space, Field.Frag, single(0)));
       const codes = t.type === 0xff ? range(0, 65535) : range(t.type * 256 + t.codes[0], t.type * 256 + Math.min(t.codes[1], 255));
-      return exact(intersectSets(base, sel(space, Field.Icmp, codes, t.invert)));
+      return exact(boxWhere(space, [[Field.Proto, single(1)], [Field.Frag, single(0)], [Field.Icmp, selValues(space, Field.Icmp, codes, t.invert)]]));
     }
     case 'state': {
       const t = d as StateMatch;
@@ -218,7 +237,8 @@ function selValues(space: Space, f: Field, values: IntSet, invert = false): IntS
 /** The rule's conditions: header (addresses, interfaces, protocol, fragment) and every match. */
 export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleMatch {
   const acc = new Conjunction(space);
-  const conditions: string[] = [];
+  // Most rules have none: one shared empty list for them.
+  let conditions: string[] | undefined;
   for (const [nm, f] of [[r.src, Field.Src], [r.dst, Field.Dst]] as const) {
     if (!nm) continue;
     const vals = netRange(nm.addr, nm.mask);
@@ -238,10 +258,10 @@ export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleM
   for (const m of r.matches) {
     const ms = matchSet(space, m, addrs);
     acc.and(ms);
-    conditions.push(...ms.conditions);
+    if (ms.conditions.length) (conditions ??= []).push(...ms.conditions);
     if (acc.empty) break;
   }
   const v = acc.value();
   const upper = kept(v.upper);
-  return { upper, lower: v.lower === v.upper ? upper : kept(v.lower), conditions };
+  return { upper, lower: v.lower === v.upper ? upper : kept(v.lower), conditions: conditions ?? NO_CONDITIONS };
 }
