@@ -17,7 +17,15 @@ export interface ReachEntry {
   readonly findings: readonly Diagnostic[];
   /** Why there is none (too many rules, IPv6). */
   readonly skipped?: string;
+  /** How long the walk and its findings took (ms). */
+  readonly ms?: number;
 }
+
+/**
+ * A small file's reachability is computed with its load diagnostics (they wait for it) only while the
+ * document's previous run took at most this long; else it runs after a pause in typing, as a large file's.
+ */
+const INLINE_REACH_MS = 50;
 
 interface Entry {
   readonly version: number;
@@ -63,12 +71,16 @@ export class AnalysisCache {
     return e?.earlierReach;
   }
 
-  /** Reachability of the document's current version if already computed, or quick to answer now (few rules, or none analysed). */
+  /**
+   * Reachability of the document's current version if already computed, or quick to answer now: none to compute
+   * (too many rules, IPv6), or few rules (at most `quickRules`) whose previous run was quick (INLINE_REACH_MS).
+   */
   reachIfQuick(doc: TextDocument, settings: Settings, quickRules = 2000): ReachEntry | undefined {
     const e = this.entry(doc, settings);
     if (e.reach?.maxRules === settings.maxAnalyzedRules) return e.reach.entry;
-    const quick = e.rules <= quickRules || e.rules > settings.maxAnalyzedRules || e.analysis.parsed.ruleset.family !== 'ipv4';
-    return quick ? this.reach(doc, settings) : undefined;
+    const none = e.rules > settings.maxAnalyzedRules || e.analysis.parsed.ruleset.family !== 'ipv4';
+    const small = e.rules <= quickRules && (e.earlierReach?.ms ?? 0) <= INLINE_REACH_MS;
+    return none || small ? this.reach(doc, settings) : undefined;
   }
 
   /** Reachability for the document's current version (computed on first request). */
@@ -80,10 +92,12 @@ export class AnalysisCache {
     if (rs.family !== 'ipv4') entry = { reach: undefined, findings: [], skipped: 'reachability is analysed for IPv4 rules only' };
     else if (e.rules > settings.maxAnalyzedRules) entry = { reach: undefined, findings: [], skipped: `${e.rules} rules: more than netfilterLens.analysis.maxRules (${settings.maxAnalyzedRules})` };
     else {
+      const started = performance.now();
       const reach = analyzeReachability(rs);
       // The parser's lines (split at \n only, as iptables-restore reads them), not the editor's.
       const lines = doc.getText().split('\n');
-      entry = { reach, findings: reachFindings(rs, reach, { lineText: (l) => lines[l]?.replace(/\r$/, '') }) };
+      const findings = reachFindings(rs, reach, { lineText: (l) => lines[l]?.replace(/\r$/, '') });
+      entry = { reach, findings, ms: performance.now() - started };
     }
     e.reach = { maxRules: settings.maxAnalyzedRules, entry };
     return entry;

@@ -66,7 +66,7 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     return crossCheck(d, analysis.parsed.ruleset, f.path, f.uri).onRules;
   });
   extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
-  // Large files: load errors go out at once, reachability follows in a second publish.
+  // Large files (and small ones whose reachability was slow last time): load errors go out at once, reachability follows in a second publish.
   const reach = cache.reachIfQuick(doc, s);
   if (reach) {
     extra.push(...reach.findings);

@@ -16,6 +16,7 @@ import {
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { SERVER_JS } from '../helpers/lspClient';
+import type { FileSummary } from '../../server/src/protocol';
 import { kubeProxyDump } from '../helpers/kubeProxyDump';
 
 /** Records every publish and every request the server makes, with when it arrived. */
@@ -24,6 +25,8 @@ class Recorder {
   readonly conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
   readonly published: Array<PublishDiagnosticsParams & { at: number }> = [];
   readonly requests: Array<{ method: string; at: number }> = [];
+  /** The status bar's summaries, one after each publish of an iptables file. */
+  readonly summaries: Array<FileSummary & { at: number }> = [];
   private readonly versions = new Map<string, number>();
 
   constructor(private readonly configuration: Record<string, unknown>) {
@@ -38,7 +41,9 @@ class Recorder {
       });
     }
     this.conn.onNotification('window/logMessage', () => undefined);
-    this.conn.onNotification('netfilterLens/fileSummary', () => undefined);
+    this.conn.onNotification('netfilterLens/fileSummary', (p: FileSummary) => {
+      this.summaries.push({ ...p, at: performance.now() });
+    });
     this.conn.listen();
   }
 
@@ -234,5 +239,42 @@ describe('code lenses of a large file', () => {
     assert.ok(performance.now() - t0 < 400, 'answered without a reachability run');
     await client.until('a second refresh', () => client.requests.find((r) => r.method === 'workspace/codeLens/refresh' && r.at > refreshed.at), 60000);
     assert.notDeepEqual((await lenses()).map((l) => l.command!.title), full.map((l) => l.command!.title), 'the new version\'s counts (one more rule, unreachable)');
+  });
+});
+
+describe('reachability of a file of at most 2,000 rules', () => {
+  const client = new Recorder({ debounceMs: 150 });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('published with the load diagnostics while it is quick (a shadowed rule, after an edit elsewhere)', async () => {
+    const uri = 'file:///tmp/test-timing/shadowed.rules';
+    const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp --dport 22 -j ACCEPT', '-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP', 'COMMIT', ''].join('\n');
+    await client.open(uri, text);
+    await client.diagnosticsFor(uri, 1);
+    await sleep(300);
+    const v = await client.editLine(uri, RULE_LINE, RULE.length, ruleWithPort(1));
+    const d = await client.diagnosticsFor(uri, v);
+    assert.ok(d.diagnostics.some((x) => x.code === 'unreachable-rule' && x.range.start.line === 7), JSON.stringify(d.diagnostics));
+    const s = await client.until('summary', () => client.summaries.find((x) => x.uri === uri && x.at >= d.at));
+    assert.equal(s.analysing, false);
+  });
+
+  it('after the load diagnostics once it has been slow (1,712 kube-proxy rules: ~200 ms), as for a large file', async () => {
+    const uri = 'file:///tmp/test-timing/kube-small.rules';
+    const text = kubeProxyDump({ services: 100, endpoints: 5 });
+    const lines = text.split('\n');
+    const at = lines.findIndex((l, k) => k > lines.length / 2 && l.includes('DNAT --to-destination'));
+    await client.open(uri, text);
+    const opened = await client.diagnosticsFor(uri, 1, 30000);
+    const first = await client.until('summary', () => client.summaries.find((x) => x.uri === uri && x.at >= opened.at));
+    assert.equal(first.analysing, false, 'opening: computed with the load diagnostics (nothing known yet)');
+    await sleep(300);
+    const v = await client.editLine(uri, at, lines[at]!.length, `${lines[at]} --no-such-option`);
+    const d = await client.diagnosticsFor(uri, v, 30000);
+    assert.ok(d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === at));
+    const s = await client.until('summary', () => client.summaries.find((x) => x.uri === uri && x.at >= d.at));
+    assert.equal(s.analysing, true, 'the edit: load diagnostics first, reachability still to come');
+    await client.until('the findings', () => client.summaries.find((x) => x.uri === uri && x.at > s.at && !x.analysing), 30000);
   });
 });
