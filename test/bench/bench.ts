@@ -176,14 +176,14 @@ if (avail.ok) {
 }
 // The editor: one-line edits (an unknown option put on a DNAT rule, then taken away) to the new version's
 // diagnostics, through the language server over its protocol, each after a pause (BENCH_EDIT_SERVICES,
-// default 1000,10000; BENCH_EDITS edits each, default 10). Then the same with reachability on in the
+// default 100,1000,10000; BENCH_EDITS edits each, default 10). Then the same with reachability on in the
 // editor (maxRules 25,000) for BENCH_EDIT_FINDINGS_SERVICES (default 1000): edit to fresh findings.
 void (async () => {
   const rows: unknown[] = [];
   const edits = Number(process.env.BENCH_EDITS ?? 10);
   const sizes = (v: string | undefined, d: string) => (v ?? d).split(',').map(Number).filter((n) => n > 0);
   const runs = [
-    ...sizes(process.env.BENCH_EDIT_SERVICES, '1000,10000').map((services) => ({ services, maxRules: undefined })),
+    ...sizes(process.env.BENCH_EDIT_SERVICES, '100,1000,10000').map((services) => ({ services, maxRules: undefined })),
     ...sizes(process.env.BENCH_EDIT_FINDINGS_SERVICES, '1000').map((services) => ({ services, maxRules: 25000 })),
   ];
   for (const { services, maxRules } of runs) {

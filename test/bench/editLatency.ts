@@ -27,6 +27,13 @@ export interface EditLatency {
   readonly fixEditMs: number;
   /** Edit to the reachability findings of the new version (files within maxRules only): median. */
   readonly editToFindingsMs?: number;
+  /**
+   * Typing: `typingKeys` keystrokes 100 ms apart (each with a completion request 10 ms later, as VS Code's quick
+   * suggestions send), then the last keystroke to its version's diagnostics, and how many versions were published.
+   */
+  readonly typingLastKeyToDiagnosticsMs: number;
+  readonly typingPublished: number;
+  readonly typingKeys: number;
   readonly debounceMs: number;
   readonly maxRules: number;
   readonly edits: number;
@@ -69,13 +76,14 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
     for (;;) {
       const s = summaries().slice(mark).filter((x) => x.uri === uri);
       if (s.length && !s.at(-1)!.analysing) return performance.now() - t0;
+      if (performance.now() - t0 > 120_000) throw new Error('the server never settled');
       await sleep(5);
     }
   };
   try {
     let t0 = performance.now();
     await client.open(uri, text);
-    await client.diagnosticsFor(uri, 1, 600_000);
+    await client.diagnosticsFor(uri, 1, 120_000);
     const openMs = performance.now() - t0;
     await settled(0);
     const times: number[] = [];
@@ -96,7 +104,7 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       const mark = summaries().length;
       t0 = performance.now();
       await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
-      const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 600_000);
+      const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 120_000);
       const ms = performance.now() - t0;
       const errorOnLine = d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line);
       if (errorOnLine !== adds) throw new Error(`v${version}: diagnostics not of the edited text (error on line ${line + 1}: ${errorOnLine})`);
@@ -105,6 +113,25 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       const wait = await settled(mark);
       if (summaries().slice(mark).some((s) => s.uri === uri && s.analysing)) findings.push(ms + wait);
     }
+    // Typing an unknown option at the end of a rule, key by key (the last edit's work is settled above).
+    await sleep(pauseMs);
+    const line = targets[Math.floor(targets.length / 3)]!;
+    const keys = BAD;
+    const typingMark = summaries().length;
+    let lastSent = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (i) await sleep(100);
+      version++;
+      const character = lines[line]!.length + i;
+      await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: keys[i] }] });
+      lastSent = performance.now();
+      setTimeout(() => void client.request('textDocument/completion', { textDocument: { uri }, position: { line, character: character + 1 } }).catch(() => undefined), 10);
+    }
+    const typed: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 120_000);
+    const typingMs = performance.now() - lastSent;
+    if (!typed.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line)) throw new Error('typing: the last version\'s diagnostics lack the error');
+    // One status-bar summary follows each publish.
+    const typingPublished = summaries().slice(typingMark).filter((x) => x.uri === uri).length;
     const sorted = [...times].sort((a, b) => a - b);
     return {
       openMs: Math.round(openMs),
@@ -114,6 +141,9 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       errorEditMs: Math.round(median(errorTimes)),
       fixEditMs: Math.round(median(fixTimes)),
       ...(findings.length ? { editToFindingsMs: Math.round(median(findings)) } : {}),
+      typingLastKeyToDiagnosticsMs: Math.round(typingMs),
+      typingPublished,
+      typingKeys: keys.length,
       debounceMs,
       maxRules: options.maxRules ?? DEFAULT_SETTINGS.maxAnalyzedRules,
       edits: options.edits,
