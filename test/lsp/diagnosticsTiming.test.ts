@@ -195,11 +195,12 @@ describe('an outdated analysis is never published', () => {
   const text = kubeProxyDump({ services: 1000, endpoints: 5 });
   const lines = text.split('\n');
   const at = lines.findIndex((l, k) => k > lines.length / 2 && l.includes('DNAT --to-destination'));
-  const client = new Recorder({ debounceMs: 150 });
+  const DEBOUNCE = 600;
+  const client = new Recorder({ debounceMs: DEBOUNCE });
   before(() => client.initialize());
   after(() => client.shutdown());
 
-  it('an edit that arrives while the previous version is analysed: only the newer version is published, with its own findings', async () => {
+  it('an edit that arrives while the previous version is analysed: only the newer version is published, with its own findings, a debounce later (coalesced)', async () => {
     const uri = 'file:///tmp/test-timing/kube.rules';
     await client.open(uri, text);
     await client.diagnosticsFor(uri, 1, 60000);
@@ -208,7 +209,9 @@ describe('an outdated analysis is never published', () => {
     const older = await client.editLine(uri, at, lines[at]!.length, lines[at]!.replace(/:(\d+)$/, ':1$1'));
     await sleep(15); // the server is analysing `older` now (it takes ~100 ms)
     const newer = await client.editLine(uri, at, lines[at]!.length, `${lines[at]} --no-such-option`);
+    const sent = performance.now();
     const d = await client.diagnosticsFor(uri, newer, 60000);
+    assert.ok(d.at - sent >= DEBOUNCE * 0.9, `edits faster than checks are coalesced: ${Math.round(d.at - sent)} ms`);
     await sleep(400);
     assert.deepEqual(client.versionsOf(uri, t0), [newer], `older v${older} must not be published`);
     assert.ok(d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === at), 'the newer version\'s error');

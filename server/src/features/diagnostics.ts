@@ -1,8 +1,9 @@
 /**
  * Diagnostics on open and on change, per document:
  * - the first change after a quiet period is analysed at once (leading edge);
- * - changes that follow within the debounce are coalesced: one analysis,
- *   `debounceMs` after the last of them (trailing edge);
+ * - changes that follow within the debounce, or arrive while a version is
+ *   being analysed, are coalesced: one analysis, `debounceMs` after the last
+ *   of them (trailing edge);
  * - a version is analysed only once the changes already sent have been read,
  *   and its diagnostics are published only if no newer version has arrived
  *   meanwhile (an outdated analysis is never published).
@@ -69,7 +70,8 @@ export class DiagnosticsScheduler {
     if (st.timer && st.leading) return; // the leading run is still to come and takes the newest version
     void this.settings.get(doc.uri).then((s) => {
       if (st.timer && st.leading) return;
-      const leading = immediate || (edit && sinceLastEdit >= s.debounceMs && !st.timer);
+      // An edit that arrives while a check runs makes that check outdated: edits come faster than checks, so coalesce.
+      const leading = immediate || (edit && sinceLastEdit >= s.debounceMs && !st.timer && !st.running);
       this.arm(doc.uri, st, leading ? 0 : s.debounceMs, leading);
     });
   }
