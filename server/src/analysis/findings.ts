@@ -30,6 +30,8 @@ interface KRule {
   readonly chain: string;
   readonly rule: EmuRule;
   readonly loaded: LoadedRule | undefined;
+  /** No packet reaches it. */
+  readonly dead: boolean;
 }
 
 function action(e: Effect): string {
@@ -85,9 +87,10 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
     for (const c of t.chains.values()) {
       if (!c.rules.length) continue;
       const loadedRules = lt?.chains.get(c.name)?.rules;
+      const reached = reach.rec.reachedRules(t.name, c.name, c.rules);
       const ks: KRule[] = [];
-      for (const rule of c.rules) {
-        const k = { table: t.name, chain: c.name, rule, loaded: loadedRules?.[rule.ref.index] };
+      for (const [i, rule] of c.rules.entries()) {
+        const k = { table: t.name, chain: c.name, rule, loaded: loadedRules?.[rule.ref.index], dead: !reached[i] };
         ks.push(k);
         if (rule.ref.line < 0) continue;
         const l = byLine.get(rule.ref.line);
@@ -97,7 +100,7 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
       chains.set(`${t.name}/${c.name}`, ks);
     }
   }
-  const dead = (k: KRule): boolean => !reach.reached(k.rule);
+  const dead = (k: KRule): boolean => k.dead;
   // Chains no packet enters: one finding on the chain, none on its rules.
   const silent = new Set<string>();
   for (const t of rs.tables.values()) {

@@ -42,6 +42,7 @@ describe('the recorder', () => {
     const http = copy.tables.get('filter')!.chains.get('INPUT')!.rules[3]!;
     assert.equal(reach.reached(http), false);
     assert.equal(reach.reached(copy.tables.get('filter')!.chains.get('INPUT')!.rules[1]!), true);
+    assert.deepEqual(reach.rec.reachedRules('filter', 'INPUT', copy.tables.get('filter')!.chains.get('INPUT')!.rules), [true, true, true, false]);
   });
 
   it('reached and entered agree with the hit and entry sets on random rulesets', () => {
@@ -53,6 +54,12 @@ describe('the recorder', () => {
         assert.equal(reach.reached(rule), hit, `seed ${seed} ${rule.id}`);
         const entered = [...reach.entries(table, chain).values()].some((f) => f.may.length > 0);
         assert.equal(reach.entered(table, chain), entered, `seed ${seed} ${table}/${chain}`);
+      }
+      // Chain by chain (what findings ask), the same answers as rule by rule.
+      for (const t of reach.emu.tables.values()) {
+        for (const c of t.chains.values()) {
+          assert.deepEqual(reach.rec.reachedRules(t.name, c.name, c.rules), c.rules.map((r) => reach.reached(r)), `seed ${seed} ${t.name}/${c.name}`);
+        }
       }
     }
   });

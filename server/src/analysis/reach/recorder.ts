@@ -4,7 +4,7 @@
  * chain, index) rather than in maps keyed by strings built per visit: a
  * kube-proxy dump has its rules visited hundreds of thousands of times.
  */
-import type { EmuRule } from '../../emulator/compile';
+import type { EmuChain, EmuRule } from '../../emulator/compile';
 import type { Hook } from '../../lang/iptables/extension';
 import type { Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
@@ -25,6 +25,8 @@ export interface RuleRecord {
   hits: Array<Hook | Flow>;
   /** For a jump or goto, the record of the chain it enters (set by the walk). */
   target?: ChainRecord;
+  /** For a jump or goto, the chain it enters (set by the walk). */
+  targetChain?: EmuChain;
 }
 
 /** One chain: its rules' records by index, and per jump site (the jumping rule, or "hook X") the flows sent in. */
@@ -127,6 +129,18 @@ export class Recorder {
     const hits = this.find(r)?.hits ?? [];
     for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
     return false;
+  }
+
+  /** Per rule of a chain (its rules in order), whether some packet reaches it: reached() for each, with one chain lookup. */
+  reachedRules(table: string, chain: string, rules: readonly EmuRule[]): boolean[] {
+    const c = this.chains.get(table)?.get(chain);
+    return rules.map((r) => {
+      const held = c?.rules[r.ref.index];
+      const rec = held && (held.facts.rule === r || held.facts.rule.id === r.id) ? held : this.strays.get(r.id);
+      const hits = rec?.hits ?? [];
+      for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
+      return false;
+    });
   }
 
   private find(r: EmuRule): RuleRecord | undefined {

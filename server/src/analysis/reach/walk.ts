@@ -5,7 +5,7 @@
  * brings back those that return; a goto's returns go to the caller's
  * caller; a built-in chain's end applies its policy.
  */
-import type { EmuTable } from '../../emulator/compile';
+import type { EmuChain, EmuTable } from '../../emulator/compile';
 import type { Hook } from '../../lang/iptables/extension';
 import type { Effect } from './effect';
 import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
@@ -42,15 +42,14 @@ export class Walker {
     if (!base) return entry;
     const here = this.rec.chain(this.table.name, this.hook);
     this.rec.enter(here, `hook ${this.hook}`, entry, this.hook);
-    const out = this.walk(this.hook, here, entry, 0);
+    const out = this.walk(base, this.hook, here, entry, 0);
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.
     this.rec.policy.set(key, join(this.rec.policy.get(key) ?? NO_FLOW, out.ret));
     return budget(base.policy === 'ACCEPT' ? join(out.accepted, out.ret) : out.accepted);
   }
 
-  private walk(chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
-    const chain = this.table.chains.get(chainName);
+  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
     here.fit(chain.rules.length);
     const cur = new PendingFlow(entry);
@@ -82,7 +81,8 @@ export class Walker {
           // The jump's target, looked up once per rule (a service table jumps 10,000 times per hook).
           const there = (rec.target ??= this.rec.chain(this.table.name, e.chain));
           this.rec.enter(there, r, taken, this.hook);
-          const sub = this.walk(e.chain, there, taken, depth + 1);
+          // The chain itself too: a rule's target is in its own table, whichever hook walks it.
+          const sub = this.walk((rec.targetChain ??= this.table.chains.get(e.chain)), e.chain, there, taken, depth + 1);
           accepted.add(sub.accepted);
           if (e.goto) {
             cur.take(m);
