@@ -15,11 +15,15 @@ import type { ChainNames } from './chainNames';
 import type { ChainLine } from './chainLine';
 import type { RuleCommand } from './ruleLine';
 
+export type LineEntry = RuleCommand | ChainLine | string | undefined;
+
 export class LineCache {
-  /** By document line: its fast rule command, the table in which the fast path declined the line, or undefined (not a rule line it read). */
-  readonly commands: (RuleCommand | string | undefined)[] = [];
-  /** By document line: its chain line (words and columns do not depend on where it is). */
-  readonly chainLines: (ChainLine | undefined)[] = [];
+  /**
+   * By document line (one entry per line, so the array stays dense): its fast
+   * rule command, its chain line (words and columns do not depend on where it
+   * is), the table in which the fast path declined it, or undefined.
+   */
+  readonly entries: LineEntry[] = [];
 
   constructor(
     readonly family: Family,
@@ -46,15 +50,9 @@ export class LineMatcher {
    * The previous parse's entry for the whole line `index` at [start, end)
    * (end excludes its newline), if the previous text had the same line.
    */
-  at(index: number, start: number, end: number, hasNewline: boolean): RuleCommand | string | undefined {
+  at(index: number, start: number, end: number, hasNewline: boolean): LineEntry {
     const i = this.oldIndex(index, start, end, hasNewline);
-    return i < 0 ? undefined : this.old.commands[i];
-  }
-
-  /** The previous parse's chain line for this line, if the previous text had the same line. */
-  chainLineAt(index: number, start: number, end: number, hasNewline: boolean): ChainLine | undefined {
-    const i = this.oldIndex(index, start, end, hasNewline);
-    return i < 0 ? undefined : this.old.chainLines[i];
+    return i < 0 ? undefined : this.old.entries[i];
   }
 
   /** The index of the same line in the previous text, or -1. */

@@ -23,7 +23,7 @@ import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
 import { prepareRuleLine, RuleCommand } from './ruleLine';
 import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
-import { cacheOf, detach, keepCache, LineCache, LineMatcher } from './lineCache';
+import { cacheOf, detach, keepCache, LineCache, LineMatcher, type LineEntry } from './lineCache';
 import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
 
@@ -85,6 +85,8 @@ class FileParser {
   /** Lines of the previous parse of this document (ParseOptions.previous). */
   private readonly matcher: LineMatcher | undefined;
   private readonly names: ChainNames;
+  /** What the line being read leaves for the next parse (LineCache.entries). */
+  private entry: LineEntry;
 
   constructor(
     private readonly text: string,
@@ -157,6 +159,7 @@ class FileParser {
       this.starts.push(offset);
       if (this.exited) {
         // Nothing after -h/-V is read; only the lines are counted.
+        this.cache.entries.push(undefined);
         const nl = text.indexOf('\n', offset);
         offset = nl < 0 ? text.length : nl + 1;
         continue;
@@ -165,8 +168,10 @@ class FileParser {
       last = l;
       restoreLine += l.pieces;
       offset += l.text.length + 1;
+      this.entry = undefined;
       if (l.pieces > 1) for (const piece of splitPieces(l)) this.line(piece);
       else this.line(l);
+      this.cache.entries.push(this.entry);
     }
     if (this.current && last && !this.exited) {
       const restoreLine = last.restoreLine + last.pieces;
@@ -333,9 +338,9 @@ class FileParser {
   /** The chain line's words: from the previous parse when it had the same line, else read now (undefined: no name). */
   private chainDecl(l: SourceLine, text: string, table: string): ChainLine | undefined {
     const whole = l.col0 === undefined;
-    const old = whole ? this.matcher?.chainLineAt(l.index, l.offset, l.offset + l.text.length, l.hasNewline) : undefined;
+    const old = whole ? this.matcher?.at(l.index, l.offset, l.offset + l.text.length, l.hasNewline) : undefined;
     let decl: ChainLine | undefined;
-    if (old) decl = old.movedTo(l.index, l.restoreLine, isBuiltinChain(table, old.nameText));
+    if (old instanceof ChainLine) decl = old.movedTo(l.index, l.restoreLine, isBuiltinChain(table, old.nameText));
     else {
       const toks = tokenizeStrtok(text, 1, 3);
       const nameTok = toks[0];
@@ -343,7 +348,7 @@ class FileParser {
       const name = this.names.intern(nameTok.text);
       decl = new ChainLine(l.index, l.restoreLine, isBuiltinChain(table, name), { text: name, start: nameTok.start, end: nameTok.end }, toks[1], toks[2], l.col0 ?? 0, text.length, l.text.length);
     }
-    if (whole) this.cache.chainLines[l.index] = decl;
+    if (whole) this.entry = decl;
     return decl;
   }
 
@@ -374,16 +379,15 @@ class FileParser {
     if (!fast) return undefined;
     // Pieces of an over-long line are parsed every time.
     const whole = l.col0 === undefined;
-    const seen = this.cache.commands;
     if (whole && this.matcher) {
       const known = this.matcher.at(l.index, l.offset, l.offset + l.text.length, l.hasNewline);
       if (known === table) {
-        seen[l.index] = table;
+        this.entry = table;
         return undefined;
       }
-      if (typeof known === 'object' && known.shape.source.table === table) {
+      if (known instanceof RuleCommand && known.shape.source.table === table) {
         const cmd = known.line === l.index && known.restoreLine === l.restoreLine ? known : new RuleCommand(l.index, l.restoreLine, known.shape);
-        seen[l.index] = cmd;
+        this.entry = cmd;
         return cmd;
       }
     }
@@ -394,7 +398,7 @@ class FileParser {
       shape = fast.parse({ ...l, text: own }, own.length === text.length ? own : own.slice(0, text.length), table);
     } else shape = fast.parse(l, text, table);
     const cmd = shape ? new RuleCommand(l.index, l.restoreLine, shape) : undefined;
-    if (whole) seen[l.index] = cmd ?? table;
+    if (whole) this.entry = cmd ?? table;
     return cmd;
   }
 
