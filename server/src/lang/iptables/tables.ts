@@ -17,5 +17,6 @@ export function isTableName(name: string): name is TableName {
 }
 
 export function isBuiltinChain(table: string, chain: string): chain is Hook {
-  return isTableName(table) && (BUILTIN_CHAINS[table] as readonly string[]).includes(chain);
+  // Hook names have at most 11 characters: most user chain names need no further look.
+  return chain.length <= 11 && isTableName(table) && (BUILTIN_CHAINS[table] as readonly string[]).includes(chain);
 }
