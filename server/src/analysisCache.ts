@@ -32,7 +32,6 @@ interface Entry {
   /** The settings the parse depends on. */
   readonly key: string;
   readonly analysis: IptablesAnalysis;
-  readonly rules: number;
   /** Reachability, and the rule limit it was decided under (raising the limit must not keep "skipped"). */
   reach?: { readonly maxRules: number; readonly entry: ReachEntry };
   /** The newest reachability of an earlier version (same settings), until this version has its own. */
@@ -41,9 +40,15 @@ interface Entry {
 
 const parseKey = (s: Settings): string => `${s.backend}/${s.family}`;
 
-function ruleCount(analysis: IptablesAnalysis): number {
+/** The ruleset's rules, counted up to `limit + 1` (a 170,012-rule dump has 60,000 chains: a full count on every edit costs ~5 ms). */
+function ruleCount(analysis: IptablesAnalysis, limit = Infinity): number {
   let rules = 0;
-  for (const t of analysis.parsed.ruleset.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
+  for (const t of analysis.parsed.ruleset.tables.values()) {
+    for (const c of t.chains.values()) {
+      rules += c.rules.length;
+      if (rules > limit) return rules;
+    }
+  }
   return rules;
 }
 
@@ -78,8 +83,9 @@ export class AnalysisCache {
   reachIfQuick(doc: TextDocument, settings: Settings, quickRules = 2000): ReachEntry | undefined {
     const e = this.entry(doc, settings);
     if (e.reach?.maxRules === settings.maxAnalyzedRules) return e.reach.entry;
-    const none = e.rules > settings.maxAnalyzedRules || e.analysis.parsed.ruleset.family !== 'ipv4';
-    const small = e.rules <= quickRules && (e.earlierReach?.ms ?? 0) <= INLINE_REACH_MS;
+    const rules = ruleCount(e.analysis, Math.max(quickRules, settings.maxAnalyzedRules));
+    const none = rules > settings.maxAnalyzedRules || e.analysis.parsed.ruleset.family !== 'ipv4';
+    const small = rules <= quickRules && (e.earlierReach?.ms ?? 0) <= INLINE_REACH_MS;
     return none || small ? this.reach(doc, settings) : undefined;
   }
 
@@ -90,7 +96,11 @@ export class AnalysisCache {
     const rs = e.analysis.parsed.ruleset;
     let entry: ReachEntry;
     if (rs.family !== 'ipv4') entry = { reach: undefined, findings: [], skipped: 'reachability is analysed for IPv4 rules only' };
-    else if (e.rules > settings.maxAnalyzedRules) entry = { reach: undefined, findings: [], skipped: `${e.rules} rules: more than netfilterLens.analysis.maxRules (${settings.maxAnalyzedRules})` };
+    else if (ruleCount(e.analysis, settings.maxAnalyzedRules) > settings.maxAnalyzedRules) {
+      const analysis = e.analysis;
+      // Said on hover only: counted then.
+      entry = { reach: undefined, findings: [], get skipped() { return `${ruleCount(analysis)} rules: more than netfilterLens.analysis.maxRules (${settings.maxAnalyzedRules})`; } };
+    }
     else {
       const started = performance.now();
       const reach = analyzeReachability(rs);
@@ -115,7 +125,7 @@ export class AnalysisCache {
     const previous = e && e.key === key && e.version < doc.version ? e.analysis : undefined;
     const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri, ...(previous ? { previous } : {}) });
     const earlierReach = previous ? (e?.reach?.entry ?? e?.earlierReach) : undefined;
-    const next: Entry = { version: doc.version, key, analysis, rules: ruleCount(analysis), ...(earlierReach ? { earlierReach } : {}) };
+    const next: Entry = { version: doc.version, key, analysis, ...(earlierReach ? { earlierReach } : {}) };
     this.entries.set(doc.uri, next);
     return next;
   }

@@ -281,3 +281,23 @@ describe('reachability of a file of at most 2,000 rules', () => {
     await client.until('the findings', () => client.summaries.find((x) => x.uri === uri && x.at > s.at && !x.analysing), 30000);
   });
 });
+
+describe('a file over netfilterLens.analysis.maxRules', () => {
+  const client = new Recorder({ analysis: { maxRules: 2 } });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('is published once per edit (no reachability to wait for), and its hover says how many rules it has', async () => {
+    const uri = 'file:///tmp/test-timing/over.rules';
+    const text = ['*filter', ':INPUT DROP [0:0]', '-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP', 'COMMIT', ''].join('\n');
+    await client.open(uri, text);
+    const d = await client.diagnosticsFor(uri, 1);
+    assert.ok(!d.diagnostics.some((x) => x.code === 'unreachable-rule'), 'not analysed');
+    const s = await client.until('summary', () => client.summaries.find((x) => x.uri === uri));
+    assert.equal(s.analysing, false);
+    const h = await client.conn.sendRequest<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position: { line: 4, character: 1 } });
+    assert.match(h.contents.value, /Flows not analysed: 3 rules: more than netfilterLens\.analysis\.maxRules \(2\)/);
+    await sleep(600);
+    assert.equal(client.published.filter((p) => p.uri === uri).length, 1, 'one publish: none debounced after the open, none after the 400 ms pause');
+  });
+});

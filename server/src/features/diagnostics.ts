@@ -36,7 +36,7 @@ interface DocState {
  * turn each to read it, to decode it and to dispatch it from its queue, and the client writes a burst one
  * message at a time.
  */
-const SETTLE_QUIET_MS = 2;
+const SETTLE_QUIET_MS = 1;
 const turn = (): Promise<void> =>
   new Promise((resolve) => setImmediate(() => setImmediate(() => setImmediate(() => setTimeout(resolve, SETTLE_QUIET_MS)))));
 /** How many turns a run waits at most for a burst of changes already sent to be read. */
