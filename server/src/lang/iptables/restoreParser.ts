@@ -302,15 +302,15 @@ class FileParser {
           return;
         }
         this.warn('duplicate-chain', `Chain "${name}" is already declared on line ${(existing.declLine ?? 0) + 1}. iptables-nft ignores the repeat; iptables-legacy refuses the file ("error creating chain '${name}':File exists").`, nameSpan);
-      } else cur.state.declare(name, nameSpan, l.index);
+      } else cur.state.declare(name, nameSpan, l.index, true);
     } else cur.state.declare(name, nameSpan, l.index);
     if (!policyTok) {
       this.error('missing-policy', `${this.prog}: line ${rl} policy invalid — a chain line needs a policy: "ACCEPT"/"DROP" for built-in chains, "-" for user chains.`, nameSpan, rl, rl);
       return;
     }
     const policy = policyTok.text;
-    const policySpan = this.lineSpan(l, policyTok.start, policyTok.end);
     if (builtin) {
+      const policySpan = this.lineSpan(l, policyTok.start, policyTok.end);
       const ch = chains.get(name)!;
       ch.declSpan = nameSpan;
       ch.declLine = l.index;
@@ -325,7 +325,9 @@ class FileParser {
       }
       return;
     }
+    // A user chain's "-" (most chain lines): nothing to say, no span to build.
     if (policy !== '-') {
+      const policySpan = this.lineSpan(l, policyTok.start, policyTok.end);
       if (this.backend === 'legacy') {
         this.error('policy-on-user-chain', `Can't set policy \`${policy}' on \`${name}' line ${rl}: Bad built-in chain name — only built-in chains have a policy; user chains take "-". (iptables-nft ignores it.)`, policySpan, rl, rl,
           { fixes: [{ title: 'Replace the policy with "-"', edits: [{ span: policySpan, newText: '-' }] }] });

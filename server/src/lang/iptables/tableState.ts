@@ -112,8 +112,8 @@ export class TableState {
 
   // ------------------------------------------------------------ chain lines
 
-  /** A ":NAME POLICY" line: declares a user chain, or a built-in one for nft's cache. */
-  declare(name: string, span: Span, line: number): void {
+  /** A ":NAME POLICY" line: declares a user chain, or a built-in one for nft's cache. `absent`: the caller saw no chain of that name. */
+  declare(name: string, span: Span, line: number, absent = false): void {
     this.lastChain = undefined;
     if (isBuiltinChain(this.table, name)) {
       this.known.add(name);
@@ -124,7 +124,7 @@ export class TableState {
       }
       return;
     }
-    if (!this.chains.has(name)) this.chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: span, declLine: line });
+    if (absent || !this.chains.has(name)) this.chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: span, declLine: line });
     this.known.add(name);
   }
 
