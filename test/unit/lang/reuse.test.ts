@@ -60,6 +60,8 @@ const EXTRA_LINES = [
   '-A INPUT -j ACCEPT', '-A USER -j RETURN', '-A INPUT -j USER', '-A INPUT -j NOSUCH', '-A PREROUTING -j DROP', '-A OUTPUT -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.0.0.1',
   '-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT', '-A INPUT -p tcp --dport 22 -j ACCEPT', '-A INPUT -m nosuch -j ACCEPT', '-X USER', '-F', '-N NEW', '-I INPUT 1 -j DROP', '-D INPUT 1',
   '# a comment', '', '  ', 'garbage', '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000', '-A POSTROUTING -j MASQUERADE',
+  // Lines read in pieces (over 10,239 bytes), Windows line ends, NUL, and -h (nothing after it is read).
+  `-A INPUT -m comment --comment "${'x'.repeat(12_000)}" -j ACCEPT`, '-A INPUT -j ACCEPT\r', 'COMMIT\r', '-A INPUT -j DROP\0 tail', '-A INPUT -h',
 ];
 
 /** One random edit of the lines. */
