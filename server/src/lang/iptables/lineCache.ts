@@ -1,13 +1,15 @@
 /**
  * What a parse keeps for the next parse of the same document
- * (ParseOptions.previous): the shape of each rule line the fast path read
- * (ruleShape.ts), or the table where it declined. A line of the new text whose
- * text and line end are those of a line of the old one, found through the
- * two texts' common beginning and common end (an edit shifts the lines below
- * it), takes the old line's shape if it is in the same table. Only the
- * stateful walk over the lines (tables, chains, commands) and the COMMIT
- * checks run again. Shapes depend on nothing but the line's text and table
- * (and the family and backend, which must match).
+ * (ParseOptions.previous), one entry per line: the rule command of each line
+ * the fast path read (its shape, ruleShape.ts, depends only on the line's
+ * text and table), the table where the fast path declined a line, each chain
+ * line's words (ChainLine). A line of the new text whose text and line end
+ * are those of a line of the old one, found through the two texts' common
+ * beginning and common end (an edit shifts the lines below it), takes the old
+ * line's entry: the very command (and kernel rule) when it kept its place,
+ * else a new command on the old shape, if the table is the same. Only the
+ * stateful walk over the lines (tables, chains, commands), the COMMIT checks
+ * and the lints run again. The family and backend must be the same.
  */
 import type { Backend } from './extension';
 import type { Family } from './inet';

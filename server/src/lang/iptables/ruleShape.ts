@@ -1,8 +1,8 @@
 /**
  * What a rule line yields that does not depend on where the line is: its
- * command, the columns of its tokens, its jump and its load facts. Equal
- * lines of one table share one shape, and the next parse of the document
- * reuses the shapes of the lines it still has (lineCache.ts). A rule command
+ * command, the columns of its tokens, its jump and its load facts. The next
+ * parse of the document reuses the shapes of the lines it still has
+ * (lineCache.ts). A rule command
  * (RuleCommand) is then its line numbers plus a shape; spans are built from
  * the columns when read.
  */
