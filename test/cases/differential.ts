@@ -203,6 +203,37 @@ const NFT_DELETE_BUILTIN: readonly RuleCase[] = [
 ];
 
 /**
+ * iptables-nft "-X" without a chain makes its cache forget every chain,
+ * built-in ones included, with their rules. A built-in chain with rules stays
+ * in the kernel; an empty one is never created. Until -A, -I, -P or -F names
+ * it again (an empty chain in the cache; the kernel keeps its rules), -Z, -D,
+ * -R, -X and -E of it fail ("No chain/target/match by that name"), as do -D
+ * and -C by rule ("Bad rule"). These fail while the batch is prepared, so
+ * they are named before a kernel error of an earlier line (EBUSY of -X).
+ */
+const NFT_DELETE_ALL: readonly RuleCase[] = [
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-Z INPUT'], expect: 'error', legacy: 'ok', line: 7 },
+  { rules: ['-X', '-Z INPUT'], expect: 'error', legacy: 'ok', line: 6 },
+  { rules: ['-A OUTPUT -j ACCEPT', '-X', '-Z OUTPUT'], expect: 'error', legacy: 'ok', line: 7 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-D INPUT 1'], expect: 'error', legacy: 'ok', line: 7 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-D INPUT -j ACCEPT'], expect: 'error', legacy: 'ok', line: 7 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-C INPUT -j ACCEPT'], expect: 'error', legacy: 'ok', line: 7 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-X INPUT'], expect: 'error', line: 7 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-I INPUT 1 -j DROP'], expect: 'ok' },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-P INPUT DROP'], expect: 'ok' },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-Z'], expect: 'ok' },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-F INPUT', '-Z INPUT'], expect: 'ok' },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-P INPUT DROP', '-Z INPUT'], expect: 'ok' },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-P INPUT DROP', '-D INPUT 1'], expect: 'error', legacy: 'ok', line: 8 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-A INPUT -j DROP', '-D INPUT 1'], expect: 'ok' },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-A INPUT -j DROP', '-D INPUT 2'], expect: 'error', legacy: 'ok', line: 8 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-A INPUT -j DROP', '-D INPUT -j ACCEPT'], expect: 'error', legacy: 'ok', line: 8 },
+  { rules: ['-A INPUT -j ACCEPT', '-X', '-A INPUT -j DROP', '-I INPUT 2 -j RETURN'], expect: 'ok' },
+  // A kernel error (EBUSY deleting U) on an earlier line loses to a failure while preparing.
+  { rules: ['-A U -j ACCEPT', '-F', '-X', '-Z INPUT'], ...U, table: 'nat', expect: 'error', legacy: 'ok', line: 10 },
+];
+
+/**
  * -p, -s, -d, -i, -o and -j take their value from argv[optind - 1]: with the
  * argument attached ("-ptcp", "--protocol=tcp", "-s1.2.3.4", "-jACCEPT") that
  * is the whole word, option included. (-g and -m use the real argument.)
@@ -277,6 +308,7 @@ export const CASES: readonly RuleCase[] = [
   ...OTHER_FAMILY,
   ...NFT_FLUSH_ALL,
   ...NFT_DELETE_BUILTIN,
+  ...NFT_DELETE_ALL,
   ...ATTACHED_ARGUMENT,
   ...NFT_VALIDATE_AFTER_BATCH,
   ...EXIT,

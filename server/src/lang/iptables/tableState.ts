@@ -89,6 +89,9 @@ export class TableState {
   private readonly failsInsert = new Set<LoadedRule>();
   /** The chain the last rule was added to, while no command changed the chains (consecutive rules share it). */
   private lastChain: LoadedChain | undefined;
+  /** iptables-nft: built-in chains a bare "-X" made its cache forget, and their rules (the kernel keeps those). */
+  private readonly forgotten = new Set<string>();
+  private readonly uncached = new Set<LoadedRule>();
   /** iptables-nft errors found while preparing commands (reported at COMMIT, in this order). */
   private readonly prepared: StateError[] = [];
   private readonly nft: boolean;
@@ -162,7 +165,23 @@ export class TableState {
 
   private whyGone(name: string): string {
     const at = this.deletedAt.get(name);
+    if (at !== undefined && this.forgotten.has(name)) return ` The bare "-X" on line ${at + 1} made iptables-nft forget it, built-in or not (its rules stay in the kernel); -A, -I, -P or -F of it makes it anew, empty and with policy ACCEPT.`;
     return at !== undefined ? ` The "-X" on line ${at + 1} removed it${this.nft ? ' from iptables-nft\'s view' : ''}.` : this.ctx.chainHint(name);
+  }
+
+  /** The rules of a chain iptables-nft's cache lists (legacy: all of them). */
+  private cachedRules(ch: LoadedChain): readonly LoadedRule[] {
+    return this.uncached.size === 0 ? ch.rules : ch.rules.filter((r) => !this.uncached.has(r));
+  }
+
+  /** iptables-nft makes a built-in chain on -A, -I, -P or -F; one a bare -X forgot starts again with policy ACCEPT. */
+  private makeBuiltin(name: string): void {
+    this.known.add(name);
+    if (!this.forgotten.delete(name)) return;
+    const ch = this.chains.get(name);
+    if (!ch) return;
+    ch.policy = 'ACCEPT';
+    delete ch.policySpan;
   }
 
   /** -4/-6 of the other family: do_parse() returned early; rule commands then do nothing. */
@@ -251,7 +270,7 @@ export class TableState {
     if (ch === undefined || ch.name !== chainName) {
       if (!this.exists(chainName)) {
         if (this.nft && isBuiltinChain(this.table, chainName) && (cmd.kind === 'A' || cmd.kind === 'I')) {
-          this.known.add(chainName); // iptables-nft creates a built-in chain on first use
+          this.makeBuiltin(chainName); // iptables-nft creates a built-in chain on first use
         } else return this.noChain(cmd, chainName);
       }
       ch = this.chains.get(chainName)!;
@@ -272,7 +291,7 @@ export class TableState {
         return;
       }
     }
-    const count = ch.rules.length;
+    const count = this.cachedRules(ch).length;
     switch (cmd.kind) {
       case 'A':
         ch.rules.push(...rules);
@@ -283,8 +302,10 @@ export class TableState {
         if (n - 1 > count) return this.fail(cmd, 'bad-rule-number', 'Index of insertion too big.', `chain "${chainName}" has only ${count} rule(s) here; -I takes 1 to ${count + 1}.`);
         // One insert per address pair, each at position n: later pairs end up first.
         for (const r of rules) {
-          const ref = n > 1 && n <= ch.rules.length ? ch.rules[n - 1] : undefined;
-          ch.rules.splice(Math.min(n - 1, ch.rules.length), 0, r);
+          const view = this.cachedRules(ch);
+          const ref = n > 1 && n <= view.length ? view[n - 1] : undefined;
+          // Without a rule to place it by, -I 1 prepends and a later number appends (in the kernel too).
+          ch.rules.splice(n === 1 ? 0 : ref ? ch.rules.indexOf(ref) : ch.rules.length, 0, r);
           if (ref) this.insertRefs.set(r, ref);
           this.ops.push(r);
         }
@@ -297,7 +318,7 @@ export class TableState {
           // Every rule of a restore batch is new, and iptables-nft 1.8.9 crashes replacing one.
           this.kernelError(cmd, 'nft-crash', 'iptables-nft 1.8.9 crashes here', 'replacing a rule added earlier in the same file makes iptables-nft-restore 1.8.9 crash (segmentation fault); nothing loads. Delete and insert instead, or edit the rule itself.');
         }
-        const [old] = ch.rules.splice(n - 1, 1, ...rules);
+        const [old] = ch.rules.splice(ch.rules.indexOf(this.cachedRules(ch)[n - 1]!), 1, ...rules);
         this.ops.push({ kind: 'del', rule: old! });
         for (const r of rules) this.ops.push(r);
         return;
@@ -306,7 +327,8 @@ export class TableState {
       case 'C': {
         for (const r of rules) {
           const key = keyOf(r);
-          const idx = ch.rules.findIndex((x) => keyOf(x) === key);
+          const found = this.cachedRules(ch).find((x) => keyOf(x) === key);
+          const idx = found ? ch.rules.indexOf(found) : -1;
           if (idx < 0) return this.fail(cmd, 'no-such-rule', 'Bad rule (does a matching rule exist in that chain?).', `no rule of "${chainName}" is identical to this one at this point.`, cmd.span);
           if (cmd.kind === 'D') this.removeAt(ch, idx);
         }
@@ -329,7 +351,7 @@ export class TableState {
     if (!this.exists(chainName)) return this.noChain(cmd, chainName);
     const ch = this.chains.get(chainName)!;
     const n = cmd.ruleNum ?? 1;
-    const vis = ch.rules;
+    const vis = this.cachedRules(ch);
     if (n > vis.length) return this.fail(cmd, 'bad-rule-number', 'Index of deletion too big.', `chain "${chainName}" has only ${vis.length} rule(s) here.`);
     this.removeAt(ch, ch.rules.indexOf(vis[n - 1]!));
   }
@@ -353,9 +375,13 @@ export class TableState {
     if (given && !this.exists(given)) return this.noChain(cmd, given);
     const names = given ? [given] : [...this.chains.values()].filter((c) => !c.builtin).map((c) => c.name);
     if (!given && this.nft) {
-      // iptables-nft's "-X" also deletes the empty built-in chains.
+      // iptables-nft's bare "-X" forgets the built-in chains too: one with rules stays in the
+      // kernel (with them), an empty one is never made (see commit()).
       for (const c of this.chains.values()) {
-        if (c.builtin && c.rules.length === 0 && this.known.delete(c.name)) this.deletedAt.set(c.name, cmd.line);
+        if (!c.builtin || !this.known.delete(c.name)) continue;
+        this.deletedAt.set(c.name, cmd.line);
+        this.forgotten.add(c.name);
+        for (const r of c.rules) this.uncached.add(r);
       }
     }
     for (const name of names) {
@@ -391,7 +417,10 @@ export class TableState {
   private flush(cmd: Command): void {
     const given = cmd.chain?.text;
     if (given) {
-      if (!this.exists(given) && !(this.nft && isBuiltinChain(this.table, given))) return this.noChain(cmd, given);
+      if (!this.exists(given)) {
+        if (this.nft && isBuiltinChain(this.table, given)) this.makeBuiltin(given);
+        else return this.noChain(cmd, given);
+      }
       const ch = this.chains.get(given);
       if (!ch) return;
       // iptables-nft drops the rules this batch was going to add to the chain.
@@ -412,7 +441,7 @@ export class TableState {
     if (given && cmd.ruleNum !== undefined) {
       const ch = this.chains.get(given)!;
       if (!this.nft && cmd.ruleNum > ch.rules.length) return this.fail(cmd, 'bad-rule-number', 'Index of counter too big.', `chain "${given}" has only ${ch.rules.length} rule(s) here.`);
-      if (this.nft && cmd.ruleNum <= ch.rules.length) {
+      if (this.nft && cmd.ruleNum <= this.cachedRules(ch).length) {
         this.kernelError(cmd, 'nft-crash', 'iptables-nft 1.8.9 crashes here', 'zeroing one rule of this batch makes iptables-nft-restore 1.8.9 crash (segmentation fault); nothing loads.');
       }
       return;
@@ -420,7 +449,7 @@ export class TableState {
     // (ip6tables-nft zeroes these without complaint; only iptables-nft refuses.)
     if (!this.nft || this.ctx.family !== 'ipv4') return;
     const chains = given ? [this.chains.get(given)!] : [...this.chains.values()];
-    const withCounters = chains.flatMap((c) => c.rules).find((r) => r.facts.countersSet);
+    const withCounters = chains.flatMap((c) => this.cachedRules(c)).find((r) => r.facts.countersSet);
     if (withCounters) this.kernelError(cmd, 'zero-counters', 'RULE_REPLACE failed (Invalid argument)', `iptables-nft zeroes counters by replacing rules that carry "-c" counters (line ${withCounters.command.line + 1}), which fails for rules of the same batch.`);
   }
 
@@ -434,9 +463,9 @@ export class TableState {
     }
     const p = cmd.policy.text;
     if (p !== 'ACCEPT' && p !== 'DROP') return this.fail(cmd, 'bad-policy', 'Bad policy name.', 'a policy is ACCEPT or DROP.', cmd.policy.span);
+    if (this.nft) this.makeBuiltin(name);
     ch.policy = p;
     ch.policySpan = cmd.policy.span;
-    if (this.nft) this.known.add(name);
   }
 
   private rename(cmd: Command): void {
@@ -472,7 +501,8 @@ export class TableState {
   /** Errors found at COMMIT, in the order iptables reports them. */
   commit(shared: SharedObjects): StateError[] {
     const out: StateError[] = [...this.prepared];
-    if (this.nft) for (const ch of this.chains.values()) if (ch.builtin) ch.absent = !this.known.has(ch.name);
+    // A built-in chain iptables-nft does not list is not made, unless the kernel already holds rules of it.
+    if (this.nft) for (const ch of this.chains.values()) if (ch.builtin) ch.absent = !this.known.has(ch.name) && ch.rules.length === 0;
     if (!this.nft) {
       for (const p of legacyCommitProblems(this.loaded, this.ctx.family, shared)) out.push(this.fromProblem(p, COMMIT_LINE));
       return out;
