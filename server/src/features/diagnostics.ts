@@ -24,7 +24,7 @@ interface DocState {
   /** The version last scheduled, and when the last edit (a new version, not opened) arrived (ms, Date.now()). */
   version?: number;
   lastEditAt: number;
-  /** Counts schedule() calls; `done` is the count the last publish (or drop) answered. */
+  /** Counts schedule() calls; `done` is the count the last publish answered (a dropped run answers none). */
   requested: number;
   done: number;
   /** A run is between its start and its publish. */
