@@ -162,3 +162,85 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     assert.ok(fresh.diagnostics.some((d) => d.severity === 'error'));
   });
 });
+
+describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph only when it equals a new one', () => {
+  // PREROUTING reaches DN (DNAT is allowed there), POSTROUTING reaches PLAIN; OUTPUT reaches nothing.
+  const base = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':DN - [0:0]',
+    ':PLAIN - [0:0]',
+    ':SPARE - [0:0]',
+    '-A PREROUTING -j DN',
+    '-A POSTROUTING -j PLAIN',
+    '-A DN -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.0.0.1:8080',
+    '-A PLAIN -p tcp -m tcp --dport 81 -j RETURN',
+    '-A SPARE -j RETURN',
+    'COMMIT',
+  ];
+  const steps: Array<[string, (l: string[]) => void, boolean]> = [
+    // [what, edit, whether the fresh parse has an error]
+    ['a DNAT port changed in a chain reached from PREROUTING', (l) => (l[10] = l[10]!.replace(':8080', ':8081')), false],
+    ['PLAIN\'s rule becomes a DNAT: same jumps, but POSTROUTING may not DNAT', (l) => (l[11] = '-A PLAIN -p tcp -m tcp --dport 81 -j DNAT --to-destination 10.0.0.2'), true],
+    ['back to RETURN', (l) => (l[11] = '-A PLAIN -p tcp -m tcp --dport 81 -j RETURN'), false],
+    ['POSTROUTING now jumps to DN', (l) => (l[9] = '-A POSTROUTING -j DN'), true],
+    ['back to PLAIN', (l) => (l[9] = '-A POSTROUTING -j PLAIN'), false],
+    ['a rule inserted above everything (all lines move)', (l) => l.splice(8, 0, '-A OUTPUT -p udp -j RETURN'), false],
+    ['SPARE (reached by nothing) gets a DNAT', (l) => (l[13] = '-A SPARE -p tcp -j DNAT --to-destination 10.0.0.3'), false],
+    ['OUTPUT now jumps to SPARE (DNAT is allowed in OUTPUT)', (l) => (l[8] = '-A OUTPUT -j SPARE'), false],
+    ['INPUT jumps to SPARE: DNAT from INPUT is refused', (l) => l.splice(9, 0, '-A INPUT -j SPARE'), true],
+    ['that jump deleted again', (l) => l.splice(9, 1), false],
+    ['a chain declared (one more chain)', (l) => l.splice(7, 0, ':EXTRA - [0:0]'), false],
+    ['the chains declared in another order', (l) => l.splice(5, 2, l[6]!, l[5]!), false],
+    ['a policy changed', (l) => (l[1] = ':PREROUTING DROP [0:0]'), false],
+    ['a jump to a chain that does not exist', (l) => (l[9] = '-A POSTROUTING -j NOSUCH'), true],
+    ['fixed', (l) => (l[9] = '-A POSTROUTING -j PLAIN'), false],
+    ['COMMIT removed', (l) => l.pop(), true],
+    ['COMMIT back', (l) => l.push('COMMIT'), false],
+    ['a second nat block after it reaching SPARE from INPUT', (l) => l.push(...l.slice(0, -1).concat('-A INPUT -j SPARE', 'COMMIT')), true],
+    ['the first block removed', (l) => l.splice(0, l.indexOf('COMMIT') + 1), true],
+  ];
+
+  for (const backend of ['nft', 'legacy'] as const) {
+    it(`${backend}: each edit's reparse equals a fresh parse`, () => {
+      const lines = base.slice();
+      let previous = parseIptables(lines.join('\n') + '\n', { family: 'ipv4', backend });
+      assert.ok(!previous.diagnostics.some((d) => d.severity === 'error'), 'the first version loads');
+      for (const [what, change, hasError] of steps) {
+        change(lines);
+        const text = lines.join('\n') + '\n';
+        const again = parseIptables(text, { family: 'ipv4', backend, previous });
+        const fresh = parseIptables(text, { family: 'ipv4', backend });
+        assert.deepStrictEqual(view(again), view(fresh), `${backend}: ${what}`);
+        if (backend === 'nft') assert.equal(fresh.diagnostics.some((d) => d.severity === 'error'), hasError, `${what}: error expected: ${hasError}`);
+        previous = again;
+      }
+    });
+  }
+
+  it('a kube-proxy-style dump: port edits keep the validation, a new jump from INPUT to a DNAT chain does not', () => {
+    const dump = kubeProxyDump({ services: 60, endpoints: 3 });
+    const lines = dump.split('\n');
+    let previous = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    const dnat = lines.map((l, i) => (l.includes('DNAT --to-destination') ? i : -1)).filter((i) => i >= 0);
+    const sep = lines[dnat[7]!]!.split(' ')[1]!;
+    const input = lines.findIndex((l) => l.startsWith('-A INPUT') || l.startsWith('-A KUBE-SERVICES'));
+    const edits: Array<(l: string[]) => void> = [
+      (l) => (l[dnat[3]!] = l[dnat[3]!]!.replace(/:(\d+)$/, ':1')),
+      (l) => l.splice(dnat[5]!, 0, '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x8000/0x8000'),
+      (l) => l.splice(input, 0, `-A INPUT -j ${sep}`),
+      (l) => l.splice(input, 1),
+      (l) => (l[dnat[9]!] = l[dnat[9]!]!.replace(/-j DNAT .*/, '-j RETURN')),
+    ];
+    for (const [k, change] of edits.entries()) {
+      change(lines);
+      const text = lines.join('\n');
+      const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous });
+      assert.deepStrictEqual(view(again), view(parseIptables(text, { family: 'ipv4', backend: 'nft' })), `edit ${k}`);
+      previous = again;
+    }
+  });
+});

@@ -83,7 +83,7 @@ function ruleInitProblems(rule: LoadedRule, table: string, family: Family, backe
 }
 
 /** Hook restriction of one rule, given the hooks it is reached from. */
-function hookProblem(rule: LoadedRule, mask: number, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
+export function hookProblem(rule: LoadedRule, mask: number, table: string, family: Family, backend: Backend, via: string): Problem | undefined {
   const f = rule.facts;
   if (!f.uses) return undefined;
   if (backend === 'nft' ? (mask & ~f.allowedNft) === 0 : (mask & ~f.allowedLegacy) === 0 && !f.hasCheck) return undefined;
@@ -110,7 +110,7 @@ function hookProblem(rule: LoadedRule, mask: number, table: string, family: Fami
 }
 
 /** Chains numbered for array-indexed graph walks. */
-interface Graph {
+export interface Graph {
   readonly chains: LoadedChain[];
   readonly index: Map<string, number>;
 }
@@ -270,7 +270,7 @@ export function nftInitProblems(rule: LoadedRule, table: LoadedTable, family: Fa
  * The first problem in the table as it stands: a rule that cannot run in a
  * hook that reaches it, or chains nested too deep (loops included).
  */
-export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])[], table: LoadedTable, family: Family): Problem | undefined {
+export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])[], table: LoadedTable, family: Family, reached?: (mask: Uint8Array) => void): Problem | undefined {
   const n = g.chains.length;
   const mask = new Uint8Array(n);
   const level = new Int16Array(n).fill(-1);
@@ -335,6 +335,8 @@ export function firstProblem(g: Graph, rulesOf: readonly (readonly LoadedRule[])
       if (p) return p;
     }
   }
+  // The hooks each chain is reached from, for a later parse's check of a table like this one (validTable.ts).
+  reached?.(mask);
   return undefined;
 }
 
@@ -350,10 +352,10 @@ export type BatchOp = LoadedRule | { readonly kind: 'del'; readonly rule: Loaded
  * failing add is found by bisection instead of checking after every add
  * (which is quadratic on a 170,000-rule table).
  */
-export function nftValidation(table: LoadedTable, family: Family, ops: readonly BatchOp[]): Problem | undefined {
+export function nftValidation(table: LoadedTable, family: Family, ops: readonly BatchOp[], valid?: (g: Graph, rules: readonly (readonly LoadedRule[])[], mask: Uint8Array) => void): Problem | undefined {
   const g = graphOf(table);
   const final: LoadedRule[][] = g.chains.map((c) => c.rules);
-  if (!firstProblem(g, final, table, family)) return undefined;
+  if (!firstProblem(g, final, table, family, valid && ((mask) => valid(g, final, mask)))) return undefined;
   let base: LoadedRule[][] = g.chains.map(() => []);
   const withAdds = (from: number, to: number): LoadedRule[][] => {
     const cur = base.map((rules) => rules.slice());

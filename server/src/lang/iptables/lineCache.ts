@@ -16,6 +16,7 @@ import type { Family } from './inet';
 import type { ChainNames } from './chainNames';
 import type { ChainLine } from './chainLine';
 import type { RuleCommand } from './ruleLine';
+import type { ValidTable } from './validTable';
 
 export type LineEntry = RuleCommand | ChainLine | string | undefined;
 
@@ -26,6 +27,8 @@ export class LineCache {
    * is), the table in which the fast path declined it, or undefined.
    */
   readonly entries: LineEntry[] = [];
+  /** By table name: the last block of it iptables-nft's validation found valid (validTable.ts). */
+  readonly valid = new Map<string, ValidTable>();
 
   constructor(
     readonly family: Family,

@@ -26,6 +26,7 @@ import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
 import { cacheOf, detach, keepCache, LineCache, LineMatcher, type LineEntry } from './lineCache';
 import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
+import type { ValidTable } from './validTable';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -85,6 +86,8 @@ class FileParser {
   /** Lines of the previous parse of this document (ParseOptions.previous). */
   private readonly matcher: LineMatcher | undefined;
   private readonly names: ChainNames;
+  /** The previous parse's valid tables (validTable.ts). */
+  private readonly previousValid: ReadonlyMap<string, ValidTable> | undefined;
   /** What the line being read leaves for the next parse (LineCache.entries). */
   private entry: LineEntry;
 
@@ -98,6 +101,7 @@ class FileParser {
     this.prog = PROG(family, backend);
     const reuse = fastRules && previous?.family === family && previous.backend === backend ? previous : undefined;
     this.matcher = reuse ? new LineMatcher(reuse, text) : undefined;
+    this.previousValid = reuse?.valid;
     this.names = new ChainNames(reuse?.names);
     this.fast = fastRules ? new FastRuleLines(family, backend, this.names) : undefined;
     this.cache = new LineCache(family, backend, text, this.starts, this.names);
@@ -262,7 +266,14 @@ class FileParser {
     const chains = new Map<string, LoadedChain>();
     for (const h of builtins) chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', rules: [] });
     const loaded: LoadedTable = { name, block, chains, builtins, committed: false };
-    const state = new TableState(block, loaded, { prog: this.prog, family: this.family, backend: this.backend, chainHint: (n) => this.chainHint(n, loaded) }, (e) => this.stateError(e, -1));
+    const state = new TableState(block, loaded, {
+      prog: this.prog,
+      family: this.family,
+      backend: this.backend,
+      chainHint: (n) => this.chainHint(n, loaded),
+      previousValid: this.previousValid?.get(name),
+      keepValid: (v) => this.cache.valid.set(name, v),
+    }, (e) => this.stateError(e, -1));
     this.current = { block, loaded, state };
   }
 

@@ -26,6 +26,7 @@ import { RuleCommand } from './ruleLine';
 import type { RuleInput } from './ruleShape';
 import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
+import { ValidTable } from './validTable';
 
 /** An error of this table, in the order iptables would meet it. */
 export interface StateError {
@@ -53,6 +54,10 @@ export interface TableContext {
   readonly backend: Backend;
   /** "Did you mean …?" for a chain name. */
   chainHint(name: string): string;
+  /** iptables-nft: this table as the previous parse of the document last found it valid (validTable.ts). */
+  readonly previousValid?: ValidTable;
+  /** Told what a valid table's validation saw, for the next parse. */
+  keepValid?(v: ValidTable): void;
 }
 
 /** The kernel rules a rule line makes: one per source/destination address pair. */
@@ -528,7 +533,13 @@ export class TableState {
       else live.push(op);
     }
     if (kernel.length > 0) return [...out, ...kernel];
-    const v = nftValidation(this.loaded, this.ctx.family, live);
+    const { family, keepValid } = this.ctx;
+    const still = this.ctx.previousValid?.stillValid(this.loaded, family);
+    if (still) {
+      keepValid?.(still);
+      return out;
+    }
+    const v = nftValidation(this.loaded, family, live, keepValid && ((g, rules, mask) => keepValid(ValidTable.of(this.loaded, family, g, rules, mask))));
     if (v) out.push(this.fromProblem(v, v.rule.command.restoreLine));
     return out;
   }
