@@ -202,6 +202,16 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
     ['COMMIT back', (l) => l.push('COMMIT'), false],
     ['a second nat block after it reaching SPARE from INPUT', (l) => l.push(...l.slice(0, -1).concat('-A INPUT -j SPARE', 'COMMIT')), true],
     ['the first block removed', (l) => l.splice(0, l.indexOf('COMMIT') + 1), true],
+    ['the jump from INPUT gone: it loads', (l) => l.splice(l.indexOf('-A INPUT -j SPARE'), 1), false],
+    // Rules added or removed: the chain's set of targets decides, and every rule of a reached chain is hook-checked.
+    ['a second, same jump added to POSTROUTING', (l) => l.splice(l.indexOf('-A POSTROUTING -j PLAIN'), 0, '-A POSTROUTING -p udp -j PLAIN'), false],
+    ['a rule added to PLAIN', (l) => l.splice(l.indexOf('-A PLAIN -p tcp -m tcp --dport 81 -j RETURN'), 0, '-A PLAIN -p udp -j RETURN'), false],
+    ['a DNAT added to PLAIN (reached from POSTROUTING)', (l) => l.splice(l.indexOf('-A PLAIN -p udp -j RETURN'), 0, '-A PLAIN -p tcp -j DNAT --to-destination 10.0.0.4'), true],
+    ['that DNAT removed', (l) => l.splice(l.indexOf('-A PLAIN -p tcp -j DNAT --to-destination 10.0.0.4'), 1), false],
+    ['one of the two jumps removed', (l) => l.splice(l.indexOf('-A POSTROUTING -p udp -j PLAIN'), 1), false],
+    ['POSTROUTING gets a jump to DN besides PLAIN', (l) => l.splice(l.indexOf('-A POSTROUTING -j PLAIN'), 0, '-A POSTROUTING -p udp -j DN'), true],
+    ['and loses it again', (l) => l.splice(l.indexOf('-A POSTROUTING -p udp -j DN'), 1), false],
+    ['PLAIN jumps to itself: a loop', (l) => l.splice(l.indexOf('-A PLAIN -p udp -j RETURN'), 0, '-A PLAIN -p udp -j PLAIN'), true],
   ];
 
   for (const backend of ['nft', 'legacy'] as const) {

@@ -4,15 +4,16 @@
  * of a 170,000-rule dump would otherwise walk the whole jump graph again.
  *
  * The validation of the final table reads only: the chains in order (name,
- * built-in or not), each rule's jump target (facts.jumpTo), and, for rules
+ * built-in or not), the jump graph (which user chains each chain jumps or
+ * goes to: the hooks a chain is reached from and its nesting level depend
+ * on that set of edges, not on the rules' order or number), and, for rules
  * of user chains reached from a hook, the rule's hook restrictions
  * (facts.uses, checked against the hooks its chain is reached from). So if
- * the new table has the same chains in the same order, the same number of
- * rules in each and the same jump target rule by rule, the graph, the hooks
- * each chain is reached from and the nesting levels are the same, and the
- * table is still valid unless a rule whose facts changed fails its hook
- * check there — which is checked, rule by rule, with the kept hooks. Any
- * other difference: validate again from scratch.
+ * the new table has the same chains in the same order and each chain jumps
+ * to the same set of chains, the graph, the hooks and the levels are those
+ * the previous parse found valid, and the table is still valid unless a rule
+ * that is not the very one of before fails its hook check there — which is
+ * checked with the kept hooks. Any other difference: validate again.
  */
 import type { Family } from './inet';
 import { hookProblem, type Graph } from './kernelChecks';
@@ -49,21 +50,40 @@ export class ValidTable {
       if (c.name !== names[ci] || c.builtin !== builtin[ci]) return undefined;
       const now = c.rules;
       const before = this.rules[ci]!;
-      if (now.length !== before.length) return undefined;
       // Built-in chains and chains no hook reaches are not hook-checked.
       const m = c.builtin ? 0 : mask[ci]!;
-      for (let i = 0; i < now.length; i++) {
+      // Rule by rule while the chain keeps its length; else (rules added or removed) by its set of targets.
+      let same = now.length === before.length;
+      for (let i = 0; same && i < now.length; i++) {
         const r = now[i]!;
         const o = before[i]!;
         if (r === o) continue;
         const f = r.facts;
         const g = o.facts;
         if (f === g) continue;
-        if (f.jumpTo !== g.jumpTo) return undefined;
-        if (m !== 0 && hookProblem(r, m, table.name, family, 'nft', '')) return undefined;
+        if (f.jumpTo !== g.jumpTo) same = false;
+        else if (m !== 0 && hookProblem(r, m, table.name, family, 'nft', '')) return undefined;
+      }
+      if (!same) {
+        if (!sameTargets(now, before)) return undefined;
+        if (m !== 0) for (const r of now) if (hookProblem(r, m, table.name, family, 'nft', '')) return undefined;
       }
       rules[ci++] = now;
     }
     return new ValidTable(this.table, family, names, builtin, rules, mask);
   }
+}
+
+/** Whether two rule lists jump or go to the same set of names. */
+function sameTargets(a: readonly LoadedRule[], b: readonly LoadedRule[]): boolean {
+  const targets = (rules: readonly LoadedRule[]): Set<string> => {
+    const out = new Set<string>();
+    for (const r of rules) if (r.facts.jumpTo !== undefined) out.add(r.facts.jumpTo);
+    return out;
+  };
+  const x = targets(a);
+  const y = targets(b);
+  if (x.size !== y.size) return false;
+  for (const t of x) if (!y.has(t)) return false;
+  return true;
 }
