@@ -20,6 +20,7 @@ import { documentSymbols } from './features/documentSymbols';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { definition, prepareRename, references, rename } from './features/navigation';
+import { commandAt } from './lang/iptables/navigation';
 import { fileSummaryNotification, serverInfoRequest } from './protocol';
 import { fileSummary } from './features/fileSummary';
 import { applySeverityOverrides } from './features/severityOverrides';
@@ -257,7 +258,7 @@ connection.onHover(async (p) => {
     const f = ruleFlows(r.reach, line);
     if (!f) return undefined;
     const onLine = (extraFindings.get(p.textDocument.uri) ?? []).filter((d) => d.span.start.line === line && !['unreachable-rule', 'rule-after-terminal', 'redundant-rule', 'impossible-match'].includes(d.code));
-    const spec = a.analysis.parsed.file.tables.flatMap((b) => b.commands).find((c) => c.line === line)?.rule;
+    const spec = commandAt(a.analysis.parsed.file, line)?.rule;
     // The example and its trace link: on the described host when there is one, as the trace panel will run it.
     const example = exampleOnHost(p.textDocument.uri, a.analysis, r.reach, line, openText) ?? f.example;
     const link = example ? `command:netfilterLens.traceExample?${encodeURIComponent(JSON.stringify([{ uri: p.textDocument.uri, hook: example.hook, witness: example.witness }]))}` : undefined;

@@ -35,6 +35,15 @@ export interface EditLatency {
   readonly typingLastKeyToDiagnosticsMs: number;
   readonly typingPublishedBeforeLast: number;
   readonly typingKeys: number;
+  /**
+   * Hover through the server on the edited kind of rule, spread over the file (its chain name, its target,
+   * an option, an option's value), after the edits settled: median and 95th percentile, and whether the hovers
+   * carried the rule's flows (only when the file is within maxRules).
+   */
+  readonly hoverMs: number;
+  readonly hoverP95Ms: number;
+  readonly hovers: number;
+  readonly hoverWithFlows: number;
   readonly debounceMs: number;
   readonly maxRules: number;
   readonly edits: number;
@@ -133,6 +142,21 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
     if (!typed.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line)) throw new Error('typing: the last version\'s diagnostics lack the error');
     // One status-bar summary follows each publish; the last version's comes after its diagnostics, so is not counted.
     const typingPublishedBeforeLast = summaries().slice(typingMark).filter((x) => x.uri === uri).length;
+    await settled(typingMark);
+    const hoverTimes: number[] = [];
+    let hoverWithFlows = 0;
+    for (let k = 0; k < 40; k++) {
+      const at = targets[Math.floor(((k + 0.5) * targets.length) / 40)]!;
+      const l = lines[at]!;
+      for (const character of [3, l.indexOf(' -j ') + 5, l.indexOf(' --') + 4, l.length - 1]) {
+        const h0 = performance.now();
+        const h = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: at, character } }) as { contents?: { value?: string } } | null;
+        hoverTimes.push(performance.now() - h0);
+        if (!h) throw new Error(`no hover on line ${at + 1}, column ${character + 1}`);
+        if (/Packets this rule matches|No packet reaches this rule/.test(h.contents?.value ?? '')) hoverWithFlows++;
+      }
+    }
+    const hoverSorted = [...hoverTimes].sort((a, b) => a - b);
     const sorted = [...times].sort((a, b) => a - b);
     return {
       openMs: Math.round(openMs),
@@ -145,6 +169,10 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       typingLastKeyToDiagnosticsMs: Math.round(typingMs),
       typingPublishedBeforeLast,
       typingKeys: keys.length,
+      hoverMs: Math.round(median(hoverTimes) * 10) / 10,
+      hoverP95Ms: Math.round(percentile(hoverSorted, 0.95) * 10) / 10,
+      hovers: hoverTimes.length,
+      hoverWithFlows,
       debounceMs,
       maxRules: options.maxRules ?? DEFAULT_SETTINGS.maxAnalyzedRules,
       edits: options.edits,

@@ -5,6 +5,7 @@
 import type { Hover, Position } from 'vscode-languageserver/node';
 import type { IptablesAnalysis } from '../lang/iptables/analyze';
 import type { ExtensionUse } from '../lang/iptables/ast';
+import type { LoadedChain } from '../lang/iptables/ruleset';
 import { BASE_OPTION_DOCS } from '../lang/iptables/docs';
 import { findTarget } from '../lang/iptables/extensions/registry';
 import { contains, locate } from '../lang/iptables/navigation';
@@ -27,6 +28,21 @@ function describeUse(ext: ExtensionUse): string | undefined {
   }
 }
 
+/** Where a chain is jumped to from: the first few sites, then how many more (KUBE-MARK-MASQ has tens of thousands). */
+const SITES_SHOWN = 20;
+function jumpSites(chains: Iterable<LoadedChain>, name: string): string {
+  const shown: string[] = [];
+  let count = 0;
+  for (const c of chains) {
+    for (const r of c.rules) {
+      if (r.facts.jumpTo !== name) continue;
+      if (count++ < SITES_SHOWN) shown.push(`${c.name} (line ${r.command.line + 1})`);
+    }
+  }
+  if (count === 0) return 'Nothing jumps to it: no packet reaches it.';
+  return `Jumped to from ${shown.join(', ')}${count > SITES_SHOWN ? ` and ${count - SITES_SHOWN} more rules` : ''}.`;
+}
+
 /** `flows(line)`: markdown about the rule on that line (what it matches), when reachability is available. */
 export function hover(analysis: IptablesAnalysis, pos: Position, flows?: (line: number) => string | undefined): Hover | null {
   const file = analysis.parsed.file;
@@ -45,8 +61,7 @@ export function hover(analysis: IptablesAnalysis, pos: Position, flows?: (line: 
       if (chain) {
         if (chain.builtin) lines.push(`Policy: **${chain.policy}** (what happens to packets that reach the end).`);
         lines.push(`${chain.rules.length} rule${chain.rules.length === 1 ? '' : 's'}${chain.declLine !== undefined ? `, declared on line ${chain.declLine + 1}` : ''}.`);
-        const from = [...loaded!.chains.values()].flatMap((c) => c.rules.filter((r) => r.facts.jumpTo === ref.name).map((r) => `${c.name} (line ${r.command.line + 1})`));
-        if (!chain.builtin) lines.push(from.length ? `Jumped to from ${from.join(', ')}.` : 'Nothing jumps to it: no packet reaches it.');
+        if (!chain.builtin) lines.push(jumpSites(loaded!.chains.values(), ref.name));
       }
       return { contents: { kind: 'markdown', value: lines.join('\n\n') }, range: toRange(ref.span) };
     }

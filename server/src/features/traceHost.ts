@@ -34,6 +34,11 @@ export function problems(file: string, diagnostics: readonly Diagnostic[]): stri
 }
 
 export function traceHostFor(rulesUri: string, ruleset: Ruleset, req: TraceRequestSpec | undefined, open: (uri: string) => string | undefined): HostChoice {
+  return describedHostFor(rulesUri, open) ?? { host: inferHost(ruleset, req ? inferHintsFor(req) : {}), source: 'inferred', warnings: [] };
+}
+
+/** The host a description next to the rules file gives it, if any (inferring one reads every rule: not for each hover). */
+export function describedHostFor(rulesUri: string, open: (uri: string) => string | undefined): HostChoice | undefined {
   const path = filePathOf(rulesUri);
   if (path) {
     let unnamed: HostChoice | undefined;
@@ -52,5 +57,5 @@ export function traceHostFor(rulesUri: string, ruleset: Ruleset, req: TraceReque
       if (self) return { host: overlayHostModel(self, ws.value), source: 'workspace', file: wsFile.path, warnings: problems(wsFile.path, ws.diagnostics), workspace: { ws: ws.value, file: wsFile.path } };
     }
   }
-  return { host: inferHost(ruleset, req ? inferHintsFor(req) : {}), source: 'inferred', warnings: [] };
+  return undefined;
 }

@@ -33,7 +33,7 @@ import { summarizeHost } from '../trace/hostSummary';
 import { isTraceProtocol, planConversation, type PlanWords, type TraceOrigin, type TraceRequestSpec } from '../trace/plan';
 import { traceOutcome, type TraceHost } from '../trace/traceResult';
 import { fileNamedBy } from './hostFiles';
-import { traceHostFor, type HostChoice } from './traceHost';
+import { describedHostFor, traceHostFor, type HostChoice } from './traceHost';
 import { topology } from './topologyRequest';
 
 export interface TraceDeps {
@@ -175,8 +175,8 @@ function reachOn(a: IptablesAnalysis, choice: HostChoice, hostless: Reachability
 
 /** The example packet of the rule on `line` as the trace will use it: on the described host when there is one. */
 export function exampleOnHost(uri: string, a: IptablesAnalysis, hostless: Reachability, line: number, openText: (uri: string) => string | undefined): RuleFlows['example'] {
-  const choice = traceHostFor(uri, a.parsed.ruleset, undefined, openText);
-  return ruleFlows(reachOn(a, choice, hostless), line)?.example;
+  const choice = describedHostFor(uri, openText);
+  return ruleFlows(choice ? reachOn(a, choice, hostless) : hostless, line)?.example;
 }
 
 async function ruleExample(uri: string, line: number, d: TraceDeps): Promise<RuleExampleReply> {

@@ -27,16 +27,49 @@ export function chainReferences(file: IptablesFile): ChainRef[] {
   for (const block of file.tables) {
     const table = block.name.text;
     for (const d of block.chains) refs.push({ table, block, name: d.name.text, span: d.name.span, kind: 'declaration' });
-    for (const cmd of block.commands) {
-      if (cmd.chain) {
-        const kind: ChainRefKind = cmd.kind === 'N' ? 'declaration' : cmd.hasRule ? 'rule-chain' : 'command';
-        refs.push({ table, block, name: cmd.chain.text, span: cmd.chain.span, kind, command: cmd });
-      }
-      if (cmd.newName) refs.push({ table, block, name: cmd.newName.text, span: cmd.newName.span, kind: 'rename-to', command: cmd });
-      const t = cmd.jump;
-      if (t) refs.push({ table, block, name: t.chain, span: t.nameSpan, kind: t.goto ? 'goto' : 'jump', command: cmd });
-    }
+    for (const cmd of block.commands) commandRefs(table, block, cmd, refs);
   }
+  return refs;
+}
+
+function commandRefs(table: string, block: TableBlock, cmd: Command, refs: ChainRef[]): void {
+  if (cmd.chain) {
+    const kind: ChainRefKind = cmd.kind === 'N' ? 'declaration' : cmd.hasRule ? 'rule-chain' : 'command';
+    refs.push({ table, block, name: cmd.chain.text, span: cmd.chain.span, kind, command: cmd });
+  }
+  if (cmd.newName) refs.push({ table, block, name: cmd.newName.text, span: cmd.newName.span, kind: 'rename-to', command: cmd });
+  const t = cmd.jump;
+  if (t) refs.push({ table, block, name: t.chain, span: t.nameSpan, kind: t.goto ? 'goto' : 'jump', command: cmd });
+}
+
+/** Index of the first element whose line is at least `line` (elements in file order). */
+function firstAtLine(items: readonly { readonly line: number }[], line: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (items[mid]!.line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The commands on one line (an over-long line read in pieces has several), found by bisection. */
+function commandsOnLine(block: TableBlock, line: number): Command[] {
+  const out: Command[] = [];
+  for (let i = firstAtLine(block.commands, line); i < block.commands.length && block.commands[i]!.line === line; i++) out.push(block.commands[i]!);
+  return out;
+}
+
+/** The chain mentions on one line: a 170,000-rule file has hundreds of thousands in all. */
+function referencesOnLine(block: TableBlock, line: number): ChainRef[] {
+  const refs: ChainRef[] = [];
+  const table = block.name.text;
+  for (let i = firstAtLine(block.chains, line); i < block.chains.length && block.chains[i]!.line === line; i++) {
+    const d = block.chains[i]!;
+    refs.push({ table, block, name: d.name.text, span: d.name.span, kind: 'declaration' });
+  }
+  for (const cmd of commandsOnLine(block, line)) commandRefs(table, block, cmd, refs);
   return refs;
 }
 
@@ -54,7 +87,7 @@ export function blockAt(file: IptablesFile, line: number): TableBlock | undefine
 
 export function commandAt(file: IptablesFile, line: number): Command | undefined {
   const b = blockAt(file, line);
-  return b?.commands.find((c) => c.line === line);
+  return b ? commandsOnLine(b, line)[0] : undefined;
 }
 
 /** The most specific thing under `pos`. */
@@ -62,10 +95,11 @@ export function locate(file: IptablesFile, pos: Position): Located | undefined {
   const block = blockAt(file, pos.line);
   if (!block) return undefined;
   if (contains(block.name.span, pos)) return { kind: 'table', block };
-  for (const ref of chainReferences({ ...file, tables: [block] })) {
+  for (const ref of referencesOnLine(block, pos.line)) {
     if (contains(ref.span, pos)) return { kind: 'chain', ref };
   }
-  const cmd = block.commands.find((c) => c.line === pos.line);
+  const onLine = commandsOnLine(block, pos.line);
+  const cmd = onLine.find((c) => contains(c.span, pos)) ?? onLine[0];
   if (!cmd) return undefined;
   const rule = cmd.rule;
   if (rule) {
