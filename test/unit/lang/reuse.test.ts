@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { analyzeIptables } from '../../../server/src/lang/iptables/analyze';
 import type { Backend } from '../../../server/src/lang/iptables/extension';
 import type { Family } from '../../../server/src/lang/iptables/inet';
+import { lintIptables } from '../../../server/src/lang/iptables/lints';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateFile, Rng } from '../../helpers/restoreGenerator';
@@ -95,6 +96,28 @@ function edit(lines: string[], rng: Rng): string {
   }
 }
 
+/**
+ * The unused-chain warnings, worked out here from the loaded rules (the lint
+ * may take the names jumped to from the validation a parse kept, which a
+ * fresh parse keeps too).
+ */
+function unusedChains(p: ParsedIptables): string[] {
+  const errorLines = new Set(p.diagnostics.filter((d) => d.severity === 'error').map((d) => d.span.start.line));
+  const out: string[] = [];
+  for (const block of p.file.tables) {
+    const t = p.ruleset.tables.get(block.name.text);
+    const end = block.commitLine ?? block.span.end.line;
+    if (!t || t.block !== block || [...errorLines].some((l) => l >= block.line && l <= end)) continue;
+    const jumped = new Set([...t.chains.values()].flatMap((c) => c.rules.map((r) => r.facts.jumpTo)));
+    for (const c of t.chains.values()) if (!c.builtin && c.declSpan && !jumped.has(c.name)) out.push(`${t.name} ${c.name}`);
+  }
+  return out.sort();
+}
+
+function unusedWarned(p: ParsedIptables): string[] {
+  return lintIptables(p).filter((d) => d.code === 'unused-chain').map((d) => `${p.file.tables.find((b) => b.line <= d.span.start.line && d.span.start.line <= (b.commitLine ?? b.span.end.line))?.name.text} ${/"([^"]+)"/.exec(d.message)![1]}`).sort();
+}
+
 function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string): number {
   const rng = new Rng(seed);
   const trailing = text.endsWith('\n');
@@ -108,6 +131,8 @@ function chainOfEdits(text: string, family: Family, backend: Backend, seed: numb
     const again = parseIptables(next, { family, backend, previous });
     const fresh = parseIptables(next, { family, backend });
     assert.deepStrictEqual(view(again), view(fresh), `${label}: after ${done.join(', ')}`);
+    assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `${label} lints: after ${done.join(', ')}`);
+    assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `${label} unused chains: after ${done.join(', ')}`);
     previous = again;
     reused++;
   }
@@ -211,6 +236,10 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
     ['one of the two jumps removed', (l) => l.splice(l.indexOf('-A POSTROUTING -p udp -j PLAIN'), 1), false],
     ['POSTROUTING gets a jump to DN besides PLAIN', (l) => l.splice(l.indexOf('-A POSTROUTING -j PLAIN'), 0, '-A POSTROUTING -p udp -j DN'), true],
     ['and loses it again', (l) => l.splice(l.indexOf('-A POSTROUTING -p udp -j DN'), 1), false],
+    // The unused-chain lint reads the names jumped to, kept with the validation.
+    ['SPARE unused: OUTPUT jumps to PLAIN instead', (l) => (l[l.indexOf('-A OUTPUT -j SPARE')] = '-A OUTPUT -j PLAIN'), false],
+    ['a second jump to PLAIN from OUTPUT', (l) => l.splice(l.indexOf('-A OUTPUT -j PLAIN'), 0, '-A OUTPUT -p udp -j PLAIN'), false],
+    ['SPARE used again', (l) => (l[l.indexOf('-A OUTPUT -j PLAIN')] = '-A OUTPUT -j SPARE'), false],
     ['PLAIN jumps to itself: a loop', (l) => l.splice(l.indexOf('-A PLAIN -p udp -j RETURN'), 0, '-A PLAIN -p udp -j PLAIN'), true],
   ];
 
@@ -225,6 +254,8 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
         const again = parseIptables(text, { family: 'ipv4', backend, previous });
         const fresh = parseIptables(text, { family: 'ipv4', backend });
         assert.deepStrictEqual(view(again), view(fresh), `${backend}: ${what}`);
+        assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `${backend} lints: ${what}`);
+        assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `${backend} unused chains: ${what}`);
         if (backend === 'nft') assert.equal(fresh.diagnostics.some((d) => d.severity === 'error'), hasError, `${what}: error expected: ${hasError}`);
         previous = again;
       }
@@ -249,7 +280,10 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
       change(lines);
       const text = lines.join('\n');
       const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous });
-      assert.deepStrictEqual(view(again), view(parseIptables(text, { family: 'ipv4', backend: 'nft' })), `edit ${k}`);
+      const fresh = parseIptables(text, { family: 'ipv4', backend: 'nft' });
+      assert.deepStrictEqual(view(again), view(fresh), `edit ${k}`);
+      assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `edit ${k} lints`);
+      assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `edit ${k} unused chains`);
       previous = again;
     }
   });

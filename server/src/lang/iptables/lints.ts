@@ -4,7 +4,9 @@
  * called an error).
  */
 import type { Diagnostic } from '../diagnostic';
+import { cacheOf } from './lineCache';
 import type { ParsedIptables } from './restoreParser';
+import type { LoadedTable } from './ruleset';
 
 export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -19,8 +21,7 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
     for (const l of errorLines) if (l >= block.line && l <= end) hasErrors = true;
     if (hasErrors) continue;
     // A user chain that is declared but never jumped to. Loops, not arrays: a kube-proxy dump has 60,000 chains and 120,000 jumps (many in a row to one chain).
-    const jumped = new Set<string>();
-    let last: string | undefined;
+    const jumped = jumpedNames(parsed, loaded);
     let rules = 0;
     let userChains = 0;
     let nonDefaultPolicy = false;
@@ -28,10 +29,6 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
       rules += c.rules.length;
       if (!c.builtin) userChains++;
       else if (c.policy !== 'ACCEPT') nonDefaultPolicy = true;
-      for (const r of c.rules) {
-        const to = r.facts.jumpTo;
-        if (to !== undefined && to !== last) jumped.add((last = to));
-      }
     }
     for (const c of loaded.chains.values()) {
       if (c.builtin || jumped.has(c.name) || !c.declSpan) continue;
@@ -51,6 +48,21 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
         message: `Table "${block.name.text}" has no rules and only ACCEPT policies: loading it just clears whatever the table held before.`,
         span: block.name.span,
       });
+    }
+  }
+  return out;
+}
+
+/** The names the table's rules jump or go to: kept with its validation when iptables-nft's passed (validTable.ts), else collected now. */
+function jumpedNames(parsed: ParsedIptables, loaded: LoadedTable): ReadonlySet<string> {
+  const valid = cacheOf(parsed)?.valid.get(loaded.name);
+  if (valid?.loaded === loaded) return valid.jumped();
+  const out = new Set<string>();
+  let last: string | undefined;
+  for (const c of loaded.chains.values()) {
+    for (const r of c.rules) {
+      const to = r.facts.jumpTo;
+      if (to !== undefined && to !== last) out.add((last = to));
     }
   }
   return out;

@@ -14,13 +14,21 @@
  * the previous parse found valid, and the table is still valid unless a rule
  * that is not the very one of before fails its hook check there — which is
  * checked with the kept hooks. Any other difference: validate again.
+ *
+ * The same condition keeps the set of names the table's rules jump or go to
+ * (the union of every chain's targets), which the unused-chain lint reads.
  */
 import type { Family } from './inet';
 import { hookProblem, type Graph } from './kernelChecks';
 import type { LoadedRule, LoadedTable } from './ruleset';
 
 export class ValidTable {
+  /** The names the rules jump or go to, once asked for (kept by a reuse: see above). */
+  private jumpedNames: ReadonlySet<string> | undefined;
+
   private constructor(
+    /** The table as loaded by the parse this is of. */
+    readonly loaded: LoadedTable,
     readonly table: string,
     readonly family: Family,
     private readonly names: readonly string[],
@@ -32,7 +40,22 @@ export class ValidTable {
 
   /** What nftValidation saw of a table it found valid. */
   static of(table: LoadedTable, family: Family, g: Graph, rules: readonly (readonly LoadedRule[])[], mask: Uint8Array): ValidTable {
-    return new ValidTable(table.name, family, g.chains.map((c) => c.name), g.chains.map((c) => c.builtin), rules, mask);
+    return new ValidTable(table, table.name, family, g.chains.map((c) => c.name), g.chains.map((c) => c.builtin), rules, mask);
+  }
+
+  /** Every name a rule of the table jumps or goes to. */
+  jumped(): ReadonlySet<string> {
+    if (this.jumpedNames) return this.jumpedNames;
+    const out = new Set<string>();
+    let last: string | undefined;
+    // Runs of jumps to one chain are common (kube-proxy's KUBE-MARK-MASQ): one add per run.
+    for (const rules of this.rules) {
+      for (const r of rules) {
+        const to = r.facts.jumpTo;
+        if (to !== undefined && to !== last) out.add((last = to));
+      }
+    }
+    return (this.jumpedNames = out);
   }
 
   /**
@@ -70,7 +93,9 @@ export class ValidTable {
       }
       rules[ci++] = now;
     }
-    return new ValidTable(this.table, family, names, builtin, rules, mask);
+    const v = new ValidTable(table, this.table, family, names, builtin, rules, mask);
+    v.jumpedNames = this.jumpedNames;
+    return v;
   }
 }
 
