@@ -515,14 +515,13 @@ export class TableState {
     if (this.prepared.length > 0) return out; // the first prepare failure stops the load
     // The kernel batch: every message in order; all failures are reported.
     const kernel: StateError[] = [];
-    const live: BatchOp[] = [];
     const dropped = this.dropped.size > 0;
+    const failsInsert = this.failsInsert.size > 0;
     for (const op of this.ops) {
       if (op instanceof LoadedRule) {
         if (dropped && this.dropped.has(op)) continue;
-        live.push(op);
         const cmd = op.command;
-        if (this.failsInsert.has(op)) kernel.push({ code: 'nft-insert', message: `line ${cmd.restoreLine}: RULE_INSERT failed (No such file or directory) — the rule this -I was placed next to is deleted later in the file.`, span: cmd.span, reportedLine: cmd.restoreLine, when: 'commit' });
+        if (failsInsert && this.failsInsert.has(op)) kernel.push({ code: 'nft-insert', message: `line ${cmd.restoreLine}: RULE_INSERT failed (No such file or directory) — the rule this -I was placed next to is deleted later in the file.`, span: cmd.span, reportedLine: cmd.restoreLine, when: 'commit' });
         // Shared kernel objects (hashlimit, RATEEST) depend on the other rules: checked every time.
         const shape = cmd instanceof RuleCommand && !op.facts.shared && op.srcIndex === undefined && op.dstIndex === undefined && op.chain === cmd.shape.chain ? cmd.shape : undefined;
         if (shape?.nftClean) continue;
@@ -530,7 +529,6 @@ export class TableState {
         if (problems?.length) for (const p of problems) kernel.push(this.fromProblem(p, cmd.restoreLine));
         else if (shape) shape.nftClean = true;
       } else if (op.kind === 'error') kernel.push(op.error);
-      else live.push(op);
     }
     if (kernel.length > 0) return [...out, ...kernel];
     const { family, keepValid } = this.ctx;
@@ -539,6 +537,8 @@ export class TableState {
       keepValid?.(still);
       return out;
     }
+    // The messages the kernel gets: rules added (but those a later -F took back) and deleted.
+    const live = this.ops.filter((op): op is BatchOp => (op instanceof LoadedRule ? !(dropped && this.dropped.has(op)) : op.kind === 'del'));
     const v = nftValidation(this.loaded, family, live, keepValid && ((g, rules, mask) => keepValid(ValidTable.of(this.loaded, family, g, rules, mask))));
     if (v) out.push(this.fromProblem(v, v.rule.command.restoreLine));
     return out;
