@@ -365,24 +365,26 @@ function slotOf(box: Box): number {
   return s;
 }
 
+/** The one field two boxes differ in: -1 when they are equal, -2 when they differ in more. */
+function soleDifference(a: Box, b: Box): number {
+  let at = -1;
+  for (let k = 0; k < FIELD_COUNT; k++) {
+    if (a[k] === b[k] || equalSets(a[k]!, b[k]!)) continue;
+    if (at >= 0) return -2;
+    at = k;
+  }
+  return at;
+}
+
 /** joinableFields over the boxes of the first n slots of cur. */
 function joinableSlots(cur: Int32Array, n: number): number {
   let fields = 0;
   const box = scratch.box;
   for (let i = 0; i < n; i++) {
-    const a = box[cur[i]!]!;
     for (let j = i + 1; j < n; j++) {
-      const b = box[cur[j]!]!;
-      let differ = 0;
-      let at = 0;
-      for (let k = 0; k < FIELD_COUNT && differ < 2; k++) {
-        if (a[k] !== b[k] && !equalSets(a[k]!, b[k]!)) {
-          differ++;
-          at = k;
-        }
-      }
-      if (differ === 0) return ALL_FIELDS;
-      if (differ === 1) fields |= 1 << at;
+      const at = soleDifference(box[cur[i]!]!, box[cur[j]!]!);
+      if (at === -1) return ALL_FIELDS;
+      if (at >= 0) fields |= 1 << at;
     }
   }
   return fields;
@@ -395,19 +397,10 @@ const SMALL_MERGE = 12;
 function joinableFields(boxes: readonly Box[]): number {
   let fields = 0;
   for (let i = 0; i < boxes.length; i++) {
-    const a = boxes[i]!;
     for (let j = i + 1; j < boxes.length; j++) {
-      const b = boxes[j]!;
-      let differ = 0;
-      let at = 0;
-      for (let k = 0; k < FIELD_COUNT && differ < 2; k++) {
-        if (a[k] !== b[k] && !equalSets(a[k]!, b[k]!)) {
-          differ++;
-          at = k;
-        }
-      }
-      if (differ === 0) return ALL_FIELDS;
-      if (differ === 1) fields |= 1 << at;
+      const at = soleDifference(boxes[i]!, boxes[j]!);
+      if (at === -1) return ALL_FIELDS;
+      if (at >= 0) fields |= 1 << at;
     }
   }
   return fields;
