@@ -157,7 +157,10 @@ class FileParser {
 
   run(): ParsedIptables {
     const text = this.text;
-    let last: SourceLine | undefined;
+    // The last line read (-1: none), read again only for a missing COMMIT's message.
+    let lastOffset = -1;
+    let lastIndex = 0;
+    let lastRestoreLine = 0;
     let restoreLine = 1;
     for (let offset = 0; offset < text.length; ) {
       this.starts.push(offset);
@@ -168,8 +171,17 @@ class FileParser {
         offset = nl < 0 ? text.length : nl + 1;
         continue;
       }
-      const l = readSourceLine(text, offset, this.starts.length - 1, restoreLine);
-      last = l;
+      const index = this.starts.length - 1;
+      lastOffset = offset;
+      lastIndex = index;
+      lastRestoreLine = restoreLine;
+      const next = this.keptRule(index, offset, restoreLine);
+      if (next >= 0) {
+        restoreLine++;
+        offset = next;
+        continue;
+      }
+      const l = readSourceLine(text, offset, index, restoreLine);
       restoreLine += l.pieces;
       offset += l.text.length + 1;
       this.entry = undefined;
@@ -177,6 +189,7 @@ class FileParser {
       else this.line(l);
       this.cache.entries.push(this.entry);
     }
+    const last = lastOffset >= 0 ? readSourceLine(text, lastOffset, lastIndex, lastRestoreLine) : undefined;
     if (this.current && last && !this.exited) {
       const restoreLine = last.restoreLine + last.pieces;
       const name = this.current.block.name.text;
@@ -193,6 +206,28 @@ class FileParser {
     }
     const file: IptablesFile = { family: this.family, tables: this.tables, comments: this.comments, lineCount: this.starts.length };
     return { file, ruleset: { family: this.family, tables: this.loaded }, diagnostics: this.diagnostics };
+  }
+
+  /**
+   * A rule line the previous parse read, in the same table, as a fast rule
+   * command: its command again (see fastCommand) without reading the line.
+   * The same text in an open table of the same name is read the same way
+   * (one piece, not a comment, COMMIT, table or chain line). Returns the next
+   * line's offset, or -1 when the line must be read.
+   */
+  private keptRule(index: number, offset: number, restoreLine: number): number {
+    const cur = this.current;
+    const matcher = this.matcher;
+    if (!cur || !matcher) return -1;
+    const nl = this.text.indexOf('\n', offset);
+    const end = nl < 0 ? this.text.length : nl;
+    const known = matcher.at(index, offset, end, nl >= 0);
+    if (!(known instanceof RuleCommand) || known.shape.source.table !== cur.block.name.text) return -1;
+    const cmd = known.line === index && known.restoreLine === restoreLine ? known : new RuleCommand(index, restoreLine, known.shape);
+    this.cache.entries.push(cmd);
+    cur.block.commands.push(cmd);
+    cur.state.command(cmd, cmd.shape);
+    return end + 1;
   }
 
   private line(l: SourceLine): void {
