@@ -2,14 +2,14 @@
 import type { Location, Position, Range, TextEdit, WorkspaceEdit } from 'vscode-languageserver/node';
 import type { IptablesAnalysis } from '../lang/iptables/analyze';
 import { findTarget } from '../lang/iptables/extensions/registry';
-import { chainReferences, locate, type ChainRef } from '../lang/iptables/navigation';
+import { locate, referencesTo, type ChainRef } from '../lang/iptables/navigation';
 import { MAX_CHAIN_NAME } from '../lang/iptables/ruleParser';
 import { isBuiltinChain } from '../lang/iptables/tables';
 import { utf8Length } from '../lang/utf8';
 import { fromPosition, toRange } from './convert';
 
-function refsOfSameChain(analysis: IptablesAnalysis, ref: ChainRef): ChainRef[] {
-  return chainReferences(analysis.parsed.file).filter((r) => r.block === ref.block && r.name === ref.name);
+function refsOfSameChain(ref: ChainRef): ChainRef[] {
+  return referencesTo(ref.block, ref.name);
 }
 
 function chainAt(analysis: IptablesAnalysis, pos: Position): ChainRef | undefined {
@@ -20,7 +20,7 @@ function chainAt(analysis: IptablesAnalysis, pos: Position): ChainRef | undefine
 export function definition(analysis: IptablesAnalysis, uri: string, pos: Position): Location[] {
   const ref = chainAt(analysis, pos);
   if (!ref) return [];
-  return refsOfSameChain(analysis, ref)
+  return refsOfSameChain(ref)
     .filter((r) => r.kind === 'declaration')
     .map((r) => ({ uri, range: toRange(r.span) }));
 }
@@ -28,7 +28,7 @@ export function definition(analysis: IptablesAnalysis, uri: string, pos: Positio
 export function references(analysis: IptablesAnalysis, uri: string, pos: Position, includeDeclaration: boolean): Location[] {
   const ref = chainAt(analysis, pos);
   if (!ref) return [];
-  return refsOfSameChain(analysis, ref)
+  return refsOfSameChain(ref)
     .filter((r) => includeDeclaration || r.kind !== 'declaration')
     .map((r) => ({ uri, range: toRange(r.span) }));
 }
@@ -55,8 +55,8 @@ export function rename(analysis: IptablesAnalysis, uri: string, pos: Position, n
   if (isBuiltinChain(ref.table, ref.name)) return { error: `${ref.name} is a built-in chain and cannot be renamed.` };
   const bad = invalidChainName(newName);
   if (bad) return { error: bad };
-  const clash = chainReferences(analysis.parsed.file).some((r) => r.block === ref.block && r.name === newName);
+  const clash = referencesTo(ref.block, newName).length > 0;
   if (clash) return { error: `Table ${ref.table} already has a chain "${newName}".` };
-  const edits: TextEdit[] = refsOfSameChain(analysis, ref).map((r) => ({ range: toRange(r.span), newText: newName }));
+  const edits: TextEdit[] = refsOfSameChain(ref).map((r) => ({ range: toRange(r.span), newText: newName }));
   return { changes: { [uri]: edits } };
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeIptables } from '../../../server/src/lang/iptables/analyze';
-import { chainReferences, contains, locate, type Located } from '../../../server/src/lang/iptables/navigation';
+import { chainReferences, contains, locate, referencesTo, type Located } from '../../../server/src/lang/iptables/navigation';
 import { hover } from '../../../server/src/features/hover';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 
@@ -43,6 +43,25 @@ describe('hover: what is under the cursor', () => {
       }
     }
     assert.ok(compared > 10000);
+  });
+
+  it('finds the mentions of a chain as filtering every mention of the file does (definition, references, rename)', () => {
+    const text = [
+      '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':U - [0:0]', '-N V',
+      '-A INPUT -j U', '-A U -g V', '-A FORWARD -j V', '-E V W', '-A INPUT -j W', '-P INPUT DROP', '-F U', 'COMMIT',
+      kubeProxyDump({ services: 30, endpoints: 3 }),
+    ].join('\n');
+    const a = analyzeIptables(text, { backend: 'legacy', family: 'ipv4' });
+    const all = chainReferences(a.parsed.file);
+    const key = (r: { kind: string; name: string; span: unknown }) => `${r.kind} ${r.name} ${JSON.stringify(r.span)}`;
+    let names = 0;
+    for (const block of a.parsed.file.tables) {
+      for (const name of new Set(all.filter((r) => r.block === block).map((r) => r.name).concat(['NONE', 'KUBE-MARK-MASQ']))) {
+        assert.deepEqual(referencesTo(block, name).map(key), all.filter((r) => r.block === block && r.name === name).map(key), `${block.name.text} ${name}`);
+        names++;
+      }
+    }
+    assert.ok(names > 100);
   });
 
   it('lists 20 jump sites of a chain, then how many more', () => {

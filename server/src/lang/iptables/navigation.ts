@@ -4,6 +4,7 @@
  */
 import type { Position, Span } from '../diagnostic';
 import type { Command, ExtensionUse, IptablesFile, OptionUse, TableBlock } from './ast';
+import { RuleCommand } from './ruleLine';
 
 export type ChainRefKind = 'declaration' | 'rule-chain' | 'jump' | 'goto' | 'command' | 'rename-to';
 
@@ -28,6 +29,25 @@ export function chainReferences(file: IptablesFile): ChainRef[] {
     const table = block.name.text;
     for (const d of block.chains) refs.push({ table, block, name: d.name.text, span: d.name.span, kind: 'declaration' });
     for (const cmd of block.commands) commandRefs(table, block, cmd, refs);
+  }
+  return refs;
+}
+
+/**
+ * The mentions of one chain in one table. A rule line's names are read from
+ * its shape first, so spans are made only for the lines that name the chain
+ * (a kube-proxy dump has hundreds of thousands of mentions).
+ */
+export function referencesTo(block: TableBlock, name: string): ChainRef[] {
+  const refs: ChainRef[] = [];
+  const table = block.name.text;
+  for (const d of block.chains) if (d.name.text === name) refs.push({ table, block, name, span: d.name.span, kind: 'declaration' });
+  const found: ChainRef[] = [];
+  for (const cmd of block.commands) {
+    if (cmd instanceof RuleCommand && cmd.shape.chain !== name && cmd.shape.facts.jumpTo !== name) continue;
+    found.length = 0;
+    commandRefs(table, block, cmd, found);
+    for (const r of found) if (r.name === name) refs.push(r);
   }
   return refs;
 }
