@@ -7,9 +7,13 @@
  * are those of a line of the old one, found through the two texts' common
  * beginning and common end (an edit shifts the lines below it), takes the old
  * line's entry: the very command (and kernel rule) when it kept its place,
- * else a new command on the old shape, if the table is the same. Only the
- * stateful walk over the lines (tables, chains, commands), the COMMIT checks
- * and the lints run again. The family and backend must be the same.
+ * else a new command on the old shape, if the table is the same; such a
+ * rule line in an open table of that name is not even read again. Each
+ * table iptables-nft's validation found valid is kept too (validTable.ts):
+ * the next parse reuses that validation, and the names jumped to that the
+ * lints read, when its chains and jump graph are the same. The stateful walk
+ * over the lines (tables, chains, commands), the other COMMIT checks and the
+ * rest of the lints run again. The family and backend must be the same.
  */
 import type { Backend } from './extension';
 import type { Family } from './inet';
