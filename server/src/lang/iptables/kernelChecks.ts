@@ -136,7 +136,7 @@ function userTarget(rule: LoadedRule, g: Graph): number {
  * the rules after it get no hook, and their jumps are not followed.
  */
 function walkLength(c: LoadedChain): number {
-  const i = c.rules.findIndex((r) => r.facts.unconditional);
+  const i = c.rules.findIndex((r) => r.facts.unconditional || (r.facts.anyAddresses?.src[r.srcIndex ?? 0] === true && r.facts.anyAddresses.dst[r.dstIndex ?? 0] === true));
   return i < 0 ? c.rules.length : i + 1;
 }
 

@@ -47,6 +47,12 @@ export interface RuleFacts {
   readonly zeroDst: readonly boolean[] | undefined;
   /** No condition and a standard verdict: ends the kernel's walk of the chain (mark_source_chains). */
   readonly unconditional: boolean;
+  /**
+   * Otherwise unconditional but with several addresses, some of them "/0":
+   * per source and destination address whether it is one. The kernel rule
+   * of a pair of "/0" addresses is unconditional (its ipt_ip is all zero).
+   */
+  readonly anyAddresses: { readonly src: readonly boolean[]; readonly dst: readonly boolean[] } | undefined;
   /** Carries "-c" counters that are not zero (iptables-nft's -Z then replaces the rule). */
   readonly countersSet: boolean;
   /** Uses a match or target whose module turns connection tracking on in the namespace. */
@@ -72,6 +78,15 @@ function zeroMasks(a: AddrSpec | undefined): boolean[] | undefined {
   if (!a?.invert) return undefined;
   const out = [...a.v4.map((c) => c.prefix === 0), ...a.v6.map((c) => c.prefix === 0)];
   return out.some((z) => z) ? out : undefined;
+}
+
+/** Per source and destination address: whether it is "/0" (undefined: none is, or some side is negated or names hosts). */
+function anyEach(src: AddrSpec | undefined, dst: AddrSpec | undefined): { src: boolean[]; dst: boolean[] } | undefined {
+  const each = (a: AddrSpec | undefined): boolean[] | undefined =>
+    !a ? [true] : a.invert || a.hostnames.length > 0 ? undefined : [...a.v4.map((x) => x.prefix === 0), ...a.v6.map((x) => x.prefix === 0)];
+  const s = each(src);
+  const d = each(dst);
+  return s && d && s.includes(true) && d.includes(true) ? { src: s, dst: d } : undefined;
 }
 
 function anyAddress(a: AddrSpec | undefined): boolean {
@@ -119,6 +134,8 @@ export function ruleFacts(spec: RuleSpec, family: Family, jumpTo?: string): Rule
   }
   const p = spec.proto;
   const c = spec.counters;
+  const noCondition = t?.kind === 'verdict' && spec.matches.length === 0 && !spec.inIface && !spec.outIface && !spec.fragment
+    && (!p || (family === 'ipv4' && p.num === 0 && !p.invert));
   return {
     jumpTo: t?.kind === 'jump' ? jumpTo ?? t.chain : undefined,
     verdict: t?.kind === 'verdict' ? t.name : undefined,
@@ -133,8 +150,8 @@ export function ruleFacts(spec: RuleSpec, family: Family, jumpTo?: string): Rule
     shared: sharedClaims(spec),
     zeroSrc: zeroMasks(spec.src),
     zeroDst: zeroMasks(spec.dst),
-    unconditional: t?.kind === 'verdict' && spec.matches.length === 0 && !spec.inIface && !spec.outIface && !spec.fragment
-      && (!p || (family === 'ipv4' && p.num === 0 && !p.invert)) && anyAddress(spec.src) && anyAddress(spec.dst),
+    unconditional: noCondition && anyAddress(spec.src) && anyAddress(spec.dst),
+    anyAddresses: noCondition && !(anyAddress(spec.src) && anyAddress(spec.dst)) ? anyEach(spec.src, spec.dst) : undefined,
     // A "[p:b]" prefix (at column 0) does not count, only "-c".
     countersSet: c !== undefined && c.span.start.col !== 0 && (nonZero(c.packets) || nonZero(c.bytes)),
     conntrack: spec.matches.some((m) => CONNTRACK_USERS.has(m.name))
