@@ -10,6 +10,7 @@ import type { Settings } from './settings';
 import { analyzeReachability, type Reachability } from './analysis/reachability';
 import { reachFindings } from './analysis/findings';
 import type { Diagnostic } from './lang/diagnostic';
+import { carryFindings, findingLines, type FindingLines } from './carriedFindings';
 
 /** Reachability of one document version, with its findings. */
 export interface ReachEntry {
@@ -19,6 +20,8 @@ export interface ReachEntry {
   readonly skipped?: string;
   /** How long the walk and its findings took (ms). */
   readonly ms?: number;
+  /** The lines the findings mention, to carry them to the next version while it is analysed. */
+  readonly lines?: FindingLines;
 }
 
 /**
@@ -106,11 +109,23 @@ export class AnalysisCache {
       const reach = analyzeReachability(rs);
       // The parser's lines (split at \n only, as iptables-restore reads them), not the editor's.
       const lines = doc.getText().split('\n');
-      const findings = reachFindings(rs, reach, { lineText: (l) => lines[l]?.replace(/\r$/, '') });
-      entry = { reach, findings, ms: performance.now() - started };
+      const lineText = (l: number) => lines[l]?.replace(/\r$/, '');
+      const findings = reachFindings(rs, reach, { lineText });
+      entry = { reach, findings, ms: performance.now() - started, lines: findingLines(findings, doc.lineCount, lineText) };
     }
     e.reach = { maxRules: settings.maxAnalyzedRules, entry };
     return entry;
+  }
+
+  /**
+   * The newest earlier version's findings, moved to where their lines are in this version (see
+   * carriedFindings.ts): shown until this version's own reachability has run.
+   */
+  carriedFindings(doc: TextDocument, settings: Settings): Diagnostic[] {
+    const earlier = this.entry(doc, settings).earlierReach;
+    if (!earlier?.lines || !earlier.findings.length) return [];
+    const lineText = (l: number) => (l < doc.lineCount ? doc.getText({ start: { line: l, character: 0 }, end: { line: l + 1, character: 0 } }).replace(/\r?\n$/, '') : undefined);
+    return carryFindings(earlier.findings, earlier.lines, doc.lineCount, lineText);
   }
 
   drop(uri: string): void {

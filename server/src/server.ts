@@ -73,6 +73,8 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     extra.push(...reach.findings);
     reachPending.delete(doc.uri);
   } else {
+    // The previous version's findings stay (moved to their lines) until this version's arrive.
+    extra.push(...cache.carriedFindings(doc, s));
     const pending = reachPending.get(doc.uri);
     if (pending?.version !== doc.version || pending.settings !== s) {
       const entry = { version: doc.version, settings: s };

@@ -310,3 +310,37 @@ describe('a file over netfilterLens.analysis.maxRules', () => {
     assert.equal(client.published.filter((p) => p.uri === uri).length, 1, 'one publish: none debounced after the open, none after the 400 ms pause');
   });
 });
+
+describe('a large file\'s findings while its reachability runs again', () => {
+  const client = new Recorder({ debounceMs: 150 });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('stay shown, moved to their lines and marked as the previous version\'s, until the new ones arrive', async () => {
+    const uri = 'file:///tmp/test-timing/carried.rules';
+    const rules = Array.from({ length: 2100 }, (_, i) => `-A INPUT -s 10.${i >> 8}.${i & 255}.0/24 -j ACCEPT`);
+    // The last rule is shadowed by the two before it.
+    const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ...rules, '-A INPUT -s 10.99.0.0/25 -j DROP', '-A INPUT -s 10.99.0.128/25 -j DROP', '-A INPUT -s 10.99.0.0/24 -j ACCEPT', 'COMMIT', ''].join('\n');
+    const shadowed = 4 + 2100 + 2;
+    await client.open(uri, text);
+    await client.diagnosticsFor(uri, 1, 30000);
+    const fresh = await client.until('the findings', () => client.published.find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'unreachable-rule')), 60000);
+    const finding = fresh.diagnostics.find((d) => d.code === 'unreachable-rule')!;
+    assert.equal(finding.range.start.line, shadowed);
+    // A line inserted above it: the next publish (before reachability runs again) carries it one line down.
+    const v = await client.editLine(uri, 5, 0, '-A INPUT -s 192.168.7.0/24 -j ACCEPT\n');
+    const d = await client.diagnosticsFor(uri, v, 30000);
+    const carried = d.diagnostics.filter((x) => x.code === 'unreachable-rule');
+    assert.equal(carried.length, 1, JSON.stringify(d.diagnostics));
+    assert.equal(carried[0]!.range.start.line, shadowed + 1);
+    assert.match(carried[0]!.message, /^\(Previous version; being analysed again\.\) /);
+    assert.deepEqual(carried[0]!.relatedInformation?.map((r) => r.location.range.start.line), finding.relatedInformation?.map((r) => r.location.range.start.line + 1));
+    const s = await client.until('summary', () => client.summaries.find((x) => x.uri === uri && x.at >= d.at));
+    assert.equal(s.analysing, true, 'its own reachability is still to come');
+    const again = await client.until('the new findings', () => client.published.find((p) => p.uri === uri && p.at > d.at && p.version === v), 60000);
+    const own = again.diagnostics.filter((x) => x.code === 'unreachable-rule');
+    assert.equal(own.length, 1);
+    assert.equal(own[0]!.range.start.line, shadowed + 1);
+    assert.doesNotMatch(own[0]!.message, /Previous version/);
+  });
+});
