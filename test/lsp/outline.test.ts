@@ -3,18 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DocumentSymbol } from 'vscode-languageserver-protocol';
 import { LspClient } from '../helpers/lspClient';
+import { SSH_FILTER } from '../helpers/sshFilter';
 
 const DOC = [
-  '*filter',
-  ':INPUT DROP [0:0]',
-  ':FORWARD ACCEPT [0:0]',
-  ':OUTPUT ACCEPT [0:0]',
-  ':SSH - [0:0]',
-  '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-  '-A INPUT -p tcp --dport 22 -j SSH',
-  '-A SSH -s 10.0.0.0/8 -j ACCEPT',
-  '-A SSH -j DROP',
-  'COMMIT',
+  ...SSH_FILTER,
   '*nat',
   ':PREROUTING ACCEPT [0:0]',
   '-A PREROUTING -p tcp --dport 80 -j REDIRECT --to-ports 8080',
