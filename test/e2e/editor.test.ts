@@ -158,10 +158,7 @@ describe('VS Code (code-server) with the packaged extension', { skip, timeout: 3
       await wb.openFile('web-server/rules.v4');
       await statusLabel('Netfilter Lens: 1 warning, every rule is reachable');
       // Line 12 accepts tcp to 80 and 443; a DROP of 443 below it can never match.
-      await wb.page.keyboard.press('Control+G');
-      await wb.page.locator('.quick-input-widget input').fill(':12');
-      await wb.page.keyboard.press('Enter');
-      await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      await wb.goToLine(12);
       await wb.page.keyboard.press('End');
       await wb.page.keyboard.press('Enter');
       await poll('the cursor on a new line 13', async () => (await wb.statusItem('status.editor.selection').textContent())?.includes('Ln 13, Col 1'));

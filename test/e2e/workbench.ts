@@ -88,6 +88,22 @@ export class Workbench {
     });
   }
 
+  /**
+   * Go to Line (Ctrl+G) and accept. An Enter that arrives before the picker has read the typed
+   * number is ignored and leaves the widget open (seen in CI), so Enter is pressed again until it closes.
+   */
+  async goToLine(line: number): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.locator('input').fill(`:${line}`);
+    await poll(`Go to Line ${line} accepted`, async () => {
+      if (!(await widget.isVisible())) return true;
+      await this.page.keyboard.press('Enter');
+      return widget.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+    });
+    await poll(`the cursor on line ${line}`, async () => (await this.statusItem('status.editor.selection').textContent())?.includes(`Ln ${line},`));
+  }
+
   /** Runs a command by its palette title (F1). */
   async runCommand(title: string): Promise<void> {
     await this.page.keyboard.press('F1');
