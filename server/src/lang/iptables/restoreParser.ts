@@ -90,6 +90,8 @@ class FileParser {
   private readonly previousValid: ReadonlyMap<string, ValidTable> | undefined;
   /** What the line being read leaves for the next parse (LineCache.entries). */
   private entry: LineEntry;
+  /** The chains declared after a line of a table (laterDeclarations). */
+  private later: { block: TableBlock; from: number; names: ReadonlyMap<string, number> } | undefined;
 
   constructor(
     private readonly text: string,
@@ -306,6 +308,7 @@ class FileParser {
       family: this.family,
       backend: this.backend,
       chainHint: (n) => this.chainHint(n, loaded),
+      declaredLater: (n, line) => (this.laterDeclarations(line).get(n) ?? -1) > line,
       previousValid: this.previousValid?.get(name),
       keepValid: (v) => this.cache.valid.set(name, v),
     }, (e) => this.stateError(e, -1));
@@ -502,6 +505,36 @@ class FileParser {
     const reported = e.reportedLine === COMMIT_LINE ? commitLine : e.reportedLine;
     const detected = e.when === 'now' ? e.reportedLine : commitLine;
     this.error(e.code, e.message, e.span, reported, detected, e.related ? { related: e.related } : {});
+  }
+
+  /**
+   * The chains declared after `line` up to the table's COMMIT, each with the
+   * last line declaring it (a bad jump's message says when its chain comes
+   * further down). Read from the text once per table, on its first bad jump:
+   * the walk has not got there yet.
+   */
+  private laterDeclarations(line: number): ReadonlyMap<string, number> {
+    const cur = this.current;
+    if (!cur) return new Map();
+    const known = this.later;
+    if (known && known.block === cur.block && known.from <= line) return known.names;
+    const names = new Map<string, number>();
+    const text = this.text;
+    const nChain = /^-N[ \t]+([^ \t]+)/;
+    let index = line + 1;
+    for (let offset = text.indexOf('\n', this.starts[line] ?? text.length) + 1; offset > 0 && offset < text.length; index++) {
+      const nl = text.indexOf('\n', offset);
+      const end = nl < 0 ? text.length : nl;
+      const c = text.charCodeAt(offset);
+      if (c === 58 /* : */) names.set(text.slice(offset + 1, end).trim().split(/[ \t]+/)[0]!, index);
+      else if (c === 45 /* - */ && this.backend === 'nft') {
+        const m = nChain.exec(text.slice(offset, end));
+        if (m) names.set(m[1]!, index);
+      } else if (c === 67 /* C */ && /^COMMIT[\s\r]*$/.test(text.slice(offset, end))) break;
+      offset = end + 1;
+    }
+    this.later = { block: cur.block, from: line, names };
+    return names;
   }
 
   private chainHint(name: string, loaded: LoadedTable): string {

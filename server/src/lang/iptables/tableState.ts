@@ -54,6 +54,8 @@ export interface TableContext {
   readonly backend: Backend;
   /** "Did you mean …?" for a chain name. */
   chainHint(name: string): string;
+  /** Whether a line of this table block after `line` declares the chain (":NAME", or "-N NAME"). */
+  declaredLater(name: string, line: number): boolean;
   /** iptables-nft: this table as the previous parse of the document last found it valid (validTable.ts). */
   readonly previousValid?: ValidTable;
   /** Told what a valid table's validation saw, for the next parse. */
@@ -236,7 +238,7 @@ export class TableState {
     if (this.nft) {
       // Checked while preparing the command: the chain must be in the cache by then.
       if (!builtin?.builtin && !this.known.has(target)) {
-        const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line) || this.block.commands.some((c) => c.kind === 'N' && c.chain?.text === target && c.line > cmd.line);
+        const later = this.ctx.declaredLater(target, cmd.line);
         this.prepared.push({
           code: 'unknown-target',
           message: `Chain '${target}' does not exist — "${target}" is neither a target nor a chain of table ${this.table} at this point.${later ? ' It is declared further down: declare chains before the rules that use them.' : this.whyGone(target)} (iptables-nft reports this at the COMMIT.)`,
@@ -252,7 +254,7 @@ export class TableState {
       if (t().goto) {
         this.report({ code: 'goto-not-chain', message: `goto '${target}' is not a chain${this.ctx.chainHint(target)}`, span: t().span, reportedLine: rl, when: 'now' });
       } else {
-        const later = this.block.chains.some((c) => c.name.text === target && c.line > cmd.line);
+        const later = this.ctx.declaredLater(target, cmd.line);
         this.report({
           code: 'unknown-target',
           message: `Couldn't load target \`${target}':No such file or directory — "${target}" is neither a target nor a chain declared before this line.${later ? ' It is declared further down: declare chains before the rules that use them.' : this.ctx.chainHint(target)}`,
