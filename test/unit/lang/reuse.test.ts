@@ -15,6 +15,7 @@ import type { Backend } from '../../../server/src/lang/iptables/extension';
 import type { Family } from '../../../server/src/lang/iptables/inet';
 import { lintIptables } from '../../../server/src/lang/iptables/lints';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateFile, Rng } from '../../helpers/restoreGenerator';
 
@@ -118,41 +119,89 @@ function unusedWarned(p: ParsedIptables): string[] {
   return lintIptables(p).filter((d) => d.code === 'unused-chain').map((d) => `${p.file.tables.find((b) => b.line <= d.span.start.line && d.span.start.line <= (b.commitLine ?? b.span.end.line))?.name.text} ${/"([^"]+)"/.exec(d.message)![1]}`).sort();
 }
 
-function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string): number {
+/**
+ * One edit of rule lines only, as many lines after as before (what a reparse
+ * may splice, tableSplice.ts): a rule line replaced by another of the file or
+ * of EXTRA_LINES, altered, given a bad option, or a few consecutive ones
+ * replaced at once.
+ */
+function ruleEdit(lines: string[], rng: Rng): string {
+  const rules = lines.flatMap((l, i) => (l.startsWith('-') ? [i] : []));
+  if (!rules.length) return edit(lines, rng);
+  const i = rng.pick(rules);
+  // Mostly -A lines: a command of another kind (-I, -D, -X, -h …) stops later edits from splicing that table.
+  const ruleLike = EXTRA_LINES.filter((l) => l.startsWith('-') && l.length < 200);
+  const appends = ruleLike.filter((l) => l.startsWith('-A ') && !l.includes('-h'));
+  const other = (): string => (rng.chance(0.5) ? lines[rng.pick(rules)]! : rng.pick(rng.chance(0.9) ? appends : ruleLike));
+  switch (rng.int(0, 4)) {
+    case 0:
+      lines[i] = other();
+      return `rule ${i} replaced`;
+    case 1: {
+      const l = lines[i]!;
+      const k = rng.int(1, Math.max(1, l.length - 1));
+      lines[i] = rng.chance(0.5) ? l.slice(0, k) + l.slice(k + 1) : l.slice(0, k) + l.slice(k, k + 1) + l.slice(k);
+      return `rule ${i} altered`;
+    }
+    case 2:
+      lines[i] = lines[i]!.endsWith(' --bogus') ? lines[i]!.slice(0, -8) : `${lines[i]} --bogus`;
+      return `rule ${i} --bogus toggled`;
+    default: {
+      const n = rng.int(2, 5);
+      for (let k = i; k < Math.min(lines.length, i + n); k++) if (lines[k]!.startsWith('-')) lines[k] = other();
+      return `rules ${i}+${n} replaced`;
+    }
+  }
+}
+
+/** Chained reparses, each compared with a fresh parse; returns how many reparses spliced a table. */
+function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string, change = edit, checkPrevious = false): number {
   const rng = new Rng(seed);
   const trailing = text.endsWith('\n');
   const lines = (trailing ? text.slice(0, -1) : text).split('\n');
   let previous = parseIptables(text, { family, backend });
-  let reused = 0;
+  let spliced = 0;
   const done: string[] = [];
   for (let k = 0; k < edits; k++) {
-    done.push(edit(lines, rng));
-    const next = lines.join('\n') + (rng.chance(0.9) ? '\n' : '');
+    done.push(change(lines, rng));
+    const next = lines.join('\n') + (change === edit && rng.chance(0.1) ? '' : '\n');
+    // A splice shares the previous parse's objects: it must leave that parse as it was.
+    const before = checkPrevious ? view(previous) : undefined;
     const again = parseIptables(next, { family, backend, previous });
+    if (before) assert.deepStrictEqual(view(previous), before, `${label}: the previous parse changed by ${done.join(', ')}`);
     const fresh = parseIptables(next, { family, backend });
     assert.deepStrictEqual(view(again), view(fresh), `${label}: after ${done.join(', ')}`);
     assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `${label} lints: after ${done.join(', ')}`);
     assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `${label} unused chains: after ${done.join(', ')}`);
     previous = again;
-    reused++;
+    if (cacheOf(again)?.spliced) spliced++;
   }
-  return reused;
+  return spliced;
 }
 
 describe('a reparse given the previous parse gives a fresh parse\'s result', () => {
   it('generated files, valid and mutated, both backends, 8 chained edits each', () => {
-    let n = 0;
     for (let i = 0; i < 120; i++) {
       const f = generateFile(5150, i);
-      for (const backend of ['nft', 'legacy'] as const) n += chainOfEdits(f.text, f.family, backend, i * 31 + (backend === 'nft' ? 1 : 2), 8, `file ${i} ${backend}`);
+      for (const backend of ['nft', 'legacy'] as const) chainOfEdits(f.text, f.family, backend, i * 31 + (backend === 'nft' ? 1 : 2), 8, `file ${i} ${backend}`);
     }
-    assert.ok(n >= 1900);
   });
 
-  it('a kube-proxy-style dump, 40 chained edits', () => {
+  it('generated files, both backends, 8 chained edits of rule lines each (a table spliced where it can be: most generated tables are not append-only)', () => {
+    let spliced = 0;
+    for (let i = 0; i < 60; i++) {
+      const f = generateFile(6260, i);
+      for (const backend of ['nft', 'legacy'] as const) spliced += chainOfEdits(f.text, f.family, backend, i * 37 + (backend === 'nft' ? 3 : 4), 8, `file ${i} ${backend} (rule edits)`, ruleEdit);
+    }
+    assert.ok(spliced >= 40, `${spliced} of 960 reparses spliced`);
+  });
+
+  it('a kube-proxy-style dump, 40 chained edits, and 60 edits of rule lines (most spliced; the previous parse left as it was)', () => {
     const dump = kubeProxyDump({ services: 40, endpoints: 3 });
     chainOfEdits(dump, 'ipv4', 'nft', 99, 40, 'kube nft');
     chainOfEdits(dump, 'ipv4', 'legacy', 98, 20, 'kube legacy');
+    const spliced = chainOfEdits(dump, 'ipv4', 'nft', 97, 40, 'kube nft (rule edits)', ruleEdit, true) + chainOfEdits(dump, 'ipv4', 'legacy', 96, 20, 'kube legacy (rule edits)', ruleEdit, true);
+    assert.ok(spliced >= 30, `${spliced} of 60 reparses spliced`);
   });
 
   it('unchanged lines keep their shapes, wherever they moved', () => {
@@ -287,4 +336,54 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
       previous = again;
     }
   });
+});
+
+describe('a reparse that splices a table (tableSplice.ts) walks the edited lines as a full walk would', () => {
+  // LATE is declared below the rules: an edited rule above it must not see it yet.
+  const base = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD DROP [0:0]',
+    ':EARLY - [0:0]',
+    '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT',
+    '-A INPUT -j EARLY',
+    '-A EARLY -p udp -j RETURN',
+    ':LATE - [0:0]',
+    '-A LATE -j RETURN',
+    '-A FORWARD -j LATE',
+    'COMMIT',
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    '-A POSTROUTING -o eth0 -j MASQUERADE',
+    'COMMIT',
+  ];
+  const steps: Array<[string, (l: string[]) => void]> = [
+    ['a rule above LATE jumps to it', (l) => (l[4] = '-A INPUT -j LATE')],
+    ['a rule above LATE adds to it', (l) => (l[5] = '-A LATE -p tcp -j ACCEPT')],
+    ['both fixed', (l) => ((l[4] = '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'), (l[5] = '-A INPUT -j EARLY'))],
+    ['a rule below LATE adds to it', (l) => (l[9] = '-A LATE -p tcp -j ACCEPT')],
+    ['OUTPUT used first above (iptables-nft makes it then)', (l) => (l[6] = '-A OUTPUT -j EARLY')],
+    ['and no longer', (l) => (l[6] = '-A EARLY -p udp -j RETURN')],
+    ['a DNAT in filter', (l) => (l[8] = '-A LATE -p tcp -j DNAT --to-destination 10.0.0.1')],
+    ['the nat table\'s rule broken', (l) => (l[14] = '-A POSTROUTING -o eth0 -j MASQUERAD')],
+    ['filter fixed while nat is broken', (l) => (l[8] = '-A LATE -j RETURN')],
+    ['nat fixed', (l) => (l[14] = '-A POSTROUTING -o eth0 -j MASQUERADE')],
+  ];
+  for (const backend of ['nft', 'legacy'] as const) {
+    it(`${backend}: each step spliced and equal to a fresh parse`, () => {
+      const lines = base.slice();
+      let previous = parseIptables(lines.join('\n') + '\n', { family: 'ipv4', backend });
+      for (const [what, change] of steps) {
+        change(lines);
+        const text = lines.join('\n') + '\n';
+        const before = view(previous);
+        const again = parseIptables(text, { family: 'ipv4', backend, previous });
+        assert.ok(cacheOf(again)?.spliced, `${backend}: ${what}: spliced`);
+        assert.deepStrictEqual(view(previous), before, `${backend}: ${what}: the previous parse is left as it was`);
+        assert.deepStrictEqual(view(again), view(parseIptables(text, { family: 'ipv4', backend })), `${backend}: ${what}`);
+        previous = again;
+      }
+    });
+  }
 });

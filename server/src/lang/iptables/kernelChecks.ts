@@ -211,6 +211,11 @@ function legacyGraph(table: LoadedTable, family: Family): Problem[] {
 export class SharedObjects {
   private readonly seen = new Map<string, { key: string; rule: LoadedRule }>();
 
+  /** Whether a rule has named a shared object. */
+  get used(): boolean {
+    return this.seen.size > 0;
+  }
+
   check(rule: LoadedRule): Problem | undefined {
     for (const c of rule.facts.shared ?? []) {
       const p = this.claim(`${c.kind}/${c.name}`, c.key, rule);

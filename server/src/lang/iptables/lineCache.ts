@@ -21,8 +21,23 @@ import type { ChainNames } from './chainNames';
 import type { ChainLine } from './chainLine';
 import type { RuleCommand } from './ruleLine';
 import type { ValidTable } from './validTable';
+import type { TableBlock } from './ast';
+import type { LoadedTable } from './ruleset';
+import type { TableState } from './tableState';
 
 export type LineEntry = RuleCommand | ChainLine | string | undefined;
+
+/** A committed table block of a parse, for a reparse that splices it (tableSplice.ts). */
+export interface BlockRecord {
+  readonly block: TableBlock;
+  readonly loaded: LoadedTable;
+  /** Its state at COMMIT. */
+  readonly state: TableState;
+  /** Its diagnostics: the parse's diagnostics [diagFrom, diagTo), those from commitFrom on found at its COMMIT. */
+  readonly diagFrom: number;
+  readonly commitFrom: number;
+  readonly diagTo: number;
+}
 
 export class LineCache {
   /**
@@ -30,16 +45,24 @@ export class LineCache {
    * rule command, its chain line (words and columns do not depend on where it
    * is), the table in which the fast path declined it, or undefined.
    */
-  readonly entries: LineEntry[] = [];
+  entries: LineEntry[] = [];
   /** By table name: the last block of it iptables-nft's validation found valid (validTable.ts). */
   readonly valid = new Map<string, ValidTable>();
+  /** The committed table blocks, in file order. */
+  blocks: BlockRecord[] = [];
+  /** Whether "-h"/"-V" ended the load, a line was read in pieces, or a rule named a shared kernel object (hashlimit, RATEEST). */
+  exited = false;
+  multiPiece = false;
+  sharedUsed = false;
+  /** Whether this parse spliced one table of the previous one (tableSplice.ts); for tests. */
+  spliced = false;
 
   constructor(
     readonly family: Family,
     readonly backend: Backend,
     readonly text: string,
     /** Offset of each line in `text`. */
-    readonly lineStarts: readonly number[],
+    public lineStarts: readonly number[],
     readonly names: ChainNames,
   ) {}
 }
@@ -84,6 +107,28 @@ export class LineMatcher {
       return i;
     }
     return -1;
+  }
+
+  /**
+   * When the two texts differ only in lines [first, end), as many in both
+   * and at most `max`: those lines, with their starts in the new text.
+   */
+  changedLines(max: number): { first: number; end: number; starts: number[] } | undefined {
+    if (this.prefix < 0) this.compare();
+    const oldStarts = this.old.lineStarts;
+    const b = this.text;
+    const first = this.lineIndexIn(oldStarts, this.prefix);
+    if (first < 0) return undefined;
+    const shift = this.old.text.length - b.length;
+    const starts: number[] = [];
+    for (let s = this.prefix, k = 0; k <= max; k++) {
+      if (k > 0 && s >= this.suffixFrom && oldStarts[first + k] === s + shift) return { first, end: first + k, starts };
+      const nl = b.indexOf('\n', s);
+      if (nl < 0) return undefined;
+      starts.push(s);
+      s = nl + 1;
+    }
+    return undefined;
   }
 
   private lineIndexIn(starts: readonly number[], offset: number): number {

@@ -15,7 +15,7 @@ import type { Family } from './inet';
 import { guessFamily } from './family';
 import { FastRuleLines } from './fastRuleLine';
 import { SharedObjects } from './kernelChecks';
-import { COMMIT_LINE, TableState, type StateError } from './tableState';
+import { COMMIT_LINE, TableState, type StateError, type TableContext } from './tableState';
 import { readSourceLine, RESTORE_BUFFER_BYTES, type SourceLine } from './lines';
 import { MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
 import { chainNameProblem } from './ruleSupport';
@@ -27,6 +27,7 @@ import { cacheOf, detach, keepCache, LineCache, LineMatcher, type LineEntry } fr
 import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
 import type { ValidTable } from './validTable';
+import { firstCommandAt, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -61,11 +62,13 @@ interface TableBuild {
   readonly block: TableBlock;
   readonly loaded: LoadedTable;
   readonly state: TableState;
+  /** Where its diagnostics start in the parse's. */
+  readonly diagFrom: number;
 }
 
 class FileParser {
   /** Offset of each line read so far (lines are read one at a time, not kept). */
-  private readonly starts: number[] = [];
+  private starts: number[] = [];
   private crlf: { span: Span; newText: string }[] | undefined;
   private readonly diagnostics: Diagnostic[] = [];
   private readonly tables: TableBlock[] = [];
@@ -85,6 +88,7 @@ class FileParser {
   readonly cache: LineCache;
   /** Lines of the previous parse of this document (ParseOptions.previous). */
   private readonly matcher: LineMatcher | undefined;
+  private readonly reused: LineCache | undefined;
   private readonly names: ChainNames;
   /** The previous parse's valid tables (validTable.ts). */
   private readonly previousValid: ReadonlyMap<string, ValidTable> | undefined;
@@ -103,6 +107,7 @@ class FileParser {
     this.prog = PROG(family, backend);
     const reuse = fastRules && previous?.family === family && previous.backend === backend ? previous : undefined;
     this.matcher = reuse ? new LineMatcher(reuse, text) : undefined;
+    this.reused = reuse;
     this.previousValid = reuse?.valid;
     this.names = new ChainNames(reuse?.names);
     this.fast = fastRules ? new FastRuleLines(family, backend, this.names) : undefined;
@@ -184,6 +189,7 @@ class FileParser {
         continue;
       }
       const l = readSourceLine(text, offset, index, restoreLine);
+      if (l.pieces > 1) this.cache.multiPiece = true;
       restoreLine += l.pieces;
       offset += l.text.length + 1;
       this.entry = undefined;
@@ -206,8 +212,70 @@ class FileParser {
       this.current.block.span = { start: this.current.block.span.start, end: { line: last.index, col: last.text.length } };
       this.current = undefined;
     }
+    return this.result();
+  }
+
+  private result(): ParsedIptables {
+    this.cache.exited = this.exited;
+    this.cache.sharedUsed = this.shared.used;
     const file: IptablesFile = { family: this.family, tables: this.tables, comments: this.comments, lineCount: this.starts.length };
     return { file, ruleset: { family: this.family, tables: this.loaded }, diagnostics: this.diagnostics };
+  }
+
+  /**
+   * The parse of this text, walking only the lines edited since `prev`
+   * inside one table (tableSplice.ts), or undefined when that could differ
+   * from a full walk; this parser must not be used again then.
+   */
+  splice(prev: ParsedIptables): ParsedIptables | undefined {
+    const old = this.reused;
+    if (!old || !this.matcher) return undefined;
+    const site = spliceSite(prev, old, this.matcher.changedLines(SPLICE_MAX_LINES), this.text);
+    if (!site) return undefined;
+    const { record, first, end } = site;
+    const text = this.text;
+    const shift = text.length - old.text.length;
+    // Whole arrays are copied (memcpy), not pushed item by item: a large file has 200,000 lines.
+    const below = old.lineStarts.slice(end);
+    if (shift !== 0) for (let i = 0; i < below.length; i++) below[i]! += shift;
+    this.starts = old.lineStarts.slice(0, first).concat(site.starts, below);
+    this.cache.lineStarts = this.starts;
+    const edited: LineEntry[] = [];
+    // The table's lines above the edit said what they said; so do those below it (see tableSplice.ts).
+    this.keep(prev.diagnostics, 0, record.diagFrom);
+    const diagFrom = this.diagnostics.length;
+    this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line < first);
+    const was = record.block;
+    const name = was.name.text;
+    const block: TableBlock = { name: was.name, line: was.line, chains: was.chains, commands: was.commands.slice(0, firstCommandAt(was.commands, first)), span: was.span };
+    for (const b of prev.file.tables) this.tables.push(b === was ? block : b);
+    for (const c of prev.file.comments) this.comments.push(c);
+    for (const [n, t] of prev.ruleset.tables) this.loaded.set(n, t);
+    const loaded: LoadedTable = { name, block, chains: new Map(record.loaded.chains), builtins: record.loaded.builtins, committed: false };
+    const state = TableState.resumedAt(record.state, first, end, block, loaded, this.tableContext(name, loaded), (e) => this.stateError(e, -1));
+    this.current = { block, loaded, state, diagFrom };
+    for (let index = first; index < end; index++) {
+      this.entry = undefined;
+      this.line(readSourceLine(text, this.starts[index]!, index, index + 1));
+      edited.push(this.entry);
+      if (this.current?.state !== state || !state.appendOnly || this.exited) return undefined;
+    }
+    this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line >= end);
+    // The walk has pushed the edited lines' commands; the block is still being built.
+    (block as { commands: Command[] }).commands = block.commands.concat(was.commands.slice(firstCommandAt(was.commands, end)));
+    state.fastForward();
+    this.cache.entries = old.entries.slice(0, first).concat(edited, old.entries.slice(end));
+    const commitLine = was.commitLine!;
+    this.commit(readSourceLine(text, this.starts[commitLine]!, commitLine, commitLine + 1));
+    if (this.shared.used) return undefined;
+    const moved = this.diagnostics.length - record.diagTo;
+    this.keep(prev.diagnostics, record.diagTo, prev.diagnostics.length);
+    // commit() recorded the spliced table as this parse's only block so far.
+    const spliced = this.cache.blocks[0]!;
+    this.cache.blocks = old.blocks.map((r, k) => (k < site.index ? r : k === site.index ? spliced : { ...r, diagFrom: r.diagFrom + moved, commitFrom: r.commitFrom + moved, diagTo: r.diagTo + moved }));
+    for (const [n, v] of old.valid) if (n !== name) this.cache.valid.set(n, v);
+    this.cache.spliced = true;
+    return this.result();
   }
 
   /**
@@ -275,6 +343,7 @@ class FileParser {
   }
 
   private table(l: SourceLine, text: string): void {
+    const diagFrom = this.diagnostics.length;
     const m = /^\*[ \t]*([^ \t]*)/.exec(text);
     const name = m?.[1] ?? '';
     const nameStart = text.indexOf(name, 1);
@@ -303,7 +372,22 @@ class FileParser {
     const chains = new Map<string, LoadedChain>();
     for (const h of builtins) chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', rules: [] });
     const loaded: LoadedTable = { name, block, chains, builtins, committed: false };
-    const state = new TableState(block, loaded, {
+    const state = new TableState(block, loaded, this.tableContext(name, loaded), (e) => this.stateError(e, -1));
+    this.current = { block, loaded, state, diagFrom };
+  }
+
+  /** Diagnostics [from, to) of the previous parse (those `which` takes), numbered among this parse's errors. */
+  private keep(old: readonly Diagnostic[], from: number, to: number, which?: (d: Diagnostic) => boolean): void {
+    for (let i = from; i < to; i++) {
+      if (which && !which(old[i]!)) continue;
+      const d = withSeq(old[i]!, this.seq);
+      if (d.restore) this.seq++;
+      this.diagnostics.push(d);
+    }
+  }
+
+  private tableContext(name: string, loaded: LoadedTable): TableContext {
+    return {
       prog: this.prog,
       family: this.family,
       backend: this.backend,
@@ -311,8 +395,7 @@ class FileParser {
       declaredLater: (n, line) => (this.laterDeclarations(line).get(n) ?? -1) > line,
       previousValid: this.previousValid?.get(name),
       keepValid: (v) => this.cache.valid.set(name, v),
-    }, (e) => this.stateError(e, -1));
-    this.current = { block, loaded, state };
+    };
   }
 
   private chainLine(l: SourceLine, text: string, cur: TableBuild): void {
@@ -554,7 +637,10 @@ class FileParser {
     const errorsBefore = this.diagnostics.length;
     for (const e of cur.state.commit(this.shared)) this.stateError(e, l.restoreLine);
     cur.loaded.committed = !this.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error');
-    if (isTableName(cur.block.name.text)) this.loaded.set(cur.block.name.text, cur.loaded);
+    if (isTableName(cur.block.name.text)) {
+      this.loaded.set(cur.block.name.text, cur.loaded);
+      this.cache.blocks.push({ block: cur.block, loaded: cur.loaded, state: cur.state, diagFrom: cur.diagFrom, commitFrom: errorsBefore, diagTo: this.diagnostics.length });
+    }
     this.current = undefined;
   }
 }
@@ -617,7 +703,16 @@ export function parseIptables(text: string, options: ParseOptions = {}): ParsedI
   const family = options.family ?? detectFamily(text, options.fileName);
   const backend = options.backend ?? 'nft';
   const previous = options.previous ? cacheOf(options.previous) : undefined;
-  const parser = new FileParser(text, family, backend, options.fastRules !== false, previous);
+  const fastRules = options.fastRules !== false;
+  if (previous && options.previous) {
+    const splicer = new FileParser(text, family, backend, fastRules, previous);
+    const spliced = splicer.splice(options.previous);
+    if (spliced) {
+      keepCache(spliced, splicer.cache);
+      return spliced;
+    }
+  }
+  const parser = new FileParser(text, family, backend, fastRules, previous);
   const parsed = parser.run();
   keepCache(parsed, parser.cache);
   return parsed;

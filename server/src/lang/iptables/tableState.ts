@@ -73,6 +73,18 @@ function expand(rule: RuleInput, cmd: Command, chain: string): LoadedRule[] {
   return out;
 }
 
+/** Index of the first rule at or after `line` in rules kept in line order. */
+function firstAtOrAfter(rules: readonly LoadedRule[], line: number): number {
+  let lo = 0;
+  let hi = rules.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rules[mid]!.command.line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The kernel rule's identity for -D/-C: one address pair, compared by value. */
 const keys = new WeakMap<LoadedRule, string>();
 function keyOf(r: LoadedRule): string {
@@ -87,8 +99,8 @@ function keyOf(r: LoadedRule): string {
 export class TableState {
   readonly chains: Map<string, LoadedChain>;
   /** iptables-nft's cache of chain names (renames do not update it). */
-  private readonly known = new Set<string>();
-  private readonly ops: Op[] = [];
+  private known = new Set<string>();
+  private ops: Op[] = [];
   /** Adds a later -F of their chain took back (iptables-nft). */
   private readonly dropped = new Set<LoadedRule>();
   /** -I adds placed next to a rule of the batch, and those whose rule a later delete removed. */
@@ -104,6 +116,26 @@ export class TableState {
   private readonly nft: boolean;
   /** Chains -X removed, with the line that did it (for messages). */
   private readonly deletedAt = new Map<string, number>();
+  /**
+   * Whether every command so far was an -A adding one kernel rule at the end
+   * of its chain, or did nothing (an iptables-save dump's rule lines): each
+   * chain's rules and the batch are then in line order, and what the table
+   * held at any line can be read off the end state (resumedAt).
+   */
+  appendOnly = true;
+  /** The last line that declared a user chain. */
+  private lastDeclLine = -1;
+  /**
+   * While walking the edited lines of a splice (resumedAt): the previous
+   * state, the edit's lines, where its batch resumes, the chains declared
+   * below the edit, and the chains this state has made its own (with the
+   * previous state's rules below the edit). Only -A of one rule is walked.
+   */
+  private resumed: { old: TableState; from: number; to: number; opsTo: number; later: LoadedChain[]; owned: Map<string, readonly LoadedRule[]> } | undefined;
+  /** Whether the kernel took every rule of the batch at COMMIT (what commit() found). */
+  private batchClean = false;
+  /** The batch's rules commit() must check (a splice: those of the edited lines, when the kernel took all the others before). */
+  private toCheck: { from: number; to: number } | undefined;
 
 
   constructor(
@@ -136,6 +168,7 @@ export class TableState {
     }
     if (absent || !this.chains.has(name)) this.chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: span, declLine: line });
     this.known.add(name);
+    if (line > this.lastDeclLine) this.lastDeclLine = line;
   }
 
   /** A chain line's error: legacy reports it now, iptables-nft when it prepares the batch. */
@@ -193,7 +226,12 @@ export class TableState {
 
   /** -4/-6 of the other family: do_parse() returned early; rule commands then do nothing. */
   command(cmd: Command, rule: RuleInput | undefined, otherFamily = false): void {
-    if (cmd.kind !== 'A') this.lastChain = undefined;
+    if (cmd.kind !== 'A') {
+      this.lastChain = undefined;
+      this.appendOnly = false;
+      // A splice stops here (the chains may still be the previous parse's).
+      if (this.resumed) return;
+    }
     switch (cmd.kind) {
       case 'A':
       case 'I':
@@ -281,6 +319,7 @@ export class TableState {
         } else return this.noChain(cmd, chainName);
       }
       ch = this.chains.get(chainName)!;
+      if (this.resumed && !this.resumed.owned.has(chainName)) ch = this.own(chainName);
       if (cmd.kind === 'A') this.lastChain = ch;
     }
     if (cmd.kind === 'A' && rule.srcCount === 1 && rule.dstCount === 1 && !targetChain?.builtin) {
@@ -290,6 +329,8 @@ export class TableState {
       this.ops.push(r);
       return;
     }
+    this.appendOnly = false;
+    if (this.resumed) return;
     const rules = expand(rule, cmd, ch.name);
     if (targetChain?.builtin) {
       const why = `"${targetChain.name}" is a built-in chain: rules can only jump to user chains (a packet enters built-in chains from its hook).`;
@@ -503,6 +544,94 @@ export class TableState {
     }
   }
 
+  // ----------------------------------------------------- a reparse's splice
+
+  /**
+   * A new state for `block`, as the walk of an append-only table (`old`, its
+   * end state) had it just before line `from`, for walking the edited rule
+   * lines [from, to) (see tableSplice.ts): the chains declared above them,
+   * each with its rules above them, the batch and the errors so far.
+   * `loaded.chains` must be a copy of old's: the chains stay the previous
+   * parse's objects until this state adds to one (own()).
+   */
+  static resumedAt(old: TableState, from: number, to: number, block: TableBlock, loaded: LoadedTable, ctx: TableContext, report: (e: StateError) => void): TableState {
+    const s = new TableState(block, loaded, ctx, report);
+    s.known = new Set(old.known);
+    s.lastDeclLine = old.lastDeclLine;
+    const later: LoadedChain[] = [];
+    if (old.lastDeclLine >= from) {
+      // Chains declared below the edit are not there yet; fastForward() brings them back, in order.
+      for (const ch of old.chains.values()) {
+        if (ch.builtin || ch.declLine === undefined || ch.declLine < from) continue;
+        later.push(ch);
+        s.chains.delete(ch.name);
+        s.known.delete(ch.name);
+      }
+    }
+    // iptables-nft knows a built-in chain once a line declared it or added to it.
+    for (const name of loaded.builtins) {
+      const ch = old.chains.get(name);
+      if (ch && !((ch.declLine !== undefined && ch.declLine < from) || (ch.rules[0] !== undefined && ch.rules[0].command.line < from))) s.known.delete(name);
+    }
+    const ops = old.ops as LoadedRule[];
+    const opsFrom = firstAtOrAfter(ops, from);
+    const opsTo = firstAtOrAfter(ops, to);
+    s.ops = ops.slice(0, opsFrom);
+    if (old.batchClean) s.toCheck = { from: opsFrom, to: opsFrom };
+    s.resumed = { old, from, to, opsTo, later, owned: new Map() };
+    // The chains that had rules on the edited lines lose them.
+    for (let i = opsFrom; i < opsTo; i++) if (!s.resumed.owned.has(ops[i]!.chain)) s.own(ops[i]!.chain);
+    for (const e of old.prepared) if (e.span.start.line < from) s.prepared.push(e);
+    return s;
+  }
+
+  /**
+   * A resumed state's own copy of a chain that is still the previous
+   * parse's object: its rules above the edit now, those below it back at
+   * fastForward().
+   */
+  private own(name: string): LoadedChain {
+    const r = this.resumed!;
+    const ch = this.chains.get(name)!;
+    const rules = ch.rules;
+    const mine: LoadedChain = { ...ch, rules: rules.slice(0, firstAtOrAfter(rules, r.from)) };
+    r.owned.set(name, rules.slice(firstAtOrAfter(rules, r.to)));
+    this.chains.set(name, mine);
+    return mine;
+  }
+
+  /**
+   * Takes back what the walk of the previous state added from the end of the
+   * edit on: its chains, their rules, the batch, the errors it found (the
+   * lines below an edit of rule lines meet the same chains as before, so
+   * they do the same).
+   */
+  fastForward(): void {
+    const r = this.resumed!;
+    const old = r.old;
+    this.lastChain = undefined;
+    for (const ch of r.later) {
+      this.chains.set(ch.name, ch);
+      this.known.add(ch.name);
+    }
+    for (const name of this.loaded.builtins) {
+      const ch = old.chains.get(name);
+      if (!ch) continue;
+      if (!this.known.has(name) && ((ch.declLine ?? -1) >= r.to || (this.nft && (ch.rules.at(-1)?.command.line ?? -1) >= r.to))) this.known.add(name);
+      // commit() marks built-in chains (absent): they must be this parse's.
+      if (!r.owned.has(name)) this.own(name);
+    }
+    for (const [name, below] of r.owned) {
+      const rules = this.chains.get(name)!.rules;
+      for (const x of below) rules.push(x);
+    }
+    if (this.toCheck) this.toCheck = { from: this.toCheck.from, to: this.ops.length };
+    const ops = old.ops;
+    for (let i = r.opsTo; i < ops.length; i++) this.ops.push(ops[i]!);
+    for (const e of old.prepared) if (e.span.start.line >= r.to) this.prepared.push(e);
+    this.resumed = undefined;
+  }
+
   // ----------------------------------------------------------------- commit
 
   /** Errors found at COMMIT, in the order iptables reports them. */
@@ -519,7 +648,9 @@ export class TableState {
     const kernel: StateError[] = [];
     const dropped = this.dropped.size > 0;
     const failsInsert = this.failsInsert.size > 0;
-    for (const op of this.ops) {
+    const ops = this.ops;
+    for (let i = this.toCheck?.from ?? 0, end = this.toCheck?.to ?? ops.length; i < end; i++) {
+      const op = ops[i]!;
       if (op instanceof LoadedRule) {
         if (dropped && this.dropped.has(op)) continue;
         const cmd = op.command;
@@ -533,6 +664,7 @@ export class TableState {
       } else if (op.kind === 'error') kernel.push(op.error);
     }
     if (kernel.length > 0) return [...out, ...kernel];
+    this.batchClean = true;
     const { family, keepValid } = this.ctx;
     const still = this.ctx.previousValid?.stillValid(this.loaded, family);
     if (still) {
