@@ -25,6 +25,9 @@ export interface EditLatency {
   /** The same for the edits that add an error, and for those that take it away. */
   readonly errorEditMs: number;
   readonly fixEditMs: number;
+  /** Lines inserted and deleted (a bad copy of a rule below it, then removed): every line below moves. Median and 95th percentile. */
+  readonly lineInsertDeleteToDiagnosticsMs: number;
+  readonly lineInsertDeleteToDiagnosticsP95Ms: number;
   /** Edit to the reachability findings of the new version (files within maxRules only): median. */
   readonly editToFindingsMs?: number;
   /**
@@ -123,6 +126,26 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       const wait = await settled(mark);
       if (summaries().slice(mark).some((s) => s.uri === uri && s.analysing)) findings.push(ms + wait);
     }
+    // Lines added and removed: a bad copy of a rule inserted below it, then deleted (every line below moves: no splice, tableSplice.ts).
+    const lineTimes: number[] = [];
+    for (let k = 0; k < options.edits; k++) {
+      const line = targets[Math.floor(((Math.floor(k / 2) + 0.5) * targets.length) / Math.ceil(options.edits / 2))]!;
+      const adds = k % 2 === 0;
+      const copy = `${lines[line]!}${BAD}\n`;
+      const change = adds
+        ? { range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } }, text: copy }
+        : { range: { start: { line: line + 1, character: 0 }, end: { line: line + 2, character: 0 } }, text: '' };
+      await sleep(pauseMs);
+      version++;
+      const mark = summaries().length;
+      t0 = performance.now();
+      await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
+      const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 120_000);
+      lineTimes.push(performance.now() - t0);
+      const errorBelow = d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line + 1);
+      if (errorBelow !== adds) throw new Error(`v${version}: diagnostics not of the edited text (error on line ${line + 2}: ${errorBelow})`);
+      await settled(mark);
+    }
     // Typing an unknown option at the end of a rule, key by key (the last edit's work is settled above).
     await sleep(pauseMs);
     const line = targets[Math.floor(targets.length / 3)]!;
@@ -158,6 +181,7 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
     }
     const hoverSorted = [...hoverTimes].sort((a, b) => a - b);
     const sorted = [...times].sort((a, b) => a - b);
+    const lineSorted = [...lineTimes].sort((a, b) => a - b);
     return {
       openMs: Math.round(openMs),
       editToDiagnosticsMs: Math.round(median(times)),
@@ -165,6 +189,8 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       editToDiagnosticsMaxMs: Math.round(sorted.at(-1)!),
       errorEditMs: Math.round(median(errorTimes)),
       fixEditMs: Math.round(median(fixTimes)),
+      lineInsertDeleteToDiagnosticsMs: Math.round(median(lineTimes)),
+      lineInsertDeleteToDiagnosticsP95Ms: Math.round(percentile(lineSorted, 0.95)),
       ...(findings.length ? { editToFindingsMs: Math.round(median(findings)) } : {}),
       typingLastKeyToDiagnosticsMs: Math.round(typingMs),
       typingPublishedBeforeLast,

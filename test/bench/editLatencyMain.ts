@@ -10,7 +10,7 @@ import { measureEditLatency } from './editLatency';
 
 void (async () => {
   const rows: unknown[] = [];
-  const edits = Number(process.env.BENCH_EDITS ?? 10);
+  const edits = Number(process.env.BENCH_EDITS ?? 20);
   const sizes = (v: string | undefined, d: string) => (v ?? d).split(',').map(Number).filter((n) => n > 0);
   const runs = [
     ...sizes(process.env.BENCH_EDIT_SERVICES, '100,1000,10000').map((services) => ({ services, maxRules: undefined })),
