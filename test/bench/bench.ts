@@ -41,7 +41,7 @@ const result: Record<string, unknown> = {
 
 // The editor: one-line edits (an unknown option put on a DNAT rule, then taken away) to the new version's
 // diagnostics, through the language server over its protocol, each after a pause (BENCH_EDIT_SERVICES,
-// default 100,1000,10000; BENCH_EDITS edits each, default 10). Then the same with reachability on in the
+// default 100,1000,10000; BENCH_EDITS edits each, default 20). Then the same with reachability on in the
 // editor (maxRules 25,000) for BENCH_EDIT_FINDINGS_SERVICES (default 1000): edit to fresh findings.
 // First, in a process of their own: started after the reachability rows, from this process holding
 // gigabytes, the 170,012-rule edits measured 250-290 ms instead of 120-150 (same code, same machine).
