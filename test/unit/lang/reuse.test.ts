@@ -133,10 +133,16 @@ function ruleEdit(lines: string[], rng: Rng): string {
   const ruleLike = EXTRA_LINES.filter((l) => l.startsWith('-') && l.length < 200);
   const appends = ruleLike.filter((l) => l.startsWith('-A ') && !l.includes('-h'));
   const other = (): string => (rng.chance(0.5) ? lines[rng.pick(rules)]! : rng.pick(rng.chance(0.9) ? appends : ruleLike));
-  switch (rng.int(0, 4)) {
+  switch (rng.int(0, 6)) {
     case 0:
       lines[i] = other();
       return `rule ${i} replaced`;
+    case 4:
+      lines.splice(i + rng.int(0, 2), 0, ...Array.from({ length: rng.int(1, 3) }, other));
+      return `rules inserted at ${i}`;
+    case 5:
+      lines.splice(i, rng.int(1, 3));
+      return `rules deleted at ${i}`;
     case 1: {
       const l = lines[i]!;
       const k = rng.int(1, Math.max(1, l.length - 1));
@@ -153,6 +159,9 @@ function ruleEdit(lines: string[], rng: Rng): string {
     }
   }
 }
+
+/** Reparses that spliced a table, and those of them after lines were added or removed. */
+const splices = { all: 0, moved: 0 };
 
 /** Chained reparses, each compared with a fresh parse; returns how many reparses spliced a table. */
 function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string, change = edit, checkPrevious = false): number {
@@ -174,7 +183,11 @@ function chainOfEdits(text: string, family: Family, backend: Backend, seed: numb
     assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `${label} lints: after ${done.join(', ')}`);
     assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `${label} unused chains: after ${done.join(', ')}`);
     previous = again;
-    if (cacheOf(again)?.spliced) spliced++;
+    if (cacheOf(again)?.spliced) {
+      spliced++;
+      splices.all++;
+      if (cacheOf(again)?.movedBy) splices.moved++;
+    }
   }
   return spliced;
 }
@@ -200,8 +213,10 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     const dump = kubeProxyDump({ services: 40, endpoints: 3 });
     chainOfEdits(dump, 'ipv4', 'nft', 99, 40, 'kube nft');
     chainOfEdits(dump, 'ipv4', 'legacy', 98, 20, 'kube legacy');
+    const movedBefore = splices.moved;
     const spliced = chainOfEdits(dump, 'ipv4', 'nft', 97, 40, 'kube nft (rule edits)', ruleEdit, true) + chainOfEdits(dump, 'ipv4', 'legacy', 96, 20, 'kube legacy (rule edits)', ruleEdit, true);
     assert.ok(spliced >= 30, `${spliced} of 60 reparses spliced`);
+    assert.ok(splices.moved - movedBefore >= 5, `${splices.moved - movedBefore} spliced after lines were added or removed`);
   });
 
   it('unchanged lines keep their shapes, wherever they moved', () => {
@@ -356,9 +371,18 @@ describe('a reparse that splices a table (tableSplice.ts) walks the edited lines
     ':PREROUTING ACCEPT [0:0]',
     ':POSTROUTING ACCEPT [0:0]',
     '-A POSTROUTING -o eth0 -j MASQUERADE',
+    ':NATLATE - [0:0]',
+    '-A NATLATE -j RETURN',
     'COMMIT',
+    '# the end',
   ];
-  const steps: Array<[string, (l: string[]) => void]> = [
+  const at = (l: string[], text: string): number => {
+    const i = l.indexOf(text);
+    assert.ok(i >= 0, text);
+    return i;
+  };
+  // [what, edit, whether the reparse splices]
+  const steps: Array<[string, (l: string[]) => void, boolean?]> = [
     ['a rule above LATE jumps to it', (l) => (l[4] = '-A INPUT -j LATE')],
     ['a rule above LATE adds to it', (l) => (l[5] = '-A LATE -p tcp -j ACCEPT')],
     ['both fixed', (l) => ((l[4] = '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'), (l[5] = '-A INPUT -j EARLY'))],
@@ -369,17 +393,31 @@ describe('a reparse that splices a table (tableSplice.ts) walks the edited lines
     ['the nat table\'s rule broken', (l) => (l[14] = '-A POSTROUTING -o eth0 -j MASQUERAD')],
     ['filter fixed while nat is broken', (l) => (l[8] = '-A LATE -j RETURN')],
     ['nat fixed', (l) => (l[14] = '-A POSTROUTING -o eth0 -j MASQUERADE')],
+    // Lines added and removed: everything below moves (LATE's declaration, the nat table, the comment).
+    ['a rule inserted above LATE', (l) => l.splice(at(l, '-A INPUT -j EARLY') + 1, 0, '-A INPUT -p udp -j ACCEPT')],
+    ['a jump to LATE inserted above its declaration', (l) => l.splice(at(l, ':LATE - [0:0]'), 0, '-A INPUT -j LATE')],
+    ['that jump removed', (l) => l.splice(at(l, '-A INPUT -j LATE'), 1)],
+    ['two rules inserted in nat', (l) => l.splice(at(l, '-A POSTROUTING -o eth0 -j MASQUERADE'), 0, '-A POSTROUTING -o eth1 -j MASQUERADE', '-A PREROUTING -p tcp -j DNAT --to-destination 10.0.0.1')],
+    ['a filter rule deleted (nat moves up)', (l) => l.splice(at(l, '-A INPUT -p udp -j ACCEPT'), 1)],
+    ['nat broken', (l) => (l[at(l, '-A POSTROUTING -o eth1 -j MASQUERADE')] = '-A POSTROUTING -o eth1 -j MASQUERAD')],
+    ['a filter rule inserted above nat\'s error: its message names a line, so the file is parsed whole', (l) => l.splice(at(l, '-A LATE -j RETURN'), 0, '-A LATE -p icmp -j ACCEPT'), false],
+    ['nat fixed again', (l) => (l[at(l, '-A POSTROUTING -o eth1 -j MASQUERAD')] = '-A POSTROUTING -o eth1 -j MASQUERADE')],
+    ['three rules replaced by one', (l) => l.splice(at(l, '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'), 3, '-A INPUT -j ACCEPT')],
+    // The nat table, moved by an edit above it, keeps track of the chain declared below its rules.
+    ['rules inserted in filter (nat moves down)', (l) => l.splice(at(l, '-A LATE -j RETURN'), 0, '-A LATE -p tcp -j RETURN', '-A LATE -p udp -j RETURN', '-A LATE -p icmp -j RETURN')],
+    ['in nat, a rule above NATLATE\'s declaration adds to it', (l) => l.splice(at(l, ':NATLATE - [0:0]'), 0, '-A NATLATE -p udp -j RETURN')],
+    ['that rule removed', (l) => l.splice(at(l, '-A NATLATE -p udp -j RETURN'), 1)],
   ];
   for (const backend of ['nft', 'legacy'] as const) {
     it(`${backend}: each step spliced and equal to a fresh parse`, () => {
       const lines = base.slice();
       let previous = parseIptables(lines.join('\n') + '\n', { family: 'ipv4', backend });
-      for (const [what, change] of steps) {
+      for (const [what, change, splices = true] of steps) {
         change(lines);
         const text = lines.join('\n') + '\n';
         const before = view(previous);
         const again = parseIptables(text, { family: 'ipv4', backend, previous });
-        assert.ok(cacheOf(again)?.spliced, `${backend}: ${what}: spliced`);
+        assert.equal(cacheOf(again)?.spliced, splices, `${backend}: ${what}: spliced`);
         assert.deepStrictEqual(view(previous), before, `${backend}: ${what}: the previous parse is left as it was`);
         assert.deepStrictEqual(view(again), view(parseIptables(text, { family: 'ipv4', backend })), `${backend}: ${what}`);
         previous = again;

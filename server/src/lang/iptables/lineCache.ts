@@ -54,8 +54,9 @@ export class LineCache {
   exited = false;
   multiPiece = false;
   sharedUsed = false;
-  /** Whether this parse spliced one table of the previous one (tableSplice.ts); for tests. */
+  /** Whether this parse spliced one table of the previous one (tableSplice.ts), and how far the lines below the edit moved; for tests. */
   spliced = false;
+  movedBy = 0;
 
   constructor(
     readonly family: Family,
@@ -110,10 +111,12 @@ export class LineMatcher {
   }
 
   /**
-   * When the two texts differ only in lines [first, end), as many in both
-   * and at most `max`: those lines, with their starts in the new text.
+   * When the two texts differ only in the old text's lines [first, end),
+   * which became the new text's lines [first, newEnd) (at most `max` of
+   * them; every line after them is the same line, moved by newEnd - end):
+   * those lines, with their starts in the new text.
    */
-  changedLines(max: number): { first: number; end: number; starts: number[] } | undefined {
+  changedLines(max: number): { first: number; end: number; newEnd: number; starts: number[] } | undefined {
     if (this.prefix < 0) this.compare();
     const oldStarts = this.old.lineStarts;
     const b = this.text;
@@ -122,7 +125,8 @@ export class LineMatcher {
     const shift = this.old.text.length - b.length;
     const starts: number[] = [];
     for (let s = this.prefix, k = 0; k <= max; k++) {
-      if (k > 0 && s >= this.suffixFrom && oldStarts[first + k] === s + shift) return { first, end: first + k, starts };
+      const end = s >= this.suffixFrom ? this.lineIndexIn(oldStarts, s + shift) : -1;
+      if (end >= first) return end === first && k === 0 ? undefined : { first, end, newEnd: first + k, starts };
       const nl = b.indexOf('\n', s);
       if (nl < 0) return undefined;
       starts.push(s);

@@ -9,7 +9,7 @@
  * which it would stop, so the first error we report is the one it reports.
  */
 import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
-import type { Command, Comment, IptablesFile, TableBlock } from './ast';
+import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { guessFamily } from './family';
@@ -23,11 +23,11 @@ import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';
 import { BUILTIN_CHAINS, isBuiltinChain, isTableName } from './tables';
 import { prepareRuleLine, RuleCommand } from './ruleLine';
 import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
-import { cacheOf, detach, keepCache, LineCache, LineMatcher, type LineEntry } from './lineCache';
+import { cacheOf, detach, keepCache, LineCache, LineMatcher, type BlockRecord, type LineEntry } from './lineCache';
 import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
 import type { ValidTable } from './validTable';
-import { firstCommandAt, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
+import { firstCommandAt, movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -232,7 +232,7 @@ class FileParser {
     if (!old || !this.matcher) return undefined;
     const site = spliceSite(prev, old, this.matcher.changedLines(SPLICE_MAX_LINES), this.text);
     if (!site) return undefined;
-    const { record, first, end } = site;
+    const { record, first, end, newEnd, delta } = site;
     const text = this.text;
     const shift = text.length - old.text.length;
     // Whole arrays are copied (memcpy), not pushed item by item: a large file has 200,000 lines.
@@ -240,41 +240,74 @@ class FileParser {
     if (shift !== 0) for (let i = 0; i < below.length; i++) below[i]! += shift;
     this.starts = old.lineStarts.slice(0, first).concat(site.starts, below);
     this.cache.lineStarts = this.starts;
-    const edited: LineEntry[] = [];
+    const was = record.block;
+    const name = was.name.text;
+    // The tables after this one: the same, or made anew at their lines when lines were added or removed.
+    const later: BlockRecord[] = [];
+    for (const r of old.blocks.slice(site.index + 1)) {
+      const m = delta === 0 ? r : movedTable(r, delta, this.tableContext(r.loaded.name, r.loaded), (e) => this.stateError(e, -1));
+      if (!m) return undefined;
+      later.push(m);
+    }
+    const chainLines: ChainDecl[] = [];
+    for (const c of was.chains) {
+      if (c.line < end || delta === 0) chainLines.push(c);
+      else if (c instanceof ChainLine) chainLines.push(movedChainLine(c, delta));
+      else return undefined;
+    }
     // The table's lines above the edit said what they said; so do those below it (see tableSplice.ts).
     this.keep(prev.diagnostics, 0, record.diagFrom);
     const diagFrom = this.diagnostics.length;
     this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line < first);
-    const was = record.block;
-    const name = was.name.text;
-    const block: TableBlock = { name: was.name, line: was.line, chains: was.chains, commands: was.commands.slice(0, firstCommandAt(was.commands, first)), span: was.span };
-    for (const b of prev.file.tables) this.tables.push(b === was ? block : b);
-    for (const c of prev.file.comments) this.comments.push(c);
+    const block: TableBlock = { name: was.name, line: was.line, chains: chainLines, commands: was.commands.slice(0, firstCommandAt(was.commands, first)), span: was.span };
+    const laterBlocks = new Map(later.map((r, i) => [old.blocks[site.index + 1 + i]!.block, r.block]));
+    for (const b of prev.file.tables) this.tables.push(b === was ? block : laterBlocks.get(b) ?? b);
+    for (const c of prev.file.comments) this.comments.push(delta !== 0 && c.line >= end ? { text: c.text, line: c.line + delta } : c);
     for (const [n, t] of prev.ruleset.tables) this.loaded.set(n, t);
+    for (const r of later) this.loaded.set(r.loaded.name, r.loaded);
     const loaded: LoadedTable = { name, block, chains: new Map(record.loaded.chains), builtins: record.loaded.builtins, committed: false };
     const state = TableState.resumedAt(record.state, first, end, block, loaded, this.tableContext(name, loaded), (e) => this.stateError(e, -1));
     this.current = { block, loaded, state, diagFrom };
-    for (let index = first; index < end; index++) {
+    const edited: LineEntry[] = [];
+    for (let index = first; index < newEnd; index++) {
       this.entry = undefined;
       this.line(readSourceLine(text, this.starts[index]!, index, index + 1));
       edited.push(this.entry);
       if (this.current?.state !== state || !state.appendOnly || this.exited) return undefined;
     }
     this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line >= end);
+    const movedCommands = state.fastForward(delta);
+    const kept = was.commands.slice(firstCommandAt(was.commands, end));
+    if (!movedCommands || (delta !== 0 && movedCommands.length !== kept.length)) return undefined;
     // The walk has pushed the edited lines' commands; the block is still being built.
-    (block as { commands: Command[] }).commands = block.commands.concat(was.commands.slice(firstCommandAt(was.commands, end)));
-    state.fastForward();
-    this.cache.entries = old.entries.slice(0, first).concat(edited, old.entries.slice(end));
-    const commitLine = was.commitLine!;
+    (block as { commands: Command[] }).commands = block.commands.concat(delta === 0 ? kept : movedCommands);
+    const tail = old.entries.slice(end);
+    if (delta !== 0) {
+      // The moved lines' entries: their new commands and chain lines, where the line was one before.
+      const put = (line: number, e: RuleCommand | ChainLine): void => {
+        const i = line - newEnd;
+        if (tail[i] instanceof RuleCommand || tail[i] instanceof ChainLine) tail[i] = e;
+      };
+      for (const c of movedCommands) put(c.line, c);
+      for (const c of chainLines) if (c.line >= newEnd) put(c.line, c as ChainLine);
+      for (const r of later) {
+        for (const c of r.block.commands) put(c.line, c as RuleCommand);
+        for (const c of r.block.chains) put(c.line, c as ChainLine);
+      }
+    }
+    this.cache.entries = old.entries.slice(0, first).concat(edited, tail);
+    const commitLine = was.commitLine! + delta;
     this.commit(readSourceLine(text, this.starts[commitLine]!, commitLine, commitLine + 1));
     if (this.shared.used) return undefined;
     const moved = this.diagnostics.length - record.diagTo;
     this.keep(prev.diagnostics, record.diagTo, prev.diagnostics.length);
     // commit() recorded the spliced table as this parse's only block so far.
     const spliced = this.cache.blocks[0]!;
-    this.cache.blocks = old.blocks.map((r, k) => (k < site.index ? r : k === site.index ? spliced : { ...r, diagFrom: r.diagFrom + moved, commitFrom: r.commitFrom + moved, diagTo: r.diagTo + moved }));
+    const shifted = (r: BlockRecord): BlockRecord => ({ ...r, diagFrom: r.diagFrom + moved, commitFrom: r.commitFrom + moved, diagTo: r.diagTo + moved });
+    this.cache.blocks = [...old.blocks.slice(0, site.index), spliced, ...later.map(shifted)];
     for (const [n, v] of old.valid) if (n !== name) this.cache.valid.set(n, v);
     this.cache.spliced = true;
+    this.cache.movedBy = delta;
     return this.result();
   }
 

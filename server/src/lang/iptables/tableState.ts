@@ -27,6 +27,7 @@ import type { RuleInput } from './ruleShape';
 import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
 import { ValidTable } from './validTable';
+import { movedChain } from './moved';
 
 /** An error of this table, in the order iptables would meet it. */
 export interface StateError {
@@ -606,30 +607,75 @@ export class TableState {
    * lines below an edit of rule lines meet the same chains as before, so
    * they do the same).
    */
-  fastForward(): void {
+  fastForward(delta = 0): RuleCommand[] | undefined {
     const r = this.resumed!;
     const old = r.old;
     this.lastChain = undefined;
     for (const ch of r.later) {
-      this.chains.set(ch.name, ch);
       this.known.add(ch.name);
+      if (delta === 0) this.chains.set(ch.name, ch);
+      else {
+        this.chains.set(ch.name, movedChain(ch, delta, []));
+        r.owned.set(ch.name, []);
+      }
     }
     for (const name of this.loaded.builtins) {
       const ch = old.chains.get(name);
       if (!ch) continue;
       if (!this.known.has(name) && ((ch.declLine ?? -1) >= r.to || (this.nft && (ch.rules.at(-1)?.command.line ?? -1) >= r.to))) this.known.add(name);
       // commit() marks built-in chains (absent): they must be this parse's.
-      if (!r.owned.has(name)) this.own(name);
-    }
-    for (const [name, below] of r.owned) {
-      const rules = this.chains.get(name)!.rules;
-      for (const x of below) rules.push(x);
+      const mine = r.owned.has(name) ? this.chains.get(name)! : this.own(name);
+      if (delta !== 0 && (ch.declLine ?? -1) >= r.to) this.chains.set(name, movedChain(mine, delta, mine.rules));
     }
     if (this.toCheck) this.toCheck = { from: this.toCheck.from, to: this.ops.length };
-    const ops = old.ops;
-    for (let i = r.opsTo; i < ops.length; i++) this.ops.push(ops[i]!);
+    if (delta !== 0 && this.lastDeclLine >= r.to) this.lastDeclLine += delta;
     for (const e of old.prepared) if (e.span.start.line >= r.to) this.prepared.push(e);
     this.resumed = undefined;
+    const ops = old.ops;
+    if (delta === 0) {
+      for (const [name, below] of r.owned) {
+        const rules = this.chains.get(name)!.rules;
+        for (const x of below) rules.push(x);
+      }
+      for (let i = r.opsTo; i < ops.length; i++) this.ops.push(ops[i]!);
+      return [];
+    }
+    // The lines below moved: each rule anew at its line, in the chains this state owns.
+    this.resumed = r;
+    const moved: RuleCommand[] = [];
+    for (let i = r.opsTo; i < ops.length; i++) {
+      const o = ops[i]! as LoadedRule;
+      const c = o.command;
+      if (!(c instanceof RuleCommand) || c.kind !== 'A') return undefined;
+      const cmd = new RuleCommand(c.line + delta, c.restoreLine + delta, c.shape);
+      const x = cmd.loadedIn(o.chain);
+      (r.owned.has(o.chain) ? this.chains.get(o.chain)! : this.own(o.chain)).rules.push(x);
+      this.ops.push(x);
+      moved.push(cmd);
+    }
+    this.resumed = undefined;
+    return moved;
+  }
+
+  /** Whether an error of this table (iptables-nft's, found while preparing) is on line `line` or below. */
+  hasErrorsFrom(line: number): boolean {
+    return this.prepared.some((e) => e.span.start.line >= line);
+  }
+
+  /** Whether the batch has `n` messages. */
+  hasOps(n: number): boolean {
+    return this.ops.length === n;
+  }
+
+  /** The state of an append-only table without errors whose lines all moved (movedTable in tableSplice.ts): `ops` its rules anew. */
+  static moved(old: TableState, block: TableBlock, loaded: LoadedTable, ctx: TableContext, report: (e: StateError) => void, ops: LoadedRule[], delta: number): TableState {
+    const s = new TableState(block, loaded, ctx, report);
+    // Never changed after COMMIT: a later splice copies it.
+    s.known = old.known;
+    s.ops = ops;
+    s.lastDeclLine = old.lastDeclLine >= 0 ? old.lastDeclLine + delta : -1;
+    s.batchClean = old.batchClean;
+    return s;
   }
 
   // ----------------------------------------------------------------- commit
