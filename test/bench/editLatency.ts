@@ -104,6 +104,16 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
     const fixTimes: number[] = [];
     const findings: number[] = [];
     let version = 1;
+    /** One change after a pause: the time to the diagnostics of its version, and the status-bar summaries seen before. */
+    const timed = async (change: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }) => {
+      await sleep(pauseMs);
+      version++;
+      const mark = summaries().length;
+      t0 = performance.now();
+      await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
+      const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 120_000);
+      return { ms: performance.now() - t0, d, mark };
+    };
     for (let k = 0; k < options.edits; k++) {
       // Pairs of edits on one rule: the first adds an error, the second takes it away.
       const line = targets[Math.floor(((Math.floor(k / 2) + 0.5) * targets.length) / Math.ceil(options.edits / 2))]!;
@@ -112,13 +122,7 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       const change = adds
         ? { range: { start: { line, character: original.length }, end: { line, character: original.length } }, text: BAD }
         : { range: { start: { line, character: original.length }, end: { line, character: original.length + BAD.length } }, text: '' };
-      await sleep(pauseMs);
-      version++;
-      const mark = summaries().length;
-      t0 = performance.now();
-      await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
-      const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 120_000);
-      const ms = performance.now() - t0;
+      const { ms, d, mark } = await timed(change);
       const errorOnLine = d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line);
       if (errorOnLine !== adds) throw new Error(`v${version}: diagnostics not of the edited text (error on line ${line + 1}: ${errorOnLine})`);
       times.push(ms);
@@ -126,7 +130,7 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       const wait = await settled(mark);
       if (summaries().slice(mark).some((s) => s.uri === uri && s.analysing)) findings.push(ms + wait);
     }
-    // Lines added and removed: a bad copy of a rule inserted below it, then deleted (every line below moves: no splice, tableSplice.ts).
+    // Lines added and removed: a bad copy of a rule inserted below it, then deleted (every line below moves: a splice makes the rules below it anew, tableSplice.ts).
     const lineTimes: number[] = [];
     for (let k = 0; k < options.edits; k++) {
       const line = targets[Math.floor(((Math.floor(k / 2) + 0.5) * targets.length) / Math.ceil(options.edits / 2))]!;
@@ -135,13 +139,8 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       const change = adds
         ? { range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } }, text: copy }
         : { range: { start: { line: line + 1, character: 0 }, end: { line: line + 2, character: 0 } }, text: '' };
-      await sleep(pauseMs);
-      version++;
-      const mark = summaries().length;
-      t0 = performance.now();
-      await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
-      const d: PublishDiagnosticsParams = await client.diagnosticsFor(uri, version, 120_000);
-      lineTimes.push(performance.now() - t0);
+      const { ms, d, mark } = await timed(change);
+      lineTimes.push(ms);
       const errorBelow = d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === line + 1);
       if (errorBelow !== adds) throw new Error(`v${version}: diagnostics not of the edited text (error on line ${line + 2}: ${errorBelow})`);
       await settled(mark);

@@ -605,9 +605,11 @@ export class TableState {
    * Takes back what the walk of the previous state added from the end of the
    * edit on: its chains, their rules, the batch, the errors it found (the
    * lines below an edit of rule lines meet the same chains as before, so
-   * they do the same).
+   * they do the same). When those lines moved by `delta`, their rules are
+   * made anew at their lines; returns their commands then (in line order),
+   * or undefined if one is not an -A of one rule.
    */
-  fastForward(delta = 0): RuleCommand[] | undefined {
+  fastForward(delta: number): RuleCommand[] | undefined {
     const r = this.resumed!;
     const old = r.old;
     this.lastChain = undefined;
@@ -630,21 +632,28 @@ export class TableState {
     if (this.toCheck) this.toCheck = { from: this.toCheck.from, to: this.ops.length };
     if (delta !== 0 && this.lastDeclLine >= r.to) this.lastDeclLine += delta;
     for (const e of old.prepared) if (e.span.start.line >= r.to) this.prepared.push(e);
+    const moved = delta === 0 ? this.takeBelow(r) : this.moveBelow(r, delta);
     this.resumed = undefined;
-    const ops = old.ops;
-    if (delta === 0) {
-      for (const [name, below] of r.owned) {
-        const rules = this.chains.get(name)!.rules;
-        for (const x of below) rules.push(x);
-      }
-      for (let i = r.opsTo; i < ops.length; i++) this.ops.push(ops[i]!);
-      return [];
+    return moved;
+  }
+
+  /** The previous state's rules below the edit, where they were. */
+  private takeBelow(r: NonNullable<TableState['resumed']>): RuleCommand[] {
+    for (const [name, below] of r.owned) {
+      const rules = this.chains.get(name)!.rules;
+      for (const x of below) rules.push(x);
     }
-    // The lines below moved: each rule anew at its line, in the chains this state owns.
-    this.resumed = r;
+    const ops = r.old.ops;
+    for (let i = r.opsTo; i < ops.length; i++) this.ops.push(ops[i]!);
+    return [];
+  }
+
+  /** The previous state's rules below the edit, each anew `delta` lines further (in chains this state owns); their commands. */
+  private moveBelow(r: NonNullable<TableState['resumed']>, delta: number): RuleCommand[] | undefined {
+    const ops = r.old.ops as LoadedRule[];
     const moved: RuleCommand[] = [];
     for (let i = r.opsTo; i < ops.length; i++) {
-      const o = ops[i]! as LoadedRule;
+      const o = ops[i]!;
       const c = o.command;
       if (!(c instanceof RuleCommand) || c.kind !== 'A') return undefined;
       const cmd = new RuleCommand(c.line + delta, c.restoreLine + delta, c.shape);
@@ -653,7 +662,6 @@ export class TableState {
       this.ops.push(x);
       moved.push(cmd);
     }
-    this.resumed = undefined;
     return moved;
   }
 
