@@ -1,7 +1,7 @@
 /**
- * A reparse after an edit inside one table's rule lines (the same number of
- * lines before and after, none of them a table, chain, comment or COMMIT
- * line) need not walk the whole file again: when the previous parse of that
+ * A reparse after an edit inside one table's rule lines (none of the lines
+ * before or after it a table, chain, comment or COMMIT line) need not walk
+ * the whole file again: when the previous parse of that
  * table was an iptables-save dump's kind (every command an -A adding one
  * rule at the end of its chain, or failing; see TableState.appendOnly), the
  * table's state before the edit and the rules after it are taken from the
