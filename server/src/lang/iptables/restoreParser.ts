@@ -87,11 +87,11 @@ class FileParser {
   private readonly fast: FastRuleLines | undefined;
   readonly cache: LineCache;
   /** Lines of the previous parse of this document (ParseOptions.previous). */
-  private readonly matcher: LineMatcher | undefined;
-  private readonly reused: LineCache | undefined;
+  private matcher: LineMatcher | undefined;
+  private reused: LineCache | undefined;
   private readonly names: ChainNames;
   /** The previous parse's valid tables (validTable.ts). */
-  private readonly previousValid: ReadonlyMap<string, ValidTable> | undefined;
+  private previousValid: ReadonlyMap<string, ValidTable> | undefined;
   /** What the line being read leaves for the next parse (LineCache.entries). */
   private entry: LineEntry;
   /** The chains declared after a line of a table (laterDeclarations). */
@@ -216,6 +216,11 @@ class FileParser {
   }
 
   private result(): ParsedIptables {
+    // The tables' states stay in this parse's cache (for the next splice), and their contexts
+    // refer to this parser: it must not hold the previous parse, or every version stays alive.
+    this.reused = undefined;
+    this.matcher = undefined;
+    this.previousValid = undefined;
     this.cache.exited = this.exited;
     this.cache.sharedUsed = this.shared.used;
     const file: IptablesFile = { family: this.family, tables: this.tables, comments: this.comments, lineCount: this.starts.length };
@@ -245,7 +250,7 @@ class FileParser {
     // The tables after this one: the same, or made anew at their lines when lines were added or removed.
     const later: BlockRecord[] = [];
     for (const r of old.blocks.slice(site.index + 1)) {
-      const m = delta === 0 ? r : movedTable(r, delta, this.tableContext(r.loaded.name, r.loaded), (e) => this.stateError(e, -1));
+      const m = delta === 0 ? r : movedTable(r, delta, this.tableContext(r.loaded.name, r.loaded), this.reporter());
       if (!m) return undefined;
       later.push(m);
     }
@@ -266,7 +271,7 @@ class FileParser {
     for (const [n, t] of prev.ruleset.tables) this.loaded.set(n, t);
     for (const r of later) this.loaded.set(r.loaded.name, r.loaded);
     const loaded: LoadedTable = { name, block, chains: new Map(record.loaded.chains), builtins: record.loaded.builtins, committed: false };
-    const state = TableState.resumedAt(record.state, first, end, block, loaded, this.tableContext(name, loaded), (e) => this.stateError(e, -1));
+    const state = TableState.resumedAt(record.state, first, end, block, loaded, this.tableContext(name, loaded), this.reporter());
     this.current = { block, loaded, state, diagFrom };
     const edited: LineEntry[] = [];
     for (let index = first; index < newEnd; index++) {
@@ -405,8 +410,18 @@ class FileParser {
     const chains = new Map<string, LoadedChain>();
     for (const h of builtins) chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', rules: [] });
     const loaded: LoadedTable = { name, block, chains, builtins, committed: false };
-    const state = new TableState(block, loaded, this.tableContext(name, loaded), (e) => this.stateError(e, -1));
+    const state = new TableState(block, loaded, this.tableContext(name, loaded), this.reporter());
     this.current = { block, loaded, state, diagFrom };
+  }
+
+  /**
+   * A table state's way to report errors. Made here, not in the method that
+   * makes the state: a closure keeps every variable its function's closures
+   * share, and a state kept for the next splice must not keep the previous
+   * parse alive through them.
+   */
+  private reporter(): (e: StateError) => void {
+    return (e) => this.stateError(e, -1);
   }
 
   /** Diagnostics [from, to) of the previous parse (those `which` takes), numbered among this parse's errors. */
@@ -672,6 +687,7 @@ class FileParser {
     cur.loaded.committed = !this.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error');
     if (isTableName(cur.block.name.text)) {
       this.loaded.set(cur.block.name.text, cur.loaded);
+      cur.state.retire();
       this.cache.blocks.push({ block: cur.block, loaded: cur.loaded, state: cur.state, diagFrom: cur.diagFrom, commitFrom: errorsBefore, diagTo: this.diagnostics.length });
     }
     this.current = undefined;

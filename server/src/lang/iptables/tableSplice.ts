@@ -141,6 +141,7 @@ export function movedTable(record: BlockRecord, delta: number, ctx: TableContext
   };
   const loaded: LoadedTable = { name: record.loaded.name, block, chains, builtins: record.loaded.builtins, committed: record.loaded.committed };
   const state = TableState.moved(record.state, block, loaded, ctx, report, ops, delta);
+  state.retire();
   return { block, loaded, state, diagFrom: record.diagFrom, commitFrom: record.commitFrom, diagTo: record.diagTo };
 }
 

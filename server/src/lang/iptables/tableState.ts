@@ -142,8 +142,8 @@ export class TableState {
   constructor(
     readonly block: TableBlock,
     readonly loaded: LoadedTable,
-    private readonly ctx: TableContext,
-    private readonly report: (e: StateError) => void,
+    private ctx: TableContext,
+    private report: (e: StateError) => void,
   ) {
     this.chains = loaded.chains;
     this.nft = ctx.backend === 'nft';
@@ -546,6 +546,17 @@ export class TableState {
   }
 
   // ----------------------------------------------------- a reparse's splice
+
+  /**
+   * Lets go of the parser that walked this table (its context and report
+   * refer to it, and through it to its whole parse): a state kept for the
+   * next splice is only read (resumedAt, moved), never walked again.
+   */
+  retire(): void {
+    const { prog, family, backend } = this.ctx;
+    this.ctx = { prog, family, backend, chainHint: () => '', declaredLater: () => false };
+    this.report = () => undefined;
+  }
 
   /**
    * A new state for `block`, as the walk of an append-only table (`old`, its
