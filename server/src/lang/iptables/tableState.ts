@@ -74,6 +74,8 @@ function expand(rule: RuleInput, cmd: Command, chain: string): LoadedRule[] {
   return out;
 }
 
+const NO_RULES: readonly LoadedRule[] = [];
+
 /** Index of the first rule at or after `line` in rules kept in line order. */
 function firstAtOrAfter(rules: readonly LoadedRule[], line: number): number {
   let lo = 0;
@@ -602,12 +604,12 @@ export class TableState {
    * parse's object: its rules above the edit now, those below it back at
    * fastForward().
    */
-  private own(name: string): LoadedChain {
+  private own(name: string, below = true): LoadedChain {
     const r = this.resumed!;
     const ch = this.chains.get(name)!;
     const rules = ch.rules;
     const mine: LoadedChain = { ...ch, rules: rules.slice(0, firstAtOrAfter(rules, r.from)) };
-    r.owned.set(name, rules.slice(firstAtOrAfter(rules, r.to)));
+    r.owned.set(name, below ? rules.slice(firstAtOrAfter(rules, r.to)) : NO_RULES);
     this.chains.set(name, mine);
     return mine;
   }
@@ -663,13 +665,21 @@ export class TableState {
   private moveBelow(r: NonNullable<TableState['resumed']>, delta: number): RuleCommand[] | undefined {
     const ops = r.old.ops as LoadedRule[];
     const moved: RuleCommand[] = [];
+    // A chain's rules are mostly consecutive lines: its chain is looked up once per run of them.
+    let chain = '';
+    let into: LoadedRule[] = [];
     for (let i = r.opsTo; i < ops.length; i++) {
       const o = ops[i]!;
       const c = o.command;
       if (!(c instanceof RuleCommand) || c.kind !== 'A') return undefined;
       const cmd = new RuleCommand(c.line + delta, c.restoreLine + delta, c.shape);
       const x = cmd.loadedIn(o.chain);
-      (r.owned.has(o.chain) ? this.chains.get(o.chain)! : this.own(o.chain)).rules.push(x);
+      if (o.chain !== chain) {
+        chain = o.chain;
+        // Its rules below the edit are the ones made here, not the previous ones.
+        into = (r.owned.has(chain) ? this.chains.get(chain)! : this.own(chain, false)).rules;
+      }
+      into.push(x);
       this.ops.push(x);
       moved.push(cmd);
     }

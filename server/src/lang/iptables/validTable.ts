@@ -73,6 +73,11 @@ export class ValidTable {
       if (c.name !== names[ci] || c.builtin !== builtin[ci]) return undefined;
       const now = c.rules;
       const before = this.rules[ci]!;
+      // A chain a reparse took over unchanged has the very same rules.
+      if (now === before) {
+        rules[ci++] = now;
+        continue;
+      }
       // Built-in chains and chains no hook reaches are not hook-checked.
       const m = c.builtin ? 0 : mask[ci]!;
       // Rule by rule while the chain keeps its length; else (rules added or removed) by its set of targets.
