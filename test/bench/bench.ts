@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
+import { cacheOf } from '../../server/src/lang/iptables/lineCache';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../../server/src/verify/replay';
@@ -57,6 +58,32 @@ const parseMs = time(() => {
 });
 result.parseAndDiagnosticsMs = Math.round(parseMs);
 result.ourErrors = errors;
+
+// A reparse handed the previous version (what the editor does on each edit), in this process:
+// an unknown option put on a DNAT rule and taken away again (one line changed), and a bad copy
+// of such a rule inserted below it and deleted again (every line below moves), at 20 places
+// spread over the nat table; how many reparses spliced the table (tableSplice.ts).
+{
+  const lines = dump.split('\n');
+  const dnat = lines.map((l, i) => (l.includes('--to-destination') ? i : -1)).filter((i) => i >= 0);
+  let previous = analyzeIptables(dump, { backend: 'nft', family: 'ipv4' });
+  const measure = (edit: (at: number, adds: boolean) => string[]): { medianMs: number; p95Ms: number; spliced: number } => {
+    const times: number[] = [];
+    let spliced = 0;
+    for (let k = 0; k < 40; k++) {
+      const text = edit(dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 20)]!, k % 2 === 0).join('\n');
+      const t0 = process.hrtime.bigint();
+      previous = analyzeIptables(text, { backend: 'nft', family: 'ipv4', previous });
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (cacheOf(previous.parsed)?.spliced) spliced++;
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    return { medianMs: Math.round(median(times)), p95Ms: Math.round(sorted[Math.ceil(0.95 * sorted.length) - 1]!), spliced };
+  };
+  const changed = (at: number, adds: boolean) => lines.map((l, i) => (i === at && adds ? `${l} --bogus` : l));
+  const inserted = (at: number, adds: boolean) => (adds ? [...lines.slice(0, at + 1), `${lines[at]} --bogus`, ...lines.slice(at + 1)] : lines);
+  result.reparse = { lineChanged: measure(changed), lineAddedOrRemoved: measure(inserted) };
+}
 
 // The emulator on the same dump: building its model, then whole TCP conversations
 // (handshake, data, close, replies) from an outside client to service cluster IPs,
