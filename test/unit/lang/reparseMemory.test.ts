@@ -21,7 +21,9 @@ describe('reparses keep no earlier version alive', () => {
     it(`${backend}: 13 chained reparses, then only the last one's cache is reachable`, async () => {
       const lines = kubeProxyDump({ services: 60, endpoints: 3 }).split('\n');
       const dnat = lines.map((l, i) => (l.includes('--to-destination') ? i : -1)).filter((i) => i >= 0);
-      const caches: WeakRef<object>[] = [];
+      // Told when an earlier version's cache is collected (a WeakRef would keep its target until V8 ends the job).
+      const collected = new Set<number>();
+      const registry = new FinalizationRegistry<number>((k) => collected.add(k));
       let previous = parseIptables(lines.join('\n'), { family: 'ipv4', backend });
       let spliced = 0;
       // The last edit splices: a whole parse at the end would hide what a splice keeps.
@@ -32,16 +34,18 @@ describe('reparses keep no earlier version alive', () => {
         else if (k % 4 === 2) lines.splice(at + 1, 0, `${lines[at]} --bogus`);
         else lines.splice(lines.indexOf(':KUBE-SERVICES - [0:0]') + 1, 0, `:EXTRA-${k} - [0:0]`); // a chain line: parsed whole
         const next = parseIptables(lines.join('\n'), { family: 'ipv4', backend, previous });
-        caches.push(new WeakRef(cacheOf(previous)!));
+        registry.register(cacheOf(previous)!, k);
         if (cacheOf(next)?.spliced) spliced++;
         previous = next;
       }
       assert.ok(spliced >= 6, `${spliced} of 13 spliced`);
       assert.ok(cacheOf(previous)?.spliced, 'the last reparse spliced');
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      gc();
-      gc();
-      const alive = caches.map((r, i) => (r.deref() ? i : -1)).filter((i) => i >= 0);
+      // Collections, each after a turn; the registry's callbacks run in later turns.
+      for (let i = 0; i < 20 && collected.size < 13; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const alive = Array.from({ length: 13 }, (_, k) => k).filter((k) => !collected.has(k));
       assert.deepEqual(alive, [], `earlier versions still reachable: ${alive.join(', ')}`);
       assert.ok(cacheOf(previous));
     });
