@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { cacheOf } from '../../server/src/lang/iptables/lineCache';
+import { percentile } from './stats';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../../server/src/verify/replay';
@@ -77,8 +78,7 @@ result.ourErrors = errors;
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (cacheOf(previous.parsed)?.spliced) spliced++;
     }
-    const sorted = [...times].sort((a, b) => a - b);
-    return { medianMs: Math.round(median(times)), p95Ms: Math.round(sorted[Math.ceil(0.95 * sorted.length) - 1]!), spliced };
+    return { medianMs: Math.round(median(times)), p95Ms: Math.round(percentile([...times].sort((a, b) => a - b), 0.95)), spliced };
   };
   const changed = (at: number, adds: boolean) => lines.map((l, i) => (i === at && adds ? `${l} --bogus` : l));
   const inserted = (at: number, adds: boolean) => (adds ? [...lines.slice(0, at + 1), `${lines[at]} --bogus`, ...lines.slice(at + 1)] : lines);

@@ -13,6 +13,7 @@
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import type { FileSummary } from '../../server/src/protocol';
 import { DEFAULT_SETTINGS } from '../../server/src/settings';
+import { percentile } from './stats';
 import { LspClient } from '../helpers/lspClient';
 
 export interface EditLatency {
@@ -63,9 +64,6 @@ export interface EditLatencyOptions {
 
 const BAD = ' --no-such-option';
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)]!;

@@ -53,6 +53,13 @@ export class ChainRecord {
   }
 }
 
+/** Whether some packet reaches the rule of this record (at any hook), without joining its pieces. */
+function someHit(rec: RuleRecord | undefined): boolean {
+  const hits = rec?.hits ?? [];
+  for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
+  return false;
+}
+
 export class Recorder {
   /** Table → chain → record. */
   private readonly chains = new Map<string, Map<string, ChainRecord>>();
@@ -126,25 +133,21 @@ export class Recorder {
 
   /** Whether some packet reaches the rule (at any hook), without joining its pieces. */
   reached(r: EmuRule): boolean {
-    const hits = this.find(r)?.hits ?? [];
-    for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
-    return false;
+    return someHit(this.find(r));
   }
 
   /** Per rule of a chain (its rules in order), whether some packet reaches it: reached() for each, with one chain lookup. */
   reachedRules(table: string, chain: string, rules: readonly EmuRule[]): boolean[] {
     const c = this.chains.get(table)?.get(chain);
-    return rules.map((r) => {
-      const held = c?.rules[r.ref.index];
-      const rec = held && (held.facts.rule === r || held.facts.rule.id === r.id) ? held : this.strays.get(r.id);
-      const hits = rec?.hits ?? [];
-      for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
-      return false;
-    });
+    return rules.map((r) => someHit(this.recordOf(r, c?.rules[r.ref.index])));
   }
 
   private find(r: EmuRule): RuleRecord | undefined {
-    const held = this.chains.get(r.ref.table)?.get(r.ref.chain)?.rules[r.ref.index];
+    return this.recordOf(r, this.chains.get(r.ref.table)?.get(r.ref.chain)?.rules[r.ref.index]);
+  }
+
+  /** The rule's record: the one its chain holds at its place, if it is this rule's, else a stray's. */
+  private recordOf(r: EmuRule, held: RuleRecord | undefined): RuleRecord | undefined {
     return held && (held.facts.rule === r || held.facts.rule.id === r.id) ? held : this.strays.get(r.id);
   }
 

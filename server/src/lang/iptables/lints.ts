@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostic';
 import { cacheOf } from './lineCache';
 import type { ParsedIptables } from './restoreParser';
 import type { LoadedTable } from './ruleset';
+import { jumpTargets } from './validTable';
 
 export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -57,13 +58,5 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
 function jumpedNames(parsed: ParsedIptables, loaded: LoadedTable): ReadonlySet<string> {
   const valid = cacheOf(parsed)?.valid.get(loaded.name);
   if (valid?.loaded === loaded) return valid.jumped();
-  const out = new Set<string>();
-  let last: string | undefined;
-  for (const c of loaded.chains.values()) {
-    for (const r of c.rules) {
-      const to = r.facts.jumpTo;
-      if (to !== undefined && to !== last) out.add((last = to));
-    }
-  }
-  return out;
+  return jumpTargets([...loaded.chains.values()].map((c) => c.rules));
 }

@@ -5,6 +5,7 @@
 import type { Position, Span } from '../diagnostic';
 import type { Command, ExtensionUse, IptablesFile, OptionUse, TableBlock } from './ast';
 import { RuleCommand } from './ruleLine';
+import { firstAtLine, ownLine } from './byLine';
 
 export type ChainRefKind = 'declaration' | 'rule-chain' | 'jump' | 'goto' | 'command' | 'rename-to';
 
@@ -62,22 +63,10 @@ function commandRefs(table: string, block: TableBlock, cmd: Command, refs: Chain
   if (t) refs.push({ table, block, name: t.chain, span: t.nameSpan, kind: t.goto ? 'goto' : 'jump', command: cmd });
 }
 
-/** Index of the first element whose line is at least `line` (elements in file order). */
-function firstAtLine(items: readonly { readonly line: number }[], line: number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (items[mid]!.line < line) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The commands on one line (an over-long line read in pieces has several), found by bisection. */
 function commandsOnLine(block: TableBlock, line: number): Command[] {
   const out: Command[] = [];
-  for (let i = firstAtLine(block.commands, line); i < block.commands.length && block.commands[i]!.line === line; i++) out.push(block.commands[i]!);
+  for (let i = firstAtLine(block.commands, line, ownLine); i < block.commands.length && block.commands[i]!.line === line; i++) out.push(block.commands[i]!);
   return out;
 }
 
@@ -85,7 +74,7 @@ function commandsOnLine(block: TableBlock, line: number): Command[] {
 function referencesOnLine(block: TableBlock, line: number): ChainRef[] {
   const refs: ChainRef[] = [];
   const table = block.name.text;
-  for (let i = firstAtLine(block.chains, line); i < block.chains.length && block.chains[i]!.line === line; i++) {
+  for (let i = firstAtLine(block.chains, line, ownLine); i < block.chains.length && block.chains[i]!.line === line; i++) {
     const d = block.chains[i]!;
     refs.push({ table, block, name: d.name.text, span: d.name.span, kind: 'declaration' });
   }

@@ -26,8 +26,9 @@ import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
 import { cacheOf, detach, keepCache, LineCache, LineMatcher, type BlockRecord, type LineEntry } from './lineCache';
 import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
+import { firstAtLine, ownLine } from './byLine';
 import type { ValidTable } from './validTable';
-import { firstCommandAt, movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
+import { movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -264,7 +265,7 @@ class FileParser {
     this.keep(prev.diagnostics, 0, record.diagFrom);
     const diagFrom = this.diagnostics.length;
     this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line < first);
-    const block: TableBlock = { name: was.name, line: was.line, chains: chainLines, commands: was.commands.slice(0, firstCommandAt(was.commands, first)), span: was.span };
+    const block: TableBlock = { name: was.name, line: was.line, chains: chainLines, commands: was.commands.slice(0, firstAtLine(was.commands, first, ownLine)), span: was.span };
     const laterBlocks = new Map(later.map((r, i) => [old.blocks[site.index + 1 + i]!.block, r.block]));
     for (const b of prev.file.tables) this.tables.push(b === was ? block : laterBlocks.get(b) ?? b);
     for (const c of prev.file.comments) this.comments.push(delta !== 0 && c.line >= end ? { text: c.text, line: c.line + delta } : c);
@@ -282,7 +283,7 @@ class FileParser {
     }
     this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line >= end);
     const movedCommands = state.fastForward(delta);
-    const kept = was.commands.slice(firstCommandAt(was.commands, end));
+    const kept = was.commands.slice(firstAtLine(was.commands, end, ownLine));
     if (!movedCommands || (delta !== 0 && movedCommands.length !== kept.length)) return undefined;
     // The walk has pushed the edited lines' commands; the block is still being built.
     (block as { commands: Command[] }).commands = block.commands.concat(delta === 0 ? kept : movedCommands);

@@ -159,18 +159,6 @@ function plainRuleLine(text: string, start: number): boolean {
   return true;
 }
 
-/** Index of the first command at or after `line` (commands of an append-only table are in line order). */
-export function firstCommandAt(commands: readonly Command[], line: number): number {
-  let lo = 0;
-  let hi = commands.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (commands[mid]!.line < line) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** A diagnostic kept from the previous parse, with the place among the errors it has now (Diagnostic.restore.seq). */
 export function withSeq(d: Diagnostic, seq: number): Diagnostic {
   return d.restore && d.restore.seq !== seq ? { ...d, restore: { ...d.restore, seq } } : d;

@@ -28,6 +28,7 @@ import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
 import { ValidTable } from './validTable';
 import { movedChain } from './moved';
+import { firstAtLine } from './byLine';
 
 /** An error of this table, in the order iptables would meet it. */
 export interface StateError {
@@ -77,16 +78,8 @@ function expand(rule: RuleInput, cmd: Command, chain: string): LoadedRule[] {
 const NO_RULES: readonly LoadedRule[] = [];
 
 /** Index of the first rule at or after `line` in rules kept in line order. */
-function firstAtOrAfter(rules: readonly LoadedRule[], line: number): number {
-  let lo = 0;
-  let hi = rules.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (rules[mid]!.command.line < line) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const firstAtOrAfter = (rules: readonly LoadedRule[], line: number): number => firstAtLine(rules, line, ruleLine);
+const ruleLine = (r: LoadedRule): number => r.command.line;
 
 /** The kernel rule's identity for -D/-C: one address pair, compared by value. */
 const keys = new WeakMap<LoadedRule, string>();

@@ -45,17 +45,7 @@ export class ValidTable {
 
   /** Every name a rule of the table jumps or goes to. */
   jumped(): ReadonlySet<string> {
-    if (this.jumpedNames) return this.jumpedNames;
-    const out = new Set<string>();
-    let last: string | undefined;
-    // Runs of jumps to one chain are common (kube-proxy's KUBE-MARK-MASQ): one add per run.
-    for (const rules of this.rules) {
-      for (const r of rules) {
-        const to = r.facts.jumpTo;
-        if (to !== undefined && to !== last) out.add((last = to));
-      }
-    }
-    return (this.jumpedNames = out);
+    return (this.jumpedNames ??= jumpTargets(this.rules));
   }
 
   /**
@@ -102,6 +92,20 @@ export class ValidTable {
     v.jumpedNames = this.jumpedNames;
     return v;
   }
+}
+
+/** Every name the rules of these chains jump or go to. */
+export function jumpTargets(chains: Iterable<readonly LoadedRule[]>): Set<string> {
+  const out = new Set<string>();
+  let last: string | undefined;
+  // Runs of jumps to one chain are common (kube-proxy's KUBE-MARK-MASQ): one add per run.
+  for (const rules of chains) {
+    for (const r of rules) {
+      const to = r.facts.jumpTo;
+      if (to !== undefined && to !== last) out.add((last = to));
+    }
+  }
+  return out;
 }
 
 /** Whether two rule lists jump or go to the same set of names. */
