@@ -12,7 +12,9 @@ import { Pipeline } from './reach/pipeline';
 import { Recorder, type RuleFacts } from './reach/recorder';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
-import { fromRanges, single, subtract, union, type IntSet } from './space/intSet';
+import { equalSets, fromRanges, single, subtract, union, type IntSet } from './space/intSet';
+import type { AddressFacts } from './space/ruleMatch';
+import { WalkMemo } from './reach/walkMemo';
 import { fullBox, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
 import { inferHost } from '../emulator/host/infer';
@@ -31,6 +33,8 @@ export class Reachability {
     readonly emu: EmuRuleset,
     readonly space: Space,
     readonly rec: Recorder,
+    /** The chain walks, for the analysis of the document's next version. */
+    readonly memo: WalkMemo,
   ) {}
 
   /** Every kernel rule in table/chain order. */
@@ -64,14 +68,34 @@ export class Reachability {
   }
 }
 
-export function analyzeReachability(rs: Ruleset, opts: { readonly host?: HostModel } = {}): Reachability {
-  const emu = compileRuleset(rs);
-  const space = buildSpace(emu, opts.host);
+export interface ReachOptions {
+  readonly host?: HostModel;
+  /**
+   * The reachability of the document's previous version (same family): chains the reparse left
+   * alone keep their compile, conditions and, where the packets entering are the same, their walks
+   * (walkMemo.ts). The result is the same as without it; it is not kept alive by the new one.
+   */
+  readonly previous?: Reachability;
+}
+
+export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reachability {
+  const before = opts.previous;
+  const emu = compileRuleset(rs, before?.emu);
+  const space = buildSpace(emu, opts.host, before?.space);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
-  const addrs = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
-  const rec = new Recorder(space, addrs);
-  new Pipeline(emu, space, rec).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
-  return new Reachability(emu, space, rec);
+  const found = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
+  const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
+  const addrs = same ? before.rec.addrs! : found;
+  const rec = new Recorder(space, addrs, same ? before.rec : undefined);
+  const memo = new WalkMemo(same ? { memo: before.memo, emu: before.emu } : undefined);
+  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
+  rec.done();
+  memo.done();
+  return new Reachability(emu, space, rec, memo);
+}
+
+function sameAddressFacts(a: AddressFacts, b: AddressFacts): boolean {
+  return equalSets(a.local, b.local) && equalSets(a.broadcast, b.broadcast) && equalSets(a.delivered, b.delivered) && a.exact === b.exact;
 }
 
 /** The host's routing table as "destination → output interface" boxes (longest prefix wins; unicast routes only). */

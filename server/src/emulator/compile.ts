@@ -7,7 +7,7 @@
  */
 import type { ExtensionUse, RuleSpec } from '../lang/iptables/ast';
 import type { Family } from '../lang/iptables/inet';
-import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
+import type { LoadedChain, LoadedRule, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Matcher, TargetFn } from './context';
 import { MATCHERS, TARGETS } from './registry';
 import type { RuleRef } from './trace';
@@ -121,6 +121,8 @@ class LazyChain implements EmuChain {
   readonly name: string;
   readonly builtin: boolean;
   readonly policy: 'ACCEPT' | 'DROP';
+  /** The loaded rules it was made from (a reparse that leaves the chain alone keeps the same array). */
+  private readonly from: readonly LoadedRule[];
 
   constructor(
     private readonly table: LoadedTable,
@@ -129,6 +131,12 @@ class LazyChain implements EmuChain {
     this.name = chain.name;
     this.builtin = chain.builtin;
     this.policy = chain.policy;
+    this.from = chain.rules;
+  }
+
+  /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */
+  compiles(table: LoadedTable, chain: LoadedChain): boolean {
+    return this.chain === chain && this.from === chain.rules && this.policy === chain.policy && this.table.name === table.name;
   }
 
   get rules(): readonly EmuRule[] {
@@ -136,9 +144,14 @@ class LazyChain implements EmuChain {
   }
 }
 
-function compileTable(t: LoadedTable): EmuTable {
+/** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
+function compileTable(t: LoadedTable, previous: EmuTable | undefined): EmuTable {
   const chains = new Map<string, EmuChain>();
-  for (const c of t.chains.values()) if (!c.absent) chains.set(c.name, new LazyChain(t, c));
+  for (const c of t.chains.values()) {
+    if (c.absent) continue;
+    const old = previous?.chains.get(c.name);
+    chains.set(c.name, old instanceof LazyChain && old.compiles(t, c) ? old : new LazyChain(t, c));
+  }
   return { name: t.name, chains };
 }
 
@@ -208,10 +221,14 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
   return rules;
 }
 
-/** Compiles the tables that loaded (tables with load errors are left out). */
-export function compileRuleset(rs: Ruleset): EmuRuleset {
+/**
+ * Compiles the tables that loaded (tables with load errors are left out). Given the compile of
+ * an earlier parse of the same document, chains the reparse left untouched (the same loaded
+ * chain object: see tableSplice.ts) are its very EmuChain objects, so analyses can tell them apart.
+ */
+export function compileRuleset(rs: Ruleset, previous?: EmuRuleset): EmuRuleset {
   const tables = new Map<string, EmuTable>();
-  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t));
+  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name)));
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
   return { family: rs.family, tables, conntrackActive };
 }

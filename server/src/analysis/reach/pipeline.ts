@@ -15,6 +15,7 @@ import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, wh
 import { flowOf, join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import type { Recorder } from './recorder';
 import { Walker } from './walk';
+import type { WalkMemo } from './walkMemo';
 
 const ORDER: Readonly<Record<Hook, readonly string[]>> = {
   PREROUTING: ['raw', 'conntrack', 'mangle', 'nat'],
@@ -50,6 +51,8 @@ export class Pipeline {
     private readonly rs: EmuRuleset,
     private readonly space: Space,
     readonly rec: Recorder,
+    /** Chain walks remembered for the next analysis, and those of the previous one to take. */
+    private readonly memo?: WalkMemo,
   ) {
     const nat = rs.tables.get('nat');
     this.binds = !!nat && [...nat.chains.values()].some((c) => c.rules.some((r) => r.target.kind === 'ext' && NAT_TARGETS.has(r.target.name)));
@@ -92,7 +95,7 @@ export class Pipeline {
       }
       const table = this.rs.tables.get(name);
       if (!table || !table.chains.get(hook)) continue;
-      f = new Walker(table, hook, this.rec).run(f);
+      f = new Walker(table, hook, this.rec, this.memo).run(f);
     }
     return f;
   }
@@ -129,7 +132,7 @@ export class Pipeline {
       others = join(others, exact ? looped : { may: looped.may, must: NONE });
       if (exact) first = { may: subtractSets(first.may, onLo), must: subtractSets(first.must, onLo) };
     }
-    return join(others, new Walker(table, hook, this.rec).run(first));
+    return join(others, new Walker(table, hook, this.rec, this.memo).run(first));
   }
 
   /** Conntrack looks the packet up: untracked ones stay so; the others become NEW, ESTABLISHED, RELATED or INVALID. */

@@ -73,7 +73,17 @@ export class Recorder {
   constructor(
     readonly space: Space,
     readonly addrs: AddressFacts | undefined,
+    /**
+     * The previous analysis's recorder, over this very space and these address facts: a rule
+     * compiled then (the same EmuRule object) keeps its conditions and effect.
+     */
+    private previous?: Recorder,
   ) {}
+
+  /** Forgets the previous analysis (which must not be kept alive by this one). */
+  done(): void {
+    this.previous = undefined;
+  }
 
   chain(table: string, chain: string): ChainRecord {
     let t = this.chains.get(table);
@@ -107,6 +117,8 @@ export class Recorder {
   }
 
   private make(r: EmuRule, table: string, chain: string): RuleRecord {
+    const before = this.previous?.find(r)?.facts;
+    if (before?.rule === r) return { facts: before, hits: [] };
     return { facts: { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) }, hits: [] };
   }
 

@@ -3,7 +3,7 @@
  * mention (with an "other" entry per wildcard prefix), and the mark and
  * connection-mark bits some rule tests.
  */
-import type { EmuRuleset } from '../../emulator/compile';
+import type { EmuChain, EmuRuleset } from '../../emulator/compile';
 import type { HostModel } from '../../emulator/host/model';
 import type { ConnmarkMatch } from '../../lang/iptables/extensions/matches/connmark';
 import type { MarkMatch } from '../../lang/iptables/extensions/matches/mark';
@@ -11,28 +11,71 @@ import { IfaceTable, makeSpace, MarkBits, type Space } from './fields';
 import { fromRanges, range, subtract, union } from './intSet';
 import type { AddressFacts } from './ruleMatch';
 
-export function buildSpace(rs: EmuRuleset, host?: HostModel): Space {
+/** What one chain's rules add to the space: interface names and prefixes, mark and connmark bits. */
+interface ChainDims {
+  readonly names: readonly string[];
+  readonly prefixes: readonly string[];
+  readonly mark: number;
+  readonly connmark: number;
+}
+
+/** Per compiled chain (a reparse keeps the chains it left alone: their rules are not read again). */
+const dimsOf = new WeakMap<EmuChain, ChainDims>();
+
+function chainDims(c: EmuChain): ChainDims {
+  let d = dimsOf.get(c);
+  if (d) return d;
+  const names: string[] = [];
+  const prefixes: string[] = [];
+  let mark = 0;
+  let connmark = 0;
+  for (const r of c.rules) {
+    for (const i of [r.iif, r.oif]) {
+      if (!i) continue;
+      if (i.prefix) prefixes.push(i.name);
+      else names.push(i.name);
+    }
+    for (const m of r.matches) {
+      if (m.name === 'mark') mark |= (m.use.data as MarkMatch).mask;
+      if (m.name === 'connmark') connmark |= (m.use.data as ConnmarkMatch).mask;
+    }
+  }
+  dimsOf.set(c, (d = { names, prefixes, mark, connmark }));
+  return d;
+}
+
+/**
+ * The space of a ruleset. Given the space of an earlier analysis of the same document, returns
+ * that very object when the new one would equal it, so that conditions built over it stay valid.
+ */
+export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space): Space {
   const names = new Set<string>(host ? [...host.ifaces.keys()] : []);
   const prefixes = new Set<string>();
   let mark = 0;
   let connmark = 0;
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
-      for (const r of c.rules) {
-        for (const i of [r.iif, r.oif]) {
-          if (!i) continue;
-          if (i.prefix) prefixes.add(i.name);
-          else names.add(i.name);
-        }
-        for (const m of r.matches) {
-          if (m.name === 'mark') mark |= (m.use.data as MarkMatch).mask;
-          if (m.name === 'connmark') connmark |= (m.use.data as ConnmarkMatch).mask;
-        }
-      }
+      const d = chainDims(c);
+      for (const n of d.names) names.add(n);
+      for (const p of d.prefixes) prefixes.add(p);
+      mark |= d.mark;
+      connmark |= d.connmark;
     }
   }
   prefixes.delete('');
-  return makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0));
+  const space = makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0));
+  return previous && sameSpace(space, previous) ? previous : space;
+}
+
+/** Marks: the same bits, and modelled or not alike (over 16 bits none are kept). */
+function sameBits(a: MarkBits, b: MarkBits): boolean {
+  return a.modelled === b.modelled && a.bits.length === b.bits.length && a.bits.every((v, i) => v === b.bits[i]);
+}
+
+function sameSpace(a: Space, b: Space): boolean {
+  const same = <T>(x: readonly T[], y: readonly T[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  const others = (s: Space): string[] => [...s.ifaces.others].map(([i, p]) => `${i}:${p}`);
+  return same(a.ifaces.names, b.ifaces.names) && same(others(a), others(b)) && sameBits(a.mark, b.mark) && sameBits(a.connmark, b.connmark);
 }
 
 /**
