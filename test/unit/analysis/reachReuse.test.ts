@@ -16,9 +16,11 @@ import { ruleFlows } from '../../../server/src/analysis/ruleFlows';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng, type Rng } from '../../helpers/netlab/traceGenerator';
+import { handBack } from '../../../server/src/analysis/reach/walkMemo';
+import type { Flow } from '../../../server/src/analysis/reach/flow';
 
-/** Everything the analysis answers, as plain data. */
-function view(p: ParsedIptables, reach: Reachability, text: string): unknown {
+/** Everything the analysis answers, as plain data (the hover of every `hoverEvery`-th rule: a kube dump's take ~4 ms each). */
+function view(p: ParsedIptables, reach: Reachability, text: string, hoverEvery: number): unknown {
   const lines = text.split('\n');
   const rules: unknown[] = [];
   const chains: unknown[] = [];
@@ -28,7 +30,7 @@ function view(p: ParsedIptables, reach: Reachability, text: string): unknown {
       for (const r of c.rules) rules.push({ id: r.id, reached: reach.reached(r), hits: [...reach.reach(r, t.name, c.name).hits] });
     }
   }
-  const hovers = [...new Set(rules.map((r) => Number((r as { id: string }).id.split('/')[3])))].map((l) => ruleFlows(reach, l));
+  const hovers = [...new Set(rules.map((r) => Number((r as { id: string }).id.split('/')[3])))].filter((_l, i) => i % hoverEvery === 0).map((l) => ruleFlows(reach, l));
   return JSON.parse(JSON.stringify({
     rules,
     chains,
@@ -73,8 +75,9 @@ function ruleEdit(lines: string[], r: Rng): string {
 }
 
 /** Chained edits, each analysis handed the previous one and compared with a fresh one; returns the walks replayed. */
-function chainOfEdits(text: string, seed: number, edits: number, label: string): number {
+function chainOfEdits(first: string, seed: number, edits: number, label: string, hoverEvery = 1): number {
   const r = rng(seed);
+  let text = first;
   const lines = text.split('\n');
   let parsed = parseIptables(text, { family: 'ipv4', backend: 'nft' });
   let reach = analyzeReachability(parsed.ruleset);
@@ -84,19 +87,130 @@ function chainOfEdits(text: string, seed: number, edits: number, label: string):
     done.push(ruleEdit(lines, r));
     const next = lines.join('\n');
     const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: parsed });
-    const before = JSON.stringify(view(parsed, reach, lines.join('\n')));
+    const before = JSON.stringify(view(parsed, reach, text, hoverEvery));
     const reused = analyzeReachability(again.ruleset, { previous: reach });
-    assert.equal(JSON.stringify(view(parsed, reach, lines.join('\n'))), before, `${label}: the previous analysis changed by ${done.join(', ')}`);
+    assert.equal(JSON.stringify(view(parsed, reach, text, hoverEvery)), before, `${label}: the previous analysis changed by ${done.join(', ')}`);
     const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
-    assert.deepStrictEqual(view(again, reused, next), view(again, fresh, next), `${label}: after ${done.join(', ')}`);
+    assert.deepStrictEqual(view(again, reused, next, hoverEvery), view(again, fresh, next, hoverEvery), `${label}: after ${done.join(', ')}`);
     replayed += reused.memo.replayed;
     parsed = again;
     reach = reused;
+    text = next;
   }
   return replayed;
 }
 
+/** A chain X entered from two chains, and chains that may come to jump to it; each scenario edits lines in place. */
+const SHARED = [
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ':FORWARD ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  ':P1 - [0:0]',
+  ':P2 - [0:0]',
+  ':P3 - [0:0]',
+  ':X - [0:0]',
+  ':Y - [0:0]',
+  '-A INPUT -p tcp -j P1',
+  '-A INPUT -p udp -j P2',
+  '-A INPUT -p icmp -j P3',
+  '-A P1 -s 10.0.0.0/8 -j X',
+  '-A P2 -s 10.0.0.0/8 -j X',
+  '-A P3 -s 10.0.0.0/8 -j ACCEPT',
+  '-A X -d 192.168.0.0/16 -j DROP',
+  '-A X -j RETURN',
+  '-A Y -j RETURN',
+  'COMMIT',
+  '',
+];
+
+/** X's record of the previous analysis must be made anew in each of these (a walk into it replayed, another not). */
+const SCENARIOS: ReadonlyArray<readonly [string, (l: string[]) => void]> = [
+  // P1 no longer enters X; P2's walk (and X's inside it) is replayed: X lost an entry.
+  ['an entry gone', (l) => void (l[12] = '-A P1 -s 10.0.0.0/8 -j Y')],
+  // P2's walk is replayed before P1's: X's entries replayed, in another order.
+  ['entries in another order', (l) => void ([l[9], l[10]] = [l[10]!, l[9]!])],
+  // Every entry of X replayed in order, and P3 enters it too (a fresh walk).
+  ['a new entry besides the replayed ones', (l) => void (l[14] = '-A P3 -s 10.0.0.0/8 -j X')],
+];
+
+/**
+ * Chains nested deeper than the walk follows (64): D1 → … → D64 → Z, so Z is
+ * cut there, and Z entered from INPUT too (depth 1) with the same packets.
+ * iptables-legacy loads it (nftables refuses chains nested over 15 deep).
+ */
+function deepChains(): string[] {
+  const l = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':Z - [0:0]'];
+  for (let i = 1; i <= 64; i++) l.push(`:D${i} - [0:0]`);
+  l.push('-A INPUT -j Z', '-A INPUT -j D1');
+  for (let i = 1; i < 64; i++) l.push(`-A D${i} -j D${i + 1}`);
+  l.push('-A D64 -j Z', 'COMMIT', '');
+  return l;
+}
+
 describe('reachability given the previous version gives a fresh analysis\'s result', () => {
+  it('scripted: a chain entered from replayed and fresh walks is made anew when it must be', () => {
+    for (const [what, change] of SCENARIOS) {
+      const lines = [...SHARED];
+      const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+      const reach = analyzeReachability(first.ruleset);
+      change(lines);
+      const next = lines.join('\n');
+      const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: first });
+      const reused = analyzeReachability(again.ruleset, { previous: reach });
+      const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
+      assert.ok(reused.memo.replayed >= 1, `${what}: nothing replayed`);
+      assert.deepStrictEqual(view(again, reused, next, 1), view(again, fresh, next, 1), what);
+    }
+  });
+
+  it('scripted: a walk remembered at one depth is not replayed at another', () => {
+    const lines = deepChains();
+    const opts = { family: 'ipv4', backend: 'legacy' } as const;
+    const first = parseIptables(lines.join('\n'), opts);
+    assert.deepEqual(first.diagnostics, []);
+    const reach = analyzeReachability(first.ruleset);
+    // INPUT now sends Z only tcp (so the walk remembered from there stays unused) and D64 changes:
+    // the D chains are walked again, and reach Z at depth 65 with the packets Z got at depth 1 before.
+    lines[lines.indexOf('-A INPUT -j Z')] = '-A INPUT -p tcp -j Z';
+    lines[lines.indexOf('-A D64 -j Z')] = '-A D64 -s 0.0.0.0/0 -j Z';
+    const next = lines.join('\n');
+    const again = parseIptables(next, { ...opts, previous: first });
+    const reused = analyzeReachability(again.ruleset, { previous: reach });
+    const fresh = analyzeReachability(parseIptables(next, opts).ruleset);
+    assert.ok(reused.memo.walked >= 64, `${reused.memo.walked} walked`);
+    assert.deepStrictEqual(view(again, reused, next, 1), view(again, fresh, next, 1));
+  });
+
+  it('scripted: the host the rules imply changes (an address of it): conditions on address types are made again', () => {
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':L - [0:0]', '-A INPUT -i eth0 -d 10.0.0.5/32 -j L', '-A L -m addrtype --dst-type LOCAL -j ACCEPT', '-A L -j DROP', 'COMMIT', ''];
+    const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    const reach = analyzeReachability(first.ruleset);
+    lines[5] = '-A INPUT -i eth0 -d 10.0.0.6/32 -j L';
+    const next = lines.join('\n');
+    const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: first });
+    const reused = analyzeReachability(again.ruleset, { previous: reach });
+    const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
+    assert.notDeepEqual(reused.rec.addrs, reach.rec.addrs);
+    assert.deepStrictEqual(view(again, reused, next, 1), view(again, fresh, next, 1));
+  });
+
+  it('a replayed walk that returned its entry hands back the new entry\'s sets', () => {
+    const lines = [...SHARED];
+    const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    const reach = analyzeReachability(first.ruleset);
+    const y = reach.emu.tables.get('filter')!.chains.get('X')!;
+    const old = { may: [[]], must: [[]] } as unknown as Flow;
+    const entry = { may: [[]], must: [[]] } as unknown as Flow;
+    const other = { may: [[]], must: [] } as unknown as Flow;
+    const w = { chain: y, depth: 1, entry: old, out: { ret: old, accepted: { may: other.may, must: old.must } }, from: 0, to: 0, inner: [] };
+    const out = handBack(w, entry);
+    assert.equal(out.ret.may, entry.may);
+    assert.equal(out.ret.must, entry.must);
+    assert.equal(out.accepted.may, other.may);
+    assert.equal(out.accepted.must, entry.must);
+  });
+
   it('random rulesets (the kernel lab\'s generator), 6 chained edits of rule lines each', () => {
     let replayed = 0;
     for (let seed = 1; seed <= 120; seed++) replayed += chainOfEdits(generateRules(rng(seed)), seed * 7 + 1, 6, `ruleset ${seed}`);
@@ -105,7 +219,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
 
   it('a kube-proxy-style dump, 30 chained edits, most walks replayed', () => {
     const dump = kubeProxyDump({ services: 40, endpoints: 3 });
-    const replayed = chainOfEdits(dump, 11, 30, 'kube');
+    const replayed = chainOfEdits(dump, 11, 30, 'kube', 13);
     assert.ok(replayed >= 30 * 100, `${replayed} walks replayed`);
   });
 

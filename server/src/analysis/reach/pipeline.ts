@@ -51,8 +51,8 @@ export class Pipeline {
     private readonly rs: EmuRuleset,
     private readonly space: Space,
     readonly rec: Recorder,
-    /** Chain walks remembered for the next analysis, and those of the previous one to take. */
-    private readonly memo?: WalkMemo,
+    /** Where the walks log what they record, and the previous analysis's walks to take. */
+    private readonly memo: WalkMemo,
   ) {
     const nat = rs.tables.get('nat');
     this.binds = !!nat && [...nat.chains.values()].some((c) => c.rules.some((r) => r.target.kind === 'ext' && NAT_TARGETS.has(r.target.name)));

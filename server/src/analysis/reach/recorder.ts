@@ -38,12 +38,21 @@ export class ChainRecord {
   entered = false;
   /** The hooks already put in Recorder.entryHooks for this chain (bit per hook): most entries repeat one. */
   hookBits = 0;
+  /** How many entries of its analysis's walk log are about it (the next analysis may take it over: walkMemo.ts). */
+  ops = 0;
+  /** What the next analysis (its WalkMemo's stamp) replayed of those entries: how many, the last one's place, whether in order. */
+  seenBy = 0;
+  seen = 0;
+  lastSeen = -1;
+  inOrder = true;
 
   constructor(
     readonly table: string,
     readonly name: string,
     /** "table/chain". */
     readonly key: string,
+    /** The recorder that made it (Recorder.id). */
+    readonly madeBy: number,
   ) {}
 
   /** Room for the records of a chain of `size` rules. */
@@ -60,7 +69,10 @@ function someHit(rec: RuleRecord | undefined): boolean {
   return false;
 }
 
+let recorders = 0;
+
 export class Recorder {
+  readonly id = ++recorders;
   /** Table → chain → record. */
   private readonly chains = new Map<string, Map<string, ChainRecord>>();
   /** Rules whose position holds another rule (asked about from another ruleset): by id. */
@@ -89,8 +101,28 @@ export class Recorder {
     let t = this.chains.get(table);
     if (!t) this.chains.set(table, (t = new Map()));
     let c = t.get(chain);
-    if (!c) t.set(chain, (c = new ChainRecord(table, chain, `${table}/${chain}`)));
+    if (!c) t.set(chain, (c = new ChainRecord(table, chain, `${table}/${chain}`, this.id)));
     return c;
+  }
+
+  /** The chain's record, if one was made. */
+  existing(table: string, chain: string): ChainRecord | undefined {
+    return this.chains.get(table)?.get(chain);
+  }
+
+  /** Takes over the previous analysis's record of a chain as it is (walkMemo.ts says when). */
+  adopt(c: ChainRecord): void {
+    let t = this.chains.get(c.table);
+    if (!t) this.chains.set(c.table, (t = new Map()));
+    t.set(c.name, c);
+  }
+
+  /** An entry into a record taken over: only the hooks entering the chain are this recorder's to note. */
+  noteEntry(c: ChainRecord, f: Flow, hook: Hook): void {
+    if (isDead(f)) return;
+    let hs = this.entryHooks.get(c.key);
+    if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
+    hs.add(hook);
   }
 
   facts(r: EmuRule, table: string, chain: string): RuleFacts {

@@ -5,14 +5,14 @@
  * brings back those that return; a goto's returns go to the caller's
  * caller; a built-in chain's end applies its policy.
  */
-import type { EmuChain, EmuRule, EmuTable } from '../../emulator/compile';
+import type { EmuChain, EmuTable } from '../../emulator/compile';
 import type { Hook } from '../../lang/iptables/extension';
 import type { Effect } from './effect';
 import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import type { ChainRecord, Recorder } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
-import { handBack, Op, type RememberedWalk, type WalkLog, type WalkMemo } from './walkMemo';
+import { handBack, type RememberedWalk, type WalkMemo } from './walkMemo';
 
 /** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
 const HANDOFF_LIMIT = 256;
@@ -31,20 +31,19 @@ export interface ChainOut {
 }
 
 export class Walker {
-  /** Where this walk's records go (to be replayed by the next analysis), and the previous analysis's. */
-  private readonly log: WalkLog | undefined;
-  private readonly earlier: WalkLog | undefined;
   /** The walks into chains made by the walk in progress (each remembered with the walk that made it). */
   private inner: RememberedWalk[] = [];
+  /** The previous analysis's walks into this table's chains at this hook. */
+  private readonly earlier: ReadonlyMap<EmuChain, readonly RememberedWalk[]> | undefined;
 
   constructor(
     private readonly table: EmuTable,
     private readonly hook: Hook,
     private readonly rec: Recorder,
-    private readonly memo?: WalkMemo,
+    /** Where the walks log what they record (applied by WalkMemo.settle), and the previous analysis's walks. */
+    private readonly memo: WalkMemo,
   ) {
-    this.log = memo?.log(table.name, hook);
-    this.earlier = memo?.earlier(table.name, hook);
+    this.earlier = memo.earlier(table.name, hook);
   }
 
   /** The table's walk from its built-in chain for this hook: what it lets through. */
@@ -52,7 +51,7 @@ export class Walker {
     const base = this.table.chains.get(this.hook);
     if (!base) return entry;
     const here = this.rec.chain(this.table.name, this.hook);
-    this.rec.enter(here, `hook ${this.hook}`, entry, this.hook);
+    this.memo.enter(here, `hook ${this.hook}`, entry, this.hook);
     const out = this.walk(base, this.hook, here, entry, 0);
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.
@@ -62,40 +61,19 @@ export class Walker {
 
   /** A walk into a chain: the previous analysis's, replayed, when it must come out the same. */
   private enterChain(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
-    const w = chain && this.earlier && this.memo!.unchanged(this.table, chain) ? this.earlier.take(chain, depth, entry) : undefined;
-    return w ? this.replay(w, entry) : this.walk(chain, chainName, here, entry, depth);
-  }
-
-  private replay(w: RememberedWalk, entry: Flow): ChainOut {
-    const ops = this.earlier!.ops;
-    const log = this.log!;
-    const from = log.ops.length;
-    const table = this.table.name;
-    for (let i = w.from; i < w.to; i += 4) {
-      const op = ops[i] as Op;
-      const a = ops[i + 1];
-      const b = ops[i + 2];
-      const c = ops[i + 3];
-      if (op === Op.Hit) {
-        const r = a as EmuRule;
-        this.rec.hit(this.rec.record(r, table, r.ref.chain), this.hook, b as Flow);
-      } else if (op === Op.Enter) this.rec.enter(this.rec.chain(table, a as string), b as EmuRule, c as Flow, this.hook);
-      else this.rec.chain(table, a as string).fit(b as number);
-      log.ops.push(op, a, b, c);
-    }
-    this.inner.push(log.again(w, from));
-    this.memo!.replayed++;
+    const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry) : undefined;
+    if (!w) return this.walk(chain, chainName, here, entry, depth);
+    this.inner.push(this.memo.replay(this.table.name, this.hook, w));
     return handBack(w, entry);
   }
 
   private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
-    const log = this.log;
-    const from = log ? log.ops.length : 0;
+    const memo = this.memo;
+    const from = memo.at;
     const outer = this.inner;
     this.inner = [];
     here.fit(chain.rules.length);
-    log?.ops.push(Op.Fit, chainName, chain.rules.length, undefined);
     const cur = new PendingFlow(entry);
     // Sums over every rule of the chain (thousands of jump sites in a service table): built in place.
     const ret = new FlowSum();
@@ -107,8 +85,7 @@ export class Walker {
       const m = facts.match;
       const e = facts.effect;
       const taken = cur.hit(m);
-      this.rec.hit(rec, this.hook, taken);
-      log?.ops.push(Op.Hit, r, taken, undefined);
+      memo.hit(here, rec, this.hook, taken);
       if (isDead(taken)) continue;
       switch (e.kind) {
         case 'accept':
@@ -125,8 +102,7 @@ export class Walker {
         case 'jump': {
           // The jump's target, looked up once per rule (a service table jumps 10,000 times per hook).
           const there = (rec.target ??= this.rec.chain(this.table.name, e.chain));
-          this.rec.enter(there, r, taken, this.hook);
-          log?.ops.push(Op.Enter, e.chain, r, taken);
+          memo.enter(there, r, taken, this.hook);
           // The chain itself too: a rule's target is in its own table, whichever hook walks it.
           const sub = this.enterChain((rec.targetChain ??= this.table.chains.get(e.chain)), e.chain, there, taken, depth + 1);
           accepted.add(sub.accepted);
@@ -154,11 +130,11 @@ export class Walker {
     // Falling off the end: a user chain returns; for a built-in chain run() applies the policy.
     ret.add(cur.whole());
     const out = { ret: ret.value, accepted: accepted.value };
-    if (log && depth > 0) {
-      const w: RememberedWalk = { chain, depth, entry, out, from, to: log.ops.length, inner: this.inner };
-      log.remember(w);
+    if (depth > 0) {
+      const w: RememberedWalk = { chain, depth, entry, out, from, to: memo.at, inner: this.inner };
+      memo.remember(this.table.name, this.hook, w);
       outer.push(w);
-      this.memo!.walked++;
+      memo.walked++;
     }
     this.inner = outer;
     return out;

@@ -4,119 +4,212 @@
  * its rules, the chains they reach, the space, and the packets entering. When
  * the chain and every chain it reaches are the previous compile's very
  * objects (compileRuleset keeps the chains a reparse left alone) and the
- * entry equals the remembered one box for box, the walk's records are
- * replayed into the new recorder and its result handed back: a kube-proxy
- * dump's edit re-walks the edited chain and those that reach it, not the
- * 60,000 others.
+ * entry equals the remembered one box for box, the walk is not made again:
+ * its records are taken from the previous analysis and its result handed
+ * back. A kube-proxy dump's edit re-walks the edited chain and those that
+ * reach it, not the 60,000 others.
  *
- * Results must equal a fresh walk's exactly, and set operations treat a set
- * met twice as one object differently from an equal copy (analysis README,
- * "Cost"): a remembered walk is replayed at most once per analysis, and sets
- * it returned that were its entry's are handed back as the new entry's.
+ * The walks do not write into the recorder as they go: they log what they
+ * record (a rule took these packets; packets entered a chain from this site),
+ * in order, and settle() applies the log at the end. A replayed walk copies
+ * its part of the previous log. A chain record of the previous analysis every
+ * one of whose entries was replayed, in the same order, and that no fresh
+ * walk touched, is taken over as it is (its rules' hits and all); the others
+ * are made anew from the log.
+ *
+ * Results must equal a fresh analysis's exactly, and set operations treat a
+ * set met twice as one object differently from an equal copy (analysis
+ * README, "Cost"): a remembered walk is replayed at most once per analysis,
+ * and sets it returned that were its entry's are handed back as the new
+ * entry's. test/unit/analysis/reachReuse.test.ts holds it to a fresh analysis.
  */
-import type { EmuChain, EmuRuleset, EmuTable } from '../../emulator/compile';
-import type { Hook } from '../../lang/iptables/extension';
+import type { EmuChain, EmuRule, EmuRuleset, EmuTable } from '../../emulator/compile';
+import { HOOKS, type Hook } from '../../lang/iptables/extension';
 import { FIELD_COUNT } from '../space/fields';
 import { equalSets } from '../space/intSet';
 import type { PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
+import type { ChainRecord, Recorder, RuleRecord } from './recorder';
 import type { ChainOut } from './walk';
 
-/** Log entries, four slots each: the op, then its operands. */
-export const enum Op {
-  /** chain name, rule count: ChainRecord.fit. */
-  Fit,
-  /** rule, flow: the rule took these packets (Recorder.hit). */
-  Hit,
-  /** chain name, jump site (rule), flow: packets entering a chain (Recorder.enter). */
-  Enter,
-}
+/** Log entries take four slots: kind + 2 × hook index, the chain record, then a rule record (Hit) or the site (Enter), then the flow. */
+const HIT = 0;
+const ENTER = 1;
 
 export interface RememberedWalk {
+  /** The analysis (WalkMemo stamp) that replayed it: each replays it at most once. */
+  usedBy?: number;
   readonly chain: EmuChain;
   readonly depth: number;
   readonly entry: Flow;
   readonly out: ChainOut;
-  /** Its records: slots [from, to) of its log. */
+  /** Its entries: slots [from, to) of its analysis's log (the one before `from` is the entry into the chain). */
   readonly from: number;
   readonly to: number;
   /** The walks it made into other chains, remembered with it for the analysis after the next. */
   readonly inner: readonly RememberedWalk[];
 }
 
-/** One table's walks at one hook: every record they made, in order, and each walk into a chain. */
-export class WalkLog {
-  readonly ops: unknown[] = [];
-  private readonly walks = new Map<EmuChain, RememberedWalk[]>();
-  /** Walks this analysis has replayed (each at most once: see the header). */
-  private readonly used = new Set<RememberedWalk>();
+let analyses = 0;
 
-  remember(w: RememberedWalk): void {
-    const l = this.walks.get(w.chain);
-    if (l) l.push(w);
-    else this.walks.set(w.chain, [w]);
+export class WalkMemo {
+  /** What the walks recorded, in order (see HIT, ENTER). */
+  private readonly ops: unknown[] = [];
+  /** Walks into chains, by "table/hook". */
+  private readonly walks = new Map<string, Map<EmuChain, RememberedWalk[]>>();
+  /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
+  private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
+  /** Marks the previous analysis's chain records with what this analysis replayed of them. */
+  private readonly stamp = ++analyses;
+  /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
+  replayed = 0;
+  walked = 0;
+
+  constructor(
+    private readonly rec: Recorder,
+    /** The previous analysis's memo and compile, when its space and address facts are this one's. */
+    private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset },
+  ) {}
+
+  hit(c: ChainRecord, r: RuleRecord, hook: Hook, f: Flow): void {
+    c.ops++;
+    this.ops.push(HIT + 2 * HOOKS.indexOf(hook), c, r, f);
   }
 
-  /** A remembered walk of the chain at this depth with an equal entry, not yet replayed. */
-  take(chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
-    for (const w of this.walks.get(chain) ?? []) {
-      if (w.depth !== depth || this.used.has(w) || !sameFlow(w.entry, entry)) continue;
-      this.used.add(w);
+  enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
+    c.ops++;
+    this.ops.push(ENTER + 2 * HOOKS.indexOf(hook), c, site, f);
+  }
+
+  /** Where the next walk's entries start. */
+  get at(): number {
+    return this.ops.length;
+  }
+
+  remember(table: string, hook: Hook, w: RememberedWalk): void {
+    const key = `${table}/${hook}`;
+    let byChain = this.walks.get(key);
+    if (!byChain) this.walks.set(key, (byChain = new Map()));
+    const l = byChain.get(w.chain);
+    if (l) l.push(w);
+    else byChain.set(w.chain, [w]);
+  }
+
+  /**
+   * A walk of the previous analysis into this chain (at this depth, with an equal entry, not yet
+   * replayed) when the chain and all it reaches are unchanged; undefined when it must be walked.
+   */
+  take(earlier: ReadonlyMap<EmuChain, readonly RememberedWalk[]> | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
+    const before = earlier?.get(chain);
+    if (!before || !this.unchanged(table, chain)) return undefined;
+    for (const w of before) {
+      if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
+      w.usedBy = this.stamp;
       return w;
     }
     return undefined;
   }
 
-  /** Remembers a replayed walk (and those inside it) again, its records now from slot `from` of this log. */
-  again(w: RememberedWalk, from: number): RememberedWalk {
-    const shift = from - w.from;
-    const moved = (x: RememberedWalk): RememberedWalk => {
-      const y: RememberedWalk = { chain: x.chain, depth: x.depth, entry: x.entry, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.map(moved) };
-      this.remember(y);
+  /** The previous analysis's walks into chains of a table at a hook (a walker asks once). */
+  earlier(table: string, hook: Hook): ReadonlyMap<EmuChain, readonly RememberedWalk[]> | undefined {
+    return this.previous?.memo.walks.get(`${table}/${hook}`);
+  }
+
+  /**
+   * Copies a remembered walk's entries into this log, counting them against the previous
+   * analysis's chain records, and remembers it (with the walks inside it) again. The entry into
+   * the chain, just logged by the jumping rule, becomes the previous one's when it is the same
+   * site and packets, so that the entered chain's record can be taken over too.
+   */
+  replay(table: string, hook: Hook, w: RememberedWalk): RememberedWalk {
+    const old = this.previous!.memo.ops;
+    const ops = this.ops;
+    const last = ops.length - 4;
+    const e = w.from - 4;
+    if (last >= 0 && e >= 0 && old[e] === ops[last] && old[e + 2] === ops[last + 2] && old[e + 3] === w.entry) {
+      const was = ops[last + 1] as ChainRecord;
+      const now = old[e + 1] as ChainRecord;
+      if (was.table === now.table && was.name === now.name) {
+        was.ops--;
+        ops[last + 1] = now;
+        ops[last + 3] = w.entry;
+        this.count(now, e);
+      }
+    }
+    const shift = ops.length - w.from;
+    for (let i = w.from; i < w.to; i += 4) {
+      this.count(old[i + 1] as ChainRecord, i);
+      ops.push(old[i], old[i + 1], old[i + 2], old[i + 3]);
+    }
+    const again = (x: RememberedWalk): RememberedWalk => {
+      const y: RememberedWalk = { chain: x.chain, depth: x.depth, entry: x.entry, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.map(again) };
+      this.remember(table, hook, y);
       return y;
     };
-    return moved(w);
-  }
-}
-
-/**
- * The logs of one analysis, by table and hook, and what it may take from the
- * previous analysis: its logs, and which chains are unchanged since.
- */
-export class WalkMemo {
-  private readonly logs = new Map<string, WalkLog>();
-  /** Walks into chains this analysis replayed instead of walking, and those it walked (tests and the bench read them). */
-  replayed = 0;
-  walked = 0;
-  /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
-  private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
-
-  constructor(
-    /** The previous analysis's memo and compile, when its space and address facts are this one's. */
-    private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset },
-  ) {}
-
-  /** This analysis's log for a table at a hook. */
-  log(table: string, hook: Hook): WalkLog {
-    const key = `${table}/${hook}`;
-    let l = this.logs.get(key);
-    if (!l) this.logs.set(key, (l = new WalkLog()));
-    return l;
+    this.replayed++;
+    return again(w);
   }
 
-  /** The previous analysis's log for a table at a hook. */
-  earlier(table: string, hook: Hook): WalkLog | undefined {
-    return this.previous?.memo.logs.get(`${table}/${hook}`);
+  /** One of the previous analysis's entries (at slot `at` of its log) replayed into chain record c. */
+  private count(c: ChainRecord, at: number): void {
+    if (c.seenBy !== this.stamp) {
+      c.seenBy = this.stamp;
+      c.seen = 0;
+      c.lastSeen = -1;
+      c.inOrder = true;
+    }
+    c.seen++;
+    if (at <= c.lastSeen) c.inOrder = false;
+    c.lastSeen = at;
   }
 
-  /** Drops what was taken from the previous analysis once the walks are done (it must not be kept alive). */
-  done(): void {
+  /**
+   * Applies the log to the recorder, in order: entries into this analysis's records as they
+   * are; a previous record taken over whole when all its entries were replayed in order and no
+   * fresh walk touched it; the others' entries moved onto new records. Then lets go of the
+   * previous analysis (the new one must not keep it alive).
+   */
+  settle(): void {
+    const rec = this.rec;
+    const ops = this.ops;
+    const kept = new Map<ChainRecord, ChainRecord>();
+    for (let i = 0; i < ops.length; i += 4) {
+      const code = ops[i] as number;
+      const hook = HOOKS[code >> 1]!;
+      let c = ops[i + 1] as ChainRecord;
+      if (c.madeBy !== rec.id) {
+        let now = kept.get(c);
+        if (!now) kept.set(c, (now = this.takeOver(c)));
+        if (now === c) {
+          if ((code & 1) === ENTER) rec.noteEntry(c, ops[i + 3] as Flow, hook);
+          continue;
+        }
+        now.ops++;
+        ops[i + 1] = c = now;
+        if ((code & 1) === HIT) {
+          const r = (ops[i + 2] as RuleRecord).facts.rule;
+          ops[i + 2] = rec.record(r, c.table, c.name, c);
+        }
+      }
+      if ((code & 1) === HIT) rec.hit(ops[i + 2] as RuleRecord, hook, ops[i + 3] as Flow);
+      else rec.enter(c, ops[i + 2] as EmuRule | string, ops[i + 3] as Flow, hook);
+    }
     this.previous = undefined;
     this.clean.clear();
   }
 
-  /** Whether the chain and every chain its rules reach are the previous compile's objects (and reach the same names). */
-  unchanged(table: EmuTable, chain: EmuChain): boolean {
+  /** A previous analysis's record as it is, when this one replayed every entry of it in order and made none; else this one's (new) record. */
+  private takeOver(c: ChainRecord): ChainRecord {
+    const mine = this.rec.existing(c.table, c.name);
+    if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0)) {
+      this.rec.adopt(c);
+      return c;
+    }
+    return (mine ?? this.rec.chain(c.table, c.name)).fit(c.rules.length);
+  }
+
+  /** Whether the chain and every chain its rules reach are the previous compile's objects. */
+  private unchanged(table: EmuTable, chain: EmuChain): boolean {
     const before = this.previous?.emu.tables.get(table.name);
     if (!before) return false;
     let known = this.clean.get(table);
@@ -126,17 +219,29 @@ export class WalkMemo {
       if (k !== undefined) return k;
       known!.set(c, false); // a loop (never in a ruleset that loaded) stays "changed"
       let ok = before.chains.get(c.name) === c;
-      for (let i = 0; ok && i < c.rules.length; i++) {
-        const t = c.rules[i]!.target;
-        if (t.kind !== 'jump') continue;
-        const next = table.chains.get(t.chain);
-        ok = next ? visit(next) : before.chains.get(t.chain) === undefined;
+      const names = jumpsOf(c);
+      for (let i = 0; ok && i < names.length; i++) {
+        const next = table.chains.get(names[i]!);
+        // (A table that loaded jumps only to chains it has.)
+        ok = next !== undefined && visit(next);
       }
       known!.set(c, ok);
       return ok;
     };
     return visit(chain);
   }
+}
+
+/** The chains a chain's rules jump or go to, each once (kept per chain object: a reparse keeps the chains it did not touch). */
+const jumps = new WeakMap<EmuChain, readonly string[]>();
+function jumpsOf(c: EmuChain): readonly string[] {
+  let l = jumps.get(c);
+  if (!l) {
+    const names = new Set<string>();
+    for (const r of c.rules) if (r.target.kind === 'jump') names.add(r.target.chain);
+    jumps.set(c, (l = [...names]));
+  }
+  return l;
 }
 
 /** The result of a replayed walk, its sets that were its entry's replaced by the new entry's. */
