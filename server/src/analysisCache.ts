@@ -37,8 +37,11 @@ interface Entry {
   readonly analysis: IptablesAnalysis;
   /** Reachability, and the rule limit it was decided under (raising the limit must not keep "skipped"). */
   reach?: { readonly maxRules: number; readonly entry: ReachEntry };
-  /** The newest reachability of an earlier version (same settings), until this version has its own. */
-  readonly earlierReach?: ReachEntry;
+  /**
+   * The newest reachability of an earlier version (same settings), until this version has its own:
+   * shown meanwhile, and handed to this version's analysis to reuse (then dropped).
+   */
+  earlierReach?: ReachEntry;
 }
 
 const parseKey = (s: Settings): string => `${s.backend}/${s.family}`;
@@ -106,7 +109,9 @@ export class AnalysisCache {
     }
     else {
       const started = performance.now();
-      const reach = analyzeReachability(rs);
+      // The earlier version's walks are reused where the edit left chains and their entries alone.
+      const previous = e.earlierReach?.reach ?? e.reach?.entry.reach;
+      const reach = analyzeReachability(rs, previous ? { previous } : {});
       // The parser's lines (split at \n only, as iptables-restore reads them), not the editor's.
       const lines = doc.getText().split('\n');
       const lineText = (l: number) => lines[l]?.replace(/\r$/, '');
@@ -114,6 +119,8 @@ export class AnalysisCache {
       entry = { reach, findings, ms: performance.now() - started, lines: findingLines(findings, doc.lineCount, lineText) };
     }
     e.reach = { maxRules: settings.maxAnalyzedRules, entry };
+    // Not needed any more (and it would keep the earlier version's analysis alive).
+    delete e.earlierReach;
     return entry;
   }
 
