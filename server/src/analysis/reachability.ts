@@ -87,7 +87,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined);
-  const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu } : undefined);
+  const memo = new WalkMemo(rec, emu, same ? { memo: before.memo, emu: before.emu } : undefined);
   new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
   memo.settle();
   rec.done();

@@ -74,6 +74,8 @@ export interface EmuTable {
 export interface EmuRuleset {
   readonly family: Family;
   readonly tables: ReadonlyMap<string, EmuTable>;
+  /** Given a previous compile: the chains made anew (the others are the previous compile's objects). */
+  readonly made?: ReadonlySet<EmuChain>;
   /**
    * Whether some loaded rule turns connection tracking on in the namespace
    * (nf_ct_netns_get() in its checkentry). Without one the kernel tracks
@@ -145,12 +147,17 @@ class LazyChain implements EmuChain {
 }
 
 /** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
-function compileTable(t: LoadedTable, previous: EmuTable | undefined): EmuTable {
+function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<EmuChain>): EmuTable {
   const chains = new Map<string, EmuChain>();
   for (const c of t.chains.values()) {
     if (c.absent) continue;
     const old = previous?.chains.get(c.name);
-    chains.set(c.name, old instanceof LazyChain && old.compiles(t, c) ? old : new LazyChain(t, c));
+    if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
+    else {
+      const fresh = new LazyChain(t, c);
+      chains.set(c.name, fresh);
+      made.add(fresh);
+    }
   }
   return { name: t.name, chains };
 }
@@ -228,9 +235,10 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
  */
 export function compileRuleset(rs: Ruleset, previous?: EmuRuleset): EmuRuleset {
   const tables = new Map<string, EmuTable>();
-  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name)));
+  const made = new Set<EmuChain>();
+  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), made));
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
-  return { family: rs.family, tables, conntrackActive };
+  return { family: rs.family, tables, conntrackActive, ...(previous ? { made } : {}) };
 }
 
 export { useText };

@@ -35,7 +35,8 @@ function view(p: ParsedIptables, reach: Reachability, text: string, hoverEvery: 
     rules,
     chains,
     policy: [...reach.rec.policy],
-    entryHooks: [...reach.rec.entryHooks].map(([k, v]) => [k, [...v]]),
+    // (Which chain was entered first is nobody's question: keys sorted; each chain's hooks in their order.)
+    entryHooks: [...reach.rec.entryHooks].map(([k, v]) => [k, [...v]]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
     findings: reachFindings(p.ruleset, reach, { lineText: (l) => lines[l] }),
     summaries: chainSummaries(reach),
     hovers,

@@ -5,7 +5,7 @@
  * kube-proxy dump has its rules visited hundreds of thousands of times.
  */
 import type { EmuChain, EmuRule } from '../../emulator/compile';
-import type { Hook } from '../../lang/iptables/extension';
+import { HOOKS, type Hook } from '../../lang/iptables/extension';
 import type { Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
@@ -45,6 +45,9 @@ export class ChainRecord {
   seen = 0;
   lastSeen = -1;
   inOrder = true;
+  /** The next analysis's decision (its stamp): this record taken over (itself), or the record made in its place. */
+  decidedBy = 0;
+  movedTo: ChainRecord | undefined = undefined;
 
   constructor(
     readonly table: string,
@@ -115,14 +118,8 @@ export class Recorder {
     let t = this.chains.get(c.table);
     if (!t) this.chains.set(c.table, (t = new Map()));
     t.set(c.name, c);
-  }
-
-  /** An entry into a record taken over: only the hooks entering the chain are this recorder's to note. */
-  noteEntry(c: ChainRecord, f: Flow, hook: Hook): void {
-    if (isDead(f)) return;
-    let hs = this.entryHooks.get(c.key);
-    if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
-    hs.add(hook);
+    // Its entries are this analysis's too: the hooks they came from (in hook order, as the walks meet them).
+    if (c.hookBits) this.entryHooks.set(c.key, new Set(HOOKS.filter((h) => c.hookBits & HOOK_BITS[h])));
   }
 
   facts(r: EmuRule, table: string, chain: string): RuleFacts {

@@ -67,6 +67,8 @@ export class WalkMemo {
 
   constructor(
     private readonly rec: Recorder,
+    /** This analysis's compile (which chains it made anew). */
+    private readonly emu: EmuRuleset,
     /** The previous analysis's memo and compile, when its space and address facts are this one's. */
     private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset },
   ) {}
@@ -172,18 +174,17 @@ export class WalkMemo {
   settle(): void {
     const rec = this.rec;
     const ops = this.ops;
-    const kept = new Map<ChainRecord, ChainRecord>();
     for (let i = 0; i < ops.length; i += 4) {
       const code = ops[i] as number;
       const hook = HOOKS[code >> 1]!;
       let c = ops[i + 1] as ChainRecord;
       if (c.madeBy !== rec.id) {
-        let now = kept.get(c);
-        if (!now) kept.set(c, (now = this.takeOver(c)));
-        if (now === c) {
-          if ((code & 1) === ENTER) rec.noteEntry(c, ops[i + 3] as Flow, hook);
-          continue;
+        if (c.decidedBy !== this.stamp) {
+          c.decidedBy = this.stamp;
+          c.movedTo = this.takeOver(c);
         }
+        const now = c.movedTo!;
+        if (now === c) continue;
         now.ops++;
         ops[i + 1] = c = now;
         if ((code & 1) === HIT) {
@@ -210,15 +211,15 @@ export class WalkMemo {
 
   /** Whether the chain and every chain its rules reach are the previous compile's objects. */
   private unchanged(table: EmuTable, chain: EmuChain): boolean {
-    const before = this.previous?.emu.tables.get(table.name);
-    if (!before) return false;
+    const made = this.emu.made;
+    if (!made || !this.previous?.emu.tables.has(table.name)) return false;
     let known = this.clean.get(table);
     if (!known) this.clean.set(table, (known = new Map()));
     const visit = (c: EmuChain): boolean => {
       const k = known!.get(c);
       if (k !== undefined) return k;
       known!.set(c, false); // a loop (never in a ruleset that loaded) stays "changed"
-      let ok = before.chains.get(c.name) === c;
+      let ok = !made.has(c);
       const names = jumpsOf(c);
       for (let i = 0; ok && i < names.length; i++) {
         const next = table.chains.get(names[i]!);

@@ -490,6 +490,8 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
     const gBox: Box[] = [];
     const gRow: number[] = [];
     const gNext: number[] = [];
+    /** Whether the group's box is a copy of ours (joined in place from its second join on). */
+    const gOwn: boolean[] = [];
     for (let k = 0; k < cur.length; k++) {
       const b = cur[k]!;
       const row = rows[k]! * FIELD_COUNT;
@@ -499,15 +501,17 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
       let g = at === undefined ? -1 : head[at]!;
       while (g >= 0 && !sameKept(gBox[g]!, b, isLoose)) g = gNext[g]!;
       if (g >= 0) {
-        const c = gBox[g]!.slice();
+        const c = gOwn[g] ? (gBox[g] as IntSet[]) : gBox[g]!.slice();
         for (const f of loose) c[f] = unionSet(c[f]!, b[f]!);
         gBox[g] = c;
+        gOwn[g] = true;
         continue;
       }
       const made = gBox.length;
       gBox.push(b);
       gRow.push(rows[k]!);
       gNext.push(-1);
+      gOwn.push(false);
       if (at === undefined) {
         bucketOf.set(h, head.length);
         head.push(made);
