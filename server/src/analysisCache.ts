@@ -84,14 +84,16 @@ export class AnalysisCache {
 
   /**
    * Reachability of the document's current version if already computed, or quick to answer now: none to compute
-   * (too many rules, IPv6), or few rules (at most `quickRules`) whose previous run was quick (INLINE_REACH_MS).
+   * (too many rules, IPv6), or a previous run that was quick (INLINE_REACH_MS): of few rules (at most
+   * `quickRules`), or of an earlier version whose walks this run reuses (an edit of a larger file, once its
+   * reachability has been computed: the edited chains and those that reach them are walked again).
    */
   reachIfQuick(doc: TextDocument, settings: Settings, quickRules = 2000): ReachEntry | undefined {
     const e = this.entry(doc, settings);
     if (e.reach?.maxRules === settings.maxAnalyzedRules) return e.reach.entry;
     const rules = ruleCount(e.analysis, Math.max(quickRules, settings.maxAnalyzedRules));
     const none = rules > settings.maxAnalyzedRules || e.analysis.parsed.ruleset.family !== 'ipv4';
-    const small = rules <= quickRules && (e.earlierReach?.ms ?? 0) <= INLINE_REACH_MS;
+    const small = (rules <= quickRules || e.earlierReach?.reach !== undefined) && (e.earlierReach?.ms ?? 0) <= INLINE_REACH_MS;
     return none || small ? this.reach(doc, settings) : undefined;
   }
 

@@ -296,6 +296,39 @@ describe('reachability of a file of at most 2,000 rules', () => {
   });
 });
 
+describe('reachability of a larger file once it has been computed', () => {
+  const client = new Recorder({ debounceMs: 150 });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('an edit reuses the earlier version\'s walks, and once that is quick the findings come with the load diagnostics', async () => {
+    // 2,222 kube-proxy rules: over the 2,000 analysed with the load errors on opening.
+    const uri = 'file:///tmp/test-timing/kube-larger.rules';
+    const text = kubeProxyDump({ services: 130, endpoints: 5 });
+    const lines = text.split('\n');
+    const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
+    await client.open(uri, text);
+    const opened = await client.diagnosticsFor(uri, 1, 30000);
+    const first = await client.until('summary', () => client.summaries.find((x) => x.uri === uri && x.at >= opened.at));
+    assert.equal(first.analysing, true, 'opening: the load diagnostics first');
+    await client.until('the findings', () => client.summaries.find((x) => x.uri === uri && x.at > first.at && !x.analysing), 30000);
+    // Each edit changes one endpoint's port; after one run that reused the walks (~20 ms), the next edits are inline.
+    const inline: boolean[] = [];
+    for (let k = 0; k < 6; k++) {
+      await sleep(600);
+      const at = dnat[(k * 37) % dnat.length]!;
+      const v = await client.editLine(uri, at, lines[at]!.length, (lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`)));
+      const d = await client.diagnosticsFor(uri, v, 30000);
+      const s = await client.until('summary', () => client.summaries.find((x) => x.uri === uri && x.at >= d.at));
+      inline.push(!s.analysing);
+      if (!s.analysing) continue;
+      await client.until('the findings', () => client.summaries.find((x) => x.uri === uri && x.at > s.at && !x.analysing), 30000);
+    }
+    assert.equal(inline[0], false, 'the first edit: the opening run was slow');
+    assert.ok(inline.slice(2).every(Boolean), `later edits published with their findings: ${inline.join(', ')}`);
+  });
+});
+
 describe('a file over netfilterLens.analysis.maxRules', () => {
   const client = new Recorder({ analysis: { maxRules: 2 } });
   before(() => client.initialize());
