@@ -42,6 +42,18 @@ interface Entry {
    * shown meanwhile, and handed to this version's analysis to reuse (then dropped).
    */
   earlierReach?: ReachEntry;
+  /**
+   * The newest reachability (of this or an earlier version) that analysed every table the others
+   * did: while an edit leaves a table that does not load (typing), the next version reuses the
+   * walks of the last one where it loaded rather than walking that table from scratch.
+   */
+  goodReach?: Reachability;
+}
+
+/** Whether a reachability analysed every one of these tables (tables that do not load are left out). */
+function covers(r: Reachability, tables: Iterable<string>): boolean {
+  for (const t of tables) if (!r.emu.tables.has(t)) return false;
+  return true;
 }
 
 const parseKey = (s: Settings): string => `${s.backend}/${s.family}`;
@@ -111,9 +123,13 @@ export class AnalysisCache {
     }
     else {
       const started = performance.now();
-      // The earlier version's walks are reused where the edit left chains and their entries alone.
-      const previous = e.earlierReach?.reach ?? e.reach?.entry.reach;
+      // The earlier version's walks are reused where the edit left chains and their entries alone;
+      // when a table of this version did not load there, the last version's where it did.
+      const loaded = [...rs.tables.values()].filter((t) => t.committed).map((t) => t.name);
+      const earlier = e.earlierReach?.reach ?? e.reach?.entry.reach;
+      const previous = [earlier, e.goodReach].find((r) => r && covers(r, loaded)) ?? earlier;
       const reach = analyzeReachability(rs, previous ? { previous } : {});
+      e.goodReach = !e.goodReach || covers(reach, e.goodReach.emu.tables.keys()) ? reach : e.goodReach;
       // The parser's lines (split at \n only, as iptables-restore reads them), not the editor's.
       const lines = doc.getText().split('\n');
       const lineText = (l: number) => lines[l]?.replace(/\r$/, '');
@@ -149,7 +165,8 @@ export class AnalysisCache {
     const previous = e && e.key === key && e.version < doc.version ? e.analysis : undefined;
     const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri, ...(previous ? { previous } : {}) });
     const earlierReach = previous ? (e?.reach?.entry ?? e?.earlierReach) : undefined;
-    const next: Entry = { version: doc.version, key, analysis, ...(earlierReach ? { earlierReach } : {}) };
+    const goodReach = previous ? e?.goodReach : undefined;
+    const next: Entry = { version: doc.version, key, analysis, ...(earlierReach ? { earlierReach } : {}), ...(goodReach ? { goodReach } : {}) };
     this.entries.set(doc.uri, next);
     return next;
   }
