@@ -77,6 +77,11 @@ export interface EmuRuleset {
   /** Given a previous compile: the chains made anew (the others are the previous compile's objects). */
   readonly made?: ReadonlySet<EmuChain>;
   /**
+   * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
+   * the same rules, in the same order, as the previous compile's chain they map to.
+   */
+  readonly moved?: ReadonlyMap<EmuChain, EmuChain>;
+  /**
    * Whether some loaded rule turns connection tracking on in the namespace
    * (nf_ct_netns_get() in its checkentry). Without one the kernel tracks
    * nothing: packets carry no conntrack entry and the nat chains never run.
@@ -141,13 +146,29 @@ class LazyChain implements EmuChain {
     return this.chain === chain && this.from === chain.rules && this.policy === chain.policy && this.table.name === table.name;
   }
 
+  /**
+   * Whether that chain has this one's rules at other lines only: the same policy, and rule by rule
+   * the same facts object (a reparse keeps a moved line's shape and facts; a changed line has new ones).
+   */
+  movedTo(table: LoadedTable, chain: LoadedChain): boolean {
+    const a = this.from;
+    const b = chain.rules;
+    if (a.length !== b.length || this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i]!;
+      const y = b[i]!;
+      if (x.facts !== y.facts || x.srcIndex !== y.srcIndex || x.dstIndex !== y.dstIndex) return false;
+    }
+    return true;
+  }
+
   get rules(): readonly EmuRule[] {
     return (this.compiled ??= compileRules(this.table, this.chain));
   }
 }
 
 /** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
-function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<EmuChain>): EmuTable {
+function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<EmuChain>, moved: Map<EmuChain, EmuChain>): EmuTable {
   const chains = new Map<string, EmuChain>();
   for (const c of t.chains.values()) {
     if (c.absent) continue;
@@ -157,6 +178,7 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<
       const fresh = new LazyChain(t, c);
       chains.set(c.name, fresh);
       made.add(fresh);
+      if (old instanceof LazyChain && old.movedTo(t, c)) moved.set(fresh, old);
     }
   }
   return { name: t.name, chains };
@@ -236,9 +258,10 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
 export function compileRuleset(rs: Ruleset, previous?: EmuRuleset): EmuRuleset {
   const tables = new Map<string, EmuTable>();
   const made = new Set<EmuChain>();
-  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), made));
+  const moved = new Map<EmuChain, EmuChain>();
+  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), made, moved));
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
-  return { family: rs.family, tables, conntrackActive, ...(previous ? { made } : {}) };
+  return { family: rs.family, tables, conntrackActive, ...(previous ? { made, moved } : {}) };
 }
 
 export { useText };

@@ -12,7 +12,7 @@ import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import type { ChainRecord, Recorder } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
-import { handBack, type RememberedWalk, type WalkMemo } from './walkMemo';
+import { entryKey, handBack, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
 
 /** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
 const HANDOFF_LIMIT = 256;
@@ -34,7 +34,7 @@ export class Walker {
   /** The walks into chains made by the walk in progress (each remembered with the walk that made it). */
   private inner: RememberedWalk[] = [];
   /** The previous analysis's walks into this table's chains at this hook. */
-  private readonly earlier: ReadonlyMap<EmuChain, readonly RememberedWalk[]> | undefined;
+  private readonly earlier: Walks | undefined;
 
   constructor(
     private readonly table: EmuTable,
@@ -63,7 +63,7 @@ export class Walker {
   private enterChain(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
     const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry) : undefined;
     if (!w) return this.walk(chain, chainName, here, entry, depth);
-    this.inner.push(this.memo.replay(this.table.name, this.hook, w));
+    this.inner.push(this.memo.replay(this.table, this.hook, w));
     return handBack(w, entry);
   }
 
@@ -131,7 +131,7 @@ export class Walker {
     ret.add(cur.whole());
     const out = { ret: ret.value, accepted: accepted.value };
     if (depth > 0) {
-      const w: RememberedWalk = { chain, depth, entry, out, from, to: memo.at, inner: this.inner };
+      const w: RememberedWalk = { chain, depth, entry, key: entryKey(entry, depth), out, from, to: memo.at, inner: this.inner };
       memo.remember(this.table.name, this.hook, w);
       outer.push(w);
       memo.walked++;

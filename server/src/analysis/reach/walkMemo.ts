@@ -42,6 +42,8 @@ export interface RememberedWalk {
   readonly chain: EmuChain;
   readonly depth: number;
   readonly entry: Flow;
+  /** entryKey(entry, depth): walks are found by it (a chain entered from 60,000 sites has as many walks). */
+  readonly key: number;
   readonly out: ChainOut;
   /** Its entries: slots [from, to) of its analysis's log (the one before `from` is the entry into the chain). */
   readonly from: number;
@@ -52,11 +54,33 @@ export interface RememberedWalk {
 
 let analyses = 0;
 
+/** Remembered walks by chain, then by entryKey. */
+export type Walks = ReadonlyMap<EmuChain, ReadonlyMap<number, readonly RememberedWalk[]>>;
+
+/** A hash of a walk's entry and depth (equal entries, as sameFlow compares them, have equal keys). */
+export function entryKey(f: Flow, depth: number): number {
+  let h = (depth * 2 + (f.may === f.must ? 1 : 0)) | 0;
+  const mix = (s: PacketSet): void => {
+    h = (Math.imul(h, 31) + s.length) | 0;
+    for (const b of s) {
+      for (let k = 0; k < FIELD_COUNT; k++) {
+        const v = b[k]!;
+        const n = v.length;
+        h = (Math.imul(h, 31) + n) | 0;
+        if (n) h = (Math.imul(Math.imul(h, 31) + v[0]!, 31) + v[n - 1]!) | 0;
+      }
+    }
+  };
+  mix(f.may);
+  if (f.may !== f.must) mix(f.must);
+  return h;
+}
+
 export class WalkMemo {
   /** What the walks recorded, in order (see HIT, ENTER). */
   private readonly ops: unknown[] = [];
   /** Walks into chains, by "table/hook". */
-  private readonly walks = new Map<string, Map<EmuChain, RememberedWalk[]>>();
+  private readonly walks = new Map<string, Map<EmuChain, Map<number, RememberedWalk[]>>>();
   /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
   private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
   /** Marks the previous analysis's chain records with what this analysis replayed of them. */
@@ -92,19 +116,22 @@ export class WalkMemo {
     const key = `${table}/${hook}`;
     let byChain = this.walks.get(key);
     if (!byChain) this.walks.set(key, (byChain = new Map()));
-    const l = byChain.get(w.chain);
+    let byKey = byChain.get(w.chain);
+    if (!byKey) byChain.set(w.chain, (byKey = new Map()));
+    const l = byKey.get(w.key);
     if (l) l.push(w);
-    else byChain.set(w.chain, [w]);
+    else byKey.set(w.key, [w]);
   }
 
   /**
    * A walk of the previous analysis into this chain (at this depth, with an equal entry, not yet
    * replayed) when the chain and all it reaches are unchanged; undefined when it must be walked.
    */
-  take(earlier: ReadonlyMap<EmuChain, readonly RememberedWalk[]> | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
-    const before = earlier?.get(chain);
-    if (!before || !this.unchanged(table, chain)) return undefined;
-    for (const w of before) {
+  take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
+    // A chain whose rules only moved to other lines is remembered under the previous compile's object.
+    const byKey = earlier?.get(this.emu.moved?.get(chain) ?? chain);
+    if (!byKey || !this.unchanged(table, chain)) return undefined;
+    for (const w of byKey.get(entryKey(entry, depth)) ?? []) {
       if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
       w.usedBy = this.stamp;
       return w;
@@ -113,7 +140,7 @@ export class WalkMemo {
   }
 
   /** The previous analysis's walks into chains of a table at a hook (a walker asks once). */
-  earlier(table: string, hook: Hook): ReadonlyMap<EmuChain, readonly RememberedWalk[]> | undefined {
+  earlier(table: string, hook: Hook): Walks | undefined {
     return this.previous?.memo.walks.get(`${table}/${hook}`);
   }
 
@@ -123,7 +150,7 @@ export class WalkMemo {
    * the chain, just logged by the jumping rule, becomes the previous one's when it is the same
    * site and packets, so that the entered chain's record can be taken over too.
    */
-  replay(table: string, hook: Hook, w: RememberedWalk): RememberedWalk {
+  replay(table: EmuTable, hook: Hook, w: RememberedWalk): RememberedWalk {
     const old = this.previous!.memo.ops;
     const ops = this.ops;
     const last = ops.length - 4;
@@ -144,8 +171,10 @@ export class WalkMemo {
       ops.push(old[i], old[i + 1], old[i + 2], old[i + 3]);
     }
     const again = (x: RememberedWalk): RememberedWalk => {
-      const y: RememberedWalk = { chain: x.chain, depth: x.depth, entry: x.entry, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.map(again) };
-      this.remember(table, hook, y);
+      // Under this compile's chain object (a moved chain's is new).
+      const chain = this.emu.moved?.size ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
+      const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.map(again) };
+      this.remember(table.name, hook, y);
       return y;
     };
     this.replayed++;
@@ -188,12 +217,15 @@ export class WalkMemo {
         now.ops++;
         ops[i + 1] = c = now;
         if ((code & 1) === HIT) {
-          const r = (ops[i + 2] as RuleRecord).facts.rule;
+          const r = this.current((ops[i + 2] as RuleRecord).facts.rule);
           ops[i + 2] = rec.record(r, c.table, c.name, c);
         }
       }
       if ((code & 1) === HIT) rec.hit(ops[i + 2] as RuleRecord, hook, ops[i + 3] as Flow);
-      else rec.enter(c, ops[i + 2] as EmuRule | string, ops[i + 3] as Flow, hook);
+      else {
+        const site = ops[i + 2] as EmuRule | string;
+        rec.enter(c, typeof site === 'string' ? site : (ops[i + 2] = this.current(site)), ops[i + 3] as Flow, hook);
+      }
     }
     this.previous = undefined;
     this.clean.clear();
@@ -202,14 +234,35 @@ export class WalkMemo {
   /** A previous analysis's record as it is, when this one replayed every entry of it in order and made none; else this one's (new) record. */
   private takeOver(c: ChainRecord): ChainRecord {
     const mine = this.rec.existing(c.table, c.name);
-    if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0)) {
+    if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0) && this.holdsCurrentRules(c)) {
       this.rec.adopt(c);
       return c;
     }
     return (mine ?? this.rec.chain(c.table, c.name)).fit(c.rules.length);
   }
 
-  /** Whether the chain and every chain its rules reach are the previous compile's objects. */
+  /**
+   * A rule of the previous compile as this compile has it: itself, or, in a chain whose rules only
+   * moved, the rule at its place there (its line is part of it).
+   */
+  private current(r: EmuRule): EmuRule {
+    const moved = this.emu.moved;
+    if (!moved?.size) return r;
+    const c = this.emu.tables.get(r.ref.table)?.chains.get(r.ref.chain);
+    return c && moved.has(c) ? c.rules[r.ref.index]! : r;
+  }
+
+  /** Whether a previous record holds only rules of this compile: its chain's and its jump sites' (not moved). */
+  private holdsCurrentRules(c: ChainRecord): boolean {
+    const moved = this.emu.moved;
+    if (!moved?.size) return true;
+    const chain = this.emu.tables.get(c.table)?.chains.get(c.name);
+    if (!chain || moved.has(chain)) return false;
+    for (const site of c.sites.keys()) if (typeof site !== 'string' && this.current(site) !== site) return false;
+    return true;
+  }
+
+  /** Whether the chain and every chain its rules reach are the previous compile's objects, or only moved. */
   private unchanged(table: EmuTable, chain: EmuChain): boolean {
     const made = this.emu.made;
     if (!made || !this.previous?.emu.tables.has(table.name)) return false;
@@ -219,7 +272,7 @@ export class WalkMemo {
       const k = known!.get(c);
       if (k !== undefined) return k;
       known!.set(c, false); // a loop (never in a ruleset that loaded) stays "changed"
-      let ok = !made.has(c);
+      let ok = !made.has(c) || this.emu.moved?.has(c) === true;
       const names = jumpsOf(c);
       for (let i = 0; ok && i < names.length; i++) {
         const next = table.chains.get(names[i]!);
