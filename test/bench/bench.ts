@@ -175,7 +175,32 @@ result.ourErrors = errors;
       }
     }
     edits.sort((a, b) => a - b);
-    const edit = { oneLineEditToFindingsMs: Math.round(median(edits)), oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)), replayedWalksPerEdit: replayed };
+    // Lines added and removed (a copy of a DNAT rule below it, then deleted): every rule below moves.
+    const moves: number[] = [];
+    {
+      const lines = text.split('\n');
+      const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
+      let before = analysis;
+      let reachBefore = reach;
+      for (let k = 0; k < 6; k++) {
+        const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
+        if (k % 2 === 0) lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
+        else lines.splice(at + 1, 1);
+        const e0 = process.hrtime.bigint();
+        const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
+        const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
+        reachFindings(edited.parsed.ruleset, again);
+        moves.push(Number(process.hrtime.bigint() - e0) / 1e6);
+        before = edited;
+        reachBefore = again;
+      }
+    }
+    const edit = {
+      oneLineEditToFindingsMs: Math.round(median(edits)),
+      oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)),
+      replayedWalksPerEdit: replayed,
+      lineAddedOrRemovedToFindingsMs: Math.round(median(moves)),
+    };
     rows.push({
       services,
       rules: lines.length,
