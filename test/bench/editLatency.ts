@@ -31,6 +31,8 @@ export interface EditLatency {
   readonly lineInsertDeleteToDiagnosticsP95Ms: number;
   /** Edit to the reachability findings of the new version (files within maxRules only): median. */
   readonly editToFindingsMs?: number;
+  /** Of those edits, how many had their findings published with their load diagnostics (no pause). */
+  readonly editFindingsInline?: number;
   /**
    * Typing: `typingKeys` keystrokes 100 ms apart (each with a completion request 10 ms later, as VS Code's quick
    * suggestions send), then the last keystroke to its version's diagnostics, and how many publishes came before
@@ -101,6 +103,9 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
     const errorTimes: number[] = [];
     const fixTimes: number[] = [];
     const findings: number[] = [];
+    let inline = 0;
+    // Reachability runs for files within maxRules: its findings come with the diagnostics, or after a pause.
+    const analysed = lines.filter((l) => l.startsWith('-A ')).length <= (options.maxRules ?? DEFAULT_SETTINGS.maxAnalyzedRules);
     let version = 1;
     /** One change after a pause: the time to the diagnostics of its version, and the status-bar summaries seen before. */
     const timed = async (change: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }) => {
@@ -126,7 +131,9 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       times.push(ms);
       (adds ? errorTimes : fixTimes).push(ms);
       const wait = await settled(mark);
-      if (summaries().slice(mark).some((s) => s.uri === uri && s.analysing)) findings.push(ms + wait);
+      const deferred = summaries().slice(mark).some((s) => s.uri === uri && s.analysing);
+      if (analysed) findings.push(deferred ? ms + wait : ms);
+      if (analysed && !deferred) inline++;
     }
     // Lines added and removed: a bad copy of a rule inserted below it, then deleted (every line below moves: a splice makes the rules below it anew, tableSplice.ts).
     const lineTimes: number[] = [];
@@ -188,7 +195,7 @@ export async function measureEditLatency(text: string, needle: RegExp, options: 
       fixEditMs: Math.round(median(fixTimes)),
       lineInsertDeleteToDiagnosticsMs: Math.round(median(lineTimes)),
       lineInsertDeleteToDiagnosticsP95Ms: Math.round(percentile(lineSorted, 0.95)),
-      ...(findings.length ? { editToFindingsMs: Math.round(median(findings)) } : {}),
+      ...(findings.length ? { editToFindingsMs: Math.round(median(findings)), editFindingsInline: inline } : {}),
       typingLastKeyToDiagnosticsMs: Math.round(typingMs),
       typingPublishedBeforeLast,
       typingKeys: keys.length,
