@@ -8,6 +8,9 @@
  * its records are taken from the previous analysis and its result handed
  * back. A kube-proxy dump's edit re-walks the edited chain and those that
  * reach it, not the 60,000 others.
+ * A chain whose rules only moved to other lines (lines added or removed
+ * above it: its rules are new objects, their line is part of them) counts as
+ * unchanged too, its walks replayed onto its new rules (compile.ts `moved`).
  *
  * The walks do not write into the recorder as they go: they log what they
  * record (a rule took these packets; packets entered a chain from this site),
