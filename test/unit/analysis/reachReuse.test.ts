@@ -9,71 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chainSummaries } from '../../../server/src/analysis/chainSummary';
-import { reachFindings } from '../../../server/src/analysis/findings';
-import { analyzeReachability, type Reachability } from '../../../server/src/analysis/reachability';
+import { analyzeReachability } from '../../../server/src/analysis/reachability';
 import { ruleFlows } from '../../../server/src/analysis/ruleFlows';
-import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
-import { generateRules, rng, type Rng } from '../../helpers/netlab/traceGenerator';
+import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
+import { reachView, ruleEdit } from '../../helpers/reachEdits';
 import { handBack } from '../../../server/src/analysis/reach/walkMemo';
 import type { Flow } from '../../../server/src/analysis/reach/flow';
-
-/** Everything the analysis answers, as plain data (the hover of every `hoverEvery`-th rule: a kube dump's take ~4 ms each). */
-function view(p: ParsedIptables, reach: Reachability, text: string, hoverEvery: number): unknown {
-  const lines = text.split('\n');
-  const rules: unknown[] = [];
-  const chains: unknown[] = [];
-  for (const t of reach.emu.tables.values()) {
-    for (const c of t.chains.values()) {
-      chains.push({ chain: `${t.name}/${c.name}`, entered: reach.entered(t.name, c.name), entries: [...reach.entries(t.name, c.name)] });
-      for (const r of c.rules) rules.push({ id: r.id, reached: reach.reached(r), hits: [...reach.reach(r, t.name, c.name).hits] });
-    }
-  }
-  const hovers = [...new Set(rules.map((r) => Number((r as { id: string }).id.split('/')[3])))].filter((_l, i) => i % hoverEvery === 0).map((l) => ruleFlows(reach, l));
-  return JSON.parse(JSON.stringify({
-    rules,
-    chains,
-    policy: [...reach.rec.policy],
-    // (Which chain was entered first is nobody's question: keys sorted; each chain's hooks in their order.)
-    entryHooks: [...reach.rec.entryHooks].map(([k, v]) => [k, [...v]]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
-    findings: reachFindings(p.ruleset, reach, { lineText: (l) => lines[l] }),
-    summaries: chainSummaries(reach),
-    hovers,
-  }));
-}
-
-/** A port or an address's last byte one higher (never a number in a chain name: that would fail the load). */
-function altered(line: string): string {
-  const bump = (d: string): string => String((Number(d) + 1) % 256);
-  if (/:\d+$/.test(line)) return line.replace(/:(\d+)$/, (_m, d: string) => `:${bump(d)}`);
-  if (/--dport \d+/.test(line)) return line.replace(/--dport (\d+)/, (_m, d: string) => `--dport ${bump(d)}`);
-  return line.replace(/( -[sd] \d+\.\d+\.\d+\.)(\d+)/, (_m, a: string, d: string) => `${a}${bump(d)}`);
-}
-
-/** One edit of rule lines (what a reparse splices): replaced by another rule of the file, altered, dropped, or a copy added. */
-function ruleEdit(lines: string[], r: Rng): string {
-  const rules = lines.flatMap((l, i) => (l.startsWith('-A ') ? [i] : []));
-  if (!rules.length) return 'nothing';
-  const i = r.pick(rules);
-  switch (r.int(4)) {
-    case 0:
-      lines[i] = lines[r.pick(rules)]!;
-      return `rule ${i} replaced`;
-    case 1: {
-      // Another port, address or mark: the same chains, other packets.
-      const before = lines[i]!;
-      lines[i] = altered(before);
-      return `rule ${i} altered`;
-    }
-    case 2:
-      lines.splice(i, 1);
-      return `rule ${i} deleted`;
-    default:
-      lines.splice(i + 1, 0, lines[r.pick(rules)]!);
-      return `rule copied below ${i}`;
-  }
-}
 
 /** Chained edits, each analysis handed the previous one and compared with a fresh one; returns the walks replayed, and those made. */
 function chainOfEdits(first: string, seed: number, edits: number, label: string, hoverEvery = 1): { replayed: number; walked: number; fresh: number } {
@@ -90,11 +33,11 @@ function chainOfEdits(first: string, seed: number, edits: number, label: string,
     done.push(ruleEdit(lines, r));
     const next = lines.join('\n');
     const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: parsed });
-    const before = JSON.stringify(view(parsed, reach, text, hoverEvery));
+    const before = JSON.stringify(reachView(parsed.ruleset, reach, text, hoverEvery));
     const reused = analyzeReachability(again.ruleset, { previous: reach });
-    assert.equal(JSON.stringify(view(parsed, reach, text, hoverEvery)), before, `${label}: the previous analysis changed by ${done.join(', ')}`);
+    assert.equal(JSON.stringify(reachView(parsed.ruleset, reach, text, hoverEvery)), before, `${label}: the previous analysis changed by ${done.join(', ')}`);
     const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
-    assert.deepStrictEqual(view(again, reused, next, hoverEvery), view(again, fresh, next, hoverEvery), `${label}: after ${done.join(', ')}`);
+    assert.deepStrictEqual(reachView(again.ruleset, reused, next, hoverEvery), reachView(again.ruleset, fresh, next, hoverEvery), `${label}: after ${done.join(', ')}`);
     replayed += reused.memo.replayed;
     walked += reused.memo.walked;
     freshWalked += fresh.memo.walked;
@@ -165,7 +108,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
       const reused = analyzeReachability(again.ruleset, { previous: reach });
       const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
       assert.ok(reused.memo.replayed >= 1, `${what}: nothing replayed`);
-      assert.deepStrictEqual(view(again, reused, next, 1), view(again, fresh, next, 1), what);
+      assert.deepStrictEqual(reachView(again.ruleset, reused, next, 1), reachView(again.ruleset, fresh, next, 1), what);
     }
   });
 
@@ -184,7 +127,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const reused = analyzeReachability(again.ruleset, { previous: reach });
     const fresh = analyzeReachability(parseIptables(next, opts).ruleset);
     assert.ok(reused.memo.walked >= 64, `${reused.memo.walked} walked`);
-    assert.deepStrictEqual(view(again, reused, next, 1), view(again, fresh, next, 1));
+    assert.deepStrictEqual(reachView(again.ruleset, reused, next, 1), reachView(again.ruleset, fresh, next, 1));
   });
 
   it('scripted: the host the rules imply changes (an address of it): conditions on address types are made again', () => {
@@ -197,7 +140,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const reused = analyzeReachability(again.ruleset, { previous: reach });
     const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
     assert.notDeepEqual(reused.rec.addrs, reach.rec.addrs);
-    assert.deepStrictEqual(view(again, reused, next, 1), view(again, fresh, next, 1));
+    assert.deepStrictEqual(reachView(again.ruleset, reused, next, 1), reachView(again.ruleset, fresh, next, 1));
   });
 
   it('a replayed walk that returned its entry hands back the new entry\'s sets', () => {
