@@ -3,7 +3,7 @@
  * packets that reach it (may / must bounds) from the same compiled model the
  * emulator runs. Entry point for diagnostics, hover and the CLI.
  */
-import { compileRuleset, type EmuRule, type EmuRuleset } from '../emulator/compile';
+import { recompileRuleset, type EmuRule, type EmuRuleset } from '../emulator/compile';
 import type { HostModel } from '../emulator/host/model';
 import type { Hook } from '../lang/iptables/extension';
 import type { Ruleset } from '../lang/iptables/ruleset';
@@ -80,14 +80,15 @@ export interface ReachOptions {
 
 export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reachability {
   const before = opts.previous;
-  const emu = compileRuleset(rs, before?.emu);
+  const compiled = recompileRuleset(rs, before?.emu);
+  const emu = compiled.emu;
   const space = buildSpace(emu, opts.host, before?.space);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const found = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined);
-  const memo = new WalkMemo(rec, emu, same ? { memo: before.memo, emu: before.emu } : undefined);
+  const memo = new WalkMemo(rec, emu, same ? { memo: before.memo, emu: before.emu, made: compiled.made, moved: compiled.moved } : undefined);
   new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
   memo.settle();
   rec.done();

@@ -74,13 +74,6 @@ export interface EmuTable {
 export interface EmuRuleset {
   readonly family: Family;
   readonly tables: ReadonlyMap<string, EmuTable>;
-  /** Given a previous compile: the chains made anew (the others are the previous compile's objects). */
-  readonly made?: ReadonlySet<EmuChain>;
-  /**
-   * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
-   * the same rules, in the same order, as the previous compile's chain they map to.
-   */
-  readonly moved?: ReadonlyMap<EmuChain, EmuChain>;
   /**
    * Whether some loaded rule turns connection tracking on in the namespace
    * (nf_ct_netns_get() in its checkentry). Without one the kernel tracks
@@ -134,11 +127,20 @@ class LazyChain implements EmuChain {
   constructor(
     private readonly table: LoadedTable,
     private readonly chain: LoadedChain,
+    /** The previous compile's chain with the same rules at other lines (let go of once compiled). */
+    private was?: LazyChain,
   ) {
     this.name = chain.name;
     this.builtin = chain.builtin;
     this.policy = chain.policy;
     this.from = chain.rules;
+  }
+
+  get rules(): readonly EmuRule[] {
+    if (this.compiled) return this.compiled;
+    const was = this.was;
+    this.was = undefined;
+    return (this.compiled = was ? was.rules.map((r, i) => new MovedRule(r, i, this.from[i]!, this.table.name, this.name)) : compileRules(this.table, this.chain));
   }
 
   /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */
@@ -162,8 +164,41 @@ class LazyChain implements EmuChain {
     return true;
   }
 
-  get rules(): readonly EmuRule[] {
-    return (this.compiled ??= compileRules(this.table, this.chain));
+}
+
+/**
+ * A rule of a chain whose lines moved (lines added or removed above it): the previous compile's
+ * rule at its new line, its conditions and target taken over (they are its text's, not its
+ * line's); its model, whose spans name lines, is parsed again only when read.
+ */
+class MovedRule implements EmuRule {
+  readonly ref: RuleRef;
+  readonly id: string;
+  readonly src: NetMatch | undefined;
+  readonly dst: NetMatch | undefined;
+  readonly iif: IfMatch | undefined;
+  readonly oif: IfMatch | undefined;
+  readonly proto: EmuRule['proto'];
+  readonly frag: EmuRule['frag'];
+  readonly matches: readonly CompiledMatch[];
+  readonly target: CompiledTarget;
+
+  constructor(was: EmuRule, index: number, private readonly loaded: LoadedRule, table: string, chain: string) {
+    const line = loaded.command.line;
+    this.ref = { table, chain, index, line };
+    this.id = `${table}/${chain}/${index}/${line}`;
+    this.src = was.src;
+    this.dst = was.dst;
+    this.iif = was.iif;
+    this.oif = was.oif;
+    this.proto = was.proto;
+    this.frag = was.frag;
+    this.matches = was.matches;
+    this.target = was.target;
+  }
+
+  get spec(): RuleSpec {
+    return this.loaded.spec;
   }
 }
 
@@ -175,10 +210,11 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<
     const old = previous?.chains.get(c.name);
     if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
-      const fresh = new LazyChain(t, c);
+      const shifted = old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
+      const fresh = new LazyChain(t, c, shifted);
       chains.set(c.name, fresh);
       made.add(fresh);
-      if (old instanceof LazyChain && old.movedTo(t, c)) moved.set(fresh, old);
+      if (shifted) moved.set(fresh, shifted);
     }
   }
   return { name: t.name, chains };
@@ -250,18 +286,35 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
   return rules;
 }
 
+/** Compiles the tables that loaded (tables with load errors are left out). */
+export function compileRuleset(rs: Ruleset): EmuRuleset {
+  return recompileRuleset(rs).emu;
+}
+
+/** A compile made from an earlier one (recompileRuleset), and what changed. */
+export interface Recompiled {
+  readonly emu: EmuRuleset;
+  /** The chains made anew (the others are the previous compile's very objects). */
+  readonly made: ReadonlySet<EmuChain>;
+  /**
+   * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
+   * the same rules, in the same order, as the previous compile's chain they map to.
+   */
+  readonly moved: ReadonlyMap<EmuChain, EmuChain>;
+}
+
 /**
- * Compiles the tables that loaded (tables with load errors are left out). Given the compile of
- * an earlier parse of the same document, chains the reparse left untouched (the same loaded
- * chain object: see tableSplice.ts) are its very EmuChain objects, so analyses can tell them apart.
+ * compileRuleset, given the compile of an earlier parse of the same document: chains the reparse
+ * left untouched (the same loaded chain object: see tableSplice.ts) are its very EmuChain objects,
+ * so analyses can tell them apart; chains whose rules only moved take over its compiled rules.
  */
-export function compileRuleset(rs: Ruleset, previous?: EmuRuleset): EmuRuleset {
+export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled {
   const tables = new Map<string, EmuTable>();
   const made = new Set<EmuChain>();
   const moved = new Map<EmuChain, EmuChain>();
   for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), made, moved));
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
-  return { family: rs.family, tables, conntrackActive, ...(previous ? { made, moved } : {}) };
+  return { emu: { family: rs.family, tables, conntrackActive }, made, moved };
 }
 
 export { useText };

@@ -96,8 +96,11 @@ export class WalkMemo {
     private readonly rec: Recorder,
     /** This analysis's compile (which chains it made anew). */
     private readonly emu: EmuRuleset,
-    /** The previous analysis's memo and compile, when its space and address facts are this one's. */
-    private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset },
+    /**
+     * The previous analysis's memo and compile, when its space and address facts are this one's,
+     * and which chains this compile made anew or only moved (recompileRuleset).
+     */
+    private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset; readonly made: ReadonlySet<EmuChain>; readonly moved: ReadonlyMap<EmuChain, EmuChain> },
   ) {}
 
   hit(c: ChainRecord, r: RuleRecord, hook: Hook, f: Flow): void {
@@ -132,7 +135,7 @@ export class WalkMemo {
    */
   take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
     // A chain whose rules only moved to other lines is remembered under the previous compile's object.
-    const byKey = earlier?.get(this.emu.moved?.get(chain) ?? chain);
+    const byKey = earlier?.get(this.previous?.moved.get(chain) ?? chain);
     if (!byKey || !this.unchanged(table, chain)) return undefined;
     for (const w of byKey.get(entryKey(entry, depth)) ?? []) {
       if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
@@ -169,13 +172,14 @@ export class WalkMemo {
       }
     }
     const shift = ops.length - w.from;
+    const moved = this.previous!.moved.size > 0;
     for (let i = w.from; i < w.to; i += 4) {
       this.count(old[i + 1] as ChainRecord, i);
       ops.push(old[i], old[i + 1], old[i + 2], old[i + 3]);
     }
     const again = (x: RememberedWalk): RememberedWalk => {
       // Under this compile's chain object (a moved chain's is new).
-      const chain = this.emu.moved?.size ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
+      const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
       const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.map(again) };
       this.remember(table.name, hook, y);
       return y;
@@ -249,7 +253,7 @@ export class WalkMemo {
    * moved, the rule at its place there (its line is part of it).
    */
   private current(r: EmuRule): EmuRule {
-    const moved = this.emu.moved;
+    const moved = this.previous?.moved;
     if (!moved?.size) return r;
     const c = this.emu.tables.get(r.ref.table)?.chains.get(r.ref.chain);
     return c && moved.has(c) ? c.rules[r.ref.index]! : r;
@@ -257,7 +261,7 @@ export class WalkMemo {
 
   /** Whether a previous record holds only rules of this compile: its chain's and its jump sites' (not moved). */
   private holdsCurrentRules(c: ChainRecord): boolean {
-    const moved = this.emu.moved;
+    const moved = this.previous?.moved;
     if (!moved?.size) return true;
     const chain = this.emu.tables.get(c.table)?.chains.get(c.name);
     if (!chain || moved.has(chain)) return false;
@@ -267,7 +271,7 @@ export class WalkMemo {
 
   /** Whether the chain and every chain its rules reach are the previous compile's objects, or only moved. */
   private unchanged(table: EmuTable, chain: EmuChain): boolean {
-    const made = this.emu.made;
+    const made = this.previous?.made;
     if (!made || !this.previous?.emu.tables.has(table.name)) return false;
     let known = this.clean.get(table);
     if (!known) this.clean.set(table, (known = new Map()));
@@ -275,7 +279,7 @@ export class WalkMemo {
       const k = known!.get(c);
       if (k !== undefined) return k;
       known!.set(c, false); // a loop (never in a ruleset that loaded) stays "changed"
-      let ok = !made.has(c) || this.emu.moved?.has(c) === true;
+      let ok = !made.has(c) || this.previous!.moved.has(c);
       const names = jumpsOf(c);
       for (let i = 0; ok && i < names.length; i++) {
         const next = table.chains.get(names[i]!);
