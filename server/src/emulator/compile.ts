@@ -127,8 +127,6 @@ class LazyChain implements EmuChain {
   constructor(
     private readonly table: LoadedTable,
     private readonly chain: LoadedChain,
-    /** The previous compile's chain with the same rules at other lines (let go of once compiled). */
-    private was?: LazyChain,
   ) {
     this.name = chain.name;
     this.builtin = chain.builtin;
@@ -137,10 +135,7 @@ class LazyChain implements EmuChain {
   }
 
   get rules(): readonly EmuRule[] {
-    if (this.compiled) return this.compiled;
-    const was = this.was;
-    this.was = undefined;
-    return (this.compiled = was ? was.rules.map((r, i) => new MovedRule(r, i, this.from[i]!, this.table.name, this.name)) : compileRules(this.table, this.chain));
+    return (this.compiled ??= compileRules(this.table, this.chain));
   }
 
   /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */
@@ -166,42 +161,6 @@ class LazyChain implements EmuChain {
 
 }
 
-/**
- * A rule of a chain whose lines moved (lines added or removed above it): the previous compile's
- * rule at its new line, its conditions and target taken over (they are its text's, not its
- * line's); its model, whose spans name lines, is parsed again only when read.
- */
-class MovedRule implements EmuRule {
-  readonly ref: RuleRef;
-  readonly id: string;
-  readonly src: NetMatch | undefined;
-  readonly dst: NetMatch | undefined;
-  readonly iif: IfMatch | undefined;
-  readonly oif: IfMatch | undefined;
-  readonly proto: EmuRule['proto'];
-  readonly frag: EmuRule['frag'];
-  readonly matches: readonly CompiledMatch[];
-  readonly target: CompiledTarget;
-
-  constructor(was: EmuRule, index: number, private readonly loaded: LoadedRule, table: string, chain: string) {
-    const line = loaded.command.line;
-    this.ref = { table, chain, index, line };
-    this.id = `${table}/${chain}/${index}/${line}`;
-    this.src = was.src;
-    this.dst = was.dst;
-    this.iif = was.iif;
-    this.oif = was.oif;
-    this.proto = was.proto;
-    this.frag = was.frag;
-    this.matches = was.matches;
-    this.target = was.target;
-  }
-
-  get spec(): RuleSpec {
-    return this.loaded.spec;
-  }
-}
-
 /** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
 function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<EmuChain>, moved: Map<EmuChain, EmuChain>): EmuTable {
   const chains = new Map<string, EmuChain>();
@@ -210,11 +169,10 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<
     const old = previous?.chains.get(c.name);
     if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
-      const shifted = old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
-      const fresh = new LazyChain(t, c, shifted);
+      const fresh = new LazyChain(t, c);
       chains.set(c.name, fresh);
       made.add(fresh);
-      if (shifted) moved.set(fresh, shifted);
+      if (old instanceof LazyChain && old.movedTo(t, c)) moved.set(fresh, old);
     }
   }
   return { name: t.name, chains };
@@ -298,7 +256,8 @@ export interface Recompiled {
   readonly made: ReadonlySet<EmuChain>;
   /**
    * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
-   * the same rules, in the same order, as the previous compile's chain they map to.
+   * the same rules, in the same order, as the previous compile's chain they map to (compiled again:
+   * a rule's line is part of it).
    */
   readonly moved: ReadonlyMap<EmuChain, EmuChain>;
 }
@@ -306,7 +265,7 @@ export interface Recompiled {
 /**
  * compileRuleset, given the compile of an earlier parse of the same document: chains the reparse
  * left untouched (the same loaded chain object: see tableSplice.ts) are its very EmuChain objects,
- * so analyses can tell them apart; chains whose rules only moved take over its compiled rules.
+ * so analyses can tell them apart.
  */
 export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled {
   const tables = new Map<string, EmuTable>();
