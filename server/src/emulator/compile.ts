@@ -162,7 +162,7 @@ class LazyChain implements EmuChain {
 }
 
 /** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
-function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<EmuChain>, moved: Map<EmuChain, EmuChain>): EmuTable {
+function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined): EmuTable {
   const chains = new Map<string, EmuChain>();
   for (const c of t.chains.values()) {
     if (c.absent) continue;
@@ -171,8 +171,9 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, made: Set<
     else {
       const fresh = new LazyChain(t, c);
       chains.set(c.name, fresh);
-      made.add(fresh);
-      if (old instanceof LazyChain && old.movedTo(t, c)) moved.set(fresh, old);
+      if (!changes) continue;
+      changes.made.add(fresh);
+      if (old instanceof LazyChain && old.movedTo(t, c)) changes.moved.set(fresh, old);
     }
   }
   return { name: t.name, chains };
@@ -252,7 +253,7 @@ export function compileRuleset(rs: Ruleset): EmuRuleset {
 /** A compile made from an earlier one (recompileRuleset), and what changed. */
 export interface Recompiled {
   readonly emu: EmuRuleset;
-  /** The chains made anew (the others are the previous compile's very objects). */
+  /** The chains made anew (the others are the previous compile's very objects); none listed without a previous compile. */
   readonly made: ReadonlySet<EmuChain>;
   /**
    * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
@@ -271,7 +272,9 @@ export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled
   const tables = new Map<string, EmuTable>();
   const made = new Set<EmuChain>();
   const moved = new Map<EmuChain, EmuChain>();
-  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), made, moved));
+  // (Without a previous compile every chain is new: nothing to list.)
+  const changes = previous ? { made, moved } : undefined;
+  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), changes));
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
   return { emu: { family: rs.family, tables, conntrackActive }, made, moved };
 }

@@ -3,7 +3,7 @@
  * editor's re-analysis after an edit). A walk into a chain depends only on
  * its rules, the chains they reach, the space, and the packets entering. When
  * the chain and every chain it reaches are the previous compile's very
- * objects (compileRuleset keeps the chains a reparse left alone) and the
+ * objects (recompileRuleset keeps the chains a reparse left alone) and the
  * entry equals the remembered one box for box, the walk is not made again:
  * its records are taken from the previous analysis and its result handed
  * back. A kube-proxy dump's edit re-walks the edited chain and those that
@@ -38,6 +38,8 @@ import type { ChainOut } from './walk';
 /** Log entries take four slots: kind + 2 × hook index, the chain record, then a rule record (Hit) or the site (Enter), then the flow. */
 const HIT = 0;
 const ENTER = 1;
+/** 2 × the hook's index in HOOKS, the rest of an entry's first slot (looked up once per hook, not per entry). */
+const HOOK_CODE = Object.fromEntries(HOOKS.map((h, i) => [h, 2 * i])) as Readonly<Record<Hook, number>>;
 
 export interface RememberedWalk {
   /** The analysis (WalkMemo stamp) that replayed it: each replays it at most once. */
@@ -105,12 +107,12 @@ export class WalkMemo {
 
   hit(c: ChainRecord, r: RuleRecord, hook: Hook, f: Flow): void {
     c.ops++;
-    this.ops.push(HIT + 2 * HOOKS.indexOf(hook), c, r, f);
+    this.ops.push(HIT + HOOK_CODE[hook], c, r, f);
   }
 
   enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
     c.ops++;
-    this.ops.push(ENTER + 2 * HOOKS.indexOf(hook), c, site, f);
+    this.ops.push(ENTER + HOOK_CODE[hook], c, site, f);
   }
 
   /** Where the next walk's entries start. */
