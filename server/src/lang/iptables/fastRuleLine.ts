@@ -174,7 +174,7 @@ export class FastRuleLines {
     if (target) rule.target = target;
     const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
     const bits = (l.hasNewline ? NEWLINE : 0) | (target?.kind === 'jump' && target.goto ? GOTO : 0) | (jumpIsExtension ? JUMP_IS_EXTENSION : 0);
-    return new FastShape(ruleFacts(rule, this.family, jumpTo), l.text, this.sourceOf(table), chainName, bits, jumpAt, targetEnd);
+    return new FastShape(ruleFacts(rule, this.family, jumpTo), l.text, this.sourceOf(table), chainName, bits | ((jumpAt + 1) << JUMP_AT_SHIFT) | ((targetEnd + 1) << TARGET_END_SHIFT));
   }
 
   private sourceOf(table: string): RuleSource {
@@ -316,6 +316,13 @@ export class FastRuleLines {
 const NEWLINE = 1;
 const GOTO = 2;
 const JUMP_IS_EXTENSION = 4;
+/** nftClean: known, and its value. */
+const CLEAN_KNOWN = 8;
+const CLEAN = 16;
+/** Token indexes (+1, so that -1 fits) of -j/-g and of the target's last word: below MAX_TOKENS. */
+const JUMP_AT_SHIFT = 5;
+const TARGET_END_SHIFT = 13;
+const INDEX_MASK = 0xff;
 
 /**
  * The shape of a fast line: an "-A" with one address each way. Its columns
@@ -323,18 +330,28 @@ const JUMP_IS_EXTENSION = 4;
  * only: messages, navigation), which keeps 170,000 shapes small.
  */
 export class FastShape implements RuleShape {
-  nftClean: boolean | undefined = undefined;
-
   constructor(
     readonly facts: RuleFacts,
     readonly text: string,
     readonly source: RuleSource,
     readonly chain: string,
-    private readonly bits: number,
-    /** Token index of -j/-g (-1: none), and of the target's last token. */
-    private readonly jumpAt: number,
-    private readonly targetEndAt: number,
+    /** The flags above and the two token indexes, in one small integer (170,000 shapes: each field costs 8 bytes). */
+    private bits: number,
   ) {}
+
+  get nftClean(): boolean | undefined {
+    return (this.bits & CLEAN_KNOWN) === 0 ? undefined : (this.bits & CLEAN) !== 0;
+  }
+  set nftClean(v: boolean | undefined) {
+    this.bits = (this.bits & ~(CLEAN_KNOWN | CLEAN)) | (v === undefined ? 0 : CLEAN_KNOWN | (v ? CLEAN : 0));
+  }
+  /** Token index of -j/-g (-1: none), and of the target's last token. */
+  private get jumpAt(): number {
+    return ((this.bits >> JUMP_AT_SHIFT) & INDEX_MASK) - 1;
+  }
+  private get targetEndAt(): number {
+    return ((this.bits >> TARGET_END_SHIFT) & INDEX_MASK) - 1;
+  }
 
   get kind(): 'A' {
     return 'A';

@@ -44,7 +44,8 @@ export class SegmentParser {
     const w2 = n > 2 ? words[from + 2] : undefined;
     const w3 = n > 3 ? words[from + 3] : undefined;
     // Comments differ on every rule: their one option is a string kept whole below 256 bytes (libxt_comment).
-    if (kind === 'match' && spec.name === 'comment' && n === 4 && w2 === '--comment' && utf8Length(w3!) < 256) {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: short comments need no count.
+    if (kind === 'match' && spec.name === 'comment' && n === 4 && w2 === '--comment' && (w3!.length < 86 || utf8Length(w3!) < 256)) {
       return { name: 'comment', spec, data: { text: w3! }, options: NONE, nameSpan: NO_SPAN, span: NO_SPAN, implicit: false };
     }
     if (n <= 4 && w2 !== '!') {

@@ -61,7 +61,7 @@ function ruleInitProblems(rule: LoadedRule, table: string, family: Family, backe
   const f = rule.facts;
   for (const use of f.uses ?? []) {
     const ext = use.ext;
-    if (backend === 'nft' && ext.nftNative?.(use.data)) continue;
+    if (backend === 'nft' && use.native) continue;
     const k = ext.kernel!;
     const label = `${use.name} ${use.kind}`;
     if (k.table && k.table !== table) {
@@ -89,7 +89,7 @@ export function hookProblem(rule: LoadedRule, mask: number, table: string, famil
   if (backend === 'nft' ? (mask & ~f.allowedNft) === 0 : (mask & ~f.allowedLegacy) === 0 && !f.hasCheck) return undefined;
   for (const use of f.uses) {
     const k = use.ext.kernel!;
-    if (backend === 'nft' && use.ext.nftNative?.(use.data)) continue;
+    if (backend === 'nft' && use.native) continue;
     if (k.hooks) {
       const bad = mask & ~maskOf(k.hooks);
       if (bad) {
