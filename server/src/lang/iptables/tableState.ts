@@ -64,6 +64,17 @@ export interface TableContext {
   keepValid?(v: ValidTable): void;
 }
 
+/** Up to this many rules, -A gives a chain a new array of its exact length. */
+const SHORT_CHAIN = 8;
+
+/** `rules` and `r` in a new array of exactly their length (a spread or a push reserves more). */
+function appended(rules: readonly LoadedRule[], r: LoadedRule): LoadedRule[] {
+  const out = new Array<LoadedRule>(rules.length + 1);
+  for (let i = 0; i < rules.length; i++) out[i] = rules[i]!;
+  out[rules.length] = r;
+  return out;
+}
+
 /** The kernel rules a rule line makes: one per source/destination address pair. */
 function expand(rule: RuleInput, cmd: Command, chain: string): LoadedRule[] {
   const ns = rule.srcCount;
@@ -321,7 +332,10 @@ export class TableState {
     if (cmd.kind === 'A' && rule.srcCount === 1 && rule.dstCount === 1 && !targetChain?.builtin) {
       // The common case, without the arrays of expand().
       const r = cmd instanceof RuleCommand ? cmd.loadedIn(ch.name) : new LoadedRule(cmd, ch.name, rule.facts);
-      ch.rules.push(r);
+      // Most chains of a dump hold a few rules, and a push onto an empty array reserves 16 slots: short chains get arrays of their length.
+      const rules = ch.rules;
+      if (rules.length < SHORT_CHAIN) ch.rules = appended(rules, r);
+      else rules.push(r);
       this.ops.push(r);
       return;
     }
