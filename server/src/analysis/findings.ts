@@ -79,28 +79,28 @@ function chainEntry(reach: Reachability, table: string, chain: string): PacketSe
 
 export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const byLine = new Map<number, KRule[]>();
+  // Rule by rule only where it matters: chains with a rule no packet reaches (explain() reads
+  // their earlier rules) and built-in chains (redundant()). A kube-proxy dump has 170,000
+  // rules in 60,000 chains, nearly all reached.
   const chains = new Map<string, KRule[]>();
-  // Chain by chain (a kube-proxy dump has 170,000 rules in 60,000 chains): lookups per chain, not per rule.
+  const deadRules: KRule[] = [];
   for (const t of reach.emu.tables.values()) {
     const lt = rs.tables.get(t.name);
     for (const c of t.chains.values()) {
       if (!c.rules.length) continue;
-      const loadedRules = lt?.chains.get(c.name)?.rules;
       const reached = reach.rec.reachedRules(t.name, c.name, c.rules);
+      if (!c.builtin && !reached.includes(false)) continue;
+      const loadedRules = lt?.chains.get(c.name)?.rules;
       const ks: KRule[] = [];
       for (const [i, rule] of c.rules.entries()) {
         const k = { table: t.name, chain: c.name, rule, loaded: loadedRules?.[rule.ref.index], dead: !reached[i] };
         ks.push(k);
-        if (rule.ref.line < 0) continue;
-        const l = byLine.get(rule.ref.line);
-        if (l) l.push(k);
-        else byLine.set(rule.ref.line, [k]);
+        if (k.dead && rule.ref.line >= 0) deadRules.push(k);
       }
       chains.set(`${t.name}/${c.name}`, ks);
     }
   }
-  const dead = (k: KRule): boolean => k.dead;
+  const byLine = deadByLine(reach, deadRules);
   // Chains no packet enters: one finding on the chain, none on its rules.
   const silent = new Set<string>();
   for (const t of rs.tables.values()) {
@@ -113,9 +113,7 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
       if (c.declSpan) out.push({ code: 'unreached-chain', severity: 'warning', message: `No packet ever enters ${c.name}: every rule that jumps to it is itself unreachable.`, span: c.declSpan });
     }
   }
-  for (const [line, ks] of byLine) {
-    if (!ks.every(dead)) continue;
-    const k = ks[0]!;
+  for (const [line, k] of byLine) {
     if (silent.has(`${k.table}/${k.chain}`)) continue;
     const d = explain(k, reach, chains.get(`${k.table}/${k.chain}`) ?? [], opts);
     if (!d) continue;
@@ -126,6 +124,31 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
       : { ...d, span: k.loaded?.command.span ?? span(line, 0, 0) });
   }
   out.push(...redundant(reach, chains, opts));
+  return out;
+}
+
+/**
+ * The first dead rule of each line all of whose kernel rules no packet reaches ("-s a,b" makes
+ * one per address; an over-long line's pieces are commands of their own), lines in the order
+ * their first rule comes table by table, chain by chain.
+ */
+function deadByLine(reach: Reachability, deadRules: readonly KRule[]): Map<number, KRule> {
+  const dead = new Map<number, { first: KRule; count: number }>();
+  for (const k of deadRules) {
+    const d = dead.get(k.rule.ref.line);
+    if (d) d.count++;
+    else dead.set(k.rule.ref.line, { first: k, count: 1 });
+  }
+  const out = new Map<number, KRule>();
+  if (!dead.size) return out;
+  // How many kernel rules each of those lines made, over every chain.
+  const total = new Map<number, number>();
+  for (const t of reach.emu.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) if (dead.has(r.ref.line)) total.set(r.ref.line, (total.get(r.ref.line) ?? 0) + 1);
+    }
+  }
+  for (const [line, d] of dead) if (total.get(line) === d.count) out.set(line, d.first);
   return out;
 }
 
