@@ -68,7 +68,8 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   });
   extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
   // Large files (and small ones whose reachability was slow last time): load errors go out at once, reachability follows in a second publish.
-  const reach = cache.reachIfQuick(doc, s);
+  const when = cache.reachWhen(doc, s);
+  const reach = when === 'now' ? cache.reach(doc, s) : undefined;
   if (reach) {
     extra.push(...reach.findings);
     reachPending.delete(doc.uri);
@@ -79,8 +80,9 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     if (pending?.version !== doc.version || pending.settings !== s) {
       const entry = { version: doc.version, settings: s };
       reachPending.set(doc.uri, entry);
-      // After a pause in typing: the walk holds the thread, and the next edit's diagnostics would wait for it.
-      setTimeout(() => void analyseLarge(doc, s, entry), REACH_AFTER_IDLE_MS);
+      // After a pause in typing: the walk holds the thread, and the next edit's diagnostics would wait for it;
+      // right after this publish when the earlier version's run (reusing walks) was short.
+      setTimeout(() => void analyseLarge(doc, s, entry, when === 'soon'), when === 'soon' ? 0 : REACH_AFTER_IDLE_MS);
     }
   }
   extraFindings.set(doc.uri, extra);
@@ -103,17 +105,18 @@ function indexLinesWhenIdle(doc: TextDocument): void {
 /** How long a large file's text must stay unchanged before its reachability runs. */
 const REACH_AFTER_IDLE_MS = 400;
 /** Reachability of a large rules file, shown as work-done progress (the client puts it in the status bar). */
-async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending): Promise<void> {
+async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending, soon = false): Promise<void> {
   const current = () => {
     const now = documents.get(doc.uri);
     return now?.version === doc.version ? now : undefined;
   };
   // Only the latest request runs: a newer version, or the same one asked again with other settings, supersedes it.
   if (!current() || reachPending.get(doc.uri) !== entry) return;
-  const progress = await connection.window.createWorkDoneProgress();
-  progress.begin('Netfilter Lens', undefined, `analysing ${fileNameOf(doc.uri)}`);
+  // A short run (soon) shows no progress: it would only flicker in the status bar.
+  const progress = soon ? undefined : await connection.window.createWorkDoneProgress();
+  progress?.begin('Netfilter Lens', undefined, `analysing ${fileNameOf(doc.uri)}`);
   // The walk below holds the thread: let "begin" reach the client first.
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  if (progress) await new Promise((resolve) => setTimeout(resolve, 20));
   try {
     const now = current();
     if (!now) return;
@@ -121,7 +124,7 @@ async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending)
     diagnostics.schedule(now, true); // its publish finds the result cached and clears reachPending
     if (hasCodeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
   } finally {
-    progress.done();
+    progress?.done();
   }
 }
 /** A sibling rules file's rules: the open document's cached analysis, else the file on disk parsed now. */

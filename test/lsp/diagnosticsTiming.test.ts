@@ -238,7 +238,7 @@ describe('code lenses of a large file', () => {
   before(() => client.initialize());
   after(() => client.shutdown());
 
-  it('never start its reachability: the previous counts until it has run after the pause, then a refresh', async () => {
+  it('never start its reachability: none before its first run, the previous counts until a version has run, then a refresh', async () => {
     const uri = 'file:///tmp/test-timing/large.rules';
     const text = largeFilter();
     const lenses = () => client.conn.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
@@ -248,14 +248,16 @@ describe('code lenses of a large file', () => {
     const refreshed = await client.until('codeLens/refresh', () => client.requests.find((r) => r.method === 'workspace/codeLens/refresh'), 60000);
     const full = await lenses();
     assert.ok(full.length > 0 && full.every((l) => l.command?.title), JSON.stringify(full));
-    // An edit: the lenses keep the previous version's counts (no reachability run in the request), then a refresh brings the new ones.
+    // An edit: its diagnostics, then its reachability (right after them, or after the pause when the previous run
+    // was slow: reachWhen.test.ts) and a refresh that brings the new counts. A lens request meanwhile shows the
+    // previous version's counts or, once the run is done, the new ones; it never runs reachability itself (above).
     const v = await client.editLine(uri, 4 + 2100, 'COMMIT'.length, '-A INPUT -s 10.0.0.0/24 -p tcp -j DROP\nCOMMIT');
+    const meanwhile = (await lenses()).map((l) => l.command!.title);
     await client.diagnosticsFor(uri, v, 30000);
-    const t0 = performance.now();
-    assert.deepEqual((await lenses()).map((l) => l.command!.title), full.map((l) => l.command!.title));
-    assert.ok(performance.now() - t0 < 400, 'answered without a reachability run');
     await client.until('a second refresh', () => client.requests.find((r) => r.method === 'workspace/codeLens/refresh' && r.at > refreshed.at), 60000);
-    assert.notDeepEqual((await lenses()).map((l) => l.command!.title), full.map((l) => l.command!.title), 'the new version\'s counts (one more rule, unreachable)');
+    const after = (await lenses()).map((l) => l.command!.title);
+    assert.notDeepEqual(after, full.map((l) => l.command!.title), 'the new version\'s counts (one more rule, unreachable)');
+    assert.ok([JSON.stringify(after), JSON.stringify(full.map((l) => l.command!.title))].includes(JSON.stringify(meanwhile)), `meanwhile: ${meanwhile.join(', ')}`);
   });
 });
 
