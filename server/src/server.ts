@@ -54,6 +54,8 @@ const extraFindings = new Map<string, Diagnostic[]>();
 interface ReachPending {
   readonly version: number;
   readonly settings: Settings;
+  /** To run as soon as the load diagnostics are out (AnalysisCache.reachWhen "soon"), not after a pause in typing. */
+  soon: boolean;
 }
 const reachPending = new Map<string, ReachPending>();
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
@@ -78,11 +80,11 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     extra.push(...cache.carriedFindings(doc, s));
     const pending = reachPending.get(doc.uri);
     if (pending?.version !== doc.version || pending.settings !== s) {
-      const entry = { version: doc.version, settings: s };
+      const entry = { version: doc.version, settings: s, soon: when === 'soon' };
       reachPending.set(doc.uri, entry);
-      // After a pause in typing: the walk holds the thread, and the next edit's diagnostics would wait for it;
-      // right after this publish when the earlier version's run (reusing walks) was short.
-      setTimeout(() => void analyseLarge(doc, s, entry, when === 'soon'), when === 'soon' ? 0 : REACH_AFTER_IDLE_MS);
+      // After a pause in typing: the walk holds the thread, and the next edit's diagnostics would wait for it.
+      // When the earlier version's run (reusing walks) was short: once this publish is written (below).
+      if (!entry.soon) setTimeout(() => void analyseLarge(doc, s, entry), REACH_AFTER_IDLE_MS);
     }
   }
   extraFindings.set(doc.uri, extra);
@@ -90,6 +92,12 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
 }, settings, (uri) => documents.get(uri), (uri, published) => {
   const doc = documents.get(uri);
   if (doc) indexLinesWhenIdle(doc);
+  // The load diagnostics are out of the process: a short reachability run may hold the thread now.
+  const pending = reachPending.get(uri);
+  if (doc && pending?.soon && pending.version === doc.version) {
+    pending.soon = false;
+    setImmediate(() => void analyseLarge(doc, pending.settings, pending, true));
+  }
   void connection.sendNotification(fileSummaryNotification, fileSummary(uri, published, !!doc && reachPending.get(uri)?.version === doc.version));
 });
 const lineIndexed = new WeakSet<TextDocument>();
@@ -104,6 +112,7 @@ function indexLinesWhenIdle(doc: TextDocument): void {
 }
 /** How long a large file's text must stay unchanged before its reachability runs. */
 const REACH_AFTER_IDLE_MS = 400;
+
 /** Reachability of a large rules file, shown as work-done progress (the client puts it in the status bar). */
 async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending, soon = false): Promise<void> {
   const current = () => {
