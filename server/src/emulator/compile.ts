@@ -56,7 +56,6 @@ export interface EmuRule {
   readonly frag?: { readonly invert: boolean };
   readonly matches: readonly CompiledMatch[];
   readonly target: CompiledTarget;
-  readonly spec: RuleSpec;
 }
 
 export interface EmuChain {
@@ -123,19 +122,31 @@ class LazyChain implements EmuChain {
   readonly policy: 'ACCEPT' | 'DROP';
   /** The loaded rules it was made from (a reparse that leaves the chain alone keeps the same array). */
   private readonly from: readonly LoadedRule[];
+  /**
+   * The compiled rules of the previous compile's chain when this one has the same rules at other
+   * lines (movedTo): taken over at their new lines instead of parsing every moved rule's model again.
+   * Let go of once compiled.
+   */
+  private moved: readonly EmuRule[] | undefined;
 
   constructor(
     private readonly table: LoadedTable,
     private readonly chain: LoadedChain,
+    was?: LazyChain,
   ) {
     this.name = chain.name;
     this.builtin = chain.builtin;
     this.policy = chain.policy;
     this.from = chain.rules;
+    // Only rules already compiled: compiling the previous chain now would cost what compiling this one does.
+    this.moved = was?.compiled;
   }
 
   get rules(): readonly EmuRule[] {
-    return (this.compiled ??= compileRules(this.table, this.chain));
+    if (this.compiled) return this.compiled;
+    const moved = this.moved;
+    this.moved = undefined;
+    return (this.compiled = moved ? movedRules(moved, this.from, this.table.name, this.name) : compileRules(this.table, this.chain));
   }
 
   /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */
@@ -169,11 +180,12 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: {
     const old = previous?.chains.get(c.name);
     if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
-      const fresh = new LazyChain(t, c);
+      const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
+      const fresh = new LazyChain(t, c, shifted);
       chains.set(c.name, fresh);
       if (!changes) continue;
       changes.made.add(fresh);
-      if (old instanceof LazyChain && old.movedTo(t, c)) changes.moved.set(fresh, old);
+      if (shifted) changes.moved.set(fresh, shifted);
     }
   }
   return { name: t.name, chains };
@@ -225,12 +237,7 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
     const matches: CompiledMatch[] = s.matches.map((m) => new MatchOf(m));
     const target = compileTarget(s);
     const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
-    const index = rules.length;
-    const ref: RuleRef = { table: t.name, chain: c.name, index, line: lr.command.line };
-    // Every rule with the same properties in the same order: one object shape for the code that reads them.
-    rules.push({
-      ref,
-      id: `${t.name}/${c.name}/${index}/${lr.command.line}`,
+    rules.push(emuRule(t.name, c.name, rules.length, lr.command.line, {
       src: sc && (sc.prefix !== 0 || s.src!.invert) ? new NetMatchOf(sc.addr, sc.mask, s.src!.invert, sc.prefix, '-s') : undefined,
       dst: dc && (dc.prefix !== 0 || s.dst!.invert) ? new NetMatchOf(dc.addr, dc.mask, s.dst!.invert, dc.prefix, '-d') : undefined,
       iif: ifMatch(s.inIface, '-i'),
@@ -239,10 +246,36 @@ function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
       frag: s.fragment ? { invert: s.fragment.invert } : undefined,
       matches,
       target,
-      spec: s,
-    });
+    }));
   }
   return rules;
+}
+
+/** What a compiled rule takes from its text (not from its line). */
+type RuleConditions = Omit<EmuRule, 'ref' | 'id'>;
+
+/** A compiled rule at its place. Every rule is made here, with the same properties in the same order: one object shape for the code that reads them. */
+function emuRule(table: string, chain: string, index: number, line: number, c: RuleConditions): EmuRule {
+  return {
+    ref: { table, chain, index, line },
+    id: `${table}/${chain}/${index}/${line}`,
+    src: c.src,
+    dst: c.dst,
+    iif: c.iif,
+    oif: c.oif,
+    proto: c.proto,
+    frag: c.frag,
+    matches: c.matches,
+    target: c.target,
+  };
+}
+
+/**
+ * The previous compile's rules of a chain whose rules only moved (rule by rule the same facts: the
+ * same text), at their new lines; conditions, matches and target are shared (never changed).
+ */
+function movedRules(was: readonly EmuRule[], from: readonly LoadedRule[], table: string, chain: string): EmuRule[] {
+  return was.map((r, i) => emuRule(table, chain, i, from[i]!.command.line, r));
 }
 
 /** Compiles the tables that loaded (tables with load errors are left out). */

@@ -8,7 +8,8 @@
  */
 import type { RuleSpec } from '../../lang/iptables/ast';
 import type { PortRange } from '../../lang/iptables/extensions/matches/ports';
-import type { Ruleset } from '../../lang/iptables/ruleset';
+import type { LoadedRule, Ruleset } from '../../lang/iptables/ruleset';
+import { RuleCommand } from '../../lang/iptables/ruleLine';
 import { describePublished, listenerClash, publishedListener, type PublishedPort } from './docker';
 import { connectedRoutes } from './file';
 import type { HostModel, Iface, Listener, Peer, Route } from './model';
@@ -43,6 +44,55 @@ function dockerDnat(s: RuleSpec, to: { addr: number; port?: number }): DockerDna
   return { port: { proto, hostIp: d, hostPort, containerAddr: to.addr, containerPort: to.port ?? hostPort }, proxy: !!s.inIface?.invert };
 }
 
+/** What one rule tells about the host (see inferHost). */
+interface RuleHints {
+  readonly ifaces: readonly string[];
+  /** Docker: -s SUBNET ! -o BRIDGE -j MASQUERADE. */
+  readonly bridgeNet?: { readonly iface: string; readonly net: { addr: number; prefix: number } };
+  /** -A INPUT -i IF -d ADDR/32. */
+  readonly hostAddr?: { readonly iface: string; readonly addr: number };
+  readonly dnat?: { addr: number; port?: number; proto: number };
+  readonly published?: DockerDnat;
+}
+
+function hintsOfSpec(s: RuleSpec, table: string, chain: string): RuleHints {
+  const ifaces: string[] = [];
+  for (const i of [s.inIface, s.outIface]) if (i && !i.wildcard && i.name) ifaces.push(i.name);
+  let bridgeNet: RuleHints['bridgeNet'];
+  if (table === 'nat' && s.target?.kind === 'extension' && s.target.use.name === 'MASQUERADE' && s.outIface?.invert && s.src?.v4.length === 1 && !s.src.invert) {
+    const net = s.src.v4[0]!;
+    if (net.prefix > 0 && net.prefix < 31) bridgeNet = { iface: s.outIface.name, net: { addr: net.addr, prefix: net.prefix } };
+  }
+  let hostAddr: RuleHints['hostAddr'];
+  if (chain === 'INPUT' && s.dst?.v4.length === 1 && s.dst.v4[0]!.prefix === 32 && !s.dst.invert && s.inIface && !s.inIface.wildcard && !s.inIface.invert) {
+    hostAddr = { iface: s.inIface.name, addr: s.dst.v4[0]!.addr };
+  }
+  let dnat: RuleHints['dnat'];
+  let published: DockerDnat | undefined;
+  if (s.target?.kind === 'extension' && s.target.use.name === 'DNAT') {
+    const d = s.target.use.data as { addrs?: { min: { family: string; v4?: number } }; ports?: { min: number } };
+    const a = d.addrs?.min;
+    if (a?.family === 'ipv4' && a.v4 !== undefined) dnat = { addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}), proto: s.proto?.num ?? 6 };
+    published = table === 'nat' && chain === 'DOCKER' && a?.family === 'ipv4' && a.v4 !== undefined ? dockerDnat(s, { addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}) }) : undefined;
+  }
+  return { ifaces, ...(bridgeNet ? { bridgeNet } : {}), ...(hostAddr ? { hostAddr } : {}), ...(dnat ? { dnat } : {}), ...(published ? { published } : {}) };
+}
+
+/**
+ * A rule line's hints, kept on its shape (what a line yields wherever it is): after lines are added
+ * or removed, the rules below are new objects, and reading their models again would parse each.
+ */
+const hintsByShape = new WeakMap<object, { readonly table: string; readonly chain: string; readonly hints: RuleHints }>();
+
+function hintsOf(r: LoadedRule, table: string, chain: string): RuleHints {
+  const shape = r.command instanceof RuleCommand ? r.command.shape : undefined;
+  const known = shape ? hintsByShape.get(shape) : undefined;
+  if (known && known.table === table && known.chain === chain) return known.hints;
+  const hints = hintsOfSpec(r.spec, table, chain);
+  if (shape) hintsByShape.set(shape, { table, chain, hints });
+  return hints;
+}
+
 export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): HostModel {
   const assumed: string[] = [];
   const names = new Set<string>(hints.ifaces ?? []);
@@ -53,24 +103,13 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
-        const s = r.spec;
-        for (const i of [s.inIface, s.outIface]) if (i && !i.wildcard && i.name) names.add(i.name);
-        // Docker: -s SUBNET ! -o BRIDGE -j MASQUERADE
-        if (t.name === 'nat' && s.target?.kind === 'extension' && s.target.use.name === 'MASQUERADE' && s.outIface?.invert && s.src?.v4.length === 1 && !s.src.invert) {
-          const net = s.src.v4[0]!;
-          if (net.prefix > 0 && net.prefix < 31) bridgeNets.set(s.outIface.name, { addr: net.addr, prefix: net.prefix });
-        }
-        // -A INPUT -i IF -d ADDR/32: traffic to the host on IF.
-        if (c.name === 'INPUT' && s.dst?.v4.length === 1 && s.dst.v4[0]!.prefix === 32 && !s.dst.invert && s.inIface && !s.inIface.wildcard && !s.inIface.invert) {
-          if (!hostAddrs.has(s.inIface.name)) hostAddrs.set(s.inIface.name, s.dst.v4[0]!.addr);
-        }
-        if (s.target?.kind === 'extension' && s.target.use.name === 'DNAT') {
-          const d = s.target.use.data as { addrs?: { min: { family: string; v4?: number } }; ports?: { min: number } };
-          const a = d.addrs?.min;
-          if (a?.family === 'ipv4' && a.v4 !== undefined) dnat.push({ addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}), proto: s.proto?.num ?? 6 });
-          const p = t.name === 'nat' && c.name === 'DOCKER' && a?.family === 'ipv4' && a.v4 !== undefined ? dockerDnat(s, { addr: a.v4, ...(d.ports ? { port: d.ports.min } : {}) }) : undefined;
-          if (p) published.push(p);
-        }
+        const h = hintsOf(r, t.name, c.name);
+        for (const i of h.ifaces) names.add(i);
+        if (h.bridgeNet) bridgeNets.set(h.bridgeNet.iface, h.bridgeNet.net);
+        // -A INPUT -i IF -d ADDR/32: traffic to the host on IF (the first such rule).
+        if (h.hostAddr && !hostAddrs.has(h.hostAddr.iface)) hostAddrs.set(h.hostAddr.iface, h.hostAddr.addr);
+        if (h.dnat) dnat.push(h.dnat);
+        if (h.published) published.push(h.published);
       }
     }
   }
