@@ -72,6 +72,11 @@ export class ChainRecord {
 }
 
 /** Whether some packet reaches the rule of this record (at any hook), without joining its pieces. */
+/** Whether two compiled rules share every condition and their target (the same objects: compiled rules never change). */
+function sameConditions(a: EmuRule, b: EmuRule): boolean {
+  return a.src === b.src && a.dst === b.dst && a.iif === b.iif && a.oif === b.oif && a.proto === b.proto && a.frag === b.frag && a.matches === b.matches && a.target === b.target;
+}
+
 function someHit(rec: RuleRecord | undefined): boolean {
   const hits = rec?.hits ?? [];
   for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
@@ -158,7 +163,16 @@ export class Recorder {
   private make(r: EmuRule, table: string, chain: string): RuleRecord {
     const before = this.previous?.find(r)?.facts;
     if (before?.rule === r) return { facts: before, hits: [] };
+    // The rule at its place before, with the very same conditions and target (a chain whose lines moved takes over the
+    // previous compile's: compile.ts): its match and effect, which read nothing else of the rule.
+    const was = this.previous?.heldAt(r)?.facts;
+    if (was && was.table === table && was.chain === chain && sameConditions(was.rule, r)) return { facts: { rule: r, table, chain, match: was.match, effect: was.effect }, hits: [] };
     return { facts: { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) }, hits: [] };
+  }
+
+  /** The record at the rule's place (whatever rule it is of). */
+  private heldAt(r: EmuRule): RuleRecord | undefined {
+    return this.chains.get(r.ref.table)?.get(r.ref.chain)?.rules[r.ref.index];
   }
 
   hit(rec: RuleRecord, hook: Hook, f: Flow): void {
