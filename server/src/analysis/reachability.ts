@@ -82,7 +82,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const before = opts.previous;
   const compiled = recompileRuleset(rs, before?.emu);
   const emu = compiled.emu;
-  const space = buildSpace(emu, opts.host, before?.space);
+  const space = buildSpace(emu, opts.host, before?.space, compiled.moved);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const found = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);

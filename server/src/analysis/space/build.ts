@@ -22,9 +22,15 @@ interface ChainDims {
 /** Per compiled chain (a reparse keeps the chains it left alone: their rules are not read again). */
 const dimsOf = new WeakMap<EmuChain, ChainDims>();
 
-function chainDims(c: EmuChain): ChainDims {
+function chainDims(c: EmuChain, was?: EmuChain): ChainDims {
   let d = dimsOf.get(c);
   if (d) return d;
+  // A chain whose rules only moved has the previous compile's rules (the same conditions): their dimensions.
+  d = was && dimsOf.get(was);
+  if (d) {
+    dimsOf.set(c, d);
+    return d;
+  }
   const names: string[] = [];
   const prefixes: string[] = [];
   let mark = 0;
@@ -48,14 +54,14 @@ function chainDims(c: EmuChain): ChainDims {
  * The space of a ruleset. Given the space of an earlier analysis of the same document, returns
  * that very object when the new one would equal it, so that conditions built over it stay valid.
  */
-export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space): Space {
+export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, moved?: ReadonlyMap<EmuChain, EmuChain>): Space {
   const names = new Set<string>(host ? [...host.ifaces.keys()] : []);
   const prefixes = new Set<string>();
   let mark = 0;
   let connmark = 0;
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
-      const d = chainDims(c);
+      const d = chainDims(c, moved?.get(c));
       for (const n of d.names) names.add(n);
       for (const p of d.prefixes) prefixes.add(p);
       mark |= d.mark;
