@@ -18,6 +18,7 @@ import { splitSourceLines } from '../../../server/src/lang/iptables/lines';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { corpusFiles } from '../../helpers/corpus';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
+import { plainFacts } from '../../helpers/facts';
 import { generateFile } from '../../helpers/restoreGenerator';
 
 const FILES = Number(process.env.NFLENS_FAST_FILES ?? 600);
@@ -31,7 +32,7 @@ function loaded(p: ParsedIptables): unknown[] {
       out.push({ chain: c.name, policy: c.policy, absent: c.absent });
       for (const r of c.rules) {
         const k = r.command;
-        out.push({ kind: k.kind, line: k.line, restoreLine: k.restoreLine, chain: k.chain, span: k.span, jump: k.jump, targetSpan: k.targetSpan, ruleNum: k.ruleNum, src: r.srcIndex, dst: r.dstIndex, facts: r.facts });
+        out.push({ kind: k.kind, line: k.line, restoreLine: k.restoreLine, chain: k.chain, span: k.span, jump: k.jump, targetSpan: k.targetSpan, ruleNum: k.ruleNum, src: r.srcIndex, dst: r.dstIndex, facts: plainFacts(r.facts) });
       }
     }
   }

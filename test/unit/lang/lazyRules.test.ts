@@ -11,6 +11,7 @@ import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { ruleFacts } from '../../../server/src/lang/iptables/ruleFacts';
 import { generateFile } from '../../helpers/restoreGenerator';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
+import { plainFacts } from '../../helpers/facts';
 import type { Backend } from '../../../server/src/lang/iptables/extension';
 import type { Family } from '../../../server/src/lang/iptables/inet';
 
@@ -29,7 +30,8 @@ function checkFile(text: string, family: Family, backend: Backend, label: string
     for (const chain of table.chains.values()) {
       for (const r of chain.rules) {
         rules++;
-        assert.deepStrictEqual(ruleFacts(r.spec, family, r.facts.jumpTo), r.facts, `${label}: line ${r.command.line + 1}`);
+        // Compared fact by fact: a fast line's shape holds its facts itself.
+        assert.deepStrictEqual(plainFacts(ruleFacts(r.spec, family, r.facts.jumpTo)), plainFacts(r.facts), `${label}: line ${r.command.line + 1}`);
       }
     }
   }

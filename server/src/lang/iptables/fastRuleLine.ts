@@ -25,7 +25,7 @@ import { MAX_CHAIN_NAME } from './commandTable';
 import { optionHasArg, parseProtocol } from './xtoptions';
 import { SegmentParser } from './fastSegment';
 import { optionsByName } from './ruleParser';
-import { ruleFacts } from './ruleFacts';
+import { CompactFacts, ruleFactsWith, type KernelUse, type RareFacts } from './ruleFacts';
 import type { RuleShape, RuleSource, ShapeCols } from './ruleShape';
 import type { RuleFacts } from './ruleFacts';
 import { ChainNames } from './chainNames';
@@ -174,7 +174,9 @@ export class FastRuleLines {
     if (target) rule.target = target;
     const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
     const bits = (l.hasNewline ? NEWLINE : 0) | (target?.kind === 'jump' && target.goto ? GOTO : 0) | (jumpIsExtension ? JUMP_IS_EXTENSION : 0);
-    return new FastShape(ruleFacts(rule, this.family, jumpTo), l.text, this.sourceOf(table), chainName, bits | ((jumpAt + 1) << JUMP_AT_SHIFT) | ((targetEnd + 1) << TARGET_END_SHIFT));
+    const source = this.sourceOf(table);
+    const shapeBits = bits | ((jumpAt + 1) << JUMP_AT_SHIFT) | ((targetEnd + 1) << TARGET_END_SHIFT);
+    return ruleFactsWith(rule, this.family, jumpTo, (j, v, pt, u, b, r) => new FastShape(j, v, pt, u, b, r, l.text, source, chainName, shapeBits));
   }
 
   private sourceOf(table: string): RuleSource {
@@ -329,28 +331,40 @@ const INDEX_MASK = 0xff;
  * are found again from the text when read (they are read for a few lines
  * only: messages, navigation), which keeps 170,000 shapes small.
  */
-export class FastShape implements RuleShape {
+export class FastShape extends CompactFacts implements RuleShape {
   constructor(
-    readonly facts: RuleFacts,
+    jumpTo: string | undefined,
+    verdict: string | undefined,
+    protoText: string | undefined,
+    uses: readonly KernelUse[] | undefined,
+    factBits: number,
+    rare: RareFacts | undefined,
     readonly text: string,
     readonly source: RuleSource,
     readonly chain: string,
     /** The flags above and the two token indexes, in one small integer (170,000 shapes: each field costs 8 bytes). */
-    private bits: number,
-  ) {}
+    private shapeBits: number,
+  ) {
+    super(jumpTo, verdict, protoText, uses, factBits, rare);
+  }
+
+  /** Its own facts: one object per rule line instead of two. */
+  get facts(): RuleFacts {
+    return this;
+  }
 
   get nftClean(): boolean | undefined {
-    return (this.bits & CLEAN_KNOWN) === 0 ? undefined : (this.bits & CLEAN) !== 0;
+    return (this.shapeBits & CLEAN_KNOWN) === 0 ? undefined : (this.shapeBits & CLEAN) !== 0;
   }
   set nftClean(v: boolean | undefined) {
-    this.bits = (this.bits & ~(CLEAN_KNOWN | CLEAN)) | (v === undefined ? 0 : CLEAN_KNOWN | (v ? CLEAN : 0));
+    this.shapeBits = (this.shapeBits & ~(CLEAN_KNOWN | CLEAN)) | (v === undefined ? 0 : CLEAN_KNOWN | (v ? CLEAN : 0));
   }
   /** Token index of -j/-g (-1: none), and of the target's last token. */
   private get jumpAt(): number {
-    return ((this.bits >> JUMP_AT_SHIFT) & INDEX_MASK) - 1;
+    return ((this.shapeBits >> JUMP_AT_SHIFT) & INDEX_MASK) - 1;
   }
   private get targetEndAt(): number {
-    return ((this.bits >> TARGET_END_SHIFT) & INDEX_MASK) - 1;
+    return ((this.shapeBits >> TARGET_END_SHIFT) & INDEX_MASK) - 1;
   }
 
   get kind(): 'A' {
@@ -369,13 +383,13 @@ export class FastShape implements RuleShape {
     return 1;
   }
   get hasNewline(): boolean {
-    return (this.bits & NEWLINE) !== 0;
+    return (this.shapeBits & NEWLINE) !== 0;
   }
   get goto(): boolean {
-    return (this.bits & GOTO) !== 0;
+    return (this.shapeBits & GOTO) !== 0;
   }
   get jumpIsExtension(): boolean {
-    return (this.bits & JUMP_IS_EXTENSION) !== 0;
+    return (this.shapeBits & JUMP_IS_EXTENSION) !== 0;
   }
 
   get cols(): ShapeCols {

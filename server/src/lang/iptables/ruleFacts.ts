@@ -150,7 +150,7 @@ const CONNTRACK = 1 << 14;
 const PROTO_SHIFT = 15;
 
 /** What few rules have: one field for the five. */
-interface RareFacts {
+export interface RareFacts {
   readonly matches: RuleFacts['matches'];
   readonly shared: RuleFacts['shared'];
   readonly zeroSrc: RuleFacts['zeroSrc'];
@@ -161,9 +161,10 @@ interface RareFacts {
 /**
  * RuleFacts in six fields: a 170,000-rule dump keeps one per rule, and each
  * field of an object costs 8 bytes (and the young-generation collector
- * copies every byte a parse keeps, twice).
+ * copies every byte a parse keeps, twice). A fast rule line's shape is its
+ * own facts (FastShape extends this).
  */
-class CompactFacts implements RuleFacts {
+export class CompactFacts implements RuleFacts {
   constructor(
     readonly jumpTo: string | undefined,
     readonly verdict: string | undefined,
@@ -226,8 +227,18 @@ class CompactFacts implements RuleFacts {
   }
 }
 
+/** Makes the object that holds a rule's facts (CompactFacts' constructor arguments). */
+export type FactsMaker<T> = (jumpTo: string | undefined, verdict: string | undefined, protoText: string | undefined, uses: readonly KernelUse[] | undefined, bits: number, rare: RareFacts | undefined) => T;
+
+const compact: FactsMaker<RuleFacts> = (jumpTo, verdict, protoText, uses, bits, rare) => new CompactFacts(jumpTo, verdict, protoText, uses, bits, rare);
+
 /** `jumpTo`: the target chain's own name string when it exists (cheap set and map lookups later). */
 export function ruleFacts(spec: RuleSpec, family: Family, jumpTo?: string): RuleFacts {
+  return ruleFactsWith(spec, family, jumpTo, compact);
+}
+
+/** ruleFacts, the facts held by what `make` makes of them. */
+export function ruleFactsWith<T>(spec: RuleSpec, family: Family, jumpTo: string | undefined, make: FactsMaker<T>): T {
   const ms = spec.matches;
   const t = spec.target;
   const targetExt = t?.kind === 'extension' ? t.use : undefined;
@@ -276,7 +287,7 @@ export function ruleFacts(spec: RuleSpec, family: Family, jumpTo?: string): Rule
   const zeroDst = zeroMasks(spec.dst);
   const anyAddresses = noCondition && !anyBoth ? anyEach(spec.src, spec.dst) : undefined;
   const rare = matches || shared || zeroSrc || zeroDst || anyAddresses ? { matches, shared, zeroSrc, zeroDst, anyAddresses } : undefined;
-  return new CompactFacts(t?.kind === 'jump' ? jumpTo ?? t.chain : undefined, t?.kind === 'verdict' ? t.name : undefined, p?.text, uses, bits, rare);
+  return make(t?.kind === 'jump' ? jumpTo ?? t.chain : undefined, t?.kind === 'verdict' ? t.name : undefined, p?.text, uses, bits, rare);
 }
 
 /** The same facts with the jump target renamed (iptables-legacy's -E). */
