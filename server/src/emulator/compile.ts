@@ -290,8 +290,8 @@ export interface Recompiled {
   readonly made: ReadonlySet<EmuChain>;
   /**
    * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
-   * the same rules, in the same order, as the previous compile's chain they map to (compiled again:
-   * a rule's line is part of it).
+   * the same rules, in the same order, as the previous compile's chain they map to (new compiled rules,
+   * since a rule's line is part of it, sharing the previous ones' conditions when those were compiled).
    */
   readonly moved: ReadonlyMap<EmuChain, EmuChain>;
 }

@@ -71,12 +71,12 @@ export class ChainRecord {
   }
 }
 
-/** Whether some packet reaches the rule of this record (at any hook), without joining its pieces. */
 /** Whether two compiled rules share every condition and their target (the same objects: compiled rules never change). */
 function sameConditions(a: EmuRule, b: EmuRule): boolean {
   return a.src === b.src && a.dst === b.dst && a.iif === b.iif && a.oif === b.oif && a.proto === b.proto && a.frag === b.frag && a.matches === b.matches && a.target === b.target;
 }
 
+/** Whether some packet reaches the rule of this record (at any hook), without joining its pieces. */
 function someHit(rec: RuleRecord | undefined): boolean {
   const hits = rec?.hits ?? [];
   for (let i = 1; i < hits.length; i += 2) if (!isDead(hits[i] as Flow)) return true;
