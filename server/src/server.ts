@@ -112,7 +112,6 @@ function indexLinesWhenIdle(doc: TextDocument): void {
 }
 /** How long a large file's text must stay unchanged before its reachability runs. */
 const REACH_AFTER_IDLE_MS = 400;
-
 /** Reachability of a large rules file, shown as work-done progress (the client puts it in the status bar). */
 async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending, soon = false): Promise<void> {
   const current = () => {
