@@ -127,7 +127,7 @@ class LazyChain implements EmuChain {
    * lines (movedTo): taken over at their new lines instead of parsing every moved rule's model again.
    * Let go of once compiled.
    */
-  private moved: readonly EmuRule[] | undefined;
+  private previousRules: readonly EmuRule[] | undefined;
 
   constructor(
     private readonly table: LoadedTable,
@@ -139,14 +139,14 @@ class LazyChain implements EmuChain {
     this.policy = chain.policy;
     this.from = chain.rules;
     // Only rules already compiled: compiling the previous chain now would cost what compiling this one does.
-    this.moved = was?.compiled;
+    this.previousRules = was?.compiled;
   }
 
   get rules(): readonly EmuRule[] {
     if (this.compiled) return this.compiled;
-    const moved = this.moved;
-    this.moved = undefined;
-    return (this.compiled = moved ? movedRules(moved, this.from, this.table.name, this.name) : compileRules(this.table, this.chain));
+    const previous = this.previousRules;
+    this.previousRules = undefined;
+    return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain));
   }
 
   /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */

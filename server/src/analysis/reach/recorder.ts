@@ -161,11 +161,14 @@ export class Recorder {
   }
 
   private make(r: EmuRule, table: string, chain: string): RuleRecord {
-    const before = this.previous?.find(r)?.facts;
+    const previous = this.previous;
+    // The record at the rule's place before: this very rule's, or another rule's there.
+    const held = previous?.heldAt(r);
+    const before = previous?.recordOf(r, held)?.facts;
     if (before?.rule === r) return { facts: before, hits: [] };
-    // The rule at its place before, with the very same conditions and target (a chain whose lines moved takes over the
-    // previous compile's: compile.ts): its match and effect, which read nothing else of the rule.
-    const was = this.previous?.heldAt(r)?.facts;
+    // Another rule with the very same conditions and target (a chain whose lines moved takes over the previous
+    // compile's: compile.ts): its match and effect, which read nothing else of the rule.
+    const was = held?.facts;
     if (was && was.table === table && was.chain === chain && sameConditions(was.rule, r)) return { facts: { rule: r, table, chain, match: was.match, effect: was.effect }, hits: [] };
     return { facts: { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) }, hits: [] };
   }
@@ -218,7 +221,7 @@ export class Recorder {
   }
 
   private find(r: EmuRule): RuleRecord | undefined {
-    return this.recordOf(r, this.chains.get(r.ref.table)?.get(r.ref.chain)?.rules[r.ref.index]);
+    return this.recordOf(r, this.heldAt(r));
   }
 
   /** The rule's record: the one its chain holds at its place, if it is this rule's, else a stray's. */
