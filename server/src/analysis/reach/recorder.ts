@@ -180,7 +180,7 @@ export class Recorder {
 
   hit(rec: RuleRecord, hook: Hook, f: Flow): void {
     // Most rules are met once or twice: a list at its own length (pushing onto [] makes room for 17).
-    if (rec.hits.length < 8) rec.hits = [...rec.hits, hook, f];
+    if (rec.hits.length < 8) rec.hits = rec.hits.concat(hook, f);
     else rec.hits.push(hook, f);
   }
 
