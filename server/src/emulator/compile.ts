@@ -7,6 +7,7 @@
  */
 import type { ExtensionUse, RuleSpec } from '../lang/iptables/ast';
 import type { Family } from '../lang/iptables/inet';
+import { RuleModels } from '../lang/iptables/ruleModels';
 import type { LoadedChain, LoadedRule, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Matcher, TargetFn } from './context';
 import { MATCHERS, TARGETS } from './registry';
@@ -132,6 +133,7 @@ class LazyChain implements EmuChain {
   constructor(
     private readonly table: LoadedTable,
     private readonly chain: LoadedChain,
+    private readonly models: RuleModels,
     was?: LazyChain,
   ) {
     this.name = chain.name;
@@ -146,7 +148,7 @@ class LazyChain implements EmuChain {
     if (this.compiled) return this.compiled;
     const previous = this.previousRules;
     this.previousRules = undefined;
-    return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain));
+    return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain, this.models));
   }
 
   /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */
@@ -173,7 +175,7 @@ class LazyChain implements EmuChain {
 }
 
 /** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
-function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined): EmuTable {
+function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): EmuTable {
   const chains = new Map<string, EmuChain>();
   for (const c of t.chains.values()) {
     if (c.absent) continue;
@@ -181,7 +183,7 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: {
     if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
       const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
-      const fresh = new LazyChain(t, c, shifted);
+      const fresh = new LazyChain(t, c, models, shifted);
       chains.set(c.name, fresh);
       if (!changes) continue;
       changes.made.add(fresh);
@@ -227,10 +229,10 @@ class NetMatchOf implements NetMatch {
   }
 }
 
-function compileRules(t: LoadedTable, c: LoadedChain): EmuRule[] {
+function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRule[] {
   const rules: EmuRule[] = [];
   for (const lr of c.rules) {
-    const s = lr.spec;
+    const s = lr.specFrom(models);
     // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
     const sc = s.src?.v4[lr.srcIndex ?? 0];
     const dc = s.dst?.v4[lr.dstIndex ?? 0];
@@ -307,7 +309,9 @@ export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled
   const moved = new Map<EmuChain, EmuChain>();
   // (Without a previous compile every chain is new: nothing to list.)
   const changes = previous ? { made, moved } : undefined;
-  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), changes));
+  // Chains compile when first entered: they read their models through this compile's reader.
+  const models = new RuleModels();
+  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), changes, models));
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
   return { emu: { family: rs.family, tables, conntrackActive }, made, moved };
 }

@@ -10,6 +10,7 @@ import type { RuleSpec } from '../../lang/iptables/ast';
 import type { PortRange } from '../../lang/iptables/extensions/matches/ports';
 import type { LoadedRule, Ruleset } from '../../lang/iptables/ruleset';
 import { RuleCommand } from '../../lang/iptables/ruleLine';
+import { RuleModels } from '../../lang/iptables/ruleModels';
 import { describePublished, listenerClash, publishedListener, type PublishedPort } from './docker';
 import { connectedRoutes } from './file';
 import type { HostModel, Iface, Listener, Peer, Route } from './model';
@@ -84,11 +85,11 @@ function hintsOfSpec(s: RuleSpec, table: string, chain: string): RuleHints {
  */
 const hintsByShape = new WeakMap<object, { readonly table: string; readonly chain: string; readonly hints: RuleHints }>();
 
-function hintsOf(r: LoadedRule, table: string, chain: string): RuleHints {
+function hintsOf(r: LoadedRule, table: string, chain: string, models: RuleModels): RuleHints {
   const shape = r.command instanceof RuleCommand ? r.command.shape : undefined;
   const known = shape ? hintsByShape.get(shape) : undefined;
   if (known && known.table === table && known.chain === chain) return known.hints;
-  const hints = hintsOfSpec(r.spec, table, chain);
+  const hints = hintsOfSpec(r.specFrom(models), table, chain);
   if (shape) hintsByShape.set(shape, { table, chain, hints });
   return hints;
 }
@@ -100,10 +101,11 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
   const hostAddrs = new Map<string, number>();
   const dnat: Array<{ addr: number; port?: number; proto: number }> = [];
   const published: DockerDnat[] = [];
+  const models = new RuleModels();
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       for (const r of c.rules) {
-        const h = hintsOf(r, t.name, c.name);
+        const h = hintsOf(r, t.name, c.name, models);
         for (const i of h.ifaces) names.add(i);
         if (h.bridgeNet) bridgeNets.set(h.bridgeNet.iface, h.bridgeNet.net);
         // -A INPUT -i IF -d ADDR/32: traffic to the host on IF (the first such rule).

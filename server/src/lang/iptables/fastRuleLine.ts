@@ -16,7 +16,7 @@
  * test/unit/lang/fastRuleLine.test.ts holds it against the full path.
  */
 import { span as mkSpan } from '../diagnostic';
-import type { AddrSpec, ExtensionUse, RuleSpec, TargetRef, Verdict } from './ast';
+import type { AddrSpec, ExtensionUse, IfaceSpec, RuleSpec, TargetRef, Verdict } from './ast';
 import type { AnyExtension, Backend } from './extension';
 import { findMatch, findTarget } from './extensions/registry';
 import { ipparseMultiple4, type Cidr4, type Family } from './inet';
@@ -52,6 +52,11 @@ export class FastRuleLines {
   private source: RuleSource | undefined;
   /** The last chain name that passed the checks (interned). */
   private lastChain: string | undefined;
+  /** Set by model(): interface names and every option are kept (parse() keeps only what the load checks read). */
+  private keepModel = false;
+  /** What read() found besides the model: the chain, the shape's bits. */
+  private readChain = '';
+  private readBits = 0;
 
   constructor(
     private readonly family: Family,
@@ -63,6 +68,30 @@ export class FastRuleLines {
 
   /** The rule of an "-A" line in iptables-save's own shape, or undefined to take the full path. */
   parse(l: SourceLine, text: string, table: string): RuleShape | undefined {
+    const rule = this.read(l, text, table);
+    if (!rule) return undefined;
+    const target = rule.target;
+    const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
+    const source = this.sourceOf(table);
+    const chainName = this.readChain;
+    const shapeBits = this.readBits;
+    return ruleFactsWith(rule, this.family, jumpTo, (j, v, pt, u, b, r) => new FastShape(j, v, pt, u, b, r, l.text, source, chainName, shapeBits));
+  }
+
+  /**
+   * The rule model of a line parse() accepts, as the full parser makes it but without spans
+   * (every span is empty): what the emulator compiles, at a fraction of the full parse's cost.
+   */
+  model(l: SourceLine, text: string, table: string): RuleSpec | undefined {
+    this.keepModel = true;
+    try {
+      return this.read(l, text, table);
+    } finally {
+      this.keepModel = false;
+    }
+  }
+
+  private read(l: SourceLine, text: string, table: string): RuleSpec | undefined {
     if (this.family !== 'ipv4' || l.pieces > 1 || l.col0 || text.length > MAX_LINE || !this.scan(text)) return undefined;
     const n = this.count;
     if (n < 2 || this.tok(0) !== '-A' || this.quoted[1]) return undefined;
@@ -74,8 +103,8 @@ export class FastRuleLines {
     }
     let src: AddrSpec | undefined;
     let dst: AddrSpec | undefined;
-    let inIface = false;
-    let outIface = false;
+    let inIface: IfaceSpec | undefined;
+    let outIface: IfaceSpec | undefined;
     let protoText: string | undefined;
     let protoNum = 0;
     let protoInvert = false;
@@ -110,8 +139,9 @@ export class FastRuleLines {
         if (matches.length || target || !plainValue || value.length > 15 || !isAscii(value) || value.includes('/') || (t === '-i' ? inIface : outIface)) return undefined;
         if (t === '-i' && (chainName === 'POSTROUTING' || chainName === 'OUTPUT')) return undefined;
         if (t === '-o' && (chainName === 'PREROUTING' || chainName === 'INPUT')) return undefined;
-        if (t === '-i') inIface = true;
-        else outIface = true;
+        const iface = this.keepModel ? { name: value, invert, wildcard: value.endsWith('+'), span: NO_SPAN } : PRESENT_IFACE;
+        if (t === '-i') inIface = iface;
+        else outIface = iface;
       } else if (t === '-p') {
         if (matches.length || target || !plainValue || protoText !== undefined) return undefined;
         const raw = value.toLowerCase();
@@ -127,7 +157,7 @@ export class FastRuleLines {
         if (!spec || matches.some((m) => m.name === spec.name)) return undefined;
         const end = this.segmentEnd(spec, i + 2);
         if (end < 0) return undefined;
-        const use = this.segments.use(spec, this.words, i, end, this.text, this.starts[i]!, this.ends[end - 1]!, table, protoText, protoInvert, 'match');
+        const use = this.segments.use(spec, this.words, i, end, this.text, this.starts[i]!, this.ends[end - 1]!, table, protoText, protoInvert, 'match', this.keepModel);
         if (!use) return undefined;
         matches.push(use);
         i = end;
@@ -167,16 +197,15 @@ export class FastRuleLines {
     const rule: { -readonly [K in keyof RuleSpec]: RuleSpec[K] } = { matches };
     if (src) rule.src = src;
     if (dst) rule.dst = dst;
-    // Only their presence counts for the load checks; the full model is parsed again when needed.
-    if (inIface) rule.inIface = PRESENT_IFACE;
-    if (outIface) rule.outIface = PRESENT_IFACE;
+    // The load checks read only that there is one (PRESENT_IFACE); model() keeps them whole.
+    if (inIface) rule.inIface = inIface;
+    if (outIface) rule.outIface = outIface;
     if (protoText !== undefined) rule.proto = { text: protoText, num: protoNum, invert: protoInvert, span: NO_SPAN };
     if (target) rule.target = target;
-    const jumpTo = target?.kind === 'jump' ? target.chain : undefined;
     const bits = (l.hasNewline ? NEWLINE : 0) | (target?.kind === 'jump' && target.goto ? GOTO : 0) | (jumpIsExtension ? JUMP_IS_EXTENSION : 0);
-    const source = this.sourceOf(table);
-    const shapeBits = bits | ((jumpAt + 1) << JUMP_AT_SHIFT) | ((targetEnd + 1) << TARGET_END_SHIFT);
-    return ruleFactsWith(rule, this.family, jumpTo, (j, v, pt, u, b, r) => new FastShape(j, v, pt, u, b, r, l.text, source, chainName, shapeBits));
+    this.readChain = chainName;
+    this.readBits = bits | ((jumpAt + 1) << JUMP_AT_SHIFT) | ((targetEnd + 1) << TARGET_END_SHIFT);
+    return rule;
   }
 
   private sourceOf(table: string): RuleSource {

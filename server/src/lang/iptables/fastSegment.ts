@@ -39,14 +39,16 @@ export class SegmentParser {
    * The segment `words[from..to)` (from "-m"/"-j" on); `line[srcFrom..srcTo)`
    * is its text (the same text is the same words).
    */
-  use(spec: AnyExtension, words: readonly string[], from: number, to: number, line: string, srcFrom: number, srcTo: number, table: string, proto: string | undefined, protoInvert: boolean, kind: 'match' | 'target'): ExtensionUse | undefined {
+  use(spec: AnyExtension, words: readonly string[], from: number, to: number, line: string, srcFrom: number, srcTo: number, table: string, proto: string | undefined, protoInvert: boolean, kind: 'match' | 'target', wholeComment = false): ExtensionUse | undefined {
     const n = to - from;
     const w2 = n > 2 ? words[from + 2] : undefined;
     const w3 = n > 3 ? words[from + 3] : undefined;
     // Comments differ on every rule: their one option is a string kept whole below 256 bytes (libxt_comment).
     // A UTF-16 unit is at most 3 bytes of UTF-8: short comments need no count.
     if (kind === 'match' && spec.name === 'comment' && n === 4 && w2 === '--comment' && (w3!.length < 86 || utf8Length(w3!) < 256)) {
-      return { name: 'comment', spec, data: { text: w3! }, options: NONE, nameSpan: NO_SPAN, span: NO_SPAN, implicit: false };
+      // The load checks read none of its options; a model keeps the one it has, as the full parser does.
+      const options = wholeComment ? [{ name: 'comment', invert: false, arg: w3!, span: NO_SPAN }] : NONE;
+      return { name: 'comment', spec, data: { text: w3! }, options, nameSpan: NO_SPAN, span: NO_SPAN, implicit: false };
     }
     if (n <= 4 && w2 !== '!') {
       const use = directSegment(spec, w2, w3, this.state(table, proto, protoInvert), this.backend, kind);

@@ -145,6 +145,11 @@ export class RuleCommand implements Command {
     return { kind: this.kind, line: this.line, restoreLine: this.restoreLine, ...(c ? { chain: c } : {}), ...(this.ruleNum !== undefined ? { ruleNum: this.ruleNum } : {}), hasRule: true, ...(j ? { jump: j } : {}), span: this.span, ...(t ? { targetSpan: t } : {}) };
   }
 
+  /** The full model, if it was parsed and kept already. */
+  get keptRule(): RuleSpec | undefined {
+    return this.parsed;
+  }
+
   get rule(): RuleSpec | undefined {
     if (this.parsed) return this.parsed;
     const s = this.shape;

@@ -54,6 +54,14 @@ export class LoadedRule {
     return (rare.renamed ??= { ...spec, target: { ...t, chain: rare.jumpRenamedTo } });
   }
 
+  /** spec as `models` read it (spans may be empty; nothing is kept). */
+  specFrom(models: { of(c: Command): RuleSpec | undefined }): RuleSpec {
+    const spec = models.of(this.command)!;
+    const t = spec.target;
+    const to = this.rare?.jumpRenamedTo;
+    return to === undefined || t?.kind !== 'jump' ? spec : { ...spec, target: { ...t, chain: to } };
+  }
+
   /** This rule in chain `chain`, jumping to `jumpTo` (for renames). */
   moved(chain: string, jumpTo = this.facts.jumpTo): LoadedRule {
     const facts = jumpTo === this.facts.jumpTo ? this.facts : renamedFacts(this.facts, jumpTo!);
