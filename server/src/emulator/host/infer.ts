@@ -11,6 +11,7 @@ import type { PortRange } from '../../lang/iptables/extensions/matches/ports';
 import type { LoadedRule, Ruleset } from '../../lang/iptables/ruleset';
 import { RuleCommand } from '../../lang/iptables/ruleLine';
 import { RuleModels } from '../../lang/iptables/ruleModels';
+import { FastShape } from '../../lang/iptables/fastRuleLine';
 import { describePublished, listenerClash, publishedListener, type PublishedPort } from './docker';
 import { connectedRoutes } from './file';
 import type { HostModel, Iface, Listener, Peer, Route } from './model';
@@ -85,8 +86,17 @@ function hintsOfSpec(s: RuleSpec, table: string, chain: string): RuleHints {
  */
 const hintsByShape = new WeakMap<object, { readonly table: string; readonly chain: string; readonly hints: RuleHints }>();
 
+/**
+ * Every hint comes from an interface (-i, -o) or a DNAT or MASQUERADE target. A fast line spells
+ * them as words of their own; without one of these it has no hints, and its model need not be
+ * read (most of a kube dump's rules). Any other line, or any doubt (a comment quoting them), reads it.
+ */
+const MAY_HINT = /\s-[io]\s|\s-j\s+(?:DNAT|MASQUERADE)/;
+const NO_HINTS: RuleHints = { ifaces: [] };
+
 function hintsOf(r: LoadedRule, table: string, chain: string, models: RuleModels): RuleHints {
   const shape = r.command instanceof RuleCommand ? r.command.shape : undefined;
+  if (shape instanceof FastShape && !MAY_HINT.test(shape.text)) return NO_HINTS;
   const known = shape ? hintsByShape.get(shape) : undefined;
   if (known && known.table === table && known.chain === chain) return known.hints;
   const hints = hintsOfSpec(r.specFrom(models), table, chain);

@@ -214,8 +214,9 @@ export class FastRuleLines {
     return (this.source = { table, family: this.family, backend: this.backend });
   }
 
+  /** One string per chain name for what the parse keeps; a model is read and let go (interning cost its reader a third of its time). */
   private intern(name: string): string {
-    return this.names.intern(name);
+    return this.keepModel ? name : this.names.intern(name);
   }
 
   /** Splits like tokenizeArgs() for lines without escapes, NUL, CR or quotes inside words; false otherwise. */
