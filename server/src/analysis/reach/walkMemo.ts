@@ -58,6 +58,7 @@ export interface RememberedWalk {
 }
 
 let analyses = 0;
+const NO_WALKS: readonly RememberedWalk[] = [];
 
 /** Remembered walks by chain, then by entryKey. */
 export type Walks = ReadonlyMap<EmuChain, ReadonlyMap<number, readonly RememberedWalk[]>>;
@@ -88,6 +89,8 @@ export class WalkMemo {
   private readonly walks = new Map<string, Map<EmuChain, Map<number, RememberedWalk[]>>>();
   /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
   private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
+  /** The table and hook walks were last remembered for (a walker remembers thousands in a row). */
+  private lastWalks: { readonly table: string; readonly hook: Hook; readonly byChain: Map<EmuChain, Map<number, RememberedWalk[]>> } | undefined;
   /** Marks the previous analysis's chain records with what this analysis replayed of them. */
   private readonly stamp = ++analyses;
   /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
@@ -121,9 +124,21 @@ export class WalkMemo {
   }
 
   remember(table: string, hook: Hook, w: RememberedWalk): void {
+    this.rememberIn(this.walksAt(table, hook), w);
+  }
+
+  /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
+  private walksAt(table: string, hook: Hook): Map<EmuChain, Map<number, RememberedWalk[]>> {
+    const last = this.lastWalks;
+    if (last?.table === table && last.hook === hook) return last.byChain;
     const key = `${table}/${hook}`;
     let byChain = this.walks.get(key);
     if (!byChain) this.walks.set(key, (byChain = new Map()));
+    this.lastWalks = { table, hook, byChain };
+    return byChain;
+  }
+
+  private rememberIn(byChain: Map<EmuChain, Map<number, RememberedWalk[]>>, w: RememberedWalk): void {
     let byKey = byChain.get(w.chain);
     if (!byKey) byChain.set(w.chain, (byKey = new Map()));
     const l = byKey.get(w.key);
@@ -179,11 +194,12 @@ export class WalkMemo {
       this.count(old[i + 1] as ChainRecord, i);
       ops.push(old[i], old[i + 1], old[i + 2], old[i + 3]);
     }
+    const byChain = this.walksAt(table.name, hook);
     const again = (x: RememberedWalk): RememberedWalk => {
       // Under this compile's chain object (a moved chain's is new).
       const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
-      const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.map(again) };
-      this.remember(table.name, hook, y);
+      const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
+      this.rememberIn(byChain, y);
       return y;
     };
     this.replayed++;
