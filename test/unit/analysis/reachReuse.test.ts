@@ -19,7 +19,7 @@ import { handBack } from '../../../server/src/analysis/reach/walkMemo';
 import type { Flow } from '../../../server/src/analysis/reach/flow';
 
 /** Chained edits, each analysis handed the previous one and compared with a fresh one; returns the walks replayed, and those made. */
-function chainOfEdits(first: string, seed: number, edits: number, label: string, hoverEvery = 1): { replayed: number; walked: number; fresh: number } {
+function chainOfEdits(first: string, seed: number, edits: number, label: string, hoverEvery = 1): { replayed: number; walked: number; fresh: number; rebased: number } {
   const r = rng(seed);
   let text = first;
   const lines = text.split('\n');
@@ -28,6 +28,7 @@ function chainOfEdits(first: string, seed: number, edits: number, label: string,
   let replayed = 0;
   let walked = 0;
   let freshWalked = 0;
+  let rebased = 0;
   const done: string[] = [];
   for (let k = 0; k < edits; k++) {
     done.push(ruleEdit(lines, r));
@@ -41,11 +42,12 @@ function chainOfEdits(first: string, seed: number, edits: number, label: string,
     replayed += reused.memo.replayed;
     walked += reused.memo.walked;
     freshWalked += fresh.memo.walked;
+    rebased += reused.memo.rebased;
     parsed = again;
     reach = reused;
     text = next;
   }
-  return { replayed, walked, fresh: freshWalked };
+  return { replayed, walked, fresh: freshWalked, rebased };
 }
 
 /** A chain X entered from two chains, and chains that may come to jump to it; each scenario edits lines in place. */
@@ -167,9 +169,11 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
 
   it('a kube-proxy-style dump, 30 chained edits (lines changed, deleted, added), most walks replayed', () => {
     const dump = kubeProxyDump({ services: 40, endpoints: 3 });
-    const { replayed, walked, fresh } = chainOfEdits(dump, 11, 30, 'kube', 13);
+    const { replayed, walked, fresh, rebased } = chainOfEdits(dump, 11, 30, 'kube', 13);
     // A fresh analysis walks into ~660 chains; the edits walk a few of them again (lines that moved included).
     assert.ok(replayed >= 30 * 40 && walked * 10 <= fresh, `${replayed} walks replayed, ${walked} made (a fresh analysis each time: ${fresh})`);
+    // The records of chains whose lines moved were copied at their new lines (not made anew from the log).
+    assert.ok(rebased >= 100, `${rebased} records rebased`);
   });
 
   it('an edit in one service re-walks that service only, and the result names the edited rule\'s new packets', () => {

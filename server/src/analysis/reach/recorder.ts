@@ -72,7 +72,7 @@ export class ChainRecord {
 }
 
 /** Whether two compiled rules share every condition and their target (the same objects: compiled rules never change). */
-function sameConditions(a: EmuRule, b: EmuRule): boolean {
+export function sameConditions(a: EmuRule, b: EmuRule): boolean {
   return a.src === b.src && a.dst === b.dst && a.iif === b.iif && a.oif === b.oif && a.proto === b.proto && a.frag === b.frag && a.matches === b.matches && a.target === b.target;
 }
 
@@ -105,6 +105,11 @@ export class Recorder {
      */
     private previous?: Recorder,
   ) {}
+
+  /** Whether some rule was asked about from another ruleset (its record is not at its chain's place). */
+  get hasStrays(): boolean {
+    return this.strays.size > 0;
+  }
 
   /** Forgets the previous analysis (which must not be kept alive by this one). */
   done(): void {

@@ -32,7 +32,7 @@ import { FIELD_COUNT } from '../space/fields';
 import { equalSets } from '../space/intSet';
 import type { PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
-import type { ChainRecord, Recorder, RuleRecord } from './recorder';
+import { ChainRecord, sameConditions, type Recorder, type RuleRecord } from './recorder';
 import type { ChainOut } from './walk';
 
 /** Log entries take four slots: kind + 2 × hook index, the chain record, then a rule record (Hit) or the site (Enter), then the flow. */
@@ -89,6 +89,8 @@ export class WalkMemo {
   private readonly walks = new Map<string, Map<EmuChain, Map<number, RememberedWalk[]>>>();
   /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
   private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
+  /** Records made by rebase() in this analysis (settle() points their log entries at them). */
+  private readonly rebasedRecords = new Set<ChainRecord>();
   /** The table and hook walks were last remembered for (a walker remembers thousands in a row). */
   private lastWalks: { readonly table: string; readonly hook: Hook; readonly byChain: Map<EmuChain, Map<number, RememberedWalk[]>> } | undefined;
   /** Marks the previous analysis's chain records with what this analysis replayed of them. */
@@ -96,9 +98,11 @@ export class WalkMemo {
   /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
   replayed = 0;
   walked = 0;
+  /** Previous records copied at moved rules instead of made anew from the log (rebase). */
+  rebased = 0;
 
   constructor(
-    private readonly rec: Recorder,
+    readonly rec: Recorder,
     /** This analysis's compile (which chains it made anew). */
     private readonly emu: EmuRuleset,
     /**
@@ -240,7 +244,14 @@ export class WalkMemo {
         const now = c.movedTo!;
         if (now === c) continue;
         now.ops++;
-        ops[i + 1] = c = now;
+        ops[i + 1] = now;
+        if (this.rebasedRecords.has(now)) {
+          // Its hits and entries are in it already: only the log's references move to it.
+          if ((code & 1) === HIT) ops[i + 2] = now.rules[(ops[i + 2] as RuleRecord).facts.rule.ref.index];
+          else if (typeof ops[i + 2] !== 'string') ops[i + 2] = this.current(ops[i + 2] as EmuRule);
+          continue;
+        }
+        c = now;
         if ((code & 1) === HIT) {
           const r = this.current((ops[i + 2] as RuleRecord).facts.rule);
           ops[i + 2] = rec.record(r, c.table, c.name, c);
@@ -259,11 +270,60 @@ export class WalkMemo {
   /** A previous analysis's record as it is, when this one replayed every entry of it in order and made none; else this one's (new) record. */
   private takeOver(c: ChainRecord): ChainRecord {
     const mine = this.rec.existing(c.table, c.name);
-    if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0) && this.holdsCurrentRules(c)) {
-      this.rec.adopt(c);
-      return c;
+    if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0)) {
+      if (this.holdsCurrentRules(c)) {
+        this.rec.adopt(c);
+        return c;
+      }
+      const copy = this.rebase(c);
+      if (copy) {
+        this.rebasedRecords.add(copy);
+        this.rebased++;
+        this.rec.adopt(copy);
+        return copy;
+      }
     }
     return (mine ?? this.rec.chain(c.table, c.name)).fit(c.rules.length);
+  }
+
+  /**
+   * A previous record every entry of which was replayed, whose chain's rules or jump sites only
+   * moved to other lines: what applying its entries to a new record would make, without applying
+   * them. Its rules' records at the moved rules (match, effect and hits kept: the same conditions
+   * took the same packets), its sites under the moved jumping rules. Undefined when that cannot be
+   * told from the record alone (a rule not at its place, conditions not shared).
+   */
+  private rebase(c: ChainRecord): ChainRecord | undefined {
+    const previous = this.previous!;
+    if (previous.memo.rec.hasStrays) return undefined;
+    const chain = this.emu.tables.get(c.table)?.chains.get(c.name);
+    if (!chain || (previous.made.has(chain) && !previous.moved.has(chain))) return undefined;
+    const copy = new ChainRecord(c.table, c.name, c.key, this.rec.id);
+    if (previous.moved.has(chain)) {
+      const now = chain.rules;
+      const rules = new Array<RuleRecord | undefined>(c.rules.length);
+      for (let i = 0; i < c.rules.length; i++) {
+        const rr = c.rules[i];
+        if (!rr) continue;
+        const r = now[i];
+        if (!r || rr.facts.rule.ref.index !== i || !sameConditions(rr.facts.rule, r)) return undefined;
+        const f = rr.facts;
+        rules[i] = { facts: { rule: r, table: f.table, chain: f.chain, match: f.match, effect: f.effect }, hits: rr.hits };
+      }
+      copy.rules = rules;
+      const known = c.reachedFor;
+      if (known && known.rules.length === now.length) copy.reachedFor = { rules: now, reached: known.reached };
+    } else {
+      copy.rules = c.rules.slice();
+      copy.reachedFor = c.reachedFor;
+    }
+    for (const [site, v] of c.sites) {
+      const at = typeof site === 'string' ? site : this.current(site);
+      copy.sites.set(at, at === site ? v : { id: (at as EmuRule).id, parts: v.parts });
+    }
+    copy.entered = c.entered;
+    copy.hookBits = c.hookBits;
+    return copy;
   }
 
   /**
