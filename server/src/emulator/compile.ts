@@ -256,20 +256,39 @@ function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRu
 /** What a compiled rule takes from its text (not from its line). */
 type RuleConditions = Omit<EmuRule, 'ref' | 'id'>;
 
-/** A compiled rule at its place. Every rule is made here, with the same properties in the same order: one object shape for the code that reads them. */
+/** A compiled rule at its place: one class, so one object shape for the code that reads them. */
+class CompiledRule implements EmuRule {
+  readonly ref: RuleRef;
+  readonly src: NetMatch | undefined;
+  readonly dst: NetMatch | undefined;
+  readonly iif: IfMatch | undefined;
+  readonly oif: IfMatch | undefined;
+  readonly proto: EmuRule['proto'];
+  readonly frag: EmuRule['frag'];
+  readonly matches: readonly CompiledMatch[];
+  readonly target: CompiledTarget;
+  private idText: string | undefined = undefined;
+
+  constructor(table: string, chain: string, index: number, line: number, c: RuleConditions) {
+    this.ref = { table, chain, index, line };
+    this.src = c.src;
+    this.dst = c.dst;
+    this.iif = c.iif;
+    this.oif = c.oif;
+    this.proto = c.proto;
+    this.frag = c.frag;
+    this.matches = c.matches;
+    this.target = c.target;
+  }
+
+  /** "table/chain/index/line", written when first read: kept for every rule it cost ~220 bytes each (a string joined from seven parts). */
+  get id(): string {
+    return (this.idText ??= `${this.ref.table}/${this.ref.chain}/${this.ref.index}/${this.ref.line}`);
+  }
+}
+
 function emuRule(table: string, chain: string, index: number, line: number, c: RuleConditions): EmuRule {
-  return {
-    ref: { table, chain, index, line },
-    id: `${table}/${chain}/${index}/${line}`,
-    src: c.src,
-    dst: c.dst,
-    iif: c.iif,
-    oif: c.oif,
-    proto: c.proto,
-    frag: c.frag,
-    matches: c.matches,
-    target: c.target,
-  };
+  return new CompiledRule(table, chain, index, line, c);
 }
 
 /**

@@ -33,7 +33,8 @@ export interface RuleRecord {
 export class ChainRecord {
   /** By rule index; sized when the walk first enters (a list grown from empty makes room for 17). */
   rules: Array<RuleRecord | undefined> = [];
-  readonly sites = new Map<EmuRule | string, { readonly id: string; readonly parts: Flow[] }>();
+  /** The flows each site sent in (a rule's id is written when the entries are read: most are never asked for). */
+  readonly sites = new Map<EmuRule | string, Flow[]>();
   /** Whether some packet enters (a site sent a flow that is not empty). */
   entered = false;
   /** The hooks already put in Recorder.entryHooks for this chain (bit per hook): most entries repeat one. */
@@ -237,7 +238,7 @@ export class Recorder {
   /** A chain's entry flows per jump site (rule id, or "hook X" for a built-in chain). */
   entriesOf(table: string, chain: string): Map<string, Flow> {
     const out = new Map<string, Flow>();
-    for (const site of this.chains.get(table)?.get(chain)?.sites.values() ?? []) out.set(site.id, concat(site.parts));
+    for (const [site, parts] of this.chains.get(table)?.get(chain)?.sites ?? []) out.set(typeof site === 'string' ? site : site.id, concat(parts));
     return out;
   }
 
@@ -258,9 +259,9 @@ export class Recorder {
         hs.add(hook);
       }
     }
-    const s = c.sites.get(site);
-    if (s) s.parts.push(f);
-    else c.sites.set(site, { id: typeof site === 'string' ? site : site.id, parts: [f] });
+    const parts = c.sites.get(site);
+    if (parts) parts.push(f);
+    else c.sites.set(site, [f]);
   }
 }
 

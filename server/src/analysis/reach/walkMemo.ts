@@ -317,10 +317,7 @@ export class WalkMemo {
       copy.rules = c.rules.slice();
       copy.reachedFor = c.reachedFor;
     }
-    for (const [site, v] of c.sites) {
-      const at = typeof site === 'string' ? site : this.current(site);
-      copy.sites.set(at, at === site ? v : { id: (at as EmuRule).id, parts: v.parts });
-    }
+    for (const [site, parts] of c.sites) copy.sites.set(typeof site === 'string' ? site : this.current(site), parts);
     copy.entered = c.entered;
     copy.hookBits = c.hookBits;
     return copy;
