@@ -47,19 +47,16 @@ export class LoadedRule {
   }
 
   get spec(): RuleSpec {
-    const spec = this.command.rule!;
-    const t = spec.target;
     const rare = this.rare;
-    if (rare?.jumpRenamedTo === undefined || t?.kind !== 'jump') return spec;
-    return (rare.renamed ??= { ...spec, target: { ...t, chain: rare.jumpRenamedTo } });
+    const spec = this.command.rule!;
+    return rare?.jumpRenamedTo === undefined ? spec : (rare.renamed ??= renamedJump(spec, rare.jumpRenamedTo));
   }
 
   /** spec as `models` read it (spans may be empty; nothing is kept). */
   specFrom(models: { of(c: Command): RuleSpec | undefined }): RuleSpec {
-    const spec = models.of(this.command)!;
-    const t = spec.target;
     const to = this.rare?.jumpRenamedTo;
-    return to === undefined || t?.kind !== 'jump' ? spec : { ...spec, target: { ...t, chain: to } };
+    const spec = models.of(this.command)!;
+    return to === undefined ? spec : renamedJump(spec, to);
   }
 
   /** This rule in chain `chain`, jumping to `jumpTo` (for renames). */
@@ -68,6 +65,12 @@ export class LoadedRule {
     const renamedTo = jumpTo === this.facts.jumpTo ? this.jumpRenamedTo : jumpTo;
     return new LoadedRule(this.command, chain, facts, this.srcIndex, this.dstIndex, renamedTo);
   }
+}
+
+/** The rule jumping to `chain` instead (its jump's target renamed by -E). */
+function renamedJump(spec: RuleSpec, chain: string): RuleSpec {
+  const t = spec.target;
+  return t?.kind === 'jump' ? { ...spec, target: { ...t, chain } } : spec;
 }
 
 interface RareParts {
