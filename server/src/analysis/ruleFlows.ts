@@ -58,7 +58,7 @@ function doesText(rule: EmuRule, table: string): string {
   if (t.kind === 'verdict') return t.verdict === 'ACCEPT' ? `accepts them (the ${table} table lets them through)` : t.verdict === 'DROP' ? 'drops them' : t.verdict === 'RETURN' ? 'returns them to the calling chain' : 'queues them to user space';
   if (t.kind === 'jump') return `${t.goto ? 'goes' : 'jumps'} to ${t.chain}${t.goto ? ' (no return here)' : ''}`;
   if (t.name === 'DNAT' || t.name === 'SNAT') {
-    const d = t.use.data as NatTarget;
+    const d = t.data as NatTarget;
     const a = d.addrs?.min.family === 'ipv4' && d.addrs.max.family === 'ipv4' ? (d.addrs.min.v4 === d.addrs.max.v4 ? ip4(d.addrs.min.v4) : `${ip4(d.addrs.min.v4)}-${ip4(d.addrs.max.v4)}`) : undefined;
     const p = d.ports ? (d.ports.min === d.ports.max ? `${d.ports.min}` : `${d.ports.min}-${d.ports.max}`) : undefined;
     const what = t.name === 'DNAT' ? 'destination' : 'source';

@@ -31,7 +31,8 @@ export interface IfMatch {
 
 export interface CompiledMatch {
   readonly name: string;
-  readonly use: ExtensionUse;
+  /** Its options as the extension parsed them (what the evaluator reads). */
+  readonly data: unknown;
   /** Undefined when the emulator cannot evaluate this extension. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly fn: Matcher<any> | undefined;
@@ -44,7 +45,7 @@ export type CompiledTarget =
   | { readonly kind: 'verdict'; readonly verdict: 'ACCEPT' | 'DROP' | 'RETURN' | 'QUEUE' }
   | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | { readonly kind: 'ext'; readonly name: string; readonly use: ExtensionUse; readonly fn: TargetFn<any> | undefined };
+  | { readonly kind: 'ext'; readonly name: string; readonly data: unknown; readonly fn: TargetFn<any> | undefined };
 
 export interface EmuRule {
   readonly ref: RuleRef;
@@ -108,7 +109,7 @@ function compileTarget(spec: RuleSpec): CompiledTarget {
   if (!t) return { kind: 'none' };
   if (t.kind === 'verdict') return { kind: 'verdict', verdict: t.name };
   if (t.kind === 'jump') return { kind: 'jump', chain: t.chain, goto: t.goto };
-  return { kind: 'ext', name: t.use.name, use: t.use, fn: TARGETS.get(t.use.name)?.fn };
+  return { kind: 'ext', name: t.use.name, data: t.use.data, fn: TARGETS.get(t.use.name)?.fn };
 }
 
 /**
@@ -193,22 +194,30 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: {
   return { name: t.name, chains };
 }
 
-/** A match as the trace shows it: its text is written when first read (most rules are never traced). */
+/**
+ * A match: its name, data and evaluator. Its text is written when first read (most rules are never
+ * traced), from the rule's model read again: the parsed use (options, spans) is not kept for every rule.
+ */
 class MatchOf implements CompiledMatch {
   private written: string | undefined;
+  readonly name: string;
+  readonly data: unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly fn: Matcher<any> | undefined;
 
-  constructor(readonly use: ExtensionUse) {
+  constructor(
+    use: ExtensionUse,
+    private readonly rule: LoadedRule,
+    private readonly index: number,
+    private readonly models: RuleModels,
+  ) {
+    this.name = use.name;
+    this.data = use.data;
     this.fn = MATCHERS.get(use.name)?.fn;
   }
 
-  get name(): string {
-    return this.use.name;
-  }
-
   get text(): string {
-    return (this.written ??= useText(this.use, 'match'));
+    return (this.written ??= useText(this.rule.specFrom(this.models).matches[this.index]!, 'match'));
   }
 }
 
@@ -236,7 +245,7 @@ function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRu
     // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
     const sc = s.src?.v4[lr.srcIndex ?? 0];
     const dc = s.dst?.v4[lr.dstIndex ?? 0];
-    const matches: CompiledMatch[] = s.matches.map((m) => new MatchOf(m));
+    const matches: CompiledMatch[] = s.matches.map((m, i) => new MatchOf(m, lr, i, models));
     const target = compileTarget(s);
     const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
     rules.push(emuRule(t.name, c.name, rules.length, lr.command.line, {

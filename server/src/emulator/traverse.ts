@@ -93,7 +93,7 @@ export function runTable(run: TableRun, chainName: string): TableResult {
     let why: string | undefined;
     let assumed: string[] | undefined;
     for (const m of rule.matches) {
-      const out = m.fn ? m.fn(m.use.data, ctx) : { unknown: `the emulator does not model -m ${m.name}` };
+      const out = m.fn ? m.fn(m.data, ctx) : { unknown: `the emulator does not model -m ${m.name}` };
       if (isUnknown(out)) {
         (assumed ??= []).push(`${m.text}: ${out.unknown} — assumed to ${run.assume === 'match' ? 'match' : 'not match'}`);
         if (run.assume === 'no-match') {
@@ -150,7 +150,7 @@ export function runTable(run: TableRun, chainName: string): TableResult {
           emit({ type: 'verdict', table: table.name, chain: chain.name, rule: rule.ref, verdict: 'CONTINUE' });
           continue;
         }
-        const out = t.fn(t.use.data, ctx);
+        const out = t.fn(t.data, ctx);
         switch (out.kind) {
           case 'continue':
             emit({ type: 'verdict', table: table.name, chain: chain.name, rule: rule.ref, verdict: 'CONTINUE' });

@@ -138,7 +138,7 @@ class Pool {
     }
     for (const i of [r.iif, r.oif]) if (i) this.ifaces.add(i.prefix ? `${i.name}x9` : i.name);
     for (const m of r.matches) {
-      const d = m.use.data as unknown;
+      const d = m.data;
       switch (m.name) {
         case 'tcp':
         case 'udp': {
@@ -185,7 +185,7 @@ class Pool {
     }
     const t = r.target;
     if (t.kind !== 'ext') return;
-    const d = t.use.data as unknown;
+    const d = t.data;
     if (t.name === 'MARK') {
       const m = d as MarkTarget;
       for (const v of [m.value, m.mask, (~m.mask & 0xffffffff) ^ m.value]) (this.marks.add(u32(v)), this.setMarks.add(u32(v)));

@@ -72,7 +72,7 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
   if (t.kind === 'none') return { kind: 'continue' };
   if (t.kind === 'verdict') return t.verdict === 'ACCEPT' ? { kind: 'accept' } : t.verdict === 'RETURN' ? { kind: 'return' } : { kind: 'drop' };
   if (t.kind === 'jump') return { kind: 'jump', chain: t.chain, goto: t.goto };
-  const d = t.use.data as unknown;
+  const d = t.data;
   switch (t.name) {
     case 'MARK': {
       const m = d as MarkTarget;

@@ -42,8 +42,8 @@ function chainDims(c: EmuChain, was?: EmuChain): ChainDims {
       else names.push(i.name);
     }
     for (const m of r.matches) {
-      if (m.name === 'mark') mark |= (m.use.data as MarkMatch).mask;
-      if (m.name === 'connmark') connmark |= (m.use.data as ConnmarkMatch).mask;
+      if (m.name === 'mark') mark |= (m.data as MarkMatch).mask;
+      if (m.name === 'connmark') connmark |= (m.data as ConnmarkMatch).mask;
     }
   }
   dimsOf.set(c, (d = { names, prefixes, mark, connmark }));

@@ -98,7 +98,7 @@ function markSet(space: Space, f: Field.Mark | Field.Connmark, mask: number, val
 }
 
 function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefined): RuleMatch {
-  const d = m.use.data as unknown;
+  const d = m.data;
   switch (m.name) {
     case 'comment':
       return exact(all(space));
