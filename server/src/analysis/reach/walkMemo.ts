@@ -17,8 +17,9 @@
  * in order, and settle() applies the log at the end. A replayed walk copies
  * its part of the previous log. A chain record of the previous analysis every
  * one of whose entries was replayed, in the same order, and that no fresh
- * walk touched, is taken over as it is (its rules' hits and all); the others
- * are made anew from the log.
+ * walk touched, is taken over as it is (its rules' hits and all), or, when its
+ * chain's rules or jump sites only moved, copied at the moved rules; the
+ * others are made anew from the log.
  *
  * Results must equal a fresh analysis's exactly, and set operations treat a
  * set met twice as one object differently from an equal copy (analysis
@@ -226,7 +227,7 @@ export class WalkMemo {
   /**
    * Applies the log to the recorder, in order: entries into this analysis's records as they
    * are; a previous record taken over whole when all its entries were replayed in order and no
-   * fresh walk touched it; the others' entries moved onto new records. Then lets go of the
+   * fresh walk touched it (or copied at moved rules: rebase); the others' entries moved onto new records. Then lets go of the
    * previous analysis (the new one must not keep it alive).
    */
   settle(): void {
@@ -265,6 +266,7 @@ export class WalkMemo {
     }
     this.previous = undefined;
     this.clean.clear();
+    this.rebasedRecords.clear();
   }
 
   /** A previous analysis's record as it is, when this one replayed every entry of it in order and made none; else this one's (new) record. */
