@@ -99,7 +99,8 @@ function ifMatch(i: RuleSpec['inIface'], opt: string): IfMatch | undefined {
 }
 
 function useText(u: ExtensionUse, kind: 'match' | 'target'): string {
-  const opts = u.options.map((o) => `${o.invert ? '! ' : ''}--${o.name}${o.arg !== undefined ? ` ${/[\s"]/.test(o.arg) || o.arg === '' ? JSON.stringify(o.arg) : o.arg}` : ''}`).join(' ');
+  const word = (w: string): string => (/[\s"]/.test(w) || w === '' ? JSON.stringify(w) : w);
+  const opts = u.options.map((o) => `${o.invert ? '! ' : ''}--${o.name}${o.arg !== undefined ? ` ${word(o.arg)}` : ''}${o.more ? o.more.map((w) => ` ${word(w)}`).join('') : ''}`).join(' ');
   const head = kind === 'match' ? (u.implicit ? '' : `-m ${u.name}`) : `-j ${u.name}`;
   return [head, opts].filter(Boolean).join(' ');
 }

@@ -17,6 +17,7 @@ const RULES = [
   '-A INPUT -s 10.0.0.0/8 -p tcp -m comment --comment "ssh from the office" -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT',
   '-A INPUT -s 192.0.2.1,192.0.2.2 -p udp -m udp --sport 53 -m comment --comment dns -j ACCEPT',
   '-A INPUT -p tcp --dport 80 -j ACCEPT',
+  '-A INPUT -p tcp -m tcp --dport 22 --tcp-flags FIN,SYN,RST,ACK SYN -m set --match-set blocked src,dst -j DROP',
   '-A FORWARD -m statistic --mode random --probability 0.25000000000 -m mark --mark 0x4/0x4 -j DROP',
   'COMMIT',
   '*nat',
@@ -41,14 +42,16 @@ describe('compiled matches and targets', () => {
         ['-m udp --sport 53', '-m comment --comment dns'],
         ['-m udp --sport 53', '-m comment --comment dns'],
         ['--dport 80'],
+        // Options that read more than one word keep them all (--tcp-flags MASK COMP, --match-set NAME FLAGS).
+        ['-m tcp --dport 22 --tcp-flags FIN,SYN,RST,ACK SYN', '-m set --match-set blocked src,dst'],
         ['-m statistic --mode random --probability 0.25000000000', '-m mark --mark 0x4/0x4'],
         ['-m tcp --dport 8080'],
       ]);
-      assert.deepEqual(rules.map((r) => r.matches.map((m) => m.name)), [['comment', 'tcp', 'conntrack'], ['udp', 'comment'], ['udp', 'comment'], ['tcp'], ['statistic', 'mark'], ['tcp']]);
+      assert.deepEqual(rules.map((r) => r.matches.map((m) => m.name)), [['comment', 'tcp', 'conntrack'], ['udp', 'comment'], ['udp', 'comment'], ['tcp'], ['tcp', 'set'], ['statistic', 'mark'], ['tcp']]);
       const ssh = rules[0]!.matches[1]!.data as { dport: [number, number] };
       assert.deepEqual(ssh.dport, [22, 22]);
-      assert.deepEqual(rules[4]!.matches[1]!.data, { value: 4, mask: 4, invert: false });
-      const dnat = rules[5]!.target;
+      assert.deepEqual(rules[5]!.matches[1]!.data, { value: 4, mask: 4, invert: false });
+      const dnat = rules[6]!.target;
       assert.ok(dnat.kind === 'ext' && dnat.name === 'DNAT');
       assert.equal((dnat.data as { addrs: { min: { v4: number } } }).addrs.min.v4, 0xac110002);
     });

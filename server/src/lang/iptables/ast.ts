@@ -43,6 +43,8 @@ export interface OptionUse {
   readonly name: string;
   readonly invert: boolean;
   readonly arg?: string;
+  /** Words the option read after its argument ("--tcp-flags MASK COMP", "--match-set NAME FLAGS"). */
+  readonly more?: readonly string[];
   /** The option token (with its leading "!" when inverted). */
   readonly span: Span;
   readonly argSpan?: Span;

@@ -306,13 +306,16 @@ class RuleParser implements OptionCallHost {
     call.reset(ext, first, optarg, optIndex, argIndex, argSpan ?? optSpan);
     if (!ext.spec.oldApi) guidedParse(call);
     call.option = option;
+    const next = this.getopt.optind;
     ext.spec.parse?.(call);
     ext.xflags = call.xflags;
+    // Words the extension read beyond the argument (takeArg): part of the option, and of the use's span.
+    const more = this.getopt.optind > next ? this.argv.slice(next, this.getopt.optind) : undefined;
     const use: OptionUse = argSpan
-      ? { name: option.name, invert: this.invert, arg: optarg ?? '', span: optSpan, argSpan }
+      ? { name: option.name, invert: this.invert, arg: optarg ?? '', ...(more ? { more } : {}), span: optSpan, argSpan }
       : { name: option.name, invert: this.invert, span: optSpan };
     ext.options.push(use);
-    ext.lastEnd = argSpan ?? optSpan;
+    if (!more) ext.lastEnd = argSpan ?? optSpan;
   }
 
   /** One reusable option-call object per rule (extensions read it synchronously). */
