@@ -52,8 +52,6 @@ export class FastRuleLines {
   private source: RuleSource | undefined;
   /** The last chain name that passed the checks (interned). */
   private lastChain: string | undefined;
-  /** Set by model(): interface names and every option are kept (parse() keeps only what the load checks read). */
-  private keepModel = false;
   /** What read() found besides the model: the chain, the shape's bits. */
   private readChain = '';
   private readBits = 0;
@@ -62,6 +60,8 @@ export class FastRuleLines {
     private readonly family: Family,
     private readonly backend: Backend,
     private readonly names = new ChainNames(),
+    /** A reader of models (model()): interface names and every option are kept, where parse() keeps only what the load checks read. */
+    private readonly keepModel = false,
   ) {
     this.segments = new SegmentParser(family, backend);
   }
@@ -81,14 +81,11 @@ export class FastRuleLines {
   /**
    * The rule model of a line parse() accepts, as the full parser makes it but without spans
    * (every span is empty): what the emulator compiles, at a fraction of the full parse's cost.
+   * Only on a reader made with `keepModel`.
    */
   model(l: SourceLine, text: string, table: string): RuleSpec | undefined {
-    this.keepModel = true;
-    try {
-      return this.read(l, text, table);
-    } finally {
-      this.keepModel = false;
-    }
+    // (A reader made for the load checks drops what a model needs.)
+    return this.keepModel ? this.read(l, text, table) : undefined;
   }
 
   private read(l: SourceLine, text: string, table: string): RuleSpec | undefined {

@@ -24,7 +24,7 @@ export class RuleModels {
     const src = shape.source;
     const key = `${src.family} ${src.backend}`;
     let reader = this.readers.get(key);
-    if (!reader) this.readers.set(key, (reader = new FastRuleLines(src.family, src.backend)));
+    if (!reader) this.readers.set(key, (reader = new FastRuleLines(src.family, src.backend, undefined, true)));
     const piece: SourceLine = { index: command.line, restoreLine: command.restoreLine, text: shape.text, hasNewline: shape.hasNewline, pieces: 1, offset: 0 };
     // The fast path accepted this line when the file was parsed; the same reader on the same text accepts it again.
     return reader.model(piece, visibleText(piece), src.table) ?? command.rule;
