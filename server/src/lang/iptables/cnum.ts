@@ -11,6 +11,7 @@ export interface StrtoResult {
 }
 
 const UINTMAX = (1n << 64n) - 1n;
+const SMALL_LIMIT = 2 ** 48;
 
 function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
@@ -42,13 +43,23 @@ export function strtoumax(s: string, from = 0, baseIn = 0): StrtoResult | undefi
     base = s[i] === '0' ? 8 : 10;
   }
   const startDigits = i;
-  let v = 0n;
+  // Digits are summed as a number while it is exact (below 2^48, times 16 plus 15, stays below 2^53):
+  // BigInt arithmetic allocates on every step, and most numbers are ports and marks.
+  let small = 0;
+  let d = digitValue(s[i]);
+  while (d < base && small < SMALL_LIMIT) {
+    small = small * base + d;
+    d = digitValue(s[++i]);
+  }
+  let v = BigInt(small);
   let overflow = false;
-  const b = BigInt(base);
-  while (digitValue(s[i]) < base) {
-    v = v * b + BigInt(digitValue(s[i]));
-    if (v > UINTMAX) overflow = true;
-    i++;
+  if (d < base) {
+    const b = BigInt(base);
+    while (digitValue(s[i]) < base) {
+      v = v * b + BigInt(digitValue(s[i]));
+      if (v > UINTMAX) overflow = true;
+      i++;
+    }
   }
   if (i === startDigits) return undefined;
   if (overflow) v = UINTMAX;
