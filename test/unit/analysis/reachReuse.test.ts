@@ -19,7 +19,7 @@ import { handBack } from '../../../server/src/analysis/reach/walkMemo';
 import type { Flow } from '../../../server/src/analysis/reach/flow';
 
 /** Chained edits, each analysis handed the previous one and compared with a fresh one; returns the walks replayed, and those made. */
-function chainOfEdits(first: string, seed: number, edits: number, label: string, hoverEvery = 1): { replayed: number; walked: number; fresh: number; rebased: number } {
+function chainOfEdits(first: string, seed: number, edits: number, label: string, hoverEvery = 1): { replayed: number; walked: number; fresh: number; rebased: number; remainders: number } {
   const r = rng(seed);
   let text = first;
   const lines = text.split('\n');
@@ -29,6 +29,7 @@ function chainOfEdits(first: string, seed: number, edits: number, label: string,
   let walked = 0;
   let freshWalked = 0;
   let rebased = 0;
+  let remainders = 0;
   const done: string[] = [];
   for (let k = 0; k < edits; k++) {
     done.push(ruleEdit(lines, r));
@@ -43,11 +44,12 @@ function chainOfEdits(first: string, seed: number, edits: number, label: string,
     walked += reused.memo.walked;
     freshWalked += fresh.memo.walked;
     rebased += reused.memo.rebased;
+    remainders += reused.memo.remainders.reused;
     parsed = again;
     reach = reused;
     text = next;
   }
-  return { replayed, walked, fresh: freshWalked, rebased };
+  return { replayed, walked, fresh: freshWalked, rebased, remainders };
 }
 
 /** A chain X entered from two chains, and chains that may come to jump to it; each scenario edits lines in place. */
@@ -169,11 +171,13 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
 
   it('a kube-proxy-style dump, 30 chained edits (lines changed, deleted, added), most walks replayed', () => {
     const dump = kubeProxyDump({ services: 40, endpoints: 3 });
-    const { replayed, walked, fresh, rebased } = chainOfEdits(dump, 11, 30, 'kube', 13);
+    const { replayed, walked, fresh, rebased, remainders } = chainOfEdits(dump, 11, 30, 'kube', 13);
     // A fresh analysis walks into ~660 chains; the edits walk a few of them again (lines that moved included).
     assert.ok(replayed >= 30 * 40 && walked * 10 <= fresh, `${replayed} walks replayed, ${walked} made (a fresh analysis each time: ${fresh})`);
     // The records of chains whose lines moved were copied at their new lines (not made anew from the log).
     assert.ok(rebased >= 100, `${rebased} records rebased`);
+    // KUBE-SERVICES's 40 holes were subtracted once for the edits that left its rules alone (remainderMemo.ts).
+    assert.ok(remainders >= 10, `${remainders} remainders handed back`);
   });
 
   it('an edit in one service re-walks that service only, and the result names the edited rule\'s new packets', () => {
@@ -190,6 +194,9 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     // KUBE-MARK-MASQ from the edited service (the rest of it is replayed), at each of the two hooks.
     assert.ok(reused.memo.replayed >= 2 * 49, `${reused.memo.replayed} replayed`);
     assert.ok(reused.memo.walked <= 2 * 5, `${reused.memo.walked} walked`);
+    // KUBE-SERVICES's end, at each hook: the previous analysis's remainder of its 50 holes.
+    assert.equal(reused.memo.remainders.reused, 2);
+    assert.equal(reach.memo.remainders.reused, 0);
     assert.match(JSON.stringify(ruleFlows(reused, at)), /9999/);
     assert.doesNotMatch(JSON.stringify(ruleFlows(reach, at)), /9999/);
   });

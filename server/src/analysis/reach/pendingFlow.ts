@@ -10,6 +10,7 @@ import { intersectSets, isEmpty, kept, NONE, subtractSets, type PacketSet } from
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
 import { SortedRanges } from '../space/sortedRanges';
+import { REMAINDER_MEMO_MIN, type RemainderMemo } from './remainderMemo';
 
 /** Holes whose address range is narrower than this (a /4) go into an index; wider ones are checked against every query. */
 const NARROW = 2 ** 28;
@@ -100,6 +101,8 @@ function hullHi(s: PacketSet, f: Field): number {
   return hi;
 }
 
+const NO_HOLES: readonly Box[] = [];
+
 /** The holes near a set, gathered here for one subtraction at a time (subtractSets keeps none of them). */
 const nearHoles: Box[] = [];
 
@@ -149,15 +152,21 @@ export class PendingFlow {
    * The flow as a set (holes applied); the pending state starts again from it. Thousands of
    * narrow holes (a service table's end) would fragment the set quadratically: then `may` keeps
    * the packets of the narrow holes (a superset: still sound) and `must` keeps nothing.
+   * With `memo`, many holes are subtracted once per equal base across analyses (remainderMemo.ts).
    */
-  whole(): Flow {
+  whole(memo?: RemainderMemo): Flow {
     const may = this.mayHoles;
     const must = this.mustHoles;
     if (may || must) {
-      const costly = ((may?.count ?? 0) + (must?.count ?? 0)) * (this.base.may.length + this.base.must.length) > WHOLE_BUDGET;
-      this.base = costly
-        ? { may: may ? subtractSets(this.base.may, may.wideOnly()) : this.base.may, must: [] }
-        : { may: may ? subtractSets(this.base.may, may.all()) : this.base.may, must: must ? subtractSets(this.base.must, must.all()) : this.base.must };
+      const base = this.base;
+      const costly = ((may?.count ?? 0) + (must?.count ?? 0)) * (base.may.length + base.must.length) > WHOLE_BUDGET;
+      const mayHoles = may ? (costly ? may.wideOnly() : may.all()) : NO_HOLES;
+      const mustHoles = must && !costly ? must.all() : NO_HOLES;
+      const compute = (): Flow => ({
+        may: may ? subtractSets(base.may, mayHoles) : base.may,
+        must: costly ? [] : must ? subtractSets(base.must, mustHoles) : base.must,
+      });
+      this.base = memo && mayHoles.length + mustHoles.length >= REMAINDER_MEMO_MIN ? memo.remainder(base, mayHoles, mustHoles, costly, compute) : compute();
       this.mayHoles = undefined;
       this.mustHoles = undefined;
     }

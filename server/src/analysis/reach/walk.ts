@@ -128,7 +128,7 @@ export class Walker {
       }
     }
     // Falling off the end: a user chain returns; for a built-in chain run() applies the policy.
-    ret.add(cur.whole());
+    ret.add(cur.whole(memo.remainders));
     const out = { ret: ret.value, accepted: accepted.value };
     if (depth > 0) {
       const w: RememberedWalk = { chain, depth, entry, key: entryKey(entry, depth), out, from, to: memo.at, inner: this.inner };

@@ -35,6 +35,7 @@ import type { PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
 import { ChainRecord, sameConditions, type Recorder, type RuleRecord } from './recorder';
 import type { ChainOut } from './walk';
+import { RemainderMemo } from './remainderMemo';
 
 /** Log entries take four slots: kind + 2 × hook index, the chain record, then a rule record (Hit) or the site (Enter), then the flow. */
 const HIT = 0;
@@ -101,6 +102,8 @@ export class WalkMemo {
   walked = 0;
   /** Previous records copied at moved rules instead of made anew from the log (rebase). */
   rebased = 0;
+  /** What is left at the end of walks with many holes, remembered from the previous analysis on. */
+  readonly remainders: RemainderMemo;
 
   constructor(
     readonly rec: Recorder,
@@ -111,7 +114,9 @@ export class WalkMemo {
      * and which chains this compile made anew or only moved (recompileRuleset).
      */
     private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset; readonly made: ReadonlySet<EmuChain>; readonly moved: ReadonlyMap<EmuChain, EmuChain> },
-  ) {}
+  ) {
+    this.remainders = new RemainderMemo(previous?.memo.remainders);
+  }
 
   hit(c: ChainRecord, r: RuleRecord, hook: Hook, f: Flow): void {
     c.ops++;
