@@ -194,10 +194,55 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     // KUBE-MARK-MASQ from the edited service (the rest of it is replayed), at each of the two hooks.
     assert.ok(reused.memo.replayed >= 2 * 49, `${reused.memo.replayed} replayed`);
     assert.ok(reused.memo.walked <= 2 * 5, `${reused.memo.walked} walked`);
+    // At the same places in the log (the edited walks log as many entries as before): the walks themselves, not copies.
+    assert.equal(reused.memo.replayedInPlace, reused.memo.replayed);
     // KUBE-SERVICES's end, at each hook: the previous analysis's remainder of its 50 holes.
     assert.equal(reused.memo.remainders.reused, 2);
     assert.equal(reach.memo.remainders.reused, 0);
     assert.match(JSON.stringify(ruleFlows(reused, at)), /9999/);
     assert.doesNotMatch(JSON.stringify(ruleFlows(reach, at)), /9999/);
+    // Then an edit in another service: its endpoints' walks, inside a walk the edit before kept as it was, are replayed.
+    const other = lines.map((l, i) => (l.includes('DNAT --to-destination') ? i : -1)).filter((i) => i >= 0).at(-1)!;
+    lines[other] = lines[other]!.replace(/:(\d+)$/, ':9998');
+    const third = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: again });
+    const next = analyzeReachability(third.ruleset, { previous: reused });
+    assert.ok(next.memo.walked <= 2 * 5, `${next.memo.walked} walked`);
+    assert.equal(next.memo.replayedInPlace, next.memo.replayed);
+  });
+
+  it('a walk whose chain stayed but a chain inside it moved is copied onto the moved chain, where the next analysis finds it', () => {
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':S - [0:0]', ':A - [0:0]', ':B - [0:0]', ':C - [0:0]',
+      '-A INPUT -j S', '-A S -s 10.0.0.0/8 -j A', '-A S -s 11.0.0.0/8 -j C', '-A A -j B', '-A A -d 10.9.9.9/32 -j DROP',
+      '-A C -d 11.1.0.0/16 -j DROP', '-A B -d 10.1.0.0/16 -j DROP', '-A B -j RETURN', 'COMMIT', ''];
+    const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    const r0 = analyzeReachability(first.ruleset);
+    // C changes and gets a rule, B's lines move (one edited region, spliced: the other chains stay): S is walked again (it reaches C); A's walk, at
+    // the same place in the log, is replayed, and since B moved it is copied, B's walk inside it under B's new chain.
+    lines.splice(13, 1, '-A C -d 11.2.0.0/16 -j DROP', '-A C -d 11.3.0.0/16 -j DROP');
+    const second = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
+    const r1 = analyzeReachability(second.ruleset, { previous: r0 });
+    assert.deepEqual([r1.memo.walked, r1.memo.replayed, r1.memo.replayedInPlace], [2, 1, 0]);
+    // A changes after its jump: S and A are walked again, and B's walk (same entry) is found and replayed.
+    lines[12] = '-A A -d 10.9.9.8/32 -j DROP';
+    const third = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: second });
+    const r2 = analyzeReachability(third.ruleset, { previous: r1 });
+    assert.deepEqual([r2.memo.walked, r2.memo.replayed], [2, 2]);
+    const fresh = analyzeReachability(parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' }).ruleset);
+    assert.deepStrictEqual(reachView(third.ruleset, r2, lines.join('\n'), 1), reachView(third.ruleset, fresh, lines.join('\n'), 1));
+  });
+
+  it('lines that only move chains (comments put in): nothing is walked again, twice in a row', () => {
+    const lines = kubeProxyDump({ services: 30, endpoints: 2 }).split('\n');
+    let parsed = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    let reach = analyzeReachability(parsed.ruleset);
+    for (const fraction of [0.5, 0.75]) {
+      lines.splice(Math.floor(lines.length * fraction), 0, '# a note');
+      parsed = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: parsed });
+      reach = analyzeReachability(parsed.ruleset, { previous: reach });
+      assert.equal(reach.memo.walked, 0, `at ${fraction}`);
+      // KUBE-SERVICES's walks (all the services' inside) at each hook, replayed whole; copied onto the moved rules, not kept as they were.
+      assert.ok(reach.memo.replayed >= 2, `${reach.memo.replayed} replayed`);
+      assert.ok(reach.memo.replayedInPlace < reach.memo.replayed, `${reach.memo.replayedInPlace} of ${reach.memo.replayed} in place`);
+    }
   });
 });

@@ -91,6 +91,8 @@ export class WalkMemo {
   private readonly walks = new Map<string, Map<EmuChain, Map<number, RememberedWalk[]>>>();
   /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
   private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
+  /** The previous compile's chains whose rules this one has at other lines (made on first use). */
+  private movedFrom: Set<EmuChain> | undefined;
   /** Records made by rebase() in this analysis (settle() points their log entries at them). */
   private readonly rebasedRecords = new Set<ChainRecord>();
   /** The table and hook walks were last remembered for (a walker remembers thousands in a row). */
@@ -100,6 +102,8 @@ export class WalkMemo {
   /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
   replayed = 0;
   walked = 0;
+  /** Of the walks replayed, those remembered as they were (at the same place in the log, in chains kept). */
+  replayedInPlace = 0;
   /** Previous records copied at moved rules instead of made anew from the log (rebase). */
   rebased = 0;
   /** What is left at the end of walks with many holes, remembered from the previous analysis on. */
@@ -205,6 +209,13 @@ export class WalkMemo {
       ops.push(old[i], old[i + 1], old[i + 2], old[i + 3]);
     }
     const byChain = this.walksAt(table.name, hook);
+    this.replayed++;
+    if (shift === 0 && (!moved || this.inPlace(w))) {
+      // At the same place in this log, in chains this compile kept: the walks themselves, remembered again.
+      this.rememberTree(byChain, w);
+      this.replayedInPlace++;
+      return w;
+    }
     const again = (x: RememberedWalk): RememberedWalk => {
       // Under this compile's chain object (a moved chain's is new).
       const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
@@ -212,8 +223,20 @@ export class WalkMemo {
       this.rememberIn(byChain, y);
       return y;
     };
-    this.replayed++;
     return again(w);
+  }
+
+  /** Whether no walk in w (w included) is into a chain whose rules moved (its walks are remembered under the new chain). */
+  private inPlace(w: RememberedWalk): boolean {
+    const was = (this.movedFrom ??= new Set(this.previous!.moved.values()));
+    if (was.has(w.chain)) return false;
+    for (const x of w.inner) if (!this.inPlace(x)) return false;
+    return true;
+  }
+
+  private rememberTree(byChain: Map<EmuChain, Map<number, RememberedWalk[]>>, w: RememberedWalk): void {
+    this.rememberIn(byChain, w);
+    for (const x of w.inner) this.rememberTree(byChain, x);
   }
 
   /** One of the previous analysis's entries (at slot `at` of its log) replayed into chain record c. */
@@ -270,6 +293,7 @@ export class WalkMemo {
       }
     }
     this.previous = undefined;
+    this.movedFrom = undefined;
     this.clean.clear();
     this.rebasedRecords.clear();
   }
