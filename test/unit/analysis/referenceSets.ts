@@ -196,17 +196,18 @@ export function refMapField(s: PacketSet, field: number, f: (v: number) => numbe
 }
 
 /**
- * A superset in at most about `limit` boxes, as coarsen() did it first: per stage, boxes that
- * agree outside the loose fields joined, grouped by a hash of the other fields (a Map of arrays).
+ * A superset in at most about `limit` boxes, as coarsen() is meant to make it: per stage, boxes of s
+ * that agree outside the loose fields joined, grouped by a hash of the other fields (a Map of arrays).
  */
 export function refCoarsen(s: PacketSet, limit: number): PacketSet {
   if (s.length <= limit) return s;
   const stages: number[][] = [[1, 4], [1, 4, 0, 3], [1, 4, 0, 3, 10, 11, 8, 7], Array.from({ length: FIELD_COUNT }, (_, i) => i)];
-  let cur: Box[] = s.slice();
+  let cur: Box[] = [];
+  // Each stage groups the boxes of s; the first whose groups fit is the answer (the last always is).
   for (const loose of stages) {
     const isLoose = Array.from({ length: FIELD_COUNT }, (_, i) => loose.includes(i));
     const groups = new Map<number, Box[]>();
-    for (const b of cur) {
+    for (const b of s) {
       let h = 17;
       for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + refSetHash(b[i]!)) | 0;
       const g = groups.get(h);

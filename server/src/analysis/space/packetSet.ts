@@ -464,6 +464,12 @@ export function boxCovers(b: Box, field: Field, values: IntSet): boolean {
  * with ever more fields loosened until it fits. Used on the `may` bound only,
  * where a larger set is still sound ("no packet reaches" stays true); it
  * costs precision, never correctness.
+ *
+ * Each stage groups the boxes of s (stages only loosen more, so joining a
+ * stage's groups would give the same boxes, in another order), and a stage
+ * is given up as soon as it has more groups than `limit`: a kube-proxy
+ * dump's 100,000 DNAT'd flows differ in their sources, so the first stage
+ * never fits, and it was grouped in full before.
  */
 export function coarsen(s: PacketSet, limit: number): PacketSet {
   if (s.length <= limit) return s;
@@ -473,13 +479,14 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
     [Field.Dst, Field.Dport, Field.Src, Field.Sport, Field.Mark, Field.Connmark, Field.Oif, Field.Iif],
     Array.from({ length: FIELD_COUNT }, (_, i) => i as Field),
   ];
-  // Each box's field hashes, once: a joined box keeps its first box's (they agree on every field
-  // not yet loose, and stages only loosen more), so hashes are never taken again.
-  let cur: Box[] = s.slice();
-  const hs = new Int32Array(cur.length * FIELD_COUNT);
-  for (let k = 0; k < cur.length; k++) for (let i = 0; i < FIELD_COUNT; i++) hs[k * FIELD_COUNT + i] = setHash(cur[k]![i]!);
-  let rows: number[] = cur.map((_, k) => k);
-  for (const loose of stages) {
+  // Each box's field hashes, once for every stage.
+  const hs = new Int32Array(s.length * FIELD_COUNT);
+  for (let k = 0; k < s.length; k++) for (let i = 0; i < FIELD_COUNT; i++) hs[k * FIELD_COUNT + i] = setHash(s[k]![i]!);
+  let out: Box[] = [];
+  for (let st = 0; st < stages.length; st++) {
+    const loose = stages[st]!;
+    // The last stage (every field loose: one box) is always taken.
+    const cap = st === stages.length - 1 ? Infinity : limit;
     const isLoose = new Array<boolean>(FIELD_COUNT).fill(false);
     for (const f of loose) isLoose[f] = true;
     // Groups by the hash of the fields kept, in buckets as a Map of arrays would hold them: the
@@ -488,13 +495,13 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
     const head: number[] = [];
     const tail: number[] = [];
     const gBox: Box[] = [];
-    const gRow: number[] = [];
     const gNext: number[] = [];
     /** Whether the group's box is a copy of ours (joined in place from its second join on). */
     const gOwn: boolean[] = [];
-    for (let k = 0; k < cur.length; k++) {
-      const b = cur[k]!;
-      const row = rows[k]! * FIELD_COUNT;
+    let fits = true;
+    for (let k = 0; k < s.length; k++) {
+      const b = s[k]!;
+      const row = k * FIELD_COUNT;
       let h = 17;
       for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + hs[row + i]!) | 0;
       const at = bucketOf.get(h);
@@ -508,8 +515,11 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
         continue;
       }
       const made = gBox.length;
+      if (made === cap) {
+        fits = false;
+        break;
+      }
       gBox.push(b);
-      gRow.push(rows[k]!);
       gNext.push(-1);
       gOwn.push(false);
       if (at === undefined) {
@@ -521,17 +531,12 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
         tail[at] = made;
       }
     }
-    cur = [];
-    rows = [];
-    for (let q = 0; q < head.length; q++) {
-      for (let g = head[q]!; g >= 0; g = gNext[g]!) {
-        cur.push(gBox[g]!);
-        rows.push(gRow[g]!);
-      }
-    }
-    if (cur.length <= limit) break;
+    if (!fits) continue;
+    out = [];
+    for (let q = 0; q < head.length; q++) for (let g = head[q]!; g >= 0; g = gNext[g]!) out.push(gBox[g]!);
+    break;
   }
-  return cur;
+  return out;
 }
 
 /** Whether two boxes agree on every field that is not loose. */
