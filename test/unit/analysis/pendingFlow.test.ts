@@ -12,20 +12,12 @@ import fc from 'fast-check';
 import { PendingFlow } from '../../../server/src/analysis/reach/pendingFlow';
 import type { Flow } from '../../../server/src/analysis/reach/flow';
 import { Field, FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields';
-import type { IntSet } from '../../../server/src/analysis/space/intSet';
+import { arbAddr, arbBoxOf, FULL } from './arbBoxes';
 import type { PacketSet } from '../../../server/src/analysis/space/packetSet';
 import type { RuleMatch } from '../../../server/src/analysis/space/ruleMatch';
 
-const FULL: IntSet = [0, 0xffffffff];
 /** Address ranges: a point, a /30, a /8 (all narrower than the index's /4), or wider. */
-const arbAddr: fc.Arbitrary<IntSet> = fc.tuple(fc.integer({ min: 0, max: 15 }), fc.constantFrom(0, 3, 2 ** 24 - 1, 2 ** 29 - 1, 0xffffffff))
-  .map(([k, w]) => {
-    const lo = Math.min(k * 2 ** 28, 0xffffffff - w);
-    return [lo, lo + w];
-  });
-const arbSmall: fc.Arbitrary<IntSet> = fc.constantFrom([0, 0xffffffff], [6, 6], [17, 17], [0, 5, 7, 0xffffffff]);
-const arbBox: fc.Arbitrary<Box> = fc.tuple(fc.oneof(arbAddr, fc.constant(FULL)), fc.oneof(arbAddr, fc.constant(FULL)), arbSmall)
-  .map(([src, dst, proto]) => Array.from({ length: FIELD_COUNT }, (_, i) => (i === Field.Src ? src : i === Field.Dst ? dst : i === Field.Proto ? proto : FULL)));
+const arbBox: fc.Arbitrary<Box> = arbBoxOf(arbAddr(15, 2 ** 28, [0, 3, 2 ** 24 - 1, 2 ** 29 - 1, 0xffffffff]));
 const arbSet: fc.Arbitrary<PacketSet> = fc.array(arbBox, { maxLength: 4 });
 const arbMatch: fc.Arbitrary<RuleMatch> = fc.tuple(arbSet, fc.nat(4)).map(([upper, n]) => ({ upper, lower: upper.slice(0, n), conditions: [] }));
 const arbFlow: fc.Arbitrary<Flow> = fc.tuple(arbSet, fc.nat(4)).map(([may, n]) => ({ may, must: may.slice(0, n) }));

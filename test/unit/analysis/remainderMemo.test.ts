@@ -12,19 +12,11 @@ import { PendingFlow } from '../../../server/src/analysis/reach/pendingFlow';
 import { REMAINDER_MEMO_MIN, RemainderMemo } from '../../../server/src/analysis/reach/remainderMemo';
 import type { Flow } from '../../../server/src/analysis/reach/flow';
 import { Field, FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields';
-import type { IntSet } from '../../../server/src/analysis/space/intSet';
+import { arbAddr, arbBoxOf, FULL } from './arbBoxes';
 import type { PacketSet } from '../../../server/src/analysis/space/packetSet';
 import type { RuleMatch } from '../../../server/src/analysis/space/ruleMatch';
 
-const FULL: IntSet = [0, 0xffffffff];
-const arbAddr: fc.Arbitrary<IntSet> = fc.tuple(fc.integer({ min: 0, max: 63 }), fc.constantFrom(0, 3, 2 ** 20 - 1, 2 ** 29 - 1))
-  .map(([k, w]) => {
-    const lo = Math.min(k * 2 ** 26, 0xffffffff - w);
-    return [lo, lo + w];
-  });
-const arbSmall: fc.Arbitrary<IntSet> = fc.constantFrom([0, 0xffffffff], [6, 6], [17, 17], [0, 5, 7, 0xffffffff]);
-const arbBox: fc.Arbitrary<Box> = fc.tuple(fc.oneof(arbAddr, fc.constant(FULL)), fc.oneof(arbAddr, fc.constant(FULL)), arbSmall)
-  .map(([src, dst, proto]) => Array.from({ length: FIELD_COUNT }, (_, i) => (i === Field.Src ? src : i === Field.Dst ? dst : i === Field.Proto ? proto : FULL)));
+const arbBox: fc.Arbitrary<Box> = arbBoxOf(arbAddr(63, 2 ** 26, [0, 3, 2 ** 20 - 1, 2 ** 29 - 1]));
 const arbMatch: fc.Arbitrary<RuleMatch> = fc.tuple(fc.array(arbBox, { minLength: 1, maxLength: 4 }), fc.nat(4)).map(([upper, n]) => ({ upper, lower: upper.slice(0, n), conditions: [] }));
 /** An entry: `must` the first boxes of `may` (the same objects), or `may` itself. */
 const arbEntry = fc.tuple(fc.array(arbBox, { maxLength: 4 }), fc.nat(5));

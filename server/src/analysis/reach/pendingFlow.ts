@@ -10,7 +10,7 @@ import { intersectSets, isEmpty, kept, NONE, subtractSets, type PacketSet } from
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
 import { SortedRanges } from '../space/sortedRanges';
-import { REMAINDER_MEMO_MIN, type RemainderMemo } from './remainderMemo';
+import { REMAINDER_MEMO_MIN, remainderOf, type RemainderMemo } from './remainderMemo';
 
 /** Holes whose address range is narrower than this (a /4) go into an index; wider ones are checked against every query. */
 const NARROW = 2 ** 28;
@@ -162,11 +162,7 @@ export class PendingFlow {
       const costly = ((may?.count ?? 0) + (must?.count ?? 0)) * (base.may.length + base.must.length) > WHOLE_BUDGET;
       const mayHoles = may ? (costly ? may.wideOnly() : may.all()) : NO_HOLES;
       const mustHoles = must && !costly ? must.all() : NO_HOLES;
-      const compute = (): Flow => ({
-        may: may ? subtractSets(base.may, mayHoles) : base.may,
-        must: costly ? [] : must ? subtractSets(base.must, mustHoles) : base.must,
-      });
-      this.base = memo && mayHoles.length + mustHoles.length >= REMAINDER_MEMO_MIN ? memo.remainder(base, mayHoles, mustHoles, costly, compute) : compute();
+      this.base = memo && mayHoles.length + mustHoles.length >= REMAINDER_MEMO_MIN ? memo.remainder(base, mayHoles, mustHoles, costly) : remainderOf(base, mayHoles, mustHoles, costly);
       this.mayHoles = undefined;
       this.mustHoles = undefined;
     }

@@ -11,13 +11,19 @@
  */
 import { FIELD_COUNT, type Box } from '../space/fields';
 import { equalSets } from '../space/intSet';
-import type { PacketSet } from '../space/packetSet';
+import { subtractSets, type PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
 
 /** Fewer holes than this are subtracted again: cheaper than comparing. */
 export const REMAINDER_MEMO_MIN = 32;
 /** Remainders kept per first hole (a chain is walked from a few hooks). */
 const PER_KEY = 4;
+
+/** The base minus the holes; past the budget (`costly`, only wide holes given) must keeps nothing. */
+export function remainderOf(base: Flow, mayHoles: readonly Box[], mustHoles: readonly Box[], costly: boolean): Flow {
+  // (No holes: subtractSets returns the set itself.)
+  return { may: subtractSets(base.may, mayHoles), must: costly ? [] : subtractSets(base.must, mustHoles) };
+}
 
 interface Remainder {
   readonly base: Flow;
@@ -38,10 +44,10 @@ export class RemainderMemo {
     this.byHole = previous?.byHole ?? new WeakMap();
   }
 
-  /** compute()'s result, or the one remembered for an equal base and the same holes. */
-  remainder(base: Flow, mayHoles: readonly Box[], mustHoles: readonly Box[], costly: boolean, compute: () => Flow): Flow {
+  /** remainderOf(), or the result remembered for an equal base and the same holes. */
+  remainder(base: Flow, mayHoles: readonly Box[], mustHoles: readonly Box[], costly: boolean): Flow {
     const key = mayHoles[0] ?? mustHoles[0];
-    if (key === undefined) return compute();
+    if (key === undefined) return remainderOf(base, mayHoles, mustHoles, costly);
     let list = this.byHole.get(key);
     for (const r of list ?? []) {
       if (r.costly !== costly || !sameBoxes(r.mayHoles, mayHoles) || !sameBoxes(r.mustHoles, mustHoles)) continue;
@@ -51,7 +57,7 @@ export class RemainderMemo {
         return again;
       }
     }
-    const result = compute();
+    const result = remainderOf(base, mayHoles, mustHoles, costly);
     if (!list) this.byHole.set(key, (list = []));
     if (list.length === PER_KEY) list.shift();
     list.push({ base, mayHoles, mustHoles, costly, result });
