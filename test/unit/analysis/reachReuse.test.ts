@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { analyzeReachability } from '../../../server/src/analysis/reachability';
 import { ruleFlows } from '../../../server/src/analysis/ruleFlows';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 import { reachView, ruleEdit } from '../../helpers/reachEdits';
@@ -208,6 +209,24 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const next = analyzeReachability(third.ruleset, { previous: reused });
     assert.ok(next.memo.walked <= 2 * 5, `${next.memo.walked} walked`);
     assert.equal(next.memo.replayedInPlace, next.memo.replayed);
+  });
+
+  it('edits in two services far apart in one version (two spliced steps, editSteps.ts) re-walk those two services only', () => {
+    const dump = kubeProxyDump({ services: 300, endpoints: 2 });
+    const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    const reach = analyzeReachability(first.ruleset);
+    const lines = dump.split('\n');
+    const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
+    for (const at of [dnat[2]!, dnat.at(-2)!]) lines[at] = lines[at]!.replace(/:(\d+)$/, ':9999');
+    const next = lines.join('\n');
+    const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: first });
+    assert.equal(cacheOf(again)?.steps, 2);
+    const reused = analyzeReachability(again.ruleset, { previous: reach });
+    // As for one edit (the test above), twice: 5 walks per service at each of the two hooks.
+    assert.ok(reused.memo.walked <= 2 * 2 * 5, `${reused.memo.walked} walked`);
+    assert.ok(reused.memo.replayed >= 2 * 298, `${reused.memo.replayed} replayed`);
+    const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
+    assert.deepStrictEqual(reachView(again.ruleset, reused, next, 25), reachView(again.ruleset, fresh, next, 25));
   });
 
   it('a walk whose chain stayed but a chain inside it moved is copied onto the moved chain, where the next analysis finds it', () => {

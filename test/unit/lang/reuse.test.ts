@@ -16,6 +16,7 @@ import type { Family } from '../../../server/src/lang/iptables/inet';
 import { lintIptables } from '../../../server/src/lang/iptables/lints';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
+import { SPLICE_MAX_LINES } from '../../../server/src/lang/iptables/tableSplice';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateFile, Rng } from '../../helpers/restoreGenerator';
 
@@ -160,8 +161,14 @@ function ruleEdit(lines: string[], rng: Rng): string {
   }
 }
 
-/** Reparses that spliced a table, and those of them after lines were added or removed. */
-const splices = { all: 0, moved: 0 };
+/** Two to four edits of rule lines in one version, anywhere in the file (multi-cursor, "replace all"). */
+function multiEdit(lines: string[], rng: Rng): string {
+  const n = rng.int(2, 5);
+  return Array.from({ length: n }, () => ruleEdit(lines, rng)).join(' + ');
+}
+
+/** Reparses that spliced a table, those of them after lines were added or removed, and those made of one-place steps (editSteps.ts). */
+const splices = { all: 0, moved: 0, stepped: 0 };
 
 /** Chained reparses, each compared with a fresh parse; returns how many reparses spliced a table. */
 function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string, change = edit, checkPrevious = false): number {
@@ -187,6 +194,7 @@ function chainOfEdits(text: string, family: Family, backend: Backend, seed: numb
       spliced++;
       splices.all++;
       if (cacheOf(again)?.movedBy) splices.moved++;
+      if (cacheOf(again)?.steps) splices.stepped++;
     }
   }
   return spliced;
@@ -217,6 +225,50 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     const spliced = chainOfEdits(dump, 'ipv4', 'nft', 97, 40, 'kube nft (rule edits)', ruleEdit, true) + chainOfEdits(dump, 'ipv4', 'legacy', 96, 20, 'kube legacy (rule edits)', ruleEdit, true);
     assert.ok(spliced >= 30, `${spliced} of 60 reparses spliced`);
     assert.ok(splices.moved - movedBefore >= 5, `${splices.moved - movedBefore} spliced after lines were added or removed`);
+  });
+
+  it('edits in several places of one version (each place spliced in turn where it can be): generated files, both backends, and a kube-proxy-style dump', () => {
+    const before = splices.stepped;
+    for (let i = 0; i < 40; i++) {
+      const f = generateFile(7370, i);
+      for (const backend of ['nft', 'legacy'] as const) chainOfEdits(f.text, f.family, backend, i * 41 + (backend === 'nft' ? 5 : 6), 6, `file ${i} ${backend} (edits in several places)`, multiEdit);
+    }
+    const dump = kubeProxyDump({ services: 60, endpoints: 3 });
+    chainOfEdits(dump, 'ipv4', 'nft', 95, 30, 'kube nft (edits in several places)', multiEdit, true);
+    chainOfEdits(dump, 'ipv4', 'legacy', 94, 15, 'kube legacy (edits in several places)', multiEdit, true);
+    // Most of these edits fall within one spliceable stretch (256 lines) or hit a line a splice declines.
+    assert.ok(splices.stepped - before >= 5, `${splices.stepped - before} reparses made of one-place steps`);
+  });
+
+  it('two one-line edits far apart (a kube-proxy-style dump): two splices, and the rule lines between them keep their commands', () => {
+    const dump = kubeProxyDump({ services: 300, endpoints: 3 });
+    const lines = dump.split('\n');
+    const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
+    const [a, b] = [dnat[3]!, dnat.at(-3)!];
+    assert.ok(b - a > 3 * SPLICE_MAX_LINES);
+    const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    lines[a] = lines[a]!.replace(/:(\d+)$/, ':9999');
+    lines[b] = `${lines[b]} --bogus`;
+    const text = lines.join('\n');
+    const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: first });
+    assert.equal(cacheOf(again)?.steps, 2);
+    assert.deepStrictEqual(view(again), view(parseIptables(text, { family: 'ipv4', backend: 'nft' })));
+    assert.equal(again.diagnostics.filter((d) => d.severity === 'error').length, 1);
+    const commands = (p: ParsedIptables): Map<number, unknown> => new Map(p.file.tables.flatMap((t) => t.commands.map((c) => [c.line, c] as const)));
+    const before = commands(first);
+    const after = commands(again);
+    const between = [...after.keys()].filter((l) => l > a && l < b);
+    assert.ok(between.length > 1000);
+    for (const l of between) assert.equal(after.get(l), before.get(l), `line ${l} read again`);
+    assert.notEqual(after.get(a), before.get(a));
+    // Fixed again in one version, with a third place between them: three steps.
+    lines[b] = lines[b]!.slice(0, -' --bogus'.length);
+    lines[a] = lines[a]!.replace(':9999', ':9998');
+    const mid = dnat[Math.floor(dnat.length / 2)]!;
+    lines[mid] = lines[mid]!.replace(/:(\d+)$/, ':9997');
+    const third = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: again });
+    assert.equal(cacheOf(third)?.steps, 3);
+    assert.deepStrictEqual(view(third), view(parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' })));
   });
 
   it('unchanged lines keep their shapes, wherever they moved', () => {

@@ -57,6 +57,8 @@ export class LineCache {
   /** Whether this parse spliced one table of the previous one (tableSplice.ts), and how far the lines below the edit moved; for tests. */
   spliced = false;
   movedBy = 0;
+  /** How many one-place splices made this parse of an edit in several places (editSteps.ts); 0: one place, or none. For tests. */
+  steps = 0;
 
   constructor(
     readonly family: Family,
@@ -162,15 +164,17 @@ export class LineMatcher {
 
 const BLOCK = 4096;
 
-function commonPrefix(a: string, b: string, max: number): number {
+/** Length of the common beginning of a from offset ia and b from ib, at most max. */
+export function commonPrefix(a: string, b: string, max: number, ia = 0, ib = 0): number {
   let i = 0;
   // Whole blocks first: slices compare without copying.
-  while (i + BLOCK <= max && a.slice(i, i + BLOCK) === b.slice(i, i + BLOCK)) i += BLOCK;
-  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  while (i + BLOCK <= max && a.slice(ia + i, ia + i + BLOCK) === b.slice(ib + i, ib + i + BLOCK)) i += BLOCK;
+  while (i < max && a.charCodeAt(ia + i) === b.charCodeAt(ib + i)) i++;
   return i;
 }
 
-function commonSuffix(a: string, b: string, max: number): number {
+/** Length of the common end of a and b, at most max. */
+export function commonSuffix(a: string, b: string, max: number): number {
   const la = a.length;
   const lb = b.length;
   let n = 0;

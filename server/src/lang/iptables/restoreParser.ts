@@ -28,6 +28,7 @@ import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
 import { firstAtLine, ownLine } from './byLine';
 import type { ValidTable } from './validTable';
+import { editSteps } from './editSteps';
 import { movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
 
 export interface ParseOptions {
@@ -752,20 +753,43 @@ function intrapositionedFix(line: number, text: string): { title: string; edits:
 export function parseIptables(text: string, options: ParseOptions = {}): ParsedIptables {
   const family = options.family ?? detectFamily(text, options.fileName);
   const backend = options.backend ?? 'nft';
-  const previous = options.previous ? cacheOf(options.previous) : undefined;
+  let prev = options.previous;
   const fastRules = options.fastRules !== false;
-  if (previous && options.previous) {
-    const splicer = new FileParser(text, family, backend, fastRules, previous);
-    const spliced = splicer.splice(options.previous);
-    if (spliced) {
-      keepCache(spliced, splicer.cache);
-      return spliced;
+  if (prev && cacheOf(prev)) {
+    const spliced = spliceOnto(text, family, backend, fastRules, prev);
+    if (spliced) return spliced;
+    // Edited in several places: one place at a time, each step spliced onto the one before.
+    const old = cacheOf(prev)!;
+    const steps = (fastRules && old.family === family && old.backend === backend ? editSteps(old.text, text) : undefined) ?? [];
+    let done = 0;
+    for (const step of steps) {
+      const next = spliceOnto(step, family, backend, fastRules, prev);
+      if (!next) break;
+      prev = next;
+      done++;
+    }
+    if (done === steps.length && done > 0) {
+      const last = spliceOnto(text, family, backend, fastRules, prev);
+      if (last) {
+        cacheOf(last)!.steps = done + 1;
+        return last;
+      }
     }
   }
+  // A full walk, reusing the lines of the previous parse (or of the last step that spliced, closer to this text).
+  const previous = prev ? cacheOf(prev) : undefined;
   const parser = new FileParser(text, family, backend, fastRules, previous);
   const parsed = parser.run();
   keepCache(parsed, parser.cache);
   return parsed;
+}
+
+/** The parse of text spliced onto prev (tableSplice.ts), or undefined where a splice could differ from a full walk. */
+function spliceOnto(text: string, family: Family, backend: Backend, fastRules: boolean, prev: ParsedIptables): ParsedIptables | undefined {
+  const splicer = new FileParser(text, family, backend, fastRules, cacheOf(prev));
+  const spliced = splicer.splice(prev);
+  if (spliced) keepCache(spliced, splicer.cache);
+  return spliced;
 }
 
 export type { Command, IptablesFile };
