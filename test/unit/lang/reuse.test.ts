@@ -161,10 +161,13 @@ function ruleEdit(lines: string[], rng: Rng): string {
   }
 }
 
-/** Two to four edits of rule lines in one version, anywhere in the file (multi-cursor, "replace all"). */
+/**
+ * Two to four edits in one version, anywhere in the file (multi-cursor, "replace all"): mostly of rule
+ * lines, sometimes of any line (a table header, COMMIT, a chain line: a step that cannot be spliced).
+ */
 function multiEdit(lines: string[], rng: Rng): string {
   const n = rng.int(2, 5);
-  return Array.from({ length: n }, () => ruleEdit(lines, rng)).join(' + ');
+  return Array.from({ length: n }, () => (rng.chance(0.15) ? edit(lines, rng) : ruleEdit(lines, rng))).join(' + ');
 }
 
 /** Reparses that spliced a table, those of them after lines were added or removed, and those made of one-place steps (editSteps.ts). */
