@@ -19,6 +19,7 @@ import { CT_STATES, Field } from './space/fields';
 import { renderSet } from './space/render';
 import type { Effect } from './reach/effect';
 import { witnessOf, witnessText } from './space/witness';
+import { explainedOnce, type ExplainReads } from './explainMemo';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -115,7 +116,7 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   }
   for (const [line, k] of byLine) {
     if (silent.has(`${k.table}/${k.chain}`)) continue;
-    const d = explain(k, reach, chains.get(`${k.table}/${k.chain}`) ?? [], opts);
+    const d = explainedOnce(reach, k, opts.lineText, (reads, lineText) => explain(k, reach, chains.get(`${k.table}/${k.chain}`) ?? [], { ...opts, lineText }, reads));
     if (!d) continue;
     // Rules a container engine writes and rewrites itself: worth knowing, not worth a warning.
     const managed = isManaged(k.rule, k.chain);
@@ -184,7 +185,8 @@ function isManaged(r: EmuRule, chain: string): boolean {
   return !r.proto && !r.dst && r.matches.every((m) => m.name === 'conntrack' || m.name === 'comment');
 }
 
-function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions): Draft | undefined {
+/** Why no packet reaches k. It reads other chains only through `reads`, lines only through opts.lineText (explainMemo.ts keeps it). */
+function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions, reads: ExplainReads): Draft | undefined {
   const space = reach.space;
   const facts = reach.reach(k.rule, k.table, k.chain).facts;
   const line = k.rule.ref.line;
@@ -255,7 +257,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
   const w = witnessOf(space, takes.get(cover[0]!) ?? []);
   const example = w ? { text: `${witnessText(w)} would match it, but line ${cover[0]!.rule.ref.line + 1} takes it first`, packet: { ...w } } : undefined;
-  const related: RelatedInfo[] = cover.map((e) => ({ span: e.loaded?.command.span ?? span(e.rule.ref.line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)}${insideJump(reach, e, takes.get(e)!)})` }));
+  const related: RelatedInfo[] = cover.map((e) => ({ span: e.loaded?.command.span ?? span(e.rule.ref.line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)}${insideJump(reach, e, takes.get(e)!, reads)})` }));
   if (cover.length === 1 && reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.upper.length === 1 && isEmpty(subtractSets(entry, reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.lower))) {
     const b = cover[0]!;
     return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${b.rule.ref.line + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, b, opts)], ...(example ? { example } : {}) };
@@ -269,10 +271,12 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
 }
 
 /** For a jump that takes the packets: the rules of the called chain that decide them (", where line 30 accepts them"). */
-function insideJump(reach: Reachability, e: KRule, taken: PacketSet): string {
+function insideJump(reach: Reachability, e: KRule, taken: PacketSet, reads: ExplainReads): string {
   const eff = reach.reach(e.rule, e.table, e.chain).facts.effect;
   if (eff.kind !== 'jump') return '';
-  const inner = reach.emu.tables.get(e.table)?.chains.get(eff.chain)?.rules ?? [];
+  const called = reach.emu.tables.get(e.table)?.chains.get(eff.chain);
+  reads.chains.push({ name: eff.chain, chain: called });
+  const inner = called?.rules ?? [];
   const deciders = inner.filter((r) => {
     const f = reach.reach(r, e.table, eff.chain).facts;
     return terminal(f.effect) && !isEmpty(intersectSets(taken, f.match.upper));

@@ -17,6 +17,10 @@ import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 import { reachView, ruleEdit } from '../../helpers/reachEdits';
 import { handBack } from '../../../server/src/analysis/reach/walkMemo';
+import { explanationsReused } from '../../../server/src/analysis/explainMemo';
+import { reachFindings } from '../../../server/src/analysis/findings';
+import type { Reachability } from '../../../server/src/analysis/reachability';
+import type { Ruleset } from '../../../server/src/lang/iptables/ruleset';
 import type { Flow } from '../../../server/src/analysis/reach/flow';
 
 /** Chained edits, each analysis handed the previous one and compared with a fresh one; returns the walks replayed, and those made. */
@@ -227,6 +231,42 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.ok(reused.memo.replayed >= 2 * 298, `${reused.memo.replayed} replayed`);
     const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
     assert.deepStrictEqual(reachView(again.ruleset, reused, next, 25), reachView(again.ruleset, fresh, next, 25));
+  });
+
+  it('explanations of rules no packet reaches are read back from a record taken over, when nothing else they read changed (explainMemo.ts)', () => {
+    // A shadowed copy (another port) below 20 endpoints' DNAT rules: 20 findings, each explained.
+    const lines = kubeProxyDump({ services: 60, endpoints: 2 }).split('\n');
+    const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
+    for (let k = 19; k >= 0; k--) lines.splice(dnat[k * 6]! + 1, 0, lines[dnat[k * 6]!]!.replace(/:(\d+)$/, ':9999'));
+    const lineText = (text: string) => { const ls = text.split('\n'); return (l: number) => ls[l]; };
+    const findings = (rs: Ruleset, reach: Reachability, text: string, withLines = true) => JSON.parse(JSON.stringify(reachFindings(rs, reach, withLines ? { lineText: lineText(text) } : {})));
+    let text = lines.join('\n');
+    let parsed = parseIptables(text, { family: 'ipv4', backend: 'nft' });
+    let reach = analyzeReachability(parsed.ruleset);
+    assert.equal(findings(parsed.ruleset, reach, text).filter((d: { code: string }) => d.code === 'unreachable-rule').length, 20);
+    assert.equal(explanationsReused(reach), 0);
+    const step = (edit: (l: string[]) => void, withLines = true) => {
+      edit(lines);
+      text = lines.join('\n');
+      const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: parsed });
+      const reused = analyzeReachability(again.ruleset, { previous: reach });
+      const got = findings(again.ruleset, reused, text, withLines);
+      assert.deepStrictEqual(got, findings(again.ruleset, analyzeReachability(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset), text, withLines));
+      parsed = again;
+      reach = reused;
+      return explanationsReused(reused);
+    };
+    // A port edited in an endpoint without a shadowed copy: every explanation read back.
+    const plain = lines.findIndex((l, i) => l.includes('DNAT --to-destination') && !lines[i + 1]!.endsWith(':9999') && !l.endsWith(':9999'));
+    assert.equal(step((l) => (l[plain] = l[plain]!.replace(/:(\d+)$/, ':7777'))), 20);
+    // One blocking rule edited (its chain walked again, its record made anew): its copy explained again, the other 19 read back.
+    const blocker = lines.findIndex((l, i) => lines[i + 1]?.endsWith(':9999') && l.includes('DNAT'));
+    assert.equal(step((l) => (l[blocker] = l[blocker]!.replace(/:(\d+)$/, ':7778'))), 19);
+    // Without the document's lines (no quick fix that moves a rule): made again.
+    assert.equal(step((l) => (l[plain] = l[plain]!.replace(':7777', ':7779')), false), 0);
+    // With the lines again: made again (kept without them), then read back.
+    assert.equal(step((l) => (l[plain] = l[plain]!.replace(':7779', ':7780'))), 0);
+    assert.equal(step((l) => (l[plain] = l[plain]!.replace(':7780', ':7781'))), 20);
   });
 
   it('a walk whose chain stayed but a chain inside it moved is copied onto the moved chain, where the next analysis finds it', () => {
