@@ -20,6 +20,7 @@ import { renderSet } from './space/render';
 import type { Effect } from './reach/effect';
 import { witnessOf, witnessText } from './space/witness';
 import { explainedOnce, type ExplainReads } from './explainMemo';
+import { TakersIndex } from './takersIndex';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -221,7 +222,9 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${natNote}. ${describeEntry(reach, entry)}`, fixes };
   }
   // 3. Shadowed: which earlier rules take the packets it would match.
-  const earlier = chainRules.filter((e) => e.rule.ref.index < k.rule.ref.index);
+  // In a long chain, only the earlier rules whose sure match may meet the target (takersIndex.ts).
+  const candidates = chainRules.length > INDEX_FROM ? takersOf(reach, chainRules).near(target) : chainRules;
+  const earlier = candidates.filter((e) => e.rule.ref.index < k.rule.ref.index);
   const takes = new Map<KRule, PacketSet>();
   for (const e of earlier) {
     const ef = reach.reach(e.rule, e.table, e.chain).facts;
@@ -268,6 +271,17 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${cover[0]!.rule.ref.line + 1}) already takes every packet it would match${leftover}.`
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, cover[0]!, opts)] : fixes, ...(example ? { example } : {}) };
+}
+
+/** Chains longer than this find the rules that take a dead rule's packets through an index. */
+const INDEX_FROM = 64;
+const takers = new WeakMap<readonly KRule[], TakersIndex<KRule>>();
+
+/** A chain's rules indexed by where their sure match lies (one index per chain per findings run). */
+function takersOf(reach: Reachability, chainRules: readonly KRule[]): TakersIndex<KRule> {
+  let t = takers.get(chainRules);
+  if (!t) takers.set(chainRules, (t = new TakersIndex(chainRules, (e) => reach.reach(e.rule, e.table, e.chain).facts.match.lower)));
+  return t;
 }
 
 /** For a jump that takes the packets: the rules of the called chain that decide them (", where line 30 accepts them"). */

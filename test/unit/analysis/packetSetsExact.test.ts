@@ -12,7 +12,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields';
 import { intersect, subtract, union, type IntSet } from '../../../server/src/analysis/space/intSet';
-import { boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
+import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
+import { boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
 import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
@@ -87,6 +89,35 @@ describe('fast set operations give the same boxes in the same order as the plain
       const holes = points.map((p): Box => base.map((_, i) => (i === 1 ? [p, p] : i === 2 ? [6, 6] : FULL)));
       assert.deepEqual(subtractSets([base], holes), refSubtractSets([base], holes));
     }), { numRuns: 300 });
+  });
+  it('a set minus holes with a long run alike in one field (a block list): the same boxes and shared objects as one hole after another', () => {
+    // The run's other fields hold the boxes (the full set, or a box's own set) or do not (then one by one).
+    // Its values are points below 24 (as a block list's addresses are few in the whole space): boxes above are met by none.
+    const arbRun = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.array(fc.integer({ min: 0, max: 23 }).map((p): IntSet => [p, p]), { minLength: 32, maxLength: 90 }), fc.constantFrom('full', 'own', 'narrow'));
+    const arbHoles = fc.array(arbBox, { maxLength: 4 });
+    fc.assert(fc.property(arbPS, arbHoles, arbRun, arbHoles, fc.boolean(), (a, before, [field, values, other], after, twice) => {
+      const template: Box = Array.from({ length: FIELD_COUNT }, (_, i) => (other === 'full' || !a.length ? FULL : other === 'own' ? a[0]![i]! : i === 3 ? [5, 5] : FULL));
+      const run = values.map((v): Box => template.map((t, i) => (i === field ? v : t)));
+      const holes = [...before, ...run, ...(twice ? run.slice(0, 40) : []), ...after];
+      const oneByOne = (x: PacketSet, h: PacketSet): Box[] => subtractEach(x, h, boxSubtract, boxesOverlap);
+      const fast = subtractInRuns(a, holes, oneByOne) ?? oneByOne(a, holes);
+      const slow = oneByOne(a, holes);
+      assert.deepEqual(fast, slow);
+      // Which boxes and field sets are the input's own objects, and which: alike.
+      const objects = new Map<unknown, number>();
+      for (const b of [...a, ...holes]) {
+        if (!objects.has(b)) objects.set(b, objects.size);
+        for (const x of b) if (!objects.has(x)) objects.set(x, objects.size);
+      }
+      const origin = (out: Box[]) => out.map((b) => [objects.get(b) ?? -1, ...b.map((x) => objects.get(x) ?? -1)]);
+      assert.deepEqual(origin(fast), origin(slow));
+      assert.deepEqual(subtractSets(a, holes), refSubtractSets(a, holes));
+    }), { numRuns: 600, seed: 7374 });
+    // A block list's shape takes the run path.
+    const box: Box = Array.from({ length: FIELD_COUNT }, () => FULL);
+    const blocks = Array.from({ length: 40 }, (_, p): Box => box.map((t, i) => (i === 0 ? [p, p] : t)));
+    const cut = subtractInRuns([box], blocks, () => assert.fail('one by one'));
+    assert.deepEqual(cut, [box.map((t, i) => (i === 0 ? [40, MAX] : t))]);
   });
   it('a set minus many holes of any shape (the indexed path: 16 holes or more)', () => {
     // Destinations narrow and wide, so pieces go both into the index and into the list looked at by every hole.

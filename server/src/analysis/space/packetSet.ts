@@ -9,6 +9,7 @@
  */
 import { Field, FIELD_COUNT, type Box, type Space } from './fields';
 import { subtractEach } from './manyHoles';
+import { subtractInRuns } from './alikeHoles';
 import { intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
 
 export type PacketSet = readonly Box[];
@@ -56,7 +57,7 @@ export function boxIntersect(a: Box, b: Box): Box | undefined {
 /** Fields in the order that most often tells two rules' boxes apart (destination first, as in service tables). */
 const OVERLAP_ORDER = [Field.Dst, Field.Dport, Field.Proto, Field.Src, Field.Sport, Field.Iif, Field.Oif, Field.Ct, Field.Mark, Field.Icmp, Field.TcpFlags, Field.Connmark, Field.Length, Field.Ttl, Field.PktType, Field.Frag];
 
-function boxesOverlap(a: Box, b: Box): boolean {
+export function boxesOverlap(a: Box, b: Box): boolean {
   for (const i of OVERLAP_ORDER) if (a[i] !== b[i] && !overlaps(a[i]!, b[i]!)) return false;
   return true;
 }
@@ -119,7 +120,7 @@ const MANY_HOLES = 16;
 export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
   if (!a.length || !b.length) return a;
   if (b.length >= MANY_HOLES) {
-    const cut = subtractEach(a, b, boxSubtract, boxesOverlap);
+    const cut = subtractInRuns(a, b, oneByOne) ?? oneByOne(a, b);
     return cut.length > a.length + 16 ? merge(cut) : cut;
   }
   let cur: Box[] = a.slice();
@@ -141,6 +142,9 @@ export function subtractSets(a: PacketSet, b: PacketSet): PacketSet {
   // Tidy only when the pieces multiplied: a hole punched into a set adds a few boxes at most.
   return cur.length > a.length + 16 ? merge(cur) : cur;
 }
+
+/** a minus the holes one after another, through the index of manyHoles.ts. */
+const oneByOne = (a: PacketSet, holes: PacketSet): Box[] => subtractEach(a, holes, boxSubtract, boxesOverlap);
 
 /** Unions of at most this many boxes are tidied (merge); larger ones only concatenated. */
 export const UNION_TIDY_LIMIT = 48;
