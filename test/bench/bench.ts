@@ -6,14 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
+import { analyzeIptables, type IptablesAnalysis } from '../../server/src/lang/iptables/analyze';
 import { cacheOf } from '../../server/src/lang/iptables/lineCache';
 import { percentile } from './stats';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../../server/src/verify/replay';
 import { oracleAvailable } from '../helpers/oracle';
-import { analyzeReachability } from '../../server/src/analysis/reachability';
+import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
 import { reachFindings } from '../../server/src/analysis/findings';
 import { ruleFlows } from '../../server/src/analysis/ruleFlows';
 
@@ -123,6 +123,30 @@ result.ourErrors = errors;
   result.traceConversationsCompleted = `${completed}/101`;
 }
 
+/**
+ * Edits as the editor makes them, each to fresh findings with the previous parse and reachability
+ * handed over: `change` edits the lines (the DNAT rules' line numbers as the text was) for edit k.
+ * The time of each, and the walks the last one replayed.
+ */
+function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reachability, count: number, change: (lines: string[], dnat: readonly number[], k: number) => void): { times: number[]; replayed: number } {
+  const lines = text.split('\n');
+  const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
+  const times: number[] = [];
+  let before = first;
+  let reachBefore = firstReach;
+  for (let k = 0; k < count; k++) {
+    change(lines, dnat, k);
+    const e0 = process.hrtime.bigint();
+    const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
+    const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
+    reachFindings(edited.parsed.ruleset, again);
+    times.push(Number(process.hrtime.bigint() - e0) / 1e6);
+    before = edited;
+    reachBefore = again;
+  }
+  return { times, replayed: reachBefore.memo.replayed };
+}
+
 // Reachability (issue 5) on kube-proxy-style dumps of growing size: parse + load diagnostics +
 // full reachability + findings, then hover (the flows of one rule) on 200 rules.
 {
@@ -154,68 +178,23 @@ result.ourErrors = errors;
     hovers.sort((a, b) => a - b);
     // One-line edits (an endpoint's DNAT port, spread over the file), each to fresh findings, the
     // previous parse and reachability handed over as the editor does (walks of untouched chains replayed).
-    const edits: number[] = [];
-    let replayed = 0;
-    {
-      const lines = text.split('\n');
-      const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
-      let before = analysis;
-      let reachBefore = reach;
-      for (let k = 0; k < 12; k++) {
-        const at = dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!;
-        lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
-        const e0 = process.hrtime.bigint();
-        const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
-        const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
-        reachFindings(edited.parsed.ruleset, again);
-        edits.push(Number(process.hrtime.bigint() - e0) / 1e6);
-        replayed = again.memo.replayed;
-        before = edited;
-        reachBefore = again;
-      }
-    }
+    const bump = (lines: string[], at: number): void => {
+      lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
+    };
+    const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!));
     edits.sort((a, b) => a - b);
     // Lines added and removed (a copy of a DNAT rule below it, then deleted): every rule below moves.
-    const moves: number[] = [];
-    {
-      const lines = text.split('\n');
-      const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
-      let before = analysis;
-      let reachBefore = reach;
-      for (let k = 0; k < 6; k++) {
-        const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
-        if (k % 2 === 0) lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
-        else lines.splice(at + 1, 1);
-        const e0 = process.hrtime.bigint();
-        const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
-        const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
-        reachFindings(edited.parsed.ruleset, again);
-        moves.push(Number(process.hrtime.bigint() - e0) / 1e6);
-        before = edited;
-        reachBefore = again;
-      }
-    }
+    const { times: moves } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
+      const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
+      if (k % 2 === 0) lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
+      else lines.splice(at + 1, 1);
+    });
     // Two one-line edits in one version, a tenth and nine tenths down the file (multi-cursor, "replace all"):
     // spliced one place at a time (editSteps.ts).
-    const twoPlaces: number[] = [];
-    {
-      const lines = text.split('\n');
-      const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
-      let before = analysis;
-      let reachBefore = reach;
-      for (let k = 0; k < 6; k++) {
-        for (const at of [dnat[Math.floor(dnat.length / 10) + k]!, dnat[Math.floor((dnat.length * 9) / 10) + k]!]) {
-          lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
-        }
-        const e0 = process.hrtime.bigint();
-        const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
-        const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
-        reachFindings(edited.parsed.ruleset, again);
-        twoPlaces.push(Number(process.hrtime.bigint() - e0) / 1e6);
-        before = edited;
-        reachBefore = again;
-      }
-    }
+    const { times: twoPlaces } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
+      bump(lines, dnat[Math.floor(dnat.length / 10) + k]!);
+      bump(lines, dnat[Math.floor((dnat.length * 9) / 10) + k]!);
+    });
     const edit = {
       oneLineEditToFindingsMs: Math.round(median(edits)),
       oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)),
