@@ -14,7 +14,8 @@ import { FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields
 import { intersect, subtract, union, type IntSet } from '../../../server/src/analysis/space/intSet';
 import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
 import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
-import { boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { FieldRun } from '../../../server/src/analysis/reach/fieldRun';
+import { NONE, boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
 import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
@@ -48,6 +49,9 @@ const arbPS: fc.Arbitrary<PacketSet> = fc.array(arbBox, { maxLength: 8 }).chain(
   }
   return out;
 }));
+
+/** The ranges [lo, lo + 1] of the blocks, sorted (none touch: they are 4 apart). */
+const blocksUnion = (los: readonly number[]): IntSet => [...los].sort((a, b) => a - b).flatMap((lo) => [lo, lo + 1]);
 
 describe('fast set operations give the same boxes in the same order as the plain ones', () => {
   it('the colliding sets really collide', () => {
@@ -143,6 +147,67 @@ describe('fast set operations give the same boxes in the same order as the plain
       assert.deepEqual(mapField(s, f, flip), refMapField(s, f, flip));
       assert.deepEqual(mapField(s, f, flip), refMapField(s, f, flip));
     }), { numRuns: 500 });
+  });
+  it('FlowSum over sets that grow one field of its boxes (a route list\'s RETURNs: fieldRun.ts) equals folding join, boxes and shared objects alike', () => {
+    // n base boxes apart in two fields (or not), then sets of n boxes each, each box one of the base boxes with
+    // field f replaced (ranges in any order, one range around what came before, an equal set), other flows between.
+    const arbRanges1: fc.Arbitrary<IntSet> = fc.oneof(arbRanges, fc.constantFrom<IntSet>(FULL, [0, 31], [5, 5]), fc.integer({ min: 0, max: MAX }).map((p): IntSet => [p, p]));
+    const arbCase = fc.tuple(fc.array(arbBox, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 3 }), fc.array(fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fc.constant('grow' as const), fc.array(arbRanges1, { minLength: 3, maxLength: 3 })) },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('other' as const), arbPS) },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('read' as const), fc.constant([] as IntSet[])) },
+    ), { maxLength: 30 }));
+    fc.assert(fc.property(arbCase, ([base, field, steps]) => {
+      const sum = new FlowSum();
+      let folded = NO_FLOW;
+      const inputs: unknown[] = [];
+      const add = (may: PacketSet): void => {
+        const fl = { may, must: may };
+        inputs.push(...may, ...may.flatMap((b) => b));
+        sum.add(fl);
+        folded = join(folded, fl);
+      };
+      add(base);
+      const reads: Flow[] = [];
+      for (const [kind, values] of steps) {
+        if (kind === 'grow') add(base.map((b, i) => b.map((x, k) => (k === field ? values[i]! : x))));
+        else if (kind === 'other') add(values as unknown as PacketSet);
+        else reads.push(sum.value);
+      }
+      const got = sum.value;
+      assert.deepEqual(got, folded);
+      // Which boxes and field sets are inputs' own objects, and which: alike.
+      const index = new Map<unknown, number>();
+      for (const x of inputs) if (!index.has(x)) index.set(x, index.size);
+      const origin = (p: PacketSet) => p.map((b) => [index.get(b) ?? -1, ...b.map((x) => index.get(x) ?? -1)]);
+      assert.deepEqual(origin(got.may), origin(folded.may));
+      assert.deepEqual(origin(got.must), origin(folded.must));
+      assert.equal(got.may === got.must, folded.may === folded.must);
+      // What was read mid-way stays as it was.
+      for (const r of reads) assert.deepEqual(JSON.parse(JSON.stringify(r)), JSON.parse(JSON.stringify(r)));
+    }), { numRuns: 800, seed: 7376 });
+    // A route list's shape: 3,000 blocks, in any order, summed into two boxes; it takes the run, boxes a field apart do not.
+    const two: PacketSet = [Array.from({ length: FIELD_COUNT }, (_, i) => (i === 2 ? [6, 6] : i === 6 ? [2, 2] : FULL)), Array.from({ length: FIELD_COUNT }, (_, i) => (i === 2 ? [0, 5] : i === 6 ? [0, 9] : FULL))];
+    const sum = new FlowSum();
+    const blocks = Array.from({ length: 3000 }, (_, k) => ((k * 7919) % 3000) * 4);
+    for (const lo of blocks) sum.add({ may: two.map((b) => b.map((x, i) => (i === 1 ? [lo, lo + 1] : x))), must: NO_FLOW.must });
+    assert.deepEqual(sum.value.may.map((b) => b[1]), [blocksUnion(blocks), blocksUnion(blocks)]);
+    // Two base boxes merge cannot tell apart by their grouping key (colliding sets), not side by side: merge
+    // groups them together and the fold's order is not the boxes' own; the run must not be taken.
+    const box = (f0: IntSet, f2: IntSet): Box => Array.from({ length: FIELD_COUNT }, (_, i) => (i === 0 ? f0 : i === 2 ? f2 : FULL));
+    const apart: PacketSet = [box(COLLIDING[0]!, COLLIDING[1]!), box([0, 5], [7, 7]), box(COLLIDING[1]!, COLLIDING[2]!)];
+    const collided = new FlowSum();
+    let foldedApart = NO_FLOW;
+    for (const lo of [0, 10, 20, 30]) {
+      const fl = { may: lo ? apart.map((b) => b.map((x, i) => (i === 1 ? [lo, lo] : x))) : apart, must: NONE };
+      collided.add(fl);
+      foldedApart = join(foldedApart, fl);
+    }
+    assert.deepEqual(collided.value, foldedApart);
+    const grown = two.map((b) => b.map((x, i) => (i === 1 ? [8, 9] : x)));
+    assert.ok(FieldRun.start(two, grown));
+    const near = [two[0]!, two[0]!.map((x, i) => (i === 2 ? [17, 17] : x))];
+    assert.equal(FieldRun.start(near, near.map((b) => b.map((x, i) => (i === 1 ? [8, 9] : x)))), undefined);
   });
   it('FlowSum equals folding join, also past the size unions tidy', () => {
     const arbFlow: fc.Arbitrary<Flow> = fc.tuple(arbPS, fc.nat(8)).map(([may, n]) => ({ may, must: may.slice(0, n) }));

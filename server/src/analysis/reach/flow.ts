@@ -6,6 +6,7 @@
  */
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Box } from '../space/fields';
+import { FieldRun } from './fieldRun';
 import { intersectSets, NONE, subtractSets, UNION_TIDY_LIMIT, unionSets, type PacketSet } from '../space/packetSet';
 
 export interface Flow {
@@ -57,10 +58,17 @@ class SetSum {
   private cur: PacketSet = NONE;
   /** Whether `cur` is an array of ours that no caller has seen (so it may grow in place). */
   private owned = false;
+  /** While added sets only grow one field of the sum's boxes (fieldRun.ts): `cur` is stale then. */
+  private run: FieldRun | undefined;
 
   add(b: PacketSet): void {
+    if (this.run) {
+      if (this.run.add(b)) return;
+      this.settle();
+    }
     const a = this.cur;
     if (!b.length || a === b) return;
+    if (a.length && a.length + b.length <= UNION_TIDY_LIMIT && (this.run = FieldRun.start(a, b))) return;
     if (!a.length || a.length + b.length <= UNION_TIDY_LIMIT) {
       this.cur = unionSets(a, b);
       this.owned = false;
@@ -76,15 +84,25 @@ class SetSum {
   reset(s: PacketSet): void {
     this.cur = s;
     this.owned = false;
+    this.run = undefined;
   }
 
+  /** (A run keeps the number of boxes: `cur`'s length holds while it is stale.) */
   get size(): number {
     return this.cur.length;
   }
 
   get value(): PacketSet {
+    this.settle();
     this.owned = false;
     return this.cur;
+  }
+
+  private settle(): void {
+    if (!this.run) return;
+    this.cur = this.run.value();
+    this.owned = false;
+    this.run = undefined;
   }
 }
 

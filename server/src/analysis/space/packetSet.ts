@@ -430,6 +430,12 @@ function hashed(box: Box): Hashed {
   return { box, hs, total };
 }
 
+/** The key merge() groups a box by when joining on field k (its fields but k, hashed as merge hashes them). */
+export function keyWithout(box: Box, k: number): number {
+  const h = hashed(box);
+  return (h.total - Math.imul(WEIGHTS[k]!, h.hs[k]!)) | 0;
+}
+
 const hashes = new WeakMap<IntSet, number>();
 
 /**
