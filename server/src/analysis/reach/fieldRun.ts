@@ -17,7 +17,7 @@
  */
 import { FIELD_COUNT, type Box } from '../space/fields';
 import { equalSets, type IntSet } from '../space/intSet';
-import { keyWithout, type PacketSet } from '../space/packetSet';
+import { keyWithout, soleDifference, type PacketSet } from '../space/packetSet';
 
 /** One box of the sum: its field as the fold has it. */
 class Slot {
@@ -50,7 +50,7 @@ export class FieldRun {
   /** A run from the sum's boxes and an added set that differs from them box by box in one field, with the set added; else undefined. */
   static start(sum: PacketSet, b: PacketSet): FieldRun | undefined {
     if (sum.length !== b.length || !sum.length) return undefined;
-    const field = soleField(sum[0]!, b[0]!);
+    const field = soleDifference(sum[0]!, b[0]!);
     if (field < 0) return undefined;
     // merge() must have nothing to join but each added box into the sum's at its place.
     const keys = new Set<number>();
@@ -116,17 +116,6 @@ function insertRange(c: number[], lo: number, hi: number): void {
     j += 2;
   }
   c.splice(i, j - i, lo, hi);
-}
-
-/** The one field in which x and y differ (-1: none, or more than one). */
-function soleField(x: Box, y: Box): number {
-  let field = -1;
-  for (let k = 0; k < FIELD_COUNT; k++) {
-    if (x[k] === y[k] || equalSets(x[k]!, y[k]!)) continue;
-    if (field >= 0) return -1;
-    field = k;
-  }
-  return field;
 }
 
 /** In how many fields but `skip` x and y differ. */

@@ -370,7 +370,7 @@ function slotOf(box: Box): number {
 }
 
 /** The one field two boxes differ in: -1 when they are equal, -2 when they differ in more. */
-function soleDifference(a: Box, b: Box): number {
+export function soleDifference(a: Box, b: Box): number {
   let at = -1;
   for (let k = 0; k < FIELD_COUNT; k++) {
     if (a[k] === b[k] || equalSets(a[k]!, b[k]!)) continue;
