@@ -8,11 +8,9 @@
  * near the set's hulls, and at the wide ones. A rule left out cannot meet the
  * set (its hull misses the set's), so the answer is the same, only sooner.
  */
-import { Field, type Box } from './space/fields';
+import { Field } from './space/fields';
 import type { PacketSet } from './space/packetSet';
-import { SortedRanges } from './space/sortedRanges';
-
-const NARROW = 2 ** 28;
+import { hullHi, hullLo, NARROW, SortedRanges } from './space/sortedRanges';
 
 export class TakersIndex<T> {
   private readonly byDst = new SortedRanges<number>();
@@ -26,9 +24,11 @@ export class TakersIndex<T> {
     items.forEach((item, i) => {
       const s = setOf(item);
       if (!s.length) return; // meets nothing
-      const [dlo, dhi] = hull(s, Field.Dst);
+      const dlo = hullLo(s, Field.Dst);
+      const dhi = hullHi(s, Field.Dst);
       if (dhi - dlo < NARROW) return this.byDst.add(i, dlo, dhi);
-      const [slo, shi] = hull(s, Field.Src);
+      const slo = hullLo(s, Field.Src);
+      const shi = hullHi(s, Field.Src);
       if (shi - slo < NARROW) return this.bySrc.add(i, slo, shi);
       this.wide.push(i);
     });
@@ -38,23 +38,9 @@ export class TakersIndex<T> {
   near(s: PacketSet): T[] {
     if (!s.length) return [];
     const at = this.wide.slice();
-    const [dlo, dhi] = hull(s, Field.Dst);
-    const [slo, shi] = hull(s, Field.Src);
-    this.byDst.near(dlo, dhi, at);
-    this.bySrc.near(slo, shi, at);
+    this.byDst.near(hullLo(s, Field.Dst), hullHi(s, Field.Dst), at);
+    this.bySrc.near(hullLo(s, Field.Src), hullHi(s, Field.Src), at);
     at.sort((x, y) => x - y);
     return at.map((i) => this.items[i]!);
   }
-}
-
-/** The lowest and highest value of a field over a set's boxes (fields are never empty in a box). */
-function hull(s: readonly Box[], f: Field): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const b of s) {
-    const v = b[f]!;
-    if (v[0]! < lo) lo = v[0]!;
-    if (v[v.length - 1]! > hi) hi = v[v.length - 1]!;
-  }
-  return [lo, hi];
 }

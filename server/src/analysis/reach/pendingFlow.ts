@@ -9,11 +9,9 @@ import { Field, type Box } from '../space/fields';
 import { intersectSets, isEmpty, kept, NONE, subtractSets, type PacketSet } from '../space/packetSet';
 import type { RuleMatch } from '../space/ruleMatch';
 import type { Flow } from './flow';
-import { SortedRanges } from '../space/sortedRanges';
+import { hullHi, hullLo, NARROW, SortedRanges } from '../space/sortedRanges';
 import { REMAINDER_MEMO_MIN, remainderOf, type RemainderMemo } from './remainderMemo';
 
-/** Holes whose address range is narrower than this (a /4) go into an index; wider ones are checked against every query. */
-const NARROW = 2 ** 28;
 /** Holes × boxes beyond which making the flow whole is approximated (see whole()). */
 const WHOLE_BUDGET = 20000;
 
@@ -59,7 +57,6 @@ class HoleIndex {
   }
 }
 
-/** The lowest and highest value of field f in the set. */
 /**
  * Holes in the order a HoleIndex of only them lists them (all(), or wideOnly()): the wide ones
  * as added, then those indexed by destination, then by source, each by the low end of its range.
@@ -81,24 +78,6 @@ function inIndexOrder(holes: PacketSet, wideOnly: boolean): PacketSet {
   byDst.sort((x, y) => x[Field.Dst]![0]! - y[Field.Dst]![0]!);
   bySrc.sort((x, y) => x[Field.Src]![0]! - y[Field.Src]![0]!);
   return [...wide, ...byDst, ...bySrc];
-}
-
-function hullLo(s: PacketSet, f: Field): number {
-  let lo = Infinity;
-  for (const b of s) {
-    const d = b[f]!;
-    if (d.length && d[0]! < lo) lo = d[0]!;
-  }
-  return lo;
-}
-
-function hullHi(s: PacketSet, f: Field): number {
-  let hi = -Infinity;
-  for (const b of s) {
-    const d = b[f]!;
-    if (d.length && d[d.length - 1]! > hi) hi = d[d.length - 1]!;
-  }
-  return hi;
 }
 
 const NO_HOLES: readonly Box[] = [];

@@ -8,10 +8,7 @@
  */
 import { Field, type Box } from './fields';
 import type { PacketSet } from './packetSet';
-import { SortedRanges } from './sortedRanges';
-
-/** Pieces whose destinations span less than this (a /4) are indexed; wider ones are looked at by every hole. */
-const NARROW = 2 ** 28;
+import { NARROW, SortedRanges } from './sortedRanges';
 
 interface Piece {
   readonly box: Box;
@@ -55,6 +52,7 @@ export function subtractEach(a: PacketSet, holes: PacketSet, boxSubtract: (x: Bo
   const make = (box: Box): Piece => {
     const d = box[Field.Dst]!;
     const p: Piece = { box, lo: d[0]!, hi: d[d.length - 1]!, next: undefined, prev: undefined, alive: true };
+    // Narrow pieces by destination in the index; wide ones are looked at by every hole.
     if (p.hi - p.lo < NARROW) narrow.add(p);
     else wide.push(p);
     return p;

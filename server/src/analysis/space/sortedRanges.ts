@@ -4,6 +4,30 @@
  * the others. The widest range held bounds how far back a query looks, so
  * it pays when ranges are narrow (callers keep wide ones elsewhere).
  */
+import type { Box } from './fields';
+
+/** Address ranges narrower than this (a /4) are worth indexing; wider ones are kept apart and looked at by every query. */
+export const NARROW = 2 ** 28;
+
+/** The lowest value of field f in a set's boxes (Infinity: none). */
+export function hullLo(s: readonly Box[], f: number): number {
+  let lo = Infinity;
+  for (const b of s) {
+    const d = b[f]!;
+    if (d.length && d[0]! < lo) lo = d[0]!;
+  }
+  return lo;
+}
+
+/** The highest value of field f in a set's boxes (-Infinity: none). */
+export function hullHi(s: readonly Box[], f: number): number {
+  let hi = -Infinity;
+  for (const b of s) {
+    const d = b[f]!;
+    if (d.length && d[d.length - 1]! > hi) hi = d[d.length - 1]!;
+  }
+  return hi;
+}
 export class SortedRanges<T> {
   private los: number[] = [];
   private his: number[] = [];
