@@ -15,7 +15,7 @@
  * around it); one the holes cover goes.
  */
 import { FIELD_COUNT, type Box } from './fields';
-import { equalSets, overlaps, subtract, unionOfMany, type IntSet } from './intSet';
+import { equalSets, fromRanges, overlaps, subtract, type IntSet } from './intSet';
 import type { PacketSet } from './packetSet';
 
 /** Runs shorter than this are subtracted one hole after another. */
@@ -39,7 +39,7 @@ export function subtractInRuns(a: PacketSet, holes: PacketSet, oneByOne: (a: Pac
     if (start > done) cur = oneByOne(cur, holes.slice(done, start));
     const h0 = holes[start]!;
     const held = cur.every((x) => heldBy(h0, x, run.field));
-    cur = held ? cutField(cur, run.field, unionOfMany(holes.slice(start, run.end).map((h) => h[run.field]!))) : oneByOne(cur, holes.slice(start, run.end));
+    cur = held ? cutField(cur, run.field, unionOf(holes.slice(start, run.end), run.field)) : oneByOne(cur, holes.slice(start, run.end));
     done = run.end;
     start = run.end;
   }
@@ -71,6 +71,16 @@ function heldBy(h: Box, x: Box, field: number): boolean {
 
 function holds(h: IntSet, x: IntSet): boolean {
   return h === x || (h.length === 2 && h[0]! <= x[0]! && h[1]! >= x[x.length - 1]!);
+}
+
+/** The union of the holes' field: their ranges sorted once and joined (a union at a time copies the growing set each time). */
+function unionOf(holes: PacketSet, field: number): IntSet {
+  const ranges: Array<[number, number]> = [];
+  for (const h of holes) {
+    const s = h[field]!;
+    for (let i = 0; i < s.length; i += 2) ranges.push([s[i]!, s[i + 1]!]);
+  }
+  return fromRanges(ranges);
 }
 
 function cutField(a: PacketSet, field: number, union: IntSet): Box[] {

@@ -91,27 +91,6 @@ export function union(a: IntSet, b: IntSet): IntSet {
   return fitted(out);
 }
 
-/** The union of many sets: their ranges sorted once and joined (a union at a time copies the growing result each time). */
-export function unionOfMany(sets: readonly IntSet[]): IntSet {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (const x of sets) for (let i = 0; i < x.length; i += 2) {
-    starts.push(x[i]!);
-    ends.push(x[i + 1]!);
-  }
-  const order = Array.from(starts.keys()).sort((i, j) => starts[i]! - starts[j]!);
-  const out: number[] = [];
-  for (const i of order) {
-    const lo = starts[i]!;
-    const hi = ends[i]!;
-    const n = out.length;
-    if (n && lo <= out[n - 1]! + 1) {
-      if (hi > out[n - 1]!) out[n - 1] = hi;
-    } else out.push(lo, hi);
-  }
-  return fitted(out);
-}
-
 export function intersect(a: IntSet, b: IntSet): IntSet {
   if (!a.length || !b.length) return EMPTY;
   // One set inside the other's single range (or no overlap of their hulls): no new set, so shared sets stay shared.
