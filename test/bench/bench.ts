@@ -6,16 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeIptables, type IptablesAnalysis } from '../../server/src/lang/iptables/analyze';
+import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { cacheOf } from '../../server/src/lang/iptables/lineCache';
 import { percentile } from './stats';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../../server/src/verify/replay';
 import { oracleAvailable } from '../helpers/oracle';
-import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
-import { reachFindings } from '../../server/src/analysis/findings';
-import { ruleFlows } from '../../server/src/analysis/ruleFlows';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -123,98 +120,16 @@ result.ourErrors = errors;
   result.traceConversationsCompleted = `${completed}/101`;
 }
 
-/**
- * Edits as the editor makes them, each to fresh findings with the previous parse and reachability
- * handed over: `change` edits the lines (the DNAT rules' line numbers as the text was) for edit k.
- * The time of each, and the walks the last one replayed.
- */
-function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reachability, count: number, change: (lines: string[], dnat: readonly number[], k: number) => void): { times: number[]; replayed: number } {
-  const lines = text.split('\n');
-  const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
-  const times: number[] = [];
-  let before = first;
-  let reachBefore = firstReach;
-  for (let k = 0; k < count; k++) {
-    change(lines, dnat, k);
-    const e0 = process.hrtime.bigint();
-    const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
-    const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
-    reachFindings(edited.parsed.ruleset, again);
-    times.push(Number(process.hrtime.bigint() - e0) / 1e6);
-    before = edited;
-    reachBefore = again;
-  }
-  return { times, replayed: reachBefore.memo.replayed };
-}
-
-// Reachability (issue 5) on kube-proxy-style dumps of growing size: parse + load diagnostics +
-// full reachability + findings, then hover (the flows of one rule) on 200 rules.
+// Reachability (issue 5) on kube-proxy-style dumps of growing size, each size in a process of its own
+// (reachRowMain.ts): what `nflens analyze` meets. In this process, after the rows above, collection over
+// the heap they leave made the 170,012-rule analysis take 5.2-7.1 s where a fresh process takes ~4-5 s.
 {
   const sizes = (process.env.BENCH_REACH_SERVICES ?? '100,1000,10000').split(',').map(Number);
-  const rows: Record<string, unknown>[] = [];
+  const rows: unknown[] = [];
   for (const services of sizes) {
-    const text = kubeProxyDump({ services, endpoints: 5 });
-    // CPU time too (all threads, garbage collection included): the machine is often shared.
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    const analysis = analyzeIptables(text, { backend: 'nft', family: 'ipv4' });
-    const t1 = process.hrtime.bigint();
-    const c1 = process.cpuUsage(c0);
-    const reach = analyzeReachability(analysis.parsed.ruleset);
-    const t2 = process.hrtime.bigint();
-    const c2 = process.cpuUsage(c0);
-    const findings = reachFindings(analysis.parsed.ruleset, reach);
-    const t3 = process.hrtime.bigint();
-    const c3 = process.cpuUsage(c0);
-    const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
-    const lines = [...reach.rules()].map((k) => k.rule.ref.line);
-    const hovers: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const line = lines[(i * 7919) % lines.length]!;
-      const h0 = process.hrtime.bigint();
-      ruleFlows(reach, line);
-      hovers.push(Number(process.hrtime.bigint() - h0) / 1e6);
-    }
-    hovers.sort((a, b) => a - b);
-    // One-line edits (an endpoint's DNAT port, spread over the file), each to fresh findings, the
-    // previous parse and reachability handed over as the editor does (walks of untouched chains replayed).
-    const bump = (lines: string[], at: number): void => {
-      lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
-    };
-    const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!));
-    edits.sort((a, b) => a - b);
-    // Lines added and removed (a copy of a DNAT rule below it, then deleted): every rule below moves.
-    const { times: moves } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
-      const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
-      if (k % 2 === 0) lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
-      else lines.splice(at + 1, 1);
-    });
-    // Two one-line edits in one version, a tenth and nine tenths down the file (multi-cursor, "replace all"):
-    // spliced one place at a time (editSteps.ts).
-    const { times: twoPlaces } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
-      bump(lines, dnat[Math.floor(dnat.length / 10) + k]!);
-      bump(lines, dnat[Math.floor((dnat.length * 9) / 10) + k]!);
-    });
-    const edit = {
-      oneLineEditToFindingsMs: Math.round(median(edits)),
-      oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)),
-      replayedWalksPerEdit: replayed,
-      lineAddedOrRemovedToFindingsMs: Math.round(median(moves)),
-      twoPlaceEditToFindingsMs: Math.round(median(twoPlaces)),
-    };
-    rows.push({
-      services,
-      rules: lines.length,
-      parseAndDiagnosticsMs: Math.round(Number(t1 - t0) / 1e6),
-      reachabilityMs: Math.round(Number(t2 - t1) / 1e6),
-      findingsMs: Math.round(Number(t3 - t2) / 1e6),
-      totalMs: Math.round(Number(t3 - t0) / 1e6),
-      findings: findings.length,
-      hoverP95Ms: Number(hovers[Math.floor(hovers.length * 0.95)]!.toFixed(2)),
-      reachabilityCpuMs: Math.round(cpuMs(c2) - cpuMs(c1)),
-      totalCpuMs: Math.round(cpuMs(c3)),
-      ...edit,
-    });
+    const child = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', join(__dirname, 'reachRowMain.js'), String(services)], { encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+    if (child.status !== 0) throw new Error(`the reachability row for ${services} services failed: ${child.stderr}`);
+    rows.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!));
   }
   result.reachability = rows;
 }

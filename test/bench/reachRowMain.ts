@@ -1,0 +1,134 @@
+/**
+ * One row of the bench's reachability table, in a process of its own (bench.ts starts one per size,
+ * with --expose-gc): parse + load diagnostics + full reachability + findings of a kube-proxy-style
+ * dump (BENCH_REACH_RUNS times, default 3, the earlier analysis let go and collected before each;
+ * the run of median total is reported, and every run's total), then hover (the flows of one rule)
+ * on 200 rules, then edits to fresh findings. Prints one JSON object.
+ */
+import { analyzeIptables, type IptablesAnalysis } from '../../server/src/lang/iptables/analyze';
+import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
+import { reachFindings } from '../../server/src/analysis/findings';
+import { ruleFlows } from '../../server/src/analysis/ruleFlows';
+import { kubeProxyDump } from '../helpers/kubeProxyDump';
+import { percentile } from './stats';
+
+const services = Number(process.argv[2]);
+const runs = Math.max(1, Number(process.env.BENCH_REACH_RUNS ?? 3));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Edits as the editor makes them, each to fresh findings with the previous parse and reachability
+ * handed over: `change` edits the lines (the DNAT rules' line numbers as the text was) for edit k.
+ * The time of each, and the walks the last one replayed.
+ */
+function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reachability, count: number, change: (lines: string[], dnat: readonly number[], k: number) => void): { times: number[]; replayed: number } {
+  const lines = text.split('\n');
+  const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
+  const times: number[] = [];
+  let before = first;
+  let reachBefore = firstReach;
+  for (let k = 0; k < count; k++) {
+    change(lines, dnat, k);
+    const e0 = process.hrtime.bigint();
+    const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
+    const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
+    reachFindings(edited.parsed.ruleset, again);
+    times.push(Number(process.hrtime.bigint() - e0) / 1e6);
+    before = edited;
+    reachBefore = again;
+  }
+  return { times, replayed: reachBefore.memo.replayed };
+}
+
+const text = kubeProxyDump({ services, endpoints: 5 });
+const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
+const ms = (a: bigint, b: bigint): number => Math.round(Number(b - a) / 1e6);
+
+interface Run {
+  readonly analysis: IptablesAnalysis;
+  readonly reach: Reachability;
+  readonly findings: number;
+  readonly figures: { parseAndDiagnosticsMs: number; reachabilityMs: number; findingsMs: number; totalMs: number; reachabilityCpuMs: number; totalCpuMs: number };
+}
+
+function fullAnalysis(): Run {
+  // CPU time too (all threads, garbage collection included): the machine is often shared.
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const analysis = analyzeIptables(text, { backend: 'nft', family: 'ipv4' });
+  const t1 = process.hrtime.bigint();
+  const c1 = process.cpuUsage(c0);
+  const reach = analyzeReachability(analysis.parsed.ruleset);
+  const t2 = process.hrtime.bigint();
+  const c2 = process.cpuUsage(c0);
+  const findings = reachFindings(analysis.parsed.ruleset, reach).length;
+  const t3 = process.hrtime.bigint();
+  const c3 = process.cpuUsage(c0);
+  return {
+    analysis,
+    reach,
+    findings,
+    figures: { parseAndDiagnosticsMs: ms(t0, t1), reachabilityMs: ms(t1, t2), findingsMs: ms(t2, t3), totalMs: ms(t0, t3), reachabilityCpuMs: Math.round(cpuMs(c2) - cpuMs(c1)), totalCpuMs: Math.round(cpuMs(c3)) },
+  };
+}
+
+const totals: number[] = [];
+let last: Run | undefined;
+const figures: Run['figures'][] = [];
+for (let i = 0; i < runs; i++) {
+  // The earlier analysis is let go first: each run starts from the same heap.
+  last = undefined;
+  gc?.();
+  last = fullAnalysis();
+  figures.push(last.figures);
+  totals.push(last.figures.totalMs);
+}
+const chosen = figures.find((f) => f.totalMs === median(totals))!;
+const { analysis, reach, findings } = last!;
+
+const lines = [...reach.rules()].map((k) => k.rule.ref.line);
+const hovers: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const line = lines[(i * 7919) % lines.length]!;
+  const h0 = process.hrtime.bigint();
+  ruleFlows(reach, line);
+  hovers.push(Number(process.hrtime.bigint() - h0) / 1e6);
+}
+hovers.sort((a, b) => a - b);
+// One-line edits (an endpoint's DNAT port, spread over the file), each to fresh findings, the
+// previous parse and reachability handed over as the editor does (walks of untouched chains replayed).
+const bump = (lines: string[], at: number): void => {
+  lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
+};
+const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!));
+edits.sort((a, b) => a - b);
+// Lines added and removed (a copy of a DNAT rule below it, then deleted): every rule below moves.
+const { times: moves } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
+  const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
+  if (k % 2 === 0) lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
+  else lines.splice(at + 1, 1);
+});
+// Two one-line edits in one version, a tenth and nine tenths down the file (multi-cursor, "replace all"):
+// spliced one place at a time (editSteps.ts).
+const { times: twoPlaces } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
+  bump(lines, dnat[Math.floor(dnat.length / 10) + k]!);
+  bump(lines, dnat[Math.floor((dnat.length * 9) / 10) + k]!);
+});
+console.log(JSON.stringify({
+  services,
+  rules: lines.length,
+  ...chosen,
+  totalRunsMs: totals,
+  findings,
+  hoverP95Ms: Number(hovers[Math.floor(hovers.length * 0.95)]!.toFixed(2)),
+  oneLineEditToFindingsMs: Math.round(median(edits)),
+  oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)),
+  replayedWalksPerEdit: replayed,
+  lineAddedOrRemovedToFindingsMs: Math.round(median(moves)),
+  twoPlaceEditToFindingsMs: Math.round(median(twoPlaces)),
+}));
