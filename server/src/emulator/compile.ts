@@ -11,6 +11,7 @@ import { RuleModels } from '../lang/iptables/ruleModels';
 import type { LoadedChain, LoadedRule, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Matcher, TargetFn } from './context';
 import { MATCHERS, TARGETS } from './registry';
+import { noteHints } from './host/infer';
 import type { RuleRef } from './trace';
 
 export interface NetMatch {
@@ -243,6 +244,7 @@ function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRu
   const rules: EmuRule[] = [];
   for (const lr of c.rules) {
     const s = lr.specFrom(models);
+    noteHints(lr, s, t.name, c.name);
     // The loader already made one kernel rule per address pair (srcIndex/dstIndex).
     const sc = s.src?.v4[lr.srcIndex ?? 0];
     const dc = s.dst?.v4[lr.dstIndex ?? 0];

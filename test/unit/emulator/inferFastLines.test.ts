@@ -2,13 +2,17 @@
  * The host inferred from a ruleset does not depend on how its rule lines were
  * read: parsed with the fast path (whose lines' models come from the fast
  * reader, and whose lines without an interface or a DNAT / MASQUERADE target
- * are not read at all) or all by the full parser, inferHost gives the same host.
+ * are not read at all) or all by the full parser, inferHost gives the same host;
+ * and so does inferring it right after the emulator's compile, which keeps the
+ * hints of the rules it reads (so that inferHost reads no model again).
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inferHost } from '../../../server/src/emulator/index';
+import { compileRuleset } from '../../../server/src/emulator/compile';
+import { fastModelsRead } from '../../../server/src/lang/iptables/ruleModels';
 import type { Family } from '../../../server/src/lang/iptables/inet';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { corpusFiles } from '../../helpers/corpus';
@@ -20,6 +24,9 @@ const root = join(__dirname, '..', '..', '..', '..');
 function sameHost(text: string, family: Family, what: string): void {
   const host = (fastRules: boolean) => inferHost(parseIptables(text, { family, backend: 'nft', fastRules }).ruleset, { ifaces: ['eth0'] });
   assert.deepEqual(host(true), host(false), what);
+  const rs = parseIptables(text, { family, backend: 'nft' }).ruleset;
+  compileRuleset(rs).tables.forEach((tb) => tb.chains.forEach((c) => c.rules));
+  assert.deepEqual(inferHost(rs, { ifaces: ['eth0'] }), host(false), `${what}: after a compile`);
 }
 
 function exampleRules(dir: string): string[] {
@@ -58,6 +65,19 @@ describe('inferHost: the same host whichever way rule lines were read', () => {
     // The hints were found on the fast path too (not two empty hosts compared).
     for (const n of ['br-0a1b2c3d4e5f', 'docker_gwbridge', 'docker0', 'ens3']) assert.ok(host.ifaces.has(n), n);
     assert.equal(host.listeners.length, 2);
+  });
+
+  it('after a compile, inferHost reads no rule model again (the compile kept their hints)', () => {
+    const rs = parseIptables(kubeProxyDump({ services: 30, endpoints: 3 }), { family: 'ipv4', backend: 'nft' }).ruleset;
+    let before = fastModelsRead();
+    inferHost(parseIptables(kubeProxyDump({ services: 30, endpoints: 3 }), { family: 'ipv4', backend: 'nft' }).ruleset);
+    // Without a compile first: every DNAT rule (90) is read.
+    assert.ok(fastModelsRead() - before >= 90, `${fastModelsRead() - before}`);
+    compileRuleset(rs).tables.forEach((tb) => tb.chains.forEach((c) => c.rules));
+    before = fastModelsRead();
+    const host = inferHost(rs);
+    assert.equal(fastModelsRead() - before, 0);
+    assert.ok(host.peers.length === 0 && host.ifaces.size > 1, 'the hints were read from the compile');
   });
 
   it('a kube-proxy-style dump', () => {

@@ -13,6 +13,12 @@ import { FastRuleLines, FastShape } from './fastRuleLine';
 import type { SourceLine } from './lines';
 import { RuleCommand, visibleText } from './ruleLine';
 
+/** Fast lines read again so far in this process (tests read it: what a reader spares). */
+let fastReads = 0;
+export function fastModelsRead(): number {
+  return fastReads;
+}
+
 export class RuleModels {
   /** One fast reader per family and backend (its segment cache is shared by the lines it reads). */
   private readonly readers = new Map<string, FastRuleLines>();
@@ -26,6 +32,7 @@ export class RuleModels {
     let reader = this.readers.get(key);
     if (!reader) this.readers.set(key, (reader = new FastRuleLines(src.family, src.backend, undefined, true)));
     const piece: SourceLine = { index: command.line, restoreLine: command.restoreLine, text: shape.text, hasNewline: shape.hasNewline, pieces: 1, offset: 0 };
+    fastReads++;
     // The fast path accepted this line when the file was parsed; the same reader on the same text accepts it again.
     return reader.model(piece, visibleText(piece), src.table) ?? command.rule;
   }
