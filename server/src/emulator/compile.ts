@@ -262,7 +262,8 @@ function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRu
       target,
     }));
   }
-  return rules;
+  // Most chains have a few rules: kept at their own length (pushing onto [] makes room for 17).
+  return rules.length < 16 ? rules.slice() : rules;
 }
 
 /** What a compiled rule takes from its text (not from its line). */

@@ -260,8 +260,10 @@ export class Recorder {
       }
     }
     const parts = c.sites.get(site);
-    if (parts) parts.push(f);
-    else c.sites.set(site, [f]);
+    if (!parts) c.sites.set(site, [f]);
+    // A chain jumped to from one rule at two hooks (a service's): [f, g] at its own length, not pushed (room for 17).
+    else if (parts.length === 1) c.sites.set(site, [parts[0]!, f]);
+    else parts.push(f);
   }
 }
 

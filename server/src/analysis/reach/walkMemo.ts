@@ -60,7 +60,7 @@ export interface RememberedWalk {
 }
 
 let analyses = 0;
-const NO_WALKS: readonly RememberedWalk[] = [];
+export const NO_WALKS: readonly RememberedWalk[] = [];
 
 /** Remembered walks by chain, then by entryKey. */
 export type Walks = ReadonlyMap<EmuChain, ReadonlyMap<number, readonly RememberedWalk[]>>;
