@@ -189,6 +189,8 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const dump = kubeProxyDump({ services: 50, endpoints: 2 });
     const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
     const reach = analyzeReachability(first.ruleset);
+    // The walks are indexed (and their entries hashed) by the analysis that looks them up, not before.
+    assert.equal(reach.memo.indexedWalkLists, 0);
     const lines = dump.split('\n');
     const at = lines.findIndex((l) => l.includes('DNAT --to-destination'));
     lines[at] = lines[at]!.replace(/:(\d+)$/, ':9999');
@@ -199,6 +201,9 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     // KUBE-MARK-MASQ from the edited service (the rest of it is replayed), at each of the two hooks.
     assert.ok(reused.memo.replayed >= 2 * 49, `${reused.memo.replayed} replayed`);
     assert.ok(reused.memo.walked <= 2 * 5, `${reused.memo.walked} walked`);
+    // The walks of the tables and hooks where this analysis jumped into chains the edit left alone.
+    assert.ok(reach.memo.indexedWalkLists > 0);
+    assert.equal(reused.memo.indexedWalkLists, 0);
     // At the same places in the log (the edited walks log as many entries as before): the walks themselves, not copies.
     assert.equal(reused.memo.replayedInPlace, reused.memo.replayed);
     // KUBE-SERVICES's end, at each hook: the previous analysis's remainder of its 50 holes.

@@ -12,7 +12,7 @@ import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import type { ChainRecord, Recorder } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
-import { entryKey, handBack, NO_WALKS, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
+import { handBack, NO_WALKS, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
 
 /** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
 const HANDOFF_LIMIT = 256;
@@ -133,7 +133,7 @@ export class Walker {
     if (depth > 0) {
       // Kept by the hundred thousand: at its own length (pushing onto [] makes room for 17).
       const inner = this.inner.length === 0 ? NO_WALKS : this.inner.length < 16 ? this.inner.slice() : this.inner;
-      const w: RememberedWalk = { chain, depth, entry, key: entryKey(entry, depth), out, from, to: memo.at, inner };
+      const w: RememberedWalk = { chain, depth, entry, out, from, to: memo.at, inner };
       memo.remember(this.table.name, this.hook, w);
       outer.push(w);
       memo.walked++;

@@ -49,8 +49,8 @@ export interface RememberedWalk {
   readonly chain: EmuChain;
   readonly depth: number;
   readonly entry: Flow;
-  /** entryKey(entry, depth): walks are found by it (a chain entered from 60,000 sites has as many walks). */
-  readonly key: number;
+  /** entryKey(entry, depth), once asked for (keyOf): walks are found by it (a chain entered from 60,000 sites has as many walks). */
+  key?: number;
   readonly out: ChainOut;
   /** Its entries: slots [from, to) of its analysis's log (the one before `from` is the entry into the chain). */
   readonly from: number;
@@ -60,10 +60,55 @@ export interface RememberedWalk {
 }
 
 let analyses = 0;
+
+/** A replayed walk remembered again: itself, then the walks inside it. */
+function rememberTree(list: RememberedWalk[], w: RememberedWalk): void {
+  list.push(w);
+  for (const x of w.inner) rememberTree(list, x);
+}
 export const NO_WALKS: readonly RememberedWalk[] = [];
 
-/** Remembered walks by chain, then by entryKey. */
-export type Walks = ReadonlyMap<EmuChain, ReadonlyMap<number, readonly RememberedWalk[]>>;
+/**
+ * The walks remembered at one table and hook, in the order remembered. The next analysis looks
+ * them up by chain and entry: the index (and the walks' keys) is made when it first does. An
+ * analysis nothing follows (nflens analyze, a file's first analysis) pays for neither; a 170,000-rule
+ * dump remembers ~200,000 walks (~0.2 s to index and key).
+ */
+export class Walks {
+  readonly list: RememberedWalk[] = [];
+  private index: Map<EmuChain, Map<number, RememberedWalk[]>> | undefined;
+
+  get indexed(): boolean {
+    return this.index !== undefined;
+  }
+
+  /** The walks into a chain, by entryKey (in the order remembered). */
+  of(chain: EmuChain): ReadonlyMap<number, readonly RememberedWalk[]> | undefined {
+    return (this.index ??= indexed(this.list)).get(chain);
+  }
+}
+
+function indexed(list: readonly RememberedWalk[]): Map<EmuChain, Map<number, RememberedWalk[]>> {
+  const byChain = new Map<EmuChain, Map<number, RememberedWalk[]>>();
+  let last: EmuChain | undefined;
+  let byKey: Map<number, RememberedWalk[]> | undefined;
+  for (const w of list) {
+    if (w.chain !== last) {
+      last = w.chain;
+      byKey = byChain.get(w.chain);
+      if (!byKey) byChain.set(w.chain, (byKey = new Map()));
+    }
+    const key = keyOf(w);
+    const l = byKey!.get(key);
+    if (l) l.push(w);
+    else byKey!.set(key, [w]);
+  }
+  return byChain;
+}
+
+function keyOf(w: RememberedWalk): number {
+  return (w.key ??= entryKey(w.entry, w.depth));
+}
 
 /** A hash of a walk's entry and depth (equal entries, as sameFlow compares them, have equal keys). */
 export function entryKey(f: Flow, depth: number): number {
@@ -88,7 +133,7 @@ export class WalkMemo {
   /** What the walks recorded, in order (see HIT, ENTER). */
   private readonly ops: unknown[] = [];
   /** Walks into chains, by "table/hook". */
-  private readonly walks = new Map<string, Map<EmuChain, Map<number, RememberedWalk[]>>>();
+  private readonly walks = new Map<string, Walks>();
   /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
   private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
   /** The previous compile's chains whose rules this one has at other lines (made on first use). */
@@ -96,7 +141,7 @@ export class WalkMemo {
   /** Records made by rebase() in this analysis (settle() points their log entries at them). */
   private readonly rebasedRecords = new Set<ChainRecord>();
   /** The table and hook walks were last remembered for (a walker remembers thousands in a row). */
-  private lastWalks: { readonly table: string; readonly hook: Hook; readonly byChain: Map<EmuChain, Map<number, RememberedWalk[]>> } | undefined;
+  private lastWalks: { readonly table: string; readonly hook: Hook; readonly list: RememberedWalk[] } | undefined;
   /** Marks the previous analysis's chain records with what this analysis replayed of them. */
   private readonly stamp = ++analyses;
   /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
@@ -137,27 +182,26 @@ export class WalkMemo {
     return this.ops.length;
   }
 
+  /** How many of its tables' and hooks' walks a later analysis has indexed (tests read it). */
+  get indexedWalkLists(): number {
+    let n = 0;
+    for (const w of this.walks.values()) if (w.indexed) n++;
+    return n;
+  }
+
   remember(table: string, hook: Hook, w: RememberedWalk): void {
-    this.rememberIn(this.walksAt(table, hook), w);
+    this.walksAt(table, hook).push(w);
   }
 
   /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
-  private walksAt(table: string, hook: Hook): Map<EmuChain, Map<number, RememberedWalk[]>> {
+  private walksAt(table: string, hook: Hook): RememberedWalk[] {
     const last = this.lastWalks;
-    if (last?.table === table && last.hook === hook) return last.byChain;
+    if (last?.table === table && last.hook === hook) return last.list;
     const key = `${table}/${hook}`;
-    let byChain = this.walks.get(key);
-    if (!byChain) this.walks.set(key, (byChain = new Map()));
-    this.lastWalks = { table, hook, byChain };
-    return byChain;
-  }
-
-  private rememberIn(byChain: Map<EmuChain, Map<number, RememberedWalk[]>>, w: RememberedWalk): void {
-    let byKey = byChain.get(w.chain);
-    if (!byKey) byChain.set(w.chain, (byKey = new Map()));
-    const l = byKey.get(w.key);
-    if (l) l.push(w);
-    else byKey.set(w.key, [w]);
+    let walks = this.walks.get(key);
+    if (!walks) this.walks.set(key, (walks = new Walks()));
+    this.lastWalks = { table, hook, list: walks.list };
+    return walks.list;
   }
 
   /**
@@ -166,8 +210,10 @@ export class WalkMemo {
    */
   take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
     // A chain whose rules only moved to other lines is remembered under the previous compile's object.
-    const byKey = earlier?.get(this.previous?.moved.get(chain) ?? chain);
-    if (!byKey || !this.unchanged(table, chain)) return undefined;
+    // (Unchanged first: the walks are indexed when first looked up.)
+    if (!earlier || !this.unchanged(table, chain)) return undefined;
+    const byKey = earlier.of(this.previous?.moved.get(chain) ?? chain);
+    if (!byKey) return undefined;
     for (const w of byKey.get(entryKey(entry, depth)) ?? []) {
       if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
       w.usedBy = this.stamp;
@@ -208,11 +254,11 @@ export class WalkMemo {
       this.count(old[i + 1] as ChainRecord, i);
       ops.push(old[i], old[i + 1], old[i + 2], old[i + 3]);
     }
-    const byChain = this.walksAt(table.name, hook);
+    const list = this.walksAt(table.name, hook);
     this.replayed++;
     if (shift === 0 && (!moved || this.inPlace(w))) {
       // At the same place in this log, in chains this compile kept: the walks themselves, remembered again.
-      this.rememberTree(byChain, w);
+      rememberTree(list, w);
       this.replayedInPlace++;
       return w;
     }
@@ -220,7 +266,7 @@ export class WalkMemo {
       // Under this compile's chain object (a moved chain's is new).
       const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
       const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
-      this.rememberIn(byChain, y);
+      list.push(y);
       return y;
     };
     return again(w);
@@ -234,10 +280,6 @@ export class WalkMemo {
     return true;
   }
 
-  private rememberTree(byChain: Map<EmuChain, Map<number, RememberedWalk[]>>, w: RememberedWalk): void {
-    this.rememberIn(byChain, w);
-    for (const x of w.inner) this.rememberTree(byChain, x);
-  }
 
   /** One of the previous analysis's entries (at slot `at` of its log) replayed into chain record c. */
   private count(c: ChainRecord, at: number): void {
