@@ -12,6 +12,7 @@ import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, subtractSets, type PacketSet } from './space/packetSet';
 import { renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
+import { conditionText } from './space/ruleMatch';
 
 export interface FlowRow {
   readonly hook: Hook;
@@ -80,7 +81,7 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   const conditions = new Set<string>();
   for (const k of ks) {
     const r = reach.reach(k.rule, k.table, k.chain);
-    for (const c of r.facts.match.conditions) conditions.add(c);
+    for (const c of r.facts.match.conditions) conditions.add(conditionText(c));
     for (const [hook, f] of r.hits) {
       if (isEmpty(f.may)) continue;
       allHits = [...allHits, ...f.may];

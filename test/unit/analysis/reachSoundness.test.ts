@@ -59,6 +59,7 @@ import type { MarkTarget } from '../../../server/src/lang/iptables/extensions/ta
 import type { NatTarget } from '../../../server/src/lang/iptables/extensions/targets/NAT';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { generateRules, LAB_HOST_JSON, rng, type Rng } from '../../helpers/netlab/traceGenerator';
+import { conditionText } from '../../../server/src/analysis/space/ruleMatch';
 
 const FIRST_SEED = Number(process.env.NFLENS_REACH_SEED ?? 1);
 const CASES = Number(process.env.NFLENS_REACH_CASES ?? 500);
@@ -673,7 +674,7 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
         if (!f.may.length) continue;
         n.reachablePairs++;
         if (sim.matched.has(`${hook}|${rule.id}`)) n.coveredPairs++;
-        else if (process.env.NFLENS_REACH_UNCOVERED) console.log(`uncovered seed ${seed} ${hook} ${table} ${chain} line ${rule.ref.line + 1}: ${lines[rule.ref.line]} ${f.must.length ? `witness ${witnessText(witnessOf(an.space, f.must)!)}` : `(${rr.facts.match.conditions.join('; ') || 'no witness'})`}`);
+        else if (process.env.NFLENS_REACH_UNCOVERED) console.log(`uncovered seed ${seed} ${hook} ${table} ${chain} line ${rule.ref.line + 1}: ${lines[rule.ref.line]} ${f.must.length ? `witness ${witnessText(witnessOf(an.space, f.must)!)}` : `(${rr.facts.match.conditions.map(conditionText).join('; ') || 'no witness'})`}`);
       }
       const witnessed = hooks.filter(([, f]) => f.must.length > 0);
       if (!witnessed.length) {

@@ -28,8 +28,19 @@ import { all, fullBox, intersectSets, kept, NONE, subtractSets, unionSets, where
 export interface RuleMatch {
   readonly upper: PacketSet;
   readonly lower: PacketSet;
-  /** Why lower < upper, in words. */
-  readonly conditions: readonly string[];
+  /** Why lower < upper (conditionText() puts each in words). */
+  readonly conditions: readonly Condition[];
+}
+
+/**
+ * A condition the analysis cannot decide: words, or a match whose text is written when read (a
+ * kube dump's 40,000 statistic matches: writing each reads its rule's line again, and only hover
+ * and findings on that rule read it).
+ */
+export type Condition = string | { readonly text: string };
+
+export function conditionText(c: Condition): string {
+  return typeof c === 'string' ? c : c.text;
 }
 
 /** What the analysis knows about the host's addresses (for addrtype). */
@@ -46,7 +57,7 @@ export interface AddressFacts {
 
 const MULTICAST = range(0xe0000000, 0xefffffff);
 
-const unknownMatch = (space: Space, why: string): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
+const unknownMatch = (space: Space, why: Condition): RuleMatch => ({ upper: all(space), lower: NONE, conditions: [why] });
 
 const NO_CONDITIONS: readonly string[] = [];
 
@@ -221,7 +232,7 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
       return addrs.exact === false ? { upper: all(space), lower: s, conditions: ['address types as guessed from the rules (no host description)'] } : exact(s);
     }
     default:
-      return unknownMatch(space, m.text);
+      return unknownMatch(space, m);
   }
 }
 
@@ -238,7 +249,7 @@ function selValues(space: Space, f: Field, values: IntSet, invert = false): IntS
 export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleMatch {
   const acc = new Conjunction(space);
   // Most rules have none: one shared empty list for them.
-  let conditions: string[] | undefined;
+  let conditions: readonly Condition[] | undefined;
   for (const [nm, f] of [[r.src, Field.Src], [r.dst, Field.Dst]] as const) {
     if (!nm) continue;
     const vals = netRange(nm.addr, nm.mask);
@@ -258,7 +269,8 @@ export function ruleMatch(space: Space, r: EmuRule, addrs?: AddressFacts): RuleM
   for (const m of r.matches) {
     const ms = matchSet(space, m, addrs);
     acc.and(ms);
-    if (ms.conditions.length) (conditions ??= []).push(...ms.conditions);
+    // The first match's own list when it is the only one with conditions (most such rules).
+    if (ms.conditions.length) conditions = conditions ? [...conditions, ...ms.conditions] : ms.conditions;
     if (acc.empty) break;
   }
   const v = acc.value();
