@@ -27,7 +27,7 @@ import type { RuleInput } from './ruleShape';
 import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
 import { ValidTable } from './validTable';
-import { movedChain } from './moved';
+import { movedChain, withRules } from './moved';
 import { firstAtLine } from './byLine';
 
 /** An error of this table, in the order iptables would meet it. */
@@ -615,7 +615,7 @@ export class TableState {
     const r = this.resumed!;
     const ch = this.chains.get(name)!;
     const rules = ch.rules;
-    const mine: LoadedChain = { ...ch, rules: rules.slice(0, firstAtOrAfter(rules, r.from)) };
+    const mine = withRules(ch, rules.slice(0, firstAtOrAfter(rules, r.from)));
     r.owned.set(name, below ? rules.slice(firstAtOrAfter(rules, r.to)) : NO_RULES);
     this.chains.set(name, mine);
     return mine;
