@@ -663,8 +663,9 @@ export class TableState {
       const rules = this.chains.get(name)!.rules;
       for (const x of below) rules.push(x);
     }
+    // Copied whole (a 170,000-rule table pushed item by item took ~5 ms per edit).
     const ops = r.old.ops;
-    for (let i = r.opsTo; i < ops.length; i++) this.ops.push(ops[i]!);
+    if (r.opsTo < ops.length) this.ops = this.ops.concat(r.opsTo === 0 ? ops : ops.slice(r.opsTo));
     return [];
   }
 
