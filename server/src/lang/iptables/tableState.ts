@@ -28,6 +28,7 @@ import { isBuiltinChain } from './tables';
 import { utf8Length } from '../utf8';
 import { ValidTable } from './validTable';
 import { movedChain, withRules } from './moved';
+import { LayeredNames, type NameSet } from './layeredNames';
 import { firstAtLine } from './byLine';
 
 /** An error of this table, in the order iptables would meet it. */
@@ -106,7 +107,7 @@ function keyOf(r: LoadedRule): string {
 export class TableState {
   readonly chains: Map<string, LoadedChain>;
   /** iptables-nft's cache of chain names (renames do not update it). */
-  private known = new Set<string>();
+  private known: NameSet = new Set<string>();
   private ops: Op[] = [];
   /** Adds a later -F of their chain took back (iptables-nft). */
   private readonly dropped = new Set<LoadedRule>();
@@ -577,7 +578,7 @@ export class TableState {
    */
   static resumedAt(old: TableState, from: number, to: number, block: TableBlock, loaded: LoadedTable, ctx: TableContext, report: (e: StateError) => void): TableState {
     const s = new TableState(block, loaded, ctx, report);
-    s.known = new Set(old.known);
+    s.known = new LayeredNames(old.known);
     s.lastDeclLine = old.lastDeclLine;
     const later: LoadedChain[] = [];
     if (old.lastDeclLine >= from) {
