@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LayeredNames, type NameSet } from '../../../server/src/lang/iptables/layeredNames';
 
-const name = fc.constantFrom('INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-B', 'DOCKER', 'X', 'Y', 'Z');
+const NAMES: readonly string[] = ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-B', 'DOCKER', 'X', 'Y', 'Z'];
+const name = fc.constantFrom(...NAMES);
 type Step = { kind: 'add' | 'delete' | 'has'; name: string } | { kind: 'layer' };
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constantFrom('add' as const, 'delete' as const, 'has' as const), name }),
@@ -21,7 +22,7 @@ describe('LayeredNames: a set made from an earlier one without copying it', () =
     fc.assert(
       fc.property(fc.array(name, { maxLength: 8 }), fc.array(step, { maxLength: 60 }), (start, steps) => {
         let layered: NameSet = new Set(start);
-        let copy = new Set(start);
+        let copy = new Set<string>(start);
         // Every earlier set must stay as it was when it was layered over.
         const frozen: Array<{ set: NameSet; names: string[] }> = [];
         for (const s of steps) {
@@ -36,9 +37,8 @@ describe('LayeredNames: a set made from an earlier one without copying it', () =
             copy.add(s.name);
           }
         }
-        const all = ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-B', 'DOCKER', 'X', 'Y', 'Z'];
-        assert.deepEqual(all.filter((n) => layered.has(n)).sort(), [...copy].sort());
-        for (const f of frozen) assert.deepEqual(all.filter((n) => f.set.has(n)).sort(), f.names);
+        assert.deepEqual(NAMES.filter((n) => layered.has(n)).sort(), [...copy].sort());
+        for (const f of frozen) assert.deepEqual(NAMES.filter((n) => f.set.has(n)).sort(), f.names);
       }),
       { numRuns: 500 },
     );

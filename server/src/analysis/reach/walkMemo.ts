@@ -60,12 +60,6 @@ export interface RememberedWalk {
 }
 
 let analyses = 0;
-
-/** A replayed walk remembered again: itself, then the walks inside it. */
-function rememberTree(list: RememberedWalk[], w: RememberedWalk): void {
-  list.push(w);
-  for (const x of w.inner) rememberTree(list, x);
-}
 export const NO_WALKS: readonly RememberedWalk[] = [];
 
 /**
@@ -108,6 +102,12 @@ function indexed(list: readonly RememberedWalk[]): Map<EmuChain, Map<number, Rem
 
 function keyOf(w: RememberedWalk): number {
   return (w.key ??= entryKey(w.entry, w.depth));
+}
+
+/** A replayed walk remembered again: itself, then the walks inside it. */
+function rememberTree(list: RememberedWalk[], w: RememberedWalk): void {
+  list.push(w);
+  for (const x of w.inner) rememberTree(list, x);
 }
 
 /** A hash of a walk's entry and depth (equal entries, as sameFlow compares them, have equal keys). */
@@ -279,7 +279,6 @@ export class WalkMemo {
     for (const x of w.inner) if (!this.inPlace(x)) return false;
     return true;
   }
-
 
   /** One of the previous analysis's entries (at slot `at` of its log) replayed into chain record c. */
   private count(c: ChainRecord, at: number): void {
