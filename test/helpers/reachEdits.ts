@@ -26,7 +26,7 @@ export function reachView(rs: Ruleset, reach: Reachability, text: string, hoverE
     chains,
     policy: [...reach.rec.policy],
     // (Which chain was entered first is nobody's question: keys sorted; each chain's hooks in their order.)
-    entryHooks: [...reach.rec.entryHooks].map(([k, v]) => [k, [...v]]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    entryHooks: [...reach.rec.chainsEntered()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
     findings: reachFindings(rs, reach, { lineText: (l) => lines[l] }),
     summaries: chainSummaries(reach),
     hovers,

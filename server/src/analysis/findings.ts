@@ -308,7 +308,7 @@ function moveFix(k: KRule, blocker: KRule, opts: FindingOptions): QuickFix[] {
 }
 
 function hooksOf(reach: Reachability, k: KRule, _f: Flow): Hook[] {
-  return [...(reach.rec.entryHooks.get(`${k.table}/${k.chain}`) ?? [])];
+  return reach.rec.entryHooks(k.table, k.chain);
 }
 
 function describeEntry(reach: Reachability, entry: PacketSet): string {

@@ -37,7 +37,7 @@ export class ChainRecord {
   readonly sites = new Map<EmuRule | string, Flow[]>();
   /** Whether some packet enters (a site sent a flow that is not empty). */
   entered = false;
-  /** The hooks already put in Recorder.entryHooks for this chain (bit per hook): most entries repeat one. */
+  /** The hooks whose packets enter it (HOOK_BITS; Recorder.entryHooks lists them). */
   hookBits = 0;
   /** How many entries of its analysis's walk log are about it (the next analysis may take it over: walkMemo.ts). */
   ops = 0;
@@ -92,8 +92,6 @@ export class Recorder {
   private readonly chains = new Map<string, Map<string, ChainRecord>>();
   /** Rules whose position holds another rule (asked about from another ruleset): by id. */
   private readonly strays = new Map<string, RuleRecord>();
-  /** Chain key "table/chain" → the hooks whose packets enter it. */
-  readonly entryHooks = new Map<string, Set<Hook>>();
   /** Built-in chain key → flow that met the policy. */
   readonly policy = new Map<string, Flow>();
 
@@ -139,8 +137,20 @@ export class Recorder {
     let t = this.chains.get(c.table);
     if (!t) this.chains.set(c.table, (t = new Map()));
     t.set(c.name, c);
-    // Its entries are this analysis's too: the hooks they came from (in hook order, as the walks meet them).
-    if (c.hookBits) this.entryHooks.set(c.key, new Set(HOOKS.filter((h) => c.hookBits & HOOK_BITS[h])));
+  }
+
+  /**
+   * The hooks whose packets enter a chain, in hook order: the order the walks meet them (pipeline.ts),
+   * so the order they were recorded in. Read from the record's bits: a kube dump's 60,000 chains
+   * kept a set each.
+   */
+  entryHooks(table: string, chain: string): Hook[] {
+    return hooksOf(this.chains.get(table)?.get(chain)?.hookBits ?? 0);
+  }
+
+  /** Every chain some packet enters ("table/chain"), with its hooks (tests compare analyses by them). */
+  *chainsEntered(): Generator<readonly [string, Hook[]]> {
+    for (const t of this.chains.values()) for (const c of t.values()) if (c.hookBits) yield [c.key, hooksOf(c.hookBits)];
   }
 
   facts(r: EmuRule, table: string, chain: string): RuleFacts {
@@ -251,13 +261,7 @@ export class Recorder {
   enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
     if (!isDead(f)) {
       c.entered = true;
-      const bit = HOOK_BITS[hook];
-      if (!(c.hookBits & bit)) {
-        c.hookBits |= bit;
-        let hs = this.entryHooks.get(c.key);
-        if (!hs) this.entryHooks.set(c.key, (hs = new Set<Hook>()));
-        hs.add(hook);
-      }
+      c.hookBits |= HOOK_BITS[hook];
     }
     const parts = c.sites.get(site);
     if (!parts) c.sites.set(site, [f]);
@@ -268,6 +272,10 @@ export class Recorder {
 }
 
 const HOOK_BITS: Readonly<Record<Hook, number>> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
+
+function hooksOf(bits: number): Hook[] {
+  return bits === 0 ? [] : HOOKS.filter((h) => (bits & HOOK_BITS[h]) !== 0);
+}
 
 function concat(l: readonly Flow[]): Flow {
   return l.length === 1 ? l[0]! : { may: l.flatMap((f) => f.may), must: l.flatMap((f) => f.must) };
