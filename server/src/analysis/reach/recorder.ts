@@ -10,6 +10,7 @@ import type { Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
 import { isDead, type Flow } from './flow';
+import { JumpSites } from './jumpSites';
 
 export interface RuleFacts {
   readonly rule: EmuRule;
@@ -34,7 +35,7 @@ export class ChainRecord {
   /** By rule index; sized when the walk first enters (a list grown from empty makes room for 17). */
   rules: Array<RuleRecord | undefined> = [];
   /** The flows each site sent in (a rule's id is written when the entries are read: most are never asked for). */
-  readonly sites = new Map<EmuRule | string, Flow[]>();
+  readonly sites = new JumpSites();
   /** Whether some packet enters (a site sent a flow that is not empty). */
   entered = false;
   /** The hooks whose packets enter it (HOOK_BITS; Recorder.entryHooks lists them). */
@@ -263,11 +264,7 @@ export class Recorder {
       c.entered = true;
       c.hookBits |= HOOK_BITS[hook];
     }
-    const parts = c.sites.get(site);
-    if (!parts) c.sites.set(site, [f]);
-    // A chain jumped to from one rule at two hooks (a service's): [f, g] at its own length, not pushed (room for 17).
-    else if (parts.length === 1) c.sites.set(site, [parts[0]!, f]);
-    else parts.push(f);
+    c.sites.add(site, f);
   }
 }
 
