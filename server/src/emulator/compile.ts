@@ -240,6 +240,21 @@ class NetMatchOf implements NetMatch {
   }
 }
 
+/**
+ * One object per protocol spelling, negated or not (they never change): 100,000 rules of a kube
+ * dump say "-p tcp". The spelling decides the number (checked all the same).
+ */
+const protoMatches = [new Map<string, NonNullable<EmuRule['proto']>>(), new Map<string, NonNullable<EmuRule['proto']>>()] as const;
+
+function protoMatch(num: number, invert: boolean, text: string): NonNullable<EmuRule['proto']> {
+  const bySpelling = protoMatches[invert ? 1 : 0];
+  const p = bySpelling.get(text);
+  if (p?.num === num) return p;
+  const made = { num, invert, text: `${invert ? '! ' : ''}-p ${text}` };
+  if (!p) bySpelling.set(text, made);
+  return made;
+}
+
 function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRule[] {
   const rules: EmuRule[] = [];
   for (const lr of c.rules) {
@@ -250,7 +265,7 @@ function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRu
     const dc = s.dst?.v4[lr.dstIndex ?? 0];
     const matches: CompiledMatch[] = s.matches.map((m, i) => new MatchOf(m, lr, i, models));
     const target = compileTarget(s);
-    const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? { num: s.proto.num, invert: s.proto.invert, text: `${s.proto.invert ? '! ' : ''}-p ${s.proto.text}` } : undefined;
+    const proto = s.proto && (s.proto.num !== 0 || s.proto.invert) ? protoMatch(s.proto.num, s.proto.invert, s.proto.text) : undefined;
     rules.push(emuRule(t.name, c.name, rules.length, lr.command.line, {
       src: sc && (sc.prefix !== 0 || s.src!.invert) ? new NetMatchOf(sc.addr, sc.mask, s.src!.invert, sc.prefix, '-s') : undefined,
       dst: dc && (dc.prefix !== 0 || s.dst!.invert) ? new NetMatchOf(dc.addr, dc.mask, s.dst!.invert, dc.prefix, '-d') : undefined,
