@@ -196,9 +196,19 @@ export class Recorder {
   }
 
   hit(rec: RuleRecord, hook: Hook, f: Flow): void {
-    // Most rules are met once or twice: a list at its own length (pushing onto [] makes room for 17).
-    if (rec.hits.length < 8) rec.hits = rec.hits.concat(hook, f);
-    else rec.hits.push(hook, f);
+    // Most rules are met once or twice: a list at its own length (pushing onto [] makes room for 17),
+    // copied by hand (concat took twice as long, 340,000 times in a kube dump).
+    const hits = rec.hits;
+    const n = hits.length;
+    if (n >= 8) {
+      hits.push(hook, f);
+      return;
+    }
+    const grown = new Array<Hook | Flow>(n + 2);
+    for (let i = 0; i < n; i++) grown[i] = hits[i]!;
+    grown[n] = hook;
+    grown[n + 1] = f;
+    rec.hits = grown;
   }
 
   /** A rule's hits per hook (in the order the hooks first met it). */
