@@ -1,6 +1,5 @@
 /** Per chain: how many rules, how many no packet reaches, and where packets come in from (for code lenses and `nflens analyze`). */
 import type { Reachability } from './reachability';
-import { isEmpty } from './space/packetSet';
 
 export interface ChainSummary {
   readonly table: string;
@@ -16,12 +15,11 @@ export function chainSummaries(reach: Reachability): ChainSummary[] {
   const out: ChainSummary[] = [];
   for (const t of reach.emu.tables.values()) {
     for (const c of t.chains.values()) {
+      // Read without joining any rule's or site's flows (a kube dump: 170,000 rules, 60,000 chains).
+      const reached = reach.rec.reachedRules(t.name, c.name, c.rules);
       const lines = new Map<number, boolean>();
-      for (const r of c.rules) {
-        const dead = [...reach.reach(r, t.name, c.name).hits.values()].every((f) => isEmpty(f.may));
-        lines.set(r.ref.line, (lines.get(r.ref.line) ?? true) && dead);
-      }
-      const from = [...reach.entries(t.name, c.name)].filter(([, f]) => !isEmpty(f.may)).map(([id]) => (id.startsWith('hook ') ? id.slice(5) : `${id.split('/')[1]} (line ${Number(id.split('/')[3]) + 1})`));
+      c.rules.forEach((r, i) => lines.set(r.ref.line, (lines.get(r.ref.line) ?? true) && !reached[i]));
+      const from = reach.rec.sitesEntering(t.name, c.name).map((id) => (id.startsWith('hook ') ? id.slice(5) : `${id.split('/')[1]} (line ${Number(id.split('/')[3]) + 1})`));
       out.push({ table: t.name, chain: c.name, builtin: c.builtin, rules: lines.size, unreachable: [...lines.values()].filter(Boolean).length, from });
     }
   }

@@ -263,6 +263,17 @@ export class Recorder {
     return out;
   }
 
+  /**
+   * The sites (a rule's id, or "hook X") some packet enters a chain from, in the order first met:
+   * which of entriesOf() are not empty, without joining any flow.
+   */
+  sitesEntering(table: string, chain: string): string[] {
+    const out: string[] = [];
+    const sites = this.chains.get(table)?.get(chain)?.sites;
+    if (sites) for (const [site, parts] of sites) if (parts.some((f) => !isDead(f))) out.push(typeof site === 'string' ? site : site.id);
+    return out;
+  }
+
   /** Whether any packet enters the chain. */
   entered(table: string, chain: string): boolean {
     return this.chains.get(table)?.get(chain)?.entered ?? false;
