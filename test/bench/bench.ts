@@ -8,18 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { cacheOf } from '../../server/src/lang/iptables/lineCache';
-import { percentile } from './stats';
+import { median, percentile } from './stats';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../../server/src/verify/replay';
 import { oracleAvailable } from '../helpers/oracle';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function time(fn: () => void, runs = RUNS): number {
   const xs: number[] = [];

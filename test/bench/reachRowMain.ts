@@ -10,16 +10,11 @@ import { analyzeReachability, type Reachability } from '../../server/src/analysi
 import { reachFindings } from '../../server/src/analysis/findings';
 import { ruleFlows } from '../../server/src/analysis/ruleFlows';
 import { kubeProxyDump } from '../helpers/kubeProxyDump';
-import { percentile } from './stats';
+import { median, percentile } from './stats';
 
 const services = Number(process.argv[2]);
 const runs = Math.max(1, Number(process.env.BENCH_REACH_RUNS ?? 3));
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /**
  * Edits as the editor makes them, each to fresh findings with the previous parse and reachability

@@ -28,6 +28,7 @@ export function hullHi(s: readonly Box[], f: number): number {
   }
   return hi;
 }
+
 export class SortedRanges<T> {
   private los: number[] = [];
   private his: number[] = [];
