@@ -160,6 +160,18 @@ class LazyChain implements EmuChain {
   }
 
   /**
+   * Whether that chain holds this one's very rules with the same policy: a splice copies the
+   * built-in chains of the table it re-walks (tableSplice.ts), most of them without a change.
+   */
+  holdsSameRules(table: LoadedTable, chain: LoadedChain): boolean {
+    const a = this.from;
+    const b = chain.rules;
+    if (a.length !== b.length || this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  /**
    * Whether that chain has this one's rules at other lines only: the same policy, and rule by rule
    * the same facts object (a reparse keeps a moved line's shape and facts; a changed line has new ones).
    */
@@ -177,13 +189,13 @@ class LazyChain implements EmuChain {
 
 }
 
-/** A table's chains; those the previous compile made of the very same loaded chains are taken over (compiled rules and all). */
+/** A table's chains; those the previous compile made of the very same loaded chains, or of the same loaded rules, are taken over (compiled rules and all). */
 function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): EmuTable {
   const chains = new Map<string, EmuChain>();
   for (const c of t.chains.values()) {
     if (c.absent) continue;
     const old = previous?.chains.get(c.name);
-    if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
+    if (old instanceof LazyChain && (old.compiles(t, c) || old.holdsSameRules(t, c))) chains.set(c.name, old);
     else {
       const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
       const fresh = new LazyChain(t, c, models, shifted);

@@ -206,6 +206,12 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.equal(reused.memo.indexedWalkLists, 0);
     // At the same places in the log (the edited walks log as many entries as before): the walks themselves, not copies.
     assert.equal(reused.memo.replayedInPlace, reused.memo.replayed);
+    // The splice copied the nat table's built-in chains (their rules unchanged): their compile is kept, so that
+    // the walks' replay need not look for rules that moved (every chain but the edited one is the previous compile's).
+    const natBefore = reach.emu.tables.get('nat')!.chains;
+    const natNow = reused.emu.tables.get('nat')!.chains;
+    const edited = lines[at]!.split(' ')[1]!;
+    assert.deepEqual([...natNow].filter(([name, c]) => natBefore.get(name) !== c).map(([name]) => name), [edited]);
     // KUBE-SERVICES's end, at each hook: the previous analysis's remainder of its 50 holes.
     assert.equal(reused.memo.remainders.reused, 2);
     assert.equal(reach.memo.remainders.reused, 0);
