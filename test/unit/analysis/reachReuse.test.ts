@@ -16,7 +16,7 @@ import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 import { reachView, ruleEdit } from '../../helpers/reachEdits';
-import { handBack } from '../../../server/src/analysis/reach/walkMemo';
+import { chainId, handBack, indexKey, Walks } from '../../../server/src/analysis/reach/walkMemo';
 import { explanationsReused } from '../../../server/src/analysis/explainMemo';
 import { reachFindings } from '../../../server/src/analysis/findings';
 import type { Reachability } from '../../../server/src/analysis/reachability';
@@ -166,6 +166,35 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.equal(out.ret.must, entry.must);
     assert.equal(out.accepted.may, other.may);
     assert.equal(out.accepted.must, entry.must);
+  });
+
+  it('remembered walks are found by chain and entry key, also when two chains\' keys collide in the index', () => {
+    const reach = analyzeReachability(parseIptables(SHARED.join('\n'), { family: 'ipv4', backend: 'nft' }).ruleset);
+    const chains = reach.emu.tables.get('filter')!.chains;
+    const a = chains.get('X')!;
+    const b = [...chains.values()].find((c) => c !== a)!;
+    const flow = { may: [], must: [] } as unknown as Flow;
+    const walk = (chain: typeof a, key: number) => ({ chain, depth: 1, key, entry: flow, out: { ret: flow, accepted: flow }, from: 0, to: 0, inner: [] });
+    // b's key chosen so that both land on the same number in the index.
+    const collide = indexKey(chainId(a), 5) ^ indexKey(chainId(b), 0);
+    assert.equal(indexKey(chainId(b), collide), indexKey(chainId(a), 5));
+    const walks = new Walks();
+    const wa = walk(a, 5);
+    const wb = walk(b, collide);
+    const wa2 = walk(a, 5);
+    const wa3 = walk(a, 5);
+    walks.list.push(wa, wa2, wb, walk(a, 6), wa3);
+    // In the order remembered (equal walks, told apart by identity).
+    const found = [...walks.of(a, 5)];
+    assert.equal(found.length, 3);
+    assert.ok(found[0] === wa && found[1] === wa2 && found[2] === wa3);
+    assert.deepEqual([...walks.of(b, collide)], [wb]);
+    assert.deepEqual([...walks.of(b, 5)], []);
+    assert.deepEqual([...walks.of(a, 7)], []);
+    // a's one walk with key 6, asked for as b's.
+    assert.equal([...walks.of(a, 6)].length, 1);
+    assert.deepEqual([...walks.of(b, indexKey(chainId(a), 6) ^ indexKey(chainId(b), 0))], []);
+    assert.ok(walks.indexed);
   });
 
   it('random rulesets (the kernel lab\'s generator), 6 chained edits of rule lines each', () => {
