@@ -62,6 +62,8 @@ export interface EmuRule {
 }
 
 export interface EmuChain {
+  /** A number of its own (analyses index walks into chains by it). */
+  readonly uid?: number;
   readonly name: string;
   readonly builtin: boolean;
   readonly policy: 'ACCEPT' | 'DROP';
@@ -119,7 +121,10 @@ function compileTarget(spec: RuleSpec): CompiledTarget {
  * rule's model parses its line again, and most of a large ruleset's chains
  * (one per service, per endpoint) are never reached by a given trace.
  */
+let chainsMade = 0;
+
 class LazyChain implements EmuChain {
+  readonly uid = ++chainsMade;
   private compiled: EmuRule[] | undefined;
   readonly name: string;
   readonly builtin: boolean;

@@ -71,56 +71,64 @@ export const NO_WALKS: readonly RememberedWalk[] = [];
 export class Walks {
   readonly list: RememberedWalk[] = [];
   /**
-   * By chain and entryKey mixed into one number: a walk, or the walks whose numbers collide (in the
-   * order remembered; those of other chains among them). One map, and no list per walk: 200,000
-   * walks were indexed in ~90 ms per edit as a map of maps of lists.
+   * By chain and entryKey mixed into one number (indexKey), open addressing over two arrays of
+   * numbers: the number, and the walk's place in `list` + 1 (0: free). Walks whose numbers are
+   * equal lie along one probe run in the order remembered (those of other chains among them).
+   * 200,000 walks took ~90 ms per edit to index as a map per chain of lists per key, ~70 as one map.
    */
-  private index: Map<number, RememberedWalk | RememberedWalk[]> | undefined;
+  private keys: Int32Array | undefined;
+  private places: Int32Array | undefined;
 
   get indexed(): boolean {
-    return this.index !== undefined;
+    return this.places !== undefined;
   }
 
   /** The walks into a chain whose entry has this entryKey, in the order remembered. */
   *of(chain: EmuChain, key: number): Generator<RememberedWalk> {
-    const found = (this.index ??= indexed(this.list)).get(indexKey(chainId(chain), key));
-    if (found === undefined) return;
-    if (!Array.isArray(found)) {
-      if (found.chain === chain) yield found;
-      return;
+    if (!this.places) this.index();
+    const keys = this.keys!;
+    const places = this.places!;
+    const mask = places.length - 1;
+    const k = indexKey(chainId(chain), key);
+    for (let p = k & mask; places[p] !== 0; p = (p + 1) & mask) {
+      if (keys[p] !== k) continue;
+      const w = this.list[places[p]! - 1]!;
+      if (w.chain === chain) yield w;
     }
-    for (const w of found) if (w.chain === chain) yield w;
+  }
+
+  private index(): void {
+    const list = this.list;
+    // At most half full: probe runs stay short.
+    let size = 16;
+    while (size < list.length * 2) size *= 2;
+    const keys = new Int32Array(size);
+    const places = new Int32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i]!;
+      const k = indexKey(chainId(w.chain), keyOf(w));
+      let p = k & mask;
+      while (places[p] !== 0) p = (p + 1) & mask;
+      keys[p] = k;
+      places[p] = i + 1;
+    }
+    this.keys = keys;
+    this.places = places;
   }
 }
 
-/** A number per chain object, for the index (walks into one chain are remembered in runs: looked up once per run). */
+/** A number per chain object, for the index (a compiled chain carries its own). */
 const chainIds = new WeakMap<EmuChain, number>();
 let chainCount = 0;
 export function chainId(c: EmuChain): number {
+  if (c.uid !== undefined) return c.uid;
   let id = chainIds.get(c);
-  if (id === undefined) chainIds.set(c, (id = ++chainCount));
+  if (id === undefined) chainIds.set(c, (id = -++chainCount));
   return id;
 }
 
 export const indexKey = (chain: number, key: number): number => (Math.imul(chain, 0x9e3779b1) ^ key) | 0;
-
-function indexed(list: readonly RememberedWalk[]): Map<number, RememberedWalk | RememberedWalk[]> {
-  const index = new Map<number, RememberedWalk | RememberedWalk[]>();
-  let last: EmuChain | undefined;
-  let id = 0;
-  for (const w of list) {
-    if (w.chain !== last) {
-      last = w.chain;
-      id = chainId(w.chain);
-    }
-    const k = indexKey(id, keyOf(w));
-    const had = index.get(k);
-    if (had === undefined) index.set(k, w);
-    else if (Array.isArray(had)) had.push(w);
-    else index.set(k, [had, w]);
-  }
-  return index;
-}
 
 function keyOf(w: RememberedWalk): number {
   return (w.key ??= entryKey(w.entry, w.depth));
