@@ -121,6 +121,25 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     }
   });
 
+  it('scripted: every chain whose walk entered an edited chain is walked again, also when one that entered it first was edited too', () => {
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':P1 - [0:0]', ':P2 - [0:0]', ':X - [0:0]',
+      '-A INPUT -p tcp -j P1', '-A INPUT -p udp -j P2', '-A P2 -s 10.0.0.0/8 -j X', '-A P1 -s 10.0.0.0/8 -j X', '-A P1 -j RETURN', '-A X -d 192.168.0.0/16 -j DROP', '-A X -j RETURN', 'COMMIT', ''];
+    const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    const reach = analyzeReachability(first.ruleset);
+    // X (entered from P1, then P2) and P1 change; P2 does not, but what its walk met in X does.
+    lines[11] = '-A P1 -p tcp -j RETURN';
+    lines[12] = '-A X -d 192.168.0.0/24 -j DROP';
+    const next = lines.join('\n');
+    const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: first });
+    assert.ok(cacheOf(again)?.spliced);
+    const reused = analyzeReachability(again.ruleset, { previous: reach });
+    const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
+    // P2 is the previous compile's chain, yet walked again: X, P1, P2, X from each.
+    assert.equal(reused.emu.tables.get('filter')!.chains.get('P2'), reach.emu.tables.get('filter')!.chains.get('P2'));
+    assert.equal(reused.memo.walked, 4);
+    assert.deepStrictEqual(reachView(again.ruleset, reused, next, 1), reachView(again.ruleset, fresh, next, 1));
+  });
+
   it('scripted: a walk remembered at one depth is not replayed at another', () => {
     const lines = deepChains();
     const opts = { family: 'ipv4', backend: 'legacy' } as const;

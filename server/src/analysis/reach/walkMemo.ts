@@ -1,10 +1,12 @@
 /**
  * Chain walks remembered from one analysis of a document to the next (the
  * editor's re-analysis after an edit). A walk into a chain depends only on
- * its rules, the chains they reach, the space, and the packets entering. When
- * the chain and every chain it reaches are the previous compile's very
- * objects (recompileRuleset keeps the chains a reparse left alone) and the
- * entry equals the remembered one box for box, the walk is not made again:
+ * its rules, the chains it enters, the space, and the packets entering. When
+ * the chain is the previous compile's very object (recompileRuleset keeps the
+ * chains a reparse left alone), no chain the previous analysis's walks went
+ * from it into was made anew (found upwards from the chains made, through
+ * their records' jump sites: dirtyChains), and the entry equals the
+ * remembered one box for box, the walk is not made again:
  * its records are taken from the previous analysis and its result handed
  * back. A kube-proxy dump's edit re-walks the edited chain and those that
  * reach it, not the 60,000 others.
@@ -164,8 +166,8 @@ export class WalkMemo {
   private readonly ops: unknown[] = [];
   /** Walks into chains, by "table/hook". */
   private readonly walks = new Map<string, Walks>();
-  /** Per table: chain → whether it and every chain it reaches are the previous compile's. */
-  private readonly clean = new Map<EmuTable, Map<EmuChain, boolean>>();
+  /** Per table: the chains whose walks may differ from the previous analysis's (dirtyChains). */
+  private readonly dirty = new Map<EmuTable, ReadonlySet<string>>();
   /** The previous compile's chains whose rules this one has at other lines (made on first use). */
   private movedFrom: Set<EmuChain> | undefined;
   /** Records made by rebase() in this analysis (settle() points their log entries at them). */
@@ -236,7 +238,7 @@ export class WalkMemo {
 
   /**
    * A walk of the previous analysis into this chain (at this depth, with an equal entry, not yet
-   * replayed) when the chain and all it reaches are unchanged; undefined when it must be walked.
+   * replayed) when the chain and the chains such walks enter are unchanged; undefined when it must be walked.
    */
   take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
     // A chain whose rules only moved to other lines is remembered under the previous compile's object.
@@ -363,7 +365,7 @@ export class WalkMemo {
     }
     this.previous = undefined;
     this.movedFrom = undefined;
-    this.clean.clear();
+    this.dirty.clear();
     this.rebasedRecords.clear();
   }
 
@@ -444,40 +446,47 @@ export class WalkMemo {
     return true;
   }
 
-  /** Whether the chain and every chain its rules reach are the previous compile's objects, or only moved. */
+  /**
+   * Whether a walk into the chain with an entry the previous analysis walked it with comes out as
+   * then: the chain is the previous compile's object (or only moved) and none of the chains
+   * that walk went into was made anew.
+   */
   private unchanged(table: EmuTable, chain: EmuChain): boolean {
-    const made = this.previous?.made;
-    if (!made || !this.previous?.emu.tables.has(table.name)) return false;
-    let known = this.clean.get(table);
-    if (!known) this.clean.set(table, (known = new Map()));
-    const visit = (c: EmuChain): boolean => {
-      const k = known!.get(c);
-      if (k !== undefined) return k;
-      known!.set(c, false); // a loop (never in a ruleset that loaded) stays "changed"
-      let ok = !made.has(c) || this.previous!.moved.has(c);
-      const names = jumpsOf(c);
-      for (let i = 0; ok && i < names.length; i++) {
-        const next = table.chains.get(names[i]!);
-        // (A table that loaded jumps only to chains it has.)
-        ok = next !== undefined && visit(next);
-      }
-      known!.set(c, ok);
-      return ok;
-    };
-    return visit(chain);
+    const previous = this.previous;
+    if (!previous || !previous.emu.tables.has(table.name)) return false;
+    let dirty = this.dirty.get(table);
+    if (!dirty) this.dirty.set(table, (dirty = this.dirtyChains(table)));
+    // (A chain made anew is dirty under its name: the one object of that name in this compile.)
+    return !dirty.has(chain.name);
   }
-}
 
-/** The chains a chain's rules jump or go to, each once (kept per chain object: a reparse keeps the chains it did not touch). */
-const jumps = new WeakMap<EmuChain, readonly string[]>();
-function jumpsOf(c: EmuChain): readonly string[] {
-  let l = jumps.get(c);
-  if (!l) {
+  /**
+   * The chains of a table made anew (not only moved), and every chain the previous analysis's
+   * walks went from into one of them (its record's jump sites), and so on up: found from the
+   * few chains an edit makes, not by following the jumps of every chain down. A chain whose walk
+   * never entered a changed chain (its jump to it took no packet) walks the same with the same
+   * entry: the rules before that jump are its own and those of chains it entered, all unchanged.
+   */
+  private dirtyChains(table: EmuTable): ReadonlySet<string> {
+    const { made, moved, memo } = this.previous!;
     const names = new Set<string>();
-    for (const r of c.rules) if (r.target.kind === 'jump') names.add(r.target.chain);
-    jumps.set(c, (l = [...names]));
+    const todo: string[] = [];
+    for (const c of made) {
+      if (moved.has(c) || table.chains.get(c.name) !== c) continue;
+      names.add(c.name);
+      todo.push(c.name);
+    }
+    while (todo.length) {
+      const rec = memo.rec.existing(table.name, todo.pop()!);
+      if (!rec) continue;
+      for (const site of rec.sites.keys()) {
+        if (typeof site === 'string' || names.has(site.ref.chain)) continue;
+        names.add(site.ref.chain);
+        todo.push(site.ref.chain);
+      }
+    }
+    return names;
   }
-  return l;
 }
 
 /** The result of a replayed walk, its sets that were its entry's replaced by the new entry's. */
