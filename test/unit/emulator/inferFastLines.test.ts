@@ -11,6 +11,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inferHost } from '../../../server/src/emulator/index';
+import { hintChainsRead } from '../../../server/src/emulator/host/infer';
+import { ruleEdit } from '../../helpers/reachEdits';
+import { rng } from '../../helpers/netlab/traceGenerator';
 import { compileRuleset } from '../../../server/src/emulator/compile';
 import { fastModelsRead } from '../../../server/src/lang/iptables/ruleModels';
 import type { Family } from '../../../server/src/lang/iptables/inet';
@@ -78,6 +81,43 @@ describe('inferHost: the same host whichever way rule lines were read', () => {
     const host = inferHost(rs);
     assert.equal(fastModelsRead() - before, 0);
     assert.ok(host.peers.length === 0 && host.ifaces.size > 1, 'the hints were read from the compile');
+  });
+
+  it('after an edit, the host of the reparse is a fresh parse\'s, and only the chains the reparse made anew are read', () => {
+    // A Docker host's published port moved: the reparse splices the nat table (the edited chain and the built-in ones are new).
+    const docker = readFileSync(join(root, 'examples', 'docker-host', 'rules.v4'), 'utf8').split('\n');
+    let parsed = parseIptables(docker.join('\n'), { family: 'ipv4', backend: 'nft' });
+    const forwardedTo = (h: ReturnType<typeof inferHost>): unknown => h.listeners.map((l) => l.forwardTo?.port);
+    assert.deepEqual(forwardedTo(inferHost(parsed.ruleset)), [12580]);
+    const at = docker.findIndex((l) => l.includes('--to-destination 172.17.0.4:12580'));
+    docker[at] = docker[at]!.replace('172.17.0.4:12580', '172.17.0.4:9999');
+    let text = docker.join('\n');
+    parsed = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: parsed });
+    const host = inferHost(parsed.ruleset);
+    assert.deepEqual(forwardedTo(host), [9999], 'the edited DNAT is read again');
+    assert.deepEqual(host, inferHost(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset));
+    // A kube dump: only the chains the reparse made anew are read.
+    const lines = kubeProxyDump({ services: 40, endpoints: 3 }).split('\n');
+    parsed = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    inferHost(parsed.ruleset);
+    const chains = [...parsed.ruleset.tables.values()].reduce((n, tb) => n + tb.chains.size, 0);
+    const dnat = lines.findIndex((l) => l.includes('--to-destination'));
+    lines[dnat] = lines[dnat]!.replace(/:(\d+)$/, ':9999');
+    text = lines.join('\n');
+    parsed = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: parsed });
+    const before = hintChainsRead();
+    const reparsed = inferHost(parsed.ruleset);
+    // The edited chain and nat's four built-in chains.
+    assert.ok(hintChainsRead() - before <= 5 && chains > 150, `${hintChainsRead() - before} of ${chains} chains read`);
+    assert.deepEqual(reparsed, inferHost(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset));
+    // Random edits of rule lines (changed, deleted, added), each reparse handed the one before.
+    const r = rng(4242);
+    for (let k = 0; k < 30; k++) {
+      const what = ruleEdit(lines, r);
+      text = lines.join('\n');
+      parsed = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: parsed });
+      assert.deepEqual(inferHost(parsed.ruleset), inferHost(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset), what);
+    }
   });
 
   it('a kube-proxy-style dump', () => {
