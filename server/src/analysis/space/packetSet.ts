@@ -481,6 +481,8 @@ export function boxCovers(b: Box, field: Field, values: IntSet): boolean {
  * dump's 100,000 DNAT'd flows differ in their sources, so the first stage
  * never fits, and it was grouped in full before.
  */
+let hashScratch = new Int32Array(0);
+
 export function coarsen(s: PacketSet, limit: number): PacketSet {
   if (s.length <= limit) return s;
   const stages: Field[][] = [
@@ -492,7 +494,9 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
   // Each box's field hashes, once for every stage: of the fields some stage keeps (not the first
   // stage's loose ones), and from the box before when it has the very same set there (boxes of one
   // walk share most of theirs; a nat table hands off ~100,000 boxes after a kube dump's edit).
-  const hs = new Int32Array(s.length * FIELD_COUNT);
+  // (A buffer kept between calls: megabytes allocated per hand-off would go straight to the old generation.)
+  if (hashScratch.length < s.length * FIELD_COUNT) hashScratch = new Int32Array(s.length * FIELD_COUNT * 2);
+  const hs = hashScratch;
   const kept: Field[] = [];
   for (let i = 0; i < FIELD_COUNT; i++) if (!stages[0]!.includes(i)) kept.push(i);
   for (let k = 0; k < s.length; k++) {
