@@ -63,7 +63,7 @@ export interface EmuRule {
 
 export interface EmuChain {
   /** A number of its own (analyses index walks into chains by it). */
-  readonly uid?: number;
+  readonly uid: number;
   readonly name: string;
   readonly builtin: boolean;
   readonly policy: 'ACCEPT' | 'DROP';
@@ -159,19 +159,17 @@ class LazyChain implements EmuChain {
     return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain, this.models));
   }
 
-  /** Whether this is the compile of that chain as it is now (same chain, rules and policy). */
-  compiles(table: LoadedTable, chain: LoadedChain): boolean {
-    return this.chain === chain && this.from === chain.rules && this.policy === chain.policy && this.table.name === table.name;
-  }
-
   /**
-   * Whether that chain holds this one's very rules with the same policy: a splice copies the
-   * built-in chains of the table it re-walks (tableSplice.ts), most of them without a change.
+   * Whether this is the compile of that chain as it is now: the same policy and the very same
+   * loaded rules, in the same array (a reparse left the chain alone) or in a copy (a splice copies
+   * the built-in chains of the table it re-walks, most of them without a change: tableSplice.ts).
    */
-  holdsSameRules(table: LoadedTable, chain: LoadedChain): boolean {
+  compiles(table: LoadedTable, chain: LoadedChain): boolean {
     const a = this.from;
     const b = chain.rules;
-    if (a.length !== b.length || this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return false;
+    if (this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return false;
+    if (a === b) return true;
+    if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
   }
@@ -200,7 +198,7 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: {
   for (const c of t.chains.values()) {
     if (c.absent) continue;
     const old = previous?.chains.get(c.name);
-    if (old instanceof LazyChain && (old.compiles(t, c) || old.holdsSameRules(t, c))) chains.set(c.name, old);
+    if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
       const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
       const fresh = new LazyChain(t, c, models, shifted);

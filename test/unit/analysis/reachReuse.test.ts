@@ -16,7 +16,7 @@ import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 import { reachView, ruleEdit } from '../../helpers/reachEdits';
-import { chainId, handBack, indexKey, Walks } from '../../../server/src/analysis/reach/walkMemo';
+import { handBack, indexKey, Walks } from '../../../server/src/analysis/reach/walkMemo';
 import { explanationsReused } from '../../../server/src/analysis/explainMemo';
 import { reachFindings } from '../../../server/src/analysis/findings';
 import type { Reachability } from '../../../server/src/analysis/reachability';
@@ -195,8 +195,8 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const flow = { may: [], must: [] } as unknown as Flow;
     const walk = (chain: typeof a, key: number) => ({ chain, depth: 1, key, entry: flow, out: { ret: flow, accepted: flow }, from: 0, to: 0, inner: [] });
     // b's key chosen so that both land on the same number in the index.
-    const collide = indexKey(chainId(a), 5) ^ indexKey(chainId(b), 0);
-    assert.equal(indexKey(chainId(b), collide), indexKey(chainId(a), 5));
+    const collide = indexKey(a.uid, 5) ^ indexKey(b.uid, 0);
+    assert.equal(indexKey(b.uid, collide), indexKey(a.uid, 5));
     const walks = new Walks();
     const wa = walk(a, 5);
     const wb = walk(b, collide);
@@ -212,7 +212,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.deepEqual([...walks.of(a, 7)], []);
     // a's one walk with key 6, asked for as b's.
     assert.equal([...walks.of(a, 6)].length, 1);
-    assert.deepEqual([...walks.of(b, indexKey(chainId(a), 6) ^ indexKey(chainId(b), 0))], []);
+    assert.deepEqual([...walks.of(b, indexKey(a.uid, 6) ^ indexKey(b.uid, 0))], []);
     assert.ok(walks.indexed);
   });
 

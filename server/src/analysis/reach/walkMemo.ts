@@ -91,7 +91,7 @@ export class Walks {
     const keys = this.keys!;
     const places = this.places!;
     const mask = places.length - 1;
-    const k = indexKey(chainId(chain), key);
+    const k = indexKey(chain.uid, key);
     for (let p = k & mask; places[p] !== 0; p = (p + 1) & mask) {
       if (keys[p] !== k) continue;
       const w = this.list[places[p]! - 1]!;
@@ -109,7 +109,7 @@ export class Walks {
     const mask = size - 1;
     for (let i = 0; i < list.length; i++) {
       const w = list[i]!;
-      const k = indexKey(chainId(w.chain), keyOf(w));
+      const k = indexKey(w.chain.uid, keyOf(w));
       let p = k & mask;
       while (places[p] !== 0) p = (p + 1) & mask;
       keys[p] = k;
@@ -118,16 +118,6 @@ export class Walks {
     this.keys = keys;
     this.places = places;
   }
-}
-
-/** A number per chain object, for the index (a compiled chain carries its own). */
-const chainIds = new WeakMap<EmuChain, number>();
-let chainCount = 0;
-export function chainId(c: EmuChain): number {
-  if (c.uid !== undefined) return c.uid;
-  let id = chainIds.get(c);
-  if (id === undefined) chainIds.set(c, (id = -++chainCount));
-  return id;
 }
 
 export const indexKey = (chain: number, key: number): number => (Math.imul(chain, 0x9e3779b1) ^ key) | 0;

@@ -494,7 +494,7 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
   // Each box's field hashes, once for every stage: of the fields some stage keeps (not the first
   // stage's loose ones), and from the box before when it has the very same set there (boxes of one
   // walk share most of theirs; a nat table hands off ~100,000 boxes after a kube dump's edit).
-  // (A buffer kept between calls: megabytes allocated per hand-off would go straight to the old generation.)
+  // (A buffer kept between calls, at the largest size met: megabytes allocated per hand-off would go straight to the old generation.)
   if (hashScratch.length < s.length * FIELD_COUNT) hashScratch = new Int32Array(s.length * FIELD_COUNT * 2);
   const hs = hashScratch;
   const kept: Field[] = [];
