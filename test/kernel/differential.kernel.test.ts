@@ -28,6 +28,8 @@ import { environmentalFailure } from '../helpers/corpus';
 import { loadWithKernelAsync, mapPool } from '../helpers/kernelPool';
 import { oracleAvailable, type Backend } from '../helpers/oracle';
 import { generateFile, modeledExtensions, numbered, type GeneratedFile } from '../helpers/restoreGenerator';
+import { proveClean } from '../../server/src/lang/iptables/cleanProof';
+import { proofFile } from '../helpers/proofFiles';
 
 const envInt = (name: string, dflt: number): number => {
   const v = process.env[name];
@@ -39,6 +41,8 @@ const envInt = (name: string, dflt: number): number => {
 
 const SEED = envInt('DIFF_SEED', Date.now() % 2147483647);
 const FILES = envInt('DIFF_FILES', 2000);
+/** Files generated around the one-pass clean proof's grammar; those it proves must load. */
+const PROOF_FILES = envInt('DIFF_PROOF_FILES', 300);
 const JOBS = Math.max(1, envInt('DIFF_JOBS', 4));
 const ONLY = process.env.DIFF_ONLY ? process.env.DIFF_ONLY.split(',').map((x) => Number(x.trim())) : undefined;
 const MUTATIONS = process.env.DIFF_MUTATIONS ? process.env.DIFF_MUTATIONS.split(',').map((x) => x.trim()) : undefined;
@@ -275,5 +279,17 @@ describe('differential test against the kernel', { skip: avail.ok ? false : `KER
     if (!ONLY && files.length >= modeledExtensions().length * 2) {
       assert.deepEqual(missing, [], `seed ${SEED}: the generator did not use every modelled extension`);
     }
+  });
+
+  it(`seed ${SEED}: of ${PROOF_FILES} files around the clean proof's grammar (DIFF_PROOF_FILES), every one it proves loads with both backends`, { timeout: 10 * 60_000 }, async (t) => {
+    const files = Array.from({ length: PROOF_FILES }, (_, i) => ({ i, text: proofFile(SEED * 7919 + i) })).filter((f) => proveClean(f.text));
+    const jobs = files.flatMap((f) => BACKENDS.map((b) => [f, b] as const));
+    const loads = await mapPool(jobs, JOBS, async ([f, b]) => ({ f, b, k: await loadWithKernelAsync(f.text, b, 'ipv4') }));
+    const failed = loads.filter((l) => !l.k.ok && !environmentalFailure(l.k.stderr));
+    const stat = `seed ${SEED}: ${files.length} of ${PROOF_FILES} files proven clean, ${loads.length} loads, ${failed.length} failed`;
+    t.diagnostic(stat);
+    console.log(`[differential] ${stat}`);
+    assert.ok(files.length >= PROOF_FILES * 0.2, stat);
+    assert.deepEqual(failed.map((l) => `file ${l.f.i} ${l.b}: ${l.k.stderr.trim()}\n${numbered(l.f.text)}`).slice(0, 5), [], stat);
   });
 });

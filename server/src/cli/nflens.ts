@@ -9,9 +9,10 @@
  *   nflens verify --workspace FILE --proto … --src CONTAINER --dst CONTAINER[:PORT] [--format text|json]
  */
 import { readFileSync } from 'node:fs';
-import { analyzeIptables } from '../lang/iptables/analyze';
+import { analyzeIptables, checkIptables } from '../lang/iptables/analyze';
+import type { CleanProof } from '../lang/iptables/cleanProof';
 import { dirname, resolve } from 'node:path';
-import { crossCheck, userlandProxyOf } from '../lang/docker/crossChecks';
+import { crossCheck, DOCKER_CHAINS, userlandProxyOf } from '../lang/docker/crossChecks';
 import { publishedPortFindings, type ProxySetting } from '../analysis/publishedPorts';
 import { analyzeDaemonFile, daemonHostDir, isDaemonOptionsPath, type DaemonOptions } from '../lang/docker/daemonFile';
 import type { Ruleset } from '../lang/iptables/ruleset';
@@ -77,6 +78,17 @@ function checkReachability(rs: Ruleset, lines: readonly string[]): Diagnostic[] 
   return reachFindings(rs, analyzeReachability(rs), { lineText: (l) => lines[l]?.replace(/\r$/, '') });
 }
 
+/**
+ * Whether the checks after the rules' own need the model of a file proven clean: reachability (up to
+ * CHECK_REACH_MAX_RULES), and Docker's published ports and the host's daemon options, which have
+ * something to say only about rules with Docker's chains.
+ */
+function modelNeeded(proof: CleanProof): boolean {
+  if (proof.rules <= CHECK_REACH_MAX_RULES) return true;
+  for (const t of proof.tables.values()) for (const c of t.chains) if (DOCKER_CHAINS.test(c)) return true;
+  return false;
+}
+
 export function main(argv: readonly string[]): number {
   const args = parseArgs(argv);
   if (args.flags.has('version')) {
@@ -138,7 +150,14 @@ export function main(argv: readonly string[]): number {
       daemons.push({ file, options: d.value, result });
       continue;
     }
-    const analysis = analyzeIptables(text, { backend, family: (familyFlag as Family | undefined) ?? 'auto', fileName: file });
+    const options = { backend, family: (familyFlag as Family | undefined) ?? 'auto', fileName: file } as const;
+    // A clean file needs no model unless something below reads it.
+    const quick = checkIptables(text, options);
+    if (quick.proof && !modelNeeded(quick.proof)) {
+      results.push({ file, diagnostics: [] });
+      continue;
+    }
+    const analysis = quick.analysis ?? analyzeIptables(text, options);
     const result: Mutable = { file, diagnostics: [...analysis.diagnostics] };
     results.push(result);
     rulesFiles.push({ file, ruleset: analysis.parsed.ruleset, result, lines: text.split('\n') });

@@ -17,7 +17,8 @@ export interface CrossFindings {
   readonly onDaemon: Diagnostic[];
 }
 
-const DOCKER_CHAINS = /^DOCKER(-USER|-ISOLATION(-STAGE-[12])?|-FORWARD|-CT|-BRIDGE|-INGRESS)?$/;
+/** The chains Docker makes: without one, the daemon's options have nothing in the rules to contradict. */
+export const DOCKER_CHAINS = /^DOCKER(-USER|-ISOLATION(-STAGE-[12])?|-FORWARD|-CT|-BRIDGE|-INGRESS)?$/;
 
 function rulesOf(rs: Ruleset, table: string, chain?: string): LoadedRule[] {
   const t = rs.tables.get(table);

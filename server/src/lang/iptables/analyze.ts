@@ -6,7 +6,8 @@ import type { Diagnostic } from '../diagnostic';
 import type { Backend } from './extension';
 import type { Family } from './inet';
 import { lintIptables } from './lints';
-import { parseIptables, type ParsedIptables } from './restoreParser';
+import { detectFamily, parseIptables, type ParsedIptables } from './restoreParser';
+import { proveClean, type CleanProof } from './cleanProof';
 
 export interface IptablesAnalysisOptions {
   readonly backend: Backend;
@@ -31,4 +32,22 @@ export function analyzeIptables(text: string, options: IptablesAnalysisOptions):
   const diagnostics = [...parsed.diagnostics, ...lintIptables(parsed)];
   diagnostics.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.col - b.span.start.col);
   return { parsed, diagnostics };
+}
+
+/** The diagnostics of a file: none with a proof, else the analysis that found them. */
+export type IptablesCheck =
+  | { readonly diagnostics: readonly []; readonly proof: CleanProof; readonly analysis?: undefined }
+  | { readonly diagnostics: readonly Diagnostic[]; readonly proof?: undefined; readonly analysis: IptablesAnalysis };
+
+/**
+ * analyzeIptables' diagnostics, for a caller that may not need the model: an
+ * IPv4 file the one-pass proof (cleanProof.ts) shows clean has none and is
+ * not parsed; any other file gets the full analysis.
+ */
+export function checkIptables(text: string, options: IptablesAnalysisOptions): IptablesCheck {
+  const family = options.family === 'auto' ? detectFamily(text, options.fileName) : options.family;
+  const proof = family === 'ipv4' ? proveClean(text) : undefined;
+  if (proof) return { diagnostics: [], proof };
+  const analysis = analyzeIptables(text, options);
+  return { diagnostics: analysis.diagnostics, analysis };
 }
