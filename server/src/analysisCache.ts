@@ -5,7 +5,8 @@
  * is handed the previous version's analysis (same settings) to reuse.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzeIptables, type IptablesAnalysis } from './lang/iptables/analyze';
+import { analyzeIptables, proveCleanFile, type IptablesAnalysis } from './lang/iptables/analyze';
+import type { CleanProof } from './lang/iptables/cleanProof';
 import type { Settings } from './settings';
 import { analyzeReachability, type Reachability } from './analysis/reachability';
 import { reachFindings } from './analysis/findings';
@@ -87,6 +88,20 @@ export class AnalysisCache {
 
   get(doc: TextDocument, settings: Settings): IptablesAnalysis {
     return this.entry(doc, settings).analysis;
+  }
+
+  /**
+   * Before the document's first analysis under these settings (it was just opened): the one-pass
+   * proof that the analysis would find nothing (cleanProof.ts), for files that may hold more rules
+   * than are analysed for reachability, so that a large clean file's diagnostics need not wait for
+   * its model. Undefined once an analysis exists: edits reuse it.
+   */
+  firstProof(doc: TextDocument, settings: Settings): CleanProof | undefined {
+    if (this.entries.get(doc.uri)?.key === parseKey(settings)) return undefined;
+    const text = doc.getText();
+    // A rule line takes at least 5 characters ("-A X" and its newline).
+    if (text.length <= settings.maxAnalyzedRules * 5) return undefined;
+    return proveCleanFile(text, { family: settings.family, fileName: doc.uri });
   }
 
   /** The newest analysis of the document under these settings, of its current version or an earlier one; never parses. */

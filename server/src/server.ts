@@ -30,7 +30,7 @@ import { codeLenses } from './features/codeLens';
 import { exampleOnHost, registerTraceRequests } from './features/traceRequests';
 import { SettingsCache, type Settings } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
-import { crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
+import { anyDockerChain, crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
 import { publishedPortFindings, type ProxySetting } from './analysis/publishedPorts';
 import type { Diagnostic } from './lang/diagnostic';
 import { analyzeIptables } from './lang/iptables/analyze';
@@ -60,6 +60,17 @@ interface ReachPending {
 const reachPending = new Map<string, ReachPending>();
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
+  // A large clean file just opened: it has no diagnostics (no reachability findings beyond maxRules, nothing for the
+  // Docker checks without Docker's chains), known before its model is built; the model follows at once, for the features and edits.
+  const proof = cache.firstProof(doc, s);
+  if (proof && proof.rules > s.maxAnalyzedRules && !anyDockerChain(proof.tables.values())) {
+    setImmediate(() => {
+      const now = documents.get(doc.uri);
+      if (now?.version === doc.version) cache.get(now, s);
+    });
+    extraFindings.set(doc.uri, []);
+    return [];
+  }
   const analysis = cache.get(doc, s);
   let proxy: ProxySetting = { on: true };
   const extra = daemonFilesNear(doc.uri, openText).flatMap((f) => {

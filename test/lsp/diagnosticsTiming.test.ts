@@ -352,6 +352,36 @@ describe('a file over netfilterLens.analysis.maxRules', () => {
   });
 });
 
+describe('a clean file over maxRules, just opened (its first publish from the one-pass clean proof)', () => {
+  const client = new Recorder({ analysis: { maxRules: 50 } });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+  // 10 services: 182 rules.
+  const kube = kubeProxyDump({ services: 10, endpoints: 5 });
+
+  it('publishes no diagnostics, then answers from its model and checks its edits', async () => {
+    const uri = 'file:///tmp/test-timing/proven.rules';
+    await client.open(uri, kube);
+    assert.deepEqual((await client.diagnosticsFor(uri, 1)).diagnostics, []);
+    const lines = kube.split('\n');
+    const dnat = lines.findIndex((l) => l.includes('--to-destination'));
+    const h = await client.conn.sendRequest<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position: { line: dnat, character: 1 } });
+    assert.match(h.contents.value, /Flows not analysed: 182 rules: more than netfilterLens\.analysis\.maxRules \(50\)/);
+    const v = await client.editLine(uri, dnat, lines[dnat]!.length, `${lines[dnat]} --bogus`);
+    assert.ok((await client.diagnosticsFor(uri, v)).diagnostics.some((d) => d.severity === 1), 'the edit\'s error');
+  });
+
+  it("with Docker's chains the published-port check still runs", async () => {
+    const uri = 'file:///tmp/test-timing/proven-docker.rules';
+    const lines = kube.split('\n');
+    const nat = lines.indexOf('*nat');
+    lines.splice(nat + 1, 0, ':DOCKER - [0:0]');
+    lines.splice(lines.indexOf('COMMIT', nat), 0, '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER', '-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80');
+    await client.open(uri, lines.join('\n'));
+    assert.deepEqual((await client.diagnosticsFor(uri, 1)).diagnostics.map((d) => d.code), ['docker-dnat-unreached']);
+  });
+});
+
 describe('a large file\'s findings while its reachability runs again', () => {
   const client = new Recorder({ debounceMs: 150 });
   before(() => client.initialize());

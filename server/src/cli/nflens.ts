@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { analyzeIptables, checkIptables } from '../lang/iptables/analyze';
 import type { CleanProof } from '../lang/iptables/cleanProof';
 import { dirname, resolve } from 'node:path';
-import { crossCheck, DOCKER_CHAINS, userlandProxyOf } from '../lang/docker/crossChecks';
+import { anyDockerChain, crossCheck, userlandProxyOf } from '../lang/docker/crossChecks';
 import { publishedPortFindings, type ProxySetting } from '../analysis/publishedPorts';
 import { analyzeDaemonFile, daemonHostDir, isDaemonOptionsPath, type DaemonOptions } from '../lang/docker/daemonFile';
 import type { Ruleset } from '../lang/iptables/ruleset';
@@ -84,9 +84,7 @@ function checkReachability(rs: Ruleset, lines: readonly string[]): Diagnostic[] 
  * something to say only about rules with Docker's chains.
  */
 function modelNeeded(proof: CleanProof): boolean {
-  if (proof.rules <= CHECK_REACH_MAX_RULES) return true;
-  for (const t of proof.tables.values()) for (const c of t.chains) if (DOCKER_CHAINS.test(c)) return true;
-  return false;
+  return proof.rules <= CHECK_REACH_MAX_RULES || anyDockerChain(proof.tables.values());
 }
 
 export function main(argv: readonly string[]): number {

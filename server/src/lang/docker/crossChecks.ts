@@ -18,7 +18,13 @@ export interface CrossFindings {
 }
 
 /** The chains Docker makes: without one, the daemon's options have nothing in the rules to contradict. */
-export const DOCKER_CHAINS = /^DOCKER(-USER|-ISOLATION(-STAGE-[12])?|-FORWARD|-CT|-BRIDGE|-INGRESS)?$/;
+const DOCKER_CHAINS = /^DOCKER(-USER|-ISOLATION(-STAGE-[12])?|-FORWARD|-CT|-BRIDGE|-INGRESS)?$/;
+
+/** Whether some table has a chain Docker makes: only then do the cross-checks and Docker's published ports have anything to say. */
+export function anyDockerChain(tables: Iterable<{ readonly chains: Iterable<string> }>): boolean {
+  for (const t of tables) for (const c of t.chains) if (DOCKER_CHAINS.test(c)) return true;
+  return false;
+}
 
 function rulesOf(rs: Ruleset, table: string, chain?: string): LoadedRule[] {
   const t = rs.tables.get(table);

@@ -34,6 +34,12 @@ export function analyzeIptables(text: string, options: IptablesAnalysisOptions):
   return { parsed, diagnostics };
 }
 
+/** The one-pass proof (cleanProof.ts) that analyzeIptables would find nothing: for IPv4 files. */
+export function proveCleanFile(text: string, options: Pick<IptablesAnalysisOptions, 'family' | 'fileName'>): CleanProof | undefined {
+  const family = options.family === 'auto' ? detectFamily(text, options.fileName) : options.family;
+  return family === 'ipv4' ? proveClean(text) : undefined;
+}
+
 /** The diagnostics of a file: none with a proof, else the analysis that found them. */
 export type IptablesCheck =
   | { readonly diagnostics: readonly []; readonly proof: CleanProof; readonly analysis?: undefined }
@@ -45,8 +51,7 @@ export type IptablesCheck =
  * not parsed; any other file gets the full analysis.
  */
 export function checkIptables(text: string, options: IptablesAnalysisOptions): IptablesCheck {
-  const family = options.family === 'auto' ? detectFamily(text, options.fileName) : options.family;
-  const proof = family === 'ipv4' ? proveClean(text) : undefined;
+  const proof = proveCleanFile(text, options);
   if (proof) return { diagnostics: [], proof };
   const analysis = analyzeIptables(text, options);
   return { diagnostics: analysis.diagnostics, analysis };
