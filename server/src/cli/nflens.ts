@@ -8,7 +8,7 @@
  *   nflens verify RULES [--host HOSTFILE] --proto … --src … --dst … (--in IFACE | --local) [--format text|json]
  *   nflens verify --workspace FILE --proto … --src CONTAINER --dst CONTAINER[:PORT] [--format text|json]
  */
-import { readFileSync } from 'node:fs';
+import { readText } from './readText';
 import { analyzeIptables, checkIptables } from '../lang/iptables/analyze';
 import type { CleanProof } from '../lang/iptables/cleanProof';
 import { dirname, resolve } from 'node:path';
@@ -135,7 +135,7 @@ export function main(argv: readonly string[]): number {
   for (const file of args.files) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readText(file);
     } catch (e) {
       process.stderr.write(`nflens: cannot read ${file}: ${(e as Error).message}\n`);
       return 2;

@@ -71,9 +71,17 @@ const enum Mod { Comment = 1, Tcp = 2, Udp = 4, Multiport = 8, Statistic = 16, M
 /** Matches that are refused (or mean nothing) without an option. */
 const NEEDS_OPTION = Mod.Comment | Mod.Multiport | Mod.Mark | Mod.Conntrack | Mod.State | Mod.Addrtype;
 
+/** FNV-1a over the characters [a, b) of `t`. */
+function hashOf(t: string, a: number, b: number): number {
+  let h = 0x811c9dc5;
+  for (let i = a; i < b; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
 class Table {
-  readonly ids = new Map<string, number>();
   readonly names: string[] = [];
+  /** Chain numbers by name, looked up in the text without cutting the name out: open addressing, a slot holds number + 1. */
+  private slots = new Int32Array(256);
   /** Per chain: its hook bit (built-in chains) or 0; the hooks its targets allow. */
   readonly hook: number[] = [];
   readonly allowed: number[] = [];
@@ -83,6 +91,37 @@ class Table {
   jumps = 0;
   rules = 0;
   constructor(readonly name: string) {}
+
+  /** The number of the chain named by [a, b) of `t`, or -1. */
+  find(t: string, a: number, b: number): number {
+    const mask = this.slots.length - 1;
+    const len = b - a;
+    for (let s = hashOf(t, a, b) & mask; ; s = (s + 1) & mask) {
+      const id = this.slots[s]! - 1;
+      if (id < 0) return -1;
+      const name = this.names[id]!;
+      if (name.length === len && t.startsWith(name, a)) return id;
+    }
+  }
+
+  /** Numbers a new chain. */
+  add(name: string): number {
+    const id = this.names.length;
+    this.names.push(name);
+    if (this.names.length * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 4);
+      for (let i = 0; i < this.names.length; i++) this.place(i);
+    } else this.place(id);
+    return id;
+  }
+
+  private place(id: number): void {
+    const name = this.names[id]!;
+    const mask = this.slots.length - 1;
+    let s = hashOf(name, 0, name.length) & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = id + 1;
+  }
 
   jump(a: number, b: number): void {
     if (this.jumps === this.from.length) {
@@ -217,7 +256,7 @@ class Prover {
     const sp2 = t.indexOf(' ', sp1 + 1);
     if (sp2 < 0 || sp2 >= this.le || !this.counters(sp2 + 1, this.le)) return false;
     const name = t.slice(this.ls + 1, sp1);
-    if (tb.ids.has(name) || !CHAIN.test(name)) return false;
+    if (tb.find(t, this.ls + 1, sp1) >= 0 || !CHAIN.test(name)) return false;
     const hooks = BUILTIN_CHAINS[tb.name as keyof typeof BUILTIN_CHAINS] as readonly string[];
     const builtin = hooks.includes(name);
     const policyLen = sp2 - sp1 - 1;
@@ -228,8 +267,7 @@ class Prover {
       // A hook's name in another table, a target's name, an over-long name.
       if (isHookName(name) || chainNameProblem(name)) return false;
     }
-    tb.ids.set(name, tb.names.length);
-    tb.names.push(name);
+    tb.add(name);
     tb.hook.push(builtin ? HOOK_BIT[name as Hook] : 0);
     tb.allowed.push(ALL_HOOKS);
     return true;
@@ -281,9 +319,8 @@ class Prover {
     // The chain: mostly the one before.
     let chain = this.lastId;
     if (!(this.b - this.a === this.lastName.length && t.startsWith(this.lastName, this.a) && chain >= 0)) {
-      const name = this.word();
-      const id = tb.ids.get(name);
-      if (id === undefined) return false;
+      const id = tb.find(t, this.a, this.b);
+      if (id < 0) return false;
       chain = id;
       this.lastId = id;
       this.lastName = tb.names[id]!;
@@ -550,8 +587,8 @@ class Prover {
     // Verdicts and jumps end the line.
     if (this.is('ACCEPT') || this.is('RETURN')) return !this.next();
     if (this.is('DROP')) return tb.name !== 'nat' && !this.next();
-    const id = tb.ids.get(this.word());
-    if (id !== undefined) {
+    const id = tb.find(this.t, this.a, this.b);
+    if (id >= 0) {
       if (tb.hook[id] || this.next()) return false; // a jump to a built-in chain
       tb.jump(chain, id);
       return true;
