@@ -58,16 +58,15 @@ interface ReachPending {
   soon: boolean;
 }
 const reachPending = new Map<string, ReachPending>();
+/** Documents whose publish came from the clean proof: their model is built once it is written. */
+const modelAfterPublish = new Map<string, { readonly version: number; readonly settings: Settings }>();
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   // A large clean file just opened: it has no diagnostics (no reachability findings beyond maxRules, nothing for the
   // Docker checks without Docker's chains), known before its model is built; the model follows at once, for the features and edits.
   const proof = cache.firstProof(doc, s);
   if (proof && proof.rules > s.maxAnalyzedRules && !anyDockerChain(proof.tables.values())) {
-    setImmediate(() => {
-      const now = documents.get(doc.uri);
-      if (now?.version === doc.version) cache.get(now, s);
-    });
+    modelAfterPublish.set(doc.uri, { version: doc.version, settings: s });
     extraFindings.set(doc.uri, []);
     return [];
   }
@@ -102,6 +101,15 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   return extra.length ? [...analysis.diagnostics, ...extra] : analysis.diagnostics;
 }, settings, (uri) => documents.get(uri), (uri, published) => {
   const doc = documents.get(uri);
+  // A publish from the clean proof is out: now the model (the thread is held for it).
+  const model = modelAfterPublish.get(uri);
+  if (model) {
+    modelAfterPublish.delete(uri);
+    setImmediate(() => {
+      const now = documents.get(uri);
+      if (now?.version === model.version) cache.get(now, model.settings);
+    });
+  }
   if (doc) indexLinesWhenIdle(doc);
   // The load diagnostics are out of the process: a short reachability run may hold the thread now.
   const pending = reachPending.get(uri);
@@ -221,6 +229,7 @@ documents.onDidClose((e) => {
   cache.drop(e.document.uri);
   extraFindings.delete(e.document.uri);
   reachPending.delete(e.document.uri);
+  modelAfterPublish.delete(e.document.uri);
   scheduleHostmates(e.document);
   if (isDaemon(e.document)) daemonDiagnostics.clear(e.document.uri);
   else if (isOurs(e.document)) diagnostics.clear(e.document.uri);
