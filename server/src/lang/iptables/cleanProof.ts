@@ -28,7 +28,8 @@ import type { Hook } from './extension';
 
 export interface CleanTable {
   readonly rules: number;
-  readonly chains: ReadonlySet<string>;
+  /** Its chains' names, in the order declared. */
+  readonly chains: readonly string[];
 }
 
 export interface CleanProof {
@@ -238,7 +239,7 @@ class Prover {
     // iptables-legacy wants COMMIT followed by a newline.
     if (!tb || this.le - this.ls !== 6 || !this.t.startsWith('COMMIT', this.ls) || this.le === this.t.length) return false;
     if (!this.graphHolds(tb)) return false; // (stops at this COMMIT)
-    this.tables.set(tb.name, { rules: tb.rules, chains: new Set(tb.names) });
+    this.tables.set(tb.name, { rules: tb.rules, chains: tb.names });
     this.rulesTotal += tb.rules;
     this.table = undefined;
     this.lastId = -1;
