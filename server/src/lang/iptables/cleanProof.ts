@@ -22,7 +22,8 @@
  */
 import { findTarget } from './extensions/registry';
 import { BUILTIN_CHAINS, isTableName } from './tables';
-import { HOOK_BIT, ALL_HOOKS, maskOf } from './ruleFacts';
+import { HOOK_BIT, maskOf } from './ruleFacts';
+import { ProofTable } from './cleanTable';
 import { chainNameProblem } from './ruleSupport';
 import type { Hook } from './extension';
 
@@ -40,8 +41,6 @@ export interface CleanProof {
 
 /** Longer lines are read by iptables-restore in pieces (lines.ts): left to the full parse. */
 const MAX_LINE = 2000;
-/** nftables allows 16 levels of jumps; deeper than this is left to the full parse. */
-const MAX_DEPTH = 12;
 
 const SP = 32;
 const QUOTE = 34;
@@ -71,72 +70,6 @@ const enum Next { Fail, End, More }
 const enum Mod { Comment = 1, Tcp = 2, Udp = 4, Multiport = 8, Statistic = 16, Mark = 32, Conntrack = 64, State = 128, Addrtype = 256 }
 /** Matches that are refused (or mean nothing) without an option. */
 const NEEDS_OPTION = Mod.Comment | Mod.Multiport | Mod.Mark | Mod.Conntrack | Mod.State | Mod.Addrtype;
-
-/** FNV-1a over the characters [a, b) of `t`. */
-function hashOf(t: string, a: number, b: number): number {
-  let h = 0x811c9dc5;
-  for (let i = a; i < b; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-class Table {
-  readonly names: string[] = [];
-  /** Chain numbers by name, looked up in the text without cutting the name out: open addressing, a slot holds number + 1. */
-  private slots = new Int32Array(256);
-  /** Per chain: its hook bit (built-in chains) or 0; the hooks its targets allow. */
-  readonly hook: number[] = [];
-  readonly allowed: number[] = [];
-  /** Jumps, as pairs of chain numbers. */
-  from = new Int32Array(1024);
-  to = new Int32Array(1024);
-  jumps = 0;
-  rules = 0;
-  constructor(readonly name: string) {}
-
-  /** The number of the chain named by [a, b) of `t`, or -1. */
-  find(t: string, a: number, b: number): number {
-    const mask = this.slots.length - 1;
-    const len = b - a;
-    for (let s = hashOf(t, a, b) & mask; ; s = (s + 1) & mask) {
-      const id = this.slots[s]! - 1;
-      if (id < 0) return -1;
-      const name = this.names[id]!;
-      if (name.length === len && t.startsWith(name, a)) return id;
-    }
-  }
-
-  /** Numbers a new chain. */
-  add(name: string): number {
-    const id = this.names.length;
-    this.names.push(name);
-    if (this.names.length * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 4);
-      for (let i = 0; i < this.names.length; i++) this.place(i);
-    } else this.place(id);
-    return id;
-  }
-
-  private place(id: number): void {
-    const name = this.names[id]!;
-    const mask = this.slots.length - 1;
-    let s = hashOf(name, 0, name.length) & mask;
-    while (this.slots[s] !== 0) s = (s + 1) & mask;
-    this.slots[s] = id + 1;
-  }
-
-  jump(a: number, b: number): void {
-    if (this.jumps === this.from.length) {
-      const f = new Int32Array(this.jumps * 2);
-      f.set(this.from);
-      this.from = f;
-      const t = new Int32Array(this.jumps * 2);
-      t.set(this.to);
-      this.to = t;
-    }
-    this.from[this.jumps] = a;
-    this.to[this.jumps++] = b;
-  }
-}
 
 /** The proof for `text`, or undefined when it takes the full parse to know. */
 export function proveClean(text: string): CleanProof | undefined {
@@ -171,7 +104,7 @@ class Prover {
   private le = 0;
   private a = 0;
   private b = 0;
-  private table: Table | undefined;
+  private table: ProofTable | undefined;
   private readonly tables = new Map<string, CleanTable>();
   private rulesTotal = 0;
   /** The chain of the last rule, for the next one (dumps list a chain's rules together). */
@@ -230,7 +163,7 @@ class Prover {
     if (this.table) return false;
     const name = this.t.slice(this.ls + 1, this.le);
     if (!isTableName(name) || this.tables.has(name)) return false;
-    this.table = new Table(name);
+    this.table = new ProofTable(name);
     return true;
   }
 
@@ -238,7 +171,7 @@ class Prover {
     const tb = this.table;
     // iptables-legacy wants COMMIT followed by a newline.
     if (!tb || this.le - this.ls !== 6 || !this.t.startsWith('COMMIT', this.ls) || this.le === this.t.length) return false;
-    if (!this.graphHolds(tb)) return false; // (stops at this COMMIT)
+    if (!tb.holds()) return false; // (stops at this COMMIT)
     this.tables.set(tb.name, { rules: tb.rules, chains: tb.names });
     this.rulesTotal += tb.rules;
     this.table = undefined;
@@ -268,9 +201,7 @@ class Prover {
       // A hook's name in another table, a target's name, an over-long name.
       if (isHookName(name) || chainNameProblem(name)) return false;
     }
-    tb.add(name);
-    tb.hook.push(builtin ? HOOK_BIT[name as Hook] : 0);
-    tb.allowed.push(ALL_HOOKS);
+    tb.add(name, builtin ? HOOK_BIT[name as Hook] : 0);
     return true;
   }
 
@@ -584,7 +515,7 @@ class Prover {
   }
 
   /** "-j" read: the target at the current token and its options, to the end of the line. */
-  private target(tb: Table, chain: number): boolean {
+  private target(tb: ProofTable, chain: number): boolean {
     // Verdicts and jumps end the line.
     if (this.is('ACCEPT') || this.is('RETURN')) return !this.next();
     if (this.is('DROP')) return tb.name !== 'nat' && !this.next();
@@ -632,49 +563,6 @@ class Prover {
     if (dash < 0 || dash >= this.b) return this.number(colon + 1, this.b, 65535) > 0;
     const lo = this.number(colon + 1, dash, 65535);
     return lo > 0 && this.number(dash + 1, this.b, 65535) > lo;
-  }
-
-  /**
-   * At COMMIT: no loops, no deep nesting, every user chain jumped to, every
-   * restricted target reached only from hooks it allows.
-   */
-  private graphHolds(tb: Table): boolean {
-    const n = tb.names.length;
-    if (tb.rules === 0) return false; // the full parse tells of an empty table
-    const inDegree = new Int32Array(n);
-    const first = new Int32Array(n + 1);
-    for (let e = 0; e < tb.jumps; e++) {
-      inDegree[tb.to[e]!]!++;
-      first[tb.from[e]! + 1]!++;
-    }
-    for (let i = 0; i < n; i++) first[i + 1]! += first[i]!;
-    const edges = new Int32Array(tb.jumps);
-    const fill = first.slice(0, n);
-    for (let e = 0; e < tb.jumps; e++) edges[fill[tb.from[e]!]!++] = tb.to[e]!;
-    const reach = new Int32Array(n);
-    const depth = new Int32Array(n);
-    const queue = new Int32Array(n);
-    let head = 0;
-    let tail = 0;
-    for (let i = 0; i < n; i++) {
-      if (tb.hook[i]) {
-        if (inDegree[i]) return false;
-        reach[i] = tb.hook[i]!;
-        queue[tail++] = i;
-      } else if (inDegree[i] === 0) return false; // never jumped to
-    }
-    // Kahn's order: a chain is done once every jump into it is.
-    while (head < tail) {
-      const c = queue[head++]!;
-      if ((reach[c]! & ~tb.allowed[c]!) !== 0 || depth[c]! > MAX_DEPTH) return false;
-      for (let e = first[c]!; e < first[c + 1]!; e++) {
-        const d = edges[e]!;
-        reach[d]! |= reach[c]!;
-        if (depth[d]! < depth[c]! + 1) depth[d] = depth[c]! + 1;
-        if (--inDegree[d]! === 0) queue[tail++] = d;
-      }
-    }
-    return tail === n; // otherwise a loop
   }
 }
 
