@@ -62,13 +62,13 @@ const reachPending = new Map<string, ReachPending>();
 const modelAfterPublish = new Map<string, { readonly version: number; readonly settings: Settings }>();
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
-  // A large clean file just opened: it has no diagnostics (no reachability findings beyond maxRules, nothing for the
-  // Docker checks without Docker's chains), known before its model is built; the model follows at once, for the features and edits.
+  // A large clean file just opened: its only diagnostics are the proof's lints (no reachability findings beyond maxRules, nothing
+  // for the Docker checks without Docker's chains), known before its model is built; the model follows, for the features and edits.
   const proof = cache.firstProof(doc, s);
   if (proof && proof.rules > s.maxAnalyzedRules && !anyDockerChain(proof.tables.values())) {
     modelAfterPublish.set(doc.uri, { version: doc.version, settings: s });
     extraFindings.set(doc.uri, []);
-    return [];
+    return proof.diagnostics;
   }
   const analysis = cache.get(doc, s);
   let proxy: ProxySetting = { on: true };

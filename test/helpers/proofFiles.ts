@@ -97,7 +97,7 @@ function targetText(g: Gen, table: string, chain: ChainGen, later: readonly Chai
     case 'MASQUERADE':
       return `-j MASQUERADE${g.pick(['', ' --random-fully'], [' --to-ports 1000', ' --random'])}`;
     case 'MARK':
-      return `-j MARK ${g.pick(['--set-xmark 0x4000/0x4000', '--set-mark 0x1', '--set-mark 5/0xff'], ['--set-xmark', '--or-mark 0x1', '--set-mark 0x1ffffffff'])}`;
+      return `-j MARK ${g.pick(['--set-xmark 0x4000/0x4000', '--set-mark 0x1', '--set-mark 5/0xff', '--or-mark 0x4000', '--xor-mark 0x4000', '--and-mark 0xffff'], ['--set-xmark', '--or-mark 0x1/0x1', '--set-mark 0x1ffffffff', '--xor-mark', '--and-mark 1 --or-mark 2'])}`;
     case 'REJECT':
       return `-j REJECT${g.pick(['', ' --reject-with icmp-port-unreachable', ' --reject-with icmp-host-prohibited'], [' --reject-with tcp-reset', ' --reject-with icmp-bogus'])}`;
     case 'none':
@@ -160,12 +160,14 @@ export function proofFile(seed: number): string {
     for (const u of users) L.push(`:${u.name} ${g.pick(['-'], ['ACCEPT'])} [0:0]`);
     if (g.bad() && users.length) L.push(`:${users[0]!.name} - [0:0]`);
     const chains = [...builtins, ...users];
+    // Now and then a table without rules (an empty table when it has no user chains and only ACCEPT policies).
+    const empty = r.chance(0.06);
     for (let i = 0; i < chains.length; i++) {
       const c = chains[i]!;
       const later = c.builtin ? users : users.slice(i - builtins.length + 1);
-      for (let k = r.int(c.builtin ? 1 : 0, 3); k > 0; k--) L.push(ruleText(g, table, c, later, chains));
-      // Every user chain jumped to from some chain before it that may.
-      if (!c.builtin && !g.bad()) {
+      for (let k = r.int(c.builtin && !empty ? 1 : 0, 3); k > 0; k--) if (!empty) L.push(ruleText(g, table, c, later, chains));
+      // Every user chain jumped to from some chain before it that may (but now and then none: an unused chain).
+      if (!empty && !c.builtin && !g.bad() && !r.chance(0.1)) {
         const from = chains.slice(0, i).filter((x) => canJump(x.role, c.role));
         if (from.length) L.push(`-A ${r.pick(from).name} -j ${c.name}`);
       }

@@ -371,6 +371,15 @@ describe('a clean file over maxRules, just opened (its first publish from the on
     assert.ok((await client.diagnosticsFor(uri, v)).diagnostics.some((d) => d.severity === 1), 'the edit\'s error');
   });
 
+  it("with kube-proxy's canary chain: the proof's own lint", async () => {
+    const uri = 'file:///tmp/test-timing/proven-canary.rules';
+    const lines = kube.split('\n');
+    lines.splice(lines.indexOf('*nat') + 1, 0, ':KUBE-PROXY-CANARY - [0:0]');
+    await client.open(uri, lines.join('\n'));
+    const d = (await client.diagnosticsFor(uri, 1)).diagnostics;
+    assert.deepEqual(d.map((x) => [x.code, x.range.start.line, x.range.start.character, x.range.end.character]), [['unused-chain', lines.indexOf('*nat') + 1, 1, 1 + 'KUBE-PROXY-CANARY'.length]]);
+  });
+
   it("with Docker's chains the published-port check still runs", async () => {
     const uri = 'file:///tmp/test-timing/proven-docker.rules';
     const lines = kube.split('\n');

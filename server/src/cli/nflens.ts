@@ -152,7 +152,7 @@ export function main(argv: readonly string[]): number {
     // A clean file needs no model unless something below reads it.
     const quick = checkIptables(text, options);
     if (quick.proof && !modelNeeded(quick.proof)) {
-      results.push({ file, diagnostics: [] });
+      results.push({ file, diagnostics: [...quick.diagnostics] });
       continue;
     }
     const analysis = quick.analysis ?? analyzeIptables(text, options);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { proveClean } from '../../../server/src/lang/iptables/cleanProof';
+import { analyzeIptables } from '../../../server/src/lang/iptables/analyze';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 
 const root = join(__dirname, '..', '..', '..', '..');
@@ -21,6 +22,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 interface Found {
   file: string;
   code: string;
+  message: string;
 }
 
 function check(...files: string[]): { status: number | null; found: Found[] } {
@@ -57,6 +59,20 @@ describe('nflens check with a clean proof', () => {
     const r = check(f);
     assert.equal(r.status, 0);
     assert.deepEqual(r.found, []);
+  });
+
+  it("a large dump with kube-proxy's canary chain: the proof's own lint, as the full analysis words it", () => {
+    const lines = kube.split('\n');
+    lines.splice(lines.indexOf('*nat') + 1, 0, ':KUBE-PROXY-CANARY - [0:0]');
+    const text = lines.join('\n');
+    const proof = proveClean(text);
+    assert.deepEqual(proof?.diagnostics.map((d) => d.code), ['unused-chain']);
+    const f = join(dir, 'kube-canary.rules');
+    writeFileSync(f, text);
+    const r = check(f);
+    assert.equal(r.status, 0);
+    const full = analyzeIptables(text, { backend: 'nft', family: 'ipv4' }).diagnostics;
+    assert.deepEqual(r.found.map((d) => [d.file, d.code, d.message]), full.map((d) => [f, d.code, d.message]));
   });
 
   it("a large clean dump with Docker's DNAT chain: the published-port finding needs the model, and gets it", () => {

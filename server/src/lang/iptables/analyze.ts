@@ -34,25 +34,25 @@ export function analyzeIptables(text: string, options: IptablesAnalysisOptions):
   return { parsed, diagnostics };
 }
 
-/** The one-pass proof (cleanProof.ts) that analyzeIptables would find nothing: for IPv4 files. */
+/** The one-pass proof (cleanProof.ts) that analyzeIptables would find nothing but the lints it carries: for IPv4 files. */
 export function proveCleanFile(text: string, options: Pick<IptablesAnalysisOptions, 'family' | 'fileName'>): CleanProof | undefined {
   const family = options.family === 'auto' ? detectFamily(text, options.fileName) : options.family;
   return family === 'ipv4' ? proveClean(text) : undefined;
 }
 
-/** The diagnostics of a file: none with a proof, else the analysis that found them. */
+/** The diagnostics of a file: the proof's (its lints), else those of the analysis that found them. */
 export type IptablesCheck =
-  | { readonly diagnostics: readonly []; readonly proof: CleanProof; readonly analysis?: undefined }
+  | { readonly diagnostics: readonly Diagnostic[]; readonly proof: CleanProof; readonly analysis?: undefined }
   | { readonly diagnostics: readonly Diagnostic[]; readonly proof?: undefined; readonly analysis: IptablesAnalysis };
 
 /**
  * analyzeIptables' diagnostics, for a caller that may not need the model: an
- * IPv4 file the one-pass proof (cleanProof.ts) shows clean has none and is
- * not parsed; any other file gets the full analysis.
+ * IPv4 file the one-pass proof (cleanProof.ts) shows clean has only the lints
+ * the proof found and is not parsed; any other file gets the full analysis.
  */
 export function checkIptables(text: string, options: IptablesAnalysisOptions): IptablesCheck {
   const proof = proveCleanFile(text, options);
-  if (proof) return { diagnostics: [], proof };
+  if (proof) return { diagnostics: proof.diagnostics, proof };
   const analysis = analyzeIptables(text, options);
   return { diagnostics: analysis.diagnostics, analysis };
 }

@@ -1,7 +1,8 @@
 /**
  * A proof, in one pass over the text and without building the model, that
- * an IPv4 file in iptables-save's own shape loads and gets no diagnostic at
- * all: what `nflens check` needs to know about a clean 170,000-rule dump,
+ * an IPv4 file in iptables-save's own shape loads and gets no diagnostic but
+ * the lints it finds itself (user chains nothing jumps to, tables that change
+ * nothing): what `nflens check` needs to know about a clean 170,000-rule dump,
  * in a fraction of the full parse's time (the full parse makes several
  * objects per rule for the editor's features; this makes none).
  *
@@ -12,13 +13,13 @@
  * MARK, REJECT and jumps), each value in a form that is valid wherever it
  * stands. Over the whole table: every jump lands on a chain declared above
  * it, the jump graph has no loop and no deep nesting, every restricted
- * target stands in its table and is reached only from hooks it allows, every
- * user chain is jumped to and no table is empty. Anything else, or anything
+ * target stands in its table and is reached only from hooks it allows (a
+ * chain nothing jumps to is reached from none). Anything else, or anything
  * it is not sure of, gives undefined, and the caller runs the full parse
  * (analyze.ts: checkIptables), which finds and explains what is wrong.
  *
  * test/unit/lang/cleanProof.test.ts holds it against the full parse: a file
- * proven clean gets no diagnostic there, with either backend.
+ * proven clean gets there, with either backend, exactly the proof's lints.
  */
 import { findTarget } from './extensions/registry';
 import { BUILTIN_CHAINS, isTableName } from './tables';
@@ -26,9 +27,12 @@ import { HOOK_BIT, maskOf } from './ruleFacts';
 import { ProofTable } from './cleanTable';
 import { chainNameProblem } from './ruleSupport';
 import type { Hook } from './extension';
+import type { Diagnostic } from '../diagnostic';
 
 export interface CleanTable {
   readonly rules: number;
+  /** What the lints find (lints.ts): user chains no rule jumps to, a table that changes nothing. */
+  readonly diagnostics: readonly Diagnostic[];
   /** Its chains' names, in the order declared. */
   readonly chains: readonly string[];
 }
@@ -37,6 +41,8 @@ export interface CleanProof {
   /** Per table, in file order. */
   readonly tables: ReadonlyMap<string, CleanTable>;
   readonly rules: number;
+  /** The file's only diagnostics, in the order of their lines: the tables' lints. */
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 /** Longer lines are read by iptables-restore in pieces (lines.ts): left to the full parse. */
@@ -107,6 +113,9 @@ class Prover {
   private table: ProofTable | undefined;
   private readonly tables = new Map<string, CleanTable>();
   private rulesTotal = 0;
+  private readonly diagnostics: Diagnostic[] = [];
+  /** The current line's index. */
+  private lineNo = 0;
   /** The chain of the last rule, for the next one (dumps list a chain's rules together). */
   private lastName = '';
   private lastId = -1;
@@ -138,12 +147,13 @@ class Prover {
         return undefined;
       }
       at = nl + 1;
+      this.lineNo++;
     }
     if (this.table || this.tables.size === 0) {
       this.stop = n; // no COMMIT, or nothing to load
       return undefined;
     }
-    return { tables: this.tables, rules: this.rulesTotal };
+    return { tables: this.tables, rules: this.rulesTotal, diagnostics: this.diagnostics };
   }
 
   private line(): boolean {
@@ -163,7 +173,7 @@ class Prover {
     if (this.table) return false;
     const name = this.t.slice(this.ls + 1, this.le);
     if (!isTableName(name) || this.tables.has(name)) return false;
-    this.table = new ProofTable(name);
+    this.table = new ProofTable(name, this.lineNo);
     return true;
   }
 
@@ -171,8 +181,10 @@ class Prover {
     const tb = this.table;
     // iptables-legacy wants COMMIT followed by a newline.
     if (!tb || this.le - this.ls !== 6 || !this.t.startsWith('COMMIT', this.ls) || this.le === this.t.length) return false;
-    if (!tb.holds()) return false; // (stops at this COMMIT)
-    this.tables.set(tb.name, { rules: tb.rules, chains: tb.names });
+    const lints = tb.atCommit();
+    if (!lints) return false; // (stops at this COMMIT)
+    this.tables.set(tb.name, { rules: tb.rules, chains: tb.names, diagnostics: lints });
+    this.diagnostics.push(...lints);
     this.rulesTotal += tb.rules;
     this.table = undefined;
     this.lastId = -1;
@@ -195,13 +207,14 @@ class Prover {
     const builtin = hooks.includes(name);
     const policyLen = sp2 - sp1 - 1;
     if (builtin) {
-      if (!((policyLen === 6 && t.startsWith('ACCEPT', sp1 + 1)) || (policyLen === 4 && t.startsWith('DROP', sp1 + 1)))) return false;
+      if (policyLen === 4 && t.startsWith('DROP', sp1 + 1)) tb.dropPolicy = true;
+      else if (!(policyLen === 6 && t.startsWith('ACCEPT', sp1 + 1))) return false;
     } else {
       if (policyLen !== 1 || t.charCodeAt(sp1 + 1) !== DASH) return false;
       // A hook's name in another table, a target's name, an over-long name.
       if (isHookName(name) || chainNameProblem(name)) return false;
     }
-    tb.add(name, builtin ? HOOK_BIT[name as Hook] : 0);
+    tb.add(name, builtin ? HOOK_BIT[name as Hook] : 0, this.lineNo);
     return true;
   }
 
@@ -258,6 +271,7 @@ class Prover {
       this.lastName = tb.names[id]!;
     }
     tb.rules++;
+    tb.rulesOf[chain]!++;
     const q1 = t.indexOf('"', this.b);
     this.q1 = q1 >= 0 && q1 < this.le ? q1 : -1;
     if (this.q1 >= 0) {
@@ -538,7 +552,8 @@ class Prover {
         ok = !this.next() || (this.is('--random-fully') && !this.next());
         break;
       case 'MARK':
-        ok = this.next() && (this.is('--set-xmark') || this.is('--set-mark')) && this.next() && this.markValue(true) && !this.next();
+        // "value[/mask]", or one value for the bit operations (kube-proxy's --or-mark and --xor-mark).
+        ok = this.next() && (this.is('--set-xmark') || this.is('--set-mark') ? this.next() && this.markValue(true) : (this.is('--or-mark') || this.is('--xor-mark') || this.is('--and-mark')) && this.next() && this.markValue(false)) && !this.next();
         break;
       case 'REJECT':
         ok = !this.next() || (this.is('--reject-with') && this.next() && REJECT_WITH.has(this.word()) && !this.next());

@@ -3,7 +3,7 @@
  * probably not what the author meant. Never errors (whatever loads is not
  * called an error).
  */
-import type { Diagnostic } from '../diagnostic';
+import type { Diagnostic, Span } from '../diagnostic';
 import { cacheOf } from './lineCache';
 import type { ParsedIptables } from './restoreParser';
 import type { LoadedTable } from './ruleset';
@@ -33,25 +33,32 @@ export function lintIptables(parsed: ParsedIptables): Diagnostic[] {
     }
     for (const c of loaded.chains.values()) {
       if (c.builtin || jumped.has(c.name) || !c.declSpan) continue;
-      const n = c.rules.length;
-      out.push({
-        code: 'unused-chain',
-        severity: 'warning',
-        message: `Chain "${c.name}" is declared${n ? ` and has ${n} rule${n > 1 ? 's' : ''}` : ''}, but no rule jumps to it: no packet ever reaches it.`,
-        span: c.declSpan,
-      });
+      out.push(unusedChain(c.name, c.rules.length, c.declSpan));
     }
     // A table block that declares chains but changes nothing.
-    if (rules === 0 && userChains === 0 && !nonDefaultPolicy) {
-      out.push({
-        code: 'empty-table',
-        severity: 'info',
-        message: `Table "${block.name.text}" has no rules and only ACCEPT policies: loading it just clears whatever the table held before.`,
-        span: block.name.span,
-      });
-    }
+    if (rules === 0 && userChains === 0 && !nonDefaultPolicy) out.push(emptyTable(block.name.text, block.name.span));
   }
   return out;
+}
+
+/** A user chain no rule jumps to (also found by the clean proof, cleanProof.ts). */
+export function unusedChain(name: string, rules: number, span: Span): Diagnostic {
+  return {
+    code: 'unused-chain',
+    severity: 'warning',
+    message: `Chain "${name}" is declared${rules ? ` and has ${rules} rule${rules > 1 ? 's' : ''}` : ''}, but no rule jumps to it: no packet ever reaches it.`,
+    span,
+  };
+}
+
+/** A table with no rules, no user chains and only ACCEPT policies. */
+export function emptyTable(name: string, span: Span): Diagnostic {
+  return {
+    code: 'empty-table',
+    severity: 'info',
+    message: `Table "${name}" has no rules and only ACCEPT policies: loading it just clears whatever the table held before.`,
+    span,
+  };
 }
 
 /** The names the table's rules jump or go to: kept with its validation when iptables-nft's passed (validTable.ts), else collected now. */
