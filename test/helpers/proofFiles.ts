@@ -107,9 +107,10 @@ function targetText(g: Gen, table: string, chain: ChainGen, later: readonly Chai
   }
 }
 
-function ruleText(g: Gen, table: string, chain: ChainGen, later: readonly ChainGen[], all: readonly ChainGen[]): string {
+function ruleText(g: Gen, table: string, chain: ChainGen, later: readonly ChainGen[], all: readonly ChainGen[], counters: boolean): string {
   const r = g.r;
-  const parts = [`-A ${chain.name}`];
+  // iptables-save -c writes each rule's counters before it.
+  const parts = [`${counters ? `${g.pick(['[0:0]', '[17:2048]', '[18446744073709551615:1]'], ['[x:1]', '[1:2', '[1 :2]', '[-1:0]'])} ` : ''}-A ${chain.name}`];
   let proto: string | undefined;
   let protoInvert = false;
   const noIn = chain.name === 'OUTPUT' || chain.name === 'POSTROUTING';
@@ -162,10 +163,11 @@ export function proofFile(seed: number): string {
     const chains = [...builtins, ...users];
     // Now and then a table without rules (an empty table when it has no user chains and only ACCEPT policies).
     const empty = r.chance(0.06);
+    const counters = r.chance(0.15);
     for (let i = 0; i < chains.length; i++) {
       const c = chains[i]!;
       const later = c.builtin ? users : users.slice(i - builtins.length + 1);
-      for (let k = r.int(c.builtin && !empty ? 1 : 0, 3); k > 0; k--) if (!empty) L.push(ruleText(g, table, c, later, chains));
+      for (let k = r.int(c.builtin && !empty ? 1 : 0, 3); k > 0; k--) if (!empty) L.push(ruleText(g, table, c, later, chains, counters));
       // Every user chain jumped to from some chain before it that may (but now and then none: an unused chain).
       if (!empty && !c.builtin && !g.bad() && !r.chance(0.1)) {
         const from = chains.slice(0, i).filter((x) => canJump(x.role, c.role));

@@ -42,7 +42,7 @@ function assertSound(text: string, what: string): boolean {
     const found = diagnosticsOf(text, backend);
     assert.deepEqual(ours, found, `${what}: proven clean with ${ours.length} lint(s), but the full parse (${backend}) says:\n${found.join('\n')}\n${numbered(text)}`);
   }
-  assert.equal(proof.rules, text.split('\n').filter((l) => l.startsWith('-A ')).length, what);
+  assert.equal(proof.rules, text.split('\n').filter((l) => /^(\[\d+:\d+\] )?-A /.test(l)).length, what);
   return true;
 }
 
@@ -89,9 +89,12 @@ describe('clean proof: where it stops', () => {
     '-A SVC -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j DNAT --to-destination 10.0.0.5:6443', '-A MASQ -j MASQUERADE --random-fully', 'COMMIT', ''];
   const at = (i: number, line: string): string => base.map((l, k) => (k === i ? line : l)).join('\n');
 
-  it('the base file is proven and clean', () => {
+  it('the base file is proven and clean, with iptables-save -c counters on its rules too', () => {
     assert.equal(proofStopsAt(base.join('\n')), undefined);
     assertSound(base.join('\n'), 'base');
+    const counted = base.map((l) => (l.startsWith('-A ') ? `[12:3456] ${l}` : l)).join('\n');
+    assert.equal(proofStopsAt(counted), undefined);
+    assertSound(counted, 'base with counters');
   });
 
   // Each change is an error or warning of the full parse, on the line the proof stops at (or at the COMMIT for what only the table shows).
@@ -128,6 +131,13 @@ describe('clean proof: where it stops', () => {
     ['an unbalanced quote', 6, '-A PREROUTING -m comment --comment "a"b" -j SVC'],
     ['an option given twice', 9, '-A SVC -p tcp -m tcp --dport 80 --dport 81 -j ACCEPT'],
     ['a mask on --or-mark', 10, '-A MASQ -j MARK --or-mark 0x4000/0x4000'],
+    ['counters that are not numbers', 10, '[x:1] -A MASQ -j MASQUERADE'],
+    ['counters without their bracket', 10, '[1:2 -A MASQ -j MASQUERADE'],
+    ['a negative counter', 10, '[-1:0] -A MASQ -j MASQUERADE'],
+    ['counters before a chain line', 10, '[1:2] :MASQ - [0:0]'],
+    ['-N of a declared chain', 10, '-N MASQ'],
+    ['-D of a rule that is not there', 10, '-D SVC -j ACCEPT'],
+    ['-D after counters', 10, '[1:2] -D SVC -j ACCEPT'],
   ];
   /** What the full parse finds beyond the lints the proof reports itself. */
   const refusals = (file: string): string[] => (['nft', 'legacy'] as const).flatMap((b) => analyzeIptables(file, { backend: b, family: 'ipv4' }).diagnostics.filter((d) => !LINTS.has(d.code)).map(shown));

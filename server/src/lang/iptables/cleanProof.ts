@@ -7,7 +7,8 @@
  * objects per rule for the editor's features; this makes none).
  *
  * It accepts only what it is sure of: comment lines, table headers, chain
- * lines, COMMIT, and "-A" rules of a narrow grammar (the base options, the
+ * lines, COMMIT, and "-A" rules (with or without iptables-save -c's
+ * "[packets:bytes]" before them) of a narrow grammar (the base options, the
  * matches comment, tcp, udp, multiport, statistic, mark, conntrack, state,
  * addrtype, and the targets ACCEPT, DROP, RETURN, DNAT, SNAT, MASQUERADE,
  * MARK, REJECT and jumps), each value in a form that is valid wherever it
@@ -161,7 +162,12 @@ class Prover {
     const ls = this.ls;
     if (this.le === ls) return false;
     const c = t.charCodeAt(ls);
-    if (c === DASH) return this.table !== undefined && t.charCodeAt(ls + 1) === 65 /* A */ && t.charCodeAt(ls + 2) === SP && this.rule();
+    if (c === DASH) return this.table !== undefined && this.rule(ls);
+    // iptables-save -c: "[packets:bytes] -A …".
+    if (c === 91 /* [ */) {
+      const close = t.indexOf('] ', ls);
+      return this.table !== undefined && close > 0 && close < this.le && this.counters(ls, close + 1) && this.rule(close + 2);
+    }
     if (c === 58 /* : */) return this.chainLine();
     if (c === 35 /* # */) return true;
     if (c === 42 /* * */) return this.header();
@@ -256,10 +262,12 @@ class Prover {
     return this.t.slice(this.a, this.b);
   }
 
-  private rule(): boolean {
+  /** The rule whose "-A " starts at `at`. */
+  private rule(at: number): boolean {
     const tb = this.table!;
     const t = this.t;
-    this.b = this.ls + 2;
+    if (t.charCodeAt(at) !== DASH || t.charCodeAt(at + 1) !== 65 /* A */ || t.charCodeAt(at + 2) !== SP) return false;
+    this.b = at + 2;
     if (!this.next()) return false;
     // The chain: mostly the one before.
     let chain = this.lastId;
