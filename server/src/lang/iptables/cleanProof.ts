@@ -53,6 +53,8 @@ const SP = 32;
 const QUOTE = 34;
 const DASH = 45;
 const DOT = 46;
+const SLASH = 47;
+const COLON = 58;
 
 const CT_STATES: ReadonlySet<string> = new Set(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT']);
 const STATES: ReadonlySet<string> = new Set(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED']);
@@ -128,6 +130,7 @@ class Prover {
   private q1 = -1;
   private q2 = -1;
   private quotesTaken = false;
+  private nextQuote = -1;
 
   /** Where it gave up: the offset of the line (-1: before reading). */
   stop = -1;
@@ -165,8 +168,8 @@ class Prover {
     if (c === DASH) return this.table !== undefined && this.rule(ls);
     // iptables-save -c: "[packets:bytes] -A …".
     if (c === 91 /* [ */) {
-      const close = t.indexOf('] ', ls);
-      return this.table !== undefined && close > 0 && close < this.le && this.counters(ls, close + 1) && this.rule(close + 2);
+      const close = this.within(93 /* ] */, ls, this.le);
+      return this.table !== undefined && close > 0 && t.charCodeAt(close + 1) === SP && this.counters(ls, close + 1) && this.rule(close + 2);
     }
     if (c === 58 /* : */) return this.chainLine();
     if (c === 35 /* # */) return true;
@@ -203,10 +206,10 @@ class Prover {
     const tb = this.table;
     if (!tb || tb.rules > 0) return false;
     const t = this.t;
-    const sp1 = t.indexOf(' ', this.ls);
-    if (sp1 < 0 || sp1 >= this.le) return false;
-    const sp2 = t.indexOf(' ', sp1 + 1);
-    if (sp2 < 0 || sp2 >= this.le || !this.counters(sp2 + 1, this.le)) return false;
+    const sp1 = this.within(SP, this.ls, this.le);
+    if (sp1 < 0) return false;
+    const sp2 = this.within(SP, sp1 + 1, this.le);
+    if (sp2 < 0 || !this.counters(sp2 + 1, this.le)) return false;
     const name = t.slice(this.ls + 1, sp1);
     if (tb.find(t, this.ls + 1, sp1) >= 0 || !CHAIN.test(name)) return false;
     const hooks = BUILTIN_CHAINS[tb.name as keyof typeof BUILTIN_CHAINS] as readonly string[];
@@ -228,8 +231,8 @@ class Prover {
   private counters(from: number, to: number): boolean {
     const t = this.t;
     if (t.charCodeAt(from) !== 91 || t.charCodeAt(to - 1) !== 93) return false;
-    const colon = t.indexOf(':', from);
-    if (colon < 0 || colon >= to) return false;
+    const colon = this.within(COLON, from, to);
+    if (colon < 0) return false;
     return this.digits(from + 1, colon, 20) && this.digits(colon + 1, to - 1, 20);
   }
 
@@ -252,6 +255,12 @@ class Prover {
     this.a = from;
     this.b = end;
     return true;
+  }
+
+  /** Where `code` first is in [from, to), or -1: searches stay inside the token or line they are about. */
+  private within(code: number, from: number, to: number): number {
+    for (let i = from; i < to; i++) if (this.t.charCodeAt(i) === code) return i;
+    return -1;
   }
 
   private is(word: string): boolean {
@@ -280,13 +289,19 @@ class Prover {
     }
     tb.rules++;
     tb.rulesOf[chain]!++;
-    const q1 = t.indexOf('"', this.b);
-    this.q1 = q1 >= 0 && q1 < this.le ? q1 : -1;
+    // The next quote in the text, found again only once passed: a search per line to the next quote would be quadratic in a file without them.
+    if (this.nextQuote < this.b) {
+      const q = t.indexOf('"', this.b);
+      this.nextQuote = q < 0 ? Infinity : q;
+    }
+    this.q1 = this.nextQuote < this.le ? this.nextQuote : -1;
     if (this.q1 >= 0) {
-      this.q2 = t.indexOf('"', q1 + 1);
+      this.q2 = t.indexOf('"', this.q1 + 1);
       if (this.q2 < 0 || this.q2 >= this.le) return false;
+      // The quote after the pair is the next one to look for.
       const q3 = t.indexOf('"', this.q2 + 1);
-      if (q3 >= 0 && q3 < this.le) return false;
+      this.nextQuote = q3 < 0 ? Infinity : q3;
+      if (q3 < this.le && q3 >= 0) return false;
     }
     this.quotesTaken = false;
     this.proto = Proto.None;
@@ -343,8 +358,8 @@ class Prover {
 
   /** A dotted quad with an optional prefix, host bits clear ("! … /0" is refused by iptables-nft). */
   private cidr(invert: boolean): boolean {
-    const slash = this.t.indexOf('/', this.a);
-    const end = slash >= 0 && slash < this.b ? slash : this.b;
+    const slash = this.within(SLASH, this.a, this.b);
+    const end = slash >= 0 ? slash : this.b;
     const ip = this.quad(this.a, end);
     if (ip < 0) return false;
     if (end === this.b) return true;
@@ -359,9 +374,8 @@ class Prover {
     let ip = 0;
     let at = from;
     for (let k = 0; k < 4; k++) {
-      let end = k < 3 ? this.t.indexOf('.', at) : to;
-      if (end < 0 || end > to) return -1;
-      if (k < 3 && end === to) return -1;
+      let end = k < 3 ? this.within(DOT, at, to) : to;
+      if (end < 0) return -1;
       const v = this.number(at, end, 255);
       if (v < 0) return -1;
       ip = ip * 256 + v;
@@ -386,8 +400,8 @@ class Prover {
 
   /** A port, or "low:high" with low < high, at [from, to). */
   private ports(from: number, to: number): boolean {
-    const colon = this.t.indexOf(':', from);
-    if (colon < 0 || colon >= to) return this.number(from, to, 65535) >= 0;
+    const colon = this.within(COLON, from, to);
+    if (colon < 0) return this.number(from, to, 65535) >= 0;
     const lo = this.number(from, colon, 65535);
     const hi = this.number(colon + 1, to, 65535);
     return lo >= 0 && hi > lo;
@@ -409,8 +423,8 @@ class Prover {
 
   /** "value[/mask]" of u32s at the current token. */
   private markValue(maskAllowed: boolean): boolean {
-    const slash = this.t.indexOf('/', this.a);
-    if (slash < 0 || slash >= this.b) return this.u32(this.a, this.b);
+    const slash = this.within(SLASH, this.a, this.b);
+    if (slash < 0) return this.u32(this.a, this.b);
     return maskAllowed && this.u32(this.a, slash) && this.u32(slash + 1, this.b);
   }
 
@@ -579,11 +593,11 @@ class Prover {
 
   /** A NAT address: a dotted quad, then ":port" or ":low-high" only with -p tcp or udp. */
   private natAddress(): boolean {
-    const colon = this.t.indexOf(':', this.a);
-    if (colon < 0 || colon >= this.b) return this.quad(this.a, this.b) >= 0;
+    const colon = this.within(COLON, this.a, this.b);
+    if (colon < 0) return this.quad(this.a, this.b) >= 0;
     if (this.quad(this.a, colon) < 0 || this.protoInvert || (this.proto !== Proto.Tcp && this.proto !== Proto.Udp)) return false;
-    const dash = this.t.indexOf('-', colon);
-    if (dash < 0 || dash >= this.b) return this.number(colon + 1, this.b, 65535) > 0;
+    const dash = this.within(DASH, colon, this.b);
+    if (dash < 0) return this.number(colon + 1, this.b, 65535) > 0;
     const lo = this.number(colon + 1, dash, 65535);
     return lo > 0 && this.number(dash + 1, this.b, 65535) > lo;
   }
