@@ -24,10 +24,10 @@
  */
 import { findTarget } from './extensions/registry';
 import { BUILTIN_CHAINS, isTableName } from './tables';
-import { HOOK_BIT, maskOf } from './ruleFacts';
+import { ALL_HOOKS, HOOK_BIT, maskOf } from './ruleFacts';
 import { ProofTable } from './cleanTable';
 import { chainNameProblem } from './ruleSupport';
-import type { Hook } from './extension';
+import { HOOKS, type Hook } from './extension';
 import type { Diagnostic } from '../diagnostic';
 
 export interface CleanTable {
@@ -374,13 +374,12 @@ class Prover {
     let ip = 0;
     let at = from;
     for (let k = 0; k < 4; k++) {
-      let end = k < 3 ? this.within(DOT, at, to) : to;
+      const end = k < 3 ? this.within(DOT, at, to) : to;
       if (end < 0) return -1;
       const v = this.number(at, end, 255);
       if (v < 0) return -1;
       ip = ip * 256 + v;
       at = end + 1;
-      if (k === 3) end = to;
     }
     return ip;
   }
@@ -585,9 +584,9 @@ class Prover {
     }
     if (!ok) return false;
     // Its table and hooks, as the registry says (the full parse checks the same).
-    const k = findTarget(name, 'ipv4')?.kernel;
-    if (k?.table !== undefined && k.table !== tb.name) return false;
-    if (k?.hooks) tb.allowed[chain]! &= maskOf(k.hooks);
+    const limits = limitsOf(name);
+    if (limits.table !== undefined && limits.table !== tb.name) return false;
+    tb.allowed[chain]! &= limits.hooks;
     return true;
   }
 
@@ -616,5 +615,16 @@ const MODULES: Readonly<Record<string, Mod>> = Object.assign(Object.create(null)
 });
 
 function isHookName(name: string): boolean {
-  return name === 'PREROUTING' || name === 'INPUT' || name === 'FORWARD' || name === 'OUTPUT' || name === 'POSTROUTING';
+  return (HOOKS as readonly string[]).includes(name);
+}
+
+/** A target's table and the hooks it allows (ALL_HOOKS: any), from the registry, once per name: tens of thousands of rules name DNAT. */
+const targetLimits = new Map<string, { readonly table: string | undefined; readonly hooks: number }>();
+function limitsOf(name: string): { readonly table: string | undefined; readonly hooks: number } {
+  let l = targetLimits.get(name);
+  if (!l) {
+    const k = findTarget(name, 'ipv4')?.kernel;
+    targetLimits.set(name, (l = { table: k?.table, hooks: k?.hooks ? maskOf(k.hooks) : ALL_HOOKS }));
+  }
+  return l;
 }
