@@ -137,12 +137,19 @@ class LazyChain implements EmuChain {
    * Let go of once compiled.
    */
   private previousRules: readonly EmuRule[] | undefined;
+  /**
+   * The previous compile's chain of this name when this one is an edit of it: its compiled rules
+   * that are still the same loaded rule at the same place are taken over (the same objects, so an
+   * analysis sees the jump sites of the lines the edit left alone as unchanged). Let go of once compiled.
+   */
+  private edited: { readonly from: readonly LoadedRule[]; readonly rules: readonly EmuRule[] } | undefined;
 
   constructor(
     private readonly table: LoadedTable,
     private readonly chain: LoadedChain,
     private readonly models: RuleModels,
     was?: LazyChain,
+    edited?: LazyChain,
   ) {
     this.name = chain.name;
     this.builtin = chain.builtin;
@@ -150,13 +157,16 @@ class LazyChain implements EmuChain {
     this.from = chain.rules;
     // Only rules already compiled: compiling the previous chain now would cost what compiling this one does.
     this.previousRules = was?.compiled;
+    this.edited = edited?.compiled && edited.table.name === table.name ? { from: edited.from, rules: edited.compiled } : undefined;
   }
 
   get rules(): readonly EmuRule[] {
     if (this.compiled) return this.compiled;
     const previous = this.previousRules;
+    const edited = this.edited;
     this.previousRules = undefined;
-    return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain, this.models));
+    this.edited = undefined;
+    return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain, this.models, edited));
   }
 
   /**
@@ -201,7 +211,7 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: {
     if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
       const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
-      const fresh = new LazyChain(t, c, models, shifted);
+      const fresh = new LazyChain(t, c, models, shifted, !shifted && changes && old instanceof LazyChain ? old : undefined);
       chains.set(c.name, fresh);
       if (!changes) continue;
       changes.made.add(fresh);
@@ -270,9 +280,16 @@ function protoMatch(num: number, invert: boolean, text: string): NonNullable<Emu
   return made;
 }
 
-function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels): EmuRule[] {
+function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels, edited?: { readonly from: readonly LoadedRule[]; readonly rules: readonly EmuRule[] }): EmuRule[] {
   const rules: EmuRule[] = [];
   for (const lr of c.rules) {
+    // A line an edit of the chain left alone, at the same place: the previous compile's rule.
+    const i = rules.length;
+    const kept = edited?.from[i] === lr ? edited.rules[i] : undefined;
+    if (kept && kept.ref.index === i && kept.ref.line === lr.command.line && kept.ref.chain === c.name && kept.ref.table === t.name) {
+      rules.push(kept);
+      continue;
+    }
     const s = lr.specFrom(models);
     noteHints(lr, s, t.name, c.name);
     // The loader already made one kernel rule per address pair (srcIndex/dstIndex).

@@ -260,6 +260,14 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const natNow = reused.emu.tables.get('nat')!.chains;
     const edited = lines[at]!.split(' ')[1]!;
     assert.deepEqual([...natNow].filter(([name, c]) => natBefore.get(name) !== c).map(([name]) => name), [edited]);
+    // In the edited chain, the line the edit left alone (its jump to KUBE-MARK-MASQ) is the previous compile's rule,
+    // the edited one new; so KUBE-MARK-MASQ, entered from every endpoint, keeps its record (every entry replayed in order).
+    const [jumpBefore, dnatBefore] = natBefore.get(edited)!.rules;
+    const [jumpNow, dnatNow] = natNow.get(edited)!.rules;
+    assert.equal(jumpNow, jumpBefore);
+    assert.notEqual(dnatNow, dnatBefore);
+    assert.equal(reused.rec.existing('nat', 'KUBE-MARK-MASQ'), reach.rec.existing('nat', 'KUBE-MARK-MASQ'));
+    assert.notEqual(reused.rec.existing('nat', edited), reach.rec.existing('nat', edited));
     // KUBE-SERVICES's end, at each hook: the previous analysis's remainder of its 50 holes.
     assert.equal(reused.memo.remainders.reused, 2);
     assert.equal(reach.memo.remainders.reused, 0);
