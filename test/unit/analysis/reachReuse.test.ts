@@ -238,7 +238,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
     const reach = analyzeReachability(first.ruleset);
     // The walks are indexed (and their entries hashed) by the analysis that looks them up, not before.
-    assert.equal(reach.memo.indexedWalkLists, 0);
+    assert.equal(reach.memo.indexedWalkLists.length, 0);
     const lines = dump.split('\n');
     const at = lines.findIndex((l) => l.includes('DNAT --to-destination'));
     lines[at] = lines[at]!.replace(/:(\d+)$/, ':9999');
@@ -249,9 +249,12 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     // KUBE-MARK-MASQ from the edited service (the rest of it is replayed), at each of the two hooks.
     assert.ok(reused.memo.replayed >= 2 * 49, `${reused.memo.replayed} replayed`);
     assert.ok(reused.memo.walked <= 2 * 5, `${reused.memo.walked} walked`);
-    // The walks of the tables and hooks where this analysis jumped into chains the edit left alone.
-    assert.ok(reach.memo.indexedWalkLists > 0);
-    assert.equal(reused.memo.indexedWalkLists, 0);
+    // The walk down to the edited chain met the walks to replay at their places in the previous walks
+    // (Walker.placed): nat's 300 walks at PREROUTING and OUTPUT were not indexed. The filter table's were: the
+    // edited port is in the flows nat hands on, so its chains are entered with other packets than before.
+    assert.deepEqual(reach.memo.indexedWalkLists.filter((k) => k === 'nat/PREROUTING' || k === 'nat/OUTPUT'), []);
+    assert.ok(reach.memo.indexedWalkLists.some((k) => k.startsWith('filter/')));
+    assert.deepEqual(reused.memo.indexedWalkLists, []);
     // At the same places in the log (the edited walks log as many entries as before): the walks themselves, not copies.
     assert.equal(reused.memo.replayedInPlace, reused.memo.replayed);
     // The splice copied the nat table's built-in chains (their rules unchanged): their compile is kept, so that
@@ -355,6 +358,36 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.deepEqual([r2.memo.walked, r2.memo.replayed], [2, 2]);
     const fresh = analyzeReachability(parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' }).ruleset);
     assert.deepStrictEqual(reachView(third.ruleset, r2, lines.join('\n'), 1), reachView(third.ruleset, fresh, lines.join('\n'), 1));
+  });
+
+  it('a walk made again follows the previous one\'s walks at their places past a jump taken out; a jump put in is looked up in the index', () => {
+    const lines = kubeProxyDump({ services: 40, endpoints: 2 }).split('\n');
+    let parsed = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    let reach = analyzeReachability(parsed.ruleset);
+    const jumps = () => lines.flatMap((l, i) => (l.startsWith('-A KUBE-SERVICES ') && l.includes('-j KUBE-SVC-') ? [i] : []));
+    const step = (label: string): void => {
+      const text = lines.join('\n');
+      const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: parsed });
+      const reused = analyzeReachability(again.ruleset, { previous: reach });
+      const fresh = analyzeReachability(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset);
+      assert.deepStrictEqual(reachView(again.ruleset, reused, text, 1), reachView(again.ruleset, fresh, text, 1), label);
+      assert.ok(reused.memo.replayed >= 2 * 38, `${label}: ${reused.memo.replayed} replayed`);
+      parsed = again;
+      reach = reused;
+    };
+    const before = reach;
+    // The 20th service's jump taken out: KUBE-SERVICES is walked again, and meets the 21st service's walk one further on.
+    lines.splice(jumps()[19]!, 1);
+    step('jump taken out');
+    assert.deepEqual(before.memo.indexedWalkLists.filter((k) => k === 'nat/PREROUTING' || k === 'nat/OUTPUT'), []);
+    // A jump put in, to a service chain with packets it was not entered with before: that walk is not among the
+    // previous ones; take() looks for it in the index (and finds none), then the walks after it are met at their places.
+    const at = jumps()[10]!;
+    const svc = / -j (KUBE-SVC-\S+)/.exec(lines[at]!)![1]!;
+    const middle = reach;
+    lines.splice(at, 0, `-A KUBE-SERVICES -d 10.96.250.250/32 -p tcp -m tcp --dport 81 -j ${svc}`);
+    step('jump put in');
+    assert.deepEqual(middle.memo.indexedWalkLists.filter((k) => k === 'nat/PREROUTING' || k === 'nat/OUTPUT'), ['nat/PREROUTING', 'nat/OUTPUT']);
   });
 
   it('lines that only move chains (comments put in): nothing is walked again, twice in a row', () => {

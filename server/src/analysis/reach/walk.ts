@@ -35,6 +35,13 @@ export class Walker {
   private inner: RememberedWalk[] = [];
   /** The previous analysis's walks into this table's chains at this hook. */
   private readonly earlier: Walks | undefined;
+  /**
+   * The walks the previous analysis made from the chain walked now, with an equal entry, in order,
+   * and how many of them this walk has met (placed): an edit's walk down to the edited chain finds
+   * the walks to replay at their places instead of indexing the 200,000 of a kube dump.
+   */
+  private earlierInner: readonly RememberedWalk[] | undefined;
+  private cursor = 0;
 
   constructor(
     private readonly table: EmuTable,
@@ -52,7 +59,7 @@ export class Walker {
     if (!base) return entry;
     const here = this.rec.chain(this.table.name, this.hook);
     this.memo.enter(here, `hook ${this.hook}`, entry, this.hook);
-    const out = this.walk(base, this.hook, here, entry, 0);
+    const out = this.walk(base, this.hook, here, entry, 0, this.memo.earlierTop(this.table.name, this.hook));
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.
     this.rec.policy.set(key, join(this.rec.policy.get(key) ?? NO_FLOW, out.ret));
@@ -61,18 +68,38 @@ export class Walker {
 
   /** A walk into a chain: the previous analysis's, replayed, when it must come out the same. */
   private enterChain(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
-    const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry) : undefined;
-    if (!w) return this.walk(chain, chainName, here, entry, depth);
+    const placed = chain ? this.placed(chain, depth, entry) : undefined;
+    const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed) : undefined;
+    if (!w) return this.walk(chain, chainName, here, entry, depth, placed?.inner);
     this.inner.push(this.memo.replay(this.table, this.hook, w));
     return handBack(w, entry);
   }
 
-  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
+  /**
+   * The previous analysis's next walk from the chain walked now, when it went into this chain with an
+   * equal entry (one walk skipped: a jump the edit removed); else undefined (take() looks in the index).
+   */
+  private placed(chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
+    const list = this.earlierInner;
+    if (!list) return undefined;
+    for (let k = this.cursor; k < list.length && k <= this.cursor + 1; k++) {
+      if (!this.memo.sameWalk(list[k]!, chain, depth, entry)) continue;
+      this.cursor = k + 1;
+      return list[k];
+    }
+    return undefined;
+  }
+
+  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number, earlierInner?: readonly RememberedWalk[]): ChainOut {
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
     const memo = this.memo;
     const from = memo.at;
     const outer = this.inner;
+    const outerEarlier = this.earlierInner;
+    const outerCursor = this.cursor;
     this.inner = [];
+    this.earlierInner = earlierInner;
+    this.cursor = 0;
     here.fit(chain.rules.length);
     const cur = new PendingFlow(entry);
     // Sums over every rule of the chain (thousands of jump sites in a service table): built in place.
@@ -137,8 +164,10 @@ export class Walker {
       memo.remember(this.table.name, this.hook, w);
       outer.push(w);
       memo.walked++;
-    }
+    } else memo.rememberTop(this.table.name, this.hook, this.inner);
     this.inner = outer;
+    this.earlierInner = outerEarlier;
+    this.cursor = outerCursor;
     return out;
   }
 }

@@ -161,6 +161,8 @@ export class WalkMemo {
   private n = 0;
   /** Walks into chains, by "table/hook". */
   private readonly walks = new Map<string, Walks>();
+  /** By "table/hook": the walks the built-in chain's walk made, in order (the next analysis follows them down: Walker.placed). */
+  private readonly tops = new Map<string, readonly RememberedWalk[]>();
   /** Per table: the chains whose walks may differ from the previous analysis's (dirtyChains). */
   private readonly dirty = new Map<EmuTable, ReadonlySet<string>>();
   /** The previous compile's chains whose rules this one has at other lines (made on first use). */
@@ -220,15 +222,32 @@ export class WalkMemo {
     return this.n;
   }
 
-  /** How many of its tables' and hooks' walks a later analysis has indexed (tests read it). */
-  get indexedWalkLists(): number {
-    let n = 0;
-    for (const w of this.walks.values()) if (w.indexed) n++;
-    return n;
+  /** The tables and hooks ("table/hook") whose walks a later analysis has indexed (tests read it). */
+  get indexedWalkLists(): string[] {
+    return [...this.walks].filter(([, w]) => w.indexed).map(([key]) => key);
   }
 
   remember(table: string, hook: Hook, w: RememberedWalk): void {
     this.walksAt(table, hook).push(w);
+  }
+
+  /** The walks a table's built-in chain made at a hook, in order. */
+  rememberTop(table: string, hook: Hook, inner: readonly RememberedWalk[]): void {
+    this.tops.set(`${table}/${hook}`, inner);
+  }
+
+  /** The previous analysis's rememberTop. */
+  earlierTop(table: string, hook: Hook): readonly RememberedWalk[] | undefined {
+    return this.previous?.memo.tops.get(`${table}/${hook}`);
+  }
+
+  /**
+   * Whether the previous analysis's walk w went into a chain of this name at this depth with an
+   * entry equal to this one, and is not replayed yet: the walk take() may hand back when the chain
+   * is unchanged, else the one whose inner walks the walk made again meets in the same order.
+   */
+  sameWalk(w: RememberedWalk, chain: EmuChain, depth: number, entry: Flow): boolean {
+    return w.chain.name === chain.name && w.depth === depth && w.usedBy !== this.stamp && sameFlow(w.entry, entry);
   }
 
   /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
@@ -246,11 +265,18 @@ export class WalkMemo {
    * A walk of the previous analysis into this chain (at this depth, with an equal entry, not yet
    * replayed) when the chain and the chains such walks enter are unchanged; undefined when it must be walked.
    */
-  take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow): RememberedWalk | undefined {
+  take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow, placed?: RememberedWalk): RememberedWalk | undefined {
     // A chain whose rules only moved to other lines is remembered under the previous compile's object.
     // (Unchanged first: the walks are indexed when first looked up.)
     if (!earlier || !this.unchanged(table, chain)) return undefined;
-    for (const w of earlier.of(this.previous?.moved.get(chain) ?? chain, entryKey(entry, depth))) {
+    // Found at its place in the walk being redone (sameWalk, by name): no index needed. (An unchanged chain
+    // is the previous compile's object, or only moved, so the check below holds today: a guard.)
+    const was = this.previous?.moved.get(chain) ?? chain;
+    if (placed?.chain === was) {
+      placed.usedBy = this.stamp;
+      return placed;
+    }
+    for (const w of earlier.of(was, entryKey(entry, depth))) {
       if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
       w.usedBy = this.stamp;
       return w;
