@@ -202,7 +202,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const wb = walk(b, collide);
     const wa2 = walk(a, 5);
     const wa3 = walk(a, 5);
-    walks.list.push(wa, wa2, wb, walk(a, 6), wa3);
+    for (const w of [wa, wa2, wb, walk(a, 6), wa3]) walks.add(w);
     // In the order remembered (equal walks, told apart by identity).
     const found = [...walks.of(a, 5)];
     assert.equal(found.length, 3);
@@ -214,6 +214,18 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.equal([...walks.of(a, 6)].length, 1);
     assert.deepEqual([...walks.of(b, indexKey(a.uid, 6) ^ indexKey(b.uid, 0))], []);
     assert.ok(walks.indexed);
+    // A replayed walk remembered with the walks inside it (addTree): found as if each were remembered, in that order.
+    const tree = new Walks();
+    const inner = walk(a, 5);
+    const deeper = walk(a, 5);
+    const mid = { ...walk(b, 1), inner: [deeper] };
+    tree.add(wa);
+    tree.addTree({ ...walk(b, 2), inner: [mid, inner] });
+    tree.add(wa2);
+    const inTree = [...tree.of(a, 5)];
+    assert.equal(inTree.length, 4);
+    assert.ok(inTree[0] === wa && inTree[1] === deeper && inTree[2] === inner && inTree[3] === wa2);
+    assert.deepEqual([...tree.of(b, 1)], [mid]);
   });
 
   it('random rulesets (the kernel lab\'s generator), 6 chained edits of rule lines each', () => {

@@ -71,10 +71,16 @@ export const NO_WALKS: readonly RememberedWalk[] = [];
  * dump remembers ~200,000 walks (~0.2 s to index and key).
  */
 export class Walks {
-  readonly list: RememberedWalk[] = [];
+  /**
+   * In the order remembered: walks, and replayed walks that stand for themselves and every walk
+   * inside them (Tree: a replay remembers one entry, not the ~12 walks of a kube service each).
+   */
+  private readonly list: Array<RememberedWalk | Tree> = [];
+  /** The walks of `list`, trees laid out (itself, then the walks inside it), once indexed. */
+  private flat: RememberedWalk[] = [];
   /**
    * By chain and entryKey mixed into one number (indexKey), open addressing over two arrays of
-   * numbers: the number, and the walk's place in `list` + 1 (0: free). Walks whose numbers are
+   * numbers: the number, and the walk's place in `flat` + 1 (0: free). Walks whose numbers are
    * equal lie along one probe run in the order remembered (those of other chains among them).
    * 200,000 walks took ~90 ms per edit to index as a map per chain of lists per key, ~70 as one map.
    */
@@ -83,6 +89,15 @@ export class Walks {
 
   get indexed(): boolean {
     return this.places !== undefined;
+  }
+
+  add(w: RememberedWalk): void {
+    this.list.push(w);
+  }
+
+  /** A walk and, inside it, the walks it made (and so on down), in that order. */
+  addTree(w: RememberedWalk): void {
+    this.list.push(w.inner.length ? new Tree(w) : w);
   }
 
   /** The walks into a chain whose entry has this entryKey, in the order remembered. */
@@ -94,13 +109,21 @@ export class Walks {
     const k = indexKey(chain.uid, key);
     for (let p = k & mask; places[p] !== 0; p = (p + 1) & mask) {
       if (keys[p] !== k) continue;
-      const w = this.list[places[p]! - 1]!;
+      const w = this.flat[places[p]! - 1]!;
       if (w.chain === chain) yield w;
     }
   }
 
   private index(): void {
-    const list = this.list;
+    const list = this.flat;
+    const lay = (w: RememberedWalk): void => {
+      list.push(w);
+      for (const x of w.inner) lay(x);
+    };
+    for (const e of this.list) {
+      if (e instanceof Tree) lay(e.root);
+      else list.push(e);
+    }
     // At most half full: probe runs stay short.
     let size = 16;
     while (size < list.length * 2) size *= 2;
@@ -120,16 +143,14 @@ export class Walks {
   }
 }
 
+class Tree {
+  constructor(readonly root: RememberedWalk) {}
+}
+
 export const indexKey = (chain: number, key: number): number => (Math.imul(chain, 0x9e3779b1) ^ key) | 0;
 
 function keyOf(w: RememberedWalk): number {
   return (w.key ??= entryKey(w.entry, w.depth));
-}
-
-/** A replayed walk remembered again: itself, then the walks inside it. */
-function rememberTree(list: RememberedWalk[], w: RememberedWalk): void {
-  list.push(w);
-  for (const x of w.inner) rememberTree(list, x);
 }
 
 /** A hash of a walk's entry and depth (equal entries, as sameFlow compares them, have equal keys). */
@@ -170,7 +191,7 @@ export class WalkMemo {
   /** Records made by rebase() in this analysis (settle() points their log entries at them). */
   private readonly rebasedRecords = new Set<ChainRecord>();
   /** The table and hook walks were last remembered for (a walker remembers thousands in a row). */
-  private lastWalks: { readonly table: string; readonly hook: Hook; readonly list: RememberedWalk[] } | undefined;
+  private lastWalks: { readonly table: string; readonly hook: Hook; readonly walks: Walks } | undefined;
   /** Marks the previous analysis's chain records with what this analysis replayed of them. */
   private readonly stamp = ++analyses;
   /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
@@ -228,7 +249,7 @@ export class WalkMemo {
   }
 
   remember(table: string, hook: Hook, w: RememberedWalk): void {
-    this.walksAt(table, hook).push(w);
+    this.walksAt(table, hook).add(w);
   }
 
   /** The walks a table's built-in chain made at a hook, in order. */
@@ -251,14 +272,14 @@ export class WalkMemo {
   }
 
   /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
-  private walksAt(table: string, hook: Hook): RememberedWalk[] {
+  private walksAt(table: string, hook: Hook): Walks {
     const last = this.lastWalks;
-    if (last?.table === table && last.hook === hook) return last.list;
+    if (last?.table === table && last.hook === hook) return last.walks;
     const key = `${table}/${hook}`;
     let walks = this.walks.get(key);
     if (!walks) this.walks.set(key, (walks = new Walks()));
-    this.lastWalks = { table, hook, list: walks.list };
-    return walks.list;
+    this.lastWalks = { table, hook, walks };
+    return walks;
   }
 
   /**
@@ -316,11 +337,11 @@ export class WalkMemo {
       this.count(old[i + 1] as ChainRecord, i);
       this.log(old[i] as number, old[i + 1] as ChainRecord, old[i + 2], old[i + 3]);
     }
-    const list = this.walksAt(table.name, hook);
+    const walks = this.walksAt(table.name, hook);
     this.replayed++;
     if (shift === 0 && (!moved || this.inPlace(w))) {
       // At the same place in this log, in chains this compile kept: the walks themselves, remembered again.
-      rememberTree(list, w);
+      walks.addTree(w);
       this.replayedInPlace++;
       return w;
     }
@@ -328,7 +349,7 @@ export class WalkMemo {
       // Under this compile's chain object (a moved chain's is new).
       const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
       const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
-      list.push(y);
+      walks.add(y);
       return y;
     };
     return again(w);
