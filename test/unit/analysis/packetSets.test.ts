@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FIELD_COUNT, IfaceTable, MarkBits, makeSpace, type Box } from '../../../server/src/analysis/space/fields';
-import { fromRanges, intersect, subtract, union, masked, has, type IntSet } from '../../../server/src/analysis/space/intSet';
+import { fromRanges, intersect, subtract, union, unionOwned, masked, has, type IntSet } from '../../../server/src/analysis/space/intSet';
 import { coarsen, intersectSets, isEmpty, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { renderSet } from '../../../server/src/analysis/space/render';
 
@@ -29,6 +29,25 @@ describe('IntSet operations equal the set operations on their values', () => {
       const B = setOf(b);
       return same(setOf(union(a, b)), new Set([...A, ...B])) && same(setOf(intersect(a, b)), new Set([...A].filter((x) => B.has(x)))) && same(setOf(subtract(a, b)), new Set([...A].filter((x) => !B.has(x))));
     }));
+  });
+  it('unionOwned folds to the ranges union() folds to, growing its accumulator in place, never its argument', () => {
+    // Runs that extend, follow, overlap and skip back: the in-place paths and the fallback.
+    const arbRun = fc.array(fc.oneof(arb, fc.integer({ min: 0, max: 62 }).map((v) => [v, v + 1] as IntSet)), { minLength: 1, maxLength: 12 });
+    let inPlace = 0;
+    fc.assert(fc.property(arbRun, (sets) => {
+      let acc: number[] = sets[0]!.slice();
+      let ref = sets[0]!;
+      for (const s of sets.slice(1)) {
+        const copy = s.slice();
+        const was = acc;
+        acc = unionOwned(acc, s);
+        if (acc === was) inPlace++;
+        ref = union(ref, s);
+        assert.deepEqual(s, copy);
+        assert.deepEqual(acc, [...ref]);
+      }
+    }), { numRuns: 800 });
+    assert.ok(inPlace > 100, `${inPlace} joins in place`);
   });
   it('masked(mask, value) holds exactly the v with v & mask == value', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 63 }), (m, v) => same(setOf(masked(m, v & m, 6)), new Set(Array.from({ length: 64 }, (_, x) => x).filter((x) => (x & m) === (v & m))))));

@@ -91,6 +91,26 @@ export function union(a: IntSet, b: IntSet): IntSet {
   return fitted(out);
 }
 
+/**
+ * union(acc, b) for an accumulator only the caller holds: acc itself, grown in place, when b lies
+ * past its last range or extends it, or when its one range covers b; else a new array. (A hand-off's
+ * joins of 100,000 boxes made a new array per box and field: ~50 MB per coarsen.)
+ */
+export function unionOwned(acc: number[], b: IntSet): number[] {
+  const n = acc.length;
+  const m = b.length;
+  if (!m) return acc;
+  if (n === 2 && acc[0]! <= b[0]! && acc[1]! >= b[m - 1]!) return acc;
+  let from = 0;
+  if (!n || b[0]! > acc[n - 1]! + 1) from = 0;
+  else if (b[0]! >= acc[n - 2]! && acc[n - 1]! <= b[1]!) {
+    acc[n - 1] = b[1]!;
+    from = 2;
+  } else return union(acc, b) as number[];
+  for (let j = from; j < m; j++) acc.push(b[j]!);
+  return acc;
+}
+
 export function intersect(a: IntSet, b: IntSet): IntSet {
   if (!a.length || !b.length) return EMPTY;
   // One set inside the other's single range (or no overlap of their hulls): no new set, so shared sets stay shared.

@@ -10,7 +10,7 @@
 import { Field, FIELD_COUNT, type Box, type Space } from './fields';
 import { subtractEach } from './manyHoles';
 import { subtractInRuns } from './alikeHoles';
-import { intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet } from './intSet';
+import { intersect, isEmptySet, range, subtract as subtractSet, overlaps, within, type IntSet, equalSets, union as unionSet, unionOwned } from './intSet';
 
 export type PacketSet = readonly Box[];
 
@@ -531,8 +531,10 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
       let g = at === undefined ? -1 : head[at]!;
       while (g >= 0 && !sameKept(gBox[g]!, b, isLoose)) g = gNext[g]!;
       if (g >= 0) {
-        const c = gOwn[g] ? (gBox[g] as IntSet[]) : gBox[g]!.slice();
-        for (const f of loose) c[f] = unionSet(c[f]!, b[f]!);
+        // From its second box on, a group's box and its loose fields are its own, joined in place.
+        const own = gOwn[g];
+        const c = own ? (gBox[g] as IntSet[]) : gBox[g]!.slice();
+        for (const f of loose) c[f] = unionOwned(own ? (c[f] as number[]) : c[f]!.slice(), b[f]!);
         gBox[g] = c;
         gOwn[g] = true;
         continue;
