@@ -106,7 +106,11 @@ export function unionOwned(acc: number[], b: IntSet): number[] {
   else if (b[0]! >= acc[n - 2]! && acc[n - 1]! <= b[1]!) {
     acc[n - 1] = b[1]!;
     from = 2;
-  } else return union(acc, b) as number[];
+  } else {
+    // (union may hand back b itself, which is not ours to grow.)
+    const u = union(acc, b);
+    return u === b ? b.slice() : (u as number[]);
+  }
   for (let j = from; j < m; j++) acc.push(b[j]!);
   return acc;
 }
