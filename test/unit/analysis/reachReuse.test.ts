@@ -16,7 +16,7 @@ import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 import { reachView, ruleEdit } from '../../helpers/reachEdits';
-import { handBack, indexKey, Walks } from '../../../server/src/analysis/reach/walkMemo';
+import { handBack, indexKey, Walks, type RememberedWalk } from '../../../server/src/analysis/reach/walkMemo';
 import { explanationsReused } from '../../../server/src/analysis/explainMemo';
 import { reachFindings } from '../../../server/src/analysis/findings';
 import type { Reachability } from '../../../server/src/analysis/reachability';
@@ -179,7 +179,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const old = { may: [[]], must: [[]] } as unknown as Flow;
     const entry = { may: [[]], must: [[]] } as unknown as Flow;
     const other = { may: [[]], must: [] } as unknown as Flow;
-    const w = { chain: y, depth: 1, key: 0, entry: old, out: { ret: old, accepted: { may: other.may, must: old.must } }, from: 0, to: 0, inner: [] };
+    const w = { chain: y, depth: 1, key: 0, entry: old, out: { ret: old, accepted: { may: other.may, must: old.must } }, rest: old, from: 0, to: 0, inner: [] };
     const out = handBack(w, entry);
     assert.equal(out.ret.may, entry.may);
     assert.equal(out.ret.must, entry.must);
@@ -193,7 +193,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const a = chains.get('X')!;
     const b = [...chains.values()].find((c) => c !== a)!;
     const flow = { may: [], must: [] } as unknown as Flow;
-    const walk = (chain: typeof a, key: number) => ({ chain, depth: 1, key, entry: flow, out: { ret: flow, accepted: flow }, from: 0, to: 0, inner: [] });
+    const walk = (chain: typeof a, key: number) => ({ chain, depth: 1, key, entry: flow, out: { ret: flow, accepted: flow }, rest: flow, from: 0, to: 0, inner: [] as RememberedWalk[] });
     // b's key chosen so that both land on the same number in the index.
     const collide = indexKey(a.uid, 5) ^ indexKey(b.uid, 0);
     assert.equal(indexKey(b.uid, collide), indexKey(a.uid, 5));
@@ -283,9 +283,12 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.notEqual(dnatNow, dnatBefore);
     assert.equal(reused.rec.existing('nat', 'KUBE-MARK-MASQ'), reach.rec.existing('nat', 'KUBE-MARK-MASQ'));
     assert.notEqual(reused.rec.existing('nat', edited), reach.rec.existing('nat', edited));
-    // KUBE-SERVICES's end, at each hook: the previous analysis's remainder of its 50 holes.
-    assert.equal(reused.memo.remainders.reused, 2);
-    assert.equal(reach.memo.remainders.reused, 0);
+    // KUBE-SERVICES and the edited service's chain, at each hook, walked again with what their rules took read
+    // from the previous walks (Walker.walk's \`was\`): the flow left at KUBE-SERVICES's end is the previous one,
+    // not worked out from its 50 holes again (nor looked up in the remainders remembered).
+    assert.equal(reused.memo.patched, 4);
+    assert.equal(reused.memo.remainders.reused, 0);
+    assert.equal(reach.memo.patched, 0);
     assert.match(JSON.stringify(ruleFlows(reused, at)), /9999/);
     assert.doesNotMatch(JSON.stringify(ruleFlows(reach, at)), /9999/);
     // Then an edit in another service: its endpoints' walks, inside a walk the edit before kept as it was, are replayed.
@@ -400,6 +403,44 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     lines.splice(at, 0, `-A KUBE-SERVICES -d 10.96.250.250/32 -p tcp -m tcp --dport 81 -j ${svc}`);
     step('jump put in');
     assert.deepEqual(middle.memo.indexedWalkLists.filter((k) => k === 'nat/PREROUTING' || k === 'nat/OUTPUT'), ['nat/PREROUTING', 'nat/OUTPUT']);
+  });
+
+  it('a chain walked again because a chain it jumps to changed reads its rules\' hits from its previous walk until that chain returns other packets', () => {
+    // P is walked from INPUT (depth 1) and from FORWARD through Q (depth 2): the same chain with
+    // other entries. After its jump to Y, its rules read the flow Y left them: Y's edits change it.
+    const lines = [
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':P - [0:0]', ':Q - [0:0]', ':Y - [0:0]', ':Z - [0:0]',
+      '-A INPUT -p tcp -j P', '-A FORWARD -s 10.0.0.0/8 -j Q', '-A Q -j P',
+      '-A P -d 10.9.0.0/16 -j Z', '-A P -j Y', '-A P -d 10.0.0.0/8 -j ACCEPT', '-A P -p tcp --dport 22 -j DROP', '-A P -s 172.16.0.0/12 -j RETURN',
+      '-A Y -d 10.1.0.0/16 -j DROP', '-A Z -p udp -j ACCEPT', 'COMMIT', '',
+    ];
+    const y = lines.indexOf('-A Y -d 10.1.0.0/16 -j DROP');
+    const z = lines.indexOf('-A Z -p udp -j ACCEPT');
+    let parsed = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    let reach = analyzeReachability(parsed.ruleset);
+    const edits: ReadonlyArray<readonly [string, number, string, boolean]> = [
+      // [what, line, new text, whether P goes on from the previous walk's hits to its end]
+      ['Z changed, returning what it did', z, '-A Z -p udp -j DROP', true],
+      ['Y returns other packets', y, '-A Y -d 10.2.0.0/16 -j DROP', false],
+      ['Y returns nothing', y, '-A Y -j DROP', false],
+      ['Y returns nothing again (a line changed, to the same rule)', y, '-A Y -d 0.0.0.0/0 -j DROP', true],
+      ['Y returns packets again', y, '-A Y -d 10.3.0.0/16 -j DROP', false],
+    ];
+    for (const [what, at, text, through] of edits) {
+      lines[at] = text;
+      const next = lines.join('\n');
+      const again = parseIptables(next, { family: 'ipv4', backend: 'nft', previous: parsed });
+      const reused = analyzeReachability(again.ruleset, { previous: reach });
+      const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
+      assert.deepStrictEqual(reachView(again.ruleset, reused, next, 1), reachView(again.ruleset, fresh, next, 1), what);
+      // P at each of its two entries (and Q above it for the second) read its hits from its previous walks.
+      assert.equal(reused.memo.patched, 3, `${what}: ${reused.memo.patched} read from the previous walks`);
+      // Both of P's walks see what Y returns: when that changed, both go on as fresh walks from the jump on.
+      if (through) assert.equal(reused.memo.resumed, 0, what);
+      else assert.ok(reused.memo.resumed >= 2, `${what}: ${reused.memo.resumed} resumed`);
+      parsed = again;
+      reach = reused;
+    }
   });
 
   it('lines that only move chains (comments put in): nothing is walked again, twice in a row', () => {

@@ -5,14 +5,15 @@
  * brings back those that return; a goto's returns go to the caller's
  * caller; a built-in chain's end applies its policy.
  */
-import type { EmuChain, EmuTable } from '../../emulator/compile';
+import type { EmuChain, EmuRule, EmuTable } from '../../emulator/compile';
+import type { RuleMatch } from '../space/ruleMatch';
 import type { Hook } from '../../lang/iptables/extension';
 import type { Effect } from './effect';
 import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import type { ChainRecord, Recorder } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
-import { handBack, NO_WALKS, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
+import { handBack, NO_WALKS, sameFlow, swapEntry, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
 
 /** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
 const HANDOFF_LIMIT = 256;
@@ -70,7 +71,7 @@ export class Walker {
   private enterChain(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
     const placed = chain ? this.placed(chain, depth, entry) : undefined;
     const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed) : undefined;
-    if (!w) return this.walk(chain, chainName, here, entry, depth, placed?.inner);
+    if (!w) return this.walk(chain, chainName, here, entry, depth, placed?.inner, placed);
     this.inner.push(this.memo.replay(this.table, this.hook, w));
     return handBack(w, entry);
   }
@@ -90,7 +91,16 @@ export class Walker {
     return undefined;
   }
 
-  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number, earlierInner?: readonly RememberedWalk[]): ChainOut {
+  /**
+   * A walk into a chain. `was`, the previous analysis's walk of this very chain with an equal entry
+   * (placed): when its log holds a hit for each rule it met (takesOf), the rules' hits are read
+   * from it instead of worked out again, and the packets left at the end are its own, while every
+   * walk it made inside returns what it returned then. A kube dump's KUBE-SERVICES, walked again
+   * because one service's chain changed, then costs what replaying its 10,000 jumps does. When
+   * a walk inside returns other packets, the flow still pending is worked out from the entry
+   * through the rules before (resume), and the walk goes on as a fresh one.
+   */
+  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number, earlierInner?: readonly RememberedWalk[], was?: RememberedWalk): ChainOut {
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
     const memo = this.memo;
     const from = memo.at;
@@ -101,66 +111,68 @@ export class Walker {
     this.earlierInner = earlierInner;
     this.cursor = 0;
     here.fit(chain.rules.length);
-    const cur = new PendingFlow(entry);
+    const takes = was?.chain === chain ? memo.takesOf(was, this.hook) : undefined;
+    const swap = (f: Flow): Flow => swapEntry(f, was!.entry, entry);
+    // Undefined while the hits are read from the previous walk.
+    let cur = takes ? undefined : new PendingFlow(entry);
+    /** While they are: what each jump's walk returned (resume reads them). */
+    const subs: Array<ChainOut | undefined> = [];
+    let jumps = 0;
+    if (takes) memo.patched++;
     // Sums over every rule of the chain (thousands of jump sites in a service table): built in place.
     const ret = new FlowSum();
     const accepted = new FlowSum();
-    for (const r of chain.rules) {
-      if (cur.deadNow()) break;
+    const rules = chain.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      if (cur ? cur.deadNow() : i >= takes!.length) break;
       const rec = this.rec.record(r, this.table.name, chainName, here);
       const facts = rec.facts;
       const m = facts.match;
       const e = facts.effect;
-      const taken = cur.hit(m);
+      const taken = cur ? cur.hit(m) : swap(takes![i]!);
       memo.hit(here, rec, this.hook, taken);
       if (isDead(taken)) continue;
+      let sub: ChainOut | undefined;
       switch (e.kind) {
         case 'accept':
           accepted.add(taken);
-          cur.take(m);
-          break;
-        case 'drop':
-          cur.take(m);
           break;
         case 'return':
           ret.add(taken);
-          cur.take(m);
           break;
         case 'jump': {
           // The jump's target, looked up once per rule (a service table jumps 10,000 times per hook).
           const there = (rec.target ??= this.rec.chain(this.table.name, e.chain));
           memo.enter(there, r, taken, this.hook);
           // The chain itself too: a rule's target is in its own table, whichever hook walks it.
-          const sub = this.enterChain((rec.targetChain ??= this.table.chains.get(e.chain)), e.chain, there, taken, depth + 1);
+          sub = this.enterChain((rec.targetChain ??= this.table.chains.get(e.chain)), e.chain, there, taken, depth + 1);
           accepted.add(sub.accepted);
-          if (e.goto) {
-            cur.take(m);
-            ret.add(sub.ret);
-          } else if (!isDead(sub.ret)) cur.set(join(cur.takeWhole(m), sub.ret));
-          else cur.take(m);
+          if (e.goto) ret.add(sub.ret);
+          if (!cur) {
+            subs[i] = sub;
+            if (!sameReturn(sub.ret, was!.inner[jumps++]!.out.ret)) cur = this.resume(rules, entry, takes!, swap, subs, i);
+          }
           break;
         }
-        case 'continue':
-          if (e.rewrite) cur.set(join(cur.takeWhole(m), e.rewrite(taken)));
-          break;
         case 'nat':
           accepted.add(e.rewrite(taken));
-          cur.take(m);
           break;
         case 'unknown':
           // It may end the walk (either way) or go on: may keeps both, must neither.
           accepted.add({ may: taken.may, must: [] });
-          cur.takeMust(m);
           break;
       }
+      if (cur) advance(cur, m, e, taken, sub);
     }
     // Falling off the end: a user chain returns; for a built-in chain run() applies the policy.
-    ret.add(cur.whole(memo.remainders));
+    const rest = cur ? cur.whole(memo.remainders) : swap(was!.rest);
+    ret.add(rest);
     const out = { ret: ret.value, accepted: accepted.value };
     if (depth > 0) {
       // Kept by the hundred thousand: at its own length (pushing onto [] makes room for 17).
       const inner = this.inner.length === 0 ? NO_WALKS : this.inner.length < 16 ? this.inner.slice() : this.inner;
-      const w: RememberedWalk = { chain, depth, entry, out, from, to: memo.at, inner };
+      const w: RememberedWalk = { chain, depth, entry, out, rest, from, to: memo.at, inner };
       memo.remember(this.table.name, this.hook, w);
       outer.push(w);
       memo.walked++;
@@ -170,6 +182,47 @@ export class Walker {
     this.cursor = outerCursor;
     return out;
   }
+
+  /** The flow pending before rule `upTo`, worked out from the entry and what the rules before took (as the walk would have). */
+  private resume(rules: readonly EmuRule[], entry: Flow, takes: readonly Flow[], swap: (f: Flow) => Flow, subs: ReadonlyArray<ChainOut | undefined>, upTo: number): PendingFlow {
+    this.memo.resumed++;
+    const cur = new PendingFlow(entry);
+    for (let j = 0; j < upTo; j++) {
+      const taken = swap(takes[j]!);
+      if (isDead(taken)) continue;
+      const facts = this.rec.facts(rules[j]!, this.table.name, rules[j]!.ref.chain);
+      advance(cur, facts.match, facts.effect, taken, subs[j]);
+    }
+    return cur;
+  }
+}
+
+/** What a rule leaves of the pending flow: the packets it took gone, those a jump returns or a rewrite makes back in. */
+function advance(cur: PendingFlow, m: RuleMatch, e: Effect, taken: Flow, sub: ChainOut | undefined): void {
+  switch (e.kind) {
+    case 'accept':
+    case 'drop':
+    case 'return':
+    case 'nat':
+      cur.take(m);
+      return;
+    case 'jump':
+      if (e.goto || isDead(sub!.ret)) cur.take(m);
+      else cur.set(join(cur.takeWhole(m), sub!.ret));
+      return;
+    case 'continue':
+      if (e.rewrite) cur.set(join(cur.takeWhole(m), e.rewrite(taken)));
+      return;
+    case 'unknown':
+      cur.takeMust(m);
+      return;
+  }
+}
+
+/** Whether a walk returned what it returned before: nothing either time, or the same boxes (sameFlow). */
+function sameReturn(now: Flow, then: Flow): boolean {
+  const dead = isDead(now);
+  return dead === isDead(then) && (dead || sameFlow(now, then));
 }
 
 export type { Effect };

@@ -54,6 +54,8 @@ export interface RememberedWalk {
   /** entryKey(entry, depth), once asked for (keyOf): walks are found by it (a chain entered from 60,000 sites has as many walks). */
   key?: number;
   readonly out: ChainOut;
+  /** The packets left at its end (part of out.ret): a walk made again that reads its rules' hits from this one's ends with them. */
+  readonly rest: Flow;
   /** Its entries: slots [from, to) of its analysis's log (the one before `from` is the entry into the chain). */
   readonly from: number;
   readonly to: number;
@@ -197,6 +199,10 @@ export class WalkMemo {
   /** Walks into chains this analysis replayed, and those it made (tests and the bench read them). */
   replayed = 0;
   walked = 0;
+  /** Of the walks made, those that read their rules' hits from the previous walk of their chain (Walker.walk). */
+  patched = 0;
+  /** Of those, the ones that went on as fresh walks after a walk inside them returned other packets than before. */
+  resumed = 0;
   /** Of the walks replayed, those remembered as they were (at the same place in the log, in chains kept). */
   replayedInPlace = 0;
   /** Previous records copied at moved rules instead of made anew from the log (rebase). */
@@ -269,6 +275,35 @@ export class WalkMemo {
    */
   sameWalk(w: RememberedWalk, chain: EmuChain, depth: number, entry: Flow): boolean {
     return w.chain.name === chain.name && w.depth === depth && w.usedBy !== this.stamp && sameFlow(w.entry, entry);
+  }
+
+  /**
+   * What each rule the previous walk w met took, in order (its hits in the previous log at w's own
+   * level), when its entries are those of one walk over its chain at this hook: a hit for each rule
+   * met, in order, and after a jump's hit the entry into the chain it jumped to followed by the next
+   * of w.inner's entries, whole. Else undefined.
+   */
+  takesOf(w: RememberedWalk, hook: Hook): Flow[] | undefined {
+    const old = this.previous?.memo.ops;
+    if (!old) return undefined;
+    const rules = w.chain.rules;
+    const hit = HIT + HOOK_CODE[hook];
+    const enter = ENTER + HOOK_CODE[hook];
+    const out: Flow[] = [];
+    let p = w.from;
+    let k = 0;
+    while (p < w.to) {
+      const r = rules[out.length];
+      if (old[p] !== hit || !r || (old[p + 2] as RuleRecord).facts.rule !== r) return undefined;
+      out.push(old[p + 3] as Flow);
+      p += 4;
+      if (p < w.to && old[p] === enter && old[p + 2] === r) {
+        const inner = w.inner[k++];
+        if (!inner || inner.from !== p + 4) return undefined;
+        p = inner.to;
+      }
+    }
+    return p === w.to && k === w.inner.length ? out : undefined;
   }
 
   /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
@@ -348,7 +383,7 @@ export class WalkMemo {
     const again = (x: RememberedWalk): RememberedWalk => {
       // Under this compile's chain object (a moved chain's is new).
       const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
-      const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
+      const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, rest: x.rest, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
       walks.add(y);
       return y;
     };
@@ -546,16 +581,20 @@ export class WalkMemo {
 
 /** The result of a replayed walk, its sets that were its entry's replaced by the new entry's. */
 export function handBack(w: RememberedWalk, entry: Flow): ChainOut {
-  const swap = (s: PacketSet): PacketSet => (s === w.entry.may ? entry.may : s === w.entry.must ? entry.must : s);
-  const flow = (f: Flow): Flow => {
-    const may = swap(f.may);
-    const must = swap(f.must);
-    return may === f.may && must === f.must ? f : { may, must };
-  };
-  return { ret: flow(w.out.ret), accepted: flow(w.out.accepted) };
+  return { ret: swapEntry(w.out.ret, w.entry, entry), accepted: swapEntry(w.out.accepted, w.entry, entry) };
 }
 
-function sameFlow(a: Flow, b: Flow): boolean {
+/** A flow of a walk with entry `was`, its sets that were that entry's replaced by `now`'s. */
+export function swapEntry(f: Flow, was: Flow, now: Flow): Flow {
+  if (was === now) return f;
+  const swap = (s: PacketSet): PacketSet => (s === was.may ? now.may : s === was.must ? now.must : s);
+  const may = swap(f.may);
+  const must = swap(f.must);
+  return may === f.may && must === f.must ? f : { may, must };
+}
+
+/** Whether two flows hold the same boxes, in order (and may is must in both or neither). */
+export function sameFlow(a: Flow, b: Flow): boolean {
   const aOne = a.may === a.must;
   if (aOne !== (b.may === b.must)) return false;
   return sameSet(a.may, b.may) && (aOne || sameSet(a.must, b.must));
