@@ -86,11 +86,17 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   // rules in 60,000 chains, nearly all reached.
   const chains = new Map<string, KRule[]>();
   const deadRules: KRule[] = [];
+  /** Per table walked, its user chains no packet enters (read with their records here: one lookup per chain). */
+  const notEntered = new Map<string, Set<string>>();
   for (const t of reach.emu.tables.values()) {
     const lt = rs.tables.get(t.name);
+    const silent = new Set<string>();
+    notEntered.set(t.name, silent);
     for (const c of t.chains.values()) {
+      const record = reach.rec.existing(t.name, c.name);
+      if (!c.builtin && !record?.entered) silent.add(c.name);
       if (!c.rules.length) continue;
-      const reached = reach.rec.reachedRules(t.name, c.name, c.rules);
+      const reached = reach.rec.reachedRules(t.name, c.name, c.rules, record);
       if (!c.builtin && !reached.includes(false)) continue;
       const loadedRules = lt?.chains.get(c.name)?.rules;
       const ks: KRule[] = [];
@@ -107,10 +113,11 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   const silent = new Set<string>();
   for (const t of rs.tables.values()) {
     const jumped = jumpedTo(t);
+    const notIn = notEntered.get(t.name);
     for (const c of t.chains.values()) {
       if (c.builtin || c.absent) continue;
       if (!jumped.has(c.name)) continue; // no jump at all: the `unused-chain` lint says so
-      if (reach.entered(t.name, c.name)) continue;
+      if (notIn ? !notIn.has(c.name) : reach.entered(t.name, c.name)) continue;
       silent.add(`${t.name}/${c.name}`);
       if (c.declSpan) out.push({ code: 'unreached-chain', severity: 'warning', message: `No packet ever enters ${c.name}: every rule that jumps to it is itself unreachable.`, span: c.declSpan });
     }

@@ -231,9 +231,9 @@ export class Recorder {
     return someHit(this.find(r));
   }
 
-  /** Per rule of a chain (its rules in order), whether some packet reaches it: reached() for each, with one chain lookup. */
-  reachedRules(table: string, chain: string, rules: readonly EmuRule[]): readonly boolean[] {
-    const c = this.chains.get(table)?.get(chain);
+  /** Per rule of a chain (its rules in order), whether some packet reaches it: reached() for each, with one chain lookup (none when the caller has its record: existing()). */
+  reachedRules(table: string, chain: string, rules: readonly EmuRule[], record: ChainRecord | undefined = this.chains.get(table)?.get(chain)): readonly boolean[] {
+    const c = record;
     const known = c?.reachedFor;
     if (known && known.rules === rules) return known.reached;
     let own = true;
