@@ -15,7 +15,7 @@ import { intersect, subtract, union, type IntSet } from '../../../server/src/ana
 import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
 import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
 import { FieldRun } from '../../../server/src/analysis/reach/fieldRun';
-import { NONE, boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { NONE, boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type BoxHashes, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
 import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
@@ -140,6 +140,33 @@ describe('fast set operations give the same boxes in the same order as the plain
       const all = ss.flat();
       assert.deepEqual(coarsen(all, limit), refCoarsen(all, limit));
     }), { numRuns: 1500 });
+  });
+  it('coarsen given the previous hand-off\'s boxes and hashes: the same boxes, and the hashes it would make without them', () => {
+    fc.assert(fc.property(fc.array(arbPS, { minLength: 1, maxLength: 6 }), arbPS, fc.integer({ min: 0, max: 8 }), fc.nat(), (ss, other, limit, seed) => {
+      const first = ss.flat();
+      let kept: BoxHashes | undefined;
+      coarsen(first, limit, undefined, (h) => void (kept = h));
+      // The next hand-off: the same boxes at their places but a few, others put in or left out.
+      const next = first.slice();
+      if (other.length && next.length) next.splice(seed % next.length, seed % 3, ...other.slice(0, 1 + (seed % 2)));
+      let withEarlier: BoxHashes | undefined;
+      let without: BoxHashes | undefined;
+      const out = coarsen(next, limit, kept, (h) => void (withEarlier = h));
+      assert.deepEqual(out, refCoarsen(next, limit));
+      const rows = (h: BoxHashes | undefined) => h?.buffer.rows.slice(0, next.length * FIELD_COUNT);
+      const rowsWith = rows(withEarlier);
+      coarsen(next, limit, undefined, (h) => void (without = h));
+      assert.deepEqual(rowsWith, rows(without));
+      // Three other hand-offs in between: the next buffer in turn is the one holding the hashes read, and written.
+      let again: BoxHashes | undefined;
+      coarsen(next, limit, undefined, (h) => void (again = h));
+      const others = [...first].reverse();
+      for (let i = 0; i < 3; i++) coarsen([...others, ...next], limit);
+      assert.deepEqual(coarsen(next, limit, again), refCoarsen(next, limit));
+      // Hand-offs enough to write every buffer again (other boxes): the hashes kept first are gone, and not read.
+      for (let i = 0; i < 5; i++) coarsen([...others, ...next], limit);
+      assert.deepEqual(coarsen(next, limit, kept), refCoarsen(next, limit));
+    }), { numRuns: 800 });
   });
   it('mapField, called again and again with one value function (its images kept)', () => {
     const flip = (v: number): number => (v ^ 5) & MAX;

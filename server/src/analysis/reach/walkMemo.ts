@@ -33,7 +33,7 @@ import type { EmuChain, EmuRule, EmuRuleset, EmuTable } from '../../emulator/com
 import { HOOKS, type Hook } from '../../lang/iptables/extension';
 import { FIELD_COUNT } from '../space/fields';
 import { equalSets } from '../space/intSet';
-import type { PacketSet } from '../space/packetSet';
+import type { BoxHashes, PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
 import { ChainRecord, sameConditions, type Recorder, type RuleRecord } from './recorder';
 import type { ChainOut } from './walk';
@@ -61,6 +61,11 @@ export interface RememberedWalk {
   readonly to: number;
   /** The walks it made into other chains, remembered with it for the analysis after the next. */
   readonly inner: readonly RememberedWalk[];
+}
+
+export interface HandOffHashes {
+  readonly earlier: BoxHashes | undefined;
+  readonly keep: (h: BoxHashes) => void;
 }
 
 let analyses = 0;
@@ -186,6 +191,8 @@ export class WalkMemo {
   private readonly walks = new Map<string, Walks>();
   /** By "table/hook": the walks the built-in chain's walk made, in order (the next analysis follows them down: Walker.placed). */
   private readonly tops = new Map<string, readonly RememberedWalk[]>();
+  /** By "table/hook": the boxes the table handed off and their hashes, when it coarsened them (coarsen reads the previous analysis's). */
+  private readonly handOffs = new Map<string, BoxHashes>();
   /** Per table: the chains whose walks may differ from the previous analysis's (dirtyChains). */
   private readonly dirty = new Map<EmuTable, ReadonlySet<string>>();
   /** The previous compile's chains whose rules this one has at other lines (made on first use). */
@@ -256,6 +263,12 @@ export class WalkMemo {
 
   remember(table: string, hook: Hook, w: RememberedWalk): void {
     this.walksAt(table, hook).add(w);
+  }
+
+  /** For coarsen at a table's hand-off: the previous analysis's box hashes there, and where to keep this one's. */
+  handOffHashes(table: string, hook: Hook): HandOffHashes {
+    const key = `${table}/${hook}`;
+    return { earlier: this.previous?.memo.handOffs.get(key), keep: (h) => void this.handOffs.set(key, h) };
   }
 
   /** The walks a table's built-in chain made at a hook, in order. */

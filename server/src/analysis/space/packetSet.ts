@@ -481,9 +481,34 @@ export function boxCovers(b: Box, field: Field, values: IntSet): boolean {
  * dump's 100,000 DNAT'd flows differ in their sources, so the first stage
  * never fits, and it was grouped in full before.
  */
-let hashScratch = new Int32Array(0);
+class HashBuffer {
+  rows = new Int32Array(0);
+  /** Which coarsen call wrote it last (BoxHashes made before that are gone). */
+  stamp = 0;
+}
 
-export function coarsen(s: PacketSet, limit: number): PacketSet {
+/**
+ * The hashes are written in buffers kept between calls, at the largest size met, in turn: megabytes
+ * allocated per hand-off go straight to the old generation (and, as array buffers, count against
+ * it from outside: a 1 GB heap was collected whole in one ~450 ms pause every few edits).
+ */
+const hashBuffers = [new HashBuffer(), new HashBuffer(), new HashBuffer(), new HashBuffer()];
+let nextBuffer = 0;
+let coarsenCalls = 0;
+
+/** The boxes a hand-off coarsened and their field hashes, for the next analysis's hand-off at the same place (while its buffer holds them). */
+export interface BoxHashes {
+  readonly boxes: PacketSet;
+  readonly buffer: HashBuffer;
+  readonly stamp: number;
+}
+
+/**
+ * Given the previous analysis's hand-off at the same place (`earlier`, from its `keep`), the hashes
+ * of a box that is the very box at its place there are copied: after an edit, a kube dump's nat
+ * hand-off is ~100,000 boxes of the previous one and the edited service's few.
+ */
+export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?: (h: BoxHashes) => void): PacketSet {
   if (s.length <= limit) return s;
   const stages: Field[][] = [
     [Field.Dst, Field.Dport],
@@ -495,14 +520,25 @@ export function coarsen(s: PacketSet, limit: number): PacketSet {
   // stage's loose ones), and from the box before when it has the very same set there (boxes of one
   // walk share most of theirs; a nat table hands off ~100,000 boxes after a kube dump's edit).
   // (A buffer kept between calls, at the largest size met: megabytes allocated per hand-off would go straight to the old generation.)
-  if (hashScratch.length < s.length * FIELD_COUNT) hashScratch = new Int32Array(s.length * FIELD_COUNT * 2);
-  const hs = hashScratch;
+  const valid = earlier !== undefined && earlier.buffer.stamp === earlier.stamp;
+  // (The buffer in turn may be the one read: each row is read before it is written.)
+  const buf = hashBuffers[nextBuffer++ % hashBuffers.length]!;
+  if (buf.rows.length < s.length * FIELD_COUNT) buf.rows = new Int32Array(s.length * FIELD_COUNT * 2);
+  buf.stamp = ++coarsenCalls;
+  keep?.({ boxes: s, buffer: buf, stamp: buf.stamp });
+  const hs = buf.rows;
   const kept: Field[] = [];
   for (let i = 0; i < FIELD_COUNT; i++) if (!stages[0]!.includes(i)) kept.push(i);
+  const was = valid ? earlier.boxes : undefined;
+  const wasRows = valid ? earlier.buffer.rows : undefined;
   for (let k = 0; k < s.length; k++) {
     const b = s[k]!;
-    const before = k > 0 ? s[k - 1]! : undefined;
     const row = k * FIELD_COUNT;
+    if (was !== undefined && was[k] === b) {
+      for (const i of kept) hs[row + i] = wasRows![row + i]!;
+      continue;
+    }
+    const before = k > 0 ? s[k - 1]! : undefined;
     for (const i of kept) hs[row + i] = before !== undefined && before[i] === b[i] ? hs[row - FIELD_COUNT + i]! : setHash(b[i]!);
   }
   let out: Box[] = [];
