@@ -168,6 +168,17 @@ describe('fast set operations give the same boxes in the same order as the plain
       assert.deepEqual(coarsen(next, limit, kept), refCoarsen(next, limit));
     }), { numRuns: 800 });
   });
+  it('coarsen given the previous hand-off\'s hashes in the buffer it must grow now: read before it grows', () => {
+    // Boxes that differ in their destination (loose) and in one of three sources: three groups.
+    const box = (i: number): Box => Array.from({ length: FIELD_COUNT }, (_, f) => (f === 1 ? [i, i] : f === 0 ? [i % 3, i % 3] : [0, 0]));
+    const first = Array.from({ length: 9 }, (_, i) => box(i));
+    let kept: BoxHashes | undefined;
+    coarsen(first, 8, undefined, (h) => void (kept = h));
+    for (let i = 0; i < 3; i++) coarsen(first.map((_b, k) => box(k + 100 * i)), 8);
+    // The same nine boxes, then equal copies past any buffer's size yet: the buffer in turn is the one kept.
+    const next = [...first, ...Array.from({ length: 40_000 }, (_, i) => box(i % 9))];
+    assert.deepEqual(coarsen(next, 8, kept), refCoarsen(next, 8));
+  });
   it('mapField, called again and again with one value function (its images kept)', () => {
     const flip = (v: number): number => (v ^ 5) & MAX;
     fc.assert(fc.property(arbPS, fc.integer({ min: 0, max: 3 }), (s, f) => {

@@ -468,19 +468,6 @@ export function boxCovers(b: Box, field: Field, values: IntSet): boolean {
   return within(values, b[field]!);
 }
 
-/**
- * A superset of s in at most about `limit` boxes: boxes that agree on every
- * field outside `loose` are joined into one (their union in those fields),
- * with ever more fields loosened until it fits. Used on the `may` bound only,
- * where a larger set is still sound ("no packet reaches" stays true); it
- * costs precision, never correctness.
- *
- * Each stage groups the boxes of s (stages only loosen more, so joining a
- * stage's groups would give the same boxes, in another order), and a stage
- * is given up as soon as it has more groups than `limit`: a kube-proxy
- * dump's 100,000 DNAT'd flows differ in their sources, so the first stage
- * never fits, and it was grouped in full before.
- */
 class HashBuffer {
   rows = new Int32Array(0);
   /** Which coarsen call wrote it last (BoxHashes made before that are gone). */
@@ -504,6 +491,18 @@ export interface BoxHashes {
 }
 
 /**
+ * A superset of s in at most about `limit` boxes: boxes that agree on every
+ * field outside `loose` are joined into one (their union in those fields),
+ * with ever more fields loosened until it fits. Used on the `may` bound only,
+ * where a larger set is still sound ("no packet reaches" stays true); it
+ * costs precision, never correctness.
+ *
+ * Each stage groups the boxes of s (stages only loosen more, so joining a
+ * stage's groups would give the same boxes, in another order), and a stage
+ * is given up as soon as it has more groups than `limit`: a kube-proxy
+ * dump's 100,000 DNAT'd flows differ in their sources, so the first stage
+ * never fits, and it was grouped in full before.
+ *
  * Given the previous analysis's hand-off at the same place (`earlier`, from its `keep`), the hashes
  * of a box that is the very box at its place there are copied: after an edit, a kube dump's nat
  * hand-off is ~100,000 boxes of the previous one and the edited service's few.
@@ -519,9 +518,10 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
   // Each box's field hashes, once for every stage: of the fields some stage keeps (not the first
   // stage's loose ones), and from the box before when it has the very same set there (boxes of one
   // walk share most of theirs; a nat table hands off ~100,000 boxes after a kube dump's edit).
-  // (A buffer kept between calls, at the largest size met: megabytes allocated per hand-off would go straight to the old generation.)
   const valid = earlier !== undefined && earlier.buffer.stamp === earlier.stamp;
-  // (The buffer in turn may be the one read: each row is read before it is written.)
+  const was = valid ? earlier.boxes : undefined;
+  // (Taken before the buffer in turn is grown: it may be this one. Otherwise each row is read before it is written.)
+  const wasRows = valid ? earlier.buffer.rows : undefined;
   const buf = hashBuffers[nextBuffer++ % hashBuffers.length]!;
   if (buf.rows.length < s.length * FIELD_COUNT) buf.rows = new Int32Array(s.length * FIELD_COUNT * 2);
   buf.stamp = ++coarsenCalls;
@@ -529,8 +529,6 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
   const hs = buf.rows;
   const kept: Field[] = [];
   for (let i = 0; i < FIELD_COUNT; i++) if (!stages[0]!.includes(i)) kept.push(i);
-  const was = valid ? earlier.boxes : undefined;
-  const wasRows = valid ? earlier.buffer.rows : undefined;
   for (let k = 0; k < s.length; k++) {
     const b = s[k]!;
     const row = k * FIELD_COUNT;
