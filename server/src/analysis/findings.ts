@@ -90,11 +90,11 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   const notEntered = new Map<string, Set<string>>();
   for (const t of reach.emu.tables.values()) {
     const lt = rs.tables.get(t.name);
-    const silent = new Set<string>();
-    notEntered.set(t.name, silent);
+    const unentered = new Set<string>();
+    notEntered.set(t.name, unentered);
     for (const c of t.chains.values()) {
       const record = reach.rec.existing(t.name, c.name);
-      if (!c.builtin && !record?.entered) silent.add(c.name);
+      if (!c.builtin && !record?.entered) unentered.add(c.name);
       if (!c.rules.length) continue;
       const reached = reach.rec.reachedRules(t.name, c.name, c.rules, record);
       if (!c.builtin && !reached.includes(false)) continue;

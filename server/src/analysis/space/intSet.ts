@@ -101,15 +101,16 @@ export function unionOwned(acc: number[], b: IntSet): number[] {
   const m = b.length;
   if (!m) return acc;
   if (n === 2 && acc[0]! <= b[0]! && acc[1]! >= b[m - 1]!) return acc;
+  // b past acc's last range: appended. b's first range from within that range on: the range extended.
   let from = 0;
-  if (!n || b[0]! > acc[n - 1]! + 1) from = 0;
-  else if (b[0]! >= acc[n - 2]! && acc[n - 1]! <= b[1]!) {
+  if (n && b[0]! <= acc[n - 1]! + 1) {
+    if (b[0]! < acc[n - 2]! || acc[n - 1]! > b[1]!) {
+      // (union may hand back b itself, which is not ours to grow.)
+      const u = union(acc, b);
+      return u === b ? b.slice() : (u as number[]);
+    }
     acc[n - 1] = b[1]!;
     from = 2;
-  } else {
-    // (union may hand back b itself, which is not ours to grow.)
-    const u = union(acc, b);
-    return u === b ? b.slice() : (u as number[]);
   }
   for (let j = from; j < m; j++) acc.push(b[j]!);
   return acc;
