@@ -11,32 +11,55 @@ import { reachFindings } from '../../server/src/analysis/findings';
 import { ruleFlows } from '../../server/src/analysis/ruleFlows';
 import { kubeProxyDump } from '../helpers/kubeProxyDump';
 import { median, percentile } from './stats';
+import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 
 const services = Number(process.argv[2]);
 const runs = Math.max(1, Number(process.env.BENCH_REACH_RUNS ?? 3));
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** A line replaced, put in before line `at`, or taken out, as the client sends it (lines as they are before it). */
+type LineEdit = { replace: number; text: string } | { insertAt: number; text: string } | { remove: number };
+
+function applyEdit(lines: string[], e: LineEdit): TextDocumentContentChangeEvent {
+  if ('replace' in e) {
+    const was = lines[e.replace]!;
+    lines[e.replace] = e.text;
+    return { range: { start: { line: e.replace, character: 0 }, end: { line: e.replace, character: was.length } }, text: e.text };
+  }
+  if ('insertAt' in e) {
+    lines.splice(e.insertAt, 0, e.text);
+    return { range: { start: { line: e.insertAt, character: 0 }, end: { line: e.insertAt, character: 0 } }, text: `${e.text}\n` };
+  }
+  lines.splice(e.remove, 1);
+  return { range: { start: { line: e.remove, character: 0 }, end: { line: e.remove + 1, character: 0 } }, text: '' };
+}
+
 /**
  * Edits as the editor makes them, each to fresh findings with the previous parse and reachability
- * handed over: `change` edits the lines (the DNAT rules' line numbers as the text was) for edit k.
- * The time of each, and the walks the last one replayed.
+ * handed over: `change` gives the edits of version k (the DNAT rules' line numbers as the text was).
+ * The new text is made as the server's document makes it (TextDocument.update: the text before and
+ * after the range around the new text), inside the time measured. The time of each, and the walks
+ * the last one replayed.
  */
-function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reachability, count: number, change: (lines: string[], dnat: readonly number[], k: number) => void): { times: number[]; replayed: number } {
+function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reachability, count: number, change: (lines: readonly string[], dnat: readonly number[], k: number) => LineEdit[]): { times: number[]; replayed: number } {
   const lines = text.split('\n');
   const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
   const times: number[] = [];
+  let doc = TextDocument.create('file:///bench.rules', 'iptables', 0, text);
   let before = first;
   let reachBefore = firstReach;
   for (let k = 0; k < count; k++) {
-    change(lines, dnat, k);
+    const events = change(lines, dnat, k).map((e) => applyEdit(lines, e));
     const e0 = process.hrtime.bigint();
-    const edited = analyzeIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4', previous: before });
+    doc = TextDocument.update(doc, events, k + 1);
+    const edited = analyzeIptables(doc.getText(), { backend: 'nft', family: 'ipv4', previous: before });
     const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
     reachFindings(edited.parsed.ruleset, again);
     times.push(Number(process.hrtime.bigint() - e0) / 1e6);
     before = edited;
     reachBefore = again;
   }
+  if (doc.getText() !== lines.join('\n')) throw new Error('the edited document is not the edited lines');
   return { times, replayed: reachBefore.memo.replayed };
 }
 
@@ -97,23 +120,20 @@ for (let i = 0; i < 200; i++) {
 hovers.sort((a, b) => a - b);
 // One-line edits (an endpoint's DNAT port, spread over the file), each to fresh findings, the
 // previous parse and reachability handed over as the editor does (walks of untouched chains replayed).
-const bump = (lines: string[], at: number): void => {
-  lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
-};
-const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!));
+const bump = (lines: readonly string[], at: number): LineEdit => ({ replace: at, text: lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`) });
+const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => [bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!)]);
 edits.sort((a, b) => a - b);
 // Lines added and removed (a copy of a DNAT rule below it, then deleted): every rule below moves.
 const { times: moves } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
   const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
-  if (k % 2 === 0) lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
-  else lines.splice(at + 1, 1);
+  return [k % 2 === 0 ? { insertAt: at + 1, text: lines[at]!.replace(/:(\d+)$/, ':9999') } : { remove: at + 1 }];
 });
 // Two one-line edits in one version, a tenth and nine tenths down the file (multi-cursor, "replace all"):
 // spliced one place at a time (editSteps.ts).
-const { times: twoPlaces } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => {
-  bump(lines, dnat[Math.floor(dnat.length / 10) + k]!);
-  bump(lines, dnat[Math.floor((dnat.length * 9) / 10) + k]!);
-});
+const { times: twoPlaces } = editsToFindings(text, analysis, reach, 6, (lines, dnat, k) => [
+  bump(lines, dnat[Math.floor(dnat.length / 10) + k]!),
+  bump(lines, dnat[Math.floor((dnat.length * 9) / 10) + k]!),
+]);
 console.log(JSON.stringify({
   services,
   rules: lines.length,

@@ -10,7 +10,7 @@ import type { EmuRule } from '../emulator/compile';
 import type { Diagnostic, QuickFix, RelatedInfo } from '../lang/diagnostic';
 import { span } from '../lang/diagnostic';
 import type { Hook } from '../lang/iptables/extension';
-import type { LoadedRule, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
+import type { LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
 import type { Flow } from './reach/flow';
 import { intersectSets, isEmpty, subtractSets, unionSets, type PacketSet } from './space/packetSet';
@@ -21,19 +21,11 @@ import type { Effect } from './reach/effect';
 import { witnessOf, witnessText } from './space/witness';
 import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
+import { scanChains, type KRule } from './chainScan';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
   readonly lineText?: (line: number) => string | undefined;
-}
-
-interface KRule {
-  readonly table: string;
-  readonly chain: string;
-  readonly rule: EmuRule;
-  readonly loaded: LoadedRule | undefined;
-  /** No packet reaches it. */
-  readonly dead: boolean;
 }
 
 function action(e: Effect): string {
@@ -83,37 +75,21 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   const out: Diagnostic[] = [];
   // Rule by rule only where it matters: chains with a rule no packet reaches (explain() reads
   // their earlier rules) and built-in chains (redundant()). A kube-proxy dump has 170,000
-  // rules in 60,000 chains, nearly all reached.
-  const chains = new Map<string, KRule[]>();
+  // rules in 60,000 chains, nearly all reached (chainScan.ts).
+  const scan = scanChains(rs, reach);
+  const chains = scan.chainRules();
   const deadRules: KRule[] = [];
-  /** Per table walked, its user chains no packet enters (read with their records here: one lookup per chain). */
-  const notEntered = new Map<string, Set<string>>();
-  for (const t of reach.emu.tables.values()) {
-    const lt = rs.tables.get(t.name);
-    const unentered = new Set<string>();
-    notEntered.set(t.name, unentered);
-    for (const c of t.chains.values()) {
-      const record = reach.rec.existing(t.name, c.name);
-      if (!c.builtin && !record?.entered) unentered.add(c.name);
-      if (!c.rules.length) continue;
-      const reached = reach.rec.reachedRules(t.name, c.name, c.rules, record);
-      if (!c.builtin && !reached.includes(false)) continue;
-      const loadedRules = lt?.chains.get(c.name)?.rules;
-      const ks: KRule[] = [];
-      for (const [i, rule] of c.rules.entries()) {
-        const k = { table: t.name, chain: c.name, rule, loaded: loadedRules?.[rule.ref.index], dead: !reached[i] };
-        ks.push(k);
-        if (k.dead && rule.ref.line >= 0) deadRules.push(k);
-      }
-      chains.set(`${t.name}/${c.name}`, ks);
-    }
-  }
+  for (const ks of chains.values()) for (const k of ks) if (k.dead && k.rule.ref.line >= 0) deadRules.push(k);
+  /** Per table walked, its user chains no packet enters. */
+  const notEntered = scan.unentered();
   const byLine = deadByLine(reach, deadRules);
   // Chains no packet enters: one finding on the chain, none on its rules.
   const silent = new Set<string>();
   for (const t of rs.tables.values()) {
-    const jumped = jumpedTo(t);
     const notIn = notEntered.get(t.name);
+    // (Every chain of a walked table entered: none to report, and no need to read every rule's jump.)
+    if (notIn && !notIn.size) continue;
+    const jumped = jumpedTo(t);
     for (const c of t.chains.values()) {
       if (c.builtin || c.absent) continue;
       if (!jumped.has(c.name)) continue; // no jump at all: the `unused-chain` lint says so

@@ -3,13 +3,14 @@
  * packets that reach it (may / must bounds) from the same compiled model the
  * emulator runs. Entry point for diagnostics, hover and the CLI.
  */
-import { recompileRuleset, type EmuRule, type EmuRuleset } from '../emulator/compile';
+import { recompileRuleset, type EmuChain, type EmuRule, type EmuRuleset } from '../emulator/compile';
 import type { HostModel } from '../emulator/host/model';
 import type { Hook } from '../lang/iptables/extension';
 import type { Ruleset } from '../lang/iptables/ruleset';
 import type { Flow } from './reach/flow';
 import { Pipeline } from './reach/pipeline';
-import { Recorder, type RuleFacts } from './reach/recorder';
+import { Recorder, type ChainRecord, type RuleFacts } from './reach/recorder';
+import type { ChainScan } from './chainScan';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
 import { equalSets, fromRanges, single, subtract, union, type IntSet } from './space/intSet';
@@ -25,9 +26,23 @@ export interface RuleReach {
   readonly hits: ReadonlyMap<Hook, Flow>;
 }
 
+/** What an analysis handed the previous one's walks changed (chainScan.ts looks again at these chains only). */
+export interface ReachChanges {
+  /** The chains this compile made anew (or whose rules moved to other lines). */
+  readonly chainsMade: ReadonlySet<EmuChain>;
+  /** The chain records this analysis made (Recorder.made). */
+  readonly recordsMade: readonly ChainRecord[];
+  /** The chains whose previous record is gone with no new one (WalkMemo.recordsGone). */
+  readonly recordsGone: ReadonlyArray<readonly [string, string]>;
+  /** The previous analysis's scan, when findings made one (let go once read). */
+  scan: ChainScan | undefined;
+}
+
 export class Reachability {
   private readonly hitCache = new Map<EmuRule, ReadonlyMap<Hook, Flow>>();
   private readonly entryCache = new Map<string, ReadonlyMap<string, Flow>>();
+  /** What findings found chain by chain (chainScan.ts), for this analysis's findings and the next one's. */
+  scan: ChainScan | undefined;
 
   constructor(
     readonly emu: EmuRuleset,
@@ -35,6 +50,8 @@ export class Reachability {
     readonly rec: Recorder,
     /** The chain walks, for the analysis of the document's next version. */
     readonly memo: WalkMemo,
+    /** Since the previous analysis, when it was handed one and used its walks. */
+    readonly changes?: ReachChanges,
   ) {}
 
   /** Every kernel rule in table/chain order. */
@@ -92,7 +109,8 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
   memo.settle();
   rec.done();
-  return new Reachability(emu, space, rec, memo);
+  const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
+  return new Reachability(emu, space, rec, memo, changes);
 }
 
 function sameAddressFacts(a: AddressFacts, b: AddressFacts): boolean {

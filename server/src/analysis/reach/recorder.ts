@@ -95,6 +95,8 @@ export class Recorder {
   private readonly strays = new Map<string, RuleRecord>();
   /** Built-in chain key → flow that met the policy. */
   readonly policy = new Map<string, Flow>();
+  /** The chain records this recorder made (not taken over), in the order made: the next findings pass looks again at their chains only (chainScan.ts). */
+  readonly made: ChainRecord[] = [];
 
   constructor(
     readonly space: Space,
@@ -124,8 +126,23 @@ export class Recorder {
     let t = this.chains.get(table);
     if (!t) this.chains.set(table, (t = new Map()));
     let c = t.get(chain);
-    if (!c) t.set(chain, (c = new ChainRecord(table, chain, `${table}/${chain}`, this.id)));
+    if (!c) {
+      t.set(chain, (c = new ChainRecord(table, chain, `${table}/${chain}`, this.id)));
+      this.made.push(c);
+    }
     return c;
+  }
+
+  /** How many chain records it holds (made or taken over). */
+  get size(): number {
+    let n = 0;
+    for (const t of this.chains.values()) n += t.size;
+    return n;
+  }
+
+  /** Every chain record it holds. */
+  *records(): Generator<ChainRecord> {
+    for (const t of this.chains.values()) yield* t.values();
   }
 
   /** The chain's record, if one was made. */
@@ -138,6 +155,7 @@ export class Recorder {
     let t = this.chains.get(c.table);
     if (!t) this.chains.set(c.table, (t = new Map()));
     t.set(c.name, c);
+    if (c.madeBy === this.id) this.made.push(c);
   }
 
   /**

@@ -10,7 +10,7 @@ import type { RuleMatch } from '../space/ruleMatch';
 import type { Hook } from '../../lang/iptables/extension';
 import type { Effect } from './effect';
 import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
-import type { ChainRecord, Recorder } from './recorder';
+import type { ChainRecord, Recorder, RuleRecord } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
 import { handBack, NO_WALKS, sameFlow, swapEntry, type HandOffHashes, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
@@ -67,13 +67,24 @@ export class Walker {
     return budget(base.policy === 'ACCEPT' ? join(out.accepted, out.ret) : out.accepted, this.memo.handOffHashes(this.table.name, this.hook));
   }
 
-  /** A walk into a chain: the previous analysis's, replayed, when it must come out the same. */
-  private enterChain(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number): ChainOut {
+  /**
+   * A jump's walk into its chain: the previous analysis's, replayed, when it must come out the same;
+   * else walked, into the chain's record in this analysis (made when first needed: a replayed walk's
+   * entry is logged into the previous record, which is taken over).
+   */
+  private jump(r: EmuRule, rec: RuleRecord, chainName: string, entry: Flow, depth: number): ChainOut {
+    // The chain itself, looked up once per rule: a rule's target is in its own table, whichever hook walks it.
+    const chain = (rec.targetChain ??= this.table.chains.get(chainName));
     const placed = chain ? this.placed(chain, depth, entry) : undefined;
     const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed) : undefined;
-    if (!w) return this.walk(chain, chainName, here, entry, depth, placed?.inner, placed);
-    this.inner.push(this.memo.replay(this.table, this.hook, w));
-    return handBack(w, entry);
+    if (w) {
+      this.inner.push(this.memo.replay(this.table, this.hook, w, r, entry, rec, chainName));
+      return handBack(w, entry);
+    }
+    // (Once per rule: a service table jumps 10,000 times per hook.)
+    const there = (rec.target ??= this.rec.chain(this.table.name, chainName));
+    this.memo.enter(there, r, entry, this.hook);
+    return this.walk(chain, chainName, there, entry, depth, placed?.inner, placed);
   }
 
   /**
@@ -143,11 +154,7 @@ export class Walker {
           ret.add(taken);
           break;
         case 'jump': {
-          // The jump's target, looked up once per rule (a service table jumps 10,000 times per hook).
-          const there = (rec.target ??= this.rec.chain(this.table.name, e.chain));
-          memo.enter(there, r, taken, this.hook);
-          // The chain itself too: a rule's target is in its own table, whichever hook walks it.
-          sub = this.enterChain((rec.targetChain ??= this.table.chains.get(e.chain)), e.chain, there, taken, depth + 1);
+          sub = this.jump(r, rec, e.chain, taken, depth + 1);
           accepted.add(sub.accepted);
           if (e.goto) ret.add(sub.ret);
           if (!cur) {

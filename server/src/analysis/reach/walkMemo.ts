@@ -214,6 +214,14 @@ export class WalkMemo {
   replayedInPlace = 0;
   /** Previous records copied at moved rules instead of made anew from the log (rebase). */
   rebased = 0;
+  /**
+   * Set by settle() when there was a previous analysis: the chains ("table", "chain") whose record
+   * there this analysis neither took over nor replaced and has none of its own made for (no packet
+   * enters them now; or it was made by a question asked after its analysis). chainScan.ts reads it.
+   */
+  recordsGone: ReadonlyArray<readonly [string, string]> | undefined;
+  /** How many previous records settle() went through one by one to list those (none when the count says there are none). */
+  goneRead = 0;
   /** What is left at the end of walks with many holes, remembered from the previous analysis on. */
   readonly remainders: RemainderMemo;
 
@@ -359,26 +367,21 @@ export class WalkMemo {
   }
 
   /**
-   * Copies a remembered walk's entries into this log, counting them against the previous
-   * analysis's chain records, and remembers it (with the walks inside it) again. The entry into
-   * the chain, just logged by the jumping rule, becomes the previous one's when it is the same
-   * site and packets, so that the entered chain's record can be taken over too.
+   * Logs the jump's entry into the chain, then copies a remembered walk's entries into this log,
+   * counting them against the previous analysis's chain records, and remembers it (with the walks
+   * inside it) again. The entry is the previous one (its record and packets) when it is the same
+   * site and packets, so that the entered chain's record can be taken over too; else it goes to
+   * this analysis's record of the chain, made then (`jumper.target`, once per jumping rule).
    */
-  replay(table: EmuTable, hook: Hook, w: RememberedWalk): RememberedWalk {
+  replay(table: EmuTable, hook: Hook, w: RememberedWalk, site: EmuRule, entry: Flow, jumper: RuleRecord, chainName: string): RememberedWalk {
     const old = this.previous!.memo.ops;
-    const ops = this.ops;
-    const last = this.n - 4;
+    const code = ENTER + HOOK_CODE[hook];
     const e = w.from - 4;
-    if (last >= 0 && e >= 0 && old[e] === ops[last] && old[e + 2] === ops[last + 2] && old[e + 3] === w.entry) {
-      const was = ops[last + 1] as ChainRecord;
-      const now = old[e + 1] as ChainRecord;
-      if (was.table === now.table && was.name === now.name) {
-        was.ops--;
-        ops[last + 1] = now;
-        ops[last + 3] = w.entry;
-        this.count(now, e);
-      }
-    }
+    const was = e >= 0 && old[e] === code && old[e + 2] === site && old[e + 3] === w.entry ? (old[e + 1] as ChainRecord) : undefined;
+    if (was && was.table === table.name && was.name === chainName) {
+      this.log(code, was, site, w.entry);
+      this.count(was, e);
+    } else this.enter((jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
     const shift = this.n - w.from;
     const moved = this.previous!.moved.size > 0;
     for (let i = w.from; i < w.to; i += 4) {
@@ -433,6 +436,7 @@ export class WalkMemo {
   settle(): void {
     const rec = this.rec;
     const ops = this.ops;
+    let decided = 0;
     // (Made as long as the previous log: cut to what was written.)
     ops.length = this.n;
     for (let i = 0; i < ops.length; i += 4) {
@@ -442,6 +446,7 @@ export class WalkMemo {
       if (c.madeBy !== rec.id) {
         if (c.decidedBy !== this.stamp) {
           c.decidedBy = this.stamp;
+          decided++;
           c.movedTo = this.takeOver(c);
         }
         const now = c.movedTo!;
@@ -466,10 +471,31 @@ export class WalkMemo {
         rec.enter(c, typeof site === 'string' ? site : (ops[i + 2] = this.current(site)), ops[i + 3] as Flow, hook);
       }
     }
+    if (this.previous) this.recordsGone = this.gone(this.previous.memo.rec, decided);
     this.previous = undefined;
     this.movedFrom = undefined;
     this.dirty.clear();
     this.rebasedRecords.clear();
+  }
+
+  /**
+   * The previous recorder's records that settle() did not decide on (`decided` of them it did) and
+   * whose chain has no record made by this analysis. Counted first: after a kube dump's one-line
+   * edit there are none, and listing them means reading all 60,000 records.
+   */
+  private gone(before: Recorder, decided: number): Array<readonly [string, string]> {
+    const replaced = new Set<ChainRecord>();
+    for (const m of this.rec.made) {
+      const p = before.existing(m.table, m.name);
+      if (p && p.decidedBy !== this.stamp) replaced.add(p);
+    }
+    if (decided + replaced.size === before.size) return [];
+    const out: Array<readonly [string, string]> = [];
+    for (const p of before.records()) {
+      this.goneRead++;
+      if (p.decidedBy !== this.stamp && !replaced.has(p)) out.push([p.table, p.name]);
+    }
+    return out;
   }
 
   /** A previous analysis's record as it is, when this one replayed every entry of it in order and made none; else this one's (new) record. */
