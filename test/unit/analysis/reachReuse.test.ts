@@ -486,4 +486,37 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
       assert.ok(reach.memo.replayedInPlace < reach.memo.replayed, `${reach.memo.replayedInPlace} of ${reach.memo.replayed} in place`);
     }
   });
+
+  it('an analysis writes its log over the one two versions back: that one then hands on nothing, and one handed it walks everything (results as fresh)', () => {
+    const lines = kubeProxyDump({ services: 30, endpoints: 2 }).split('\n');
+    const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
+    const version = (k: number): string => lines.map((l, i) => (i === dnat[k] ? l.replace(/:(\d+)$/, ':9999') : l)).join('\n');
+    const parse = (text: string, previous?: ReturnType<typeof parseIptables>) => parseIptables(text, { family: 'ipv4', backend: 'nft', ...(previous ? { previous } : {}) });
+    const p0 = parse(version(0));
+    const r0 = analyzeReachability(p0.ruleset);
+    const p1 = parse(version(1), p0);
+    const r1 = analyzeReachability(p1.ruleset, { previous: r0 });
+    const p2 = parse(version(2), p1);
+    const r2 = analyzeReachability(p2.ruleset, { previous: r1 });
+    assert.ok(r1.memo.replayed > 0 && r2.memo.replayed > 0);
+    const check = (text: string, parsed: ReturnType<typeof parseIptables>, reach: Reachability, label: string) =>
+      assert.deepStrictEqual(reachView(parsed.ruleset, reach, text, 3), reachView(parsed.ruleset, analyzeReachability(parse(text).ruleset), text, 3), label);
+    // r2 wrote its log over r0's: an analysis handed r0 walks every chain.
+    const b0 = analyzeReachability(parse(version(3), p0).ruleset, { previous: r0 });
+    assert.equal(b0.memo.replayed, 0);
+    check(version(3), parse(version(3), p0), b0, 'handed r0');
+    // r1's log is whole (r2 is the newest): another version from r1 replays as the first did.
+    const p1b = parse(version(4), p1);
+    const b1 = analyzeReachability(p1b.ruleset, { previous: r1 });
+    assert.ok(b1.memo.replayed > 0);
+    check(version(4), p1b, b1, 'handed r1 again');
+    // And the chain goes on from r2 (r1's slots taken), then from that one.
+    const p3 = parse(version(5), p2);
+    const r3 = analyzeReachability(p3.ruleset, { previous: r2 });
+    const p4 = parse(version(6), p3);
+    const r4 = analyzeReachability(p4.ruleset, { previous: r3 });
+    assert.ok(r3.memo.replayed > 0 && r4.memo.replayed > 0);
+    check(version(6), p4, r4, 'r4');
+    assert.equal(analyzeReachability(parse(version(7), p1).ruleset, { previous: r1 }).memo.replayed, 0, 'r1 after r3 took its slots');
+  });
 });

@@ -187,6 +187,10 @@ export class WalkMemo {
    */
   private readonly ops: unknown[];
   private n = 0;
+  /** This log's slots while this analysis has them (the analysis after the next one writes its log over them). */
+  private readonly slots: LogSlots;
+  /** The previous analysis's log slots, which the analysis after this one writes its log over (logSlots). */
+  private handDown: LogSlots | undefined;
   /** Walks into chains, by "table/hook". */
   private readonly walks = new Map<string, Walks>();
   /** By "table/hook": the walks the built-in chain's walk made, in order (the next analysis follows them down: Walker.placed). */
@@ -235,8 +239,12 @@ export class WalkMemo {
      */
     private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset; readonly made: ReadonlySet<EmuChain>; readonly moved: ReadonlyMap<EmuChain, EmuChain> },
   ) {
+    // (A previous analysis whose log slots a later one took cannot hand on its walks.)
+    if (previous && !previous.memo.slots.ops) this.previous = previous = undefined;
     this.remainders = new RemainderMemo(previous?.memo.remainders);
-    this.ops = previous ? new Array<unknown>(previous.memo.n + 1024) : [];
+    this.ops = previous ? logSlots(previous.memo, previous.memo.n + 1024) : [];
+    this.slots = { ops: this.ops };
+    this.handDown = previous?.memo.slots;
   }
 
   hit(c: ChainRecord, r: RuleRecord, hook: Hook, f: Flow): void {
@@ -257,6 +265,13 @@ export class WalkMemo {
     ops[n + 2] = what;
     ops[n + 3] = f;
     this.n = n + 4;
+  }
+
+  /** The log slots this analysis handed down (once: see logSlots). */
+  takeHandDown(): LogSlots | undefined {
+    const s = this.handDown;
+    this.handDown = undefined;
+    return s;
   }
 
   /** Where the next walk's entries start. */
@@ -616,6 +631,26 @@ export class WalkMemo {
     }
     return names;
   }
+}
+
+/** A walk log's slots, undefined once a later analysis took them. */
+interface LogSlots {
+  ops: unknown[] | undefined;
+}
+
+/**
+ * Slots for the log of the analysis after `previous`: those of the analysis before it, written over.
+ * An edit's log is as long as the previous one (a kube dump's 2,800,000 slots) and making it anew took
+ * ~20-40 ms per edit. That analysis's walks can then no longer be handed on (the editor hands on the
+ * newest analysis only; one handed an older one walks everything, as without). Made anew when there are none.
+ */
+function logSlots(previous: WalkMemo, size: number): unknown[] {
+  const spare = previous.takeHandDown();
+  const ops = spare?.ops;
+  if (!spare || !ops) return new Array<unknown>(size);
+  spare.ops = undefined;
+  // (Written from slot 0 on, past its length if need be; settle() cuts it at the end of the new log.)
+  return ops;
 }
 
 /** The result of a replayed walk, its sets that were its entry's replaced by the new entry's. */
