@@ -205,9 +205,14 @@ class LazyChain implements EmuChain {
 /** A table's chains; those the previous compile made of the very same loaded chains, or of the same loaded rules, are taken over (compiled rules and all). */
 function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): EmuTable {
   const chains = new Map<string, EmuChain>();
+  // The previous compile's chains in its order, read alongside: a reparse keeps the table's chain order,
+  // so the chain at the same place is nearly always the one of this name (looking each of a kube dump's
+  // 60,000 up took ~7 ms per edit). Looked up when it is not.
+  const before = previous?.chains.values();
   for (const c of t.chains.values()) {
     if (c.absent) continue;
-    const old = previous?.chains.get(c.name);
+    const next = before?.next();
+    const old = next !== undefined && !next.done && next.value.name === c.name ? next.value : previous?.chains.get(c.name);
     if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
     else {
       const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;

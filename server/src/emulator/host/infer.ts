@@ -198,16 +198,20 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
   }
   const peers: Peer[] = [];
   const listeners: Listener[] = [];
-  for (const d of dnat) {
-    const br = [...ifaces.values()].find((i) => i.kind === 'bridge' && i.addrs.some((a) => ((a.addr ^ d.addr) >>> 0) >>> (32 - a.prefix) === 0));
-    if (!br || peers.some((p) => p.addr === d.addr)) continue;
+  // (Read once, not per DNAT rule: a kube dump has 50,000.)
+  const bridges = [...ifaces.values()].filter((i) => i.kind === 'bridge');
+  const behind = new Set<number>();
+  for (const d of bridges.length ? dnat : []) {
+    const br = bridges.find((i) => i.addrs.some((a) => ((a.addr ^ d.addr) >>> 0) >>> (32 - a.prefix) === 0));
+    if (!br || behind.has(d.addr)) continue;
+    behind.add(d.addr);
     const port = `veth${peers.length}`;
     peers.push({ name: `container ${addrText(d.addr)}`, addr: d.addr, via: br.name, port, kind: 'container', inferred: true });
     assumed.push(`a container ${addrText(d.addr)} sits behind ${br.name} (a DNAT rule sends traffic to it)`);
   }
   for (const { port: p, proxy } of published) {
     const l = publishedListener(p, proxy);
-    if (!peers.some((q) => q.addr === p.containerAddr) || listenerClash(listeners, l)) continue;
+    if (!behind.has(p.containerAddr) || listenerClash(listeners, l)) continue;
     listeners.push(l);
     assumed.push(`${describePublished(p, proxy)} (inferred from the DNAT rule in nat DOCKER; ${proxy ? "Docker's default userland proxy" : 'the rule has no "! -i" for the bridge, so Docker runs without the userland proxy (hairpin mode)'})`);
   }
