@@ -18,6 +18,7 @@ import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 import { reachView, ruleEdit } from '../../helpers/reachEdits';
 import { deepEdit, deepRuleset } from '../../helpers/deepChains';
 import { handBack, indexKey, Walks, type RememberedWalk } from '../../../server/src/analysis/reach/walkMemo';
+import { regroupCount } from '../../../server/src/analysis/space/packetSet';
 import { explanationsReused } from '../../../server/src/analysis/explainMemo';
 import { reachFindings } from '../../../server/src/analysis/findings';
 import type { Reachability } from '../../../server/src/analysis/reachability';
@@ -518,5 +519,25 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.ok(r3.memo.replayed > 0 && r4.memo.replayed > 0);
     check(version(6), p4, r4, 'r4');
     assert.equal(analyzeReachability(parse(version(7), p1).ruleset, { previous: r1 }).memo.replayed, 0, 'r1 after r3 took its slots');
+  });
+
+  it('the nat table\'s hand-off after an endpoint\'s edit is regrouped from the previous one (coarsen), as a fresh analysis groups it', () => {
+    const lines = kubeProxyDump({ services: 300, endpoints: 2 }).split('\n');
+    const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
+    let parsed = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    let reach = analyzeReachability(parsed.ruleset);
+    for (const at of [dnat[400]!, dnat[401]!, dnat[550]!]) {
+      lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`);
+      const text = lines.join('\n');
+      const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: parsed });
+      const regrouped = regroupCount();
+      const reused = analyzeReachability(again.ruleset, { previous: reach });
+      // (600 DNAT'd flows handed off at each of the nat table's hooks: coarsened, the edited ones far past where its first stage gives up.)
+      assert.ok(regroupCount() > regrouped, `line ${at + 1}: not regrouped`);
+      const fresh = analyzeReachability(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset);
+      assert.deepStrictEqual(reachView(again.ruleset, reused, text, 13), reachView(again.ruleset, fresh, text, 13), `line ${at + 1}`);
+      parsed = again;
+      reach = reused;
+    }
   });
 });

@@ -483,12 +483,56 @@ const hashBuffers = [new HashBuffer(), new HashBuffer(), new HashBuffer(), new H
 let nextBuffer = 0;
 let coarsenCalls = 0;
 
-/** The boxes a hand-off coarsened and their field hashes, for the next analysis's hand-off at the same place (while its buffer holds them). */
+/** The boxes a hand-off coarsened, for the next analysis's hand-off at the same place. */
 export interface BoxHashes {
   readonly boxes: PacketSet;
-  readonly buffer: HashBuffer;
+  /** Their field hashes, while the buffer still holds them (its stamp is this one); none when regrouped. */
+  readonly buffer: HashBuffer | undefined;
   readonly stamp: number;
+  /** How they were grouped (regroup reads it). */
+  readonly grouping: Grouping;
 }
+
+/** How coarsen grouped a hand-off's boxes at the stage that fit. */
+interface Grouping {
+  readonly limit: number;
+  readonly stage: number;
+  /** Per stage before it, the box at which it gave up (one group too many). */
+  readonly gaveUpAt: readonly number[];
+  /** Per box, its group (groups numbered in the order made). */
+  readonly groupOf: Int32Array;
+  /** Per group, its first box. */
+  readonly first: readonly number[];
+  /** Per group, how many boxes it has. */
+  readonly size: readonly number[];
+  /**
+   * Per group, once a regroup made them: chunk by chunk of CHUNK boxes, its boxes' loose fields
+   * joined (undefined where it has none). A regroup then joins again only the chunks a changed box is in.
+   */
+  readonly partials: ReadonlyMap<number, ReadonlyArray<readonly IntSet[] | undefined>>;
+  /** Per group, its place in the result. */
+  readonly place: readonly number[];
+  readonly out: PacketSet;
+}
+
+/** The fields each stage of coarsen joins boxes over (loosens): each more than the one before, the last every field. */
+const STAGES: ReadonlyArray<readonly boolean[]> = [
+  [Field.Dst, Field.Dport],
+  [Field.Dst, Field.Dport, Field.Src, Field.Sport],
+  [Field.Dst, Field.Dport, Field.Src, Field.Sport, Field.Mark, Field.Connmark, Field.Oif, Field.Iif],
+  Array.from({ length: FIELD_COUNT }, (_, i) => i as Field),
+].map((loose) => Array.from({ length: FIELD_COUNT }, (_, i) => loose.includes(i as Field)));
+
+/** More boxes changed than this since the previous hand-off: grouped again in full. */
+const REGROUP_MAX = 256;
+let regroups = 0;
+/** How many hand-offs this process regrouped from the previous one (tests and the bench read it). */
+export function regroupCount(): number {
+  return regroups;
+}
+
+/** Boxes per chunk of a group's partial joins (Grouping.partials). */
+const CHUNK = 1024;
 
 /**
  * A superset of s in at most about `limit` boxes: boxes that agree on every
@@ -509,23 +553,23 @@ export interface BoxHashes {
  */
 export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?: (h: BoxHashes) => void): PacketSet {
   if (s.length <= limit) return s;
-  const stages: Field[][] = [
-    [Field.Dst, Field.Dport],
-    [Field.Dst, Field.Dport, Field.Src, Field.Sport],
-    [Field.Dst, Field.Dport, Field.Src, Field.Sport, Field.Mark, Field.Connmark, Field.Oif, Field.Iif],
-    Array.from({ length: FIELD_COUNT }, (_, i) => i as Field),
-  ];
+  const again = earlier ? regroup(s, limit, earlier) : undefined;
+  if (again) {
+    regroups++;
+    keep?.({ boxes: s, buffer: undefined, stamp: 0, grouping: again });
+    return again.out;
+  }
+  const stages = STAGES.map((isLoose) => FIELDS.filter((f) => isLoose[f]));
   // Each box's field hashes, once for every stage: of the fields some stage keeps (not the first
   // stage's loose ones), and from the box before when it has the very same set there (boxes of one
   // walk share most of theirs; a nat table hands off ~100,000 boxes after a kube dump's edit).
-  const valid = earlier !== undefined && earlier.buffer.stamp === earlier.stamp;
-  const was = valid ? earlier.boxes : undefined;
+  const valid = earlier?.buffer !== undefined && earlier.buffer.stamp === earlier.stamp;
+  const was = valid ? earlier!.boxes : undefined;
   // (Taken before the buffer in turn is grown: it may be this one. Otherwise each row is read before it is written.)
-  const wasRows = valid ? earlier.buffer.rows : undefined;
+  const wasRows = valid ? earlier!.buffer!.rows : undefined;
   const buf = hashBuffers[nextBuffer++ % hashBuffers.length]!;
   if (buf.rows.length < s.length * FIELD_COUNT) buf.rows = new Int32Array(s.length * FIELD_COUNT * 2);
   buf.stamp = ++coarsenCalls;
-  keep?.({ boxes: s, buffer: buf, stamp: buf.stamp });
   const hs = buf.rows;
   const kept: Field[] = [];
   for (let i = 0; i < FIELD_COUNT; i++) if (!stages[0]!.includes(i)) kept.push(i);
@@ -539,13 +583,13 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
     const before = k > 0 ? s[k - 1]! : undefined;
     for (const i of kept) hs[row + i] = before !== undefined && before[i] === b[i] ? hs[row - FIELD_COUNT + i]! : setHash(b[i]!);
   }
-  let out: Box[] = [];
+  const gaveUpAt: number[] = [];
+  const groupOf = new Int32Array(s.length);
   for (let st = 0; st < stages.length; st++) {
     const loose = stages[st]!;
     // The last stage (every field loose: one box) is always taken.
     const cap = st === stages.length - 1 ? Infinity : limit;
-    const isLoose = new Array<boolean>(FIELD_COUNT).fill(false);
-    for (const f of loose) isLoose[f] = true;
+    const isLoose = STAGES[st]!;
     // Groups by the hash of the fields kept, in buckets as a Map of arrays would hold them: the
     // buckets in the order first met, each bucket's groups in the order made (a linked list).
     const bucketOf = new Map<number, number>();
@@ -555,6 +599,13 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
     const gNext: number[] = [];
     /** Whether the group's box is a copy of ours (joined in place from its second join on). */
     const gOwn: boolean[] = [];
+    /**
+     * Per group and field, the last set found equal to the group's there (boxes of one walk share
+     * their sets: most boxes of a kube hand-off's few groups are then told equal without reading them).
+     */
+    const gSame: Array<IntSet | undefined> = [];
+    const gFirst: number[] = [];
+    const gSize: number[] = [];
     let fits = true;
     for (let k = 0; k < s.length; k++) {
       const b = s[k]!;
@@ -563,7 +614,7 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
       for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i]) h = (Math.imul(h, 31) + hs[row + i]!) | 0;
       const at = bucketOf.get(h);
       let g = at === undefined ? -1 : head[at]!;
-      while (g >= 0 && !sameKept(gBox[g]!, b, isLoose)) g = gNext[g]!;
+      while (g >= 0 && !sameKept(gBox[g]!, b, isLoose, gSame, g * FIELD_COUNT)) g = gNext[g]!;
       if (g >= 0) {
         // From its second box on, a group's box and its loose fields are its own, joined in place.
         const own = gOwn[g];
@@ -571,16 +622,23 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
         for (const f of loose) c[f] = unionOwned(own ? (c[f] as number[]) : c[f]!.slice(), b[f]!);
         gBox[g] = c;
         gOwn[g] = true;
+        groupOf[k] = g;
+        gSize[g]!++;
         continue;
       }
       const made = gBox.length;
       if (made === cap) {
         fits = false;
+        gaveUpAt.push(k);
         break;
       }
+      groupOf[k] = made;
+      gFirst.push(k);
+      gSize.push(1);
       gBox.push(b);
       gNext.push(-1);
       gOwn.push(false);
+      for (let i = 0; i < FIELD_COUNT; i++) gSame.push(undefined);
       if (at === undefined) {
         bucketOf.set(h, head.length);
         head.push(made);
@@ -591,15 +649,130 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
       }
     }
     if (!fits) continue;
-    out = [];
-    for (let q = 0; q < head.length; q++) for (let g = head[q]!; g >= 0; g = gNext[g]!) out.push(gBox[g]!);
-    break;
+    const out: Box[] = [];
+    const place = new Array<number>(gBox.length);
+    for (let q = 0; q < head.length; q++) {
+      for (let g = head[q]!; g >= 0; g = gNext[g]!) {
+        place[g] = out.length;
+        out.push(gBox[g]!);
+      }
+    }
+    keep?.({ boxes: s, buffer: buf, stamp: buf.stamp, grouping: { limit, stage: st, gaveUpAt, groupOf, first: gFirst, size: gSize, partials: new Map(), place, out } });
+    return out;
   }
-  return out;
+  throw new Error('coarsen: the last stage always fits');
 }
 
-/** Whether two boxes agree on every field that is not loose. */
-function sameKept(x: Box, b: Box, isLoose: readonly boolean[]): boolean {
-  for (let i = 0; i < FIELD_COUNT; i++) if (!isLoose[i] && !equalSets(x[i]!, b[i]!)) return false;
+const FIELDS: readonly Field[] = Array.from({ length: FIELD_COUNT }, (_, i) => i as Field);
+
+/**
+ * coarsen from the previous hand-off at the same place when the boxes are its boxes at their places
+ * but a few: those few are put in the group they belong to, and only the groups they leave or join
+ * are joined again (a kube dump's nat hand-off after an edit: 100,000 boxes, a handful changed, five
+ * groups). Undefined, and grouped in full, when that could give another grouping: the
+ * boxes are not as many, a stage before gave up at or after a changed box, a changed box was its
+ * group's first or would be, or makes a group of its own.
+ */
+function regroup(s: PacketSet, limit: number, earlier: BoxHashes): Grouping | undefined {
+  const g0 = earlier.grouping;
+  const was = earlier.boxes;
+  if (s.length !== was.length || g0.limit !== limit) return undefined;
+  const changed: number[] = [];
+  for (let k = 0; k < s.length; k++) {
+    if (s[k] === was[k]) continue;
+    if (changed.push(k) > REGROUP_MAX) return undefined;
+  }
+  if (changed.length && g0.gaveUpAt.some((at) => changed[0]! <= at)) return undefined;
+  const isLoose = STAGES[g0.stage]!;
+  const groupOf = g0.groupOf.slice();
+  const size = g0.size.slice();
+  const touched = new Set<number>();
+  const same: Array<IntSet | undefined> = new Array<IntSet | undefined>(FIELD_COUNT * g0.first.length);
+  for (const k of changed) {
+    const left = groupOf[k]!;
+    // An equal copy (a walk's rest made again): grouped as before, its group's box made again from it.
+    if (sameBox(was[k]!, s[k]!)) {
+      touched.add(left);
+      continue;
+    }
+    if (g0.first[left] === k) return undefined;
+    let joins = -1;
+    for (let g = 0; g < g0.first.length; g++) {
+      if (!sameKept(s[g0.first[g]!]!, s[k]!, isLoose, same, g * FIELD_COUNT)) continue;
+      joins = g;
+      break;
+    }
+    if (joins < 0 || g0.first[joins]! > k) return undefined;
+    groupOf[k] = joins;
+    size[left]!--;
+    size[joins]!++;
+    touched.add(left);
+    touched.add(joins);
+  }
+  const out = g0.out.slice();
+  const loose = FIELDS.filter((f) => isLoose[f]);
+  const partials = new Map(g0.partials);
+  const chunks = Math.ceil(s.length / CHUNK);
+  const dirty = [...new Set(changed.map((k) => Math.floor(k / CHUNK)))];
+  for (const g of touched) {
+    const was = partials.get(g);
+    const parts = was ? was.slice() : new Array<readonly IntSet[] | undefined>(chunks);
+    for (const c of was ? dirty : parts.keys()) parts[c] = chunkJoin(s, groupOf, g, c, loose);
+    partials.set(g, parts);
+    const first = s[g0.first[g]!]!;
+    out[g0.place[g]!] = size[g] === 1 ? first : joinedBox(first, parts, loose);
+  }
+  return { ...g0, groupOf, size, partials, out };
+}
+
+function sameBox(a: Box, b: Box): boolean {
+  for (let i = 0; i < FIELD_COUNT; i++) if (!equalSets(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+/** The loose fields of a group's boxes in one chunk, joined (a box's own sets when it is the only one); undefined if it has none there. */
+function chunkJoin(s: PacketSet, groupOf: Int32Array, g: number, chunk: number, loose: readonly Field[]): readonly IntSet[] | undefined {
+  let one: IntSet[] | undefined;
+  let joined: number[][] | undefined;
+  const end = Math.min(s.length, (chunk + 1) * CHUNK);
+  for (let k = chunk * CHUNK; k < end; k++) {
+    if (groupOf[k] !== g) continue;
+    const b = s[k]!;
+    if (!one) {
+      one = loose.map((f) => b[f]!);
+      continue;
+    }
+    joined ??= one.map((x) => x.slice());
+    for (let i = 0; i < loose.length; i++) joined[i] = unionOwned(joined[i]!, b[loose[i]!]!);
+  }
+  return joined ?? one;
+}
+
+/**
+ * The box of a group of two boxes or more, as coarsen joins it: a copy of its first box, each loose
+ * field a set of its own holding the group's (its first box's and the chunks' joins: the same values).
+ */
+function joinedBox(first: Box, parts: ReadonlyArray<readonly IntSet[] | undefined>, loose: readonly Field[]): Box {
+  const c = first.slice();
+  for (let i = 0; i < loose.length; i++) {
+    let acc = first[loose[i]!]!.slice();
+    for (const p of parts) if (p) acc = unionOwned(acc, p[i]!);
+    c[loose[i]!] = acc;
+  }
+  return c;
+}
+
+/**
+ * Whether two boxes agree on every field that is not loose. `same` from `at` on: per field, a set
+ * already found equal to x's there (x's sets outside the loose fields never change), and kept.
+ */
+function sameKept(x: Box, b: Box, isLoose: readonly boolean[], same: Array<IntSet | undefined>, at: number): boolean {
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    if (isLoose[i]) continue;
+    const s = b[i]!;
+    if (same[at + i] === s) continue;
+    if (!equalSets(x[i]!, s)) return false;
+    same[at + i] = s;
+  }
   return true;
 }
