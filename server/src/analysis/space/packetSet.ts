@@ -547,9 +547,10 @@ const CHUNK = 1024;
  * dump's 100,000 DNAT'd flows differ in their sources, so the first stage
  * never fits, and it was grouped in full before.
  *
- * Given the previous analysis's hand-off at the same place (`earlier`, from its `keep`), the hashes
- * of a box that is the very box at its place there are copied: after an edit, a kube dump's nat
- * hand-off is ~100,000 boxes of the previous one and the edited service's few.
+ * Given the previous analysis's hand-off at the same place (`earlier`, from its `keep`): after an
+ * edit, a kube dump's nat hand-off is ~100,000 boxes of the previous one and the edited service's
+ * few. Regrouped from the previous grouping when it can be (regroup); else grouped in full, the
+ * hashes of a box that is the very box at its place there copied.
  */
 export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?: (h: BoxHashes) => void): PacketSet {
   if (s.length <= limit) return s;
@@ -559,7 +560,7 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
     keep?.({ boxes: s, buffer: undefined, stamp: 0, grouping: again });
     return again.out;
   }
-  const stages = STAGES.map((isLoose) => FIELDS.filter((f) => isLoose[f]));
+  const stages = STAGE_FIELDS;
   // Each box's field hashes, once for every stage: of the fields some stage keeps (not the first
   // stage's loose ones), and from the box before when it has the very same set there (boxes of one
   // walk share most of theirs; a nat table hands off ~100,000 boxes after a kube dump's edit).
@@ -664,6 +665,8 @@ export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?:
 }
 
 const FIELDS: readonly Field[] = Array.from({ length: FIELD_COUNT }, (_, i) => i as Field);
+/** STAGES as lists of the loose fields. */
+const STAGE_FIELDS: ReadonlyArray<readonly Field[]> = STAGES.map((isLoose) => FIELDS.filter((f) => isLoose[f]));
 
 /**
  * coarsen from the previous hand-off at the same place when the boxes are its boxes at their places
@@ -710,7 +713,7 @@ function regroup(s: PacketSet, limit: number, earlier: BoxHashes): Grouping | un
     touched.add(joins);
   }
   const out = g0.out.slice();
-  const loose = FIELDS.filter((f) => isLoose[f]);
+  const loose = STAGE_FIELDS[g0.stage]!;
   const partials = new Map(g0.partials);
   const chunks = Math.ceil(s.length / CHUNK);
   const dirty = [...new Set(changed.map((k) => Math.floor(k / CHUNK)))];
