@@ -46,6 +46,8 @@ function dockerDnat(s: RuleSpec, to: { addr: number; port?: number }): DockerDna
   return { port: { proto, hostIp: d, hostPort, containerAddr: to.addr, containerPort: to.port ?? hostPort }, proxy: !!s.inIface?.invert };
 }
 
+type Dnat = NonNullable<RuleHints['dnat']>;
+
 /** What one rule tells about the host (see inferHost). */
 interface RuleHints {
   readonly ifaces: readonly string[];
@@ -151,9 +153,9 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
   const names = new Set<string>(hints.ifaces ?? []);
   const bridgeNets = new Map<string, { addr: number; prefix: number }>();
   const hostAddrs = new Map<string, number>();
-  const dnat: Array<{ addr: number; port?: number; proto: number }> = [];
   const published: DockerDnat[] = [];
   const models = new RuleModels();
+  let dnats = 0;
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       for (const h of chainHints(c.rules, t.name, c.name, models)) {
@@ -161,11 +163,20 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
         if (h.bridgeNet) bridgeNets.set(h.bridgeNet.iface, h.bridgeNet.net);
         // -A INPUT -i IF -d ADDR/32: traffic to the host on IF (the first such rule).
         if (h.hostAddr && !hostAddrs.has(h.hostAddr.iface)) hostAddrs.set(h.hostAddr.iface, h.hostAddr.addr);
-        if (h.dnat) dnat.push(h.dnat);
+        if (h.dnat) dnats++;
         if (h.published) published.push(h.published);
       }
     }
   }
+  // The DNAT targets in rule order, listed on a second pass when first asked for (a traced address, a
+  // bridge to put containers behind): a kube dump has 50,000 and no bridge.
+  let dnatRead: Dnat[] | undefined;
+  const dnat = (): Dnat[] => {
+    if (dnatRead) return dnatRead;
+    dnatRead = [];
+    if (dnats) for (const t of rs.tables.values()) for (const c of t.chains.values()) for (const h of chainHints(c.rules, t.name, c.name, models)) if (h.dnat) dnatRead.push(h.dnat);
+    return dnatRead;
+  };
   if (names.size === 0) names.add('eth0');
   const ifaces = new Map<string, Iface>();
   ifaces.set('lo', { name: 'lo', kind: 'loopback', up: true, addrs: [{ addr: 0x7f000001, prefix: 8 }], mtu: 65536, routeLocalnet: false, rpFilter: 0 });
@@ -181,7 +192,7 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
     } else if (hostAddrs.has(n)) {
       addrs = [{ addr: hostAddrs.get(n)!, prefix: 24 }];
       assumed.push(`${n} has address ${addrText(hostAddrs.get(n)!)}/24 (a rule in INPUT pins it)`);
-    } else if (hints.localAddr?.iface === n && !dnat.some((d) => d.addr === hints.localAddr!.addr)) {
+    } else if (hints.localAddr?.iface === n && !dnat().some((d) => d.addr === hints.localAddr!.addr)) {
       // (A DNAT target is a container, not this host.)
       addrs = [{ addr: hints.localAddr.addr, prefix: 24 }];
       assumed.push(`${n} has address ${addrText(hints.localAddr.addr)}/24 (the traced packet is addressed to it)`);
@@ -201,7 +212,7 @@ export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): H
   // (Read once, not per DNAT rule: a kube dump has 50,000.)
   const bridges = [...ifaces.values()].filter((i) => i.kind === 'bridge');
   const behind = new Set<number>();
-  for (const d of bridges.length ? dnat : []) {
+  for (const d of bridges.length ? dnat() : []) {
     const br = bridges.find((i) => i.addrs.some((a) => ((a.addr ^ d.addr) >>> 0) >>> (32 - a.prefix) === 0));
     if (!br || behind.has(d.addr)) continue;
     behind.add(d.addr);
