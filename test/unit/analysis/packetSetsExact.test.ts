@@ -15,7 +15,7 @@ import { intersect, subtract, union, type IntSet } from '../../../server/src/ana
 import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
 import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
 import { FieldRun } from '../../../server/src/analysis/reach/fieldRun';
-import { NONE, boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type BoxHashes, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { NONE, boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type HandOff, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
 import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
@@ -144,23 +144,23 @@ describe('fast set operations give the same boxes in the same order as the plain
   it('coarsen given the previous hand-off\'s boxes and hashes: the same boxes, and the hashes it would make without them', () => {
     fc.assert(fc.property(fc.array(arbPS, { minLength: 1, maxLength: 6 }), arbPS, fc.integer({ min: 0, max: 8 }), fc.nat(), (ss, other, limit, seed) => {
       const first = ss.flat();
-      let kept: BoxHashes | undefined;
+      let kept: HandOff | undefined;
       coarsen(first, limit, undefined, (h) => void (kept = h));
       // The next hand-off: the same boxes at their places but a few, others put in or left out.
       const next = first.slice();
       if (other.length && next.length) next.splice(seed % next.length, seed % 3, ...other.slice(0, 1 + (seed % 2)));
-      let withEarlier: BoxHashes | undefined;
-      let without: BoxHashes | undefined;
+      let withEarlier: HandOff | undefined;
+      let without: HandOff | undefined;
       const out = coarsen(next, limit, kept, (h) => void (withEarlier = h));
       assert.deepEqual(out, refCoarsen(next, limit));
-      const rows = (h: BoxHashes | undefined) => h?.buffer?.rows.slice(0, next.length * FIELD_COUNT);
+      const rows = (h: HandOff | undefined) => h?.buffer?.rows.slice(0, next.length * FIELD_COUNT);
       const rowsWith = rows(withEarlier);
       coarsen(next, limit, undefined, (h) => void (without = h));
       // (Regrouped from the previous grouping, no hashes made: the grouping a full one makes.)
       if (withEarlier && !withEarlier.buffer) assert.deepEqual(groupingView(withEarlier), groupingView(without));
       else assert.deepEqual(rowsWith, rows(without));
       // Three other hand-offs in between: the next buffer in turn is the one holding the hashes read, and written.
-      let again: BoxHashes | undefined;
+      let again: HandOff | undefined;
       coarsen(next, limit, undefined, (h) => void (again = h));
       const others = [...first].reverse();
       for (let i = 0; i < 3; i++) coarsen([...others, ...next], limit);
@@ -177,15 +177,15 @@ describe('fast set operations give the same boxes in the same order as the plain
       const first = ss.flat();
       if (first.length <= limit) return;
       runs++;
-      let kept: BoxHashes | undefined;
+      let kept: HandOff | undefined;
       coarsen(first, limit, undefined, (h) => void (kept = h));
       // The same boxes at their places but a few: copies of other boxes of the hand-off (joining their groups),
       // or boxes from elsewhere (a group of their own, or one of theirs).
       const next = first.slice();
       for (const n of seeds) next[n % next.length] = copies || !other.length ? first[(n >> 3) % first.length]!.slice() : other[n % other.length]!;
-      let memo: BoxHashes | undefined;
+      let memo: HandOff | undefined;
       const out = coarsen(next, limit, kept, (h) => void (memo = h));
-      let full: BoxHashes | undefined;
+      let full: HandOff | undefined;
       const fresh = coarsen(next, limit, undefined, (h) => void (full = h));
       assert.deepEqual(out, refCoarsen(next, limit));
       assert.deepEqual(sharing(out, next), sharing(fresh, next));
@@ -218,7 +218,7 @@ describe('fast set operations give the same boxes in the same order as the plain
         return [0, 7];
       });
       let s: PacketSet = Array.from({ length: 2100 + next(1500) }, (_, k) => box(k));
-      let kept: BoxHashes | undefined;
+      let kept: HandOff | undefined;
       coarsen(s, 8, undefined, (h) => void (kept = h));
       let regrouped = 0;
       for (let step = 0; step < 6; step++) {
@@ -228,9 +228,9 @@ describe('fast set operations give the same boxes in the same order as the plain
         const at = next(t.length);
         t[at] = t[at]!.slice();
         t[next(t.length)] = s[next(s.length)]!;
-        let memo: BoxHashes | undefined;
+        let memo: HandOff | undefined;
         const out = coarsen(t, 8, kept, (h) => void (memo = h));
-        let full: BoxHashes | undefined;
+        let full: HandOff | undefined;
         const fresh = coarsen(t, 8, undefined, (h) => void (full = h));
         // (As text: the joined sets run to thousands of ranges, slow to compare value by value.)
         assert.equal(JSON.stringify(out), JSON.stringify(fresh));
@@ -250,7 +250,7 @@ describe('fast set operations give the same boxes in the same order as the plain
     // Boxes that differ in their destination (loose) and in one of three sources: three groups.
     const box = (i: number): Box => Array.from({ length: FIELD_COUNT }, (_, f) => (f === 1 ? [i, i] : f === 0 ? [i % 3, i % 3] : [0, 0]));
     const first = Array.from({ length: 9 }, (_, i) => box(i));
-    let kept: BoxHashes | undefined;
+    let kept: HandOff | undefined;
     coarsen(first, 8, undefined, (h) => void (kept = h));
     for (let i = 0; i < 3; i++) coarsen(first.map((_b, k) => box(k + 100 * i)), 8);
     // The same nine boxes, then equal copies past any buffer's size yet: the buffer in turn is the one kept.
@@ -347,8 +347,8 @@ describe('fast set operations give the same boxes in the same order as the plain
   });
 });
 
-/** What coarsen's grouping says, as data (BoxHashes.grouping, without the boxes). */
-function groupingView(h: BoxHashes | undefined): unknown {
+/** What coarsen's grouping says, as data (HandOff.grouping, without the boxes). */
+function groupingView(h: HandOff | undefined): unknown {
   const g = h?.grouping;
   return g && { stage: g.stage, gaveUpAt: g.gaveUpAt, groupOf: [...g.groupOf], first: g.first, place: g.place };
 }

@@ -13,13 +13,13 @@ import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import type { ChainRecord, Recorder, RuleRecord } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
-import { handBack, NO_WALKS, sameFlow, swapEntry, type HandOffHashes, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
+import { handBack, NO_WALKS, sameFlow, swapEntry, type HandOffMemo, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
 
 /** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
 const HANDOFF_LIMIT = 256;
 
-function budget(f: Flow, hashes?: HandOffHashes): Flow {
-  return f.may.length <= HANDOFF_LIMIT && f.must.length <= HANDOFF_LIMIT ? f : { may: coarsen(f.may, HANDOFF_LIMIT, hashes?.earlier, hashes?.keep), must: f.must.slice(0, HANDOFF_LIMIT) };
+function budget(f: Flow, memo?: HandOffMemo): Flow {
+  return f.may.length <= HANDOFF_LIMIT && f.must.length <= HANDOFF_LIMIT ? f : { may: coarsen(f.may, HANDOFF_LIMIT, memo?.earlier, memo?.keep), must: f.must.slice(0, HANDOFF_LIMIT) };
 }
 
 const MAX_DEPTH = 64;
@@ -64,7 +64,7 @@ export class Walker {
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.
     this.rec.policy.set(key, join(this.rec.policy.get(key) ?? NO_FLOW, out.ret));
-    return budget(base.policy === 'ACCEPT' ? join(out.accepted, out.ret) : out.accepted, this.memo.handOffHashes(this.table.name, this.hook));
+    return budget(base.policy === 'ACCEPT' ? join(out.accepted, out.ret) : out.accepted, this.memo.handOffMemo(this.table.name, this.hook));
   }
 
   /**

@@ -33,7 +33,7 @@ import type { EmuChain, EmuRule, EmuRuleset, EmuTable } from '../../emulator/com
 import { HOOKS, type Hook } from '../../lang/iptables/extension';
 import { FIELD_COUNT } from '../space/fields';
 import { equalSets } from '../space/intSet';
-import type { BoxHashes, PacketSet } from '../space/packetSet';
+import type { HandOff, PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
 import { ChainRecord, sameConditions, type Recorder, type RuleRecord } from './recorder';
 import type { ChainOut } from './walk';
@@ -63,9 +63,10 @@ export interface RememberedWalk {
   readonly inner: readonly RememberedWalk[];
 }
 
-export interface HandOffHashes {
-  readonly earlier: BoxHashes | undefined;
-  readonly keep: (h: BoxHashes) => void;
+/** A table's hand-off at one hook: the previous analysis's (coarsen regroups from it), and where this one's goes. */
+export interface HandOffMemo {
+  readonly earlier: HandOff | undefined;
+  readonly keep: (h: HandOff) => void;
 }
 
 let analyses = 0;
@@ -195,8 +196,8 @@ export class WalkMemo {
   private readonly walks = new Map<string, Walks>();
   /** By "table/hook": the walks the built-in chain's walk made, in order (the next analysis follows them down: Walker.placed). */
   private readonly tops = new Map<string, readonly RememberedWalk[]>();
-  /** By "table/hook": the boxes the table handed off and their hashes, when it coarsened them (coarsen reads the previous analysis's). */
-  private readonly handOffs = new Map<string, BoxHashes>();
+  /** By "table/hook": the boxes the table handed off, how they were grouped and their hashes, when it coarsened them (coarsen reads the previous analysis's). */
+  private readonly handOffs = new Map<string, HandOff>();
   /** Per table: the chains whose walks may differ from the previous analysis's (dirtyChains). */
   private readonly dirty = new Map<EmuTable, ReadonlySet<string>>();
   /** The previous compile's chains whose rules this one has at other lines (made on first use). */
@@ -288,8 +289,8 @@ export class WalkMemo {
     this.walksAt(table, hook).add(w);
   }
 
-  /** For coarsen at a table's hand-off: the previous analysis's box hashes there, and where to keep this one's. */
-  handOffHashes(table: string, hook: Hook): HandOffHashes {
+  /** For coarsen at a table's hand-off: the previous analysis's hand-off there (its boxes, grouping, hashes), and where to keep this one's. */
+  handOffMemo(table: string, hook: Hook): HandOffMemo {
     const key = `${table}/${hook}`;
     return { earlier: this.previous?.memo.handOffs.get(key), keep: (h) => void this.handOffs.set(key, h) };
   }

@@ -458,6 +458,7 @@ function rawHash(s: IntSet): number {
   return h;
 }
 
+/** Whether two boxes agree on every field but k (every field, for k = -1). */
 function sameExcept(a: Box, b: Box, k: number): boolean {
   for (let i = 0; i < FIELD_COUNT; i++) if (i !== k && !equalSets(a[i]!, b[i]!)) return false;
   return true;
@@ -470,7 +471,7 @@ export function boxCovers(b: Box, field: Field, values: IntSet): boolean {
 
 class HashBuffer {
   rows = new Int32Array(0);
-  /** Which coarsen call wrote it last (BoxHashes made before that are gone). */
+  /** Which coarsen call wrote it last (HandOff made before that are gone). */
   stamp = 0;
 }
 
@@ -484,7 +485,7 @@ let nextBuffer = 0;
 let coarsenCalls = 0;
 
 /** The boxes a hand-off coarsened, for the next analysis's hand-off at the same place. */
-export interface BoxHashes {
+export interface HandOff {
   readonly boxes: PacketSet;
   /** Their field hashes, while the buffer still holds them (its stamp is this one); none when regrouped. */
   readonly buffer: HashBuffer | undefined;
@@ -552,7 +553,7 @@ const CHUNK = 1024;
  * few. Regrouped from the previous grouping when it can be (regroup); else grouped in full, the
  * hashes of a box that is the very box at its place there copied.
  */
-export function coarsen(s: PacketSet, limit: number, earlier?: BoxHashes, keep?: (h: BoxHashes) => void): PacketSet {
+export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (h: HandOff) => void): PacketSet {
   if (s.length <= limit) return s;
   const again = earlier ? regroup(s, limit, earlier) : undefined;
   if (again) {
@@ -676,7 +677,7 @@ const STAGE_FIELDS: ReadonlyArray<readonly Field[]> = STAGES.map((isLoose) => FI
  * boxes are not as many, a stage before gave up at or after a changed box, a changed box was its
  * group's first or would be, or makes a group of its own.
  */
-function regroup(s: PacketSet, limit: number, earlier: BoxHashes): Grouping | undefined {
+function regroup(s: PacketSet, limit: number, earlier: HandOff): Grouping | undefined {
   const g0 = earlier.grouping;
   const was = earlier.boxes;
   if (s.length !== was.length || g0.limit !== limit) return undefined;
@@ -694,7 +695,7 @@ function regroup(s: PacketSet, limit: number, earlier: BoxHashes): Grouping | un
   for (const k of changed) {
     const left = groupOf[k]!;
     // An equal copy (a walk's rest made again): grouped as before, its group's box made again from it.
-    if (sameBox(was[k]!, s[k]!)) {
+    if (sameExcept(was[k]!, s[k]!, -1)) {
       touched.add(left);
       continue;
     }
@@ -718,19 +719,14 @@ function regroup(s: PacketSet, limit: number, earlier: BoxHashes): Grouping | un
   const chunks = Math.ceil(s.length / CHUNK);
   const dirty = [...new Set(changed.map((k) => Math.floor(k / CHUNK)))];
   for (const g of touched) {
-    const was = partials.get(g);
-    const parts = was ? was.slice() : new Array<readonly IntSet[] | undefined>(chunks);
-    for (const c of was ? dirty : parts.keys()) parts[c] = chunkJoin(s, groupOf, g, c, loose);
+    const made = partials.get(g);
+    const parts = made ? made.slice() : new Array<readonly IntSet[] | undefined>(chunks);
+    for (const c of made ? dirty : parts.keys()) parts[c] = chunkJoin(s, groupOf, g, c, loose);
     partials.set(g, parts);
     const first = s[g0.first[g]!]!;
     out[g0.place[g]!] = size[g] === 1 ? first : joinedBox(first, parts, loose);
   }
   return { ...g0, groupOf, size, partials, out };
-}
-
-function sameBox(a: Box, b: Box): boolean {
-  for (let i = 0; i < FIELD_COUNT; i++) if (!equalSets(a[i]!, b[i]!)) return false;
-  return true;
 }
 
 /** The loose fields of a group's boxes in one chunk, joined (a box's own sets when it is the only one); undefined if it has none there. */
