@@ -33,6 +33,16 @@ export function reachView(rs: Ruleset, reach: Reachability, text: string, hoverE
   }));
 }
 
+/**
+ * The chains that have a record, before anything is asked of the analysis (asking about a rule
+ * makes its chain's record): a re-analysis must hold none of the previous one's that a fresh one has not.
+ */
+export function recordedChains(reach: Reachability): string[] {
+  const out: string[] = [];
+  for (const t of reach.emu.tables.values()) for (const c of t.chains.values()) if (reach.rec.existing(t.name, c.name)) out.push(`${t.name}/${c.name}`);
+  return out;
+}
+
 /** A port or an address's last byte one higher (never a number in a chain name: that would fail the load). */
 export function altered(line: string): string {
   const bump = (d: string): string => String((Number(d) + 1) % 256);

@@ -5,6 +5,7 @@
  * with several -s/-d addresses becomes several kernel rules, as iptables
  * expands it.
  */
+import { SlotMap } from '../lang/iptables/slotMap';
 import type { ExtensionUse, RuleSpec } from '../lang/iptables/ast';
 import type { Family } from '../lang/iptables/inet';
 import { RuleModels } from '../lang/iptables/ruleModels';
@@ -202,27 +203,45 @@ class LazyChain implements EmuChain {
 
 }
 
-/** A table's chains; those the previous compile made of the very same loaded chains, or of the same loaded rules, are taken over (compiled rules and all). */
+/**
+ * A table's chains; those the previous compile made of the very same loaded chains, or of the same
+ * loaded rules, are taken over (compiled rules and all). When the chains are the previous ones by
+ * name in order (an edit inside chains), the result is a copy of the previous map with the changed
+ * chains set in it (SlotMap: a kube dump's 60,000 chains took ~10 ms to set one by one).
+ */
 function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): EmuTable {
-  const chains = new Map<string, EmuChain>();
+  const out: EmuChain[] = [];
+  const changed: EmuChain[] = [];
   // The previous compile's chains in its order, read alongside: a reparse keeps the table's chain order,
   // so the chain at the same place is nearly always the one of this name (looking each of a kube dump's
   // 60,000 up took ~7 ms per edit). Looked up when it is not.
   const before = previous?.chains.values();
+  let inOrder = previous !== undefined;
   for (const c of t.chains.values()) {
     if (c.absent) continue;
     const next = before?.next();
-    const old = next !== undefined && !next.done && next.value.name === c.name ? next.value : previous?.chains.get(c.name);
-    if (old instanceof LazyChain && old.compiles(t, c)) chains.set(c.name, old);
-    else {
-      const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
-      const fresh = new LazyChain(t, c, models, shifted, !shifted && changes && old instanceof LazyChain ? old : undefined);
-      chains.set(c.name, fresh);
-      if (!changes) continue;
-      changes.made.add(fresh);
-      if (shifted) changes.moved.set(fresh, shifted);
+    const atPlace = next !== undefined && !next.done && next.value.name === c.name;
+    if (!atPlace) inOrder = false;
+    const old = atPlace ? next.value : previous?.chains.get(c.name);
+    if (old instanceof LazyChain && old.compiles(t, c)) {
+      out.push(old);
+      continue;
     }
+    const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
+    const fresh = new LazyChain(t, c, models, shifted, !shifted && changes && old instanceof LazyChain ? old : undefined);
+    out.push(fresh);
+    if (atPlace) changed.push(fresh);
+    if (!changes) continue;
+    changes.made.add(fresh);
+    if (shifted) changes.moved.set(fresh, shifted);
   }
+  if (inOrder && previous && out.length === previous.chains.size) {
+    const chains = SlotMap.copyOf(previous.chains);
+    for (const c of changed) chains.set(c.name, c);
+    return { name: t.name, chains };
+  }
+  const chains = new SlotMap<EmuChain>();
+  for (const c of out) chains.set(c.name, c);
   return { name: t.name, chains };
 }
 

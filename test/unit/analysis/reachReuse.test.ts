@@ -15,7 +15,7 @@ import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
-import { reachView, ruleEdit } from '../../helpers/reachEdits';
+import { reachView, recordedChains, ruleEdit } from '../../helpers/reachEdits';
 import { deepEdit, deepRuleset } from '../../helpers/deepChains';
 import { handBack, indexKey, Walks, type RememberedWalk } from '../../../server/src/analysis/reach/walkMemo';
 import { regroupCount } from '../../../server/src/analysis/space/packetSet';
@@ -46,6 +46,7 @@ function chainOfEdits(first: string, seed: number, edits: number, label: string,
     const reused = analyzeReachability(again.ruleset, { previous: reach });
     assert.equal(JSON.stringify(reachView(parsed.ruleset, reach, text, hoverEvery)), before, `${label}: the previous analysis changed by ${done.join(', ')}`);
     const fresh = analyzeReachability(parseIptables(next, { family: 'ipv4', backend: 'nft' }).ruleset);
+    assert.deepStrictEqual(recordedChains(reused), recordedChains(fresh), `${label}: chain records after ${done.join(', ')}`);
     assert.deepStrictEqual(reachView(again.ruleset, reused, next, hoverEvery), reachView(again.ruleset, fresh, next, hoverEvery), `${label}: after ${done.join(', ')}`);
     replayed += reused.memo.replayed;
     walked += reused.memo.walked;
@@ -490,6 +491,8 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
 
   it('an analysis writes its log over the one two versions back: that one then hands on nothing, and one handed it walks everything (results as fresh)', () => {
     const lines = kubeProxyDump({ services: 30, endpoints: 2 }).split('\n');
+    // A chain nothing jumps to: asked about, it gets a record no walk made.
+    lines.splice(lines.indexOf('*filter') + 1, 0, ':LONELY - [0:0]', '-A LONELY -j ACCEPT');
     const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
     const version = (k: number): string => lines.map((l, i) => (i === dnat[k] ? l.replace(/:(\d+)$/, ':9999') : l)).join('\n');
     const parse = (text: string, previous?: ReturnType<typeof parseIptables>) => parseIptables(text, { family: 'ipv4', backend: 'nft', ...(previous ? { previous } : {}) });
@@ -500,9 +503,14 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const p2 = parse(version(2), p1);
     const r2 = analyzeReachability(p2.ruleset, { previous: r1 });
     assert.ok(r1.memo.replayed > 0 && r2.memo.replayed > 0);
-    const check = (text: string, parsed: ReturnType<typeof parseIptables>, reach: Reachability, label: string) =>
-      assert.deepStrictEqual(reachView(parsed.ruleset, reach, text, 3), reachView(parsed.ruleset, analyzeReachability(parse(text).ruleset), text, 3), label);
-    // r2 wrote its log over r0's: an analysis handed r0 walks every chain.
+    const check = (text: string, parsed: ReturnType<typeof parseIptables>, reach: Reachability, label: string) => {
+      const fresh = analyzeReachability(parse(text).ruleset);
+      assert.deepStrictEqual(recordedChains(reach), recordedChains(fresh), `${label}: chain records`);
+      assert.deepStrictEqual(reachView(parsed.ruleset, reach, text, 3), reachView(parsed.ruleset, fresh, text, 3), label);
+    };
+    // r2 wrote its log over r0's: an analysis handed r0 walks every chain (and keeps none of r0's chain
+    // records, such as those asking about every rule of r0 made for chains no packet enters).
+    reachView(p0.ruleset, r0, version(0), 3);
     const b0 = analyzeReachability(parse(version(3), p0).ruleset, { previous: r0 });
     assert.equal(b0.memo.replayed, 0);
     check(version(3), parse(version(3), p0), b0, 'handed r0');

@@ -241,7 +241,10 @@ export class WalkMemo {
     private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset; readonly made: ReadonlySet<EmuChain>; readonly moved: ReadonlyMap<EmuChain, EmuChain> },
   ) {
     // (A previous analysis whose log slots a later one took cannot hand on its walks.)
-    if (previous && !previous.memo.slots.ops) this.previous = previous = undefined;
+    if (previous && !previous.memo.slots.ops) {
+      this.previous = previous = undefined;
+      rec.startAfresh();
+    }
     this.remainders = new RemainderMemo(previous?.memo.remainders);
     this.ops = previous ? logSlots(previous.memo, previous.memo.n + 1024) : [];
     this.slots = { ops: this.ops };
@@ -492,6 +495,7 @@ export class WalkMemo {
       }
     }
     if (this.previous) this.recordsGone = this.gone(this.previous.memo.rec, decided);
+    rec.settled(this.recordsGone ?? []);
     this.previous = undefined;
     this.movedFrom = undefined;
     this.dirty.clear();
@@ -525,14 +529,14 @@ export class WalkMemo {
   private takeOver(c: ChainRecord, mine: ChainRecord | undefined): ChainRecord {
     if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0)) {
       if (this.holdsCurrentRules(c)) {
-        this.rec.adopt(c);
+        this.rec.adopt(c, mine);
         return c;
       }
       const copy = this.rebase(c);
       if (copy) {
         this.rebasedRecords.add(copy);
         this.rebased++;
-        this.rec.adopt(copy);
+        this.rec.adopt(copy, mine);
         return copy;
       }
     }

@@ -8,6 +8,7 @@
  * Every error carries the line iptables-restore would name and the line at
  * which it would stop, so the first error we report is the one it reports.
  */
+import { SlotMap } from './slotMap';
 import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
 import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './ast';
 import type { Backend } from './extension';
@@ -272,9 +273,8 @@ class FileParser {
     for (const c of prev.file.comments) this.comments.push(delta !== 0 && c.line >= end ? { text: c.text, line: c.line + delta } : c);
     for (const [n, t] of prev.ruleset.tables) this.loaded.set(n, t);
     for (const r of later) this.loaded.set(r.loaded.name, r.loaded);
-    // (Copied entry by entry: `new Map(map)` makes a [key, value] pair per chain, 60,000 in a kube dump's nat table.)
-    const chains = new Map<string, LoadedChain>();
-    record.loaded.chains.forEach((c, n) => chains.set(n, c));
+    // (A kube dump's nat table has 60,000 chains: a Map took ~10 ms to copy.)
+    const chains = SlotMap.copyOf(record.loaded.chains);
     const loaded: LoadedTable = { name, block, chains, builtins: record.loaded.builtins, committed: false };
     const state = TableState.resumedAt(record.state, first, end, block, loaded, this.tableContext(name, loaded), this.reporter());
     this.current = { block, loaded, state, diagFrom };
@@ -412,7 +412,7 @@ class FileParser {
       this.warn('duplicate-table', `Table "${name}" appears again: loading this block first flushes everything the earlier block (line ${prev.block.line + 1}) added.`, nameSpan);
     }
     const builtins = isTableName(name) ? BUILTIN_CHAINS[name] : [];
-    const chains = new Map<string, LoadedChain>();
+    const chains = new SlotMap<LoadedChain>();
     for (const h of builtins) chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', rules: [] });
     const loaded: LoadedTable = { name, block, chains, builtins, committed: false };
     const state = new TableState(block, loaded, this.tableContext(name, loaded), this.reporter());

@@ -23,6 +23,7 @@
  * to a line below the edit's start, and when every table after it is
  * append-only too.
  */
+import { SlotMap } from './slotMap';
 import type { Diagnostic } from '../diagnostic';
 import type { Command, TableBlock } from './ast';
 import { ChainLine } from './chainLine';
@@ -112,7 +113,7 @@ export function movedChainLine(c: ChainLine, delta: number): ChainLine {
  */
 export function movedTable(record: BlockRecord, delta: number, ctx: TableContext, report: (e: StateError) => void): BlockRecord | undefined {
   const was = record.block;
-  const chains = new Map<string, LoadedChain>();
+  const chains = new SlotMap<LoadedChain>();
   for (const ch of record.loaded.chains.values()) chains.set(ch.name, movedChain(ch, delta, []));
   const commands: Command[] = [];
   const ops: LoadedRule[] = [];
