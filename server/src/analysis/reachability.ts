@@ -3,7 +3,7 @@
  * packets that reach it (may / must bounds) from the same compiled model the
  * emulator runs. Entry point for diagnostics, hover and the CLI.
  */
-import { recompileRuleset, type EmuChain, type EmuRule, type EmuRuleset } from '../emulator/compile';
+import { recompileRuleset, type EmuChain, type EmuRule, type EmuRuleset, type Recompiled } from '../emulator/compile';
 import type { HostModel } from '../emulator/host/model';
 import type { Hook } from '../lang/iptables/extension';
 import type { Ruleset } from '../lang/iptables/ruleset';
@@ -104,13 +104,31 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const found = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
   const addrs = same ? before.rec.addrs! : found;
-  const rec = new Recorder(space, addrs, same ? before.rec : undefined);
+  const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu));
   const memo = new WalkMemo(rec, emu, same ? { memo: before.memo, emu: before.emu, made: compiled.made, moved: compiled.moved } : undefined);
   new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
   return new Reachability(emu, space, rec, memo, changes);
+}
+
+/**
+ * Whether a chain the previous compile held (as the analyses marked it: EmuChain.inCompile) is this
+ * compile's chain of its name, when this compile kept the previous one's chains but a few (and
+ * marks it as this compile's). A chain handed on from older compiles is not the previous one's.
+ */
+function stillHeld(compiled: Recompiled, previous: EmuRuleset | undefined): ((table: string, chain: EmuChain) => boolean) | undefined {
+  const replaced = compiled.replaced;
+  if (!replaced || !previous) return undefined;
+  const now = compiled.emu.id;
+  return (table, chain) => {
+    // (Found held already by this analysis: at another hook, or from another rule.)
+    if (chain.inCompile === now) return true;
+    if (chain.inCompile !== previous.id || replaced.get(table)?.has(chain.name) !== false) return false;
+    chain.inCompile = now;
+    return true;
+  };
 }
 
 function sameAddressFacts(a: AddressFacts, b: AddressFacts): boolean {

@@ -69,11 +69,19 @@ export interface EmuChain {
   readonly builtin: boolean;
   readonly policy: 'ACCEPT' | 'DROP';
   readonly rules: readonly EmuRule[];
+  /**
+   * A compile (EmuTable.compile) known to hold it under its name: written by analyses that looked
+   * it up there (or found it kept there: Recorder), read by those that would trust a chain they
+   * were handed from the previous compile. Only ever the truth for the compile it names.
+   */
+  inCompile: number;
 }
 
 export interface EmuTable {
   readonly name: string;
   readonly chains: ReadonlyMap<string, EmuChain>;
+  /** Its compile's number (recompileRuleset). */
+  readonly compile: number;
 }
 
 export interface EmuRuleset {
@@ -85,7 +93,11 @@ export interface EmuRuleset {
    * nothing: packets carry no conntrack entry and the nat chains never run.
    */
   readonly conntrackActive: boolean;
+  /** This compile's number (its tables' `compile`). */
+  readonly id: number;
 }
+
+let compiles = 0;
 
 function needsConntrack(t: LoadedTable): boolean {
   for (const c of t.chains.values()) if (!c.absent) for (const r of c.rules) if (r.facts.conntrack) return true;
@@ -126,6 +138,7 @@ let chainsMade = 0;
 
 class LazyChain implements EmuChain {
   readonly uid = ++chainsMade;
+  inCompile = 0;
   private compiled: EmuRule[] | undefined;
   readonly name: string;
   readonly builtin: boolean;
@@ -209,7 +222,7 @@ class LazyChain implements EmuChain {
  * name in order (an edit inside chains), the result is a copy of the previous map with the changed
  * chains set in it (SlotMap: a kube dump's 60,000 chains took ~10 ms to set one by one).
  */
-function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): EmuTable {
+function compileTable(t: LoadedTable, compile: number, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): { readonly table: EmuTable; readonly replaced?: readonly string[] } {
   const out: EmuChain[] = [];
   const changed: EmuChain[] = [];
   // The previous compile's chains in its order, read alongside: a reparse keeps the table's chain order,
@@ -238,11 +251,11 @@ function compileTable(t: LoadedTable, previous: EmuTable | undefined, changes: {
   if (inOrder && previous && out.length === previous.chains.size) {
     const chains = SlotMap.copyOf(previous.chains);
     for (const c of changed) chains.set(c.name, c);
-    return { name: t.name, chains };
+    return { table: { name: t.name, chains, compile }, replaced: changed.map((c) => c.name) };
   }
   const chains = new SlotMap<EmuChain>();
   for (const c of out) chains.set(c.name, c);
-  return { name: t.name, chains };
+  return { table: { name: t.name, chains, compile } };
 }
 
 /**
@@ -399,6 +412,12 @@ export interface Recompiled {
    * since a rule's line is part of it, sharing the previous ones' conditions when those were compiled).
    */
   readonly moved: ReadonlyMap<EmuChain, EmuChain>;
+  /**
+   * When every table's chains are the previous compile's by name and in order (an edit inside
+   * chains): per table, the names whose chain object is new; every other name's chain is the
+   * previous compile's object. Undefined otherwise.
+   */
+  readonly replaced?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -414,9 +433,18 @@ export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled
   const changes = previous ? { made, moved } : undefined;
   // Chains compile when first entered: they read their models through this compile's reader.
   const models = new RuleModels();
-  for (const t of rs.tables.values()) if (t.committed) tables.set(t.name, compileTable(t, previous?.tables.get(t.name), changes, models));
+  const id = ++compiles;
+  let replaced: Map<string, ReadonlySet<string>> | undefined = previous ? new Map() : undefined;
+  for (const t of rs.tables.values()) {
+    if (!t.committed) continue;
+    const c = compileTable(t, id, previous?.tables.get(t.name), changes, models);
+    tables.set(t.name, c.table);
+    if (replaced && c.replaced) replaced.set(t.name, new Set(c.replaced));
+    else replaced = undefined;
+  }
+  if (previous && previous.tables.size !== tables.size) replaced = undefined;
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
-  return { emu: { family: rs.family, tables, conntrackActive }, made, moved };
+  return { emu: { family: rs.family, tables, conntrackActive, id }, made, moved, ...(replaced ? { replaced } : {}) };
 }
 
 export { useText };

@@ -19,6 +19,7 @@ import { reachView, recordedChains, ruleEdit } from '../../helpers/reachEdits';
 import { deepEdit, deepRuleset } from '../../helpers/deepChains';
 import { handBack, indexKey, Walks, type RememberedWalk } from '../../../server/src/analysis/reach/walkMemo';
 import { regroupCount } from '../../../server/src/analysis/space/packetSet';
+import { jumpTargetLookups } from '../../../server/src/analysis/reach/walk';
 import { explanationsReused } from '../../../server/src/analysis/explainMemo';
 import { reachFindings } from '../../../server/src/analysis/findings';
 import type { Reachability } from '../../../server/src/analysis/reachability';
@@ -286,7 +287,11 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const at = lines.findIndex((l) => l.includes('DNAT --to-destination'));
     lines[at] = lines[at]!.replace(/:(\d+)$/, ':9999');
     const again = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
+    const lookups = jumpTargetLookups();
     const reused = analyzeReachability(again.ruleset, { previous: reach });
+    // The jumps walked again (KUBE-SERVICES's 50 at each hook, the edited service's) enter the chains they
+    // entered before, handed on with their rules' records: only the jump to the edited chain looks it up again.
+    assert.ok(jumpTargetLookups() - lookups <= 2, `${jumpTargetLookups() - lookups} jump targets looked up`);
     // 50 services at PREROUTING and OUTPUT: every walk into a service's chain but the edited one's is
     // replayed; walked again: the edited endpoint's chain, its service's chain, KUBE-SERVICES, and
     // KUBE-MARK-MASQ from the edited service (the rest of it is replayed), at each of the two hooks.
@@ -326,7 +331,10 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const other = lines.map((l, i) => (l.includes('DNAT --to-destination') ? i : -1)).filter((i) => i >= 0).at(-1)!;
     lines[other] = lines[other]!.replace(/:(\d+)$/, ':9998');
     const third = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: again });
+    const lookupsBefore = jumpTargetLookups();
     const next = analyzeReachability(third.ruleset, { previous: reused });
+    // (The chains handed on were handed on before: the one before marked them as its compile's too.)
+    assert.ok(jumpTargetLookups() - lookupsBefore <= 2, `${jumpTargetLookups() - lookupsBefore} jump targets looked up after the second edit`);
     assert.ok(next.memo.walked <= 2 * 5, `${next.memo.walked} walked`);
     assert.equal(next.memo.replayedInPlace, next.memo.replayed);
   });

@@ -31,6 +31,12 @@ export interface ChainOut {
   readonly accepted: Flow;
 }
 
+/** Jumps that looked their chain up by name so far in this process (not handed on from the previous analysis): tests read it. */
+let targetLookups = 0;
+export function jumpTargetLookups(): number {
+  return targetLookups;
+}
+
 export class Walker {
   /** The walks into chains made by the walk in progress (each remembered with the walk that made it). */
   private inner: RememberedWalk[] = [];
@@ -74,7 +80,13 @@ export class Walker {
    */
   private jump(r: EmuRule, rec: RuleRecord, chainName: string, entry: Flow, depth: number): ChainOut {
     // The chain itself, looked up once per rule: a rule's target is in its own table, whichever hook walks it.
-    const chain = (rec.targetChain ??= this.table.chains.get(chainName));
+    let chain = rec.targetChain;
+    if (!chain) {
+      targetLookups++;
+      chain = rec.targetChain = this.table.chains.get(chainName);
+      // (The next analysis may then trust it: Recorder's stillHeld.)
+      if (chain) chain.inCompile = this.table.compile;
+    }
     const placed = chain ? this.placed(chain, depth, entry) : undefined;
     const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed) : undefined;
     if (w) {
