@@ -18,7 +18,7 @@ import type { AddressFacts } from './space/ruleMatch';
 import { WalkMemo } from './reach/walkMemo';
 import { fullBox, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
-import { inferHost } from '../emulator/host/infer';
+import { inferHost, sameAddressHints } from '../emulator/host/infer';
 
 export interface RuleReach {
   readonly facts: RuleFacts;
@@ -43,6 +43,8 @@ export class Reachability {
   private readonly entryCache = new Map<string, ReadonlyMap<string, Flow>>();
   /** What findings found chain by chain (chainScan.ts), for this analysis's findings and the next one's. */
   scan: ChainScan | undefined;
+  /** Without a host description: the address facts of the host the rules imply, and the rules they were read from (for the next analysis). */
+  inferred: { readonly rs: Ruleset; readonly facts: AddressFacts } | undefined;
 
   constructor(
     readonly emu: EmuRuleset,
@@ -101,7 +103,8 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const emu = compiled.emu;
   const space = buildSpace(emu, opts.host, before?.space, compiled.moved);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
-  const found = opts.host ? addressFacts(opts.host) : { ...addressFacts(inferHost(rs)), exact: false };
+  const was = before?.inferred;
+  const found = opts.host ? addressFacts(opts.host) : was && sameAddressHints(was.rs, rs) ? was.facts : { ...addressFacts(inferHost(rs)), exact: false };
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu));
@@ -110,7 +113,9 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
-  return new Reachability(emu, space, rec, memo, changes);
+  const out = new Reachability(emu, space, rec, memo, changes);
+  if (!opts.host) out.inferred = { rs, facts: found };
+  return out;
 }
 
 /**

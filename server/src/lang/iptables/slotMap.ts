@@ -72,6 +72,26 @@ export class SlotMap<V> implements Map<string, V> {
     return out;
   }
 
+  /**
+   * The names whose values differ between two maps with the same names in the same order, made one
+   * from the other (sharing a registry): a pointer comparison per name, ~0.2 ms for 60,000. Undefined
+   * when that cannot be told so (other names, another order, or maps not made from one another).
+   */
+  static changed<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): string[] | undefined {
+    if (!(a instanceof SlotMap) || !(b instanceof SlotMap) || a.slots !== b.slots || a.size !== b.size) return undefined;
+    const out: string[] = [];
+    let i = 0;
+    let j = 0;
+    for (;;) {
+      while (i < a.order.length && a.order[i] === HOLE) i++;
+      while (j < b.order.length && b.order[j] === HOLE) j++;
+      if (i === a.order.length || j === b.order.length) return i === a.order.length && j === b.order.length ? out : undefined;
+      const s = a.order[i++]!;
+      if (s !== b.order[j++]) return undefined;
+      if (a.vals[s] !== b.vals[s]) out.push(a.slots.names[s]!);
+    }
+  }
+
   get size(): number {
     return this.order.length - this.holes;
   }
