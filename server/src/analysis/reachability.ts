@@ -101,7 +101,9 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const before = opts.previous;
   const compiled = recompileRuleset(rs, before?.emu);
   const emu = compiled.emu;
-  const space = buildSpace(emu, opts.host, before?.space, compiled.moved);
+  // (The previous space is one without a host description when the previous analysis inferred its host.)
+  const kept = !opts.host && before?.inferred && compiled.replaced ? { previous: before.emu, replaced: compiled.replaced } : undefined;
+  const space = buildSpace(emu, opts.host, before?.space, compiled.moved, kept);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const was = before?.inferred;
   const found = opts.host ? addressFacts(opts.host) : was && sameAddressHints(was.rs, rs) ? was.facts : { ...addressFacts(inferHost(rs)), exact: false };

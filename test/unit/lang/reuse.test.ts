@@ -13,7 +13,7 @@ import { describe, it } from 'node:test';
 import { analyzeIptables } from '../../../server/src/lang/iptables/analyze';
 import type { Backend } from '../../../server/src/lang/iptables/extension';
 import type { Family } from '../../../server/src/lang/iptables/inet';
-import { lintIptables } from '../../../server/src/lang/iptables/lints';
+import { lintIptables, tablesLintedWhole } from '../../../server/src/lang/iptables/lints';
 import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { SPLICE_MAX_LINES } from '../../../server/src/lang/iptables/tableSplice';
@@ -190,7 +190,7 @@ function chainOfEdits(text: string, family: Family, backend: Backend, seed: numb
     if (before) assert.deepStrictEqual(view(previous), before, `${label}: the previous parse changed by ${done.join(', ')}`);
     const fresh = parseIptables(next, { family, backend });
     assert.deepStrictEqual(view(again), view(fresh), `${label}: after ${done.join(', ')}`);
-    assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `${label} lints: after ${done.join(', ')}`);
+    assert.deepStrictEqual(plain(lintIptables(again, previous)), plain(lintIptables(fresh)), `${label} lints: after ${done.join(', ')}`);
     assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `${label} unused chains: after ${done.join(', ')}`);
     previous = again;
     if (cacheOf(again)?.spliced) {
@@ -373,7 +373,7 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
         const again = parseIptables(text, { family: 'ipv4', backend, previous });
         const fresh = parseIptables(text, { family: 'ipv4', backend });
         assert.deepStrictEqual(view(again), view(fresh), `${backend}: ${what}`);
-        assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `${backend} lints: ${what}`);
+        assert.deepStrictEqual(plain(lintIptables(again, previous)), plain(lintIptables(fresh)), `${backend} lints: ${what}`);
         assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `${backend} unused chains: ${what}`);
         if (backend === 'nft') assert.equal(fresh.diagnostics.some((d) => d.severity === 'error'), hasError, `${what}: error expected: ${hasError}`);
         previous = again;
@@ -385,6 +385,7 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
     const dump = kubeProxyDump({ services: 60, endpoints: 3 });
     const lines = dump.split('\n');
     let previous = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    lintIptables(previous);
     const dnat = lines.map((l, i) => (l.includes('DNAT --to-destination') ? i : -1)).filter((i) => i >= 0);
     const sep = lines[dnat[7]!]!.split(' ')[1]!;
     const input = lines.findIndex((l) => l.startsWith('-A INPUT') || l.startsWith('-A KUBE-SERVICES'));
@@ -401,7 +402,11 @@ describe('a reparse reuses iptables-nft\'s validation of an unchanged jump graph
       const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous });
       const fresh = parseIptables(text, { family: 'ipv4', backend: 'nft' });
       assert.deepStrictEqual(view(again), view(fresh), `edit ${k}`);
-      assert.deepStrictEqual(plain(lintIptables(again)), plain(lintIptables(fresh)), `edit ${k} lints`);
+      const whole = tablesLintedWhole();
+      const lints = lintIptables(again, previous);
+      // A port edit: the lint of each table is the previous one's (the validation kept the jump targets).
+      if (k === 0) assert.equal(tablesLintedWhole() - whole, 0, 'tables linted whole after a port edit');
+      assert.deepStrictEqual(plain(lints), plain(lintIptables(fresh)), `edit ${k} lints`);
       assert.deepStrictEqual(unusedWarned(again), unusedChains(again), `edit ${k} unused chains`);
       previous = again;
     }
@@ -479,4 +484,54 @@ describe('a reparse that splices a table (tableSplice.ts) walks the edited lines
       }
     });
   }
+});
+
+describe('the lint of a reparse, from the previous lint of each table', () => {
+  const base = [
+    '*raw',
+    ':PREROUTING ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    '-A PREROUTING -p tcp -j ACCEPT',
+    'COMMIT',
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':USED - [0:0]',
+    ':LONELY - [0:0]',
+    '-A INPUT -p tcp -j USED',
+    '-A USED -p tcp --dport 22 -j ACCEPT',
+    '-A LONELY -p tcp --dport 80 -j ACCEPT',
+    '-A LONELY -p tcp --dport 443 -j ACCEPT',
+    'COMMIT',
+    '',
+  ];
+  // Each keeps every chain's jump targets (so the validation, and the lint, are carried over), is spliced (rule
+  // lines only) and changes what the lint says.
+  const drop = (l: string[], line: string): void => void l.splice(l.indexOf(line), 1);
+  const edits: ReadonlyArray<readonly [string, (l: string[]) => void, RegExp, number]> = [
+    ['the only rule of raw removed: the table is empty', (l) => drop(l, '-A PREROUTING -p tcp -j ACCEPT'), /Table "raw" has no rules/, 0],
+    ['a rule of the unused chain removed: its warning counts one rule', (l) => drop(l, '-A LONELY -p tcp --dport 443 -j ACCEPT'), /"LONELY" is declared and has 1 rule,/, 0],
+    ['a rule put back in raw: not empty any more', (l) => l.splice(l.indexOf(':OUTPUT ACCEPT [0:0]') + 1, 0, '-A PREROUTING -p udp -j ACCEPT'), /^(?![\s\S]*Table "raw")/, 0],
+    // As many names jumped to, other names: filter is linted chain by chain again.
+    ['the jump goes to LONELY instead of USED', (l) => void (l[l.indexOf('-A INPUT -p tcp -j USED')] = '-A INPUT -p tcp -j LONELY'), /"USED" is declared and has 1 rule,/, 1],
+  ];
+  it('each edit: the lint equals a fresh one, and only a table whose jump targets changed is linted chain by chain', () => {
+    const lines = base.slice();
+    let previous = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    assert.ok(!previous.diagnostics.some((d) => d.severity === 'error'));
+    lintIptables(previous);
+    for (const [what, change, says, linted] of edits) {
+      change(lines);
+      const text = lines.join('\n');
+      const again = parseIptables(text, { family: 'ipv4', backend: 'nft', previous });
+      assert.ok(cacheOf(again)?.spliced, `${what}: spliced`);
+      const whole = tablesLintedWhole();
+      const lints = lintIptables(again, previous);
+      assert.equal(tablesLintedWhole() - whole, linted, `${what}: tables linted whole`);
+      assert.deepStrictEqual(plain(lints), plain(lintIptables(parseIptables(text, { family: 'ipv4', backend: 'nft' }))), what);
+      assert.match(lints.map((d) => d.message).join('\n'), says, what);
+      previous = again;
+    }
+  });
 });

@@ -58,7 +58,8 @@ function chainDims(c: EmuChain, was?: EmuChain): ChainDims {
  * The space of a ruleset. Given the space of an earlier analysis of the same document, returns
  * that very object when the new one would equal it, so that conditions built over it stay valid.
  */
-export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, moved?: ReadonlyMap<EmuChain, EmuChain>): Space {
+export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, moved?: ReadonlyMap<EmuChain, EmuChain>, kept?: KeptChains): Space {
+  if (previous && !host && kept && sameDims(rs, kept)) return previous;
   const names = new Set<string>(host ? [...host.ifaces.keys()] : []);
   const prefixes = new Set<string>();
   let mark = 0;
@@ -75,6 +76,34 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, m
   prefixes.delete('');
   const space = makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0));
   return previous && sameSpace(space, previous) ? previous : space;
+}
+
+/**
+ * A compile that kept the previous one's chains but a few (recompileRuleset's `replaced`), and that
+ * previous compile, whose space (built without a host description) is the one at hand.
+ */
+export interface KeptChains {
+  readonly previous: EmuRuleset;
+  readonly replaced: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/**
+ * Whether the replaced chains add to the space what the chains they replace did: then the space
+ * is the previous one, without reading the dimensions of every chain (60,000 in a kube dump, ~4 ms).
+ */
+function sameDims(rs: EmuRuleset, kept: KeptChains): boolean {
+  const same = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  for (const [t, names] of kept.replaced) {
+    for (const n of names) {
+      const now = rs.tables.get(t)?.chains.get(n);
+      const was = kept.previous.tables.get(t)?.chains.get(n);
+      if (!now || !was) return false;
+      const a = chainDims(now);
+      const b = chainDims(was);
+      if (a !== b && !(same(a.names, b.names) && same(a.prefixes, b.prefixes) && a.mark === b.mark && a.connmark === b.connmark)) return false;
+    }
+  }
+  return true;
 }
 
 /** Marks: the same bits, and modelled or not alike (over 16 bits none are kept). */

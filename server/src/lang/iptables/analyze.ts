@@ -29,7 +29,7 @@ export function analyzeIptables(text: string, options: IptablesAnalysisOptions):
   const parsed = parseIptables(text, options.family === 'auto'
     ? { backend: options.backend, ...(options.fileName !== undefined ? { fileName: options.fileName } : {}), ...previous }
     : { backend: options.backend, family: options.family, ...previous });
-  const diagnostics = [...parsed.diagnostics, ...lintIptables(parsed)];
+  const diagnostics = [...parsed.diagnostics, ...lintIptables(parsed, options.previous?.parsed)];
   diagnostics.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.col - b.span.start.col);
   return { parsed, diagnostics };
 }

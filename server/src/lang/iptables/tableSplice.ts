@@ -31,7 +31,7 @@ import { movedChain, movedSpan } from './moved';
 import type { BlockRecord, LineCache } from './lineCache';
 import type { ParsedIptables } from './restoreParser';
 import { RuleCommand } from './ruleLine';
-import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
+import type { LoadedRule, LoadedTable } from './ruleset';
 import { TableState, type StateError, type TableContext } from './tableState';
 
 /** At most this many edited lines are walked; a larger change is parsed whole. */
@@ -113,7 +113,8 @@ export function movedChainLine(c: ChainLine, delta: number): ChainLine {
  */
 export function movedTable(record: BlockRecord, delta: number, ctx: TableContext, report: (e: StateError) => void): BlockRecord | undefined {
   const was = record.block;
-  const chains = new SlotMap<LoadedChain>();
+  // (A copy set anew chain by chain, in the same order: the next lint tells the chains apart by name, lints.ts.)
+  const chains = SlotMap.copyOf(record.loaded.chains);
   for (const ch of record.loaded.chains.values()) chains.set(ch.name, movedChain(ch, delta, []));
   const commands: Command[] = [];
   const ops: LoadedRule[] = [];
