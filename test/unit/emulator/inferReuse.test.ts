@@ -31,6 +31,7 @@ const RULES = [
   ':OUTPUT ACCEPT [0:0]',
   '-A INPUT -i eth0 -d 192.0.2.10/32 -p tcp --dport 22 -j ACCEPT',
   '-A FORWARD -p tcp -j ACCEPT',
+  '-A FORWARD -i eth0 -p udp -j ACCEPT',
   'COMMIT',
   '',
 ];
@@ -45,6 +46,7 @@ describe('sameAddressHints: the host addresses an edit leaves as they were', () 
     ['the address INPUT pins to eth0', '192.0.2.10/32', '192.0.2.11/32', false],
     ['the bridge subnet MASQUERADE names', '-s 172.18.0.0/16', '-s 172.19.0.0/16', false],
     ['an interface named in FORWARD', '-A FORWARD -p tcp', '-A FORWARD -i docker0 -p tcp', false],
+    ['another interface named in FORWARD', '-A FORWARD -i eth0 -p udp', '-A FORWARD -i docker0 -p udp', false],
   ];
   for (const [what, from, to, same] of cases) {
     it(`${what}: ${same ? 'the same' : 'other'} addresses`, () => {

@@ -181,8 +181,20 @@ export function sameAddressHints(a: Ruleset, b: Ruleset): boolean {
  * those of rules that name an interface (a bridge subnet or a host address comes with its interface).
  */
 function sameAddressPart(x: readonly RuleHints[], y: readonly RuleHints[]): boolean {
-  const part = (l: readonly RuleHints[]): string => JSON.stringify(l.flatMap((h) => (h.ifaces.length ? [[h.ifaces, h.bridgeNet, h.hostAddr]] : [])));
-  return x === y || part(x) === part(y);
+  if (x === y) return true;
+  // (Read in place: after a line added, every chain below is compared, 30,000 in a kube dump.)
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < x.length && !x[i]!.ifaces.length) i++;
+    while (j < y.length && !y[j]!.ifaces.length) j++;
+    if (i === x.length || j === y.length) return i === x.length && j === y.length;
+    const a = x[i++]!;
+    const b = y[j++]!;
+    if (a.ifaces.length !== b.ifaces.length || a.ifaces.some((n, k) => b.ifaces[k] !== n)) return false;
+    if (a.bridgeNet?.iface !== b.bridgeNet?.iface || a.bridgeNet?.net.addr !== b.bridgeNet?.net.addr || a.bridgeNet?.net.prefix !== b.bridgeNet?.net.prefix) return false;
+    if (a.hostAddr?.iface !== b.hostAddr?.iface || a.hostAddr?.addr !== b.hostAddr?.addr) return false;
+  }
 }
 
 export function inferHost(rs: Ruleset, hints: InferHints = {}, name = 'host'): HostModel {
