@@ -5,10 +5,10 @@
  * with several -s/-d addresses becomes several kernel rules, as iptables
  * expands it.
  */
-import { SlotMap } from '../lang/iptables/slotMap';
 import type { ExtensionUse, RuleSpec } from '../lang/iptables/ast';
 import type { Family } from '../lang/iptables/inet';
 import { RuleModels } from '../lang/iptables/ruleModels';
+import { SlotMap } from '../lang/iptables/slotMap';
 import type { LoadedChain, LoadedRule, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Matcher, TargetFn } from './context';
 import { MATCHERS, TARGETS } from './registry';

@@ -6,12 +6,12 @@
  */
 import type { EmuChain, EmuRule } from '../../emulator/compile';
 import { HOOKS, type Hook } from '../../lang/iptables/extension';
+import { SlotMap } from '../../lang/iptables/slotMap';
 import type { Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
 import { isDead, type Flow } from './flow';
 import { JumpSites } from './jumpSites';
-import { SlotMap } from '../../lang/iptables/slotMap';
 
 export interface RuleFacts {
   readonly rule: EmuRule;

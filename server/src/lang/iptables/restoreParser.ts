@@ -8,7 +8,6 @@
  * Every error carries the line iptables-restore would name and the line at
  * which it would stop, so the first error we report is the one it reports.
  */
-import { SlotMap } from './slotMap';
 import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
 import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './ast';
 import type { Backend } from './extension';
@@ -18,6 +17,7 @@ import { FastRuleLines } from './fastRuleLine';
 import { SharedObjects } from './kernelChecks';
 import { COMMIT_LINE, TableState, type StateError, type TableContext } from './tableState';
 import { readSourceLine, RESTORE_BUFFER_BYTES, type SourceLine } from './lines';
+import { SlotMap } from './slotMap';
 import { MAX_CHAIN_NAME, parseRuleLine, utf8Len, type RuleLineOutcome } from './ruleParser';
 import { chainNameProblem } from './ruleSupport';
 import type { LoadedChain, LoadedTable, Ruleset } from './ruleset';

@@ -23,7 +23,6 @@
  * to a line below the edit's start, and when every table after it is
  * append-only too.
  */
-import { SlotMap } from './slotMap';
 import type { Diagnostic } from '../diagnostic';
 import type { Command, TableBlock } from './ast';
 import { ChainLine } from './chainLine';
@@ -32,6 +31,7 @@ import type { BlockRecord, LineCache } from './lineCache';
 import type { ParsedIptables } from './restoreParser';
 import { RuleCommand } from './ruleLine';
 import type { LoadedRule, LoadedTable } from './ruleset';
+import { SlotMap } from './slotMap';
 import { TableState, type StateError, type TableContext } from './tableState';
 
 /** At most this many edited lines are walked; a larger change is parsed whole. */
