@@ -15,7 +15,7 @@ import { intersect, subtract, union, type IntSet } from '../../../server/src/ana
 import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
 import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
 import { FieldRun } from '../../../server/src/analysis/reach/fieldRun';
-import { NONE, boxesOverlap, boxIntersect, boxSubtract, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type HandOff, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { NONE, boxesOverlap, boxIntersect, boxSubtract, chunkJoinCount, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type HandOff, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
 import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
@@ -246,6 +246,23 @@ describe('fast set operations give the same boxes in the same order as the plain
       assert.ok(regrouped >= 3, `${regrouped} of 6 regrouped`);
     }), { numRuns: 10 });
   });
+  it('the first regroup after a full coarsen joins only the chunks a changed box is in (the full coarsen kept every group\'s partial joins)', () => {
+    // 10,000 boxes in one group (one protocol), ten chunks; a box's destination changed: one chunk joined again.
+    const box = (at: number, d = at): Box => Array.from({ length: FIELD_COUNT }, (_, f): IntSet => (f === 1 ? [d, d] : f === 0 ? [at % 7, at % 7] : f === 4 ? [6, 6] : [0, 7]));
+    const first: PacketSet = Array.from({ length: 10_000 }, (_, k) => box(k));
+    let kept: HandOff | undefined;
+    coarsen(first, 8, undefined, (h) => void (kept = h));
+    const next = first.slice();
+    next[4321] = box(4321, 99_999);
+    const joins = chunkJoinCount();
+    let memo: HandOff | undefined;
+    const out = coarsen(next, 8, kept, (h) => void (memo = h));
+    assert.ok(!memo!.buffer, 'regrouped');
+    assert.equal(chunkJoinCount() - joins, 1);
+    let full: HandOff | undefined;
+    assert.equal(JSON.stringify(out), JSON.stringify(coarsen(next, 8, undefined, (h) => void (full = h))));
+    assert.deepEqual(groupingView(memo), groupingView(full));
+  });
   it('coarsen given the previous hand-off\'s hashes in the buffer it must grow now: read before it grows', () => {
     // Boxes that differ in their destination (loose) and in one of three sources: three groups.
     const box = (i: number): Box => Array.from({ length: FIELD_COUNT }, (_, f) => (f === 1 ? [i, i] : f === 0 ? [i % 3, i % 3] : [0, 0]));
@@ -350,7 +367,9 @@ describe('fast set operations give the same boxes in the same order as the plain
 /** What coarsen's grouping says, as data (HandOff.grouping, without the boxes). */
 function groupingView(h: HandOff | undefined): unknown {
   const g = h?.grouping;
-  return g && { stage: g.stage, gaveUpAt: g.gaveUpAt, groupOf: [...g.groupOf], first: g.first, place: g.place };
+  // (The partial joins of groups of more than one box, as text; a group of one has its box's own sets.)
+  const partials = g && [...g.partials].filter(([k]) => g.size[k]! > 1).sort((a, b) => a[0] - b[0]).map(([k, v]) => [k, JSON.stringify(v)]);
+  return g && { stage: g.stage, gaveUpAt: g.gaveUpAt, groupOf: [...g.groupOf], first: g.first, place: g.place, partials };
 }
 
 /**

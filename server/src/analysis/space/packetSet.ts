@@ -587,6 +587,7 @@ export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (
   }
   const gaveUpAt: number[] = [];
   const groupOf = new Int32Array(s.length);
+  const chunks = Math.ceil(s.length / CHUNK);
   for (let st = 0; st < stages.length; st++) {
     const loose = stages[st]!;
     // The last stage (every field loose: one box) is always taken.
@@ -599,8 +600,17 @@ export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (
     const tail: number[] = [];
     const gBox: Box[] = [];
     const gNext: number[] = [];
-    /** Whether the group's box is a copy of ours (joined in place from its second join on). */
-    const gOwn: boolean[] = [];
+    /**
+     * Per group, its loose fields joined chunk by chunk of CHUNK boxes (as chunkJoin makes them): the
+     * chunk being joined (`gPart`, a copy of ours once a second box joined it: `gPartOwn`) and those
+     * done (`gParts`). The group's box is joined from them at the end, and they are kept for the next
+     * regroup (Grouping.partials), which would otherwise make them all on the first edit after a full
+     * analysis (~50 ms for a kube dump's nat hand-off).
+     */
+    const gPart: IntSet[][] = [];
+    const gPartOwn: boolean[] = [];
+    const gChunk: number[] = [];
+    const gParts: Array<Array<readonly IntSet[] | undefined> | undefined> = [];
     /**
      * Per group and field, the last set found equal to the group's there (boxes of one walk share
      * their sets: most boxes of a kube hand-off's few groups are then told equal without reading them).
@@ -618,12 +628,18 @@ export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (
       let g = at === undefined ? -1 : head[at]!;
       while (g >= 0 && !sameKept(gBox[g]!, b, isLoose, gSame, g * FIELD_COUNT)) g = gNext[g]!;
       if (g >= 0) {
-        // From its second box on, a group's box and its loose fields are its own, joined in place.
-        const own = gOwn[g];
-        const c = own ? (gBox[g] as IntSet[]) : gBox[g]!.slice();
-        for (const f of loose) c[f] = unionOwned(own ? (c[f] as number[]) : c[f]!.slice(), b[f]!);
-        gBox[g] = c;
-        gOwn[g] = true;
+        const chunk = (k / CHUNK) | 0;
+        if (chunk !== gChunk[g]) {
+          (gParts[g] ??= new Array<readonly IntSet[] | undefined>(chunks))[gChunk[g]!] = gPart[g];
+          gPart[g] = loose.map((f) => b[f]!);
+          gPartOwn[g] = false;
+          gChunk[g] = chunk;
+        } else {
+          // From its second box in the chunk on, the chunk's join is a copy of ours, joined in place.
+          const part = gPartOwn[g] ? gPart[g]! : (gPart[g] = gPart[g]!.map((x) => x.slice()));
+          gPartOwn[g] = true;
+          for (let i = 0; i < loose.length; i++) part[i] = unionOwned(part[i] as number[], b[loose[i]!]!);
+        }
         groupOf[k] = g;
         gSize[g]!++;
         continue;
@@ -639,7 +655,10 @@ export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (
       gSize.push(1);
       gBox.push(b);
       gNext.push(-1);
-      gOwn.push(false);
+      gPart.push(loose.map((f) => b[f]!));
+      gPartOwn.push(false);
+      gChunk.push((k / CHUNK) | 0);
+      gParts.push(undefined);
       for (let i = 0; i < FIELD_COUNT; i++) gSame.push(undefined);
       if (at === undefined) {
         bucketOf.set(h, head.length);
@@ -651,6 +670,14 @@ export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (
       }
     }
     if (!fits) continue;
+    const partials = new Map<number, ReadonlyArray<readonly IntSet[] | undefined>>();
+    for (let g = 0; g < gBox.length; g++) {
+      if (gSize[g] === 1) continue;
+      const parts = (gParts[g] ??= new Array<readonly IntSet[] | undefined>(chunks));
+      parts[gChunk[g]!] = gPart[g];
+      gBox[g] = joinedBox(gBox[g]!, parts, loose);
+      partials.set(g, parts);
+    }
     const out: Box[] = [];
     const place = new Array<number>(gBox.length);
     for (let q = 0; q < head.length; q++) {
@@ -659,7 +686,7 @@ export function coarsen(s: PacketSet, limit: number, earlier?: HandOff, keep?: (
         out.push(gBox[g]!);
       }
     }
-    keep?.({ boxes: s, buffer: buf, stamp: buf.stamp, grouping: { limit, stage: st, gaveUpAt, groupOf, first: gFirst, size: gSize, partials: new Map(), place, out } });
+    keep?.({ boxes: s, buffer: buf, stamp: buf.stamp, grouping: { limit, stage: st, gaveUpAt, groupOf, first: gFirst, size: gSize, partials, place, out } });
     return out;
   }
   throw new Error('coarsen: the last stage always fits');
@@ -729,8 +756,15 @@ function regroup(s: PacketSet, limit: number, earlier: HandOff): Grouping | unde
   return { ...g0, groupOf, size, partials, out };
 }
 
+/** Chunks of a group's boxes joined by a regroup so far in this process (tests read it). */
+let chunkJoins = 0;
+export function chunkJoinCount(): number {
+  return chunkJoins;
+}
+
 /** The loose fields of a group's boxes in one chunk, joined (a box's own sets when it is the only one); undefined if it has none there. */
 function chunkJoin(s: PacketSet, groupOf: Int32Array, g: number, chunk: number, loose: readonly Field[]): readonly IntSet[] | undefined {
+  chunkJoins++;
   let one: IntSet[] | undefined;
   let joined: number[][] | undefined;
   const end = Math.min(s.length, (chunk + 1) * CHUNK);
