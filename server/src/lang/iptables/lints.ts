@@ -8,7 +8,7 @@ import { cacheOf } from './lineCache';
 import type { ParsedIptables } from './restoreParser';
 import type { LoadedChain, LoadedTable } from './ruleset';
 import { SlotMap } from './slotMap';
-import { jumpTargets } from './validTable';
+import { jumpTargets, sameNames } from './validTable';
 
 /** What the lint found in a table, kept for the lint of the next parse (see tableLint). */
 interface TableLint {
@@ -68,41 +68,33 @@ function tableLint(t: LoadedTable, jumped: ReadonlySet<string>, before: TableLin
       rules += c.rules.length - o.rules.length;
       userChains += (c.builtin ? 0 : 1) - (o.builtin ? 0 : 1);
       policies += (c.builtin && c.policy !== 'ACCEPT' ? 1 : 0) - (o.builtin && o.policy !== 'ACCEPT' ? 1 : 0);
-      const d = unusedWarning(c, jumped);
+      const now = unused(c, jumped);
       // (A chain that became unused, or no longer is: the list is made again, in chain order.)
-      if (!d !== !unusedWarning(o, jumped)) same = false;
-      if (d) again.set(n, d);
+      if (now !== unused(o, jumped)) same = false;
+      if (now) again.set(n, unusedChain(c.name, c.rules.length, c.declSpan));
     }
     if (same) {
-      const unused = again.size ? before.unused.map((u) => (again.has(u.name) ? { name: u.name, diagnostic: again.get(u.name)! } : u)) : before.unused;
-      return { jumped, unused, rules, userChains, policies };
+      const warned = again.size ? before.unused.map((u) => (again.has(u.name) ? { name: u.name, diagnostic: again.get(u.name)! } : u)) : before.unused;
+      return { jumped, unused: warned, rules, userChains, policies };
     }
   }
   linted++;
   let rules = 0;
   let userChains = 0;
   let policies = 0;
-  const unused: Array<{ name: string; diagnostic: Diagnostic }> = [];
+  const warned: Array<{ name: string; diagnostic: Diagnostic }> = [];
   for (const c of t.chains.values()) {
     rules += c.rules.length;
     if (!c.builtin) userChains++;
     else if (c.policy !== 'ACCEPT') policies++;
-    const d = unusedWarning(c, jumped);
-    if (d) unused.push({ name: c.name, diagnostic: d });
+    if (unused(c, jumped)) warned.push({ name: c.name, diagnostic: unusedChain(c.name, c.rules.length, c.declSpan) });
   }
-  return { jumped, unused, rules, userChains, policies };
+  return { jumped, unused: warned, rules, userChains, policies };
 }
 
-/** (The very set when the validation was carried over; a table below an added or removed line has its own.) */
-function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const n of a) if (!b.has(n)) return false;
-  return true;
-}
-
-function unusedWarning(c: LoadedChain, jumped: ReadonlySet<string>): Diagnostic | undefined {
-  return c.builtin || jumped.has(c.name) || !c.declSpan ? undefined : unusedChain(c.name, c.rules.length, c.declSpan);
+/** A user chain declared on a line of its own that no rule jumps to. */
+function unused(c: LoadedChain, jumped: ReadonlySet<string>): c is LoadedChain & { declSpan: Span } {
+  return !c.builtin && !jumped.has(c.name) && c.declSpan !== undefined;
 }
 
 /** A user chain no rule jumps to (also found by the clean proof, cleanProof.ts). */

@@ -115,9 +115,13 @@ function sameTargets(a: readonly LoadedRule[], b: readonly LoadedRule[]): boolea
     for (const r of rules) if (r.facts.jumpTo !== undefined) out.add(r.facts.jumpTo);
     return out;
   };
-  const x = targets(a);
-  const y = targets(b);
-  if (x.size !== y.size) return false;
-  for (const t of x) if (!y.has(t)) return false;
+  return sameNames(targets(a), targets(b));
+}
+
+/** Whether two sets hold the same names (the very set, often: a validation carried over keeps it). */
+export function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const n of a) if (!b.has(n)) return false;
   return true;
 }
