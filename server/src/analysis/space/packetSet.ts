@@ -507,8 +507,9 @@ interface Grouping {
   /** Per group, how many boxes it has. */
   readonly size: readonly number[];
   /**
-   * Per group, once a regroup made them: chunk by chunk of CHUNK boxes, its boxes' loose fields
-   * joined (undefined where it has none). A regroup then joins again only the chunks a changed box is in.
+   * Per group of more than one box (a full coarsen keeps them; a regroup makes those of a group it
+   * touches that has none): chunk by chunk of CHUNK boxes, its boxes' loose fields joined (undefined
+   * where it has none). A regroup then joins again only the chunks a changed box is in.
    */
   readonly partials: ReadonlyMap<number, ReadonlyArray<readonly IntSet[] | undefined>>;
   /** Per group, its place in the result. */
