@@ -17,7 +17,8 @@ export function reachView(rs: Ruleset, reach: Reachability, text: string, hoverE
   for (const t of reach.emu.tables.values()) {
     for (const c of t.chains.values()) {
       chains.push({ chain: `${t.name}/${c.name}`, entered: reach.entered(t.name, c.name), entries: [...reach.entries(t.name, c.name)] });
-      for (const r of c.rules) rules.push({ id: r.id, reached: reach.reached(r), hits: [...reach.reach(r, t.name, c.name).hits] });
+      // (By the line now: a compiled rule's own is where it was when compiled.)
+      for (const r of c.rules) rules.push({ id: reach.idOf(r), reached: reach.reached(r), hits: [...reach.reach(r, t.name, c.name).hits] });
     }
   }
   const hovers = [...new Set(rules.map((r) => Number((r as { id: string }).id.split('/')[3])))].filter((_l, i) => i % hoverEvery === 0).map((l) => ruleFlows(reach, l));

@@ -8,7 +8,8 @@
  * re-analysis touched are looked at again (Reachability.changes: chains
  * compiled anew, chain records made anew or gone); every other chain has
  * the same compiled rules and the same record as before, so what the
- * previous scan found for it holds. The result equals a full scan's
+ * previous scan found for it holds (a listed chain whose lines moved is
+ * read again, for its rules' lines). The result equals a full scan's
  * (test/unit/analysis/chainScan.test.ts). Chains are listed by where their
  * rules are in the file, not in the table's chain order: a scan kept from
  * the previous analysis does not know where a chain it did not look at
@@ -24,6 +25,8 @@ export interface KRule {
   readonly chain: string;
   readonly rule: EmuRule;
   readonly loaded: LoadedRule | undefined;
+  /** Its line in the parse scanned (the compiled rule's own may be where it was when compiled: Reachability.lineOf). */
+  readonly line: number;
   /** No packet reaches it. */
   readonly dead: boolean;
 }
@@ -56,7 +59,7 @@ export class ChainScan {
     const out = new Map<string, KRule[]>();
     for (const [table, chains] of this.tables) {
       const listed = [...chains].filter(([, s]) => s.rules);
-      listed.sort(([a, x], [b, y]) => x.rules![0]!.rule.ref.line - y.rules![0]!.rule.ref.line || (a < b ? -1 : a > b ? 1 : 0));
+      listed.sort(([a, x], [b, y]) => x.rules![0]!.line - y.rules![0]!.line || (a < b ? -1 : a > b ? 1 : 0));
       for (const [name, s] of listed) out.set(`${table}/${name}`, s.rules!.slice());
     }
     return out;
@@ -107,7 +110,10 @@ function scanChain(reach: Reachability, table: string, lt: LoadedTable | undefin
     const reached = reach.rec.reachedRules(table, c.name, c.rules, record);
     if (c.builtin || reached.includes(false)) {
       const loadedRules = lt?.chains.get(c.name)?.rules;
-      rules = c.rules.map((rule, i) => ({ table, chain: c.name, rule, loaded: loadedRules?.[rule.ref.index], dead: !reached[i] }));
+      rules = c.rules.map((rule, i) => {
+        const loaded = loadedRules?.[rule.ref.index];
+        return { table, chain: c.name, rule, loaded, line: loaded?.command.line ?? -1, dead: !reached[i] };
+      });
     }
   }
   return unentered || rules ? { chain: c, record, unentered, rules } : undefined;
@@ -124,6 +130,8 @@ function rescan(reach: Reachability, t: EmuTable, lt: LoadedTable | undefined, b
   for (const [table, name] of changes.recordsGone) if (table === t.name) again.add(name);
   // (Implied by the lists above today, and cheap: the previous scan holds only the chains with something to report.)
   for (const [name, s] of before) if (t.chains.get(name) !== s.chain || reach.rec.existing(t.name, name) !== s.record) again.add(name);
+  // A chain kept whose lines moved (lines added or removed above it): its rules read again at their lines.
+  for (const [name, s] of before) if (s.rules && !sameLoaded(s.rules, lt?.chains.get(name)?.rules)) again.add(name);
   counted.chains += again.size;
   const out = new Map(before);
   for (const name of again) {
@@ -133,6 +141,12 @@ function rescan(reach: Reachability, t: EmuTable, lt: LoadedTable | undefined, b
     else out.delete(name);
   }
   return out;
+}
+
+/** Whether the scanned rules are the parse's loaded rules now, at their places. */
+function sameLoaded(rules: readonly KRule[], now: readonly LoadedRule[] | undefined): boolean {
+  for (const k of rules) if (k.loaded !== now?.[k.rule.ref.index]) return false;
+  return true;
 }
 
 function sameKeys(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {

@@ -17,9 +17,14 @@ export function chainSummaries(reach: Reachability): ChainSummary[] {
     for (const c of t.chains.values()) {
       // Read without joining any rule's or site's flows (a kube dump: 170,000 rules, 60,000 chains).
       const reached = reach.rec.reachedRules(t.name, c.name, c.rules);
+      // Lines as the parse analysed has them (a compiled rule's own line is where it was when compiled).
+      const loaded = reach.rs.tables.get(t.name)?.chains.get(c.name)?.rules;
       const lines = new Map<number, boolean>();
-      c.rules.forEach((r, i) => lines.set(r.ref.line, (lines.get(r.ref.line) ?? true) && !reached[i]));
-      const from = reach.rec.sitesEntering(t.name, c.name).map((id) => (id.startsWith('hook ') ? id.slice(5) : `${id.split('/')[1]} (line ${Number(id.split('/')[3]) + 1})`));
+      c.rules.forEach((r, i) => {
+        const line = loaded?.[r.ref.index]?.command.line ?? -1;
+        lines.set(line, (lines.get(line) ?? true) && !reached[i]);
+      });
+      const from = reach.sitesEntering(t.name, c.name).map((id) => (id.startsWith('hook ') ? id.slice(5) : `${id.split('/')[1]} (line ${Number(id.split('/')[3]) + 1})`));
       out.push({ table: t.name, chain: c.name, builtin: c.builtin, rules: lines.size, unreachable: [...lines.values()].filter(Boolean).length, from });
     }
   }

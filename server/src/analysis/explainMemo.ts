@@ -10,7 +10,8 @@
  * kept on the chain's record; an analysis that took the record over
  * (walkMemo.ts: every entry replayed in order, its chain and sites this
  * compile's) reads it back when everything else it read is the same object or
- * text. Anything else explains the rule again.
+ * text, and the rules it names by line are still there. Anything else explains
+ * the rule again.
  */
 import type { EmuChain, EmuRule } from '../emulator/compile';
 import type { LoadedRule } from '../lang/iptables/ruleset';
@@ -19,10 +20,19 @@ import type { Reachability } from './reachability';
 
 type LineText = (line: number) => string | undefined;
 
-/** What an explanation read besides its chain's record: chains of its table, and lines. */
+/** What an explanation read besides its chain's record: chains of its table, lines' texts, and other rules' lines. */
 export class ExplainReads {
   readonly chains: Array<{ readonly name: string; readonly chain: EmuChain | undefined }> = [];
   readonly lines: Array<{ readonly line: number; readonly text: string | undefined }> = [];
+  /** Rules it names by line (a chain kept by the compile may have moved: compile.ts `shifted`). */
+  readonly ruleLines: Array<{ readonly rule: EmuRule; readonly line: number }> = [];
+
+  /** The rule's line now (Reachability.lineOf), noted. */
+  line(reach: Reachability, rule: EmuRule): number {
+    const line = reach.lineOf(rule);
+    this.ruleLines.push({ rule, line });
+    return line;
+  }
 }
 
 interface Kept {
@@ -84,5 +94,6 @@ function sameReads(r: ExplainReads, reach: Reachability, table: string, lineText
   const chains = reach.emu.tables.get(table)?.chains;
   for (const c of r.chains) if (chains?.get(c.name) !== c.chain) return false;
   for (const l of r.lines) if ((lineText ? lineText(l.line) : undefined) !== l.text) return false;
+  for (const l of r.ruleLines) if (reach.lineOf(l.rule) !== l.line) return false;
   return true;
 }

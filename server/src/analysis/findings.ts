@@ -56,7 +56,7 @@ function volume(s: PacketSet): number {
 }
 
 function ruleText(k: KRule, lineText?: (line: number) => string | undefined): string {
-  const t = lineText?.(k.rule.ref.line)?.trim();
+  const t = lineText?.(k.line)?.trim();
   return t && t.length <= 120 ? t : `rule ${k.rule.ref.index + 1} of ${k.table} ${k.chain}`;
 }
 
@@ -79,7 +79,7 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   const scan = scanChains(rs, reach);
   const chains = scan.chainRules();
   const deadRules: KRule[] = [];
-  for (const ks of chains.values()) for (const k of ks) if (k.dead && k.rule.ref.line >= 0) deadRules.push(k);
+  for (const ks of chains.values()) for (const k of ks) if (k.dead && k.line >= 0) deadRules.push(k);
   /** Per table walked, its user chains no packet enters. */
   const notEntered = scan.unentered();
   const byLine = deadByLine(reach, deadRules);
@@ -120,17 +120,21 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
 function deadByLine(reach: Reachability, deadRules: readonly KRule[]): Map<number, KRule> {
   const dead = new Map<number, { first: KRule; count: number }>();
   for (const k of deadRules) {
-    const d = dead.get(k.rule.ref.line);
+    const d = dead.get(k.line);
     if (d) d.count++;
-    else dead.set(k.rule.ref.line, { first: k, count: 1 });
+    else dead.set(k.line, { first: k, count: 1 });
   }
   const out = new Map<number, KRule>();
   if (!dead.size) return out;
-  // How many kernel rules each of those lines made, over every chain.
+  // How many kernel rules each of those lines made, over every chain (the parse's: its lines are today's).
   const total = new Map<number, number>();
   for (const t of reach.emu.tables.values()) {
+    const lt = reach.rs.tables.get(t.name);
     for (const c of t.chains.values()) {
-      for (const r of c.rules) if (dead.has(r.ref.line)) total.set(r.ref.line, (total.get(r.ref.line) ?? 0) + 1);
+      for (const r of lt?.chains.get(c.name)?.rules ?? []) {
+        const line = r.command.line;
+        if (dead.has(line)) total.set(line, (total.get(line) ?? 0) + 1);
+      }
     }
   }
   for (const [line, d] of dead) if (total.get(line) === d.count) out.set(line, d.first);
@@ -172,9 +176,11 @@ function isManaged(r: EmuRule, chain: string): boolean {
 /** Why no packet reaches k. It reads other chains only through `reads`, lines only through opts.lineText (explainMemo.ts keeps it). */
 function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions, reads: ExplainReads): Draft | undefined {
   const space = reach.space;
-  const facts = reach.reach(k.rule, k.table, k.chain).facts;
-  const line = k.rule.ref.line;
+  const facts = reach.facts(k.rule, k.table, k.chain);
+  const line = k.line;
   const fixes = [deleteFix(line)];
+  // Other rules' lines, noted in `reads` (a kept explanation whose rules moved is made again).
+  const at = (e: KRule): number => reads.line(reach, e.rule);
   // 1. Conditions that exclude each other.
   if (isEmpty(facts.match.upper)) {
     const parts = partsOf(k.rule);
@@ -210,7 +216,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const earlier = candidates.filter((e) => e.rule.ref.index < k.rule.ref.index);
   const takes = new Map<KRule, PacketSet>();
   for (const e of earlier) {
-    const ef = reach.reach(e.rule, e.table, e.chain).facts;
+    const ef = reach.facts(e.rule, e.table, e.chain);
     if (!terminal(ef.effect) && ef.effect.kind !== 'jump') continue;
     const t = intersectSets(target, ef.match.lower);
     if (!isEmpty(t)) takes.set(e, t);
@@ -236,24 +242,27 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     if (isEmpty(subtractSets(covered, others))) cover.splice(i, 1);
   }
   const mine = action(facts.effect);
-  if (cover.every((e) => action(reach.reach(e.rule, e.table, e.chain).facts.effect) === mine)) {
-    const other = [...takes.keys()].find((e) => action(reach.reach(e.rule, e.table, e.chain).facts.effect) !== mine && !cover.includes(e));
+  if (cover.every((e) => action(reach.facts(e.rule, e.table, e.chain).effect) === mine)) {
+    const other = [...takes.keys()].find((e) => action(reach.facts(e.rule, e.table, e.chain).effect) !== mine && !cover.includes(e));
     if (other) cover.push(other);
   }
   cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
   const w = witnessOf(space, takes.get(cover[0]!) ?? []);
-  const example = w ? { text: `${witnessText(w)} would match it, but line ${cover[0]!.rule.ref.line + 1} takes it first`, packet: { ...w } } : undefined;
-  const related: RelatedInfo[] = cover.map((e) => ({ span: e.loaded?.command.span ?? span(e.rule.ref.line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)}${insideJump(reach, e, takes.get(e)!, reads)})` }));
-  if (cover.length === 1 && reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.upper.length === 1 && isEmpty(subtractSets(entry, reach.reach(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).facts.match.lower))) {
+  const example = w ? { text: `${witnessText(w)} would match it, but line ${at(cover[0]!) + 1} takes it first`, packet: { ...w } } : undefined;
+  const related: RelatedInfo[] = cover.map((e) => {
+    const line = at(e);
+    return { span: e.loaded?.command.span ?? span(line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, takes.get(e)!, reads)})` };
+  });
+  if (cover.length === 1 && reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.upper.length === 1 && isEmpty(subtractSets(entry, reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.lower))) {
     const b = cover[0]!;
-    return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${b.rule.ref.line + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, b, opts)], ...(example ? { example } : {}) };
+    return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${at(b) + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, at(b), opts)], ...(example ? { example } : {}) };
   }
-  const names = cover.map((e) => `line ${e.rule.ref.line + 1} (${action(reach.reach(e.rule, e.table, e.chain).facts.effect)})`);
+  const names = cover.map((e) => `line ${at(e) + 1} (${action(reach.facts(e.rule, e.table, e.chain).effect)})`);
   const leftover = isEmpty(remaining) ? '' : ' together with earlier jumps and rewrites';
   const message = cover.length === 1
-    ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${cover[0]!.rule.ref.line + 1}) already takes every packet it would match${leftover}.`
+    ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}.`
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}.`;
-  return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, cover[0]!, opts)] : fixes, ...(example ? { example } : {}) };
+  return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
 }
 
 /** Chains longer than this find the rules that take a dead rule's packets through an index. */
@@ -263,30 +272,31 @@ const takers = new WeakMap<readonly KRule[], TakersIndex<KRule>>();
 /** A chain's rules indexed by where their sure match lies (one index per chain per findings run). */
 function takersOf(reach: Reachability, chainRules: readonly KRule[]): TakersIndex<KRule> {
   let t = takers.get(chainRules);
-  if (!t) takers.set(chainRules, (t = new TakersIndex(chainRules, (e) => reach.reach(e.rule, e.table, e.chain).facts.match.lower)));
+  if (!t) takers.set(chainRules, (t = new TakersIndex(chainRules, (e) => reach.facts(e.rule, e.table, e.chain).match.lower)));
   return t;
 }
 
 /** For a jump that takes the packets: the rules of the called chain that decide them (", where line 30 accepts them"). */
 function insideJump(reach: Reachability, e: KRule, taken: PacketSet, reads: ExplainReads): string {
-  const eff = reach.reach(e.rule, e.table, e.chain).facts.effect;
+  const eff = reach.facts(e.rule, e.table, e.chain).effect;
   if (eff.kind !== 'jump') return '';
   const called = reach.emu.tables.get(e.table)?.chains.get(eff.chain);
   reads.chains.push({ name: eff.chain, chain: called });
   const inner = called?.rules ?? [];
   const deciders = inner.filter((r) => {
-    const f = reach.reach(r, e.table, eff.chain).facts;
+    const f = reach.facts(r, e.table, eff.chain);
     return terminal(f.effect) && !isEmpty(intersectSets(taken, f.match.upper));
   }).slice(0, 3);
-  return deciders.length ? `; in ${eff.chain}, ${deciders.map((r) => `line ${r.ref.line + 1} (${action(reach.reach(r, e.table, eff.chain).facts.effect)})`).join(', ')} decides them` : '';
+  return deciders.length ? `; in ${eff.chain}, ${deciders.map((r) => `line ${reads.line(reach, r) + 1} (${action(reach.facts(r, e.table, eff.chain).effect)})`).join(', ')} decides them` : '';
 }
 
-function moveFix(k: KRule, blocker: KRule, opts: FindingOptions): QuickFix[] {
-  const text = opts.lineText?.(k.rule.ref.line);
-  if (text === undefined || blocker.rule.ref.line >= k.rule.ref.line) return [];
-  return [{ title: `Move this rule above line ${blocker.rule.ref.line + 1}`, edits: [
-    { span: span(blocker.rule.ref.line, 0, 0), newText: `${text}\n` },
-    { span: span(k.rule.ref.line, 0, 0, k.rule.ref.line + 1), newText: '' },
+/** Moving rule k (its line k.line) above the rule at line `above`. */
+function moveFix(k: KRule, above: number, opts: FindingOptions): QuickFix[] {
+  const text = opts.lineText?.(k.line);
+  if (text === undefined || above >= k.line) return [];
+  return [{ title: `Move this rule above line ${above + 1}`, edits: [
+    { span: span(above, 0, 0), newText: `${text}\n` },
+    { span: span(k.line, 0, 0, k.line + 1), newText: '' },
   ] }];
 }
 
@@ -341,7 +351,7 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       if (later.length > REDUNDANT_LOOKAHEAD && chain.policy === verdict) continue;
       for (const n of later.slice(0, REDUNDANT_LOOKAHEAD)) {
         if (isEmpty(left)) break;
-        const nf = reach.reach(n.rule, n.table, n.chain).facts;
+        const nf = reach.facts(n.rule, n.table, n.chain);
         const overlap = intersectSets(left, nf.match.upper);
         if (isEmpty(overlap)) continue;
         const ne = nf.effect;
@@ -356,8 +366,8 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       }
       if (!same) continue;
       if (!isEmpty(left) && chain.policy !== verdict) continue;
-      const by = decidedBy && isEmpty(left) ? `line ${decidedBy.rule.ref.line + 1}` : `the ${chain.name} policy (${chain.policy})`;
-      out.push({ code: 'redundant-rule', severity: 'hint', message: `Redundant: without this rule the same packets would meet ${verdict} anyway (${by}).`, span: k.loaded?.command.span ?? span(k.rule.ref.line, 0, 0), fixes: [deleteFix(k.rule.ref.line)] });
+      const by = decidedBy && isEmpty(left) ? `line ${decidedBy.line + 1}` : `the ${chain.name} policy (${chain.policy})`;
+      out.push({ code: 'redundant-rule', severity: 'hint', message: `Redundant: without this rule the same packets would meet ${verdict} anyway (${by}).`, span: k.loaded?.command.span ?? span(k.line, 0, 0), fixes: [deleteFix(k.line)] });
     }
   }
   return out;

@@ -6,7 +6,7 @@
 import { recompileRuleset, type EmuChain, type EmuRule, type EmuRuleset, type Recompiled } from '../emulator/compile';
 import type { HostModel } from '../emulator/host/model';
 import type { Hook } from '../lang/iptables/extension';
-import type { Ruleset } from '../lang/iptables/ruleset';
+import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
 import type { Flow } from './reach/flow';
 import { Pipeline } from './reach/pipeline';
 import { Recorder, type ChainRecord, type RuleFacts } from './reach/recorder';
@@ -28,7 +28,7 @@ export interface RuleReach {
 
 /** What an analysis handed the previous one's walks changed (chainScan.ts looks again at these chains only). */
 export interface ReachChanges {
-  /** The chains this compile made anew (or whose rules moved to other lines). */
+  /** The chains this compile made anew. */
   readonly chainsMade: ReadonlySet<EmuChain>;
   /** The chain records this analysis made (Recorder.made). */
   readonly recordsMade: readonly ChainRecord[];
@@ -47,6 +47,8 @@ export class Reachability {
   inferred: { readonly rs: Ruleset; readonly facts: AddressFacts } | undefined;
 
   constructor(
+    /** The parse analysed: where each rule's line is now (lineOf). */
+    readonly rs: Ruleset,
     readonly emu: EmuRuleset,
     readonly space: Space,
     readonly rec: Recorder,
@@ -56,9 +58,32 @@ export class Reachability {
     readonly changes?: ReachChanges,
   ) {}
 
+  /**
+   * The rule's line in the parse analysed. (Its ref.line is where it was when compiled: the compile
+   * keeps chains whose lines moved, compile.ts `shifted`.) -1 for a rule the parse does not hold there.
+   */
+  lineOf(rule: EmuRule): number {
+    return this.loadedOf(rule)?.command.line ?? -1;
+  }
+
+  /** The rule's id as EmuRule.id writes it, "table/chain/index/line", with its line in the parse analysed. */
+  idOf(rule: EmuRule): string {
+    return `${rule.ref.table}/${rule.ref.chain}/${rule.ref.index}/${this.lineOf(rule)}`;
+  }
+
+  /** The parse's rule at the rule's place (its table, chain and index). */
+  loadedOf(rule: EmuRule): LoadedRule | undefined {
+    return this.rs.tables.get(rule.ref.table)?.chains.get(rule.ref.chain)?.rules[rule.ref.index];
+  }
+
   /** Every kernel rule in table/chain order. */
   *rules(): Generator<{ table: string; chain: string; rule: EmuRule }> {
     for (const t of this.emu.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) yield { table: t.name, chain: c.name, rule: r };
+  }
+
+  /** The rule's conditions and effect (without joining what reaches it: reach() does). */
+  facts(rule: EmuRule, table: string, chain: string): RuleFacts {
+    return this.rec.facts(rule, table, chain);
   }
 
   reach(rule: EmuRule, table: string, chain: string): RuleReach {
@@ -78,12 +103,17 @@ export class Reachability {
     return this.rec.entered(table, chain);
   }
 
-  /** The flows jump sites send into a chain. */
+  /** The flows jump sites send into a chain, by site: "hook X", or the jumping rule's id (idOf: its line now). */
   entries(table: string, chain: string): ReadonlyMap<string, Flow> {
     const key = `${table}/${chain}`;
     let e = this.entryCache.get(key);
-    if (!e) this.entryCache.set(key, (e = this.rec.entriesOf(table, chain)));
+    if (!e) this.entryCache.set(key, (e = this.rec.entriesOf(table, chain, (s) => this.idOf(s))));
     return e;
+  }
+
+  /** The sites some packet enters a chain from (as entries() names them), in the order first met, without joining any flow. */
+  sitesEntering(table: string, chain: string): string[] {
+    return this.rec.sitesEntering(table, chain, (s) => this.idOf(s));
   }
 }
 
@@ -103,19 +133,19 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const emu = compiled.emu;
   // (The previous space is one without a host description when the previous analysis inferred its host.)
   const kept = !opts.host && before?.inferred && compiled.replaced ? { previous: before.emu, replaced: compiled.replaced } : undefined;
-  const space = buildSpace(emu, opts.host, before?.space, compiled.moved, kept);
+  const space = buildSpace(emu, opts.host, before?.space, kept);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const was = before?.inferred;
   const found = opts.host ? addressFacts(opts.host) : was && sameAddressHints(was.rs, rs) ? was.facts : { ...addressFacts(inferHost(rs)), exact: false };
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu));
-  const memo = new WalkMemo(rec, emu, same ? { memo: before.memo, emu: before.emu, made: compiled.made, moved: compiled.moved } : undefined);
+  const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu, made: compiled.made } : undefined);
   new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
-  const out = new Reachability(emu, space, rec, memo, changes);
+  const out = new Reachability(rs, emu, space, rec, memo, changes);
   if (!opts.host) out.inferred = { rs, facts: found };
   return out;
 }

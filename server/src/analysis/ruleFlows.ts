@@ -39,10 +39,18 @@ function rulesAt(reach: Reachability, line: number): Array<{ table: string; chai
   let m = index.get(reach);
   if (!m) {
     m = new Map();
-    for (const k of reach.rules()) {
-      const l = m.get(k.rule.ref.line) ?? [];
-      l.push(k);
-      m.set(k.rule.ref.line, l);
+    // By the lines of the parse analysed (a compiled rule's own line is where it was when compiled).
+    for (const t of reach.emu.tables.values()) {
+      const lt = reach.rs.tables.get(t.name);
+      for (const c of t.chains.values()) {
+        const loaded = lt?.chains.get(c.name)?.rules;
+        for (const rule of c.rules) {
+          const line = loaded?.[rule.ref.index]?.command.line ?? -1;
+          const l = m.get(line) ?? [];
+          l.push({ table: t.name, chain: c.name, rule });
+          m.set(line, l);
+        }
+      }
     }
     index.set(reach, m);
   }
@@ -97,16 +105,16 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   // Packets its conditions accept at the chain's entry that never get to it.
   let entry: PacketSet = [];
   for (const f of reach.entries(table, chain).values()) entry = [...entry, ...f.may];
-  const facts = reach.reach(rule, table, chain).facts;
+  const facts = reach.facts(rule, table, chain);
   const wanted = intersectSets(entry, facts.match.upper);
   const lost = subtractSets(wanted, allHits);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
     const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules
       .filter((e) => e.ref.index < rule.ref.index)
-      .filter((e) => !isEmpty(intersectSets(lost, reach.reach(e, table, chain).facts.match.upper)))
+      .filter((e) => !isEmpty(intersectSets(lost, reach.facts(e, table, chain).match.upper)))
       .filter((e) => e.target.kind !== 'none' && !(e.target.kind === 'ext' && ['LOG', 'NFLOG', 'ULOG', 'TRACE'].includes(e.target.name)))
-      .map((e) => e.ref.line + 1))].slice(0, 8);
+      .map((e) => reach.lineOf(e) + 1))].slice(0, 8);
     neverHere = { packets: renderSet(reach.space, lost, 2), takenBy };
   }
   return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };

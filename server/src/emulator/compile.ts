@@ -50,7 +50,13 @@ export type CompiledTarget =
   | { readonly kind: 'ext'; readonly name: string; readonly data: unknown; readonly fn: TargetFn<any> | undefined };
 
 export interface EmuRule {
+  /**
+   * Its place. `line` is where it was when compiled: a compile made from an earlier one
+   * (recompileRuleset) keeps the chains whose lines only moved, so analyses read a rule's line from
+   * the parse (Reachability.lineOf); the emulator's own compiles are made afresh.
+   */
   readonly ref: RuleRef;
+  /** "table/chain/index/line" (the line as in ref). */
   readonly id: string;
   readonly src?: NetMatch;
   readonly dst?: NetMatch;
@@ -145,12 +151,8 @@ class LazyChain implements EmuChain {
   readonly policy: 'ACCEPT' | 'DROP';
   /** The loaded rules it was made from (a reparse that leaves the chain alone keeps the same array). */
   private readonly from: readonly LoadedRule[];
-  /**
-   * The compiled rules of the previous compile's chain when this one has the same rules at other
-   * lines (movedTo): taken over at their new lines instead of parsing every moved rule's model again.
-   * Let go of once compiled.
-   */
-  private previousRules: readonly EmuRule[] | undefined;
+  /** The loaded rules it was last kept for (standsFor): its own, or the same kernel rules at other lines. */
+  private seen: readonly LoadedRule[];
   /**
    * The previous compile's chain of this name when this one is an edit of it: its compiled rules
    * that are still the same loaded rule at the same place are taken over (the same objects, so an
@@ -162,56 +164,43 @@ class LazyChain implements EmuChain {
     private readonly table: LoadedTable,
     private readonly chain: LoadedChain,
     private readonly models: RuleModels,
-    was?: LazyChain,
     edited?: LazyChain,
   ) {
     this.name = chain.name;
     this.builtin = chain.builtin;
     this.policy = chain.policy;
     this.from = chain.rules;
+    this.seen = chain.rules;
     // Only rules already compiled: compiling the previous chain now would cost what compiling this one does.
-    this.previousRules = was?.compiled;
     this.edited = edited?.compiled && edited.table.name === table.name ? { from: edited.from, rules: edited.compiled } : undefined;
   }
 
   get rules(): readonly EmuRule[] {
     if (this.compiled) return this.compiled;
-    const previous = this.previousRules;
     const edited = this.edited;
-    this.previousRules = undefined;
     this.edited = undefined;
-    return (this.compiled = previous ? movedRules(previous, this.from, this.table.name, this.name) : compileRules(this.table, this.chain, this.models, edited));
+    return (this.compiled = compileRules(this.table, this.chain, this.models, edited));
   }
 
   /**
-   * Whether this is the compile of that chain as it is now: the same policy and the very same
-   * loaded rules, in the same array (a reparse left the chain alone) or in a copy (a splice copies
-   * the built-in chains of the table it re-walks, most of them without a change: tableSplice.ts).
+   * Whether this compiles that chain as it is now: the same policy and 'same' loaded rules as it was
+   * last kept for, in the same array (a reparse left the chain alone) or in a copy (a splice copies
+   * the built-in chains of the table it re-walks, most of them without a change: tableSplice.ts); or
+   * 'moved': rule by rule the same kernel rules at other lines (lines added or removed above them:
+   * sameLoadedRule), which it is kept for from now on. Undefined when it must be compiled anew.
    */
-  compiles(table: LoadedTable, chain: LoadedChain): boolean {
-    const a = this.from;
+  standsFor(table: LoadedTable, chain: LoadedChain): 'same' | 'moved' | undefined {
+    const a = this.seen;
     const b = chain.rules;
-    if (this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return false;
-    if (a === b) return true;
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-
-  /**
-   * Whether that chain has this one's rules at other lines only: the same policy, and rule by rule
-   * the same facts object (a reparse keeps a moved line's shape and facts; a changed line has new ones).
-   */
-  movedTo(table: LoadedTable, chain: LoadedChain): boolean {
-    const a = this.from;
-    const b = chain.rules;
-    if (a.length !== b.length || this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return false;
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i]!;
-      const y = b[i]!;
-      if (x.facts !== y.facts || x.srcIndex !== y.srcIndex || x.dstIndex !== y.dstIndex) return false;
-    }
-    return true;
+    if (this.policy !== chain.policy || this.table.name !== table.name || this.chain.builtin !== chain.builtin) return undefined;
+    if (a === b) return 'same';
+    if (a.length !== b.length) return undefined;
+    let same = true;
+    for (let i = 0; i < a.length && same; i++) same = a[i] === b[i];
+    if (same) return 'same';
+    for (let i = 0; i < a.length; i++) if (!sameLoadedRule(a[i]!, b[i]!)) return undefined;
+    this.seen = b;
+    return 'moved';
   }
 
 }
@@ -222,7 +211,7 @@ class LazyChain implements EmuChain {
  * name in order (an edit inside chains), the result is a copy of the previous map with the changed
  * chains set in it (SlotMap: a kube dump's 60,000 chains took ~10 ms to set one by one).
  */
-function compileTable(t: LoadedTable, compile: number, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; moved: Map<EmuChain, EmuChain> } | undefined, models: RuleModels): { readonly table: EmuTable; readonly replaced?: readonly string[] } {
+function compileTable(t: LoadedTable, compile: number, previous: EmuTable | undefined, changes: { made: Set<EmuChain>; shifted: Set<EmuChain> } | undefined, models: RuleModels): { readonly table: EmuTable; readonly replaced?: readonly string[] } {
   const out: EmuChain[] = [];
   const changed: EmuChain[] = [];
   // The previous compile's chains in its order, read alongside: a reparse keeps the table's chain order,
@@ -236,17 +225,18 @@ function compileTable(t: LoadedTable, compile: number, previous: EmuTable | unde
     const atPlace = next !== undefined && !next.done && next.value.name === c.name;
     if (!atPlace) inOrder = false;
     const old = atPlace ? next.value : previous?.chains.get(c.name);
-    if (old instanceof LazyChain && old.compiles(t, c)) {
-      out.push(old);
+    // The same rules, at other lines too (lines added or removed above them): the previous chain, its
+    // compiled rules keeping the lines they were compiled at.
+    const stands = old instanceof LazyChain ? old.standsFor(t, c) : undefined;
+    if (stands) {
+      out.push(old!);
+      if (stands === 'moved') changes?.shifted.add(old!);
       continue;
     }
-    const shifted = changes && old instanceof LazyChain && old.movedTo(t, c) ? old : undefined;
-    const fresh = new LazyChain(t, c, models, shifted, !shifted && changes && old instanceof LazyChain ? old : undefined);
+    const fresh = new LazyChain(t, c, models, changes && old instanceof LazyChain ? old : undefined);
     out.push(fresh);
     if (atPlace) changed.push(fresh);
-    if (!changes) continue;
-    changes.made.add(fresh);
-    if (shifted) changes.moved.set(fresh, shifted);
+    changes?.made.add(fresh);
   }
   if (inOrder && previous && out.length === previous.chains.size) {
     const chains = SlotMap.copyOf(previous.chains);
@@ -320,10 +310,11 @@ function protoMatch(num: number, invert: boolean, text: string): NonNullable<Emu
 function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels, edited?: { readonly from: readonly LoadedRule[]; readonly rules: readonly EmuRule[] }): EmuRule[] {
   const rules: EmuRule[] = [];
   for (const lr of c.rules) {
-    // A line an edit of the chain left alone, at the same place: the previous compile's rule.
+    // A rule an edit of the chain left alone, at the same place (its line may have moved): the previous compile's rule.
     const i = rules.length;
-    const kept = edited?.from[i] === lr ? edited.rules[i] : undefined;
-    if (kept && kept.ref.index === i && kept.ref.line === lr.command.line && kept.ref.chain === c.name && kept.ref.table === t.name) {
+    const from = edited?.from[i];
+    const kept = from !== undefined && (from === lr || sameLoadedRule(from, lr)) ? edited!.rules[i] : undefined;
+    if (kept && kept.ref.index === i && kept.ref.chain === c.name && kept.ref.table === t.name) {
       rules.push(kept);
       continue;
     }
@@ -389,11 +380,12 @@ function emuRule(table: string, chain: string, index: number, line: number, c: R
 }
 
 /**
- * The previous compile's rules of a chain whose rules only moved (rule by rule the same facts: the
- * same text), at their new lines; conditions, matches and target are shared (never changed).
+ * Whether two loaded rules are the same kernel rule, wherever their lines are: the same facts object
+ * (a reparse keeps a moved line's shape and facts; a changed line, or a jump renamed by -E, has new
+ * ones) and the same address pair.
  */
-function movedRules(was: readonly EmuRule[], from: readonly LoadedRule[], table: string, chain: string): EmuRule[] {
-  return was.map((r, i) => emuRule(table, chain, i, from[i]!.command.line, r));
+function sameLoadedRule(x: LoadedRule, y: LoadedRule): boolean {
+  return x.facts === y.facts && x.srcIndex === y.srcIndex && x.dstIndex === y.dstIndex;
 }
 
 /** Compiles the tables that loaded (tables with load errors are left out). */
@@ -407,11 +399,11 @@ export interface Recompiled {
   /** The chains made anew (the others are the previous compile's very objects); none listed without a previous compile. */
   readonly made: ReadonlySet<EmuChain>;
   /**
-   * Of those, the ones whose rules only moved to other lines (lines added or removed above them):
-   * the same rules, in the same order, as the previous compile's chain they map to (new compiled rules,
-   * since a rule's line is part of it, sharing the previous ones' conditions when those were compiled).
+   * Of the previous compile's chains kept, those whose rules are now at other lines (lines added or
+   * removed above them): their compiled rules keep the lines they were compiled at (EmuRule.ref), so
+   * an analysis reads a rule's line from the parse (Reachability.lineOf).
    */
-  readonly moved: ReadonlyMap<EmuChain, EmuChain>;
+  readonly shifted: ReadonlySet<EmuChain>;
   /**
    * When every table's chains are the previous compile's by name and in order (an edit inside
    * chains): per table, the names whose chain object is new; every other name's chain is the
@@ -428,9 +420,9 @@ export interface Recompiled {
 export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled {
   const tables = new Map<string, EmuTable>();
   const made = new Set<EmuChain>();
-  const moved = new Map<EmuChain, EmuChain>();
+  const shifted = new Set<EmuChain>();
   // (Without a previous compile every chain is new: nothing to list.)
-  const changes = previous ? { made, moved } : undefined;
+  const changes = previous ? { made, shifted } : undefined;
   // Chains compile when first entered: they read their models through this compile's reader.
   const models = new RuleModels();
   const id = ++compiles;
@@ -444,7 +436,7 @@ export function recompileRuleset(rs: Ruleset, previous?: EmuRuleset): Recompiled
   }
   if (previous && previous.tables.size !== tables.size) replaced = undefined;
   const conntrackActive = [...rs.tables.values()].some((t) => t.committed && needsConntrack(t));
-  return { emu: { family: rs.family, tables, conntrackActive, id }, made, moved, ...(replaced ? { replaced } : {}) };
+  return { emu: { family: rs.family, tables, conntrackActive, id }, made, shifted, ...(replaced ? { replaced } : {}) };
 }
 
 export { useText };

@@ -20,7 +20,8 @@ function scanView(rs: Ruleset, reach: Reachability): unknown {
   const tables = [...scan.tables].map(([table, chains]) => [table, [...chains].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, s]) => ({
     name,
     unentered: s.unentered,
-    rules: s.rules?.map((k) => [k.rule.id, k.dead, k.loaded?.command.line ?? null]),
+    // (The rule's id with its line now: a compiled rule's own line is where it was when compiled.)
+    rules: s.rules?.map((k) => [reach.idOf(k.rule), k.dead, k.loaded?.command.line ?? null, k.line]),
   }))]);
   return { tables, order: [...scan.chainRules().keys()] };
 }

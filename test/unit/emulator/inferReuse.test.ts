@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressFacts } from '../../../server/src/analysis/space/build';
-import { inferHost, sameAddressHints } from '../../../server/src/emulator/host/infer';
+import { hintChainsRead, inferHost, sameAddressHints } from '../../../server/src/emulator/host/infer';
 import type { ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
@@ -60,6 +60,26 @@ describe('sameAddressHints: the host addresses an edit leaves as they were', () 
       else assert.notDeepEqual(facts(next), facts(first));
     });
   }
+
+  it('a line added above chains that name interfaces: their lines, moved, are not read again', () => {
+    // 20 chains naming an interface each, below a rule added at the top of the table.
+    const chains = Array.from({ length: 20 }, (_, i) => `C${i}`);
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...chains.map((c) => `:${c} - [0:0]`),
+      '-A INPUT -p tcp -j ACCEPT', ...chains.map((c, i) => `-A ${c} -i eth${i} -j ACCEPT`), 'COMMIT', ''];
+    const first = parse(lines);
+    assert.ok(sameAddressHints(first.ruleset, first.ruleset));
+    lines.splice(lines.indexOf('-A INPUT -p tcp -j ACCEPT') + 1, 0, '-A INPUT -p udp -j ACCEPT');
+    const next = parse(lines, first);
+    const before = hintChainsRead();
+    assert.equal(sameAddressHints(first.ruleset, next.ruleset), true);
+    // INPUT (edited) only, at most in both versions.
+    assert.ok(hintChainsRead() - before <= 2, `${hintChainsRead() - before} chains read`);
+    assert.deepEqual(facts(next), facts(first));
+    // A moved line whose interface changed is read, and tells.
+    lines[lines.indexOf('-A C5 -i eth5 -j ACCEPT')] = '-A C5 -i eth55 -j ACCEPT';
+    lines.splice(lines.indexOf('-A INPUT -p udp -j ACCEPT'), 1);
+    assert.equal(sameAddressHints(next.ruleset, parse(lines, next).ruleset), false);
+  });
 
   it('random rulesets, chained edits of rule lines: whenever it says the same, the address facts are equal', () => {
     let said = 0;

@@ -76,11 +76,6 @@ export class ChainRecord {
   }
 }
 
-/** Whether two compiled rules share every condition and their target (the same objects: compiled rules never change). */
-export function sameConditions(a: EmuRule, b: EmuRule): boolean {
-  return a.src === b.src && a.dst === b.dst && a.iif === b.iif && a.oif === b.oif && a.proto === b.proto && a.frag === b.frag && a.matches === b.matches && a.target === b.target;
-}
-
 /** Whether some packet reaches the rule of this record (at any hook), without joining its pieces. */
 function someHit(rec: RuleRecord | undefined): boolean {
   const hits = rec?.hits ?? [];
@@ -126,11 +121,6 @@ export class Recorder {
   ) {
     this.settling = previous !== undefined;
     if (previous) for (const [t, m] of previous.chains) this.chains.set(t, SlotMap.copyOf(m));
-  }
-
-  /** Whether some rule was asked about from another ruleset (its record is not at its chain's place). */
-  get hasStrays(): boolean {
-    return this.strays.size > 0;
   }
 
   /** Forgets the previous analysis (which must not be kept alive by this one). */
@@ -248,10 +238,6 @@ export class Recorder {
       if (into && this.stillHeld?.(r.ref.table, into)) rec.targetChain = into;
       return rec;
     }
-    // Another rule with the very same conditions and target (a chain whose lines moved takes over the previous
-    // compile's: compile.ts): its match and effect, which read nothing else of the rule.
-    const at = held?.facts;
-    if (at && at.table === table && at.chain === chain && sameConditions(at.rule, r)) return { facts: { rule: r, table, chain, match: at.match, effect: at.effect }, hits: [] };
     return { facts: { rule: r, table, chain, match: ruleMatch(this.space, r, this.addrs), effect: effectOf(this.space, r, table) }, hits: [] };
   }
 
@@ -321,10 +307,10 @@ export class Recorder {
     return held && (held.facts.rule === r || held.facts.rule.id === r.id) ? held : this.strays.get(r.id);
   }
 
-  /** A chain's entry flows per jump site (rule id, or "hook X" for a built-in chain). */
-  entriesOf(table: string, chain: string): Map<string, Flow> {
+  /** A chain's entry flows per jump site (the jumping rule named by `name`: its id by default; or "hook X" for a built-in chain). */
+  entriesOf(table: string, chain: string, name: (site: EmuRule) => string = (s) => s.id): Map<string, Flow> {
     const out = new Map<string, Flow>();
-    for (const [site, parts] of this.chains.get(table)?.get(chain)?.sites ?? []) out.set(typeof site === 'string' ? site : site.id, concat(parts));
+    for (const [site, parts] of this.chains.get(table)?.get(chain)?.sites ?? []) out.set(typeof site === 'string' ? site : name(site), concat(parts));
     return out;
   }
 
@@ -332,10 +318,10 @@ export class Recorder {
    * The sites (a rule's id, or "hook X") some packet enters a chain from, in the order first met:
    * which of entriesOf() are not empty, without joining any flow.
    */
-  sitesEntering(table: string, chain: string): string[] {
+  sitesEntering(table: string, chain: string, name: (site: EmuRule) => string = (s) => s.id): string[] {
     const out: string[] = [];
     const sites = this.chains.get(table)?.get(chain)?.sites;
-    if (sites) for (const [site, parts] of sites) if (parts.some((f) => !isDead(f))) out.push(typeof site === 'string' ? site : site.id);
+    if (sites) for (const [site, parts] of sites) if (parts.some((f) => !isDead(f))) out.push(typeof site === 'string' ? site : name(site));
     return out;
   }
 

@@ -11,17 +11,15 @@
  * back. A kube-proxy dump's edit re-walks the edited chain and those that
  * reach it, not the 60,000 others.
  * A chain whose rules only moved to other lines (lines added or removed
- * above it: its rules are new objects, their line is part of them) counts as
- * unchanged too, its walks replayed onto its new rules (compile.ts `moved`).
+ * above it) is the previous compile's object too (compile.ts `shifted`).
  *
  * The walks do not write into the recorder as they go: they log what they
  * record (a rule took these packets; packets entered a chain from this site),
  * in order, and settle() applies the log at the end. A replayed walk copies
  * its part of the previous log. A chain record of the previous analysis every
  * one of whose entries was replayed, in the same order, and that no fresh
- * walk touched, is taken over as it is (its rules' hits and all), or, when its
- * chain's rules or jump sites only moved, copied at the moved rules; the
- * others are made anew from the log.
+ * walk touched, is taken over as it is (its rules' hits and all); the others
+ * are made anew from the log.
  *
  * Results must equal a fresh analysis's exactly, and set operations treat a
  * set met twice as one object differently from an equal copy (analysis
@@ -35,7 +33,7 @@ import { FIELD_COUNT } from '../space/fields';
 import { equalSets } from '../space/intSet';
 import type { HandOff, PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
-import { ChainRecord, sameConditions, type Recorder, type RuleRecord } from './recorder';
+import type { ChainRecord, Recorder, RuleRecord } from './recorder';
 import type { ChainOut } from './walk';
 import { RemainderMemo } from './remainderMemo';
 
@@ -200,10 +198,6 @@ export class WalkMemo {
   private readonly handOffs = new Map<string, HandOff>();
   /** Per table: the chains whose walks may differ from the previous analysis's (dirtyChains). */
   private readonly dirty = new Map<EmuTable, ReadonlySet<string>>();
-  /** The previous compile's chains whose rules this one has at other lines (made on first use). */
-  private movedFrom: Set<EmuChain> | undefined;
-  /** Records made by rebase() in this analysis (settle() points their log entries at them). */
-  private readonly rebasedRecords = new Set<ChainRecord>();
   /** The table and hook walks were last remembered for (a walker remembers thousands in a row). */
   private lastWalks: { readonly table: string; readonly hook: Hook; readonly walks: Walks } | undefined;
   /** Marks the previous analysis's chain records with what this analysis replayed of them. */
@@ -217,8 +211,6 @@ export class WalkMemo {
   resumed = 0;
   /** Of the walks replayed, those remembered as they were (at the same place in the log, in chains kept). */
   replayedInPlace = 0;
-  /** Previous records copied at moved rules instead of made anew from the log (rebase). */
-  rebased = 0;
   /**
    * Set by settle() when there was a previous analysis: the chains ("table", "chain") whose record
    * there this analysis neither took over nor replaced and has none of its own made for (no packet
@@ -232,13 +224,11 @@ export class WalkMemo {
 
   constructor(
     readonly rec: Recorder,
-    /** This analysis's compile (which chains it made anew). */
-    private readonly emu: EmuRuleset,
     /**
      * The previous analysis's memo and compile, when its space and address facts are this one's,
-     * and which chains this compile made anew or only moved (recompileRuleset).
+     * and which chains this compile made anew (recompileRuleset).
      */
-    private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset; readonly made: ReadonlySet<EmuChain>; readonly moved: ReadonlyMap<EmuChain, EmuChain> },
+    private previous?: { readonly memo: WalkMemo; readonly emu: EmuRuleset; readonly made: ReadonlySet<EmuChain> },
   ) {
     // (A previous analysis whose log slots a later one took cannot hand on its walks.)
     if (previous && !previous.memo.slots.ops) {
@@ -362,17 +352,15 @@ export class WalkMemo {
    * replayed) when the chain and the chains such walks enter are unchanged; undefined when it must be walked.
    */
   take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow, placed?: RememberedWalk): RememberedWalk | undefined {
-    // A chain whose rules only moved to other lines is remembered under the previous compile's object.
     // (Unchanged first: the walks are indexed when first looked up.)
     if (!earlier || !this.unchanged(table, chain)) return undefined;
     // Found at its place in the walk being redone (sameWalk, by name): no index needed. (An unchanged chain
-    // is the previous compile's object, or only moved, so the check below holds today: a guard.)
-    const was = this.previous?.moved.get(chain) ?? chain;
-    if (placed?.chain === was) {
+    // is the previous compile's object, so the check below holds today: a guard.)
+    if (placed?.chain === chain) {
       placed.usedBy = this.stamp;
       return placed;
     }
-    for (const w of earlier.of(was, entryKey(entry, depth))) {
+    for (const w of earlier.of(chain, entryKey(entry, depth))) {
       if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
       w.usedBy = this.stamp;
       return w;
@@ -402,35 +390,24 @@ export class WalkMemo {
       this.count(was, e);
     } else this.enter((jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
     const shift = this.n - w.from;
-    const moved = this.previous!.moved.size > 0;
     for (let i = w.from; i < w.to; i += 4) {
       this.count(old[i + 1] as ChainRecord, i);
       this.log(old[i] as number, old[i + 1] as ChainRecord, old[i + 2], old[i + 3]);
     }
     const walks = this.walksAt(table.name, hook);
     this.replayed++;
-    if (shift === 0 && (!moved || this.inPlace(w))) {
-      // At the same place in this log, in chains this compile kept: the walks themselves, remembered again.
+    if (shift === 0) {
+      // At the same place in this log: the walks themselves, remembered again.
       walks.addTree(w);
       this.replayedInPlace++;
       return w;
     }
     const again = (x: RememberedWalk): RememberedWalk => {
-      // Under this compile's chain object (a moved chain's is new).
-      const chain = moved ? (table.chains.get(x.chain.name) ?? x.chain) : x.chain;
-      const y: RememberedWalk = { chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, rest: x.rest, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
+      const y: RememberedWalk = { chain: x.chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, rest: x.rest, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
       walks.add(y);
       return y;
     };
     return again(w);
-  }
-
-  /** Whether no walk in w (w included) is into a chain whose rules moved (its walks are remembered under the new chain). */
-  private inPlace(w: RememberedWalk): boolean {
-    const was = (this.movedFrom ??= new Set(this.previous!.moved.values()));
-    if (was.has(w.chain)) return false;
-    for (const x of w.inner) if (!this.inPlace(x)) return false;
-    return true;
   }
 
   /** One of the previous analysis's entries (at slot `at` of its log) replayed into chain record c. */
@@ -449,7 +426,7 @@ export class WalkMemo {
   /**
    * Applies the log to the recorder, in order: entries into this analysis's records as they
    * are; a previous record taken over whole when all its entries were replayed in order and no
-   * fresh walk touched it (or copied at moved rules: rebase); the others' entries moved onto new records. Then lets go of the
+   * fresh walk touched it; the others' entries moved onto new records. Then lets go of the
    * previous analysis (the new one must not keep it alive).
    */
   settle(): void {
@@ -476,30 +453,16 @@ export class WalkMemo {
         if (now === c) continue;
         now.ops++;
         ops[i + 1] = now;
-        if (this.rebasedRecords.has(now)) {
-          // Its hits and entries are in it already: only the log's references move to it.
-          if ((code & 1) === HIT) ops[i + 2] = now.rules[(ops[i + 2] as RuleRecord).facts.rule.ref.index];
-          else if (typeof ops[i + 2] !== 'string') ops[i + 2] = this.current(ops[i + 2] as EmuRule);
-          continue;
-        }
         c = now;
-        if ((code & 1) === HIT) {
-          const r = this.current((ops[i + 2] as RuleRecord).facts.rule);
-          ops[i + 2] = rec.record(r, c.table, c.name, c);
-        }
+        if ((code & 1) === HIT) ops[i + 2] = rec.record((ops[i + 2] as RuleRecord).facts.rule, c.table, c.name, c);
       }
       if ((code & 1) === HIT) rec.hit(ops[i + 2] as RuleRecord, hook, ops[i + 3] as Flow);
-      else {
-        const site = ops[i + 2] as EmuRule | string;
-        rec.enter(c, typeof site === 'string' ? site : (ops[i + 2] = this.current(site)), ops[i + 3] as Flow, hook);
-      }
+      else rec.enter(c, ops[i + 2] as EmuRule | string, ops[i + 3] as Flow, hook);
     }
     if (this.previous) this.recordsGone = this.gone(this.previous.memo.rec, decided);
     rec.settled(this.recordsGone ?? []);
     this.previous = undefined;
-    this.movedFrom = undefined;
     this.dirty.clear();
-    this.rebasedRecords.clear();
   }
 
   /**
@@ -528,82 +491,15 @@ export class WalkMemo {
    */
   private takeOver(c: ChainRecord, mine: ChainRecord | undefined): ChainRecord {
     if (c.seenBy === this.stamp && c.seen === c.ops && c.inOrder && !(mine && mine.ops > 0)) {
-      if (this.holdsCurrentRules(c)) {
-        this.rec.adopt(c, mine);
-        return c;
-      }
-      const copy = this.rebase(c);
-      if (copy) {
-        this.rebasedRecords.add(copy);
-        this.rebased++;
-        this.rec.adopt(copy, mine);
-        return copy;
-      }
+      this.rec.adopt(c, mine);
+      return c;
     }
     return (mine ?? this.rec.chain(c.table, c.name)).fit(c.rules.length);
   }
 
   /**
-   * A previous record every entry of which was replayed, whose chain's rules or jump sites only
-   * moved to other lines: what applying its entries to a new record would make, without applying
-   * them. Its rules' records at the moved rules (match, effect and hits kept: the same conditions
-   * took the same packets), its sites under the moved jumping rules. Undefined when that cannot be
-   * told from the record alone (a rule not at its place, conditions not shared).
-   */
-  private rebase(c: ChainRecord): ChainRecord | undefined {
-    const previous = this.previous!;
-    if (previous.memo.rec.hasStrays) return undefined;
-    const chain = this.emu.tables.get(c.table)?.chains.get(c.name);
-    if (!chain || (previous.made.has(chain) && !previous.moved.has(chain))) return undefined;
-    const copy = new ChainRecord(c.table, c.name, c.key, this.rec.id);
-    if (previous.moved.has(chain)) {
-      const now = chain.rules;
-      const rules = new Array<RuleRecord | undefined>(c.rules.length);
-      for (let i = 0; i < c.rules.length; i++) {
-        const rr = c.rules[i];
-        if (!rr) continue;
-        const r = now[i];
-        if (!r || rr.facts.rule.ref.index !== i || !sameConditions(rr.facts.rule, r)) return undefined;
-        const f = rr.facts;
-        rules[i] = { facts: { rule: r, table: f.table, chain: f.chain, match: f.match, effect: f.effect }, hits: rr.hits };
-      }
-      copy.rules = rules;
-      const known = c.reachedFor;
-      if (known && known.rules.length === now.length) copy.reachedFor = { rules: now, reached: known.reached };
-    } else {
-      copy.rules = c.rules.slice();
-      copy.reachedFor = c.reachedFor;
-    }
-    for (const [site, parts] of c.sites) copy.sites.set(typeof site === 'string' ? site : this.current(site), parts);
-    copy.entered = c.entered;
-    copy.hookBits = c.hookBits;
-    return copy;
-  }
-
-  /**
-   * A rule of the previous compile as this compile has it: itself, or, in a chain whose rules only
-   * moved, the rule at its place there (its line is part of it).
-   */
-  private current(r: EmuRule): EmuRule {
-    const moved = this.previous?.moved;
-    if (!moved?.size) return r;
-    const c = this.emu.tables.get(r.ref.table)?.chains.get(r.ref.chain);
-    return c && moved.has(c) ? c.rules[r.ref.index]! : r;
-  }
-
-  /** Whether a previous record holds only rules of this compile: its chain's and its jump sites' (not moved). */
-  private holdsCurrentRules(c: ChainRecord): boolean {
-    const moved = this.previous?.moved;
-    if (!moved?.size) return true;
-    const chain = this.emu.tables.get(c.table)?.chains.get(c.name);
-    if (!chain || moved.has(chain)) return false;
-    for (const site of c.sites.keys()) if (typeof site !== 'string' && this.current(site) !== site) return false;
-    return true;
-  }
-
-  /**
    * Whether a walk into the chain with an entry the previous analysis walked it with comes out as
-   * then: the chain is the previous compile's object (or only moved) and none of the chains
+   * then: the chain is the previous compile's object and none of the chains
    * that walk went into was made anew.
    */
   private unchanged(table: EmuTable, chain: EmuChain): boolean {
@@ -616,18 +512,18 @@ export class WalkMemo {
   }
 
   /**
-   * The chains of a table made anew (not only moved), and every chain the previous analysis's
+   * The chains of a table made anew, and every chain the previous analysis's
    * walks went from into one of them (its record's jump sites), and so on up: found from the
    * few chains an edit makes, not by following the jumps of every chain down. A chain whose walk
    * never entered a changed chain (its jump to it took no packet) walks the same with the same
    * entry: the rules before that jump are its own and those of chains it entered, all unchanged.
    */
   private dirtyChains(table: EmuTable): ReadonlySet<string> {
-    const { made, moved, memo } = this.previous!;
+    const { made, memo } = this.previous!;
     const names = new Set<string>();
     const todo: string[] = [];
     for (const c of made) {
-      if (moved.has(c) || table.chains.get(c.name) !== c) continue;
+      if (table.chains.get(c.name) !== c) continue;
       names.add(c.name);
       todo.push(c.name);
     }

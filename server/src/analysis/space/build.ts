@@ -24,15 +24,9 @@ const NO_DIMS: ChainDims = { names: [], prefixes: [], mark: 0, connmark: 0 };
 /** Per compiled chain (a reparse keeps the chains it left alone: their rules are not read again). */
 const dimsOf = new WeakMap<EmuChain, ChainDims>();
 
-function chainDims(c: EmuChain, was?: EmuChain): ChainDims {
+function chainDims(c: EmuChain): ChainDims {
   let d = dimsOf.get(c);
   if (d) return d;
-  // A chain whose rules only moved has the previous compile's rules (the same conditions): their dimensions.
-  d = was && dimsOf.get(was);
-  if (d) {
-    dimsOf.set(c, d);
-    return d;
-  }
   const names: string[] = [];
   const prefixes: string[] = [];
   let mark = 0;
@@ -58,7 +52,7 @@ function chainDims(c: EmuChain, was?: EmuChain): ChainDims {
  * The space of a ruleset. Given the space of an earlier analysis of the same document, returns
  * that very object when the new one would equal it, so that conditions built over it stay valid.
  */
-export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, moved?: ReadonlyMap<EmuChain, EmuChain>, kept?: KeptChains): Space {
+export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, kept?: KeptChains): Space {
   if (previous && !host && kept && sameDims(rs, kept)) return previous;
   const names = new Set<string>(host ? [...host.ifaces.keys()] : []);
   const prefixes = new Set<string>();
@@ -66,7 +60,7 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, m
   let connmark = 0;
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
-      const d = chainDims(c, moved?.get(c));
+      const d = chainDims(c);
       for (const n of d.names) names.add(n);
       for (const p of d.prefixes) prefixes.add(p);
       mark |= d.mark;

@@ -1,0 +1,112 @@
+/**
+ * recompileRuleset given the previous compile (as an analysis after an edit is): chains the reparse
+ * left alone are the previous compile's objects, and so are chains whose rules only moved to other
+ * lines (lines added or removed above them: `shifted`), their compiled rules keeping the lines they
+ * were compiled at; an analysis reads lines from the parse (Reachability.lineOf). A chain whose rule
+ * changed is made anew, keeping the compiled rules of the lines the edit left alone, moved or not.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeReachability } from '../../../server/src/analysis/reachability';
+import { recompileRuleset, type EmuRuleset } from '../../../server/src/emulator/compile';
+import { parseIptables, type ParsedIptables } from '../../../server/src/lang/iptables/restoreParser';
+
+const RULES = [
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ':FORWARD ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  ':A - [0:0]',
+  ':B - [0:0]',
+  '-A INPUT -p tcp -j A',
+  '-A INPUT -p udp -j B',
+  '-A A -s 10.0.0.0/8 -j ACCEPT',
+  '-A A -s 11.0.0.0/8 -j DROP',
+  '-A B -d 10.1.0.0/16 -j ACCEPT',
+  '-A B -d 10.2.0.0/16 -j DROP',
+  'COMMIT',
+  '',
+];
+
+const parse = (lines: readonly string[], previous?: ParsedIptables): ParsedIptables => parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', ...(previous ? { previous } : {}) });
+const chain = (emu: EmuRuleset, name: string) => emu.tables.get('filter')!.chains.get(name)!;
+const names = (chains: Iterable<{ name: string }>): string[] => [...chains].map((c) => c.name).sort();
+
+describe('recompileRuleset after an edit', () => {
+  it('keeps chains whose rules only moved (shifted), their rules compiled at the old lines; the next edit lists them no more', () => {
+    const lines = [...RULES];
+    const p0 = parse(lines);
+    const c0 = recompileRuleset(p0.ruleset);
+    for (const n of ['INPUT', 'A', 'B']) void chain(c0.emu, n).rules;
+    // A rule added at the end of A: B's two lines move down by one.
+    lines.splice(10, 0, '-A A -s 12.0.0.0/8 -j DROP');
+    const p1 = parse(lines, p0);
+    const c1 = recompileRuleset(p1.ruleset, c0.emu);
+    assert.deepEqual(names(c1.made), ['A']);
+    assert.deepEqual(names(c1.shifted), ['B']);
+    const b = chain(c1.emu, 'B');
+    assert.equal(b, chain(c0.emu, 'B'));
+    assert.deepEqual(b.rules.map((r) => r.ref.line), [10, 11]);
+    assert.deepEqual(p1.ruleset.tables.get('filter')!.chains.get('B')!.rules.map((r) => r.command.line), [11, 12]);
+    // The edited chain keeps the compiled rules of the lines the edit left alone.
+    assert.equal(chain(c1.emu, 'A').rules[0], chain(c0.emu, 'A').rules[0]);
+    assert.equal(chain(c1.emu, 'A').rules[1], chain(c0.emu, 'A').rules[1]);
+    // An edit elsewhere: B's rules are where the previous parse had them, so it is not listed again.
+    lines[8] = '-A A -s 10.0.0.0/9 -j ACCEPT';
+    const p2 = parse(lines, p1);
+    const c2 = recompileRuleset(p2.ruleset, c1.emu);
+    assert.deepEqual(names(c2.made), ['A']);
+    assert.deepEqual(names(c2.shifted), []);
+    assert.equal(chain(c2.emu, 'B'), b);
+    // Compiled anew without a previous compile: the lines of the parse.
+    assert.deepEqual(chain(recompileRuleset(p2.ruleset).emu, 'B').rules.map((r) => r.ref.line), [11, 12]);
+  });
+
+  it('an edit in a chain whose lines moved keeps its other rules (the same kernel rules at other lines)', () => {
+    const lines = [...RULES];
+    const p0 = parse(lines);
+    const c0 = recompileRuleset(p0.ruleset);
+    void chain(c0.emu, 'B').rules;
+    // A line added above B's rules, then one of B's rules changed.
+    lines.splice(10, 0, '-A A -s 12.0.0.0/8 -j DROP');
+    const p1 = parse(lines, p0);
+    const c1 = recompileRuleset(p1.ruleset, c0.emu);
+    lines[12] = '-A B -d 10.3.0.0/16 -j DROP';
+    const p2 = parse(lines, p1);
+    const c2 = recompileRuleset(p2.ruleset, c1.emu);
+    assert.deepEqual(names(c2.made), ['B']);
+    const [kept, changed] = chain(c2.emu, 'B').rules;
+    assert.equal(kept, chain(c0.emu, 'B').rules[0]);
+    assert.equal(kept!.ref.line, 10);
+    assert.notEqual(changed, chain(c0.emu, 'B').rules[1]);
+    assert.equal(changed!.ref.line, 12);
+  });
+
+  it('a rule whose text changed is not a moved rule, even at the same place', () => {
+    const lines = [...RULES];
+    const p0 = parse(lines);
+    const c0 = recompileRuleset(p0.ruleset);
+    void chain(c0.emu, 'B').rules;
+    lines.splice(10, 0, '-A A -s 12.0.0.0/8 -j DROP');
+    lines[11] = '-A B -d 10.1.0.0/16 -j DROP';
+    const p1 = parse(lines, p0);
+    const c1 = recompileRuleset(p1.ruleset, c0.emu);
+    assert.deepEqual(names(c1.shifted), []);
+    assert.notEqual(chain(c1.emu, 'B'), chain(c0.emu, 'B'));
+    assert.equal(chain(c1.emu, 'B').rules[0]!.target.kind === 'verdict' && (chain(c1.emu, 'B').rules[0]!.target as { verdict: string }).verdict, 'DROP');
+  });
+
+  it('an analysis of the kept chains names their rules at the parse\'s lines', () => {
+    const lines = [...RULES];
+    const p0 = parse(lines);
+    const r0 = analyzeReachability(p0.ruleset);
+    lines.splice(10, 0, '-A A -s 12.0.0.0/8 -j DROP');
+    const p1 = parse(lines, p0);
+    const r1 = analyzeReachability(p1.ruleset, { previous: r0 });
+    const b = chain(r1.emu, 'B');
+    assert.equal(b, chain(r0.emu, 'B'));
+    assert.deepEqual(b.rules.map((r) => [r1.lineOf(r), r1.idOf(r)]), [[11, 'filter/B/0/11'], [12, 'filter/B/1/12']]);
+    assert.deepEqual(b.rules.map((r) => r0.lineOf(r)), [10, 11]);
+    assert.deepEqual([...r1.entries('filter', 'B').keys()], ['filter/INPUT/1/7']);
+  });
+});
