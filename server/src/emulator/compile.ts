@@ -399,9 +399,10 @@ export interface Recompiled {
   /** The chains made anew (the others are the previous compile's very objects); none listed without a previous compile. */
   readonly made: ReadonlySet<EmuChain>;
   /**
-   * Of the previous compile's chains kept, those whose rules are now at other lines (lines added or
-   * removed above them): their compiled rules keep the lines they were compiled at (EmuRule.ref), so
-   * an analysis reads a rule's line from the parse (Reachability.lineOf).
+   * Of the previous compile's chains kept, those kept for other loaded rules than they were last kept
+   * for: the same kernel rules at other lines (lines added or removed above them). Their compiled rules
+   * keep the lines they were compiled at (EmuRule.ref), so an analysis reads a rule's line from the
+   * parse (Reachability.lineOf).
    */
   readonly shifted: ReadonlySet<EmuChain>;
   /**
