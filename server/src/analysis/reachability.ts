@@ -43,17 +43,16 @@ export class Reachability {
   private readonly entryCache = new Map<string, ReadonlyMap<string, Flow>>();
   /** What findings found chain by chain (chainScan.ts), for this analysis's findings and the next one's. */
   scan: ChainScan | undefined;
-  /** Without a host description: the address facts of the host the rules imply, and the rules they were read from (for the next analysis). */
-  inferred: { readonly rs: Ruleset; readonly facts: AddressFacts } | undefined;
-
   constructor(
-    /** The parse analysed: where each rule's line is now (lineOf). */
+    /** The parse analysed: where each rule's line is now (lineOf), and what the next analysis compares its rules with. */
     readonly rs: Ruleset,
     readonly emu: EmuRuleset,
     readonly space: Space,
     readonly rec: Recorder,
     /** The chain walks, for the analysis of the document's next version. */
     readonly memo: WalkMemo,
+    /** Without a host description: the address facts of the host the rules imply (for the next analysis). */
+    readonly inferred: AddressFacts | undefined,
     /** Since the previous analysis, when it was handed one and used its walks. */
     readonly changes?: ReachChanges,
   ) {}
@@ -135,8 +134,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const kept = !opts.host && before?.inferred && compiled.replaced ? { previous: before.emu, replaced: compiled.replaced } : undefined;
   const space = buildSpace(emu, opts.host, before?.space, kept);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
-  const was = before?.inferred;
-  const found = opts.host ? addressFacts(opts.host) : was && sameAddressHints(was.rs, rs) ? was.facts : { ...addressFacts(inferHost(rs)), exact: false };
+  const found = opts.host ? addressFacts(opts.host) : before?.inferred && sameAddressHints(before.rs, rs) ? before.inferred : { ...addressFacts(inferHost(rs)), exact: false };
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu));
@@ -145,9 +143,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
-  const out = new Reachability(rs, emu, space, rec, memo, changes);
-  if (!opts.host) out.inferred = { rs, facts: found };
-  return out;
+  return new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes);
 }
 
 /**
