@@ -197,7 +197,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const old = { may: [[]], must: [[]] } as unknown as Flow;
     const entry = { may: [[]], must: [[]] } as unknown as Flow;
     const other = { may: [[]], must: [] } as unknown as Flow;
-    const w = { chain: y, depth: 1, key: 0, entry: old, out: { ret: old, accepted: { may: other.may, must: old.must } }, rest: old, from: 0, to: 0, inner: [] };
+    const w = { chain: y, depth: 1, key: 0, entry: old, out: { ret: old, accepted: { may: other.may, must: old.must } }, rest: old, from: 0, to: 0, inner: [], shifts: [] };
     const out = handBack(w, entry);
     assert.equal(out.ret.may, entry.may);
     assert.equal(out.ret.must, entry.must);
@@ -211,7 +211,7 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     const a = chains.get('X')!;
     const b = [...chains.values()].find((c) => c !== a)!;
     const flow = { may: [], must: [] } as unknown as Flow;
-    const walk = (chain: typeof a, key: number) => ({ chain, depth: 1, key, entry: flow, out: { ret: flow, accepted: flow }, rest: flow, from: 0, to: 0, inner: [] as RememberedWalk[] });
+    const walk = (chain: typeof a, key: number): RememberedWalk => ({ chain, depth: 1, key, entry: flow, out: { ret: flow, accepted: flow }, rest: flow, from: 0, to: 0, inner: [] as RememberedWalk[], shifts: [] as number[] });
     // b's key chosen so that both land on the same number in the index.
     const collide = indexKey(a.uid, 5) ^ indexKey(b.uid, 0);
     assert.equal(indexKey(b.uid, collide), indexKey(a.uid, 5));
@@ -232,18 +232,22 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.equal([...walks.of(a, 6)].length, 1);
     assert.deepEqual([...walks.of(b, indexKey(a.uid, 6) ^ indexKey(b.uid, 0))], []);
     assert.ok(walks.indexed);
-    // A replayed walk remembered with the walks inside it (addTree): found as if each were remembered, in that order.
+    // A replayed walk remembered with the walks inside it (addTree): found as if each were remembered, in that order,
+    // each with its shift: the tree's, plus those the walks it is inside noted for it (RememberedWalk.shifts).
     const tree = new Walks();
     const inner = walk(a, 5);
     const deeper = walk(a, 5);
-    const mid = { ...walk(b, 1), inner: [deeper] };
+    const mid = { ...walk(b, 1), inner: [deeper], shifts: [40] };
     tree.add(wa);
-    tree.addTree({ ...walk(b, 2), inner: [mid, inner] });
+    tree.addTree({ ...walk(b, 2), inner: [mid, inner], shifts: [0, 8] }, 100);
     tree.add(wa2);
-    const inTree = [...tree.of(a, 5)];
+    const inTree: Array<[RememberedWalk, number]> = [];
+    for (const w of tree.of(a, 5)) inTree.push([w, tree.shift]);
     assert.equal(inTree.length, 4);
-    assert.ok(inTree[0] === wa && inTree[1] === deeper && inTree[2] === inner && inTree[3] === wa2);
-    assert.deepEqual([...tree.of(b, 1)], [mid]);
+    assert.deepEqual(inTree.map(([w, shift]) => [[wa, deeper, inner, wa2].indexOf(w), shift]), [[0, 0], [1, 140], [2, 108], [3, 0]]);
+    const mids: Array<[RememberedWalk, number]> = [];
+    for (const w of tree.of(b, 1)) mids.push([w, tree.shift]);
+    assert.deepEqual(mids, [[mid, 100]]);
   });
 
   it('random rulesets (the kernel lab\'s generator), 6 chained edits of rule lines each', () => {
@@ -523,6 +527,38 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
       parsed = again;
       reach = reused;
     }
+  });
+
+  it('walks replayed further down the log (a rule added above them) are found there by the next analysis, not copied', () => {
+    const lines = kubeProxyDump({ services: 40, endpoints: 2 }).split('\n');
+    const parse = (previous?: ReturnType<typeof parseIptables>) => parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', ...(previous ? { previous } : {}) });
+    const same = (parsed: ReturnType<typeof parseIptables>, reach: Reachability, label: string) => {
+      const text = lines.join('\n');
+      assert.deepStrictEqual(reachView(parsed.ruleset, reach, text, 1), reachView(parsed.ruleset, analyzeReachability(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset), text, 1), label);
+    };
+    const p0 = parse();
+    const r0 = analyzeReachability(p0.ruleset);
+    // A rule that takes nothing (the endpoint sees tcp only) added to the first service's first endpoint: one more log entry per
+    // hook there, so every walk after it is replayed one entry further down.
+    const at = lines.findIndex((l) => l.startsWith('-A KUBE-SEP-') && l.includes('KUBE-MARK-MASQ'));
+    lines.splice(at + 1, 0, `${lines[at]!.split(' -s ')[0]} -p udp -j ACCEPT`);
+    const p1 = parse(p0);
+    const r1 = analyzeReachability(p1.ruleset, { previous: r0 });
+    assert.ok(r1.memo.replayed >= 2 * 39, `${r1.memo.replayed} replayed`);
+    // (In place: only the walk into KUBE-MARK-MASQ from the edited endpoint, before the added rule, at each hook.)
+    assert.equal(r1.memo.replayedInPlace, 2);
+    same(p1, r1, 'rule added');
+    // A port edited in a later service: the walks to replay are met at their places in r1's walks, at r1's shifts,
+    // and read from r1's log there (KUBE-SERVICES's hits too: patched); nat's walks at PREROUTING and OUTPUT are not indexed.
+    const dnat = lines.flatMap((l, i) => (l.includes('DNAT --to-destination') ? [i] : []));
+    lines[dnat[60]!] = lines[dnat[60]!]!.replace(/:(\d+)$/, ':9999');
+    const p2 = parse(p1);
+    const r2 = analyzeReachability(p2.ruleset, { previous: r1 });
+    assert.ok(r2.memo.replayed >= 2 * 39 && r2.memo.walked <= 2 * 5, `${r2.memo.replayed} replayed, ${r2.memo.walked} walked`);
+    assert.equal(r2.memo.replayedInPlace, r2.memo.replayed);
+    assert.equal(r2.memo.patched, 4);
+    assert.deepEqual(r1.memo.indexedWalkLists.filter((k) => k === 'nat/PREROUTING' || k === 'nat/OUTPUT'), []);
+    same(p2, r2, 'port edited after');
   });
 
   it('lines that only move chains (comments put in): nothing is walked again, twice in a row', () => {

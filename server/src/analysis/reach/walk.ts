@@ -13,7 +13,7 @@ import { FlowSum, isDead, join, NO_FLOW, type Flow } from './flow';
 import type { ChainRecord, Recorder, RuleRecord } from './recorder';
 import { PendingFlow } from './pendingFlow';
 import { coarsen } from '../space/packetSet';
-import { handBack, NO_WALKS, sameFlow, swapEntry, type HandOffMemo, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
+import { handBack, NO_SHIFTS, NO_WALKS, sameFlow, swapEntry, type HandOffMemo, type RememberedWalk, type WalkMemo, type Walks } from './walkMemo';
 
 /** Largest set (in boxes) a table hands on; beyond it `may` is widened and `must` trimmed (both stay sound). */
 const HANDOFF_LIMIT = 256;
@@ -38,8 +38,9 @@ export function jumpTargetLookups(): number {
 }
 
 export class Walker {
-  /** The walks into chains made by the walk in progress (each remembered with the walk that made it). */
+  /** The walks into chains made by the walk in progress (each remembered with the walk that made it), and their shifts (RememberedWalk.shifts). */
   private inner: RememberedWalk[] = [];
+  private innerShifts: number[] = [];
   /** The previous analysis's walks into this table's chains at this hook. */
   private readonly earlier: Walks | undefined;
   /**
@@ -48,7 +49,12 @@ export class Walker {
    * the walks to replay at their places instead of indexing the 200,000 of a kube dump.
    */
   private earlierInner: readonly RememberedWalk[] | undefined;
+  /** Their shifts in the previous log: the shift of the walk they are inside (`earlierBase`) plus each one's own. */
+  private earlierShifts: readonly number[] = NO_SHIFTS;
+  private earlierBase = 0;
   private cursor = 0;
+  /** The shift of the walk placed() found last. */
+  private placedShift = 0;
 
   constructor(
     private readonly table: EmuTable,
@@ -66,7 +72,8 @@ export class Walker {
     if (!base) return entry;
     const here = this.rec.chain(this.table.name, this.hook);
     this.memo.enter(here, `hook ${this.hook}`, entry, this.hook);
-    const out = this.walk(base, this.hook, here, entry, 0, this.memo.earlierTop(this.table.name, this.hook));
+    const top = this.memo.earlierTop(this.table.name, this.hook);
+    const out = this.walk(base, this.hook, here, entry, 0, top?.inner, top?.shifts ?? NO_SHIFTS, 0);
     const key = `${this.table.name}/${this.hook}`;
     // Returns from a built-in chain (RETURN, or a goto'd chain's end) meet the policy.
     this.rec.policy.set(key, join(this.rec.policy.get(key) ?? NO_FLOW, out.ret));
@@ -88,15 +95,17 @@ export class Walker {
       if (chain) chain.inCompile = this.table.compile;
     }
     const placed = chain ? this.placed(chain, depth, entry) : undefined;
-    const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed) : undefined;
+    const placedShift = this.placedShift;
+    const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed, placedShift) : undefined;
     if (w) {
-      this.inner.push(this.memo.replay(this.table, this.hook, w, r, entry, rec, chainName));
+      this.innerShifts.push(this.memo.replay(this.table, this.hook, w, this.memo.takenShift, r, entry, rec, chainName));
+      this.inner.push(w);
       return handBack(w, entry);
     }
     // (Once per rule: a service table jumps 10,000 times per hook.)
     const there = (rec.target ??= this.rec.chain(this.table.name, chainName));
     this.memo.enter(there, r, entry, this.hook);
-    return this.walk(chain, chainName, there, entry, depth, placed?.inner, placed);
+    return placed ? this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
   }
 
   /**
@@ -109,6 +118,7 @@ export class Walker {
     for (let k = this.cursor; k < list.length && k <= this.cursor + 1; k++) {
       if (!this.memo.sameWalk(list[k]!, chain, depth, entry)) continue;
       this.cursor = k + 1;
+      this.placedShift = this.earlierBase + (this.earlierShifts[k] ?? 0);
       return list[k];
     }
     return undefined;
@@ -121,20 +131,28 @@ export class Walker {
    * walk it made inside returns what it returned then. A kube dump's KUBE-SERVICES, walked again
    * because one service's chain changed, then costs what replaying its 10,000 jumps does. When
    * a walk inside returns other packets, the flow still pending is worked out from the entry
-   * through the rules before (resume), and the walk goes on as a fresh one.
+   * through the rules before (resume), and the walk goes on as a fresh one. `earlierInner`: the walks
+   * the previous walk from this chain made (was's, or the top walks), `earlierShifts` theirs and
+   * `earlierBase` was's (RememberedWalk.from).
    */
-  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number, earlierInner?: readonly RememberedWalk[], was?: RememberedWalk): ChainOut {
+  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number, earlierInner: readonly RememberedWalk[] | undefined, earlierShifts: readonly number[], earlierBase: number, was?: RememberedWalk): ChainOut {
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
     const memo = this.memo;
     const from = memo.at;
     const outer = this.inner;
+    const outerShifts = this.innerShifts;
     const outerEarlier = this.earlierInner;
+    const outerEarlierShifts = this.earlierShifts;
+    const outerBase = this.earlierBase;
     const outerCursor = this.cursor;
     this.inner = [];
+    this.innerShifts = [];
     this.earlierInner = earlierInner;
+    this.earlierShifts = earlierShifts;
+    this.earlierBase = earlierBase;
     this.cursor = 0;
     here.fit(chain.rules.length);
-    const takes = was?.chain === chain ? memo.takesOf(was, this.hook) : undefined;
+    const takes = was?.chain === chain ? memo.takesOf(was, this.hook, earlierBase) : undefined;
     // Only while the hits are read from the previous walk (a fresh analysis makes 200,000 walks without):
     // its sets that were its entry's made this entry's, and what each jump's walk returned (resume reads them).
     const swap = takes ? (f: Flow): Flow => swapEntry(f, was!.entry, entry) : undefined;
@@ -189,16 +207,21 @@ export class Walker {
     const rest = cur ? cur.whole(memo.remainders) : swap!(was!.rest);
     ret.add(rest);
     const out = { ret: ret.value, accepted: accepted.value };
+    const shifts = this.innerShifts.some((x) => x !== 0) ? this.innerShifts : NO_SHIFTS;
     if (depth > 0) {
       // Kept by the hundred thousand: at its own length (pushing onto [] makes room for 17).
       const inner = this.inner.length === 0 ? NO_WALKS : this.inner.length < 16 ? this.inner.slice() : this.inner;
-      const w: RememberedWalk = { chain, depth, entry, out, rest, from, to: memo.at, inner };
+      const w: RememberedWalk = { chain, depth, entry, out, rest, from, to: memo.at, inner, shifts: shifts.length < 16 && shifts !== NO_SHIFTS ? shifts.slice() : shifts };
       memo.remember(this.table.name, this.hook, w);
       outer.push(w);
+      outerShifts.push(0);
       memo.walked++;
-    } else memo.rememberTop(this.table.name, this.hook, this.inner);
+    } else memo.rememberTop(this.table.name, this.hook, { inner: this.inner, shifts });
     this.inner = outer;
+    this.innerShifts = outerShifts;
     this.earlierInner = outerEarlier;
+    this.earlierShifts = outerEarlierShifts;
+    this.earlierBase = outerBase;
     this.cursor = outerCursor;
     return out;
   }

@@ -54,11 +54,28 @@ export interface RememberedWalk {
   readonly out: ChainOut;
   /** The packets left at its end (part of out.ret): a walk made again that reads its rules' hits from this one's ends with them. */
   readonly rest: Flow;
-  /** Its entries: slots [from, to) of its analysis's log (the one before `from` is the entry into the chain). */
+  /**
+   * Its entries: slots [from, to) of the log of the analysis that made it (the one before `from` is the
+   * entry into the chain). A later analysis that replays it logs them `shift` slots further (lines added
+   * above it: more entries before), and whoever holds the walk there notes that shift (Walks, the
+   * `shifts` of the walk it is inside, the top walks): the walk itself is not copied.
+   */
   readonly from: number;
   readonly to: number;
   /** The walks it made into other chains, remembered with it for the analysis after the next. */
   readonly inner: readonly RememberedWalk[];
+  /**
+   * Per inner walk, how far its entries lie in this walk's log from where that walk was made (a walk
+   * this one replayed: WalkMemo.replay's shift); NO_SHIFTS when every one is 0. Within a walk replayed
+   * `shift` slots further, each adds to that shift.
+   */
+  readonly shifts: readonly number[];
+}
+
+/** The walks a table's built-in chain made at a hook, in order, with their shifts (RememberedWalk.shifts). */
+export interface TopWalks {
+  readonly inner: readonly RememberedWalk[];
+  readonly shifts: readonly number[];
 }
 
 /** A table's hand-off at one hook: the previous analysis's (coarsen regroups from it), and where this one's goes. */
@@ -69,6 +86,7 @@ export interface HandOffMemo {
 
 let analyses = 0;
 export const NO_WALKS: readonly RememberedWalk[] = [];
+export const NO_SHIFTS: readonly number[] = [];
 
 /**
  * The walks remembered at one table and hook, in the order remembered. The next analysis looks
@@ -79,11 +97,15 @@ export const NO_WALKS: readonly RememberedWalk[] = [];
 export class Walks {
   /**
    * In the order remembered: walks, and replayed walks that stand for themselves and every walk
-   * inside them (Tree: a replay remembers one entry, not the ~12 walks of a kube service each).
+   * inside them (Tree: a replay remembers one entry, not the ~12 walks of a kube service each),
+   * with the shift of their entries in this analysis's log.
    */
   private readonly list: Array<RememberedWalk | Tree> = [];
-  /** The walks of `list`, trees laid out (itself, then the walks inside it), once indexed. */
+  /** The walks of `list`, trees laid out (itself, then the walks inside it), once indexed; and each one's shift. */
   private flat: RememberedWalk[] = [];
+  private flatShifts: number[] = [];
+  /** The shift of the walk of() yielded last. */
+  shift = 0;
   /**
    * By chain and entryKey mixed into one number (indexKey), open addressing over two arrays of
    * numbers: the number, and the walk's place in `flat` + 1 (0: free). Walks whose numbers are
@@ -101,12 +123,12 @@ export class Walks {
     this.list.push(w);
   }
 
-  /** A walk and, inside it, the walks it made (and so on down), in that order. */
-  addTree(w: RememberedWalk): void {
-    this.list.push(w.inner.length ? new Tree(w) : w);
+  /** A walk and, inside it, the walks it made (and so on down), in that order, its entries `shift` slots from where it was made. */
+  addTree(w: RememberedWalk, shift: number): void {
+    this.list.push(w.inner.length || shift !== 0 ? new Tree(w, shift) : w);
   }
 
-  /** The walks into a chain whose entry has this entryKey, in the order remembered. */
+  /** The walks into a chain whose entry has this entryKey, in the order remembered (`shift` says where each one's entries are). */
   *of(chain: EmuChain, key: number): Generator<RememberedWalk> {
     if (!this.places) this.index();
     const keys = this.keys!;
@@ -116,19 +138,26 @@ export class Walks {
     for (let p = k & mask; places[p] !== 0; p = (p + 1) & mask) {
       if (keys[p] !== k) continue;
       const w = this.flat[places[p]! - 1]!;
-      if (w.chain === chain) yield w;
+      if (w.chain !== chain) continue;
+      this.shift = this.flatShifts[places[p]! - 1]!;
+      yield w;
     }
   }
 
   private index(): void {
     const list = this.flat;
-    const lay = (w: RememberedWalk): void => {
+    const shifts = this.flatShifts;
+    const lay = (w: RememberedWalk, shift: number): void => {
       list.push(w);
-      for (const x of w.inner) lay(x);
+      shifts.push(shift);
+      for (let k = 0; k < w.inner.length; k++) lay(w.inner[k]!, shift + (w.shifts[k] ?? 0));
     };
     for (const e of this.list) {
-      if (e instanceof Tree) lay(e.root);
-      else list.push(e);
+      if (e instanceof Tree) lay(e.root, e.shift);
+      else {
+        list.push(e);
+        shifts.push(0);
+      }
     }
     // At most half full: probe runs stay short.
     let size = 16;
@@ -150,7 +179,10 @@ export class Walks {
 }
 
 class Tree {
-  constructor(readonly root: RememberedWalk) {}
+  constructor(
+    readonly root: RememberedWalk,
+    readonly shift: number,
+  ) {}
 }
 
 export const indexKey = (chain: number, key: number): number => (Math.imul(chain, 0x9e3779b1) ^ key) | 0;
@@ -193,7 +225,7 @@ export class WalkMemo {
   /** Walks into chains, by "table/hook". */
   private readonly walks = new Map<string, Walks>();
   /** By "table/hook": the walks the built-in chain's walk made, in order (the next analysis follows them down: Walker.placed). */
-  private readonly tops = new Map<string, readonly RememberedWalk[]>();
+  private readonly tops = new Map<string, TopWalks>();
   /** By "table/hook": the boxes the table handed off, how they were grouped and their hashes, when it coarsened them (coarsen reads the previous analysis's). */
   private readonly handOffs = new Map<string, HandOff>();
   /** Per table: the chains whose walks may differ from the previous analysis's (dirtyChains). */
@@ -209,7 +241,7 @@ export class WalkMemo {
   patched = 0;
   /** Of those, the ones that went on as fresh walks after a walk inside them returned other packets than before. */
   resumed = 0;
-  /** Of the walks replayed, those remembered as they were (at the same place in the log, in chains kept). */
+  /** Of the walks replayed, those at the same place in this log as in the previous one (no line added or removed above them). */
   replayedInPlace = 0;
   /**
    * Set by settle() when there was a previous analysis: the chains ("table", "chain") whose record
@@ -289,12 +321,12 @@ export class WalkMemo {
   }
 
   /** The walks a table's built-in chain made at a hook, in order. */
-  rememberTop(table: string, hook: Hook, inner: readonly RememberedWalk[]): void {
-    this.tops.set(`${table}/${hook}`, inner);
+  rememberTop(table: string, hook: Hook, top: TopWalks): void {
+    this.tops.set(`${table}/${hook}`, top);
   }
 
   /** The previous analysis's rememberTop. */
-  earlierTop(table: string, hook: Hook): readonly RememberedWalk[] | undefined {
+  earlierTop(table: string, hook: Hook): TopWalks | undefined {
     return this.previous?.memo.tops.get(`${table}/${hook}`);
   }
 
@@ -311,29 +343,31 @@ export class WalkMemo {
    * What each rule the previous walk w met took, in order (its hits in the previous log at w's own
    * level), when its entries are those of one walk over its chain at this hook: a hit for each rule
    * met, in order, and after a jump's hit the entry into the chain it jumped to followed by the next
-   * of w.inner's entries, whole. Else undefined.
+   * of w.inner's entries, whole. Else undefined. `shift`: where w's entries are in the previous log (RememberedWalk.from).
    */
-  takesOf(w: RememberedWalk, hook: Hook): Flow[] | undefined {
+  takesOf(w: RememberedWalk, hook: Hook, shift: number): Flow[] | undefined {
     const old = this.previous?.memo.ops;
     if (!old) return undefined;
     const rules = w.chain.rules;
     const hit = HIT + HOOK_CODE[hook];
     const enter = ENTER + HOOK_CODE[hook];
     const out: Flow[] = [];
-    let p = w.from;
+    const to = w.to + shift;
+    let p = w.from + shift;
     let k = 0;
-    while (p < w.to) {
+    while (p < to) {
       const r = rules[out.length];
       if (old[p] !== hit || !r || (old[p + 2] as RuleRecord).facts.rule !== r) return undefined;
       out.push(old[p + 3] as Flow);
       p += 4;
-      if (p < w.to && old[p] === enter && old[p + 2] === r) {
-        const inner = w.inner[k++];
-        if (!inner || inner.from !== p + 4) return undefined;
-        p = inner.to;
+      if (p < to && old[p] === enter && old[p + 2] === r) {
+        const inner = w.inner[k];
+        const at = shift + (w.shifts[k++] ?? 0);
+        if (!inner || inner.from + at !== p + 4) return undefined;
+        p = inner.to + at;
       }
     }
-    return p === w.to && k === w.inner.length ? out : undefined;
+    return p === to && k === w.inner.length ? out : undefined;
   }
 
   /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
@@ -347,22 +381,28 @@ export class WalkMemo {
     return walks;
   }
 
+  /** Where the entries of the walk take() returned last are in the previous log: its shift (RememberedWalk.from). */
+  takenShift = 0;
+
   /**
    * A walk of the previous analysis into this chain (at this depth, with an equal entry, not yet
    * replayed) when the chain and the chains such walks enter are unchanged; undefined when it must be walked.
+   * `placed`, found at its place in the previous walks with its shift `placedShift`; takenShift says the returned walk's.
    */
-  take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow, placed?: RememberedWalk): RememberedWalk | undefined {
+  take(earlier: Walks | undefined, table: EmuTable, chain: EmuChain, depth: number, entry: Flow, placed: RememberedWalk | undefined, placedShift: number): RememberedWalk | undefined {
     // (Unchanged first: the walks are indexed when first looked up.)
     if (!earlier || !this.unchanged(table, chain)) return undefined;
     // Found at its place in the walk being redone (sameWalk, by name): no index needed. (An unchanged chain
     // is the previous compile's object, so the check below holds today: a guard.)
     if (placed?.chain === chain) {
       placed.usedBy = this.stamp;
+      this.takenShift = placedShift;
       return placed;
     }
     for (const w of earlier.of(chain, entryKey(entry, depth))) {
       if (w.depth !== depth || w.usedBy === this.stamp || !sameFlow(w.entry, entry)) continue;
       w.usedBy = this.stamp;
+      this.takenShift = earlier.shift;
       return w;
     }
     return undefined;
@@ -379,35 +419,29 @@ export class WalkMemo {
    * inside it) again. The entry is the previous one (its record and packets) when it is the same
    * site and packets, so that the entered chain's record can be taken over too; else it goes to
    * this analysis's record of the chain, made then (`jumper.target`, once per jumping rule).
+   * `shift`: where w's entries are in the previous log (takenShift). Returns where they are in this
+   * one: the walk is remembered again as it is, with that shift (a line added above it: further down).
    */
-  replay(table: EmuTable, hook: Hook, w: RememberedWalk, site: EmuRule, entry: Flow, jumper: RuleRecord, chainName: string): RememberedWalk {
+  replay(table: EmuTable, hook: Hook, w: RememberedWalk, shift: number, site: EmuRule, entry: Flow, jumper: RuleRecord, chainName: string): number {
     const old = this.previous!.memo.ops;
     const code = ENTER + HOOK_CODE[hook];
-    const e = w.from - 4;
+    const from = w.from + shift;
+    const to = w.to + shift;
+    const e = from - 4;
     const was = e >= 0 && old[e] === code && old[e + 2] === site && old[e + 3] === w.entry ? (old[e + 1] as ChainRecord) : undefined;
     if (was && was.table === table.name && was.name === chainName) {
       this.log(code, was, site, w.entry);
       this.count(was, e);
     } else this.enter((jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
-    const shift = this.n - w.from;
-    for (let i = w.from; i < w.to; i += 4) {
+    const now = this.n - w.from;
+    for (let i = from; i < to; i += 4) {
       this.count(old[i + 1] as ChainRecord, i);
       this.log(old[i] as number, old[i + 1] as ChainRecord, old[i + 2], old[i + 3]);
     }
-    const walks = this.walksAt(table.name, hook);
+    this.walksAt(table.name, hook).addTree(w, now);
     this.replayed++;
-    if (shift === 0) {
-      // At the same place in this log: the walks themselves, remembered again.
-      walks.addTree(w);
-      this.replayedInPlace++;
-      return w;
-    }
-    const again = (x: RememberedWalk): RememberedWalk => {
-      const y: RememberedWalk = { chain: x.chain, depth: x.depth, entry: x.entry, key: x.key, out: x.out, rest: x.rest, from: x.from + shift, to: x.to + shift, inner: x.inner.length ? x.inner.map(again) : NO_WALKS };
-      walks.add(y);
-      return y;
-    };
-    return again(w);
+    if (now === shift) this.replayedInPlace++;
+    return now;
   }
 
   /** One of the previous analysis's entries (at slot `at` of its log) replayed into chain record c. */
