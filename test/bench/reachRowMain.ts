@@ -140,23 +140,22 @@ const { hovers, edits, replayed } = firstSeries;
  * two versions back, walkMemo.ts), and handed that analysis again an edit would walk everything (until the
  * fourteenth session the next two series did, in their first edit).
  */
-function startOver(): { analysis: IptablesAnalysis; reach: Reachability } {
+function fromTheStart(count: number, change: (lines: readonly string[], dnat: readonly number[], k: number) => LineEdit[]): number[] {
   gc?.();
-  const a = analyzeIptables(text, { backend: 'nft', family: 'ipv4' });
-  const r = analyzeReachability(a.parsed.ruleset);
-  reachFindings(a.parsed.ruleset, r);
-  return { analysis: a, reach: r };
+  const analysis = analyzeIptables(text, { backend: 'nft', family: 'ipv4' });
+  const reach = analyzeReachability(analysis.parsed.ruleset);
+  reachFindings(analysis.parsed.ruleset, reach);
+  // (Nothing of this series is kept once it returns: the next one starts from a heap like this one's.)
+  return editsToFindings(text, analysis, reach, count, change).times;
 }
 // Lines added and removed (a copy of a DNAT rule below it, then deleted): every rule below moves.
-const forMoves = startOver();
-const { times: moves } = editsToFindings(text, forMoves.analysis, forMoves.reach, 6, (lines, dnat, k) => {
+const moves = fromTheStart(6, (lines, dnat, k) => {
   const at = dnat[Math.floor(((Math.floor(k / 2) + 0.5) * dnat.length) / 3)]!;
   return [k % 2 === 0 ? { insertAt: at + 1, text: lines[at]!.replace(/:(\d+)$/, ':9999') } : { remove: at + 1 }];
 });
 // Two one-line edits in one version, a tenth and nine tenths down the file (multi-cursor, "replace all"):
 // spliced one place at a time (editSteps.ts).
-const forTwo = startOver();
-const { times: twoPlaces } = editsToFindings(text, forTwo.analysis, forTwo.reach, 6, (lines, dnat, k) => [
+const twoPlaces = fromTheStart(6, (lines, dnat, k) => [
   bump(lines, dnat[Math.floor(dnat.length / 10) + k]!),
   bump(lines, dnat[Math.floor((dnat.length * 9) / 10) + k]!),
 ]);
