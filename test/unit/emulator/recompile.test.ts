@@ -31,6 +31,13 @@ const RULES = [
 const parse = (lines: readonly string[], previous?: ParsedIptables): ParsedIptables => parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', ...(previous ? { previous } : {}) });
 const chain = (emu: EmuRuleset, name: string) => emu.tables.get('filter')!.chains.get(name)!;
 const names = (chains: Iterable<{ name: string }>): string[] => [...chains].map((c) => c.name).sort();
+/** The first parse and compile, B's rules compiled (a compile takes over only rules compiled already). */
+const start = (lines: readonly string[]) => {
+  const p0 = parse(lines);
+  const c0 = recompileRuleset(p0.ruleset);
+  void chain(c0.emu, 'B').rules;
+  return { p0, c0 };
+};
 
 describe('recompileRuleset after an edit', () => {
   it('keeps chains whose rules only moved (shifted), their rules compiled at the old lines; the next edit lists them no more', () => {
@@ -64,9 +71,7 @@ describe('recompileRuleset after an edit', () => {
 
   it('an edit in a chain whose lines moved keeps its other rules (the same kernel rules at other lines)', () => {
     const lines = [...RULES];
-    const p0 = parse(lines);
-    const c0 = recompileRuleset(p0.ruleset);
-    void chain(c0.emu, 'B').rules;
+    const { p0, c0 } = start(lines);
     // A line added above B's rules, then one of B's rules changed.
     lines.splice(10, 0, '-A A -s 12.0.0.0/8 -j DROP');
     const p1 = parse(lines, p0);
@@ -84,9 +89,7 @@ describe('recompileRuleset after an edit', () => {
 
   it('a rule whose text changed is not a moved rule, even at the same place', () => {
     const lines = [...RULES];
-    const p0 = parse(lines);
-    const c0 = recompileRuleset(p0.ruleset);
-    void chain(c0.emu, 'B').rules;
+    const { p0, c0 } = start(lines);
     lines.splice(10, 0, '-A A -s 12.0.0.0/8 -j DROP');
     lines[11] = '-A B -d 10.1.0.0/16 -j DROP';
     const p1 = parse(lines, p0);
