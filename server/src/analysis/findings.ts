@@ -126,12 +126,11 @@ function deadByLine(reach: Reachability, deadRules: readonly KRule[]): Map<numbe
   }
   const out = new Map<number, KRule>();
   if (!dead.size) return out;
-  // How many kernel rules each of those lines made, over every chain (the parse's: its lines are today's).
+  // How many kernel rules each of those lines made, over every chain (the parse's rules: their lines are today's).
   const total = new Map<number, number>();
-  for (const t of reach.emu.tables.values()) {
-    const lt = reach.rs.tables.get(t.name);
-    for (const c of t.chains.values()) {
-      for (const r of lt?.chains.get(c.name)?.rules ?? []) {
+  for (const lt of reach.rs.tables.values()) {
+    for (const c of lt.chains.values()) {
+      for (const r of c.rules) {
         const line = r.command.line;
         if (dead.has(line)) total.set(line, (total.get(line) ?? 0) + 1);
       }

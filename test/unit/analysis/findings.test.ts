@@ -43,6 +43,18 @@ describe('reachability findings', () => {
     assert.deepEqual(at(f, '-s 10.0.0.0/24'), []);
   });
 
+  it('a line of several kernel rules (-s a,b) is unreachable only when each of them is, and then said once', () => {
+    const part = findings(`
+      -A INPUT -s 10.0.0.1 -j ACCEPT
+      -A INPUT -s 10.0.0.1,10.0.0.2 -j DROP`);
+    const unreached = (f: ReturnType<typeof findings>) => at(f, '10.0.0.1,10.0.0.2').filter((d) => d.code === 'unreachable-rule' || d.code === 'rule-after-terminal');
+    assert.deepEqual(unreached(part), []);
+    const whole = findings(`
+      -A INPUT -s 10.0.0.0/24 -j ACCEPT
+      -A INPUT -s 10.0.0.1,10.0.0.2 -j DROP`);
+    assert.equal(unreached(whole).length, 1);
+  });
+
   it('always names a blocking rule with a different action when there is one', () => {
     const f = findings(`
       -A INPUT -s 10.0.0.0/24 -j DROP
