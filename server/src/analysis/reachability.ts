@@ -82,19 +82,31 @@ export class Reachability {
 
   /** The rule's conditions and effect (without joining what reaches it: reach() does). */
   facts(rule: EmuRule, table: string, chain: string): RuleFacts {
-    return this.rec.facts(rule, table, chain);
+    return this.rec.facts(this.own(rule), table, chain);
   }
 
   reach(rule: EmuRule, table: string, chain: string): RuleReach {
-    const facts = this.rec.facts(rule, table, chain);
-    let hits = this.hitCache.get(rule);
-    if (!hits) this.hitCache.set(rule, (hits = this.rec.hitsOf(rule)));
+    const r = this.own(rule);
+    const facts = this.rec.facts(r, table, chain);
+    let hits = this.hitCache.get(r);
+    if (!hits) this.hitCache.set(r, (hits = this.rec.hitsOf(r)));
     return { facts, hits };
+  }
+
+  /**
+   * The analysed compile's rule for a copy of it compiled at the lines of the parse analysed (another
+   * compile of that parse: its line is the one this compile's rule at that place has now, even when that
+   * rule kept an older line, compile.ts `shifted`); any other rule as it is (the recorder tells copies
+   * compiled at the same lines by their id).
+   */
+  private own(rule: EmuRule): EmuRule {
+    const mine = this.emu.tables.get(rule.ref.table)?.chains.get(rule.ref.chain)?.rules[rule.ref.index];
+    return mine !== undefined && mine !== rule && mine.ref.line !== rule.ref.line && this.lineOf(mine) === rule.ref.line ? mine : rule;
   }
 
   /** Whether any packet reaches the rule (at some hook). */
   reached(rule: EmuRule): boolean {
-    return this.rec.reached(rule);
+    return this.rec.reached(this.own(rule));
   }
 
   /** Whether any packet enters the chain. */

@@ -111,5 +111,22 @@ describe('recompileRuleset after an edit', () => {
     assert.deepEqual(b.rules.map((r) => [r1.lineOf(r), r1.idOf(r)]), [[11, 'filter/B/0/11'], [12, 'filter/B/1/12']]);
     assert.deepEqual(b.rules.map((r) => r0.lineOf(r)), [10, 11]);
     assert.deepEqual([...r1.entries('filter', 'B').keys()], ['filter/INPUT/1/7']);
+    // A copy of B's rules compiled at the new lines (another compile of the same parse) gets the same answers.
+    const copy = recompileRuleset(p1.ruleset).emu;
+    chain(copy, 'B').rules.forEach((twin, i) => {
+      const own = b.rules[i]!;
+      assert.notEqual(twin.ref.line, own.ref.line);
+      assert.equal(r1.reached(twin), r1.reached(own));
+      assert.equal(r1.facts(twin, 'filter', 'B'), r1.facts(own, 'filter', 'B'));
+      assert.deepEqual([...r1.reach(twin, 'filter', 'B').hits], [...r1.reach(own, 'filter', 'B').hits]);
+    });
+    assert.deepEqual(b.rules.map((r) => r1.reached(r)), [true, true]);
+    // A rule at B's first place in another parse (other text, at another line) is not taken for B's.
+    const other = [...lines];
+    other.splice(10, 0, '-A A -s 13.0.0.0/8 -j DROP');
+    other[12] = '-A B -d 10.9.0.0/16 -j DROP';
+    const stranger = chain(recompileRuleset(parse(other).ruleset).emu, 'B').rules[0]!;
+    assert.equal(stranger.ref.line, 12);
+    assert.notEqual(r1.facts(stranger, 'filter', 'B'), r1.facts(b.rules[0]!, 'filter', 'B'));
   });
 });

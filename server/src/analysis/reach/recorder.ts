@@ -211,7 +211,7 @@ export class Recorder {
    * The rule's record, made on first sight. A rule is known by its id (table, chain, index and
    * the line it was compiled at), so a copy from another compile of the same rules at the same
    * lines finds the same record. (A chain whose lines moved keeps its compiled rules: compile.ts
-   * `shifted`; a copy compiled at the new lines is another rule here.) `at` is the
+   * `shifted`; Reachability hands this recorder its own rule for a copy compiled at the new lines.) `at` is the
    * chain record the caller already holds (the walk's), else found from the rule's position.
    */
   record(r: EmuRule, table: string, chain: string, at?: ChainRecord): RuleRecord {
