@@ -71,7 +71,7 @@ export class Reachability {
   }
 
   /** The parse's rule at the rule's place (its table, chain and index). */
-  loadedOf(rule: EmuRule): LoadedRule | undefined {
+  private loadedOf(rule: EmuRule): LoadedRule | undefined {
     return this.rs.tables.get(rule.ref.table)?.chains.get(rule.ref.chain)?.rules[rule.ref.index];
   }
 

@@ -196,9 +196,12 @@ class LazyChain implements EmuChain {
     if (a === b) return 'same';
     if (a.length !== b.length) return undefined;
     let same = true;
-    for (let i = 0; i < a.length && same; i++) same = a[i] === b[i];
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === b[i]) continue;
+      if (!sameLoadedRule(a[i]!, b[i]!)) return undefined;
+      same = false;
+    }
     if (same) return 'same';
-    for (let i = 0; i < a.length; i++) if (!sameLoadedRule(a[i]!, b[i]!)) return undefined;
     this.seen = b;
     return 'moved';
   }
@@ -313,7 +316,7 @@ function compileRules(t: LoadedTable, c: LoadedChain, models: RuleModels, edited
     // A rule an edit of the chain left alone, at the same place (its line may have moved): the previous compile's rule.
     const i = rules.length;
     const from = edited?.from[i];
-    const kept = from !== undefined && (from === lr || sameLoadedRule(from, lr)) ? edited!.rules[i] : undefined;
+    const kept = from !== undefined && sameLoadedRule(from, lr) ? edited!.rules[i] : undefined;
     if (kept && kept.ref.index === i && kept.ref.chain === c.name && kept.ref.table === t.name) {
       rules.push(kept);
       continue;
