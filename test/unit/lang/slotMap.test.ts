@@ -126,4 +126,35 @@ describe('SlotMap: a map by name copied in microseconds', () => {
     assert.deepEqual([...copy], []);
     assert.equal(SlotMap.copyOf(copy).size, 0);
   });
+
+  it('changed(): the names whose values differ between a map and its copy, with both values, or undefined when the names or their order differ', () => {
+    const a = new SlotMap<object>();
+    const v = NAMES.map((n) => ({ n }));
+    NAMES.forEach((n, i) => a.set(n, v[i]!));
+    const b = SlotMap.copyOf(a);
+    assert.deepEqual(SlotMap.changed(a, b), { names: [], was: [], now: [] });
+    const x = { n: 'x' };
+    const y = { n: 'y' };
+    b.set('KUBE-SVC-A', x);
+    b.set('Z', y);
+    assert.deepEqual(SlotMap.changed(a, b), { names: ['KUBE-SVC-A', 'Z'], was: [v[4], v[9]], now: [x, y] });
+    // Values compared by identity: an equal object set again counts as changed.
+    const c = SlotMap.copyOf(a);
+    c.set('X', { n: 'X' });
+    assert.deepEqual(SlotMap.changed(a, c)?.names, ['X']);
+    assert.notEqual(SlotMap.changed(a, c)?.now[0], v[7]);
+    // Another order, another name, or maps not made from one another: not told.
+    const d = SlotMap.copyOf(a);
+    d.delete('INPUT');
+    d.set('INPUT', v[0]!);
+    assert.equal(SlotMap.changed(a, d), undefined);
+    const e = SlotMap.copyOf(a);
+    e.delete('Y');
+    e.set('W', v[8]!);
+    assert.equal(SlotMap.changed(a, e), undefined);
+    const f = new SlotMap<object>();
+    NAMES.forEach((n, i) => f.set(n, v[i]!));
+    assert.equal(SlotMap.changed(a, f), undefined);
+    assert.equal(SlotMap.changed(a, new Map(a)), undefined);
+  });
 });

@@ -167,9 +167,10 @@ export function sameAddressHints(a: Ruleset, b: Ruleset): boolean {
     if (ta.chains === tb.chains) continue;
     const changed = SlotMap.changed(ta.chains, tb.chains);
     if (!changed) return false;
-    for (const n of changed) {
-      const ca = ta.chains.get(n)!;
-      const cb = tb.chains.get(n)!;
+    for (let k = 0; k < changed.names.length; k++) {
+      const n = changed.names[k]!;
+      const ca = changed.was[k]!;
+      const cb = changed.now[k]!;
       // The same lines, moved (lines added or removed above them): the same hints, not read again (30,000 chains).
       if (sameShapes(ca.rules, cb.rules)) continue;
       if (!sameAddressPart(chainHints(ca.rules, ta.name, n, models), chainHints(cb.rules, tb.name, n, models))) return false;

@@ -62,9 +62,10 @@ function tableLint(t: LoadedTable, jumped: ReadonlySet<string>, before: TableLin
     let { rules, userChains, policies } = before;
     const again = new Map<string, Diagnostic>();
     let same = true;
-    for (const n of changed) {
-      const c = t.chains.get(n)!;
-      const o = was.chains.get(n)!;
+    for (let k = 0; k < changed.names.length; k++) {
+      const n = changed.names[k]!;
+      const c = changed.now[k]!;
+      const o = changed.was[k]!;
       rules += c.rules.length - o.rules.length;
       userChains += (c.builtin ? 0 : 1) - (o.builtin ? 0 : 1);
       policies += (c.builtin && c.policy !== 'ACCEPT' ? 1 : 0) - (o.builtin && o.policy !== 'ACCEPT' ? 1 : 0);
