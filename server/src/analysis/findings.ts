@@ -10,7 +10,7 @@ import type { EmuRule } from '../emulator/compile';
 import type { Diagnostic, QuickFix, RelatedInfo } from '../lang/diagnostic';
 import { span } from '../lang/diagnostic';
 import type { Hook } from '../lang/iptables/extension';
-import type { LoadedTable, Ruleset } from '../lang/iptables/ruleset';
+import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
 import type { Flow } from './reach/flow';
 import { intersectSets, isEmpty, subtractSets, unionSets, type PacketSet } from './space/packetSet';
@@ -126,14 +126,18 @@ function deadByLine(reach: Reachability, deadRules: readonly KRule[]): Map<numbe
   }
   const out = new Map<number, KRule>();
   if (!dead.size) return out;
-  // How many kernel rules each of those lines made, over every chain (the parse's rules: their lines are today's).
+  // How many kernel rules each of those lines made (the parse's rules: their lines are today's). A line's
+  // kernel rules all stand in the one chain it adds to (a rename moves them together), so only the
+  // dead rules' chains are read: after a dead line was added, reading all 170,000 took ~10 ms.
   const total = new Map<number, number>();
-  for (const lt of reach.rs.tables.values()) {
-    for (const c of lt.chains.values()) {
-      for (const r of c.rules) {
-        const line = r.command.line;
-        if (dead.has(line)) total.set(line, (total.get(line) ?? 0) + 1);
-      }
+  const read = new Set<LoadedChain>();
+  for (const d of dead.values()) {
+    const c = reach.rs.tables.get(d.first.table)?.chains.get(d.first.chain);
+    if (!c || read.has(c)) continue;
+    read.add(c);
+    for (const r of c.rules) {
+      const line = r.command.line;
+      if (dead.has(line)) total.set(line, (total.get(line) ?? 0) + 1);
     }
   }
   for (const [line, d] of dead) if (total.get(line) === d.count) out.set(line, d.first);
