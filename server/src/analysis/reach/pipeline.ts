@@ -43,6 +43,14 @@ export interface PipelineOptions {
 
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
 
+/** Whether some nat rule has a NAT target (read up to the first: not copied into a list of a kube dump's 60,000 chains). */
+function natBinds(rs: EmuRuleset): boolean {
+  const nat = rs.tables.get('nat');
+  if (!nat) return false;
+  for (const c of nat.chains.values()) if (c.rules.some((r) => r.target.kind === 'ext' && NAT_TARGETS.has(r.target.name))) return true;
+  return false;
+}
+
 export class Pipeline {
   /** Whether some nat rule sets up bindings, which then rewrite every later packet of its connection. */
   private readonly binds: boolean;
@@ -54,8 +62,7 @@ export class Pipeline {
     /** Where the walks log what they record, and the previous analysis's walks to take. */
     private readonly memo: WalkMemo,
   ) {
-    const nat = rs.tables.get('nat');
-    this.binds = !!nat && [...nat.chains.values()].some((c) => c.rules.some((r) => r.target.kind === 'ext' && NAT_TARGETS.has(r.target.name)));
+    this.binds = natBinds(rs);
   }
 
   private anyIface(): IntSet {

@@ -258,7 +258,10 @@ class FileParser {
       later.push(m);
     }
     const chainLines: ChainDecl[] = [];
-    for (const c of was.chains) {
+    // (Indexed loops over a kube dump's 60,000 chain lines and the rules below the edit: this runs once
+    // per edit, often before it is optimized, where each step of a for-of made an iterator result.)
+    for (let k = 0; k < was.chains.length; k++) {
+      const c = was.chains[k]!;
       if (c.line < end || delta === 0) chainLines.push(c);
       else if (c instanceof ChainLine) chainLines.push(movedChainLine(c, delta));
       else return undefined;
@@ -298,8 +301,8 @@ class FileParser {
         const i = line - newEnd;
         if (tail[i] instanceof RuleCommand || tail[i] instanceof ChainLine) tail[i] = e;
       };
-      for (const c of movedCommands) put(c.line, c);
-      for (const c of chainLines) if (c.line >= newEnd) put(c.line, c as ChainLine);
+      for (let k = 0; k < movedCommands.length; k++) put(movedCommands[k]!.line, movedCommands[k]!);
+      for (let k = 0; k < chainLines.length; k++) if (chainLines[k]!.line >= newEnd) put(chainLines[k]!.line, chainLines[k] as ChainLine);
       for (const r of later) {
         for (const c of r.block.commands) put(c.line, c as RuleCommand);
         for (const c of r.block.chains) put(c.line, c as ChainLine);
