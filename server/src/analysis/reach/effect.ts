@@ -75,13 +75,14 @@ function anyValue(fields: readonly Field[], space: Space, reroute = false): (f: 
   };
 }
 
-/** Both bounds with a mark field set: the bits of `mask` replaced by `value`'s. */
+/** A set with its mark (or connection mark) field's bits of `mask` replaced by `value`'s. */
 function markSet(field: Field.Mark | Field.Connmark, mask: number, value: number): (s: PacketSet) => PacketSet {
   // One value function per rule: mapField keeps its images.
   const set = (v: number): number => ((v & ~mask) ^ value) >>> 0;
   return (s) => mapField(s, field, set);
 }
 
+/** MARK: both bounds exactly. */
 function markRewrite(mask: number, value: number): (f: Flow) => Flow {
   const g = markSet(Field.Mark, mask, value);
   return (f) => ({ may: g(f.may), must: g(f.must) });
