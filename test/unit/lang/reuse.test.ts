@@ -274,6 +274,45 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     assert.deepStrictEqual(view(third), view(parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' })));
   });
 
+  it('a line added: the lines below get new commands at their lines, and the next parse, a full walk, takes those very commands again', () => {
+    const dump = kubeProxyDump({ services: 30, endpoints: 3 });
+    const lines = dump.split('\n');
+    const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    const at = lines.findIndex((l) => l.includes('DNAT --to-destination'));
+    lines.splice(at + 1, 0, lines[at]!.replace(/:(\d+)$/, ':9999'));
+    const added = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
+    assert.equal(cacheOf(added)?.movedBy, 1);
+    // A chain line edited: not a splice (rule lines only), so every line is looked up in the line cache.
+    const decl = lines.findIndex((l) => l.startsWith(':KUBE-SERVICES'));
+    lines[decl] = ':KUBE-SERVICES - [7:7]';
+    const text = lines.join('\n');
+    const full = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: added });
+    assert.ok(!cacheOf(full)?.spliced);
+    assert.deepStrictEqual(view(full), view(parseIptables(text, { family: 'ipv4', backend: 'nft' })));
+    const commands = (p: ParsedIptables): Map<number, unknown> => new Map(p.file.tables.flatMap((t) => t.commands.map((c) => [c.line, c] as const)));
+    const moved = commands(added);
+    const again = commands(full);
+    const below = [...again.keys()].filter((l) => l > at + 1);
+    assert.ok(below.length > 100);
+    for (const l of below) assert.equal(again.get(l), moved.get(l), `line ${l}: the added version's command`);
+  });
+
+  it('a line added above a chain line (declared after rules): the next parse, a full walk, takes its moved chain line again', () => {
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':X - [0:0]', '-A INPUT -p tcp --dport 1 -j ACCEPT', '-A INPUT -j X', ':Y - [0:0]', '-A X -p tcp --dport 2 -j ACCEPT', 'COMMIT', ''];
+    const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    lines.splice(3, 0, '-A INPUT -p tcp --dport 3 -j ACCEPT');
+    const added = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
+    assert.equal(cacheOf(added)?.movedBy, 1);
+    lines[1] = ':INPUT ACCEPT [3:3]';
+    const text = lines.join('\n');
+    const full = parseIptables(text, { family: 'ipv4', backend: 'nft', previous: added });
+    assert.ok(!cacheOf(full)?.spliced);
+    assert.deepStrictEqual(view(full), view(parseIptables(text, { family: 'ipv4', backend: 'nft' })));
+    const declOfY = (p: ParsedIptables): unknown => p.file.tables[0]!.chains.find((c) => c.line === 6);
+    assert.ok(declOfY(added));
+    assert.equal(declOfY(full), declOfY(added));
+  });
+
   it('unchanged lines keep their shapes, wherever they moved', () => {
     const dump = kubeProxyDump({ services: 30, endpoints: 3 });
     const lines = dump.split('\n');
