@@ -297,8 +297,8 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     for (const l of below) assert.equal(again.get(l), moved.get(l), `line ${l}: the added version's command`);
   });
 
-  it('a line added above a chain line (declared after rules): the next parse, a full walk, takes its moved chain line again', () => {
-    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':X - [0:0]', '-A INPUT -p tcp --dport 1 -j ACCEPT', '-A INPUT -j X', ':Y - [0:0]', '-A X -p tcp --dport 2 -j ACCEPT', 'COMMIT', ''];
+  it('a line added above a chain line (declared after rules) and a later table: the next parse, a full walk, takes their moved lines again', () => {
+    const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':X - [0:0]', '-A INPUT -p tcp --dport 1 -j ACCEPT', '-A INPUT -j X', ':Y - [0:0]', '-A X -p tcp --dport 2 -j ACCEPT', 'COMMIT', '*nat', ':PREROUTING ACCEPT [0:0]', ':Z - [0:0]', '-A PREROUTING -j Z', 'COMMIT', ''];
     const first = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
     lines.splice(3, 0, '-A INPUT -p tcp --dport 3 -j ACCEPT');
     const added = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
@@ -311,6 +311,10 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     const declOfY = (p: ParsedIptables): unknown => p.file.tables[0]!.chains.find((c) => c.line === 6);
     assert.ok(declOfY(added));
     assert.equal(declOfY(full), declOfY(added));
+    // The nat table below moved whole: its chain lines and its rule.
+    const nat = (p: ParsedIptables): readonly unknown[] => { const t = p.file.tables[1]!; return [...t.chains, ...t.commands]; };
+    assert.equal(nat(added).length, 3);
+    nat(full).forEach((x, i) => assert.equal(x, nat(added)[i], `nat line ${i}`));
   });
 
   it('unchanged lines keep their shapes, wherever they moved', () => {
