@@ -38,9 +38,13 @@ export function jumpTargetLookups(): number {
 }
 
 export class Walker {
-  /** The walks into chains made by the walk in progress (each remembered with the walk that made it), and their shifts (RememberedWalk.shifts). */
+  /**
+   * The walks into chains made by the walk in progress (each remembered with the walk that made it), and
+   * their shifts (RememberedWalk.shifts): made when the first one is not 0 (a fresh analysis makes 200,000
+   * walks, none shifted).
+   */
   private inner: RememberedWalk[] = [];
-  private innerShifts: number[] = [];
+  private innerShifts: number[] | undefined;
   /** The previous analysis's walks into this table's chains at this hook. */
   private readonly earlier: Walks | undefined;
   /**
@@ -98,7 +102,7 @@ export class Walker {
     const placedShift = this.placedShift;
     const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed, placedShift) : undefined;
     if (w) {
-      this.innerShifts.push(this.memo.replay(this.table, this.hook, w, this.memo.takenShift, r, entry, rec, chainName));
+      this.noteShift(this.memo.replay(this.table, this.hook, w, this.memo.takenShift, r, entry, rec, chainName));
       this.inner.push(w);
       return handBack(w, entry);
     }
@@ -106,6 +110,12 @@ export class Walker {
     const there = (rec.target ??= this.rec.chain(this.table.name, chainName));
     this.memo.enter(there, r, entry, this.hook);
     return placed ? this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
+  }
+
+  /** The shift of the inner walk about to be pushed (innerShifts, made with zeros for those before it when it is the first not 0). */
+  private noteShift(shift: number): void {
+    if (shift !== 0 && !this.innerShifts) this.innerShifts = new Array<number>(this.inner.length).fill(0);
+    this.innerShifts?.push(shift);
   }
 
   /**
@@ -146,7 +156,7 @@ export class Walker {
     const outerBase = this.earlierBase;
     const outerCursor = this.cursor;
     this.inner = [];
-    this.innerShifts = [];
+    this.innerShifts = undefined;
     this.earlierInner = earlierInner;
     this.earlierShifts = earlierShifts;
     this.earlierBase = earlierBase;
@@ -207,14 +217,14 @@ export class Walker {
     const rest = cur ? cur.whole(memo.remainders) : swap!(was!.rest);
     ret.add(rest);
     const out = { ret: ret.value, accepted: accepted.value };
-    const shifts = this.innerShifts.some((x) => x !== 0) ? this.innerShifts : NO_SHIFTS;
+    const shifts = this.innerShifts ?? NO_SHIFTS;
     if (depth > 0) {
       // Kept by the hundred thousand: at its own length (pushing onto [] makes room for 17).
       const inner = this.inner.length === 0 ? NO_WALKS : this.inner.length < 16 ? this.inner.slice() : this.inner;
       const w: RememberedWalk = { chain, depth, entry, out, rest, from, to: memo.at, inner, shifts: shifts.length < 16 && shifts !== NO_SHIFTS ? shifts.slice() : shifts };
       memo.remember(this.table.name, this.hook, w);
       outer.push(w);
-      outerShifts.push(0);
+      outerShifts?.push(0);
       memo.walked++;
     } else memo.rememberTop(this.table.name, this.hook, { inner: this.inner, shifts });
     this.inner = outer;
