@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeReachability } from '../../../server/src/analysis/reachability';
+import { ruleFlows } from '../../../server/src/analysis/ruleFlows';
 import { Field } from '../../../server/src/analysis/space/fields';
 import { single } from '../../../server/src/analysis/space/intSet';
 import { intersectSets, where } from '../../../server/src/analysis/space/packetSet';
@@ -139,3 +140,24 @@ describe('reachability engine: cases the emulator comparison found', () => {
     agree(rules, { proto: 'tcp', src: 0, sport: 40000, dst: ip('10.0.2.2'), dport: 80, origin: { kind: 'local' } }, 'filter', 'OUTPUT', 1, 'OUTPUT');
   });
 });
+
+describe('reachability engine: the sets it hands on', () => {
+  const dnat = ['*nat', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.0.1:8080', 'COMMIT'];
+  for (const [label, extra] of [['no rule names lo (it is one of the "other" interfaces)', []], ['a rule names lo', ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -i lo -j ACCEPT', 'COMMIT']]] as const) {
+    it(`after conntrack, the looped-back packets and those it looked up are one set, no box twice: ${label}`, () => {
+      const rules = [...dnat, ...extra, ''].join('\n');
+      const an = analyzeReachability(parse(rules));
+      const x = [...an.rules()].find((r) => r.table === 'nat')!;
+      const hits = an.reach(x.rule, x.table, x.chain).hits.get('PREROUTING')!;
+      for (const s of [hits.may, hits.must]) {
+        const boxes = s.map((b) => JSON.stringify(b));
+        assert.equal(new Set(boxes).size, boxes.length, boxes.join('\n'));
+      }
+      // NEW, and RELATED ones (not ICMP errors) with no binding yet: two flows, each said once.
+      const row = ruleFlows(an, 2)!.rows.find((r) => r.hook === 'PREROUTING')!;
+      assert.equal(row.packets.split('; ').length, 2, row.packets);
+      assert.match(row.packets, /conntrack NEW; .*conntrack RELATED$/);
+    });
+  }
+});
+

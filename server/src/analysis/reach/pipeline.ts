@@ -149,7 +149,10 @@ export class Pipeline {
     const states = ct(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED']);
     const step = (s: PacketSet): PacketSet => {
       const looked = assign(intersectSets(s, none), Field.Ct, states);
-      return [...subtractSets(s, none), ...looked];
+      // A union, not one list after the other: packets looped back through lo keep their state, and
+      // overlap those conntrack has just looked up. Listed twice, a kube dump's nat PREROUTING got
+      // each flow twice: every walk below met it twice, and hover showed it twice.
+      return unionSets(subtractSets(s, none), looked);
     };
     // A TCP packet surely starts a connection only when it is a bare SYN.
     const oddNew = intersectSets(intersectSets(where(this.space, Field.Ct, ct(['NEW'])), where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2))));
