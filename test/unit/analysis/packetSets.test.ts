@@ -91,4 +91,17 @@ describe('rendering in words', () => {
     assert.equal(renderSet(space, []), 'no packet');
     assert.equal(renderSet(space, [box({})]), 'every packet');
   });
+  it('a box that holds the packets of one already said is not said again, nor counted', () => {
+    const tcp = box({ 2: [6, 6] });
+    const udp = box({ 2: [17, 17] });
+    const icmp = box({ 2: [1, 1] });
+    assert.equal(renderSet(space, [tcp, udp, box({ 2: [6, 6] }), tcp]), 'tcp; udp');
+    assert.equal(renderSet(space, [tcp, tcp, udp, icmp], 2), 'tcp; udp; and 1 more');
+    // Every box read: the count is exact.
+    const ports = (n: number): Box[] => Array.from({ length: n }, (_, i) => box({ 2: [6, 6], 4: [i + 1, i + 1] }));
+    assert.equal(renderSet(space, [...ports(10), ...ports(10)], 3), 'tcp to port 1; tcp to port 2; tcp to port 3; and 7 more');
+    // Past the boxes read, what is left may repeat: an upper bound, said as one.
+    assert.equal(renderSet(space, ports(100), 2), 'tcp to port 1; tcp to port 2; and up to 98 more');
+    assert.equal(renderSet(space, [...ports(64), ...ports(64)], 2), 'tcp to port 1; tcp to port 2; and up to 126 more');
+  });
 });

@@ -137,8 +137,22 @@ export function renderBox(space: Space, b: Box): string {
   return parts.length ? parts.join(' ') : 'every packet';
 }
 
+/** Boxes read for distinct words: a set of thousands is counted, not all written out, on hover. */
+const RENDER_SCAN = 64;
+
+/**
+ * The set in words, box by box up to `max`, then how many more. A set may hold the same
+ * packets in two boxes (a union does not look for overlaps); words already said are said once.
+ */
 export function renderSet(space: Space, s: PacketSet, max = 4): string {
   if (!s.length) return 'no packet';
-  const shown = s.slice(0, max).map((b) => renderBox(space, b));
-  return s.length > max ? `${shown.join('; ')}; and ${s.length - max} more` : shown.join('; ');
+  const seen = new Set<string>();
+  const scanned = Math.min(s.length, RENDER_SCAN);
+  for (let i = 0; i < scanned; i++) seen.add(renderBox(space, s[i]!));
+  const words = [...seen];
+  const shown = words.slice(0, max).join('; ');
+  const more = words.length - Math.min(max, words.length);
+  if (scanned === s.length) return more ? `${shown}; and ${more} more` : shown;
+  // Boxes past the scan may repeat some said already: at most this many more.
+  return `${shown}; and up to ${more + s.length - scanned} more`;
 }
