@@ -122,6 +122,19 @@ export class Reachability {
     return e;
   }
 
+  /**
+   * By hook, the sites some packet enters a chain from at that hook, in the order first met: "hook X",
+   * or the jumping rule (lineOf, idOf name it).
+   */
+  sitesByHook(table: string, chain: string): Map<Hook, Array<EmuRule | string>> {
+    return this.rec.sitesByHook(table, chain, (s) => this.own(s));
+  }
+
+  /** The flows every site sends into a chain, site by site (entries() without naming the sites or joining their flows). */
+  entryFlows(table: string, chain: string): Iterable<Flow> {
+    return this.rec.entryFlows(table, chain);
+  }
+
   /** The sites some packet enters a chain from (as entries() names them), in the order first met, without joining any flow. */
   sitesEntering(table: string, chain: string): string[] {
     return this.rec.sitesEntering(table, chain, (s) => this.idOf(s));

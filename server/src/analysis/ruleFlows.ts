@@ -9,7 +9,8 @@ import type { EmuRule } from '../emulator/compile';
 import type { Hook } from '../lang/iptables/extension';
 import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
-import { isEmpty, intersectSets, subtractSets, type PacketSet } from './space/packetSet';
+import { isEmpty, intersectSets, subtractSets } from './space/packetSet';
+import type { Box } from './space/fields';
 import { renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
@@ -79,23 +80,36 @@ function doesText(rule: EmuRule, table: string): string {
   return `applies ${t.name}`;
 }
 
+/** Jump sites named in a row's path; more are counted. */
+const PATH_SITES = 4;
+
+/** How packets get into the chain at a hook: the hook itself, or the lines that jump to it (sending packets in at that hook). */
+function pathAt(sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>>, reach: Reachability, hook: Hook): string {
+  const at = sites.get(hook) ?? [];
+  if (at.includes(`hook ${hook}`)) return hook;
+  const lines = at.map((s) => (typeof s === 'string' ? -1 : reach.lineOf(s) + 1)).filter((l) => l > 0).sort((a, b) => a - b);
+  const named = lines.slice(0, PATH_SITES).map((l) => `line ${l}`).join(' or ');
+  return `${hook} → ${lines.length > PATH_SITES ? `${named} or ${lines.length - PATH_SITES} more` : named}`;
+}
+
 export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAt(reach, line);
   if (!ks.length) return undefined;
   const { table, chain, rule } = ks[0]!;
   const rows: FlowRow[] = [];
   let example: RuleFlows['example'];
-  let allHits: PacketSet = [];
+  // (Boxes pushed, not arrays spread: KUBE-MARK-MASQ's rule is reached from 60,000 jump sites.)
+  const allHits: Box[] = [];
   const conditions = new Set<string>();
+  // (Every kernel rule of a line is in one chain.)
+  let sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>> | undefined;
   for (const k of ks) {
     const r = reach.reach(k.rule, k.table, k.chain);
     for (const c of r.facts.match.conditions) conditions.add(conditionText(c));
     for (const [hook, f] of r.hits) {
       if (isEmpty(f.may)) continue;
-      allHits = [...allHits, ...f.may];
-      const sites = [...reach.entries(k.table, k.chain).entries()].filter(([, e]) => !isEmpty(e.may));
-      const path = sites.some(([id]) => id === `hook ${hook}`) ? hook : `${hook} → ${sites.filter(([id]) => !id.startsWith('hook ')).map(([id]) => `line ${Number(id.split('/')[3]) + 1}`).join(' or ')}`;
-      rows.push({ hook, path, packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
+      for (const b of f.may) allHits.push(b);
+      rows.push({ hook, path: pathAt((sites ??= reach.sitesByHook(table, chain)), reach, hook), packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
       if (!example && !isEmpty(f.must)) {
         const w = witnessOf(reach.space, f.must);
         if (w) example = { hook, witness: w, text: witnessText(w) };
@@ -103,11 +117,13 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
     }
   }
   // Packets its conditions accept at the chain's entry that never get to it.
-  let entry: PacketSet = [];
-  for (const f of reach.entries(table, chain).values()) entry = [...entry, ...f.may];
+  // An entering box that is itself one of the hits leaves nothing: left out before intersecting and
+  // subtracting (KUBE-MARK-MASQ's one rule is hit by the very boxes 60,000 jump sites send in).
+  const hit = new Set(allHits);
+  const entry: Box[] = [];
+  for (const f of reach.entryFlows(table, chain)) for (const b of f.may) if (!hit.has(b)) entry.push(b);
   const facts = reach.facts(rule, table, chain);
-  const wanted = intersectSets(entry, facts.match.upper);
-  const lost = subtractSets(wanted, allHits);
+  const lost = subtractSets(intersectSets(entry, facts.match.upper), allHits);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
     const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules

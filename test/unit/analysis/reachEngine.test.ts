@@ -21,6 +21,7 @@ import type { Hook } from '../../../server/src/lang/iptables/extension';
 import { parseIpv4Strict } from '../../../server/src/lang/iptables/inet';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { LAB_HOST_JSON } from '../../helpers/netlab/traceGenerator';
+import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 
 const host: HostModel = parseHostFile(LAB_HOST_JSON).value!.host;
 const ip = (s: string): number => parseIpv4Strict(s)!;
@@ -159,5 +160,77 @@ describe('reachability engine: the sets it hands on', () => {
       assert.match(row.packets, /conntrack NEW; .*conntrack RELATED$/);
     });
   }
+});
+
+describe('hover: the way into a chain at each hook', () => {
+  const rules = [
+    '*nat', // line 1
+    ':PREROUTING ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':SVC - [0:0]',
+    ':MID - [0:0]',
+    '-A PREROUTING -p tcp -j SVC', // line 6
+    '-A PREROUTING -p udp -j SVC', // line 7
+    '-A OUTPUT -j SVC', // line 8
+    '-A OUTPUT -i eth0 -j SVC', // line 9: no packet has an input interface at OUTPUT
+    '-A PREROUTING -j MID', // line 10
+    '-A OUTPUT -j MID', // line 11
+    '-A MID -i eth0 -j SVC', // line 12: walked at both hooks, sends packets in at PREROUTING only
+    '-A SVC -d 10.96.0.10/32 -j DNAT --to-destination 10.244.0.1', // line 13
+    'COMMIT',
+    '',
+  ].join('\n');
+  it('names only the sites that send packets in at that hook', () => {
+    const rows = ruleFlows(analyzeReachability(parse(rules)), 12)!.rows;
+    const path = (hook: Hook) => rows.filter((r) => r.hook === hook).map((r) => r.path);
+    assert.deepEqual(path('PREROUTING'), ['PREROUTING → line 6 or line 7 or line 12']);
+    assert.deepEqual(path('OUTPUT'), ['OUTPUT → line 8']);
+  });
+  it('past four sites, the rest are counted', () => {
+    const many = ['*filter', ':INPUT ACCEPT [0:0]', ':X - [0:0]', ...[7, 6, 5, 4, 3, 2].map((p) => `-A INPUT -p tcp --dport ${p} -j X`), '-A X -j ACCEPT', 'COMMIT', ''].join('\n');
+    const rows = ruleFlows(analyzeReachability(parse(many)), 9)!.rows;
+    assert.deepEqual(rows.map((r) => r.path), ['INPUT → line 4 or line 5 or line 6 or line 7 or 2 more']);
+  });
+  it('a built-in chain is its hook', () => {
+    const rows = ruleFlows(analyzeReachability(parse(rules)), 5)!.rows;
+    assert.deepEqual(rows.map((r) => r.path), ['PREROUTING']);
+  });
+});
+
+describe('hover: packets a rule\'s conditions accept that never get to it', () => {
+  const rules = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':SSH - [0:0]',
+    '-A INPUT -p tcp -m tcp --dport 22 -j SSH', // line 4
+    '-A INPUT -p udp -j SSH', // line 5
+    '-A SSH -s 10.0.0.0/8 -j DROP', // line 6
+    '-A SSH -p tcp -j ACCEPT', // line 7
+    '-A SSH -j ACCEPT', // line 8
+    'COMMIT',
+    '',
+  ].join('\n');
+  const an = analyzeReachability(parse(rules));
+  it('those an earlier rule takes, and which rule', () => {
+    const f = ruleFlows(an, 6)!;
+    assert.ok(f.neverHere, JSON.stringify(f));
+    assert.match(f.neverHere.packets, /^from 10\.0\.0\.0\/8 tcp to port 22/);
+    assert.deepEqual(f.neverHere.takenBy, [6]);
+    // What does get there: the rest of the TCP packets the jump sends in.
+    assert.match(f.rows[0]!.packets, /except 10\.0\.0\.0\/8/);
+  });
+  it('after two rules, from both entries: what each took', () => {
+    const f = ruleFlows(an, 7)!;
+    assert.deepEqual(f.neverHere?.takenBy, [6, 7]);
+    assert.match(f.neverHere!.packets, /10\.0\.0\.0\/8/);
+  });
+  it('none for a chain\'s first rule, whose hits are what enters', () => {
+    assert.equal(ruleFlows(an, 5)!.neverHere, undefined);
+    const dump = kubeProxyDump({ services: 20, endpoints: 3 });
+    const kube = analyzeReachability(parse(dump));
+    const masq = ruleFlows(kube, dump.split('\n').findIndex((l) => l.startsWith('-A KUBE-MARK-MASQ -j')))!;
+    assert.equal(masq.neverHere, undefined);
+    assert.match(masq.rows[0]!.path, /^PREROUTING → line \d+ or line \d+ or line \d+ or line \d+ or 76 more$/);
+  });
 });
 

@@ -137,8 +137,8 @@ export function renderBox(space: Space, b: Box): string {
   return parts.length ? parts.join(' ') : 'every packet';
 }
 
-/** Boxes read for distinct words: a set of thousands is counted, not all written out, on hover. */
-const RENDER_SCAN = 64;
+/** Boxes read for distinct words (a set of thousands is counted, not written out: hover renders a few sets per rule). */
+const RENDER_SCAN = 16;
 
 /**
  * The set in words, box by box up to `max`, then how many more. A set may hold the same
