@@ -113,8 +113,8 @@ const chosen = figures.find((f) => f.totalMs === median(totals))!;
 const findings = last!.findings;
 const bump = (lines: readonly string[], at: number): LineEdit => ({ replace: at, text: lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`) });
 
-/** Hover on 200 rules, then the one-line edits, from the last run's analysis (let go after: the series below start from their own). */
-function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; edits: number[]; replayed: number } {
+/** Hover on 200 rules and on the rule most jump sites lead to, then the one-line edits, from the last run's analysis (let go after: the series below start from their own). */
+function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; mostJumpedTo: number[]; edits: number[]; replayed: number } {
   const { analysis, reach } = run;
   const lines = [...reach.rules()].map((k) => reach.lineOf(k.rule));
   const hovers: number[] = [];
@@ -125,15 +125,23 @@ function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; edi
     hovers.push(Number(process.hrtime.bigint() - h0) / 1e6);
   }
   hovers.sort((a, b) => a - b);
+  // The rule most jump sites lead to (KUBE-MARK-MASQ's one rule: six per service), hovered five times.
+  const masq = text.split('\n').findIndex((l) => l.startsWith('-A KUBE-MARK-MASQ -j'));
+  const mostJumpedTo: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const h0 = process.hrtime.bigint();
+    ruleFlows(reach, masq);
+    mostJumpedTo.push(Number(process.hrtime.bigint() - h0) / 1e6);
+  }
   // One-line edits (an endpoint's DNAT port, spread over the file), each to fresh findings, the
   // previous parse and reachability handed over as the editor does (walks of untouched chains replayed).
   const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => [bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!)]);
   edits.sort((a, b) => a - b);
-  return { rules: lines.length, hovers, edits, replayed };
+  return { rules: lines.length, hovers, mostJumpedTo, edits, replayed };
 }
 const firstSeries = hoversAndOneLineEdits(last!);
 last = undefined;
-const { hovers, edits, replayed } = firstSeries;
+const { hovers, mostJumpedTo, edits, replayed } = firstSeries;
 /**
  * A full analysis of the dump, not timed, for a series of edits to start from as the editor's would after
  * opening: the series before took the first analysis's walk log (each analysis writes its log over the one
@@ -166,6 +174,7 @@ console.log(JSON.stringify({
   totalRunsMs: totals,
   findings,
   hoverP95Ms: Number(hovers[Math.floor(hovers.length * 0.95)]!.toFixed(2)),
+  hoverMostJumpedToMs: Math.round(median(mostJumpedTo)),
   oneLineEditToFindingsMs: Math.round(median(edits)),
   oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)),
   replayedWalksPerEdit: replayed,

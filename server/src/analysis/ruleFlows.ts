@@ -9,7 +9,7 @@ import type { EmuRule } from '../emulator/compile';
 import type { Hook } from '../lang/iptables/extension';
 import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
-import { isEmpty, intersectSets, subtractSets } from './space/packetSet';
+import { isEmpty, intersectSets, subtractSets, withoutEqualBoxes } from './space/packetSet';
 import type { Box } from './space/fields';
 import { renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
@@ -117,13 +117,13 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
     }
   }
   // Packets its conditions accept at the chain's entry that never get to it.
-  // An entering box that is itself one of the hits leaves nothing: left out before intersecting and
-  // subtracting (KUBE-MARK-MASQ's one rule is hit by the very boxes 60,000 jump sites send in).
-  const hit = new Set(allHits);
   const entry: Box[] = [];
-  for (const f of reach.entryFlows(table, chain)) for (const b of f.may) if (!hit.has(b)) entry.push(b);
+  for (const f of reach.entryFlows(table, chain)) for (const b of f.may) entry.push(b);
   const facts = reach.facts(rule, table, chain);
-  const lost = subtractSets(intersectSets(entry, facts.match.upper), allHits);
+  // An entering box equal to one of the hits leaves nothing: left out before intersecting and subtracting
+  // (KUBE-MARK-MASQ's one rule is hit by the very boxes 60,000 jump sites send in). By content, not by
+  // object: an analysis after an edit holds the same boxes as a fresh one, not the same objects.
+  const lost = subtractSets(intersectSets(withoutEqualBoxes(entry, allHits), facts.match.upper), allHits);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
     const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules

@@ -430,6 +430,30 @@ function hashed(box: Box): Hashed {
   return { box, hs, total };
 }
 
+/**
+ * The boxes of `s` whose packets no box of `others` holds as a whole box of the same fields (equal
+ * in content, not only the same object), in order: what `s − others` can still leave something of.
+ * Found by a hash of every field, then compared in full.
+ */
+export function withoutEqualBoxes(s: PacketSet, others: PacketSet): Box[] {
+  if (!others.length) return s.slice();
+  const byHash = new Map<number, Box[]>();
+  for (const b of others) {
+    const h = boxHash(b);
+    const l = byHash.get(h);
+    if (l) l.push(b);
+    else byHash.set(h, [b]);
+  }
+  return s.filter((b) => !(byHash.get(boxHash(b))?.some((o) => o === b || sameExcept(o, b, -1)) ?? false));
+}
+
+/** hashed(box).total without the per-field list. */
+function boxHash(box: Box): number {
+  let total = 0;
+  for (let i = 0; i < FIELD_COUNT; i++) total = (total + Math.imul(WEIGHTS[i]!, setHash(box[i]!))) | 0;
+  return total;
+}
+
 /** The key merge() groups a box by when joining on field k (its fields but k, hashed as merge hashes them). */
 export function keyWithout(box: Box, k: number): number {
   const h = hashed(box);
