@@ -431,9 +431,9 @@ function hashed(box: Box): Hashed {
 }
 
 /**
- * The boxes of `s` whose packets no box of `others` holds as a whole box of the same fields (equal
- * in content, not only the same object), in order: what `s − others` can still leave something of.
- * Found by a hash of every field, then compared in full.
+ * The boxes of `s` that no box of `others` equals (field by field, whether or not the same object),
+ * in order: a box equal to one of `others` leaves nothing of `s − others`. Looked up by a hash of
+ * every field, then compared in full.
  */
 export function withoutEqualBoxes(s: PacketSet, others: PacketSet): Box[] {
   if (!others.length) return s.slice();
