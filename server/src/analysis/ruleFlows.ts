@@ -87,7 +87,8 @@ const PATH_SITES = 4;
 function pathAt(sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>>, reach: Reachability, hook: Hook): string {
   const at = sites.get(hook) ?? [];
   if (at.includes(`hook ${hook}`)) return hook;
-  const lines = at.map((s) => (typeof s === 'string' ? -1 : reach.lineOf(s) + 1)).filter((l) => l > 0).sort((a, b) => a - b);
+  // (The only name a hook's list holds is its own "hook X": the rest are jumping rules.)
+  const lines = at.filter((s): s is EmuRule => typeof s !== 'string').map((s) => reach.lineOf(s) + 1).sort((a, b) => a - b);
   const named = lines.slice(0, PATH_SITES).map((l) => `line ${l}`).join(' or ');
   return `${hook} → ${lines.length > PATH_SITES ? `${named} or ${lines.length - PATH_SITES} more` : named}`;
 }
