@@ -191,6 +191,17 @@ describe('hover: the way into a chain at each hook', () => {
     const rows = ruleFlows(analyzeReachability(parse(many)), 9)!.rows;
     assert.deepEqual(rows.map((r) => r.path), ['INPUT → line 4 or line 5 or line 6 or line 7 or 2 more']);
   });
+  it('names the lowest lines, whatever order the walk meets the sites in', () => {
+    // INPUT's first rule enters B, whose jumps (lines 10-12) reach X before INPUT's own (lines 6-9).
+    const many = [
+      '*filter', ':INPUT ACCEPT [0:0]', ':B - [0:0]', ':X - [0:0]', '-A INPUT -p udp -j B',
+      ...[8, 7, 6, 5].map((p) => `-A INPUT -p tcp --dport ${p} -j X`),
+      ...[3, 2, 1].map((p) => `-A B -p udp --dport ${p} -j X`),
+      '-A X -j ACCEPT', 'COMMIT', '',
+    ].join('\n');
+    const rows = ruleFlows(analyzeReachability(parse(many)), 12)!.rows;
+    assert.deepEqual(rows.map((r) => r.path), ['INPUT → line 6 or line 7 or line 8 or line 9 or 3 more']);
+  });
   it('a built-in chain is its hook', () => {
     const rows = ruleFlows(analyzeReachability(parse(rules)), 5)!.rows;
     assert.deepEqual(rows.map((r) => r.path), ['PREROUTING']);
