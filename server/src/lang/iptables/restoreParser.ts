@@ -790,7 +790,6 @@ export function parseIptables(text: string, options: ParseOptions = {}): ParsedI
   return parsed;
 }
 
-/** The parse of text spliced onto prev (tableSplice.ts), or undefined where a splice could differ from a full walk. */
 /**
  * `a` with its items [first, end) replaced by `mid`: one copy written over when as many come in as go
  * (a line edited in place: 230,000 lines of a kube dump copied once, not three times), else the parts joined.
@@ -802,6 +801,7 @@ function replaced<T>(a: readonly T[], first: number, end: number, mid: readonly 
   return out;
 }
 
+/** The parse of text spliced onto prev (tableSplice.ts), or undefined where a splice could differ from a full walk. */
 function spliceOnto(text: string, family: Family, backend: Backend, fastRules: boolean, prev: ParsedIptables): ParsedIptables | undefined {
   const splicer = new FileParser(text, family, backend, fastRules, cacheOf(prev));
   const spliced = splicer.splice(prev);
