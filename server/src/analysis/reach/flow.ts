@@ -52,16 +52,26 @@ export function mapFlow(f: Flow, g: (s: PacketSet) => PacketSet): Flow {
 /**
  * A set built up by many unions (what a chain accepts, summed over thousands of jump sites).
  * Gives exactly what folding `unionSets` over the parts gives, boxes in the same order, but
- * appends in place once the set is past the size unions tidy, instead of copying it every time.
+ * once the set is past the size unions tidy (where a union only appends), keeps the added sets
+ * aside and joins them in one copy when the sum is read: neither copying the set every time nor
+ * regrowing one list box by box (a kube dump's service table sums 100,000 boxes per hook).
  */
 class SetSum {
   private cur: PacketSet = NONE;
-  /** Whether `cur` is an array of ours that no caller has seen (so it may grow in place). */
-  private owned = false;
+  /** Sets added past the tidy limit, in order, not yet joined onto `cur`. */
+  private tail: PacketSet[] | undefined;
+  private tailSize = 0;
   /** While added sets only grow one field of the sum's boxes (fieldRun.ts): `cur` is stale then. */
   private run: FieldRun | undefined;
 
   add(b: PacketSet): void {
+    if (this.tail) {
+      if (b.length) {
+        this.tail.push(b);
+        this.tailSize += b.length;
+      }
+      return;
+    }
     if (this.run) {
       if (this.run.add(b)) return;
       this.settle();
@@ -71,40 +81,47 @@ class SetSum {
     if (a.length && a.length + b.length <= UNION_TIDY_LIMIT && (this.run = FieldRun.start(a, b))) return;
     if (!a.length || a.length + b.length <= UNION_TIDY_LIMIT) {
       this.cur = unionSets(a, b);
-      this.owned = false;
       return;
     }
-    const out = this.owned ? (a as Box[]) : a.slice();
-    for (const x of b) out.push(x);
-    this.cur = out;
-    this.owned = true;
+    this.tail = [b];
+    this.tailSize = b.length;
   }
 
   /** Replaces the sum by `s` (a join whose left side was empty takes the right one as it is). */
   reset(s: PacketSet): void {
     this.cur = s;
-    this.owned = false;
+    this.tail = undefined;
+    this.tailSize = 0;
     this.run = undefined;
   }
 
   /** (A run keeps the number of boxes: `cur`'s length holds while it is stale.) */
   get size(): number {
-    return this.cur.length;
+    return this.cur.length + this.tailSize;
   }
 
   get value(): PacketSet {
     this.settle();
-    this.owned = false;
+    const tail = this.tail;
+    if (tail) {
+      let out = this.cur as Box[];
+      // In batches: a call takes a limited number of arguments.
+      for (let i = 0; i < tail.length; i += TAIL_BATCH) out = out.concat(...tail.slice(i, i + TAIL_BATCH));
+      this.cur = out;
+      this.tail = undefined;
+      this.tailSize = 0;
+    }
     return this.cur;
   }
 
   private settle(): void {
     if (!this.run) return;
     this.cur = this.run.value();
-    this.owned = false;
     this.run = undefined;
   }
 }
+
+const TAIL_BATCH = 4096;
 
 /** `join` folded over many flows, exactly, in linear time (see SetSum). */
 export class FlowSum {
