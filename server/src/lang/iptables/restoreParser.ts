@@ -256,12 +256,13 @@ class FileParser {
       if (!m) return undefined;
       later.push(m);
     }
-    const chainLines: ChainDecl[] = [];
-    // (Indexed loops over a kube dump's 60,000 chain lines and the rules below the edit: this runs once
-    // per edit, often before it is optimized, where each step of a for-of made an iterator result.)
-    for (let k = 0; k < was.chains.length; k++) {
+    // Lines in place: the chain lines as they were (one copy). (Indexed loops over a kube dump's 60,000 chain
+    // lines and the rules below the edit: this runs once per edit, often before it is optimized, where each
+    // step of a for-of made an iterator result.)
+    const chainLines: ChainDecl[] = delta === 0 ? was.chains.slice() : [];
+    for (let k = 0; delta !== 0 && k < was.chains.length; k++) {
       const c = was.chains[k]!;
-      if (c.line < end || delta === 0) chainLines.push(c);
+      if (c.line < end) chainLines.push(c);
       else if (c instanceof ChainLine) chainLines.push(movedChainLine(c, delta));
       else return undefined;
     }
