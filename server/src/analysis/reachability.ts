@@ -130,9 +130,9 @@ export class Reachability {
     return this.rec.sitesByHook(table, chain, (s) => this.own(s));
   }
 
-  /** The flows every site sends into a chain, site by site (entries() without naming the sites or joining their flows). */
-  entryFlows(table: string, chain: string): Iterable<Flow> {
-    return this.rec.entryFlows(table, chain);
+  /** The boxes (`may`) every site sends into a chain, site by site (entries() without naming the sites or joining their flows). */
+  entryBoxes(table: string, chain: string): Box[] {
+    return this.rec.entryBoxes(table, chain);
   }
 
   /** The sites some packet enters a chain from (as entries() names them), in the order first met, without joining any flow. */

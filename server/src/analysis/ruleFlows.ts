@@ -129,8 +129,7 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
     }
   }
   // Packets its conditions accept at the chain's entry that never get to it.
-  const entry: Box[] = [];
-  for (const f of reach.entryFlows(table, chain)) for (const b of f.may) entry.push(b);
+  const entry = reach.entryBoxes(table, chain);
   const facts = reach.facts(rule, table, chain);
   // An entering box equal to one of the hits leaves nothing: left out before intersecting and subtracting
   // (KUBE-MARK-MASQ's one rule is hit by the very boxes 60,000 jump sites send in). By content, not by

@@ -7,7 +7,7 @@
 import type { EmuChain, EmuRule } from '../../emulator/compile';
 import { HOOKS, type Hook } from '../../lang/iptables/extension';
 import { SlotMap } from '../../lang/iptables/slotMap';
-import type { Space } from '../space/fields';
+import type { Box, Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
 import { isDead, type Flow } from './flow';
@@ -316,10 +316,13 @@ export class Recorder {
     return out;
   }
 
-  /** The flows every site sent into a chain, site by site and in the order sent. */
-  *entryFlows(table: string, chain: string): Generator<Flow> {
-    const sites = this.chains.get(table)?.get(chain)?.sites;
-    if (sites) for (const [, parts] of sites) yield* parts;
+  /** The boxes (`may`) every site sent into a chain, site by site and in the order sent. */
+  entryBoxes(table: string, chain: string): Box[] {
+    const out: Box[] = [];
+    this.chains.get(table)?.get(chain)?.sites.forEach((_, parts) => {
+      for (let i = 0; i < parts.length; i++) for (const b of parts[i]!.may) out.push(b);
+    });
+    return out;
   }
 
   /**
@@ -346,16 +349,14 @@ export class Recorder {
       if (!l) out.set(h, [site]);
       else if (l[l.length - 1] !== site) l.push(site);
     };
-    const sites = this.chains.get(table)?.get(chain)?.sites;
-    if (!sites) return out;
-    for (const [site, parts] of sites) {
+    this.chains.get(table)?.get(chain)?.sites.forEach((site, parts) => {
       if (typeof site === 'string') {
         if (parts.some((f) => !isDead(f))) add(site.slice('hook '.length) as Hook, site);
-        continue;
+        return;
       }
       const hits = this.find(own(site))?.hits;
       if (hits) for (let i = 0; i < hits.length; i += 2) if (!isDead(hits[i + 1] as Flow)) add(hits[i] as Hook, site);
-    }
+    });
     return out;
   }
 
