@@ -114,7 +114,7 @@ const findings = last!.findings;
 const bump = (lines: readonly string[], at: number): LineEdit => ({ replace: at, text: lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`) });
 
 /** Hover on 200 rules and on the rule most jump sites lead to, then the one-line edits, from the last run's analysis (let go after: the series below start from their own). */
-function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; mostJumpedTo: number[]; edits: number[]; replayed: number } {
+function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; firstHover: number; mostJumpedTo: number[]; edits: number[]; replayed: number } {
   const { analysis, reach } = run;
   const lines = [...reach.rules()].map((k) => reach.lineOf(k.rule));
   const hovers: number[] = [];
@@ -124,6 +124,8 @@ function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; mos
     ruleFlows(reach, line);
     hovers.push(Number(process.hrtime.bigint() - h0) / 1e6);
   }
+  // The first hover on an analysis builds its line index: what the first hover after every edit pays.
+  const firstHover = hovers[0]!;
   hovers.sort((a, b) => a - b);
   // The rule most jump sites lead to (KUBE-MARK-MASQ's one rule: six per service), hovered five times.
   const masq = text.split('\n').findIndex((l) => l.startsWith('-A KUBE-MARK-MASQ -j'));
@@ -137,11 +139,11 @@ function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; mos
   // previous parse and reachability handed over as the editor does (walks of untouched chains replayed).
   const { times: edits, replayed } = editsToFindings(text, analysis, reach, 12, (lines, dnat, k) => [bump(lines, dnat[Math.floor(((k * 5 + 0.5) % 12) * dnat.length / 12)]!)]);
   edits.sort((a, b) => a - b);
-  return { rules: lines.length, hovers, mostJumpedTo, edits, replayed };
+  return { rules: lines.length, hovers, firstHover, mostJumpedTo, edits, replayed };
 }
 const firstSeries = hoversAndOneLineEdits(last!);
 last = undefined;
-const { hovers, mostJumpedTo, edits, replayed } = firstSeries;
+const { hovers, firstHover, mostJumpedTo, edits, replayed } = firstSeries;
 /**
  * A full analysis of the dump, not timed, for a series of edits to start from as the editor's would after
  * opening: the series before took the first analysis's walk log (each analysis writes its log over the one
@@ -174,6 +176,7 @@ console.log(JSON.stringify({
   totalRunsMs: totals,
   findings,
   hoverP95Ms: Number(hovers[Math.floor(hovers.length * 0.95)]!.toFixed(2)),
+  hoverFirstMs: Number(firstHover.toFixed(1)),
   hoverMostJumpedToMs: Math.round(median(mostJumpedTo)),
   oneLineEditToFindingsMs: Math.round(median(edits)),
   oneLineEditToFindingsP95Ms: Math.round(percentile(edits, 0.95)),
