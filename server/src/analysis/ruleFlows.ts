@@ -59,8 +59,12 @@ function lineIndex(reach: Reachability): LineIndex {
   // By the lines of the parse analysed (a compiled rule's own line is where it was when compiled).
   for (const t of reach.emu.tables.values()) {
     const lt = reach.rs.tables.get(t.name);
+    // The parse's chains read alongside (the compile keeps their order, leaving out absent ones), looked up where a name differs.
+    const parsed = lt?.chains.values();
     for (const c of t.chains.values()) {
-      const loaded = lt?.chains.get(c.name)?.rules;
+      let p = parsed?.next();
+      while (p && !p.done && p.value.absent) p = parsed!.next();
+      const loaded = (p && !p.done && p.value.name === c.name ? p.value : lt?.chains.get(c.name))?.rules;
       for (const rule of c.rules) {
         const line = loaded?.[rule.ref.index]?.command.line ?? -1;
         if (line < 0) continue;
