@@ -78,7 +78,7 @@ function lineIndex(reach: Reachability): LineIndex {
   }
   const first = new Int32Array(max + 1).fill(-1);
   const next = new Int32Array(rules.length);
-  // From the last, so that each line's chain lists its rules in table and chain order.
+  // From the last rule back, so that each line's list holds its rules in table and chain order.
   for (let k = rules.length - 1; k >= 0; k--) {
     next[k] = first[lines[k]!]!;
     first[lines[k]!] = k;
