@@ -19,6 +19,8 @@ import { cacheOf } from '../../../server/src/lang/iptables/lineCache';
 import { SPLICE_MAX_LINES } from '../../../server/src/lang/iptables/tableSplice';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateFile, Rng } from '../../helpers/restoreGenerator';
+import { PieceText } from '../../../server/src/lang/pieceText';
+import { commonPrefix, commonSuffix } from '../../../server/src/lang/iptables/lineCache';
 
 /** Plain data: extensions by name, bigints and sets spelled out, spans as {start, end}. */
 function plain(v: unknown): unknown {
@@ -173,12 +175,26 @@ function multiEdit(lines: string[], rng: Rng): string {
 /** Reparses that spliced a table, those of them after lines were added or removed, and those made of one-place steps (editSteps.ts). */
 const splices = { all: 0, moved: 0, stepped: 0 };
 
-/** Chained reparses, each compared with a fresh parse; returns how many reparses spliced a table. */
-function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string, change = edit, checkPrevious = false): number {
+/**
+ * The editor's document after an edit that made `next` of `was`'s text: the changed stretch put in, in
+ * one edit or (sometimes) two, a removal then an insertion, as the editor's pieces would hold them.
+ */
+function piecesAfter(was: PieceText, wasText: string, next: string, rng: Rng): PieceText {
+  const max = Math.min(wasText.length, next.length);
+  const p = commonPrefix(wasText, next, max);
+  const s = commonSuffix(wasText, next, max - p);
+  const put = next.slice(p, next.length - s);
+  return rng.chance(0.3) ? was.edit(p, wasText.length - s, '').edit(p, p, put) : was.edit(p, wasText.length - s, put);
+}
+
+/** Chained reparses, each compared with a fresh parse; returns how many reparses spliced a table. `pieces`: each version handed over as the editor's document holds it. */
+function chainOfEdits(text: string, family: Family, backend: Backend, seed: number, edits: number, label: string, change = edit, checkPrevious = false, pieces = false): number {
   const rng = new Rng(seed);
   const trailing = text.endsWith('\n');
   const lines = (trailing ? text.slice(0, -1) : text).split('\n');
-  let previous = parseIptables(text, { family, backend });
+  let previous = parseIptables(pieces ? PieceText.of(text) : text, { family, backend });
+  let doc = PieceText.of(text);
+  let docText = text;
   let spliced = 0;
   const done: string[] = [];
   for (let k = 0; k < edits; k++) {
@@ -186,7 +202,11 @@ function chainOfEdits(text: string, family: Family, backend: Backend, seed: numb
     const next = lines.join('\n') + (change === edit && rng.chance(0.1) ? '' : '\n');
     // A splice shares the previous parse's objects: it must leave that parse as it was.
     const before = checkPrevious ? view(previous) : undefined;
-    const again = parseIptables(next, { family, backend, previous });
+    if (pieces) {
+      doc = piecesAfter(doc, docText, next, rng);
+      docText = next;
+    }
+    const again = parseIptables(pieces ? doc : next, { family, backend, previous });
     if (before) assert.deepStrictEqual(view(previous), before, `${label}: the previous parse changed by ${done.join(', ')}`);
     const fresh = parseIptables(next, { family, backend });
     assert.deepStrictEqual(view(again), view(fresh), `${label}: after ${done.join(', ')}`);
@@ -228,6 +248,19 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     const spliced = chainOfEdits(dump, 'ipv4', 'nft', 97, 40, 'kube nft (rule edits)', ruleEdit, true) + chainOfEdits(dump, 'ipv4', 'legacy', 96, 20, 'kube legacy (rule edits)', ruleEdit, true);
     assert.ok(spliced >= 30, `${spliced} of 60 reparses spliced`);
     assert.ok(splices.moved - movedBefore >= 5, `${splices.moved - movedBefore} spliced after lines were added or removed`);
+  });
+
+  it('the same, each version handed over in pieces as the editor\'s document holds it (pieceText.ts)', () => {
+    const before = splices.all;
+    for (let i = 0; i < 40; i++) {
+      const f = generateFile(8480, i);
+      chainOfEdits(f.text, f.family, 'nft', i * 43 + 7, 8, `file ${i} (pieces)`, i % 2 ? ruleEdit : edit, false, true);
+    }
+    const dump = kubeProxyDump({ services: 40, endpoints: 3 });
+    chainOfEdits(dump, 'ipv4', 'nft', 93, 40, 'kube nft (pieces, rule edits)', ruleEdit, true, true);
+    chainOfEdits(dump, 'ipv4', 'legacy', 92, 15, 'kube legacy (pieces)', edit, false, true);
+    chainOfEdits(dump, 'ipv4', 'nft', 91, 10, 'kube nft (pieces, edits in several places)', multiEdit, false, true);
+    assert.ok(splices.all - before >= 25, `${splices.all - before} reparses through pieces spliced`);
   });
 
   it('edits in several places of one version (each place spliced in turn where it can be): generated files, both backends, and a kube-proxy-style dump', () => {

@@ -8,6 +8,7 @@ import type { Family } from './inet';
 import { lintIptables } from './lints';
 import { detectFamily, parseIptables, type ParsedIptables } from './restoreParser';
 import { proveClean, type CleanProof } from './cleanProof';
+import type { Text } from '../pieceText';
 
 export interface IptablesAnalysisOptions {
   readonly backend: Backend;
@@ -24,7 +25,7 @@ export interface IptablesAnalysis {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function analyzeIptables(text: string, options: IptablesAnalysisOptions): IptablesAnalysis {
+export function analyzeIptables(text: Text, options: IptablesAnalysisOptions): IptablesAnalysis {
   const previous = options.previous ? { previous: options.previous.parsed } : {};
   const parsed = parseIptables(text, options.family === 'auto'
     ? { backend: options.backend, ...(options.fileName !== undefined ? { fileName: options.fileName } : {}), ...previous }

@@ -32,9 +32,12 @@ function familyFromName(fileName: string): Family | undefined {
   return undefined;
 }
 
+/** How much of a file the guess reads (the header is on its first line; addresses, in its first 200,000 characters). */
+export const FAMILY_HEAD = 200_000;
+
 /** Addresses after -s/-d (and their long forms) and IPv6-only protocol names, counted per family. */
 function familyFromRules(text: string): Family | undefined {
-  const head = text.length > 200_000 ? text.slice(0, 200_000) : text;
+  const head = text.length > FAMILY_HEAD ? text.slice(0, FAMILY_HEAD) : text;
   let v4 = 0;
   let v6 = 0;
   const addr = /(?:^|\s)(?:-s|-d|--source|--destination|--src|--dst)\s+(\S+)/g;

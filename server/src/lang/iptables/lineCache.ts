@@ -24,6 +24,7 @@ import type { ValidTable } from './validTable';
 import type { TableBlock } from './ast';
 import type { LoadedTable } from './ruleset';
 import type { TableState } from './tableState';
+import { piecesOf, type Text } from '../pieceText';
 
 export type LineEntry = RuleCommand | ChainLine | string | undefined;
 
@@ -63,7 +64,8 @@ export class LineCache {
   constructor(
     readonly family: Family,
     readonly backend: Backend,
-    readonly text: string,
+    /** The document's text: a string, or the editor's pieces (pieceText.ts). */
+    readonly text: Text,
     /** Offset of each line in `text`. */
     public lineStarts: readonly number[],
     readonly names: ChainNames,
@@ -78,7 +80,7 @@ export class LineMatcher {
 
   constructor(
     private readonly old: LineCache,
-    private readonly text: string,
+    private readonly text: Text,
   ) {}
 
   /**
@@ -155,9 +157,12 @@ export class LineMatcher {
     const a = this.old.text;
     const b = this.text;
     const max = Math.min(a.length, b.length);
+    // Texts in pieces (the editor's): stretches both take from the same string are not read.
+    const strings = typeof a === 'string' && typeof b === 'string';
+    const prefix = strings ? commonPrefix(a, b, max) : piecesOf(a).commonPrefix(piecesOf(b), max, commonPrefix);
     // Only whole lines count: the end may then claim the line where the beginning stops.
-    this.prefix = b.lastIndexOf('\n', commonPrefix(a, b, max) - 1) + 1;
-    const suffix = commonSuffix(a, b, max - this.prefix);
+    this.prefix = b.lastIndexOf('\n', prefix - 1) + 1;
+    const suffix = strings ? commonSuffix(a, b, max - this.prefix) : piecesOf(a).commonSuffix(piecesOf(b), max - this.prefix, commonSuffixAt);
     this.suffixFrom = b.length - suffix;
   }
 }
@@ -175,8 +180,11 @@ export function commonPrefix(a: string, b: string, max: number, ia = 0, ib = 0):
 
 /** Length of the common end of a and b, at most max. */
 export function commonSuffix(a: string, b: string, max: number): number {
-  const la = a.length;
-  const lb = b.length;
+  return commonSuffixAt(a, a.length, b, b.length, max);
+}
+
+/** Length of the common end of a before offset la and b before lb, at most max. */
+export function commonSuffixAt(a: string, la: number, b: string, lb: number, max: number): number {
   let n = 0;
   while (n + BLOCK <= max && a.slice(la - n - BLOCK, la - n) === b.slice(lb - n - BLOCK, lb - n)) n += BLOCK;
   while (n < max && a.charCodeAt(la - n - 1) === b.charCodeAt(lb - n - 1)) n++;

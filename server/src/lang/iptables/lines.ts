@@ -8,6 +8,7 @@
  */
 
 import { utf8Length } from '../utf8';
+import type { Text } from '../pieceText';
 
 export const RESTORE_BUFFER_BYTES = 10240;
 
@@ -40,7 +41,7 @@ export function splitSourceLines(text: string): SourceLine[] {
 }
 
 /** The line starting at `offset` (the next one starts at offset + text.length + 1). */
-export function readSourceLine(text: string, offset: number, index: number, restoreLine: number): SourceLine {
+export function readSourceLine(text: Text, offset: number, index: number, restoreLine: number): SourceLine {
   const nl = text.indexOf('\n', offset);
   const hasNewline = nl >= 0;
   const end = hasNewline ? nl : text.length;

@@ -12,7 +12,7 @@ import { span as mkSpan, type Diagnostic, type Span } from '../diagnostic';
 import type { ChainDecl, Command, Comment, IptablesFile, TableBlock } from './ast';
 import type { Backend } from './extension';
 import type { Family } from './inet';
-import { guessFamily } from './family';
+import { FAMILY_HEAD, guessFamily } from './family';
 import { FastRuleLines } from './fastRuleLine';
 import { SharedObjects } from './kernelChecks';
 import { COMMIT_LINE, TableState, type StateError, type TableContext } from './tableState';
@@ -30,6 +30,7 @@ import { ChainLine, type LineWord } from './chainLine';
 import { firstAtLine, ownLine } from './byLine';
 import type { ValidTable } from './validTable';
 import { editSteps } from './editSteps';
+import { flatOf, type Text } from '../pieceText';
 import { movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
 
 export interface ParseOptions {
@@ -100,8 +101,16 @@ class FileParser {
   /** The chains declared after a line of a table (laterDeclarations). */
   private later: { block: TableBlock; from: number; names: ReadonlyMap<string, number> } | undefined;
 
+  /** The text as one string, made when first read (a splice reads only the edited lines, through `source`). */
+  private joined: string | undefined;
+
+  private get text(): string {
+    return (this.joined ??= flatOf(this.source));
+  }
+
   constructor(
-    private readonly text: string,
+    /** The document's text: a string, or the editor's pieces (pieceText.ts). */
+    private readonly source: Text,
     private readonly family: Family,
     private readonly backend: Backend,
     fastRules: boolean,
@@ -109,12 +118,12 @@ class FileParser {
   ) {
     this.prog = PROG(family, backend);
     const reuse = fastRules && previous?.family === family && previous.backend === backend ? previous : undefined;
-    this.matcher = reuse ? new LineMatcher(reuse, text) : undefined;
+    this.matcher = reuse ? new LineMatcher(reuse, source) : undefined;
     this.reused = reuse;
     this.previousValid = reuse?.valid;
     this.names = new ChainNames(reuse?.names);
     this.fast = fastRules ? new FastRuleLines(family, backend, this.names) : undefined;
-    this.cache = new LineCache(family, backend, text, this.starts, this.names);
+    this.cache = new LineCache(family, backend, source, this.starts, this.names);
   }
 
   private lineSpan(l: SourceLine, from = 0, to = l.text.length): Span {
@@ -238,10 +247,11 @@ class FileParser {
   splice(prev: ParsedIptables): ParsedIptables | undefined {
     const old = this.reused;
     if (!old || !this.matcher) return undefined;
-    const site = spliceSite(prev, old, this.matcher.changedLines(SPLICE_MAX_LINES), this.text);
+    const site = spliceSite(prev, old, this.matcher.changedLines(SPLICE_MAX_LINES), this.source);
     if (!site) return undefined;
     const { record, first, end, newEnd, delta } = site;
-    const text = this.text;
+    // Only the edited lines and COMMIT are read: through the pieces when the editor's text is in pieces.
+    const text = this.source;
     const shift = text.length - old.text.length;
     // Whole arrays are copied (memcpy), not pushed item by item: a large file has 200,000 lines.
     this.starts = replaced(old.lineStarts, first, end, site.starts);
@@ -757,8 +767,9 @@ function intrapositionedFix(line: number, text: string): { title: string; edits:
   return [{ title: 'Rewrite as "! --option value" (iptables ≥ 1.4.12)', edits: [{ span: mkSpan(line, 0, text.length), newText: fixed }] }];
 }
 
-export function parseIptables(text: string, options: ParseOptions = {}): ParsedIptables {
-  const family = options.family ?? detectFamily(text, options.fileName);
+export function parseIptables(text: Text, options: ParseOptions = {}): ParsedIptables {
+  // (The guess reads at most the first 200,000 characters.)
+  const family = options.family ?? detectFamily(typeof text === 'string' ? text : text.slice(0, FAMILY_HEAD), options.fileName);
   const backend = options.backend ?? 'nft';
   let prev = options.previous;
   const fastRules = options.fastRules !== false;
@@ -767,7 +778,7 @@ export function parseIptables(text: string, options: ParseOptions = {}): ParsedI
     if (spliced) return spliced;
     // Edited in several places: one place at a time, each step spliced onto the one before.
     const old = cacheOf(prev)!;
-    const steps = (fastRules && old.family === family && old.backend === backend ? editSteps(old.text, text) : undefined) ?? [];
+    const steps = (fastRules && old.family === family && old.backend === backend ? editSteps(flatOf(old.text), flatOf(text)) : undefined) ?? [];
     let done = 0;
     for (const step of steps) {
       const next = spliceOnto(step, family, backend, fastRules, prev);
@@ -803,7 +814,7 @@ function replaced<T>(a: readonly T[], first: number, end: number, mid: readonly 
 }
 
 /** The parse of text spliced onto prev (tableSplice.ts), or undefined where a splice could differ from a full walk. */
-function spliceOnto(text: string, family: Family, backend: Backend, fastRules: boolean, prev: ParsedIptables): ParsedIptables | undefined {
+function spliceOnto(text: Text, family: Family, backend: Backend, fastRules: boolean, prev: ParsedIptables): ParsedIptables | undefined {
   const splicer = new FileParser(text, family, backend, fastRules, cacheOf(prev));
   const spliced = splicer.splice(prev);
   if (spliced) keepCache(spliced, splicer.cache);

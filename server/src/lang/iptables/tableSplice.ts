@@ -33,6 +33,7 @@ import { RuleCommand } from './ruleLine';
 import type { LoadedRule, LoadedTable } from './ruleset';
 import { SlotMap } from './slotMap';
 import { TableState, type StateError, type TableContext } from './tableState';
+import type { Text } from '../pieceText';
 
 /** At most this many edited lines are walked; a larger change is parsed whole. */
 export const SPLICE_MAX_LINES = 256;
@@ -54,7 +55,7 @@ export interface SpliceSite {
 }
 
 /** Where a splice can take the new text, or undefined. */
-export function spliceSite(prev: ParsedIptables, old: LineCache, region: { first: number; end: number; newEnd: number; starts: number[] } | undefined, text: string): SpliceSite | undefined {
+export function spliceSite(prev: ParsedIptables, old: LineCache, region: { first: number; end: number; newEnd: number; starts: number[] } | undefined, text: Text): SpliceSite | undefined {
   if (!region || old.exited || old.multiPiece || old.sharedUsed) return undefined;
   const { first, end, newEnd } = region;
   const index = old.blocks.findIndex((r) => r.block.line < first && r.block.commitLine !== undefined && end <= r.block.commitLine);
@@ -148,14 +149,15 @@ export function movedTable(record: BlockRecord, delta: number, ctx: TableContext
 }
 
 /** A line that neither starts nor ends a table, declares a chain or is a comment, and is read in one piece. */
-function plainRuleLine(text: string, start: number): boolean {
+function plainRuleLine(text: Text, start: number): boolean {
   const nl = text.indexOf('\n', start);
   const end = nl < 0 ? text.length : nl;
   if (end - start > MAX_LINE) return false;
-  const c = text[start];
-  if (c === '#' || c === ':' || c === '*' || text.startsWith('COMMIT', start)) return false;
-  for (let i = start; i < end; i++) {
-    const k = text.charCodeAt(i);
+  const line = text.slice(start, end);
+  const c = line[0];
+  if (c === '#' || c === ':' || c === '*' || line.startsWith('COMMIT')) return false;
+  for (let i = 0; i < line.length; i++) {
+    const k = line.charCodeAt(i);
     if (k === 13 || k === 0) return false;
   }
   return true;
