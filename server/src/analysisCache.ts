@@ -11,6 +11,7 @@ import type { Settings } from './settings';
 import { analyzeReachability, type Reachability } from './analysis/reachability';
 import { reachFindings } from './analysis/findings';
 import type { Diagnostic } from './lang/diagnostic';
+import { PieceDocument } from './pieceDocument';
 import { carryFindings, findingLines, type FindingLines } from './carriedFindings';
 
 /** Reachability of one document version, with its findings. */
@@ -201,7 +202,8 @@ export class AnalysisCache {
     if (e && e.version === doc.version && e.key === key) return e;
     // Only an earlier version under the same settings is worth reusing.
     const previous = e && e.key === key && e.version < doc.version ? e.analysis : undefined;
-    const analysis = analyzeIptables(doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri, ...(previous ? { previous } : {}) });
+    // The server's documents hand their pieces: a splice reads only the edited lines (pieceDocument.ts).
+    const analysis = analyzeIptables(doc instanceof PieceDocument ? doc.content : doc.getText(), { backend: settings.backend, family: settings.family, fileName: doc.uri, ...(previous ? { previous } : {}) });
     const earlierReach = previous ? (e?.reach?.entry ?? e?.earlierReach) : undefined;
     const goodReach = previous ? e?.goodReach : undefined;
     const next: Entry = { version: doc.version, key, analysis, ...(earlierReach ? { earlierReach } : {}), ...(goodReach ? { goodReach } : {}) };

@@ -13,6 +13,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysisCache';
+import { PieceDocument } from './pieceDocument';
 import { codeActions } from './features/codeActions';
 import { completion } from './features/completion';
 import { DiagnosticsScheduler } from './features/diagnostics';
@@ -40,7 +41,8 @@ const VERSION = '0.1.0';
 const LANGUAGES = ['iptables', 'docker-daemon'];
 
 const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
+// The editor's documents over texts in pieces: an edit of a 26 MB file does not make its text again (pieceDocument.ts).
+const documents = new TextDocuments<PieceDocument>({ create: PieceDocument.create, update: PieceDocument.update });
 let hasConfiguration = false;
 let hasCodeLensRefresh = false;
 const settings = new SettingsCache(connection, () => hasConfiguration);

@@ -11,7 +11,8 @@ import { reachFindings } from '../../server/src/analysis/findings';
 import { ruleFlows } from '../../server/src/analysis/ruleFlows';
 import { kubeProxyDump } from '../helpers/kubeProxyDump';
 import { median, percentile } from './stats';
-import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import { PieceDocument } from '../../server/src/pieceDocument';
 
 const services = Number(process.argv[2]);
 const runs = Math.max(1, Number(process.env.BENCH_REACH_RUNS ?? 3));
@@ -37,15 +38,15 @@ function applyEdit(lines: string[], e: LineEdit): TextDocumentContentChangeEvent
 /**
  * Edits as the editor makes them, each to fresh findings with the previous parse and reachability
  * handed over: `change` gives the edits of version k (the DNAT rules' line numbers as the text was).
- * The new text is made as the server's document makes it (TextDocument.update: the text before and
- * after the range around the new text), inside the time measured. The time of each, and the walks
- * the last one replayed.
+ * The document takes each edit as the server's does (PieceDocument.update: the text in pieces, the
+ * line starts moved), inside the time measured, and hands the parse its pieces. The time of each, and
+ * the walks the last one replayed.
  */
 function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reachability, count: number, change: (lines: readonly string[], dnat: readonly number[], k: number) => LineEdit[]): { times: number[]; replayed: number } {
   const lines = text.split('\n');
   const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
   const times: number[] = [];
-  let doc = TextDocument.create('file:///bench.rules', 'iptables', 0, text);
+  let doc = PieceDocument.create('file:///bench.rules', 'iptables', 0, text);
   // The server indexes an open document's lines once it is idle after the first publish (server.ts,
   // indexLinesWhenIdle: ~50 ms at 170,012 rules), not inside the first edit: so does this document.
   void doc.lineCount;
@@ -54,8 +55,8 @@ function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reac
   for (let k = 0; k < count; k++) {
     const events = change(lines, dnat, k).map((e) => applyEdit(lines, e));
     const e0 = process.hrtime.bigint();
-    doc = TextDocument.update(doc, events, k + 1);
-    const edited = analyzeIptables(doc.getText(), { backend: 'nft', family: 'ipv4', previous: before });
+    doc = PieceDocument.update(doc, events, k + 1);
+    const edited = analyzeIptables(doc.content, { backend: 'nft', family: 'ipv4', previous: before });
     const again = analyzeReachability(edited.parsed.ruleset, { previous: reachBefore });
     reachFindings(edited.parsed.ruleset, again);
     times.push(Number(process.hrtime.bigint() - e0) / 1e6);

@@ -48,7 +48,8 @@ describe('architecture invariants', () => {
   });
 
   it('LSP types stay at the server edge', () => {
-    const edge = /server\/src\/(server\.ts|features\/|settings\.ts|analysisCache\.ts|protocol\.ts)/;
+    // (pieceDocument.ts is the editor's document the LSP library hands around: it implements its type.)
+    const edge = /server\/src\/(server\.ts|features\/|settings\.ts|analysisCache\.ts|protocol\.ts|pieceDocument\.ts)/;
     for (const f of files(join(ROOT, 'server/src'))) {
       if (edge.test(f)) continue;
       for (const spec of imports(readFileSync(f, 'utf8'))) {
