@@ -13,14 +13,12 @@ import { PieceText } from './lang/pieceText';
 const LF = 10;
 const CR = 13;
 
-/** The start of every line: after "\n", "\r\n" or a lone "\r". */
-function lineStartsOf(text: PieceText | string, from: number, to: number, base: number, out: number[]): void {
-  const flat = typeof text === 'string' ? text : undefined;
+/** The start of every line of text[from, to) (offsets plus base): after "\n", "\r\n" or a lone "\r". */
+function lineStartsOf(text: string, from: number, to: number, base: number, out: number[]): void {
   for (let i = from; i < to; i++) {
-    const c = flat !== undefined ? flat.charCodeAt(i) : (text as PieceText).charCodeAt(i);
+    const c = text.charCodeAt(i);
     if (c === CR) {
-      const next = i + 1 < to ? (flat !== undefined ? flat.charCodeAt(i + 1) : (text as PieceText).charCodeAt(i + 1)) : NaN;
-      if (next === LF) i++;
+      if (i + 1 < to && text.charCodeAt(i + 1) === LF) i++;
       out.push(base + i + 1);
     } else if (c === LF) out.push(base + i + 1);
   }
@@ -119,7 +117,7 @@ export class PieceDocument implements TextDocument {
   private lineStarts(): number[] {
     if (!this.starts) {
       const out = [0];
-      lineStartsOf(this.text.length === 0 ? '' : this.text.flat(), 0, this.text.length, 0, out);
+      lineStartsOf(this.text.flat(), 0, this.text.length, 0, out);
       this.starts = out;
     }
     return this.starts;
