@@ -64,14 +64,7 @@ export class PieceDocument implements TextDocument {
   positionAt(offset: number): Position {
     offset = Math.max(Math.min(offset, this.text.length), 0);
     const starts = this.lineStarts();
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid]! > offset) hi = mid;
-      else lo = mid + 1;
-    }
-    const line = lo - 1;
+    const line = firstAfter(starts, offset) - 1;
     return { line, character: this.beforeEol(offset, starts[line]!) - starts[line]! };
   }
 
