@@ -8,7 +8,7 @@
  * at its borders.
  */
 import type { Position, Range, TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { PieceText } from './lang/pieceText';
+import { firstAbove, PieceText } from './lang/pieceText';
 
 const LF = 10;
 const CR = 13;
@@ -64,7 +64,7 @@ export class PieceDocument implements TextDocument {
   positionAt(offset: number): Position {
     offset = Math.max(Math.min(offset, this.text.length), 0);
     const starts = this.lineStarts();
-    const line = firstAfter(starts, offset) - 1;
+    const line = firstAbove(starts, offset) - 1;
     return { line, character: this.beforeEol(offset, starts[line]!) - starts[line]! };
   }
 
@@ -138,8 +138,8 @@ export class PieceDocument implements TextDocument {
       return;
     }
     // The lines starting inside (start, end] go; the new text's own take their place; those after move.
-    const firstGone = firstAfter(starts, start);
-    const kept = firstAfter(starts, end);
+    const firstGone = firstAbove(starts, start);
+    const kept = firstAbove(starts, end);
     const added: number[] = [];
     lineStartsOf(c.text, 0, c.text.length, start, added);
     const diff = c.text.length - (end - start);
@@ -148,18 +148,6 @@ export class PieceDocument implements TextDocument {
     if (diff !== 0) for (let i = firstGone + added.length; i < now.length; i++) now[i]! += diff;
     this.starts = now;
   }
-}
-
-/** The first index whose value is above v (values ascending). */
-function firstAfter(values: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (values[mid]! > v) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 function ordered(r: Range): [Position, Position] {

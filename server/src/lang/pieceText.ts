@@ -71,16 +71,9 @@ export class PieceText {
     return this.joined;
   }
 
-  /** The piece holding offset i (0 <= i < length). */
+  /** The piece holding offset i (0 <= i < length): pieces are never empty, so their starts ascend. */
   private pieceAt(i: number): number {
-    let lo = 0;
-    let hi = this.srcs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= i) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return Math.max(0, firstAbove(this.starts, i) - 1);
   }
 
   charCodeAt(i: number): number {
@@ -178,6 +171,18 @@ export class PieceText {
     }
     return n;
   }
+}
+
+/** The first index whose value is above v (values ascending): a bisection. */
+export function firstAbove(values: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! > v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** The text as one string. */

@@ -312,7 +312,7 @@ export class Recorder {
   /** A chain's entry flows per jump site (the jumping rule named by `name`: its id by default; or "hook X" for a built-in chain). */
   entriesOf(table: string, chain: string, name: (site: EmuRule) => string = (s) => s.id): Map<string, Flow> {
     const out = new Map<string, Flow>();
-    for (const [site, parts] of this.chains.get(table)?.get(chain)?.sites ?? []) out.set(typeof site === 'string' ? site : name(site), concat(parts));
+    this.chains.get(table)?.get(chain)?.sites.forEach((site, parts) => out.set(typeof site === 'string' ? site : name(site), concat(parts)));
     return out;
   }
 
@@ -331,8 +331,9 @@ export class Recorder {
    */
   sitesEntering(table: string, chain: string, name: (site: EmuRule) => string = (s) => s.id): string[] {
     const out: string[] = [];
-    const sites = this.chains.get(table)?.get(chain)?.sites;
-    if (sites) for (const [site, parts] of sites) if (parts.some((f) => !isDead(f))) out.push(typeof site === 'string' ? site : name(site));
+    this.chains.get(table)?.get(chain)?.sites.forEach((site, parts) => {
+      if (parts.some((f) => !isDead(f))) out.push(typeof site === 'string' ? site : name(site));
+    });
     return out;
   }
 

@@ -157,12 +157,12 @@ export class LineMatcher {
     const a = this.old.text;
     const b = this.text;
     const max = Math.min(a.length, b.length);
-    // Texts in pieces (the editor's): stretches both take from the same string are not read.
-    const strings = typeof a === 'string' && typeof b === 'string';
-    const prefix = strings ? commonPrefix(a, b, max) : piecesOf(a).commonPrefix(piecesOf(b), max, commonPrefix);
+    // As pieces (a string is one): stretches both texts take from the same string are not read.
+    const pa = piecesOf(a);
+    const pb = piecesOf(b);
     // Only whole lines count: the end may then claim the line where the beginning stops.
-    this.prefix = b.lastIndexOf('\n', prefix - 1) + 1;
-    const suffix = strings ? commonSuffix(a, b, max - this.prefix) : piecesOf(a).commonSuffix(piecesOf(b), max - this.prefix, commonSuffixAt);
+    this.prefix = b.lastIndexOf('\n', pa.commonPrefix(pb, max, commonPrefix) - 1) + 1;
+    const suffix = pa.commonSuffix(pb, max - this.prefix, commonSuffixAt);
     this.suffixFrom = b.length - suffix;
   }
 }
