@@ -467,10 +467,6 @@ export class WalkMemo {
     const rec = this.rec;
     const ops = this.ops;
     let decided = 0;
-    // This analysis's records so far, by "table/chain": takeOver() asks for one per previous record (60,000
-    // after a kube edit), and a handful found among a few is ~10 ms less than asking the recorder's big maps.
-    const own = new Map<string, ChainRecord>();
-    if (this.previous) for (const m of rec.made) own.set(m.key, m);
     // (Made as long as the previous log: cut to what was written.)
     ops.length = this.n;
     for (let i = 0; i < ops.length; i += 4) {
@@ -481,7 +477,10 @@ export class WalkMemo {
         if (c.decidedBy !== this.stamp) {
           c.decidedBy = this.stamp;
           decided++;
-          c.movedTo = this.takeOver(c, own.get(c.key));
+          // This analysis's record of the chain, if the walks made one (Recorder.chain).
+          const mine = c.remade?.madeBy === rec.id ? c.remade : undefined;
+          c.remade = undefined;
+          c.movedTo = this.takeOver(c, mine);
         }
         const now = c.movedTo!;
         if (now === c) continue;
