@@ -20,6 +20,8 @@ export interface ReachEntry {
   readonly findings: readonly Diagnostic[];
   /** Why there is none (too many rules, IPv6). */
   readonly skipped?: string;
+  /** How many rules were analysed. */
+  readonly rules?: number;
   /** How long the walk and its findings took (ms). */
   readonly ms?: number;
   /** The lines the findings mention, to carry them to the next version while it is analysed. */
@@ -153,8 +155,9 @@ export class AnalysisCache {
     if (e.reach?.maxRules === settings.maxAnalyzedRules) return e.reach.entry;
     const rs = e.analysis.parsed.ruleset;
     let entry: ReachEntry;
+    const rules = rs.family === 'ipv4' ? ruleCount(e.analysis, settings.maxAnalyzedRules) : 0;
     if (rs.family !== 'ipv4') entry = { reach: undefined, findings: [], skipped: 'reachability is analysed for IPv4 rules only' };
-    else if (ruleCount(e.analysis, settings.maxAnalyzedRules) > settings.maxAnalyzedRules) {
+    else if (rules > settings.maxAnalyzedRules) {
       const analysis = e.analysis;
       // Said on hover only: counted then.
       entry = { reach: undefined, findings: [], get skipped() { return `${ruleCount(analysis)} rules: more than netfilterLens.analysis.maxRules (${settings.maxAnalyzedRules})`; } };
@@ -173,7 +176,7 @@ export class AnalysisCache {
       let lines: string[] | undefined;
       const lineText = (l: number) => (lines ??= doc.getText().split('\n'))[l]?.replace(/\r$/, '');
       const findings = reachFindings(rs, reach, { lineText });
-      entry = { reach, findings, ms: this.now() - started, lines: findingLines(findings, doc.lineCount, lineText) };
+      entry = { reach, findings, rules, ms: this.now() - started, lines: findingLines(findings, doc.lineCount, lineText) };
     }
     e.reach = { maxRules: settings.maxAnalyzedRules, entry };
     // Not needed any more (and it would keep the earlier version's analysis alive).

@@ -10,6 +10,8 @@ import type { Topology } from './trace/topology';
 export interface ServerInfo {
   readonly version: string;
   readonly languages: readonly string[];
+  /** The edit rehearsal after a large file's first reachability (server.ts, editRehearsal.ts): under way, or done; absent before. */
+  readonly editRehearsal?: 'waiting' | 'done';
 }
 
 /** Sent from the client to the server to ask what the server supports (used by tests and the status bar). */

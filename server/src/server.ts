@@ -13,6 +13,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysisCache';
+import { editRehearsal, REHEARSE_FROM_RULES } from './editRehearsal';
 import { PieceDocument } from './pieceDocument';
 import { codeActions } from './features/codeActions';
 import { completion } from './features/completion';
@@ -149,12 +150,42 @@ async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending,
   try {
     const now = current();
     if (!now) return;
-    cache.reach(now, s);
+    const reached = cache.reach(now, s);
     diagnostics.schedule(now, true); // its publish finds the result cached and clears reachPending
+    if (reached.reach && (reached.rules ?? 0) >= REHEARSE_FROM_RULES) rehearseWhenIdle(s);
     if (hasCodeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
   } finally {
     progress?.done();
   }
+}
+/** The rehearsal's steps wait for this long without an edit or a pending reachability run. */
+const REHEARSAL_QUIET_MS = 1000;
+let rehearsal: 'waiting' | 'done' | undefined;
+let lastChangeAt = 0;
+/**
+ * V8 compiles the re-analysis's code in the user's first edits unless something ran it before
+ * (editRehearsal.ts): rehearse an edit on a small generated ruleset while the user reads, one step
+ * per turn of the event loop, each only after a quiet second.
+ */
+function rehearseWhenIdle(s: Settings): void {
+  if (rehearsal) return;
+  rehearsal = 'waiting';
+  const steps = editRehearsal(s);
+  const next = (): void => {
+    // (A pending reachability run is the user's edit too: most edits of a large file leave one for a while.)
+    if (reachPending.size || Date.now() - lastChangeAt < REHEARSAL_QUIET_MS) return void setTimeout(next, REHEARSAL_QUIET_MS);
+    const step = steps.shift();
+    if (!step) return void (rehearsal = 'done');
+    try {
+      step();
+    } catch (e) {
+      // Only a warm-up: a failure costs the first edit's speed, never the server.
+      connection.console.error(`edit rehearsal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      steps.length = 0;
+    }
+    setImmediate(next);
+  };
+  setTimeout(next, REHEARSAL_QUIET_MS);
 }
 /** A sibling rules file's rules: the open document's cached analysis, else the file on disk parsed now. */
 function rulesetOf(f: { uri: string; text: string }, s: Settings) {
@@ -223,6 +254,7 @@ function scheduleHostmates(doc: TextDocument): void {
 }
 
 documents.onDidChangeContent((e) => {
+  lastChangeAt = Date.now();
   schedule(e.document);
   scheduleHostmates(e.document);
 });
@@ -330,7 +362,7 @@ connection.onCodeAction(async (p) => {
   const shown = applySeverityOverrides([...a.analysis.diagnostics, ...(extraFindings.get(p.textDocument.uri) ?? [])], (await settings.get(p.textDocument.uri)).severityOverrides);
   return codeActions(shown, p.textDocument.uri, p.range, p.context.diagnostics);
 });
-connection.onRequest(serverInfoRequest, () => ({ version: VERSION, languages: LANGUAGES }));
+connection.onRequest(serverInfoRequest, () => ({ version: VERSION, languages: LANGUAGES, ...(rehearsal ? { editRehearsal: rehearsal } : {}) }));
 
 documents.listen(connection);
 connection.listen();

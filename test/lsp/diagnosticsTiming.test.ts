@@ -16,7 +16,7 @@ import {
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 import { SERVER_JS } from '../helpers/lspClient';
-import type { FileSummary } from '../../server/src/protocol';
+import type { FileSummary, ServerInfo } from '../../server/src/protocol';
 import { kubeProxyDump } from '../helpers/kubeProxyDump';
 
 /** Records every publish and every request the server makes, with when it arrived. */
@@ -91,14 +91,18 @@ class Recorder {
     return this.published.filter((p) => p.uri === uri && p.at >= since).map((p) => p.version!);
   }
 
-  async until<T>(what: string, get: () => T | undefined, timeoutMs = 20000): Promise<T> {
+  async until<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const v = get();
+      const v = await get();
       if (v !== undefined) return v;
       if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; published ${JSON.stringify(this.published.map((p) => [p.uri, p.version]))}`);
       await sleep(5);
     }
+  }
+
+  info(): Promise<ServerInfo> {
+    return this.conn.sendRequest<ServerInfo>('netfilterLens/serverInfo', undefined);
   }
 
   diagnosticsFor(uri: string, version: number, timeoutMs?: number): Promise<PublishDiagnosticsParams & { at: number }> {
@@ -329,6 +333,40 @@ describe('reachability of a larger file once it has been computed', () => {
     assert.equal(inline[0], false, 'the first edit: the opening run was slow');
     // (A run slower than 50 ms on a busy machine sends the next edit's findings after the pause again: not all need be inline.)
     assert.ok(inline.filter(Boolean).length >= 2, `later edits published with their findings: ${inline.join(', ')}`);
+    await sleep(1500);
+    assert.equal((await client.info()).editRehearsal, undefined, 'no edit rehearsal for a file of 2,222 rules');
+  });
+});
+
+describe('the edit rehearsal after a large file\'s first reachability (editRehearsal.ts)', () => {
+  const client = new Recorder({ debounceMs: 150, analysis: { maxRules: 20000 } });
+  before(() => client.initialize());
+  after(() => client.shutdown());
+
+  it('10,212 rules: runs once the user has left the file alone for a second, then edits are checked as before', async () => {
+    const uri = 'file:///tmp/test-timing/kube-10k.rules';
+    const text = kubeProxyDump({ services: 600, endpoints: 5 });
+    const lines = text.split('\n');
+    const dnat = lines.flatMap((l, k) => (l.includes('DNAT --to-destination') ? [k] : []));
+    assert.equal((await client.info()).editRehearsal, undefined, 'none before');
+    await client.open(uri, text);
+    const opened = await client.diagnosticsFor(uri, 1, 60000);
+    await client.until('the findings', () => client.summaries.find((x) => x.uri === uri && x.at >= opened.at && !x.analysing), 60000);
+    // Edits every 300 ms for three seconds: the rehearsal waits for a quiet second.
+    const busyUntil = performance.now() + 3000;
+    let k = 0;
+    while (performance.now() < busyUntil) {
+      const at = dnat[(k++ * 101) % dnat.length]!;
+      await client.editLine(uri, at, lines[at]!.length, (lines[at] = lines[at]!.replace(/:(\d+)$/, (_m, d: string) => `:${Number(d) + 1}`)));
+      assert.notEqual((await client.info()).editRehearsal, 'done', `done during the edits (edit ${k})`);
+      await sleep(300);
+    }
+    await client.until('the rehearsal done', async () => ((await client.info()).editRehearsal === 'done' ? true : undefined), 60000);
+    const at = dnat[7]!;
+    const v = await client.editLine(uri, at, lines[at]!.length, `${lines[at]} --no-such-option`);
+    const d = await client.diagnosticsFor(uri, v, 30000);
+    assert.ok(d.diagnostics.some((x) => x.severity === 1 && x.range.start.line === at), 'the edit\'s error');
+    await client.until('the findings', () => client.summaries.find((x) => x.uri === uri && x.at >= d.at && !x.analysing), 60000);
   });
 });
 
