@@ -72,7 +72,7 @@ function covers(r: Reachability, tables: Iterable<string>): boolean {
 const parseKey = (s: Settings): string => `${s.backend}/${s.family}`;
 
 /** The ruleset's rules, counted up to `limit + 1` (a 170,012-rule dump has 60,000 chains: a full count on every edit costs ~5 ms). */
-function ruleCount(analysis: IptablesAnalysis, limit = Infinity): number {
+export function ruleCount(analysis: IptablesAnalysis, limit = Infinity): number {
   let rules = 0;
   for (const t of analysis.parsed.ruleset.tables.values()) {
     for (const c of t.chains.values()) {

@@ -24,10 +24,10 @@ const SERVICES = 100;
 const ENDPOINTS = 5;
 
 /** A kube-proxy-like nat table (service → endpoint chains with DNAT) and a small filter table. */
-export function rehearsalRules(services = SERVICES): string {
+export function rehearsalRules(): string {
   const chains: string[] = [];
   const rules: string[] = [];
-  for (let s = 0; s < services; s++) {
+  for (let s = 0; s < SERVICES; s++) {
     const vip = `10.96.${s >> 8}.${s & 255}`;
     const svc = `SVC-${s}`;
     chains.push(`:${svc} - [0:0]`);

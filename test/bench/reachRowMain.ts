@@ -15,6 +15,7 @@ import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textd
 import { PieceDocument } from '../../server/src/pieceDocument';
 import { editRehearsal, REHEARSE_FROM_RULES } from '../../server/src/editRehearsal';
 import { DEFAULT_SETTINGS } from '../../server/src/settings';
+import { ruleCount } from '../../server/src/analysisCache';
 
 const services = Number(process.argv[2]);
 const runs = Math.max(1, Number(process.env.BENCH_REACH_RUNS ?? 3));
@@ -146,7 +147,7 @@ function hoversAndOneLineEdits(run: Run): { rules: number; hovers: number[]; fir
 }
 // The server's edit rehearsal (editRehearsal.ts), untimed: it runs once, after a large file's first findings, when the user
 // has left the file alone for a second (server.ts), so that V8 has compiled the re-analysis's code before the first edit.
-const ruleTotal = [...last!.analysis.parsed.ruleset.tables.values()].reduce((n, t) => n + [...t.chains.values()].reduce((m, c) => m + c.rules.length, 0), 0);
+const ruleTotal = ruleCount(last!.analysis);
 const r0 = process.hrtime.bigint();
 if (ruleTotal >= REHEARSE_FROM_RULES) for (const step of editRehearsal(DEFAULT_SETTINGS)) step();
 const rehearsalMs = ruleTotal >= REHEARSE_FROM_RULES ? ms(r0, process.hrtime.bigint()) : undefined;
