@@ -338,6 +338,12 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.notEqual(dnatNow, dnatBefore);
     assert.equal(reused.rec.existing('nat', 'KUBE-MARK-MASQ'), reach.rec.existing('nat', 'KUBE-MARK-MASQ'));
     assert.notEqual(reused.rec.existing('nat', edited), reach.rec.existing('nat', edited));
+    // KUBE-SERVICES and the edited service's chain were walked again, but every walk inside them returned what
+    // it returned before: their entries were logged as the previous log had them, and their records taken over.
+    const service = lines.find((l) => l.endsWith(`-j ${edited}`))!.split(' ')[1]!;
+    assert.match(service, /^KUBE-SVC-/);
+    for (const name of ['KUBE-SERVICES', service]) assert.equal(reused.rec.existing('nat', name), reach.rec.existing('nat', name), `${name}'s record`);
+    assert.ok(!reused.rec.made.some((c) => c.name === 'KUBE-SERVICES' || c.name === service));
     // KUBE-SERVICES and the edited service's chain, at each hook, walked again with what their rules took read
     // from the previous walks (Walker.walk's \`was\`): the flow left at KUBE-SERVICES's end is the previous one,
     // not worked out from its 50 holes again (nor looked up in the remainders remembered).

@@ -132,6 +132,7 @@ export class Recorder {
   /** Forgets the previous analysis (which must not be kept alive by this one). */
   done(): void {
     this.previous = undefined;
+    this.lookedUp.clear();
     this.finished = true;
   }
 
@@ -210,6 +211,23 @@ export class Recorder {
   *chainsEntered(): Generator<readonly [string, Hook[]]> {
     for (const t of this.chains.values()) for (const c of t.values()) if (c.hookBits) yield [c.key, hooksOf(c.hookBits)];
   }
+
+  /**
+   * The chain a previous analysis's record of a jumping rule says it enters, when that chain is still
+   * this compile's (stillHeld); else undefined (looked up by name). The record itself is left as it is.
+   */
+  heldTarget(rec: RuleRecord): EmuChain | undefined {
+    const into = rec.targetChain;
+    return into && this.stillHeld?.(rec.facts.rule.ref.table, into) ? into : this.lookedUp.get(rec);
+  }
+
+  /** Notes the chain looked up for a previous analysis's record of a jumping rule (heldTarget finds it at the next hook). */
+  lookedUpTarget(rec: RuleRecord, chain: EmuChain | undefined): void {
+    if (chain) this.lookedUp.set(rec, chain);
+  }
+
+  /** Chains looked up for previous analyses' records of jumping rules: kept here, those records being read only. */
+  private readonly lookedUp = new Map<RuleRecord, EmuChain>();
 
   facts(r: EmuRule, table: string, chain: string): RuleFacts {
     return this.record(r, table, chain).facts;

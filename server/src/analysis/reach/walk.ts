@@ -87,14 +87,18 @@ export class Walker {
   /**
    * A jump's walk into its chain: the previous analysis's, replayed, when it must come out the same;
    * else walked, into the chain's record in this analysis (made when first needed: a replayed walk's
-   * entry is logged into the previous record, which is taken over).
+   * entry is logged into the previous record, which is taken over), or into the previous record
+   * while the walk reads its hits from the previous walk of the chain (WalkMemo.reenter).
+   * `recIsPrevious`: `rec` is the previous analysis's record of the jumping rule, read and never written.
    */
-  private jump(r: EmuRule, rec: RuleRecord, chainName: string, entry: Flow, depth: number): ChainOut {
+  private jump(r: EmuRule, rec: RuleRecord, chainName: string, entry: Flow, depth: number, recIsPrevious: boolean): ChainOut {
     // The chain itself, looked up once per rule: a rule's target is in its own table, whichever hook walks it.
-    let chain = rec.targetChain;
+    let chain = recIsPrevious ? this.rec.heldTarget(rec) : rec.targetChain;
     if (!chain) {
       targetLookups++;
-      chain = rec.targetChain = this.table.chains.get(chainName);
+      chain = this.table.chains.get(chainName);
+      if (recIsPrevious) this.rec.lookedUpTarget(rec, chain);
+      else rec.targetChain = chain;
       // (The next analysis may then trust it: Recorder's stillHeld.)
       if (chain) chain.inCompile = this.table.compile;
     }
@@ -102,14 +106,21 @@ export class Walker {
     const placedShift = this.placedShift;
     const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed, placedShift) : undefined;
     if (w) {
-      this.noteShift(this.memo.replay(this.table, this.hook, w, this.memo.takenShift, r, entry, rec, chainName));
+      this.noteShift(this.memo.replay(this.table, this.hook, w, this.memo.takenShift, r, entry, rec, chainName, recIsPrevious));
       this.inner.push(w);
       return handBack(w, entry);
     }
-    // (Once per rule: a service table jumps 10,000 times per hook.)
-    const there = (rec.target ??= this.rec.chain(this.table.name, chainName));
+    if (!placed) {
+      // (Once per rule: a service table jumps 10,000 times per hook.)
+      const there = recIsPrevious ? this.rec.chain(this.table.name, chainName) : (rec.target ??= this.rec.chain(this.table.name, chainName));
+      this.memo.enter(there, r, entry, this.hook);
+      return this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
+    }
+    const takes = placed.chain === chain ? this.memo.takesOf(placed, this.hook, placedShift) : undefined;
+    if (takes && this.memo.reenter(placed, placedShift, r, this.table.name, chainName, this.hook)) return this.walk(chain, chainName, undefined, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
+    const there = recIsPrevious ? this.rec.chain(this.table.name, chainName) : (rec.target ??= this.rec.chain(this.table.name, chainName));
     this.memo.enter(there, r, entry, this.hook);
-    return placed ? this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
+    return this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
   }
 
   /** The shift of the inner walk about to be pushed (innerShifts, made with zeros for those before it when it is the first not 0). */
@@ -143,9 +154,13 @@ export class Walker {
    * a walk inside returns other packets, the flow still pending is worked out from the entry
    * through the rules before (resume), and the walk goes on as a fresh one. `earlierInner`: the walks
    * the previous walk from this chain made (was's, or the top walks), `earlierShifts` theirs and
-   * `earlierBase` was's (RememberedWalk.from).
+   * `earlierBase` was's (RememberedWalk.from). `takes`: where was's hits are in the previous log
+   * (takesOf), when the caller looked. `here`: this analysis's record of the chain; undefined when
+   * the caller logged the entry into the previous one (reenter): then the hits read from the
+   * previous walk are logged as they were (rehit), into the previous records, until a walk inside
+   * returns other packets, and the walk goes on into this analysis's record.
    */
-  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord, entry: Flow, depth: number, earlierInner: readonly RememberedWalk[] | undefined, earlierShifts: readonly number[], earlierBase: number, was?: RememberedWalk): ChainOut {
+  private walk(chain: EmuChain | undefined, chainName: string, here: ChainRecord | undefined, entry: Flow, depth: number, earlierInner: readonly RememberedWalk[] | undefined, earlierShifts: readonly number[], earlierBase: number, was?: RememberedWalk, given?: number[]): ChainOut {
     if (!chain || depth > MAX_DEPTH) return { ret: NO_FLOW, accepted: NO_FLOW };
     const memo = this.memo;
     const from = memo.at;
@@ -161,8 +176,8 @@ export class Walker {
     this.earlierShifts = earlierShifts;
     this.earlierBase = earlierBase;
     this.cursor = 0;
-    here.fit(chain.rules.length);
-    const takes = was?.chain === chain ? memo.takesOf(was, this.hook, earlierBase) : undefined;
+    here?.fit(chain.rules.length);
+    const takes = was?.chain === chain ? (given ?? memo.takesOf(was, this.hook, earlierBase)) : undefined;
     // Only while the hits are read from the previous walk (a fresh analysis makes 200,000 walks without):
     // its sets that were its entry's made this entry's, and what each jump's walk returned (resume reads them).
     const swap = takes ? (f: Flow): Flow => swapEntry(f, was!.entry, entry) : undefined;
@@ -178,12 +193,15 @@ export class Walker {
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
       if (cur ? cur.deadNow() : i >= takes!.length) break;
-      const rec = this.rec.record(r, this.table.name, chainName, here);
+      // (Logged as it was while `here` is undefined: the previous record of the rule, read only.)
+      const asBefore = here === undefined;
+      const rec = asBefore ? memo.heldAt(takes![i]!) : this.rec.record(r, this.table.name, chainName, here);
       const facts = rec.facts;
       const m = facts.match;
       const e = facts.effect;
-      const taken = cur ? cur.hit(m) : swap!(takes![i]!);
-      memo.hit(here, rec, this.hook, taken);
+      const taken = cur ? cur.hit(m) : swap!(memo.takenAt(takes![i]!));
+      if (asBefore) memo.rehit(takes![i]!);
+      else memo.hit(here!, rec, this.hook, taken);
       if (isDead(taken)) continue;
       let sub: ChainOut | undefined;
       switch (e.kind) {
@@ -194,12 +212,16 @@ export class Walker {
           ret.add(taken);
           break;
         case 'jump': {
-          sub = this.jump(r, rec, e.chain, taken, depth + 1);
+          sub = this.jump(r, rec, e.chain, taken, depth + 1, asBefore);
           accepted.add(sub.accepted);
           if (e.goto) ret.add(sub.ret);
           if (!cur) {
             subs![i] = sub;
-            if (!sameReturn(sub.ret, was!.inner[jumps++]!.out.ret)) cur = this.resume(rules, entry, takes!, swap!, subs!, i);
+            if (!sameReturn(sub.ret, was!.inner[jumps++]!.out.ret)) {
+              cur = this.resume(rules, entry, takes!, swap!, subs!, i);
+              // The rest of the walk is this analysis's own: its record (the entries logged into the previous one are moved onto it by settle).
+              here ??= this.rec.chain(this.table.name, chainName).fit(rules.length);
+            }
           }
           break;
         }
@@ -237,11 +259,11 @@ export class Walker {
   }
 
   /** The flow pending before rule `upTo`, worked out from the entry and what the rules before took (as the walk would have). */
-  private resume(rules: readonly EmuRule[], entry: Flow, takes: readonly Flow[], swap: (f: Flow) => Flow, subs: ReadonlyArray<ChainOut | undefined>, upTo: number): PendingFlow {
+  private resume(rules: readonly EmuRule[], entry: Flow, takes: readonly number[], swap: (f: Flow) => Flow, subs: ReadonlyArray<ChainOut | undefined>, upTo: number): PendingFlow {
     this.memo.resumed++;
     const cur = new PendingFlow(entry);
     for (let j = 0; j < upTo; j++) {
-      const taken = swap(takes[j]!);
+      const taken = swap(this.memo.takenAt(takes[j]!));
       if (isDead(taken)) continue;
       const facts = this.rec.facts(rules[j]!, this.table.name, rules[j]!.ref.chain);
       advance(cur, facts.match, facts.effect, taken, subs[j]);

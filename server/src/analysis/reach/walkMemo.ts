@@ -340,25 +340,26 @@ export class WalkMemo {
   }
 
   /**
-   * What each rule the previous walk w met took, in order (its hits in the previous log at w's own
-   * level), when its entries are those of one walk over its chain at this hook: a hit for each rule
-   * met, in order, and after a jump's hit the entry into the chain it jumped to followed by the next
-   * of w.inner's entries, whole. Else undefined. `shift`: where w's entries are in the previous log (RememberedWalk.from).
+   * Where the hit of each rule the previous walk w met is in the previous log, in order (its hits at
+   * w's own level), when its entries are those of one walk over its chain at this hook: a hit for each
+   * rule met, in order, and after a jump's hit the entry into the chain it jumped to followed by the
+   * next of w.inner's entries, whole. Else undefined. `shift`: where w's entries are in the previous
+   * log (RememberedWalk.from). takenAt and heldAt read what such a hit says.
    */
-  takesOf(w: RememberedWalk, hook: Hook, shift: number): Flow[] | undefined {
+  takesOf(w: RememberedWalk, hook: Hook, shift: number): number[] | undefined {
     const old = this.previous?.memo.ops;
     if (!old) return undefined;
     const rules = w.chain.rules;
     const hit = HIT + HOOK_CODE[hook];
     const enter = ENTER + HOOK_CODE[hook];
-    const out: Flow[] = [];
+    const out: number[] = [];
     const to = w.to + shift;
     let p = w.from + shift;
     let k = 0;
     while (p < to) {
       const r = rules[out.length];
       if (old[p] !== hit || !r || (old[p + 2] as RuleRecord).facts.rule !== r) return undefined;
-      out.push(old[p + 3] as Flow);
+      out.push(p);
       p += 4;
       if (p < to && old[p] === enter && old[p + 2] === r) {
         const inner = w.inner[k];
@@ -368,6 +369,44 @@ export class WalkMemo {
       }
     }
     return p === to && k === w.inner.length ? out : undefined;
+  }
+
+  /** The packets the previous log's hit at `p` (a place takesOf gave) says its rule took. */
+  takenAt(p: number): Flow {
+    return this.previous!.memo.ops[p + 3] as Flow;
+  }
+
+  /** The previous analysis's record of the rule of the hit at `p` (a place takesOf gave). */
+  heldAt(p: number): RuleRecord {
+    return this.previous!.memo.ops[p + 2] as RuleRecord;
+  }
+
+  /**
+   * A walk made again that reads its rules' hits from the previous walk w (Walker.walk): logs the
+   * entry into w's chain from `site` as the previous log has it (its record, its packets) and counts
+   * it, when the entry just before w's entries there is that one; true then, and the walk logs its
+   * hits by rehit while every walk inside returns what it returned then, so that the previous record
+   * of the chain is taken over (settle) instead of made again rule by rule (a kube dump's
+   * KUBE-SERVICES: 20,000 rule records per edit). Else false and nothing logged.
+   */
+  reenter(w: RememberedWalk, shift: number, site: EmuRule, table: string, chainName: string, hook: Hook): boolean {
+    const old = this.previous!.memo.ops;
+    const code = ENTER + HOOK_CODE[hook];
+    const e = w.from + shift - 4;
+    if (e < 0 || old[e] !== code || old[e + 2] !== site || old[e + 3] !== w.entry) return false;
+    const was = old[e + 1] as ChainRecord;
+    if (was.table !== table || was.name !== chainName) return false;
+    this.log(code, was, site, w.entry);
+    this.count(was, e);
+    return true;
+  }
+
+  /** The previous log's hit at `p` (a place takesOf gave), logged again as it is and counted against its record (see reenter). */
+  rehit(p: number): void {
+    const old = this.previous!.memo.ops;
+    const c = old[p + 1] as ChainRecord;
+    this.count(c, p);
+    this.log(old[p] as number, c, old[p + 2], old[p + 3]);
   }
 
   /** The walks remembered for a table at a hook (a replay looks them up once, not once per inner walk). */
@@ -418,11 +457,12 @@ export class WalkMemo {
    * counting them against the previous analysis's chain records, and remembers it (with the walks
    * inside it) again. The entry is the previous one (its record and packets) when it is the same
    * site and packets, so that the entered chain's record can be taken over too; else it goes to
-   * this analysis's record of the chain, made then (`jumper.target`, once per jumping rule).
+   * this analysis's record of the chain, made then (`jumper.target`, once per jumping rule; not kept
+   * on a jumper that is the previous analysis's record, `jumperIsPrevious`: see reenter).
    * `shift`: where w's entries are in the previous log (takenShift). Returns where they are in this
    * one: the walk is remembered again as it is, with that shift (a line added above it: further down).
    */
-  replay(table: EmuTable, hook: Hook, w: RememberedWalk, shift: number, site: EmuRule, entry: Flow, jumper: RuleRecord, chainName: string): number {
+  replay(table: EmuTable, hook: Hook, w: RememberedWalk, shift: number, site: EmuRule, entry: Flow, jumper: RuleRecord, chainName: string, jumperIsPrevious: boolean): number {
     const old = this.previous!.memo.ops;
     const code = ENTER + HOOK_CODE[hook];
     const from = w.from + shift;
@@ -432,7 +472,7 @@ export class WalkMemo {
     if (was && was.table === table.name && was.name === chainName) {
       this.log(code, was, site, w.entry);
       this.count(was, e);
-    } else this.enter((jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
+    } else this.enter(jumperIsPrevious ? this.rec.chain(table.name, chainName) : (jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
     const now = this.n - w.from;
     for (let i = from; i < to; i += 4) {
       this.count(old[i + 1] as ChainRecord, i);
