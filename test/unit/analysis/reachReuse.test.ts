@@ -362,6 +362,10 @@ describe('reachability given the previous version gives a fresh analysis\'s resu
     assert.ok(jumpTargetLookups() - lookupsBefore <= 2, `${jumpTargetLookups() - lookupsBefore} jump targets looked up after the second edit`);
     assert.ok(next.memo.walked <= 2 * 5, `${next.memo.walked} walked`);
     assert.equal(next.memo.replayedInPlace, next.memo.replayed);
+    // Taken over again (the entry into KUBE-SERVICES the edit before logged is the one before it, equal box for
+    // box to the walk's own), and the service the first edit walked again, now replayed, keeps its record too.
+    for (const name of ['KUBE-SERVICES', service]) assert.equal(next.rec.existing('nat', name), reach.rec.existing('nat', name), `${name}'s record after the second edit`);
+    assert.ok(!next.rec.made.some((c) => c.name === 'KUBE-SERVICES' || c.name === service));
   });
 
   it('edits in two services far apart in one version (two spliced steps, editSteps.ts) re-walk those two services only', () => {

@@ -393,10 +393,10 @@ export class WalkMemo {
     const old = this.previous!.memo.ops;
     const code = ENTER + HOOK_CODE[hook];
     const e = w.from + shift - 4;
-    if (e < 0 || old[e] !== code || old[e + 2] !== site || old[e + 3] !== w.entry) return false;
+    if (!enteredAs(old, e, code, site, w.entry)) return false;
     const was = old[e + 1] as ChainRecord;
     if (was.table !== table || was.name !== chainName) return false;
-    this.log(code, was, site, w.entry);
+    this.log(code, was, site, old[e + 3]);
     this.count(was, e);
     return true;
   }
@@ -468,9 +468,9 @@ export class WalkMemo {
     const from = w.from + shift;
     const to = w.to + shift;
     const e = from - 4;
-    const was = e >= 0 && old[e] === code && old[e + 2] === site && old[e + 3] === w.entry ? (old[e + 1] as ChainRecord) : undefined;
+    const was = enteredAs(old, e, code, site, w.entry) ? (old[e + 1] as ChainRecord) : undefined;
     if (was && was.table === table.name && was.name === chainName) {
-      this.log(code, was, site, w.entry);
+      this.log(code, was, site, old[e + 3]);
       this.count(was, e);
     } else this.enter(jumperIsPrevious ? this.rec.chain(table.name, chainName) : (jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
     const now = this.n - w.from;
@@ -648,6 +648,17 @@ export function swapEntry(f: Flow, was: Flow, now: Flow): Flow {
 }
 
 /** Whether two flows hold the same boxes, in order (and may is must in both or neither). */
+/**
+ * Whether the previous log's entry at slot `e` is the entry into a walk from `site` with packets equal
+ * to `entry` (the walk's): the very object, or equal box for box (a walk made again logs the entry as
+ * the previous log had it, reenter, while it remembers its own).
+ */
+function enteredAs(old: readonly unknown[], e: number, code: number, site: EmuRule, entry: Flow): boolean {
+  if (e < 0 || old[e] !== code || old[e + 2] !== site) return false;
+  const logged = old[e + 3] as Flow;
+  return logged === entry || sameFlow(logged, entry);
+}
+
 export function sameFlow(a: Flow, b: Flow): boolean {
   const aOne = a.may === a.must;
   if (aOne !== (b.may === b.must)) return false;
