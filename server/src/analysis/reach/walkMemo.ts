@@ -641,9 +641,9 @@ export function handBack(w: RememberedWalk, entry: Flow): ChainOut {
 /** A flow of a walk with entry `was`, its sets that were that entry's replaced by `now`'s. */
 export function swapEntry(f: Flow, was: Flow, now: Flow): Flow {
   if (was === now) return f;
-  const swap = (s: PacketSet): PacketSet => (s === was.may ? now.may : s === was.must ? now.must : s);
-  const may = swap(f.may);
-  const must = swap(f.must);
+  // (Written out: a closure here was made on each of a kube edit's ~60,000 calls, ~4 MB per edit.)
+  const may = f.may === was.may ? now.may : f.may === was.must ? now.must : f.may;
+  const must = f.must === was.may ? now.may : f.must === was.must ? now.must : f.must;
   return may === f.may && must === f.must ? f : { may, must };
 }
 
