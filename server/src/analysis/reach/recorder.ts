@@ -214,7 +214,8 @@ export class Recorder {
 
   /**
    * The chain a previous analysis's record of a jumping rule says it enters, when that chain is still
-   * this compile's (stillHeld); else undefined (looked up by name). The record itself is left as it is.
+   * this compile's (stillHeld), or the one this analysis looked up for it at another hook; else
+   * undefined (the walk looks it up by name). The record itself is left as it is.
    */
   heldTarget(rec: RuleRecord): EmuChain | undefined {
     const into = rec.targetChain;

@@ -154,7 +154,7 @@ export class Walker {
    * a walk inside returns other packets, the flow still pending is worked out from the entry
    * through the rules before (resume), and the walk goes on as a fresh one. `earlierInner`: the walks
    * the previous walk from this chain made (was's, or the top walks), `earlierShifts` theirs and
-   * `earlierBase` was's (RememberedWalk.from). `takes`: where was's hits are in the previous log
+   * `earlierBase` was's (RememberedWalk.from). `given`: where was's hits are in the previous log
    * (takesOf), when the caller looked. `here`: this analysis's record of the chain; undefined when
    * the caller logged the entry into the previous one (reenter): then the hits read from the
    * previous walk are logged as they were (rehit), into the previous records, until a walk inside

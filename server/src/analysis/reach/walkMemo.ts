@@ -647,7 +647,6 @@ export function swapEntry(f: Flow, was: Flow, now: Flow): Flow {
   return may === f.may && must === f.must ? f : { may, must };
 }
 
-/** Whether two flows hold the same boxes, in order (and may is must in both or neither). */
 /**
  * Whether the previous log's entry at slot `e` is the entry into a walk from `site` with packets equal
  * to `entry` (the walk's): the very object, or equal box for box (a walk made again logs the entry as
@@ -659,6 +658,7 @@ function enteredAs(old: readonly unknown[], e: number, code: number, site: EmuRu
   return logged === entry || sameFlow(logged, entry);
 }
 
+/** Whether two flows hold the same boxes, in order (and may is must in both or neither). */
 export function sameFlow(a: Flow, b: Flow): boolean {
   const aOne = a.may === a.must;
   if (aOne !== (b.may === b.must)) return false;
