@@ -25,11 +25,17 @@ export class LspClient {
   private readonly waiters: Array<() => void> = [];
   private versions = new Map<string, number>();
   configuration: Record<string, unknown> = {};
+  /** Set by shutdown(): the server's exit is expected from then on. */
+  private closing = false;
   /** Recorded notifications in arrival order ($/progress, netfilterLens/fileSummary). */
   readonly notifications: Array<{ readonly method: string; readonly params: unknown }> = [];
 
   constructor() {
     this.proc = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // Said on the test's stderr: a server that dies or logs an error explains a test that then times out.
+    this.proc.on('exit', (code, signal) => {
+      if (!this.closing) console.error(`language server exited during the test (code ${code}, signal ${signal})`);
+    });
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
     this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.diagnostics.set(p.uri, p);
@@ -37,7 +43,9 @@ export class LspClient {
     });
     this.conn.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) => p.items.map(() => this.configuration));
     this.conn.onRequest('client/registerCapability', () => null);
-    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.onNotification('window/logMessage', (m: { type: number; message: string }) => {
+      if (m.type === 1) console.error(`language server error: ${m.message}`);
+    });
     // jsonrpc routes $/progress by token, never to a general handler: listen per created token.
     this.conn.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
       this.conn.onProgress(WorkDoneProgress.type, p.token, (value) => {
@@ -128,11 +136,15 @@ export class LspClient {
   }
 
   async shutdown(): Promise<void> {
+    this.closing = true;
     try {
-      await this.conn.sendRequest('shutdown');
+      // Bounded: a server that died or hangs must fail the test run, not hold it forever.
+      const gone = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10000).unref());
+      if ((await Promise.race([this.conn.sendRequest('shutdown'), gone])) === 'timeout') throw new Error('the language server did not answer shutdown within 10 s');
       await this.conn.sendNotification('exit');
-    } catch {
-      // already gone
+    } catch (e) {
+      // already gone (a closed connection), or no answer: said, and the process is killed below
+      if (e instanceof Error && e.message.startsWith('the language server')) console.error(e.message);
     }
     this.conn.dispose();
     this.proc.kill();
