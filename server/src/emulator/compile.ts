@@ -233,18 +233,9 @@ function compileTable(t: LoadedTable, compile: number, previous: EmuTable | unde
     const atPlace = next !== undefined && !next.done && next.value.name === c.name;
     if (!atPlace) inOrder = false;
     const old = atPlace ? next.value : previous?.chains.get(c.name);
-    // The same rules, at other lines too (lines added or removed above them): the previous chain, its
-    // compiled rules keeping the lines they were compiled at.
-    const stands = old instanceof LazyChain ? old.standsFor(t, c) : undefined;
-    if (stands) {
-      out.push(old!);
-      if (stands === 'moved') changes?.shifted.add(old!);
-      continue;
-    }
-    const fresh = new LazyChain(t, c, models, changes && old instanceof LazyChain ? old : undefined);
-    out.push(fresh);
-    if (atPlace) changed.push(fresh);
-    changes?.made.add(fresh);
+    const now = keptOrMade(t, c, old, models, changes);
+    out.push(now);
+    if (atPlace && now !== old) changed.push(now);
   }
   if (inOrder && previous && out.length === previous.chains.size) {
     const chains = SlotMap.copyOf(previous.chains);
@@ -281,17 +272,29 @@ function keptExcept(t: LoadedTable, compile: number, previous: EmuTable, changes
   for (let k = 0; k < diff.names.length; k++) {
     const c = diff.now[k]!;
     const old = previous.chains.get(c.name);
-    const stands = old instanceof LazyChain ? old.standsFor(t, c) : undefined;
-    if (stands) {
-      if (stands === 'moved') changes.shifted.add(old!);
-      continue;
-    }
-    const fresh = new LazyChain(t, c, models, old instanceof LazyChain ? old : undefined);
-    chains.set(c.name, fresh);
+    const now = keptOrMade(t, c, old, models, changes);
+    if (now === old) continue;
+    chains.set(c.name, now);
     replaced.push(c.name);
-    changes.made.add(fresh);
   }
   return { table: { name: t.name, chains, compile, loaded: t }, replaced };
+}
+
+/**
+ * A parsed chain compiled, given the previous compile's chain of its name: that chain when it stands
+ * for the same rules, at other lines too (lines added or removed above them; noted `shifted`), its
+ * compiled rules keeping the lines they were compiled at; else a chain made anew (noted `made`), which
+ * takes over the previous one's compiled rules where the edit left them alone.
+ */
+function keptOrMade(t: LoadedTable, c: LoadedChain, old: EmuChain | undefined, models: RuleModels, changes: { made: Set<EmuChain>; shifted: Set<EmuChain> } | undefined): EmuChain {
+  const stands = old instanceof LazyChain ? old.standsFor(t, c) : undefined;
+  if (stands) {
+    if (stands === 'moved') changes?.shifted.add(old!);
+    return old!;
+  }
+  const fresh = new LazyChain(t, c, models, changes && old instanceof LazyChain ? old : undefined);
+  changes?.made.add(fresh);
+  return fresh;
 }
 
 /**

@@ -213,18 +213,29 @@ export class Recorder {
   }
 
   /**
-   * The chain a previous analysis's record of a jumping rule says it enters, when that chain is still
-   * this compile's (stillHeld), or the one this analysis looked up for it at another hook; else
-   * undefined (the walk looks it up by name). The record itself is left as it is.
+   * The chain a jumping rule's record says it enters, if known. `previous`: the record is a previous
+   * analysis's, read and never written (a walk that logs its hits as the previous log had them:
+   * WalkMemo.reenter): its chain when still this compile's (stillHeld), or the one this analysis
+   * looked up for it at another hook. Undefined: the walk looks it up by name (noteTargetChain).
    */
-  heldTarget(rec: RuleRecord): EmuChain | undefined {
+  targetChain(rec: RuleRecord, previous: boolean): EmuChain | undefined {
+    if (!previous) return rec.targetChain;
     const into = rec.targetChain;
     return into && this.stillHeld?.(rec.facts.rule.ref.table, into) ? into : this.lookedUp.get(rec);
   }
 
-  /** Notes the chain looked up for a previous analysis's record of a jumping rule (heldTarget finds it at the next hook). */
-  lookedUpTarget(rec: RuleRecord, chain: EmuChain | undefined): void {
-    if (chain) this.lookedUp.set(rec, chain);
+  /** Keeps the chain looked up for a jumping rule: on its record, or here when the record is a previous analysis's. */
+  noteTargetChain(rec: RuleRecord, chain: EmuChain | undefined, previous: boolean): void {
+    if (!previous) rec.targetChain = chain;
+    else if (chain) this.lookedUp.set(rec, chain);
+  }
+
+  /**
+   * This analysis's record of the chain a jumping rule enters: kept on the rule's record (once per
+   * jumping rule: a service table jumps 10,000 times per hook), unless that is a previous analysis's.
+   */
+  targetRecord(rec: RuleRecord, table: string, chainName: string, previous: boolean): ChainRecord {
+    return previous ? this.chain(table, chainName) : (rec.target ??= this.chain(table, chainName));
   }
 
   /** Chains looked up for previous analyses' records of jumping rules: kept here, those records being read only. */

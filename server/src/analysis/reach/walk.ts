@@ -93,12 +93,11 @@ export class Walker {
    */
   private jump(r: EmuRule, rec: RuleRecord, chainName: string, entry: Flow, depth: number, recIsPrevious: boolean): ChainOut {
     // The chain itself, looked up once per rule: a rule's target is in its own table, whichever hook walks it.
-    let chain = recIsPrevious ? this.rec.heldTarget(rec) : rec.targetChain;
+    let chain = this.rec.targetChain(rec, recIsPrevious);
     if (!chain) {
       targetLookups++;
       chain = this.table.chains.get(chainName);
-      if (recIsPrevious) this.rec.lookedUpTarget(rec, chain);
-      else rec.targetChain = chain;
+      this.rec.noteTargetChain(rec, chain, recIsPrevious);
       // (The next analysis may then trust it: Recorder's stillHeld.)
       if (chain) chain.inCompile = this.table.compile;
     }
@@ -110,17 +109,11 @@ export class Walker {
       this.inner.push(w);
       return handBack(w, entry);
     }
-    if (!placed) {
-      // (Once per rule: a service table jumps 10,000 times per hook.)
-      const there = recIsPrevious ? this.rec.chain(this.table.name, chainName) : (rec.target ??= this.rec.chain(this.table.name, chainName));
-      this.memo.enter(there, r, entry, this.hook);
-      return this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
-    }
-    const takes = placed.chain === chain ? this.memo.takesOf(placed, this.hook, placedShift) : undefined;
-    if (takes && this.memo.reenter(placed, placedShift, r, this.table.name, chainName, this.hook)) return this.walk(chain, chainName, undefined, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
-    const there = recIsPrevious ? this.rec.chain(this.table.name, chainName) : (rec.target ??= this.rec.chain(this.table.name, chainName));
+    const takes = placed && placed.chain === chain ? this.memo.takesOf(placed, this.hook, placedShift) : undefined;
+    if (placed && takes && this.memo.reenter(placed, placedShift, r, this.table.name, chainName, this.hook)) return this.walk(chain, chainName, undefined, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
+    const there = this.rec.targetRecord(rec, this.table.name, chainName, recIsPrevious);
     this.memo.enter(there, r, entry, this.hook);
-    return this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
+    return placed ? this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
   }
 
   /** The shift of the inner walk about to be pushed (innerShifts, made with zeros for those before it when it is the first not 0). */

@@ -393,9 +393,8 @@ export class WalkMemo {
     const old = this.previous!.memo.ops;
     const code = ENTER + HOOK_CODE[hook];
     const e = w.from + shift - 4;
-    if (!enteredAs(old, e, code, site, w.entry)) return false;
-    const was = old[e + 1] as ChainRecord;
-    if (was.table !== table || was.name !== chainName) return false;
+    const was = enteredAs(old, e, code, site, w.entry, table, chainName);
+    if (!was) return false;
     this.log(code, was, site, old[e + 3]);
     this.count(was, e);
     return true;
@@ -468,11 +467,11 @@ export class WalkMemo {
     const from = w.from + shift;
     const to = w.to + shift;
     const e = from - 4;
-    const was = enteredAs(old, e, code, site, w.entry) ? (old[e + 1] as ChainRecord) : undefined;
-    if (was && was.table === table.name && was.name === chainName) {
+    const was = enteredAs(old, e, code, site, w.entry, table.name, chainName);
+    if (was) {
       this.log(code, was, site, old[e + 3]);
       this.count(was, e);
-    } else this.enter(jumperIsPrevious ? this.rec.chain(table.name, chainName) : (jumper.target ??= this.rec.chain(table.name, chainName)), site, entry, hook);
+    } else this.enter(this.rec.targetRecord(jumper, table.name, chainName, jumperIsPrevious), site, entry, hook);
     const now = this.n - w.from;
     for (let i = from; i < to; i += 4) {
       this.count(old[i + 1] as ChainRecord, i);
@@ -648,14 +647,17 @@ export function swapEntry(f: Flow, was: Flow, now: Flow): Flow {
 }
 
 /**
- * Whether the previous log's entry at slot `e` is the entry into a walk from `site` with packets equal
- * to `entry` (the walk's): the very object, or equal box for box (a walk made again logs the entry as
- * the previous log had it, reenter, while it remembers its own).
+ * The previous record of the chain, when the previous log's entry at slot `e` is the entry into that
+ * chain (table and name) from `site` with packets equal to `entry` (the walk's): the very object, or
+ * equal box for box (a walk made again logs the entry as the previous log had it, reenter, while it
+ * remembers its own). Else undefined.
  */
-function enteredAs(old: readonly unknown[], e: number, code: number, site: EmuRule, entry: Flow): boolean {
-  if (e < 0 || old[e] !== code || old[e + 2] !== site) return false;
+function enteredAs(old: readonly unknown[], e: number, code: number, site: EmuRule, entry: Flow, table: string, chainName: string): ChainRecord | undefined {
+  if (e < 0 || old[e] !== code || old[e + 2] !== site) return undefined;
   const logged = old[e + 3] as Flow;
-  return logged === entry || sameFlow(logged, entry);
+  if (logged !== entry && !sameFlow(logged, entry)) return undefined;
+  const was = old[e + 1] as ChainRecord;
+  return was.table === table && was.name === chainName ? was : undefined;
 }
 
 /** Whether two flows hold the same boxes, in order (and may is must in both or neither). */
