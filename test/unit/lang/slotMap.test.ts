@@ -132,12 +132,19 @@ describe('SlotMap: a map by name copied in microseconds', () => {
     const v = NAMES.map((n) => ({ n }));
     NAMES.forEach((n, i) => a.set(n, v[i]!));
     const b = SlotMap.copyOf(a);
-    assert.deepEqual(SlotMap.changed(a, b), { names: [], was: [], now: [] });
+    assert.deepEqual(SlotMap.changed(a, b), { names: [], at: [], was: [], now: [] });
     const x = { n: 'x' };
     const y = { n: 'y' };
     b.set('KUBE-SVC-A', x);
     b.set('Z', y);
-    assert.deepEqual(SlotMap.changed(a, b), { names: ['KUBE-SVC-A', 'Z'], was: [v[4], v[9]], now: [x, y] });
+    assert.deepEqual(SlotMap.changed(a, b), { names: ['KUBE-SVC-A', 'Z'], at: [4, 9], was: [v[4], v[9]], now: [x, y] });
+    // Positions count the names there are, not the places a deleted one left.
+    const holey = SlotMap.copyOf(a);
+    holey.delete(NAMES[1]!);
+    const packed = SlotMap.copyOf(holey);
+    packed.set('Z', y);
+    assert.deepEqual(SlotMap.changed(holey, packed), { names: ['Z'], at: [8], was: [v[9]], now: [y] });
+    assert.equal([...packed.keys()][8], 'Z');
     // Values compared by identity: an equal object set again counts as changed.
     const c = SlotMap.copyOf(a);
     c.set('X', { n: 'X' });

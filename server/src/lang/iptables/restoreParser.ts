@@ -27,7 +27,7 @@ import { shapeOfCommand, type RuleShape, type RuleSource } from './ruleShape';
 import { cacheOf, detach, keepCache, LineCache, LineMatcher, type BlockRecord, type LineEntry } from './lineCache';
 import { ChainNames } from './chainNames';
 import { ChainLine, type LineWord } from './chainLine';
-import { firstAtLine, ownLine } from './byLine';
+import { firstAtLine, ownLine, replaced } from './byLine';
 import type { ValidTable } from './validTable';
 import { editSteps } from './editSteps';
 import { flatOf, type Text } from '../pieceText';
@@ -280,7 +280,8 @@ class FileParser {
     this.keep(prev.diagnostics, 0, record.diagFrom);
     const diagFrom = this.diagnostics.length;
     this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line < first);
-    const block: TableBlock = { name: was.name, line: was.line, chains: chainLines, commands: was.commands.slice(0, firstAtLine(was.commands, first, ownLine)), span: was.span };
+    // The block's commands are the edited lines' while they are walked; the others are put around them after.
+    const block: TableBlock = { name: was.name, line: was.line, chains: chainLines, commands: [], span: was.span };
     const laterBlocks = new Map(later.map((r, i) => [old.blocks[site.index + 1 + i]!.block, r.block]));
     for (const b of prev.file.tables) this.tables.push(b === was ? block : laterBlocks.get(b) ?? b);
     for (const c of prev.file.comments) this.comments.push(delta !== 0 && c.line >= end ? { text: c.text, line: c.line + delta } : c);
@@ -300,10 +301,12 @@ class FileParser {
     }
     this.keep(prev.diagnostics, record.diagFrom, record.commitFrom, (d) => d.span.start.line >= end);
     const movedCommands = state.fastForward(delta);
-    const kept = was.commands.slice(firstAtLine(was.commands, end, ownLine));
-    if (!movedCommands || (delta !== 0 && movedCommands.length !== kept.length)) return undefined;
-    // The walk has pushed the edited lines' commands; the block is still being built.
-    (block as { commands: Command[] }).commands = block.commands.concat(delta === 0 ? kept : movedCommands);
+    const cmdFrom = firstAtLine(was.commands, first, ownLine);
+    const cmdTo = firstAtLine(was.commands, end, ownLine);
+    if (!movedCommands || (delta !== 0 && movedCommands.length !== was.commands.length - cmdTo)) return undefined;
+    // The walk has pushed the edited lines' commands; the block is still being built. (One copy of the
+    // previous commands, written over, when a line was edited in place.)
+    (block as { commands: Command[] }).commands = delta === 0 ? replaced(was.commands, cmdFrom, cmdTo, block.commands) : was.commands.slice(0, cmdFrom).concat(block.commands, movedCommands);
     if (delta === 0) this.cache.entries = replaced(old.entries, first, end, edited);
     else {
       const tail = old.entries.slice(end);
@@ -800,17 +803,6 @@ export function parseIptables(text: Text, options: ParseOptions = {}): ParsedIpt
   const parsed = parser.run();
   keepCache(parsed, parser.cache);
   return parsed;
-}
-
-/**
- * `a` with its items [first, end) replaced by `mid`: one copy written over when as many come in as go
- * (a line edited in place: 230,000 lines of a kube dump copied once, not three times), else the parts joined.
- */
-function replaced<T>(a: readonly T[], first: number, end: number, mid: readonly T[]): T[] {
-  if (mid.length !== end - first) return a.slice(0, first).concat(mid, a.slice(end));
-  const out = a.slice();
-  for (let i = 0; i < mid.length; i++) out[first + i] = mid[i]!;
-  return out;
 }
 
 /** The parse of text spliced onto prev (tableSplice.ts), or undefined where a splice could differ from a full walk. */

@@ -23,9 +23,10 @@ class Slots {
   }
 }
 
-/** What SlotMap.changed finds: by index, a name and its values in the first map and the second. */
+/** What SlotMap.changed finds: by index, a name, its position among the maps' names, and its values in the first map and the second. */
 export interface ChangedValues<V> {
   readonly names: string[];
+  readonly at: number[];
   readonly was: V[];
   readonly now: V[];
 }
@@ -88,10 +89,10 @@ export class SlotMap<V> implements Map<string, V> {
    */
   static changed<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): ChangedValues<V> | undefined {
     if (!(a instanceof SlotMap) || !(b instanceof SlotMap) || a.slots !== b.slots || a.size !== b.size) return undefined;
-    const out: ChangedValues<V> = { names: [], was: [], now: [] };
+    const out: ChangedValues<V> = { names: [], at: [], was: [], now: [] };
     let i = 0;
     let j = 0;
-    for (;;) {
+    for (let k = 0; ; k++) {
       while (i < a.order.length && a.order[i] === HOLE) i++;
       while (j < b.order.length && b.order[j] === HOLE) j++;
       if (i === a.order.length || j === b.order.length) return i === a.order.length && j === b.order.length ? out : undefined;
@@ -101,6 +102,7 @@ export class SlotMap<V> implements Map<string, V> {
       const now = b.vals[s] as V;
       if (was === now) continue;
       out.names.push(a.slots.names[s]!);
+      out.at.push(k);
       out.was.push(was);
       out.now.push(now);
     }

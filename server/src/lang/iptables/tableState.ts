@@ -29,7 +29,7 @@ import { utf8Length } from '../utf8';
 import { ValidTable } from './validTable';
 import { movedChain, withRules } from './moved';
 import { LayeredNames, type NameSet } from './layeredNames';
-import { firstAtLine } from './byLine';
+import { firstAtLine, replaced } from './byLine';
 
 /** An error of this table, in the order iptables would meet it. */
 export interface StateError {
@@ -138,8 +138,11 @@ export class TableState {
    * state, the edit's lines, where its batch resumes, the chains declared
    * below the edit, and the chains this state has made its own (with the
    * previous state's rules below the edit). Only -A of one rule is walked.
+   * Meanwhile `ops` holds only the edited lines' messages; fastForward puts
+   * the previous batch's around them, in one copy when it can (a kube dump's
+   * batch has 170,000: each copy goes straight to the old generation).
    */
-  private resumed: { old: TableState; from: number; to: number; opsTo: number; later: LoadedChain[]; owned: Map<string, readonly LoadedRule[]> } | undefined;
+  private resumed: { old: TableState; from: number; to: number; opsFrom: number; opsTo: number; later: LoadedChain[]; owned: Map<string, readonly LoadedRule[]> } | undefined;
   /** Whether the kernel took every rule of the batch at COMMIT (what commit() found). */
   private batchClean = false;
   /** The batch's rules commit() must check (a splice: those of the edited lines, when the kernel took all the others before). */
@@ -598,9 +601,8 @@ export class TableState {
     const ops = old.ops as LoadedRule[];
     const opsFrom = firstAtOrAfter(ops, from);
     const opsTo = firstAtOrAfter(ops, to);
-    s.ops = ops.slice(0, opsFrom);
     if (old.batchClean) s.toCheck = { from: opsFrom, to: opsFrom };
-    s.resumed = { old, from, to, opsTo, later, owned: new Map() };
+    s.resumed = { old, from, to, opsFrom, opsTo, later, owned: new Map() };
     // The chains that had rules on the edited lines lose them.
     for (let i = opsFrom; i < opsTo; i++) if (!s.resumed.owned.has(ops[i]!.chain)) s.own(ops[i]!.chain);
     for (const e of old.prepared) if (e.span.start.line < from) s.prepared.push(e);
@@ -650,7 +652,7 @@ export class TableState {
       const mine = r.owned.has(name) ? this.chains.get(name)! : this.own(name);
       if (delta !== 0 && (ch.declLine ?? -1) >= r.to) this.chains.set(name, movedChain(mine, delta, mine.rules));
     }
-    if (this.toCheck) this.toCheck = { from: this.toCheck.from, to: this.ops.length };
+    if (this.toCheck) this.toCheck = { from: this.toCheck.from, to: r.opsFrom + this.ops.length };
     if (delta !== 0 && this.lastDeclLine >= r.to) this.lastDeclLine += delta;
     for (const e of old.prepared) if (e.span.start.line >= r.to) this.prepared.push(e);
     const moved = delta === 0 ? this.takeBelow(r) : this.moveBelow(r, delta);
@@ -665,14 +667,14 @@ export class TableState {
       for (const x of below) rules.push(x);
     }
     // Copied whole (a 170,000-rule table pushed item by item took ~5 ms per edit).
-    const ops = r.old.ops;
-    if (r.opsTo < ops.length) this.ops = this.ops.concat(r.opsTo === 0 ? ops : ops.slice(r.opsTo));
+    this.ops = replaced(r.old.ops, r.opsFrom, r.opsTo, this.ops);
     return [];
   }
 
   /** The previous state's rules below the edit, each anew `delta` lines further (in chains this state owns); their commands. */
   private moveBelow(r: NonNullable<TableState['resumed']>, delta: number): RuleCommand[] | undefined {
     const ops = r.old.ops as LoadedRule[];
+    this.ops = r.old.ops.slice(0, r.opsFrom).concat(this.ops);
     const moved: RuleCommand[] = [];
     // A chain's rules are mostly consecutive lines: its chain is looked up once per run of them.
     let chain = '';

@@ -20,7 +20,14 @@
  */
 import type { Family } from './inet';
 import { hookProblem, type Graph } from './kernelChecks';
-import type { LoadedRule, LoadedTable } from './ruleset';
+import type { LoadedChain, LoadedRule, LoadedTable } from './ruleset';
+import { SlotMap } from './slotMap';
+
+/** Chains stillValid went through so far in this process (all of a table's, or only those a splice changed): tests read it. */
+let chainsRead = 0;
+export function validTableChainsRead(): number {
+  return chainsRead;
+}
 
 export class ValidTable {
   /** The names the rules jump or go to, once asked for (kept by a reuse: see above). */
@@ -54,41 +61,62 @@ export class ValidTable {
    */
   stillValid(table: LoadedTable, family: Family): ValidTable | undefined {
     if (table.name !== this.table || family !== this.family || table.chains.size !== this.names.length) return undefined;
+    // A table a splice made from this one's (the same names in the same order): only its changed chains
+    // are read, where going through a kube dump's 60,000 chains took ~3 ms per edit.
+    const diff = SlotMap.changed(this.loaded.chains, table.chains);
+    if (diff) {
+      chainsRead += diff.at.length;
+      const rules = this.rules.slice();
+      for (let k = 0; k < diff.at.length; k++) {
+        const ci = diff.at[k]!;
+        const c = diff.now[k]!;
+        if (c.builtin !== this.builtin[ci] || !this.chainStillValid(c, ci, table.name, family)) return undefined;
+        rules[ci] = c.rules;
+      }
+      return this.carriedTo(table, rules);
+    }
     const names = this.names;
     const builtin = this.builtin;
-    const mask = this.mask;
+    chainsRead += names.length;
     const rules: LoadedRule[][] = new Array<LoadedRule[]>(names.length);
     let ci = 0;
     for (const c of table.chains.values()) {
       if (c.name !== names[ci] || c.builtin !== builtin[ci]) return undefined;
-      const now = c.rules;
-      const before = this.rules[ci]!;
       // A chain a reparse took over unchanged has the very same rules.
-      if (now === before) {
-        rules[ci++] = now;
-        continue;
-      }
-      // Built-in chains and chains no hook reaches are not hook-checked.
-      const m = c.builtin ? 0 : mask[ci]!;
-      // Rule by rule while the chain keeps its length; else (rules added or removed) by its set of targets.
-      let same = now.length === before.length;
-      for (let i = 0; same && i < now.length; i++) {
-        const r = now[i]!;
-        const o = before[i]!;
-        if (r === o) continue;
-        const f = r.facts;
-        const g = o.facts;
-        if (f === g) continue;
-        if (f.jumpTo !== g.jumpTo) same = false;
-        else if (m !== 0 && hookProblem(r, m, table.name, family, 'nft', '')) return undefined;
-      }
-      if (!same) {
-        if (!sameTargets(now, before)) return undefined;
-        if (m !== 0) for (const r of now) if (hookProblem(r, m, table.name, family, 'nft', '')) return undefined;
-      }
-      rules[ci++] = now;
+      if (c.rules !== this.rules[ci] && !this.chainStillValid(c, ci, table.name, family)) return undefined;
+      rules[ci++] = c.rules;
     }
-    const v = new ValidTable(table, this.table, family, names, builtin, rules, mask);
+    return this.carriedTo(table, rules);
+  }
+
+  /** Whether chain c, at position ci, with rules other than those validated, leaves the table valid (see the top of this file). */
+  private chainStillValid(c: LoadedChain, ci: number, table: string, family: Family): boolean {
+    const now = c.rules;
+    const before = this.rules[ci]!;
+    // Built-in chains and chains no hook reaches are not hook-checked.
+    const m = c.builtin ? 0 : this.mask[ci]!;
+    // Rule by rule while the chain keeps its length; else (rules added or removed) by its set of targets.
+    let same = now.length === before.length;
+    for (let i = 0; same && i < now.length; i++) {
+      const r = now[i]!;
+      const o = before[i]!;
+      if (r === o) continue;
+      const f = r.facts;
+      const g = o.facts;
+      if (f === g) continue;
+      if (f.jumpTo !== g.jumpTo) same = false;
+      else if (m !== 0 && hookProblem(r, m, table, family, 'nft', '')) return false;
+    }
+    if (!same) {
+      if (!sameTargets(now, before)) return false;
+      if (m !== 0) for (const r of now) if (hookProblem(r, m, table, family, 'nft', '')) return false;
+    }
+    return true;
+  }
+
+  /** This validation, of `table` now, whose chains have these rules. */
+  private carriedTo(table: LoadedTable, rules: readonly (readonly LoadedRule[])[]): ValidTable {
+    const v = new ValidTable(table, this.table, this.family, this.names, this.builtin, rules, this.mask);
     v.jumpedNames = this.jumpedNames;
     return v;
   }
