@@ -308,6 +308,29 @@ describe('a reparse given the previous parse gives a fresh parse\'s result', () 
     assert.deepStrictEqual(view(third), view(parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' })));
   });
 
+  it('a line edited in place keeps the previous line starts when its length is unchanged, and moves those below it when not', () => {
+    const dump = kubeProxyDump({ services: 30, endpoints: 3 });
+    const lines = dump.split('\n');
+    const at = lines.findIndex((l) => l.includes('DNAT --to-destination'));
+    const first = parseIptables(dump, { family: 'ipv4', backend: 'nft' });
+    const startsOf = (p: ParsedIptables): readonly number[] => cacheOf(p)!.lineStarts;
+    // A digit changed: the same array, untouched.
+    lines[at] = lines[at]!.replace(/:(\d)(\d*)$/, (_m, d: string, rest: string) => `:${(Number(d) % 9) + 1}${rest}`);
+    const same = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: first });
+    assert.ok(cacheOf(same)?.spliced);
+    assert.equal(startsOf(same), startsOf(first));
+    // A digit more: a new array, the lines below one further on, the previous parse's as it was.
+    const was = [...startsOf(same)];
+    lines[at] = `${lines[at]!}0`;
+    const longer = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft', previous: same });
+    assert.ok(cacheOf(longer)?.spliced);
+    assert.notEqual(startsOf(longer), startsOf(same));
+    const fresh = parseIptables(lines.join('\n'), { family: 'ipv4', backend: 'nft' });
+    assert.deepStrictEqual(startsOf(longer), startsOf(fresh));
+    assert.deepStrictEqual(startsOf(same), was);
+    assert.deepStrictEqual(view(longer), view(fresh));
+  });
+
   it('a line added: the lines below get new commands at their lines, and the next parse, a full walk, takes those very commands again', () => {
     const dump = kubeProxyDump({ services: 30, endpoints: 3 });
     const lines = dump.split('\n');

@@ -253,8 +253,9 @@ class FileParser {
     // Only the edited lines and COMMIT are read: through the pieces when the editor's text is in pieces.
     const text = this.source;
     const shift = text.length - old.text.length;
-    // Whole arrays are copied (memcpy), not pushed item by item: a large file has 200,000 lines.
-    this.starts = replaced(old.lineStarts, first, end, site.starts);
+    // Whole arrays are copied (memcpy), not pushed item by item: a large file has 200,000 lines. None
+    // when every line starts where it did (a digit changed): the previous parse's is never written again.
+    this.starts = shift === 0 && site.starts.length === end - first && sameItems(old.lineStarts, first, site.starts) ? (old.lineStarts as number[]) : replaced(old.lineStarts, first, end, site.starts);
     if (shift !== 0) for (let i = first + site.starts.length; i < this.starts.length; i++) this.starts[i]! += shift;
     this.cache.lineStarts = this.starts;
     const was = record.block;
@@ -803,6 +804,13 @@ export function parseIptables(text: Text, options: ParseOptions = {}): ParsedIpt
   const parsed = parser.run();
   keepCache(parsed, parser.cache);
   return parsed;
+}
+
+/** Whether `a` holds the items of `mid` from `first` on (a line edited in place started where it did). */
+function sameItems(a: readonly number[], first: number, mid: readonly number[]): boolean {
+  if (first + mid.length > a.length) return false;
+  for (let i = 0; i < mid.length; i++) if (a[first + i] !== mid[i]) return false;
+  return true;
 }
 
 /** The parse of text spliced onto prev (tableSplice.ts), or undefined where a splice could differ from a full walk. */
