@@ -102,8 +102,11 @@ export class Walker {
       if (chain) chain.inCompile = this.table.compile;
     }
     const placed = chain ? this.placed(chain, depth, entry) : undefined;
+    // The previous walk from here went into this chain with other packets: it is walked anew (looking it up
+    // would index the previous analysis's 200,000 walks), and the walks inside it are met at their places.
+    const near = chain && !placed ? this.near(chain, depth) : undefined;
     const placedShift = this.placedShift;
-    const w = chain ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed, placedShift) : undefined;
+    const w = chain && !near ? this.memo.take(this.earlier, this.table, chain, depth, entry, placed, placedShift) : undefined;
     if (w) {
       this.noteShift(this.memo.replay(this.table, this.hook, w, this.memo.takenShift, r, entry, rec, chainName, recIsPrevious));
       this.inner.push(w);
@@ -113,7 +116,8 @@ export class Walker {
     if (placed && takes && this.memo.reenter(placed, placedShift, r, this.table.name, chainName, this.hook)) return this.walk(chain, chainName, undefined, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
     const there = this.rec.targetRecord(rec, this.table.name, chainName, recIsPrevious);
     this.memo.enter(there, r, entry, this.hook);
-    return placed ? this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
+    if (placed) return this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
+    return near ? this.walk(chain, chainName, there, entry, depth, near.inner, near.shifts, placedShift) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
   }
 
   /** The shift of the inner walk about to be pushed (innerShifts, made with zeros for those before it when it is the first not 0). */
@@ -136,6 +140,21 @@ export class Walker {
       return list[k];
     }
     return undefined;
+  }
+
+  /**
+   * The previous analysis's next walk from the chain walked now, when it went into a chain of this name at
+   * this depth (with other packets: placed found none); else undefined. Its place is taken (the cursor
+   * moves past it) and placedShift says its shift.
+   */
+  private near(chain: EmuChain, depth: number): RememberedWalk | undefined {
+    const list = this.earlierInner;
+    const k = this.cursor;
+    const w = list?.[k];
+    if (!w || w.chain.name !== chain.name || w.depth !== depth) return undefined;
+    this.cursor = k + 1;
+    this.placedShift = this.earlierBase + (this.earlierShifts[k] ?? 0);
+    return w;
   }
 
   /**
