@@ -116,8 +116,9 @@ export class Walker {
     if (placed && takes && this.memo.reenter(placed, placedShift, r, this.table.name, chainName, this.hook)) return this.walk(chain, chainName, undefined, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
     const there = this.rec.targetRecord(rec, this.table.name, chainName, recIsPrevious);
     this.memo.enter(there, r, entry, this.hook);
-    if (placed) return this.walk(chain, chainName, there, entry, depth, placed.inner, placed.shifts, placedShift, placed, takes);
-    return near ? this.walk(chain, chainName, there, entry, depth, near.inner, near.shifts, placedShift) : this.walk(chain, chainName, there, entry, depth, undefined, NO_SHIFTS, 0);
+    // The previous walk whose inner walks this one meets at their places, if any (only `placed` had this entry).
+    const guide = placed ?? near;
+    return this.walk(chain, chainName, there, entry, depth, guide?.inner, guide ? guide.shifts : NO_SHIFTS, guide ? placedShift : 0, placed, takes);
   }
 
   /** The shift of the inner walk about to be pushed (innerShifts, made with zeros for those before it when it is the first not 0). */
