@@ -9,7 +9,7 @@ import type { Hook } from '../lang/iptables/extension';
 import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
 import type { Flow } from './reach/flow';
 import { Pipeline } from './reach/pipeline';
-import { Recorder, type ChainRecord, type RuleFacts } from './reach/recorder';
+import { Recorder, type ChainRecord, type RuleFacts, type SitesByHook } from './reach/recorder';
 import type { ChainScan } from './chainScan';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
@@ -124,10 +124,19 @@ export class Reachability {
 
   /**
    * By hook, the sites some packet enters a chain from at that hook, in the order first met: "hook X",
-   * or the jumping rule (lineOf, idOf name it).
+   * or the jumping rule (lineOf, idOf name it); and how many flows with some packet entered it.
    */
-  sitesByHook(table: string, chain: string): Map<Hook, Array<EmuRule | string>> {
-    return this.rec.sitesByHook(table, chain, (s) => this.own(s));
+  sitesByHook(table: string, chain: string): SitesByHook {
+    return this.rec.sitesByHook(table, chain);
+  }
+
+  /**
+   * Whether every walk of a chain with some packet in it (`live` of them: sitesByHook) got to its first
+   * rule: then the rule's hits hold every entering packet its conditions accept. One that did not was
+   * cut (MAX_DEPTH, walk.ts).
+   */
+  walksReachFirstRule(rule: EmuRule, live: number): boolean {
+    return rule.ref.index === 0 && this.rec.visits(this.own(rule)) >= live;
   }
 
   /** The boxes (`may`) every site sends into a chain, site by site (entries() without naming the sites or joining their flows). */

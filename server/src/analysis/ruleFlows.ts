@@ -9,7 +9,7 @@ import type { EmuRule } from '../emulator/compile';
 import type { Hook } from '../lang/iptables/extension';
 import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
-import { isEmpty, intersectSets, subtractSets, withoutEqualBoxes } from './space/packetSet';
+import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
 import type { Box } from './space/fields';
 import { renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
@@ -86,9 +86,14 @@ function lineIndex(reach: Reachability): LineIndex {
   return { first, next, rules, tables, chains };
 }
 
-function rulesAt(reach: Reachability, line: number): Array<{ table: string; chain: string; rule: EmuRule }> {
+function lineIndexOf(reach: Reachability): LineIndex {
   let ix = index.get(reach);
   if (!ix) index.set(reach, (ix = lineIndex(reach)));
+  return ix;
+}
+
+function rulesAt(reach: Reachability, line: number): Array<{ table: string; chain: string; rule: EmuRule }> {
+  const ix = lineIndexOf(reach);
   const out: Array<{ table: string; chain: string; rule: EmuRule }> = [];
   for (let k = line >= 0 && line < ix.first.length ? ix.first[line]! : -1; k >= 0; k = ix.next[k]!) out.push({ table: ix.tables[k]!, chain: ix.chains[k]!, rule: ix.rules[k]! });
   return out;
@@ -118,26 +123,73 @@ function doesText(rule: EmuRule, table: string): string {
 
 /** Jump sites named in a row's path; more are counted. */
 const PATH_SITES = 4;
+/** From this many jump sites on, their lines are read from a map of every rule's line (lowestOfMany) instead of looked up one by one. */
+const MANY_SITES = 256;
 
-/** How packets get into the chain at a hook: the hook itself, or the lines that jump to it (sending packets in at that hook). */
-function pathAt(sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>>, reach: Reachability, hook: Hook): string {
+/**
+ * How packets get into the chain at a hook: the hook itself, or the lines that jump to it (sending packets
+ * in at that hook). `done`: the lines named for the hooks before (KUBE-MARK-MASQ's 60,000 sites are the
+ * same at PREROUTING and OUTPUT: named once).
+ */
+function pathAt(sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>>, reach: Reachability, hook: Hook, done: Map<ReadonlyArray<EmuRule | string>, string>): string {
   const at = sites.get(hook) ?? [];
   if (at.includes(`hook ${hook}`)) return hook;
-  // (The only name a hook's list holds is its own "hook X": the rest are jumping rules.) The lowest
-  // lines kept as they come, not every line sorted: KUBE-MARK-MASQ has 60,000 sites at a hook.
+  let named: string | undefined;
+  for (const [other, text] of done) if (sameSites(other, at)) named = text;
+  if (named === undefined) {
+    // (The only name a hook's list holds is its own "hook X": the rest are jumping rules.)
+    const jumps = at.filter((s): s is EmuRule => typeof s !== 'string');
+    const lowest = jumps.length >= MANY_SITES ? lowestOfMany(reach, jumps) : lowestLines(jumps.map((s) => reach.lineOf(s) + 1));
+    named = `${lowest.map((l) => `line ${l}`).join(' or ')}${jumps.length > PATH_SITES ? ` or ${jumps.length - PATH_SITES} more` : ''}`;
+    done.set(at, named);
+  }
+  return `${hook} → ${named}`;
+}
+
+function sameSites(a: ReadonlyArray<EmuRule | string>, b: ReadonlyArray<EmuRule | string>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The PATH_SITES lowest of some lines, ascending: kept as they come, not every line sorted. */
+function lowestLines(lines: Iterable<number>): number[] {
   const lowest: number[] = [];
-  let count = 0;
-  for (const s of at) {
-    if (typeof s === 'string') continue;
-    count++;
-    const l = reach.lineOf(s) + 1;
+  for (const l of lines) {
     if (lowest.length === PATH_SITES && l >= lowest[PATH_SITES - 1]!) continue;
     let i = Math.min(lowest.length, PATH_SITES - 1);
     for (; i > 0 && lowest[i - 1]! > l; i--) lowest[i] = lowest[i - 1]!;
     lowest[i] = l;
   }
-  const named = lowest.map((l) => `line ${l}`).join(' or ');
-  return `${hook} → ${count > PATH_SITES ? `${named} or ${count - PATH_SITES} more` : named}`;
+  return lowest;
+}
+
+/**
+ * lowestLines of the sites' lines (lineOf + 1), for many sites (KUBE-MARK-MASQ has 60,000 at a hook,
+ * and a lineOf each cost ~100 ms): read from every rule's line, made once per analysis from the line
+ * index; a site it does not hold (a rule object of another compile) is looked up as before.
+ */
+function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] {
+  let lines = linesByRule.get(reach);
+  if (!lines) {
+    const ix = lineIndexOf(reach);
+    lines = new Map();
+    for (let line = 0; line < ix.first.length; line++) for (let k = ix.first[line]!; k >= 0; k = ix.next[k]!) lines.set(ix.rules[k]!, line);
+    linesByRule.set(reach, lines);
+  }
+  const known = lines;
+  return lowestLines(jumps.map((s) => (known.get(s) ?? reach.lineOf(s)) + 1));
+}
+
+const linesByRule = new WeakMap<Reachability, Map<EmuRule, number>>();
+
+/** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: allHits). */
+function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, allHits: readonly Box[]): PacketSet {
+  const entry = reach.entryBoxes(table, chain);
+  const facts = reach.facts(rule, table, chain);
+  // An entering box equal to one of the hits leaves nothing: left out before intersecting and subtracting.
+  // By content, not by object: an analysis after an edit holds the same boxes as a fresh one, not the same objects.
+  return subtractSets(intersectSets(withoutEqualBoxes(entry, allHits), facts.match.upper), allHits);
 }
 
 export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefined {
@@ -150,27 +202,25 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   const allHits: Box[] = [];
   const conditions = new Set<string>();
   // (Every kernel rule of a line is in one chain.)
-  let sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>> | undefined;
+  const sites = reach.sitesByHook(table, chain);
+  const paths = new Map<ReadonlyArray<EmuRule | string>, string>();
   for (const k of ks) {
     const r = reach.reach(k.rule, k.table, k.chain);
     for (const c of r.facts.match.conditions) conditions.add(conditionText(c));
     for (const [hook, f] of r.hits) {
       if (isEmpty(f.may)) continue;
       for (const b of f.may) allHits.push(b);
-      rows.push({ hook, path: pathAt((sites ??= reach.sitesByHook(table, chain)), reach, hook), packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
+      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
       if (!example && !isEmpty(f.must)) {
         const w = witnessOf(reach.space, f.must);
         if (w) example = { hook, witness: w, text: witnessText(w) };
       }
     }
   }
-  // Packets its conditions accept at the chain's entry that never get to it.
-  const entry = reach.entryBoxes(table, chain);
-  const facts = reach.facts(rule, table, chain);
-  // An entering box equal to one of the hits leaves nothing: left out before intersecting and subtracting
-  // (KUBE-MARK-MASQ's one rule is hit by the very boxes 60,000 jump sites send in). By content, not by
-  // object: an analysis after an edit holds the same boxes as a fresh one, not the same objects.
-  const lost = subtractSets(intersectSets(withoutEqualBoxes(entry, allHits), facts.match.upper), allHits);
+  // Packets its conditions accept at the chain's entry that never get to it. None for a chain's first
+  // rule when every walk got to it: its hits are then the entering packets it accepts (counted, not
+  // compared: KUBE-MARK-MASQ's one rule is hit by the 140,000 boxes 60,000 jump sites send in).
+  const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, allHits);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
     const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules

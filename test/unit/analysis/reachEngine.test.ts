@@ -243,5 +243,33 @@ describe('hover: packets a rule\'s conditions accept that never get to it', () =
     assert.equal(masq.neverHere, undefined);
     assert.match(masq.rows[0]!.path, /^PREROUTING → line \d+ or line \d+ or line \d+ or line \d+ or 76 more$/);
   });
+  it('a chain\'s first rule that a walk cut short never got to: what that walk brought in', () => {
+    // INPUT → C0 → … → C70 (iptables-legacy loads it; nftables refuses chains nested past 16): the walks stop
+    // past 64 chains deep (walk.ts MAX_DEPTH), so packets enter C64 but its rule is never hit. Its hover
+    // says so, instead of taking its hits for all that entered.
+    const depth = 70;
+    const deep = ['*filter', ':INPUT ACCEPT [0:0]', ...Array.from({ length: depth + 1 }, (_, i) => `:C${i} - [0:0]`), '-A INPUT -p tcp -j C0', ...Array.from({ length: depth }, (_, i) => `-A C${i} -j C${i + 1}`), `-A C${depth} -j DROP`, 'COMMIT', ''].join('\n');
+    const an = analyzeReachability(parseIptables(deep, { backend: 'legacy', family: 'ipv4' }).ruleset);
+    const hover = (k: number) => ruleFlows(an, deep.split('\n').findIndex((l) => l === `-A C${k} -j C${k + 1}`))!;
+    const cut = hover(64);
+    assert.equal(cut.unreachable, true);
+    assert.deepEqual(cut.neverHere, { packets: 'tcp with no output interface', takenBy: [] });
+    // One chain up, within the depth the walks go: every walk got to it.
+    assert.equal(hover(63).unreachable, false);
+    assert.equal(hover(63).neverHere, undefined);
+    // One further down, nothing entered.
+    assert.equal(hover(65).neverHere, undefined);
+  });
+  it('a rule jumped to from hundreds of sites names their lowest lines at each hook (read from the map of rules\' lines)', () => {
+    const dump = kubeProxyDump({ services: 70, endpoints: 3 });
+    const lines = dump.split('\n');
+    // The oracle, from the text alone: the lines that jump to KUBE-MARK-MASQ (the service's own and one per endpoint: 280).
+    const jumps = lines.map((l, i) => (l.endsWith('-j KUBE-MARK-MASQ') ? i + 1 : -1)).filter((l) => l > 0);
+    assert.ok(jumps.length >= 256, `${jumps.length} sites: the many-sites path`);
+    const expected = `${jumps.slice(0, 4).map((l) => `line ${l}`).join(' or ')} or ${jumps.length - 4} more`;
+    const masq = ruleFlows(analyzeReachability(parse(dump)), lines.findIndex((l) => l.startsWith('-A KUBE-MARK-MASQ -j')))!;
+    assert.deepEqual(masq.rows.map((r) => r.path), [`PREROUTING → ${expected}`, `OUTPUT → ${expected}`]);
+    assert.equal(masq.neverHere, undefined);
+  });
 });
 

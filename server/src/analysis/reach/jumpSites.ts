@@ -1,8 +1,10 @@
 /**
  * A chain's jump sites (the jumping rule, or "hook X") and the flows each sent in, in the order
- * the sites were first met, as a map would hold them. Most chains are entered from one site (a
- * kube dump's 60,000 service and endpoint chains): that one is kept in two fields, and a map is
- * made only for a second site (a map per chain was ~220 bytes, 13 MB at 170,012 rules).
+ * the sites were first met, as a map would hold them, and per site the hooks at which it sent
+ * packets in (a jump sends in what it takes: the hooks where the jumping rule is hit). Most chains
+ * are entered from one site (a kube dump's 60,000 service and endpoint chains): that one is kept
+ * in fields, and a map is made only for a second site (a map per chain was ~220 bytes, 13 MB at
+ * 170,012 rules).
  */
 import type { EmuRule } from '../../emulator/compile';
 import type { Flow } from './flow';
@@ -12,41 +14,71 @@ export type Site = EmuRule | string;
 export class JumpSites {
   private firstSite: Site | undefined = undefined;
   private firstFlows: Flow[] | undefined = undefined;
-  private others: Map<Site, Flow[]> | undefined = undefined;
+  private firstHooks = 0;
+  /** The other sites, each with its place in the two lists below. */
+  private others: Map<Site, number> | undefined = undefined;
+  private otherFlows: Flow[][] | undefined = undefined;
+  private otherHooks: number[] | undefined = undefined;
 
-  /** The flow a site sent in, after those it sent before. */
-  add(site: Site, f: Flow): void {
+  /**
+   * The flow a site sent in, after those it sent before; `hooks`, the bits of the hook it came in at
+   * when some packet did (hover names a chain's sites per hook from them, without a lookup per site:
+   * KUBE-MARK-MASQ has 60,000).
+   */
+  add(site: Site, f: Flow, hooks = 0): void {
     const flows = this.get(site);
     // At their own length up to two (a site met at two hooks): pushing onto a list of one makes room for 17.
     if (!flows) this.set(site, [f]);
     else if (flows.length === 1) this.set(site, [flows[0]!, f]);
     else flows.push(f);
+    if (hooks === 0) return;
+    if (this.firstSite === site) this.firstHooks |= hooks;
+    else this.otherHooks![this.others!.get(site)!]! |= hooks;
   }
 
   get(site: Site): Flow[] | undefined {
     if (this.firstFlows !== undefined && this.firstSite === site) return this.firstFlows;
-    return this.others?.get(site);
+    const k = this.others?.get(site);
+    return k === undefined ? undefined : this.otherFlows![k];
   }
 
-  /** Puts a site's flows (a new site goes last, a known one keeps its place). */
+  /** Puts a site's flows (a new site goes last, a known one keeps its place and its hooks). */
   set(site: Site, flows: Flow[]): void {
     if (this.firstFlows === undefined || this.firstSite === site) {
       this.firstSite = site;
       this.firstFlows = flows;
-    } else (this.others ??= new Map()).set(site, flows);
+      return;
+    }
+    const k = this.others?.get(site);
+    if (k !== undefined) {
+      this.otherFlows![k] = flows;
+      return;
+    }
+    (this.others ??= new Map()).set(site, (this.otherFlows ??= []).length);
+    this.otherFlows.push(flows);
+    (this.otherHooks ??= []).push(0);
+  }
+
+  /** The hooks (as bits) at which a site sent packets in. */
+  hooksOf(site: Site): number {
+    if (this.firstFlows !== undefined && this.firstSite === site) return this.firstHooks;
+    const k = this.others?.get(site);
+    return k === undefined ? 0 : this.otherHooks![k]!;
   }
 
   /** Each site and its flows, in order, without a generator's step and pair per site (KUBE-MARK-MASQ has 60,000 sites). */
-  forEach(fn: (site: Site, flows: Flow[]) => void): void {
+  forEach(fn: (site: Site, flows: Flow[], hooks: number) => void): void {
     if (this.firstFlows === undefined) return;
-    fn(this.firstSite!, this.firstFlows);
-    this.others?.forEach((flows, site) => fn(site, flows));
+    fn(this.firstSite!, this.firstFlows, this.firstHooks);
+    const flows = this.otherFlows;
+    const hooks = this.otherHooks;
+    this.others?.forEach((k, site) => fn(site, flows![k]!, hooks![k]!));
   }
 
   *entries(): Generator<[Site, Flow[]]> {
     if (this.firstFlows === undefined) return;
     yield [this.firstSite!, this.firstFlows];
-    if (this.others) yield* this.others;
+    if (this.others) for (const [site, k] of this.others) yield [site, this.otherFlows![k]!];
   }
 
   *keys(): Generator<Site> {

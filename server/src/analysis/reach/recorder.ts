@@ -31,6 +31,12 @@ export interface RuleRecord {
   targetChain?: EmuChain;
 }
 
+/** A chain's jump sites by hook (Recorder.sitesByHook), and how many flows with some packet came in (each the entry of one walk). */
+export interface SitesByHook {
+  readonly byHook: Map<Hook, Array<EmuRule | string>>;
+  readonly live: number;
+}
+
 /** One chain: its rules' records by index, and per jump site (the jumping rule, or "hook X") the flows sent in. */
 export class ChainRecord {
   /** By rule index; sized when the walk first enters (a list grown from empty makes room for 17). */
@@ -317,6 +323,11 @@ export class Recorder {
     return out;
   }
 
+  /** How many times the walks met the rule (its hits, empty ones too: one per walk of its chain that got to it). */
+  visits(r: EmuRule): number {
+    return (this.find(r)?.hits.length ?? 0) / 2;
+  }
+
   /** Whether some packet reaches the rule (at any hook), without joining its pieces. */
   reached(r: EmuRule): boolean {
     return someHit(this.find(r));
@@ -377,26 +388,24 @@ export class Recorder {
 
   /**
    * By hook, the sites some packet enters a chain from at that hook, in the order first met: "hook X"
-   * for that hook's own chain, and the jump sites whose own hits at that hook are not empty (a jump
-   * sends in what it takes). A chain jumped to from PREROUTING and from OUTPUT is entered at
-   * PREROUTING only from the first. One pass, nothing joined (KUBE-MARK-MASQ has 60,000 sites).
+   * for that hook's own chain, and the jump sites that sent packets in at that hook (a jump sends in
+   * what it takes: the jumping rule's own hits there are not empty). A chain jumped to from PREROUTING
+   * and from OUTPUT is entered at PREROUTING only from the first. One pass over the sites' hooks
+   * (JumpSites), nothing joined or looked up per site (KUBE-MARK-MASQ has 60,000 sites).
    */
-  sitesByHook(table: string, chain: string, own: (site: EmuRule) => EmuRule = (s) => s): Map<Hook, Array<EmuRule | string>> {
-    const out = new Map<Hook, Array<EmuRule | string>>();
-    const add = (h: Hook, site: EmuRule | string): void => {
-      const l = out.get(h);
-      if (!l) out.set(h, [site]);
-      else if (l[l.length - 1] !== site) l.push(site);
-    };
-    this.chains.get(table)?.get(chain)?.sites.forEach((site, parts) => {
-      if (typeof site === 'string') {
-        if (parts.some((f) => !isDead(f))) add(site.slice('hook '.length) as Hook, site);
-        return;
+  sitesByHook(table: string, chain: string): SitesByHook {
+    const byHook = new Map<Hook, Array<EmuRule | string>>();
+    let live = 0;
+    this.chains.get(table)?.get(chain)?.sites.forEach((site, parts, bits) => {
+      for (let i = 0; i < parts.length; i++) if (!isDead(parts[i]!)) live++;
+      for (const h of HOOKS) {
+        if ((bits & HOOK_BITS[h]) === 0) continue;
+        const l = byHook.get(h);
+        if (!l) byHook.set(h, [site]);
+        else l.push(site);
       }
-      const hits = this.find(own(site))?.hits;
-      if (hits) for (let i = 0; i < hits.length; i += 2) if (!isDead(hits[i + 1] as Flow)) add(hits[i] as Hook, site);
     });
-    return out;
+    return { byHook, live };
   }
 
   /** Whether any packet enters the chain. */
@@ -406,11 +415,12 @@ export class Recorder {
 
   /** Packets entering a chain from a jump site: the jumping rule, or a hook (as "hook X"). */
   enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
-    if (!isDead(f)) {
+    const dead = isDead(f);
+    if (!dead) {
       c.entered = true;
       c.hookBits |= HOOK_BITS[hook];
     }
-    c.sites.add(site, f);
+    c.sites.add(site, f, dead ? 0 : HOOK_BITS[hook]);
   }
 }
 
