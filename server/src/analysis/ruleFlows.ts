@@ -183,8 +183,11 @@ function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] 
 
 const linesByRule = new WeakMap<Reachability, Map<EmuRule, number>>();
 
-/** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: allHits). */
-function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, allHits: readonly Box[]): PacketSet {
+/** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSets holds). */
+function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, hitSets: readonly PacketSet[]): PacketSet {
+  // (Boxes pushed, not arrays spread: a rule may be reached from 60,000 jump sites.)
+  const allHits: Box[] = [];
+  for (const s of hitSets) for (const b of s) allHits.push(b);
   const entry = reach.entryBoxes(table, chain);
   const facts = reach.facts(rule, table, chain);
   // An entering box equal to one of the hits leaves nothing: left out before intersecting and subtracting.
@@ -198,8 +201,8 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   const { table, chain, rule } = ks[0]!;
   const rows: FlowRow[] = [];
   let example: RuleFlows['example'];
-  // (Boxes pushed, not arrays spread: KUBE-MARK-MASQ's rule is reached from 60,000 jump sites.)
-  const allHits: Box[] = [];
+  // Its hit sets (each hook's), their boxes gathered only when needed below.
+  const hitSets: PacketSet[] = [];
   const conditions = new Set<string>();
   // (Every kernel rule of a line is in one chain.)
   const sites = reach.sitesByHook(table, chain);
@@ -209,7 +212,7 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
     for (const c of r.facts.match.conditions) conditions.add(conditionText(c));
     for (const [hook, f] of r.hits) {
       if (isEmpty(f.may)) continue;
-      for (const b of f.may) allHits.push(b);
+      hitSets.push(f.may);
       rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
       if (!example && !isEmpty(f.must)) {
         const w = witnessOf(reach.space, f.must);
@@ -220,7 +223,7 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   // Packets its conditions accept at the chain's entry that never get to it. None for a chain's first
   // rule when every walk got to it: its hits are then the entering packets it accepts (counted, not
   // compared: KUBE-MARK-MASQ's one rule is hit by the 140,000 boxes 60,000 jump sites send in).
-  const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, allHits);
+  const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, hitSets);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
     const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules

@@ -38,17 +38,20 @@ describe('JumpSites: a chain record\'s sites in the order first met', () => {
     );
   });
 
-  it('keeps, per site, the hooks it sent packets in at: through set() too, and for the first site as for the others', () => {
+  it('keeps, per site, the hooks it sent packets in at (through set() too, for the first site as for the others), and counts the flows that held packets', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.constantFrom(...SITES), fc.constantFrom(0, 1, 2, 8, 16)), { maxLength: 40 }), (steps) => {
         const sites = new JumpSites();
         const bits = new Map<string, number>();
+        let live = 0;
         for (const [isSet, site, hooks] of steps) {
           if (isSet) sites.set(site, [flow(hooks)]);
           else sites.add(site, flow(hooks), hooks);
           bits.set(site, (bits.get(site) ?? 0) | (isSet ? 0 : hooks));
+          if (!isSet && hooks !== 0) live++;
         }
         for (const s of SITES) assert.equal(sites.hooksOf(s), bits.get(s) ?? 0, s);
+        assert.equal(sites.live, live, 'the flows added with their hooks (some packet in them)');
         const seen: Array<[string, number]> = [];
         sites.forEach((site, _, hooks) => seen.push([site as string, hooks]));
         assert.deepEqual(seen, [...bits.keys()].map((s) => [s, bits.get(s)!]));

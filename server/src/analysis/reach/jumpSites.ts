@@ -15,10 +15,13 @@ export class JumpSites {
   private firstSite: Site | undefined = undefined;
   private firstFlows: Flow[] | undefined = undefined;
   private firstHooks = 0;
-  /** The other sites, each with its place in the two lists below. */
+  /** The other sites, each with its place in the three lists below (read in order from the lists, not the map). */
   private others: Map<Site, number> | undefined = undefined;
+  private otherSites: Site[] | undefined = undefined;
   private otherFlows: Flow[][] | undefined = undefined;
   private otherHooks: number[] | undefined = undefined;
+  /** How many of the flows sent in held some packet (those added with their hooks). */
+  live = 0;
 
   /**
    * The flow a site sent in, after those it sent before; `hooks`, the bits of the hook it came in at
@@ -32,6 +35,7 @@ export class JumpSites {
     else if (flows.length === 1) this.set(site, [flows[0]!, f]);
     else flows.push(f);
     if (hooks === 0) return;
+    this.live++;
     if (this.firstSite === site) this.firstHooks |= hooks;
     else this.otherHooks![this.others!.get(site)!]! |= hooks;
   }
@@ -57,6 +61,7 @@ export class JumpSites {
     (this.others ??= new Map()).set(site, (this.otherFlows ??= []).length);
     this.otherFlows.push(flows);
     (this.otherHooks ??= []).push(0);
+    (this.otherSites ??= []).push(site);
   }
 
   /** The hooks (as bits) at which a site sent packets in. */
@@ -70,15 +75,18 @@ export class JumpSites {
   forEach(fn: (site: Site, flows: Flow[], hooks: number) => void): void {
     if (this.firstFlows === undefined) return;
     fn(this.firstSite!, this.firstFlows, this.firstHooks);
-    const flows = this.otherFlows;
-    const hooks = this.otherHooks;
-    this.others?.forEach((k, site) => fn(site, flows![k]!, hooks![k]!));
+    const sites = this.otherSites;
+    if (!sites) return;
+    const flows = this.otherFlows!;
+    const hooks = this.otherHooks!;
+    for (let k = 0; k < sites.length; k++) fn(sites[k]!, flows[k]!, hooks[k]!);
   }
 
   *entries(): Generator<[Site, Flow[]]> {
     if (this.firstFlows === undefined) return;
     yield [this.firstSite!, this.firstFlows];
-    if (this.others) for (const [site, k] of this.others) yield [site, this.otherFlows![k]!];
+    const sites = this.otherSites;
+    if (sites) for (let k = 0; k < sites.length; k++) yield [sites[k]!, this.otherFlows![k]!];
   }
 
   *keys(): Generator<Site> {

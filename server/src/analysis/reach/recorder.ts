@@ -395,9 +395,8 @@ export class Recorder {
    */
   sitesByHook(table: string, chain: string): SitesByHook {
     const byHook = new Map<Hook, Array<EmuRule | string>>();
-    let live = 0;
-    this.chains.get(table)?.get(chain)?.sites.forEach((site, parts, bits) => {
-      for (let i = 0; i < parts.length; i++) if (!isDead(parts[i]!)) live++;
+    const sites = this.chains.get(table)?.get(chain)?.sites;
+    sites?.forEach((site, _, bits) => {
       for (const h of HOOKS) {
         if ((bits & HOOK_BITS[h]) === 0) continue;
         const l = byHook.get(h);
@@ -405,7 +404,7 @@ export class Recorder {
         else l.push(site);
       }
     });
-    return { byHook, live };
+    return { byHook, live: sites?.live ?? 0 };
   }
 
   /** Whether any packet enters the chain. */
@@ -431,5 +430,18 @@ function hooksOf(bits: number): Hook[] {
 }
 
 function concat(l: readonly Flow[]): Flow {
-  return l.length === 1 ? l[0]! : { may: l.flatMap((f) => f.may), must: l.flatMap((f) => f.must) };
+  return l.length === 1 ? l[0]! : { may: boxesOf(l, 'may'), must: boxesOf(l, 'must') };
+}
+
+/** The flows' boxes of one bound, in order, into one list made at its length (flatMap took ~50 ms for KUBE-MARK-MASQ's 60,000 flows a hook). */
+function boxesOf(l: readonly Flow[], bound: 'may' | 'must'): Box[] {
+  let n = 0;
+  for (let i = 0; i < l.length; i++) n += l[i]![bound].length;
+  const out = new Array<Box>(n);
+  let k = 0;
+  for (let i = 0; i < l.length; i++) {
+    const s = l[i]![bound];
+    for (let j = 0; j < s.length; j++) out[k++] = s[j]!;
+  }
+  return out;
 }
