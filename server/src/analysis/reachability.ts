@@ -19,6 +19,7 @@ import { WalkMemo } from './reach/walkMemo';
 import { fullBox, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
 import { inferHost, sameAddressHints } from '../emulator/host/infer';
+import { buildLineIndex, deriveLineIndex, type LineIndex, type ReplacedChains } from './lineIndex';
 
 export interface RuleReach {
   readonly facts: RuleFacts;
@@ -39,6 +40,9 @@ export interface ReachChanges {
 }
 
 export class Reachability {
+  private lines: LineIndex | undefined;
+  /** An earlier version's line index and the chains made anew since (every other chain kept at its lines), until this one has its own. */
+  private linesFrom: { readonly base: LineIndex; readonly replaced: ReplacedChains } | undefined;
   private readonly hitCache = new Map<EmuRule, ReadonlyMap<Hook, Flow>>();
   private readonly entryCache = new Map<string, ReadonlyMap<string, Flow>>();
   /** What findings found chain by chain (chainScan.ts), for this analysis's findings and the next one's. */
@@ -73,6 +77,26 @@ export class Reachability {
   /** The parse's rule at the rule's place (its table, chain and index). */
   private loadedOf(rule: EmuRule): LoadedRule | undefined {
     return this.rs.tables.get(rule.ref.table)?.chains.get(rule.ref.chain)?.rules[rule.ref.index];
+  }
+
+  /** The kernel rules of each line (hover): made on first use, from an earlier version's when one was handed on. */
+  lineIndex(): LineIndex {
+    if (!this.lines) {
+      const from = this.linesFrom;
+      this.linesFrom = undefined;
+      this.lines = (from && deriveLineIndex(from.base, from.replaced, this.emu, this.rs)) ?? buildLineIndex(this.emu, this.rs);
+    }
+    return this.lines;
+  }
+
+  /**
+   * Hands this version's line index (or the one it was to be made from) on to the next version, whose
+   * compile kept every chain but `replaced` with its rules at their lines. Its index, when first asked
+   * for, is then made from this one's (lineIndex.ts) instead of reading every rule's line again.
+   */
+  handLinesOn(next: Reachability, replaced: ReplacedChains): void {
+    if (this.lines) next.linesFrom = { base: this.lines, replaced };
+    else if (this.linesFrom) next.linesFrom = { base: this.linesFrom.base, replaced: unite(this.linesFrom.replaced, replaced) };
   }
 
   /** Every kernel rule in table/chain order. */
@@ -177,7 +201,10 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
-  return new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes);
+  const reach = new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes);
+  // (Rules of chains whose lines moved keep the lines they were compiled at: then every line is read again.)
+  if (before && compiled.replaced && compiled.shifted.size === 0) before.handLinesOn(reach, compiled.replaced);
+  return reach;
 }
 
 /**
@@ -196,6 +223,16 @@ function stillHeld(compiled: Recompiled, previous: EmuRuleset | undefined): ((ta
     chain.inCompile = now;
     return true;
   };
+}
+
+/** Per table, the chain names either lists. */
+function unite(a: ReplacedChains, b: ReplacedChains): ReplacedChains {
+  const out = new Map<string, ReadonlySet<string>>(a);
+  for (const [t, names] of b) {
+    const had = out.get(t);
+    out.set(t, had ? new Set([...had, ...names]) : names);
+  }
+  return out;
 }
 
 function sameAddressFacts(a: AddressFacts, b: AddressFacts): boolean {

@@ -14,6 +14,7 @@ import type { Box } from './space/fields';
 import { renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
+import { linesByRule, rulesAtLine } from './lineIndex';
 
 export interface FlowRow {
   readonly hook: Hook;
@@ -32,71 +33,6 @@ export interface RuleFlows {
   readonly neverHere?: { readonly packets: string; readonly takenBy: readonly number[] };
   readonly example?: { readonly hook: Hook; readonly witness: Witness; readonly text: string };
   readonly unreachable: boolean;
-}
-
-/**
- * The kernel rules of each line of the parse analysed, built on a version's first hover: flat arrays
- * chained by line (a map of lists cost ~110 ms at 170,012 rules, paid by the first hover after every edit).
- */
-interface LineIndex {
-  /** Per line, its first rule's place in `rules`, or -1. */
-  readonly first: Int32Array;
-  /** Per rule, the next rule of its line, or -1. */
-  readonly next: Int32Array;
-  readonly rules: EmuRule[];
-  readonly tables: string[];
-  readonly chains: string[];
-}
-
-const index = new WeakMap<Reachability, LineIndex>();
-
-function lineIndex(reach: Reachability): LineIndex {
-  const rules: EmuRule[] = [];
-  const tables: string[] = [];
-  const chains: string[] = [];
-  const lines: number[] = [];
-  let max = -1;
-  // By the lines of the parse analysed (a compiled rule's own line is where it was when compiled).
-  for (const t of reach.emu.tables.values()) {
-    const lt = reach.rs.tables.get(t.name);
-    // The parse's chains read alongside (the compile keeps their order, leaving out absent ones), looked up where a name differs.
-    const parsed = lt?.chains.values();
-    for (const c of t.chains.values()) {
-      let p = parsed?.next();
-      while (p && !p.done && p.value.absent) p = parsed!.next();
-      const loaded = (p && !p.done && p.value.name === c.name ? p.value : lt?.chains.get(c.name))?.rules;
-      for (const rule of c.rules) {
-        const line = loaded?.[rule.ref.index]?.command.line ?? -1;
-        if (line < 0) continue;
-        rules.push(rule);
-        tables.push(t.name);
-        chains.push(c.name);
-        lines.push(line);
-        if (line > max) max = line;
-      }
-    }
-  }
-  const first = new Int32Array(max + 1).fill(-1);
-  const next = new Int32Array(rules.length);
-  // From the last rule back, so that each line's list holds its rules in table and chain order.
-  for (let k = rules.length - 1; k >= 0; k--) {
-    next[k] = first[lines[k]!]!;
-    first[lines[k]!] = k;
-  }
-  return { first, next, rules, tables, chains };
-}
-
-function lineIndexOf(reach: Reachability): LineIndex {
-  let ix = index.get(reach);
-  if (!ix) index.set(reach, (ix = lineIndex(reach)));
-  return ix;
-}
-
-function rulesAt(reach: Reachability, line: number): Array<{ table: string; chain: string; rule: EmuRule }> {
-  const ix = lineIndexOf(reach);
-  const out: Array<{ table: string; chain: string; rule: EmuRule }> = [];
-  for (let k = line >= 0 && line < ix.first.length ? ix.first[line]! : -1; k >= 0; k = ix.next[k]!) out.push({ table: ix.tables[k]!, chain: ix.chains[k]!, rule: ix.rules[k]! });
-  return out;
 }
 
 function ip4(a: number): string {
@@ -170,18 +106,12 @@ function lowestLines(lines: Iterable<number>): number[] {
  * index; a site it does not hold (a rule object of another compile) is looked up as before.
  */
 function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] {
-  let lines = linesByRule.get(reach);
-  if (!lines) {
-    const ix = lineIndexOf(reach);
-    lines = new Map();
-    for (let line = 0; line < ix.first.length; line++) for (let k = ix.first[line]!; k >= 0; k = ix.next[k]!) lines.set(ix.rules[k]!, line);
-    linesByRule.set(reach, lines);
-  }
-  const known = lines;
+  let known = ruleLines.get(reach);
+  if (!known) ruleLines.set(reach, (known = linesByRule(reach.lineIndex())));
   return lowestLines(jumps.map((s) => (known.get(s) ?? reach.lineOf(s)) + 1));
 }
 
-const linesByRule = new WeakMap<Reachability, Map<EmuRule, number>>();
+const ruleLines = new WeakMap<Reachability, Map<EmuRule, number>>();
 
 /** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSets holds). */
 function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, hitSets: readonly PacketSet[]): PacketSet {
@@ -196,7 +126,7 @@ function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: 
 }
 
 export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefined {
-  const ks = rulesAt(reach, line);
+  const ks = rulesAtLine(reach.lineIndex(), line);
   if (!ks.length) return undefined;
   const { table, chain, rule } = ks[0]!;
   const rows: FlowRow[] = [];
