@@ -6,7 +6,7 @@
  * reading every rule's line again that the first hover after each edit paid.
  */
 import type { EmuRule, EmuRuleset } from '../emulator/compile';
-import type { Ruleset } from '../lang/iptables/ruleset';
+import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
 
 export interface LineIndex {
   /** Per line, its first rule's place in `rules`, or -1. */
@@ -31,23 +31,31 @@ export function lineIndexesDerived(): number {
   return derived;
 }
 
-/** Every kernel rule of the compile at its line in the parse (a compiled rule's own line is where it was when compiled). */
-export function buildLineIndex(emu: EmuRuleset, rs: Ruleset): LineIndex {
+/**
+ * Every kernel rule of the compile at its line in the parse (a compiled rule's own line is where it was
+ * when compiled: a compile made from an earlier one keeps rules whose lines moved). `afresh`: the
+ * compile was made from this parse alone, so each rule's own line is its line in the parse, read
+ * without going through the parse's chains (~35 → ~15 ms at 170,012 rules, the first hover after opening).
+ */
+export function buildLineIndex(emu: EmuRuleset, rs: Ruleset, afresh = false): LineIndex {
   const rules: EmuRule[] = [];
   const tables: string[] = [];
   const chains: string[] = [];
   const lines: number[] = [];
   let max = -1;
   for (const t of emu.tables.values()) {
-    const lt = rs.tables.get(t.name);
+    const lt = afresh ? undefined : rs.tables.get(t.name);
     // The parse's chains read alongside (the compile keeps their order, leaving out absent ones), looked up where a name differs.
     const parsed = lt?.chains.values();
     for (const c of t.chains.values()) {
-      let p = parsed?.next();
-      while (p && !p.done && p.value.absent) p = parsed!.next();
-      const loaded = (p && !p.done && p.value.name === c.name ? p.value : lt?.chains.get(c.name))?.rules;
+      let loaded: readonly LoadedRule[] | undefined;
+      if (!afresh) {
+        let p = parsed?.next();
+        while (p && !p.done && p.value.absent) p = parsed!.next();
+        loaded = (p && !p.done && p.value.name === c.name ? p.value : lt?.chains.get(c.name))?.rules;
+      }
       for (const rule of c.rules) {
-        const line = loaded?.[rule.ref.index]?.command.line ?? -1;
+        const line = afresh ? rule.ref.line : (loaded?.[rule.ref.index]?.command.line ?? -1);
         if (line < 0) continue;
         rules.push(rule);
         tables.push(t.name);

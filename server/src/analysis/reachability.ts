@@ -41,6 +41,8 @@ export interface ReachChanges {
 
 export class Reachability {
   private lines: LineIndex | undefined;
+  /** Whether its compile was made from this parse alone (no earlier compile): each rule's own line is then its line. */
+  compiledAfresh = false;
   /** An earlier version's line index and the chains made anew since (every other chain kept at its lines), until this one has its own. */
   private linesFrom: { readonly base: LineIndex; readonly replaced: ReplacedChains } | undefined;
   private readonly hitCache = new Map<EmuRule, ReadonlyMap<Hook, Flow>>();
@@ -84,7 +86,7 @@ export class Reachability {
     if (!this.lines) {
       const from = this.linesFrom;
       this.linesFrom = undefined;
-      this.lines = (from && deriveLineIndex(from.base, from.replaced, this.emu, this.rs)) ?? buildLineIndex(this.emu, this.rs);
+      this.lines = (from && deriveLineIndex(from.base, from.replaced, this.emu, this.rs)) ?? buildLineIndex(this.emu, this.rs, this.compiledAfresh);
     }
     return this.lines;
   }
@@ -202,6 +204,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
   const reach = new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes);
+  reach.compiledAfresh = before === undefined;
   // (Rules of chains whose lines moved keep the lines they were compiled at: then every line is read again.)
   if (before && compiled.replaced && compiled.shifted.size === 0) before.handLinesOn(reach, compiled.replaced);
   return reach;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeReachability, type Reachability } from '../../../server/src/analysis/reachability';
-import { buildLineIndex, lineIndexesDerived, rulesAtLine } from '../../../server/src/analysis/lineIndex';
+import { buildLineIndex, lineIndexesDerived, rulesAtLine, type LineIndex } from '../../../server/src/analysis/lineIndex';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
@@ -16,8 +16,10 @@ import { ruleEdit } from '../../helpers/reachEdits';
 
 /** Every line's rules in the version's index, against an index read afresh from the same compile and parse. */
 function sameAsFresh(reach: Reachability, lineCount: number, label: string): void {
-  const fresh = buildLineIndex(reach.emu, reach.rs);
-  const ix = reach.lineIndex();
+  sameLines(reach.lineIndex(), buildLineIndex(reach.emu, reach.rs), lineCount, label);
+}
+
+function sameLines(ix: LineIndex, fresh: LineIndex, lineCount: number, label: string): void {
   for (let line = 0; line <= lineCount; line++) {
     const a = rulesAtLine(ix, line);
     const b = rulesAtLine(fresh, line);
@@ -47,6 +49,16 @@ function edits(first: string, seed: number, count: number, label: string, hovere
 }
 
 describe('hover\'s index of rules by line, made from an earlier version\'s', () => {
+  it('read from the rules\' own lines when the compile was made from the parse alone: as read through the parse', () => {
+    const dumps = [kubeProxyDump({ services: 30, endpoints: 3 }), ...Array.from({ length: 80 }, (_, i) => generateRules(rng(i + 500)))];
+    for (const [i, text] of dumps.entries()) {
+      const reach = analyzeReachability(parseIptables(text, { family: 'ipv4', backend: 'nft' }).ruleset);
+      sameLines(buildLineIndex(reach.emu, reach.rs, true), buildLineIndex(reach.emu, reach.rs), text.split('\n').length, `ruleset ${i}`);
+      // (And a version's own index is read that way.)
+      sameLines(reach.lineIndex(), buildLineIndex(reach.emu, reach.rs), text.split('\n').length, `ruleset ${i}, its index`);
+    }
+  });
+
   it('holds every line\'s rules as a fresh one, after random edits to random rulesets (every version hovered, or every third)', () => {
     const before = lineIndexesDerived();
     for (let seed = 1; seed <= 60; seed++) {
