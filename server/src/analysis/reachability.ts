@@ -41,8 +41,6 @@ export interface ReachChanges {
 
 export class Reachability {
   private lines: LineIndex | undefined;
-  /** Whether its compile was made from this parse alone (no earlier compile): each rule's own line is then its line. */
-  compiledAfresh = false;
   /** An earlier version's line index and the chains made anew since (every other chain kept at its lines), until this one has its own. */
   private linesFrom: { readonly base: LineIndex; readonly replaced: ReplacedChains } | undefined;
   private readonly hitCache = new Map<EmuRule, ReadonlyMap<Hook, Flow>>();
@@ -61,6 +59,8 @@ export class Reachability {
     readonly inferred: AddressFacts | undefined,
     /** Since the previous analysis, when it was handed one and used its walks. */
     readonly changes?: ReachChanges,
+    /** Whether its compile was made from this parse alone (no earlier compile): each rule's own line is then its line. */
+    readonly compiledAfresh = false,
   ) {}
 
   /**
@@ -203,8 +203,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
-  const reach = new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes);
-  reach.compiledAfresh = before === undefined;
+  const reach = new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes, before === undefined);
   // (Rules of chains whose lines moved keep the lines they were compiled at: then every line is read again.)
   if (before && compiled.replaced && compiled.shifted.size === 0) before.handLinesOn(reach, compiled.replaced);
   return reach;
