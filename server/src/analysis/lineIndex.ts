@@ -160,9 +160,17 @@ export function rulesAtLine(ix: LineIndex, line: number): Array<{ table: string;
   return out;
 }
 
-/** Every rule's line, for lookups by rule (ruleFlows.ts, a rule jumped to from many sites): the index's live places. */
-export function linesByRule(ix: LineIndex): Map<EmuRule, number> {
-  const out = new Map<EmuRule, number>();
-  for (let line = 0; line < ix.first.length; line++) for (let k = ix.first[line]!; k >= 0; k = ix.next[k]!) out.set(ix.rules[k]!, line);
+/**
+ * Every rule's line, for lookups by rule (ruleFlows.ts, a rule jumped to from many sites): the index's
+ * live places, made once per index.
+ */
+export function linesByRule(ix: LineIndex): ReadonlyMap<EmuRule, number> {
+  let out = ruleLines.get(ix);
+  if (out) return out;
+  const made = new Map<EmuRule, number>();
+  for (let line = 0; line < ix.first.length; line++) for (let k = ix.first[line]!; k >= 0; k = ix.next[k]!) made.set(ix.rules[k]!, line);
+  ruleLines.set(ix, (out = made));
   return out;
 }
+
+const ruleLines = new WeakMap<LineIndex, ReadonlyMap<EmuRule, number>>();

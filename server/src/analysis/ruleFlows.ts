@@ -102,16 +102,13 @@ function lowestLines(lines: Iterable<number>): number[] {
 
 /**
  * lowestLines of the sites' lines (lineOf + 1), for many sites (KUBE-MARK-MASQ has 60,000 at a hook,
- * and a lineOf each cost ~100 ms): read from every rule's line, made once per analysis from the line
- * index; a site it does not hold (a rule object of another compile) is looked up as before.
+ * and a lineOf each cost ~100 ms): read from the line index's map of every rule's line (made once per
+ * index); a site it does not hold (a rule object of another compile) is looked up as before.
  */
 function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] {
-  let known = ruleLines.get(reach);
-  if (!known) ruleLines.set(reach, (known = linesByRule(reach.lineIndex())));
+  const known = linesByRule(reach.lineIndex());
   return lowestLines(jumps.map((s) => (known.get(s) ?? reach.lineOf(s)) + 1));
 }
-
-const ruleLines = new WeakMap<Reachability, Map<EmuRule, number>>();
 
 /** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSets holds). */
 function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, hitSets: readonly PacketSet[]): PacketSet {
