@@ -197,8 +197,16 @@ export async function mainAsync(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`nflens analyze big.rules | head`) closes the pipe: stop quietly, as
+  // other command-line tools do, instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   mainAsync(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Once all the output has left: a pipe to a slower reader (`| less`, `| wc -l`) queues what it cannot
+    // take yet, and exiting at once cut the output short. (Write callbacks run in order: this one last.)
+    (code) => void process.stdout.write('', () => process.exit(code)),
     (e: unknown) => {
       process.stderr.write(`nflens: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(3);

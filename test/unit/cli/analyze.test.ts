@@ -56,6 +56,34 @@ describe('nflens analyze', () => {
   });
 });
 
+describe('nflens analyze into a pipe', () => {
+  // Enough findings to outgrow a pipe's buffer: 4,000 rules the first one shadows (three lines each).
+  const many = join(dir, 'many.v4');
+  writeFileSync(many, ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp -j DROP',
+    ...Array.from({ length: 4000 }, (_, i) => `-A INPUT -p tcp --dport ${i + 1} -j ACCEPT`), 'COMMIT', ''].join('\n'));
+  const cli = join(root, 'server', 'out', 'nflens.js');
+
+  it('a reader slower than the writer gets all of it (| less, | wc -l)', () => {
+    const whole = spawnSync(process.execPath, [cli, 'analyze', many], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const lines = whole.stdout.split('\n').length - 1;
+    assert.ok(lines > 12000, `${lines} lines`);
+    const r = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${cli}" analyze "${many}" | (sleep 1; wc -l)`], { encoding: 'utf8' });
+    assert.equal(r.stderr, '');
+    assert.equal(Number(r.stdout.trim()), lines);
+  });
+
+  it('ends quietly when the reader stops early (| head), with no error on stderr', () => {
+    const r = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${cli}" analyze "${many}" | head -n 2`], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 2);
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/, r.stderr);
+    assert.equal(r.stderr, '');
+    // A reader gone before the first line is written (`| true`): the first write fails at once.
+    const gone = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${cli}" analyze "${many}" | true`], { encoding: 'utf8' });
+    assert.equal(gone.stderr, '');
+  });
+});
+
 describe('nflens check includes the reachability findings', () => {
   it('among its warnings, in line order', () => {
     const r = spawnSync(process.execPath, [join(root, 'server', 'out', 'nflens.js'), 'check', RULES], { encoding: 'utf8' });
