@@ -13,7 +13,7 @@ import type { Hook } from '../lang/iptables/extension';
 import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
 import type { Flow } from './reach/flow';
-import { intersectSets, isEmpty, subtractSets, unionSets, type PacketSet } from './space/packetSet';
+import { intersectSets, isEmpty, NONE, subtractSets, unionSets, type PacketSet } from './space/packetSet';
 import { ruleMatch } from './space/ruleMatch';
 import { CT_STATES, Field } from './space/fields';
 import { renderSet } from './space/render';
@@ -217,13 +217,24 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   // In a long chain, only the earlier rules whose sure match may meet the target (takersIndex.ts).
   const candidates = chainRules.length > INDEX_FROM ? takersOf(reach, chainRules).near(target) : chainRules;
   const earlier = candidates.filter((e) => e.rule.ref.index < k.rule.ref.index);
+  /** Per rule, the packets its conditions share with the target (the cover is made of these) and those that really get to it. */
   const takes = new Map<KRule, PacketSet>();
+  const got = new Map<KRule, PacketSet>();
   for (const e of earlier) {
     const ef = reach.facts(e.rule, e.table, e.chain);
     if (!terminal(ef.effect) && ef.effect.kind !== 'jump') continue;
     const t = intersectSets(target, ef.match.lower);
-    if (!isEmpty(t)) takes.set(e, t);
+    if (isEmpty(t)) continue;
+    // Only rules some of those packets get to: another earlier rule may take them all first, and naming
+    // this one would say it handles packets it never sees, perhaps with an action none of them meets
+    // (Batfish's FilterLineReachability: lines that really terminate some, ranked by their overlap).
+    const g = intersectSets(t, arrivedAt(reach, e));
+    if (isEmpty(g)) continue;
+    takes.set(e, t);
+    got.set(e, g);
   }
+  // None takes any: earlier rules rewrote the packets on the way (the target is read at the chain's entry).
+  if (!takes.size) return changedOnTheWay(reach, target, earlier, fixes, at);
   let remaining: PacketSet = target;
   const cover: KRule[] = [];
   while (!isEmpty(remaining) && cover.length < 12) {
@@ -246,15 +257,22 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   }
   const mine = action(facts.effect);
   if (cover.every((e) => action(reach.facts(e.rule, e.table, e.chain).effect) === mine)) {
-    const other = [...takes.keys()].find((e) => action(reach.facts(e.rule, e.table, e.chain).effect) !== mine && !cover.includes(e));
+    // The one of a different action that really takes the most of them.
+    let other: KRule | undefined;
+    let otherV = 0;
+    for (const [e, t] of got) {
+      if (cover.includes(e) || action(reach.facts(e.rule, e.table, e.chain).effect) === mine) continue;
+      const v = volume(t);
+      if (v > otherV) [other, otherV] = [e, v];
+    }
     if (other) cover.push(other);
   }
   cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
-  const w = witnessOf(space, takes.get(cover[0]!) ?? []);
+  const w = witnessOf(space, got.get(cover[0]!) ?? []);
   const example = w ? { text: `${witnessText(w)} would match it, but line ${at(cover[0]!) + 1} takes it first`, packet: { ...w } } : undefined;
   const related: RelatedInfo[] = cover.map((e) => {
     const line = at(e);
-    return { span: e.loaded?.command.span ?? span(line, 0, 0), message: `takes ${renderSet(space, takes.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, takes.get(e)!, reads)})` };
+    return { span: e.loaded?.command.span ?? span(line, 0, 0), message: `takes ${renderSet(space, got.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, got.get(e)!, reads)})` };
   });
   if (cover.length === 1 && reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.upper.length === 1 && isEmpty(subtractSets(entry, reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.lower))) {
     const b = cover[0]!;
@@ -269,6 +287,42 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
 }
 
 /** Chains longer than this find the rules that take a dead rule's packets through an index. */
+/** The packets that may get to a rule (its hits at every hook). */
+function arrivedAt(reach: Reachability, e: KRule): PacketSet {
+  let s: PacketSet = NONE;
+  for (const f of reach.reach(e.rule, e.table, e.chain).hits.values()) s = isEmpty(s) ? f.may : unionSets(s, f.may);
+  return s;
+}
+
+/** What a rule's target is called: its extension's name (MARK), or its verdict. */
+function targetName(reach: Reachability, e: KRule): string {
+  const t = e.rule.target;
+  return t.kind === 'ext' ? t.name : action(reach.facts(e.rule, e.table, e.chain).effect);
+}
+
+/**
+ * A rule no packet reaches although no earlier rule takes any of the packets it would match as they
+ * enter the chain: rules before it rewrote them (MARK, CONNMARK, ...) so that none still matches.
+ */
+function changedOnTheWay(reach: Reachability, target: PacketSet, earlier: readonly KRule[], fixes: QuickFix[], at: (e: KRule) => number): Draft {
+  const space = reach.space;
+  const changers: Array<{ e: KRule; met: PacketSet }> = [];
+  for (const e of earlier) {
+    const eff = reach.facts(e.rule, e.table, e.chain).effect;
+    if (eff.kind !== 'continue' || !eff.rewrite) continue;
+    const met = intersectSets(target, arrivedAt(reach, e));
+    if (!isEmpty(met)) changers.push({ e, met });
+    if (changers.length === 3) break;
+  }
+  if (!changers.length) return { code: 'unreachable-rule', severity: 'warning', message: 'No packet reaches this rule: earlier rules of its chain take or change every packet it would match before it gets here.', fixes };
+  const names = changers.map(({ e }) => `line ${at(e) + 1} (${targetName(reach, e)})`);
+  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), message: `changes ${renderSet(space, met, 2)} (${targetName(reach, e)})` }));
+  const w = witnessOf(space, changers[0]!.met);
+  const example = w ? { text: `${witnessText(w)} would match it, but line ${at(changers[0]!.e) + 1} changes it first`, packet: { ...w } } : undefined;
+  const message = `No packet reaches this rule: the packets it would match are rewritten on the way (${names.join(', ')}), and none that gets this far still matches it.`;
+  return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes, ...(example ? { example } : {}) };
+}
+
 const INDEX_FROM = 64;
 const takers = new WeakMap<readonly KRule[], TakersIndex<KRule>>();
 

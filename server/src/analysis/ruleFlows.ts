@@ -122,6 +122,27 @@ function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: 
   return subtractSets(intersectSets(withoutEqualBoxes(entry, allHits), facts.match.upper), allHits);
 }
 
+const NOT_TAKING = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE']);
+
+/**
+ * The lines (up to 8) of the earlier rules of the chain that take or change some of the packets lost on
+ * the way: whose conditions meet them and that some of them really get to (a rule whose conditions
+ * meet them but that an earlier one stands in front of takes none).
+ */
+function takersOfLost(reach: Reachability, rule: EmuRule, table: string, chain: string, lost: PacketSet): number[] {
+  const lines = new Set<number>();
+  for (const e of reach.emu.tables.get(table)!.chains.get(chain)!.rules) {
+    if (e.ref.index >= rule.ref.index || lines.size === 8) break;
+    if (e.target.kind === 'none' || (e.target.kind === 'ext' && NOT_TAKING.has(e.target.name))) continue;
+    const meets = intersectSets(lost, reach.facts(e, table, chain).match.upper);
+    if (isEmpty(meets)) continue;
+    let got = false;
+    for (const f of reach.reach(e, table, chain).hits.values()) if (!isEmpty(intersectSets(meets, f.may))) got = true;
+    if (got) lines.add(reach.lineOf(e) + 1);
+  }
+  return [...lines];
+}
+
 export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAtLine(reach.lineIndex(), line);
   if (!ks.length) return undefined;
@@ -153,12 +174,7 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, hitSets);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
-    const takenBy = [...new Set(reach.emu.tables.get(table)!.chains.get(chain)!.rules
-      .filter((e) => e.ref.index < rule.ref.index)
-      .filter((e) => !isEmpty(intersectSets(lost, reach.facts(e, table, chain).match.upper)))
-      .filter((e) => e.target.kind !== 'none' && !(e.target.kind === 'ext' && ['LOG', 'NFLOG', 'ULOG', 'TRACE'].includes(e.target.name)))
-      .map((e) => reach.lineOf(e) + 1))].slice(0, 8);
-    neverHere = { packets: renderSet(reach.space, lost, 2), takenBy };
+    neverHere = { packets: renderSet(reach.space, lost, 2), takenBy: takersOfLost(reach, rule, table, chain, lost) };
   }
   return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
 }

@@ -9,7 +9,9 @@ import type { Diagnostic } from '../../../server/src/lang/diagnostic';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 
 function findings(body: string, table = 'filter'): { list: Diagnostic[]; lines: string[] } {
-  const head = table === 'filter' ? ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'] : ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'];
+  const head = table === 'filter' ? ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]']
+    : table === 'mangle' ? ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]']
+    : ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'];
   const text = [...head, ...body.trim().split('\n').map((l) => l.trim()), 'COMMIT', ''].join('\n');
   const parsed = parseIptables(text, { backend: 'nft', family: 'ipv4' });
   const lines = text.split('\n');
@@ -55,15 +57,62 @@ describe('reachability findings', () => {
     assert.equal(unreached(whole).length, 1);
   });
 
-  it('always names a blocking rule with a different action when there is one', () => {
+  it('always names a blocking rule with a different action when there is one, the one that takes the most', () => {
+    // By volume the /8 alone covers the /24: the ACCEPTs, which really take parts of it first, are named too.
     const f = findings(`
-      -A INPUT -s 10.0.0.0/24 -j DROP
+      -A INPUT -s 10.0.5.0/26 -j ACCEPT
+      -A INPUT -s 10.0.5.128/25 -j ACCEPT
+      -A INPUT -s 10.0.0.0/8 -j DROP
+      -A INPUT -s 10.0.5.0/24 -j DROP`);
+    const [d] = at(f, '-s 10.0.5.0/24');
+    const rel = d!.related!.map((r) => f.lines[r.span.start.line]);
+    assert.deepEqual(rel, ['-A INPUT -s 10.0.5.128/25 -j ACCEPT', '-A INPUT -s 10.0.0.0/8 -j DROP']);
+    // What each takes is what really gets to it: the /8 only the part the ACCEPTs leave.
+    assert.match(d!.related![1]!.message, /^takes from 10\.0\.5\.64\/26 /);
+  });
+
+  it('names no rule that gets none of the packets, whatever its conditions (Batfish: "it cannot deny a single packet")', () => {
+    const f = findings(`
       -A INPUT -s 10.0.0.0/8 -j DROP
       -A INPUT -s 10.0.0.0/16 -j ACCEPT
       -A INPUT -s 10.0.5.0/24 -j DROP`);
-    const [d] = at(f, '10.0.5.0/24');
-    const rel = d!.related!.map((r) => f.lines[r.span.start.line]);
-    assert.ok(rel.some((l) => l!.includes('-j ACCEPT')), rel.join(' | '));
+    const [d] = at(f, '-s 10.0.5.0/24');
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.deepEqual(d!.related!.map((r) => f.lines[r.span.start.line]), ['-A INPUT -s 10.0.0.0/8 -j DROP']);
+    assert.doesNotMatch(d!.message, /line 7/);
+    const e = findings(`
+      -A INPUT -d 1.2.3.4/32 -j ACCEPT
+      -A INPUT -p tcp -j DROP
+      -A INPUT -p tcp -d 1.2.3.4/32 -j ACCEPT`);
+    const [g] = at(e, '-p tcp -d 1.2.3.4/32');
+    assert.deepEqual(g!.related!.map((r) => e.lines[r.span.start.line]), ['-A INPUT -d 1.2.3.4/32 -j ACCEPT']);
+    assert.match(g!.message, /\(line 5\) already takes every packet it would match/);
+  });
+
+  it('a broad rule after a union that takes everything is not the cover, however much its conditions overlap', () => {
+    const f = findings(`
+      -A INPUT -s 10.0.0.0/25 -j ACCEPT
+      -A INPUT -s 10.0.0.128/25 -j ACCEPT
+      -A INPUT -s 10.0.0.0/8 -j DROP
+      -A INPUT -s 10.0.0.0/24 -j LOG`);
+    const [d] = at(f, '-s 10.0.0.0/24');
+    assert.deepEqual(d!.related!.map((r) => f.lines[r.span.start.line]), ['-A INPUT -s 10.0.0.0/25 -j ACCEPT', '-A INPUT -s 10.0.0.128/25 -j ACCEPT']);
+  });
+
+  it('a rule whose packets earlier rules rewrite on the way names the rewrite, not an empty list', () => {
+    const f = findings(`
+      -A PREROUTING -j MARK --set-xmark 0x2/0x3
+      -A PREROUTING -m mark --mark 0x2/0x3 -j DROP
+      -A PREROUTING -m mark --mark 0x1/0x3 -j ACCEPT`, 'mangle');
+    const [d, ...rest] = at(f, '--mark 0x1/0x3');
+    assert.equal(rest.length, 0);
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.ok(d!.message.includes(`rewritten on the way (line ${lineOf(f, 'MARK --set-xmark') + 1} (MARK)), and none that gets this far still matches it`), d!.message);
+    assert.doesNotMatch(d!.message, /rules at {2}|rules at  together/);
+    assert.deepEqual(d!.related!.map((r) => r.span.start.line), [lineOf(f, 'MARK --set-xmark')]);
+    assert.match(d!.related![0]!.message, /^changes .*mark 0x1\/0x3 \(MARK\)$/);
+    assert.ok(d!.example, 'an example packet');
+    assert.equal(Number(d!.example!.packet.mark) & 3, 1, 'the example carries the mark the rule tests');
   });
 
   it('shadowing through a jump into a user chain', () => {

@@ -235,6 +235,16 @@ describe('hover: packets a rule\'s conditions accept that never get to it', () =
     assert.deepEqual(f.neverHere?.takenBy, [6, 7]);
     assert.match(f.neverHere!.packets, /10\.0\.0\.0\/8/);
   });
+  it('names only earlier rules the lost packets really get to, not those whose conditions merely meet them', () => {
+    const shadowed = ['*filter', ':INPUT ACCEPT [0:0]',
+      '-A INPUT -s 10.0.0.0/8 -j DROP', // line 3: takes them all
+      '-A INPUT -s 10.0.0.0/16 -j ACCEPT', // line 4: its conditions meet them, but none get there
+      '-A INPUT -p tcp -j ACCEPT', // line 5
+      'COMMIT', ''].join('\n');
+    const f = ruleFlows(analyzeReachability(parse(shadowed)), 4)!;
+    assert.match(f.neverHere!.packets, /^from 10\.0\.0\.0\/8 tcp/);
+    assert.deepEqual(f.neverHere!.takenBy, [3]);
+  });
   it('none for a chain\'s first rule, whose hits are what enters', () => {
     assert.equal(ruleFlows(an, 5)!.neverHere, undefined);
     const dump = kubeProxyDump({ services: 20, endpoints: 3 });
