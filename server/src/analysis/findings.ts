@@ -268,8 +268,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     if (other) cover.push(other);
   }
   cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
-  const w = witnessOf(space, got.get(cover[0]!) ?? []);
-  const example = w ? { text: `${witnessText(w)} would match it, but line ${at(cover[0]!) + 1} takes it first`, packet: { ...w } } : undefined;
+  const example = exampleAt(reach, cover[0]!, got.get(cover[0]!)!, at(cover[0]!), 'takes');
   const related: RelatedInfo[] = cover.map((e) => {
     const line = at(e);
     return { span: e.loaded?.command.span ?? span(line, 0, 0), message: `takes ${renderSet(space, got.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, got.get(e)!, reads)})` };
@@ -286,12 +285,27 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
 }
 
-/** Chains longer than this find the rules that take a dead rule's packets through an index. */
-/** The packets that may get to a rule (its hits at every hook). */
-function arrivedAt(reach: Reachability, e: KRule): PacketSet {
+/** The packets that may get to a rule (its hits at every hook), or (`surely`) those that surely do. */
+function arrivedAt(reach: Reachability, e: KRule, surely = false): PacketSet {
   let s: PacketSet = NONE;
-  for (const f of reach.reach(e.rule, e.table, e.chain).hits.values()) s = isEmpty(s) ? f.may : unionSets(s, f.may);
+  for (const f of reach.reach(e.rule, e.table, e.chain).hits.values()) {
+    const part = surely ? f.must : f.may;
+    s = isEmpty(s) ? part : unionSets(s, part);
+  }
   return s;
+}
+
+/** Said of an example that only may get to the rule it names (no packet of `among` surely does). */
+const IF_LET_THROUGH = ', if the earlier rules whose conditions the analysis leaves undecided let it through';
+
+/**
+ * An example of `among` that surely gets to rule e, and what happens to it there ("takes it first"), or
+ * one that only may, said so. Undefined when `among` is empty.
+ */
+function exampleAt(reach: Reachability, e: KRule, among: PacketSet, line: number, what: string): { text: string; packet: Record<string, string | number | boolean> } | undefined {
+  const sure = witnessOf(reach.space, intersectSets(among, arrivedAt(reach, e, true)));
+  const w = sure ?? witnessOf(reach.space, among);
+  return w ? { text: `${witnessText(w)} would match it, but line ${line + 1} ${what} it first${sure ? '' : IF_LET_THROUGH}`, packet: { ...w } } : undefined;
 }
 
 /** What a rule's target is called: its extension's name (MARK), or its verdict. */
@@ -317,12 +331,12 @@ function changedOnTheWay(reach: Reachability, target: PacketSet, earlier: readon
   if (!changers.length) return { code: 'unreachable-rule', severity: 'warning', message: 'No packet reaches this rule: earlier rules of its chain take or change every packet it would match before it gets here.', fixes };
   const names = changers.map(({ e }) => `line ${at(e) + 1} (${targetName(reach, e)})`);
   const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), message: `changes ${renderSet(space, met, 2)} (${targetName(reach, e)})` }));
-  const w = witnessOf(space, changers[0]!.met);
-  const example = w ? { text: `${witnessText(w)} would match it, but line ${at(changers[0]!.e) + 1} changes it first`, packet: { ...w } } : undefined;
+  const example = exampleAt(reach, changers[0]!.e, changers[0]!.met, at(changers[0]!.e), 'changes');
   const message = `No packet reaches this rule: the packets it would match are rewritten on the way (${names.join(', ')}), and none that gets this far still matches it.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes, ...(example ? { example } : {}) };
 }
 
+/** Chains longer than this find the rules that take a dead rule's packets through an index. */
 const INDEX_FROM = 64;
 const takers = new WeakMap<readonly KRule[], TakersIndex<KRule>>();
 

@@ -30,6 +30,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { reachFindings } from '../../../server/src/analysis/findings';
 import { analyzeReachability, type Reachability } from '../../../server/src/analysis/reachability';
 import { witnessOf, type Witness } from '../../../server/src/analysis/space/witness';
 import { manualClock, seededRng, type Rng as EmuRng } from '../../../server/src/emulator/clock';
@@ -630,7 +631,7 @@ interface Failure {
 test(`reachability agrees with the emulator on ${CASES} random rulesets from seed ${FIRST_SEED}`, () => {
   const host = hostOf(LAB_HOST_JSON);
   const started = Date.now();
-  const n = { rulesets: 0, rules: 0, unreachable: 0, witnessed: 0, confirmed: 0, viaVariant: 0, rewritten: 0, conditional: 0, sampledHits: 0, packets: 0, reachablePairs: 0, coveredPairs: 0 };
+  const n = { rulesets: 0, rules: 0, unreachable: 0, witnessed: 0, confirmed: 0, viaVariant: 0, rewritten: 0, conditional: 0, sampledHits: 0, packets: 0, reachablePairs: 0, coveredPairs: 0, examples: 0, examplesTaken: 0, examplesMay: 0 };
   const unsound: Failure[] = [];
   const incomplete: Failure[] = [];
   for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
@@ -717,11 +718,40 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
       if (allOk) n.confirmed++;
       else if (rewritten) n.rewritten++;
     }
+
+    // 3. A finding's example ("… would match it, but line N takes it first") is taken by line N, at a
+    // hook where line N has packets, and never gets to the rule it is about.
+    for (const d of reachFindings(rs, an, { lineText: (l) => lines[l] })) {
+      if (!d.example || (d.code !== 'unreachable-rule' && d.code !== 'rule-after-terminal')) continue;
+      n.examples++;
+      const named = /but line (\d+) (?:takes|changes) it first/.exec(d.example.text);
+      assert.ok(named, d.example.text);
+      const w = d.example.packet as unknown as Witness;
+      const blockers = [...an.rules()].filter((x) => x.rule.ref.line === Number(named[1]) - 1);
+      const dead = [...an.rules()].filter((x) => x.rule.ref.line === d.span.start.line);
+      let taken = false;
+      let reachedDead = false;
+      // An example said to get there only if undecided matches before it let it through is not held to it.
+      const onlyMay = /, if the earlier rules whose conditions the analysis leaves undecided let it through$/.test(d.example.text);
+      for (const b of blockers) {
+        for (const [hook, f] of an.reach(b.rule, b.table, b.chain).hits) {
+          if (!f.may.length) continue;
+          if (probe.atHook(hook, witnessPacket(w), w.ctState, w.connmark, b.rule.id)) taken = true;
+          if (dead.some((x) => probe.matched.has(`${hook}|${x.rule.id}`))) reachedDead = true;
+        }
+      }
+      const what = `"${lines[d.span.start.line]}" (line ${d.span.start.line + 1}): ${d.message}`;
+      if (reachedDead) unsound.push({ seed, text, what: `the example of ${what} gets to that rule in the emulator` });
+      if (taken) n.examplesTaken++;
+      else if (onlyMay) n.examplesMay++;
+      else incomplete.push({ seed, text, what: `the example of ${what} is not taken by line ${named[1]} in the emulator` });
+    }
   }
   const ms = Date.now() - started;
   console.log(
     `reachability vs emulator: ${n.rulesets} rulesets (seeds ${FIRST_SEED}-${FIRST_SEED + CASES - 1}), ${n.rules} rules, ${n.unreachable} unreachable, ${n.witnessed} witnessed, ` +
       `${n.confirmed} confirmed (${n.viaVariant} witness(es) through an entry variant), ${n.rewritten} unconfirmed after a rewriting target, ${n.conditional} conditional (no witness: undecidable matches); ` +
+      `${n.examples} findings' examples, ${n.examplesTaken} taken by the line they name (${n.examplesMay} others only may get there); ` +
       `${n.packets} packets sampled hit ${n.sampledHits} (rule, hook) pairs = ${n.coveredPairs} of the ${n.reachablePairs} the analysis calls reachable; ${unsound.length} unsound, ${incomplete.length} incomplete; ${ms} ms`,
   );
   if (process.env.NFLENS_REACH_ALL) for (const f of [...unsound, ...incomplete]) console.log(`seed ${f.seed}: ${f.what}`);
