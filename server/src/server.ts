@@ -33,7 +33,7 @@ import { exampleOnHost, registerTraceRequests } from './features/traceRequests';
 import { SettingsCache, type Settings } from './settings';
 import { analyzeDaemonFile } from './lang/docker/daemonFile';
 import { anyDockerChain, crossCheck, userlandProxyOf } from './lang/docker/crossChecks';
-import { publishedPortFindings, type ProxySetting } from './analysis/publishedPorts';
+import { proxyServes, publishedPortFindings, type ProxySetting } from './analysis/publishedPorts';
 import type { Diagnostic } from './lang/diagnostic';
 import { analyzeIptables } from './lang/iptables/analyze';
 import { daemonFilesNear, openByPath, rulesFilesNear, sameHost } from './features/hostFiles';
@@ -63,6 +63,15 @@ interface ReachPending {
 const reachPending = new Map<string, ReachPending>();
 /** Documents whose publish came from the clean proof: their model is built once it is written. */
 const modelAfterPublish = new Map<string, { readonly version: number; readonly settings: Settings }>();
+/** Whether docker-proxy is on, from the daemon options beside a rules file (Docker's default: on). */
+function proxyNear(uri: string, s: Settings): ProxySetting {
+  let proxy: ProxySetting = { on: true };
+  for (const f of daemonFilesNear(uri, openText)) {
+    const p = userlandProxyOf(analyzeDaemonFile(f.text, { fileName: fileNameOf(f.uri), version: s.dockerVersion }).value, f.path, f.uri);
+    if (p.source) proxy = p;
+  }
+  return proxy;
+}
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
   // A large clean file just opened: its only diagnostics are the proof's lints (no reachability findings beyond maxRules, nothing
@@ -329,7 +338,7 @@ connection.onHover(async (p) => {
     // The example and its trace link: on the described host when there is one, as the trace panel will run it.
     const example = exampleOnHost(p.textDocument.uri, a.analysis, r.reach, line, openText) ?? f.example;
     const link = example ? `command:netfilterLens.traceExample?${encodeURIComponent(JSON.stringify([{ uri: p.textDocument.uri, hook: example.hook, witness: example.witness }]))}` : undefined;
-    return ruleHoverMarkdown(example ? { ...f, example } : f, spec, onLine, link);
+    return ruleHoverMarkdown(example ? { ...f, example } : f, spec, onLine, link, proxyServes(a.analysis.parsed.ruleset, line, proxyNear(p.textDocument.uri, s)));
   };
   return hover(a.analysis, p.position, flows);
 });

@@ -171,6 +171,8 @@ describe('language server over LSP: reachability', () => {
       assert.match(md, /\| OUTPUT \| OUTPUT → line \d+ \|/);
       assert.match(md, /rewrites the destination to 172\.17\.0\.4, port 12580/);
       assert.match(md, /docker-proxy accepts their connections/);
+      // And who serves the connections that never get here: docker-proxy (Docker's default, no daemon options beside the file).
+      assert.match(md, /docker-proxy takes this host's own connections to 127\.0\.0\.1 .*, and connections from containers on docker0 \(its `! -i docker0`\): they never get here/);
       const link = /\(command:netfilterLens\.traceExample\?([^)]+)\)/.exec(md);
       assert.ok(link, md);
       const [args] = JSON.parse(decodeURIComponent(link[1]!));

@@ -75,3 +75,50 @@ export function publishedPortFindings(rs: Ruleset, proxy: ProxySetting = { on: t
     return { code: 'docker-dnat-unreached', severity: 'warning', message, span: where, ...(related.length ? { related } : {}), fixes: [fix] };
   });
 }
+
+/** Whether a jump leaves out the loopback range (`! -d 127.0.0.0/8`, Docker's OUTPUT jump when the proxy is on). */
+function leavesOutLoopback(r: LoadedRule): boolean {
+  const d = r.spec.dst;
+  const net = d?.v4.length === 1 ? d.v4[0] : undefined;
+  return !!d?.invert && net !== undefined && net.addr >>> 0 === 0x7f000000 && net.prefix === 8;
+}
+
+/** Whether a (non-inverted, single) destination lies in 127.0.0.0/8. */
+function inLoopback(addr: number, prefix: number): boolean {
+  return addr >>> 24 === 127 && prefix >= 8;
+}
+
+/**
+ * For hover on a Docker published-port DNAT rule (nat DOCKER, the line given): the connections to its
+ * port that never get to it and go to docker-proxy instead (or, with the proxy off, to nothing), in
+ * words. Undefined for any other line, and when every connection to the port gets there.
+ */
+export function proxyServes(rs: Ruleset, line: number, proxy: ProxySetting = { on: true }): string | undefined {
+  const nat = rs.tables.get('nat');
+  const docker = nat?.chains.get('DOCKER');
+  if (!nat || !docker || docker.builtin) return undefined;
+  const r = docker.rules.find((x) => x.command.line === line);
+  if (!r || r.spec.target?.kind !== 'extension' || r.spec.target.use.name !== 'DNAT') return undefined;
+  const port = dport(r);
+  if (!port) return undefined;
+  const s = r.spec;
+  const to = destination(r);
+  const bridge = s.inIface?.invert ? s.inIface.name : 'docker0';
+  // The host address it is published on (`-p HOSTIP:…`: -d HOSTIP), where docker-proxy listens too.
+  const hostNet = s.dst && !s.dst.invert && s.dst.v4.length === 1 ? s.dst.v4[0]! : undefined;
+  const hostAddr = hostNet ? ip4(hostNet.addr >>> 0) : undefined;
+  const entry = chainEntries(nat).get('DOCKER')!;
+  const parts: string[] = [];
+  const fromOutput = entry.sites.filter((x) => x.chain === 'OUTPUT');
+  if (!entry.hooks.has('OUTPUT')) parts.push(`this host's own connections to ${hostAddr ?? 'its addresses'} port ${port} (nat OUTPUT does not jump to DOCKER)`);
+  else if (fromOutput.length && fromOutput.every(leavesOutLoopback) && (!hostNet || inLoopback(hostNet.addr >>> 0, hostNet.prefix))) {
+    const where = hostAddr ?? '127.0.0.1 (or any 127.0.0.0/8 address)';
+    parts.push(`this host's own connections to ${where} port ${port} (the jump from OUTPUT at line ${fromOutput[0]!.command.line + 1} leaves out 127.0.0.0/8)`);
+  }
+  if (s.inIface?.invert) parts.push(`connections from containers on ${bridge} (its \`! -i ${bridge}\`)`);
+  if (!parts.length) return undefined;
+  const who = parts.join(', and ');
+  if (!proxy.on) return `With the userland proxy off, ${who} never get here, and nothing accepts them: dockerd only holds the port.`;
+  const from = bridgeAddress(rs, bridge);
+  return `docker-proxy takes ${who}: they never get here. It accepts them on port ${port} and opens its own connection to ${to} from ${from}, so the container sees ${from}, not the client.`;
+}

@@ -5,7 +5,8 @@ import type { RuleSpec } from '../lang/iptables/ast';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-export function ruleHoverMarkdown(f: RuleFlows, spec: RuleSpec | undefined, lineFindings: readonly Diagnostic[], traceLink?: string): string {
+/** `docker`: for a Docker published-port DNAT rule, the connections docker-proxy takes instead (publishedPorts.ts proxyServes). */
+export function ruleHoverMarkdown(f: RuleFlows, spec: RuleSpec | undefined, lineFindings: readonly Diagnostic[], traceLink?: string, docker?: string): string {
   const out: string[] = [];
   if (f.unreachable) out.push(`**No packet reaches this rule** (${f.table} ${f.chain}).`);
   else {
@@ -14,6 +15,7 @@ export function ruleHoverMarkdown(f: RuleFlows, spec: RuleSpec | undefined, line
     out.push(`It ${f.does}.`);
   }
   if (f.neverHere) out.push(`Its conditions also accept ${f.neverHere.packets}, but those never get here${f.neverHere.takenBy.length ? `: taken earlier by line ${f.neverHere.takenBy.join(', ')}` : ''}.`);
+  if (docker) out.push(docker);
   for (const d of lineFindings) out.push(`⚠ ${d.message}`);
   if (spec?.counters) out.push(`Counters in the dump: ${spec.counters.packets} packets, ${spec.counters.bytes} bytes.`);
   if (f.example) out.push(`Example (${f.example.hook}): \`${f.example.text}\`${traceLink ? ` — [Trace this packet](${traceLink})` : ''}`);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chainEntries } from '../../../server/src/analysis/chainEntries';
-import { publishedPortFindings } from '../../../server/src/analysis/publishedPorts';
+import { proxyServes, publishedPortFindings } from '../../../server/src/analysis/publishedPorts';
 import { analyzeDaemonFile } from '../../../server/src/lang/docker/daemonFile';
 import { userlandProxyOf } from '../../../server/src/lang/docker/crossChecks';
 import type { TextEdit } from '../../../server/src/lang/diagnostic';
@@ -15,6 +15,7 @@ const read = (p: string): string => readFileSync(join(root, 'examples', p), 'utf
 const parse = (text: string) => parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
 const A = read('docker-host/rules.v4');
 const B = read('docker-host-flushed/rules.v4');
+const C = read('docker-no-proxy/rules.v4');
 
 function apply(text: string, edits: readonly TextEdit[]): string {
   const lines = text.split('\n');
@@ -70,6 +71,44 @@ describe('published-port DNAT rules out of reach', () => {
     const none = B.replace(/^-A OUTPUT .*-j DOCKER\n/m, '');
     const [f] = publishedPortFindings(parse(none));
     assert.match(f!.message, /^No packet reaches this DNAT rule/);
+  });
+});
+
+describe('hover on a published-port DNAT rule: what docker-proxy takes instead', () => {
+  const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle));
+  const off = userlandProxyOf(analyzeDaemonFile('DOCKER_OPTS="--userland-proxy=false"\n', { fileName: 'docker', version: '' }).value, 'default/docker');
+
+  it('Docker\'s own rules with the proxy on: the host\'s connections to 127.0.0.0/8 and the containers\' on docker0', () => {
+    const note = proxyServes(parse(A), lineOf(A, '-j DNAT'));
+    const jump = lineOf(A, '-A OUTPUT ! -d 127.0.0.0/8') + 1;
+    assert.equal(note, `docker-proxy takes this host's own connections to 127.0.0.1 (or any 127.0.0.0/8 address) port 12580 (the jump from OUTPUT at line ${jump} leaves out 127.0.0.0/8), and connections from containers on docker0 (its \`! -i docker0\`): they never get here. It accepts them on port 12580 and opens its own connection to 172.17.0.4:12580 from 172.17.0.1, so the container sees 172.17.0.1, not the client.`);
+  });
+
+  it('Docker\'s rules with the proxy off (hairpin mode): every connection to the port gets there, nothing to add', () => {
+    assert.equal(proxyServes(parse(C), lineOf(C, '-j DNAT'), off), undefined);
+  });
+
+  it('the proxy off under rules written for it: those connections find nothing', () => {
+    assert.match(proxyServes(parse(A), lineOf(A, '-j DNAT'), off)!, /^With the userland proxy off, this host's own connections to 127\.0\.0\.1 .* never get here, and nothing accepts them/);
+  });
+
+  it('published on one host address: the loopback part only when that address is a loopback one', () => {
+    const onHost = A.replace('-A DOCKER ! -i docker0 -p tcp', '-A DOCKER -d 10.10.126.101/32 ! -i docker0 -p tcp');
+    const note = proxyServes(parse(onHost), lineOf(onHost, '-j DNAT'))!;
+    assert.doesNotMatch(note, /127\.0\.0/);
+    assert.match(note, /^docker-proxy takes connections from containers on docker0/);
+    const onLoopback = A.replace('-A DOCKER ! -i docker0 -p tcp', '-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp');
+    assert.match(proxyServes(parse(onLoopback), lineOf(onLoopback, '-j DNAT'))!, /^docker-proxy takes this host's own connections to 127\.0\.0\.1 port 12580 \(the jump from OUTPUT/);
+  });
+
+  it('no jump to DOCKER from OUTPUT: all of this host\'s own connections', () => {
+    const noOutput = A.replace(/^-A OUTPUT .*-j DOCKER\n/m, '');
+    assert.match(proxyServes(parse(noOutput), lineOf(noOutput, '-j DNAT'))!, /this host's own connections to its addresses port 12580 \(nat OUTPUT does not jump to DOCKER\)/);
+  });
+
+  it('nothing for other lines', () => {
+    assert.equal(proxyServes(parse(A), lineOf(A, '-A PREROUTING -m addrtype')), undefined);
+    assert.equal(proxyServes(parse(A), lineOf(A, '-A DOCKER -d 172.17.0.4/32')), undefined);
   });
 });
 
