@@ -9,6 +9,7 @@ import { analyzeDaemonFile } from '../../../server/src/lang/docker/daemonFile';
 import { userlandProxyOf } from '../../../server/src/lang/docker/crossChecks';
 import type { TextEdit } from '../../../server/src/lang/diagnostic';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { runTrace } from '../../../server/src/cli/trace';
 
 const root = join(__dirname, '..', '..', '..', '..');
 const read = (p: string): string => readFileSync(join(root, 'examples', p), 'utf8');
@@ -104,6 +105,22 @@ describe('hover on a published-port DNAT rule: what docker-proxy takes instead',
   it('no jump to DOCKER from OUTPUT: all of this host\'s own connections', () => {
     const noOutput = A.replace(/^-A OUTPUT .*-j DOCKER\n/m, '');
     assert.match(proxyServes(parse(noOutput), lineOf(noOutput, '-j DNAT'))!, /this host's own connections to its addresses port 12580 \(nat OUTPUT does not jump to DOCKER\)/);
+  });
+
+  it('what it says is what the emulator does with those connections on the example host', () => {
+    const firstPacket = (flags: Record<string, string>): string => {
+      let out = '';
+      runTrace({ rules: join(root, 'examples', 'docker-host', 'rules.v4'), flags: new Map(Object.entries({ host: join(root, 'examples', 'docker-host', 'nflens-host.json'), proto: 'tcp', ...flags })) }, (t) => (out += t), () => undefined);
+      return out.split('\nPacket 2')[0]!;
+    };
+    // The hover's two kinds: never at the DNAT rule, delivered to docker-proxy.
+    for (const flags of [{ src: '127.0.0.1', dst: '127.0.0.1:12580', local: 'true' }, { src: '172.17.0.2', dst: '172.17.0.1:12580', in: 'docker0' }]) {
+      const p1 = firstPacket(flags);
+      assert.match(p1, /⇒ delivered to docker-proxy listening on tcp\/12580/, p1);
+      assert.doesNotMatch(p1, /DNAT: destination/, p1);
+    }
+    // And another host's connection does get to it.
+    assert.match(firstPacket({ src: '10.10.126.187', dst: '10.10.126.101:12580', in: 'eth0' }), /DNAT: destination 10\.10\.126\.101:12580 → 172\.17\.0\.4:12580/);
   });
 
   it('nothing for other lines', () => {
