@@ -575,6 +575,22 @@ class Host {
   }
 }
 
+/** Findings once per analysis (steps 3 and 4 both read them). */
+const findingsMemo = new WeakMap<Reachability, ReturnType<typeof reachFindings>>();
+function findingsOf(rs: Parameters<typeof reachFindings>[0], an: Reachability, lines: readonly string[]): ReturnType<typeof reachFindings> {
+  let f = findingsMemo.get(an);
+  if (!f) findingsMemo.set(an, (f = reachFindings(rs, an, { lineText: (l) => lines[l] })));
+  return f;
+}
+
+/** A conntrack state as a table sees it: a connection (with this mark) for the tracked states. */
+function ctFor(p: Packet, s: CtStateName, connmark: number): CtInfo {
+  if (s === 'INVALID' || s === 'UNTRACKED') return { state: s, dir: 'ORIGINAL' };
+  const t = packetTuple(p);
+  const status = s === 'NEW' ? 0 : CT_CONFIRMED | CT_DST_NAT_DONE | CT_SRC_NAT_DONE | (s === 'ESTABLISHED' ? CT_SEEN_REPLY : 0);
+  return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15, zone: 0 } };
+}
+
 function witnessPacket(w: Witness): Packet {
   return {
     src: w.src,
@@ -631,7 +647,7 @@ interface Failure {
 test(`reachability agrees with the emulator on ${CASES} random rulesets from seed ${FIRST_SEED}`, () => {
   const host = hostOf(LAB_HOST_JSON);
   const started = Date.now();
-  const n = { rulesets: 0, rules: 0, unreachable: 0, witnessed: 0, confirmed: 0, viaVariant: 0, rewritten: 0, conditional: 0, sampledHits: 0, packets: 0, reachablePairs: 0, coveredPairs: 0, examples: 0, examplesTaken: 0, examplesMay: 0 };
+  const n = { rulesets: 0, rules: 0, unreachable: 0, witnessed: 0, confirmed: 0, viaVariant: 0, rewritten: 0, conditional: 0, sampledHits: 0, packets: 0, reachablePairs: 0, coveredPairs: 0, examples: 0, examplesTaken: 0, examplesMay: 0, redundant: 0 };
   const unsound: Failure[] = [];
   const incomplete: Failure[] = [];
   for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
@@ -719,9 +735,45 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
       else if (rewritten) n.rewritten++;
     }
 
+    // 4. A rule called redundant changes no packet's fate in its table: with its line taken out, random
+    // packets at its chain's hook meet the same verdict (reject, NAT request, notrack) and leave as the same packet.
+    for (const d of findingsOf(rs, an, lines)) {
+      if (d.code !== 'redundant-rule') continue;
+      n.redundant++;
+      const here = [...an.rules()].find((x) => x.rule.ref.line === d.span.start.line)!;
+      const hook = here.chain as Hook;
+      const without = compileRuleset(parseIptables(lines.filter((_, i) => i !== d.span.start.line).join('\n'), { backend: 'nft', family: 'ipv4' }).ruleset);
+      const r = rng(seed * 31 + d.span.start.line);
+      const a = new Host(host, emu, pool, rng(seed), seed);
+      const b = new Host(host, without, pool, rng(seed), seed);
+      // The packets it takes first (a witness of each of its hit's boxes), then random ones.
+      const own = an.reach(here.rule, here.table, here.chain).hits.get(hook)?.must ?? [];
+      const witnesses = own.slice(0, 50).map((box) => witnessOf(an.space, [box])!);
+      for (let i = 0; i < witnesses.length + 300; i++) {
+        const w = witnesses[i];
+        const p = w ? witnessPacket(w) : randomPacket(r, pool);
+        const ifs = [...pool.ifaces];
+        if (!w) {
+          p.iif = hook === 'OUTPUT' ? '' : r.pick(ifs);
+          p.oif = hook === 'PREROUTING' || hook === 'INPUT' ? '' : r.pick(ifs);
+          p.localOrigin = p.iif === '';
+        }
+        const state = w ? w.ctState : r.pick(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'] as const);
+        const ct = ctFor(p, emu.conntrackActive ? state : 'INVALID', w ? w.connmark : r.pick([...pool.marks]));
+        const pa = { ...p, tcpOptions: [] };
+        const pb = { ...p, tcpOptions: [] };
+        const va = a.table(here.table, hook, pa, ct);
+        const vb = b.table(here.table, hook, pb, ct);
+        const fate = (v: TableResult | undefined, q: Packet): string => JSON.stringify({ verdict: v?.verdict, rejectWith: v?.rejectWith, nat: v?.nat, notrack: v?.notrack, q });
+        if (fate(va, pa) === fate(vb, pb)) continue;
+        incomplete.push({ seed, text, what: `"${lines[d.span.start.line]}" (line ${d.span.start.line + 1}) is called redundant, but without it ${packetText(p)} in=${p.iif || '-'} out=${p.oif || '-'} ct=${state} at ${hook} meets ${fate(vb, pb)} instead of ${fate(va, pa)}` });
+        break;
+      }
+    }
+
     // 3. A finding's example ("… would match it, but line N takes it first") is taken by line N, at a
     // hook where line N has packets, and never gets to the rule it is about.
-    for (const d of reachFindings(rs, an, { lineText: (l) => lines[l] })) {
+    for (const d of findingsOf(rs, an, lines)) {
       if (!d.example || (d.code !== 'unreachable-rule' && d.code !== 'rule-after-terminal')) continue;
       n.examples++;
       const named = /but line (\d+) (?:takes|changes) it first/.exec(d.example.text);
@@ -751,11 +803,70 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
   console.log(
     `reachability vs emulator: ${n.rulesets} rulesets (seeds ${FIRST_SEED}-${FIRST_SEED + CASES - 1}), ${n.rules} rules, ${n.unreachable} unreachable, ${n.witnessed} witnessed, ` +
       `${n.confirmed} confirmed (${n.viaVariant} witness(es) through an entry variant), ${n.rewritten} unconfirmed after a rewriting target, ${n.conditional} conditional (no witness: undecidable matches); ` +
-      `${n.examples} findings' examples, ${n.examplesTaken} taken by the line they name (${n.examplesMay} others only may get there); ` +
+      `${n.redundant} rules called redundant (each taken out: a witness of each box it takes and 300 random packets meet the same fate), ${n.examples} findings' examples, ${n.examplesTaken} taken by the line they name (${n.examplesMay} others only may get there); ` +
       `${n.packets} packets sampled hit ${n.sampledHits} (rule, hook) pairs = ${n.coveredPairs} of the ${n.reachablePairs} the analysis calls reachable; ${unsound.length} unsound, ${incomplete.length} incomplete; ${ms} ms`,
   );
   if (process.env.NFLENS_REACH_ALL) for (const f of [...unsound, ...incomplete]) console.log(`seed ${f.seed}: ${f.what}`);
   const show = (f: Failure): string => `seed ${f.seed} (NFLENS_REACH_SEED=${f.seed} NFLENS_REACH_CASES=1): ${f.what}\n${f.text}`;
   assert.deepEqual(unsound.slice(0, 5).map(show), [], `${unsound.length} rules hit by sampled packets are unreachable in the analysis`);
   assert.deepEqual(incomplete.slice(0, 5).map(show), [], `${incomplete.length} witnesses do not hit their rule`);
+});
+
+/**
+ * Redundant rules, where the random rulesets above seldom make them (10 in 500): chains of exact ACCEPT
+ * and DROP rules over a few sources, protocols and ports. Every rule called redundant is taken out, and
+ * every packet of that small world (each source, protocol and port those rules name, and one none does)
+ * must meet the same verdict in the table without it.
+ */
+test('a rule called redundant changes no packet\'s fate: taken out, every packet of a small world meets the same verdict', () => {
+  const host = hostOf(LAB_HOST_JSON);
+  const sources = ['10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.7'];
+  const protos = ['tcp', 'udp', 'icmp'];
+  const ports = ['22', '80', '22:80'];
+  const checked = { rulesets: 0, redundant: 0, packets: 0 };
+  const wrong: string[] = [];
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = rng(seed);
+    const rules: string[] = [];
+    for (let i = 0, n = 2 + r.int(7); i < n; i++) {
+      const parts = ['-A INPUT'];
+      if (r.chance(0.6)) parts.push(`${r.chance(0.15) ? '! ' : ''}-s ${r.pick(sources)}`);
+      const proto = r.chance(0.6) ? r.pick(protos) : undefined;
+      if (proto) parts.push(`-p ${proto}`);
+      if (proto && proto !== 'icmp' && r.chance(0.5)) parts.push(`--dport ${r.pick(ports)}`);
+      parts.push(`-j ${r.pick(['ACCEPT', 'DROP'])}`);
+      rules.push(parts.join(' '));
+    }
+    const head = ['*filter', `:INPUT ${r.pick(['ACCEPT', 'DROP'])} [0:0]`, ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+    const lines = [...head, ...rules, 'COMMIT', ''];
+    const text = lines.join('\n');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const an = analyzeReachability(rs, { host });
+    checked.rulesets++;
+    for (const d of reachFindings(rs, an, { lineText: (l) => lines[l] })) {
+      if (d.code !== 'redundant-rule') continue;
+      checked.redundant++;
+      const emu = compileRuleset(rs);
+      const without = compileRuleset(parseIptables(lines.filter((_, i) => i !== d.span.start.line).join('\n'), { backend: 'nft', family: 'ipv4' }).ruleset);
+      const pool = new Pool(host, emu);
+      const a = new Host(host, emu, pool, rng(seed), seed);
+      const b = new Host(host, without, pool, rng(seed), seed);
+      world: for (const src of ['10.0.0.1', '10.0.0.7', '10.0.0.129', '10.0.1.1', '8.8.8.8']) {
+        for (const proto of [PROTO_TCP, PROTO_UDP, PROTO_ICMP]) {
+          for (const dport of proto === PROTO_ICMP ? [0] : [22, 50, 80, 443]) {
+            const p: Packet = { ...witnessPacket({ src: u32(src.split('.').reduce((x, y) => x * 256 + Number(y), 0)), dst: u32(0x0a0a0a01), proto, sport: 40000, dport, icmpType: 8, icmpCode: 0, tcpFlags: TCP_SYN, iif: 'eth0', oif: '', ctState: 'NEW', mark: 0, connmark: 0, length: 60, ttl: 64, pktType: 'unicast', fragment: false } as Witness) };
+            checked.packets++;
+            const va = a.table('filter', 'INPUT', { ...p, tcpOptions: [] }, CT_OFF);
+            const vb = b.table('filter', 'INPUT', { ...p, tcpOptions: [] }, CT_OFF);
+            if (va?.verdict === vb?.verdict) continue;
+            wrong.push(`seed ${seed}: "${lines[d.span.start.line]}" called redundant, but without it ${packetText(p)} meets ${vb?.verdict} instead of ${va?.verdict}\n${text}`);
+            break world;
+          }
+        }
+      }
+    }
+  }
+  console.log(`redundant rules: ${checked.rulesets} chains, ${checked.redundant} rules called redundant, ${checked.packets} packets compared, ${wrong.length} wrong`);
+  assert.ok(checked.redundant >= 100, `only ${checked.redundant} redundant rules: the generator no longer exercises the check`);
+  assert.deepEqual(wrong.slice(0, 3), []);
 });
