@@ -818,6 +818,71 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
  * every packet of that small world (each source, protocol and port those rules name, and one none does)
  * must meet the same verdict in the table without it.
  */
+/** Every packet of the small world below: each source, protocol and port its rules name, and ones none does. */
+function smallWorld(): Packet[] {
+  const out: Packet[] = [];
+  for (const src of ['10.0.0.1', '10.0.0.7', '10.0.0.129', '10.0.1.1', '8.8.8.8']) {
+    for (const proto of [PROTO_TCP, PROTO_UDP, PROTO_ICMP]) {
+      for (const dport of proto === PROTO_ICMP ? [0] : [22, 50, 80, 443]) {
+        out.push(witnessPacket({ src: u32(src.split('.').reduce((x, y) => x * 256 + Number(y), 0)), dst: u32(0x0a0a0a01), proto, sport: 40000, dport, icmpType: 8, icmpCode: 0, tcpFlags: TCP_SYN, iif: 'eth0', oif: '', ctState: 'NEW', mark: 0, connmark: 0, length: 60, ttl: 64, pktType: 'unicast', fragment: false } as Witness));
+      }
+    }
+  }
+  return out;
+}
+
+/** A chain of 2–8 exact ACCEPT and DROP rules over the small world's sources, protocols and ports. */
+function smallChain(r: Rng): string[] {
+  const sources = ['10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.7'];
+  const rules: string[] = [];
+  for (let i = 0, n = 2 + r.int(7); i < n; i++) {
+    const parts = ['-A INPUT'];
+    if (r.chance(0.6)) parts.push(`${r.chance(0.15) ? '! ' : ''}-s ${r.pick(sources)}`);
+    const proto = r.chance(0.6) ? r.pick(['tcp', 'udp', 'icmp']) : undefined;
+    if (proto) parts.push(`-p ${proto}`);
+    if (proto && proto !== 'icmp' && r.chance(0.5)) parts.push(`--dport ${r.pick(['22', '80', '22:80'])}`);
+    parts.push(`-j ${r.pick(['ACCEPT', 'DROP'])}`);
+    rules.push(parts.join(' '));
+  }
+  return ['*filter', `:INPUT ${r.pick(['ACCEPT', 'DROP'])} [0:0]`, ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...rules, 'COMMIT', ''];
+}
+
+test('a rule no packet reaches names only blocking rules that really take some of its packets, first of all the example\'s', () => {
+  const host = hostOf(LAB_HOST_JSON);
+  const checked = { findings: 0, blockers: 0 };
+  const wrong: string[] = [];
+  for (let seed = 1; seed <= 300; seed++) {
+    const lines = smallChain(rng(seed));
+    const rs = parseIptables(lines.join('\n'), { backend: 'nft', family: 'ipv4' }).ruleset;
+    const an = analyzeReachability(rs, { host });
+    const emu = compileRuleset(rs);
+    const pool = new Pool(host, emu);
+    for (const d of reachFindings(rs, an, { lineText: (l) => lines[l] })) {
+      if (d.code !== 'unreachable-rule' && d.code !== 'rule-after-terminal') continue;
+      checked.findings++;
+      // The packets its conditions accept: those it takes when moved to the top of the chain.
+      const first = lines.findIndex((l) => l.startsWith('-A INPUT'));
+      const moved = [...lines.slice(0, first), lines[d.span.start.line]!, ...lines.slice(first).filter((_, i) => i + first !== d.span.start.line)];
+      const alone = new Host(host, compileRuleset(parseIptables(moved.join('\n'), { backend: 'nft', family: 'ipv4' }).ruleset), pool, rng(seed), seed);
+      const real = new Host(host, emu, pool, rng(seed), seed);
+      const takers = new Set<number>();
+      for (const p of smallWorld()) {
+        const v = alone.table('filter', 'INPUT', { ...p, tcpOptions: [] }, CT_OFF);
+        if (v?.rule?.line !== first) continue;
+        const w = real.table('filter', 'INPUT', { ...p, tcpOptions: [] }, CT_OFF);
+        if (w?.rule) takers.add(w.rule.line);
+      }
+      for (const rel of d.related ?? []) {
+        checked.blockers++;
+        if (!takers.has(rel.span.start.line)) wrong.push(`seed ${seed}: line ${d.span.start.line + 1} names line ${rel.span.start.line + 1} (${rel.message}), which takes none of its packets\n${lines.join('\n')}`);
+      }
+    }
+  }
+  console.log(`blocking rules: ${checked.findings} findings on small chains, ${checked.blockers} blocking rules named, ${wrong.length} that take none of the rule's packets`);
+  assert.ok(checked.findings >= 100, `only ${checked.findings} findings: the generator no longer exercises the check`);
+  assert.deepEqual(wrong.slice(0, 3), []);
+});
+
 test('a rule called redundant changes no packet\'s fate: taken out, every packet of a small world meets the same verdict', () => {
   const host = hostOf(LAB_HOST_JSON);
   const sources = ['10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.7'];
