@@ -102,10 +102,13 @@ function lowestLines(lines: Iterable<number>): number[] {
 
 /**
  * lowestLines of the sites' lines (lineOf + 1), for many sites (KUBE-MARK-MASQ has 60,000 at a hook,
- * and a lineOf each cost ~100 ms): read from the line index's map of every rule's line (made once per
- * index); a site it does not hold (a rule object of another compile) is looked up as before.
+ * and a lineOf each cost ~100 ms): their own lines on an analysis compiled afresh, else read from the
+ * line index's map of every rule's line (made once per index); a site it does not hold (a rule object
+ * of another compile) is looked up as before.
  */
 function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] {
+  // Compiled from the parse analysed, every site is at its own line: no map to make.
+  if (reach.compiledAfresh) return lowestLines(jumps.map((s) => s.ref.line + 1));
   const known = linesByRule(reach.lineIndex());
   return lowestLines(jumps.map((s) => (known.get(s) ?? reach.lineOf(s)) + 1));
 }
