@@ -114,7 +114,8 @@ describe('hover on a published-port DNAT rule: what docker-proxy takes instead',
       return out.split('\nPacket 2')[0]!;
     };
     // The hover's two kinds: never at the DNAT rule, delivered to docker-proxy.
-    for (const flags of [{ src: '127.0.0.1', dst: '127.0.0.1:12580', local: 'true' }, { src: '172.17.0.2', dst: '172.17.0.1:12580', in: 'docker0' }]) {
+    const proxied: Array<Record<string, string>> = [{ src: '127.0.0.1', dst: '127.0.0.1:12580', local: 'true' }, { src: '172.17.0.2', dst: '172.17.0.1:12580', in: 'docker0' }];
+    for (const flags of proxied) {
       const p1 = firstPacket(flags);
       assert.match(p1, /⇒ delivered to docker-proxy listening on tcp\/12580/, p1);
       assert.doesNotMatch(p1, /DNAT: destination/, p1);
