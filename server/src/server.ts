@@ -63,14 +63,16 @@ interface ReachPending {
 const reachPending = new Map<string, ReachPending>();
 /** Documents whose publish came from the clean proof: their model is built once it is written. */
 const modelAfterPublish = new Map<string, { readonly version: number; readonly settings: Settings }>();
-/** Whether docker-proxy is on, from the daemon options beside a rules file (Docker's default: on). */
-function proxyNear(uri: string, s: Settings): ProxySetting {
+/** The daemon option files beside a rules file, read, and whether docker-proxy is on by them (Docker's default: on). */
+function daemonsNear(uri: string, s: Settings): { readonly daemons: Array<{ readonly path: string; readonly uri: string; readonly options: ReturnType<typeof analyzeDaemonFile>['value'] }>; readonly proxy: ProxySetting } {
   let proxy: ProxySetting = { on: true };
-  for (const f of daemonFilesNear(uri, openText)) {
-    const p = userlandProxyOf(analyzeDaemonFile(f.text, { fileName: fileNameOf(f.uri), version: s.dockerVersion }).value, f.path, f.uri);
+  const daemons = daemonFilesNear(uri, openText).map((f) => {
+    const options = analyzeDaemonFile(f.text, { fileName: fileNameOf(f.uri), version: s.dockerVersion }).value;
+    const p = userlandProxyOf(options, f.path, f.uri);
     if (p.source) proxy = p;
-  }
-  return proxy;
+    return { path: f.path, uri: f.uri, options };
+  });
+  return { daemons, proxy };
 }
 /** Rules diagnostics, plus what the host's daemon options (next to the file) contradict and Docker's published ports. */
 const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
@@ -83,13 +85,8 @@ const diagnostics = new DiagnosticsScheduler(connection, (doc, s) => {
     return proof.diagnostics;
   }
   const analysis = cache.get(doc, s);
-  let proxy: ProxySetting = { on: true };
-  const extra = daemonFilesNear(doc.uri, openText).flatMap((f) => {
-    const d = analyzeDaemonFile(f.text, { fileName: fileNameOf(f.uri), version: s.dockerVersion }).value;
-    const p = userlandProxyOf(d, f.path, f.uri);
-    if (p.source) proxy = p;
-    return crossCheck(d, analysis.parsed.ruleset, f.path, f.uri).onRules;
-  });
+  const { daemons, proxy } = daemonsNear(doc.uri, s);
+  const extra = daemons.flatMap((d) => crossCheck(d.options, analysis.parsed.ruleset, d.path, d.uri).onRules);
   extra.push(...publishedPortFindings(analysis.parsed.ruleset, proxy));
   // Large files (and small ones whose reachability was slow last time): load errors go out at once, reachability follows in a second publish.
   const when = cache.reachWhen(doc, s);
@@ -338,7 +335,7 @@ connection.onHover(async (p) => {
     // The example and its trace link: on the described host when there is one, as the trace panel will run it.
     const example = exampleOnHost(p.textDocument.uri, a.analysis, r.reach, line, openText) ?? f.example;
     const link = example ? `command:netfilterLens.traceExample?${encodeURIComponent(JSON.stringify([{ uri: p.textDocument.uri, hook: example.hook, witness: example.witness }]))}` : undefined;
-    return ruleHoverMarkdown(example ? { ...f, example } : f, spec, onLine, link, proxyServes(a.analysis.parsed.ruleset, line, proxyNear(p.textDocument.uri, s)));
+    return ruleHoverMarkdown(example ? { ...f, example } : f, spec, onLine, link, proxyServes(a.analysis.parsed.ruleset, line, daemonsNear(p.textDocument.uri, s).proxy));
   };
   return hover(a.analysis, p.position, flows);
 });
