@@ -271,7 +271,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const example = exampleAt(reach, cover[0]!, got.get(cover[0]!)!, at(cover[0]!), 'takes');
   const related: RelatedInfo[] = cover.map((e) => {
     const line = at(e);
-    return { span: e.loaded?.command.span ?? span(line, 0, 0), message: `takes ${renderSet(space, got.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, got.get(e)!, reads)})` };
+    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, got.get(e)!, reads)})` };
   });
   if (cover.length === 1 && reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.upper.length === 1 && isEmpty(subtractSets(entry, reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.lower))) {
     const b = cover[0]!;
@@ -286,7 +286,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
 }
 
 /** The packets that may get to a rule (its hits at every hook), or (`surely`) those that surely do. */
-function arrivedAt(reach: Reachability, e: KRule, surely = false): PacketSet {
+function arrivedAt(reach: Reachability, e: Pick<KRule, 'rule' | 'table' | 'chain'>, surely = false): PacketSet {
   let s: PacketSet = NONE;
   for (const f of reach.reach(e.rule, e.table, e.chain).hits.values()) {
     const part = surely ? f.must : f.may;
@@ -330,7 +330,7 @@ function changedOnTheWay(reach: Reachability, target: PacketSet, earlier: readon
   }
   if (!changers.length) return { code: 'unreachable-rule', severity: 'warning', message: 'No packet reaches this rule: earlier rules of its chain take or change every packet it would match before it gets here.', fixes };
   const names = changers.map(({ e }) => `line ${at(e) + 1} (${targetName(reach, e)})`);
-  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), message: `changes ${renderSet(space, met, 2)} (${targetName(reach, e)})` }));
+  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), role: 'changes', message: `changes ${renderSet(space, met, 2)} (${targetName(reach, e)})` }));
   const example = exampleAt(reach, changers[0]!.e, changers[0]!.met, at(changers[0]!.e), 'changes');
   const message = `No packet reaches this rule: the packets it would match are rewritten on the way (${names.join(', ')}), and none that gets this far still matches it.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes, ...(example ? { example } : {}) };
@@ -347,17 +347,26 @@ function takersOf(reach: Reachability, chainRules: readonly KRule[]): TakersInde
   return t;
 }
 
-/** For a jump that takes the packets: the rules of the called chain that decide them (", where line 30 accepts them"). */
+/**
+ * For a jump that takes the packets: the rules of the called chain that some of them really get to and
+ * that decide them (", where line 30 accepts them"). A rule the called chain's earlier rules keep them
+ * from is not named, though its conditions may match them.
+ */
 function insideJump(reach: Reachability, e: KRule, taken: PacketSet, reads: ExplainReads): string {
   const eff = reach.facts(e.rule, e.table, e.chain).effect;
   if (eff.kind !== 'jump') return '';
   const called = reach.emu.tables.get(e.table)?.chains.get(eff.chain);
   reads.chains.push({ name: eff.chain, chain: called });
-  const inner = called?.rules ?? [];
-  const deciders = inner.filter((r) => {
+  reads.records.push({ name: eff.chain, record: reach.rec.existing(e.table, eff.chain) });
+  const deciders: EmuRule[] = [];
+  for (const r of called?.rules ?? []) {
+    if (deciders.length === 3) break;
     const f = reach.facts(r, e.table, eff.chain);
-    return terminal(f.effect) && !isEmpty(intersectSets(taken, f.match.upper));
-  }).slice(0, 3);
+    if (!terminal(f.effect) || isEmpty(intersectSets(taken, f.match.upper))) continue;
+    // A packet's way through the called chain depends on the packet alone, so what reaches r from any
+    // jump site and is among `taken` reaches it from this one.
+    if (!isEmpty(intersectSets(taken, arrivedAt(reach, { rule: r, table: e.table, chain: eff.chain })))) deciders.push(r);
+  }
   return deciders.length ? `; in ${eff.chain}, ${deciders.map((r) => `line ${reads.line(reach, r) + 1} (${action(reach.facts(r, e.table, eff.chain).effect)})`).join(', ')} decides them` : '';
 }
 

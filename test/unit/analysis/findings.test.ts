@@ -126,6 +126,21 @@ describe('reachability findings', () => {
     assert.equal(d!.related![0]!.span.start.line, lineOf(f, '-j T'));
   });
 
+  it("inside the called chain, names only the rules the jump's packets really get to", () => {
+    // T's DROP of port 22 matches the dead rule's packets by its conditions, but T's first rule takes them all.
+    const f = findings(`
+      :T - [0:0]
+      -A INPUT -p tcp -j T
+      -A INPUT -p tcp --dport 22 -j ACCEPT
+      -A T -p tcp -s 10.0.0.0/8 -j ACCEPT
+      -A T -p tcp -j REJECT
+      -A T -p tcp --dport 22 -j DROP`);
+    const [d] = at(f, '--dport 22 -j ACCEPT');
+    const msg = d!.related![0]!.message;
+    assert.match(msg, new RegExp(`in T, line ${lineOf(f, '-s 10.0.0.0/8') + 1} \\(ACCEPT\\), line ${lineOf(f, '-j REJECT') + 1} \\(DROP\\) decides them`), msg);
+    assert.doesNotMatch(msg, new RegExp(`line ${lineOf(f, '--dport 22 -j DROP') + 1}`), msg);
+  });
+
   it('a jump whose chain returns some packets shadows nothing', () => {
     const f = findings(`
       :T - [0:0]
