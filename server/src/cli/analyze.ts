@@ -53,13 +53,13 @@ export function runAnalyze(a: AnalyzeArgs, out: (s: string) => void, err: (s: st
   const results = [{ file: a.rules, diagnostics: findings }];
   if (format === 'json') {
     const base = toJson(results);
-    out(`${JSON.stringify(base.map((j, i) => ({ ...j, blockedBy: (findings[i]!.related ?? []).map((r) => ({ line: r.span.start.line + 1, text: lines[r.span.start.line]?.trim(), takes: r.message })), ...(findings[i]!.example ? { example: findings[i]!.example } : {}) })), null, 2)}\n`);
+    out(`${JSON.stringify(base.map((j, i) => ({ ...j, blockedBy: (findings[i]!.related ?? []).map((r) => ({ line: r.span.start.line + 1, text: lines[r.span.start.line]?.trim(), role: r.role ?? 'takes', [r.role ?? 'takes']: r.message })), ...(findings[i]!.example ? { example: findings[i]!.example } : {}) })), null, 2)}\n`);
   } else if (format === 'sarif') {
     out(`${JSON.stringify(toSarif(results, version), null, 2)}\n`);
   } else {
     for (const d of findings) {
       out(`${a.rules}:${d.span.start.line + 1}:${d.span.start.col + 1}: ${d.severity} [${d.code}] ${d.message}\n`);
-      for (const r of d.related ?? []) out(`    blocked by line ${r.span.start.line + 1}: ${lines[r.span.start.line]?.trim() ?? ''}\n      ${r.message}\n`);
+      for (const r of d.related ?? []) out(`    ${r.role === 'changes' ? 'rewritten by' : 'blocked by'} line ${r.span.start.line + 1}: ${lines[r.span.start.line]?.trim() ?? ''}\n      ${r.message}\n`);
     }
     // Per chain: rules, unreachable rules, where it is entered from.
     out(`\n${host ? `host: ${host.name}; ` : 'no host description: routing and address types left open; '}analysed in ${ms} ms\n`);

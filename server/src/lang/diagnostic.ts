@@ -20,6 +20,8 @@ export interface RelatedInfo {
   readonly message: string;
   /** In another document (absent: the same one). */
   readonly uri?: string;
+  /** For a rule no packet reaches: whether this earlier rule takes its packets or rewrites them on the way. */
+  readonly role?: 'takes' | 'changes';
 }
 
 /** A text edit suggested by a quick fix. */

@@ -35,6 +35,24 @@ describe('nflens analyze', () => {
     assert.deepEqual(f!.blockedBy.map((b) => b.line), [6, 7]);
     assert.ok(f!.example.packet.src >= 0x0a000000 && f!.example.packet.src <= 0x0a0000ff);
   });
+  it('a rule whose packets an earlier rule rewrites: "rewritten by", and role "changes" in json', () => {
+    const marks = join(dir, 'marks.v4');
+    writeFileSync(marks, ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+      '-A PREROUTING -j MARK --set-xmark 0x2/0x3', '-A PREROUTING -m mark --mark 0x1/0x3 -j ACCEPT', 'COMMIT', ''].join('\n'));
+    let out = '';
+    assert.equal(runAnalyze({ rules: marks, flags: new Map() }, (s) => (out += s), () => undefined, 'test'), 0);
+    assert.match(out, /marks\.v4:8:1: warning \[unreachable-rule\].*rewritten on the way/);
+    assert.match(out, /\n {4}rewritten by line 7: -A PREROUTING -j MARK --set-xmark 0x2\/0x3\n\s+changes /);
+    assert.doesNotMatch(out, /blocked by/);
+    out = '';
+    runAnalyze({ rules: marks, flags: new Map([['format', 'json']]) }, (s) => (out += s), () => undefined, 'test');
+    const [f] = JSON.parse(out) as Array<{ blockedBy: Array<{ line: number; role: string; changes?: string; takes?: string }> }>;
+    assert.deepEqual(f!.blockedBy.map((b) => [b.line, b.role, b.takes]), [[7, 'changes', undefined]]);
+    assert.match(f!.blockedBy[0]!.changes!, /^changes /);
+    const [g] = JSON.parse(analyze({ format: 'json' }).out) as Array<{ blockedBy: Array<{ role: string; takes: string }> }>;
+    assert.deepEqual(g!.blockedBy.map((b) => b.role), ['takes', 'takes']);
+    assert.match(g!.blockedBy[0]!.takes, /^takes from 10\.0\.0\.0\/25/);
+  });
   it('an IPv6 file (told by its name) is read as IPv6: its load is checked, reachability says it covers IPv4 only', () => {
     const v6 = join(dir, 'rules.v6');
     writeFileSync(v6, ['*filter', ':INPUT DROP [0:0]', '-A INPUT -s 2001:db8::/32 -j ACCEPT', '-A INPUT -s 2001:db8::/48 -j ACCEPT', 'COMMIT', ''].join('\n'));
