@@ -208,7 +208,9 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const hooks = [...new Set([...reach.entries(k.table, k.chain).entries()].filter(([, f]) => !isEmpty(f.may)).flatMap(([, f]) => hooksOf(reach, k, f)))];
     const culprit = partsOf(k.rule).find((p) => isEmpty(intersectSets(entry, ruleMatch(space, p.rule, reach.rec.addrs).upper)));
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
-    const natNote = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)' : '';
+    const natNote = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
+      : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
+      : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
     const where = hooks.length && !builtin ? `, which packets reach only from ${hooks.join(', ')}` : '';
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${natNote}. ${describeEntry(reach, entry)}`, fixes };

@@ -181,6 +181,18 @@ describe('reachability findings', () => {
     assert.match(d!.message, /`-i eth0` never holds for packets in filter LOCAL, which packets reach only from OUTPUT/);
   });
 
+  it('-f (later fragments): never in INPUT; nowhere once conntrack runs (checked in the kernel: fragments.kernel.test.ts)', () => {
+    const plain = findings(`
+      -A INPUT -f -j DROP
+      -A FORWARD -f -j DROP`);
+    assert.match(at(plain, 'INPUT -f')[0]!.message, /`-f` never holds for packets in filter INPUT \(fragments are reassembled before local delivery: INPUT sees whole datagrams\)/);
+    assert.deepEqual(at(plain, 'FORWARD -f'), []);
+    const tracked = findings(`
+      -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
+      -A FORWARD -f -j DROP`);
+    assert.match(at(tracked, 'FORWARD -f')[0]!.message, /`-f` never holds for packets in filter FORWARD \(conntrack runs, so the kernel reassembles fragments before any table sees them\)/);
+  });
+
   it('a nat rule for packets that are never NEW there', () => {
     const f = findings('-A PREROUTING -m conntrack --ctstate ESTABLISHED -j DNAT --to-destination 10.0.0.1', 'nat');
     const [d] = f.list;

@@ -76,6 +76,7 @@ export class Pipeline {
   arriving(): Flow {
     let s = where(this.space, Field.Iif, this.anyIface());
     s = intersectSets(s, where(this.space, Field.Oif, single(NO_IFACE)));
+    s = this.whole(s);
     const fresh = intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
     const looped = this.rs.conntrackActive ? intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))) : NONE;
     return { may: unionSets(fresh, looped), must: fresh };
@@ -85,7 +86,29 @@ export class Pipeline {
   leaving(): PacketSet {
     let s = where(this.space, Field.Iif, single(NO_IFACE));
     s = intersectSets(s, where(this.space, Field.Oif, this.anyIface()));
-    return intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
+    return intersectSets(this.whole(s), where(this.space, Field.Ct, ct(['INVALID'])));
+  }
+
+  /**
+   * With conntrack running, the kernel reassembles fragments before any table sees them (defrag
+   * hooks at priority -400, at PREROUTING and OUTPUT): no rule meets a later fragment, and a
+   * forwarded datagram is fragmented again only after POSTROUTING. Without it, rules at
+   * PREROUTING, FORWARD and POSTROUTING see each fragment, and a raw socket may send one.
+   */
+  private whole(s: PacketSet): PacketSet {
+    return this.rs.conntrackActive ? intersectSets(s, where(this.space, Field.Frag, single(0))) : s;
+  }
+
+  /**
+   * Local delivery reassembles a datagram before INPUT: there its fragments are one packet with
+   * the first one's headers and the whole datagram's length (checked in the kernel:
+   * test/kernel/fragments.kernel.test.ts). Later fragments are not in `may` any more, whatever
+   * length the first fragment had; `must` keeps the packets that need no reassembly.
+   */
+  private reassembled(f: Flow): Flow {
+    if (this.rs.conntrackActive) return f; // reassembled already, before PREROUTING
+    const whole = where(this.space, Field.Frag, single(0));
+    return { may: assign(intersectSets(f.may, whole), Field.Length, range(0, this.space.max[Field.Length]!)), must: intersectSets(f.must, whole) };
   }
 
   /** Every table at a hook, in order: what comes out. */
@@ -164,7 +187,7 @@ export class Pipeline {
     const pre = this.hook('PREROUTING', this.arriving());
     const toLocal = opts.local ? where(this.space, Field.Dst, opts.local) : all(this.space);
     const toOthers = opts.local ? where(this.space, Field.Dst, subtract(range(0, 0xffffffff), opts.local)) : all(this.space);
-    this.hook('INPUT', restrict(pre, toLocal));
+    this.hook('INPUT', this.reassembled(restrict(pre, toLocal)));
     // Forwarded: routed to some interface, TTL decremented (a packet with TTL 1 is answered with time exceeded instead).
     const routed = restrict(pre, intersectSets(toOthers, where(this.space, Field.Ttl, range(2, 255))));
     const fwdIn: Flow = {
