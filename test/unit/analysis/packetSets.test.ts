@@ -114,21 +114,57 @@ describe('rendering in words', () => {
   it('a complement when it is shorter: any port except 22', () => {
     assert.equal(renderSet(space, [box({ 2: [6, 6], 4: fromRanges([[0, 21], [23, 65535]]) })]), 'tcp to port any except 22');
   });
+  it('icmp types one by one: a range over several types is not shown as its first, and "icmp" is said once', () => {
+    // Types 0-2 whole (1 and 2 have no name), 6 whole, 13 whole, and codes 0-3 of type 3.
+    const icmp = fromRanges([[0, 3 * 256 - 1], [3 * 256, 3 * 256 + 3], [6 * 256, 7 * 256 - 1], [13 * 256, 14 * 256 - 1]]);
+    assert.equal(renderSet(space, [box({ 2: [1, 1], 5: icmp })]), 'icmp echo-reply, types 1-2, type 3 code 0-3, type 6, timestamp-request');
+    const notEcho = subtract([0, space.max[5]!], [8 * 256, 8 * 256 + 255]);
+    assert.equal(renderSet(space, [box({ 2: [1, 1], 5: notEcho })]), 'icmp any type except echo-request');
+  });
+  it('later fragments carry no ports, flags or icmp type: none is said', () => {
+    assert.equal(renderSet(space, [box({ 2: [6, 6], 4: [22, 22], 6: [2, 2], 15: [1, 1] })]), 'tcp later fragments');
+    assert.equal(renderSet(space, [box({ 2: [6, 6], 4: [22, 22], 15: [0, 0] })]), 'tcp to port 22');
+  });
+  it('interfaces no rule names, and other names of a wildcard', () => {
+    const wild = makeSpace(new IfaceTable(['eth0'], ['veth']), new MarkBits(0), new MarkBits(0));
+    const other = wild.ifaces.indexOf('wlan0');
+    const veth = wild.ifaces.indexOf('vethab');
+    const b = (iif: IntSet): Box => wild.max.map((m, i) => (i === 7 ? iif : [0, m]));
+    assert.equal(renderSet(wild, [b([other, other])]), 'arriving on an interface no rule names');
+    assert.equal(renderSet(wild, [b([veth, veth])]), 'arriving on another veth+ interface');
+    // Every interface but a named one: said by the one left out.
+    assert.equal(renderSet(wild, [b([Math.min(veth, other), Math.max(veth, other)])]), 'arriving on any interface except eth0');
+  });
+  it("a packet not routed yet is said to arrive; one with no input interface is the host's own", () => {
+    const b = (iif: IntSet, oif: IntSet): Box => box({ 2: [6, 6], 7: iif, 8: oif });
+    assert.equal(renderSet(space, [b([1, space.max[7]!], [0, 0])]), 'tcp arriving on any interface');
+    assert.equal(renderSet(space, [b([1, 1], [0, 0])]), 'tcp arriving on eth0');
+    assert.equal(renderSet(space, [b([0, 0], [2, 2])]), 'tcp sent by this host leaving by eth1');
+  });
   it('no packet / every packet', () => {
     assert.equal(renderSet(space, []), 'no packet');
     assert.equal(renderSet(space, [box({})]), 'every packet');
   });
   it('a box that holds the packets of one already said is not said again, nor counted', () => {
     const tcp = box({ 2: [6, 6] });
-    const udp = box({ 2: [17, 17] });
-    const icmp = box({ 2: [1, 1] });
-    assert.equal(renderSet(space, [tcp, udp, box({ 2: [6, 6] }), tcp]), 'tcp; udp');
-    assert.equal(renderSet(space, [tcp, tcp, udp, icmp], 2), 'tcp; udp; and 1 more');
-    // Every box read: the count is exact.
-    const ports = (n: number): Box[] => Array.from({ length: n }, (_, i) => box({ 2: [6, 6], 4: [i + 1, i + 1] }));
-    assert.equal(renderSet(space, [...ports(8), ...ports(8)], 3), 'tcp to port 1; tcp to port 2; tcp to port 3; and 5 more');
+    const udp = box({ 2: [17, 17], 4: [53, 53] });
+    const icmp = box({ 2: [1, 1], 0: [5, 5] });
+    assert.equal(renderSet(space, [tcp, udp, box({ 2: [6, 6] }), tcp]), 'tcp; udp to port 53');
+    assert.equal(renderSet(space, [tcp, tcp, udp, icmp], 2), 'tcp; udp to port 53; and 1 more');
+    // A box inside another one is not said, wherever it comes.
+    assert.equal(renderSet(space, [box({ 2: [6, 6], 4: [22, 22] }), tcp, udp]), 'tcp; udp to port 53');
+    // Every box read: the count is exact (these differ in two fields: no two make one box).
+    const ports = (n: number): Box[] => Array.from({ length: n }, (_, i) => box({ 2: [6, 6], 0: [i + 1, i + 1], 4: [i + 1, i + 1] }));
+    assert.equal(renderSet(space, [...ports(8), ...ports(8)], 3), 'from 0.0.0.1 tcp to port 1; from 0.0.0.2 tcp to port 2; from 0.0.0.3 tcp to port 3; and 5 more');
     // Past the 16 boxes read, what is left may repeat: an upper bound, said as one.
-    assert.equal(renderSet(space, ports(100), 2), 'tcp to port 1; tcp to port 2; and up to 98 more');
-    assert.equal(renderSet(space, [...ports(16), ...ports(16)], 2), 'tcp to port 1; tcp to port 2; and up to 30 more');
+    assert.equal(renderSet(space, ports(100), 2), 'from 0.0.0.1 tcp to port 1; from 0.0.0.2 tcp to port 2; and up to 98 more');
+    assert.equal(renderSet(space, [...ports(16), ...ports(16)], 2), 'from 0.0.0.1 tcp to port 1; from 0.0.0.2 tcp to port 2; and up to 30 more');
+  });
+  it('boxes that differ in one field only are said as one (their union), as many times as it takes', () => {
+    const port = (p: number): Box => box({ 2: [6, 6], 4: [p, p] });
+    assert.equal(renderSet(space, [port(80), port(443), port(8080)]), 'tcp to port 80, 443, 8080');
+    // Two states of the same packets, then a third box that only the joined one differs from in one field.
+    const st = (ct: IntSet, iif: IntSet): Box => box({ 7: iif, 9: ct });
+    assert.equal(renderSet(space, [st([1, 4], [1, 1]), st([0, 2], [1, 1]), st([0, 4], [2, 2])]), 'arriving on eth0, eth1');
   });
 });

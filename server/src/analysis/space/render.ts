@@ -4,7 +4,7 @@
  * said as its complement ("any port except 22") when that is shorter.
  */
 import { CT_STATES, Field, NO_IFACE, PKT_TYPES, type Box, type Space } from './fields';
-import { equalSets, range, size, subtract, type IntSet } from './intSet';
+import { equalSets, range, size, subtract, union, within, type IntSet } from './intSet';
 import type { PacketSet } from './packetSet';
 
 const PROTOS: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 132: 'sctp', 33: 'dccp' };
@@ -50,6 +50,31 @@ function either(s: IntSet, full: IntSet, one: (lo: number, hi: number) => string
 
 const num = (lo: number, hi: number): string[] => [lo === hi ? `${lo}` : `${lo}-${hi}`];
 
+/**
+ * A range of ICMP type × 256 + code in words, type by type: a whole type by its name (or
+ * "type 6"), a run of whole unnamed types as "types 1-2", part of one with its codes.
+ */
+function icmpTypes(lo: number, hi: number): string[] {
+  const out: string[] = [];
+  let run: [number, number] | undefined;
+  const flush = (): void => {
+    if (run) out.push(run[0] === run[1] ? `type ${run[0]}` : `types ${run[0]}-${run[1]}`);
+    run = undefined;
+  };
+  for (let t = lo >> 8; t <= hi >> 8; t++) {
+    const a = Math.max(lo, t * 256) & 255;
+    const b = Math.min(hi, t * 256 + 255) & 255;
+    if (a === 0 && b === 255 && !ICMP[t]) {
+      run = run ? [run[0], t] : [t, t];
+      continue;
+    }
+    flush();
+    out.push(a === 0 && b === 255 ? ICMP[t]! : `type ${t} code ${a}${b !== a ? `-${b}` : ''}`);
+  }
+  flush();
+  return out;
+}
+
 /** The smallest CIDR block holding [lo, hi]. */
 function hullBlock(lo: number, hi: number): [number, number] {
   let prefix = 32;
@@ -79,6 +104,13 @@ const IMPLIED: Partial<Record<Field, readonly IntSet[]>> = {
   [Field.Frag]: [[0, 0]],
 };
 
+/** An interface entry in words: its name, or for the entries standing for names no rule spells out, what they hold. */
+function ifaceName(space: Space, i: number): string {
+  const prefix = space.ifaces.others.get(i);
+  if (prefix === undefined) return space.ifaces.names[i]!;
+  return prefix ? `another ${prefix}+ interface` : 'an interface no rule names';
+}
+
 function field(space: Space, f: Field, s: IntSet): string | undefined {
   const full = range(0, space.max[f]!);
   if (equalSets(s, full) || IMPLIED[f]?.some((x) => equalSets(x, s))) return undefined;
@@ -92,21 +124,26 @@ function field(space: Space, f: Field, s: IntSet): string | undefined {
       return `from port ${either(s, full, num, 'any')}`;
     case Field.Dport:
       return `to port ${either(s, full, num, 'any')}`;
-    case Field.Icmp: {
-      const types = values(s, (lo, hi) => (hi - lo === 255 && lo % 256 === 0 ? [ICMP[lo >> 8] ?? `type ${lo >> 8}`] : [`type ${lo >> 8} code ${lo & 255}${hi !== lo ? `-${hi & 255}` : ''}`]));
-      return `icmp ${list(types)}`;
-    }
+    case Field.Icmp:
+      return `icmp ${either(s, full, icmpTypes, 'any type')}`;
     case Field.TcpFlags:
       return size(s) === 1 ? `tcp flags 0x${s[0]!.toString(16)}${s[0] === 2 ? ' (SYN)' : ''}` : `${size(s)} of 256 tcp flag combinations`;
     case Field.Iif:
     case Field.Oif: {
-      const names = values(s, (lo, hi) => { const o: string[] = []; for (let i = lo; i <= hi; i++) o.push(i === NO_IFACE ? 'none' : space.ifaces.names[i]!); return o; });
+      const names = values(s, (lo, hi) => { const o: string[] = []; for (let i = lo; i <= hi; i++) o.push(i === NO_IFACE ? 'none' : ifaceName(space, i)); return o; });
       const word = f === Field.Iif ? 'arriving on' : 'leaving by';
-      if (names.length === 1 && names[0] === 'none') return f === Field.Iif ? 'with no input interface' : 'with no output interface';
+      // No input interface: the host's own packets. No output interface (not routed yet) is said with the input one (renderBox).
+      if (names.length === 1 && names[0] === 'none') return f === Field.Iif ? 'sent by this host' : undefined;
       const anyIface = subtract(full, [NO_IFACE, NO_IFACE]);
       if (equalSets(s, anyIface)) return undefined; // every interface: the hook says so already
-      const missing = values(subtract(anyIface, s), (lo, hi) => { const o: string[] = []; for (let i = lo; i <= hi; i++) o.push(space.ifaces.names[i]!); return o; });
-      return missing.length < names.length && !names.includes('none') ? `${word} any interface except ${list(missing)}` : `${word} ${list(names)}`;
+      // The shorter of the names and "any interface except …", never "except an interface no rule names"
+      // and rather "any interface except lo" than "an interface no rule names".
+      const unnamed = (t: IntSet): boolean => values(t, (lo, hi) => [...space.ifaces.others.keys()].filter((i) => i >= lo && i <= hi).map(String)).length > 0;
+      const rest = subtract(anyIface, s);
+      const missing = values(rest, (lo, hi) => { const o: string[] = []; for (let i = lo; i <= hi; i++) o.push(ifaceName(space, i)); return o; });
+      const direct = names.length + (unnamed(s) ? 0.5 : 0);
+      const except = unnamed(rest) || names.includes('none') ? Infinity : missing.length + 0.25;
+      return except < direct ? `${word} any interface except ${list(missing)}` : `${word} ${list(names)}`;
     }
     case Field.Ct:
       return `conntrack ${values(s, (lo, hi) => CT_STATES.slice(lo, hi + 1) as unknown as string[]).join(',')}`;
@@ -128,13 +165,56 @@ function field(space: Space, f: Field, s: IntSet): string | undefined {
   return undefined;
 }
 
+/** Fields a later fragment does not carry: no match reads them there, so a box's values in them say nothing. */
+const NOT_IN_LATER_FRAGMENTS = new Set<Field>([Field.Sport, Field.Dport, Field.Icmp, Field.TcpFlags]);
+
 export function renderBox(space: Space, b: Box): string {
   const parts: string[] = [];
+  const later = equalSets(b[Field.Frag]!, [1, 1]);
   for (let f = 0; f < b.length; f++) {
-    const t = field(space, f as Field, b[f]!);
+    if (later && NOT_IN_LATER_FRAGMENTS.has(f)) continue;
+    let t = field(space, f as Field, b[f]!);
+    // Not routed yet (PREROUTING, INPUT): "arriving on eth0" says it; on any interface, it is said so.
+    if (f === Field.Oif && equalSets(b[f]!, [NO_IFACE, NO_IFACE]) && !field(space, Field.Iif, b[Field.Iif]!)) t = 'arriving on any interface';
+    // "icmp echo-request", not "icmp icmp echo-request": the protocol has said it.
+    if (t && f === Field.Icmp && equalSets(b[Field.Proto]!, [1, 1])) t = t.slice('icmp '.length);
     if (t) parts.push(t);
   }
   return parts.length ? parts.join(' ') : 'every packet';
+}
+
+/**
+ * Boxes said as fewer: one held in another is left out, and two that differ in one field only are
+ * said as one (their union is that one box). A set's boxes may overlap (a union does not look for
+ * overlaps): packets looped back through lo next to those arriving from outside, in other states.
+ */
+function joinedForWords(boxes: Box[]): Box[] {
+  const out = boxes.slice();
+  for (let i = 0; i < out.length; i++) {
+    for (let j = 0; j < out.length; j++) {
+      if (i === j) continue;
+      const a = out[i]!;
+      const b = out[j]!;
+      let differ = -1;
+      let aHoldsB = true;
+      for (let f = 0; f < a.length; f++) {
+        if (equalSets(a[f]!, b[f]!)) continue;
+        aHoldsB &&= within(b[f]!, a[f]!);
+        differ = differ === -1 ? f : -2;
+      }
+      if (!aHoldsB && differ < 0) continue;
+      if (!aHoldsB) {
+        const u = a.slice();
+        u[differ] = union(a[differ]!, b[differ]!);
+        out[i] = u;
+      }
+      out.splice(j, 1);
+      // Box i grew or lost a neighbour: look at every other again.
+      i = -1;
+      break;
+    }
+  }
+  return out;
 }
 
 /** Boxes read for distinct words (a set of thousands is counted, not written out: hover renders a few sets per rule). */
@@ -148,7 +228,7 @@ export function renderSet(space: Space, s: PacketSet, max = 4): string {
   if (!s.length) return 'no packet';
   const seen = new Set<string>();
   const scanned = Math.min(s.length, RENDER_SCAN);
-  for (let i = 0; i < scanned; i++) seen.add(renderBox(space, s[i]!));
+  for (const b of joinedForWords(s.slice(0, scanned))) seen.add(renderBox(space, b));
   const words = [...seen];
   const shown = words.slice(0, max).join('; ');
   const more = words.length - Math.min(max, words.length);
