@@ -4,7 +4,7 @@
  * said as its complement ("any port except 22") when that is shorter.
  */
 import { CT_STATES, Field, NO_IFACE, PKT_TYPES, type Box, type Space } from './fields';
-import { equalSets, range, size, subtract, union, within, type IntSet } from './intSet';
+import { equalSets, has, range, size, subtract, union, within, type IntSet } from './intSet';
 import type { PacketSet } from './packetSet';
 
 const PROTOS: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 132: 'sctp', 33: 'dccp' };
@@ -138,7 +138,7 @@ function field(space: Space, f: Field, s: IntSet): string | undefined {
       if (equalSets(s, anyIface)) return undefined; // every interface: the hook says so already
       // The shorter of the names and "any interface except …", never "except an interface no rule names"
       // and rather "any interface except lo" than "an interface no rule names".
-      const unnamed = (t: IntSet): boolean => values(t, (lo, hi) => [...space.ifaces.others.keys()].filter((i) => i >= lo && i <= hi).map(String)).length > 0;
+      const unnamed = (t: IntSet): boolean => [...space.ifaces.others.keys()].some((i) => has(t, i));
       const rest = subtract(anyIface, s);
       const missing = values(rest, (lo, hi) => { const o: string[] = []; for (let i = lo; i <= hi; i++) o.push(ifaceName(space, i)); return o; });
       const direct = names.length + (unnamed(s) ? 0.5 : 0);
