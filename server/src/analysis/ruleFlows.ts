@@ -146,7 +146,24 @@ function takersOfLost(reach: Reachability, rule: EmuRule, table: string, chain: 
   return [...lines];
 }
 
+/**
+ * Flows already worked out, per analysis and line. The editor asks for a hover again each time the
+ * pointer moves to another word of the same rule, and an analysis never changes once made (the next
+ * version's is another object), so the answer stays true for as long as the analysis lives.
+ */
+const said = new WeakMap<Reachability, Map<number, RuleFlows | undefined>>();
+
+/** What hover says of the rule at a line (0-based): its flows per hook, what it does, what never gets there, an example. */
 export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefined {
+  let byLine = said.get(reach);
+  if (!byLine) said.set(reach, (byLine = new Map()));
+  if (byLine.has(line)) return byLine.get(line);
+  const f = flowsAt(reach, line);
+  byLine.set(line, f);
+  return f;
+}
+
+function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAtLine(reach.lineIndex(), line);
   if (!ks.length) return undefined;
   const { table, chain, rule } = ks[0]!;

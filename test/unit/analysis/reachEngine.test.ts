@@ -206,6 +206,20 @@ describe('hover: the way into a chain at each hook', () => {
     const rows = ruleFlows(analyzeReachability(parse(rules)), 5)!.rows;
     assert.deepEqual(rows.map((r) => r.path), ['PREROUTING']);
   });
+  it('asked again on the same analysis, the same answer; the next version of the file gets its own', () => {
+    const first = analyzeReachability(parse(rules));
+    const f = ruleFlows(first, 12)!;
+    assert.equal(ruleFlows(first, 12), f);
+    assert.equal(ruleFlows(first, 0), undefined);
+    // Line 7's jump taken out: SVC is entered at PREROUTING from lines 6 and 12 only.
+    const edited = rules.replace('-A PREROUTING -p udp -j SVC', '-A PREROUTING -p udp -j RETURN');
+    const next = analyzeReachability(parse(edited), { previous: first });
+    const g = ruleFlows(next, 12)!;
+    assert.notEqual(g, f);
+    assert.deepEqual(g, ruleFlows(analyzeReachability(parse(edited)), 12));
+    assert.deepEqual(g.rows.filter((r) => r.hook === 'PREROUTING').map((r) => r.path), ['PREROUTING → line 6 or line 12']);
+    assert.deepEqual(ruleFlows(first, 12), f, 'the earlier analysis still says what it said');
+  });
 });
 
 describe('hover: packets a rule\'s conditions accept that never get to it', () => {
