@@ -9,7 +9,7 @@ import type { Hook } from '../lang/iptables/extension';
 import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
 import type { Flow } from './reach/flow';
 import { Pipeline } from './reach/pipeline';
-import { Recorder, type ChainRecord, type RuleFacts, type SitesByHook } from './reach/recorder';
+import { Recorder, type ChainRecord, type HitHead, type RuleFacts, type SitesByHook } from './reach/recorder';
 import type { ChainScan } from './chainScan';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
@@ -109,6 +109,11 @@ export class Reachability {
   /** The rule's conditions and effect (without joining what reaches it: reach() does). */
   facts(rule: EmuRule, table: string, chain: string): RuleFacts {
     return this.rec.facts(this.own(rule), table, chain);
+  }
+
+  /** A rule's hits per hook as hover reads them: the first `head` boxes of each bound and their counts (recorder.ts `hitHeadsOf`). */
+  hitHeads(rule: EmuRule, head: number): Map<Hook, HitHead> {
+    return this.rec.hitHeadsOf(this.own(rule), head);
   }
 
   reach(rule: EmuRule, table: string, chain: string): RuleReach {

@@ -11,7 +11,7 @@ import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
 import type { Box } from './space/fields';
-import { renderSet } from './space/render';
+import { RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
@@ -114,6 +114,13 @@ function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] 
 }
 
 /** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSets holds). */
+/** Each hook's hit set of the line's kernel rules that holds packets, joined. */
+function hitSetsOf(reach: Reachability, ks: ReturnType<typeof rulesAtLine>): PacketSet[] {
+  const out: PacketSet[] = [];
+  for (const k of ks) for (const f of reach.reach(k.rule, k.table, k.chain).hits.values()) if (!isEmpty(f.may)) out.push(f.may);
+  return out;
+}
+
 function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, hitSets: readonly PacketSet[]): PacketSet {
   // (Boxes pushed, not arrays spread: a rule may be reached from 60,000 jump sites.)
   const allHits: Box[] = [];
@@ -169,21 +176,18 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const { table, chain, rule } = ks[0]!;
   const rows: FlowRow[] = [];
   let example: RuleFlows['example'];
-  // Its hit sets (each hook's), their boxes gathered only when needed below.
-  const hitSets: PacketSet[] = [];
   const conditions = new Set<string>();
   // (Every kernel rule of a line is in one chain.)
   const sites = reach.sitesByHook(table, chain);
   const paths = new Map<ReadonlyArray<EmuRule | string>, string>();
   for (const k of ks) {
-    const r = reach.reach(k.rule, k.table, k.chain);
-    for (const c of r.facts.match.conditions) conditions.add(conditionText(c));
-    for (const [hook, f] of r.hits) {
-      if (isEmpty(f.may)) continue;
-      hitSets.push(f.may);
-      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, f.may, 3), ...(isEmpty(f.must) && conditions.size ? { onlyIf: [...conditions] } : {}) });
-      if (!example && !isEmpty(f.must)) {
-        const w = witnessOf(reach.space, f.must);
+    for (const c of reach.facts(k.rule, k.table, k.chain).match.conditions) conditions.add(conditionText(c));
+    // Words and an example need a hit set's first boxes only: its pieces are not joined for them.
+    for (const [hook, h] of reach.hitHeads(k.rule, RENDER_SCAN)) {
+      if (!h.mayCount) continue;
+      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount), ...(!h.mustCount && conditions.size ? { onlyIf: [...conditions] } : {}) });
+      if (!example && h.mustCount) {
+        const w = witnessOf(reach.space, h.must);
         if (w) example = { hook, witness: w, text: witnessText(w) };
       }
     }
@@ -191,7 +195,7 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   // Packets its conditions accept at the chain's entry that never get to it. None for a chain's first
   // rule when every walk got to it: its hits are then the entering packets it accepts (counted, not
   // compared: KUBE-MARK-MASQ's one rule is hit by the 140,000 boxes 60,000 jump sites send in).
-  const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, hitSets);
+  const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, hitSetsOf(reach, ks));
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(lost)) {
     neverHere = { packets: renderSet(reach.space, lost, 2), takenBy: takersOfLost(reach, rule, table, chain, lost) };

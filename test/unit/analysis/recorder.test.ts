@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { analyzeReachability } from '../../../server/src/analysis/reachability';
 import { compileRuleset } from '../../../server/src/emulator/compile';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
+import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
 
 const RULES = `*filter
@@ -45,6 +46,21 @@ describe('the recorder', () => {
     assert.deepEqual(reach.rec.reachedRules('filter', 'INPUT', copy.tables.get('filter')!.chains.get('INPUT')!.rules), [true, true, true, false]);
   });
 
+  it("hover's heads of a hit set met by many walks (KUBE-MARK-MASQ's rule) are the joined set's first boxes", () => {
+    const rs = parseIptables(kubeProxyDump({ services: 40, endpoints: 3 }), { backend: 'nft', family: 'ipv4' }).ruleset;
+    const reach = analyzeReachability(rs);
+    const masq = reach.emu.tables.get('nat')!.chains.get('KUBE-MARK-MASQ')!.rules[0]!;
+    const hits = reach.reach(masq, 'nat', 'KUBE-MARK-MASQ').hits;
+    assert.ok(reach.rec.visits(masq) > 100, 'met by many walks');
+    for (const [hook, f] of hits) {
+      const h = reach.hitHeads(masq, 16).get(hook)!;
+      assert.ok(f.may.length > 16);
+      assert.deepEqual([h.mayCount, h.mustCount], [f.may.length, f.must.length]);
+      assert.ok(h.may.every((b, i) => b === f.may[i]) && h.must.every((b, i) => b === f.must[i]));
+      assert.equal(h.may.length, 16);
+    }
+  });
+
   it('reached and entered agree with the hit and entry sets on random rulesets', () => {
     for (let seed = 1; seed <= 60; seed++) {
       const rs = parseIptables(generateRules(rng(seed)), { backend: 'nft', family: 'ipv4' }).ruleset;
@@ -54,6 +70,22 @@ describe('the recorder', () => {
         assert.equal(reach.reached(rule), hit, `seed ${seed} ${rule.id}`);
         const entered = [...reach.entries(table, chain).values()].some((f) => f.may.length > 0);
         assert.equal(reach.entered(table, chain), entered, `seed ${seed} ${table}/${chain}`);
+      }
+      // Hover's heads of the hit sets: the joined sets' first boxes, the very objects, and their sizes.
+      for (const { table, chain, rule } of reach.rules()) {
+        const hits = reach.reach(rule, table, chain).hits;
+        for (const take of [1, 16]) {
+          const heads = reach.hitHeads(rule, take);
+          assert.deepEqual([...heads.keys()], [...hits.keys()], `seed ${seed} ${rule.id}`);
+          for (const [hook, f] of hits) {
+            const h = heads.get(hook)!;
+            assert.equal(h.mayCount, f.may.length);
+            assert.equal(h.mustCount, f.must.length);
+            assert.equal(h.may.length, Math.min(take, f.may.length));
+            h.may.forEach((b, i) => assert.equal(b, f.may[i], `seed ${seed} ${rule.id} ${hook} may box ${i}`));
+            h.must.forEach((b, i) => assert.equal(b, f.must[i], `seed ${seed} ${rule.id} ${hook} must box ${i}`));
+          }
+        }
       }
       // Chain by chain (what findings ask), the same answers as rule by rule.
       for (const t of reach.emu.tables.values()) {

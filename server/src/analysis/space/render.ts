@@ -218,21 +218,22 @@ function joinedForWords(boxes: Box[]): Box[] {
 }
 
 /** Boxes read for distinct words (a set of thousands is counted, not written out: hover renders a few sets per rule). */
-const RENDER_SCAN = 16;
+export const RENDER_SCAN = 16;
 
 /**
  * The set in words, box by box up to `max`, then how many more. A set may hold the same
  * packets in two boxes (a union does not look for overlaps); words already said are said once.
+ * Only its first RENDER_SCAN boxes are read: `s` may be just those, with `total` the set's size.
  */
-export function renderSet(space: Space, s: PacketSet, max = 4): string {
-  if (!s.length) return 'no packet';
+export function renderSet(space: Space, s: PacketSet, max = 4, total = s.length): string {
+  if (!total) return 'no packet';
   const seen = new Set<string>();
   const scanned = Math.min(s.length, RENDER_SCAN);
   for (const b of joinedForWords(s.slice(0, scanned))) seen.add(renderBox(space, b));
   const words = [...seen];
   const shown = words.slice(0, max).join('; ');
   const more = words.length - Math.min(max, words.length);
-  if (scanned === s.length) return more ? `${shown}; and ${more} more` : shown;
+  if (scanned === total) return more ? `${shown}; and ${more} more` : shown;
   // Boxes past the scan may repeat some said already: at most this many more.
-  return `${shown}; and up to ${more + s.length - scanned} more`;
+  return `${shown}; and up to ${more + total - scanned} more`;
 }
