@@ -330,15 +330,21 @@ export class Recorder {
   hitHeadsOf(r: EmuRule, head: number): Map<Hook, HitHead> {
     const out = new Map<Hook, HitHead>();
     const hits = this.find(r)?.hits ?? [];
+    let lastHook: Hook | undefined;
+    let x: HitHead | undefined;
     for (let i = 0; i < hits.length; i += 2) {
       const h = hits[i] as Hook;
-      const f = hits[i + 1] as Flow;
-      let x = out.get(h);
-      if (!x) out.set(h, (x = { may: [], mayCount: 0, must: [], mustCount: 0 }));
-      for (let j = 0; j < f.may.length && x.may.length < head; j++) x.may.push(f.may[j]!);
-      for (let j = 0; j < f.must.length && x.must.length < head; j++) x.must.push(f.must[j]!);
-      x.mayCount += f.may.length;
-      x.mustCount += f.must.length;
+      // A chain's walks at one hook come one after another: the map is looked up when the hook changes.
+      if (h !== lastHook) {
+        lastHook = h;
+        x = out.get(h);
+        if (!x) out.set(h, (x = { may: [], mayCount: 0, must: [], mustCount: 0 }));
+      }
+      const { may, must } = hits[i + 1] as Flow;
+      if (x!.may.length < head) for (let j = 0; j < may.length && x!.may.length < head; j++) x!.may.push(may[j]!);
+      if (x!.must.length < head) for (let j = 0; j < must.length && x!.must.length < head; j++) x!.must.push(must[j]!);
+      x!.mayCount += may.length;
+      x!.mustCount += must.length;
     }
     return out;
   }
