@@ -73,44 +73,64 @@ function pathAt(sites: ReadonlyMap<Hook, ReadonlyArray<EmuRule | string>>, reach
   let named: string | undefined;
   for (const [other, text] of done) if (sameSites(other, at)) named = text;
   if (named === undefined) {
-    // (The only name a hook's list holds is its own "hook X": the rest are jumping rules.)
-    const jumps = at.filter((s): s is EmuRule => typeof s !== 'string');
-    const lowest = jumps.length >= MANY_SITES ? lowestOfMany(reach, jumps) : lowestLines(jumps.map((s) => reach.lineOf(s) + 1));
-    named = `${lowest.map((l) => `line ${l}`).join(' or ')}${jumps.length > PATH_SITES ? ` or ${jumps.length - PATH_SITES} more` : ''}`;
+    const { lowest, jumps } = at.length >= MANY_SITES ? lowestOfMany(reach, at) : lowestOfFew(reach, at);
+    named = `${lowest.map((l) => `line ${l}`).join(' or ')}${jumps > PATH_SITES ? ` or ${jumps - PATH_SITES} more` : ''}`;
     done.set(at, named);
   }
   return `${hook} → ${named}`;
 }
 
 function sameSites(a: ReadonlyArray<EmuRule | string>, b: ReadonlyArray<EmuRule | string>): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** The PATH_SITES lowest of some lines, ascending: kept as they come, not every line sorted. */
-function lowestLines(lines: Iterable<number>): number[] {
+/** The lowest PATH_SITES lines of a hook's sites, ascending, and how many jump sites there are. */
+interface SiteLines {
+  readonly lowest: number[];
+  readonly jumps: number;
+}
+
+/** Keeps `line` in `lowest` if it is among the PATH_SITES lowest: the lines kept as they come, not every line sorted. */
+function keepLowest(lowest: number[], l: number): void {
+  if (lowest.length === PATH_SITES && l >= lowest[PATH_SITES - 1]!) return;
+  let i = Math.min(lowest.length, PATH_SITES - 1);
+  for (; i > 0 && lowest[i - 1]! > l; i--) lowest[i] = lowest[i - 1]!;
+  lowest[i] = l;
+}
+
+// (The only name a hook's list holds is its own "hook X": the rest are jumping rules.)
+function lowestOfFew(reach: Reachability, at: ReadonlyArray<EmuRule | string>): SiteLines {
   const lowest: number[] = [];
-  for (const l of lines) {
-    if (lowest.length === PATH_SITES && l >= lowest[PATH_SITES - 1]!) continue;
-    let i = Math.min(lowest.length, PATH_SITES - 1);
-    for (; i > 0 && lowest[i - 1]! > l; i--) lowest[i] = lowest[i - 1]!;
-    lowest[i] = l;
+  let jumps = 0;
+  for (const s of at) {
+    if (typeof s === 'string') continue;
+    jumps++;
+    keepLowest(lowest, reach.lineOf(s) + 1);
   }
-  return lowest;
+  return { lowest, jumps };
 }
 
 /**
- * lowestLines of the sites' lines (lineOf + 1), for many sites (KUBE-MARK-MASQ has 60,000 at a hook,
- * and a lineOf each cost ~100 ms): their own lines on an analysis compiled afresh, else read from the
- * line index's map of every rule's line (made once per index); a site it does not hold (a rule object
- * of another compile) is looked up as before.
+ * lowestOfFew for many sites (KUBE-MARK-MASQ has 60,000 at a hook, and a lineOf each cost ~100 ms):
+ * their own lines on an analysis compiled afresh, else read from the line index's map of every rule's
+ * line (made once per index); a site it does not hold (a rule object of another compile) is looked up
+ * as before. One pass, no list of the sites' lines made.
  */
-function lowestOfMany(reach: Reachability, jumps: readonly EmuRule[]): number[] {
+function lowestOfMany(reach: Reachability, at: ReadonlyArray<EmuRule | string>): SiteLines {
+  const lowest: number[] = [];
+  let jumps = 0;
   // Compiled from the parse analysed, every site is at its own line: no map to make.
-  if (reach.compiledAfresh) return lowestLines(jumps.map((s) => s.ref.line + 1));
-  const known = linesByRule(reach.lineIndex());
-  return lowestLines(jumps.map((s) => (known.get(s) ?? reach.lineOf(s)) + 1));
+  const known = reach.compiledAfresh ? undefined : linesByRule(reach.lineIndex());
+  for (let i = 0; i < at.length; i++) {
+    const s = at[i]!;
+    if (typeof s === 'string') continue;
+    jumps++;
+    keepLowest(lowest, (known ? (known.get(s) ?? reach.lineOf(s)) : s.ref.line) + 1);
+  }
+  return { lowest, jumps };
 }
 
 /** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSets holds). */

@@ -55,6 +55,12 @@ describe('JumpSites: a chain record\'s sites in the order first met', () => {
         const seen: Array<[string, number]> = [];
         sites.forEach((site, _, hooks) => seen.push([site as string, hooks]));
         assert.deepEqual(seen, [...bits.keys()].map((s) => [s, bits.get(s)!]));
+        // Grouped by those hooks: each group the sites with exactly those bits, in the order first met; none for 0.
+        const groups = new Map<number, string[]>();
+        for (const [s, b] of seen) if (b) groups.set(b, [...(groups.get(b) ?? []), s]);
+        const byHooks = sites.byHooks();
+        assert.deepEqual([...byHooks.keys()].sort(), [...groups.keys()].sort());
+        for (const [b, l] of groups) assert.deepEqual(byHooks.get(b), l, `bits ${b}`);
       }),
       { numRuns: 500 },
     );

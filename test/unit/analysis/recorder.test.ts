@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeReachability } from '../../../server/src/analysis/reachability';
 import { compileRuleset } from '../../../server/src/emulator/compile';
+import { HOOKS } from '../../../server/src/lang/iptables/extension';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { kubeProxyDump } from '../../helpers/kubeProxyDump';
 import { generateRules, rng } from '../../helpers/netlab/traceGenerator';
@@ -59,6 +60,43 @@ describe('the recorder', () => {
       assert.ok(h.may.every((b, i) => b === f.may[i]) && h.must.every((b, i) => b === f.must[i]));
       assert.equal(h.may.length, 16);
     }
+  });
+
+  it("a chain's sites by hook are the jumps whose hits at that hook hold packets, in the order first met; hooks with the same sites share one list", () => {
+    const dumps = [kubeProxyDump({ services: 30, endpoints: 2 }), ...Array.from({ length: 40 }, (_, i) => generateRules(rng(i + 1)))];
+    let shared = 0;
+    for (const text of dumps) {
+      const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+      const reach = analyzeReachability(rs);
+      for (const t of reach.emu.tables.values()) {
+        for (const c of t.chains.values()) {
+          const { byHook } = reach.sitesByHook(t.name, c.name);
+          const order = reach.rec.sitesEntering(t.name, c.name);
+          for (const hook of HOOKS) {
+            // Every rule jumping or going here whose own hits at the hook are not empty, and the hook itself for its built-in chain.
+            const expected = new Set<string>();
+            for (const { table, chain, rule } of reach.rules()) {
+              if (table !== t.name || rule.target.kind !== 'jump' || rule.target.chain !== c.name) continue;
+              const f = reach.reach(rule, table, chain).hits.get(hook);
+              if (f && f.may.length) expected.add(rule.id);
+            }
+            if (reach.entries(t.name, c.name).get(`hook ${hook}`)?.may.length) expected.add(`hook ${hook}`);
+            const got = (byHook.get(hook) ?? []).map((s) => (typeof s === 'string' ? s : s.id));
+            assert.deepEqual(got, order.filter((s) => expected.has(s)), `${t.name}/${c.name} at ${hook}`);
+          }
+          const lists = [...byHook.values()];
+          for (let i = 0; i < lists.length; i++)
+            for (let j = i + 1; j < lists.length; j++) {
+              const same = lists[i]!.length === lists[j]!.length && lists[i]!.every((s, k) => s === lists[j]![k]);
+              if (same) {
+                assert.equal(lists[i], lists[j], `${t.name}/${c.name}: the same sites at two hooks are one list`);
+                shared++;
+              }
+            }
+        }
+      }
+    }
+    assert.ok(shared > 0, 'some chain is entered from the same sites at two hooks');
   });
 
   it('reached and entered agree with the hit and entry sets on random rulesets', () => {

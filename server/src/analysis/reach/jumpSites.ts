@@ -82,6 +82,42 @@ export class JumpSites {
     for (let k = 0; k < sites.length; k++) fn(sites[k]!, flows[k]!, hooks[k]!);
   }
 
+  /**
+   * The sites that sent packets in, grouped by the hooks (bits) they came in at, each group in the
+   * order first met. Counted first and filled into lists made at their length (KUBE-MARK-MASQ has
+   * 60,000 sites: pushing them one by one took ~10 ms).
+   */
+  byHooks(): Map<number, Site[]> {
+    const out = new Map<number, Site[]>();
+    if (this.firstFlows === undefined) return out;
+    const sites = this.otherSites ?? [];
+    const hooks = this.otherHooks ?? [];
+    const sizes = new Map<number, number>();
+    if (this.firstHooks) sizes.set(this.firstHooks, 1);
+    for (let k = 0; k < hooks.length; k++) if (hooks[k]) sizes.set(hooks[k]!, (sizes.get(hooks[k]!) ?? 0) + 1);
+    const filled = new Map<number, number>();
+    for (const [bits, n] of sizes) {
+      out.set(bits, new Array<Site>(n));
+      filled.set(bits, 0);
+    }
+    // Sites of one group mostly come one after another: a group's list is looked up when the bits change.
+    let bits = 0;
+    let list: Site[] = [];
+    let at = 0;
+    const put = (site: Site, b: number): void => {
+      if (b !== bits) {
+        filled.set(bits, at);
+        bits = b;
+        list = out.get(b)!;
+        at = filled.get(b)!;
+      }
+      list[at++] = site;
+    };
+    if (this.firstHooks) put(this.firstSite!, this.firstHooks);
+    for (let k = 0; k < hooks.length; k++) if (hooks[k]) put(sites[k]!, hooks[k]!);
+    return out;
+  }
+
   *entries(): Generator<[Site, Flow[]]> {
     if (this.firstFlows === undefined) return;
     yield [this.firstSite!, this.firstFlows];
