@@ -26,6 +26,7 @@ import { runAnalyze } from './analyze';
 import { analyzeReachability } from '../analysis/reachability';
 import { reachFindings } from '../analysis/findings';
 import { runVerify } from './verify';
+import { showControls } from '../lang/visibleText';
 
 const VERSION = '0.1.0';
 
@@ -63,8 +64,15 @@ const USAGE = `Usage:
           the lab fails. Nothing outside its namespaces is touched.
 `;
 
+/**
+ * What the CLI prints, with control characters a user's file may hold written out (a rule's text or a
+ * word quoted from it: a raw "\r" or escape sequence would move a terminal's cursor or worse).
+ */
+const out = (s: string): void => void process.stdout.write(showControls(s));
+const err = (s: string): void => void process.stderr.write(showControls(s));
+
 function fail(msg: string): never {
-  process.stderr.write(`nflens: ${msg}\n\n${USAGE}`);
+  err(`nflens: ${msg}\n\n${USAGE}`);
   process.exit(2);
 }
 
@@ -90,16 +98,16 @@ function modelNeeded(proof: CleanProof): boolean {
 export function main(argv: readonly string[]): number {
   const args = parseArgs(argv);
   if (args.flags.has('version')) {
-    process.stdout.write(`nflens ${VERSION}\n`);
+    out(`nflens ${VERSION}\n`);
     return 0;
   }
   if (args.flags.has('help') || !args.command) {
-    process.stdout.write(USAGE);
+    out(USAGE);
     return args.command ? 0 : 2;
   }
   if (args.command === 'trace' && args.flags.has('workspace')) {
     try {
-      return runWorkspaceTrace(args.flags, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+      return runWorkspaceTrace(args.flags, out, err);
     } catch (e) {
       fail((e as Error).message);
     }
@@ -107,7 +115,7 @@ export function main(argv: readonly string[]): number {
   if (args.command === 'trace') {
     if (args.files.length !== 1) fail('trace needs exactly one rules file');
     try {
-      return runTrace({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+      return runTrace({ rules: args.files[0]!, flags: args.flags }, out, err);
     } catch (e) {
       fail((e as Error).message);
     }
@@ -115,7 +123,7 @@ export function main(argv: readonly string[]): number {
   if (args.command === 'analyze') {
     if (args.files.length !== 1) fail('analyze needs exactly one rules file');
     try {
-      return runAnalyze({ rules: args.files[0]!, flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s), VERSION);
+      return runAnalyze({ rules: args.files[0]!, flags: args.flags }, out, err, VERSION);
     } catch (e) {
       fail((e as Error).message);
     }
@@ -137,7 +145,7 @@ export function main(argv: readonly string[]): number {
     try {
       text = readText(file);
     } catch (e) {
-      process.stderr.write(`nflens: cannot read ${file}: ${(e as Error).message}\n`);
+      err(`nflens: cannot read ${file}: ${(e as Error).message}\n`);
       return 2;
     }
     if (isDaemonOptionsPath(file)) {
@@ -175,14 +183,14 @@ export function main(argv: readonly string[]): number {
     r.result.diagnostics.push(...checkReachability(r.ruleset, r.lines));
     r.result.diagnostics.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.col - b.span.start.col);
   }
-  if (format === 'json') process.stdout.write(`${JSON.stringify(toJson(results), null, 2)}\n`);
-  else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(results, VERSION), null, 2)}\n`);
+  if (format === 'json') out(`${JSON.stringify(toJson(results), null, 2)}\n`);
+  else if (format === 'sarif') out(`${JSON.stringify(toSarif(results, VERSION), null, 2)}\n`);
   else {
     const text = toText(results);
-    if (text) process.stdout.write(`${text}\n`);
+    if (text) out(`${text}\n`);
     const errors = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length, 0);
     const warnings = results.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === 'warning').length, 0);
-    process.stdout.write(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)\n`);
+    out(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)\n`);
   }
   return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
 }
@@ -193,7 +201,7 @@ export async function mainAsync(argv: readonly string[]): Promise<number> {
   if (args.command !== 'verify' || args.flags.has('help')) return main(argv);
   const overlay = args.flags.has('workspace');
   if (args.files.length !== (overlay ? 0 : 1)) fail(overlay ? 'verify --workspace takes no rules file: the workspace names each host\'s' : 'verify needs exactly one rules file');
-  return runVerify({ rules: args.files[0] ?? '', flags: args.flags }, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  return runVerify({ rules: args.files[0] ?? '', flags: args.flags }, out, err);
 }
 
 if (require.main === module) {
@@ -208,7 +216,7 @@ if (require.main === module) {
     // take yet, and exiting at once cut the output short. (Write callbacks run in order: this one last.)
     (code) => void process.stdout.write('', () => process.exit(code)),
     (e: unknown) => {
-      process.stderr.write(`nflens: ${e instanceof Error ? e.message : String(e)}\n`);
+      err(`nflens: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(3);
     },
   );

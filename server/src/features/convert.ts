@@ -7,6 +7,7 @@ import {
   type Range,
 } from 'vscode-languageserver/node';
 import type { Diagnostic, Position, Severity, Span } from '../lang/diagnostic';
+import { showControls } from '../lang/visibleText';
 
 export function toRange(s: Span): Range {
   return { start: { line: s.start.line, character: s.start.col }, end: { line: s.end.line, character: s.end.col } };
@@ -31,9 +32,10 @@ export function toLspDiagnostic(d: Diagnostic, uri: string): LspDiagnostic {
     severity: SEVERITY[d.severity],
     code: d.code,
     source: 'netfilter-lens',
-    message: d.message,
+    // (Every language's messages: a Docker options file's words may end in a Windows "\r" too.)
+    message: showControls(d.message),
   };
-  if (d.related?.length) out.relatedInformation = d.related.map((r) => ({ location: { uri: r.uri ?? uri, range: toRange(r.span) }, message: r.message }));
+  if (d.related?.length) out.relatedInformation = d.related.map((r) => ({ location: { uri: r.uri ?? uri, range: toRange(r.span) }, message: showControls(r.message) }));
   if (UNNECESSARY.has(d.code)) out.tags = [DiagnosticTag.Unnecessary];
   return out;
 }

@@ -32,6 +32,7 @@ import type { ValidTable } from './validTable';
 import { editSteps } from './editSteps';
 import { flatOf, type Text } from '../pieceText';
 import { movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
+import { showControls } from '../visibleText';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -144,7 +145,7 @@ class FileParser {
       message += ' — this line ends in "\\r" (Windows CR LF line ends), which iptables-restore keeps as part of the text: save the file with LF line ends.';
       extra = { ...extra, fixes: [...(extra.fixes ?? []), { title: 'Convert the file to LF line ends', edits: this.crlfEdits() }] };
     }
-    this.diagnostics.push({ code, severity: 'error', message, span, restore: { reportedLine, detectedAtLine, seq: this.seq++ }, ...extra });
+    this.diagnostics.push({ code, severity: 'error', message: showControls(message), span, restore: { reportedLine, detectedAtLine, seq: this.seq++ }, ...extra });
   }
 
   /** Whether a line read so far ends in "\r". */
@@ -171,7 +172,7 @@ class FileParser {
   }
 
   private warn(code: string, message: string, span: Span, severity: 'warning' | 'info' | 'hint' = 'warning'): void {
-    this.diagnostics.push({ code, severity, message, span });
+    this.diagnostics.push({ code, severity, message: showControls(message), span });
   }
 
   run(): ParsedIptables {
