@@ -39,7 +39,7 @@ describe('control characters from a file, written out', () => {
     assert.match(reject.message, /Windows CR LF line ends/);
     for (const d of a.diagnostics) {
       assert.doesNotMatch(d.message, RAW, d.message);
-      assert.doesNotMatch(toLspDiagnostic(d, 'file:///x').message, RAW);
+      assert.doesNotMatch(String(toLspDiagnostic(d, 'file:///x').message), RAW);
     }
     // A diagnostic made elsewhere with a raw control character is written out at the editor's edge.
     const raw = toLspDiagnostic({ code: 'x', severity: 'warning', message: 'flag "--iptables=false\r"', span: a.diagnostics[0]!.span, related: [{ span: a.diagnostics[0]!.span, message: 'here\x1b[2J' }] }, 'file:///x');
