@@ -23,8 +23,8 @@ type LineText = (line: number) => string | undefined;
 /** What an explanation read besides its chain's record: chains of its table, lines' texts, and other rules' lines. */
 export class ExplainReads {
   readonly chains: Array<{ readonly name: string; readonly chain: EmuChain | undefined }> = [];
-  /** Records of other chains whose rules' hits it read (a jump's called chain: which of its rules decide). */
-  readonly records: Array<{ readonly name: string; readonly record: ChainRecord | undefined }> = [];
+  /** Records of other chains whose rules' hits it read (a jump's called chain: which of its rules decide; a DROP in an earlier table: `table`). */
+  readonly records: Array<{ readonly table?: string; readonly name: string; readonly record: ChainRecord | undefined }> = [];
   readonly lines: Array<{ readonly line: number; readonly text: string | undefined }> = [];
   /** Rules it names by line (a chain kept by the compile may have moved: compile.ts `shifted`). */
   readonly ruleLines: Array<{ readonly rule: EmuRule; readonly line: number }> = [];
@@ -95,7 +95,7 @@ export function explainedOnce<D>(
 function sameReads(r: ExplainReads, reach: Reachability, table: string, lineText: LineText | undefined): boolean {
   const chains = reach.emu.tables.get(table)?.chains;
   for (const c of r.chains) if (chains?.get(c.name) !== c.chain) return false;
-  for (const c of r.records) if (reach.rec.existing(table, c.name) !== c.record) return false;
+  for (const c of r.records) if (reach.rec.existing(c.table ?? table, c.name) !== c.record) return false;
   for (const l of r.lines) if ((lineText ? lineText(l.line) : undefined) !== l.text) return false;
   for (const l of r.ruleLines) if (reach.lineOf(l.rule) !== l.line) return false;
   return true;

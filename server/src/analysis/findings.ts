@@ -22,6 +22,7 @@ import { witnessOf, witnessText } from './space/witness';
 import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
+import { droppedBefore, type Dropper } from './droppedBefore';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -213,7 +214,12 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
     const where = hooks.length && !builtin ? `, which packets reach only from ${hooks.join(', ')}` : '';
-    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${natNote}. ${describeEntry(reach, entry)}`, fixes };
+    // Rules of earlier tables that drop packets its conditions accept (when nothing above says why).
+    const droppers = natNote ? [] : droppersOf(reach, k, hooks, facts.match.upper, reads);
+    const lines = droppers.map((d) => reads.line(reach, d.rule));
+    const earlierDrops = droppers.length ? ` Earlier, ${droppers.map((d, i) => `line ${lines[i]! + 1} (${d.table} ${d.chain}: ${d.target})`).join(', ')} ${droppers.length === 1 ? 'drops' : 'drop'} packets it would match.` : '';
+    const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2)} at ${d.hook} (${d.target})` }));
+    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${natNote}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
   }
   // 3. Shadowed: which earlier rules take the packets it would match.
   // In a long chain, only the earlier rules whose sure match may meet the target (takersIndex.ts).
@@ -235,8 +241,26 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     takes.set(e, t);
     got.set(e, g);
   }
-  // None takes any: earlier rules rewrote the packets on the way (the target is read at the chain's entry).
-  if (!takes.size) return changedOnTheWay(reach, target, earlier, fixes, at);
+  // A jump does not take the packets its chain sends back: they go on to the next rule. Looked at only
+  // for a jump about to be chosen (its sets shrink, so until then they bound what it takes): reading the
+  // called chain's record ties the kept explanation to it, and KUBE-MARK-MASQ's is made anew each edit.
+  const checked = new Set<KRule>();
+  /** Whether `e` may be chosen as it stands: not a jump still to look into (else it is looked into, and dropped if it takes none). */
+  const settled = (e: KRule): boolean => {
+    if (checked.has(e)) return true;
+    checked.add(e);
+    const back = sentBack(reach, e, got.get(e)!, reads);
+    if (isEmpty(back)) return true;
+    const g = subtractSets(got.get(e)!, back);
+    if (isEmpty(g)) {
+      takes.delete(e);
+      got.delete(e);
+    } else {
+      takes.set(e, subtractSets(takes.get(e)!, back));
+      got.set(e, g);
+    }
+    return false;
+  };
   let remaining: PacketSet = target;
   const cover: KRule[] = [];
   while (!isEmpty(remaining) && cover.length < 12) {
@@ -248,9 +272,12 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
       if (v > bestV) [best, bestV] = [e, v];
     }
     if (!best) break;
+    if (!settled(best)) continue;
     cover.push(best);
     remaining = subtractSets(remaining, takes.get(best)!);
   }
+  // None takes any: earlier rules rewrote the packets on the way (the target is read at the chain's entry).
+  if (!cover.length) return changedOnTheWay(reach, target, earlier, fixes, at);
   // Drop members the others already cover.
   const covered = subtractSets(target, remaining);
   for (let i = cover.length - 1; i >= 0 && cover.length > 1; i--) {
@@ -262,10 +289,15 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     // The one of a different action that really takes the most of them.
     let other: KRule | undefined;
     let otherV = 0;
-    for (const [e, t] of got) {
-      if (cover.includes(e) || action(reach.facts(e.rule, e.table, e.chain).effect) === mine) continue;
-      const v = volume(t);
-      if (v > otherV) [other, otherV] = [e, v];
+    for (;;) {
+      other = undefined;
+      otherV = 0;
+      for (const [e, t] of got) {
+        if (cover.includes(e) || action(reach.facts(e.rule, e.table, e.chain).effect) === mine) continue;
+        const v = volume(t);
+        if (v > otherV) [other, otherV] = [e, v];
+      }
+      if (!other || settled(other)) break;
     }
     if (other) cover.push(other);
   }
@@ -275,7 +307,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const line = at(e);
     return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, got.get(e)!, reads)})` };
   });
-  if (cover.length === 1 && reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.upper.length === 1 && isEmpty(subtractSets(entry, reach.facts(cover[0]!.rule, cover[0]!.table, cover[0]!.chain).match.lower))) {
+  if (cover.length === 1 && takesAll(reach, cover[0]!, entry, reads)) {
     const b = cover[0]!;
     return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${at(b) + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, at(b), opts)], ...(example ? { example } : {}) };
   }
@@ -285,6 +317,72 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}.`
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
+}
+
+/** droppedBefore for each hook the chain is entered at, each rule once, up to three. */
+function droppersOf(reach: Reachability, k: KRule, hooks: readonly Hook[], accepts: PacketSet, reads: ExplainReads): Dropper[] {
+  const out: Dropper[] = [];
+  for (const hook of hooks) {
+    for (const d of droppedBefore(reach, hook, k.table, accepts, reads)) if (out.length < 3 && !out.some((o) => o.rule === d.rule)) out.push(d);
+  }
+  return out;
+}
+
+/** Whether a rule takes every packet entering its chain: it has no condition they do not meet, and (a jump) its chain sends none back. */
+function takesAll(reach: Reachability, b: KRule, entry: PacketSet, reads: ExplainReads): boolean {
+  const f = reach.facts(b.rule, b.table, b.chain);
+  if (f.match.upper.length !== 1 || !isEmpty(subtractSets(entry, f.match.lower))) return false;
+  // (Its hits are then every packet that gets to it.)
+  return isEmpty(sentBack(reach, b, arrivedAt(reach, b), reads));
+}
+
+/**
+ * Of packets a jump takes (some of its hits), those its chain sends back to the next rule: all but those
+ * a rule inside accepts, drops or rewrites for NAT, through the chains it jumps to in turn. A jump to an
+ * empty chain (ufw's logging chains) sends every packet back. None for a rule that is not a jump, or a
+ * goto (what its chain returns goes to this chain's caller).
+ */
+function sentBack(reach: Reachability, e: KRule, taken: PacketSet, reads: ExplainReads): PacketSet {
+  const eff = reach.facts(e.rule, e.table, e.chain).effect;
+  if (eff.kind !== 'jump' || eff.goto) return NONE;
+  const decided = decidedInside(reach, e.table, eff.chain, taken, reads, 0);
+  return isEmpty(decided) ? taken : subtractSets(taken, decided);
+}
+
+/** Chains deeper than this are not looked into (iptables refuses loops; its own limit is far deeper than rulesets go). */
+const DECIDED_DEPTH = 16;
+
+/**
+ * Of `among`, the packets the chain (and the chains it jumps or goes to) decides. A packet's way through
+ * a chain depends on the packet alone, so a rule's hits from every site, met with `among`, are the ones
+ * from this site. A packet rewritten on the way (MARK) is no longer among them: not counted, so a jump
+ * is never said to take what it may send back.
+ */
+function decidedInside(reach: Reachability, table: string, chain: string, among: PacketSet, reads: ExplainReads, depth: number): PacketSet {
+  const called = reach.emu.tables.get(table)?.chains.get(chain);
+  reads.chains.push({ name: chain, chain: called });
+  const deciding = (e: Effect): boolean => e.kind === 'accept' || e.kind === 'drop' || e.kind === 'nat';
+  const rules = (called?.rules ?? []).filter((r) => {
+    const eff = reach.facts(r, table, chain).effect;
+    return deciding(eff) || eff.kind === 'jump';
+  });
+  // A chain that only marks, logs or returns (KUBE-MARK-MASQ) sends everything back, whatever its walks
+  // found: its record, made anew by most edits of a kube dump, is not read.
+  if (!rules.length) return NONE;
+  reads.records.push({ name: chain, record: reach.rec.existing(table, chain) });
+  let out: PacketSet = NONE;
+  for (const r of rules) {
+    const f = reach.facts(r, table, chain);
+    const eff = f.effect;
+    const decides = deciding(eff);
+    // (Conditions first: a rule whose conditions miss them all has none of them among its hits.)
+    if (isEmpty(intersectSets(among, f.match.upper))) continue;
+    const got = intersectSets(among, arrivedAt(reach, { rule: r, table, chain }));
+    if (isEmpty(got)) continue;
+    const d = decides ? got : eff.kind === 'jump' && depth < DECIDED_DEPTH ? decidedInside(reach, table, eff.chain, got, reads, depth + 1) : NONE;
+    if (!isEmpty(d)) out = isEmpty(out) ? d : unionSets(out, d);
+  }
+  return out;
 }
 
 /** The packets that may get to a rule (its hits at every hook), or (`surely`) those that surely do. */

@@ -151,6 +151,36 @@ describe('reachability findings', () => {
     assert.deepEqual(at(f, '--dport 22'), []);
   });
 
+  it('a jump to a chain that sends every packet back takes none: the rule after it that decides them is named', () => {
+    // ufw's INPUT: a jump to an empty logging chain, then one to a chain that always decides.
+    const f = findings(`
+      :LOGGING - [0:0]
+      :DECIDE - [0:0]
+      -A INPUT -j LOGGING
+      -A INPUT -j DECIDE
+      -A INPUT -p tcp -j ACCEPT
+      -A DECIDE -s 10.0.0.0/8 -j ACCEPT
+      -A DECIDE -j DROP`);
+    const [d] = at(f, '-p tcp -j ACCEPT');
+    assert.equal(d!.code, 'rule-after-terminal');
+    assert.match(d!.message, new RegExp(`\\(line ${lineOf(f, '-j DECIDE') + 1}\\) takes every packet`), d!.message);
+    assert.deepEqual(blockers(f, '-p tcp -j ACCEPT'), ['-A INPUT -j DECIDE']);
+    assert.equal(d!.fixes![1]!.title, `Move this rule above line ${lineOf(f, '-j DECIDE') + 1}`);
+  });
+
+  it('an unconditional jump whose chain sends some packets back does not take "every packet that gets this far"', () => {
+    const f = findings(`
+      :T - [0:0]
+      -A INPUT -j T
+      -A INPUT -p udp -j ACCEPT
+      -A T -p tcp -j RETURN
+      -A T -j DROP`);
+    const [d] = at(f, '-p udp -j ACCEPT');
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.match(d!.message, /already takes every packet it would match/);
+    assert.deepEqual(blockers(f, '-p udp -j ACCEPT'), ['-A INPUT -j T']);
+  });
+
   it('a rule after an unconditional DROP, with delete and move fixes', () => {
     const f = findings(`
       -A OUTPUT -j DROP
@@ -191,6 +221,28 @@ describe('reachability findings', () => {
       -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
       -A FORWARD -f -j DROP`);
     assert.match(at(tracked, 'FORWARD -f')[0]!.message, /`-f` never holds for packets in filter FORWARD \(conntrack runs, so the kernel reassembles fragments before any table sees them\)/);
+  });
+
+  it('conditions that never hold because an earlier table drops those packets: the DROP is named', () => {
+    const text = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':SPOOF50 - [0:0]', '-A PREROUTING -i eth0.50 -j SPOOF50', '-A SPOOF50 -j DROP', 'COMMIT',
+      '*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':OUT - [0:0]', '-A INPUT -i eth0.10 -j ACCEPT', '-A INPUT -i eth0.50 -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT',
+      '-A OUTPUT -j OUT', '-A OUT -i eth0 -j ACCEPT', 'COMMIT', ''].join('\n');
+    const lines = text.split('\n');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const list = reachFindings(rs, analyzeReachability(rs), { lineText: (l) => lines[l] });
+    const f = { list, lines };
+    const [d] = at(f, '-i eth0.50 -p tcp');
+    const drop = lineOf(f, '-A SPOOF50 -j DROP');
+    assert.equal(d!.code, 'unreachable-rule');
+    assert.match(d!.message, /`-i eth0\.50` never holds for packets in filter INPUT/);
+    assert.match(d!.message, new RegExp(`Earlier, line ${drop + 1} \\(raw SPOOF50: DROP\\) drops packets it would match`), d!.message);
+    assert.deepEqual(d!.related!.map((r) => [r.span.start.line, r.role]), [[drop, 'takes']]);
+    assert.equal(d!.related![0]!.message, 'drops tcp to port 22 arriving on eth0.50 at PREROUTING (DROP)');
+    // No input interface from OUTPUT: nothing earlier drops such packets, and none is named.
+    const [o] = at(f, '-A OUT -i eth0');
+    assert.match(o!.message, /never holds/);
+    assert.doesNotMatch(o!.message, /Earlier/);
+    assert.equal(o!.related, undefined);
   });
 
   it('a nat rule for packets that are never NEW there', () => {

@@ -21,7 +21,9 @@ import { reachView } from '../../helpers/reachEdits';
 const fresh = (text: string) => {
   const a = analyzeIptables(text, { backend: 'nft', family: 'ipv4' });
   const r = analyzeReachability(a.parsed.ruleset);
-  return { a, r, findings: reachFindings(a.parsed.ruleset, r) };
+  // With the document's lines, as the server gives them (a finding quotes its blocking rule and offers to move above it).
+  const lines = text.split('\n');
+  return { a, r, findings: reachFindings(a.parsed.ruleset, r, { lineText: (l) => lines[l]?.replace(/\r$/, '') }) };
 };
 
 describe('the edit rehearsal', () => {

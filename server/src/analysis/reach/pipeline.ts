@@ -25,6 +25,26 @@ const ORDER: Readonly<Record<Hook, readonly string[]>> = {
   POSTROUTING: ['mangle', 'nat'],
 };
 
+/** The hooks a packet may have passed before it meets a hook (looped back through lo aside). */
+const HOOKS_BEFORE: Readonly<Record<Hook, readonly Hook[]>> = {
+  PREROUTING: [],
+  INPUT: ['PREROUTING'],
+  FORWARD: ['PREROUTING'],
+  OUTPUT: [],
+  POSTROUTING: ['PREROUTING', 'FORWARD', 'OUTPUT'],
+};
+
+/** The tables a packet meets before `table` at `hook`: every table of the hooks before it, then this hook's tables of higher priority. */
+export function tablesBefore(hook: Hook, table: string): Array<{ readonly hook: Hook; readonly table: string }> {
+  const out: Array<{ hook: Hook; table: string }> = [];
+  for (const h of HOOKS_BEFORE[hook]) for (const t of ORDER[h]) if (t !== 'conntrack') out.push({ hook: h, table: t });
+  for (const t of ORDER[hook]) {
+    if (t === table) break;
+    if (t !== 'conntrack') out.push({ hook, table: t });
+  }
+  return out;
+}
+
 const ct = (names: readonly string[]): IntSet => fromRanges(names.map((n) => CT_STATES.indexOf(n as never)).map((i) => [i, i] as [number, number]));
 
 export interface PipelineOptions {
