@@ -1,8 +1,8 @@
 /**
  * One concrete packet out of a packet set: the example a hover shows and the
  * packet "Trace this packet" sends. Each field takes a familiar value when
- * the set allows it (TTL 64, a SYN, port 40000 as the source), else the
- * smallest it has.
+ * the set allows it (TTL 64, a SYN, or an ACK in an established connection,
+ * port 40000 as the source), else the smallest it has.
  */
 import { CT_STATES, Field, PKT_TYPES, type Box, type Space } from './fields';
 import { has, type IntSet } from './intSet';
@@ -51,12 +51,19 @@ function pick(f: Field, s: IntSet): number {
   return s[0]!;
 }
 
+/** An established connection's TCP packet: an ACK (with data, else a SYN) rather than a SYN, and a length an ACK has. */
+const ESTABLISHED_FLAGS = [0x10, 0x18, 0x02];
+
 export function witnessOfBox(space: Space, b: Box): Witness {
   const v = (f: Field): number => pick(f, b[f]!);
   const icmp = v(Field.Icmp);
-  // The length a real first packet of that protocol has: a Linux SYN with its options, a default ping, a small datagram.
+  const ct = v(Field.Ct);
+  const established = CT_STATES[ct] === 'ESTABLISHED';
+  const tcpFlags = established ? (ESTABLISHED_FLAGS.find((x) => has(b[Field.TcpFlags]!, x)) ?? v(Field.TcpFlags)) : v(Field.TcpFlags);
+  // The length a real first packet of that protocol has: a Linux SYN with its options, a default ping, a small datagram
+  // (later in an established connection, a bare ACK with timestamps).
   const proto = v(Field.Proto);
-  const lengths = proto === 6 ? [60, 52, 40] : proto === 1 ? [84, 28] : proto === 17 ? [33, 29, 28] : [];
+  const lengths = proto === 6 ? (established && tcpFlags !== 0x02 ? [52, 40, 60] : [60, 52, 40]) : proto === 1 ? [84, 28] : proto === 17 ? [33, 29, 28] : [];
   const length = lengths.find((n) => has(b[Field.Length]!, n)) ?? v(Field.Length);
   return {
     src: v(Field.Src),
@@ -66,10 +73,10 @@ export function witnessOfBox(space: Space, b: Box): Witness {
     dport: v(Field.Dport),
     icmpType: icmp >> 8,
     icmpCode: icmp & 255,
-    tcpFlags: v(Field.TcpFlags),
+    tcpFlags,
     iif: space.ifaces.example(v(Field.Iif)),
     oif: space.ifaces.example(v(Field.Oif)),
-    ctState: CT_STATES[v(Field.Ct)]!,
+    ctState: CT_STATES[ct]!,
     mark: space.mark.expand(v(Field.Mark)),
     connmark: space.connmark.expand(v(Field.Connmark)),
     length,

@@ -1,0 +1,39 @@
+/**
+ * Example packets: familiar values where the set allows them, and what a
+ * real packet of that connection looks like (a SYN opens one; a packet of
+ * an established connection is an ACK).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CT_STATES, Field, IfaceTable, MarkBits, makeSpace } from '../../../server/src/analysis/space/fields';
+import { single } from '../../../server/src/analysis/space/intSet';
+import { all, intersectSets, where } from '../../../server/src/analysis/space/packetSet';
+import { witnessOf, witnessText } from '../../../server/src/analysis/space/witness';
+
+const space = makeSpace(new IfaceTable(['eth0'], []), new MarkBits(0), new MarkBits(0));
+const tcpIn = (state: (typeof CT_STATES)[number]) => intersectSets(where(space, Field.Proto, single(6)), where(space, Field.Ct, single(CT_STATES.indexOf(state))));
+
+describe('example packets', () => {
+  it('a tcp packet opening a connection (NEW, RELATED, or before conntrack) is a SYN of a SYN\'s length', () => {
+    for (const state of ['NEW', 'RELATED', 'INVALID', 'UNTRACKED'] as const) {
+      const w = witnessOf(space, tcpIn(state))!;
+      assert.deepEqual([w.ctState, w.tcpFlags, w.length], [state, 0x02, 60], state);
+    }
+  });
+
+  it('a tcp packet of an established connection is an ACK of an ACK\'s length', () => {
+    const w = witnessOf(space, tcpIn('ESTABLISHED'))!;
+    assert.deepEqual([w.tcpFlags, w.length], [0x10, 52]);
+    assert.match(witnessText(w), /flags 0x10.*conntrack ESTABLISHED/);
+  });
+
+  it('what the set holds comes first: an established SYN when the set has no other flags, an ACK without data when no SYN and no bare ACK', () => {
+    const syn = witnessOf(space, intersectSets(tcpIn('ESTABLISHED'), where(space, Field.TcpFlags, single(0x02))))!;
+    assert.deepEqual([syn.tcpFlags, syn.length], [0x02, 60]);
+    const psh = witnessOf(space, intersectSets(tcpIn('ESTABLISHED'), where(space, Field.TcpFlags, single(0x18))))!;
+    assert.equal(psh.tcpFlags, 0x18);
+    // Every packet: the first of a new tcp connection.
+    const any = witnessOf(space, all(space))!;
+    assert.deepEqual([any.proto, any.ctState, any.tcpFlags, any.length], [6, 'NEW', 0x02, 60]);
+  });
+});
