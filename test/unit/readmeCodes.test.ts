@@ -38,6 +38,7 @@ describe('README', () => {
       ['DOCKER_OPTS="-b br0 --bip=10.0.0.0/24 --bip=10.0.0.1/24 --fixed-cidr=10.9.0.0/24 --iptables=false --icc=false --userland-proxy-path=/x"\n', 'docker'],
       ['DOCKER_OPTS="--dns 1.1.1.1\n', 'docker'],
       ['DOCKER_OPTS="--dns"\n', 'docker'],
+      ['DOCKER_OPTS="--iptables=false"\r\n', 'docker'],
       ['[Service]\nExecStart=/usr/bin/docker -d --ip-forward-no-drop\n', 'docker.service'],
       ['{ "bipp": 1, "iptables": "no", "hosts": ["tcp://127.0.0.1:2375"], ', 'daemon.json'],
     ];

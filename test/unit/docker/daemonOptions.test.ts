@@ -120,6 +120,18 @@ describe('option files', () => {
     const text = "if [ -z \"$X\" ]; then\n  X=1\nfi\nOPTIONS='--selinux-enabled \\\n --log-driver=journald'\nother_args=\"--icc=false\"\n";
     assert.deepEqual(analyzeDaemonFile(text, { fileName: 'docker' }).value.settings.map((s) => s.flag.name), ['selinux-enabled', 'log-driver', 'icc']);
   });
+  it('Windows line ends: read as systemd reads them, with one warning at the first and a fix that removes every "\\r"', () => {
+    const text = 'DOCKER_OPTS="--dns 8.8.8.8"\r\n# more\r\nDOCKER_OPTS="$DOCKER_OPTS --mtu=1450"\r\n';
+    const r = analyzeDaemonFile(text, { fileName: 'docker' });
+    assert.deepEqual(r.value.settings.map((s) => `${s.flag.name}=${s.value}`), ['dns=8.8.8.8', 'mtu=1450']);
+    assert.deepEqual(codes(r), ['warning:crlf-line-ends']);
+    const d = r.diagnostics[0]!;
+    assert.deepEqual([d.span.start.line, d.span.start.col, d.span.end.col], [0, 27, 28]);
+    assert.match(d.message, /sources it .* keeps each line's "\\r"/);
+    assert.deepEqual(d.fixes![0]!.edits.map((e) => [e.span.start.line, e.span.start.col, e.newText]), [[0, 27, ''], [1, 6, ''], [2, 37, '']]);
+    // LF line ends: nothing to say.
+    assert.deepEqual(codes(analyzeDaemonFile(text.replace(/\r\n/g, '\n'), { fileName: 'docker' })), []);
+  });
   it('an unterminated quote is reported where it starts', () => {
     const r = analyzeDaemonFile('DOCKER_OPTS="--dns 8.8.8.8\n', { fileName: 'docker' });
     assert.deepEqual(codes(r), ['error:unterminated-quote']);
