@@ -133,7 +133,6 @@ function lowestOfMany(reach: Reachability, at: ReadonlyArray<EmuRule | string>):
   return { lowest, jumps };
 }
 
-/** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSets holds). */
 /** Each hook's hit set of the line's kernel rules that holds packets, joined. */
 function hitSetsOf(reach: Reachability, ks: ReturnType<typeof rulesAtLine>): PacketSet[] {
   const out: PacketSet[] = [];
@@ -141,6 +140,7 @@ function hitSetsOf(reach: Reachability, ks: ReturnType<typeof rulesAtLine>): Pac
   return out;
 }
 
+/** The packets the rule's conditions accept at its chain's entry that never get to it (its hits: the sets hitSetsOf gives). */
 function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: string, hitSets: readonly PacketSet[]): PacketSet {
   // (Boxes pushed, not arrays spread: a rule may be reached from 60,000 jump sites.)
   const allHits: Box[] = [];

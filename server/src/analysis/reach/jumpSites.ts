@@ -106,7 +106,7 @@ export class JumpSites {
     let at = 0;
     const put = (site: Site, b: number): void => {
       if (b !== bits) {
-        filled.set(bits, at);
+        if (bits) filled.set(bits, at);
         bits = b;
         list = out.get(b)!;
         at = filled.get(b)!;

@@ -7,6 +7,7 @@
  * word of DOCKER_OPTS can be reported at its place in the file.
  */
 import { span, type Diagnostic, type Span } from '../diagnostic';
+import { crlfEdits, TO_LF_TITLE } from '../lineEnds';
 
 /** A value with, per character, its source offset (-1: from the environment, unknown). */
 export interface SourcedText {
@@ -97,7 +98,7 @@ export function parseShellFile(text: string): { value: ShellFile; diagnostics: D
       i++;
     }
   }
-  const crlf = windowsLineEnds(text, idx);
+  const crlf = windowsLineEnds(text);
   if (crlf) diagnostics.push(crlf);
   return { value: { assignments, vars }, diagnostics };
 }
@@ -107,18 +108,15 @@ export function parseShellFile(text: string): { value: ShellFile; diagnostics: D
  * but a shell that sources it keeps each "\r" in the line's last word. Said once, at the first, with a
  * fix that removes them all.
  */
-function windowsLineEnds(text: string, idx: LineIndex): Diagnostic | undefined {
-  const edits: Array<{ span: Span; newText: string }> = [];
-  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
-    if (i + 1 === text.length || text[i + 1] === '\n') edits.push({ span: idx.span(i, i + 1), newText: '' });
-  }
+function windowsLineEnds(text: string): Diagnostic | undefined {
+  const edits = crlfEdits(text);
   if (!edits.length) return undefined;
   return {
     code: 'crlf-line-ends',
     severity: 'warning',
     message: 'This file has Windows line ends (CR LF). A shell that sources it (sysvinit and upstart scripts) keeps each line\'s "\\r" in the value: DOCKER_OPTS="…" then ends in "\\r", which dockerd reads as part of its last option (for most options an invalid value: dockerd refuses to start). systemd\'s EnvironmentFile= reads "\\r" as a line end. Save the file with LF line ends.',
     span: edits[0]!.span,
-    fixes: [{ title: 'Convert the file to LF line ends', edits }],
+    fixes: [{ title: TO_LF_TITLE, edits }],
   };
 }
 

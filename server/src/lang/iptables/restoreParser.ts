@@ -33,6 +33,7 @@ import { editSteps } from './editSteps';
 import { flatOf, type Text } from '../pieceText';
 import { movedChainLine, movedTable, SPLICE_MAX_LINES, spliceSite, withSeq } from './tableSplice';
 import { showControls } from '../visibleText';
+import { crlfEdits, TO_LF_TITLE } from '../lineEnds';
 
 export interface ParseOptions {
   readonly family?: Family;
@@ -143,7 +144,7 @@ class FileParser {
     if (code !== 'crlf' && this.endsInCR(span.start.line)) {
       // The real cause is almost always the file's Windows line ends.
       message += ' — this line ends in "\\r" (Windows CR LF line ends), which iptables-restore keeps as part of the text: save the file with LF line ends.';
-      extra = { ...extra, fixes: [...(extra.fixes ?? []), { title: 'Convert the file to LF line ends', edits: this.crlfEdits() }] };
+      extra = { ...extra, fixes: [...(extra.fixes ?? []), { title: TO_LF_TITLE, edits: this.crlfEdits() }] };
     }
     this.diagnostics.push({ code, severity: 'error', message: showControls(message), span, restore: { reportedLine, detectedAtLine, seq: this.seq++ }, ...extra });
   }
@@ -157,18 +158,9 @@ class FileParser {
     return end > start && this.text.charCodeAt(end - 1) === 13;
   }
 
-  /** Every line of the document that ends in "\r". */
+  /** Every line of the document that ends in "\r" (lineEnds.ts), found once. */
   private crlfEdits(): { span: Span; newText: string }[] {
-    if (this.crlf) return this.crlf;
-    const out: { span: Span; newText: string }[] = [];
-    const text = this.text;
-    for (let start = 0, index = 0; start < text.length; index++) {
-      const nl = text.indexOf('\n', start);
-      const end = nl < 0 ? text.length : nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) out.push({ span: mkSpan(index, end - start - 1, end - start), newText: '' });
-      start = end + 1;
-    }
-    return (this.crlf = out);
+    return (this.crlf ??= crlfEdits(this.text));
   }
 
   private warn(code: string, message: string, span: Span, severity: 'warning' | 'info' | 'hint' = 'warning'): void {
