@@ -285,6 +285,10 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     if (isEmpty(subtractSets(covered, others))) cover.splice(i, 1);
   }
   const mine = action(facts.effect);
+  // The example comes from the rules that cover it, first in the chain, not from one of another action
+  // added below only to be named (a packet "in lo" from 14.203.15.117 when line 6 is `-i lo -j ACCEPT`
+  // and a REJECT of that source covers the rule: the REJECT's packet is the one a reader expects).
+  const exampleFrom = cover.reduce((a, b) => (b.rule.ref.index < a.rule.ref.index ? b : a));
   if (cover.every((e) => action(reach.facts(e.rule, e.table, e.chain).effect) === mine)) {
     // The one of a different action that really takes the most of them.
     let other: KRule | undefined;
@@ -302,16 +306,16 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     if (other) cover.push(other);
   }
   cover.sort((a, b) => a.rule.ref.index - b.rule.ref.index);
-  const example = exampleAt(reach, cover[0]!, got.get(cover[0]!)!, at(cover[0]!), 'takes');
+  const example = exampleAt(reach, exampleFrom, got.get(exampleFrom)!, at(exampleFrom), 'takes');
   const related: RelatedInfo[] = cover.map((e) => {
     const line = at(e);
-    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2)} (${action(reach.facts(e.rule, e.table, e.chain).effect)}${insideJump(reach, e, got.get(e)!, reads)})` };
+    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2)} (${targetName(reach, e)}${insideJump(reach, e, got.get(e)!, reads)})` };
   });
   if (cover.length === 1 && takesAll(reach, cover[0]!, entry, reads)) {
     const b = cover[0]!;
     return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${at(b) + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, at(b), opts)], ...(example ? { example } : {}) };
   }
-  const names = cover.map((e) => `line ${at(e) + 1} (${action(reach.facts(e.rule, e.table, e.chain).effect)})`);
+  const names = cover.map((e) => `line ${at(e) + 1} (${targetName(reach, e)})`);
   const leftover = isEmpty(remaining) ? '' : ' together with earlier jumps and rewrites';
   const message = cover.length === 1
     ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}.`
@@ -408,8 +412,11 @@ function exampleAt(reach: Reachability, e: KRule, among: PacketSet, line: number
   return w ? { text: `${witnessText(w)} would match it, but line ${line + 1} ${what} it first${sure ? '' : IF_LET_THROUGH}`, packet: { ...w } } : undefined;
 }
 
-/** What a rule's target is called: its extension's name (MARK), or its verdict. */
-function targetName(reach: Reachability, e: KRule): string {
+/**
+ * What a rule's target is called: its extension's name (MARK, REJECT, DNAT), or its verdict. Rules are
+ * compared by action() (REJECT and DROP alike end a packet's way), but named by what the file says.
+ */
+function targetName(reach: Reachability, e: Pick<KRule, 'rule' | 'table' | 'chain'>): string {
   const t = e.rule.target;
   return t.kind === 'ext' ? t.name : action(reach.facts(e.rule, e.table, e.chain).effect);
 }
@@ -467,7 +474,7 @@ function insideJump(reach: Reachability, e: KRule, taken: PacketSet, reads: Expl
     // jump site and is among `taken` reaches it from this one.
     if (!isEmpty(intersectSets(taken, arrivedAt(reach, { rule: r, table: e.table, chain: eff.chain })))) deciders.push(r);
   }
-  return deciders.length ? `; in ${eff.chain}, ${deciders.map((r) => `line ${reads.line(reach, r) + 1} (${action(reach.facts(r, e.table, eff.chain).effect)})`).join(', ')} decides them` : '';
+  return deciders.length ? `; in ${eff.chain}, ${deciders.map((r) => `line ${reads.line(reach, r) + 1} (${targetName(reach, { rule: r, table: e.table, chain: eff.chain })})`).join(', ')} decides them` : '';
 }
 
 /** Moving rule k (its line k.line) above the rule at line `above`. */

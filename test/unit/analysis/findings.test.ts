@@ -72,6 +72,25 @@ describe('reachability findings', () => {
     assert.match(d!.related![1]!.message, /^takes from 10\.0\.5\.64\/26 /);
   });
 
+  it('a duplicate REJECT behind `-i lo -j ACCEPT`: named REJECT, its example from the duplicate, not from lo', () => {
+    // ../shared/corpus veroneau-net-server: the example was "udp 14.203.15.117 → 10.0.0.1:80, in lo", taken by the ACCEPT
+    // named only for its other action, and the REJECT was called DROP.
+    const f = findings(`
+      -A INPUT -i lo -j ACCEPT
+      -A INPUT -s 14.203.15.117/32 -j REJECT --reject-with icmp-net-unreachable
+      -A INPUT -s 10.9.9.9/32 -j ACCEPT
+      -A INPUT -s 14.203.15.117/32 -j REJECT --reject-with icmp-net-unreachable`);
+    const first = lineOf(f, '14.203.15.117');
+    const dup = f.lines.length - 1 - [...f.lines].reverse().findIndex((l) => l.includes('14.203.15.117'));
+    assert.deepEqual(f.list.filter((x) => x.span.start.line === first), [], 'the first REJECT is reached');
+    const [d, ...rest] = f.list.filter((x) => x.span.start.line === dup && x.code === 'unreachable-rule');
+    assert.equal(rest.length, 0);
+    assert.match(d!.message, /line 5 \(ACCEPT\), line 6 \(REJECT\) together take/);
+    assert.match(d!.related![1]!.message, /\(REJECT\)$/);
+    assert.match(d!.example!.text, /^tcp 14\.203\.15\.117:40000 → .*, in ifx0, conntrack INVALID would match it, but line 6 takes it first/);
+    assert.equal(d!.example!.packet.iif, 'ifx0');
+  });
+
   it('names no rule that gets none of the packets, whatever its conditions (Batfish: "it cannot deny a single packet")', () => {
     const f = findings(`
       -A INPUT -s 10.0.0.0/8 -j DROP
@@ -137,7 +156,7 @@ describe('reachability findings', () => {
       -A T -p tcp --dport 22 -j DROP`);
     const [d] = at(f, '--dport 22 -j ACCEPT');
     const msg = d!.related![0]!.message;
-    assert.match(msg, new RegExp(`in T, line ${lineOf(f, '-s 10.0.0.0/8') + 1} \\(ACCEPT\\), line ${lineOf(f, '-j REJECT') + 1} \\(DROP\\) decides them`), msg);
+    assert.match(msg, new RegExp(`in T, line ${lineOf(f, '-s 10.0.0.0/8') + 1} \\(ACCEPT\\), line ${lineOf(f, '-j REJECT') + 1} \\(REJECT\\) decides them`), msg);
     assert.doesNotMatch(msg, new RegExp(`line ${lineOf(f, '--dport 22 -j DROP') + 1}`), msg);
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CT_STATES, Field, IfaceTable, MarkBits, makeSpace } from '../../../server/src/analysis/space/fields';
-import { single } from '../../../server/src/analysis/space/intSet';
+import { fromRanges, single } from '../../../server/src/analysis/space/intSet';
 import { all, intersectSets, where } from '../../../server/src/analysis/space/packetSet';
 import { witnessOf, witnessText } from '../../../server/src/analysis/space/witness';
 
@@ -35,5 +35,30 @@ describe('example packets', () => {
     // Every packet: the first of a new tcp connection.
     const any = witnessOf(space, all(space))!;
     assert.deepEqual([any.proto, any.ctState, any.tcpFlags, any.length], [6, 'NEW', 0x02, 60]);
+  });
+
+  describe('the input interface', () => {
+    const withLo = makeSpace(new IfaceTable(['eth0', 'lo'], ['lo']), new MarkBits(0), new MarkBits(0));
+    const names = withLo.ifaces.names;
+    const idx = (n: string) => names.indexOf(n);
+    const arriving = (...ifaces: string[]) => where(withLo, Field.Iif, fromRanges(ifaces.map((n) => [idx(n), idx(n)] as [number, number])));
+
+    it('is not lo, nor another lo… of a lo+ match, when the box allows another', () => {
+      // Sorted, "lo" and "lo*" come before "*" (any other name); eth0 before both.
+      assert.ok(idx('lo') < idx('lo*') && idx('lo*') < idx('*'));
+      assert.equal(witnessOf(withLo, arriving('lo', 'lo*', '*'))!.iif, withLo.ifaces.example(idx('*')));
+      assert.equal(witnessOf(withLo, arriving('lo', '*'))!.iif, withLo.ifaces.example(idx('*')));
+      assert.equal(witnessOf(withLo, arriving('eth0', 'lo'))!.iif, 'eth0');
+    });
+
+    it('is lo when the set holds only packets arriving on lo, and none for packets this host sends', () => {
+      assert.equal(witnessOf(withLo, arriving('lo'))!.iif, 'lo');
+      assert.equal(witnessOf(withLo, arriving('', 'lo'))!.iif, '');
+    });
+
+    it('comes from a later box when the first holds only packets arriving on lo', () => {
+      const w = witnessOf(withLo, [...arriving('lo'), ...intersectSets(arriving('eth0'), where(withLo, Field.Dport, single(22)))])!;
+      assert.deepEqual([w.iif, w.dport], ['eth0', 22]);
+    });
   });
 });

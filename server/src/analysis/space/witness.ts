@@ -4,7 +4,7 @@
  * the set allows it (TTL 64, a SYN, or an ACK in an established connection,
  * port 40000 as the source), else the smallest it has.
  */
-import { CT_STATES, Field, PKT_TYPES, type Box, type Space } from './fields';
+import { CT_STATES, Field, NO_IFACE, PKT_TYPES, type Box, type Space } from './fields';
 import { has, type IntSet } from './intSet';
 import type { PacketSet } from './packetSet';
 
@@ -54,6 +54,24 @@ function pick(f: Field, s: IntSet): number {
 /** An established connection's TCP packet: an ACK (with data, else a SYN) rather than a SYN, and a length an ACK has. */
 const ESTABLISHED_FLAGS = [0x10, 0x18, 0x02];
 
+/**
+ * The input interface: the set's first that is not lo (nor another "lo…" of a `lo+` match) when it has
+ * one. lo carries only what this host sends itself, so "tcp 10.0.0.101 → 10.0.0.1, in lo" is a packet
+ * nobody expects; a rule without -i meets lo first only because the names are sorted.
+ */
+function pickIif(space: Space, s: IntSet): number {
+  const names = space.ifaces.names;
+  for (let i = 0; i < s.length; i += 2) {
+    for (let v = s[i]!; v <= s[i + 1]!; v++) if (v === NO_IFACE || !names[v]!.startsWith('lo')) return v;
+  }
+  return s[0]!;
+}
+
+const onLo = (space: Space, b: Box): boolean => {
+  const v = pickIif(space, b[Field.Iif]!);
+  return v !== NO_IFACE && space.ifaces.names[v]!.startsWith('lo');
+};
+
 export function witnessOfBox(space: Space, b: Box): Witness {
   const v = (f: Field): number => pick(f, b[f]!);
   const icmp = v(Field.Icmp);
@@ -74,7 +92,7 @@ export function witnessOfBox(space: Space, b: Box): Witness {
     icmpType: icmp >> 8,
     icmpCode: icmp & 255,
     tcpFlags,
-    iif: space.ifaces.example(v(Field.Iif)),
+    iif: space.ifaces.example(pickIif(space, b[Field.Iif]!)),
     oif: space.ifaces.example(v(Field.Oif)),
     ctState: CT_STATES[ct]!,
     mark: space.mark.expand(v(Field.Mark)),
@@ -86,8 +104,10 @@ export function witnessOfBox(space: Space, b: Box): Witness {
   };
 }
 
+/** From the set's first box, or the first one whose packets may come in on another interface than lo (pickIif). */
 export function witnessOf(space: Space, s: PacketSet): Witness | undefined {
-  return s.length ? witnessOfBox(space, s[0]!) : undefined;
+  if (!s.length) return undefined;
+  return witnessOfBox(space, s.find((b) => !onLo(space, b)) ?? s[0]!);
 }
 
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
