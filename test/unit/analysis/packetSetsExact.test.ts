@@ -263,6 +263,27 @@ describe('fast set operations give the same boxes in the same order as the plain
     assert.equal(JSON.stringify(out), JSON.stringify(coarsen(next, 8, undefined, (h) => void (full = h))));
     assert.deepEqual(groupingView(memo), groupingView(full));
   });
+  it('a group of one box is regrouped by its chunk alone, in the first regroup after a full coarsen too', () => {
+    // Seven groups by source over 10,000 boxes, and two of one box each (sources 100 and 200) in the second and
+    // eighth chunk. The second one's box made again (an equal copy: a walk's rest made anew) touches its group.
+    // Until the twenty-fifth session a full coarsen kept no partial joins for groups of one, and this regroup
+    // joined all ten chunks for it (a kube dump's first edit after a full analysis: ~600 chunks).
+    const box = (at: number, src = at % 7): Box => Array.from({ length: FIELD_COUNT }, (_, f): IntSet => (f === 1 ? [at, at] : f === 0 ? [src, src] : f === 4 ? [6, 6] : [0, 7]));
+    const first: PacketSet = Array.from({ length: 10_000 }, (_, k) => box(k, k === 1500 ? 100 : k === 7500 ? 200 : k % 7));
+    let kept: HandOff | undefined;
+    coarsen(first, 16, undefined, (h) => void (kept = h));
+    const next = first.slice();
+    next[7500] = next[7500]!.slice();
+    const joins = chunkJoinCount();
+    let memo: HandOff | undefined;
+    const out = coarsen(next, 16, kept, (h) => void (memo = h));
+    assert.ok(!memo!.buffer, 'regrouped');
+    assert.equal(chunkJoinCount() - joins, 1);
+    let full: HandOff | undefined;
+    assert.equal(JSON.stringify(out), JSON.stringify(coarsen(next, 16, undefined, (h) => void (full = h))));
+    assert.deepEqual(groupingView(memo), groupingView(full));
+    assert.equal(out.length, 9);
+  });
   it('coarsen given the previous hand-off\'s hashes in the buffer it must grow now: read before it grows', () => {
     // Boxes that differ in their destination (loose) and in one of three sources: three groups.
     const box = (i: number): Box => Array.from({ length: FIELD_COUNT }, (_, f) => (f === 1 ? [i, i] : f === 0 ? [i % 3, i % 3] : [0, 0]));
