@@ -23,6 +23,7 @@ import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
+import { loopbackFromOutside, martians } from './reach/martians';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -209,17 +210,18 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const hooks = [...new Set([...reach.entries(k.table, k.chain).entries()].filter(([, f]) => !isEmpty(f.may)).flatMap(([, f]) => hooksOf(reach, k, f)))];
     const culprit = partsOf(k.rule).find((p) => isEmpty(intersectSets(entry, ruleMatch(space, p.rule, reach.rec.addrs).upper)));
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
-    const natNote = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
+    const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
+      : hooks.some((h) => h === 'INPUT' || h === 'FORWARD') && isEmpty(subtractSets(facts.match.upper, loopbackFromOutside(space, []))) ? ' (routing drops a loopback destination arriving on another interface than lo, a martian, unless that interface has route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
     const where = hooks.length && !builtin ? `, which packets reach only from ${hooks.join(', ')}` : '';
     // Rules of earlier tables that drop packets its conditions accept (when nothing above says why).
-    const droppers = natNote ? [] : droppersOf(reach, k, hooks, facts.match.upper, reads);
+    const droppers = note ? [] : droppersOf(reach, k, hooks, facts.match.upper, reads);
     const lines = droppers.map((d) => reads.line(reach, d.rule));
     const earlierDrops = droppers.length ? ` Earlier, ${droppers.map((d, i) => `line ${lines[i]! + 1} (${d.table} ${d.chain}: ${d.target})`).join(', ')} ${droppers.length === 1 ? 'drops' : 'drop'} packets it would match.` : '';
     const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2)} at ${d.hook} (${d.target})` }));
-    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${natNote}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
+    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
   }
   // 3. Shadowed: which earlier rules take the packets it would match.
   // In a long chain, only the earlier rules whose sure match may meet the target (takersIndex.ts).
@@ -517,6 +519,7 @@ function partsOf(r: EmuRule): Array<{ text: string; rule: EmuRule }> {
  */
 function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _opts: FindingOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
+  let outside: PacketSet | undefined;
   for (const ks of chains.values()) {
     const t = reach.emu.tables.get(ks[0]!.table);
     const chain = t?.chains.get(ks[0]!.chain);
@@ -526,10 +529,14 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       const e = r.facts.effect;
       if ((e.kind !== 'accept' && e.kind !== 'drop') || r.facts.match.conditions.length || k.rule.target.kind !== 'verdict') continue;
       if (k.rule.matches.some((m) => m.name !== 'comment' && !['tcp', 'udp', 'icmp', 'multiport', 'conntrack', 'state', 'iprange', 'mark', 'length', 'ttl', 'pkttype', 'addrtype'].includes(m.name))) continue;
-      let left: PacketSet = [...r.hits.values()].flatMap((f) => f.must);
+      const must: PacketSet = [...r.hits.values()].flatMap((f) => f.must);
       const may: PacketSet = [...r.hits.values()].flatMap((f) => f.may);
       // Large hit sets (hundreds of boxes) would make this check quadratic: not reported rather than slow.
-      if (isEmpty(may) || may.length > 64 || left.length > 64 || !isEmpty(subtractSets(may, left))) continue;
+      if (isEmpty(may) || may.length > 64 || must.length > 64) continue;
+      // Only where the packets that get here are known: `may` holds more than `must` only by martians (a
+      // loopback destination from outside gets here only if route_localnet is on), which are followed too.
+      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= martians(reach.space))))) continue;
+      let left = may;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;
       let decidedBy: KRule | undefined;

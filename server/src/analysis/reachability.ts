@@ -204,7 +204,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu));
   const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu, made: compiled.made } : undefined);
-  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local } : {});
+  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local, localnet: localnetOf(opts.host, space) } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
@@ -264,6 +264,11 @@ function routesOf(host: HostModel, space: Space): PacketSet {
     out.push(b);
   }
   return out;
+}
+
+/** The host's interfaces with route_localnet on, as interface indices (a name the space folds into "other names" is left out: off). */
+function localnetOf(host: HostModel, space: Space): IntSet {
+  return fromRanges([...host.ifaces.values()].filter((i) => i.routeLocalnet && space.ifaces.names[space.ifaces.indexOf(i.name)] === i.name).map((i) => [space.ifaces.indexOf(i.name), space.ifaces.indexOf(i.name)] as [number, number]));
 }
 
 /** The host's bridges whose frames iptables sees (bridge-nf-call-iptables), as interface indices. */

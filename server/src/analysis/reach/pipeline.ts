@@ -13,6 +13,7 @@ import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { flowOf, join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
+import { loopbackFromOutside, martians } from './martians';
 import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
@@ -59,6 +60,11 @@ export interface PipelineOptions {
   readonly routes?: PacketSet;
   /** The host's own addresses, the only sources its sockets send from (for `must` at OUTPUT). */
   readonly sources?: IntSet;
+  /**
+   * Interfaces (indices) with route_localnet on, where a loopback destination is routed; given with a
+   * host description (none: routing drops 127.0.0.0/8 from every interface but lo). Absent: unknown.
+   */
+  readonly localnet?: IntSet;
 }
 
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
@@ -202,9 +208,21 @@ export class Pipeline {
     return { may: step(f.may), must: subtractSets(step(f.must), oddNew) };
   }
 
+  /**
+   * What routing lets on to INPUT or FORWARD of the packets PREROUTING let through: no martian
+   * (martians.ts) in `must`; in `may`, no loopback destination from an interface a host description
+   * says has route_localnet off (the emulator's router drops those and no other martian:
+   * server/src/emulator/README.md). Without a description the sysctl is unknown: `may` keeps them.
+   */
+  private routable(pre: Flow, localnet: IntSet | undefined): Flow {
+    const must = subtractSets(pre.must, martians(this.space));
+    return localnet ? { may: subtractSets(pre.may, loopbackFromOutside(this.space, localnet)), must } : { may: pre.may, must };
+  }
+
   /** The whole host: returns nothing, fills the recorder. */
   runAll(opts: PipelineOptions = {}): void {
-    const pre = this.hook('PREROUTING', this.arriving());
+    const arrived = this.hook('PREROUTING', this.arriving());
+    const pre = this.routable(arrived, opts.localnet);
     const toLocal = opts.local ? where(this.space, Field.Dst, opts.local) : all(this.space);
     const toOthers = opts.local ? where(this.space, Field.Dst, subtract(range(0, 0xffffffff), opts.local)) : all(this.space);
     this.hook('INPUT', this.reassembled(restrict(pre, toLocal)));
@@ -220,7 +238,7 @@ export class Pipeline {
     const bridges = opts.bridges ?? this.anyIface();
     for (let i = 0; i < bridges.length; i += 2) {
       for (let b = bridges[i]!; b <= bridges[i + 1]!; b++) {
-        const frames = restrict(pre, intersectSets(toOthers, where(this.space, Field.Iif, single(b))));
+        const frames = restrict(arrived, intersectSets(toOthers, where(this.space, Field.Iif, single(b))));
         bridged = join(bridged, mapFlow(frames, (s) => assign(s, Field.Oif, single(b))));
       }
     }

@@ -54,7 +54,9 @@ function chainDims(c: EmuChain): ChainDims {
  */
 export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, kept?: KeptChains): Space {
   if (previous && !host && kept && sameDims(rs, kept)) return previous;
-  const names = new Set<string>(host ? [...host.ifaces.keys()] : []);
+  // lo always has a name of its own: routing treats it apart (martians, looped-back packets), and so
+  // must an example packet, whether or not a rule names it.
+  const names = new Set<string>(host ? [...host.ifaces.keys(), 'lo'] : ['lo']);
   const prefixes = new Set<string>();
   let mark = 0;
   let connmark = 0;
