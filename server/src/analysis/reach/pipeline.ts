@@ -215,7 +215,8 @@ export class Pipeline {
    * server/src/emulator/README.md). Without a description the sysctl is unknown: `may` keeps them.
    */
   private routable(pre: Flow, localnet: IntSet | undefined): Flow {
-    const must = subtractSets(pre.must, martians(this.space));
+    // (Without a description route_localnet is taken as off here: `must` stays sound.)
+    const must = subtractSets(pre.must, martians(this.space, localnet));
     return localnet ? { may: subtractSets(pre.may, loopbackFromOutside(this.space, localnet)), must } : { may: pre.may, must };
   }
 
