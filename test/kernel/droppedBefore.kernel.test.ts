@@ -14,6 +14,7 @@ import { reachFindings } from '../../server/src/analysis/findings';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { labAvailable } from '../../server/src/verify/preconditions';
+import { countsByComment, sh } from '../helpers/kernelCounters';
 
 const avail = labAvailable();
 const skip = avail.ok ? false : `KERNEL DROPPED-BEFORE TESTS SKIPPED: ${avail.why}`;
@@ -27,12 +28,6 @@ const RAW_DROPPED = '10.9.0.1';
 const MANGLE_DROPPED = '10.9.0.4';
 const LET_THROUGH = '10.9.0.3';
 const PINGS = 2;
-
-function sh(args: readonly string[], input?: string): string {
-  const r = spawnSync(args[0]!, args.slice(1), { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** Each rule carries a comment naming it: the kernel's counters are read by it. */
 const RULES = [
@@ -65,16 +60,6 @@ function analysedDroppers(text: string): Map<string, string[]> {
   return out;
 }
 
-/** Per rule (by comment): the packets the host's kernel counted on it. */
-function kernelCounts(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const l of sh(['ip', 'netns', 'exec', H, 'iptables-nft-save', '-c']).split('\n')) {
-    const m = /^\[(\d+):\d+\] .*--comment (\S+)/.exec(l);
-    if (m) out.set(m[2]!, Number(m[1]));
-  }
-  return out;
-}
-
 describe('kernel: a rule that earlier tables leave no packet for names the DROP that takes them', { skip }, () => {
   before(() => {
     for (const ns of [A, H]) {
@@ -97,7 +82,7 @@ describe('kernel: a rule that earlier tables leave no packet for names the DROP 
     for (const src of [RAW_DROPPED, MANGLE_DROPPED, LET_THROUGH]) {
       spawnSync('ip', ['netns', 'exec', A, 'ping', '-c', String(PINGS), '-i', '0.2', '-W', '1', '-I', src, HOST], { encoding: 'utf8' });
     }
-    const counts = kernelCounts();
+    const counts = countsByComment(H);
     const seen = Object.fromEntries(['raw-drop', 'mangle-drop', 'dead-raw', 'dead-mangle', 'live'].map((c) => [c, counts.get(c)]));
     // The control first: without packets at filter INPUT, the dead rules' zeros would say nothing.
     assert.equal(seen.live, PINGS, JSON.stringify(seen));

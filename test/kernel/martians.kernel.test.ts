@@ -16,6 +16,7 @@ import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { labAvailable } from '../../server/src/verify/preconditions';
+import { countsByComment, sh } from '../helpers/kernelCounters';
 
 const avail = labAvailable();
 const python = spawnSync('python3', ['-c', 'import socket; socket.AF_PACKET'], { encoding: 'utf8' }).status === 0;
@@ -39,12 +40,6 @@ const CASES = [
   { name: 'broadcast-src', src: '255.255.255.255', dst: HOST, delivered: false },
   { name: 'zero-dst', src: SENDER, dst: '0.0.0.0', delivered: false },
 ] as const;
-
-function sh(args: readonly string[], input?: string): string {
-  const r = spawnSync(args[0]!, args.slice(1), { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** A counting rule (no target) per case in raw PREROUTING and in filter INPUT, named by comments. */
 function rules(): string {
@@ -79,16 +74,6 @@ function analysed(routeLocalnet: boolean): Map<string, { may: boolean; must: boo
     if (x.table !== 'filter' || x.chain !== 'INPUT') continue;
     const hit = an.reach(x.rule, x.table, x.chain).hits.get('INPUT');
     out.set(CASES[x.rule.ref.index]!.name, { may: (hit?.may.length ?? 0) > 0, must: (hit?.must.length ?? 0) > 0 });
-  }
-  return out;
-}
-
-/** Per rule comment: the packets the host counted. */
-function kernelCounts(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const l of sh(['ip', 'netns', 'exec', H, 'iptables-nft-save', '-c']).split('\n')) {
-    const m = /^\[(\d+):\d+\] .*--comment (\S+)/.exec(l);
-    if (m) out.set(m[2]!, Number(m[1]));
   }
   return out;
 }
@@ -141,7 +126,7 @@ describe('kernel: martians reach PREROUTING but not INPUT, as the analysis says'
       sh(['ip', 'netns', 'exec', H, 'sysctl', '-qw', `net.ipv4.conf.eth0.route_localnet=${routeLocalnet ? 1 : 0}`]);
       sh(['ip', 'netns', 'exec', H, 'iptables-nft-restore'], rules());
       sendFrames();
-      const counts = kernelCounts();
+      const counts = countsByComment(H);
       const an = analysed(routeLocalnet);
       for (const c of CASES) {
         const delivered = c.delivered || (routeLocalnet && (c.name === 'loopback-dst' || c.name === 'loopback-src'));

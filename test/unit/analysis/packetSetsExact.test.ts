@@ -246,22 +246,30 @@ describe('fast set operations give the same boxes in the same order as the plain
       assert.ok(regrouped >= 3, `${regrouped} of 6 regrouped`);
     }), { numRuns: 10 });
   });
+  /**
+   * `next` coarsened from `first`'s full coarsen (regrouped, as the first edit after a full analysis does):
+   * the same boxes and grouping as a full coarsen of `next`; and how many chunks the regroup joined.
+   */
+  function regroupedAfterFull(first: PacketSet, next: PacketSet, limit: number): { out: PacketSet; joins: number } {
+    let kept: HandOff | undefined;
+    coarsen(first, limit, undefined, (h) => void (kept = h));
+    const before = chunkJoinCount();
+    let memo: HandOff | undefined;
+    const out = coarsen(next, limit, kept, (h) => void (memo = h));
+    const joins = chunkJoinCount() - before;
+    assert.ok(!memo!.buffer, 'regrouped');
+    let full: HandOff | undefined;
+    assert.equal(JSON.stringify(out), JSON.stringify(coarsen(next, limit, undefined, (h) => void (full = h))));
+    assert.deepEqual(groupingView(memo), groupingView(full));
+    return { out, joins };
+  }
   it('the first regroup after a full coarsen joins only the chunks a changed box is in (the full coarsen kept every group\'s partial joins)', () => {
     // 10,000 boxes in one group (one protocol), ten chunks; a box's destination changed: one chunk joined again.
     const box = (at: number, d = at): Box => Array.from({ length: FIELD_COUNT }, (_, f): IntSet => (f === 1 ? [d, d] : f === 0 ? [at % 7, at % 7] : f === 4 ? [6, 6] : [0, 7]));
     const first: PacketSet = Array.from({ length: 10_000 }, (_, k) => box(k));
-    let kept: HandOff | undefined;
-    coarsen(first, 8, undefined, (h) => void (kept = h));
     const next = first.slice();
     next[4321] = box(4321, 99_999);
-    const joins = chunkJoinCount();
-    let memo: HandOff | undefined;
-    const out = coarsen(next, 8, kept, (h) => void (memo = h));
-    assert.ok(!memo!.buffer, 'regrouped');
-    assert.equal(chunkJoinCount() - joins, 1);
-    let full: HandOff | undefined;
-    assert.equal(JSON.stringify(out), JSON.stringify(coarsen(next, 8, undefined, (h) => void (full = h))));
-    assert.deepEqual(groupingView(memo), groupingView(full));
+    assert.equal(regroupedAfterFull(first, next, 8).joins, 1);
   });
   it('a group of one box is regrouped by its chunk alone, in the first regroup after a full coarsen too', () => {
     // Seven groups by source over 10,000 boxes, and two of one box each (sources 100 and 200) in the second and
@@ -270,18 +278,10 @@ describe('fast set operations give the same boxes in the same order as the plain
     // joined all ten chunks for it (a kube dump's first edit after a full analysis: ~600 chunks).
     const box = (at: number, src = at % 7): Box => Array.from({ length: FIELD_COUNT }, (_, f): IntSet => (f === 1 ? [at, at] : f === 0 ? [src, src] : f === 4 ? [6, 6] : [0, 7]));
     const first: PacketSet = Array.from({ length: 10_000 }, (_, k) => box(k, k === 1500 ? 100 : k === 7500 ? 200 : k % 7));
-    let kept: HandOff | undefined;
-    coarsen(first, 16, undefined, (h) => void (kept = h));
     const next = first.slice();
     next[7500] = next[7500]!.slice();
-    const joins = chunkJoinCount();
-    let memo: HandOff | undefined;
-    const out = coarsen(next, 16, kept, (h) => void (memo = h));
-    assert.ok(!memo!.buffer, 'regrouped');
-    assert.equal(chunkJoinCount() - joins, 1);
-    let full: HandOff | undefined;
-    assert.equal(JSON.stringify(out), JSON.stringify(coarsen(next, 16, undefined, (h) => void (full = h))));
-    assert.deepEqual(groupingView(memo), groupingView(full));
+    const { out, joins } = regroupedAfterFull(first, next, 16);
+    assert.equal(joins, 1);
     assert.equal(out.length, 9);
   });
   it('coarsen given the previous hand-off\'s hashes in the buffer it must grow now: read before it grows', () => {
