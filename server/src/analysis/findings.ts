@@ -23,7 +23,7 @@ import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
-import { loopbackFromOutside, martians } from './reach/martians';
+import { martians, onlyMartians } from './reach/martians';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -212,7 +212,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
-      : hooks.some((h) => h === 'INPUT' || h === 'FORWARD') && isEmpty(subtractSets(facts.match.upper, loopbackFromOutside(space, []))) ? ' (routing drops a loopback destination arriving on another interface than lo, a martian, unless that interface has route_localnet)'
+      : hooks.some((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
     const where = hooks.length && !builtin ? `, which packets reach only from ${hooks.join(', ')}` : '';

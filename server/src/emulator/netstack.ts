@@ -20,7 +20,7 @@ import { ConntrackTable, ICMP_ERRORS } from './conntrack';
 import { errorReply } from './errorReply';
 import type { NatRequest, TargetContext } from './context';
 import type { CtInfo } from './ct';
-import { Router } from './host/routing';
+import { martianAddress, Router } from './host/routing';
 import type { HostModel, Listener } from './host/model';
 import { applyBinding, chooseBinding, natDone, natPacket, markNatDone, type Manip } from './nat';
 import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, type Packet } from './packet';
@@ -324,6 +324,11 @@ export class HostStack {
   }
 
   private routeInput(p: Packet, iif: string, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
+    const odd = martianAddress(p.src, p.dst, iif === 'lo' || !!this.host.ifaces.get(iif)?.routeLocalnet);
+    if (odd) {
+      this.emit({ type: 'route', decision: 'martian', reason: `${odd} arriving on ${iif}: a martian, dropped` });
+      return { fate: 'martian', packet: clonePacket(p), detail: odd };
+    }
     const r = this.router.input(p.dst, iif);
     if (r.kind === 'local' || r.kind === 'broadcast') {
       this.emit({ type: 'route', decision: 'local', ...(r.dev ? { dev: r.dev } : {}), reason: `${ip4(p.dst)} is ${r.kind === 'local' ? 'an address of this host' : 'a broadcast address'}: deliver locally (INPUT)` });
@@ -516,3 +521,4 @@ export class HostStack {
     return { ...r, localOrigin: true, socket: 'kernel' };
   }
 }
+

@@ -179,7 +179,7 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
     // The finding says why.
     const { an } = hitsOf(text, 1, true);
     const [d] = reachFindings(an.rs, an).filter((f) => f.span.start.line === text.split('\n').findIndex((l) => l.includes('-i eth0 -d 127.0.0.1')));
-    assert.match(d!.message, /never hold for packets in filter INPUT \(routing drops a loopback destination arriving on another interface than lo, a martian, unless that interface has route_localnet\)/);
+    assert.match(d!.message, /never hold for packets in filter INPUT \(routing drops such packets as martians: a multicast or broadcast source, the address 0\.0\.0\.0, a loopback address from another interface than lo without route_localnet\)/);
   });
 
   it('a rule that may get martians and surely gets the rest is still redundant when the policy would do the same', () => {

@@ -39,7 +39,7 @@ import { ICMP_ERRORS, packetTuple } from '../../../server/src/emulator/conntrack
 import type { NatRequest, TargetContext } from '../../../server/src/emulator/context';
 import { CT_CONFIRMED, CT_DST_NAT, CT_DST_NAT_DONE, CT_SEEN_REPLY, CT_SRC_NAT, CT_SRC_NAT_DONE, invertTuple, type Conn, type CtInfo, type CtStateName, type Tuple } from '../../../server/src/emulator/ct';
 import type { HostModel } from '../../../server/src/emulator/host/model';
-import { Router } from '../../../server/src/emulator/host/routing';
+import { martianAddress, Router } from '../../../server/src/emulator/host/routing';
 import { parseHostFile } from '../../../server/src/emulator/index';
 import { applyBinding, chooseBinding, markNatDone, natDone, natPacket, type Manip } from '../../../server/src/emulator/nat';
 import { flagsText, ip4, packetText, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN, type Packet } from '../../../server/src/emulator/packet';
@@ -416,6 +416,8 @@ class Host {
   }
 
   private routeInput(p: Packet, iif: string, ct: CtInfo): void {
+    // Martians never get past routing (netstack's routeInput; test/kernel/martians.kernel.test.ts).
+    if (martianAddress(p.src, p.dst, iif === 'lo' || !!this.host.ifaces.get(iif)?.routeLocalnet)) return;
     const route = this.router.input(p.dst, iif);
     if (route.kind === 'local' || route.kind === 'broadcast') {
       p.oif = '';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Emulator, parseHostFile } from '../../../server/src/emulator/index';
-import { Router } from '../../../server/src/emulator/host/routing';
+import { martianAddress, Router } from '../../../server/src/emulator/host/routing';
 import { PROTO_ICMP, PROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../../server/src/emulator/packet';
 import { basePacket } from '../../../server/src/emulator/conversation';
 import type { TraceEvent } from '../../../server/src/emulator/trace';
@@ -273,5 +273,31 @@ describe('replies to a local process without connection tracking', () => {
     p.tcpFlags = TCP_SYN;
     const o = emu.stack.receive(p, 'eth1');
     assert.equal(o.fate, 'no-listener');
+  });
+});
+
+describe('martians (test/kernel/martians.kernel.test.ts)', () => {
+  const rules = '*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp\nCOMMIT\n';
+  const fate = (src: string, dst: string, iif = 'eth0') => {
+    const emu = emulator(rules);
+    const ev = traced(emu, () => emu.stack.receive(syn(src, dst, 22), iif));
+    return { pre: ev.some((e) => e.type === 'hook' && e.hook === 'PREROUTING'), input: ev.some((e) => e.type === 'hook' && e.hook === 'INPUT'), martian: ev.some((e) => e.type === 'route' && e.decision === 'martian') };
+  };
+
+  it('a multicast, broadcast, 0.0.0.0 or loopback source, or the destination 0.0.0.0, from outside: PREROUTING, then dropped', () => {
+    for (const [src, dst] of [['224.0.0.5', '10.0.0.1'], ['255.255.255.255', '10.0.0.1'], ['0.0.0.0', '10.0.0.1'], ['127.0.0.5', '10.0.0.1'], ['10.0.0.2', '0.0.0.0']] as const) {
+      assert.deepEqual(fate(src, dst), { pre: true, input: false, martian: true }, `${src} → ${dst}`);
+    }
+  });
+
+  it('the rest of 0.0.0.0/8 is unicast (Linux 5.3), and the ordinary packet is delivered', () => {
+    assert.deepEqual(fate('0.0.0.7', '10.0.0.1'), { pre: true, input: true, martian: false });
+    assert.deepEqual(fate('10.0.0.2', '10.0.0.1'), { pre: true, input: true, martian: false });
+  });
+
+  it('loopback addresses pass on lo and where route_localnet is on', () => {
+    assert.equal(martianAddress(ip('127.0.0.5'), ip('10.0.0.1'), true), undefined);
+    assert.match(martianAddress(ip('127.0.0.5'), ip('10.0.0.1'), false)!, /loopback source/);
+    assert.equal(martianAddress(ip('0.0.0.0'), ip('255.255.255.255'), false), undefined, 'DHCP');
   });
 });

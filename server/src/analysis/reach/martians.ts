@@ -3,11 +3,11 @@
  * (ip_route_input_slow): a loopback destination or source (unless the interface has
  * route_localnet), the destination 0.0.0.0, the source 0.0.0.0 (but to the limited broadcast:
  * DHCP), a multicast or limited-broadcast source. They reach neither INPUT nor FORWARD
- * (test/kernel/martians.kernel.test.ts).
+ * (test/kernel/martians.kernel.test.ts); the emulator's router drops them too (host/routing.ts).
  */
 import { Field, type Space } from '../space/fields';
 import { range, single, subtract, union, type IntSet } from '../space/intSet';
-import { intersectSets, where, type PacketSet } from '../space/packetSet';
+import { intersectSets, isEmpty, subtractSets, where, type PacketSet } from '../space/packetSet';
 
 /** ipv4_is_zeronet: 0.0.0.0 only since Linux 5.3, which made the rest of 0.0.0.0/8 unicast (checked in the kernel). */
 const ZERONET = single(0);
@@ -21,21 +21,31 @@ function notLo(space: Space): IntSet {
   return subtract(range(1, space.ifaces.max), space.ifaces.names[lo] === 'lo' ? single(lo) : []);
 }
 
-/** Every martian, but loopback addresses on the interfaces with route_localnet (`localnet`): no packet of it gets past routing. */
+/**
+ * Every martian, but loopback addresses on the interfaces with route_localnet (`localnet`): no packet
+ * of it gets past routing. The others come in on lo neither: a local process cannot send them.
+ */
 export function martians(space: Space, localnet: IntSet = []): PacketSet {
   const dst = (v: IntSet) => where(space, Field.Dst, v);
   const src = (v: IntSet) => where(space, Field.Src, v);
+  const not = (v: IntSet) => subtract(range(0, 0xffffffff), v);
   return [
-    ...intersectSets(where(space, Field.Iif, notLo(space)), [
-      ...dst(ZERONET),
+    ...intersectSets(where(space, Field.Iif, range(1, space.ifaces.max)), [
       ...src(union(MULTICAST, LBCAST)),
-      ...intersectSets(src(ZERONET), dst(subtract(range(0, 0xffffffff), LBCAST))),
+      // (0.0.0.0 → 0.0.0.0 and 0.0.0.0 → 255.255.255.255 are taken as broadcasts.)
+      ...intersectSets(src(ZERONET), dst(not(union(ZERONET, LBCAST)))),
+      ...intersectSets(dst(ZERONET), src(not(ZERONET))),
     ]),
-    ...intersectSets(where(space, Field.Iif, subtract(notLo(space), localnet)), [...dst(LOOPBACK), ...src(LOOPBACK)]),
+    ...loopbackMartians(space, localnet),
   ];
 }
 
-/** Loopback destinations from outside on interfaces without route_localnet (`localnet`): what the emulator's router drops. */
-export function loopbackFromOutside(space: Space, localnet: IntSet): PacketSet {
-  return intersectSets(where(space, Field.Iif, subtract(notLo(space), localnet)), where(space, Field.Dst, LOOPBACK));
+/** Loopback addresses arriving on another interface than lo without route_localnet (`localnet`). */
+export function loopbackMartians(space: Space, localnet: IntSet): PacketSet {
+  return intersectSets(where(space, Field.Iif, subtract(notLo(space), localnet)), [...where(space, Field.Dst, LOOPBACK), ...where(space, Field.Src, LOOPBACK)]);
+}
+
+/** Whether every packet of `s` that arrives on an interface is a martian (for some route_localnet). */
+export function onlyMartians(space: Space, s: PacketSet): boolean {
+  return isEmpty(subtractSets(intersectSets(s, where(space, Field.Iif, range(1, space.ifaces.max))), martians(space)));
 }

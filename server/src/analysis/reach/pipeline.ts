@@ -13,7 +13,7 @@ import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { flowOf, join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
-import { loopbackFromOutside, martians } from './martians';
+import { loopbackMartians, martians } from './martians';
 import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
@@ -209,15 +209,15 @@ export class Pipeline {
   }
 
   /**
-   * What routing lets on to INPUT or FORWARD of the packets PREROUTING let through: no martian
-   * (martians.ts) in `must`; in `may`, no loopback destination from an interface a host description
-   * says has route_localnet off (the emulator's router drops those and no other martian:
-   * server/src/emulator/README.md). Without a description the sysctl is unknown: `may` keeps them.
+   * What routing lets on to INPUT or FORWARD of the packets PREROUTING let through. `must` holds no
+   * martian (martians.ts; without a host description route_localnet is taken as off). `may` loses
+   * only the loopback addresses on interfaces a host description gives without route_localnet: it
+   * keeps the other martians, so that sets in words stay short ("from any address", not "from any
+   * address except 0.0.0.0, 224.0.0.0/4, 255.255.255.255"; analysis README, "The walk").
    */
   private routable(pre: Flow, localnet: IntSet | undefined): Flow {
-    // (Without a description route_localnet is taken as off here: `must` stays sound.)
-    const must = subtractSets(pre.must, martians(this.space, localnet));
-    return localnet ? { may: subtractSets(pre.may, loopbackFromOutside(this.space, localnet)), must } : { may: pre.may, must };
+    const must = subtractSets(pre.must, martians(this.space, localnet ?? []));
+    return localnet ? { may: subtractSets(pre.may, loopbackMartians(this.space, localnet)), must } : { may: pre.may, must };
   }
 
   /** The whole host: returns nothing, fills the recorder. */

@@ -5,6 +5,7 @@
  */
 import type { AddrTypeName, HostView } from '../context';
 import type { HostModel, Iface, Route } from './model';
+import { ip4 } from '../packet';
 
 const LOOPBACK_NET = 0x7f000000;
 
@@ -130,4 +131,22 @@ export class Router implements HostView {
     if (r.type && r.type !== 'unicast') return { kind: r.type, route: r };
     return r.via !== undefined ? { kind: 'unicast', dev: r.dev, via: r.via, route: r } : { kind: 'unicast', dev: r.dev, route: r };
   }
+}
+
+/**
+ * What makes an arriving packet a martian for ip_route_input_slow, but a loopback destination (the
+ * router's: it has no route for one): a multicast or broadcast source, the source 0.0.0.0 (but to
+ * 255.255.255.255: DHCP), the destination 0.0.0.0, a loopback source on an interface without
+ * route_localnet (lo counts as with: its packets never see this check). Undefined when it is none
+ * (test/kernel/martians.kernel.test.ts sends each; on lo a local process cannot send the others).
+ */
+export function martianAddress(src: number, dst: number, routeLocalnet: boolean): string | undefined {
+  const s = src >>> 0;
+  const d = dst >>> 0;
+  if (s >>> 28 === 0xe || s === 0xffffffff) return `${ip4(s)} is a multicast or broadcast source`;
+  if (d === 0xffffffff || (s === 0 && d === 0)) return undefined;
+  if (s === 0) return 'the source 0.0.0.0 (only a DHCP request to 255.255.255.255 may have it)';
+  if (d === 0) return 'the destination 0.0.0.0';
+  if (s >>> 24 === 127 && d >>> 24 !== 127 && !routeLocalnet) return `${ip4(s)} is a loopback source (route_localnet is 0)`;
+  return undefined;
 }
