@@ -15,6 +15,7 @@ import { RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
+import { onlyLoopbackFromOutside } from './reach/martians';
 
 export interface FlowRow {
   readonly hook: Hook;
@@ -190,6 +191,8 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
   return f;
 }
 
+const ROUTE_LOCALNET = 'route_localnet is on for the input interface (else routing drops a loopback address from outside as a martian)';
+
 function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAtLine(reach.lineIndex(), line);
   if (!ks.length) return undefined;
@@ -205,7 +208,11 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
     // Words and an example need a hit set's first boxes only: its pieces are not joined for them.
     for (const [hook, h] of reach.hitHeads(k.rule, RENDER_SCAN)) {
       if (!h.mayCount) continue;
-      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount), ...(!h.mustCount && conditions.size ? { onlyIf: [...conditions] } : {}) });
+      // No packet surely gets here: because of undecided matches, or (all of its packets loopback addresses
+      // from outside, without a host description) because route_localnet may be on or off.
+      const localnet = !h.mustCount && h.may.length === h.mayCount && onlyLoopbackFromOutside(reach.space, h.may) ? [ROUTE_LOCALNET] : [];
+      const onlyIf = h.mustCount ? [] : [...conditions, ...localnet];
+      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount), ...(onlyIf.length ? { onlyIf } : {}) });
       if (!example && h.mustCount) {
         const w = witnessOf(reach.space, h.must);
         if (w) example = { hook, witness: w, text: witnessText(w) };

@@ -182,6 +182,18 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
     assert.match(d!.message, /never hold for packets in filter INPUT \(routing drops such packets as martians: a multicast or broadcast source, the address 0\.0\.0\.0, a loopback address from another interface than lo without route_localnet\)/);
   });
 
+  it('hover: a rule only loopback addresses from outside reach, without a host description, is there only if route_localnet is on, with no example', () => {
+    const lined = rules('-A INPUT -i eth0 -d 127.0.0.1/32 -p tcp --dport 80 -j DROP', '-A INPUT -i eth0 -p tcp --dport 80 -j DROP');
+    const an = analyzeReachability(parse(lined));
+    const flows = ruleFlows(an, 4)!;
+    assert.deepEqual(flows.rows.map((r) => [r.hook, r.onlyIf]), [['INPUT', ['route_localnet is on for the input interface (else routing drops a loopback address from outside as a martian)']]]);
+    assert.equal(flows.example, undefined);
+    // Any other packet from eth0 surely gets to the next rule: no "only if" there, and an example.
+    const next = ruleFlows(an, 5)!;
+    assert.deepEqual(next.rows.map((r) => r.onlyIf), [undefined]);
+    assert.equal(next.example?.witness.iif, 'eth0');
+  });
+
   it('a rule that may get martians and surely gets the rest is still redundant when the policy would do the same', () => {
     const { an } = hitsOf(rules('-A INPUT -p tcp -j ACCEPT'), 1, false);
     assert.deepEqual(reachFindings(an.rs, an).map((f) => f.code), ['redundant-rule']);

@@ -1,8 +1,8 @@
 /**
- * Packets routing drops as martians when they arrive on another interface than lo
- * (ip_route_input_slow): a loopback destination or source (unless the interface has
- * route_localnet), the destination 0.0.0.0, the source 0.0.0.0 (but to the limited broadcast:
- * DHCP), a multicast or limited-broadcast source. They reach neither INPUT nor FORWARD
+ * Packets routing drops as martians (ip_route_input_slow): a loopback destination or source
+ * arriving on another interface than lo (unless that interface has route_localnet), the
+ * destination 0.0.0.0, the source 0.0.0.0 (but to the limited broadcast: DHCP), a multicast or
+ * limited-broadcast source. They reach neither INPUT nor FORWARD
  * (test/kernel/martians.kernel.test.ts); the emulator's router drops them too (host/routing.ts).
  */
 import { Field, type Space } from '../space/fields';
@@ -48,4 +48,10 @@ export function loopbackMartians(space: Space, localnet: IntSet): PacketSet {
 /** Whether every packet of `s` that arrives on an interface is a martian (for some route_localnet). */
 export function onlyMartians(space: Space, s: PacketSet): boolean {
   return isEmpty(subtractSets(intersectSets(s, where(space, Field.Iif, range(1, space.ifaces.max))), martians(space)));
+}
+
+/** Whether every packet of `s` that arrives on an interface is a loopback address from outside: there only if route_localnet is on. */
+export function onlyLoopbackFromOutside(space: Space, s: PacketSet): boolean {
+  const arriving = intersectSets(s, where(space, Field.Iif, range(1, space.ifaces.max)));
+  return !isEmpty(arriving) && isEmpty(subtractSets(arriving, loopbackMartians(space, [])));
 }
