@@ -268,7 +268,8 @@ function routesOf(host: HostModel, space: Space): PacketSet {
 
 /** The host's interfaces with route_localnet on, as interface indices (a name the space folds into "other names" is left out: off). */
 function localnetOf(host: HostModel, space: Space): IntSet {
-  return fromRanges([...host.ifaces.values()].filter((i) => i.routeLocalnet && space.ifaces.names[space.ifaces.indexOf(i.name)] === i.name).map((i) => [space.ifaces.indexOf(i.name), space.ifaces.indexOf(i.name)] as [number, number]));
+  const own = [...host.ifaces.values()].filter((i) => i.routeLocalnet).map((i) => space.ifaces.indexOf(i.name)).filter((x) => !space.ifaces.others.has(x));
+  return fromRanges(own.map((x) => [x, x] as [number, number]));
 }
 
 /** The host's bridges whose frames iptables sees (bridge-nf-call-iptables), as interface indices. */

@@ -521,4 +521,3 @@ export class HostStack {
     return { ...r, localOrigin: true, socket: 'kernel' };
   }
 }
-
