@@ -23,7 +23,7 @@ import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
-import { martians, onlyMartians } from './reach/martians';
+import { martianKinds, martians, onlyMartians, onlyRoutingDrops } from './reach/martians';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -212,7 +212,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
-      : hooks.some((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
+      : hooks.length && hooks.every((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
     const where = hooks.length && !builtin ? `, which packets reach only from ${hooks.join(', ')}` : '';
@@ -222,6 +222,12 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const earlierDrops = droppers.length ? ` Earlier, ${droppers.map((d, i) => `line ${lines[i]! + 1} (${d.table} ${d.chain}: ${d.target})`).join(', ')} ${droppers.length === 1 ? 'drops' : 'drop'} packets it would match.` : '';
     const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2)} at ${d.hook} (${d.target})` }));
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
+  }
+  // 2b. Packets routing drops as martians before INPUT (the walks keep them: reach/martians.ts).
+  const entryHooks = reach.rec.entryHooks(k.table, k.chain);
+  if (entryHooks.length === 1 && entryHooks[0] === 'INPUT' && onlyRoutingDrops(reach.rec.inputDrops, target)) {
+    const kinds = martianKinds(space, target);
+    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: the packets its conditions accept at INPUT have ${kinds.join(' or ')}, and routing drops such packets as martians before INPUT.`, fixes };
   }
   // 3. Shadowed: which earlier rules take the packets it would match.
   // In a long chain, only the earlier rules whose sure match may meet the target (takersIndex.ts).

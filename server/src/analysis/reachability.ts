@@ -15,7 +15,8 @@ import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
 import { equalSets, fromRanges, single, subtract, union, type IntSet } from './space/intSet';
 import type { AddressFacts } from './space/ruleMatch';
-import { WalkMemo } from './reach/walkMemo';
+import { sameSet, WalkMemo } from './reach/walkMemo';
+import { routingDrops } from './reach/martians';
 import { fullBox, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
 import { inferHost, sameAddressHints } from '../emulator/host/infer';
@@ -200,11 +201,14 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const space = buildSpace(emu, opts.host, before?.space, kept);
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const found = opts.host ? addressFacts(opts.host) : before?.inferred && sameAddressHints(before.rs, rs) ? before.inferred : { ...addressFacts(inferHost(rs)), exact: false };
-  const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found);
+  const localnet = opts.host ? localnetOf(opts.host, space) : undefined;
+  const drops = routingDrops(space, localnet);
+  // (The previous records' hits at INPUT were read with its routing: taken over only when that is the same.)
+  const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found) && sameSet(before.rec.inputDrops, drops);
   const addrs = same ? before.rec.addrs! : found;
-  const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu));
+  const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu), drops);
   const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu, made: compiled.made } : undefined);
-  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local, localnet: localnetOf(opts.host, space) } : {});
+  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local, localnet } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;

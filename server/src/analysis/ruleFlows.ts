@@ -15,7 +15,7 @@ import { RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
-import { onlyLoopbackFromOutside } from './reach/martians';
+import { martianKinds, onlyLoopbackFromOutside, onlyRoutingDrops } from './reach/martians';
 
 export interface FlowRow {
   readonly hook: Hook;
@@ -32,6 +32,8 @@ export interface RuleFlows {
   readonly rows: readonly FlowRow[];
   readonly does: string;
   readonly neverHere?: { readonly packets: string; readonly takenBy: readonly number[] };
+  /** Packets its conditions accept that routing drops as martians before INPUT (its chain entered at INPUT only), and their kinds in words. */
+  readonly martians?: { readonly packets: string; readonly kinds: readonly string[] };
   readonly example?: { readonly hook: Hook; readonly witness: Witness; readonly text: string };
   readonly unreachable: boolean;
 }
@@ -153,6 +155,18 @@ function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: 
   return subtractSets(intersectSets(withoutEqualBoxes(entry, allHits), facts.match.upper), allHits);
 }
 
+/**
+ * The boxes of the lost packets that routing drops whole as martians, when the chain is entered at INPUT
+ * only (the walks keep martians: no earlier rule takes them there, routing does), and the other boxes.
+ */
+function routingDropped(reach: Reachability, table: string, chain: string, lost: PacketSet): { dropped: PacketSet; rest: PacketSet } {
+  const hooks = reach.rec.entryHooks(table, chain);
+  if (isEmpty(lost) || hooks.length !== 1 || hooks[0] !== 'INPUT') return { dropped: NONE, rest: lost };
+  const drops = reach.rec.inputDrops;
+  const dropped = lost.filter((b) => onlyRoutingDrops(drops, [b]));
+  return dropped.length ? { dropped, rest: lost.filter((b) => !dropped.includes(b)) } : { dropped: NONE, rest: lost };
+}
+
 const NOT_TAKING = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE']);
 
 /**
@@ -223,9 +237,11 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   // rule when every walk got to it: its hits are then the entering packets it accepts (counted, not
   // compared: KUBE-MARK-MASQ's one rule is hit by the 140,000 boxes 60,000 jump sites send in).
   const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, hitSetsOf(reach, ks));
+  const { dropped, rest } = routingDropped(reach, table, chain, lost);
   let neverHere: RuleFlows['neverHere'];
-  if (!isEmpty(lost)) {
-    neverHere = { packets: renderSet(reach.space, lost, 2), takenBy: takersOfLost(reach, rule, table, chain, lost) };
+  if (!isEmpty(rest)) {
+    neverHere = { packets: renderSet(reach.space, rest, 2), takenBy: takersOfLost(reach, rule, table, chain, rest) };
   }
-  return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
+  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2), kinds: martianKinds(reach.space, dropped) };
+  return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(martians ? { martians } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
 }

@@ -158,12 +158,13 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
     '-A INPUT -i eth0 -s 0.0.0.0/32 -d 255.255.255.255/32 -p udp --dport 67 -j ACCEPT',
     '-A INPUT -i eth0 -s 224.0.0.0/4 -j DROP');
 
-  it('without a host description: a loopback address or a multicast source from outside may get there (route_localnet is unknown) but surely does not, so no example comes from it', () => {
-    for (const n of [1, 2, 4, 6]) {
+  it('without a host description: a loopback address from outside may get there (route_localnet is unknown) but surely does not, so no example comes from it; a multicast source never does', () => {
+    for (const n of [1, 2, 4]) {
       const { hit } = hitsOf(text, n, false);
       assert.ok(hit && hit.may.length > 0, `rule ${n} may be reached`);
       assert.deepEqual(hit!.must, [], `rule ${n}: no packet surely reaches it`);
     }
+    assert.equal(hitsOf(text, 6, false).hit?.may.length ?? 0, 0, 'rule 6 (a multicast source) is reached by no packet');
     // lo carries loopback addresses, and DHCP's 0.0.0.0 → 255.255.255.255 is no martian.
     for (const n of [3, 5]) assert.ok(hitsOf(text, n, false).hit!.must.length > 0, `rule ${n} surely reached`);
     const { an, hit } = hitsOf(text, 3, false);
@@ -192,6 +193,73 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
     const next = ruleFlows(an, 5)!;
     assert.deepEqual(next.rows.map((r) => r.onlyIf), [undefined]);
     assert.equal(next.example?.witness.iif, 'eth0');
+  });
+
+  describe('a rule only martians other than loopback addresses would reach is dead, with or without a host description', () => {
+    const lined = [
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':BOGON - [0:0]', ':SHARED - [0:0]',
+      '-A INPUT -i lo -j ACCEPT',
+      '-A INPUT -s 231.244.62.81/32 -j REJECT',
+      // (From 0.0.0.0 it would be a broadcast, which routing lets through: the source is unicast here.)
+      '-A INPUT -s 10.0.0.0/8 -d 0.0.0.0/32 -j DROP',
+      '-A INPUT -s 224.0.0.0/3 -j DROP',
+      '-A INPUT -s 224.0.0.0/4 -j BOGON',
+      '-A INPUT -j SHARED',
+      '-A FORWARD -s 224.0.0.0/4 -j DROP',
+      '-A OUTPUT -j SHARED',
+      '-A OUTPUT -s 224.0.0.0/4 -j DROP',
+      '-A BOGON -j DROP',
+      '-A SHARED -s 224.0.0.0/4 -j RETURN',
+      'COMMIT', '',
+    ].join('\n');
+    const lineOf = (needle: string) => lined.split('\n').indexOf(needle);
+    for (const withHost of [false, true]) {
+      it(withHost ? 'with the lab host' : 'without a host description', () => {
+        const an = analyzeReachability(parse(lined), withHost ? { host } : {});
+        const findings = reachFindings(an.rs, an);
+        const at = (needle: string) => findings.filter((f) => f.span.start.line === lineOf(needle));
+        // REJECT of a multicast source; DROP of the destination 0.0.0.0: each says which martian it is, and names no earlier rule.
+        // (With the host described, 0.0.0.0 is none of its addresses: the finding says so, before any martian.)
+        for (const [needle, kind] of [['-A INPUT -s 231.244.62.81/32 -j REJECT', 'a multicast source'], ['-A INPUT -s 10.0.0.0/8 -d 0.0.0.0/32 -j DROP', 'the destination 0.0.0.0']] as const) {
+          const [d, ...more] = at(needle);
+          assert.equal(more.length, 0);
+          assert.equal(d?.code, 'unreachable-rule', needle);
+          if (withHost && kind === 'the destination 0.0.0.0') {
+            assert.match(d!.message, /^No packet reaches this rule: `-d 0\.0\.0\.0\/32` never holds for packets in filter INPUT \(routing drops such packets as martians: /);
+            continue;
+          }
+          assert.equal(d!.message, `No packet reaches this rule: the packets its conditions accept at INPUT have ${kind}, and routing drops such packets as martians before INPUT.`);
+          assert.equal(d!.related, undefined);
+          const flows = ruleFlows(an, lineOf(needle))!;
+          assert.equal(flows.unreachable, true);
+          assert.equal(flows.neverHere, undefined, 'no earlier rule takes them: routing does');
+          assert.deepEqual(flows.martians?.kinds, [kind]);
+        }
+        // 224.0.0.0/3 holds 240.0.0.0/4, which routing lets through: reached, and hover tells the two parts apart.
+        assert.deepEqual(at('-A INPUT -s 224.0.0.0/3 -j DROP').map((f) => f.code), []);
+        const wide = ruleFlows(an, lineOf('-A INPUT -s 224.0.0.0/3 -j DROP'))!;
+        assert.equal(wide.unreachable, false);
+        assert.deepEqual(wide.martians!.kinds, ['a multicast source']);
+        // (What comes in on lo is one box, 240.0.0.0/4 with the martians: line 6 takes it.)
+        assert.match(wide.neverHere!.packets, /^from 224\.0\.0\.0\/3 except 231\.244\.62\.81 .*arriving on lo/);
+        assert.deepEqual(wide.neverHere!.takenBy, [lineOf('-A INPUT -i lo -j ACCEPT') + 1]);
+        // The jump is dead, and the chain it alone jumps to is never entered.
+        assert.deepEqual(at('-A INPUT -s 224.0.0.0/4 -j BOGON').map((f) => f.code), ['unreachable-rule']);
+        assert.ok(!an.entered('filter', 'BOGON'));
+        // Packets that pass no input routing: a multicast source in FORWARD (a bridge's frames with
+        // br_netfilter), in OUTPUT, and in a chain OUTPUT jumps to as well as INPUT.
+        for (const needle of ['-A FORWARD -s 224.0.0.0/4 -j DROP', '-A OUTPUT -s 224.0.0.0/4 -j DROP', '-A SHARED -s 224.0.0.0/4 -j RETURN']) {
+          const x = [...an.rules()].find((r) => an.lineOf(r.rule) === lineOf(needle))!;
+          assert.ok(an.reached(x.rule), needle);
+        }
+      });
+    }
+
+    it('the emulator agrees: a datagram from a multicast source on eth0 meets no INPUT rule, one from 240.0.0.1 meets the DROP of 224.0.0.0/3', () => {
+      const from = (src: string) => [...emulatorHits(lined, { proto: 'udp', src: ip(src), sport: 40000, dst: ip('10.0.1.1'), dport: 53, origin: { kind: 'peer', peer: peer('x1') } })].filter((h) => h.startsWith('INPUT'));
+      assert.deepEqual(from('231.244.62.81'), []);
+      assert.ok(from('240.0.0.1').length > 0);
+    });
   });
 
   it('a rule that may get martians and surely gets the rest is still redundant when the policy would do the same', () => {

@@ -40,6 +40,21 @@ export function martians(space: Space, localnet: IntSet = []): PacketSet {
   ];
 }
 
+/** The martians kind by kind, each with its words (martians() in pieces). */
+function kindsOf(space: Space, localnet: IntSet): Array<readonly [string, PacketSet]> {
+  const dst = (v: IntSet) => where(space, Field.Dst, v);
+  const src = (v: IntSet) => where(space, Field.Src, v);
+  const not = (v: IntSet) => subtract(range(0, 0xffffffff), v);
+  const arriving = where(space, Field.Iif, range(1, space.ifaces.max));
+  return [
+    ['a multicast source', intersectSets(arriving, src(MULTICAST))],
+    ['the source 255.255.255.255', intersectSets(arriving, src(LBCAST))],
+    ['the source 0.0.0.0', intersectSets(arriving, intersectSets(src(ZERONET), dst(not(union(ZERONET, LBCAST)))))],
+    ['the destination 0.0.0.0', intersectSets(arriving, intersectSets(dst(ZERONET), src(not(ZERONET))))],
+    ['a loopback address from another interface than lo', loopbackMartians(space, localnet)],
+  ];
+}
+
 /** Loopback addresses arriving on another interface than lo without route_localnet (`localnet`). */
 export function loopbackMartians(space: Space, localnet: IntSet): PacketSet {
   return intersectSets(where(space, Field.Iif, subtract(notLo(space), localnet)), [...where(space, Field.Dst, LOOPBACK), ...where(space, Field.Src, LOOPBACK)]);
@@ -54,4 +69,43 @@ export function onlyMartians(space: Space, s: PacketSet): boolean {
 export function onlyLoopbackFromOutside(space: Space, s: PacketSet): boolean {
   const arriving = intersectSets(s, where(space, Field.Iif, range(1, space.ifaces.max)));
   return !isEmpty(arriving) && isEmpty(subtractSets(arriving, loopbackMartians(space, [])));
+}
+
+/**
+ * What routing surely drops on the way to INPUT: every martian, but loopback addresses from outside
+ * only where a host description says route_localnet is off (`localnet`: the interfaces with it on;
+ * undefined without a description, where any interface may have it).
+ */
+export function routingDrops(space: Space, localnet: IntSet | undefined): PacketSet {
+  return martians(space, localnet ?? range(0, space.ifaces.max));
+}
+
+/** Addresses some martian has as its source, or as its destination. */
+const MARTIAN_SRC = union(union(ZERONET, LOOPBACK), union(MULTICAST, LBCAST));
+const MARTIAN_DST = union(ZERONET, LOOPBACK);
+
+/**
+ * Whether routing drops every packet of `s` (`drops`: routingDrops). A box whose source and
+ * destination both leave the martian addresses answers no at once: most do (a hit at INPUT).
+ */
+export function onlyRoutingDrops(drops: PacketSet, s: PacketSet): boolean {
+  if (!drops.length || !s.length) return false;
+  for (const b of s) if (!inside(b[Field.Src]!, MARTIAN_SRC) && !inside(b[Field.Dst]!, MARTIAN_DST)) return false;
+  return isEmpty(subtractSets(s, drops));
+}
+
+/** Whether every range of `a` lies in one range of `b` (a few ranges: no set is made). */
+function inside(a: IntSet, b: IntSet): boolean {
+  outer: for (let i = 0; i < a.length; i += 2) {
+    for (let j = 0; j < b.length; j += 2) if (b[j]! <= a[i]! && a[i + 1]! <= b[j + 1]!) continue outer;
+    return false;
+  }
+  return true;
+}
+
+/** The kinds of martian `s` holds, in words: the one that holds it all if there is one (for a finding on a rule only martians would reach). */
+export function martianKinds(space: Space, s: PacketSet): string[] {
+  const kinds = kindsOf(space, []);
+  const whole = kinds.find(([, m]) => isEmpty(subtractSets(s, m)));
+  return whole ? [whole[0]] : kinds.filter(([, m]) => !isEmpty(intersectSets(s, m))).map(([w]) => w);
 }

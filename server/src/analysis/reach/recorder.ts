@@ -3,6 +3,8 @@
  * took; per chain, the flows each jump site sent in. Held by position (table,
  * chain, index) rather than in maps keyed by strings built per visit: a
  * kube-proxy dump has its rules visited hundreds of thousands of times.
+ * What it is handed at INPUT that routing drops as martians whole (a piece
+ * of a walk) it records as no packet: such packets never get there.
  */
 import type { EmuChain, EmuRule } from '../../emulator/compile';
 import { HOOKS, type Hook } from '../../lang/iptables/extension';
@@ -10,7 +12,9 @@ import { SlotMap } from '../../lang/iptables/slotMap';
 import type { Box, Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
-import { isDead, type Flow } from './flow';
+import { isDead, NO_FLOW, type Flow } from './flow';
+import { onlyRoutingDrops } from './martians';
+import type { PacketSet } from '../space/packetSet';
 import { JumpSites } from './jumpSites';
 
 export interface RuleFacts {
@@ -136,6 +140,12 @@ export class Recorder {
      * a map of 60,000 (~7 ms per edit).
      */
     private readonly stillHeld?: (table: string, chain: EmuChain) => boolean,
+    /**
+     * What routing surely drops before INPUT (martians.ts routingDrops). The walks' flows keep
+     * the martians (their words stay short: "from any address"); a piece of a walk at INPUT made
+     * of them alone is recorded as no packet, so that a rule only they would reach is dead.
+     */
+    readonly inputDrops: PacketSet = [],
   ) {
     this.settling = previous !== undefined;
     if (previous) for (const [t, m] of previous.chains) this.chains.set(t, SlotMap.copyOf(m));
@@ -298,7 +308,8 @@ export class Recorder {
     return this.chains.get(r.ref.table)?.get(r.ref.chain)?.rules[r.ref.index];
   }
 
-  hit(rec: RuleRecord, hook: Hook, f: Flow): void {
+  hit(rec: RuleRecord, hook: Hook, flow: Flow): void {
+    const f = this.routed(hook, flow);
     // Most rules are met once or twice: a list at its own length (pushing onto [] makes room for 17),
     // copied by hand (concat took twice as long, 340,000 times in a kube dump).
     const hits = rec.hits;
@@ -471,8 +482,14 @@ export class Recorder {
     return this.chains.get(table)?.get(chain)?.entered ?? false;
   }
 
+  /** The flow as it gets to the hook: none at INPUT when routing drops every packet of it as a martian. */
+  private routed(hook: Hook, f: Flow): Flow {
+    return hook === 'INPUT' && f.must.length === 0 && onlyRoutingDrops(this.inputDrops, f.may) ? NO_FLOW : f;
+  }
+
   /** Packets entering a chain from a jump site: the jumping rule, or a hook (as "hook X"). */
-  enter(c: ChainRecord, site: EmuRule | string, f: Flow, hook: Hook): void {
+  enter(c: ChainRecord, site: EmuRule | string, flow: Flow, hook: Hook): void {
+    const f = this.routed(hook, flow);
     const dead = isDead(f);
     if (!dead) {
       c.entered = true;

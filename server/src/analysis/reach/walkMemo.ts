@@ -667,7 +667,8 @@ export function sameFlow(a: Flow, b: Flow): boolean {
   return sameSet(a.may, b.may) && (aOne || sameSet(a.must, b.must));
 }
 
-function sameSet(a: PacketSet, b: PacketSet): boolean {
+/** Whether two sets have equal boxes in the same order. */
+export function sameSet(a: PacketSet, b: PacketSet): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
