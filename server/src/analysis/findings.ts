@@ -13,7 +13,7 @@ import type { Hook } from '../lang/iptables/extension';
 import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
 import type { Flow } from './reach/flow';
-import { intersectSets, isEmpty, NONE, subtractSets, unionSets, type PacketSet } from './space/packetSet';
+import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, type PacketSet } from './space/packetSet';
 import { ruleMatch } from './space/ruleMatch';
 import { CT_STATES, Field } from './space/fields';
 import { renderSet } from './space/render';
@@ -42,20 +42,6 @@ function action(e: Effect): string {
 }
 
 const terminal = (e: Effect): boolean => e.kind === 'accept' || e.kind === 'drop' || e.kind === 'return' || e.kind === 'nat' || (e.kind === 'jump' && e.goto);
-
-function volume(s: PacketSet): number {
-  let v = 0;
-  for (const b of s) {
-    let p = 1;
-    for (const f of b) {
-      let n = 0;
-      for (let i = 0; i < f.length; i += 2) n += f[i + 1]! - f[i]! + 1;
-      p *= n;
-    }
-    v += p;
-  }
-  return v;
-}
 
 function ruleText(k: KRule, lineText?: (line: number) => string | undefined): string {
   const t = lineText?.(k.line)?.trim();

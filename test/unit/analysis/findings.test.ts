@@ -264,6 +264,23 @@ describe('reachability findings', () => {
     assert.equal(o!.related, undefined);
   });
 
+  it('a FORWARD rule with an output interface behind a raw PREROUTING DROP: the DROP is named (routing picks the interface after it), and of a block list only the DROP that takes them nearly all', () => {
+    const text = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':BOGONS - [0:0]', '-A PREROUTING -i eth1 -j BOGONS',
+      '-A BOGONS -s 0.0.0.0/8 -j DROP', '-A BOGONS -s 10.0.0.0/8 -j DROP', '-A BOGONS -s 100.64.0.0/10 -j DROP', '-A BOGONS -d 192.168.0.0/16 -j DROP', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]',
+      '-A FORWARD -d 192.168.10.32/32 -i eth1 -o eth0.10 -p tcp --dport 22 -j ACCEPT', '-A FORWARD -i eth0.10 -o eth1 -j ACCEPT', 'COMMIT', ''].join('\n');
+    const lines = text.split('\n');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const f = { list: reachFindings(rs, analyzeReachability(rs), { lineText: (l) => lines[l] }), lines };
+    const [d] = at(f, '-d 192.168.10.32/32');
+    const drop = lineOf(f, '-d 192.168.0.0/16 -j DROP');
+    assert.equal(d!.code, 'unreachable-rule');
+    // The three source ranges drop a sliver each (0.4 % and less of what it drops): not named.
+    assert.match(d!.message, new RegExp(`Earlier, line ${drop + 1} \\(raw BOGONS: DROP\\) drops packets it would match\\.`), d!.message);
+    assert.deepEqual(d!.related!.map((r) => r.span.start.line), [drop]);
+    assert.match(d!.related![0]!.message, /to 192\.168\.10\.32 tcp to port 22 arriving on eth1 at PREROUTING \(DROP\)$/);
+  });
+
   it('a nat rule for packets that are never NEW there', () => {
     const f = findings('-A PREROUTING -m conntrack --ctstate ESTABLISHED -j DNAT --to-destination 10.0.0.1', 'nat');
     const [d] = f.list;

@@ -162,6 +162,21 @@ export function kept(s: PacketSet): PacketSet {
   return s.length && s.length < 16 ? s.slice() : s;
 }
 
+/** How many packets the boxes hold, summed (a packet in two boxes counts twice): to rank sets by size. */
+export function volume(s: PacketSet): number {
+  let v = 0;
+  for (const b of s) {
+    let p = 1;
+    for (const f of b) {
+      let n = 0;
+      for (let i = 0; i < f.length; i += 2) n += f[i + 1]! - f[i]! + 1;
+      p *= n;
+    }
+    v += p;
+  }
+  return v;
+}
+
 export function isEmpty(s: PacketSet): boolean {
   return s.length === 0;
 }
