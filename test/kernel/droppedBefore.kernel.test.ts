@@ -4,8 +4,10 @@
  * conditions are sent; the DROP it names must count them, the dead rule none, and a rule of the same
  * chain for another source (the control: the lab does deliver packets to filter INPUT) must count its own.
  * - raw PREROUTING (an earlier hook): a user chain dropping one source arriving on eth0;
- * - mangle INPUT (the same hook, a table of higher priority): a DROP of icmp from another source.
- * Two namespaces of our own (sender, host), deleted after.
+ * - mangle INPUT (the same hook, a table of higher priority): a DROP of icmp from another source;
+ * - raw PREROUTING for a FORWARD rule with an output interface (routing chooses it after PREROUTING),
+ *   behind a sliver (icmp timestamps from that source) that is not named.
+ * Three namespaces of our own (sender, host routing to a server), deleted after.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,12 +23,16 @@ const skip = avail.ok ? false : `KERNEL DROPPED-BEFORE TESTS SKIPPED: ${avail.wh
 if (skip) console.log(`\n!!! ${skip}\n`);
 
 const tag = `nfld${process.pid % 100000}`;
-const [A, H] = [`${tag}a`, `${tag}h`];
+const [A, H, B] = [`${tag}a`, `${tag}h`, `${tag}b`];
 const HOST = '10.9.0.2';
+/** Behind the host, on its eth1: the server forwarded packets go to. */
+const SERVER = '10.9.1.2';
 /** Sources on the sender: dropped in raw, dropped in mangle, let through (the control). */
 const RAW_DROPPED = '10.9.0.1';
 const MANGLE_DROPPED = '10.9.0.4';
 const LET_THROUGH = '10.9.0.3';
+/** Dropped in raw on its way to the server. */
+const FWD_DROPPED = '10.9.0.5';
 const PINGS = 2;
 
 /** Each rule carries a comment naming it: the kernel's counters are read by it. */
@@ -34,6 +40,8 @@ const RULES = [
   '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':SPOOF - [0:0]',
   '-A PREROUTING -i eth0 -m comment --comment to-spoof -j SPOOF',
   `-A SPOOF -s ${RAW_DROPPED}/32 -m comment --comment raw-drop -j DROP`,
+  `-A SPOOF -s ${FWD_DROPPED}/32 -p icmp --icmp-type timestamp-request -m comment --comment sliver -j DROP`,
+  `-A SPOOF -s ${FWD_DROPPED}/32 -d 10.9.1.0/24 -m comment --comment raw-drop-fwd -j DROP`,
   'COMMIT',
   '*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
   `-A INPUT -s ${MANGLE_DROPPED}/32 -p icmp -m comment --comment mangle-drop -j DROP`,
@@ -42,6 +50,8 @@ const RULES = [
   `-A INPUT -s ${RAW_DROPPED}/32 -i eth0 -p icmp -m comment --comment dead-raw -j ACCEPT`,
   `-A INPUT -s ${MANGLE_DROPPED}/32 -p icmp -m comment --comment dead-mangle -j ACCEPT`,
   `-A INPUT -s ${LET_THROUGH}/32 -i eth0 -p icmp -m comment --comment live -j ACCEPT`,
+  `-A FORWARD -s ${FWD_DROPPED}/32 -d ${SERVER}/32 -i eth0 -o eth1 -p icmp -m comment --comment dead-fwd -j ACCEPT`,
+  `-A FORWARD -s ${LET_THROUGH}/32 -d ${SERVER}/32 -i eth0 -o eth1 -p icmp -m comment --comment live-fwd -j ACCEPT`,
   'COMMIT', '',
 ].join('\n');
 
@@ -62,33 +72,46 @@ function analysedDroppers(text: string): Map<string, string[]> {
 
 describe('kernel: a rule that earlier tables leave no packet for names the DROP that takes them', { skip }, () => {
   before(() => {
-    for (const ns of [A, H]) {
+    for (const ns of [A, H, B]) {
       sh(['ip', 'netns', 'add', ns]);
       sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
     sh(['ip', '-n', A, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', H]);
-    for (const src of [RAW_DROPPED, LET_THROUGH, MANGLE_DROPPED]) sh(['ip', '-n', A, 'addr', 'add', `${src}/24`, 'dev', 'eth0']);
+    sh(['ip', '-n', B, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', H]);
+    for (const src of [RAW_DROPPED, LET_THROUGH, MANGLE_DROPPED, FWD_DROPPED]) sh(['ip', '-n', A, 'addr', 'add', `${src}/24`, 'dev', 'eth0']);
     sh(['ip', '-n', H, 'addr', 'add', `${HOST}/24`, 'dev', 'eth0']);
-    for (const ns of [A, H]) sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    sh(['ip', '-n', H, 'addr', 'add', '10.9.1.1/24', 'dev', 'eth1']);
+    sh(['ip', '-n', B, 'addr', 'add', `${SERVER}/24`, 'dev', 'eth0']);
+    for (const [ns, dev] of [[A, 'eth0'], [H, 'eth0'], [H, 'eth1'], [B, 'eth0']] as const) sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+    sh(['ip', '-n', A, 'route', 'add', '10.9.1.0/24', 'via', HOST]);
+    sh(['ip', 'netns', 'exec', H, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
   });
   after(() => {
-    for (const ns of [A, H]) spawnSync('ip', ['netns', 'del', ns]);
+    for (const ns of [A, H, B]) spawnSync('ip', ['netns', 'del', ns]);
   });
 
   it('the analysis names the raw and the mangle DROP, and the kernel counts the packets there and none on the dead rules', () => {
-    assert.deepEqual(Object.fromEntries(analysedDroppers(RULES)), { 'dead-raw': ['raw-drop'], 'dead-mangle': ['mangle-drop'] });
+    assert.deepEqual(Object.fromEntries(analysedDroppers(RULES)), { 'dead-raw': ['raw-drop'], 'dead-mangle': ['mangle-drop'], 'dead-fwd': ['raw-drop-fwd'] });
     sh(['ip', 'netns', 'exec', H, 'iptables-nft-restore'], RULES);
     // Pings from each source (the dropped ones get no answer: ping's status is not read).
     for (const src of [RAW_DROPPED, MANGLE_DROPPED, LET_THROUGH]) {
       spawnSync('ip', ['netns', 'exec', A, 'ping', '-c', String(PINGS), '-i', '0.2', '-W', '1', '-I', src, HOST], { encoding: 'utf8' });
     }
+    for (const src of [FWD_DROPPED, LET_THROUGH]) {
+      spawnSync('ip', ['netns', 'exec', A, 'ping', '-c', String(PINGS), '-i', '0.2', '-W', '1', '-I', src, SERVER], { encoding: 'utf8' });
+    }
     const counts = countsByComment(H);
-    const seen = Object.fromEntries(['raw-drop', 'mangle-drop', 'dead-raw', 'dead-mangle', 'live'].map((c) => [c, counts.get(c)]));
+    const seen = Object.fromEntries(['raw-drop', 'mangle-drop', 'dead-raw', 'dead-mangle', 'live', 'raw-drop-fwd', 'sliver', 'dead-fwd', 'live-fwd'].map((c) => [c, counts.get(c)]));
     // The control first: without packets at filter INPUT, the dead rules' zeros would say nothing.
     assert.equal(seen.live, PINGS, JSON.stringify(seen));
     assert.equal(seen['raw-drop'], PINGS, JSON.stringify(seen));
     assert.equal(seen['mangle-drop'], PINGS, JSON.stringify(seen));
     assert.equal(seen['dead-raw'], 0, JSON.stringify(seen));
     assert.equal(seen['dead-mangle'], 0, JSON.stringify(seen));
+    // Forwarded: the control reaches FORWARD, the named DROP takes the other source's pings, the sliver none.
+    assert.equal(seen['live-fwd'], PINGS, JSON.stringify(seen));
+    assert.equal(seen['raw-drop-fwd'], PINGS, JSON.stringify(seen));
+    assert.equal(seen['dead-fwd'], 0, JSON.stringify(seen));
+    assert.equal(seen.sliver, 0, JSON.stringify(seen));
   });
 });

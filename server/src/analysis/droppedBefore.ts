@@ -77,7 +77,7 @@ export function droppedBefore(reach: Reachability, hook: Hook, table: string, ac
  * sliver of what its `-d 192.168.0.0/16 -j DROP` drops.
  */
 function mostDropping(found: readonly Dropper[]): Dropper[] {
-  if (found.length <= MAX_DROPPERS) return [...found];
+  if (found.length <= 1) return [...found];
   const chosen = new Set<Dropper>();
   let covered: PacketSet = NONE;
   let firstV = 0;
