@@ -37,6 +37,17 @@ describe('example packets', () => {
     assert.deepEqual([any.proto, any.ctState, any.tcpFlags, any.length], [6, 'NEW', 0x02, 60]);
   });
 
+  it('comes from a box whose packets may be NEW or ESTABLISHED when the set has one (a set said "conntrack INVALID,NEW" is two boxes, INVALID first); else from the first', () => {
+    assert.equal(witnessOf(space, [...tcpIn('INVALID'), ...tcpIn('NEW')])!.ctState, 'NEW');
+    assert.equal(witnessOf(space, [...tcpIn('UNTRACKED'), ...tcpIn('ESTABLISHED')])!.ctState, 'ESTABLISHED');
+    assert.equal(witnessOf(space, [...tcpIn('INVALID'), ...tcpIn('UNTRACKED')])!.ctState, 'INVALID');
+    // Arriving on another interface than lo counts first: an INVALID packet from eth0 before a NEW one on lo.
+    const withLo = makeSpace(new IfaceTable(['eth0', 'lo'], ['lo']), new MarkBits(0), new MarkBits(0));
+    const on = (n: string, state: (typeof CT_STATES)[number]) => intersectSets(where(withLo, Field.Iif, single(withLo.ifaces.names.indexOf(n))), where(withLo, Field.Ct, single(CT_STATES.indexOf(state))));
+    assert.deepEqual([witnessOf(withLo, [...on('lo', 'NEW'), ...on('eth0', 'INVALID')])!].map((w) => [w.iif, w.ctState]), [['eth0', 'INVALID']]);
+    assert.deepEqual([witnessOf(withLo, [...on('lo', 'NEW'), ...on('eth0', 'INVALID'), ...on('eth0', 'NEW')])!].map((w) => [w.iif, w.ctState]), [['eth0', 'NEW']]);
+  });
+
   describe('the input interface', () => {
     const withLo = makeSpace(new IfaceTable(['eth0', 'lo'], ['lo']), new MarkBits(0), new MarkBits(0));
     const names = withLo.ifaces.names;

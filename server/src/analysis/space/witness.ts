@@ -104,10 +104,25 @@ export function witnessOfBox(space: Space, b: Box): Witness {
   };
 }
 
-/** From the set's first box, or the first one whose packets may come in on another interface than lo (pickIif). */
+/** Whether the box's packets may be in a state a packet usually has (NEW, ESTABLISHED), not only INVALID or UNTRACKED. */
+const usualState = (b: Box): boolean => (PREFERRED[Field.Ct] ?? []).some((v) => has(b[Field.Ct]!, v));
+
+/**
+ * From the set's first box whose packets may come in on another interface than lo (pickIif) and be NEW
+ * or ESTABLISHED; failing that, the first that may come in on another interface, then the first box.
+ * A SYN "conntrack INVALID" is a packet nobody expects either: a set rendered "conntrack INVALID,NEW"
+ * is often two boxes, the INVALID one first.
+ */
 export function witnessOf(space: Space, s: PacketSet): Witness | undefined {
   if (!s.length) return undefined;
-  return witnessOfBox(space, s.find((b) => !onLo(space, b)) ?? s[0]!);
+  let best: Box | undefined;
+  let bestRank = 4;
+  for (const b of s) {
+    const rank = (onLo(space, b) ? 2 : 0) + (usualState(b) ? 0 : 1);
+    if (rank < bestRank) [best, bestRank] = [b, rank];
+    if (rank === 0) break;
+  }
+  return witnessOfBox(space, best!);
 }
 
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
