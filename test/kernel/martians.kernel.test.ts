@@ -1,14 +1,15 @@
 /**
- * Martians (analysis/reach/martians.ts): packets routing drops between PREROUTING and INPUT when
- * they arrive on another interface than lo. Frames are written straight onto the sender's veth
+ * Martians (analysis/reach/martians.ts): packets routing drops between PREROUTING and INPUT or FORWARD
+ * when they arrive on another interface than lo. Frames are written straight onto the sender's veth
  * (an AF_PACKET socket: the sender's own stack would refuse such sources), each a UDP datagram to
- * port 9 with one martian address; the host counts them in raw PREROUTING and in filter INPUT.
- * The kernel must see every frame at PREROUTING and none at INPUT, but loopback addresses once the
- * interface has route_localnet; the analysis, given the same host description, must give packets
- * (may) and an example packet (must) at INPUT exactly for what the kernel delivers, and a finding
- * (no packet reaches the rule) exactly for what it drops. The emulator (host/routing.ts martianAddress) must
+ * port 9 with one martian address, to the host or to a server behind it; the host counts them in raw
+ * PREROUTING and in filter INPUT or FORWARD. The kernel must see every frame at PREROUTING and none
+ * after routing, but loopback addresses once the interface has route_localnet; the analysis, given
+ * the same host description (no bridge: every packet at FORWARD was routed), must give packets (may)
+ * and an example packet (must) exactly for what the kernel lets through, and a finding (no packet
+ * reaches the rule) exactly for what it drops. The emulator (host/routing.ts martianAddress) must
  * drop what the kernel drops. A plain datagram is the control.
- * Two namespaces of our own, deleted after.
+ * Three namespaces of our own (sender, host, server), deleted after.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -27,68 +28,85 @@ const skip = !avail.ok ? `KERNEL MARTIAN TESTS SKIPPED: ${avail.why}` : !python 
 if (skip) console.log(`\n!!! ${skip}\n`);
 
 const tag = `nflm${process.pid % 100000}`;
-const [A, H] = [`${tag}a`, `${tag}h`];
+const [A, H, B] = [`${tag}a`, `${tag}h`, `${tag}b`];
 const HOST = '10.9.0.2';
 const SENDER = '10.9.0.1';
+/** Behind the host, on its eth1: where the forwarded cases go. */
+const SERVER = '10.9.1.2';
 
-/** Each case: a datagram's addresses, and whether routing lets it on to INPUT (without route_localnet). */
+/**
+ * Each case: a datagram's addresses, the hook it would meet after routing (INPUT, or FORWARD on its way
+ * to the server), and whether routing lets it on (without route_localnet).
+ */
 const CASES = [
-  { name: 'control', src: SENDER, dst: HOST, delivered: true },
-  { name: 'loopback-dst', src: SENDER, dst: '127.0.0.1', delivered: false },
-  { name: 'loopback-src', src: '127.0.0.5', dst: HOST, delivered: false },
-  { name: 'zero-src', src: '0.0.0.0', dst: HOST, delivered: false },
+  { name: 'control', src: SENDER, dst: HOST, hook: 'INPUT', passes: true },
+  { name: 'loopback-dst', src: SENDER, dst: '127.0.0.1', hook: 'INPUT', passes: false },
+  { name: 'loopback-src', src: '127.0.0.5', dst: HOST, hook: 'INPUT', passes: false },
+  { name: 'zero-src', src: '0.0.0.0', dst: HOST, hook: 'INPUT', passes: false },
   // Since Linux 5.3 the rest of 0.0.0.0/8 is unicast (ipv4_is_zeronet is 0.0.0.0 only).
-  { name: 'zeronet-src', src: '0.0.0.7', dst: HOST, delivered: true },
-  { name: 'multicast-src', src: '224.0.0.5', dst: HOST, delivered: false },
-  { name: 'broadcast-src', src: '255.255.255.255', dst: HOST, delivered: false },
-  { name: 'zero-dst', src: SENDER, dst: '0.0.0.0', delivered: false },
+  { name: 'zeronet-src', src: '0.0.0.7', dst: HOST, hook: 'INPUT', passes: true },
+  { name: 'multicast-src', src: '224.0.0.5', dst: HOST, hook: 'INPUT', passes: false },
+  { name: 'broadcast-src', src: '255.255.255.255', dst: HOST, hook: 'INPUT', passes: false },
+  { name: 'zero-dst', src: SENDER, dst: '0.0.0.0', hook: 'INPUT', passes: false },
+  { name: 'fwd-control', src: SENDER, dst: SERVER, hook: 'FORWARD', passes: true },
+  { name: 'fwd-loopback-src', src: '127.0.0.5', dst: SERVER, hook: 'FORWARD', passes: false },
+  { name: 'fwd-zero-src', src: '0.0.0.0', dst: SERVER, hook: 'FORWARD', passes: false },
+  { name: 'fwd-zeronet-src', src: '0.0.0.7', dst: SERVER, hook: 'FORWARD', passes: true },
+  { name: 'fwd-multicast-src', src: '224.0.0.5', dst: SERVER, hook: 'FORWARD', passes: false },
+  { name: 'fwd-broadcast-src', src: '255.255.255.255', dst: SERVER, hook: 'FORWARD', passes: false },
 ] as const;
+type Case = (typeof CASES)[number];
 
-/** A counting rule (no target) per case in raw PREROUTING and in filter INPUT, named by comments. */
+/** A counting rule (no target) per case in raw PREROUTING and in filter INPUT or FORWARD, named by comments. */
 function rules(): string {
-  const match = (c: (typeof CASES)[number]) => `-i eth0 -s ${c.src}/32 -d ${c.dst}/32 -p udp -m udp --dport 9`;
+  const match = (c: Case) => `-i eth0 -s ${c.src}/32 -d ${c.dst}/32 -p udp -m udp --dport 9`;
   return [
     '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
     ...CASES.map((c) => `-A PREROUTING ${match(c)} -m comment --comment pre-${c.name}`),
     'COMMIT',
     '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
-    ...CASES.map((c) => `-A INPUT ${match(c)} -m comment --comment in-${c.name}`),
+    ...CASES.map((c) => `-A ${c.hook} ${match(c)} -m comment --comment in-${c.name}`),
     'COMMIT', '',
   ].join('\n');
 }
 
+/** The host as the namespace has it: forwarding on, no bridge (so every packet FORWARD sees was routed). */
 function hostJson(routeLocalnet: boolean): string {
   return JSON.stringify({
     name: 'martians',
-    interfaces: [{ name: 'eth0', addresses: [`${HOST}/24`], routeLocalnet }],
+    interfaces: [{ name: 'eth0', addresses: [`${HOST}/24`], routeLocalnet }, { name: 'eth1', addresses: ['10.9.1.1/24'] }],
     routes: [],
-    sysctl: { 'net.ipv4.ip_forward': 0 },
-    peers: [{ name: 'a', address: SENDER, via: 'eth0' }],
+    sysctl: { 'net.ipv4.ip_forward': 1 },
+    peers: [{ name: 'a', address: SENDER, via: 'eth0' }, { name: 'server', address: SERVER, via: 'eth1' }],
   });
 }
 
-/** Whether the emulator, on the same host, hands the datagram to INPUT (its filter INPUT rule for that case matches). */
-function emulatorDelivers(routeLocalnet: boolean, src: string, dst: string): boolean {
+/** Whether the emulator, on the same host, hands the datagram to the case's hook. */
+function emulatorPasses(routeLocalnet: boolean, c: Case): boolean {
   const host = parseHostFile(hostJson(routeLocalnet)).value!.host;
   const emu = new Emulator(parseIptables(rules(), { backend: 'nft', family: 'ipv4' }).ruleset, host);
-  let input = false;
-  emu.trace({ proto: 'udp', src: parseIpv4Strict(src)!, sport: 40000, dst: parseIpv4Strict(dst)!, dport: 9, origin: { kind: 'peer', peer: host.peers[0]! } }, (e: TraceEvent) => {
-    if (e.type === 'hook' && e.hook === 'INPUT') input = true;
+  let met = false;
+  emu.trace({ proto: 'udp', src: parseIpv4Strict(c.src)!, sport: 40000, dst: parseIpv4Strict(c.dst)!, dport: 9, origin: { kind: 'peer', peer: host.peers[0]! } }, (e: TraceEvent) => {
+    if (e.type === 'hook' && e.hook === c.hook) met = true;
   });
-  return input;
+  return met;
 }
 
-/** Per case: whether the analysis has packets (may) and example packets (must) for its INPUT rule, and whether a finding says no packet reaches it. */
+const commentOf = (line: string): string => /--comment in-(\S+)/.exec(line)?.[1] ?? '';
+
+/** Per case: whether the analysis has packets (may) and example packets (must) for its rule at its hook, and whether a finding says no packet reaches it. */
 function analysed(routeLocalnet: boolean): Map<string, { may: boolean; must: boolean; dead: boolean }> {
   const host = parseHostFile(hostJson(routeLocalnet)).value!.host;
-  const rs = parseIptables(rules(), { backend: 'nft', family: 'ipv4' }).ruleset;
+  const text = rules();
+  const lines = text.split('\n');
+  const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
   const an = analyzeReachability(rs, { host });
   const deadLines = new Set(reachFindings(rs, an).filter((f) => f.code === 'unreachable-rule').map((f) => f.span.start.line));
   const out = new Map<string, { may: boolean; must: boolean; dead: boolean }>();
   for (const x of an.rules()) {
-    if (x.table !== 'filter' || x.chain !== 'INPUT') continue;
-    const hit = an.reach(x.rule, x.table, x.chain).hits.get('INPUT');
-    out.set(CASES[x.rule.ref.index]!.name, { may: (hit?.may.length ?? 0) > 0, must: (hit?.must.length ?? 0) > 0, dead: deadLines.has(an.lineOf(x.rule)) });
+    if (x.table !== 'filter') continue;
+    const hit = an.reach(x.rule, x.table, x.chain).hits.get(x.chain as 'INPUT' | 'FORWARD');
+    out.set(commentOf(lines[an.lineOf(x.rule)]!), { may: (hit?.may.length ?? 0) > 0, must: (hit?.must.length ?? 0) > 0, dead: deadLines.has(an.lineOf(x.rule)) });
   }
   return out;
 }
@@ -119,21 +137,25 @@ function sendFrames(): void {
   spawnSync('sleep', ['0.3']);
 }
 
-describe('kernel: martians reach PREROUTING but not INPUT, as the analysis says', { skip }, () => {
+describe('kernel: martians reach PREROUTING but neither INPUT nor FORWARD, as the analysis says', { skip }, () => {
   before(() => {
-    for (const ns of [A, H]) {
+    for (const ns of [A, H, B]) {
       sh(['ip', 'netns', 'add', ns]);
       sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
     sh(['ip', '-n', A, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', H]);
+    sh(['ip', '-n', B, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', H]);
     sh(['ip', '-n', A, 'addr', 'add', `${SENDER}/24`, 'dev', 'eth0']);
     sh(['ip', '-n', H, 'addr', 'add', `${HOST}/24`, 'dev', 'eth0']);
-    for (const ns of [A, H]) sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    sh(['ip', '-n', H, 'addr', 'add', '10.9.1.1/24', 'dev', 'eth1']);
+    sh(['ip', '-n', B, 'addr', 'add', `${SERVER}/24`, 'dev', 'eth0']);
+    for (const [ns, dev] of [[A, 'eth0'], [H, 'eth0'], [H, 'eth1'], [B, 'eth0']] as const) sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+    sh(['ip', 'netns', 'exec', H, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     // Reverse-path filtering would drop some of them for another reason: off, as the host description has it.
     for (const k of ['all', 'default', 'eth0']) sh(['ip', 'netns', 'exec', H, 'sysctl', '-qw', `net.ipv4.conf.${k}.rp_filter=0`]);
   });
   after(() => {
-    for (const ns of [A, H]) spawnSync('ip', ['netns', 'del', ns]);
+    for (const ns of [A, H, B]) spawnSync('ip', ['netns', 'del', ns]);
   });
 
   for (const routeLocalnet of [false, true]) {
@@ -144,12 +166,12 @@ describe('kernel: martians reach PREROUTING but not INPUT, as the analysis says'
       const counts = countsByComment(H);
       const an = analysed(routeLocalnet);
       for (const c of CASES) {
-        const delivered = c.delivered || (routeLocalnet && (c.name === 'loopback-dst' || c.name === 'loopback-src'));
+        const delivered = c.passes || (routeLocalnet && (c.name === 'loopback-dst' || c.name === 'loopback-src' || c.name === 'fwd-loopback-src'));
         const seen = { pre: counts.get(`pre-${c.name}`), input: counts.get(`in-${c.name}`) };
         assert.equal(seen.pre, 1, `${c.name}: the frame should reach raw PREROUTING (${JSON.stringify(seen)})`);
-        assert.equal(seen.input, delivered ? 1 : 0, `${c.name}: the kernel ${delivered ? 'should deliver' : 'should drop'} it (${JSON.stringify(seen)})`);
+        assert.equal(seen.input, delivered ? 1 : 0, `${c.name}: the kernel ${delivered ? 'should let it on to' : 'should drop it before'} ${c.hook} (${JSON.stringify(seen)})`);
         const a = an.get(c.name)!;
-        assert.equal(emulatorDelivers(routeLocalnet, c.src, c.dst), delivered, `${c.name}: the emulator ${delivered ? 'should deliver' : 'should drop'} it`);
+        assert.equal(emulatorPasses(routeLocalnet, c), delivered, `${c.name}: the emulator ${delivered ? 'should let it on to' : 'should drop it before'} ${c.hook}`);
         // An example packet exactly for what the kernel delivers; packets at all (may) exactly for it too, and a
         // finding (no packet reaches the rule) exactly for what it drops.
         assert.equal(a.must, delivered, `${c.name}: analysis must ${a.must}`);

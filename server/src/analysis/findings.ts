@@ -23,7 +23,7 @@ import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
-import { martianKinds, martians, onlyMartians, onlyRoutingDrops } from './reach/martians';
+import { martianKinds, martians, onlyMartians, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -209,11 +209,12 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2)} at ${d.hook} (${d.target})` }));
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
   }
-  // 2b. Packets routing drops as martians before INPUT (the walks keep them: reach/martians.ts).
+  // 2b. Packets routing drops as martians before INPUT or FORWARD (the walks keep them: reach/martians.ts).
   const entryHooks = reach.rec.entryHooks(k.table, k.chain);
-  if (entryHooks.length === 1 && entryHooks[0] === 'INPUT' && onlyRoutingDrops(reach.rec.inputDrops, target)) {
+  if (routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, target)) {
     const kinds = martianKinds(space, target);
-    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: the packets its conditions accept at INPUT have ${kinds.join(' or ')}, and routing drops such packets as martians before INPUT.`, fixes };
+    const at = entryHooks.join(' and ');
+    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: the packets its conditions accept at ${at} have ${kinds.join(' or ')}, and routing drops such packets as martians before ${at}.`, fixes };
   }
   // 3. Shadowed: which earlier rules take the packets it would match.
   // In a long chain, only the earlier rules whose sure match may meet the target (takersIndex.ts).

@@ -16,7 +16,7 @@ import type { Space } from './space/fields';
 import { equalSets, fromRanges, single, subtract, union, type IntSet } from './space/intSet';
 import type { AddressFacts } from './space/ruleMatch';
 import { sameSet, WalkMemo } from './reach/walkMemo';
-import { routingDrops } from './reach/martians';
+import { routingDrops, type RoutingDrops } from './reach/martians';
 import { fullBox, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
 import { inferHost, sameAddressHints } from '../emulator/host/infer';
@@ -202,13 +202,15 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   // Without a description, the host inferred from the rules (as traces use it) only picks example packets.
   const found = opts.host ? addressFacts(opts.host) : before?.inferred && sameAddressHints(before.rs, rs) ? before.inferred : { ...addressFacts(inferHost(rs)), exact: false };
   const localnet = opts.host ? localnetOf(opts.host, space) : undefined;
-  const drops = routingDrops(space, localnet);
+  // (Without a host description, any interface may be a bridge whose frames pass FORWARD.)
+  const bridges = opts.host ? bridgesOf(opts.host, space) : undefined;
+  const routing = routingDrops(space, localnet, bridges === undefined || bridges.length > 0);
   // (The previous records' hits at INPUT were read with its routing: taken over only when that is the same.)
-  const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found) && sameSet(before.rec.inputDrops, drops);
+  const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found) && sameRouting(before.rec.routing, routing);
   const addrs = same ? before.rec.addrs! : found;
-  const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu), drops);
+  const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu), routing);
   const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu, made: compiled.made } : undefined);
-  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges: bridgesOf(opts.host, space), routes: routesOf(opts.host, space), sources: addrs.local, localnet } : {});
+  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges, routes: routesOf(opts.host, space), sources: addrs.local, localnet } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
@@ -268,6 +270,10 @@ function routesOf(host: HostModel, space: Space): PacketSet {
     out.push(b);
   }
   return out;
+}
+
+function sameRouting(a: RoutingDrops, b: RoutingDrops): boolean {
+  return sameSet(a.drops, b.drops) && a.hooks.join() === b.hooks.join();
 }
 
 /** The host's interfaces with route_localnet on, as interface indices (a name the space folds into "other names" is left out: off). */

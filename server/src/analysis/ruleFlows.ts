@@ -15,7 +15,7 @@ import { RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
-import { martianKinds, onlyLoopbackFromOutside, onlyRoutingDrops } from './reach/martians';
+import { martianKinds, onlyLoopbackFromOutside, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FlowRow {
   readonly hook: Hook;
@@ -32,8 +32,8 @@ export interface RuleFlows {
   readonly rows: readonly FlowRow[];
   readonly does: string;
   readonly neverHere?: { readonly packets: string; readonly takenBy: readonly number[] };
-  /** Packets its conditions accept that routing drops as martians before INPUT (its chain entered at INPUT only), and their kinds in words. */
-  readonly martians?: { readonly packets: string; readonly kinds: readonly string[] };
+  /** Packets its conditions accept that routing drops as martians before the hooks its chain is entered at (`before`: "INPUT"), and their kinds in words. */
+  readonly martians?: { readonly packets: string; readonly kinds: readonly string[]; readonly before: string };
   readonly example?: { readonly hook: Hook; readonly witness: Witness; readonly text: string };
   readonly unreachable: boolean;
 }
@@ -156,15 +156,16 @@ function lostOnTheWay(reach: Reachability, rule: EmuRule, table: string, chain: 
 }
 
 /**
- * The boxes of the lost packets that routing drops whole as martians, when the chain is entered at INPUT
- * only (the walks keep martians: no earlier rule takes them there, routing does), and the other boxes.
+ * The boxes of the lost packets that routing drops whole as martians, when every packet entering the chain
+ * was routed first (INPUT; FORWARD without bridged frames: the walks keep martians, and no earlier rule
+ * takes them there, routing does), the other boxes, and the hooks.
  */
-function routingDropped(reach: Reachability, table: string, chain: string, lost: PacketSet): { dropped: PacketSet; rest: PacketSet } {
+function routingDropped(reach: Reachability, table: string, chain: string, lost: PacketSet): { dropped: PacketSet; rest: PacketSet; hooks: readonly Hook[] } {
   const hooks = reach.rec.entryHooks(table, chain);
-  if (isEmpty(lost) || hooks.length !== 1 || hooks[0] !== 'INPUT') return { dropped: NONE, rest: lost };
-  const drops = reach.rec.inputDrops;
-  const dropped = lost.filter((b) => onlyRoutingDrops(drops, [b]));
-  return dropped.length ? { dropped, rest: lost.filter((b) => !dropped.includes(b)) } : { dropped: NONE, rest: lost };
+  const routing = reach.rec.routing;
+  if (isEmpty(lost) || !routedAt(routing, hooks)) return { dropped: NONE, rest: lost, hooks };
+  const dropped = lost.filter((b) => onlyRoutingDrops(routing.drops, [b]));
+  return dropped.length ? { dropped, rest: lost.filter((b) => !dropped.includes(b)), hooks } : { dropped: NONE, rest: lost, hooks };
 }
 
 const NOT_TAKING = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE']);
@@ -237,11 +238,11 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   // rule when every walk got to it: its hits are then the entering packets it accepts (counted, not
   // compared: KUBE-MARK-MASQ's one rule is hit by the 140,000 boxes 60,000 jump sites send in).
   const lost = reach.walksReachFirstRule(rule, sites.live) ? NONE : lostOnTheWay(reach, rule, table, chain, hitSetsOf(reach, ks));
-  const { dropped, rest } = routingDropped(reach, table, chain, lost);
+  const { dropped, rest, hooks } = routingDropped(reach, table, chain, lost);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(rest)) {
     neverHere = { packets: renderSet(reach.space, rest, 2), takenBy: takersOfLost(reach, rule, table, chain, rest) };
   }
-  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2), kinds: martianKinds(reach.space, dropped) };
+  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2), kinds: martianKinds(reach.space, dropped), before: hooks.join(' and ') };
   return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(martians ? { martians } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
 }

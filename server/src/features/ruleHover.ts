@@ -15,7 +15,7 @@ export function ruleHoverMarkdown(f: RuleFlows, spec: RuleSpec | undefined, line
     out.push(`It ${f.does}.`);
   }
   if (f.neverHere) out.push(`Its conditions also accept ${f.neverHere.packets}, but those never get here${f.neverHere.takenBy.length ? `: taken earlier by line ${f.neverHere.takenBy.join(', ')}` : ''}.`);
-  if (f.martians) out.push(`Its conditions also accept ${f.martians.packets}, but routing drops those as martians before INPUT (${f.martians.kinds.join('; ')}).`);
+  if (f.martians) out.push(`Its conditions also accept ${f.martians.packets}, but routing drops those as martians before ${f.martians.before} (${f.martians.kinds.join('; ')}).`);
   if (docker) out.push(docker);
   for (const d of lineFindings) out.push(`⚠ ${d.message}`);
   if (spec?.counters) out.push(`Counters in the dump: ${spec.counters.packets} packets, ${spec.counters.bytes} bytes.`);

@@ -255,6 +255,41 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
       });
     }
 
+    it('a router whose description has no bridge frames pass FORWARD: every packet there was routed, so a FORWARD rule only martians would reach is dead too', () => {
+      const router = parseHostFile(JSON.stringify({
+        name: 'router',
+        interfaces: [{ name: 'eth0', addresses: ['10.0.1.1/24'] }, { name: 'eth1', addresses: ['10.0.2.1/24'] }],
+        routes: [{ to: 'default', via: '10.0.1.2', dev: 'eth0' }],
+        sysctl: { 'net.ipv4.ip_forward': 1 },
+        peers: [{ name: 'x1', address: '10.0.1.2', via: 'eth0' }],
+      })).value!.host;
+      const text = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':BOTH - [0:0]',
+        '-A INPUT -j BOTH', '-A FORWARD -j BOTH', '-A FORWARD -s 224.0.0.0/4 -j DROP', '-A FORWARD -s 224.0.0.0/3 -j DROP', '-A BOTH -s 231.0.0.0/8 -j DROP', 'COMMIT', ''].join('\n');
+      const lineOf = (needle: string) => text.split('\n').indexOf(needle);
+      const messages = (an: ReturnType<typeof analyzeReachability>) => new Map(reachFindings(an.rs, an).filter((f) => f.code === 'unreachable-rule').map((f) => [f.span.start.line, f.message]));
+      const routed = analyzeReachability(parse(text), { host: router });
+      const dead = messages(routed);
+      assert.equal(dead.get(lineOf('-A FORWARD -s 224.0.0.0/4 -j DROP')), 'No packet reaches this rule: the packets its conditions accept at FORWARD have a multicast source, and routing drops such packets as martians before FORWARD.');
+      assert.equal(dead.get(lineOf('-A BOTH -s 231.0.0.0/8 -j DROP')), 'No packet reaches this rule: the packets its conditions accept at INPUT and FORWARD have a multicast source, and routing drops such packets as martians before INPUT and FORWARD.');
+      assert.equal(dead.has(lineOf('-A FORWARD -s 224.0.0.0/3 -j DROP')), false);
+      assert.equal(ruleFlows(routed, lineOf('-A FORWARD -s 224.0.0.0/4 -j DROP'))!.martians?.before, 'FORWARD');
+      // The lab host's bridge hands its frames to FORWARD unrouted (br_netfilter): there the rules stay reached.
+      const bridged = messages(analyzeReachability(parse(text), { host }));
+      assert.equal(bridged.has(lineOf('-A FORWARD -s 224.0.0.0/4 -j DROP')), false);
+      assert.equal(bridged.has(lineOf('-A BOTH -s 231.0.0.0/8 -j DROP')), false);
+      // The emulator's router: a datagram from a multicast source on eth0 to x2's network meets no FORWARD rule.
+      // (A unicast source is the control: it is forwarded.)
+      const emu = new Emulator(parse(text), router);
+      const forwarded = (src: string): boolean => {
+        let seen = false;
+        emu.trace({ proto: 'udp', src: ip(src), sport: 40000, dst: ip('10.0.2.2'), dport: 53, origin: { kind: 'peer', peer: router.peers[0]! } }, (e: TraceEvent) => {
+          if (e.type === 'hook' && e.hook === 'FORWARD') seen = true;
+        });
+        return seen;
+      };
+      assert.deepEqual([forwarded('231.1.2.3'), forwarded('10.0.1.5')], [false, true]);
+    });
+
     it('the emulator agrees: a datagram from a multicast source on eth0 meets no INPUT rule, one from 240.0.0.1 meets the DROP of 224.0.0.0/3', () => {
       const from = (src: string) => [...emulatorHits(lined, { proto: 'udp', src: ip(src), sport: 40000, dst: ip('10.0.1.1'), dport: 53, origin: { kind: 'peer', peer: peer('x1') } })].filter((h) => h.startsWith('INPUT'));
       assert.deepEqual(from('231.244.62.81'), []);

@@ -5,6 +5,7 @@
  * limited-broadcast source. They reach neither INPUT nor FORWARD
  * (test/kernel/martians.kernel.test.ts); the emulator's router drops them too (host/routing.ts).
  */
+import type { Hook } from '../../lang/iptables/extension';
 import { Field, type Space } from '../space/fields';
 import { range, single, subtract, union, type IntSet } from '../space/intSet';
 import { intersectSets, isEmpty, subtractSets, where, type PacketSet } from '../space/packetSet';
@@ -71,13 +72,28 @@ export function onlyLoopbackFromOutside(space: Space, s: PacketSet): boolean {
   return !isEmpty(arriving) && isEmpty(subtractSets(arriving, loopbackMartians(space, [])));
 }
 
+/** What routing surely drops as martians, and the hooks it routed every packet of before they get there. */
+export interface RoutingDrops {
+  readonly drops: PacketSet;
+  readonly hooks: readonly Hook[];
+}
+
+export const NO_ROUTING_DROPS: RoutingDrops = { drops: [], hooks: [] };
+
 /**
  * What routing surely drops on the way to INPUT: every martian, but loopback addresses from outside
  * only where a host description says route_localnet is off (`localnet`: the interfaces with it on;
- * undefined without a description, where any interface may have it).
+ * undefined without a description, where any interface may have it). Every packet at INPUT was
+ * routed; at FORWARD only when no bridge's frames pass it (`bridgedFrames`: br_netfilter hands
+ * them to FORWARD unrouted, martians or not).
  */
-export function routingDrops(space: Space, localnet: IntSet | undefined): PacketSet {
-  return martians(space, localnet ?? range(0, space.ifaces.max));
+export function routingDrops(space: Space, localnet: IntSet | undefined, bridgedFrames: boolean): RoutingDrops {
+  return { drops: martians(space, localnet ?? range(0, space.ifaces.max)), hooks: bridgedFrames ? ['INPUT'] : ['INPUT', 'FORWARD'] };
+}
+
+/** Whether every packet at these hooks (some) was routed first. */
+export function routedAt(routing: RoutingDrops, hooks: readonly Hook[]): boolean {
+  return hooks.length > 0 && hooks.every((h) => routing.hooks.includes(h));
 }
 
 /** Addresses some martian has as its source, or as its destination. */

@@ -3,8 +3,9 @@
  * took; per chain, the flows each jump site sent in. Held by position (table,
  * chain, index) rather than in maps keyed by strings built per visit: a
  * kube-proxy dump has its rules visited hundreds of thousands of times.
- * What it is handed at INPUT that routing drops as martians whole (a piece
- * of a walk) it records as no packet: such packets never get there.
+ * What it is handed at INPUT (or FORWARD) that routing drops as martians
+ * whole (a piece of a walk) it records as no packet: such packets never get
+ * there.
  */
 import type { EmuChain, EmuRule } from '../../emulator/compile';
 import { HOOKS, type Hook } from '../../lang/iptables/extension';
@@ -13,8 +14,7 @@ import type { Box, Space } from '../space/fields';
 import { ruleMatch, type AddressFacts, type RuleMatch } from '../space/ruleMatch';
 import { effectOf, type Effect } from './effect';
 import { isDead, NO_FLOW, type Flow } from './flow';
-import { onlyRoutingDrops } from './martians';
-import type { PacketSet } from '../space/packetSet';
+import { NO_ROUTING_DROPS, onlyRoutingDrops, type RoutingDrops } from './martians';
 import { JumpSites } from './jumpSites';
 
 export interface RuleFacts {
@@ -141,11 +141,12 @@ export class Recorder {
      */
     private readonly stillHeld?: (table: string, chain: EmuChain) => boolean,
     /**
-     * What routing surely drops before INPUT (martians.ts routingDrops). The walks' flows keep
-     * the martians (their words stay short: "from any address"); a piece of a walk at INPUT made
-     * of them alone is recorded as no packet, so that a rule only they would reach is dead.
+     * What routing surely drops as martians, and at which hooks every packet was routed (INPUT;
+     * FORWARD too when no bridged frame passes it: martians.ts routingDrops). The walks' flows keep
+     * the martians (their words stay short: "from any address"); a piece of a walk there made of
+     * them alone is recorded as no packet, so that a rule only they would reach is dead.
      */
-    readonly inputDrops: PacketSet = [],
+    readonly routing: RoutingDrops = NO_ROUTING_DROPS,
   ) {
     this.settling = previous !== undefined;
     if (previous) for (const [t, m] of previous.chains) this.chains.set(t, SlotMap.copyOf(m));
@@ -482,9 +483,9 @@ export class Recorder {
     return this.chains.get(table)?.get(chain)?.entered ?? false;
   }
 
-  /** The flow as it gets to the hook: none at INPUT when routing drops every packet of it as a martian. */
+  /** The flow as it gets to the hook: none at INPUT (or FORWARD, routing.hooks) when routing drops every packet of it as a martian. */
   private routed(hook: Hook, f: Flow): Flow {
-    return hook === 'INPUT' && f.must.length === 0 && onlyRoutingDrops(this.inputDrops, f.may) ? NO_FLOW : f;
+    return f.must.length === 0 && this.routing.hooks.includes(hook) && onlyRoutingDrops(this.routing.drops, f.may) ? NO_FLOW : f;
   }
 
   /** Packets entering a chain from a jump site: the jumping rule, or a hook (as "hook X"). */
