@@ -27,18 +27,7 @@ function notLo(space: Space): IntSet {
  * of it gets past routing. The others come in on lo neither: a local process cannot send them.
  */
 export function martians(space: Space, localnet: IntSet = []): PacketSet {
-  const dst = (v: IntSet) => where(space, Field.Dst, v);
-  const src = (v: IntSet) => where(space, Field.Src, v);
-  const not = (v: IntSet) => subtract(range(0, 0xffffffff), v);
-  return [
-    ...intersectSets(where(space, Field.Iif, range(1, space.ifaces.max)), [
-      ...src(union(MULTICAST, LBCAST)),
-      // (0.0.0.0 → 0.0.0.0 and 0.0.0.0 → 255.255.255.255 are taken as broadcasts.)
-      ...intersectSets(src(ZERONET), dst(not(union(ZERONET, LBCAST)))),
-      ...intersectSets(dst(ZERONET), src(not(ZERONET))),
-    ]),
-    ...loopbackMartians(space, localnet),
-  ];
+  return kindsOf(space, localnet).flatMap(([, m]) => m);
 }
 
 /** The martians kind by kind, each with its words (martians() in pieces). */
@@ -50,6 +39,7 @@ function kindsOf(space: Space, localnet: IntSet): Array<readonly [string, Packet
   return [
     ['a multicast source', intersectSets(arriving, src(MULTICAST))],
     ['the source 255.255.255.255', intersectSets(arriving, src(LBCAST))],
+    // (0.0.0.0 → 0.0.0.0 and 0.0.0.0 → 255.255.255.255 are taken as broadcasts.)
     ['the source 0.0.0.0', intersectSets(arriving, intersectSets(src(ZERONET), dst(not(union(ZERONET, LBCAST)))))],
     ['the destination 0.0.0.0', intersectSets(arriving, intersectSets(dst(ZERONET), src(not(ZERONET))))],
     ['a loopback address from another interface than lo', loopbackMartians(space, localnet)],
