@@ -1,4 +1,4 @@
-/** Small pieces the kernel tests that read rule counters in a namespace share. */
+/** Small pieces the kernel tests share: a lab of namespaces of their own, commands run in them, rule counters read. */
 import { spawnSync } from 'node:child_process';
 
 /** Runs a command (optionally fed `input`) and gives its output; throws with its stderr when it fails. */
@@ -16,4 +16,36 @@ export function countsByComment(ns: string): Map<string, number> {
     if (m) out.set(m[2]!, Number(m[1]));
   }
   return out;
+}
+
+/** Namespaces of a kernel test's own, joined by veth pairs, with their addresses: what `lab` builds. */
+export interface LabSpec {
+  readonly namespaces: readonly string[];
+  /** Each a veth pair: [namespace, device, peer namespace, peer device]. */
+  readonly links: ReadonlyArray<readonly [string, string, string, string]>;
+  /** [namespace, device, address/prefix]. */
+  readonly addresses: ReadonlyArray<readonly [string, string, string]>;
+  /** [namespace, ...`ip route add` arguments]. */
+  readonly routes?: ReadonlyArray<readonly string[]>;
+  /** Namespaces that forward IPv4. */
+  readonly forwarding?: readonly string[];
+}
+
+/** Builds the namespaces (lo and every device up) and gives what deletes them again. */
+export function lab(spec: LabSpec): () => void {
+  for (const ns of spec.namespaces) {
+    sh(['ip', 'netns', 'add', ns]);
+    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  for (const [ns, dev, peerNs, peerDev] of spec.links) sh(['ip', '-n', ns, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', peerDev, 'netns', peerNs]);
+  for (const [ns, dev, addr] of spec.addresses) sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
+  for (const [ns, dev, peerNs, peerDev] of spec.links) {
+    sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+    sh(['ip', '-n', peerNs, 'link', 'set', peerDev, 'up']);
+  }
+  for (const [ns, ...args] of spec.routes ?? []) sh(['ip', '-n', ns!, 'route', 'add', ...args]);
+  for (const ns of spec.forwarding ?? []) sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  return () => {
+    for (const ns of spec.namespaces) spawnSync('ip', ['netns', 'del', ns]);
+  };
 }

@@ -16,7 +16,7 @@ import { reachFindings } from '../../server/src/analysis/findings';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { labAvailable } from '../../server/src/verify/preconditions';
-import { countsByComment, sh } from '../helpers/kernelCounters';
+import { countsByComment, lab, sh } from '../helpers/kernelCounters';
 
 const avail = labAvailable();
 const skip = avail.ok ? false : `KERNEL DROPPED-BEFORE TESTS SKIPPED: ${avail.why}`;
@@ -71,24 +71,20 @@ function analysedDroppers(text: string): Map<string, string[]> {
 }
 
 describe('kernel: a rule that earlier tables leave no packet for names the DROP that takes them', { skip }, () => {
+  let remove = (): void => {};
   before(() => {
-    for (const ns of [A, H, B]) {
-      sh(['ip', 'netns', 'add', ns]);
-      sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    sh(['ip', '-n', A, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', H]);
-    sh(['ip', '-n', B, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', H]);
-    for (const src of [RAW_DROPPED, LET_THROUGH, MANGLE_DROPPED, FWD_DROPPED]) sh(['ip', '-n', A, 'addr', 'add', `${src}/24`, 'dev', 'eth0']);
-    sh(['ip', '-n', H, 'addr', 'add', `${HOST}/24`, 'dev', 'eth0']);
-    sh(['ip', '-n', H, 'addr', 'add', '10.9.1.1/24', 'dev', 'eth1']);
-    sh(['ip', '-n', B, 'addr', 'add', `${SERVER}/24`, 'dev', 'eth0']);
-    for (const [ns, dev] of [[A, 'eth0'], [H, 'eth0'], [H, 'eth1'], [B, 'eth0']] as const) sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-    sh(['ip', '-n', A, 'route', 'add', '10.9.1.0/24', 'via', HOST]);
-    sh(['ip', 'netns', 'exec', H, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    remove = lab({
+      namespaces: [A, H, B],
+      links: [[A, 'eth0', H, 'eth0'], [B, 'eth0', H, 'eth1']],
+      addresses: [
+        ...[RAW_DROPPED, LET_THROUGH, MANGLE_DROPPED, FWD_DROPPED].map((src) => [A, 'eth0', `${src}/24`] as const),
+        [H, 'eth0', `${HOST}/24`], [H, 'eth1', '10.9.1.1/24'], [B, 'eth0', `${SERVER}/24`],
+      ],
+      routes: [[A, '10.9.1.0/24', 'via', HOST]],
+      forwarding: [H],
+    });
   });
-  after(() => {
-    for (const ns of [A, H, B]) spawnSync('ip', ['netns', 'del', ns]);
-  });
+  after(() => remove());
 
   it('the analysis names the raw and the mangle DROP, and the kernel counts the packets there and none on the dead rules', () => {
     assert.deepEqual(Object.fromEntries(analysedDroppers(RULES)), { 'dead-raw': ['raw-drop'], 'dead-mangle': ['mangle-drop'], 'dead-fwd': ['raw-drop-fwd'] });

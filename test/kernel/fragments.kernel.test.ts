@@ -11,12 +11,12 @@
  * Three namespaces of our own (sender, host, receiver behind it), deleted after.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { reachFindings } from '../../server/src/analysis/findings';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { labAvailable } from '../../server/src/verify/preconditions';
+import { lab, sh } from '../helpers/kernelCounters';
 
 const avail = labAvailable();
 const skip = avail.ok ? false : `KERNEL FRAGMENT TESTS SKIPPED: ${avail.why}`;
@@ -24,12 +24,6 @@ if (skip) console.log(`\n!!! ${skip}\n`);
 
 const tag = `nflf${process.pid % 100000}`;
 const [A, H, C] = [`${tag}a`, `${tag}h`, `${tag}c`];
-
-function sh(args: readonly string[], input?: string): string {
-  const r = spawnSync(args[0]!, args.slice(1), { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
 
 function rules(conntrack: boolean): string {
   return ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
@@ -64,24 +58,17 @@ function kernelCounts(): Map<string, number> {
 }
 
 describe('kernel: which hooks meet IP fragments', { skip }, () => {
+  let remove = (): void => {};
   before(() => {
-    for (const ns of [A, H, C]) {
-      sh(['ip', 'netns', 'add', ns]);
-      sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    sh(['ip', '-n', A, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', H]);
-    sh(['ip', '-n', C, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', H]);
-    for (const [ns, dev, addr] of [[A, 'eth0', '10.9.0.1/24'], [H, 'eth0', '10.9.0.2/24'], [H, 'eth1', '10.9.1.2/24'], [C, 'eth0', '10.9.1.1/24']] as const) {
-      sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
-      sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
-    }
-    sh(['ip', '-n', A, 'route', 'add', 'default', 'via', '10.9.0.2']);
-    sh(['ip', '-n', C, 'route', 'add', 'default', 'via', '10.9.1.2']);
-    sh(['ip', 'netns', 'exec', H, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    remove = lab({
+      namespaces: [A, H, C],
+      links: [[A, 'eth0', H, 'eth0'], [C, 'eth0', H, 'eth1']],
+      addresses: [[A, 'eth0', '10.9.0.1/24'], [H, 'eth0', '10.9.0.2/24'], [H, 'eth1', '10.9.1.2/24'], [C, 'eth0', '10.9.1.1/24']],
+      routes: [[A, 'default', 'via', '10.9.0.2'], [C, 'default', 'via', '10.9.1.2']],
+      forwarding: [H],
+    });
   });
-  after(() => {
-    for (const ns of [A, H, C]) spawnSync('ip', ['netns', 'del', ns]);
-  });
+  after(() => remove());
 
   for (const conntrack of [false, true]) {
     it(`${conntrack ? 'with' : 'without'} conntrack: a -f rule is reachable exactly where the kernel counts fragments`, () => {
