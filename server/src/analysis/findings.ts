@@ -311,7 +311,10 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${at(b) + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, at(b), opts)], ...(example ? { example } : {}) };
   }
   const names = cover.map((e) => `line ${at(e) + 1} (${targetName(reach, e)})`);
-  const leftover = isEmpty(remaining) ? '' : ' together with earlier jumps and rewrites';
+  // What no earlier rule takes: martians routing drops first (`! -s 0.0.0.0/1` behind DROPs of every /4 above 128.0.0.0 but
+  // 224.0.0.0/4), or packets earlier jumps and rewrites send elsewhere.
+  const routed = !isEmpty(remaining) && routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, remaining);
+  const leftover = isEmpty(remaining) ? '' : routed ? ` that routing lets through (it drops the others as martians: ${martianKinds(space, remaining).join(', ')})` : ' together with earlier jumps and rewrites';
   const message = cover.length === 1
     ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}.`
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}.`;

@@ -290,6 +290,16 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
       assert.deepEqual([forwarded('231.1.2.3'), forwarded('10.0.1.5')], [false, true]);
     });
 
+    it('earlier rules that take all but the martians: the finding says routing drops the rest, not that earlier jumps or rewrites do', () => {
+      const text = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+        '-A INPUT -s 128.0.0.0/2 -j DROP', '-A INPUT -s 192.0.0.0/3 -j DROP', '-A INPUT -s 240.0.0.0/4 -j DROP', '-A INPUT ! -s 0.0.0.0/1 -j ACCEPT', 'COMMIT', ''].join('\n');
+      const an = analyzeReachability(parse(text));
+      const [d, ...more] = reachFindings(an.rs, an).filter((f) => f.code === 'unreachable-rule');
+      assert.equal(more.length, 0);
+      assert.equal(d!.span.start.line, text.split('\n').indexOf('-A INPUT ! -s 0.0.0.0/1 -j ACCEPT'));
+      assert.match(d!.message, /^No packet reaches this rule: the earlier rules at line 5 \(DROP\), line 6 \(DROP\), line 7 \(DROP\) together take every packet it would match that routing lets through \(it drops the others as martians: a multicast source\)\. For example/);
+    });
+
     it('the emulator agrees: a datagram from a multicast source on eth0 meets no INPUT rule, one from 240.0.0.1 meets the DROP of 224.0.0.0/3', () => {
       const from = (src: string) => [...emulatorHits(lined, { proto: 'udp', src: ip(src), sport: 40000, dst: ip('10.0.1.1'), dport: 53, origin: { kind: 'peer', peer: peer('x1') } })].filter((h) => h.startsWith('INPUT'));
       assert.deepEqual(from('231.244.62.81'), []);
