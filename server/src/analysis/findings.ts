@@ -13,7 +13,8 @@ import type { Hook } from '../lang/iptables/extension';
 import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
 import type { Flow } from './reach/flow';
-import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, type PacketSet } from './space/packetSet';
+import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
+import { range } from './space/intSet';
 import { ruleMatch } from './space/ruleMatch';
 import { CT_STATES, Field } from './space/fields';
 import { renderSet } from './space/render';
@@ -148,6 +149,9 @@ type Draft = Omit<Diagnostic, 'span'>;
 
 /** How many later rules the redundancy check follows a rule's packets through. */
 const REDUNDANT_LOOKAHEAD = 64;
+
+/** Multicast destinations (a group's datagram gets to INPUT only for a member: reach/pipeline.ts). */
+const MULTICAST_DST = range(0xe0000000, 0xefffffff);
 
 const MANAGED_CHAIN = /^(DOCKER|KUBE-|CNI-|cali-|flannel|FLANNEL)/;
 const MANAGED_IFACE = /^(docker\d*|docker_gwbridge|br-[0-9a-f]{12})$/;
@@ -529,9 +533,10 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       const may: PacketSet = [...r.hits.values()].flatMap((f) => f.may);
       // Large hit sets (hundreds of boxes) would make this check quadratic: not reported rather than slow.
       if (isEmpty(may) || may.length > 64 || must.length > 64) continue;
-      // Only where the packets that get here are known: `may` holds more than `must` only by martians (a
-      // loopback destination from outside gets here only if route_localnet is on), which are followed too.
-      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= martians(reach.space))))) continue;
+      // Only where the packets that get here are known: `may` holds more than `must` only by packets routing
+      // may or may not let on, which are followed too: martians (a loopback destination from outside gets here
+      // only if route_localnet is on) and, with a host description, multicast groups (only for a member).
+      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space), ...where(reach.space, Field.Dst, MULTICAST_DST)])))) continue;
       let left = may;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;

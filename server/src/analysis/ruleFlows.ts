@@ -10,7 +10,8 @@ import type { Hook } from '../lang/iptables/extension';
 import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
-import type { Box } from './space/fields';
+import { Field, type Box } from './space/fields';
+import { range, within } from './space/intSet';
 import { RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
@@ -207,6 +208,8 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
 }
 
 const ROUTE_LOCALNET = 'route_localnet is on for the input interface (else routing drops a loopback address from outside as a martian)';
+const GROUP_MEMBER = 'the host is a member of the multicast group (a process joined it; else routing drops the packet)';
+const MULTICAST = range(0xe0000000, 0xefffffff);
 
 function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAtLine(reach.lineIndex(), line);
@@ -226,7 +229,9 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
       // No packet surely gets here: because of undecided matches, or (all of its packets loopback addresses
       // from outside, without a host description) because route_localnet may be on or off.
       const localnet = !h.mustCount && h.may.length === h.mayCount && onlyLoopbackFromOutside(reach.space, h.may) ? [ROUTE_LOCALNET] : [];
-      const onlyIf = h.mustCount ? [] : [...conditions, ...localnet];
+      // (With a host description: a multicast group other than all-hosts is delivered only to a member.)
+      const member = !h.mustCount && hook === 'INPUT' && h.may.length === h.mayCount && h.may.every((b) => within(b[Field.Dst]!, MULTICAST)) ? [GROUP_MEMBER] : [];
+      const onlyIf = h.mustCount ? [] : [...conditions, ...localnet, ...member];
       rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount), ...(onlyIf.length ? { onlyIf } : {}) });
       if (!example && h.mustCount) {
         const w = witnessOf(reach.space, h.must);

@@ -313,6 +313,33 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
   });
 });
 
+describe('routing: multicast destinations with a host description (test/kernel/multicast.kernel.test.ts)', () => {
+  const text = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]',
+    '-A INPUT -i eth0 -d 224.0.0.251/32 -p udp --dport 5353 -j ACCEPT', '-A INPUT -i eth0 -d 224.0.0.1/32 -j ACCEPT', '-A FORWARD -i eth0 -d 239.1.2.3/32 -j ACCEPT', 'COMMIT', ''].join('\n');
+  const lineOf = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle));
+  // (From eth0: a bridge's frames, docker0's on the lab host, are switched to its ports, multicast too.)
+  it('a group is delivered to members only, which the description does not say: packets may get to its INPUT rule, surely only all-hosts; none is surely routed on', () => {
+    const an = analyzeReachability(parse(text), { host });
+    const hit = (needle: string, hook: Hook) => {
+      const x = [...an.rules()].find((r) => an.lineOf(r.rule) === lineOf(needle))!;
+      const h = an.reach(x.rule, x.table, x.chain).hits.get(hook);
+      return { may: (h?.may.length ?? 0) > 0, must: (h?.must.length ?? 0) > 0 };
+    };
+    assert.deepEqual(hit('224.0.0.251', 'INPUT'), { may: true, must: false });
+    assert.deepEqual(hit('224.0.0.1', 'INPUT'), { may: true, must: true });
+    assert.deepEqual(hit('239.1.2.3', 'FORWARD'), { may: true, must: false });
+    // No finding calls the mDNS rule unreachable (until the twenty-sixth session one did); hover says what it takes.
+    assert.deepEqual(reachFindings(an.rs, an).filter((f) => f.code === 'unreachable-rule').map((f) => f.span.start.line), []);
+    assert.deepEqual(ruleFlows(an, lineOf('224.0.0.251'))!.rows.map((r) => r.onlyIf), [['the host is a member of the multicast group (a process joined it; else routing drops the packet)']]);
+    assert.deepEqual(ruleFlows(an, lineOf('224.0.0.1'))!.rows.map((r) => r.onlyIf), [undefined]);
+  });
+
+  it('without one, routing is open: a group is surely delivered and no "only if" is said', () => {
+    const an = analyzeReachability(parse(text));
+    assert.deepEqual(ruleFlows(an, lineOf('224.0.0.251'))!.rows.map((r) => r.onlyIf), [undefined]);
+  });
+});
+
 describe('reachability engine: the sets it hands on', () => {
   const dnat = ['*nat', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.0.1:8080', 'COMMIT'];
   for (const [label, extra] of [['no rule names lo (it has an entry of its own all the same)', []], ['a rule names lo', ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -i lo -j ACCEPT', 'COMMIT']]] as const) {

@@ -18,6 +18,10 @@ import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
+/** Multicast destinations, and all-hosts (224.0.0.1: every multicast-capable interface is a member). */
+const MULTICAST = range(0xe0000000, 0xefffffff);
+const ALL_HOSTS = single(0xe0000001);
+
 const ORDER: Readonly<Record<Hook, readonly string[]>> = {
   PREROUTING: ['raw', 'conntrack', 'mangle', 'nat'],
   INPUT: ['mangle', 'filter', 'security', 'nat'],
@@ -226,9 +230,15 @@ export class Pipeline {
     const pre = this.routable(arrived, opts.localnet);
     const toLocal = opts.local ? where(this.space, Field.Dst, opts.local) : all(this.space);
     const toOthers = opts.local ? where(this.space, Field.Dst, subtract(range(0, 0xffffffff), opts.local)) : all(this.space);
-    this.hook('INPUT', this.reassembled(restrict(pre, toLocal)));
+    // With a description, a multicast destination is delivered when the host is a member of the group (a
+    // process joined it; every interface is a member of all-hosts, 224.0.0.1), which it does not say: it
+    // may be, surely only all-hosts. Routing forwards none without a multicast routing daemon: may, not must.
+    const toMember = opts.local ? where(this.space, Field.Dst, MULTICAST) : NONE;
+    const toAllHosts = opts.local ? where(this.space, Field.Dst, ALL_HOSTS) : NONE;
+    this.hook('INPUT', this.reassembled({ may: unionSets(intersectSets(pre.may, toLocal), intersectSets(pre.may, toMember)), must: unionSets(intersectSets(pre.must, toLocal), intersectSets(pre.must, toAllHosts)) }));
     // Forwarded: routed to some interface, TTL decremented (a packet with TTL 1 is answered with time exceeded instead).
-    const routed = restrict(pre, intersectSets(toOthers, where(this.space, Field.Ttl, range(2, 255))));
+    const ttlOk = intersectSets(toOthers, where(this.space, Field.Ttl, range(2, 255)));
+    const routed = opts.local ? { may: intersectSets(pre.may, ttlOk), must: subtractSets(intersectSets(pre.must, ttlOk), toMember) } : restrict(pre, ttlOk);
     const fwdIn: Flow = {
       may: mapField(assign(routed.may, Field.Oif, this.anyIface()), Field.Ttl, (v) => v - 1),
       must: mapField(assign(routed.must, Field.Oif, this.anyIface()), Field.Ttl, (v) => v - 1),
