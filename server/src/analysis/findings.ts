@@ -14,7 +14,6 @@ import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset
 import type { Reachability } from './reachability';
 import type { Flow } from './reach/flow';
 import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
-import { range } from './space/intSet';
 import { ruleMatch } from './space/ruleMatch';
 import { CT_STATES, Field } from './space/fields';
 import { renderSet } from './space/render';
@@ -24,7 +23,7 @@ import { explainedOnce, type ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
-import { martianKinds, martians, onlyMartians, onlyRoutingDrops, routedAt } from './reach/martians';
+import { martianKinds, martians, MULTICAST, onlyMartians, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -149,9 +148,6 @@ type Draft = Omit<Diagnostic, 'span'>;
 
 /** How many later rules the redundancy check follows a rule's packets through. */
 const REDUNDANT_LOOKAHEAD = 64;
-
-/** Multicast destinations (a group's datagram gets to INPUT only for a member: reach/pipeline.ts). */
-const MULTICAST_DST = range(0xe0000000, 0xefffffff);
 
 const MANAGED_CHAIN = /^(DOCKER|KUBE-|CNI-|cali-|flannel|FLANNEL)/;
 const MANAGED_IFACE = /^(docker\d*|docker_gwbridge|br-[0-9a-f]{12})$/;
@@ -536,7 +532,7 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       // Only where the packets that get here are known: `may` holds more than `must` only by packets routing
       // may or may not let on, which are followed too: martians (a loopback destination from outside gets here
       // only if route_localnet is on) and, with a host description, multicast groups (only for a member).
-      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space), ...where(reach.space, Field.Dst, MULTICAST_DST)])))) continue;
+      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space), ...where(reach.space, Field.Dst, MULTICAST)])))) continue;
       let left = may;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;

@@ -11,12 +11,12 @@ import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
-import { range, within } from './space/intSet';
+import { within } from './space/intSet';
 import { RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
-import { martianKinds, onlyLoopbackFromOutside, onlyRoutingDrops, routedAt } from './reach/martians';
+import { martianKinds, MULTICAST, onlyLoopbackFromOutside, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FlowRow {
   readonly hook: Hook;
@@ -209,7 +209,6 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
 
 const ROUTE_LOCALNET = 'route_localnet is on for the input interface (else routing drops a loopback address from outside as a martian)';
 const GROUP_MEMBER = 'the host is a member of the multicast group (a process joined it; else routing drops the packet)';
-const MULTICAST = range(0xe0000000, 0xefffffff);
 
 function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAtLine(reach.lineIndex(), line);

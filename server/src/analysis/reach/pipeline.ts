@@ -13,13 +13,12 @@ import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { flowOf, join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
-import { loopbackMartians, martians } from './martians';
+import { loopbackMartians, martians, MULTICAST } from './martians';
 import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
-/** Multicast destinations, and all-hosts (224.0.0.1: every multicast-capable interface is a member). */
-const MULTICAST = range(0xe0000000, 0xefffffff);
+/** All-hosts (224.0.0.1): every multicast-capable interface is a member. */
 const ALL_HOSTS = single(0xe0000001);
 
 const ORDER: Readonly<Record<Hook, readonly string[]>> = {
