@@ -12,7 +12,6 @@ import { span } from '../lang/diagnostic';
 import type { Hook } from '../lang/iptables/extension';
 import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
-import type { Flow } from './reach/flow';
 import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
 import { ruleMatch } from './space/ruleMatch';
 import { CT_STATES, Field } from './space/fields';
@@ -192,8 +191,10 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const entry = chainEntry(reach, k.table, k.chain);
   if (isEmpty(entry)) return undefined; // chain never entered: reported on the chain or by unused-chain
   const target = intersectSets(entry, facts.match.upper);
+  // The hooks whose packets enter the chain (some do: the entry holds packets).
+  const entryHooks = reach.rec.entryHooks(k.table, k.chain);
   if (isEmpty(target)) {
-    const hooks = [...new Set([...reach.entries(k.table, k.chain).entries()].filter(([, f]) => !isEmpty(f.may)).flatMap(([, f]) => hooksOf(reach, k, f)))];
+    const hooks = entryHooks;
     const culprit = partsOf(k.rule).find((p) => isEmpty(intersectSets(entry, ruleMatch(space, p.rule, reach.rec.addrs).upper)));
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
@@ -210,7 +211,6 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
   }
   // 2b. Packets routing drops as martians before INPUT or FORWARD (the walks keep them: reach/martians.ts).
-  const entryHooks = reach.rec.entryHooks(k.table, k.chain);
   if (routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, target)) {
     const kinds = martianKinds(space, target);
     const at = entryHooks.join(' and ');
@@ -483,10 +483,6 @@ function moveFix(k: KRule, above: number, opts: FindingOptions): QuickFix[] {
     { span: span(above, 0, 0), newText: `${text}\n` },
     { span: span(k.line, 0, 0, k.line + 1), newText: '' },
   ] }];
-}
-
-function hooksOf(reach: Reachability, k: KRule, _f: Flow): Hook[] {
-  return reach.rec.entryHooks(k.table, k.chain);
 }
 
 function describeEntry(reach: Reachability, entry: PacketSet): string {
