@@ -13,10 +13,10 @@ import { Recorder, type ChainRecord, type HitHead, type RuleFacts, type SitesByH
 import type { ChainScan } from './chainScan';
 import { addressFacts, buildSpace } from './space/build';
 import type { Space } from './space/fields';
-import { equalSets, fromRanges, single, subtract, union, type IntSet } from './space/intSet';
+import { equalSets, fromRanges, intersect, single, subtract, union, type IntSet } from './space/intSet';
 import type { AddressFacts } from './space/ruleMatch';
 import { sameSet, WalkMemo } from './reach/walkMemo';
-import { routingDrops, type RoutingDrops } from './reach/martians';
+import { LOOPBACK, routingDrops, type RoutingDrops } from './reach/martians';
 import { fullBox, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
 import { inferHost, sameAddressHints } from '../emulator/host/infer';
@@ -210,7 +210,7 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu), routing);
   const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu, made: compiled.made } : undefined);
-  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges, routes: routesOf(opts.host, space), sources: addrs.local, localnet } : {});
+  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges, routes: routesOf(opts.host, space, addrs.local), sources: sourcesOf(addrs.local, space), localnet } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
@@ -252,11 +252,22 @@ function sameAddressFacts(a: AddressFacts, b: AddressFacts): boolean {
   return equalSets(a.local, b.local) && equalSets(a.broadcast, b.broadcast) && equalSets(a.delivered, b.delivered) && a.exact === b.exact;
 }
 
-/** The host's routing table as "destination → output interface" boxes (longest prefix wins; unicast routes only). */
-function routesOf(host: HostModel, space: Space): PacketSet {
+/**
+ * The host's routing as "destination → output interface" boxes. The local table first: the host's own
+ * addresses (127.0.0.0/8 among them) are routed out lo, whatever the main table says of their subnet.
+ * Then the main table (longest prefix wins; unicast routes only).
+ */
+function routesOf(host: HostModel, space: Space, local: IntSet): PacketSet {
   const sorted = [...host.routes].sort((a, b) => b.prefix - a.prefix || a.metric - b.metric);
-  let covered: IntSet = [];
+  let covered: IntSet = local;
   const out: Box[] = [];
+  const lo = space.ifaces.indexOf('lo');
+  if (lo >= 0 && local.length) {
+    const b = fullBox(space).slice();
+    b[Field.Dst] = local;
+    b[Field.Oif] = single(lo);
+    out.push(b);
+  }
   for (const r of sorted) {
     const size = 2 ** (32 - r.prefix);
     const start = Math.floor((r.dst >>> 0) / size) * size;
@@ -270,6 +281,20 @@ function routesOf(host: HostModel, space: Space): PacketSet {
     out.push(b);
   }
   return out;
+}
+
+/**
+ * The sources the host's sockets send from, by output interface: its own addresses, and a loopback one
+ * only out of lo (the kernel refuses to route a loopback source out of another interface: EINVAL).
+ */
+function sourcesOf(local: IntSet, space: Space): PacketSet {
+  const lo = space.ifaces.indexOf('lo');
+  const other = fullBox(space).slice();
+  other[Field.Src] = subtract(local, LOOPBACK);
+  const loopback = fullBox(space).slice();
+  loopback[Field.Src] = intersect(local, LOOPBACK);
+  loopback[Field.Oif] = single(lo);
+  return [other, loopback].filter((b) => b[Field.Src]!.length && b[Field.Oif]!.length && !b[Field.Oif]!.some((x) => x < 0));
 }
 
 function sameRouting(a: RoutingDrops, b: RoutingDrops): boolean {

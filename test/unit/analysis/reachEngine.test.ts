@@ -141,6 +141,31 @@ describe('reachability engine: cases the emulator comparison found', () => {
     ].join('\n');
     agree(rules, { proto: 'tcp', src: 0, sport: 40000, dst: ip('10.0.2.2'), dport: 80, origin: { kind: 'local' } }, 'filter', 'OUTPUT', 1, 'OUTPUT');
   });
+
+  it('with a host description, the host\'s own addresses leave by lo (the local table), and no loopback source leaves by another interface', () => {
+    // The kernel witness test found "udp 10.0.1.1 → 10.0.1.1, out eth0" as an example packet: the main
+    // table routes 10.0.1.0/24 out eth0, but the local table, read first, sends the host's addresses out lo.
+    const rules = ['*filter', ':OUTPUT ACCEPT [0:0]',
+      '-A OUTPUT -d 10.0.1.1', '-A OUTPUT -d 10.0.1.1 -o eth0', '-A OUTPUT -s 127.0.0.1 -o eth0', '-A OUTPUT -d 10.0.1.2 -j ACCEPT', 'COMMIT', ''].join('\n');
+    const an = analyzeReachability(parse(rules), { host });
+    const at = (n: number) => {
+      const x = [...an.rules()].find((r) => r.rule.ref.index === n - 1)!;
+      return an.reach(x.rule, x.table, x.chain).hits.get('OUTPUT')!;
+    };
+    const lo = an.space.ifaces.indexOf('lo');
+    const toSelf = at(1);
+    assert.deepEqual(intersectSets(toSelf.must, where(an.space, Field.Oif, single(lo))), toSelf.must);
+    assert.ok(toSelf.must.length > 0);
+    assert.equal(witnessOf(an.space, toSelf.must)!.oif, 'lo');
+    // Only may (a description does not hold every routing rule); no example packet there.
+    for (const n of [2, 3]) assert.deepEqual([at(n).may.length > 0, at(n).must.length], [true, 0], `rule ${n}`);
+    // The neighbour is routed out eth0 as before.
+    assert.equal(witnessOf(an.space, at(4).must)!.oif, 'eth0');
+    // The emulator's router agrees: the host sending to its own address matches the first rule, not the second.
+    const hits = emulatorHits(rules, { proto: 'udp', src: 0, sport: 40000, dst: ip('10.0.1.1'), dport: 53, origin: { kind: 'local' } });
+    assert.ok(hits.has('OUTPUT filter OUTPUT #1'));
+    assert.ok(!hits.has('OUTPUT filter OUTPUT #2'));
+  });
 });
 
 describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWARD', () => {

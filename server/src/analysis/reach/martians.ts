@@ -12,7 +12,7 @@ import { intersectSets, isEmpty, subtractSets, where, type PacketSet } from '../
 
 /** ipv4_is_zeronet: 0.0.0.0 only since Linux 5.3, which made the rest of 0.0.0.0/8 unicast (checked in the kernel). */
 const ZERONET = single(0);
-const LOOPBACK = range(0x7f000000, 0x7fffffff);
+export const LOOPBACK = range(0x7f000000, 0x7fffffff);
 /** Multicast addresses (224.0.0.0/4): a martian source; as a destination, delivered to a group's members only (pipeline.ts). */
 export const MULTICAST = range(0xe0000000, 0xefffffff);
 const LBCAST = single(0xffffffff);

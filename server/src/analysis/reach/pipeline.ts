@@ -61,8 +61,8 @@ export interface PipelineOptions {
    * (`must`) at FORWARD and OUTPUT keep only the interface routing really picks. `may` stays open.
    */
   readonly routes?: PacketSet;
-  /** The host's own addresses, the only sources its sockets send from (for `must` at OUTPUT). */
-  readonly sources?: IntSet;
+  /** The sources the host's sockets send from (its own addresses), by output interface (for `must` at OUTPUT). */
+  readonly sources?: PacketSet;
   /**
    * Interfaces (indices) with route_localnet on, where a loopback destination is routed; given with a
    * host description (none: routing drops 127.0.0.0/8 from every interface but lo). Absent: unknown.
@@ -256,7 +256,7 @@ export class Pipeline {
     const fwd = this.hook('FORWARD', join(routedIn, bridged));
     let sent = flowOf(this.leaving());
     if (opts.routes) sent = { may: sent.may, must: intersectSets(sent.must, opts.routes) };
-    if (opts.sources) sent = { may: sent.may, must: intersectSets(sent.must, where(this.space, Field.Src, opts.sources)) };
+    if (opts.sources) sent = { may: sent.may, must: intersectSets(sent.must, opts.sources) };
     const out = this.hook('OUTPUT', sent);
     this.hook('POSTROUTING', join(fwd, out));
   }
