@@ -10,7 +10,9 @@
  * lab can send the witness as the first packet of a conversation: arriving on
  * one of the lab's links (eth0, eth1, docker0) from the namespace behind it,
  * or sent by the host itself; conntrack NEW (INVALID in raw, or everywhere
- * when no rule turns conntrack on), mark and connmark 0, not a fragment,
+ * when no rule turns conntrack on) or, for TCP and UDP, ESTABLISHED (the
+ * connection is put in the host's conntrack table first: conntrack -I, its
+ * reply seen), mark and connmark 0, not a fragment,
  * unicast, TTL 64 (63 once forwarded), a TCP SYN of 60 bytes, a UDP datagram
  * whose payload gives the witness's length, or a default ping (echo request,
  * 84 bytes); a source the sending namespace can use (an address is added to
@@ -186,12 +188,14 @@ interface Plan {
   readonly ambiguous: boolean;
   /** The address is added to the sender's namespace for the send. */
   readonly addSrc: boolean;
+  /** Sent as a packet of a connection conntrack already holds (ESTABLISHED): the entry is put in first (conntrack -I). */
+  readonly established: boolean;
 }
 
 type Planned = { readonly plan: Plan } | { readonly why: string; readonly detail: string };
 
 function planKey(p: Plan): string {
-  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.bridgedFrame ? ' bridged' : ''}`;
+  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
 }
 
 /** What the kernel's routing says, from `ip route get` in the host namespace. */
@@ -213,11 +217,13 @@ function expectedCt(table: string, ctActive: boolean): string {
 function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts: LabFacts, lab: Lab): Planned {
   const no = (why: string, detail = ''): Planned => ({ why, detail });
   const ct = expectedCt(table, ctActive);
-  if (w.ctState !== ct) return no(`conntrack state not ${ct === 'NEW' ? 'NEW' : 'INVALID (raw, or conntrack off)'}`, w.ctState);
+  const op = PROTO_OP[w.proto];
+  // A TCP or UDP packet of a connection conntrack holds: the entry is put in before the packet is sent.
+  const established = ct === 'NEW' && w.ctState === 'ESTABLISHED' && (op === 'tcp' || op === 'udp');
+  if (w.ctState !== ct && !established) return no(`conntrack state not ${ct === 'NEW' ? 'NEW or (TCP, UDP) ESTABLISHED' : 'INVALID (raw, or conntrack off)'}`, `${w.ctState}${op ? ` ${op}` : ''}`);
   if (w.mark !== 0 || w.connmark !== 0) return no('mark or connmark set (only a rule sets them)', `mark 0x${w.mark.toString(16)} connmark 0x${w.connmark.toString(16)}`);
   if (w.fragment) return no('a later fragment');
   if (w.pktType !== 'unicast') return no('not unicast', w.pktType);
-  const op = PROTO_OP[w.proto];
   if (!op) return no('protocol the agents do not send', `protocol ${w.proto}`);
   if (op === 'tcp' && w.tcpFlags !== 0x02) return no('TCP flags other than SYN', `flags 0x${w.tcpFlags.toString(16)}`);
   if (op === 'ping' && (w.icmpType !== 8 || w.icmpCode !== 0)) return no('ICMP other than an echo request', `type ${w.icmpType} code ${w.icmpCode}`);
@@ -225,7 +231,7 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
   if (op === 'ping' && w.length !== PING_LEN) return no('length a first packet does not have', `ping ${w.length}`);
   if (op === 'udp' && (w.length < UDP_HEADERS || w.length > UDP_MAX)) return no('length a first packet does not have', `udp ${w.length}`);
   if (op !== 'ping' && (w.sport === 0 || w.dport === 0)) return no('port 0');
-  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length };
+  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established };
   const local = hook === 'OUTPUT' || (hook === 'POSTROUTING' && w.iif === '');
   if (local) {
     if (w.iif !== '') return no('input interface on a locally sent packet');
@@ -330,6 +336,8 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
     if (proto === 17) b[Field.Length] = range(UDP_HEADERS, UDP_MAX);
     if (proto === 1) (b[Field.Icmp] = single(8 * 256), (b[Field.Length] = single(PING_LEN)));
     if (proto !== 1) (b[Field.Sport] = sports, (b[Field.Dport] = range(1, 65535)));
+    // TCP and UDP may also be sent ESTABLISHED (planFor); witnessOf prefers NEW.
+    if (proto !== 1 && expectedCt(table, ctActive) === 'NEW') b[Field.Ct] = union(b[Field.Ct]!, single(CT_STATES.indexOf('ESTABLISHED')));
     protos.push(b);
   }
   const out: IntSet[][] = [];
@@ -582,7 +590,8 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           const undo = prepare(lab!, plan);
           try {
             n.sends++;
-            res = await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, seed);
+            const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport }] : [];
+            res = await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, seed, 'match', conn);
           } catch (e) {
             if (!(e instanceof TraceLost)) throw new Error(`seed ${seed}: ${(e as Error).message}\n${text}`);
             if (monitor!.exited) await restart();
@@ -601,7 +610,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           `witness${x.refined ? ` (refined from must; the analysis's own: ${x.literalWhy})` : ''}: ${witnessLine(x.witness)}`,
           `sent: ${planKey(plan)} from ${plan.from}${plan.addSrc ? ' (source added to its namespace)' : ''}; ${got.detail}`,
           `kernel runs of that packet:\n  ${got.ep ? kernelRuns(got.ep, got.handles).join('\n  ') : '(not in the trace)'}`,
-          `emulator agrees with the kernel on the whole case: ${got.res?.result.agree ?? '?'}`,
+          plan.established ? 'emulator: not asked (its replay starts without the connection put in)' : `emulator agrees with the kernel on the whole case: ${got.res?.result.agree ?? '?'}`,
           `--- rules\n${text}`,
         ].join('\n');
 

@@ -10,10 +10,30 @@ import type { HostModel } from '../emulator/host/model';
 import type { UnknownAssumption } from '../emulator/traverse';
 import { parseIptables } from '../lang/iptables/restoreParser';
 import { handleIndex, parseTrace, TRACE_TABLE, type KEpisode, type TraceMonitor } from './kernelTrace';
-import type { Lab, Traffic } from './lab';
+import { run, type Lab, type Traffic } from './lab';
 import { renderComparison, Replayer, type ReplayResult } from './replay';
 
 export const MARKER = '127.1.2.3';
+
+/**
+ * A connection the kernel's conntrack table holds when a case's traffic starts: its first
+ * packet went from `src` to `dst` and a reply came back (conntrack -I, status SEEN_REPLY), so
+ * packets of it are ESTABLISHED in either direction. The emulator's replay starts without it:
+ * only the kernel's trace of such a case says anything.
+ */
+export interface EstablishedConn {
+  readonly proto: 'tcp' | 'udp';
+  readonly src: string;
+  readonly dst: string;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+/** conntrack -I's arguments for it (TCP needs a state: ESTABLISHED). */
+export function conntrackInsertArgs(c: EstablishedConn): string[] {
+  const state = c.proto === 'tcp' ? ['--state', 'ESTABLISHED'] : [];
+  return ['-I', '-p', c.proto, '-s', c.src, '-d', c.dst, '--sport', String(c.sport), '--dport', String(c.dport), ...state, '-u', 'SEEN_REPLY', '-t', '60'];
+}
 
 /** The kernel's trace of a case could not be read completely; the case says nothing. */
 export class TraceLost extends Error {}
@@ -35,6 +55,7 @@ export interface TraceCaseResult {
 /** `assume` decides, in the emulator, the matches it cannot evaluate (the kernel decides them for real). */
 export async function runTraceCase(
   lab: Lab, monitor: TraceMonitor, host: HostModel, rules: string, traffic: readonly TrafficStep[], caseNo: number, seed = 1, assume: UnknownAssumption = 'match',
+  established: readonly EstablishedConn[] = [],
 ): Promise<TraceCaseResult> {
   lab.quiesce();
   await new Promise((r) => setTimeout(r, 30));
@@ -42,6 +63,7 @@ export async function runTraceCase(
   const tracePath = lab.scratch('trace.nft', TRACE_TABLE);
   const listing = lab.hostShell(`nft flush ruleset && iptables-nft-restore < ${rulesPath} && nft -f ${tracePath} && { conntrack -F >/dev/null 2>&1; true; } && nft -a list ruleset`);
   const handles = handleIndex(listing);
+  for (const c of established) run(['ip', 'netns', 'exec', lab.hostNs, 'conntrack', ...conntrackInsertArgs(c)]);
   const offset = monitor.length;
   const outcomes: { ok: boolean; detail: string }[] = [];
   for (const t of traffic) {
