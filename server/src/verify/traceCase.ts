@@ -50,6 +50,8 @@ export interface TraceCaseResult {
   readonly outcomes: readonly { ok: boolean; detail: string }[];
   readonly report: string;
   readonly kernelText: string;
+  /** "table/chain/handle" → the rule's index in its chain, as the rules were loaded for the case. */
+  readonly handles: ReadonlyMap<string, number>;
 }
 
 /** `assume` decides, in the emulator, the matches it cannot evaluate (the kernel decides them for real). */
@@ -84,5 +86,5 @@ export async function runTraceCase(
   const parsed = parseIptables(rules, { backend: 'nft', family: 'ipv4' });
   const emu = new Emulator(parsed.ruleset, host, { seed, assume });
   const result = new Replayer(emu, host, handles).run(episodes);
-  return { result, episodes, outcomes, report: renderComparison(result), kernelText };
+  return { result, episodes, outcomes, report: renderComparison(result), kernelText, handles };
 }
