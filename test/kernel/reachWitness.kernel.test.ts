@@ -30,11 +30,20 @@
  * is counted as unconfirmed; any other miss is sent again and fails the test
  * only if it repeats and is not listed in reachWitnessKnownGaps.ts.
  *
- * Replay one ruleset: NFLENS_WITNESS_SEED=N NFLENS_WITNESS_CASES=1
+ * Then the same for the IPv4 dumps of ../shared/corpus/iptables of up to
+ * CORPUS_MAX_RULES rules that the lab's kernel loads (a dump it refuses, for
+ * a DNS name, an ipset or a module, is listed and left out), at most
+ * CORPUS_SENDS distinct packets each: real rulesets, with the lab host's
+ * description (interfaces the lab does not have send nothing).
+ *
+ * Replay one ruleset: NFLENS_WITNESS_SEED=N NFLENS_WITNESS_CASES=1, or
+ * NFLENS_WITNESS_CASES=0 NFLENS_WITNESS_CORPUS=<file name> (=0: no corpus)
  * (NFLENS_WITNESS_VERBOSE=1 prints every witness and what the kernel did).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../../server/src/analysis/space/fields';
@@ -47,12 +56,14 @@ import { localTable, maskOf, Router } from '../../server/src/emulator/host/routi
 import { parseHostFile } from '../../server/src/emulator/index';
 import { ip4 } from '../../server/src/emulator/packet';
 import type { Hook } from '../../server/src/lang/iptables/extension';
+import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { handleIndex, TraceMonitor, type KEpisode } from '../../server/src/verify/kernelTrace';
 import { Lab } from '../../server/src/verify/lab';
 import { labAvailable } from '../../server/src/verify/preconditions';
 import { kernelRuns, parseIp } from '../../server/src/verify/replay';
 import { MARKER, runTraceCase, TraceLost, type TraceCaseResult, type TrafficStep } from '../../server/src/verify/traceCase';
+import { corpusFiles } from '../helpers/corpus';
 import { generateRules, LAB_HOST_JSON, rng } from '../helpers/netlab/traceGenerator';
 import { KNOWN_WITNESS_GAPS } from './reachWitnessKnownGaps';
 
@@ -444,7 +455,8 @@ function firstPacket(eps: readonly KEpisode[], p: Plan): KEpisode | undefined {
 }
 
 interface Expectation {
-  readonly seed: number;
+  /** The ruleset: "seed N" or a corpus file's name. */
+  readonly set: string;
   readonly table: string;
   readonly chain: string;
   readonly hook: Hook;
@@ -455,7 +467,7 @@ interface Expectation {
   readonly literalWhy?: string;
 }
 
-const keyOf = (x: Expectation): string => `${x.seed} ${x.table}/${x.chain}#${x.rule.ref.index} ${x.hook}`;
+const keyOf = (x: Expectation): string => `${x.set.replace(/^seed /, '')} ${x.table}/${x.chain}#${x.rule.ref.index} ${x.hook}`;
 
 function matchedRule(emu: EmuRuleset, handles: ReadonlyMap<string, number>, table: string, chain: string, handle: number | undefined): EmuRule | undefined {
   const i = handles.get(`${table}/${chain}/${handle}`);
@@ -497,9 +509,61 @@ function witnessLine(w: Witness): string {
   return `${witnessText(w)}, length ${w.length}`;
 }
 
+// ------------------------------------------------------------------ the rulesets
+
+/** Dumps of the corpus up to this many rules are checked too (NFLENS_WITNESS_CORPUS=0: none). */
+const CORPUS_MAX_RULES = 400;
+/** Distinct packets one corpus dump may send (its witnesses beyond them are skipped and counted). */
+const CORPUS_SENDS = 12;
+
+interface RuleSet {
+  readonly name: string;
+  readonly text: string;
+  /** How to run it alone. */
+  readonly replay: string;
+  readonly seed?: number;
+  readonly corpus: boolean;
+  readonly sendsAtMost: number;
+}
+
+/** The generator's rulesets for the seeds, then the corpus's IPv4 dumps of up to CORPUS_MAX_RULES rules. */
+function* rulesets(): Generator<RuleSet> {
+  for (let seed = SEED; seed < SEED + CASES; seed++) {
+    yield { name: `seed ${seed}`, text: generateRules(rng(seed)), replay: `NFLENS_WITNESS_SEED=${seed} NFLENS_WITNESS_CASES=1`, seed, corpus: false, sendsAtMost: Infinity };
+  }
+  const only = process.env.NFLENS_WITNESS_CORPUS;
+  if (only === '0') return;
+  for (const file of corpusFiles('iptables')) {
+    if (only && only !== '1' && basename(file) !== only) continue;
+    // (The file's own line ends: a CR LF dump is refused by the parse below, as by iptables-restore.)
+    const text = readFileSync(file, 'utf8');
+    const parsed = analyzeIptables(text, { backend: 'nft', family: 'auto', fileName: file }).parsed;
+    if (parsed.ruleset.family !== 'ipv4') continue;
+    let rules = 0;
+    for (const t of parsed.ruleset.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
+    if (rules === 0 || rules > CORPUS_MAX_RULES) continue;
+    yield { name: basename(file), text, replay: `NFLENS_WITNESS_CASES=0 NFLENS_WITNESS_CORPUS=${basename(file)}`, corpus: true, sendsAtMost: CORPUS_SENDS };
+  }
+}
+
+/** Why the lab host's kernel does not load the rules (iptables-nft-restore's message), or undefined. */
+function kernelRefuses(lab: Lab, text: string): string | undefined {
+  const path = lab.scratch('corpus.rules', text);
+  try {
+    lab.hostShell(`nft flush ruleset && iptables-nft-restore < ${path}`);
+    return undefined;
+  } catch (e) {
+    // (run's message: the command, "failed (status): ", then iptables-nft-restore's own lines.)
+    const stderr = (e as Error).message.replace(/^[^]*?failed \(\d+\): /, '');
+    return stderr.split('\n').filter((l) => l.trim() && !/^Try `/.test(l)).join(' ').slice(0, 200);
+  } finally {
+    lab.hostShell('nft flush ruleset');
+  }
+}
+
 // ------------------------------------------------------------------ the test
 
-describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their rules (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 ? 'NFLENS_WITNESS_CASES=0' : false) }, () => {
+describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their rules (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 && process.env.NFLENS_WITNESS_CORPUS === '0' ? 'NFLENS_WITNESS_CASES=0 NFLENS_WITNESS_CORPUS=0' : false) }, () => {
   const host = skip ? undefined : hostOf(LAB_HOST_JSON);
   let lab: Lab | undefined;
   let monitor: TraceMonitor | undefined;
@@ -521,7 +585,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     const started = Date.now();
     const facts = new LabFacts(host!);
     const routes = routeClasses(facts);
-    const n = { rulesets: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
+    const n = { rulesets: 0, corpus: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
     const skipped = new Map<string, { count: number; example: string }>();
     const refinedFrom = new Map<string, number>();
     const failures: string[] = [];
@@ -533,15 +597,25 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     const lost: string[] = [];
     let caseNo = 0;
 
-    for (let seed = SEED; seed < SEED + CASES; seed++) {
-      const text = generateRules(rng(seed));
+    const corpusSkipped: string[] = [];
+    for (const set of rulesets()) {
+      const { name, text, replay, sendsAtMost } = set;
       const parsed = parseIptables(text, { backend: 'nft', family: 'ipv4' });
       const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      assert.deepEqual(errors.map((d) => d.message), [], `seed ${seed}: the generator wrote rules we call wrong:\n${text}`);
+      if (set.corpus) {
+        // A dump iptables-restore would refuse, or one this kernel cannot load here (DNS names, ipsets, modules), says nothing.
+        if (errors.length) continue;
+        const refused = kernelRefuses(lab!, text);
+        if (refused) {
+          corpusSkipped.push(`${name}: ${refused}`);
+          continue;
+        }
+      } else assert.deepEqual(errors.map((d) => d.message), [], `${name}: the generator wrote rules we call wrong:\n${text}`);
       const an: Reachability = analyzeReachability(parsed.ruleset, { host: host! });
       const ctActive = an.emu.conntrackActive;
       const lines = text.split('\n');
       n.rulesets++;
+      if (set.corpus) n.corpus++;
 
       // 1. The witnesses, and how the lab sends each (grouped: one packet can witness several rules).
       const groups = new Map<string, { plan: Plan; xs: Expectation[] }>();
@@ -553,7 +627,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           n.witnessed++;
           const w = witnessOf(an.space, flow.must)!;
           let planned = planFor(w, hook, table, ctActive, facts, lab!);
-          let x: Expectation = { seed, table, chain, hook, rule, witness: w, refined: false };
+          let x: Expectation = { set: name, table, chain, hook, rule, witness: w, refined: false };
           if (!('plan' in planned)) {
             const setKey = `${hook} ${table}`;
             let ls = labSets.get(setKey);
@@ -566,9 +640,10 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
               planned = again;
             }
           }
+          if ('plan' in planned && groups.size >= sendsAtMost && !groups.has(planKey(planned.plan))) planned = { why: 'past the packets a corpus file may send', detail: `${sendsAtMost}` };
           if (!('plan' in planned)) {
             n.skipped++;
-            const s = skipped.get(planned.why) ?? { count: 0, example: `seed ${seed} ${table} ${chain}#${rule.ref.index} at ${hook}: ${witnessLine(w)}${planned.detail ? ` — ${planned.detail}` : ''}` };
+            const s = skipped.get(planned.why) ?? { count: 0, example: `${name} ${table} ${chain}#${rule.ref.index} at ${hook}: ${witnessLine(w)}${planned.detail ? ` — ${planned.detail}` : ''}` };
             s.count++;
             skipped.set(planned.why, s);
             continue;
@@ -591,9 +666,9 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           try {
             n.sends++;
             const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport }] : [];
-            res = await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, seed, 'match', conn);
+            res = await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, set.seed ?? 1, 'match', conn);
           } catch (e) {
-            if (!(e instanceof TraceLost)) throw new Error(`seed ${seed}: ${(e as Error).message}\n${text}`);
+            if (!(e instanceof TraceLost)) throw new Error(`${name}: ${(e as Error).message}\n${text}`);
             if (monitor!.exited) await restart();
           } finally {
             undo();
@@ -605,7 +680,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
       };
       const show = (x: Expectation, plan: Plan, got: { ep?: KEpisode; res?: TraceCaseResult; handles: Map<string, number>; detail: string }): string =>
         [
-          `seed ${seed} (replay: NFLENS_WITNESS_SEED=${seed} NFLENS_WITNESS_CASES=1), key "${keyOf(x)}"`,
+          `${name} (replay: ${replay}), key "${keyOf(x)}"`,
           `rule: ${x.table} ${x.chain} #${x.rule.ref.index + 1} (line ${x.rule.ref.line + 1}) "${lines[x.rule.ref.line] ?? x.rule.id}" at ${x.hook}`,
           `witness${x.refined ? ` (refined from must; the analysis's own: ${x.literalWhy})` : ''}: ${witnessLine(x.witness)}`,
           `sent: ${planKey(plan)} from ${plan.from}${plan.addSrc ? ' (source added to its namespace)' : ''}; ${got.detail}`,
@@ -618,20 +693,20 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
         let got = await send(plan);
         if (!got.res) {
           n.lost += xs.length;
-          lost.push(`${seed} ${planKey(plan)}`);
+          lost.push(`${name} ${planKey(plan)}`);
           continue;
         }
         if (!got.ep) {
           got = await send(plan);
           if (!got.ep) {
             n.unseen += xs.length;
-            unseen.push(`seed ${seed}: ${planKey(plan)} from ${plan.from} never showed up in the trace (${got.detail})`);
+            unseen.push(`${name}: ${planKey(plan)} from ${plan.from} never showed up in the trace (${got.detail})`);
             continue;
           }
         }
         const entry = got.ep!.packet;
         if (entry.len !== plan.length || entry.ttl !== plan.ttl || (plan.sender && !plan.bridgedFrame && entry.iif !== plan.sender.iface)) {
-          missent.push(`seed ${seed}: ${planKey(plan)} from ${plan.from} reached the host as len ${entry.len} ttl ${entry.ttl} in ${entry.iif}`);
+          missent.push(`${name}: ${planKey(plan)} from ${plan.from} reached the host as len ${entry.len} ttl ${entry.ttl} in ${entry.iif}`);
         }
         const pending: Expectation[] = [];
         for (const x of xs) {
@@ -665,7 +740,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
 
     const reasons = [...skipped].sort((a, b) => b[1].count - a[1].count);
     console.log(
-      `reachability witnesses in the kernel: ${n.rulesets} rulesets (seeds ${SEED}-${SEED + CASES - 1}), ${n.rules} rules, ${n.witnessed} (rule, hook) witnesses: ` +
+      `reachability witnesses in the kernel: ${n.rulesets} rulesets (seeds ${SEED}-${SEED + CASES - 1}${n.corpus ? `, ${n.corpus} corpus dumps` : ''}), ${n.rules} rules, ${n.witnessed} (rule, hook) witnesses: ` +
         `${n.kept} kept (${n.asGiven} as the analysis gives them, ${n.refined} refined from must to a packet the lab sends), ${n.skipped} skipped; ` +
         `${n.sends} packets sent; ${n.confirmed} confirmed in the kernel, ${n.rewritten} unconfirmed after a rewriting target, ${n.ambiguous} in and out by the bridge that never got to their chain the way the lab sent them, ` +
         `${failures.length} disagreements, ${known.length} known gaps, ${flaky.length} misses that did not repeat${flaky.length ? ` (${flaky.join('; ')})` : ''}, ` +
@@ -675,6 +750,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     console.log(`  refined (the analysis's own witness could not be sent): ${[...refinedFrom].sort((a, b) => b[1] - a[1]).map(([why, c]) => `${why}: ${c}`).join('; ') || 'none'}`);
     if (VERBOSE) for (const [why, s] of reasons) console.log(`  e.g. ${why}: ${s.example}`);
     for (const m of [...unseen, ...missent]) console.log(`  lab: ${m}`);
+    if (corpusSkipped.length) console.log(`  corpus dumps the lab's kernel does not load: ${corpusSkipped.join('; ')}`);
 
     // A packet whose trace overflowed xtables-monitor (ENOBUFS) every time says nothing either way; a few are tolerated.
     const tolerance = Math.max(1, Math.ceil(n.kept / 50));
