@@ -271,7 +271,7 @@ describe('nflens verify\'s report with the trace\'s own check', () => {
   const kernelRun = (rules: string, assume: UnknownAssumption) => {
     const plan = planOf(rules);
     const result = replay(rules, connection(), assume);
-    return { plan, k: { result: { result, episodes: [], outcomes: [{ ok: true, detail: 'echoed' }], report: '', kernelText: '', trace: traceCheckOf(plan, assume, 1)(result) } } };
+    return { plan, k: { result: { result, episodes: [], outcomes: [{ ok: true, detail: 'echoed' }], report: '', kernelText: '', handles: new Map(), trace: traceCheckOf(plan, assume, 1)(result) } } };
   };
 
   it('the replay agrees but the trace differs: the verdict is "differ", the difference is marked as the trace\'s own', () => {
@@ -305,7 +305,7 @@ describe('nflens verify\'s report with the trace\'s own check', () => {
     episodes[0] = { ...episodes[0]!, runs: [runOf('filter', 'OUTPUT', episodes[0]!.packet, [{ chain: 'OUTPUT', kind: 'rule', handle: 3, verdict: 'DROP' }])] };
     const result = new Replayer(emulator(OWNER, 'no-match'), host, new Map([['filter/OUTPUT/3', 0]])).run(episodes);
     const trace = traceCheckOf(plan, 'no-match', 1)(result);
-    const r = reportOf(plan, { result: { result, episodes: [], outcomes: [{ ok: false, detail: 'timeout' }], report: '', kernelText: '', trace } }, 'no-match', 1);
+    const r = reportOf(plan, { result: { result, episodes: [], outcomes: [{ ok: false, detail: 'timeout' }], report: '', kernelText: '', handles: new Map(), trace } }, 'no-match', 1);
     assert.equal(r.firstDifference?.in, 'replay');
     assert.match(verifyText(r), /\nFirst difference \(replay differs\): packet 1 \(local /);
     assert.ok(r.notes.some((n) => /^The emulator's own trace differs from the kernel too, at the trace's packet 1 \(SYN\)/.test(n)), r.notes.join('\n'));
