@@ -36,6 +36,11 @@
  * CORPUS_SENDS distinct packets each: real rulesets, with the lab host's
  * description (interfaces the lab does not have send nothing).
  *
+ * And the other way: for up to DEAD_PROBES rules of each ruleset that the
+ * analysis says no packet reaches, a packet the rule's conditions accept
+ * (surely, when the analysis can tell) is sent at a hook of its table; the
+ * kernel must match none of them.
+ *
  * Replay one ruleset: NFLENS_WITNESS_SEED=N NFLENS_WITNESS_CASES=1, or
  * NFLENS_WITNESS_CASES=0 NFLENS_WITNESS_CORPUS=<file name> (=0: no corpus)
  * (NFLENS_WITNESS_VERBOSE=1 prints every witness and what the kernel did).
@@ -78,6 +83,14 @@ const VERBOSE = !!process.env.NFLENS_WITNESS_VERBOSE;
 /** Targets that change what later rules see (the witness is the packet at its rule, after them). */
 const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TTL', 'TOS', 'DSCP']);
 const ARRIVING: ReadonlySet<Hook> = new Set<Hook>(['PREROUTING', 'INPUT', 'FORWARD']);
+/** The hooks each table is attached to (where a packet for a rule of it can be sent). */
+const HOOKS_OF_TABLE: Readonly<Record<string, readonly Hook[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
 const PROTO_OP: Readonly<Record<number, 'tcp' | 'udp' | 'ping'>> = { 6: 'tcp', 17: 'udp', 1: 'ping' };
 const SYN_LEN = 60;
 const PING_LEN = 84;
@@ -515,6 +528,8 @@ function witnessLine(w: Witness): string {
 const CORPUS_MAX_RULES = 400;
 /** Distinct packets one corpus dump may send (its witnesses beyond them are skipped and counted). */
 const CORPUS_SENDS = 12;
+/** Rules no packet reaches that one ruleset sends a packet to (each a packet the rule's conditions accept). */
+const DEAD_PROBES = 6;
 
 interface RuleSet {
   readonly name: string;
@@ -585,7 +600,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     const started = Date.now();
     const facts = new LabFacts(host!);
     const routes = routeClasses(facts);
-    const n = { rulesets: 0, corpus: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
+    const n = { rulesets: 0, corpus: 0, dead: 0, deadProbed: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
     const skipped = new Map<string, { count: number; example: string }>();
     const refinedFrom = new Map<string, number>();
     const failures: string[] = [];
@@ -736,6 +751,39 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           console.log(`\n--- witness disagreement${KNOWN_WITNESS_GAPS.has(keyOf(x)) ? ` (known: ${KNOWN_WITNESS_GAPS.get(keyOf(x))})` : ''}\n${report}`);
         }
       }
+
+      // 3. The other way: a rule the analysis says no packet reaches is sent a packet its conditions
+      // accept (surely, when the analysis can tell), at a hook its table has; the kernel must not match it.
+      let probes = 0;
+      for (const { table, chain, rule } of an.rules()) {
+        if (an.reached(rule) || probes >= DEAD_PROBES) continue;
+        n.dead++;
+        const own = an.facts(rule, table, chain).match;
+        const accepted = own.lower.length ? own.lower : own.upper;
+        let plan: Plan | undefined;
+        for (const hook of HOOKS_OF_TABLE[table] ?? []) {
+          const setKey = `${hook} ${table}`;
+          let ls = labSets.get(setKey);
+          if (!ls) labSets.set(setKey, (ls = labPackets(an.space, facts, routes, hook, table, ctActive)));
+          const w = witnessOf(an.space, intersectSets(accepted, ls));
+          const planned = w ? planFor(w, hook, table, ctActive, facts, lab!) : undefined;
+          if (planned && 'plan' in planned) {
+            plan = planned.plan;
+            break;
+          }
+        }
+        if (!plan) continue;
+        probes++;
+        const got = await send(plan);
+        if (!got.res) continue;
+        n.deadProbed++;
+        const hitAt = got.res.episodes.flatMap((ep) => ep.runs.filter((r) => r.steps.some((st) => st.kind === 'rule' && matchedRule(an.emu, got.handles, r.table, st.chain, st.handle) === rule)).map((r) => r.chain));
+        if (!hitAt.length) continue;
+        const report = [`${name} (replay: ${replay}): the analysis says no packet reaches ${table} ${chain} #${rule.ref.index + 1} (line ${rule.ref.line + 1}) "${lines[rule.ref.line] ?? rule.id}", and the kernel matched it at ${[...new Set(hitAt)].join(', ')}`,
+          `sent: ${planKey(plan)} from ${plan.from}; ${got.detail}`, `--- rules\n${text}`].join('\n');
+        failures.push(report);
+        console.log(`\n--- unreachable rule hit in the kernel\n${report}`);
+      }
     }
 
     const reasons = [...skipped].sort((a, b) => b[1].count - a[1].count);
@@ -744,7 +792,8 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
         `${n.kept} kept (${n.asGiven} as the analysis gives them, ${n.refined} refined from must to a packet the lab sends), ${n.skipped} skipped; ` +
         `${n.sends} packets sent; ${n.confirmed} confirmed in the kernel, ${n.rewritten} unconfirmed after a rewriting target, ${n.ambiguous} in and out by the bridge that never got to their chain the way the lab sent them, ` +
         `${failures.length} disagreements, ${known.length} known gaps, ${flaky.length} misses that did not repeat${flaky.length ? ` (${flaky.join('; ')})` : ''}, ` +
-        `${n.lost} lost traces${lost.length ? ` (${lost.join('; ')})` : ''}, ${n.unseen} not seen in the trace; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `${n.lost} lost traces${lost.length ? ` (${lost.join('; ')})` : ''}, ${n.unseen} not seen in the trace; ` +
+        `${n.dead} rules no packet reaches, ${n.deadProbed} of them sent a packet their conditions accept (none may match); ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     console.log(`  skipped (why the analysis's own witness cannot be sent, when no packet of its must set can): ${reasons.map(([why, s]) => `${why}: ${s.count}`).join('; ') || 'none'}`);
     console.log(`  refined (the analysis's own witness could not be sent): ${[...refinedFrom].sort((a, b) => b[1] - a[1]).map(([why, c]) => `${why}: ${c}`).join('; ') || 'none'}`);
