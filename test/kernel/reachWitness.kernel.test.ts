@@ -63,6 +63,7 @@ import { ip4 } from '../../server/src/emulator/packet';
 import type { Hook } from '../../server/src/lang/iptables/extension';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
+import { BUILTIN_CHAINS, isTableName } from '../../server/src/lang/iptables/tables';
 import { handleIndex, TraceMonitor, type KEpisode } from '../../server/src/verify/kernelTrace';
 import { Lab } from '../../server/src/verify/lab';
 import { labAvailable } from '../../server/src/verify/preconditions';
@@ -83,14 +84,6 @@ const VERBOSE = !!process.env.NFLENS_WITNESS_VERBOSE;
 /** Targets that change what later rules see (the witness is the packet at its rule, after them). */
 const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TTL', 'TOS', 'DSCP']);
 const ARRIVING: ReadonlySet<Hook> = new Set<Hook>(['PREROUTING', 'INPUT', 'FORWARD']);
-/** The hooks each table is attached to (where a packet for a rule of it can be sent). */
-const HOOKS_OF_TABLE: Readonly<Record<string, readonly Hook[]>> = {
-  raw: ['PREROUTING', 'OUTPUT'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-  security: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
 const PROTO_OP: Readonly<Record<number, 'tcp' | 'udp' | 'ping'>> = { 6: 'tcp', 17: 'udp', 1: 'ping' };
 const SYN_LEN = 60;
 const PING_LEN = 84;
@@ -761,7 +754,8 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
         const own = an.facts(rule, table, chain).match;
         const accepted = own.lower.length ? own.lower : own.upper;
         let plan: Plan | undefined;
-        for (const hook of HOOKS_OF_TABLE[table] ?? []) {
+        // (The hooks its table is attached to: its built-in chains.)
+        for (const hook of isTableName(table) ? BUILTIN_CHAINS[table] : []) {
           const setKey = `${hook} ${table}`;
           let ls = labSets.get(setKey);
           if (!ls) labSets.set(setKey, (ls = labPackets(an.space, facts, routes, hook, table, ctActive)));

@@ -288,13 +288,16 @@ function routesOf(host: HostModel, space: Space, local: IntSet): PacketSet {
  * only out of lo (the kernel refuses to route a loopback source out of another interface: EINVAL).
  */
 function sourcesOf(local: IntSet, space: Space): PacketSet {
-  const lo = space.ifaces.indexOf('lo');
+  const out: Box[] = [];
   const other = fullBox(space).slice();
   other[Field.Src] = subtract(local, LOOPBACK);
+  if (other[Field.Src]!.length) out.push(other);
+  const lo = space.ifaces.indexOf('lo');
   const loopback = fullBox(space).slice();
   loopback[Field.Src] = intersect(local, LOOPBACK);
   loopback[Field.Oif] = single(lo);
-  return [other, loopback].filter((b) => b[Field.Src]!.length && b[Field.Oif]!.length && !b[Field.Oif]!.some((x) => x < 0));
+  if (lo >= 0 && loopback[Field.Src]!.length) out.push(loopback);
+  return out;
 }
 
 function sameRouting(a: RoutingDrops, b: RoutingDrops): boolean {
