@@ -13,7 +13,9 @@
  * when no rule turns conntrack on) or, for TCP and UDP, ESTABLISHED (the
  * connection is put in the host's conntrack table first: conntrack -I, its
  * reply seen), mark and connmark 0, not a fragment,
- * unicast, TTL 64 (63 once forwarded), a TCP SYN of 60 bytes, a UDP datagram
+ * unicast, TTL 64 (63 once forwarded), a TCP SYN of 60 bytes (a connect();
+ * any other segment of 40-1500 bytes, with the witness's flags, from a raw
+ * socket when python3 is there), a UDP datagram
  * whose payload gives the witness's length, or a default ping (echo request,
  * 84 bytes); a source the sending namespace can use (an address is added to
  * it for the send when needed) and a destination the kernel routes the way
@@ -86,6 +88,34 @@ const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 
 const ARRIVING: ReadonlySet<Hook> = new Set<Hook>(['PREROUTING', 'INPUT', 'FORWARD']);
 const PROTO_OP: Readonly<Record<number, 'tcp' | 'udp' | 'ping'>> = { 6: 'tcp', 17: 'udp', 1: 'ping' };
 const SYN_LEN = 60;
+/** A TCP segment with other flags than a lone SYN is sent from a raw socket (python3): headers of 40 bytes, then padding. */
+const RAW_TCP_MIN = 40;
+const RAW_TCP_MAX = 1500;
+const PYTHON = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
+/** Sends one TCP segment from a raw socket bound to its source: argv src dst sport dport flags length. */
+const RAW_TCP = `
+import socket, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+sport, dport, flags, length = (int(x) for x in sys.argv[3:7])
+payload = b'w' * (length - 40)
+def csum(b):
+    if len(b) % 2: b += b'\\0'
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while t >> 16: t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+hdr = struct.pack('!HHIIBBHHH', sport, dport, 1000, 2000 if flags & 0x10 else 0, 5 << 4, flags, 65535, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(hdr) + len(payload))
+hdr = hdr[:16] + struct.pack('!H', csum(pseudo + hdr + payload)) + hdr[18:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+s.bind((src, 0))
+try:
+    s.sendto(hdr + payload, (dst, 0))
+except PermissionError:
+    pass  # a rule dropped it on the way out: the trace has it
+`;
+/** The TCP flags the kernel's trace prints, from a flags byte (ECE and CWR are not printed). */
+const PRINTED_FLAGS: ReadonlyArray<readonly [number, string]> = [[0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN']];
+const printedFlags = (flags: number): string => PRINTED_FLAGS.filter(([bit]) => flags & bit).map(([, name]) => name).sort().join(' ');
 const PING_LEN = 84;
 const UDP_HEADERS = 28;
 const UDP_MAX = 1500;
@@ -207,12 +237,14 @@ interface Plan {
   readonly addSrc: boolean;
   /** Sent as a packet of a connection conntrack already holds (ESTABLISHED): the entry is put in first (conntrack -I). */
   readonly established: boolean;
+  /** TCP flags other than a lone SYN: the segment is sent from a raw socket with these flags (RAW_TCP). */
+  readonly rawFlags?: number;
 }
 
 type Planned = { readonly plan: Plan } | { readonly why: string; readonly detail: string };
 
 function planKey(p: Plan): string {
-  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
+  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
 }
 
 /** What the kernel's routing says, from `ip route get` in the host namespace. */
@@ -242,13 +274,15 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
   if (w.fragment) return no('a later fragment');
   if (w.pktType !== 'unicast') return no('not unicast', w.pktType);
   if (!op) return no('protocol the agents do not send', `protocol ${w.proto}`);
-  if (op === 'tcp' && w.tcpFlags !== 0x02) return no('TCP flags other than SYN', `flags 0x${w.tcpFlags.toString(16)}`);
+  // A lone SYN of a connect()'s length is a connect(); other segments are sent from a raw socket (python3).
+  const raw = op === 'tcp' && (w.tcpFlags !== 0x02 || w.length !== SYN_LEN);
+  if (raw && !PYTHON) return no('TCP flags other than SYN (python3 is not installed)', `flags 0x${w.tcpFlags.toString(16)}`);
+  if (raw && (w.length < RAW_TCP_MIN || w.length > RAW_TCP_MAX)) return no('length a raw TCP segment does not have', `tcp ${w.length}`);
   if (op === 'ping' && (w.icmpType !== 8 || w.icmpCode !== 0)) return no('ICMP other than an echo request', `type ${w.icmpType} code ${w.icmpCode}`);
-  if (op === 'tcp' && w.length !== SYN_LEN) return no('length a first packet does not have', `tcp ${w.length}`);
   if (op === 'ping' && w.length !== PING_LEN) return no('length a first packet does not have', `ping ${w.length}`);
   if (op === 'udp' && (w.length < UDP_HEADERS || w.length > UDP_MAX)) return no('length a first packet does not have', `udp ${w.length}`);
   if (op !== 'ping' && (w.sport === 0 || w.dport === 0)) return no('port 0');
-  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established };
+  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}) };
   const local = hook === 'OUTPUT' || (hook === 'POSTROUTING' && w.iif === '');
   if (local) {
     if (w.iif !== '') return no('input interface on a locally sent packet');
@@ -349,7 +383,8 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
   for (const proto of [6, 17, 1]) {
     const b = common.slice();
     b[Field.Proto] = single(proto);
-    if (proto === 6) (b[Field.TcpFlags] = single(0x02), (b[Field.Length] = single(SYN_LEN)));
+    // (Any flags and length from a raw socket; witnessOf still prefers a SYN of 60 bytes: a connect().)
+    if (proto === 6) PYTHON ? (b[Field.Length] = range(RAW_TCP_MIN, RAW_TCP_MAX)) : ((b[Field.TcpFlags] = single(0x02)), (b[Field.Length] = single(SYN_LEN)));
     if (proto === 17) b[Field.Length] = range(UDP_HEADERS, UDP_MAX);
     if (proto === 1) (b[Field.Icmp] = single(8 * 256), (b[Field.Length] = single(PING_LEN)));
     if (proto !== 1) (b[Field.Sport] = sports, (b[Field.Dport] = range(1, 65535)));
@@ -456,7 +491,7 @@ function firstPacket(eps: readonly KEpisode[], p: Plan): KEpisode | undefined {
     if (e.start !== (p.from === 'host' ? 'out' : 'pre') || k.src !== ip4(p.src) || k.dst !== ip4(p.dst)) return false;
     if (p.op === 'ping') return k.sport === undefined && k.len === PING_LEN;
     if (k.sport !== p.sport || k.dport !== p.dport) return false;
-    return p.op === 'tcp' ? String(k.flags) === 'SYN' : !k.flags;
+    return p.op === 'tcp' ? [...(k.flags ?? [])].sort().join(' ') === printedFlags(p.rawFlags ?? 0x02) : !k.flags;
   });
 }
 
@@ -674,7 +709,14 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           try {
             n.sends++;
             const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport }] : [];
-            res = await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, set.seed ?? 1, 'match', conn);
+            // A raw segment is sent from the sender's namespace (or the host's), not by its agent.
+            const rawSend = (): void => {
+              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_TCP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.rawFlags), String(plan.length)], { encoding: 'utf8' });
+              if (r.status !== 0) throw new Error(`raw TCP send from ${plan.from}: ${r.stderr}`);
+            };
+            res = plan.rawFlags !== undefined
+              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, set.seed ?? 1, 'match', conn, [rawSend])
+              : await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, set.seed ?? 1, 'match', conn);
           } catch (e) {
             if (!(e instanceof TraceLost)) throw new Error(`${name}: ${(e as Error).message}\n${text}`);
             if (monitor!.exited) await restart();

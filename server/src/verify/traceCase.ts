@@ -58,6 +58,8 @@ export interface TraceCaseResult {
 export async function runTraceCase(
   lab: Lab, monitor: TraceMonitor, host: HostModel, rules: string, traffic: readonly TrafficStep[], caseNo: number, seed = 1, assume: UnknownAssumption = 'match',
   established: readonly EstablishedConn[] = [],
+  /** Senders run after the traffic, before the end marker (a test's crafted packets). */
+  more: ReadonlyArray<() => void> = [],
 ): Promise<TraceCaseResult> {
   lab.quiesce();
   await new Promise((r) => setTimeout(r, 30));
@@ -72,6 +74,7 @@ export async function runTraceCase(
     const { from, ...rest } = t;
     outcomes.push(await lab.send(from, rest));
   }
+  for (const send of more) send();
   const port = 20000 + (caseNo % 20000);
   await lab.send('host', { op: 'udp', dst: MARKER, dport: port, timeoutMs: 1 });
   const seen = await monitor.waitFor(offset, (t) => t.includes(`DST=${MARKER} `), 5000);
