@@ -14,7 +14,8 @@ import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset
 import type { Reachability } from './reachability';
 import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
 import { ruleMatch } from './space/ruleMatch';
-import { CT_STATES, Field } from './space/fields';
+import { CT_STATES, Field, type Space } from './space/fields';
+import { single } from './space/intSet';
 import { renderSet } from './space/render';
 import type { Effect } from './reach/effect';
 import { witnessOf, witnessText } from './space/witness';
@@ -23,6 +24,7 @@ import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
 import { martianKinds, martians, MULTICAST, onlyMartians, onlyRoutingDrops, routedAt } from './reach/martians';
+import { icmpNeverNew } from './reach/pipeline';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -199,6 +201,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
+      : isEmpty(subtractSets(facts.match.upper, icmpNeverNew(space))) ? ' (conntrack gives the state NEW only to ICMP requests: echo, timestamp, information and address mask; any other ICMP packet is INVALID, or ESTABLISHED or RELATED to a connection)'
       : hooks.length && hooks.every((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
@@ -315,10 +318,22 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   // 224.0.0.0/4), or packets earlier jumps and rewrites send elsewhere.
   const routed = !isEmpty(remaining) && routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, remaining);
   const leftover = isEmpty(remaining) ? '' : routed ? ` that routing lets through (it drops the others as martians: ${martianKinds(space, remaining).join(', ')})` : ' together with earlier jumps and rewrites';
+  const icmpNote = noNewIcmp(space, reach.facts(k.rule, k.table, k.chain).match.upper) ? ' (none of them is NEW: conntrack calls an ICMP packet NEW only when it is a request; an error is RELATED to the connection it is about, or INVALID)' : '';
   const message = cover.length === 1
-    ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}.`
-    : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}.`;
+    ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}${icmpNote}.`
+    : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}${icmpNote}.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
+}
+
+/**
+ * Whether a rule's conditions accept only ICMP, and of it in state NEW only packets conntrack never
+ * calls NEW (no request): ufw's `-p icmp --icmp-type destination-unreachable -j ACCEPT` after its
+ * RELATED,ESTABLISHED ACCEPT and INVALID DROP.
+ */
+function noNewIcmp(space: Space, upper: PacketSet): boolean {
+  const icmp = where(space, Field.Proto, single(1));
+  const asNew = intersectSets(upper, where(space, Field.Ct, single(CT_STATES.indexOf('NEW'))));
+  return !isEmpty(asNew) && isEmpty(subtractSets(upper, icmp)) && isEmpty(subtractSets(asNew, icmpNeverNew(space)));
 }
 
 /** droppedBefore for each hook the chain is entered at, each rule once, up to three. */

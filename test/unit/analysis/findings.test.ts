@@ -40,6 +40,28 @@ describe('reachability findings', () => {
     assert.ok(f.list.some((x) => x.code === 'redundant-rule' && f.lines[x.span.start.line]!.includes('10.0.0.128/25')), 'the /25 DROP only repeats the DROP policy');
   });
 
+  it('ICMP errors and replies are never NEW (conntrack: only requests start a connection): ufw\'s error ACCEPTs after RELATED,ESTABLISHED and INVALID are dead, its echo-request ACCEPT is not', () => {
+    // (test/kernel/icmpStates.kernel.test.ts: the kernel counts an echo reply, a timestamp reply, an
+    // unreachable and a router advertisement INVALID, the requests NEW.)
+    const f = findings(`
+      -A INPUT -i lo -j ACCEPT
+      -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
+      -A INPUT -m state --state INVALID -j DROP
+      -A INPUT -p icmp -m icmp --icmp-type 3 -j ACCEPT
+      -A INPUT -p icmp -m icmp --icmp-type 11 -j ACCEPT
+      -A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT
+      -A INPUT -p icmp -m icmp --icmp-type 0 -m state --state NEW -j LOG`);
+    for (const needle of ['--icmp-type 3 ', '--icmp-type 11 ']) {
+      const [d] = at(f, needle);
+      assert.equal(d?.code, 'unreachable-rule', needle);
+      assert.match(d!.message, /together take every packet it would match \(none of them is NEW: conntrack calls an ICMP packet NEW only when it is a request/);
+    }
+    assert.deepEqual(at(f, '--icmp-type 8 ').filter((d) => d.code === 'unreachable-rule'), []);
+    const [reply] = at(f, '--icmp-type 0 ');
+    assert.equal(reply?.code, 'unreachable-rule');
+    assert.match(reply!.message, /conditions never hold for packets in filter INPUT \(conntrack gives the state NEW only to ICMP requests/);
+  });
+
   it('one /25 is not enough: the /24 stays reachable', () => {
     const f = findings(`
       -A INPUT -s 10.0.0.0/25 -j ACCEPT

@@ -321,6 +321,8 @@ class Host {
     const r = this.r;
     const state = r.pick(['NEW', 'NEW', 'NEW', 'ESTABLISHED', 'ESTABLISHED', 'RELATED', 'INVALID'] as const);
     if (state === 'INVALID') return { state, dir: 'ORIGINAL' };
+    // Conntrack calls an ICMP packet NEW only when it is a request (nf_conntrack_icmp_packet's valid_new).
+    if (state === 'NEW' && p.proto === PROTO_ICMP && ![8, 13, 15, 17].includes(p.icmpType)) return { state: 'INVALID', dir: 'ORIGINAL' };
     const fresh = state === 'NEW' && r.chance(0.7);
     const dir = state === 'NEW' || r.chance(0.5) ? 'ORIGINAL' : 'REPLY';
     const t = packetTuple(p);

@@ -18,6 +18,17 @@ import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
+/** ICMP types (as type × 256 + code) that start a connection: echo, timestamp, information and address mask requests. */
+const ICMP_NEW: IntSet = fromRanges([8, 13, 15, 17].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+
+/**
+ * ICMP packets in state NEW that are no request: conntrack never gives them that state (a reply, or an
+ * error about no connection, is INVALID: nf_conntrack_icmp_packet's valid_new).
+ */
+export function icmpNeverNew(space: Space): PacketSet {
+  return intersectSets(intersectSets(where(space, Field.Ct, ct(['NEW'])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, subtract(range(0, 65535), ICMP_NEW)));
+}
+
 /** All-hosts (224.0.0.1): every multicast-capable interface is a member. */
 const ALL_HOSTS = single(0xe0000001);
 
@@ -206,9 +217,13 @@ export class Pipeline {
       // each flow twice: every walk below met it twice, and hover showed it twice.
       return unionSets(subtractSets(s, none), looked);
     };
-    // A TCP packet surely starts a connection only when it is a bare SYN.
-    const oddNew = intersectSets(intersectSets(where(this.space, Field.Ct, ct(['NEW'])), where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2))));
-    return { may: step(f.may), must: subtractSets(step(f.must), oddNew) };
+    const isNew = where(this.space, Field.Ct, ct(['NEW']));
+    // A TCP packet surely starts a connection only when it is a bare SYN; an ICMP one only when it
+    // is a request (echo, timestamp, information, address mask: nf_conntrack_icmp_packet's valid_new;
+    // any other, a reply or an error about no connection, is INVALID).
+    const oddNewIcmp = icmpNeverNew(this.space);
+    const oddNew = unionSets(intersectSets(intersectSets(isNew, where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2)))), oddNewIcmp);
+    return { may: subtractSets(step(f.may), oddNewIcmp), must: subtractSets(step(f.must), oddNew) };
   }
 
   /**
