@@ -201,7 +201,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
-      : isEmpty(subtractSets(facts.match.upper, icmpNeverNew(space))) ? ' (conntrack gives the state NEW only to ICMP requests: echo, timestamp, information and address mask; any other ICMP packet is INVALID, or ESTABLISHED or RELATED to a connection)'
+      : !culprit && !isEmpty(facts.match.upper) && isEmpty(subtractSets(facts.match.upper, icmpNeverNew(space))) ? ' (conntrack gives the state NEW only to ICMP requests: echo, timestamp, information and address mask; any other ICMP packet is INVALID, or ESTABLISHED or RELATED to a connection)'
       : hooks.length && hooks.every((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;

@@ -60,6 +60,16 @@ describe('reachability findings', () => {
     const [reply] = at(f, '--icmp-type 0 ');
     assert.equal(reply?.code, 'unreachable-rule');
     assert.match(reply!.message, /conditions never hold for packets in filter INPUT \(conntrack gives the state NEW only to ICMP requests/);
+    // In raw PREROUTING only packets looped back through lo have a state (OUTPUT's conntrack gave it):
+    // never NEW for an echo reply either. Where `--state NEW` alone never holds (raw OUTPUT), that is the reason given.
+    const text = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+      '-A PREROUTING -p icmp -m icmp --icmp-type 0 -m state --state NEW -j DROP', '-A OUTPUT -p icmp -m icmp --icmp-type 0 -m state --state NEW -j DROP', 'COMMIT', ''].join('\n');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const raw = reachFindings(rs, analyzeReachability(rs)).filter((d) => d.code === 'unreachable-rule');
+    assert.deepEqual(raw.map((d) => d.span.start.line), [3, 4]);
+    assert.match(raw[0]!.message, /conditions never hold for packets in raw PREROUTING \(conntrack gives the state NEW only to ICMP requests/);
+    assert.match(raw[1]!.message, /`-m state --state NEW` never holds for packets in raw OUTPUT/);
+    assert.doesNotMatch(raw[1]!.message, /ICMP requests/);
   });
 
   it('one /25 is not enough: the /24 stays reachable', () => {

@@ -118,7 +118,8 @@ export class Pipeline {
     s = intersectSets(s, where(this.space, Field.Oif, single(NO_IFACE)));
     s = this.whole(s);
     const fresh = intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
-    const looped = this.rs.conntrackActive ? intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))) : NONE;
+    // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request.)
+    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), icmpNeverNew(this.space)) : NONE;
     return { may: unionSets(fresh, looped), must: fresh };
   }
 
