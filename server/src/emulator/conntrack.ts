@@ -19,6 +19,11 @@ import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, t
 
 /** ICMP error types that carry the offending packet (RELATED). */
 export const ICMP_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+/**
+ * The ICMP types that start a connection: echo, timestamp, information and address mask requests
+ * (nf_conntrack_icmp_packet's valid_new). Any other ICMP packet of no known connection is INVALID.
+ */
+export const ICMP_REQUESTS: ReadonlySet<number> = new Set([8, 13, 15, 17]);
 /** Echo/timestamp/info/mask requests and their replies. */
 const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18, 0: 8, 14: 13, 16: 15, 18: 17 };
 
@@ -103,7 +108,7 @@ export class ConntrackTable {
     if (p.proto === PROTO_ICMP && !(p.icmpType in ICMP_REPLY_OF)) {
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: `ICMP type ${p.icmpType} starts no connection` };
     }
-    if (p.proto === PROTO_ICMP && ICMP_REPLY_OF[p.icmpType] !== undefined && [0, 14, 16, 18].includes(p.icmpType)) {
+    if (p.proto === PROTO_ICMP && !ICMP_REQUESTS.has(p.icmpType)) {
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP reply to no request' };
     }
     if (p.proto === PROTO_TCP) {

@@ -35,7 +35,7 @@ import { analyzeReachability, type Reachability } from '../../../server/src/anal
 import { witnessOf, type Witness } from '../../../server/src/analysis/space/witness';
 import { manualClock, seededRng, type Rng as EmuRng } from '../../../server/src/emulator/clock';
 import { compileRuleset, type EmuRule, type EmuRuleset } from '../../../server/src/emulator/compile';
-import { ICMP_ERRORS, packetTuple } from '../../../server/src/emulator/conntrack';
+import { ICMP_ERRORS, ICMP_REQUESTS, packetTuple } from '../../../server/src/emulator/conntrack';
 import type { NatRequest, TargetContext } from '../../../server/src/emulator/context';
 import { CT_CONFIRMED, CT_DST_NAT, CT_DST_NAT_DONE, CT_SEEN_REPLY, CT_SRC_NAT, CT_SRC_NAT_DONE, invertTuple, type Conn, type CtInfo, type CtStateName, type Tuple } from '../../../server/src/emulator/ct';
 import type { HostModel } from '../../../server/src/emulator/host/model';
@@ -322,7 +322,7 @@ class Host {
     const state = r.pick(['NEW', 'NEW', 'NEW', 'ESTABLISHED', 'ESTABLISHED', 'RELATED', 'INVALID'] as const);
     if (state === 'INVALID') return { state, dir: 'ORIGINAL' };
     // Conntrack calls an ICMP packet NEW only when it is a request (nf_conntrack_icmp_packet's valid_new).
-    if (state === 'NEW' && p.proto === PROTO_ICMP && ![8, 13, 15, 17].includes(p.icmpType)) return { state: 'INVALID', dir: 'ORIGINAL' };
+    if (state === 'NEW' && p.proto === PROTO_ICMP && !ICMP_REQUESTS.has(p.icmpType)) return { state: 'INVALID', dir: 'ORIGINAL' };
     const fresh = state === 'NEW' && r.chance(0.7);
     const dir = state === 'NEW' || r.chance(0.5) ? 'ORIGINAL' : 'REPLY';
     const t = packetTuple(p);

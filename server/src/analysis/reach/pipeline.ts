@@ -7,7 +7,7 @@
  * packet may then be delivered or forwarded, whichever its rules allow.
  */
 import type { EmuRuleset } from '../../emulator/compile';
-import { ICMP_ERRORS } from '../../emulator/conntrack';
+import { ICMP_ERRORS, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
@@ -18,8 +18,8 @@ import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
-/** ICMP types (as type × 256 + code) that start a connection: echo, timestamp, information and address mask requests. */
-const ICMP_NEW: IntSet = fromRanges([8, 13, 15, 17].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+/** The ICMP types that start a connection (conntrack.ts ICMP_REQUESTS), as type × 256 + code. */
+const ICMP_NEW: IntSet = fromRanges([...ICMP_REQUESTS].map((t) => [t * 256, t * 256 + 255] as [number, number]));
 
 /**
  * ICMP packets in state NEW that are no request: conntrack never gives them that state (a reply, or an
