@@ -16,8 +16,11 @@
  * unicast, TTL 64 (63 once forwarded), a TCP SYN of 60 bytes (a connect();
  * any other segment of 40-1500 bytes, with the witness's flags, from a raw
  * socket when python3 is there), a UDP datagram
- * whose payload gives the witness's length, or a default ping (echo request,
- * 84 bytes); a source the sending namespace can use (an address is added to
+ * whose payload gives the witness's length, a default ping (echo request,
+ * 84 bytes) or any other ICMP message of 28-1500 bytes from a raw socket
+ * (python3; not redirects, which would change the lab host's routes), NEW
+ * when it is a request and INVALID when not (conntrack starts connections
+ * only for requests); a source the sending namespace can use (an address is added to
  * it for the send when needed) and a destination the kernel routes the way
  * the hook says (checked with `ip route get` in the lab). A witness the lab
  * cannot send that way is replaced by a packet of the same `must` set that it
@@ -58,6 +61,7 @@ import { EMPTY, fromRanges, intersect, range, single, subtract, union, type IntS
 import { fullBox, intersectSets, type PacketSet } from '../../server/src/analysis/space/packetSet';
 import { witnessOf, witnessText, type Witness } from '../../server/src/analysis/space/witness';
 import type { EmuRule, EmuRuleset } from '../../server/src/emulator/compile';
+import { ICMP_REQUESTS } from '../../server/src/emulator/conntrack';
 import type { HostModel } from '../../server/src/emulator/host/model';
 import { localTable, maskOf, Router } from '../../server/src/emulator/host/routing';
 import { parseHostFile } from '../../server/src/emulator/index';
@@ -66,7 +70,7 @@ import type { Hook } from '../../server/src/lang/iptables/extension';
 import { analyzeIptables } from '../../server/src/lang/iptables/analyze';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { BUILTIN_CHAINS, isTableName } from '../../server/src/lang/iptables/tables';
-import { handleIndex, TraceMonitor, type KEpisode } from '../../server/src/verify/kernelTrace';
+import { TraceMonitor, type KEpisode } from '../../server/src/verify/kernelTrace';
 import { Lab } from '../../server/src/verify/lab';
 import { labAvailable } from '../../server/src/verify/preconditions';
 import { kernelRuns, parseIp } from '../../server/src/verify/replay';
@@ -91,6 +95,11 @@ const SYN_LEN = 60;
 /** A TCP segment with other flags than a lone SYN is sent from a raw socket (python3): headers of 40 bytes, then padding. */
 const RAW_TCP_MIN = 40;
 const RAW_TCP_MAX = 1500;
+/** An ICMP message other than an 84-byte echo request is sent from a raw socket: IP and ICMP headers, then padding. */
+const RAW_ICMP_MIN = 28;
+const RAW_ICMP_MAX = 1500;
+/** ICMP redirect: the lab host would take it as a route (it is left out). */
+const ICMP_REDIRECT = 5;
 const PYTHON = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
 /** Sends one TCP segment from a raw socket bound to its source: argv src dst sport dport flags length. */
 const RAW_TCP = `
@@ -110,6 +119,25 @@ s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
 s.bind((src, 0))
 try:
     s.sendto(hdr + payload, (dst, 0))
+except PermissionError:
+    pass  # a rule dropped it on the way out: the trace has it
+`;
+/** Sends one ICMP message from a raw socket bound to its source: argv src dst type code length (the rest padding). */
+const RAW_ICMP = `
+import socket, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+icmp_type, code, length = (int(x) for x in sys.argv[3:6])
+def csum(b):
+    if len(b) % 2: b += b'\\0'
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while t >> 16: t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+msg = struct.pack('!BBHHH', icmp_type, code, 0, 0x4e4c, 1) + b'w' * (length - 28)
+msg = msg[:2] + struct.pack('!H', csum(msg)) + msg[4:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.bind((src, 0))
+try:
+    s.sendto(msg, (dst, 0))
 except PermissionError:
     pass  # a rule dropped it on the way out: the trace has it
 `;
@@ -239,12 +267,14 @@ interface Plan {
   readonly established: boolean;
   /** TCP flags other than a lone SYN: the segment is sent from a raw socket with these flags (RAW_TCP). */
   readonly rawFlags?: number;
+  /** ICMP other than an 84-byte echo request: sent from a raw socket (RAW_ICMP), type × 256 + code. */
+  readonly rawIcmp?: number;
 }
 
 type Planned = { readonly plan: Plan } | { readonly why: string; readonly detail: string };
 
 function planKey(p: Plan): string {
-  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
+  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.rawIcmp !== undefined ? ` raw icmp ${p.rawIcmp >> 8}/${p.rawIcmp & 255}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
 }
 
 /** What the kernel's routing says, from `ip route get` in the host namespace. */
@@ -265,11 +295,15 @@ function expectedCt(table: string, ctActive: boolean): string {
 /** How the lab sends witness `w` of a rule in `table` at `hook` as a conversation's first packet, or why it cannot. */
 function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts: LabFacts, lab: Lab): Planned {
   const no = (why: string, detail = ''): Planned => ({ why, detail });
-  const ct = expectedCt(table, ctActive);
   const op = PROTO_OP[w.proto];
+  // Conntrack calls an ICMP message NEW only when it is a request; a reply or error of no connection it holds is INVALID.
+  const ct = op === 'ping' && !ICMP_REQUESTS.has(w.icmpType) ? 'INVALID' : expectedCt(table, ctActive);
   // A TCP or UDP packet of a connection conntrack holds: the entry is put in before the packet is sent.
   const established = ct === 'NEW' && w.ctState === 'ESTABLISHED' && (op === 'tcp' || op === 'udp');
-  if (w.ctState !== ct && !established) return no(`conntrack state not ${ct === 'NEW' ? 'NEW or (TCP, UDP) ESTABLISHED' : 'INVALID (raw, or conntrack off)'}`, `${w.ctState}${op ? ` ${op}` : ''}`);
+  if (w.ctState !== ct && !established) {
+    const want = ct === 'NEW' ? 'NEW or (TCP, UDP) ESTABLISHED' : op === 'ping' && !ICMP_REQUESTS.has(w.icmpType) ? 'INVALID (an ICMP message that is not a request)' : 'INVALID (raw, or conntrack off)';
+    return no(`conntrack state not ${want}`, `${w.ctState}${op ? ` ${op}` : ''}${op === 'ping' ? ` type ${w.icmpType}` : ''}`);
+  }
   if (w.mark !== 0 || w.connmark !== 0) return no('mark or connmark set (only a rule sets them)', `mark 0x${w.mark.toString(16)} connmark 0x${w.connmark.toString(16)}`);
   if (w.fragment) return no('a later fragment');
   if (w.pktType !== 'unicast') return no('not unicast', w.pktType);
@@ -278,11 +312,14 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
   const raw = op === 'tcp' && (w.tcpFlags !== 0x02 || w.length !== SYN_LEN);
   if (raw && !PYTHON) return no('TCP flags other than SYN (python3 is not installed)', `flags 0x${w.tcpFlags.toString(16)}`);
   if (raw && (w.length < RAW_TCP_MIN || w.length > RAW_TCP_MAX)) return no('length a raw TCP segment does not have', `tcp ${w.length}`);
-  if (op === 'ping' && (w.icmpType !== 8 || w.icmpCode !== 0)) return no('ICMP other than an echo request', `type ${w.icmpType} code ${w.icmpCode}`);
-  if (op === 'ping' && w.length !== PING_LEN) return no('length a first packet does not have', `ping ${w.length}`);
+  // An 84-byte echo request is a ping; other ICMP messages are sent from a raw socket (python3).
+  const rawIcmp = op === 'ping' && (w.icmpType !== 8 || w.icmpCode !== 0 || w.length !== PING_LEN);
+  if (rawIcmp && !PYTHON) return no('ICMP other than an 84-byte echo request (python3 is not installed)', `type ${w.icmpType} code ${w.icmpCode} length ${w.length}`);
+  if (rawIcmp && w.icmpType === ICMP_REDIRECT) return no('ICMP redirect (the lab host would take its route)');
+  if (rawIcmp && (w.length < RAW_ICMP_MIN || w.length > RAW_ICMP_MAX)) return no('length a raw ICMP message does not have', `icmp ${w.length}`);
   if (op === 'udp' && (w.length < UDP_HEADERS || w.length > UDP_MAX)) return no('length a first packet does not have', `udp ${w.length}`);
   if (op !== 'ping' && (w.sport === 0 || w.dport === 0)) return no('port 0');
-  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}) };
+  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}), ...(rawIcmp ? { rawIcmp: w.icmpType * 256 + w.icmpCode } : {}) };
   const local = hook === 'OUTPUT' || (hook === 'POSTROUTING' && w.iif === '');
   if (local) {
     if (w.iif !== '') return no('input interface on a locally sent packet');
@@ -386,11 +423,24 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
     // (Any flags and length from a raw socket; witnessOf still prefers a SYN of 60 bytes: a connect().)
     if (proto === 6) PYTHON ? (b[Field.Length] = range(RAW_TCP_MIN, RAW_TCP_MAX)) : ((b[Field.TcpFlags] = single(0x02)), (b[Field.Length] = single(SYN_LEN)));
     if (proto === 17) b[Field.Length] = range(UDP_HEADERS, UDP_MAX);
-    if (proto === 1) (b[Field.Icmp] = single(8 * 256), (b[Field.Length] = single(PING_LEN)));
+    // (Any ICMP message from a raw socket but redirects; witnessOf still prefers a ping.)
+    if (proto === 1) PYTHON ? ((b[Field.Icmp] = subtract(range(0, 65535), range(ICMP_REDIRECT * 256, ICMP_REDIRECT * 256 + 255))), (b[Field.Length] = range(RAW_ICMP_MIN, RAW_ICMP_MAX))) : ((b[Field.Icmp] = single(8 * 256)), (b[Field.Length] = single(PING_LEN)));
     if (proto !== 1) (b[Field.Sport] = sports, (b[Field.Dport] = range(1, 65535)));
     // TCP and UDP may also be sent ESTABLISHED (planFor); witnessOf prefers NEW.
     if (proto !== 1 && expectedCt(table, ctActive) === 'NEW') b[Field.Ct] = union(b[Field.Ct]!, single(CT_STATES.indexOf('ESTABLISHED')));
-    protos.push(b);
+    if (proto !== 1 || !PYTHON) {
+      protos.push(b);
+      continue;
+    }
+    // ICMP: requests in the table's state, the others INVALID (conntrack starts connections only for requests).
+    const requests = fromRanges([...ICMP_REQUESTS].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+    const asked = b.slice();
+    asked[Field.Icmp] = intersect(b[Field.Icmp]!, requests);
+    protos.push(asked);
+    const others = b.slice();
+    others[Field.Icmp] = subtract(b[Field.Icmp]!, requests);
+    others[Field.Ct] = single(CT_STATES.indexOf('INVALID'));
+    protos.push(others);
   }
   const out: IntSet[][] = [];
   const emit = (fields: Partial<Record<Field, IntSet>>): void => {
@@ -489,7 +539,7 @@ function firstPacket(eps: readonly KEpisode[], p: Plan): KEpisode | undefined {
   return eps.find((e) => {
     const k = e.packet;
     if (e.start !== (p.from === 'host' ? 'out' : 'pre') || k.src !== ip4(p.src) || k.dst !== ip4(p.dst)) return false;
-    if (p.op === 'ping') return k.sport === undefined && k.len === PING_LEN;
+    if (p.op === 'ping') return k.sport === undefined && k.len === p.length;
     if (k.sport !== p.sport || k.dport !== p.dport) return false;
     return p.op === 'tcp' ? [...(k.flags ?? [])].sort().join(' ') === printedFlags(p.rawFlags ?? 0x02) : !k.flags;
   });
@@ -628,7 +678,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     const started = Date.now();
     const facts = new LabFacts(host!);
     const routes = routeClasses(facts);
-    const n = { rulesets: 0, corpus: 0, dead: 0, deadProbed: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
+    const n = { rulesets: 0, corpus: 0, dead: 0, deadProbed: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, rawIcmp: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
     const skipped = new Map<string, { count: number; example: string }>();
     const refinedFrom = new Map<string, number>();
     const failures: string[] = [];
@@ -702,19 +752,26 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
       }
 
       // 2. Each distinct packet sent in the lab with the rules loaded; the kernel's trace read.
-      const send = async (plan: Plan): Promise<{ ep?: KEpisode; res?: TraceCaseResult; handles: Map<string, number>; detail: string }> => {
+      const send = async (plan: Plan): Promise<{ ep?: KEpisode; res?: TraceCaseResult; handles: ReadonlyMap<string, number>; detail: string }> => {
         let res: TraceCaseResult | undefined;
         for (let attempt = 0; attempt < 3 && !res; attempt++) {
           const undo = prepare(lab!, plan);
           try {
             n.sends++;
+            if (plan.rawIcmp !== undefined) n.rawIcmp++;
             const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport }] : [];
             // A raw segment is sent from the sender's namespace (or the host's), not by its agent.
             const rawSend = (): void => {
               const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_TCP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.rawFlags), String(plan.length)], { encoding: 'utf8' });
               if (r.status !== 0) throw new Error(`raw TCP send from ${plan.from}: ${r.stderr}`);
             };
-            res = plan.rawFlags !== undefined
+            const rawIcmpSend = (): void => {
+              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_ICMP, ip4(plan.src), ip4(plan.dst), String(plan.rawIcmp! >> 8), String(plan.rawIcmp! & 255), String(plan.length)], { encoding: 'utf8' });
+              if (r.status !== 0) throw new Error(`raw ICMP send from ${plan.from}: ${r.stderr}`);
+            };
+            res = plan.rawIcmp !== undefined
+              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, set.seed ?? 1, 'match', conn, [rawIcmpSend])
+              : plan.rawFlags !== undefined
               ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, set.seed ?? 1, 'match', conn, [rawSend])
               : await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, set.seed ?? 1, 'match', conn);
           } catch (e) {
@@ -724,11 +781,11 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
             undo();
           }
         }
-        const handles = res ? handleIndex(lab!.hostShell('nft -a list ruleset')) : new Map<string, number>();
+        const handles: ReadonlyMap<string, number> = res ? res.handles : new Map<string, number>();
         const ep = res ? firstPacket(res.episodes, plan) : undefined;
         return { ...(ep ? { ep } : {}), ...(res ? { res } : {}), handles, detail: res ? `agent: ${res.outcomes.map((o) => o.detail).join(', ')}` : 'trace lost' };
       };
-      const show = (x: Expectation, plan: Plan, got: { ep?: KEpisode; res?: TraceCaseResult; handles: Map<string, number>; detail: string }): string =>
+      const show = (x: Expectation, plan: Plan, got: { ep?: KEpisode; res?: TraceCaseResult; handles: ReadonlyMap<string, number>; detail: string }): string =>
         [
           `${name} (replay: ${replay}), key "${keyOf(x)}"`,
           `rule: ${x.table} ${x.chain} #${x.rule.ref.index + 1} (line ${x.rule.ref.line + 1}) "${lines[x.rule.ref.line] ?? x.rule.id}" at ${x.hook}`,
@@ -826,7 +883,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     console.log(
       `reachability witnesses in the kernel: ${n.rulesets} rulesets (seeds ${SEED}-${SEED + CASES - 1}${n.corpus ? `, ${n.corpus} corpus dumps` : ''}), ${n.rules} rules, ${n.witnessed} (rule, hook) witnesses: ` +
         `${n.kept} kept (${n.asGiven} as the analysis gives them, ${n.refined} refined from must to a packet the lab sends), ${n.skipped} skipped; ` +
-        `${n.sends} packets sent; ${n.confirmed} confirmed in the kernel, ${n.rewritten} unconfirmed after a rewriting target, ${n.ambiguous} in and out by the bridge that never got to their chain the way the lab sent them, ` +
+        `${n.sends} packets sent (${n.rawIcmp} of them ICMP messages other than a ping); ${n.confirmed} confirmed in the kernel, ${n.rewritten} unconfirmed after a rewriting target, ${n.ambiguous} in and out by the bridge that never got to their chain the way the lab sent them, ` +
         `${failures.length} disagreements, ${known.length} known gaps, ${flaky.length} misses that did not repeat${flaky.length ? ` (${flaky.join('; ')})` : ''}, ` +
         `${n.lost} lost traces${lost.length ? ` (${lost.join('; ')})` : ''}, ${n.unseen} not seen in the trace; ` +
         `${n.dead} rules no packet reaches, ${n.deadProbed} of them sent a packet their conditions accept (none may match); ${((Date.now() - started) / 1000).toFixed(1)} s`,
