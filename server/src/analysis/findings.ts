@@ -24,7 +24,7 @@ import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
 import { martianKinds, martians, MULTICAST, onlyMartians, onlyRoutingDrops, routedAt } from './reach/martians';
-import { icmpNeverNew } from './reach/pipeline';
+import { icmpNeverNew, icmpStatesNever } from './reach/pipeline';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -201,7 +201,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const why = culprit ? `\`${culprit.text}\` never holds for packets in ${k.table} ${k.chain}` : `its conditions never hold for packets in ${k.table} ${k.chain}`;
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
-      : !culprit && !isEmpty(facts.match.upper) && isEmpty(subtractSets(facts.match.upper, icmpNeverNew(space))) ? ' (conntrack gives the state NEW only to ICMP requests: echo, timestamp, information and address mask; any other ICMP packet is INVALID, or ESTABLISHED or RELATED to a connection)'
+      : !culprit && !isEmpty(facts.match.upper) && isEmpty(subtractSets(facts.match.upper, icmpStatesNever(space))) ? ` (${ICMP_STATES_NOTE})`
       : hooks.length && hooks.every((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
@@ -324,6 +324,9 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}${icmpNote}.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
 }
+
+/** Why an ICMP packet in some state never exists (pipeline.ts icmpStatesNever). */
+const ICMP_STATES_NOTE = 'conntrack gives the state NEW only to ICMP requests (echo, timestamp, information, address mask), ESTABLISHED only to requests and their replies, RELATED only to errors; any ICMP packet may be INVALID';
 
 /**
  * Whether a rule's conditions accept only ICMP, and of it in state NEW only packets conntrack never

@@ -59,7 +59,7 @@ describe('reachability findings', () => {
     assert.deepEqual(at(f, '--icmp-type 8 ').filter((d) => d.code === 'unreachable-rule'), []);
     const [reply] = at(f, '--icmp-type 0 ');
     assert.equal(reply?.code, 'unreachable-rule');
-    assert.match(reply!.message, /conditions never hold for packets in filter INPUT \(conntrack gives the state NEW only to ICMP requests/);
+    assert.match(reply!.message, /conditions never hold for packets in filter INPUT \(conntrack gives the state NEW only to ICMP requests \(echo, timestamp, information, address mask\), ESTABLISHED only to requests and their replies, RELATED only to errors/);
     // In raw PREROUTING only packets looped back through lo have a state (OUTPUT's conntrack gave it):
     // never NEW for an echo reply either. Where `--state NEW` alone never holds (raw OUTPUT), that is the reason given.
     const text = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
@@ -67,9 +67,28 @@ describe('reachability findings', () => {
     const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
     const raw = reachFindings(rs, analyzeReachability(rs)).filter((d) => d.code === 'unreachable-rule');
     assert.deepEqual(raw.map((d) => d.span.start.line), [3, 4]);
-    assert.match(raw[0]!.message, /conditions never hold for packets in raw PREROUTING \(conntrack gives the state NEW only to ICMP requests/);
+    assert.match(raw[0]!.message, /conditions never hold for packets in raw PREROUTING \(conntrack gives the state NEW only to ICMP requests \(echo, timestamp, information, address mask\), ESTABLISHED only to requests and their replies, RELATED only to errors/);
     assert.match(raw[1]!.message, /`-m state --state NEW` never holds for packets in raw OUTPUT/);
     assert.doesNotMatch(raw[1]!.message, /ICMP requests/);
+  });
+
+  it('ICMP states by type: ESTABLISHED only requests and replies, RELATED only errors (the others never hold)', () => {
+    const f = findings(`
+      -A INPUT -p icmp -m icmp --icmp-type 0 -m state --state RELATED -j LOG
+      -A INPUT -p icmp -m icmp --icmp-type 3 -m state --state ESTABLISHED -j LOG
+      -A INPUT -p icmp -m icmp --icmp-type 9 -m state --state ESTABLISHED,RELATED -j LOG
+      -A INPUT -p icmp -m icmp --icmp-type 3 -m state --state RELATED -j LOG
+      -A INPUT -p icmp -m icmp --icmp-type 0 -m state --state ESTABLISHED -j LOG
+      -A INPUT -p icmp -m icmp --icmp-type 8 -m state --state ESTABLISHED -j LOG
+      -A INPUT -p icmp -m icmp --icmp-type 9 -m state --state INVALID -j LOG`);
+    for (const needle of ['--icmp-type 0 -m state --state RELATED ', '--icmp-type 3 -m state --state ESTABLISHED ', '--icmp-type 9 -m state --state ESTABLISHED,RELATED ']) {
+      const [d] = at(f, needle);
+      assert.equal(d?.code, 'unreachable-rule', needle);
+      assert.match(d!.message, /conditions never hold for packets in filter INPUT \(conntrack gives the state NEW only to ICMP requests/, needle);
+    }
+    for (const needle of ['--icmp-type 3 -m state --state RELATED ', '--icmp-type 0 -m state --state ESTABLISHED ', '--icmp-type 8 -m state --state ESTABLISHED ', '--icmp-type 9 -m state --state INVALID ']) {
+      assert.deepEqual(at(f, needle).map((d) => d.code), [], needle);
+    }
   });
 
   it('one /25 is not enough: the /24 stays reachable', () => {

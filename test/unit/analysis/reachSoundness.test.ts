@@ -35,7 +35,7 @@ import { analyzeReachability, type Reachability } from '../../../server/src/anal
 import { witnessOf, type Witness } from '../../../server/src/analysis/space/witness';
 import { manualClock, seededRng, type Rng as EmuRng } from '../../../server/src/emulator/clock';
 import { compileRuleset, type EmuRule, type EmuRuleset } from '../../../server/src/emulator/compile';
-import { ICMP_ERRORS, ICMP_REQUESTS, packetTuple } from '../../../server/src/emulator/conntrack';
+import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS, packetTuple } from '../../../server/src/emulator/conntrack';
 import type { NatRequest, TargetContext } from '../../../server/src/emulator/context';
 import { CT_CONFIRMED, CT_DST_NAT, CT_DST_NAT_DONE, CT_SEEN_REPLY, CT_SRC_NAT, CT_SRC_NAT_DONE, invertTuple, type Conn, type CtInfo, type CtStateName, type Tuple } from '../../../server/src/emulator/ct';
 import type { HostModel } from '../../../server/src/emulator/host/model';
@@ -321,10 +321,16 @@ class Host {
     const r = this.r;
     const state = r.pick(['NEW', 'NEW', 'NEW', 'ESTABLISHED', 'ESTABLISHED', 'RELATED', 'INVALID'] as const);
     if (state === 'INVALID') return { state, dir: 'ORIGINAL' };
-    // Conntrack calls an ICMP packet NEW only when it is a request (nf_conntrack_icmp_packet's valid_new).
-    if (state === 'NEW' && p.proto === PROTO_ICMP && !ICMP_REQUESTS.has(p.icmpType)) return { state: 'INVALID', dir: 'ORIGINAL' };
+    // The states conntrack gives ICMP by type: NEW only a request (nf_conntrack_icmp_packet's valid_new),
+    // ESTABLISHED a request (its way) or a reply (the other way), RELATED only an error.
+    if (p.proto === PROTO_ICMP) {
+      const request = ICMP_REQUESTS.has(p.icmpType);
+      const possible = state === 'NEW' ? request : state === 'ESTABLISHED' ? request || ICMP_REPLIES.has(p.icmpType) : ICMP_ERRORS.has(p.icmpType);
+      if (!possible) return { state: 'INVALID', dir: 'ORIGINAL' };
+    }
     const fresh = state === 'NEW' && r.chance(0.7);
-    const dir = state === 'NEW' || r.chance(0.5) ? 'ORIGINAL' : 'REPLY';
+    const icmpWay = p.proto === PROTO_ICMP && state === 'ESTABLISHED' ? (ICMP_REQUESTS.has(p.icmpType) ? 'ORIGINAL' : 'REPLY') : undefined;
+    const dir = icmpWay ?? (state === 'NEW' || r.chance(0.5) ? 'ORIGINAL' : 'REPLY');
     const t = packetTuple(p);
     const ports = p.proto === PROTO_TCP || p.proto === PROTO_UDP;
     const other = (): { a: number; p: number } => ({ a: randomAddr(r, this.pool), p: ports ? pickOf(r, this.pool.ports) : 0 });

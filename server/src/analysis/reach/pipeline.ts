@@ -7,7 +7,7 @@
  * packet may then be delivered or forwarded, whichever its rules allow.
  */
 import type { EmuRuleset } from '../../emulator/compile';
-import { ICMP_ERRORS, ICMP_REQUESTS } from '../../emulator/conntrack';
+import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
@@ -18,15 +18,36 @@ import type { Recorder } from './recorder';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
-/** The ICMP types that start a connection (conntrack.ts ICMP_REQUESTS), as type × 256 + code. */
-const ICMP_NEW: IntSet = fromRanges([...ICMP_REQUESTS].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+/** ICMP types as the Icmp field holds them: type × 256 + code, every code. */
+const icmpTypes = (types: Iterable<number>): IntSet => fromRanges([...types].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+/** The ICMP types that start a connection (conntrack.ts ICMP_REQUESTS). */
+const ICMP_NEW: IntSet = icmpTypes(ICMP_REQUESTS);
+/** Those a connection holds: its requests and their replies. */
+const ICMP_CONNECTED: IntSet = icmpTypes([...ICMP_REQUESTS, ...ICMP_REPLIES]);
+const ICMP_RELATED: IntSet = icmpTypes(ICMP_ERRORS);
+const icmpTypesBut = (types: IntSet): IntSet => subtract(range(0, 65535), types);
 
 /**
  * ICMP packets in state NEW that are no request: conntrack never gives them that state (a reply, or an
  * error about no connection, is INVALID: nf_conntrack_icmp_packet's valid_new).
  */
 export function icmpNeverNew(space: Space): PacketSet {
-  return intersectSets(intersectSets(where(space, Field.Ct, ct(['NEW'])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, subtract(range(0, 65535), ICMP_NEW)));
+  return icmpInState(space, 'NEW', icmpTypesBut(ICMP_NEW));
+}
+
+/**
+ * ICMP packets in a state conntrack never gives them: NEW but no request (icmpNeverNew); ESTABLISHED
+ * but neither a request nor a reply (a connection's tuples hold a request and its inverse, the reply;
+ * no other type is looked up as one of them); RELATED but no error (icmp_error makes only errors
+ * RELATED, to the connection of the packet they quote; no helper expects ICMP). Types past 18 are
+ * none of these: INVALID only. Untracked packets are not in the state field's NEW..RELATED.
+ */
+export function icmpStatesNever(space: Space): PacketSet {
+  return unionSets(unionSets(icmpNeverNew(space), icmpInState(space, 'ESTABLISHED', icmpTypesBut(ICMP_CONNECTED))), icmpInState(space, 'RELATED', icmpTypesBut(ICMP_RELATED)));
+}
+
+function icmpInState(space: Space, state: 'NEW' | 'ESTABLISHED' | 'RELATED', types: IntSet): PacketSet {
+  return intersectSets(intersectSets(where(space, Field.Ct, ct([state])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, types));
 }
 
 /** All-hosts (224.0.0.1): every multicast-capable interface is a member. */
@@ -119,7 +140,7 @@ export class Pipeline {
     s = this.whole(s);
     const fresh = intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
     // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request.)
-    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), icmpNeverNew(this.space)) : NONE;
+    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), icmpStatesNever(this.space)) : NONE;
     return { may: unionSets(fresh, looped), must: fresh };
   }
 
@@ -190,7 +211,7 @@ export class Pipeline {
     }
     const table = this.rs.tables.get('nat');
     if (!table?.chains.get(hook)) return join(others, restrict(f, isNew));
-    const icmpErrors = intersectSets(where(this.space, Field.Proto, single(1)), where(this.space, Field.Icmp, fromRanges([...ICMP_ERRORS].map((t) => [t * 256, t * 256 + 255] as [number, number]))));
+    const icmpErrors = intersectSets(where(this.space, Field.Proto, single(1)), where(this.space, Field.Icmp, ICMP_RELATED));
     const related = subtractSets(where(this.space, Field.Ct, ct(['RELATED'])), icmpErrors);
     let first: Flow = { may: intersectSets(f.may, unionSets(isNew, related)), must: intersectSets(f.must, isNew) };
     if (hook === 'PREROUTING' || hook === 'INPUT') {
@@ -219,12 +240,13 @@ export class Pipeline {
       return unionSets(subtractSets(s, none), looked);
     };
     const isNew = where(this.space, Field.Ct, ct(['NEW']));
-    // A TCP packet surely starts a connection only when it is a bare SYN; an ICMP one only when it
-    // is a request (echo, timestamp, information, address mask: nf_conntrack_icmp_packet's valid_new;
-    // any other, a reply or an error about no connection, is INVALID).
-    const oddNewIcmp = icmpNeverNew(this.space);
-    const oddNew = unionSets(intersectSets(intersectSets(isNew, where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2)))), oddNewIcmp);
-    return { may: subtractSets(step(f.may), oddNewIcmp), must: subtractSets(step(f.must), oddNew) };
+    // A TCP packet surely starts a connection only when it is a bare SYN. An ICMP one gets only the
+    // states its type allows (icmpStatesNever): NEW only a request (nf_conntrack_icmp_packet's
+    // valid_new; a reply or an error about no connection is INVALID), ESTABLISHED only a request or a
+    // reply, RELATED only an error.
+    const icmpNever = icmpStatesNever(this.space);
+    const oddNew = unionSets(intersectSets(intersectSets(isNew, where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2)))), icmpNever);
+    return { may: subtractSets(step(f.may), icmpNever), must: subtractSets(step(f.must), oddNew) };
   }
 
   /**
