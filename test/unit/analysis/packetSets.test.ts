@@ -120,6 +120,9 @@ describe('rendering in words', () => {
     assert.equal(renderSet(space, [box({ 2: [1, 1], 5: icmp })]), 'icmp echo-reply, types 1-2, type 3 code 0-3, type 6, timestamp-request');
     const notEcho = subtract([0, space.max[5]!], [8 * 256, 8 * 256 + 255]);
     assert.equal(renderSet(space, [box({ 2: [1, 1], 5: notEcho })]), 'icmp any type except echo-request');
+    // Every type iptables names goes by that name (source-quench, address-mask-request, …), a single code too.
+    const named = fromRanges([[4 * 256, 5 * 256 - 1], [15 * 256, 19 * 256 - 1], [3 * 256 + 3, 3 * 256 + 3], [3 * 256 + 8, 3 * 256 + 8]]);
+    assert.equal(renderSet(space, [box({ 2: [1, 1], 5: named })]), 'icmp port-unreachable, type 3 code 8, source-quench, types 15-16, address-mask-request, address-mask-reply');
   });
   it('later fragments carry no ports, flags or icmp type: none is said', () => {
     assert.equal(renderSet(space, [box({ 2: [6, 6], 4: [22, 22], 6: [2, 2], 15: [1, 1] })]), 'tcp later fragments');

@@ -6,9 +6,18 @@
 import { CT_STATES, Field, NO_IFACE, PKT_TYPES, type Box, type Space } from './fields';
 import { equalSets, has, range, size, subtract, union, within, type IntSet } from './intSet';
 import type { PacketSet } from './packetSet';
+import { ICMP_TYPE_NAMES } from '../../lang/iptables/extensions/matches/icmp';
 
 const PROTOS: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 132: 'sctp', 33: 'dccp' };
-const ICMP: Readonly<Record<number, string>> = { 0: 'echo-reply', 3: 'destination-unreachable', 5: 'redirect', 8: 'echo-request', 11: 'time-exceeded', 12: 'parameter-problem', 13: 'timestamp-request', 14: 'timestamp-reply' };
+/** iptables' names (libxt_icmp's, the first for each): of whole types, and of single codes ("type × 256 + code"). */
+const ICMP = new Map<number, string>();
+const ICMP_CODES = new Map<number, string>();
+for (const n of ICMP_TYPE_NAMES) {
+  if (n.name === 'any') continue;
+  const [lo, hi] = n.codes;
+  if (lo === 0 && hi === 255 && !ICMP.has(n.type)) ICMP.set(n.type, n.name);
+  if (lo === hi && !ICMP_CODES.has(n.type * 256 + lo)) ICMP_CODES.set(n.type * 256 + lo, n.name);
+}
 
 export function ip4(a: number): string {
   return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
@@ -51,8 +60,9 @@ function either(s: IntSet, full: IntSet, one: (lo: number, hi: number) => string
 const num = (lo: number, hi: number): string[] => [lo === hi ? `${lo}` : `${lo}-${hi}`];
 
 /**
- * A range of ICMP type × 256 + code in words, type by type: a whole type by its name (or
- * "type 6"), a run of whole unnamed types as "types 1-2", part of one with its codes.
+ * A range of ICMP type × 256 + code in words, type by type: a whole type by its iptables name (or
+ * "type 6"), a run of whole unnamed types as "types 1-2", one code by its name when it has one
+ * ("port-unreachable"), else part of a type with its codes.
  */
 function icmpTypes(lo: number, hi: number): string[] {
   const out: string[] = [];
@@ -64,12 +74,12 @@ function icmpTypes(lo: number, hi: number): string[] {
   for (let t = lo >> 8; t <= hi >> 8; t++) {
     const a = Math.max(lo, t * 256) & 255;
     const b = Math.min(hi, t * 256 + 255) & 255;
-    if (a === 0 && b === 255 && !ICMP[t]) {
+    if (a === 0 && b === 255 && !ICMP.has(t)) {
       run = run ? [run[0], t] : [t, t];
       continue;
     }
     flush();
-    out.push(a === 0 && b === 255 ? ICMP[t]! : `type ${t} code ${a}${b !== a ? `-${b}` : ''}`);
+    out.push(a === 0 && b === 255 ? ICMP.get(t)! : a === b && ICMP_CODES.has(t * 256 + a) ? ICMP_CODES.get(t * 256 + a)! : `type ${t} code ${a}${b !== a ? `-${b}` : ''}`);
   }
   flush();
   return out;
