@@ -48,7 +48,7 @@
  *
  * Replay one ruleset: NFLENS_WITNESS_SEED=N NFLENS_WITNESS_CASES=1, or
  * NFLENS_WITNESS_CASES=0 NFLENS_WITNESS_CORPUS=<file name> (=0: no corpus)
- * (NFLENS_WITNESS_VERBOSE=1 prints every witness and what the kernel did).
+ * (NFLENS_WITNESS_VERBOSE=1 prints every witness and what the kernel did, and every one skipped).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -739,6 +739,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
             const s = skipped.get(planned.why) ?? { count: 0, example: `${name} ${table} ${chain}#${rule.ref.index} at ${hook}: ${witnessLine(w)}${planned.detail ? ` — ${planned.detail}` : ''}` };
             s.count++;
             skipped.set(planned.why, s);
+            if (VERBOSE) console.log(`skipped ${name} ${table} ${chain}#${rule.ref.index} at ${hook}: ${witnessLine(w)} — ${planned.why}${planned.detail ? ` (${planned.detail})` : ''}`);
             continue;
           }
           n.kept++;
