@@ -113,6 +113,10 @@ describe('rendering in words', () => {
   });
   it('a complement when it is shorter: any port except 22', () => {
     assert.equal(renderSet(space, [box({ 2: [6, 6], 4: fromRanges([[0, 21], [23, 65535]]) })]), 'tcp to port any except 22');
+    // Six values and "and N more", but never "and 1 more" in place of the one value.
+    const ports = (n: number) => fromRanges(Array.from({ length: n }, (_, i) => [2 * i + 1, 2 * i + 1] as [number, number]));
+    assert.equal(renderSet(space, [box({ 2: [6, 6], 4: ports(7) })]), 'tcp to port 1, 3, 5, 7, 9, 11, 13');
+    assert.equal(renderSet(space, [box({ 2: [6, 6], 4: ports(8) })]), 'tcp to port 1, 3, 5, 7, 9, 11 and 2 more');
   });
   it('icmp types one by one: a range over several types is not shown as its first, and "icmp" is said once', () => {
     // Types 0-2 whole (1 and 2 have no name), 6 whole, 13 whole, and codes 0-3 of type 3.

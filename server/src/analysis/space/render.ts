@@ -41,7 +41,8 @@ function cidrs(lo: number, hi: number): string[] {
 }
 
 function list(items: string[], max = 6): string {
-  return items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
+  // ("and 1 more" is no shorter than the one item it stands for.)
+  return items.length > max + 1 ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
 }
 
 function values(s: IntSet, one: (lo: number, hi: number) => string[]): string[] {
