@@ -142,9 +142,10 @@ export class Lab {
     spawnSync('ip', ['netns', 'exec', H, 'sysctl', '-qw', 'net.core.rmem_default=8388608']);
     this.sysctl(H, 'net.ipv4.ip_forward', host.sysctls.ipForward ? '1' : '0');
     // The emulator does not model ICMP redirects (see server/src/emulator/README.md).
-    for (const k of ['all', 'default', ...ifaces.filter((i) => i.kind !== 'loopback').map((i) => i.name)]) this.sysctl(H, `net.ipv4.conf.${k}.send_redirects`, '0');
+    // (Keys as paths: an interface name may hold a dot, as a VLAN's eth0.10 does.)
+    for (const k of ['all', 'default', ...ifaces.filter((i) => i.kind !== 'loopback').map((i) => i.name)]) this.sysctl(H, `net/ipv4/conf/${k}/send_redirects`, '0');
     this.sysctl(H, 'net.bridge.bridge-nf-call-iptables', host.sysctls.bridgeNfCallIptables ? '1' : '0');
-    for (const i of ifaces) if (i.routeLocalnet) this.sysctl(H, `net.ipv4.conf.${i.name}.route_localnet`, '1');
+    for (const i of ifaces) if (i.routeLocalnet) this.sysctl(H, `net/ipv4/conf/${i.name}/route_localnet`, '1');
   }
 
   private async startAgents(host: HostModel): Promise<void> {
