@@ -39,7 +39,10 @@
  * CORPUS_MAX_RULES rules that the lab's kernel loads (a dump it refuses, for
  * a DNS name, an ipset or a module, is listed and left out), at most
  * CORPUS_SENDS distinct packets each: real rulesets, with the lab host's
- * description (interfaces the lab does not have send nothing).
+ * description, and for a dump whose rules name interfaces the lab does not
+ * have (br-…, eth0.10, ppp0; up to EXTRA_IFACES, no wildcard) a lab of its
+ * own: the lab host with those interfaces too, each with a /24 of 100.64/10
+ * and a namespace behind it, the analysis run with that description.
  *
  * And the other way: for up to DEAD_PROBES rules of each ruleset that the
  * analysis says no packet reaches, a packet the rule's conditions accept
@@ -654,12 +657,40 @@ function kernelRefuses(lab: Lab, text: string): string | undefined {
   }
 }
 
+/** At most this many interfaces a dump names are added to its own lab. */
+const EXTRA_IFACES = 8;
+
+/** The interfaces a dump's -i and -o name that `have` lacks: no wildcard, lo, or name the kernel would refuse. */
+function namedIfaces(text: string, have: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/(?:^|\s)(?:-i|-o|--in-interface|--out-interface)\s+([^\s!]+)/gm)) {
+    const name = m[1]!;
+    if (name.endsWith('+') || name === 'lo' || have.has(name) || name.length > 15 || /[/:]/.test(name)) continue;
+    out.add(name);
+  }
+  return [...out].slice(0, EXTRA_IFACES);
+}
+
+/** The lab host with `extra` interfaces, each with 100.64.k.1/24 and a peer at .2 behind it. */
+function hostWith(extra: readonly string[]): string {
+  const h = JSON.parse(LAB_HOST_JSON) as { interfaces: object[]; peers: object[] };
+  extra.forEach((name, k) => {
+    // (Plain links, whatever their names: br-… would be taken for a bridge with containers behind it.)
+    h.interfaces.push({ name, kind: 'ethernet', addresses: [`100.64.${k}.1/24`] });
+    h.peers.push({ name: `y${k}`, address: `100.64.${k}.2`, via: name, listens: [{ proto: 'tcp', port: 80 }, { proto: 'udp', port: 53 }] });
+  });
+  return JSON.stringify(h);
+}
+
 // ------------------------------------------------------------------ the test
 
 describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their rules (seeds ${SEED}..${SEED + CASES - 1})`, { skip: skip || (CASES === 0 && process.env.NFLENS_WITNESS_CORPUS === '0' ? 'NFLENS_WITNESS_CASES=0 NFLENS_WITNESS_CORPUS=0' : false) }, () => {
-  const host = skip ? undefined : hostOf(LAB_HOST_JSON);
+  const sharedHost = skip ? undefined : hostOf(LAB_HOST_JSON);
+  let host = sharedHost;
   let lab: Lab | undefined;
   let monitor: TraceMonitor | undefined;
+  /** The lab of the whole run, while a dump's own lab stands in for it. */
+  let shared: { lab: Lab; monitor: TraceMonitor } | undefined;
   const restart = async (): Promise<void> => {
     monitor?.stop();
     monitor = new TraceMonitor(lab!.hostNs);
@@ -669,15 +700,28 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     lab = await Lab.build(host!, `nfw${process.pid % 10000}`);
     await restart();
   });
+  /** Back to the shared lab after a dump's own (its namespaces deleted). */
+  const leaveDumpLab = (): void => {
+    if (!shared) return;
+    monitor?.stop();
+    lab?.destroy();
+    ({ lab, monitor } = shared);
+    host = sharedHost;
+    shared = undefined;
+  };
   after(() => {
+    leaveDumpLab();
     monitor?.stop();
     lab?.destroy();
   });
 
   it('every witness the lab can send as a first packet hits its rule in the kernel', { timeout: 15 * 60_000 }, async () => {
     const started = Date.now();
-    const facts = new LabFacts(host!);
-    const routes = routeClasses(facts);
+    let facts = new LabFacts(host!);
+    let routes = routeClasses(facts);
+    const sharedFacts = { facts, routes };
+    const labIfaces = new Set(host!.ifaces.keys());
+    let dumpLabs = 0;
     const n = { rulesets: 0, corpus: 0, dead: 0, deadProbed: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, rawIcmp: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
     const skipped = new Map<string, { count: number; example: string }>();
     const refinedFrom = new Map<string, number>();
@@ -693,6 +737,10 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     const corpusSkipped: string[] = [];
     for (const set of rulesets()) {
       const { name, text, replay, sendsAtMost } = set;
+      if (shared) {
+        leaveDumpLab();
+        ({ facts, routes } = sharedFacts);
+      }
       const parsed = parseIptables(text, { backend: 'nft', family: 'ipv4' });
       const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
       if (set.corpus) {
@@ -702,6 +750,18 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
         if (refused) {
           corpusSkipped.push(`${name}: ${refused}`);
           continue;
+        }
+        // Interfaces the rules name that the lab lacks: a lab of the dump's own, with them.
+        const extra = namedIfaces(text, labIfaces);
+        if (extra.length) {
+          shared = { lab: lab!, monitor: monitor! };
+          host = hostOf(hostWith(extra));
+          lab = await Lab.build(host, `nfv${process.pid % 10000}`);
+          monitor = undefined;
+          await restart();
+          facts = new LabFacts(host);
+          routes = routeClasses(facts);
+          dumpLabs++;
         }
       } else assert.deepEqual(errors.map((d) => d.message), [], `${name}: the generator wrote rules we call wrong:\n${text}`);
       const an: Reachability = analyzeReachability(parsed.ruleset, { host: host! });
@@ -771,10 +831,10 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
               if (r.status !== 0) throw new Error(`raw ICMP send from ${plan.from}: ${r.stderr}`);
             };
             res = plan.rawIcmp !== undefined
-              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, set.seed ?? 1, 'match', conn, [rawIcmpSend])
+              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawIcmpSend] })
               : plan.rawFlags !== undefined
-              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, set.seed ?? 1, 'match', conn, [rawSend])
-              : await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, set.seed ?? 1, 'match', conn);
+              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawSend] })
+              : await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, { seed: set.seed ?? 1, established: conn });
           } catch (e) {
             if (!(e instanceof TraceLost)) throw new Error(`${name}: ${(e as Error).message}\n${text}`);
             if (monitor!.exited) await restart();
@@ -894,6 +954,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     if (VERBOSE) for (const [why, s] of reasons) console.log(`  e.g. ${why}: ${s.example}`);
     for (const m of [...unseen, ...missent]) console.log(`  lab: ${m}`);
     if (corpusSkipped.length) console.log(`  corpus dumps the lab's kernel does not load: ${corpusSkipped.join('; ')}`);
+    console.log(`  corpus dumps sent in a lab of their own (with the interfaces their rules name): ${dumpLabs}`);
 
     // A packet whose trace overflowed xtables-monitor (ENOBUFS) every time says nothing either way; a few are tolerated.
     const tolerance = Math.max(1, Math.ceil(n.kept / 50));

@@ -244,7 +244,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       // its netlink socket (ENOBUFS) and kill it. Such a case is run again with a new monitor.
       for (let attempt = 0; attempt < 3 && !res; attempt++) {
         try {
-          res = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, seed);
+          res = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, { seed });
         } catch (e) {
           if (!(e instanceof TraceLost)) throw new Error(`seed ${seed}: ${(e as Error).message}\n${rules}`);
           if (lab().monitor().exited) await lab().restart();
@@ -268,7 +268,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       // server process accepted): a disagreement counts only if the same case disagrees again.
       let again: TraceCaseResult | undefined;
       try {
-        again = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, seed);
+        again = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, { seed });
       } catch {
         again = undefined;
       }

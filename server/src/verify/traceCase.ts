@@ -54,13 +54,21 @@ export interface TraceCaseResult {
   readonly handles: ReadonlyMap<string, number>;
 }
 
-/** `assume` decides, in the emulator, the matches it cannot evaluate (the kernel decides them for real). */
-export async function runTraceCase(
-  lab: Lab, monitor: TraceMonitor, host: HostModel, rules: string, traffic: readonly TrafficStep[], caseNo: number, seed = 1, assume: UnknownAssumption = 'match',
-  established: readonly EstablishedConn[] = [],
+export interface TraceCaseOptions {
+  /** The emulator's randomness (default 1). */
+  readonly seed?: number;
+  /** How the emulator decides the matches it cannot evaluate (the kernel decides them for real; default 'match'). */
+  readonly assume?: UnknownAssumption;
+  /** Connections put in the host's conntrack table before the traffic (conntrack -I). */
+  readonly established?: readonly EstablishedConn[];
   /** Senders run after the traffic, before the end marker (a test's crafted packets). */
-  more: ReadonlyArray<() => void> = [],
+  readonly more?: ReadonlyArray<() => void>;
+}
+
+export async function runTraceCase(
+  lab: Lab, monitor: TraceMonitor, host: HostModel, rules: string, traffic: readonly TrafficStep[], caseNo: number, options: TraceCaseOptions = {},
 ): Promise<TraceCaseResult> {
+  const { seed = 1, assume = 'match', established = [], more = [] } = options;
   lab.quiesce();
   await new Promise((r) => setTimeout(r, 30));
   const rulesPath = lab.scratch('rules', rules);

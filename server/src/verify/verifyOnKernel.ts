@@ -67,7 +67,7 @@ export async function verifyOnKernel(i: KernelRunInput): Promise<KernelRun> {
     const once = async (): Promise<CheckedCase> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const r = await runTraceCase(lab, monitor!, i.host, i.rules, i.steps, caseNo++, i.seed, i.assume);
+          const r = await runTraceCase(lab, monitor!, i.host, i.rules, i.steps, caseNo++, { seed: i.seed, assume: i.assume });
           return i.checkTrace ? { ...r, trace: i.checkTrace(r.result) } : r;
         } catch (e) {
           if (!(e instanceof TraceLost) || attempt >= ATTEMPTS) throw e;
