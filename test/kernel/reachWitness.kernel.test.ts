@@ -12,7 +12,8 @@
  * or sent by the host itself; conntrack NEW (INVALID in raw, or everywhere
  * when no rule turns conntrack on) or, for TCP and UDP, ESTABLISHED (the
  * connection is put in the host's conntrack table first: conntrack -I, its
- * reply seen), mark and connmark 0, not a fragment,
+ * reply seen), mark 0 (or any, sent by the host: SO_MARK), connmark 0 (or
+ * any, on a connection put in first), not a fragment,
  * unicast, TTL 64 (63 once forwarded), a TCP SYN of 60 bytes (a connect();
  * any other segment of 40-1500 bytes, with the witness's flags, from a raw
  * socket when python3 is there), a UDP datagram
@@ -104,11 +105,11 @@ const RAW_ICMP_MAX = 1500;
 /** ICMP redirect: the lab host would take it as a route (it is left out). */
 const ICMP_REDIRECT = 5;
 const PYTHON = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
-/** Sends one TCP segment from a raw socket bound to its source: argv src dst sport dport flags length. */
+/** Sends one TCP segment from a raw socket bound to its source: argv src dst sport dport flags length mark (SO_MARK). */
 const RAW_TCP = `
 import socket, struct, sys
 src, dst = sys.argv[1], sys.argv[2]
-sport, dport, flags, length = (int(x) for x in sys.argv[3:7])
+sport, dport, flags, length, mark = (int(x) for x in sys.argv[3:8])
 payload = b'w' * (length - 40)
 def csum(b):
     if len(b) % 2: b += b'\\0'
@@ -119,17 +120,18 @@ hdr = struct.pack('!HHIIBBHHH', sport, dport, 1000, 2000 if flags & 0x10 else 0,
 pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(hdr) + len(payload))
 hdr = hdr[:16] + struct.pack('!H', csum(pseudo + hdr + payload)) + hdr[18:]
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+if mark: s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
 s.bind((src, 0))
 try:
     s.sendto(hdr + payload, (dst, 0))
 except PermissionError:
     pass  # a rule dropped it on the way out: the trace has it
 `;
-/** Sends one ICMP message from a raw socket bound to its source: argv src dst type code length (the rest padding). */
+/** Sends one ICMP message from a raw socket bound to its source: argv src dst type code length (the rest padding) mark (SO_MARK). */
 const RAW_ICMP = `
 import socket, struct, sys
 src, dst = sys.argv[1], sys.argv[2]
-icmp_type, code, length = (int(x) for x in sys.argv[3:6])
+icmp_type, code, length, mark = (int(x) for x in sys.argv[3:7])
 def csum(b):
     if len(b) % 2: b += b'\\0'
     t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
@@ -138,9 +140,23 @@ def csum(b):
 msg = struct.pack('!BBHHH', icmp_type, code, 0, 0x4e4c, 1) + b'w' * (length - 28)
 msg = msg[:2] + struct.pack('!H', csum(msg)) + msg[4:]
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+if mark: s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
 s.bind((src, 0))
 try:
     s.sendto(msg, (dst, 0))
+except PermissionError:
+    pass  # a rule dropped it on the way out: the trace has it
+`;
+/** Sends one UDP datagram with a mark (SO_MARK), from its source port: argv src dst sport dport length mark. */
+const MARKED_UDP = `
+import socket, sys
+src, dst = sys.argv[1], sys.argv[2]
+sport, dport, length, mark = (int(x) for x in sys.argv[3:7])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
+s.bind((src, sport))
+try:
+    s.sendto(b'w' * (length - 28), (dst, dport))
 except PermissionError:
     pass  # a rule dropped it on the way out: the trace has it
 `;
@@ -272,12 +288,16 @@ interface Plan {
   readonly rawFlags?: number;
   /** ICMP other than an 84-byte echo request: sent from a raw socket (RAW_ICMP), type × 256 + code. */
   readonly rawIcmp?: number;
+  /** Sent by the host with this mark (SO_MARK, from python3: TCP and ICMP raw, UDP by MARKED_UDP). */
+  readonly mark?: number;
+  /** The connection put in first (established) carries this mark. */
+  readonly connmark?: number;
 }
 
 type Planned = { readonly plan: Plan } | { readonly why: string; readonly detail: string };
 
 function planKey(p: Plan): string {
-  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.rawIcmp !== undefined ? ` raw icmp ${p.rawIcmp >> 8}/${p.rawIcmp & 255}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
+  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.rawIcmp !== undefined ? ` raw icmp ${p.rawIcmp >> 8}/${p.rawIcmp & 255}` : ''}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}${p.connmark ? ` connmark 0x${p.connmark.toString(16)}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
 }
 
 /** What the kernel's routing says, from `ip route get` in the host namespace. */
@@ -307,23 +327,27 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
     const want = ct === 'NEW' ? 'NEW or (TCP, UDP) ESTABLISHED' : op === 'ping' && !ICMP_REQUESTS.has(w.icmpType) ? 'INVALID (an ICMP message that is not a request)' : 'INVALID (raw, or conntrack off)';
     return no(`conntrack state not ${want}`, `${w.ctState}${op ? ` ${op}` : ''}${op === 'ping' ? ` type ${w.icmpType}` : ''}`);
   }
-  if (w.mark !== 0 || w.connmark !== 0) return no('mark or connmark set (only a rule sets them)', `mark 0x${w.mark.toString(16)} connmark 0x${w.connmark.toString(16)}`);
+  const local = hook === 'OUTPUT' || (hook === 'POSTROUTING' && w.iif === '');
+  // The host sends a packet with a mark (SO_MARK); a connection put in first carries a connmark. An arriving
+  // packet has neither (marks stay in the namespace that set them): there only a rule sets them.
+  if (w.mark !== 0 && !(local && PYTHON)) return no('mark on an arriving packet (only a rule sets it)', `mark 0x${w.mark.toString(16)}`);
+  if (w.connmark !== 0 && !established) return no('connmark on a packet of no connection put in first (only a rule sets it)', `connmark 0x${w.connmark.toString(16)}`);
+  const marked = w.mark !== 0;
   if (w.fragment) return no('a later fragment');
   if (w.pktType !== 'unicast') return no('not unicast', w.pktType);
   if (!op) return no('protocol the agents do not send', `protocol ${w.proto}`);
   // A lone SYN of a connect()'s length is a connect(); other segments are sent from a raw socket (python3).
-  const raw = op === 'tcp' && (w.tcpFlags !== 0x02 || w.length !== SYN_LEN);
+  const raw = op === 'tcp' && (w.tcpFlags !== 0x02 || w.length !== SYN_LEN || marked);
   if (raw && !PYTHON) return no('TCP flags other than SYN (python3 is not installed)', `flags 0x${w.tcpFlags.toString(16)}`);
   if (raw && (w.length < RAW_TCP_MIN || w.length > RAW_TCP_MAX)) return no('length a raw TCP segment does not have', `tcp ${w.length}`);
   // An 84-byte echo request is a ping; other ICMP messages are sent from a raw socket (python3).
-  const rawIcmp = op === 'ping' && (w.icmpType !== 8 || w.icmpCode !== 0 || w.length !== PING_LEN);
+  const rawIcmp = op === 'ping' && (w.icmpType !== 8 || w.icmpCode !== 0 || w.length !== PING_LEN || marked);
   if (rawIcmp && !PYTHON) return no('ICMP other than an 84-byte echo request (python3 is not installed)', `type ${w.icmpType} code ${w.icmpCode} length ${w.length}`);
   if (rawIcmp && w.icmpType === ICMP_REDIRECT) return no('ICMP redirect (the lab host would take its route)');
   if (rawIcmp && (w.length < RAW_ICMP_MIN || w.length > RAW_ICMP_MAX)) return no('length a raw ICMP message does not have', `icmp ${w.length}`);
   if (op === 'udp' && (w.length < UDP_HEADERS || w.length > UDP_MAX)) return no('length a first packet does not have', `udp ${w.length}`);
   if (op !== 'ping' && (w.sport === 0 || w.dport === 0)) return no('port 0');
-  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}), ...(rawIcmp ? { rawIcmp: w.icmpType * 256 + w.icmpCode } : {}) };
-  const local = hook === 'OUTPUT' || (hook === 'POSTROUTING' && w.iif === '');
+  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}), ...(rawIcmp ? { rawIcmp: w.icmpType * 256 + w.icmpCode } : {}), ...(marked ? { mark: w.mark } : {}), ...(w.connmark ? { connmark: w.connmark } : {}) };
   if (local) {
     if (w.iif !== '') return no('input interface on a locally sent packet');
     if (w.ttl !== 64) return no('TTL a first packet does not have', `local ttl ${w.ttl}`);
@@ -429,9 +453,18 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
     // (Any ICMP message from a raw socket but redirects; witnessOf still prefers a ping.)
     if (proto === 1) PYTHON ? ((b[Field.Icmp] = subtract(range(0, 65535), range(ICMP_REDIRECT * 256, ICMP_REDIRECT * 256 + 255))), (b[Field.Length] = range(RAW_ICMP_MIN, RAW_ICMP_MAX))) : ((b[Field.Icmp] = single(8 * 256)), (b[Field.Length] = single(PING_LEN)));
     if (proto !== 1) (b[Field.Sport] = sports, (b[Field.Dport] = range(1, 65535)));
-    // TCP and UDP may also be sent ESTABLISHED (planFor); witnessOf prefers NEW.
-    if (proto !== 1 && expectedCt(table, ctActive) === 'NEW') b[Field.Ct] = union(b[Field.Ct]!, single(CT_STATES.indexOf('ESTABLISHED')));
-    if (proto !== 1 || !PYTHON) {
+    if (proto !== 1) {
+      protos.push(b);
+      // TCP and UDP may also be sent ESTABLISHED, the connection put in first with any connmark (planFor); witnessOf prefers NEW.
+      if (expectedCt(table, ctActive) === 'NEW') {
+        const est = b.slice();
+        est[Field.Ct] = single(CT_STATES.indexOf('ESTABLISHED'));
+        est[Field.Connmark] = range(0, space.max[Field.Connmark]!);
+        protos.push(est);
+      }
+      continue;
+    }
+    if (!PYTHON) {
       protos.push(b);
       continue;
     }
@@ -467,7 +500,8 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
   if (local) {
     for (const [key, dsts] of routes.output) {
       const [dev, src] = key.split(' ') as [string, string];
-      emit({ [Field.Iif]: single(NO_IFACE), [Field.Oif]: iface(dev), [Field.Src]: single(Number(src)), [Field.Dst]: dsts, [Field.Ttl]: single(64) });
+      // (The host may send with any mark: SO_MARK, from python3.)
+      emit({ [Field.Iif]: single(NO_IFACE), [Field.Oif]: iface(dev), [Field.Src]: single(Number(src)), [Field.Dst]: dsts, [Field.Ttl]: single(64), ...(PYTHON ? { [Field.Mark]: range(0, space.max[Field.Mark]!) } : {}) });
     }
   }
   if (hook === 'OUTPUT') return out;
@@ -820,17 +854,24 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           try {
             n.sends++;
             if (plan.rawIcmp !== undefined) n.rawIcmp++;
-            const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport }] : [];
+            const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport, ...(plan.connmark ? { mark: plan.connmark } : {}) }] : [];
             // A raw segment is sent from the sender's namespace (or the host's), not by its agent.
             const rawSend = (): void => {
-              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_TCP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.rawFlags), String(plan.length)], { encoding: 'utf8' });
+              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_TCP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.rawFlags), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
               if (r.status !== 0) throw new Error(`raw TCP send from ${plan.from}: ${r.stderr}`);
             };
             const rawIcmpSend = (): void => {
-              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_ICMP, ip4(plan.src), ip4(plan.dst), String(plan.rawIcmp! >> 8), String(plan.rawIcmp! & 255), String(plan.length)], { encoding: 'utf8' });
+              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_ICMP, ip4(plan.src), ip4(plan.dst), String(plan.rawIcmp! >> 8), String(plan.rawIcmp! & 255), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
               if (r.status !== 0) throw new Error(`raw ICMP send from ${plan.from}: ${r.stderr}`);
             };
-            res = plan.rawIcmp !== undefined
+            // A marked datagram is sent by the host (only its own packets can carry a mark here).
+            const markedUdpSend = (): void => {
+              const r = spawnSync('ip', ['netns', 'exec', lab!.hostNs, 'python3', '-c', MARKED_UDP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.length), String(plan.mark)], { encoding: 'utf8' });
+              if (r.status !== 0) throw new Error(`marked UDP send: ${r.stderr}`);
+            };
+            res = plan.op === 'udp' && plan.mark
+              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [markedUdpSend] })
+              : plan.rawIcmp !== undefined
               ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawIcmpSend] })
               : plan.rawFlags !== undefined
               ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawSend] })

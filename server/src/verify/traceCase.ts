@@ -27,13 +27,25 @@ export interface EstablishedConn {
   readonly dst: string;
   readonly sport: number;
   readonly dport: number;
+  /** The connection's mark (what -m connmark reads). */
+  readonly mark?: number;
 }
 
-/** conntrack -I's arguments for it (TCP needs a state: ESTABLISHED). */
+/** conntrack -I's arguments for it (TCP needs a state: ESTABLISHED), without its mark (conntrackMarkArgs). */
 export function conntrackInsertArgs(c: EstablishedConn): string[] {
   const state = c.proto === 'tcp' ? ['--state', 'ESTABLISHED'] : [];
-  return ['-I', '-p', c.proto, '-s', c.src, '-d', c.dst, '--sport', String(c.sport), '--dport', String(c.dport), ...state, '-u', 'SEEN_REPLY', '-t', '60'];
+  return ['-I', ...tupleArgs(c), ...state, '-u', 'SEEN_REPLY', '-t', '60'];
 }
+
+/**
+ * conntrack -U's arguments that give it its mark, when it has one. (Given to -I with -u after it,
+ * conntrack-tools 1.4.7 puts -u's status bits in the mark: --mark 1 -u SEEN_REPLY made mark=2.)
+ */
+export function conntrackMarkArgs(c: EstablishedConn): string[] | undefined {
+  return c.mark ? ['-U', ...tupleArgs(c), '--mark', String(c.mark)] : undefined;
+}
+
+const tupleArgs = (c: EstablishedConn): string[] => ['-p', c.proto, '-s', c.src, '-d', c.dst, '--sport', String(c.sport), '--dport', String(c.dport)];
 
 /** The kernel's trace of a case could not be read completely; the case says nothing. */
 export class TraceLost extends Error {}
@@ -75,7 +87,11 @@ export async function runTraceCase(
   const tracePath = lab.scratch('trace.nft', TRACE_TABLE);
   const listing = lab.hostShell(`nft flush ruleset && iptables-nft-restore < ${rulesPath} && nft -f ${tracePath} && { conntrack -F >/dev/null 2>&1; true; } && nft -a list ruleset`);
   const handles = handleIndex(listing);
-  for (const c of established) run(['ip', 'netns', 'exec', lab.hostNs, 'conntrack', ...conntrackInsertArgs(c)]);
+  for (const c of established) {
+    run(['ip', 'netns', 'exec', lab.hostNs, 'conntrack', ...conntrackInsertArgs(c)]);
+    const mark = conntrackMarkArgs(c);
+    if (mark) run(['ip', 'netns', 'exec', lab.hostNs, 'conntrack', ...mark]);
+  }
   const offset = monitor.length;
   const outcomes: { ok: boolean; detail: string }[] = [];
   for (const t of traffic) {
