@@ -17,7 +17,9 @@
  * unicast, TTL 64 (63 once forwarded), a TCP SYN of 60 bytes (a connect();
  * any other segment of 40-1500 bytes, with the witness's flags, from a raw
  * socket when python3 is there), a UDP datagram
- * whose payload gives the witness's length, a default ping (echo request,
+ * whose payload gives the witness's length, a packet of another protocol
+ * from a raw socket (RAW_PROTOS: not those whose conntrack reads the payload
+ * or the host would decapsulate), a default ping (echo request,
  * 84 bytes) or any other ICMP message of 28-1500 bytes from a raw socket
  * (python3; not redirects, which would change the lab host's routes), NEW
  * when it is a request and INVALID when not (conntrack starts connections
@@ -61,7 +63,7 @@ import { basename } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../../server/src/analysis/space/fields';
-import { EMPTY, fromRanges, intersect, range, single, subtract, union, type IntSet } from '../../server/src/analysis/space/intSet';
+import { EMPTY, fromRanges, has, intersect, range, single, subtract, union, type IntSet } from '../../server/src/analysis/space/intSet';
 import { fullBox, intersectSets, type PacketSet } from '../../server/src/analysis/space/packetSet';
 import { witnessOf, witnessText, type Witness } from '../../server/src/analysis/space/witness';
 import type { EmuRule, EmuRuleset } from '../../server/src/emulator/compile';
@@ -95,6 +97,8 @@ const VERBOSE = !!process.env.NFLENS_WITNESS_VERBOSE;
 const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TTL', 'TOS', 'DSCP']);
 const ARRIVING: ReadonlySet<Hook> = new Set<Hook>(['PREROUTING', 'INPUT', 'FORWARD']);
 const PROTO_OP: Readonly<Record<number, 'tcp' | 'udp' | 'ping'>> = { 6: 'tcp', 17: 'udp', 1: 'ping' };
+/** The op of a witness's protocol: the agents', or 'ip' (RAW_IP) for the others python3 sends. */
+const opOf = (proto: number): Plan['op'] | undefined => PROTO_OP[proto] ?? (PYTHON && has(RAW_PROTOS, proto) ? 'ip' : undefined);
 const SYN_LEN = 60;
 /** A TCP segment with other flags than a lone SYN is sent from a raw socket (python3): headers of 40 bytes, then padding. */
 const RAW_TCP_MIN = 40;
@@ -160,6 +164,25 @@ try:
 except PermissionError:
     pass  # a rule dropped it on the way out: the trace has it
 `;
+/** Sends one IP packet of another protocol from a raw socket (payload 'w's): argv src dst proto length mark. */
+const RAW_IP = `
+import socket, sys
+src, dst = sys.argv[1], sys.argv[2]
+proto, length, mark = (int(x) for x in sys.argv[3:6])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+if mark: s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
+s.bind((src, 0))
+try:
+    s.sendto(b'w' * (length - 20), (dst, 0))
+except PermissionError:
+    pass  # a rule dropped it on the way out: the trace has it
+`;
+/**
+ * Protocols sent as they are from a raw socket: all but those the agents send, those whose conntrack
+ * reads the payload (DCCP, SCTP, UDP-Lite: NEW only for a first packet of their own), those the host
+ * would decapsulate or take for its own (IP-in-IP, IPv6-in-IP, GRE), 0 and 255 (no raw socket sends them as such).
+ */
+const RAW_PROTOS: IntSet = subtract(range(1, 254), fromRanges([[1, 1], [4, 4], [6, 6], [17, 17], [33, 33], [41, 41], [47, 47], [132, 132], [136, 136]]));
 /** The TCP flags the kernel's trace prints, from a flags byte (ECE and CWR are not printed). */
 const PRINTED_FLAGS: ReadonlyArray<readonly [number, string]> = [[0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN']];
 const printedFlags = (flags: number): string => PRINTED_FLAGS.filter(([bit]) => flags & bit).map(([, name]) => name).sort().join(' ');
@@ -263,7 +286,9 @@ interface Plan {
   /** 'host' or the sending peer. */
   readonly from: string;
   readonly sender?: Sender;
-  readonly op: 'tcp' | 'udp' | 'ping';
+  /** 'ip': another protocol (Plan.proto), from a raw socket. */
+  readonly op: 'tcp' | 'udp' | 'ping' | 'ip';
+  readonly proto: number;
   readonly src: number;
   readonly dst: number;
   readonly sport: number;
@@ -297,7 +322,7 @@ interface Plan {
 type Planned = { readonly plan: Plan } | { readonly why: string; readonly detail: string };
 
 function planKey(p: Plan): string {
-  return `${p.from} ${p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.rawIcmp !== undefined ? ` raw icmp ${p.rawIcmp >> 8}/${p.rawIcmp & 255}` : ''}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}${p.connmark ? ` connmark 0x${p.connmark.toString(16)}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
+  return `${p.from} ${p.op === 'ip' ? `protocol ${p.proto}` : p.op} ${ip4(p.src)}:${p.sport}>${ip4(p.dst)}:${p.dport} len ${p.length}${p.rawFlags !== undefined ? ` raw flags 0x${p.rawFlags.toString(16)}` : ''}${p.rawIcmp !== undefined ? ` raw icmp ${p.rawIcmp >> 8}/${p.rawIcmp & 255}` : ''}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}${p.connmark ? ` connmark 0x${p.connmark.toString(16)}` : ''}${p.bridgedFrame ? ' bridged' : ''}${p.established ? ' established' : ''}`;
 }
 
 /** What the kernel's routing says, from `ip route get` in the host namespace. */
@@ -318,7 +343,8 @@ function expectedCt(table: string, ctActive: boolean): string {
 /** How the lab sends witness `w` of a rule in `table` at `hook` as a conversation's first packet, or why it cannot. */
 function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts: LabFacts, lab: Lab): Planned {
   const no = (why: string, detail = ''): Planned => ({ why, detail });
-  const op = PROTO_OP[w.proto];
+  const op = opOf(w.proto);
+  const ported = op === 'tcp' || op === 'udp';
   // Conntrack calls an ICMP message NEW only when it is a request; a reply or error of no connection it holds is INVALID.
   const ct = op === 'ping' && !ICMP_REQUESTS.has(w.icmpType) ? 'INVALID' : expectedCt(table, ctActive);
   // A TCP or UDP packet of a connection conntrack holds: the entry is put in before the packet is sent.
@@ -346,13 +372,14 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
   if (rawIcmp && w.icmpType === ICMP_REDIRECT) return no('ICMP redirect (the lab host would take its route)');
   if (rawIcmp && (w.length < RAW_ICMP_MIN || w.length > RAW_ICMP_MAX)) return no('length a raw ICMP message does not have', `icmp ${w.length}`);
   if (op === 'udp' && (w.length < UDP_HEADERS || w.length > UDP_MAX)) return no('length a first packet does not have', `udp ${w.length}`);
-  if (op !== 'ping' && (w.sport === 0 || w.dport === 0)) return no('port 0');
-  const base = { op, src: w.src, dst: w.dst, sport: op === 'ping' ? 0 : w.sport, dport: op === 'ping' ? 0 : w.dport, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}), ...(rawIcmp ? { rawIcmp: w.icmpType * 256 + w.icmpCode } : {}), ...(marked ? { mark: w.mark } : {}), ...(w.connmark ? { connmark: w.connmark } : {}) };
+  if (op === 'ip' && (w.length < 20 || w.length > UDP_MAX)) return no('length a raw IP packet does not have', `protocol ${w.proto} ${w.length}`);
+  if (ported && (w.sport === 0 || w.dport === 0)) return no('port 0');
+  const base = { op, proto: w.proto, src: w.src, dst: w.dst, sport: ported ? w.sport : 0, dport: ported ? w.dport : 0, length: w.length, established, ...(raw ? { rawFlags: w.tcpFlags } : {}), ...(rawIcmp ? { rawIcmp: w.icmpType * 256 + w.icmpCode } : {}), ...(marked ? { mark: w.mark } : {}), ...(w.connmark ? { connmark: w.connmark } : {}) };
   if (local) {
     if (w.iif !== '') return no('input interface on a locally sent packet');
     if (w.ttl !== 64) return no('TTL a first packet does not have', `local ttl ${w.ttl}`);
     if (w.dst >>> 24 === 0 || w.dst >= 0xe0000000 || w.dst === MARKER_ADDR) return no('destination the host cannot send to (0/8, multicast, broadcast, the trace marker)', ip4(w.dst));
-    if (op !== 'ping' && facts.hostListening.has(`${op}/${w.sport}`)) return no('source port a listener holds in the sending namespace', `${op}/${w.sport}`);
+    if (ported && facts.hostListening.has(`${op}/${w.sport}`)) return no('source port a listener holds in the sending namespace', `${op}/${w.sport}`);
     const r = kernelRoute(lab, ip4(w.dst));
     if (r.kind !== 'unicast' && r.kind !== 'local') return no('the lab routes the destination differently', `${ip4(w.dst)}: ${r.text}`);
     if (r.dev !== w.oif) return no('the lab routes the destination out of another interface', `${ip4(w.dst)} out ${w.oif}: ${r.text}`);
@@ -365,7 +392,7 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
   const forwarded = hook === 'FORWARD' || hook === 'POSTROUTING';
   const sp = facts.srcProblem(w.src, s);
   if (sp) return no(sp, `${ip4(w.src)} on ${w.iif}`);
-  if (op !== 'ping' && s.listening.has(`${op}/${w.sport}`)) return no('source port a listener holds in the sending namespace', `${op}/${w.sport}`);
+  if (ported && s.listening.has(`${op}/${w.sport}`)) return no('source port a listener holds in the sending namespace', `${op}/${w.sport}`);
   const ambiguous = forwarded && w.iif === w.oif && facts.host.ifaces.get(w.iif)?.kind === 'bridge';
   // TTL 64 back into the bridge: a frame one container sends another, switched with its TTL untouched.
   // (TTL 63 is sent as a frame the host routes back into the bridge, below.)
@@ -444,9 +471,15 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
   let sports = range(1024, 65535);
   for (const p of facts.listenPorts) sports = subtract(sports, single(p));
   const protos: IntSet[][] = [];
-  for (const proto of [6, 17, 1]) {
+  for (const proto of [6, 17, 1, ...(PYTHON ? [-1] : [])]) {
     const b = common.slice();
-    b[Field.Proto] = single(proto);
+    // (-1: the other protocols RAW_IP sends, any length.)
+    b[Field.Proto] = proto === -1 ? RAW_PROTOS : single(proto);
+    if (proto === -1) {
+      b[Field.Length] = range(20, UDP_MAX);
+      protos.push(b);
+      continue;
+    }
     // (Any flags and length from a raw socket; witnessOf still prefers a SYN of 60 bytes: a connect().)
     if (proto === 6) PYTHON ? (b[Field.Length] = range(RAW_TCP_MIN, RAW_TCP_MAX)) : ((b[Field.TcpFlags] = single(0x02)), (b[Field.Length] = single(SYN_LEN)));
     if (proto === 17) b[Field.Length] = range(UDP_HEADERS, UDP_MAX);
@@ -562,7 +595,9 @@ function prepare(lab: Lab, p: Plan): () => void {
   };
 }
 
+/** The agent's step for a plan it sends (not op 'ip': RAW_IP sends those). */
 function stepOf(p: Plan): TrafficStep {
+  if (p.op === 'ip') throw new Error('stepOf: another protocol is sent by RAW_IP');
   const t = { from: p.from, op: p.op, dst: ip4(p.dst) } as const;
   if (p.op === 'ping') return { ...t, timeoutMs: 200 };
   // The agent sends `data` as the datagram's payload: the witness's length.
@@ -576,7 +611,7 @@ function firstPacket(eps: readonly KEpisode[], p: Plan): KEpisode | undefined {
   return eps.find((e) => {
     const k = e.packet;
     if (e.start !== (p.from === 'host' ? 'out' : 'pre') || k.src !== ip4(p.src) || k.dst !== ip4(p.dst)) return false;
-    if (p.op === 'ping') return k.sport === undefined && k.len === p.length;
+    if (p.op === 'ping' || p.op === 'ip') return k.sport === undefined && k.len === p.length;
     if (k.sport !== p.sport || k.dport !== p.dport) return false;
     return p.op === 'tcp' ? [...(k.flags ?? [])].sort().join(' ') === printedFlags(p.rawFlags ?? 0x02) : !k.flags;
   });
@@ -756,7 +791,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     const sharedFacts = { facts, routes };
     const labIfaces = new Set(host!.ifaces.keys());
     let dumpLabs = 0;
-    const n = { rulesets: 0, corpus: 0, dead: 0, deadProbed: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, rawIcmp: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
+    const n = { rulesets: 0, corpus: 0, dead: 0, deadProbed: 0, rules: 0, witnessed: 0, kept: 0, asGiven: 0, refined: 0, skipped: 0, sends: 0, rawIcmp: 0, rawIp: 0, confirmed: 0, rewritten: 0, ambiguous: 0, lost: 0, unseen: 0 };
     const skipped = new Map<string, { count: number; example: string }>();
     const refinedFrom = new Map<string, number>();
     const failures: string[] = [];
@@ -854,7 +889,8 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
           try {
             n.sends++;
             if (plan.rawIcmp !== undefined) n.rawIcmp++;
-            const conn = plan.established && plan.op !== 'ping' ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport, ...(plan.connmark ? { mark: plan.connmark } : {}) }] : [];
+            if (plan.op === 'ip') n.rawIp++;
+            const conn = plan.established && (plan.op === 'tcp' || plan.op === 'udp') ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport, ...(plan.connmark ? { mark: plan.connmark } : {}) }] : [];
             // A raw segment is sent from the sender's namespace (or the host's), not by its agent.
             const rawSend = (): void => {
               const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_TCP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.rawFlags), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
@@ -869,7 +905,13 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
               const r = spawnSync('ip', ['netns', 'exec', lab!.hostNs, 'python3', '-c', MARKED_UDP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.length), String(plan.mark)], { encoding: 'utf8' });
               if (r.status !== 0) throw new Error(`marked UDP send: ${r.stderr}`);
             };
-            res = plan.op === 'udp' && plan.mark
+            const rawIpSend = (): void => {
+              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_IP, ip4(plan.src), ip4(plan.dst), String(plan.proto), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
+              if (r.status !== 0) throw new Error(`raw IP send from ${plan.from}: ${r.stderr}`);
+            };
+            res = plan.op === 'ip'
+              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, more: [rawIpSend] })
+              : plan.op === 'udp' && plan.mark
               ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [markedUdpSend] })
               : plan.rawIcmp !== undefined
               ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawIcmpSend] })
@@ -985,7 +1027,7 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
     console.log(
       `reachability witnesses in the kernel: ${n.rulesets} rulesets (seeds ${SEED}-${SEED + CASES - 1}${n.corpus ? `, ${n.corpus} corpus dumps` : ''}), ${n.rules} rules, ${n.witnessed} (rule, hook) witnesses: ` +
         `${n.kept} kept (${n.asGiven} as the analysis gives them, ${n.refined} refined from must to a packet the lab sends), ${n.skipped} skipped; ` +
-        `${n.sends} packets sent (${n.rawIcmp} of them ICMP messages other than a ping); ${n.confirmed} confirmed in the kernel, ${n.rewritten} unconfirmed after a rewriting target, ${n.ambiguous} in and out by the bridge that never got to their chain the way the lab sent them, ` +
+        `${n.sends} packets sent (${n.rawIcmp} of them ICMP messages other than a ping, ${n.rawIp} of other protocols than TCP, UDP and ICMP); ${n.confirmed} confirmed in the kernel, ${n.rewritten} unconfirmed after a rewriting target, ${n.ambiguous} in and out by the bridge that never got to their chain the way the lab sent them, ` +
         `${failures.length} disagreements, ${known.length} known gaps, ${flaky.length} misses that did not repeat${flaky.length ? ` (${flaky.join('; ')})` : ''}, ` +
         `${n.lost} lost traces${lost.length ? ` (${lost.join('; ')})` : ''}, ${n.unseen} not seen in the trace; ` +
         `${n.dead} rules no packet reaches, ${n.deadProbed} of them sent a packet their conditions accept (none may match); ${((Date.now() - started) / 1000).toFixed(1)} s`,
