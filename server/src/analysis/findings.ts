@@ -26,6 +26,9 @@ import { droppedBefore, type Dropper } from './droppedBefore';
 import { martianKinds, martians, MULTICAST, onlyMartians, onlyRoutingDrops, routedAt } from './reach/martians';
 import { icmpNeverNew, icmpStatesNever } from './reach/pipeline';
 
+/** Why an ICMP packet in some state never exists (pipeline.ts icmpStatesNever). */
+const ICMP_STATES_NOTE = 'conntrack gives the state NEW only to ICMP requests (echo, timestamp, information, address mask), ESTABLISHED only to requests and their replies, RELATED only to errors; any ICMP packet may be INVALID';
+
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
   readonly lineText?: (line: number) => string | undefined;
@@ -324,9 +327,6 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}${icmpNote}.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
 }
-
-/** Why an ICMP packet in some state never exists (pipeline.ts icmpStatesNever). */
-const ICMP_STATES_NOTE = 'conntrack gives the state NEW only to ICMP requests (echo, timestamp, information, address mask), ESTABLISHED only to requests and their replies, RELATED only to errors; any ICMP packet may be INVALID';
 
 /**
  * Whether a rule's conditions accept only ICMP, and of it in state NEW only packets conntrack never

@@ -27,7 +27,7 @@ export const ICMP_REQUESTS: ReadonlySet<number> = new Set([8, 13, 15, 17]);
 /** Echo/timestamp/info/mask requests and their replies. */
 const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18, 0: 8, 14: 13, 16: 15, 18: 17 };
 /** The replies to those requests: ESTABLISHED when they answer one, else INVALID (never NEW or RELATED). */
-export const ICMP_REPLIES: ReadonlySet<number> = new Set([0, 14, 16, 18]);
+export const ICMP_REPLIES: ReadonlySet<number> = new Set(Object.keys(ICMP_REPLY_OF).map(Number).filter((t) => !ICMP_REQUESTS.has(t)));
 
 /** Default timeouts in ms (nf_conntrack_proto_*.c). */
 const TIMEOUT = {

@@ -43,8 +43,12 @@ export function icmpNeverNew(space: Space): PacketSet {
  * none of these: INVALID only. Untracked packets are not in the state field's NEW..RELATED.
  */
 export function icmpStatesNever(space: Space): PacketSet {
-  return unionSets(unionSets(icmpNeverNew(space), icmpInState(space, 'ESTABLISHED', icmpTypesBut(ICMP_CONNECTED))), icmpInState(space, 'RELATED', icmpTypesBut(ICMP_RELATED)));
+  let s = statesNever.get(space);
+  if (!s) statesNever.set(space, (s = unionSets(unionSets(icmpNeverNew(space), icmpInState(space, 'ESTABLISHED', icmpTypesBut(ICMP_CONNECTED))), icmpInState(space, 'RELATED', icmpTypesBut(ICMP_RELATED)))));
+  return s;
 }
+/** icmpStatesNever per space (each conntrack step and dead ICMP rule asks for it). */
+const statesNever = new WeakMap<Space, PacketSet>();
 
 function icmpInState(space: Space, state: 'NEW' | 'ESTABLISHED' | 'RELATED', types: IntSet): PacketSet {
   return intersectSets(intersectSets(where(space, Field.Ct, ct([state])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, types));
