@@ -10,7 +10,8 @@
  * lab can send the witness as the first packet of a conversation: arriving on
  * one of the lab's links (eth0, eth1, docker0) from the namespace behind it,
  * or sent by the host itself; conntrack NEW (INVALID in raw, or everywhere
- * when no rule turns conntrack on) or, for TCP and UDP, ESTABLISHED (the
+ * when no rule turns conntrack on; INVALID too for an ICMP message that is no
+ * request and a TCP segment that opens no connection) or, for TCP and UDP, ESTABLISHED (the
  * connection is put in the host's conntrack table first: conntrack -I, its
  * reply seen), mark 0 (or any, sent by the host: SO_MARK), connmark 0 (or
  * any, on a connection put in first), not a fragment,
@@ -183,6 +184,13 @@ except PermissionError:
  * would decapsulate or take for its own (IP-in-IP, IPv6-in-IP, GRE), 0 and 255 (no raw socket sends them as such).
  */
 const RAW_PROTOS: IntSet = subtract(range(1, 254), fromRanges([[1, 1], [4, 4], [6, 6], [17, 17], [33, 33], [41, 41], [47, 47], [132, 132], [136, 136]]));
+/**
+ * The TCP flags conntrack opens a connection with (tcp_new, with nf_conntrack_tcp_loose on as in the
+ * lab): a SYN, or an ACK picked up mid-stream, with or without URG, whatever PSH, ECE and CWR (which
+ * tcp_error's check of the combination leaves aside). A first segment with any other (a FIN, a reset,
+ * a SYN-ACK, no flag) is INVALID.
+ */
+const TCP_NEW_FLAGS: IntSet = fromRanges(Array.from({ length: 256 }, (_, f) => f).filter((f) => [0x02, 0x22, 0x10, 0x30].includes(f & ~(0x08 | 0x40 | 0x80))).map((f) => [f, f] as [number, number]));
 /** The TCP flags the kernel's trace prints, from a flags byte (ECE and CWR are not printed). */
 const PRINTED_FLAGS: ReadonlyArray<readonly [number, string]> = [[0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN']];
 const printedFlags = (flags: number): string => PRINTED_FLAGS.filter(([bit]) => flags & bit).map(([, name]) => name).sort().join(' ');
@@ -345,12 +353,15 @@ function planFor(w: Witness, hook: Hook, table: string, ctActive: boolean, facts
   const no = (why: string, detail = ''): Planned => ({ why, detail });
   const op = opOf(w.proto);
   const ported = op === 'tcp' || op === 'udp';
-  // Conntrack calls an ICMP message NEW only when it is a request; a reply or error of no connection it holds is INVALID.
-  const ct = op === 'ping' && !ICMP_REQUESTS.has(w.icmpType) ? 'INVALID' : expectedCt(table, ctActive);
+  const fresh = expectedCt(table, ctActive);
   // A TCP or UDP packet of a connection conntrack holds: the entry is put in before the packet is sent.
-  const established = ct === 'NEW' && w.ctState === 'ESTABLISHED' && (op === 'tcp' || op === 'udp');
+  const established = fresh === 'NEW' && w.ctState === 'ESTABLISHED' && (op === 'tcp' || op === 'udp');
+  // Conntrack calls an ICMP message NEW only when it is a request, a TCP segment only when it can open a
+  // connection (TCP_NEW_FLAGS); any other of no connection it holds is INVALID.
+  const stray = (op === 'ping' && !ICMP_REQUESTS.has(w.icmpType)) || (op === 'tcp' && !has(TCP_NEW_FLAGS, w.tcpFlags));
+  const ct = stray ? 'INVALID' : fresh;
   if (w.ctState !== ct && !established) {
-    const want = ct === 'NEW' ? 'NEW or (TCP, UDP) ESTABLISHED' : op === 'ping' && !ICMP_REQUESTS.has(w.icmpType) ? 'INVALID (an ICMP message that is not a request)' : 'INVALID (raw, or conntrack off)';
+    const want = ct === 'NEW' ? 'NEW or (TCP, UDP) ESTABLISHED' : op === 'ping' && stray ? 'INVALID (an ICMP message that is not a request)' : op === 'tcp' && stray ? 'INVALID (a TCP segment that opens no connection) or ESTABLISHED' : 'INVALID (raw, or conntrack off)';
     return no(`conntrack state not ${want}`, `${w.ctState}${op ? ` ${op}` : ''}${op === 'ping' ? ` type ${w.icmpType}` : ''}`);
   }
   const local = hook === 'OUTPUT' || (hook === 'POSTROUTING' && w.iif === '');
@@ -487,7 +498,16 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
     if (proto === 1) PYTHON ? ((b[Field.Icmp] = subtract(range(0, 65535), range(ICMP_REDIRECT * 256, ICMP_REDIRECT * 256 + 255))), (b[Field.Length] = range(RAW_ICMP_MIN, RAW_ICMP_MAX))) : ((b[Field.Icmp] = single(8 * 256)), (b[Field.Length] = single(PING_LEN)));
     if (proto !== 1) (b[Field.Sport] = sports, (b[Field.Dport] = range(1, 65535)));
     if (proto !== 1) {
-      protos.push(b);
+      // A fresh TCP segment that starts no connection (a FIN, a reset, a SYN-ACK, …) is INVALID.
+      if (proto === 6 && PYTHON && expectedCt(table, ctActive) === 'NEW') {
+        const opening = b.slice();
+        opening[Field.TcpFlags] = TCP_NEW_FLAGS;
+        protos.push(opening);
+        const stray = b.slice();
+        stray[Field.TcpFlags] = subtract(range(0, 255), TCP_NEW_FLAGS);
+        stray[Field.Ct] = single(CT_STATES.indexOf('INVALID'));
+        protos.push(stray);
+      } else protos.push(b);
       // TCP and UDP may also be sent ESTABLISHED, the connection put in first with any connmark (planFor); witnessOf prefers NEW.
       if (expectedCt(table, ctActive) === 'NEW') {
         const est = b.slice();
