@@ -63,6 +63,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
+import { icmpTypes } from '../../server/src/analysis/reach/pipeline';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../../server/src/analysis/space/fields';
 import { EMPTY, fromRanges, has, intersect, range, single, subtract, union, type IntSet } from '../../server/src/analysis/space/intSet';
 import { fullBox, intersectSets, type PacketSet } from '../../server/src/analysis/space/packetSet';
@@ -98,7 +99,7 @@ const VERBOSE = !!process.env.NFLENS_WITNESS_VERBOSE;
 const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TTL', 'TOS', 'DSCP']);
 const ARRIVING: ReadonlySet<Hook> = new Set<Hook>(['PREROUTING', 'INPUT', 'FORWARD']);
 const PROTO_OP: Readonly<Record<number, 'tcp' | 'udp' | 'ping'>> = { 6: 'tcp', 17: 'udp', 1: 'ping' };
-/** The op of a witness's protocol: the agents', or 'ip' (RAW_IP) for the others python3 sends. */
+/** The op of a witness's protocol: the agents', or 'ip' (PY_SEND) for the others python3 sends. */
 const opOf = (proto: number): Plan['op'] | undefined => PROTO_OP[proto] ?? (PYTHON && has(RAW_PROTOS, proto) ? 'ip' : undefined);
 const SYN_LEN = 60;
 /** A TCP segment with other flags than a lone SYN is sent from a raw socket (python3): headers of 40 bytes, then padding. */
@@ -110,73 +111,46 @@ const RAW_ICMP_MAX = 1500;
 /** ICMP redirect: the lab host would take it as a route (it is left out). */
 const ICMP_REDIRECT = 5;
 const PYTHON = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
-/** Sends one TCP segment from a raw socket bound to its source: argv src dst sport dport flags length mark (SO_MARK). */
-const RAW_TCP = `
+/**
+ * Sends one packet the agents do not send, from the namespace it runs in: argv kind src dst mark, then
+ * per kind `tcp` sport dport flags length (a raw segment), `icmp` type code length (a raw message),
+ * `udp` sport dport length (a datagram, for its mark), `ip` protocol length (a raw packet); the rest
+ * of each length is padding. A rule that drops it on the way out makes sendto fail with EPERM: the
+ * trace still has it.
+ */
+const PY_SEND = `
 import socket, struct, sys
-src, dst = sys.argv[1], sys.argv[2]
-sport, dport, flags, length, mark = (int(x) for x in sys.argv[3:8])
-payload = b'w' * (length - 40)
+kind, src, dst = sys.argv[1:4]
+mark, *a = (int(x) for x in sys.argv[4:])
 def csum(b):
     if len(b) % 2: b += b'\\0'
     t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
     while t >> 16: t = (t & 0xffff) + (t >> 16)
     return ~t & 0xffff
-hdr = struct.pack('!HHIIBBHHH', sport, dport, 1000, 2000 if flags & 0x10 else 0, 5 << 4, flags, 65535, 0, 0)
-pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(hdr) + len(payload))
-hdr = hdr[:16] + struct.pack('!H', csum(pseudo + hdr + payload)) + hdr[18:]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+if kind == 'tcp':
+    sport, dport, flags, length = a
+    payload = b'w' * (length - 40)
+    hdr = struct.pack('!HHIIBBHHH', sport, dport, 1000, 2000 if flags & 0x10 else 0, 5 << 4, flags, 65535, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(hdr) + len(payload))
+    msg = hdr[:16] + struct.pack('!H', csum(pseudo + hdr + payload)) + hdr[18:] + payload
+    s, to = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP), (dst, 0)
+elif kind == 'icmp':
+    icmp_type, code, length = a
+    msg = struct.pack('!BBHHH', icmp_type, code, 0, 0x4e4c, 1) + b'w' * (length - 28)
+    msg = msg[:2] + struct.pack('!H', csum(msg)) + msg[4:]
+    s, to = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP), (dst, 0)
+elif kind == 'udp':
+    sport, dport, length = a
+    msg, s, to = b'w' * (length - 28), socket.socket(socket.AF_INET, socket.SOCK_DGRAM), (dst, dport)
+else:
+    proto, length = a
+    msg, s, to = b'w' * (length - 20), socket.socket(socket.AF_INET, socket.SOCK_RAW, proto), (dst, 0)
 if mark: s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
-s.bind((src, 0))
+s.bind((src, sport if kind == 'udp' else 0))
 try:
-    s.sendto(hdr + payload, (dst, 0))
+    s.sendto(msg, to)
 except PermissionError:
-    pass  # a rule dropped it on the way out: the trace has it
-`;
-/** Sends one ICMP message from a raw socket bound to its source: argv src dst type code length (the rest padding) mark (SO_MARK). */
-const RAW_ICMP = `
-import socket, struct, sys
-src, dst = sys.argv[1], sys.argv[2]
-icmp_type, code, length, mark = (int(x) for x in sys.argv[3:7])
-def csum(b):
-    if len(b) % 2: b += b'\\0'
-    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while t >> 16: t = (t & 0xffff) + (t >> 16)
-    return ~t & 0xffff
-msg = struct.pack('!BBHHH', icmp_type, code, 0, 0x4e4c, 1) + b'w' * (length - 28)
-msg = msg[:2] + struct.pack('!H', csum(msg)) + msg[4:]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-if mark: s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
-s.bind((src, 0))
-try:
-    s.sendto(msg, (dst, 0))
-except PermissionError:
-    pass  # a rule dropped it on the way out: the trace has it
-`;
-/** Sends one UDP datagram with a mark (SO_MARK), from its source port: argv src dst sport dport length mark. */
-const MARKED_UDP = `
-import socket, sys
-src, dst = sys.argv[1], sys.argv[2]
-sport, dport, length, mark = (int(x) for x in sys.argv[3:7])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
-s.bind((src, sport))
-try:
-    s.sendto(b'w' * (length - 28), (dst, dport))
-except PermissionError:
-    pass  # a rule dropped it on the way out: the trace has it
-`;
-/** Sends one IP packet of another protocol from a raw socket (payload 'w's): argv src dst proto length mark. */
-const RAW_IP = `
-import socket, sys
-src, dst = sys.argv[1], sys.argv[2]
-proto, length, mark = (int(x) for x in sys.argv[3:6])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
-if mark: s.setsockopt(socket.SOL_SOCKET, 36, mark)  # SO_MARK
-s.bind((src, 0))
-try:
-    s.sendto(b'w' * (length - 20), (dst, 0))
-except PermissionError:
-    pass  # a rule dropped it on the way out: the trace has it
+    pass
 `;
 /**
  * Protocols sent as they are from a raw socket: all but those the agents send, those whose conntrack
@@ -294,7 +268,7 @@ interface Plan {
   /** 'host' or the sending peer. */
   readonly from: string;
   readonly sender?: Sender;
-  /** 'ip': another protocol (Plan.proto), from a raw socket. */
+  /** 'ip': another protocol (Plan.proto), from a raw socket (PY_SEND). */
   readonly op: 'tcp' | 'udp' | 'ping' | 'ip';
   readonly proto: number;
   readonly src: number;
@@ -317,11 +291,11 @@ interface Plan {
   readonly addSrc: boolean;
   /** Sent as a packet of a connection conntrack already holds (ESTABLISHED): the entry is put in first (conntrack -I). */
   readonly established: boolean;
-  /** TCP flags other than a lone SYN: the segment is sent from a raw socket with these flags (RAW_TCP). */
+  /** TCP flags other than a lone SYN: the segment is sent from a raw socket with these flags (PY_SEND). */
   readonly rawFlags?: number;
-  /** ICMP other than an 84-byte echo request: sent from a raw socket (RAW_ICMP), type × 256 + code. */
+  /** ICMP other than an 84-byte echo request: sent from a raw socket (PY_SEND), type × 256 + code. */
   readonly rawIcmp?: number;
-  /** Sent by the host with this mark (SO_MARK, from python3: TCP and ICMP raw, UDP by MARKED_UDP). */
+  /** Sent by the host with this mark (SO_MARK, from python3: PY_SEND). */
   readonly mark?: number;
   /** The connection put in first (established) carries this mark. */
   readonly connmark?: number;
@@ -484,7 +458,7 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
   const protos: IntSet[][] = [];
   for (const proto of [6, 17, 1, ...(PYTHON ? [-1] : [])]) {
     const b = common.slice();
-    // (-1: the other protocols RAW_IP sends, any length.)
+    // (-1: the other protocols PY_SEND sends, any length.)
     b[Field.Proto] = proto === -1 ? RAW_PROTOS : single(proto);
     if (proto === -1) {
       b[Field.Length] = range(20, UDP_MAX);
@@ -522,7 +496,7 @@ function labPackets(space: Space, facts: LabFacts, routes: RouteClasses, hook: H
       continue;
     }
     // ICMP: requests in the table's state, the others INVALID (conntrack starts connections only for requests).
-    const requests = fromRanges([...ICMP_REQUESTS].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+    const requests = icmpTypes(ICMP_REQUESTS);
     const asked = b.slice();
     asked[Field.Icmp] = intersect(b[Field.Icmp]!, requests);
     protos.push(asked);
@@ -615,9 +589,19 @@ function prepare(lab: Lab, p: Plan): () => void {
   };
 }
 
-/** The agent's step for a plan it sends (not op 'ip': RAW_IP sends those). */
+/** PY_SEND's arguments for a plan the agents do not send (raw TCP, ICMP, another protocol, a marked datagram), else undefined. */
+function pySend(p: Plan): string[] | undefined {
+  const at = [ip4(p.src), ip4(p.dst), String(p.mark ?? 0)];
+  if (p.op === 'ip') return ['ip', ...at, String(p.proto), String(p.length)];
+  if (p.rawIcmp !== undefined) return ['icmp', ...at, String(p.rawIcmp >> 8), String(p.rawIcmp & 255), String(p.length)];
+  if (p.rawFlags !== undefined) return ['tcp', ...at, String(p.sport), String(p.dport), String(p.rawFlags), String(p.length)];
+  if (p.op === 'udp' && p.mark) return ['udp', ...at, String(p.sport), String(p.dport), String(p.length)];
+  return undefined;
+}
+
+/** The agent's step for a plan it sends (not op 'ip': PY_SEND sends those). */
 function stepOf(p: Plan): TrafficStep {
-  if (p.op === 'ip') throw new Error('stepOf: another protocol is sent by RAW_IP');
+  if (p.op === 'ip') throw new Error('stepOf: another protocol is sent by PY_SEND');
   const t = { from: p.from, op: p.op, dst: ip4(p.dst) } as const;
   if (p.op === 'ping') return { ...t, timeoutMs: 200 };
   // The agent sends `data` as the datagram's payload: the witness's length.
@@ -911,33 +895,13 @@ describe(`kernel: reachability witnesses of ${CASES} random rulesets hit their r
             if (plan.rawIcmp !== undefined) n.rawIcmp++;
             if (plan.op === 'ip') n.rawIp++;
             const conn = plan.established && (plan.op === 'tcp' || plan.op === 'udp') ? [{ proto: plan.op, src: ip4(plan.src), dst: ip4(plan.dst), sport: plan.sport, dport: plan.dport, ...(plan.connmark ? { mark: plan.connmark } : {}) }] : [];
-            // A raw segment is sent from the sender's namespace (or the host's), not by its agent.
-            const rawSend = (): void => {
-              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_TCP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.rawFlags), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
-              if (r.status !== 0) throw new Error(`raw TCP send from ${plan.from}: ${r.stderr}`);
+            // What the agents do not send goes from python3 in the sender's namespace (or the host's).
+            const py = pySend(plan);
+            const sendPy = (): void => {
+              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', PY_SEND, ...py!], { encoding: 'utf8' });
+              if (r.status !== 0) throw new Error(`python3 send (${py!.join(' ')}) from ${plan.from}: ${r.stderr}`);
             };
-            const rawIcmpSend = (): void => {
-              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_ICMP, ip4(plan.src), ip4(plan.dst), String(plan.rawIcmp! >> 8), String(plan.rawIcmp! & 255), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
-              if (r.status !== 0) throw new Error(`raw ICMP send from ${plan.from}: ${r.stderr}`);
-            };
-            // A marked datagram is sent by the host (only its own packets can carry a mark here).
-            const markedUdpSend = (): void => {
-              const r = spawnSync('ip', ['netns', 'exec', lab!.hostNs, 'python3', '-c', MARKED_UDP, ip4(plan.src), ip4(plan.dst), String(plan.sport), String(plan.dport), String(plan.length), String(plan.mark)], { encoding: 'utf8' });
-              if (r.status !== 0) throw new Error(`marked UDP send: ${r.stderr}`);
-            };
-            const rawIpSend = (): void => {
-              const r = spawnSync('ip', ['netns', 'exec', plan.from === 'host' ? lab!.hostNs : ns(lab!, plan), 'python3', '-c', RAW_IP, ip4(plan.src), ip4(plan.dst), String(plan.proto), String(plan.length), String(plan.mark ?? 0)], { encoding: 'utf8' });
-              if (r.status !== 0) throw new Error(`raw IP send from ${plan.from}: ${r.stderr}`);
-            };
-            res = plan.op === 'ip'
-              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, more: [rawIpSend] })
-              : plan.op === 'udp' && plan.mark
-              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [markedUdpSend] })
-              : plan.rawIcmp !== undefined
-              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawIcmpSend] })
-              : plan.rawFlags !== undefined
-              ? await runTraceCase(lab!, monitor!, host!, text, [], caseNo++, { seed: set.seed ?? 1, established: conn, more: [rawSend] })
-              : await runTraceCase(lab!, monitor!, host!, text, [stepOf(plan)], caseNo++, { seed: set.seed ?? 1, established: conn });
+            res = await runTraceCase(lab!, monitor!, host!, text, py ? [] : [stepOf(plan)], caseNo++, { seed: set.seed ?? 1, established: conn, ...(py ? { more: [sendPy] } : {}) });
           } catch (e) {
             if (!(e instanceof TraceLost)) throw new Error(`${name}: ${(e as Error).message}\n${text}`);
             if (monitor!.exited) await restart();

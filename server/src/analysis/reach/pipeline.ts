@@ -19,7 +19,7 @@ import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
 /** ICMP types as the Icmp field holds them: type × 256 + code, every code. */
-const icmpTypes = (types: Iterable<number>): IntSet => fromRanges([...types].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+export const icmpTypes = (types: Iterable<number>): IntSet => fromRanges([...types].map((t) => [t * 256, t * 256 + 255] as [number, number]));
 /** The ICMP types that start a connection (conntrack.ts ICMP_REQUESTS). */
 const ICMP_NEW: IntSet = icmpTypes(ICMP_REQUESTS);
 /** Those a connection holds: its requests and their replies. */
