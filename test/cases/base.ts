@@ -83,4 +83,20 @@ export const BASE_CASES: readonly RuleCase[] = [
   { rules: '-A INPUT -- -j ACCEPT', expect: 'error' },
   { rules: '-N -X', expect: 'error' },
   { rules: '-N LOGX', expect: 'ok' },
+  // An empty chain name ("") names no chain: every command on one fails at its line.
+  { rules: '-A "" -j ACCEPT', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '[1:0] -A "" -d 10.0.0.0/8 -p tcp -j ACCEPT', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-I "" -j ACCEPT', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-R "" 1 -j ACCEPT', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-D "" -j ACCEPT', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-C "" -j ACCEPT', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-D "" 1', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-F ""', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-X ""', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-Z ""', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-Z "" 1', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-E "" Y', expect: 'error', code: 'unknown-chain', line: 5 },
+  { rules: '-P "" DROP', expect: 'error', line: 5 },
+  // libxtables takes "" for the standard target.
+  { rules: '-N ""', expect: 'error', code: 'chain-clashes-with-target' },
 ];

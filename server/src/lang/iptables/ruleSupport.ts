@@ -35,7 +35,8 @@ export function assertValidChainName(name: string, fail: (message: string, code:
 export function chainNameProblem(name: string, family: Family = 'ipv4'): { readonly message: string; readonly code: string } | undefined {
   if (utf8Len(name) >= MAX_CHAIN_NAME + 1) return { message: `chain name \`${name}' too long (must be under 29 chars)`, code: 'name-too-long' };
   if (name[0] === '-' || name[0] === '!') return { message: `chain name not allowed to start with \`${name[0]}'`, code: 'bad-chain-name' };
-  if (findTarget(name, family) || name === 'ACCEPT' || name === 'DROP' || name === 'RETURN' || name === 'QUEUE') {
+  // xtables_find_target() takes an empty name for the standard target.
+  if (name === '' || findTarget(name, family) || name === 'ACCEPT' || name === 'DROP' || name === 'RETURN' || name === 'QUEUE') {
     return { message: 'chain name may not clash with target name', code: 'chain-clashes-with-target' };
   }
   if (/\s/.test(name)) return { message: `Invalid chain name \`${name}'`, code: 'bad-chain-name' };

@@ -319,7 +319,7 @@ export class TableState {
 
   private ruleCommand(cmd: Command, rule: RuleInput | undefined): void {
     const chainName = cmd instanceof RuleCommand ? cmd.shape.chain : cmd.chain?.text;
-    if (!rule || !chainName) return;
+    if (!rule || chainName === undefined) return;
     const targetChain = this.jumpTarget(cmd, rule);
     if (targetChain === undefined) return;
     let ch = this.lastChain;
@@ -327,6 +327,9 @@ export class TableState {
       if (!this.exists(chainName)) {
         if (this.nft && isBuiltinChain(this.table, chainName) && (cmd.kind === 'A' || cmd.kind === 'I')) {
           this.makeBuiltin(chainName); // iptables-nft creates a built-in chain on first use
+        } else if (this.nft && (cmd.kind === 'D' || cmd.kind === 'C')) {
+          // iptables-nft looks for the rule first, and says so.
+          return this.fail(cmd, 'unknown-chain', 'Bad rule (does a matching rule exist in that chain?).', `there is no chain "${chainName}" in table ${this.table} at this point.${this.whyGone(chainName)}`);
         } else return this.noChain(cmd, chainName);
       }
       ch = this.chains.get(chainName)!;
@@ -409,7 +412,7 @@ export class TableState {
 
   private deleteNum(cmd: Command): void {
     const chainName = cmd.chain?.text;
-    if (!chainName) return;
+    if (chainName === undefined) return;
     if (!this.exists(chainName)) return this.noChain(cmd, chainName);
     const ch = this.chains.get(chainName)!;
     const n = cmd.ruleNum ?? 1;
@@ -420,7 +423,7 @@ export class TableState {
 
   private newChain(cmd: Command): void {
     const name = cmd.chain?.text;
-    if (!name) return;
+    if (name === undefined) return;
     if (this.exists(name) || this.chains.has(name)) return this.fail(cmd, 'duplicate-chain', 'Chain already exists.', `chain "${name}" already exists.`);
     this.chains.set(name, { name, builtin: false, policy: 'ACCEPT', rules: [], declSpan: cmd.chain!.span, declLine: cmd.line });
     this.known.add(name);
@@ -434,9 +437,9 @@ export class TableState {
 
   private deleteChain(cmd: Command): void {
     const given = cmd.chain?.text;
-    if (given && !this.exists(given)) return this.noChain(cmd, given);
-    const names = given ? [given] : [...this.chains.values()].filter((c) => !c.builtin).map((c) => c.name);
-    if (!given && this.nft) {
+    if (given !== undefined && !this.exists(given)) return this.noChain(cmd, given);
+    const names = given !== undefined ? [given] : [...this.chains.values()].filter((c) => !c.builtin).map((c) => c.name);
+    if (given === undefined && this.nft) {
       // iptables-nft's bare "-X" forgets the built-in chains too: one with rules stays in the
       // kernel (with them), an empty one is never made (see commit()).
       for (const c of this.chains.values()) {
@@ -478,7 +481,7 @@ export class TableState {
 
   private flush(cmd: Command): void {
     const given = cmd.chain?.text;
-    if (given) {
+    if (given !== undefined) {
       if (!this.exists(given)) {
         if (this.nft && isBuiltinChain(this.table, given)) this.makeBuiltin(given);
         else return this.noChain(cmd, given);
@@ -499,8 +502,8 @@ export class TableState {
 
   private zero(cmd: Command): void {
     const given = cmd.chain?.text;
-    if (given && !this.exists(given)) return this.noChain(cmd, given);
-    if (given && cmd.ruleNum !== undefined) {
+    if (given !== undefined && !this.exists(given)) return this.noChain(cmd, given);
+    if (given !== undefined && cmd.ruleNum !== undefined) {
       const ch = this.chains.get(given)!;
       if (!this.nft && cmd.ruleNum > ch.rules.length) return this.fail(cmd, 'bad-rule-number', 'Index of counter too big.', `chain "${given}" has only ${ch.rules.length} rule(s) here.`);
       if (this.nft && cmd.ruleNum <= this.cachedRules(ch).length) {
@@ -510,14 +513,14 @@ export class TableState {
     }
     // (ip6tables-nft zeroes these without complaint; only iptables-nft refuses.)
     if (!this.nft || this.ctx.family !== 'ipv4') return;
-    const chains = given ? [this.chains.get(given)!] : [...this.chains.values()];
+    const chains = given !== undefined ? [this.chains.get(given)!] : [...this.chains.values()];
     const withCounters = chains.flatMap((c) => this.cachedRules(c)).find((r) => r.facts.countersSet);
     if (withCounters) this.kernelError(cmd, 'zero-counters', 'RULE_REPLACE failed (Invalid argument)', `iptables-nft zeroes counters by replacing rules that carry "-c" counters (line ${withCounters.command.line + 1}), which fails for rules of the same batch.`);
   }
 
   private policy(cmd: Command): void {
     const name = cmd.chain?.text;
-    if (!name || !cmd.policy) return;
+    if (name === undefined || !cmd.policy) return;
     const ch = this.chains.get(name);
     if (!ch || !ch.builtin) {
       if (!this.exists(name) && !this.nft) return this.noChain(cmd, name);
@@ -532,7 +535,7 @@ export class TableState {
 
   private rename(cmd: Command): void {
     const old = cmd.chain?.text;
-    if (!old || !cmd.newName) return;
+    if (old === undefined || !cmd.newName) return;
     const nn = cmd.newName.text;
     if (!this.exists(old)) return this.noChain(cmd, old);
     const ch = this.chains.get(old);
