@@ -97,6 +97,12 @@ export const BASE_CASES: readonly RuleCase[] = [
   { rules: '-Z "" 1', expect: 'error', code: 'unknown-chain', line: 5 },
   { rules: '-E "" Y', expect: 'error', code: 'unknown-chain', line: 5 },
   { rules: '-P "" DROP', expect: 'error', line: 5 },
+  // The first -v is an option a "!" may not precede; later ones only count.
+  { rules: '-A INPUT ! -v -j ACCEPT', expect: 'error', code: 'bad-negation', line: 5 },
+  { rules: '-A INPUT -s 1.2.3.4 ! -v -v -j ACCEPT', expect: 'error', code: 'bad-negation', line: 5 },
+  { rules: '-A INPUT -v ! -v -j ACCEPT', expect: 'ok' },
+  { rules: '-A INPUT -v -v -v -j ACCEPT', expect: 'ok' },
+  { rules: '-A INPUT -v ! -j ACCEPT', expect: 'error', code: 'bad-negation' },
   // libxtables takes "" for the standard target.
   { rules: '-N ""', expect: 'error', code: 'chain-clashes-with-target' },
 ];

@@ -555,6 +555,8 @@ class RuleParser implements OptionCallHost {
           this.fragmentSpan = this.invertSpan ? joinSpan(this.invertSpan, this.argSpan(at)) : this.argSpan(at);
           break;
         case 118 /* v */:
+          // Only the first -v is an option (a "!" before it is refused); later ones just count.
+          if (!(this.options & OPT.VERBOSE)) this.setOption(OPT.VERBOSE, at);
           break;
         case 109 /* m */: {
           if (this.invert) this.fail('unexpected ! flag before --match', 'bad-negation', at);
