@@ -111,7 +111,6 @@ export function conn(init: Partial<Conn> = {}): Conn {
     status: 1 << 3,
     mark: 0,
     expires: 120_000,
-    zone: 0,
     ...init,
   };
 }

@@ -129,7 +129,6 @@ export class ConntrackTable {
       status: 0,
       mark: 0,
       expires: this.clock.now() + this.initialTimeout(p),
-      zone: 0,
       ...(p.proto === PROTO_TCP ? { tcpState: (p.tcpFlags & TCP_SYN) ? 'SYN_SENT' : 'ESTABLISHED' } : {}),
     };
     return { info: { state: 'NEW', dir: 'ORIGINAL', conn }, unconfirmed: conn };

@@ -37,10 +37,6 @@ export interface Conn {
   tcpState?: string;
   /** The connection an ICMP error or expectation relates to. */
   readonly master?: Conn;
-  /** Conntrack zone (CT --zone). */
-  zone: number;
-  /** Helper attached (CT --helper). */
-  helper?: string;
 }
 
 /** What conntrack says about one packet (skb->_nfct + ctinfo). */

@@ -140,7 +140,7 @@ export class HostStack {
         table: t,
         hook,
         packet: p,
-        context: (rule) => this.context(p, hook, name, ct, rule),
+        context: (rule, untracked) => this.context(p, hook, name, untracked ? UNTRACKED : ct, rule),
         emit: this.emit,
         assume: this.opts.assume,
       },
@@ -396,7 +396,8 @@ export class HostStack {
   /**
    * A packet sent by a local process (its source may be 0: routing picks it).
    * `attached`: conntrack information the sender already put on the packet
-   * (nf_ct_attach: a REJECT's TCP reset belongs to the rejected connection).
+   * (a REJECT's reset or ICMP error belongs to the rejected connection, from
+   * raw OUTPUT on: checked in the kernel, test/kernel/rejectReplyCt.kernel.test.ts).
    */
   send(pkt: Packet, attached?: CtInfo, fromSocket = false): Outcome {
     const p = clonePacket(pkt);
@@ -412,9 +413,10 @@ export class HostStack {
     this.emit({ type: 'route', decision: r.kind === 'local' ? 'loopback' : 'output', dev: r.dev!, ...(r.via !== undefined ? { via: r.via } : {}), src: p.src, reason: r.kind === 'local' ? `${ip4(p.dst)} is local: out through lo, source ${ip4(p.src)}` : `route to ${ip4(p.dst)} via ${r.dev}, source ${ip4(p.src)}` });
     p.oif = r.dev!;
     this.hook('OUTPUT', p);
-    const raw = this.table('raw', 'OUTPUT', p, NO_ENTRY);
+    // A REJECT's reply carries the rejected packet's entry from the start: raw sees it RELATED, with its connmark.
+    const raw = this.table('raw', 'OUTPUT', p, attached ?? NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw OUTPUT');
-    const { ct, unconfirmed } = this.track(p, !!raw?.notrack, attached, 'attached by the target that made this packet (nf_ct_attach)');
+    const { ct, unconfirmed } = this.track(p, !attached && !!raw?.notrack, attached, 'attached by the target that made this packet (nf_ct_attach)');
     const markBefore = p.mark;
     const mangle = this.table('mangle', 'OUTPUT', p, ct);
     if (mangle && mangle.verdict !== 'ACCEPT') return this.stopped(mangle.verdict, p, mangle.rule, mangle.rejectWith, 'mangle OUTPUT', ct);

@@ -32,8 +32,8 @@ export interface TableRun {
   readonly table: EmuTable;
   readonly hook: Hook;
   readonly packet: Packet;
-  /** Builds the evaluation context for one rule. */
-  context(rule: EmuRule): TargetContext;
+  /** Builds the evaluation context for one rule (`untracked`: a NOTRACK earlier in this table fired, so conntrack matches see UNTRACKED). */
+  context(rule: EmuRule, untracked: boolean): TargetContext;
   readonly emit: (e: TraceEvent) => void;
   readonly assume: UnknownAssumption;
 }
@@ -89,7 +89,7 @@ export function runTable(run: TableRun, chainName: string): TableResult {
       emit({ type: 'rule', rule: rule.ref, matched: false, failed });
       continue;
     }
-    const ctx = run.context(rule);
+    const ctx = run.context(rule, notrack);
     let why: string | undefined;
     let assumed: string[] | undefined;
     for (const m of rule.matches) {

@@ -121,10 +121,12 @@ function matches(r: Rng, table: string, hook: Hook): { text: string; proto?: str
         if (proto === 'icmp') parts.push(`-m icmp ${neg}--icmp-type ${r.pick(['echo-request', 'echo-reply', 'destination-unreachable', 'port-unreachable'])}`);
         break;
       case 'ct':
-        if (table !== 'raw') parts.push(`-m conntrack ${neg}--ctstate ${r.pick(['NEW', 'ESTABLISHED', 'RELATED,ESTABLISHED', 'INVALID', 'DNAT', 'SNAT', 'NEW,UNTRACKED', 'UNTRACKED'])}`);
+        // In raw a packet has no entry yet (INVALID), is UNTRACKED after NOTRACK, or loops back with OUTPUT's.
+        if (table === 'raw') parts.push(`-m conntrack ${neg}--ctstate ${r.pick(['INVALID', 'UNTRACKED', 'NEW', 'ESTABLISHED', 'INVALID,UNTRACKED'])}`);
+        else parts.push(`-m conntrack ${neg}--ctstate ${r.pick(['NEW', 'ESTABLISHED', 'RELATED,ESTABLISHED', 'INVALID', 'DNAT', 'SNAT', 'NEW,UNTRACKED', 'UNTRACKED'])}`);
         break;
       case 'state':
-        if (table !== 'raw') parts.push(`-m state ${neg}--state ${r.pick(['NEW', 'ESTABLISHED,RELATED', 'INVALID'])}`);
+        parts.push(`-m state ${neg}--state ${r.pick(table === 'raw' ? ['INVALID', 'UNTRACKED', 'NEW,ESTABLISHED'] : ['NEW', 'ESTABLISHED,RELATED', 'INVALID'])}`);
         break;
       case 'addrtype':
         parts.push(`-m addrtype ${neg}${r.chance(0.5) ? '--dst-type' : '--src-type'} ${r.pick(['LOCAL', 'UNICAST', 'LOCAL', 'BROADCAST'])}`);
@@ -136,7 +138,8 @@ function matches(r: Rng, table: string, hook: Hook): { text: string; proto?: str
         parts.push(`-m mark ${neg}--mark ${r.pick(['0x1', '0x1/0x1', '0x2/0x3', '0x0'])}`);
         break;
       case 'connmark':
-        if (table !== 'raw') parts.push(`-m connmark ${neg}--mark ${r.pick(['0x1', '0x1/0x1', '0x0'])}`);
+        // (In raw only looped-back packets have an entry whose mark it reads: without one it never matches, negated or not.)
+        parts.push(`-m connmark ${neg}--mark ${r.pick(['0x1', '0x1/0x1', '0x0'])}`);
         break;
       case 'comment':
         parts.push(`-m comment --comment "case ${r.int(100)}"`);

@@ -90,6 +90,31 @@ describe('reachability engine: cases the emulator comparison found', () => {
     agree(rules, { proto: 'tcp', src: ip('10.0.1.2'), sport: 40000, dst: ip('10.0.1.1'), dport: 22, origin: { kind: 'peer', peer: peer('x1') } }, 'nat', 'POSTROUTING', 1, 'POSTROUTING');
   });
 
+  // test/kernel/rejectReplyCt.kernel.test.ts: the reply carries the rejected connection's entry before raw OUTPUT.
+  for (const [what, reject, spec] of [
+    ['reset', '-p tcp --dport 22 -j REJECT --reject-with tcp-reset', { proto: 'tcp', dport: 22 }],
+    ['ICMP error', '-p udp --dport 53 -j REJECT', { proto: 'udp', dport: 53 }],
+  ] as const) {
+    it(`a REJECT's ${what} meets raw OUTPUT RELATED, with the rejected connection's connmark, and NOTRACK leaves it so`, () => {
+      const rules = (withReject: boolean) => [
+        '*raw', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -j NOTRACK', '-A OUTPUT -m conntrack --ctstate RELATED -m connmark --mark 0x5 -j LOG', 'COMMIT',
+        '*mangle', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -j CONNMARK --set-mark 0x5', 'COMMIT',
+        '*filter', ':INPUT ACCEPT [0:0]', ...(withReject ? [`-A INPUT ${reject}`] : []), 'COMMIT', '',
+      ].join('\n');
+      agree(rules(true), { ...spec, src: ip('10.0.1.2'), sport: 40000, dst: ip('10.0.1.1'), origin: { kind: 'peer', peer: peer('x1') } }, 'raw', 'OUTPUT', 2, 'OUTPUT');
+      // Without a REJECT, nothing the host sends carries an entry at raw OUTPUT.
+      assert.equal(analysisReaches(rules(false), 'raw', 'OUTPUT', 2, 'OUTPUT'), false);
+    });
+  }
+
+  it('after NOTRACK, the later rules of raw see the packet UNTRACKED (a closed port\'s reset carries no entry)', () => {
+    const rules = [
+      '*raw', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -j NOTRACK', '-A OUTPUT -m conntrack --ctstate UNTRACKED -j LOG', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -m conntrack --ctstate INVALID -j DROP', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: ip('10.0.1.2'), sport: 40000, dst: ip('10.0.1.1'), dport: 9, origin: { kind: 'peer', peer: peer('x1') } }, 'raw', 'OUTPUT', 2, 'OUTPUT');
+  });
+
   it('later packets are rewritten from the binding: the reply to a masqueraded container leaves nat PREROUTING to the container', () => {
     // mangle drops whatever arrives addressed to the container; the reply arrives addressed to the host.
     const rules = [

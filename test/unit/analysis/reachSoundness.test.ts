@@ -298,12 +298,15 @@ class Host {
   table(name: string, hook: Hook, p: Packet, ct: CtInfo): TableResult | undefined {
     const t = this.emu.tables.get(name);
     if (!t?.chains.has(hook)) return undefined;
+    // (After a NOTRACK in this table, its later rules see the packet UNTRACKED.)
+    let now = ct;
     const emit = (e: TraceEvent): void => {
       if (e.type !== 'rule' || !e.matched) return;
       const key = `${hook}|${refId(e.rule)}`;
-      if (!this.matched.has(key)) this.matched.set(key, { hook, packet: { ...p, tcpOptions: [...p.tcpOptions] }, ct: ct.state, ...(ct.conn ? { conn: { mark: ct.conn.mark, status: ct.conn.status } } : {}), path: this.path });
+      if (!this.matched.has(key)) this.matched.set(key, { hook, packet: { ...p, tcpOptions: [...p.tcpOptions] }, ct: now.state, ...(now.conn ? { conn: { mark: now.conn.mark, status: now.conn.status } } : {}), path: this.path });
     };
-    return runTable({ table: t, hook, packet: p, context: (rule) => this.context(p, hook, name, ct, rule), emit, assume: 'match' }, hook);
+    const context = (rule: EmuRule, untracked: boolean): TargetContext => this.context(p, hook, name, (now = untracked ? UNTRACKED : ct), rule);
+    return runTable({ table: t, hook, packet: p, context, emit, assume: 'match' }, hook);
   }
 
   private filtering(hook: Hook, names: readonly string[], p: Packet, ct: CtInfo): boolean {
@@ -366,7 +369,7 @@ class Host {
         status |= CT_SRC_NAT;
       }
     }
-    const conn: Conn = { id: 1, orig, reply, status, mark: fresh ? 0 : pickOf(r, this.pool.marks), expires: 1e15, zone: 0 };
+    const conn: Conn = { id: 1, orig, reply, status, mark: fresh ? 0 : pickOf(r, this.pool.marks), expires: 1e15 };
     return { state, dir, conn };
   }
 
@@ -557,7 +560,7 @@ class Host {
       if (s === 'INVALID' || s === 'UNTRACKED') return { state: s, dir: 'ORIGINAL' };
       const t = packetTuple(p);
       const status = s === 'NEW' ? 0 : CT_CONFIRMED | CT_DST_NAT_DONE | CT_SRC_NAT_DONE | (s === 'ESTABLISHED' ? CT_SEEN_REPLY : 0);
-      return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15, zone: 0 } };
+      return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15 } };
     };
     let ct = ctOf(state);
     for (const name of ORDER[hook]) {
@@ -598,7 +601,7 @@ function ctFor(p: Packet, s: CtStateName, connmark: number): CtInfo {
   if (s === 'INVALID' || s === 'UNTRACKED') return { state: s, dir: 'ORIGINAL' };
   const t = packetTuple(p);
   const status = s === 'NEW' ? 0 : CT_CONFIRMED | CT_DST_NAT_DONE | CT_SRC_NAT_DONE | (s === 'ESTABLISHED' ? CT_SEEN_REPLY : 0);
-  return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15, zone: 0 } };
+  return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15 } };
 }
 
 function witnessPacket(w: Witness): Packet {

@@ -101,9 +101,17 @@ describe('CONNMARK (xt_connmark.c connmark_tg_shift)', () => {
 });
 
 describe('CT and NOTRACK (xt_CT.c)', () => {
+  // In raw a packet without an entry is INVALID (no entry yet): what these targets act on.
   it('NOTRACK and CT --notrack make the packet untracked', () => {
     for (const rule of ['-j NOTRACK', '-j CT --notrack', '-p udp -j CT --notrack']) {
-      assert.deepEqual(runTarget(rule).outcome, { kind: 'notrack' }, rule);
+      assert.deepEqual(runTarget(rule, { state: 'INVALID' }).outcome, { kind: 'notrack' }, rule);
+    }
+  });
+  it('a packet an earlier NOTRACK marked untracked is left alone', () => {
+    for (const rule of ['-j NOTRACK', '-j CT --zone 7']) {
+      const r = runTarget(rule, { state: 'UNTRACKED' });
+      assert.deepEqual(r.outcome, { kind: 'continue' }, rule);
+      assert.match(r.notes[0] ?? '', /earlier NOTRACK/);
     }
   });
   it('a packet that already has a connection (looped back) is left alone', () => {
@@ -112,25 +120,27 @@ describe('CT and NOTRACK (xt_CT.c)', () => {
     assert.deepEqual(r.outcome, { kind: 'continue' });
     assert.match(r.notes[0] ?? '', /already belongs/);
   });
-  const templates: Array<[rule: string, mark: number, zone: number, helper: string | undefined, words: RegExp]> = [
-    ['-j CT --zone 7', 0, 7, undefined, /zone 7/],
-    ['-j CT --zone mark', 0x12345, 0x2345, undefined, /zone 9029 \(the low 16 bits of the packet mark\)/],
-    ['-j CT --zone-orig 3', 0, 3, undefined, /zone 3 for the original direction/],
-    ['-p tcp -j CT --helper ftp', 0, 0, 'ftp', /helper "ftp"/],
-    ['-p udp -j CT --helper tftp --zone 2', 0, 2, 'tftp', /zone 2, helper "tftp"/],
-    ['-j CT --ctevents new,destroy', 0, 0, undefined, /events new,destroy/],
+  it("-j NOTRACK on a REJECT's reply (its unconfirmed entry attached): ignored, as xt_CT ignores any packet with an entry", () => {
+    const r = runTarget('-j NOTRACK', { conn: conn({ status: 0 }), state: 'RELATED' });
+    assert.deepEqual(r.outcome, { kind: 'continue' });
+    assert.match(r.notes[0] ?? '', /already belongs to a tracked connection \(a REJECT's reply\)/);
+  });
+  const templates: Array<[rule: string, mark: number, words: RegExp]> = [
+    ['-j CT --zone 7', 0, /zone 7/],
+    ['-j CT --zone mark', 0x12345, /zone 9029 \(the low 16 bits of the packet mark\)/],
+    ['-j CT --zone-orig 3', 0, /zone 3 for the original direction/],
+    ['-p tcp -j CT --helper ftp', 0, /helper "ftp"/],
+    ['-p udp -j CT --helper tftp --zone 2', 0, /zone 2, helper "tftp"/],
+    ['-j CT --ctevents new,destroy', 0, /events new,destroy/],
   ];
-  for (const [rule, mark, zone, helper, words] of templates) {
-    it(`${rule}: noted without a connection, recorded on a new one`, () => {
-      const none = runTarget(rule, { packet: packet({ mark }) });
+  for (const [rule, mark, words] of templates) {
+    it(`${rule}: noted without a connection, ignored with one`, () => {
+      const none = runTarget(rule, { packet: packet({ mark }), state: 'INVALID' });
       assert.deepEqual(none.outcome, { kind: 'continue' });
       assert.match(none.notes[0] ?? '', words);
-      const c = conn({ status: 0 });
-      const fresh = runTarget(rule, { packet: packet({ mark }), conn: c, state: 'NEW' });
-      assert.deepEqual(fresh.outcome, { kind: 'continue' });
-      assert.equal(c.zone, zone);
-      assert.equal(c.helper, helper);
-      assert.match(fresh.notes[0] ?? '', words);
+      const had = runTarget(rule, { packet: packet({ mark }), conn: conn({ status: 0 }), state: 'RELATED' });
+      assert.deepEqual(had.outcome, { kind: 'continue' });
+      assert.match(had.notes[0] ?? '', /kernel ignores this target/);
     });
   }
 });

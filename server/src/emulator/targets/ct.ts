@@ -10,9 +10,11 @@
  * seen (loopback)? Ignore." in xt_ct_target/notrack_tg): that is a packet
  * looped back through lo after OUTPUT.
  *
+ * A REJECT's reply carries the rejected packet's entry too (attached before
+ * it is sent), so raw OUTPUT ignores CT and NOTRACK for it as well.
+ *
  * The emulator's conntrack has no zones or helpers and runs after raw, so
- * a CT template is noted; when the engine hands us a connection that is new
- * and not yet confirmed we record the zone and helper on it.
+ * a CT template is only noted.
  */
 import { zoneDirection, type CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import { CT_CONFIRMED } from '../ct';
@@ -36,21 +38,14 @@ function templateText(d: CtTarget, zoneId: number | undefined): string {
 function ctTarget(name: string) {
   return (d: CtTarget, ctx: TargetContext): TargetOutcome => {
     const conn = ctx.conn;
-    if (conn && conn.status & CT_CONFIRMED) {
-      ctx.note(`${name}: the packet already belongs to a tracked connection (looped back?), so the kernel ignores this target`);
+    // In raw (CT's only table) a packet carries an entry only when it has one already, or NOTRACK's mark.
+    if (conn || ctx.ct.state === 'UNTRACKED') {
+      ctx.note(`${name}: ${conn ? `the packet already belongs to a tracked connection (${conn.status & CT_CONFIRMED ? 'looped back' : "a REJECT's reply"})` : 'an earlier NOTRACK marked the packet untracked'}, so the kernel ignores this target`);
       return { kind: 'continue' };
     }
     if (d.notrack) return { kind: 'notrack' };
     const zoneId = d.zone ? (d.zone.fromMark ? ctx.packet.mark & 0xffff : d.zone.id) : undefined;
-    const what = templateText(d, zoneId);
-    if (conn && ctx.ct.state === 'NEW') {
-      // Only a new connection takes the template's settings.
-      if (zoneId !== undefined) conn.zone = zoneId;
-      if (d.helper) conn.helper = d.helper;
-      ctx.note(`CT: the new connection gets ${what}`);
-    } else {
-      ctx.note(`CT: conntrack template with ${what} — a new connection gets these settings${d.zone ? ', and the zone keeps its entries apart from other zones' : ''}; the emulator's conntrack models neither zones nor helpers`);
-    }
+    ctx.note(`CT: conntrack template with ${templateText(d, zoneId)} — a new connection gets these settings${d.zone ? ', and the zone keeps its entries apart from other zones' : ''}; the emulator's conntrack models neither zones nor helpers`);
     return { kind: 'continue' };
   };
 }
