@@ -89,7 +89,7 @@ function matches(r: Rng, table: string, hook: Hook): { text: string; proto?: str
   const n = r.int(3);
   const used = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const kind = r.pick(['src', 'dst', 'in', 'out', 'l4', 'ct', 'state', 'addrtype', 'iprange', 'mark', 'connmark', 'comment', 'length', 'multiport', 'icmp', 'pkttype', 'ttl', 'statistic', 'limit', 'hashlimit', 'recent', 'physdev', 'owner']);
+    const kind = r.pick(['src', 'dst', 'in', 'out', 'l4', 'ct', 'ctx', 'state', 'addrtype', 'iprange', 'mark', 'connmark', 'comment', 'length', 'multiport', 'icmp', 'pkttype', 'ttl', 'statistic', 'limit', 'hashlimit', 'recent', 'physdev', 'owner']);
     if (used.has(kind)) continue;
     used.add(kind);
     const neg = r.chance(0.15) ? '! ' : '';
@@ -124,6 +124,13 @@ function matches(r: Rng, table: string, hook: Hook): { text: string; proto?: str
         // In raw a packet has no entry yet (INVALID), is UNTRACKED after NOTRACK, or loops back with OUTPUT's.
         if (table === 'raw') parts.push(`-m conntrack ${neg}--ctstate ${r.pick(['INVALID', 'UNTRACKED', 'NEW', 'ESTABLISHED', 'INVALID,UNTRACKED'])}`);
         else parts.push(`-m conntrack ${neg}--ctstate ${r.pick(['NEW', 'ESTABLISHED', 'RELATED,ESTABLISHED', 'INVALID', 'DNAT', 'SNAT', 'NEW,UNTRACKED', 'UNTRACKED'])}`);
+        break;
+      case 'ctx':
+        // The connection's own facts: status bits, direction, tuple (a packet without an entry matches none of them).
+        {
+          const test = r.pick(['--ctstatus ASSURED', '--ctstatus SEEN_REPLY', '--ctstatus CONFIRMED', '--ctstatus NONE', '--ctdir ORIGINAL', '--ctdir REPLY', '--ctorigdst 10.0.1.1', '--ctorigsrc 10.0.0.0/16', '--ctreplsrc 172.17.0.2', '--ctrepldst 10.0.1.1', '--ctproto tcp', '--ctorigdstport 80', '--ctreplsrcport 53']);
+          parts.push(`-m conntrack ${test.startsWith('--ctdir') ? '' : neg}${test}`); // (--ctdir cannot be inverted)
+        }
         break;
       case 'state':
         parts.push(`-m state ${neg}--state ${r.pick(table === 'raw' ? ['INVALID', 'UNTRACKED', 'NEW,ESTABLISHED'] : ['NEW', 'ESTABLISHED,RELATED', 'INVALID'])}`);

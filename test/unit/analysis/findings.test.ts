@@ -91,6 +91,23 @@ describe('reachability findings', () => {
     }
   });
 
+  // Found by the kernel trace test (seed 1190: a --ctreplsrc RETURN in raw PREROUTING left nat nothing).
+  for (const test of ['--ctdir REPLY', '--ctstatus SEEN_REPLY', '--ctorigsrc 10.0.0.0/8', '--ctproto tcp']) {
+    it(`conntrack ${test} without a state test never matches a packet without an entry: the INVALID DROP after its ACCEPT stays reachable`, () => {
+      const f = findings(`
+        -A INPUT -m conntrack ${test} -j ACCEPT
+        -A INPUT -m conntrack --ctstate INVALID -j DROP
+        -A INPUT -p tcp --dport 22 -j ACCEPT`);
+      assert.deepEqual(f.list.filter((d) => d.code === 'unreachable-rule').map((d) => f.lines[d.span.start.line]), []);
+    });
+  }
+  it('conntrack --ctstate INVALID with a tuple test matches packets without an entry: the state test alone decides them', () => {
+    const f = findings(`
+      -A INPUT -m conntrack --ctstate INVALID --ctorigsrc 10.0.0.0/8 -j DROP
+      -A INPUT -m conntrack --ctstate INVALID -j DROP`);
+    assert.deepEqual(at(f, '--ctstate INVALID -j DROP').map((d) => d.code), ['unreachable-rule']);
+  });
+
   it('one /25 is not enough: the /24 stays reachable', () => {
     const f = findings(`
       -A INPUT -s 10.0.0.0/25 -j ACCEPT

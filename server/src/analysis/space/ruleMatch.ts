@@ -167,10 +167,13 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
         }
       }
       if (others) {
-        // Without a connection (INVALID, UNTRACKED) only the state test counts.
+        // Without a connection (INVALID, UNTRACKED) only the state test counts: with none, such a
+        // packet never matches (conntrack_mt). With one, only the other tests are undecided.
         const untracked = sel(space, Field.Ct, ctSet(['INVALID', 'UNTRACKED']));
-        if (!t.state) upper = subtractSets(upper, untracked);
-        lower = intersectSets(lower, untracked);
+        if (!t.state) {
+          upper = subtractSets(upper, untracked);
+          lower = NONE;
+        } else lower = intersectSets(lower, untracked);
         conditions.push('the connection matches the --ct* tuple, status or expiry tests');
       }
       return { upper, lower, conditions };
