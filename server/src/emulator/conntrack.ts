@@ -25,7 +25,7 @@ export const ICMP_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
  */
 export const ICMP_REQUESTS: ReadonlySet<number> = new Set([8, 13, 15, 17]);
 /** Echo/timestamp/info/mask requests and their replies. */
-const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18, 0: 8, 14: 13, 16: 15, 18: 17 };
+export const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 15: 16, 17: 18, 0: 8, 14: 13, 16: 15, 18: 17 };
 /** The replies to those requests: ESTABLISHED when they answer one, else INVALID (never NEW or RELATED). */
 export const ICMP_REPLIES: ReadonlySet<number> = new Set(Object.keys(ICMP_REPLY_OF).map(Number).filter((t) => !ICMP_REQUESTS.has(t)));
 
@@ -130,6 +130,7 @@ export class ConntrackTable {
       mark: 0,
       expires: this.clock.now() + this.initialTimeout(p),
       ...(p.proto === PROTO_TCP ? { tcpState: (p.tcpFlags & TCP_SYN) ? 'SYN_SENT' : 'ESTABLISHED' } : {}),
+      ...(p.proto === PROTO_ICMP ? { icmpQuery: { type: p.icmpType, code: p.icmpCode } } : {}),
     };
     return { info: { state: 'NEW', dir: 'ORIGINAL', conn }, unconfirmed: conn };
   }

@@ -37,6 +37,8 @@ export interface Conn {
   tcpState?: string;
   /** The connection an ICMP error or expectation relates to. */
   readonly master?: Conn;
+  /** Of an ICMP connection: the request that opened it (the kernel's tuples hold type and code where ports go). */
+  readonly icmpQuery?: { readonly type: number; readonly code: number };
 }
 
 /** What conntrack says about one packet (skb->_nfct + ctinfo). */

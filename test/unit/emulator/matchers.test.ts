@@ -196,9 +196,15 @@ describe('conntrack', () => {
     { what: 'another original destination', packet: tcpPacket(), ctx: { ct: { state: 'NEW', dir: 'ORIGINAL', conn: conn({ orig: { src: ip('192.0.2.10'), dst: ip('10.0.1.1'), proto: 6, sport: 40000, dport: 80 } }) } }, want: false },
   ]);
   const echo: ContextInit = { ct: { state: 'NEW', dir: 'ORIGINAL', conn: conn({ orig: { src: 1, dst: 2, proto: 1, sport: 7, dport: 7 }, reply: { src: 2, dst: 1, proto: 1, sport: 7, dport: 7 } }) } };
+  // The kernel's ICMP tuples hold type << 8 | code where ports go: the request's, and its reply's in the reply tuple (icmpStates.kernel.test.ts).
+  const ping: ContextInit = { ct: { state: 'NEW', dir: 'ORIGINAL', conn: conn({ orig: { src: 1, dst: 2, proto: 1, sport: 7, dport: 7 }, reply: { src: 2, dst: 1, proto: 1, sport: 7, dport: 7 }, icmpQuery: { type: 8, code: 0 } }) } };
   table('conntrack', '-m conntrack --ctorigdstport 2048', [
-    { what: 'ICMP tuples do not keep the type the kernel compares', packet: icmpPacket(), ctx: echo, want: 'unknown' },
+    { what: 'an echo request opened it (8 << 8)', packet: icmpPacket(), ctx: ping, want: true },
+    { what: 'an ICMP connection whose request the emulator did not see', packet: icmpPacket(), ctx: echo, want: 'unknown' },
   ]);
+  table('conntrack', '-m conntrack --ctorigdstport 80', [{ what: 'not an echo request\'s type and code', packet: icmpPacket(), ctx: ping, want: false }]);
+  table('conntrack', '-m conntrack --ctrepldstport 0', [{ what: 'the reply tuple holds the echo reply (type 0)', packet: icmpPacket(), ctx: ping, want: true }]);
+  table('conntrack', '-m conntrack --ctrepldstport 2048', [{ what: 'not the request', packet: icmpPacket(), ctx: ping, want: false }]);
   table('conntrack', '-m conntrack --ctorigsrcport 7', [{ what: "an ICMP connection's source \"port\" is the echo id", packet: icmpPacket(), ctx: echo, want: true }]);
   table('conntrack', '-m conntrack --ctorigsrcport 8 --ctorigdstport 2048', [{ what: 'a failing test decides even next to an undecidable one', packet: icmpPacket(), ctx: echo, want: false }]);
   table('conntrack', '-m conntrack --ctstatus ASSURED', [

@@ -13,6 +13,7 @@
  */
 import type { ConntrackMatch, CtAddrMatch, CtPortMatch } from '../../lang/iptables/extensions/matches/conntrack';
 import type { StateMatch } from '../../lang/iptables/extensions/matches/state';
+import { ICMP_REPLY_OF } from '../conntrack';
 import { unknown, type EvalContext } from '../context';
 import { CT_ASSURED, CT_CONFIRMED, CT_DST_NAT, CT_EXPECTED, CT_SEEN_REPLY, CT_SRC_NAT } from '../ct';
 import { PROTO_ICMP } from '../packet';
@@ -61,8 +62,11 @@ export const conntrack: MatcherEntry = {
     if (d.proto && ((c.orig.proto === d.proto.num) === d.proto.invert)) return false;
     if (!portOk(d.origSrcPort, c.orig.sport) || !portOk(d.replSrcPort, c.reply.sport)) return false;
     if (c.orig.proto === PROTO_ICMP && (d.origDstPort || d.replDstPort)) {
-      // For ICMP the kernel's source "port" is the echo id, but its destination "port" is type << 8 | code, which our tuples do not keep.
-      why ??= 'ICMP connection tuples do not record the type and code the kernel compares as the destination port';
+      // For ICMP the kernel's source "port" is the echo id, its destination "port" type << 8 | code:
+      // the request's in the original tuple, its reply's in the reply tuple (checked in the kernel).
+      const q = c.icmpQuery;
+      if (!q) why ??= 'an ICMP connection whose request the emulator did not see';
+      else if (!portOk(d.origDstPort, (q.type << 8) | q.code) || !portOk(d.replDstPort, ((ICMP_REPLY_OF[q.type] ?? q.type) << 8) | q.code)) return false;
     } else if (!portOk(d.origDstPort, c.orig.dport) || !portOk(d.replDstPort, c.reply.dport)) {
       return false;
     }
