@@ -42,7 +42,8 @@
  * Then the same for the IPv4 dumps of ../shared/corpus/iptables of up to
  * CORPUS_MAX_RULES rules that the lab's kernel loads (a dump it refuses, for
  * a DNS name, an ipset or a module, is listed and left out), at most
- * CORPUS_SENDS distinct packets each: real rulesets, with the lab host's
+ * CORPUS_SENDS distinct packets each (NFLENS_WITNESS_CORPUS_SENDS=0: all of
+ * them; CI keeps to 12 for time): real rulesets, with the lab host's
  * description, and for a dump whose rules name interfaces the lab does not
  * have (br-…, eth0.10, ppp0; up to EXTRA_IFACES, no wildcard) a lab of its
  * own: the lab host with those interfaces too, each with a /24 of 100.64/10
@@ -680,8 +681,8 @@ function witnessLine(w: Witness): string {
 
 /** Dumps of the corpus up to this many rules are checked too (NFLENS_WITNESS_CORPUS=0: none). */
 const CORPUS_MAX_RULES = 400;
-/** Distinct packets one corpus dump may send (its witnesses beyond them are skipped and counted). */
-const CORPUS_SENDS = 12;
+/** Distinct packets one corpus dump may send (its witnesses beyond them are skipped and counted; NFLENS_WITNESS_CORPUS_SENDS=0: no limit). */
+const CORPUS_SENDS = Number(process.env.NFLENS_WITNESS_CORPUS_SENDS ?? 12) || Infinity;
 /** Rules no packet reaches that one ruleset sends a packet to (each a packet the rule's conditions accept). */
 const DEAD_PROBES = 6;
 
