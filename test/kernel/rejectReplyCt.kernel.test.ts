@@ -3,8 +3,10 @@
  * error meets raw OUTPUT already RELATED, with the rejected connection's connmark, and NOTRACK
  * there leaves it alone (xt_CT ignores a packet that has an entry). The host's own answers to a
  * closed port carry none (the stack drops the entry first): raw OUTPUT sees them INVALID and
- * NOTRACK makes them UNTRACKED. Found by the random kernel trace test (seed 70123: a raw OUTPUT
- * connmark match on a REJECT's reset). A client namespace sends to the host's REJECTing and closed
+ * NOTRACK makes them UNTRACKED. A REJECT's reply to a packet without an entry (NOTRACKed on the way
+ * in) carries a bare conntrack word: INVALID, and NOTRACK leaves it so. Found by the random kernel
+ * trace test (seed 70123: a raw OUTPUT connmark match on a REJECT's reset; seed 1184: an INVALID
+ * match in mangle OUTPUT on a REJECT's error to an untracked datagram). A client namespace sends to the host's REJECTing and closed
  * ports one at a time; the host counts its replies in raw OUTPUT. The emulator must match the same
  * raw OUTPUT rules for each, and the analysis must have packets (may) at every rule the kernel
  * counted. Two namespaces of our own, deleted after.
@@ -32,6 +34,8 @@ const HOST = '10.9.3.2';
 const COUNTED = ['related', 'related-marked', 'untracked', 'invalid'] as const;
 const RULES = [
   '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+  '-A PREROUTING -i eth0 -p tcp --dport 86 -j NOTRACK',
+  '-A PREROUTING -i eth0 -p udp --dport 87 -j NOTRACK',
   '-A OUTPUT -o eth0 -j NOTRACK',
   '-A OUTPUT -o eth0 -m conntrack --ctstate RELATED -m comment --comment related',
   '-A OUTPUT -o eth0 -m connmark --mark 0x5 -m comment --comment related-marked',
@@ -45,6 +49,8 @@ const RULES = [
   '-A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset',
   '-A INPUT -p udp --dport 82 -j REJECT --reject-with icmp-port-unreachable',
   '-A INPUT -p tcp --dport 83 -j REJECT --reject-with icmp-admin-prohibited',
+  '-A INPUT -p tcp --dport 86 -j REJECT --reject-with tcp-reset',
+  '-A INPUT -p udp --dport 87 -j REJECT',
   'COMMIT', '',
 ].join('\n');
 
@@ -62,6 +68,8 @@ const PROBES = [
   { name: "REJECT's admin prohibited (to TCP)", proto: 'tcp', port: 83, counted: ['related', 'related-marked'] },
   { name: "a closed port's reset", proto: 'tcp', port: 84, counted: ['untracked'] },
   { name: "a closed port's port unreachable", proto: 'udp', port: 85, counted: ['untracked'] },
+  { name: "REJECT's reset to an untracked segment", proto: 'tcp', port: 86, counted: ['invalid'] },
+  { name: "REJECT's port unreachable to an untracked datagram", proto: 'udp', port: 87, counted: ['invalid'] },
 ] as const;
 
 /** A connect() or a datagram to the host, answered by nobody: argv proto dst port. */

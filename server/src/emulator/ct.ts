@@ -47,6 +47,12 @@ export interface CtInfo {
   readonly dir: CtDir;
   /** Absent for INVALID and UNTRACKED packets. */
   readonly conn?: Conn;
+  /**
+   * Put on the packet without a connection by the target that made it (nf_ct_attach of a REJECT
+   * whose packet had none, e.g. an UNTRACKED one): the skb's conntrack word is set, so NOTRACK and
+   * CT leave it alone, and conntrack calls it INVALID.
+   */
+  readonly attachedBare?: boolean;
 }
 
 export function tupleKey(t: Tuple): string {

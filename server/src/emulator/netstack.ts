@@ -244,6 +244,10 @@ export class HostStack {
       this.emit({ type: 'conntrack', event: 'untracked', state: 'UNTRACKED', dir: 'ORIGINAL', mark: 0, note: 'connection tracking is off in this namespace: no loaded rule needs it (no conntrack/state/connmark match, no NAT, CONNMARK or CT target), so nothing is tracked and the nat chains never run' });
       return { ct: CT_OFF };
     }
+    if (existing?.attachedBare) {
+      this.emit({ type: 'conntrack', event: 'invalid', state: 'INVALID', dir: existing.dir, mark: 0, note: "a REJECT's reply to a packet without a connection: it carries a bare conntrack word, which conntrack leaves as it is (INVALID)" });
+      return { ct: existing };
+    }
     if (existing) {
       this.emit({ type: 'conntrack', event: 'found', state: existing.state, dir: existing.dir, mark: existing.conn?.mark ?? 0, note: why });
       return { ct: existing };
@@ -300,13 +304,20 @@ export class HostStack {
    * br_nf_pre_routing_finish(): a frame that came in through a bridge port and was
    * DNATed to an address behind the same bridge is switched by the bridge, not routed:
    * to the new destination's port, or dropped when that is the port it came from and
-   * the port is not in hairpin mode. Undefined when the new route leaves elsewhere.
+   * the port is not in hairpin mode, or when nothing behind the bridge has the address
+   * (its ARP request goes unanswered). Undefined when the new route leaves elsewhere.
    */
   private bridgedDnat(p: Packet, br: string, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome | undefined {
     if (this.host.ifaces.get(br)?.kind !== 'bridge') return undefined;
     const r = this.router.input(p.dst, br);
     if (r.kind !== 'unicast' || r.dev !== br) return undefined;
     const to = this.host.peers.find((q) => q.addr === p.dst && q.via === br && q.port);
+    if (!to && !this.host.peers.some((q) => q.addr === p.dst && q.via === br)) {
+      // br_nf_pre_routing_finish_bridge(): the bridge needs the new destination's MAC before it
+      // forwards (FORWARD comes after); an ARP request nobody answers leaves the frame dropped.
+      this.emit({ type: 'route', decision: 'forward', dev: br, reason: `DNAT sent the frame to ${ip4(p.dst)} behind the same bridge: br_netfilter hands it back to ${br}, which first asks for ${ip4(p.dst)}'s MAC address; nothing the description puts behind ${br} has that address, so the ARP request goes unanswered` });
+      return { fate: 'dropped', packet: clonePacket(p), detail: `nobody behind ${br} answers ARP for ${ip4(p.dst)}: the bridge drops the frame before FORWARD` };
+    }
     if (to?.port && to.port === p.physIn && !this.host.ifaces.get(to.port)?.hairpin) {
       this.emit({ type: 'route', decision: 'forward', dev: br, reason: `DNAT sent the frame to ${ip4(p.dst)}, behind the bridge port ${p.physIn} it came in on: br_netfilter hands it back to the bridge, which never sends a frame out of its own port without hairpin mode` });
       return { fate: 'dropped', packet: clonePacket(p), detail: `the bridge drops it: ${p.physIn} is not in hairpin mode` };
@@ -501,8 +512,10 @@ export class HostStack {
       this.emit({ type: 'note', text: `the reset goes straight out of bridge port ${o.packet.physIn}: for a bridged packet nf_send_reset writes the frame itself, so it passes neither OUTPUT nor POSTROUTING` });
       return { reply, outcome: { fate: 'out', packet: clonePacket(reply), dev: o.packet.physIn, forwarded: false, ct: UNTRACKED } };
     }
-    // Both the reset and the ICMP error belong to the rejected packet's connection (RELATED).
-    const attach: CtInfo | undefined = o.ct?.conn ? { state: 'RELATED', dir: o.ct.dir === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL', conn: o.ct.conn } : undefined;
+    // Both the reset and the ICMP error belong to the rejected packet's connection (RELATED); of a
+    // packet without one (UNTRACKED) they carry a bare conntrack word: INVALID, and NOTRACK leaves them so.
+    const attach: CtInfo | undefined = o.ct?.conn ? { state: 'RELATED', dir: o.ct.dir === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL', conn: o.ct.conn }
+      : this.rules.conntrackActive ? { state: 'INVALID', dir: 'ORIGINAL', attachedBare: true } : undefined;
     return { reply, outcome: this.send(reply, attach) };
   }
 

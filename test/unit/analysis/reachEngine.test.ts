@@ -107,6 +107,14 @@ describe('reachability engine: cases the emulator comparison found', () => {
     });
   }
 
+  it("a REJECT's reply to an untracked packet carries a bare conntrack word: INVALID at raw OUTPUT, and NOTRACK leaves it so", () => {
+    const rules = [
+      '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A PREROUTING -p tcp --dport 22 -j NOTRACK', '-A OUTPUT -j NOTRACK', '-A OUTPUT -m conntrack --ctstate INVALID -j LOG', 'COMMIT',
+      '*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset', 'COMMIT', '',
+    ].join('\n');
+    agree(rules, { proto: 'tcp', src: ip('10.0.1.2'), sport: 40000, dst: ip('10.0.1.1'), dport: 22, origin: { kind: 'peer', peer: peer('x1') } }, 'raw', 'OUTPUT', 2, 'OUTPUT');
+  });
+
   it('after NOTRACK, the later rules of raw see the packet UNTRACKED (a closed port\'s reset carries no entry)', () => {
     const rules = [
       '*raw', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -j NOTRACK', '-A OUTPUT -m conntrack --ctstate UNTRACKED -j LOG', 'COMMIT',

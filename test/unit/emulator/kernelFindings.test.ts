@@ -140,6 +140,13 @@ describe('a bridged frame DNATed to an address behind the same bridge is switche
     const o = make('172.17.0.2', true).stack.bridge(syn('172.17.0.2', '172.17.0.9', 80), 'docker0', 'vetha', 'vethb');
     assert.ok(o.fate === 'bridged' && o.port === 'vetha');
   });
+  // Kernel trace test seeds 1119 and 130295 (NETMAP onto docker0's subnet): the bridge asks for the MAC first.
+  it('to an address behind the bridge that nothing holds: dropped before FORWARD (its ARP request goes unanswered)', () => {
+    const emu = make('172.17.9.9');
+    const ev = traced(emu, () => assert.equal(emu.stack.bridge(syn('172.17.0.2', '172.17.0.9', 80), 'docker0', 'vetha', 'vethb').fate, 'dropped'));
+    assert.ok(!ev.some((e) => e.type === 'hook' && e.hook === 'FORWARD'), 'no FORWARD');
+    assert.ok(ev.some((e) => e.type === 'route' && /ARP request goes unanswered/.test(e.reason)));
+  });
 });
 
 describe('forwarding and local sockets', () => {

@@ -15,6 +15,7 @@ import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, type IntSet } from '../space/intSet';
 import { assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import type { Flow } from './flow';
+import { rejectReplyPackets } from './rejectReplies';
 
 export type Effect =
   | { readonly kind: 'accept' }
@@ -98,16 +99,18 @@ function connmarkRewrite(space: Space, mask: number, value: number): (f: Flow) =
 
 /**
  * Only a packet without an entry becomes untracked. One looped back through lo keeps the entry it got
- * in OUTPUT (netstack ignores NOTRACK for it; the kernel too unless it was INVALID).
+ * in OUTPUT (netstack ignores NOTRACK for it; the kernel too unless it was INVALID), and so may a
+ * REJECT's reply at OUTPUT: one to a packet without a connection is INVALID with a bare conntrack
+ * word that NOTRACK leaves alone (rejectReplies.ts).
  */
 function notrackRewrite(space: Space): (f: Flow) => Flow {
   const noEntry = where(space, Field.Ct, NO_ENTRY);
-  const lo = where(space, Field.Iif, single(space.ifaces.indexOf('lo')));
+  const kept = unionSets(where(space, Field.Iif, single(space.ifaces.indexOf('lo'))), rejectReplyPackets(space));
   return (f) => {
     const mayFresh = intersectSets(f.may, noEntry);
     const mustFresh = intersectSets(f.must, noEntry);
     return {
-      may: unionSets(unionSets(subtractSets(f.may, noEntry), assign(mayFresh, Field.Ct, UNTRACKED)), intersectSets(mayFresh, lo)),
+      may: unionSets(unionSets(subtractSets(f.may, noEntry), assign(mayFresh, Field.Ct, UNTRACKED)), intersectSets(mayFresh, kept)),
       must: unionSets(subtractSets(f.must, noEntry), assign(mustFresh, Field.Ct, UNTRACKED)),
     };
   };

@@ -6,16 +6,16 @@
  * Routing is free unless a host model says which addresses are local: a
  * packet may then be delivered or forwarded, whichever its rules allow.
  */
-import type { EmuChain, EmuRuleset } from '../../emulator/compile';
+import type { EmuRuleset } from '../../emulator/compile';
 import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
-import { REJECT4_ICMP_CODE, type RejectTarget, type RejectWith4 } from '../../lang/iptables/extensions/targets/REJECT';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import { loopbackMartians, martians, MULTICAST } from './martians';
 import type { Recorder } from './recorder';
+import { rejectReplyPackets } from './rejectReplies';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
@@ -109,36 +109,6 @@ export interface PipelineOptions {
 
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
 
-/**
- * What the ruleset's REJECT rules may send: TCP resets (flags RST, or RST+ACK when the rejected
- * segment had no ACK: nf_reject_ip_tcphdr_put) and the destination-unreachable codes their
- * --reject-with names.
- */
-function rejectReplies(rs: EmuRuleset): { readonly reset: boolean; readonly codes: readonly number[] } {
-  let reset = false;
-  const codes = new Set<number>();
-  // (The kernel keeps REJECT to the filter table.)
-  for (const c of rs.tables.get('filter')?.chains.values() ?? []) {
-    for (const w of rejectsOf(c)) {
-      if (w === 'tcp-reset') reset = true;
-      else codes.add(REJECT4_ICMP_CODE[w] ?? 3);
-    }
-  }
-  return { reset, codes: [...codes] };
-}
-
-/** Per compiled chain, what its REJECT rules send (an edit keeps the chains it left alone: read once). */
-const rejectsIn = new WeakMap<EmuChain, readonly RejectWith4[]>();
-function rejectsOf(c: EmuChain): readonly RejectWith4[] {
-  let out = rejectsIn.get(c);
-  if (!out) {
-    const found = new Set<RejectWith4>();
-    for (const r of c.rules) if (r.target.kind === 'ext' && r.target.name === 'REJECT') found.add((r.target.data as RejectTarget<RejectWith4> | undefined)?.with ?? 'icmp-port-unreachable');
-    rejectsIn.set(c, (out = [...found]));
-  }
-  return out;
-}
-
 /** Whether some nat rule has a NAT target (read up to the first: not copied into a list of a kube dump's 60,000 chains). */
 function natBinds(rs: EmuRuleset): boolean {
   const nat = rs.tables.get('nat');
@@ -188,18 +158,15 @@ export class Pipeline {
 
   /**
    * A REJECT's reset or ICMP error carries the rejected packet's conntrack entry from the start
-   * (attached before it is sent): at raw OUTPUT it is RELATED already, with that connection's mark,
-   * and conntrack leaves it so (checked in the kernel: test/kernel/rejectReplyCt.kernel.test.ts).
+   * (rejectReplies.ts): at raw OUTPUT it is RELATED already, with that connection's mark, and
+   * conntrack leaves it so. (One to a packet without a connection is INVALID, as `leaving` has it.)
    * `may` only: whether a REJECT fires is the walks' business.
    */
   rejectReplies(): PacketSet {
     if (!this.rs.conntrackActive) return NONE; // no entry to carry: they leave as any packet does
-    const { reset, codes } = rejectReplies(this.rs);
-    let s = NONE;
-    if (reset) s = intersectSets(where(this.space, Field.Proto, single(6)), where(this.space, Field.TcpFlags, fromRanges([[0x04, 0x04], [0x14, 0x14]])));
-    if (codes.length) s = unionSets(s, intersectSets(where(this.space, Field.Proto, single(1)), where(this.space, Field.Icmp, fromRanges(codes.map((c) => [0x300 + c, 0x300 + c] as [number, number])))));
+    let s = rejectReplyPackets(this.space);
     if (s.length === 0) return NONE;
-    s = intersectSets(intersectSets(s, where(this.space, Field.Iif, single(NO_IFACE))), where(this.space, Field.Oif, this.anyIface()));
+    s = intersectSets(s, where(this.space, Field.Oif, this.anyIface()));
     return intersectSets(this.whole(s), where(this.space, Field.Ct, ct(['RELATED'])));
   }
 

@@ -1,25 +1,28 @@
 /**
  * The Space of one ruleset: the interface names its rules and the host
- * mention (with an "other" entry per wildcard prefix), and the mark and
- * connection-mark bits some rule tests.
+ * mention (with an "other" entry per wildcard prefix), the mark and
+ * connection-mark bits some rule tests, and what its REJECT rules send.
  */
 import type { EmuChain, EmuRuleset } from '../../emulator/compile';
 import type { HostModel } from '../../emulator/host/model';
 import type { ConnmarkMatch } from '../../lang/iptables/extensions/matches/connmark';
 import type { MarkMatch } from '../../lang/iptables/extensions/matches/mark';
-import { IfaceTable, makeSpace, MarkBits, type Space } from './fields';
+import { REJECT4_ICMP_CODE, type RejectTarget, type RejectWith4 } from '../../lang/iptables/extensions/targets/REJECT';
+import { IfaceTable, makeSpace, MarkBits, NO_REJECTS, type Space } from './fields';
 import { fromRanges, range, subtract, union } from './intSet';
 import type { AddressFacts } from './ruleMatch';
 
-/** What one chain's rules add to the space: interface names and prefixes, mark and connmark bits. */
+/** What one chain's rules add to the space: interface names and prefixes, mark and connmark bits, what its REJECTs send. */
 interface ChainDims {
   readonly names: readonly string[];
   readonly prefixes: readonly string[];
   readonly mark: number;
   readonly connmark: number;
+  /** ICMP destination-unreachable codes, and -1 for a TCP reset. */
+  readonly rejects: readonly number[];
 }
 
-const NO_DIMS: ChainDims = { names: [], prefixes: [], mark: 0, connmark: 0 };
+const NO_DIMS: ChainDims = { names: [], prefixes: [], mark: 0, connmark: 0, rejects: [] };
 
 /** Per compiled chain (a reparse keeps the chains it left alone: their rules are not read again). */
 const dimsOf = new WeakMap<EmuChain, ChainDims>();
@@ -31,6 +34,7 @@ function chainDims(c: EmuChain): ChainDims {
   const prefixes: string[] = [];
   let mark = 0;
   let connmark = 0;
+  const rejects = new Set<number>();
   for (const r of c.rules) {
     for (const i of [r.iif, r.oif]) {
       if (!i) continue;
@@ -41,9 +45,13 @@ function chainDims(c: EmuChain): ChainDims {
       if (m.name === 'mark') mark |= (m.data as MarkMatch).mask;
       if (m.name === 'connmark') connmark |= (m.data as ConnmarkMatch).mask;
     }
+    if (r.target.kind === 'ext' && r.target.name === 'REJECT') {
+      const w = (r.target.data as RejectTarget<RejectWith4> | undefined)?.with ?? 'icmp-port-unreachable';
+      rejects.add(w === 'tcp-reset' ? -1 : REJECT4_ICMP_CODE[w] ?? 3);
+    }
   }
   // Most chains add nothing: one shared object for them (a kube dump has 60,000 chains).
-  d = names.length || prefixes.length || mark || connmark ? { names, prefixes, mark, connmark } : NO_DIMS;
+  d = names.length || prefixes.length || mark || connmark || rejects.size ? { names, prefixes, mark, connmark, rejects: [...rejects].sort((x, y) => x - y) } : NO_DIMS;
   dimsOf.set(c, d);
   return d;
 }
@@ -60,6 +68,7 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, k
   const prefixes = new Set<string>();
   let mark = 0;
   let connmark = 0;
+  const rejects = new Set<number>();
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       const d = chainDims(c);
@@ -67,10 +76,12 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, k
       for (const p of d.prefixes) prefixes.add(p);
       mark |= d.mark;
       connmark |= d.connmark;
+      for (const x of d.rejects) rejects.add(x);
     }
   }
   prefixes.delete('');
-  const space = makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0));
+  const codes = [...rejects].filter((x) => x >= 0).sort((x, y) => x - y);
+  const space = makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0), rejects.size ? { reset: rejects.has(-1), codes } : NO_REJECTS);
   return previous && sameSpace(space, previous) ? previous : space;
 }
 
@@ -88,7 +99,7 @@ export interface KeptChains {
  * is the previous one, without reading the dimensions of every chain (60,000 in a kube dump, ~4 ms).
  */
 function sameDims(rs: EmuRuleset, kept: KeptChains): boolean {
-  const same = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  const same = <T>(x: readonly T[], y: readonly T[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
   for (const [t, names] of kept.replaced) {
     for (const n of names) {
       const now = rs.tables.get(t)?.chains.get(n);
@@ -96,7 +107,7 @@ function sameDims(rs: EmuRuleset, kept: KeptChains): boolean {
       if (!now || !was) return false;
       const a = chainDims(now);
       const b = chainDims(was);
-      if (a !== b && !(same(a.names, b.names) && same(a.prefixes, b.prefixes) && a.mark === b.mark && a.connmark === b.connmark)) return false;
+      if (a !== b && !(same(a.names, b.names) && same(a.prefixes, b.prefixes) && a.mark === b.mark && a.connmark === b.connmark && same(a.rejects, b.rejects))) return false;
     }
   }
   return true;
@@ -110,7 +121,8 @@ function sameBits(a: MarkBits, b: MarkBits): boolean {
 function sameSpace(a: Space, b: Space): boolean {
   const same = <T>(x: readonly T[], y: readonly T[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
   const others = (s: Space): string[] => [...s.ifaces.others].map(([i, p]) => `${i}:${p}`);
-  return same(a.ifaces.names, b.ifaces.names) && same(others(a), others(b)) && sameBits(a.mark, b.mark) && sameBits(a.connmark, b.connmark);
+  return same(a.ifaces.names, b.ifaces.names) && same(others(a), others(b)) && sameBits(a.mark, b.mark) && sameBits(a.connmark, b.connmark)
+    && a.rejects.reset === b.rejects.reset && same(a.rejects.codes, b.rejects.codes);
 }
 
 /**

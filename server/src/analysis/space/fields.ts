@@ -131,17 +131,27 @@ export class MarkBits {
   }
 }
 
+/** What the ruleset's REJECT rules may send back: TCP resets, and destination-unreachable codes. */
+export interface RejectReplies {
+  readonly reset: boolean;
+  /** Sorted. */
+  readonly codes: readonly number[];
+}
+export const NO_REJECTS: RejectReplies = { reset: false, codes: [] };
+
 export interface Space {
   readonly ifaces: IfaceTable;
   readonly mark: MarkBits;
   readonly connmark: MarkBits;
+  /** What REJECTs send (their replies skip NOTRACK and carry their connection's state: reach/rejectReplies.ts). */
+  readonly rejects: RejectReplies;
   /** The largest value of each field. */
   readonly max: readonly number[];
 }
 
-export function makeSpace(ifaces: IfaceTable, mark: MarkBits, connmark: MarkBits): Space {
+export function makeSpace(ifaces: IfaceTable, mark: MarkBits, connmark: MarkBits, rejects: RejectReplies = NO_REJECTS): Space {
   const max = [0xffffffff, 0xffffffff, 255, 65535, 65535, 65535, 255, ifaces.max, ifaces.max, CT_STATES.length - 1, mark.max, connmark.max, 65535, 255, PKT_TYPES.length - 1, 1];
-  return { ifaces, mark, connmark, max };
+  return { ifaces, mark, connmark, rejects, max };
 }
 
 export type Box = readonly IntSet[];

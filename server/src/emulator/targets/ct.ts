@@ -11,7 +11,8 @@
  * looped back through lo after OUTPUT.
  *
  * A REJECT's reply carries the rejected packet's entry too (attached before
- * it is sent), so raw OUTPUT ignores CT and NOTRACK for it as well.
+ * it is sent; a bare conntrack word when that packet had none), so raw
+ * OUTPUT ignores CT and NOTRACK for it as well.
  *
  * The emulator's conntrack has no zones or helpers and runs after raw, so
  * a CT template is only noted.
@@ -39,8 +40,10 @@ function ctTarget(name: string) {
   return (d: CtTarget, ctx: TargetContext): TargetOutcome => {
     const conn = ctx.conn;
     // In raw (CT's only table) a packet carries an entry only when it has one already, or NOTRACK's mark.
-    if (conn || ctx.ct.state === 'UNTRACKED') {
-      ctx.note(`${name}: ${conn ? `the packet already belongs to a tracked connection (${conn.status & CT_CONFIRMED ? 'looped back' : "a REJECT's reply"})` : 'an earlier NOTRACK marked the packet untracked'}, so the kernel ignores this target`);
+    if (conn || ctx.ct.state === 'UNTRACKED' || ctx.ct.attachedBare) {
+      const why = conn ? `the packet already belongs to a tracked connection (${conn.status & CT_CONFIRMED ? 'looped back' : "a REJECT's reply"})`
+        : ctx.ct.attachedBare ? "the packet is a REJECT's reply to a packet without a connection, and carries its bare conntrack word" : 'an earlier NOTRACK marked the packet untracked';
+      ctx.note(`${name}: ${why}, so the kernel ignores this target`);
       return { kind: 'continue' };
     }
     if (d.notrack) return { kind: 'notrack' };
