@@ -1,5 +1,26 @@
 /** Small pieces the kernel tests share: a lab of namespaces of their own, commands run in them, rule counters read. */
 import { spawnSync } from 'node:child_process';
+import { labAvailable } from '../../server/src/verify/preconditions';
+
+/**
+ * Whether a kernel test can run here: false, or why not (printed loudly, for the test's `skip`).
+ * `python`, when the test needs python3: what it does for the test, the code that must run for it
+ * (default: import socket) and what to call that when it does not.
+ */
+export function kernelSkip(label: string, python?: { readonly does: string; readonly check?: string; readonly what?: string }): string | false {
+  const avail = labAvailable();
+  const missing = python && spawnSync('python3', ['-c', python.check ?? 'import socket'], { encoding: 'utf8' }).status !== 0;
+  const why = !avail.ok ? avail.why : missing ? `${python.what ?? 'python3'} is not installed (${python.does})` : undefined;
+  if (why === undefined) return false;
+  const skip = `KERNEL ${label} TESTS SKIPPED: ${why}`;
+  console.log(`\n!!! ${skip}\n`);
+  return skip;
+}
+
+/** A prefix for the namespaces of one test run, unique to this process. */
+export function labTag(prefix: string): string {
+  return `${prefix}${process.pid % 100000}`;
+}
 
 /** Runs a command (optionally fed `input`) and gives its output; throws with its stderr when it fails. */
 export function sh(args: readonly string[], input?: string): string {

@@ -15,14 +15,11 @@ import { after, before, describe, it } from 'node:test';
 import { reachFindings } from '../../server/src/analysis/findings';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { labAvailable } from '../../server/src/verify/preconditions';
-import { countsByComment, lab, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
 
-const avail = labAvailable();
-const skip = avail.ok ? false : `KERNEL DROPPED-BEFORE TESTS SKIPPED: ${avail.why}`;
-if (skip) console.log(`\n!!! ${skip}\n`);
+const skip = kernelSkip('DROPPED-BEFORE');
 
-const tag = `nfld${process.pid % 100000}`;
+const tag = labTag('nfld');
 const [A, H, B] = [`${tag}a`, `${tag}h`, `${tag}b`];
 const HOST = '10.9.0.2';
 /** Behind the host, on its eth1: the server forwarded packets go to. */

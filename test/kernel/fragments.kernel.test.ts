@@ -15,14 +15,11 @@ import { after, before, describe, it } from 'node:test';
 import { reachFindings } from '../../server/src/analysis/findings';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { labAvailable } from '../../server/src/verify/preconditions';
-import { lab, sh } from '../helpers/kernelCounters';
+import { kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
 
-const avail = labAvailable();
-const skip = avail.ok ? false : `KERNEL FRAGMENT TESTS SKIPPED: ${avail.why}`;
-if (skip) console.log(`\n!!! ${skip}\n`);
+const skip = kernelSkip('FRAGMENT');
 
-const tag = `nflf${process.pid % 100000}`;
+const tag = labTag('nflf');
 const [A, H, C] = [`${tag}a`, `${tag}h`, `${tag}c`];
 
 function rules(conntrack: boolean): string {

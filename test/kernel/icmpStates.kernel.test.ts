@@ -17,15 +17,11 @@ import { after, before, describe, it } from 'node:test';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { labAvailable } from '../../server/src/verify/preconditions';
-import { countsByComment, lab, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
 
-const avail = labAvailable();
-const python = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
-const skip = !avail.ok ? `KERNEL ICMP STATE TESTS SKIPPED: ${avail.why}` : !python ? 'KERNEL ICMP STATE TESTS SKIPPED: python3 is not installed (it sends raw ICMP)' : false;
-if (skip) console.log(`\n!!! ${skip}\n`);
+const skip = kernelSkip('ICMP STATE', { does: 'it sends raw ICMP' });
 
-const tag = `nfli${process.pid % 100000}`;
+const tag = labTag('nfli');
 const [A, H] = [`${tag}a`, `${tag}h`];
 const SENDER = '10.9.2.1';
 const HOST = '10.9.2.2';

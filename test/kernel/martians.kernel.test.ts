@@ -19,15 +19,11 @@ import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile, type TraceEvent } from '../../server/src/emulator/index';
 import { parseIpv4Strict } from '../../server/src/lang/iptables/inet';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { labAvailable } from '../../server/src/verify/preconditions';
-import { countsByComment, lab, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
 
-const avail = labAvailable();
-const python = spawnSync('python3', ['-c', 'import socket; socket.AF_PACKET'], { encoding: 'utf8' }).status === 0;
-const skip = !avail.ok ? `KERNEL MARTIAN TESTS SKIPPED: ${avail.why}` : !python ? 'KERNEL MARTIAN TESTS SKIPPED: python3 with AF_PACKET sockets is not installed (it writes the frames)' : false;
-if (skip) console.log(`\n!!! ${skip}\n`);
+const skip = kernelSkip('MARTIAN', { does: 'it writes the frames', check: 'import socket; socket.AF_PACKET', what: 'python3 with AF_PACKET sockets' });
 
-const tag = `nflm${process.pid % 100000}`;
+const tag = labTag('nflm');
 const [A, H, B] = [`${tag}a`, `${tag}h`, `${tag}b`];
 const HOST = '10.9.0.2';
 const SENDER = '10.9.0.1';

@@ -17,15 +17,11 @@ import { reachFindings } from '../../server/src/analysis/findings';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { labAvailable } from '../../server/src/verify/preconditions';
-import { countsByComment, lab, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
 
-const avail = labAvailable();
-const python = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
-const skip = !avail.ok ? `KERNEL MULTICAST TESTS SKIPPED: ${avail.why}` : !python ? 'KERNEL MULTICAST TESTS SKIPPED: python3 is not installed (it sends and joins)' : false;
-if (skip) console.log(`\n!!! ${skip}\n`);
+const skip = kernelSkip('MULTICAST', { does: 'it sends and joins' });
 
-const tag = `nflc${process.pid % 100000}`;
+const tag = labTag('nflc');
 const [A, H, B] = [`${tag}a`, `${tag}h`, `${tag}b`];
 const SENDER = '10.9.0.1';
 const HOST = '10.9.0.2';

@@ -12,20 +12,15 @@
  * counted. Two namespaces of our own, deleted after.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { labAvailable } from '../../server/src/verify/preconditions';
-import { countsByComment, lab, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
 
-const avail = labAvailable();
-const python = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' }).status === 0;
-const skip = !avail.ok ? `KERNEL REJECT REPLY TESTS SKIPPED: ${avail.why}` : !python ? 'KERNEL REJECT REPLY TESTS SKIPPED: python3 is not installed (it sends the probes)' : false;
-if (skip) console.log(`\n!!! ${skip}\n`);
+const skip = kernelSkip('REJECT REPLY', { does: 'it sends the probes' });
 
-const tag = `nflr${process.pid % 100000}`;
+const tag = labTag('nflr');
 const [C, H] = [`${tag}c`, `${tag}h`];
 const CLIENT = '10.9.3.1';
 const HOST = '10.9.3.2';
