@@ -110,6 +110,7 @@ export function conn(init: Partial<Conn> = {}): Conn {
     reply: { src: orig.dst, dst: orig.src, proto: orig.proto, sport: orig.dport, dport: orig.sport },
     status: 1 << 3,
     mark: 0,
+    created: 0,
     expires: 120_000,
     ...init,
   };

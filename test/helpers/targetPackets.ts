@@ -41,7 +41,7 @@ export function conn(over: Partial<Conn> = {}): Conn {
   const t = { src: ip('10.0.0.2'), dst: ip('10.0.0.1'), proto: PROTO_TCP, sport: 43210, dport: 80 };
   return {
     id: 1, orig: t, reply: { src: t.dst, dst: t.src, proto: t.proto, sport: t.dport, dport: t.sport },
-    status: CT_CONFIRMED, mark: 0, expires: 1e12, ...over,
+    status: CT_CONFIRMED, mark: 0, created: 0, expires: 1e12, ...over,
   };
 }
 

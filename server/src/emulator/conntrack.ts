@@ -15,7 +15,8 @@ import {
   type CtInfo,
   type Tuple,
 } from './ct';
-import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from './packet';
+import { flagsText, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_RST, type Packet } from './packet';
+import { newTcpTrack, TCP_TIMEOUT, tcpFlagsValid, tcpIndex, tcpOpens, tcpStep, type TcpStep, type TcpTrack } from './tcpConntrack';
 
 /** ICMP error types that carry the offending packet (RELATED). */
 export const ICMP_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
@@ -29,16 +30,15 @@ export const ICMP_REPLY_OF: Readonly<Record<number, number>> = { 8: 0, 13: 14, 1
 /** The replies to those requests: ESTABLISHED when they answer one, else INVALID (never NEW or RELATED). */
 export const ICMP_REPLIES: ReadonlySet<number> = new Set(Object.keys(ICMP_REPLY_OF).map(Number).filter((t) => !ICMP_REQUESTS.has(t)));
 
-/** Default timeouts in ms (nf_conntrack_proto_*.c). */
+/** Default timeouts in ms (nf_conntrack_proto_*.c); TCP's are in tcpConntrack.ts. */
 const TIMEOUT = {
   udpUnreplied: 30_000,
   udpReplied: 120_000,
   icmp: 30_000,
-  tcpSynSent: 120_000,
-  tcpEstablished: 432_000_000,
-  tcpClose: 10_000,
   generic: 600_000,
 };
+/** How long after its first packet an answered UDP flow counts as a stream (2 s). */
+const UDP_STREAM_AFTER = 2_000;
 
 export function packetTuple(p: Packet): Tuple {
   if (p.proto === PROTO_TCP || p.proto === PROTO_UDP || p.proto === 132 || p.proto === 33 || p.proto === 136) {
@@ -89,15 +89,26 @@ export class ConntrackTable {
   /** nf_conntrack_in(): what conntrack makes of this packet. */
   lookup(p: Packet): CtLookup {
     const t = packetTuple(p);
+    if (p.proto === PROTO_TCP && !tcpFlagsValid(p.tcpFlags)) {
+      return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: `an invalid TCP flag combination (${flagsText(p.tcpFlags) || 'no flags'})` };
+    }
     const hit = this.find(t);
     if (hit) {
       const { conn, dir } = hit;
-      if (dir === 'REPLY' && !(conn.status & CT_SEEN_REPLY)) {
-        conn.status |= CT_SEEN_REPLY;
-      }
-      this.refresh(conn, p, dir);
+      // The state comes from the entry as it was before this packet (ctinfo); SEEN_REPLY is set only if the packet is valid.
       const established = dir === 'REPLY' || (conn.status & CT_SEEN_REPLY) !== 0;
-      return { info: { state: established ? 'ESTABLISHED' : 'NEW', dir, conn } };
+      const info: CtInfo = { state: established ? 'ESTABLISHED' : 'NEW', dir, conn };
+      if (conn.tcp) {
+        const step = tcpStep(conn.tcp, dir, p.tcpFlags);
+        if (step.kind === 'invalid') return { info: { state: 'INVALID', dir }, why: step.why };
+        if (step.kind === 'reopen') {
+          this.remove(conn);
+          return this.lookup(p);
+        }
+        if (step.kind === 'accept') this.tcpRefresh(conn, p, step);
+      } else this.refresh(conn, p);
+      if (dir === 'REPLY') conn.status |= CT_SEEN_REPLY;
+      return { info };
     }
     if (p.proto === PROTO_ICMP && ICMP_ERRORS.has(p.icmpType) && p.inner) {
       // An ICMP error belongs to the connection of the packet it quotes.
@@ -113,14 +124,15 @@ export class ConntrackTable {
     if (p.proto === PROTO_ICMP && !ICMP_REQUESTS.has(p.icmpType)) {
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP reply to no request' };
     }
+    let tcp: TcpTrack | undefined;
     if (p.proto === PROTO_TCP) {
       // tcp_new(): the first packet of a connection is a SYN, or (with nf_conntrack_tcp_loose) a
       // plain ACK picked up mid-stream; a SYN-ACK, FIN or RST for no known connection is INVALID.
-      const f = p.tcpFlags;
-      const kind = f & TCP_RST ? 'RST' : f & TCP_SYN ? (f & TCP_ACK ? 'SYN-ACK' : 'SYN') : f & TCP_FIN ? 'FIN' : f & TCP_ACK ? 'ACK' : 'flagless';
-      if (kind !== 'SYN' && !(kind === 'ACK' && this.tcpLoose)) {
+      if (!tcpOpens(p.tcpFlags, this.tcpLoose)) {
+        const kind = tcpIndex(p.tcpFlags);
         return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: `a TCP ${kind} packet for no known connection${kind === 'ACK' ? ' (nf_conntrack_tcp_loose is off)' : ''}` };
       }
+      tcp = newTcpTrack();
     }
     const conn: Conn = {
       id: this.nextId++,
@@ -128,10 +140,15 @@ export class ConntrackTable {
       reply: p.proto === PROTO_ICMP ? { ...invertTuple(t) } : invertTuple(t),
       status: 0,
       mark: 0,
+      created: this.clock.now(),
       expires: this.clock.now() + this.initialTimeout(p),
-      ...(p.proto === PROTO_TCP ? { tcpState: (p.tcpFlags & TCP_SYN) ? 'SYN_SENT' : 'ESTABLISHED' } : {}),
+      ...(tcp ? { tcp } : {}),
       ...(p.proto === PROTO_ICMP ? { icmpQuery: { type: p.icmpType, code: p.icmpCode } } : {}),
     };
+    if (tcp) {
+      const step = tcpStep(tcp, 'ORIGINAL', p.tcpFlags);
+      if (step.kind === 'accept') this.tcpRefresh(conn, p, step);
+    }
     return { info: { state: 'NEW', dir: 'ORIGINAL', conn }, unconfirmed: conn };
   }
 
@@ -152,40 +169,44 @@ export class ConntrackTable {
   }
 
   private initialTimeout(p: Packet): number {
-    if (p.proto === PROTO_TCP) return TIMEOUT.tcpSynSent;
     if (p.proto === PROTO_UDP) return TIMEOUT.udpUnreplied;
     if (p.proto === PROTO_ICMP) return TIMEOUT.icmp;
     return TIMEOUT.generic;
   }
 
-  private refresh(c: Conn, p: Packet, dir: 'ORIGINAL' | 'REPLY'): void {
-    const now = this.clock.now();
-    if (p.proto === PROTO_TCP) {
-      const f = p.tcpFlags;
-      if (f & TCP_RST) {
-        c.tcpState = 'CLOSE';
-        c.expires = now + TIMEOUT.tcpClose;
-      } else if (f & TCP_FIN) {
-        c.tcpState = c.tcpState === 'FIN_WAIT' || c.tcpState === 'CLOSE_WAIT' ? 'LAST_ACK' : dir === 'ORIGINAL' ? 'FIN_WAIT' : 'CLOSE_WAIT';
-        c.expires = now + 120_000;
-      } else if (dir === 'REPLY' && f & TCP_SYN) {
-        c.tcpState = 'SYN_RECV';
-        c.expires = now + 60_000;
-      } else if (c.tcpState === 'SYN_RECV' && dir === 'ORIGINAL' && f & TCP_ACK) {
-        c.tcpState = 'ESTABLISHED';
-        c.status |= CT_ASSURED;
-        c.expires = now + TIMEOUT.tcpEstablished;
-      } else if (c.tcpState === 'LAST_ACK' && f & TCP_ACK) {
-        c.tcpState = 'TIME_WAIT';
-        c.expires = now + 120_000;
+  /**
+   * The end of nf_conntrack_tcp_packet for a packet it accepts: the new timeout; an entry whose only
+   * answer is a reset goes at once; ASSURED once a valid ACK follows the reply.
+   */
+  private tcpRefresh(c: Conn, p: Packet, step: Extract<TcpStep, { kind: 'accept' }>): void {
+    const seenReply = (c.status & CT_SEEN_REPLY) !== 0;
+    let timeout = step.index === 'RST' ? TCP_TIMEOUT.CLOSE : TCP_TIMEOUT[step.to];
+    if (!seenReply) {
+      if (p.tcpFlags & TCP_RST) {
+        if (c.status & CT_CONFIRMED) this.remove(c);
+        return;
       }
-    } else if (p.proto === PROTO_UDP) {
-      if (c.status & CT_SEEN_REPLY) {
-        c.expires = now + TIMEOUT.udpReplied;
-        if (dir === 'ORIGINAL') c.status |= CT_ASSURED;
-      } else c.expires = now + TIMEOUT.udpUnreplied;
+      // A retransmitted SYN does not renew the entry.
+      if (step.index === 'SYN' && step.from === 'SYN_SENT') return;
+      // A connection picked up mid-stream is not kept for days before it sees an answer.
+      if (step.to === 'ESTABLISHED') timeout = Math.min(timeout, TCP_TIMEOUT.UNACK);
+    } else if ((step.from === 'SYN_RECV' || step.from === 'ESTABLISHED') && step.to === 'ESTABLISHED') {
+      c.status |= CT_ASSURED;
+    }
+    c.expires = this.clock.now() + timeout;
+  }
+
+  private refresh(c: Conn, p: Packet): void {
+    const now = this.clock.now();
+    if (p.proto === PROTO_UDP) {
+      // nf_conntrack_udp_packet: an answered flow still active 2 s after its first packet is a stream,
+      // kept longer and ASSURED; before that, or unanswered, the short timeout.
+      const stream = (c.status & CT_SEEN_REPLY) !== 0 && now > c.created + UDP_STREAM_AFTER;
+      c.expires = now + (stream ? TIMEOUT.udpReplied : TIMEOUT.udpUnreplied);
+      if (stream) c.status |= CT_ASSURED;
     } else {
       c.expires = now + (p.proto === PROTO_ICMP ? TIMEOUT.icmp : TIMEOUT.generic);
     }
   }
+
 }

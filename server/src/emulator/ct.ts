@@ -1,4 +1,5 @@
 /** Connection-tracking types shared by the conntrack table, matches and targets. */
+import type { TcpTrack } from './tcpConntrack';
 
 /** A connection tuple. For ICMP queries, sport and dport both hold the identifier. */
 export interface Tuple {
@@ -31,10 +32,12 @@ export interface Conn {
   status: number;
   /** ct mark (CONNMARK). */
   mark: number;
+  /** Clock time (ms) at which the entry was made. */
+  readonly created: number;
   /** Clock time (ms) at which the entry expires. */
   expires: number;
-  /** TCP state as the kernel names it (SYN_SENT, ESTABLISHED, …). */
-  tcpState?: string;
+  /** Of a TCP connection: its state machine (tcpConntrack.ts). */
+  readonly tcp?: TcpTrack;
   /** The connection an ICMP error or expectation relates to. */
   readonly master?: Conn;
   /** Of an ICMP connection: the request that opened it (the kernel's tuples hold type and code where ports go). */

@@ -369,7 +369,7 @@ class Host {
         status |= CT_SRC_NAT;
       }
     }
-    const conn: Conn = { id: 1, orig, reply, status, mark: fresh ? 0 : pickOf(r, this.pool.marks), expires: 1e15 };
+    const conn: Conn = { id: 1, orig, reply, status, mark: fresh ? 0 : pickOf(r, this.pool.marks), created: 0, expires: 1e15 };
     return { state, dir, conn };
   }
 
@@ -560,7 +560,7 @@ class Host {
       if (s === 'INVALID' || s === 'UNTRACKED') return { state: s, dir: 'ORIGINAL' };
       const t = packetTuple(p);
       const status = s === 'NEW' ? 0 : CT_CONFIRMED | CT_DST_NAT_DONE | CT_SRC_NAT_DONE | (s === 'ESTABLISHED' ? CT_SEEN_REPLY : 0);
-      return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15 } };
+      return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, created: 0, expires: 1e15 } };
     };
     let ct = ctOf(state);
     for (const name of ORDER[hook]) {
@@ -601,7 +601,7 @@ function ctFor(p: Packet, s: CtStateName, connmark: number): CtInfo {
   if (s === 'INVALID' || s === 'UNTRACKED') return { state: s, dir: 'ORIGINAL' };
   const t = packetTuple(p);
   const status = s === 'NEW' ? 0 : CT_CONFIRMED | CT_DST_NAT_DONE | CT_SRC_NAT_DONE | (s === 'ESTABLISHED' ? CT_SEEN_REPLY : 0);
-  return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, expires: 1e15 } };
+  return { state: s, dir: 'ORIGINAL', conn: { id: 1, orig: t, reply: invertTuple(t), status, mark: connmark, created: 0, expires: 1e15 } };
 }
 
 function witnessPacket(w: Witness): Packet {

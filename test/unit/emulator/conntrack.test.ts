@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { manualClock } from '../../../server/src/emulator/clock';
 import { ConntrackTable } from '../../../server/src/emulator/conntrack';
 import { basePacket } from '../../../server/src/emulator/conversation';
-import { CT_DST_NAT, CT_SEEN_REPLY, CT_SRC_NAT } from '../../../server/src/emulator/ct';
+import { CT_ASSURED, CT_DST_NAT, CT_SEEN_REPLY, CT_SRC_NAT } from '../../../server/src/emulator/ct';
 import { Emulator } from '../../../server/src/emulator/index';
-import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type Packet } from '../../../server/src/emulator/packet';
+import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type Packet } from '../../../server/src/emulator/packet';
 import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { ip, testHost } from '../../helpers/targetPackets';
 
@@ -44,6 +44,38 @@ describe('conntrack states along a flow', () => {
       ['a', TCP_PSH | TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['a', TCP_FIN | TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['b', TCP_FIN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'],
     ]],
     ['a retransmitted SYN before any reply stays NEW', PROTO_TCP, [['a', TCP_SYN, 'NEW/ORIGINAL'], ['a', TCP_SYN, 'NEW/ORIGINAL']]],
+    // tcp_conntracks: an ACK, data or FIN from the client in SYN_SENT is invalid (seed 150224).
+    ["the client's ACK, data and FIN before the server's SYN-ACK are INVALID", PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['a', TCP_ACK, 'INVALID/ORIGINAL'], ['a', TCP_PSH | TCP_ACK, 'INVALID/ORIGINAL'], ['a', TCP_FIN | TCP_ACK, 'INVALID/ORIGINAL'],
+    ]],
+    ["the client's SYN-ACK after its SYN is INVALID", PROTO_TCP, [['a', TCP_SYN, 'NEW/ORIGINAL'], ['a', TCP_SYN | TCP_ACK, 'INVALID/ORIGINAL']]],
+    // tcp_error: flag combinations other than tcp_valid_flags' are INVALID, with or without an entry.
+    ['flag combinations conntrack refuses, mid-connection and first', PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_SYN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'],
+      ['a', TCP_SYN | TCP_FIN, 'INVALID/ORIGINAL'], ['a', 0, 'INVALID/ORIGINAL'], ['a', TCP_FIN | TCP_PSH | TCP_URG, 'INVALID/ORIGINAL'], ['b', TCP_SYN | TCP_RST, 'INVALID/ORIGINAL'],
+      ['a', TCP_ACK | 0x40 | 0x80, 'ESTABLISHED/ORIGINAL'],
+    ]],
+    ['a first SYN with URG, ECE and CWR opens a connection', PROTO_TCP, [['a', TCP_SYN | TCP_URG | 0x40 | 0x80, 'NEW/ORIGINAL']]],
+    // An invalid reply does not set SEEN_REPLY; an ignored one (the server's ACK in SYN_SENT) does.
+    ["the server's FIN, then ACK, before its SYN-ACK", PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_FIN | TCP_ACK, 'INVALID/REPLY'], ['a', TCP_SYN, 'NEW/ORIGINAL'],
+      ['b', TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_SYN, 'ESTABLISHED/ORIGINAL'], ['a', TCP_ACK, 'INVALID/ORIGINAL'],
+    ]],
+    ["a reset answering the SYN removes the entry: the client's ACK is picked up afresh", PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_RST | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'NEW/ORIGINAL'],
+    ]],
+    ['a SYN after a FIN exchange reopens the connection', PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_SYN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'],
+      ['a', TCP_FIN | TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['b', TCP_FIN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['a', TCP_SYN, 'NEW/ORIGINAL'],
+    ]],
+    ["a SYN after the client's own reset reopens; after the server's it is ignored", PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_SYN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['a', TCP_RST, 'ESTABLISHED/ORIGINAL'],
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_SYN | TCP_ACK, 'ESTABLISHED/REPLY'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['b', TCP_RST, 'ESTABLISHED/REPLY'],
+      ['a', TCP_SYN, 'ESTABLISHED/ORIGINAL'], ['a', TCP_ACK, 'ESTABLISHED/ORIGINAL'],
+    ]],
+    ['simultaneous open', PROTO_TCP, [
+      ['a', TCP_SYN, 'NEW/ORIGINAL'], ['b', TCP_SYN, 'ESTABLISHED/REPLY'], ['a', TCP_SYN | TCP_ACK, 'ESTABLISHED/ORIGINAL'], ['b', TCP_ACK, 'ESTABLISHED/REPLY'],
+    ]],
     ['UDP request, reply, next request', PROTO_UDP, [['a', 0, 'NEW/ORIGINAL'], ['b', 0, 'ESTABLISHED/REPLY'], ['a', 0, 'ESTABLISHED/ORIGINAL']]],
     ['UDP: two requests without reply are both NEW', PROTO_UDP, [['a', 0, 'NEW/ORIGINAL'], ['a', 0, 'NEW/ORIGINAL']]],
     ['ICMP echo request and reply', PROTO_ICMP, [['a', 0, 'NEW/ORIGINAL'], ['b', 0, 'ESTABLISHED/REPLY']]],
@@ -72,6 +104,31 @@ describe('conntrack states along a flow', () => {
     const stray = { ...err, inner: pkt(PROTO_UDP, 'b', 0) };
     stray.inner.sport = 1;
     assert.equal(ct.lookup(stray).info.state, 'INVALID');
+  });
+  it('a TCP entry keeps the timeout of its state: TIME_WAIT 120 s, then a plain ACK is picked up afresh', () => {
+    const clock = manualClock(0);
+    const ct = new ConntrackTable(clock, true);
+    const close: ReadonlyArray<readonly ['a' | 'b', number]> = [['a', TCP_SYN], ['b', TCP_SYN | TCP_ACK], ['a', TCP_ACK], ['a', TCP_FIN | TCP_ACK], ['b', TCP_FIN | TCP_ACK], ['a', TCP_ACK]];
+    for (const [from, flags] of close) {
+      const l = ct.lookup(pkt(PROTO_TCP, from, flags));
+      if (l.unconfirmed) ct.confirm(l.unconfirmed);
+    }
+    clock.advance(119_000);
+    assert.equal(ct.lookup(pkt(PROTO_TCP, 'a', TCP_ACK)).info.state, 'ESTABLISHED');
+    clock.advance(121_000);
+    assert.equal(ct.lookup(pkt(PROTO_TCP, 'a', TCP_ACK)).info.state, 'NEW');
+  });
+  it('an answered UDP flow is ASSURED only once it is still active 2 s after its first datagram', () => {
+    const clock = manualClock(0);
+    const ct = new ConntrackTable(clock, true);
+    const l = ct.lookup(pkt(PROTO_UDP, 'a', 0));
+    ct.confirm(l.unconfirmed!);
+    ct.lookup(pkt(PROTO_UDP, 'b', 0));
+    ct.lookup(pkt(PROTO_UDP, 'a', 0));
+    assert.equal(l.unconfirmed!.status & CT_ASSURED, 0, 'a quick query and answer is no stream');
+    clock.advance(2_500);
+    ct.lookup(pkt(PROTO_UDP, 'a', 0));
+    assert.notEqual(l.unconfirmed!.status & CT_ASSURED, 0);
   });
   it('entries expire with their timeout (UDP unreplied: 30 s)', () => {
     const clock = manualClock(0);
