@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { basePacket } from '../../server/src/emulator/conversation';
 import { Emulator, parseHostFile, type TraceEvent } from '../../server/src/emulator/index';
 import { flagsText, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../server/src/emulator/packet';
@@ -41,6 +42,10 @@ const RULES = [
   ...STATES.map((s) => `-A PREROUTING -i eth0 -p tcp -m conntrack --ctstate ${s} -m comment --comment in-${s}`),
   ...STATES.map((s) => `-A OUTPUT -o eth0 -p tcp -m conntrack --ctstate ${s} -m comment --comment out-${s}`),
   '-A PREROUTING -i eth0 -p udp -m conntrack --ctstatus ASSURED -m comment --comment udp-assured',
+  // Flags conntrack refuses: never in a tracked state (the analysis: pipeline.ts tcpFlagsNever).
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags SYN,FIN SYN,FIN -m conntrack ! --ctstate INVALID,UNTRACKED -m comment --comment synfin-tracked',
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags ALL NONE -m conntrack ! --ctstate INVALID,UNTRACKED -m comment --comment null-tracked',
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags ALL NONE -m conntrack --ctstate INVALID -m comment --comment null-invalid',
   'COMMIT', '',
 ].join('\n');
 
@@ -151,7 +156,7 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
         Object.assign(p, { sport, dport, tcpFlags: flags, length: 40 + bytes, mark: MARK });
         const events: TraceEvent[] = [];
         emu.stack.tracing((e) => events.push(e), () => (from === 'c' ? emu.stack.receive(p, 'eth0') : emu.stack.send(p)));
-        const emulator = events.flatMap((e) => (e.type === 'rule' && e.matched && e.rule.table === 'mangle' ? [/--ctstate (\S+)/.exec(lines[e.rule.line] ?? '')?.[1] ?? '?'] : [])).join(',') || 'none';
+        const emulator = events.flatMap((e) => (e.type === 'rule' && e.matched && e.rule.table === 'mangle' ? [/--comment (?:in|out)-(\S+)/.exec(lines[e.rule.line] ?? '')?.[1]] : [])).filter((x) => x !== undefined).join(',') || 'none';
         differs ||= kernel !== emulator;
         story.push(`${from} ${flagsText(flags) || 'no flags'}: ${kernel === emulator ? kernel : `≠ kernel ${kernel}, emulator ${emulator}`}`);
       }
@@ -159,6 +164,21 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
       if (process.env.NFLENS_TCP_STATES_VERBOSE) console.log(`${name}: ${story.join(' · ')}`);
     });
     assert.deepEqual(failures, [], 'segments whose state differs (kernel vs emulator)');
+    // The analysis: packets (may) at every mangle rule the kernel counted, none at those it never counted
+    // (flags conntrack refuses, in a tracked state).
+    const counts = countsByComment(H);
+    const an = analyzeReachability(parseIptables(RULES, { backend: 'nft', family: 'ipv4' }).ruleset, { host });
+    const wrong: string[] = [];
+    for (const r of an.rules()) {
+      const name = /--comment (\S+)/.exec(lines[r.rule.ref.line] ?? '')?.[1];
+      if (r.table !== 'mangle' || !name || name === 'udp-assured') continue;
+      const analysis = (an.reach(r.rule, r.table, r.chain).hits.get(r.chain as 'PREROUTING' | 'OUTPUT')?.may.length ?? 0) > 0;
+      const kernel = (counts.get(name) ?? 0) > 0;
+      if (kernel && !analysis) wrong.push(`${name}: the kernel counted packets, the analysis has none`);
+      if (/-tracked$/.test(name) && (kernel || analysis)) wrong.push(`${name}: the kernel ${kernel ? 'counted' : 'did not count'} packets, the analysis ${analysis ? 'has' : 'has none'}`);
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok((counts.get('null-invalid') ?? 0) > 0 && (counts.get('synfin-tracked') ?? 0) === 0, 'the sequences sent flagless and SYN+FIN segments');
   });
 
   it('an answered UDP flow is ASSURED only once it is still active 2 s after its first datagram', () => {

@@ -91,6 +91,41 @@ describe('reachability findings', () => {
     }
   });
 
+  // tcp_error (test/kernel/tcpStates.kernel.test.ts: the kernel counts SYN+FIN, flagless and FIN+PSH+URG segments INVALID, mid-connection too).
+  it("a NULL or XMAS scan DROP after an INVALID DROP is dead: conntrack calls such TCP packets INVALID, whatever their connection", () => {
+    const f = findings(`
+      -A INPUT -m conntrack --ctstate INVALID -j DROP
+      -A INPUT -p tcp --tcp-flags ALL NONE -j DROP
+      -A INPUT -p tcp --tcp-flags ALL FIN,PSH,URG -j DROP
+      -A INPUT -p tcp --tcp-flags SYN,FIN SYN,FIN -j DROP
+      -A INPUT -p tcp --tcp-flags SYN,RST SYN,RST -j DROP
+      -A INPUT -p tcp --tcp-flags ALL SYN,URG -j ACCEPT
+      -A INPUT -p tcp --tcp-flags ALL ACK,PSH -j ACCEPT`);
+    for (const needle of ['ALL NONE', 'ALL FIN,PSH,URG', 'SYN,FIN SYN,FIN', 'SYN,RST SYN,RST']) {
+      const [d] = at(f, needle);
+      assert.equal(d?.code, 'unreachable-rule', needle);
+      assert.match(d!.message, /--ctstate INVALID -j DROP` \(line \d+\) already takes every packet it would match \(none of them is NEW, ESTABLISHED or RELATED: conntrack calls a TCP packet with such flags INVALID, whatever its connection\)/, needle);
+    }
+    for (const needle of ['ALL SYN,URG', 'ALL ACK,PSH']) assert.deepEqual(at(f, needle).filter((d) => d.code === 'unreachable-rule'), [], needle);
+  });
+  it('a NULL scan DROP stays reachable without conntrack, and for packets NOTRACK leaves untracked', () => {
+    const plain = findings(`
+      -A INPUT -p tcp --tcp-flags ALL NONE -j DROP
+      -A INPUT -p tcp --dport 22 -j ACCEPT`);
+    assert.deepEqual(at(plain, 'ALL NONE'), []);
+    const text = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A PREROUTING -p tcp --dport 80 -j NOTRACK', 'COMMIT',
+      '*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -m conntrack --ctstate INVALID -j DROP', '-A INPUT -p tcp --tcp-flags ALL NONE -j DROP', 'COMMIT', ''].join('\n');
+    const rs = parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
+    const list = reachFindings(rs, analyzeReachability(rs), {});
+    assert.deepEqual(list.filter((d) => d.span.start.line === 10).map((d) => d.code), [], 'untracked NULL packets to port 80 reach it');
+  });
+  it('TCP packets with flags conntrack refuses are never ESTABLISHED: the rule can never match, and says why', () => {
+    const f = findings('-A INPUT -p tcp --tcp-flags SYN,FIN SYN,FIN -m conntrack --ctstate ESTABLISHED,RELATED -j DROP');
+    const [d] = at(f, 'SYN,FIN SYN,FIN');
+    assert.equal(d!.code, 'impossible-match');
+    assert.match(d!.message, /`--tcp-flags SYN,FIN SYN,FIN` and `-m conntrack --ctstate ESTABLISHED,RELATED` cannot hold for the same packet \(conntrack calls a TCP packet INVALID, whatever its connection, unless its flags/);
+  });
+
   // Found by the kernel trace test (seed 1190: a --ctreplsrc RETURN in raw PREROUTING left nat nothing).
   for (const test of ['--ctdir REPLY', '--ctstatus SEEN_REPLY', '--ctorigsrc 10.0.0.0/8', '--ctproto tcp']) {
     it(`conntrack ${test} without a state test never matches a packet without an entry: the INVALID DROP after its ACCEPT stays reachable`, () => {

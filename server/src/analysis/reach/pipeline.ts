@@ -144,8 +144,9 @@ export class Pipeline {
     s = intersectSets(s, where(this.space, Field.Oif, single(NO_IFACE)));
     s = this.whole(s);
     const fresh = intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
-    // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request.)
-    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), icmpStatesNever(this.space)) : NONE;
+    // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request, nor UNTRACKED when no rule untracks.)
+    const never = this.space.untracks ? icmpStatesNever(this.space) : unionSets(icmpStatesNever(this.space), where(this.space, Field.Ct, ct(['UNTRACKED'])));
+    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), never) : NONE;
     return { may: unionSets(fresh, looped), must: fresh };
   }
 

@@ -1,12 +1,14 @@
 /**
  * The Space of one ruleset: the interface names its rules and the host
  * mention (with an "other" entry per wildcard prefix), the mark and
- * connection-mark bits some rule tests, and what its REJECT rules send.
+ * connection-mark bits some rule tests, what its REJECT rules send, and
+ * whether any rule untracks packets.
  */
 import type { EmuChain, EmuRuleset } from '../../emulator/compile';
 import type { HostModel } from '../../emulator/host/model';
 import type { ConnmarkMatch } from '../../lang/iptables/extensions/matches/connmark';
 import type { MarkMatch } from '../../lang/iptables/extensions/matches/mark';
+import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import { REJECT4_ICMP_CODE, type RejectTarget, type RejectWith4 } from '../../lang/iptables/extensions/targets/REJECT';
 import { IfaceTable, makeSpace, MarkBits, NO_REJECTS, type Space } from './fields';
 import { fromRanges, range, subtract, union } from './intSet';
@@ -20,9 +22,11 @@ interface ChainDims {
   readonly connmark: number;
   /** ICMP destination-unreachable codes, and -1 for a TCP reset. */
   readonly rejects: readonly number[];
+  /** A NOTRACK or CT --notrack rule. */
+  readonly untracks: boolean;
 }
 
-const NO_DIMS: ChainDims = { names: [], prefixes: [], mark: 0, connmark: 0, rejects: [] };
+const NO_DIMS: ChainDims = { names: [], prefixes: [], mark: 0, connmark: 0, rejects: [], untracks: false };
 
 /** Per compiled chain (a reparse keeps the chains it left alone: their rules are not read again). */
 const dimsOf = new WeakMap<EmuChain, ChainDims>();
@@ -35,6 +39,7 @@ function chainDims(c: EmuChain): ChainDims {
   let mark = 0;
   let connmark = 0;
   const rejects = new Set<number>();
+  let untracks = false;
   for (const r of c.rules) {
     for (const i of [r.iif, r.oif]) {
       if (!i) continue;
@@ -49,9 +54,10 @@ function chainDims(c: EmuChain): ChainDims {
       const w = (r.target.data as RejectTarget<RejectWith4> | undefined)?.with ?? 'icmp-port-unreachable';
       rejects.add(w === 'tcp-reset' ? -1 : REJECT4_ICMP_CODE[w] ?? 3);
     }
+    if (r.target.kind === 'ext' && (r.target.name === 'NOTRACK' || (r.target.name === 'CT' && (r.target.data as CtTarget | undefined)?.notrack))) untracks = true;
   }
   // Most chains add nothing: one shared object for them (a kube dump has 60,000 chains).
-  d = names.length || prefixes.length || mark || connmark || rejects.size ? { names, prefixes, mark, connmark, rejects: [...rejects].sort((x, y) => x - y) } : NO_DIMS;
+  d = names.length || prefixes.length || mark || connmark || rejects.size || untracks ? { names, prefixes, mark, connmark, rejects: [...rejects].sort((x, y) => x - y), untracks } : NO_DIMS;
   dimsOf.set(c, d);
   return d;
 }
@@ -69,6 +75,7 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, k
   let mark = 0;
   let connmark = 0;
   const rejects = new Set<number>();
+  let untracks = false;
   for (const t of rs.tables.values()) {
     for (const c of t.chains.values()) {
       const d = chainDims(c);
@@ -77,11 +84,12 @@ export function buildSpace(rs: EmuRuleset, host?: HostModel, previous?: Space, k
       mark |= d.mark;
       connmark |= d.connmark;
       for (const x of d.rejects) rejects.add(x);
+      untracks ||= d.untracks;
     }
   }
   prefixes.delete('');
   const codes = [...rejects].filter((x) => x >= 0).sort((x, y) => x - y);
-  const space = makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0), rejects.size ? { reset: rejects.has(-1), codes } : NO_REJECTS);
+  const space = makeSpace(new IfaceTable(names, prefixes), new MarkBits(mark >>> 0), new MarkBits(connmark >>> 0), rejects.size ? { reset: rejects.has(-1), codes } : NO_REJECTS, untracks);
   return previous && sameSpace(space, previous) ? previous : space;
 }
 
@@ -107,7 +115,7 @@ function sameDims(rs: EmuRuleset, kept: KeptChains): boolean {
       if (!now || !was) return false;
       const a = chainDims(now);
       const b = chainDims(was);
-      if (a !== b && !(same(a.names, b.names) && same(a.prefixes, b.prefixes) && a.mark === b.mark && a.connmark === b.connmark && same(a.rejects, b.rejects))) return false;
+      if (a !== b && !(same(a.names, b.names) && same(a.prefixes, b.prefixes) && a.mark === b.mark && a.connmark === b.connmark && same(a.rejects, b.rejects) && a.untracks === b.untracks)) return false;
     }
   }
   return true;
@@ -122,7 +130,7 @@ function sameSpace(a: Space, b: Space): boolean {
   const same = <T>(x: readonly T[], y: readonly T[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
   const others = (s: Space): string[] => [...s.ifaces.others].map(([i, p]) => `${i}:${p}`);
   return same(a.ifaces.names, b.ifaces.names) && same(others(a), others(b)) && sameBits(a.mark, b.mark) && sameBits(a.connmark, b.connmark)
-    && a.rejects.reset === b.rejects.reset && same(a.rejects.codes, b.rejects.codes);
+    && a.rejects.reset === b.rejects.reset && same(a.rejects.codes, b.rejects.codes) && a.untracks === b.untracks;
 }
 
 /**

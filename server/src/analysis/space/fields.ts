@@ -145,13 +145,15 @@ export interface Space {
   readonly connmark: MarkBits;
   /** What REJECTs send (their replies skip NOTRACK and carry their connection's state: reach/rejectReplies.ts). */
   readonly rejects: RejectReplies;
+  /** Some rule untracks packets (NOTRACK, CT --notrack): without one no packet is ever UNTRACKED. */
+  readonly untracks: boolean;
   /** The largest value of each field. */
   readonly max: readonly number[];
 }
 
-export function makeSpace(ifaces: IfaceTable, mark: MarkBits, connmark: MarkBits, rejects: RejectReplies = NO_REJECTS): Space {
+export function makeSpace(ifaces: IfaceTable, mark: MarkBits, connmark: MarkBits, rejects: RejectReplies = NO_REJECTS, untracks = true): Space {
   const max = [0xffffffff, 0xffffffff, 255, 65535, 65535, 65535, 255, ifaces.max, ifaces.max, CT_STATES.length - 1, mark.max, connmark.max, 65535, 255, PKT_TYPES.length - 1, 1];
-  return { ifaces, mark, connmark, rejects, max };
+  return { ifaces, mark, connmark, rejects, untracks, max };
 }
 
 export type Box = readonly IntSet[];

@@ -24,6 +24,7 @@ import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
 import { Conjunction, exact } from './conjunction';
 import { EMPTY, fromRanges, intersect, isEmptySet, masked, range, single, subtract, type IntSet } from './intSet';
 import { all, fullBox, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
+import { refusedTcpTracked, someRefused } from './refusedTcpFlags';
 
 export interface RuleMatch {
   readonly upper: PacketSet;
@@ -123,12 +124,11 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
         [Field.Dport, selValues(space, Field.Dport, portsOf(t.dport), t.dportInvert)],
       ];
       const flags = (t as TcpMatch).flags;
-      if (flags) {
-        const vals: Array<[number, number]> = [];
-        for (let v = 0; v < 256; v++) if (((v & flags.mask) === flags.cmp) !== flags.invert) vals.push([v, v]);
-        fields.push([Field.TcpFlags, fromRanges(vals)]);
-      }
-      const s = boxWhere(space, fields);
+      const flagSet = flags ? tcpFlagValues(flags) : undefined;
+      if (flagSet) fields.push([Field.TcpFlags, flagSet]);
+      let s = boxWhere(space, fields);
+      // Of the flag combinations conntrack refuses, only INVALID and UNTRACKED packets exist.
+      if (flagSet && someRefused(flagSet)) s = subtractSets(s, refusedTcpTracked(space));
       const option = (t as TcpMatch).option;
       return option ? { upper: s, lower: NONE, conditions: [`TCP option ${option.kind} ${option.invert ? 'absent' : 'present'}`] } : exact(s);
     }
@@ -246,6 +246,13 @@ function* pairs(s: IntSet): Generator<[number, number]> {
 /** The values of field f a selection leaves (as `sel`: inverted, then within the field's range). */
 function selValues(space: Space, f: Field, values: IntSet, invert = false): IntSet {
   return intersect(invert ? notIn(space, f, values) : values, range(0, space.max[f]!));
+}
+
+/** The flag bytes `--tcp-flags MASK COMP` (or `--syn`) accepts. */
+export function tcpFlagValues(flags: NonNullable<TcpMatch['flags']>): IntSet {
+  const vals: Array<[number, number]> = [];
+  for (let v = 0; v < 256; v++) if (((v & flags.mask) === flags.cmp) !== flags.invert) vals.push([v, v]);
+  return fromRanges(vals);
 }
 
 /** The rule's conditions: header (addresses, interfaces, protocol, fragment) and every match. */
