@@ -42,10 +42,13 @@ const RULES = [
   ...STATES.map((s) => `-A PREROUTING -i eth0 -p tcp -m conntrack --ctstate ${s} -m comment --comment in-${s}`),
   ...STATES.map((s) => `-A OUTPUT -o eth0 -p tcp -m conntrack --ctstate ${s} -m comment --comment out-${s}`),
   '-A PREROUTING -i eth0 -p udp -m conntrack --ctstatus ASSURED -m comment --comment udp-assured',
-  // Flags conntrack refuses: never in a tracked state (the analysis: pipeline.ts tcpFlagsNever).
-  '-A PREROUTING -i eth0 -p tcp --tcp-flags SYN,FIN SYN,FIN -m conntrack ! --ctstate INVALID,UNTRACKED -m comment --comment synfin-tracked',
-  '-A PREROUTING -i eth0 -p tcp --tcp-flags ALL NONE -m conntrack ! --ctstate INVALID,UNTRACKED -m comment --comment null-tracked',
+  // Flags conntrack refuses: never in a tracked state; a SYN-ACK: never NEW or RELATED (the analysis: space/impossibleTcp.ts).
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags SYN,FIN SYN,FIN -m conntrack ! --ctstate INVALID,UNTRACKED -m comment --comment synfin-never',
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags ALL NONE -m conntrack ! --ctstate INVALID,UNTRACKED -m comment --comment null-never',
   '-A PREROUTING -i eth0 -p tcp --tcp-flags ALL NONE -m conntrack --ctstate INVALID -m comment --comment null-invalid',
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags SYN,ACK,RST SYN,ACK -m conntrack --ctstate NEW,RELATED -m comment --comment synack-never',
+  '-A PREROUTING -i eth0 -p tcp --tcp-flags SYN,ACK,RST SYN,ACK -m comment --comment synack-in',
+  '-A OUTPUT -o eth0 -p tcp --tcp-flags SYN,ACK,RST SYN,ACK -m conntrack --ctstate NEW,RELATED -m comment --comment synack-out-never',
   'COMMIT', '',
 ].join('\n');
 
@@ -73,6 +76,7 @@ const SEQUENCES: ReadonlyArray<readonly [name: string, segs: readonly Seg[]]> = 
   ['a first ECN SYN (ECE, CWR)', [['c', S | ECE | CWR]]],
   ['a first FIN', [['c', F | A]]],
   ['a first RST', [['c', R]]],
+  ['a first SYN-ACK', [['c', S | A]]],
   ['a first ACK (picked up mid-stream)', [['c', A], ['h', A], ['c', A]]],
   ["the client's SYN-ACK after its SYN", [['c', S], ['c', S | A]]],
   ["the host's FIN, then ACK, before its SYN-ACK", [['c', S], ['h', F | A], ['c', S], ['h', A], ['c', S], ['c', A]]],
@@ -165,7 +169,7 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
     });
     assert.deepEqual(failures, [], 'segments whose state differs (kernel vs emulator)');
     // The analysis: packets (may) at every mangle rule the kernel counted, none at those it never counted
-    // (flags conntrack refuses, in a tracked state).
+    // (flags conntrack refuses in a tracked state, SYN-ACKs NEW or RELATED).
     const counts = countsByComment(H);
     const an = analyzeReachability(parseIptables(RULES, { backend: 'nft', family: 'ipv4' }).ruleset, { host });
     const wrong: string[] = [];
@@ -175,10 +179,10 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
       const analysis = (an.reach(r.rule, r.table, r.chain).hits.get(r.chain as 'PREROUTING' | 'OUTPUT')?.may.length ?? 0) > 0;
       const kernel = (counts.get(name) ?? 0) > 0;
       if (kernel && !analysis) wrong.push(`${name}: the kernel counted packets, the analysis has none`);
-      if (/-tracked$/.test(name) && (kernel || analysis)) wrong.push(`${name}: the kernel ${kernel ? 'counted' : 'did not count'} packets, the analysis ${analysis ? 'has' : 'has none'}`);
+      if (/-never$/.test(name) && (kernel || analysis)) wrong.push(`${name}: the kernel ${kernel ? 'counted' : 'did not count'} packets, the analysis ${analysis ? 'has' : 'has none'}`);
     }
     assert.deepEqual(wrong, []);
-    assert.ok((counts.get('null-invalid') ?? 0) > 0 && (counts.get('synfin-tracked') ?? 0) === 0, 'the sequences sent flagless and SYN+FIN segments');
+    assert.ok((counts.get('null-invalid') ?? 0) > 0 && (counts.get('synack-in') ?? 0) > 0, 'the sequences sent flagless segments and SYN-ACKs');
   });
 
   it('an answered UDP flow is ASSURED only once it is still active 2 s after its first datagram', () => {

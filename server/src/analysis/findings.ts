@@ -14,7 +14,7 @@ import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset
 import type { Reachability } from './reachability';
 import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
 import { ruleMatch, tcpFlagValues } from './space/ruleMatch';
-import { allRefused } from './space/refusedTcpFlags';
+import { oddFlagsNote } from './space/impossibleTcp';
 import type { TcpMatch } from '../lang/iptables/extensions/matches/tcp';
 import { CT_STATES, Field, type Space } from './space/fields';
 import { single } from './space/intSet';
@@ -30,9 +30,6 @@ import { icmpNeverNew, icmpStatesNever } from './reach/pipeline';
 
 /** Why an ICMP packet in some state never exists (pipeline.ts icmpStatesNever). */
 const ICMP_STATES_NOTE = 'conntrack gives the state NEW only to ICMP requests (echo, timestamp, information, address mask), ESTABLISHED only to requests and their replies, RELATED only to errors; any ICMP packet may be INVALID';
-
-/** Why a TCP packet with some flags is never NEW, ESTABLISHED or RELATED (space/refusedTcpFlags.ts). */
-const TCP_FLAGS_NOTE = 'conntrack calls a TCP packet INVALID, whatever its connection, unless its flags, PSH, ECE and CWR aside, are SYN, SYN+ACK, ACK, FIN+ACK, RST or RST+ACK, or SYN, ACK or FIN+ACK with URG';
 
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
@@ -195,7 +192,8 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
         }
       }
     }
-    const why = testsRefusedFlags(k.rule) && /state/.test(clash) ? ` (${TCP_FLAGS_NOTE})` : '';
+    const flagsNote = tcpFlagsNote(k.rule);
+    const why = flagsNote && /state/.test(clash) ? ` (${flagsNote})` : '';
     return { code: 'impossible-match', severity: 'warning', message: `This rule can never match: ${clash} cannot hold for the same packet${why}.`, fixes };
   }
   // 2. Conditions that never hold where the chain is reached.
@@ -211,7 +209,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
       : !culprit && !isEmpty(facts.match.upper) && isEmpty(subtractSets(facts.match.upper, icmpStatesNever(space))) ? ` (${ICMP_STATES_NOTE})`
-      : !culprit && testsRefusedFlags(k.rule) ? ` (${TCP_FLAGS_NOTE})`
+      : (!culprit || culprit.rule.matches.some((m) => m.name === 'tcp')) && tcpFlagsNote(k.rule) ? ` (${tcpFlagsNote(k.rule)})`
       : hooks.length && hooks.every((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
@@ -329,16 +327,23 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const routed = !isEmpty(remaining) && routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, remaining);
   const leftover = isEmpty(remaining) ? '' : routed ? ` that routing lets through (it drops the others as martians: ${martianKinds(space, remaining).join(', ')})` : ' together with earlier jumps and rewrites';
   const icmpNote = noNewIcmp(space, reach.facts(k.rule, k.table, k.chain).match.upper) ? ' (none of them is NEW: conntrack calls an ICMP packet NEW only when it is a request; an error is RELATED to the connection it is about, or INVALID)'
-    : testsRefusedFlags(k.rule) ? ' (none of them is NEW, ESTABLISHED or RELATED: conntrack calls a TCP packet with such flags INVALID, whatever its connection)' : '';
+    : tcpFlagsNote(k.rule) ? ` (${tcpFlagsNote(k.rule)})` : '';
   const message = cover.length === 1
     ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}${icmpNote}.`
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}${icmpNote}.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes: cover.length === 1 ? [...fixes, ...moveFix(k, at(cover[0]!), opts)] : fixes, ...(example ? { example } : {}) };
 }
 
-/** Whether a rule tests TCP flags and accepts only combinations conntrack refuses (a NULL or XMAS scan rule). */
-function testsRefusedFlags(r: EmuRule): boolean {
-  return r.matches.some((m) => m.name === 'tcp' && (m.data as TcpMatch).flags !== undefined && allRefused(tcpFlagValues((m.data as TcpMatch).flags!)));
+/**
+ * Why a rule's TCP flags test finds no packet in some states, when it accepts only flags conntrack
+ * refuses (a NULL or XMAS scan rule) or those and SYN-ACKs (space/impossibleTcp.ts).
+ */
+function tcpFlagsNote(r: EmuRule): string | undefined {
+  for (const m of r.matches) {
+    const flags = m.name === 'tcp' ? (m.data as TcpMatch).flags : undefined;
+    if (flags) return oddFlagsNote(tcpFlagValues(flags));
+  }
+  return undefined;
 }
 
 /**

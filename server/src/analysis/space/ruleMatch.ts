@@ -24,7 +24,7 @@ import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
 import { Conjunction, exact } from './conjunction';
 import { EMPTY, fromRanges, intersect, isEmptySet, masked, range, single, subtract, type IntSet } from './intSet';
 import { all, fullBox, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
-import { refusedTcpTracked, someRefused } from './refusedTcpFlags';
+import { impossibleTcp, someOddFlags } from './impossibleTcp';
 
 export interface RuleMatch {
   readonly upper: PacketSet;
@@ -127,8 +127,8 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
       const flagSet = flags ? tcpFlagValues(flags) : undefined;
       if (flagSet) fields.push([Field.TcpFlags, flagSet]);
       let s = boxWhere(space, fields);
-      // Of the flag combinations conntrack refuses, only INVALID and UNTRACKED packets exist.
-      if (flagSet && someRefused(flagSet)) s = subtractSets(s, refusedTcpTracked(space));
+      // Packets with flags conntrack refuses exist only INVALID or UNTRACKED, SYN-ACKs never NEW or RELATED.
+      if (flagSet && someOddFlags(flagSet)) s = subtractSets(s, impossibleTcp(space));
       const option = (t as TcpMatch).option;
       return option ? { upper: s, lower: NONE, conditions: [`TCP option ${option.kind} ${option.invert ? 'absent' : 'present'}`] } : exact(s);
     }
