@@ -18,7 +18,7 @@ import { oddFlagsNote } from './space/impossibleTcp';
 import type { TcpMatch } from '../lang/iptables/extensions/matches/tcp';
 import { CT_STATES, Field, type Space } from './space/fields';
 import { single } from './space/intSet';
-import { renderSet } from './space/render';
+import { noEntryYet, renderSet } from './space/render';
 import type { Effect } from './reach/effect';
 import { witnessOf, witnessText } from './space/witness';
 import { explainedOnce, type ExplainReads } from './explainMemo';
@@ -218,8 +218,8 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const droppers = note ? [] : droppersOf(reach, k, hooks, facts.match.upper, reads);
     const lines = droppers.map((d) => reads.line(reach, d.rule));
     const earlierDrops = droppers.length ? ` Earlier, ${droppers.map((d, i) => `line ${lines[i]! + 1} (${d.table} ${d.chain}: ${d.target})`).join(', ')} ${droppers.length === 1 ? 'drops' : 'drop'} packets it would match.` : '';
-    const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2)} at ${d.hook} (${d.target})` }));
-    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry)}`, fixes, ...(related.length ? { related } : {}) };
+    const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2, undefined, noEntryYet(d.table, reach.emu.conntrackActive))} at ${d.hook} (${d.target})` }));
+    return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry, k.table)}`, fixes, ...(related.length ? { related } : {}) };
   }
   // 2b. Packets routing drops as martians before INPUT or FORWARD (the walks keep them: reach/martians.ts).
   if (routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, target)) {
@@ -315,7 +315,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const example = exampleAt(reach, exampleFrom, got.get(exampleFrom)!, at(exampleFrom), 'takes');
   const related: RelatedInfo[] = cover.map((e) => {
     const line = at(e);
-    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2)} (${targetName(reach, e)}${insideJump(reach, e, got.get(e)!, reads)})` };
+    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2, undefined, noEntryYet(k.table, reach.emu.conntrackActive))} (${targetName(reach, e)}${insideJump(reach, e, got.get(e)!, reads)})` };
   });
   if (cover.length === 1 && takesAll(reach, cover[0]!, entry, reads)) {
     const b = cover[0]!;
@@ -471,7 +471,7 @@ function changedOnTheWay(reach: Reachability, target: PacketSet, earlier: readon
   }
   if (!changers.length) return { code: 'unreachable-rule', severity: 'warning', message: 'No packet reaches this rule: earlier rules of its chain take or change every packet it would match before it gets here.', fixes };
   const names = changers.map(({ e }) => `line ${at(e) + 1} (${targetName(reach, e)})`);
-  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), role: 'changes', message: `changes ${renderSet(space, met, 2)} (${targetName(reach, e)})` }));
+  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), role: 'changes', message: `changes ${renderSet(space, met, 2, undefined, noEntryYet(e.table, reach.emu.conntrackActive))} (${targetName(reach, e)})` }));
   const example = exampleAt(reach, changers[0]!.e, changers[0]!.met, at(changers[0]!.e), 'changes');
   const message = `No packet reaches this rule: the packets it would match are rewritten on the way (${names.join(', ')}), and none that gets this far still matches it.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes, ...(example ? { example } : {}) };
@@ -521,8 +521,8 @@ function moveFix(k: KRule, above: number, opts: FindingOptions): QuickFix[] {
   ] }];
 }
 
-function describeEntry(reach: Reachability, entry: PacketSet): string {
-  return `Packets arriving here: ${renderSet(reach.space, entry, 2)}.`;
+function describeEntry(reach: Reachability, entry: PacketSet, table: string): string {
+  return `Packets arriving here: ${renderSet(reach.space, entry, 2, undefined, noEntryYet(table, reach.emu.conntrackActive))}.`;
 }
 
 /** The rule's header pieces and matches one by one, each as a rule of its own (to find which conflict). */

@@ -12,7 +12,7 @@ import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
 import { Field, type Box } from './space/fields';
 import { within } from './space/intSet';
-import { RENDER_SCAN, renderSet } from './space/render';
+import { noEntryYet, RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
@@ -219,6 +219,7 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const conditions = new Set<string>();
   // (Every kernel rule of a line is in one chain.)
   const sites = reach.sitesByHook(table, chain);
+  const quiet = noEntryYet(table, reach.emu.conntrackActive);
   const paths = new Map<ReadonlyArray<EmuRule | string>, string>();
   for (const k of ks) {
     for (const c of reach.facts(k.rule, k.table, k.chain).match.conditions) conditions.add(conditionText(c));
@@ -231,7 +232,7 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
       // (With a host description: a multicast group other than all-hosts is delivered only to a member.)
       const member = !h.mustCount && hook === 'INPUT' && h.may.length === h.mayCount && h.may.every((b) => within(b[Field.Dst]!, MULTICAST)) ? [GROUP_MEMBER] : [];
       const onlyIf = h.mustCount ? [] : [...conditions, ...localnet, ...member];
-      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount), ...(onlyIf.length ? { onlyIf } : {}) });
+      rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount, quiet), ...(onlyIf.length ? { onlyIf } : {}) });
       if (!example && h.mustCount) {
         const w = witnessOf(reach.space, h.must);
         if (w) example = { hook, witness: w, text: witnessText(w) };
@@ -245,8 +246,8 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const { dropped, rest, hooks } = routingDropped(reach, table, chain, lost);
   let neverHere: RuleFlows['neverHere'];
   if (!isEmpty(rest)) {
-    neverHere = { packets: renderSet(reach.space, rest, 2), takenBy: takersOfLost(reach, rule, table, chain, rest) };
+    neverHere = { packets: renderSet(reach.space, rest, 2, undefined, quiet), takenBy: takersOfLost(reach, rule, table, chain, rest) };
   }
-  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2), kinds: martianKinds(reach.space, dropped), before: hooks.join(' and ') };
+  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2, undefined, quiet), kinds: martianKinds(reach.space, dropped), before: hooks.join(' and ') };
   return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(martians ? { martians } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
 }

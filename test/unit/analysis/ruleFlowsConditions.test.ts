@@ -47,3 +47,21 @@ describe('hover names the conditions a rule is reachable only if', () => {
     assert.equal(conditionText({ text: '-m u32 --u32 "0>>22&0x3C@ 12>>26&0x3C@ 0&0xFFFF=0x100"' }), '-m u32 --u32 "0>>22&0x3C@ 12>>26&0x3C@ 0&0xFFFF=0x100"');
   });
 });
+
+describe('hover says "conntrack INVALID" where packets have been looked up', () => {
+  const rules = [
+    '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+    '-A PREROUTING -p udp --dport 53 -j ACCEPT',
+    'COMMIT',
+    '*filter', ':INPUT ACCEPT [0:0]',
+    '-A INPUT -m conntrack --ctstate INVALID -j DROP',
+    'COMMIT', '',
+  ].join('\n');
+  const packets = (line: number): string => (ruleFlows(analyze(rules), line)?.rows ?? []).map((r) => r.packets).join(' | ');
+  it('in filter INPUT an INVALID DROP takes INVALID packets, and says so (it used to read "arriving on any interface")', () => {
+    assert.match(packets(7), /conntrack INVALID/);
+  });
+  it('in the raw table every packet has no entry yet: INVALID goes without saying', () => {
+    assert.doesNotMatch(packets(3), /conntrack/);
+  });
+});

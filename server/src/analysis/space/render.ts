@@ -110,7 +110,7 @@ function addresses(s: IntSet, full: IntSet): string {
 
 /** Values that only restate what every packet at that point has (conntrack has looked it up; a forwarded packet's TTL was decremented). */
 const IMPLIED: Partial<Record<Field, readonly IntSet[]>> = {
-  [Field.Ct]: [[0, 3], [0, 0]],
+  [Field.Ct]: [[0, 3]],
   [Field.Ttl]: [[1, 254]],
   [Field.Frag]: [[0, 0]],
 };
@@ -122,9 +122,12 @@ function ifaceName(space: Space, i: number): string {
   return prefix ? `another ${prefix}+ interface` : 'an interface no rule names';
 }
 
-function field(space: Space, f: Field, s: IntSet): string | undefined {
+/** A Ct field holding INVALID only: said where conntrack has looked packets up, not where none has an entry yet. */
+const NO_ENTRY: IntSet = [0, 0];
+
+function field(space: Space, f: Field, s: IntSet, noEntryYet = false): string | undefined {
   const full = range(0, space.max[f]!);
-  if (equalSets(s, full) || IMPLIED[f]?.some((x) => equalSets(x, s))) return undefined;
+  if (equalSets(s, full) || IMPLIED[f]?.some((x) => equalSets(x, s)) || (noEntryYet && f === Field.Ct && equalSets(s, NO_ENTRY))) return undefined;
   switch (f) {
     case Field.Src:
     case Field.Dst:
@@ -179,12 +182,18 @@ function field(space: Space, f: Field, s: IntSet): string | undefined {
 /** Fields a later fragment does not carry: no match reads them there, so a box's values in them say nothing. */
 const NOT_IN_LATER_FRAGMENTS = new Set<Field>([Field.Sport, Field.Dport, Field.Icmp, Field.TcpFlags]);
 
-export function renderBox(space: Space, b: Box): string {
+/** Whether no packet in this table has a conntrack entry yet: the raw table runs before conntrack, and a ruleset may never track. */
+export function noEntryYet(table: string, conntrackActive: boolean): boolean {
+  return table === 'raw' || !conntrackActive;
+}
+
+/** `noEntryYet`: where no packet has a conntrack entry yet (the raw table, a ruleset that never tracks), INVALID goes without saying. */
+export function renderBox(space: Space, b: Box, noEntryYet = false): string {
   const parts: string[] = [];
   const later = equalSets(b[Field.Frag]!, [1, 1]);
   for (let f = 0; f < b.length; f++) {
     if (later && NOT_IN_LATER_FRAGMENTS.has(f)) continue;
-    let t = field(space, f as Field, b[f]!);
+    let t = field(space, f as Field, b[f]!, noEntryYet);
     // Not routed yet (PREROUTING, INPUT): "arriving on eth0" says it; on any interface, it is said so.
     if (f === Field.Oif && equalSets(b[f]!, [NO_IFACE, NO_IFACE]) && !field(space, Field.Iif, b[Field.Iif]!)) t = 'arriving on any interface';
     // "icmp echo-request", not "icmp icmp echo-request": the protocol has said it.
@@ -236,11 +245,11 @@ export const RENDER_SCAN = 16;
  * packets in two boxes (a union does not look for overlaps); words already said are said once.
  * Only its first RENDER_SCAN boxes are read: `s` may be just those, with `total` the set's size.
  */
-export function renderSet(space: Space, s: PacketSet, max = 4, total = s.length): string {
+export function renderSet(space: Space, s: PacketSet, max = 4, total = s.length, noEntryYet = false): string {
   if (!total) return 'no packet';
   const seen = new Set<string>();
   const scanned = Math.min(s.length, RENDER_SCAN);
-  for (const b of joinedForWords(s.slice(0, scanned))) seen.add(renderBox(space, b));
+  for (const b of joinedForWords(s.slice(0, scanned))) seen.add(renderBox(space, b, noEntryYet));
   const words = [...seen];
   const shown = words.slice(0, max).join('; ');
   const more = words.length - Math.min(max, words.length);
