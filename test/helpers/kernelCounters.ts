@@ -17,6 +17,11 @@ export function kernelSkip(label: string, python?: { readonly does: string; read
   return skip;
 }
 
+/** A host description (JSON) of a host with one interface, eth0 at `cidr`, and one peer on it. */
+export function onePeerHostJson(name: string, cidr: string, peer: { readonly name: string; readonly address: string }): string {
+  return JSON.stringify({ name, interfaces: [{ name: 'eth0', addresses: [cidr] }], routes: [], peers: [{ name: peer.name, address: peer.address, via: 'eth0' }] });
+}
+
 /** A prefix for the namespaces of one test run, unique to this process. */
 export function labTag(prefix: string): string {
   return `${prefix}${process.pid % 100000}`;

@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, onePeerHostJson, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('ICMP STATE', { does: 'it sends raw ICMP' });
 
@@ -45,12 +45,7 @@ const RULES = [
   'COMMIT', '',
 ].join('\n');
 
-const HOST_JSON = JSON.stringify({
-  name: 'icmp',
-  interfaces: [{ name: 'eth0', addresses: [`${HOST}/24`] }],
-  routes: [],
-  peers: [{ name: 'a', address: SENDER, via: 'eth0' }],
-});
+const HOST_JSON = onePeerHostJson('icmp', `${HOST}/24`, { name: 'a', address: SENDER });
 
 /** Writes an ICMP header (type, code, id 1, sequence 1) and 8 bytes, from a raw socket: argv dst type code. */
 const SEND = `

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, onePeerHostJson, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('REJECT REPLY', { does: 'it sends the probes' });
 
@@ -49,12 +49,7 @@ const RULES = [
   'COMMIT', '',
 ].join('\n');
 
-const HOST_JSON = JSON.stringify({
-  name: 'rejects',
-  interfaces: [{ name: 'eth0', addresses: [`${HOST}/24`] }],
-  routes: [],
-  peers: [{ name: 'c', address: CLIENT, via: 'eth0' }],
-});
+const HOST_JSON = onePeerHostJson('rejects', `${HOST}/24`, { name: 'c', address: CLIENT });
 
 /** One probe each: what the client sends, and which raw OUTPUT rules count the host's answer. */
 const PROBES = [

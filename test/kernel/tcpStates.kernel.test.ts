@@ -20,7 +20,7 @@ import { Emulator, parseHostFile, type TraceEvent } from '../../server/src/emula
 import { flagsText, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../server/src/emulator/packet';
 import { tcpFlagsValid } from '../../server/src/emulator/tcpConntrack';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { countsByComment, kernelSkip, lab, labTag, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, lab, labTag, onePeerHostJson, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('TCP STATE', { does: 'it writes the segments' });
 
@@ -52,12 +52,7 @@ const RULES = [
   'COMMIT', '',
 ].join('\n');
 
-const HOST_JSON = JSON.stringify({
-  name: 'tcpstates',
-  interfaces: [{ name: 'eth0', addresses: [`${HOST}/24`] }],
-  routes: [],
-  peers: [{ name: 'c', address: CLIENT, via: 'eth0' }],
-});
+const HOST_JSON = onePeerHostJson('tcpstates', `${HOST}/24`, { name: 'c', address: CLIENT });
 
 /** One segment: from the client (c) or the host (h), its flags and payload bytes. */
 type Seg = readonly [from: 'c' | 'h', flags: number, bytes?: number];
