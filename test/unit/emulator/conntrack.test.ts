@@ -118,6 +118,19 @@ describe('conntrack states along a flow', () => {
     clock.advance(121_000);
     assert.equal(ct.lookup(pkt(PROTO_TCP, 'a', TCP_ACK)).info.state, 'NEW');
   });
+  it("a SYN in LAST_ACK is ignored, and the other side's answer to it is a challenge ACK, not the last ACK (the entry stays in LAST_ACK)", () => {
+    const ct = new ConntrackTable(manualClock(0), true);
+    const states: string[] = [];
+    const steps: ReadonlyArray<readonly ['a' | 'b', number]> = [['a', TCP_SYN], ['b', TCP_SYN | TCP_ACK], ['a', TCP_ACK], ['a', TCP_FIN | TCP_ACK], ['b', TCP_FIN | TCP_ACK], ['a', TCP_SYN], ['b', TCP_ACK], ['a', TCP_ACK]];
+    let conn: NonNullable<ReturnType<ConntrackTable['lookup']>['info']['conn']> | undefined;
+    for (const [from, flags] of steps) {
+      const l = ct.lookup(pkt(PROTO_TCP, from, flags));
+      if (l.unconfirmed) ct.confirm(l.unconfirmed);
+      conn ??= l.info.conn;
+      states.push(conn!.tcp!.state);
+    }
+    assert.deepEqual(states, ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'LAST_ACK', 'LAST_ACK', 'LAST_ACK', 'TIME_WAIT']);
+  });
   it('an answered UDP flow is ASSURED only once it is still active 2 s after its first datagram', () => {
     const clock = manualClock(0);
     const ct = new ConntrackTable(clock, true);
