@@ -126,7 +126,13 @@ export function tcpStep(t: TcpTrack, dir: CtDir, flags: number): TcpStep {
       return { kind: 'ignore', why: `a TCP ${index} packet conntrack ignores in state ${from}` };
     }
   }
-  if (to === IV) return { kind: 'invalid', why: `a TCP ${index} packet in the ${dir === 'ORIGINAL' ? 'original' : 'reply'} direction is invalid in state ${from}` };
+  if (to === IV) {
+    // The common case gets its likely cause: the answers never passed this host's conntrack.
+    const why = from === SS && dir === 'ORIGINAL'
+      ? `a TCP ${index} packet from the side that sent the SYN, before conntrack saw an answer (SYN-ACK): invalid in state SYN_SENT (are the answers NOTRACKed, or routed past this host?)`
+      : `a TCP ${index} packet in the ${dir === 'ORIGINAL' ? 'original' : 'reply'} direction is invalid in state ${from}`;
+    return { kind: 'invalid', why };
+  }
   if (to === TW && from === LA && index === 'ACK' && t.lastDir !== dir && t.lastIndex === 'SYN' && t.challengeAck) {
     t.challengeAck = false;
     return { kind: 'ignore', why: 'a challenge ACK to a SYN in LAST_ACK, not the last ACK' };

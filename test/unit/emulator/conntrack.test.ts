@@ -118,6 +118,12 @@ describe('conntrack states along a flow', () => {
     clock.advance(121_000);
     assert.equal(ct.lookup(pkt(PROTO_TCP, 'a', TCP_ACK)).info.state, 'NEW');
   });
+  it("says why the client's ACK in SYN_SENT is INVALID: conntrack saw no answer", () => {
+    const ct = new ConntrackTable(manualClock(0), true);
+    ct.confirm(ct.lookup(pkt(PROTO_TCP, 'a', TCP_SYN)).unconfirmed!);
+    assert.match(ct.lookup(pkt(PROTO_TCP, 'a', TCP_ACK)).why ?? '', /before conntrack saw an answer \(SYN-ACK\).*NOTRACKed/);
+    assert.match(ct.lookup(pkt(PROTO_TCP, 'b', TCP_FIN | TCP_ACK)).why ?? '', /FIN packet in the reply direction is invalid in state SYN_SENT/);
+  });
   it("a SYN in LAST_ACK is ignored, and the other side's answer to it is a challenge ACK, not the last ACK (the entry stays in LAST_ACK)", () => {
     const ct = new ConntrackTable(manualClock(0), true);
     const states: string[] = [];
