@@ -178,6 +178,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const fixes = [deleteFix(line)];
   // Other rules' lines, noted in `reads` (a kept explanation whose rules moved is made again).
   const at = (e: KRule): number => reads.line(reach, e.rule);
+  const flagsNote = tcpFlagsNote(k.rule);
   // 1. Conditions that exclude each other.
   if (isEmpty(facts.match.upper)) {
     const parts = partsOf(k.rule);
@@ -192,7 +193,6 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
         }
       }
     }
-    const flagsNote = tcpFlagsNote(k.rule);
     const why = flagsNote && /state/.test(clash) ? ` (${flagsNote})` : '';
     return { code: 'impossible-match', severity: 'warning', message: `This rule can never match: ${clash} cannot hold for the same packet${why}.`, fixes };
   }
@@ -209,7 +209,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const note = k.table === 'nat' && /state/.test(culprit?.text ?? '') ? ' (nat chains see only the first packet of each connection: conntrack state NEW)'
       : culprit?.text === '-f' ? (reach.emu.conntrackActive ? ' (conntrack runs, so the kernel reassembles fragments before any table sees them)' : ' (fragments are reassembled before local delivery: INPUT sees whole datagrams)')
       : !culprit && !isEmpty(facts.match.upper) && isEmpty(subtractSets(facts.match.upper, icmpStatesNever(space))) ? ` (${ICMP_STATES_NOTE})`
-      : (!culprit || culprit.rule.matches.some((m) => m.name === 'tcp')) && tcpFlagsNote(k.rule) ? ` (${tcpFlagsNote(k.rule)})`
+      : (!culprit || culprit.rule.matches.some((m) => m.name === 'tcp')) && flagsNote ? ` (${flagsNote})`
       : hooks.length && hooks.every((h) => h === 'INPUT' || h === 'FORWARD') && onlyMartians(space, facts.match.upper) ? ' (routing drops such packets as martians: a multicast or broadcast source, the address 0.0.0.0, a loopback address from another interface than lo without route_localnet)'
       : '';
     const builtin = reach.emu.tables.get(k.table)?.chains.get(k.chain)?.builtin;
@@ -218,7 +218,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const droppers = note ? [] : droppersOf(reach, k, hooks, facts.match.upper, reads);
     const lines = droppers.map((d) => reads.line(reach, d.rule));
     const earlierDrops = droppers.length ? ` Earlier, ${droppers.map((d, i) => `line ${lines[i]! + 1} (${d.table} ${d.chain}: ${d.target})`).join(', ')} ${droppers.length === 1 ? 'drops' : 'drop'} packets it would match.` : '';
-    const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${renderSet(space, d.drops, 2, undefined, noEntryYet(d.table, reach.emu.conntrackActive))} at ${d.hook} (${d.target})` }));
+    const related: RelatedInfo[] = droppers.map((d, i) => ({ span: span(lines[i]!, 0, 0), role: 'takes', message: `drops ${words(reach, d.table, d.drops)} at ${d.hook} (${d.target})` }));
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry, k.table)}`, fixes, ...(related.length ? { related } : {}) };
   }
   // 2b. Packets routing drops as martians before INPUT or FORWARD (the walks keep them: reach/martians.ts).
@@ -315,7 +315,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const example = exampleAt(reach, exampleFrom, got.get(exampleFrom)!, at(exampleFrom), 'takes');
   const related: RelatedInfo[] = cover.map((e) => {
     const line = at(e);
-    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${renderSet(space, got.get(e)!, 2, undefined, noEntryYet(k.table, reach.emu.conntrackActive))} (${targetName(reach, e)}${insideJump(reach, e, got.get(e)!, reads)})` };
+    return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${words(reach, k.table, got.get(e)!)} (${targetName(reach, e)}${insideJump(reach, e, got.get(e)!, reads)})` };
   });
   if (cover.length === 1 && takesAll(reach, cover[0]!, entry, reads)) {
     const b = cover[0]!;
@@ -327,7 +327,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const routed = !isEmpty(remaining) && routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, remaining);
   const leftover = isEmpty(remaining) ? '' : routed ? ` that routing lets through (it drops the others as martians: ${martianKinds(space, remaining).join(', ')})` : ' together with earlier jumps and rewrites';
   const icmpNote = noNewIcmp(space, reach.facts(k.rule, k.table, k.chain).match.upper) ? ' (none of them is NEW: conntrack calls an ICMP packet NEW only when it is a request; an error is RELATED to the connection it is about, or INVALID)'
-    : tcpFlagsNote(k.rule) ? ` (${tcpFlagsNote(k.rule)})` : '';
+    : flagsNote ? ` (${flagsNote})` : '';
   const message = cover.length === 1
     ? `No packet reaches this rule: \`${ruleText(cover[0]!, opts.lineText)}\` (line ${at(cover[0]!) + 1}) already takes every packet it would match${leftover}${icmpNote}.`
     : `No packet reaches this rule: the earlier rules at ${names.join(', ')} together take every packet it would match${leftover}${icmpNote}.`;
@@ -460,7 +460,6 @@ function targetName(reach: Reachability, e: Pick<KRule, 'rule' | 'table' | 'chai
  * enter the chain: rules before it rewrote them (MARK, CONNMARK, ...) so that none still matches.
  */
 function changedOnTheWay(reach: Reachability, target: PacketSet, earlier: readonly KRule[], fixes: QuickFix[], at: (e: KRule) => number): Draft {
-  const space = reach.space;
   const changers: Array<{ e: KRule; met: PacketSet }> = [];
   for (const e of earlier) {
     const eff = reach.facts(e.rule, e.table, e.chain).effect;
@@ -471,7 +470,7 @@ function changedOnTheWay(reach: Reachability, target: PacketSet, earlier: readon
   }
   if (!changers.length) return { code: 'unreachable-rule', severity: 'warning', message: 'No packet reaches this rule: earlier rules of its chain take or change every packet it would match before it gets here.', fixes };
   const names = changers.map(({ e }) => `line ${at(e) + 1} (${targetName(reach, e)})`);
-  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), role: 'changes', message: `changes ${renderSet(space, met, 2, undefined, noEntryYet(e.table, reach.emu.conntrackActive))} (${targetName(reach, e)})` }));
+  const related: RelatedInfo[] = changers.map(({ e, met }) => ({ span: e.loaded?.command.span ?? span(at(e), 0, 0), role: 'changes', message: `changes ${words(reach, e.table, met)} (${targetName(reach, e)})` }));
   const example = exampleAt(reach, changers[0]!.e, changers[0]!.met, at(changers[0]!.e), 'changes');
   const message = `No packet reaches this rule: the packets it would match are rewritten on the way (${names.join(', ')}), and none that gets this far still matches it.`;
   return { code: 'unreachable-rule', severity: 'warning', message: example ? `${message} For example, ${example.text}.` : message, related, fixes, ...(example ? { example } : {}) };
@@ -522,7 +521,12 @@ function moveFix(k: KRule, above: number, opts: FindingOptions): QuickFix[] {
 }
 
 function describeEntry(reach: Reachability, entry: PacketSet, table: string): string {
-  return `Packets arriving here: ${renderSet(reach.space, entry, 2, undefined, noEntryYet(table, reach.emu.conntrackActive))}.`;
+  return `Packets arriving here: ${words(reach, table, entry)}.`;
+}
+
+/** A set in a few words, as packets in that table have it (INVALID unsaid where nothing has an entry yet). */
+function words(reach: Reachability, table: string, s: PacketSet): string {
+  return renderSet(reach.space, s, 2, undefined, noEntryYet(table, reach.emu.conntrackActive));
 }
 
 /** The rule's header pieces and matches one by one, each as a rule of its own (to find which conflict). */

@@ -9,7 +9,7 @@
 import type { EmuRuleset } from '../../emulator/compile';
 import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
-import { CT_STATES, Field, NO_IFACE, type Space } from '../space/fields';
+import { ctValues, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
@@ -52,7 +52,7 @@ export function icmpStatesNever(space: Space): PacketSet {
 const statesNever = new WeakMap<Space, PacketSet>();
 
 function icmpInState(space: Space, state: 'NEW' | 'ESTABLISHED' | 'RELATED', types: IntSet): PacketSet {
-  return intersectSets(intersectSets(where(space, Field.Ct, ct([state])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, types));
+  return intersectSets(intersectSets(where(space, Field.Ct, ctValues([state])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, types));
 }
 
 /** All-hosts (224.0.0.1): every multicast-capable interface is a member. */
@@ -86,7 +86,6 @@ export function tablesBefore(hook: Hook, table: string): Array<{ readonly hook: 
   return out;
 }
 
-const ct = (names: readonly string[]): IntSet => fromRanges(names.map((n) => CT_STATES.indexOf(n as never)).map((i) => [i, i] as [number, number]));
 
 export interface PipelineOptions {
   /** The destinations routing delivers locally (the host's addresses, broadcasts): they go to INPUT, the rest to FORWARD. */
@@ -143,9 +142,9 @@ export class Pipeline {
     let s = where(this.space, Field.Iif, this.anyIface());
     s = intersectSets(s, where(this.space, Field.Oif, single(NO_IFACE)));
     s = this.whole(s);
-    const fresh = intersectSets(s, where(this.space, Field.Ct, ct(['INVALID'])));
+    const fresh = intersectSets(s, where(this.space, Field.Ct, ctValues(['INVALID'])));
     // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request, nor UNTRACKED when no rule untracks.)
-    const never = this.space.untracks ? icmpStatesNever(this.space) : unionSets(icmpStatesNever(this.space), where(this.space, Field.Ct, ct(['UNTRACKED'])));
+    const never = this.space.untracks ? icmpStatesNever(this.space) : unionSets(icmpStatesNever(this.space), where(this.space, Field.Ct, ctValues(['UNTRACKED'])));
     const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), never) : NONE;
     return { may: unionSets(fresh, looped), must: fresh };
   }
@@ -154,7 +153,7 @@ export class Pipeline {
   leaving(): PacketSet {
     let s = where(this.space, Field.Iif, single(NO_IFACE));
     s = intersectSets(s, where(this.space, Field.Oif, this.anyIface()));
-    return intersectSets(this.whole(s), where(this.space, Field.Ct, ct(['INVALID'])));
+    return intersectSets(this.whole(s), where(this.space, Field.Ct, ctValues(['INVALID'])));
   }
 
   /**
@@ -168,7 +167,7 @@ export class Pipeline {
     let s = rejectReplyPackets(this.space);
     if (s.length === 0) return NONE;
     s = intersectSets(s, where(this.space, Field.Oif, this.anyIface()));
-    return intersectSets(this.whole(s), where(this.space, Field.Ct, ct(['RELATED'])));
+    return intersectSets(this.whole(s), where(this.space, Field.Ct, ctValues(['RELATED'])));
   }
 
   /**
@@ -221,10 +220,10 @@ export class Pipeline {
    */
   private nat(hook: Hook, f: Flow): Flow {
     if (!this.rs.conntrackActive) return f;
-    const isNew = where(this.space, Field.Ct, ct(['NEW']));
+    const isNew = where(this.space, Field.Ct, ctValues(['NEW']));
     let others: Flow = { may: subtractSets(f.may, isNew), must: subtractSets(f.must, isNew) };
     if (this.binds) {
-      const later = intersectSets(others.may, where(this.space, Field.Ct, ct(['ESTABLISHED', 'RELATED'])));
+      const later = intersectSets(others.may, where(this.space, Field.Ct, ctValues(['ESTABLISHED', 'RELATED'])));
       const fields = hook === 'PREROUTING' || hook === 'OUTPUT' ? [Field.Dst, Field.Dport, ...(hook === 'OUTPUT' ? [Field.Oif] : [])] : [Field.Src, Field.Sport];
       const moved = fields.reduce((s, fd) => assign(s, fd, fd === Field.Oif ? this.anyIface() : range(0, this.space.max[fd]!)), later);
       others = { may: unionSets(others.may, moved), must: others.must };
@@ -232,7 +231,7 @@ export class Pipeline {
     const table = this.rs.tables.get('nat');
     if (!table?.chains.get(hook)) return join(others, restrict(f, isNew));
     const icmpErrors = intersectSets(where(this.space, Field.Proto, single(1)), where(this.space, Field.Icmp, ICMP_RELATED));
-    const related = subtractSets(where(this.space, Field.Ct, ct(['RELATED'])), icmpErrors);
+    const related = subtractSets(where(this.space, Field.Ct, ctValues(['RELATED'])), icmpErrors);
     let first: Flow = { may: intersectSets(f.may, unionSets(isNew, related)), must: intersectSets(f.must, isNew) };
     if (hook === 'PREROUTING' || hook === 'INPUT') {
       // A packet looped back through lo got its bindings in OUTPUT and POSTROUTING: it passes
@@ -250,8 +249,8 @@ export class Pipeline {
   /** Conntrack looks the packet up: untracked ones stay so; the others become NEW, ESTABLISHED, RELATED or INVALID. */
   private conntrack(f: Flow): Flow {
     if (!this.rs.conntrackActive) return f;
-    const none = where(this.space, Field.Ct, ct(['INVALID']));
-    const states = ct(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED']);
+    const none = where(this.space, Field.Ct, ctValues(['INVALID']));
+    const states = ctValues(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED']);
     const step = (s: PacketSet): PacketSet => {
       const looked = assign(intersectSets(s, none), Field.Ct, states);
       // A union, not one list after the other: packets looped back through lo keep their state, and
@@ -259,7 +258,7 @@ export class Pipeline {
       // each flow twice: every walk below met it twice, and hover showed it twice.
       return unionSets(subtractSets(s, none), looked);
     };
-    const isNew = where(this.space, Field.Ct, ct(['NEW']));
+    const isNew = where(this.space, Field.Ct, ctValues(['NEW']));
     // A TCP packet surely starts a connection only when it is a bare SYN. An ICMP one gets only the
     // states its type allows (icmpStatesNever): NEW only a request (nf_conntrack_icmp_packet's
     // valid_new; a reply or an error about no connection is INVALID), ESTABLISHED only a request or a

@@ -5,7 +5,7 @@
  * bits some rule tests or sets, so (mark & mask) == value stays a short list
  * of ranges. The Space holds those per-ruleset tables.
  */
-import type { IntSet } from './intSet';
+import { fromRanges, type IntSet } from './intSet';
 
 export const enum Field {
   Src,
@@ -34,6 +34,11 @@ export const FIELD_COUNT = 16;
 export const FIELD_NAMES = ['src', 'dst', 'proto', 'sport', 'dport', 'icmp', 'tcp-flags', 'in', 'out', 'ctstate', 'mark', 'connmark', 'length', 'ttl', 'pkttype', 'fragment'] as const;
 
 export const CT_STATES = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED'] as const;
+
+/** The Ct field's values for these states (names it does not know are left out). */
+export function ctValues(names: readonly string[]): IntSet {
+  return fromRanges(names.map((n) => CT_STATES.indexOf(n as (typeof CT_STATES)[number])).filter((i) => i >= 0).map((i) => [i, i] as [number, number]));
+}
 export type CtStateName = (typeof CT_STATES)[number];
 export const PKT_TYPES = ['unicast', 'broadcast', 'multicast', 'otherhost'] as const;
 

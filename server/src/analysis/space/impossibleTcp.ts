@@ -8,12 +8,11 @@
  *   it is invalid in every state it can meet: never NEW or RELATED.
  */
 import { tcpFlagsValid, tcpIndex } from '../../emulator/tcpConntrack';
-import { CT_STATES, Field, type Space } from './fields';
+import { ctValues, Field, type Space } from './fields';
 import { fromRanges, isEmptySet, overlaps, single, union, within, type IntSet } from './intSet';
 import { intersectSets, unionSets, where, type PacketSet } from './packetSet';
 
 const flagValues = (keep: (v: number) => boolean): IntSet => fromRanges(Array.from({ length: 256 }, (_, v) => v).filter(keep).map((v) => [v, v] as [number, number]));
-const states = (names: readonly string[]): IntSet => fromRanges(names.map((n) => CT_STATES.indexOf(n as never)).map((i) => [i, i] as [number, number]));
 
 /** The TcpFlags field's values conntrack refuses. */
 export const REFUSED_TCP_FLAGS: IntSet = flagValues((v) => !tcpFlagsValid(v));
@@ -26,8 +25,8 @@ export function impossibleTcp(space: Space): PacketSet {
   let s = cache.get(space);
   if (!s) {
     const tcp = where(space, Field.Proto, single(6));
-    const refused = intersectSets(where(space, Field.TcpFlags, REFUSED_TCP_FLAGS), where(space, Field.Ct, states(['NEW', 'ESTABLISHED', 'RELATED'])));
-    const synAck = intersectSets(where(space, Field.TcpFlags, SYNACK_FLAGS), where(space, Field.Ct, states(['NEW', 'RELATED'])));
+    const refused = intersectSets(where(space, Field.TcpFlags, REFUSED_TCP_FLAGS), where(space, Field.Ct, ctValues(['NEW', 'ESTABLISHED', 'RELATED'])));
+    const synAck = intersectSets(where(space, Field.TcpFlags, SYNACK_FLAGS), where(space, Field.Ct, ctValues(['NEW', 'RELATED'])));
     cache.set(space, (s = intersectSets(tcp, unionSets(refused, synAck))));
   }
   return s;

@@ -20,7 +20,7 @@ import type { TcpMatch } from '../../lang/iptables/extensions/matches/tcp';
 import type { TtlMatch } from '../../lang/iptables/extensions/matches/ttl';
 import type { UdpMatch } from '../../lang/iptables/extensions/matches/udp';
 import type { AddrtypeMatch } from '../../lang/iptables/extensions/matches/addrtype';
-import { CT_STATES, Field, PKT_TYPES, type Space } from './fields';
+import { ctValues, Field, PKT_TYPES, type Space } from './fields';
 import { Conjunction, exact } from './conjunction';
 import { EMPTY, fromRanges, intersect, isEmptySet, masked, range, single, subtract, type IntSet } from './intSet';
 import { all, fullBox, intersectSets, kept, NONE, subtractSets, unionSets, where, type PacketSet } from './packetSet';
@@ -95,11 +95,6 @@ function portsOf(r: readonly [number, number]): IntSet {
   return range(r[0], r[1]);
 }
 
-const CT_INDEX = new Map<string, number>(CT_STATES.map((s, i) => [s, i]));
-
-function ctSet(states: readonly string[]): IntSet {
-  return fromRanges(states.filter((s) => CT_INDEX.has(s)).map((s) => [CT_INDEX.get(s)!, CT_INDEX.get(s)!] as [number, number]));
-}
 
 function markSet(space: Space, f: Field.Mark | Field.Connmark, mask: number, value: number): IntSet | undefined {
   const bits = f === Field.Mark ? space.mark : space.connmark;
@@ -148,7 +143,7 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
     }
     case 'state': {
       const t = d as StateMatch;
-      return exact(sel(space, Field.Ct, ctSet(t.states), t.invert));
+      return exact(sel(space, Field.Ct, ctValues(t.states), t.invert));
     }
     case 'conntrack': {
       const t = d as ConntrackMatch;
@@ -158,7 +153,7 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
       let lower = all(space);
       const conditions: string[] = [];
       if (t.state) {
-        const real = ctSet(t.state.states);
+        const real = ctValues(t.state.states);
         if (!virtual) upper = lower = sel(space, Field.Ct, real, t.state.invert);
         else {
           conditions.push('the connection was NATed (--ctstate SNAT/DNAT)');
@@ -169,7 +164,7 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
       if (others) {
         // Without a connection (INVALID, UNTRACKED) only the state test counts: with none, such a
         // packet never matches (conntrack_mt). With one, only the other tests are undecided.
-        const untracked = sel(space, Field.Ct, ctSet(['INVALID', 'UNTRACKED']));
+        const untracked = sel(space, Field.Ct, ctValues(['INVALID', 'UNTRACKED']));
         if (!t.state) {
           upper = subtractSets(upper, untracked);
           lower = NONE;
@@ -186,7 +181,7 @@ function matchSet(space: Space, m: CompiledMatch, addrs: AddressFacts | undefine
       if (!vals) return unknownMatch(space, `${m.name} ${t.invert ? '!' : ''}0x${(t.value >>> 0).toString(16)}/0x${(t.mask >>> 0).toString(16)} (too many mark bits in use to model)`);
       let s = sel(space, f, vals, t.invert);
       // connmark never matches a packet without a connection.
-      if (f === Field.Connmark) s = subtractSets(s, sel(space, Field.Ct, ctSet(['INVALID', 'UNTRACKED'])));
+      if (f === Field.Connmark) s = subtractSets(s, sel(space, Field.Ct, ctValues(['INVALID', 'UNTRACKED'])));
       return exact(s);
     }
     case 'length': {
