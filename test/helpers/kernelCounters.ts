@@ -22,6 +22,21 @@ export function onePeerHostJson(name: string, cidr: string, peer: { readonly nam
   return JSON.stringify({ name, interfaces: [{ name: 'eth0', addresses: [cidr] }], routes: [], peers: [{ name: peer.name, address: peer.address, via: 'eth0' }] });
 }
 
+/**
+ * A peer namespace and a host namespace joined on eth0 (each address a /24), the host's rules loaded
+ * with iptables-nft-restore: gives what deletes them again.
+ */
+export function peerAndHostLab(peer: readonly [ns: string, addr: string], host: readonly [ns: string, addr: string], hostRules: string): () => void {
+  const destroy = lab({ namespaces: [peer[0], host[0]], links: [[peer[0], 'eth0', host[0], 'eth0']], addresses: [[peer[0], 'eth0', `${peer[1]}/24`], [host[0], 'eth0', `${host[1]}/24`]] });
+  try {
+    sh(['ip', 'netns', 'exec', host[0], 'iptables-nft-restore'], hostRules);
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+  return destroy;
+}
+
 /** A prefix for the namespaces of one test run, unique to this process. */
 export function labTag(prefix: string): string {
   return `${prefix}${process.pid % 100000}`;

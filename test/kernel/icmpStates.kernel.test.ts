@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { countsByComment, kernelSkip, lab, labTag, onePeerHostJson, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, labTag, onePeerHostJson, peerAndHostLab, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('ICMP STATE', { does: 'it sends raw ICMP' });
 
@@ -80,8 +80,7 @@ const order = (key: string): number => [...KINDS, ...ANSWERS].flatMap((k) => STA
 describe('kernel: the states conntrack gives ICMP packets (NEW only to requests), as the analysis says', { skip }, () => {
   let destroy: (() => void) | undefined;
   before(() => {
-    destroy = lab({ namespaces: [A, H], links: [[A, 'eth0', H, 'eth0']], addresses: [[A, 'eth0', `${SENDER}/24`], [H, 'eth0', `${HOST}/24`]] });
-    sh(['ip', 'netns', 'exec', H, 'iptables-nft-restore'], RULES);
+    destroy = peerAndHostLab([A, SENDER], [H, HOST], RULES);
   });
   after(() => destroy?.());
 

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { analyzeReachability } from '../../server/src/analysis/reachability';
 import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { countsByComment, kernelSkip, lab, labTag, onePeerHostJson, sh } from '../helpers/kernelCounters';
+import { countsByComment, kernelSkip, labTag, onePeerHostJson, peerAndHostLab, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('REJECT REPLY', { does: 'it sends the probes' });
 
@@ -77,8 +77,7 @@ except OSError: pass
 describe("kernel: a REJECT's reply meets raw OUTPUT with the rejected connection's entry, as the emulator and the analysis say", { skip }, () => {
   let destroy: (() => void) | undefined;
   before(() => {
-    destroy = lab({ namespaces: [C, H], links: [[C, 'eth0', H, 'eth0']], addresses: [[C, 'eth0', `${CLIENT}/24`], [H, 'eth0', `${HOST}/24`]] });
-    sh(['ip', 'netns', 'exec', H, 'iptables-nft-restore'], RULES);
+    destroy = peerAndHostLab([C, CLIENT], [H, HOST], RULES);
   });
   after(() => destroy?.());
 

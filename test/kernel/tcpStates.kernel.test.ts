@@ -20,7 +20,8 @@ import { Emulator, parseHostFile, type TraceEvent } from '../../server/src/emula
 import { flagsText, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../server/src/emulator/packet';
 import { tcpFlagsValid } from '../../server/src/emulator/tcpConntrack';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
-import { countsByComment, kernelSkip, lab, labTag, onePeerHostJson, sh } from '../helpers/kernelCounters';
+import { ip } from '../helpers/targetPackets';
+import { countsByComment, kernelSkip, labTag, onePeerHostJson, peerAndHostLab, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('TCP STATE', { does: 'it writes the segments' });
 
@@ -51,6 +52,7 @@ const RULES = [
   '-A OUTPUT -o eth0 -p tcp --tcp-flags SYN,ACK,RST SYN,ACK -m conntrack --ctstate NEW,RELATED -m comment --comment synack-out-never',
   'COMMIT', '',
 ].join('\n');
+const LINES = RULES.split('\n');
 
 const HOST_JSON = onePeerHostJson('tcpstates', `${HOST}/24`, { name: 'c', address: CLIENT });
 
@@ -127,17 +129,15 @@ class Endpoints {
 describe('kernel: conntrack gives each TCP segment the state the emulator gives it', { skip }, () => {
   let destroy: (() => void) | undefined;
   before(() => {
-    destroy = lab({ namespaces: [C, H], links: [[C, 'eth0', H, 'eth0']], addresses: [[C, 'eth0', `${CLIENT}/24`], [H, 'eth0', `${HOST}/24`]] });
+    destroy = peerAndHostLab([C, CLIENT], [H, HOST], RULES);
     // The client's own stack never sees the host's segments (it would answer them with resets).
     sh(['ip', 'netns', 'exec', C, 'iptables-nft', '-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '-j', 'DROP']);
-    sh(['ip', 'netns', 'exec', H, 'iptables-nft-restore'], RULES);
   });
   after(() => destroy?.());
 
   it('every segment of every sequence', () => {
     const host = parseHostFile(HOST_JSON).value!.host;
     const emu = new Emulator(parseIptables(RULES, { backend: 'nft', family: 'ipv4' }).ruleset, host);
-    const lines = RULES.split('\n');
     const failures: string[] = [];
     SEQUENCES.forEach(([name, segs], i) => {
       const port = 41000 + i;
@@ -151,11 +151,11 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
         sh(['ip', 'netns', 'exec', from === 'c' ? C : H, 'python3', '-c', SEND, src, dst, String(sport), String(dport), String(flags), String(seq), String(ack), String(bytes), String(MARK)]);
         const now = countsByComment(H);
         const kernel = STATES.filter((s) => (now.get(`${from === 'c' ? 'in' : 'out'}-${s}`) ?? 0) > (was.get(`${from === 'c' ? 'in' : 'out'}-${s}`) ?? 0)).join(',') || 'none';
-        const p = basePacket(PROTO_TCP, ipNum(src), ipNum(dst));
+        const p = basePacket(PROTO_TCP, ip(src), ip(dst));
         Object.assign(p, { sport, dport, tcpFlags: flags, length: 40 + bytes, mark: MARK });
         const events: TraceEvent[] = [];
         emu.stack.tracing((e) => events.push(e), () => (from === 'c' ? emu.stack.receive(p, 'eth0') : emu.stack.send(p)));
-        const emulator = events.flatMap((e) => (e.type === 'rule' && e.matched && e.rule.table === 'mangle' ? [/--comment (?:in|out)-(\S+)/.exec(lines[e.rule.line] ?? '')?.[1]] : [])).filter((x) => x !== undefined).join(',') || 'none';
+        const emulator = events.flatMap((e) => (e.type === 'rule' && e.matched && e.rule.table === 'mangle' ? [/--comment (?:in|out)-(\S+)/.exec(LINES[e.rule.line] ?? '')?.[1]] : [])).filter((x) => x !== undefined).join(',') || 'none';
         differs ||= kernel !== emulator;
         story.push(`${from} ${flagsText(flags) || 'no flags'}: ${kernel === emulator ? kernel : `≠ kernel ${kernel}, emulator ${emulator}`}`);
       }
@@ -169,7 +169,7 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
     const an = analyzeReachability(parseIptables(RULES, { backend: 'nft', family: 'ipv4' }).ruleset, { host });
     const wrong: string[] = [];
     for (const r of an.rules()) {
-      const name = /--comment (\S+)/.exec(lines[r.rule.ref.line] ?? '')?.[1];
+      const name = /--comment (\S+)/.exec(LINES[r.rule.ref.line] ?? '')?.[1];
       if (r.table !== 'mangle' || !name || name === 'udp-assured') continue;
       const analysis = (an.reach(r.rule, r.table, r.chain).hits.get(r.chain as 'PREROUTING' | 'OUTPUT')?.may.length ?? 0) > 0;
       const kernel = (counts.get(name) ?? 0) > 0;
@@ -189,11 +189,11 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
       const was = countsByComment(H).get('udp-assured') ?? 0;
       sh(['ip', 'netns', 'exec', from === 'c' ? C : H, 'python3', '-c', DATAGRAM, src, String(sport), dst, String(dport)]);
       const kernel = (countsByComment(H).get('udp-assured') ?? 0) > was;
-      const p = basePacket(PROTO_UDP, ipNum(src), ipNum(dst));
+      const p = basePacket(PROTO_UDP, ip(src), ip(dst));
       Object.assign(p, { sport, dport, length: 34 });
       const events: TraceEvent[] = [];
       emu.stack.tracing((e) => events.push(e), () => (from === 'c' ? emu.stack.receive(p, 'eth0') : emu.stack.send(p)));
-      const emulator = events.some((e) => e.type === 'rule' && e.matched && /udp-assured/.test(RULES.split('\n')[e.rule.line] ?? ''));
+      const emulator = events.some((e) => e.type === 'rule' && e.matched && /udp-assured/.test(LINES[e.rule.line] ?? ''));
       seen.push(`${from}: kernel ${kernel ? 'ASSURED' : '-'}, emulator ${emulator ? 'ASSURED' : '-'}`);
     };
     send('c');
@@ -205,7 +205,3 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
     assert.deepEqual(seen, ['c: kernel -, emulator -', 'h: kernel -, emulator -', 'c: kernel -, emulator -', 'c: kernel ASSURED, emulator ASSURED']);
   });
 });
-
-function ipNum(a: string): number {
-  return a.split('.').reduce((n, o) => n * 256 + Number(o), 0) >>> 0;
-}
