@@ -16,7 +16,7 @@ import { intersectSets, isEmpty, NONE, subtractSets, unionSets, volume, where, t
 import { ruleMatch, tcpFlagValues } from './space/ruleMatch';
 import { oddFlagsNote } from './space/impossibleTcp';
 import type { TcpMatch } from '../lang/iptables/extensions/matches/tcp';
-import { CT_STATES, Field, type Space } from './space/fields';
+import { CT_STATES, ctValues, Field, type Space } from './space/fields';
 import { single } from './space/intSet';
 import { noEntryYet, renderSet } from './space/render';
 import type { Effect } from './reach/effect';
@@ -567,8 +567,9 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       if (isEmpty(may) || may.length > 64 || must.length > 64) continue;
       // Only where the packets that get here are known: `may` holds more than `must` only by packets routing
       // may or may not let on, which are followed too: martians (a loopback destination from outside gets here
-      // only if route_localnet is on) and, with a host description, multicast groups (only for a member).
-      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space), ...where(reach.space, Field.Dst, MULTICAST)])))) continue;
+      // only if route_localnet is on) and, with a host description, multicast groups (only for a member); or
+      // by ESTABLISHED and RELATED packets conntrack may never give that state (no tracked answer, no helper).
+      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space), ...where(reach.space, Field.Dst, MULTICAST), ...where(reach.space, Field.Ct, ctValues(['ESTABLISHED', 'RELATED']))])))) continue;
       let left = may;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;

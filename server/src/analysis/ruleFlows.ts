@@ -10,8 +10,8 @@ import type { Hook } from '../lang/iptables/extension';
 import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
-import { Field, type Box } from './space/fields';
-import { within } from './space/intSet';
+import { ctValues, Field, type Box } from './space/fields';
+import { overlaps, single, within } from './space/intSet';
 import { noEntryYet, RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
@@ -209,6 +209,20 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
 
 const ROUTE_LOCALNET = 'route_localnet is on for the input interface (else routing drops a loopback address from outside as a martian)';
 const GROUP_MEMBER = 'the host is a member of the multicast group (a process joined it; else routing drops the packet)';
+const ANSWERS_TRACKED = "an answer of their connection passed conntrack tracked (the NOTRACK rules here may untrack every answer: a packet is ESTABLISHED, and an ICMP error RELATED to it, only after one)";
+const HELPER = 'a conntrack helper expects their connection (RELATED, other than ICMP errors; no rule here assigns one with CT --helper)';
+
+/** Why no packet of `may` (each box ESTABLISHED or RELATED) surely exists (reach/trackedAnswers.ts, pipeline.ts `unexpected`). */
+function stateNeeds(reach: Reachability, may: PacketSet): string[] {
+  const est = ctValues(['ESTABLISHED', 'RELATED']);
+  if (!may.length || !may.every((b) => within(b[Field.Ct]!, est))) return [];
+  const related = ctValues(['RELATED']);
+  const icmp = single(1);
+  const helped = (b: Box): boolean => overlaps(b[Field.Ct]!, related) && !within(b[Field.Proto]!, icmp);
+  const needs = reach.space.untracks && may.some((b) => !helped(b) || overlaps(b[Field.Ct]!, ctValues(['ESTABLISHED']))) ? [ANSWERS_TRACKED] : [];
+  if (may.some(helped)) needs.push(HELPER);
+  return needs;
+}
 
 function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   const ks = rulesAtLine(reach.lineIndex(), line);
@@ -231,7 +245,8 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
       const localnet = !h.mustCount && h.may.length === h.mayCount && onlyLoopbackFromOutside(reach.space, h.may) ? [ROUTE_LOCALNET] : [];
       // (With a host description: a multicast group other than all-hosts is delivered only to a member.)
       const member = !h.mustCount && hook === 'INPUT' && h.may.length === h.mayCount && h.may.every((b) => within(b[Field.Dst]!, MULTICAST)) ? [GROUP_MEMBER] : [];
-      const onlyIf = h.mustCount ? [] : [...conditions, ...localnet, ...member];
+      const states = !h.mustCount && h.may.length === h.mayCount && !conditions.size ? stateNeeds(reach, h.may) : [];
+      const onlyIf = h.mustCount ? [] : [...conditions, ...localnet, ...member, ...states];
       rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount, quiet), ...(onlyIf.length ? { onlyIf } : {}) });
       if (!example && h.mustCount) {
         const w = witnessOf(reach.space, h.must);

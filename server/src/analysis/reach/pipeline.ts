@@ -9,6 +9,7 @@
 import type { EmuRuleset } from '../../emulator/compile';
 import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
+import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import { ctValues, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
@@ -16,6 +17,7 @@ import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import { loopbackMartians, martians, MULTICAST } from './martians';
 import type { Recorder } from './recorder';
 import { rejectReplyPackets } from './rejectReplies';
+import { neverAnswered, type NeverAnswered } from './trackedAnswers';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
@@ -116,9 +118,24 @@ function natBinds(rs: EmuRuleset): boolean {
   return false;
 }
 
+/** Whether some rule gives connections a helper (CT --helper), whose expected connections are RELATED. */
+function assignsHelper(rs: EmuRuleset): boolean {
+  const raw = rs.tables.get('raw');
+  if (!raw) return false;
+  for (const c of raw.chains.values()) if (c.rules.some((r) => r.target.kind === 'ext' && r.target.name === 'CT' && !!(r.target.data as CtTarget | undefined)?.helper)) return true;
+  return false;
+}
+
 export class Pipeline {
   /** Whether some nat rule sets up bindings, which then rewrite every later packet of its connection. */
   private readonly binds: boolean;
+  /** Packets `must` drops for want of a tracked answer (trackedAnswers.ts). */
+  private readonly unanswered: NeverAnswered;
+  /**
+   * RELATED packets that are not ICMP errors: only a helper's expected connections are (no rule assigns
+   * one: none; kernels since 6.0 assign none by themselves). `must` never has them then; `may` keeps them.
+   */
+  private readonly unexpected: PacketSet;
 
   constructor(
     private readonly rs: EmuRuleset,
@@ -128,6 +145,8 @@ export class Pipeline {
     private readonly memo: WalkMemo,
   ) {
     this.binds = natBinds(rs);
+    this.unanswered = neverAnswered(rs, space, this.binds);
+    this.unexpected = assignsHelper(rs) ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), intersectSets(where(space, Field.Proto, single(1)), where(space, Field.Icmp, ICMP_RELATED)));
   }
 
   private anyIface(): IntSet {
@@ -146,7 +165,7 @@ export class Pipeline {
     // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request, nor UNTRACKED when no rule untracks.)
     const never = this.space.untracks ? icmpStatesNever(this.space) : unionSets(icmpStatesNever(this.space), where(this.space, Field.Ct, ctValues(['UNTRACKED'])));
     const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), never) : NONE;
-    return { may: unionSets(fresh, looped), must: fresh };
+    return { may: unionSets(fresh, looped), must: subtractSets(fresh, this.unanswered.looped) };
   }
 
   /** Packets local processes send, routed (they have an output interface at OUTPUT). */
@@ -197,7 +216,7 @@ export class Pipeline {
     let f = entry;
     for (const name of ORDER[hook]) {
       if (name === 'conntrack') {
-        f = this.conntrack(f);
+        f = this.conntrack(f, hook === 'OUTPUT' ? this.unanswered.output : this.unanswered.prerouting);
         continue;
       }
       if (name === 'nat') {
@@ -247,7 +266,7 @@ export class Pipeline {
   }
 
   /** Conntrack looks the packet up: untracked ones stay so; the others become NEW, ESTABLISHED, RELATED or INVALID. */
-  private conntrack(f: Flow): Flow {
+  private conntrack(f: Flow, unanswered: PacketSet): Flow {
     if (!this.rs.conntrackActive) return f;
     const none = where(this.space, Field.Ct, ctValues(['INVALID']));
     const states = ctValues(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED']);
@@ -265,7 +284,7 @@ export class Pipeline {
     // reply, RELATED only an error.
     const icmpNever = icmpStatesNever(this.space);
     const oddNew = unionSets(intersectSets(intersectSets(isNew, where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2)))), icmpNever);
-    return { may: subtractSets(step(f.may), icmpNever), must: subtractSets(step(f.must), oddNew) };
+    return { may: subtractSets(step(f.may), icmpNever), must: subtractSets(step(f.must), unionSets(unionSets(oddNew, this.unexpected), unanswered)) };
   }
 
   /**
@@ -291,7 +310,8 @@ export class Pipeline {
     // may be, surely only all-hosts. Routing forwards none without a multicast routing daemon: may, not must.
     const toMember = opts.local ? where(this.space, Field.Dst, MULTICAST) : NONE;
     const toAllHosts = opts.local ? where(this.space, Field.Dst, ALL_HOSTS) : NONE;
-    this.hook('INPUT', this.reassembled({ may: unionSets(intersectSets(pre.may, toLocal), intersectSets(pre.may, toMember)), must: unionSets(intersectSets(pre.must, toLocal), intersectSets(pre.must, toAllHosts)) }));
+    const delivered = unionSets(intersectSets(pre.must, toLocal), intersectSets(pre.must, toAllHosts));
+    this.hook('INPUT', this.reassembled({ may: unionSets(intersectSets(pre.may, toLocal), intersectSets(pre.may, toMember)), must: subtractSets(delivered, this.unanswered.input) }));
     // Forwarded: routed to some interface, TTL decremented (a packet with TTL 1 is answered with time exceeded instead).
     const ttlOk = intersectSets(toOthers, where(this.space, Field.Ttl, range(2, 255)));
     const routed = opts.local ? { may: intersectSets(pre.may, ttlOk), must: subtractSets(intersectSets(pre.must, ttlOk), toMember) } : restrict(pre, ttlOk);
@@ -310,7 +330,8 @@ export class Pipeline {
       }
     }
     const routedIn: Flow = opts.routes ? { may: fwdIn.may, must: intersectSets(fwdIn.must, opts.routes) } : fwdIn;
-    const fwd = this.hook('FORWARD', join(routedIn, bridged));
+    const forwarded = join(routedIn, bridged);
+    const fwd = this.hook('FORWARD', { may: forwarded.may, must: subtractSets(forwarded.must, this.unanswered.forward) });
     const leaving = this.leaving();
     let sent: Flow = { may: unionSets(leaving, this.rejectReplies()), must: leaving };
     if (opts.routes) sent = { may: sent.may, must: intersectSets(sent.must, opts.routes) };

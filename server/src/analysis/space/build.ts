@@ -4,7 +4,7 @@
  * connection-mark bits some rule tests, what its REJECT rules send, and
  * whether any rule untracks packets.
  */
-import type { EmuChain, EmuRuleset } from '../../emulator/compile';
+import type { EmuChain, EmuRule, EmuRuleset } from '../../emulator/compile';
 import type { HostModel } from '../../emulator/host/model';
 import type { ConnmarkMatch } from '../../lang/iptables/extensions/matches/connmark';
 import type { MarkMatch } from '../../lang/iptables/extensions/matches/mark';
@@ -54,7 +54,7 @@ function chainDims(c: EmuChain): ChainDims {
       const w = (r.target.data as RejectTarget<RejectWith4> | undefined)?.with ?? 'icmp-port-unreachable';
       rejects.add(w === 'tcp-reset' ? -1 : REJECT4_ICMP_CODE[w] ?? 3);
     }
-    if (r.target.kind === 'ext' && (r.target.name === 'NOTRACK' || (r.target.name === 'CT' && (r.target.data as CtTarget | undefined)?.notrack))) untracks = true;
+    if (untracksPackets(r)) untracks = true;
   }
   // Most chains add nothing: one shared object for them (a kube dump has 60,000 chains).
   d = names.length || prefixes.length || mark || connmark || rejects.size || untracks ? { names, prefixes, mark, connmark, rejects: [...rejects].sort((x, y) => x - y), untracks } : NO_DIMS;
@@ -159,4 +159,9 @@ export function addressFacts(host: HostModel): AddressFacts {
   const broadcast = union(special, subtract(subtract(fromRanges(bcasts), local), multicast));
   const delivered = fromRanges([loopback, ...own, ...bcasts, [0xffffffff, 0xffffffff]]);
   return { local, broadcast, delivered };
+}
+
+/** Whether a rule untracks the packets it matches (NOTRACK, CT --notrack). */
+export function untracksPackets(r: EmuRule): boolean {
+  return r.target.kind === 'ext' && (r.target.name === 'NOTRACK' || (r.target.name === 'CT' && !!(r.target.data as CtTarget | undefined)?.notrack));
 }

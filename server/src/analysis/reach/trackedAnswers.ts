@@ -1,0 +1,141 @@
+/**
+ * A packet is ESTABLISHED only once its connection's answer has passed conntrack tracked, and an
+ * ICMP error RELATED only when the packet it quotes was tracked. When raw rules NOTRACK every answer
+ * a packet can have, the kernel never gives it that state: the answers leave the entry unanswered,
+ * so a TCP client's ACKs are INVALID and a UDP or ping answer NEW (checked in the kernel:
+ * test/kernel/notrackAnswers.kernel.test.ts). `must`, the packets surely reaching a rule, keeps
+ * ESTABLISHED and RELATED only for packets some tracked answer can exist for; `may` is left alone.
+ *
+ * Where an answer meets conntrack follows from the way a packet passes the host: to a packet
+ * arriving on I and delivered, the host answers from OUTPUT out of I (routing taken as symmetric);
+ * to one forwarded out of J, the answer arrives on J; to one the host sends out of O, the answer
+ * arrives on some interface, or, sent out of lo, is sent by the host out of lo.
+ *
+ * The untracked packets are over-estimated by every NOTRACK (or CT --notrack) rule's conditions,
+ * marks ignored (earlier raw rules may set them): more is taken out of `must`, never too little.
+ */
+import type { EmuRuleset } from '../../emulator/compile';
+import { ICMP_ERRORS } from '../../emulator/conntrack';
+import { ctValues, Field, NO_IFACE, type Box, type Space } from '../space/fields';
+import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
+import { assign, fullBox, intersectSets, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
+import { untracksPackets } from '../space/build';
+import { ruleMatch } from '../space/ruleMatch';
+
+/** Per place a packet meets conntrack or is routed: the packets of `must` to drop there. */
+export interface NeverAnswered {
+  /** At PREROUTING's conntrack (answered from OUTPUT if delivered, on the way out if forwarded). */
+  readonly prerouting: PacketSet;
+  /** Entering INPUT: answered from OUTPUT. */
+  readonly input: PacketSet;
+  /** Entering FORWARD: answered on the way out. */
+  readonly forward: PacketSet;
+  /** At OUTPUT's conntrack. */
+  readonly output: PacketSet;
+  /**
+   * Arriving on lo, in any state: sent by the host, such a packet may have been NOTRACKed on its way
+   * out, and keeps that (it meets conntrack only in OUTPUT).
+   */
+  readonly looped: PacketSet;
+}
+
+/** ICMP error types, every code (as the Icmp field holds them: type × 256 + code). */
+const ERROR_TYPES = fromRanges([...ICMP_ERRORS].map((t) => [t * 256, t * 256 + 255] as [number, number]));
+
+const NOTHING: NeverAnswered = { prerouting: NONE, input: NONE, forward: NONE, output: NONE, looped: NONE };
+
+/** Packets of `must` in states conntrack gives them only with a tracked answer, where no answer can be tracked. */
+export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean): NeverAnswered {
+  if (!space.untracks || !rs.conntrackActive) return NOTHING;
+  const untracked = untrackedAtMost(rs, space);
+  // Whole packets only: with conntrack running, fragments are put together before raw (a later fragment's "ports" are no ports).
+  const tracked = subtractSets(where(space, Field.Frag, single(0)), untracked);
+  const lo = single(space.ifaces.indexOf('lo'));
+  const loopedOut = intersectSets(intersectSets(untracked, where(space, Field.Iif, single(NO_IFACE))), where(space, Field.Oif, lo));
+  const looped = assign(assign(loopedOut, Field.Iif, lo), Field.Oif, single(NO_IFACE));
+  // The connection's tuple is the answer's turned round; a NAT binding may change it, then only the protocol is known.
+  const est = answerable(space, tracked, natBinds ? [Field.Proto] : [Field.Src, Field.Dst, Field.Proto, Field.Sport, Field.Dport]);
+  // An error goes to the sender of the packet it quotes: that packet's source is the error's destination.
+  const rel = answerable(space, tracked, natBinds ? [] : [Field.Src]);
+  const inState = where(space, Field.Ct, ctValues(['ESTABLISHED']));
+  const errors = intersectSets(intersectSets(where(space, Field.Ct, ctValues(['RELATED'])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, ERROR_TYPES));
+  const real = range(1, space.max[Field.Iif]!);
+  const none = single(NO_IFACE);
+  // Each as packets have it there (in on an interface, out on one, or both), so that `must` meets no box it cannot hold.
+  const never = (pick: (a: Answerable) => PacketSet, iif: IntSet, oif: IntSet): PacketSet => {
+    const at = intersectSets(where(space, Field.Iif, iif), where(space, Field.Oif, oif));
+    return intersectSets(unionSets(subtractSets(inState, pick(est)), subtractSets(errors, pick(rel))), at);
+  };
+  return {
+    prerouting: never((a) => a.prerouting, real, none),
+    input: never((a) => a.input, real, none),
+    forward: never((a) => a.forward, real, real),
+    output: never((a) => a.output, none, real),
+    looped,
+  };
+}
+
+/** The packets, as each place sees them, that some tracked answer can exist for. */
+interface Answerable {
+  readonly prerouting: PacketSet;
+  readonly input: PacketSet;
+  readonly forward: PacketSet;
+  readonly output: PacketSet;
+}
+
+function answerable(space: Space, tracked: PacketSet, keep: readonly Field[]): Answerable {
+  const real = range(1, space.max[Field.Iif]!);
+  const lo = space.ifaces.indexOf('lo');
+  const loExact = space.ifaces.names[lo] === 'lo';
+  const none = single(NO_IFACE);
+  const sent = intersectSets(intersectSets(tracked, where(space, Field.Iif, none)), where(space, Field.Oif, real));
+  // Answers arriving: on lo only what the host sent, which met conntrack in OUTPUT.
+  const arrivingOn = loExact ? subtract(real, single(lo)) : real;
+  const arrived = intersectSets(intersectSets(tracked, where(space, Field.Oif, none)), where(space, Field.Iif, arrivingOn));
+  // Turned round: in on the interface the host answers out of (iif none, oif I becomes iif I, oif none).
+  const byHost = turned(space, sent, keep);
+  const fromOut = turned(space, arrived, keep); // iif none, oif J: J is where the packet was forwarded or sent out
+  const forward = assign(fromOut, Field.Iif, real);
+  const prerouting = unionSets(byHost, assign(forward, Field.Oif, none));
+  const viaLo = loExact ? intersectSets(sent, where(space, Field.Oif, single(lo))) : intersectSets(sent, where(space, Field.Oif, real));
+  const overLo = assign(assign(turned(space, viaLo, keep), Field.Iif, none), Field.Oif, loExact ? single(lo) : real);
+  const sentOut = assign(fromOut, Field.Oif, loExact ? subtract(real, single(lo)) : real);
+  return { prerouting, input: byHost, forward, output: unionSets(sentOut, overLo) };
+}
+
+/** The packets whose answers are in `s`: addresses, ports and interfaces swapped, only `keep` (and the interfaces) read. */
+function turned(space: Space, s: PacketSet, keep: readonly Field[]): PacketSet {
+  const out: Box[] = [];
+  for (const b of s) {
+    const c: IntSet[] = fullBox(space).slice();
+    for (const f of keep) {
+      const to = SWAP[f] ?? f;
+      c[to] = b[f]!;
+    }
+    c[Field.Iif] = b[Field.Oif]!;
+    c[Field.Oif] = b[Field.Iif]!;
+    out.push(c);
+  }
+  return unionSets(NONE, out);
+}
+
+const SWAP: Partial<Record<Field, Field>> = { [Field.Src]: Field.Dst, [Field.Dst]: Field.Src, [Field.Sport]: Field.Dport, [Field.Dport]: Field.Sport };
+
+/** Every packet a NOTRACK rule may untrack, at the raw hook its chain hangs on (either, for a user chain). */
+function untrackedAtMost(rs: EmuRuleset, space: Space): PacketSet {
+  const raw = rs.tables.get('raw');
+  if (!raw) return NONE;
+  const none = single(NO_IFACE);
+  const shapes: Record<string, PacketSet> = { PREROUTING: where(space, Field.Oif, none), OUTPUT: where(space, Field.Iif, none) };
+  let u: PacketSet = NONE;
+  for (const [name, chain] of raw.chains) {
+    for (const r of chain.rules) {
+      if (!untracksPackets(r)) continue;
+      let m = assign(assign(ruleMatch(space, r).upper, Field.Mark, range(0, space.max[Field.Mark]!)), Field.Connmark, range(0, space.max[Field.Connmark]!));
+      const shape = shapes[name];
+      if (shape) m = intersectSets(m, shape);
+      u = unionSets(u, m);
+    }
+  }
+  return u;
+}
