@@ -34,7 +34,8 @@ export interface NeverAnswered {
   readonly output: PacketSet;
   /**
    * Arriving on lo, in any state: sent by the host, such a packet may have been NOTRACKed on its way
-   * out, and keeps that (it meets conntrack only in OUTPUT).
+   * out, and keeps that (it meets conntrack only in OUTPUT). One a packet socket writes onto lo skips
+   * OUTPUT and is looked up on arrival: real, but left out of `must`.
    */
   readonly looped: PacketSet;
 }
