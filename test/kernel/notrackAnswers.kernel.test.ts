@@ -4,8 +4,9 @@
  * this time, not entries put in with `conntrack -I` (which is how the witness test makes ESTABLISHED
  * packets, and why it cannot see this): TCP and UDP to services on two ports each, pings, and UDP to
  * a closed port (its port unreachable is RELATED), between a peer and the host both ways and inside
- * the host over lo. The host counts every packet per direction, service, protocol and state; the
- * conntrack table is flushed before each ruleset.
+ * the host over lo. The host counts every packet per direction, service, protocol and state, and
+ * those of connections with a connmark (no rule writes one, so none has; the analysis's
+ * reach/connmarks.ts); the conntrack table is flushed before each ruleset.
  *
  * For each ruleset (NOTRACK of everything the host sends, of a DNS server's answers, of lo one way
  * and both ways, none), with the lab host's description:
@@ -37,7 +38,10 @@ const STATES = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'] as cons
 /** Whether this traffic shows the kernel counting a rule of this service and state whenever the analysis gives an example packet for it. */
 const promised = (svc: string, state: string): boolean => ['NEW', 'RELATED'].includes(state) || (state === 'ESTABLISHED' && svc !== 'udp9');
 
-const COUNTING = WAYS.flatMap(([way, head]) => SERVICES.flatMap(([svc, match]) => STATES.map((st) => `${head} ${match} -m conntrack --ctstate ${st} -m comment --comment ${way}-${svc}-${st}`)));
+/** And packets of connections with a connmark, which no rule here writes (a connection starts with none): never counted. */
+const MARKED = ['cm5', '-m connmark --mark 0x5/0xff'] as const;
+
+const COUNTING = WAYS.flatMap(([way, head]) => [...SERVICES, MARKED].flatMap(([svc, match]) => STATES.map((st) => `${head} ${match} -m conntrack --ctstate ${st} -m comment --comment ${way}-${svc}-${st}`)));
 
 const RULESETS: ReadonlyArray<readonly [name: string, raw: readonly string[]]> = [
   ['the host NOTRACKs all it sends', ['-A OUTPUT -j NOTRACK']],

@@ -11,11 +11,12 @@ import type { NatTarget } from '../lang/iptables/extensions/targets/NAT';
 import type { Reachability } from './reachability';
 import { isEmpty, intersectSets, NONE, subtractSets, withoutEqualBoxes, type PacketSet } from './space/packetSet';
 import { ctValues, Field, type Box } from './space/fields';
-import { overlaps, single, within } from './space/intSet';
+import { has, overlaps, single, within } from './space/intSet';
 import { noEntryYet, RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
+import { writesConnmark } from './reach/connmarks';
 import { martianKinds, MULTICAST, onlyLoopbackFromOutside, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FlowRow {
@@ -212,10 +213,21 @@ const GROUP_MEMBER = 'the host is a member of the multicast group (a process joi
 const ANSWERS_TRACKED = "an answer of their connection passed conntrack tracked (the NOTRACK rules here may untrack every answer: a packet is ESTABLISHED, and an ICMP error RELATED to it, only after one)";
 const HELPER = 'a conntrack helper expects their connection (RELATED, other than ICMP errors; no rule here assigns one with CT --helper)';
 
-/** Why no packet of `may` (each box ESTABLISHED or RELATED) surely exists (reach/trackedAnswers.ts, pipeline.ts `unexpected`). */
+const CONNMARK_WRITTEN = 'a rule gave their connection that connmark on an earlier packet (a connection starts with none: a NEW packet has one only in a flow still unanswered)';
+const CONNMARK_OUTSIDE = 'something outside these rules gave their connection that connmark (a connection starts with none, and no rule here writes one)';
+
+/**
+ * Why no packet of `may` surely exists: each box ESTABLISHED or RELATED (reach/trackedAnswers.ts,
+ * pipeline.ts `unexpected`), or tracked with a connmark (reach/connmarks.ts).
+ */
 function stateNeeds(reach: Reachability, may: PacketSet): string[] {
+  if (!may.length) return [];
+  const tracked = ctValues(['NEW', 'ESTABLISHED', 'RELATED']);
+  if (reach.space.connmark.modelled && may.every((b) => within(b[Field.Ct]!, tracked) && !has(b[Field.Connmark]!, 0))) {
+    return [writesConnmark(reach.emu) ? CONNMARK_WRITTEN : CONNMARK_OUTSIDE];
+  }
   const est = ctValues(['ESTABLISHED', 'RELATED']);
-  if (!may.length || !may.every((b) => within(b[Field.Ct]!, est))) return [];
+  if (!may.every((b) => within(b[Field.Ct]!, est))) return [];
   const related = ctValues(['RELATED']);
   const icmp = single(1);
   const helped = (b: Box): boolean => overlaps(b[Field.Ct]!, related) && !within(b[Field.Proto]!, icmp);

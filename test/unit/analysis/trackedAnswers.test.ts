@@ -10,29 +10,14 @@ import { analyzeReachability } from '../../../server/src/analysis/reachability';
 import { ruleFlows } from '../../../server/src/analysis/ruleFlows';
 import type { HostModel } from '../../../server/src/emulator/host/model';
 import { Emulator, parseHostFile, type TraceEvent } from '../../../server/src/emulator/index';
-import type { Hook } from '../../../server/src/lang/iptables/extension';
 import { parseIpv4Strict } from '../../../server/src/lang/iptables/inet';
-import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 import { LAB_HOST_JSON } from '../../helpers/netlab/traceGenerator';
+import { bounds, parseNft, rawAndFilter } from '../../helpers/ruleBounds';
 
-const parse = (text: string) => parseIptables(text, { backend: 'nft', family: 'ipv4' }).ruleset;
 const host: HostModel = parseHostFile(LAB_HOST_JSON).value!.host;
 const ip = (s: string): number => parseIpv4Strict(s)!;
-
-function rules(raw: readonly string[], filter: readonly string[], extra: readonly string[] = []): string {
-  return ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...raw, 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...filter, 'COMMIT', ...extra, ''].join('\n');
-}
-
-/** `may` and `must` of rule #n of the (filter) chain at its hook, as "may/must" with "-" for empty. */
-function bounds(text: string, chain: Hook, n: number, table = 'filter'): string {
-  const an = analyzeReachability(parse(text));
-  for (const x of an.rules()) {
-    if (x.table !== table || x.chain !== chain || x.rule.ref.index !== n - 1) continue;
-    const f = an.reach(x.rule, x.table, x.chain).hits.get(chain);
-    return `${f?.may.length ? 'may' : '-'}/${f?.must.length ? 'must' : '-'}`;
-  }
-  throw new Error(`no rule ${table} ${chain} #${n}`);
-}
+const parse = parseNft;
+const rules = rawAndFilter;
 
 describe('tracked answers: ESTABLISHED and RELATED need them (must only)', () => {
   it('the host NOTRACKs all it sends: nothing delivered to it is ESTABLISHED or RELATED; forwarded packets still are', () => {

@@ -13,6 +13,7 @@ import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import { ctValues, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
+import { impossibleConnmarks } from './connmarks';
 import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import { loopbackMartians, martians, MULTICAST } from './martians';
 import type { Recorder } from './recorder';
@@ -136,6 +137,8 @@ export class Pipeline {
    * one: none; kernels since 6.0 assign none by themselves). `must` never has them then; `may` keeps them.
    */
   private readonly unexpected: PacketSet;
+  /** Tracked packets with a connmark their connection cannot have (connmarks.ts): not in `must`. */
+  private readonly unmarked: PacketSet;
 
   constructor(
     private readonly rs: EmuRuleset,
@@ -146,6 +149,7 @@ export class Pipeline {
   ) {
     this.binds = natBinds(rs);
     this.unanswered = neverAnswered(rs, space, this.binds);
+    this.unmarked = impossibleConnmarks(rs, space);
     this.unexpected = assignsHelper(rs) ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), intersectSets(where(space, Field.Proto, single(1)), where(space, Field.Icmp, ICMP_RELATED)));
   }
 
@@ -284,7 +288,7 @@ export class Pipeline {
     // reply, RELATED only an error.
     const icmpNever = icmpStatesNever(this.space);
     const oddNew = unionSets(intersectSets(intersectSets(isNew, where(this.space, Field.Proto, single(6))), where(this.space, Field.TcpFlags, subtract(range(0, 255), single(2)))), icmpNever);
-    return { may: subtractSets(step(f.may), icmpNever), must: subtractSets(step(f.must), unionSets(unionSets(oddNew, this.unexpected), unanswered)) };
+    return { may: subtractSets(step(f.may), icmpNever), must: subtractSets(step(f.must), unionSets(unionSets(unionSets(oddNew, this.unexpected), this.unmarked), unanswered)) };
   }
 
   /**
