@@ -6,7 +6,8 @@
  * a closed port (its port unreachable is RELATED), between a peer and the host both ways and inside
  * the host over lo. The host counts every packet per direction, service, protocol and state, and
  * those of connections with a connmark (no rule writes one, so none has; the analysis's
- * reach/connmarks.ts); the conntrack table is flushed before each ruleset.
+ * reach/connmarks.ts) and those received with a mark (none is); the conntrack table is flushed
+ * before each ruleset.
  *
  * For each ruleset (NOTRACK of everything the host sends, of a DNS server's answers, of lo one way
  * and both ways, none), with the lab host's description:
@@ -36,12 +37,16 @@ const WAYS = [['in', '-A INPUT -i eth0'], ['out', '-A OUTPUT -o eth0'], ['lo', '
 const SERVICES = [['tcp22', '-p tcp -m multiport --ports 22'], ['tcp23', '-p tcp -m multiport --ports 23'], ['udp53', '-p udp -m multiport --ports 53'], ['udp54', '-p udp -m multiport --ports 54'], ['udp9', '-p udp -m multiport --ports 9'], ['icmp', '-p icmp']] as const;
 const STATES = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'] as const;
 /** Whether this traffic shows the kernel counting a rule of this service and state whenever the analysis gives an example packet for it. */
-const promised = (svc: string, state: string): boolean => ['NEW', 'RELATED'].includes(state) || (state === 'ESTABLISHED' && svc !== 'udp9');
+const promised = (svc: string, state: string): boolean => ['NEW', 'RELATED', 'ANY'].includes(state) || (state === 'ESTABLISHED' && svc !== 'udp9');
 
 /** And packets of connections with a connmark, which no rule here writes (a connection starts with none): never counted. */
 const MARKED = ['cm5', '-m connmark --mark 0x5/0xff'] as const;
 
-const COUNTING = WAYS.flatMap(([way, head]) => [...SERVICES, MARKED].flatMap(([svc, match]) => STATES.map((st) => `${head} ${match} -m conntrack --ctstate ${st} -m comment --comment ${way}-${svc}-${st}`)));
+const COUNTING = [
+  ...WAYS.flatMap(([way, head]) => [...SERVICES, MARKED].flatMap(([svc, match]) => STATES.map((st) => `${head} ${match} -m conntrack --ctstate ${st} -m comment --comment ${way}-${svc}-${st}`))),
+  // And packets received with a mark, which no rule gives (a packet received has none): never counted.
+  '-A INPUT -i eth0 -m mark --mark 0x5/0xff -m comment --comment in-mark5-ANY',
+];
 
 const RULESETS: ReadonlyArray<readonly [name: string, raw: readonly string[]]> = [
   ['the host NOTRACKs all it sends', ['-A OUTPUT -j NOTRACK']],

@@ -216,6 +216,15 @@ const HELPER = 'a conntrack helper expects their connection (RELATED, other than
 const CONNMARK_WRITTEN = 'a rule gave their connection that connmark on an earlier packet (a connection starts with none: a NEW packet has one only in a flow still unanswered)';
 const CONNMARK_OUTSIDE = 'something outside these rules gave their connection that connmark (a connection starts with none, and no rule here writes one)';
 
+const MARK_OUTSIDE = 'something outside these rules (tc, another nft table) marked them on arrival (a packet received has mark 0)';
+
+/** Why no packet arriving (not on lo) surely gets here: each with a mark no rule gave it (pipeline.ts `arriving`). */
+function markNeeds(reach: Reachability, hook: Hook, may: PacketSet): string[] {
+  if (hook === 'OUTPUT' || hook === 'POSTROUTING' || !reach.space.mark.modelled || !may.length) return [];
+  const lo = reach.space.ifaces.indexOf('lo');
+  return may.every((b) => !has(b[Field.Mark]!, 0) && !has(b[Field.Iif]!, lo)) ? [MARK_OUTSIDE] : [];
+}
+
 /**
  * Why no packet of `may` surely exists: each box ESTABLISHED or RELATED (reach/trackedAnswers.ts,
  * pipeline.ts `unexpected`), or tracked with a connmark (reach/connmarks.ts).
@@ -257,7 +266,7 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
       const localnet = !h.mustCount && h.may.length === h.mayCount && onlyLoopbackFromOutside(reach.space, h.may) ? [ROUTE_LOCALNET] : [];
       // (With a host description: a multicast group other than all-hosts is delivered only to a member.)
       const member = !h.mustCount && hook === 'INPUT' && h.may.length === h.mayCount && h.may.every((b) => within(b[Field.Dst]!, MULTICAST)) ? [GROUP_MEMBER] : [];
-      const states = !h.mustCount && h.may.length === h.mayCount && !conditions.size ? stateNeeds(reach, h.may) : [];
+      const states = !h.mustCount && h.may.length === h.mayCount && !conditions.size ? [...stateNeeds(reach, h.may), ...markNeeds(reach, hook, h.may)] : [];
       const onlyIf = h.mustCount ? [] : [...conditions, ...localnet, ...member, ...states];
       rows.push({ hook, path: pathAt(sites.byHook, reach, hook, paths), packets: renderSet(reach.space, h.may, 3, h.mayCount, quiet), ...(onlyIf.length ? { onlyIf } : {}) });
       if (!example && h.mustCount) {

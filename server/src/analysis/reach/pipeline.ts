@@ -166,10 +166,14 @@ export class Pipeline {
     s = intersectSets(s, where(this.space, Field.Oif, single(NO_IFACE)));
     s = this.whole(s);
     const fresh = intersectSets(s, where(this.space, Field.Ct, ctValues(['INVALID'])));
+    // A packet received has mark 0 (a new skb; one from another namespace is scrubbed): another mark needs
+    // tc or the like, outside the dump (`may` only). On lo a process may have set one (SO_MARK) on its way out.
+    const lo = where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')));
+    const unmarked = unionSets(where(this.space, Field.Mark, single(0)), lo);
     // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request, nor UNTRACKED when no rule untracks.)
     const never = this.space.untracks ? icmpStatesNever(this.space) : unionSets(icmpStatesNever(this.space), where(this.space, Field.Ct, ctValues(['UNTRACKED'])));
-    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')))), never) : NONE;
-    return { may: unionSets(fresh, looped), must: subtractSets(fresh, this.unanswered.looped) };
+    const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, lo), never) : NONE;
+    return { may: unionSets(fresh, looped), must: subtractSets(intersectSets(fresh, unmarked), this.unanswered.looped) };
   }
 
   /** Packets local processes send, routed (they have an output interface at OUTPUT). */

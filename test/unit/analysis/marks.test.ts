@@ -1,8 +1,11 @@
 /**
+ * A packet received has mark 0 (reach/pipeline.ts `arriving`): `must` has arriving packets (but on
+ * lo) only with mark 0 until a rule marks them.
+ *
  * A connection starts with connmark 0 and keeps it unless a rule writes one (reach/connmarks.ts):
  * `must` (example packets) has a NEW packet only with connmark 0, and tracked packets with another
  * connmark only where some CONNMARK rule writes one; `may` keeps every value. The kernel half:
- * test/kernel/notrackAnswers.kernel.test.ts (its cm5 rules).
+ * test/kernel/notrackAnswers.kernel.test.ts (its cm5 and mark5 rules).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -40,5 +43,21 @@ describe('connection marks: a connection starts without one (must only)', () => 
     const written = rawAndFilter([], COUNT, ['*mangle', ':OUTPUT ACCEPT [0:0]', '-A OUTPUT -p udp -j CONNMARK --set-mark 0x5/0xff', 'COMMIT']);
     const an2 = analyzeReachability(parseNft(written));
     assert.deepEqual(ruleFlows(an2, written.split('\n').indexOf(COUNT[0]!))!.rows[0]!.onlyIf, ['a rule gave their connection that connmark on an earlier packet (a connection starts with none: a NEW packet has one only in a flow still unanswered)']);
+  });
+});
+
+describe('packet marks: a packet received has none (must only)', () => {
+  it('arriving marked: only after a rule marks it; sent by the host (SO_MARK) or over lo, surely', () => {
+    const text = [
+      '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
+      '-A PREROUTING -i eth0 -m mark --mark 0x5/0xff', '-A PREROUTING -i lo -m mark --mark 0x5/0xff', '-A OUTPUT -m mark --mark 0x5/0xff', '-A PREROUTING -i eth0 -m mark --mark 0x0/0xff',
+      'COMMIT',
+      '*mangle', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -i eth0 -j MARK --set-mark 0x5/0xff', '-A PREROUTING -i eth0 -m mark --mark 0x5/0xff', 'COMMIT', '',
+    ].join('\n');
+    assert.deepEqual([1, 2, 3].map((n) => bounds(text, 'PREROUTING', n, 'raw')), ['may/-', 'may/must', 'may/must']);
+    assert.equal(bounds(text, 'OUTPUT', 1, 'raw'), 'may/must');
+    assert.equal(bounds(text, 'PREROUTING', 2, 'mangle'), 'may/must');
+    const an = analyzeReachability(parseNft(text));
+    assert.deepEqual(ruleFlows(an, text.split('\n').indexOf('-A PREROUTING -i eth0 -m mark --mark 0x5/0xff'))!.rows[0]!.onlyIf, ['something outside these rules (tc, another nft table) marked them on arrival (a packet received has mark 0)']);
   });
 });
