@@ -216,13 +216,12 @@ const HELPER = 'a conntrack helper expects their connection (RELATED, other than
 const CONNMARK_WRITTEN = 'a rule gave their connection that connmark on an earlier packet (a connection starts with none: a NEW packet has one only in a flow still unanswered)';
 const CONNMARK_OUTSIDE = 'something outside these rules gave their connection that connmark (a connection starts with none, and no rule here writes one)';
 
-const MARK_OUTSIDE = 'something outside these rules (tc, another nft table) marked them on arrival (a packet received has mark 0)';
+const MARK_OUTSIDE = 'something outside these rules marked them (tc or another nft table on arrival; over lo, the sending process: SO_MARK): a packet received has mark 0';
 
-/** Why no packet arriving (not on lo) surely gets here: each with a mark no rule gave it (pipeline.ts `arriving`). */
+/** Why no packet arriving surely gets here: each with a mark no rule gave it (pipeline.ts `arriving`). */
 function markNeeds(reach: Reachability, hook: Hook, may: PacketSet): string[] {
   if (hook === 'OUTPUT' || hook === 'POSTROUTING' || !reach.space.mark.modelled || !may.length) return [];
-  const lo = reach.space.ifaces.indexOf('lo');
-  return may.every((b) => !has(b[Field.Mark]!, 0) && !has(b[Field.Iif]!, lo)) ? [MARK_OUTSIDE] : [];
+  return may.every((b) => !has(b[Field.Mark]!, 0)) ? [MARK_OUTSIDE] : [];
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * A packet received has mark 0 (reach/pipeline.ts `arriving`): `must` has arriving packets (but on
- * lo) only with mark 0 until a rule marks them.
+ * A packet received has mark 0 (reach/pipeline.ts `arriving`): `must` has arriving packets only with
+ * mark 0 until a rule marks them (over lo, where the sender may have set one, too: left out).
  *
  * A connection starts with connmark 0 and keeps it unless a rule writes one (reach/connmarks.ts):
  * `must` (example packets) has a NEW packet only with connmark 0, and tracked packets with another
@@ -47,17 +47,17 @@ describe('connection marks: a connection starts without one (must only)', () => 
 });
 
 describe('packet marks: a packet received has none (must only)', () => {
-  it('arriving marked: only after a rule marks it; sent by the host (SO_MARK) or over lo, surely', () => {
+  it('arriving marked: only after a rule marks it (over lo too: left out); sent by the host (SO_MARK), surely', () => {
     const text = [
       '*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',
       '-A PREROUTING -i eth0 -m mark --mark 0x5/0xff', '-A PREROUTING -i lo -m mark --mark 0x5/0xff', '-A OUTPUT -m mark --mark 0x5/0xff', '-A PREROUTING -i eth0 -m mark --mark 0x0/0xff',
       'COMMIT',
       '*mangle', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -i eth0 -j MARK --set-mark 0x5/0xff', '-A PREROUTING -i eth0 -m mark --mark 0x5/0xff', 'COMMIT', '',
     ].join('\n');
-    assert.deepEqual([1, 2, 3].map((n) => bounds(text, 'PREROUTING', n, 'raw')), ['may/-', 'may/must', 'may/must']);
+    assert.deepEqual([1, 2, 3].map((n) => bounds(text, 'PREROUTING', n, 'raw')), ['may/-', 'may/-', 'may/must']);
     assert.equal(bounds(text, 'OUTPUT', 1, 'raw'), 'may/must');
     assert.equal(bounds(text, 'PREROUTING', 2, 'mangle'), 'may/must');
     const an = analyzeReachability(parseNft(text));
-    assert.deepEqual(ruleFlows(an, text.split('\n').indexOf('-A PREROUTING -i eth0 -m mark --mark 0x5/0xff'))!.rows[0]!.onlyIf, ['something outside these rules (tc, another nft table) marked them on arrival (a packet received has mark 0)']);
+    assert.deepEqual(ruleFlows(an, text.split('\n').indexOf('-A PREROUTING -i eth0 -m mark --mark 0x5/0xff'))!.rows[0]!.onlyIf, ['something outside these rules marked them (tc or another nft table on arrival; over lo, the sending process: SO_MARK): a packet received has mark 0']);
   });
 });

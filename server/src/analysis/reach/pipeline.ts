@@ -167,9 +167,10 @@ export class Pipeline {
     s = this.whole(s);
     const fresh = intersectSets(s, where(this.space, Field.Ct, ctValues(['INVALID'])));
     // A packet received has mark 0 (a new skb; one from another namespace is scrubbed): another mark needs
-    // tc or the like, outside the dump (`may` only). On lo a process may have set one (SO_MARK) on its way out.
+    // tc or the like, outside the dump (`may` only). On lo the sending process may have set one (SO_MARK):
+    // left out of `must` too, which keeps it one box (a kube dump's nat PREROUTING walks it).
     const lo = where(this.space, Field.Iif, single(this.space.ifaces.indexOf('lo')));
-    const unmarked = unionSets(where(this.space, Field.Mark, single(0)), lo);
+    const unmarked = where(this.space, Field.Mark, single(0));
     // (Their state is OUTPUT's conntrack's: never NEW for an ICMP packet that is no request, nor UNTRACKED when no rule untracks.)
     const never = this.space.untracks ? icmpStatesNever(this.space) : unionSets(icmpStatesNever(this.space), where(this.space, Field.Ct, ctValues(['UNTRACKED'])));
     const looped = this.rs.conntrackActive ? subtractSets(intersectSets(s, lo), never) : NONE;
