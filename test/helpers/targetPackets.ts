@@ -116,6 +116,8 @@ export interface RunOptions {
   /** The connection (absent: the packet has none). */
   readonly conn?: Conn;
   readonly state?: CtStateName;
+  /** An earlier CT put its template on the packet (raw). */
+  readonly template?: boolean;
   readonly host?: HostModel;
 }
 
@@ -140,7 +142,7 @@ export function runTarget(rule: string, o: RunOptions = {}): TargetRun {
   assert.ok(entry, `the emulator has no target ${t.name}`);
   const p = o.packet ?? packet();
   const notes: string[] = [];
-  const ct: CtInfo = o.conn ? { state: o.state ?? 'ESTABLISHED', dir: 'ORIGINAL', conn: o.conn } : { state: o.state ?? 'UNTRACKED', dir: 'ORIGINAL' };
+  const ct: CtInfo = o.conn ? { state: o.state ?? 'ESTABLISHED', dir: 'ORIGINAL', conn: o.conn } : o.template ? { state: 'NEW', dir: 'ORIGINAL', template: true } : { state: o.state ?? 'UNTRACKED', dir: 'ORIGINAL' };
   const ctx: TargetContext = {
     packet: p,
     hook: chain,

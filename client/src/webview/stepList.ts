@@ -94,7 +94,7 @@ function eventStep(he: HostedEvent, texts: RuleTexts): VNode | undefined {
       );
     case 'conntrack':
       return step('conntrack', { 'data-state': e.state },
-        `conntrack: ${e.event === 'confirmed' ? 'entry confirmed' : `${e.state} (${e.dir.toLowerCase()})`}`,
+        `conntrack: ${e.event === 'confirmed' ? 'entry confirmed' : `${e.state} (${e.dir.toLowerCase()})`}${e.zone ? ` in zone ${e.zone}` : ''}`,
         e.note && h('span', { class: 'note' }, ` — ${e.note}`),
         e.orig && e.reply && e.event === 'new' && h('div', { class: 'tuples' }, `original ${tupleWords(e.orig)}; reply ${tupleWords(e.reply)}`),
       );

@@ -17,6 +17,7 @@ import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
 import { writesConnmark } from './reach/connmarks';
+import { ctTemplates } from './reach/ctTemplates';
 import { martianKinds, MULTICAST, onlyLoopbackFromOutside, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FlowRow {
@@ -211,6 +212,7 @@ export function ruleFlows(reach: Reachability, line: number): RuleFlows | undefi
 const ROUTE_LOCALNET = 'route_localnet is on for the input interface (else routing drops a loopback address from outside as a martian)';
 const GROUP_MEMBER = 'the host is a member of the multicast group (a process joined it; else routing drops the packet)';
 const ANSWERS_TRACKED = "an answer of their connection passed conntrack tracked (the NOTRACK rules here may untrack every answer: a packet is ESTABLISHED, and an ICMP error RELATED to it, only after one)";
+const ANSWERS_IN_ZONE = "an answer of their connection passed conntrack tracked and in the connection's zone (the NOTRACK or CT --zone rules here may keep every answer from it: a packet is ESTABLISHED, and an ICMP error RELATED to it, only after one)";
 const HELPER = 'a conntrack helper expects their connection (RELATED, other than ICMP errors; no rule here assigns one with CT --helper)';
 
 const CONNMARK_WRITTEN = 'a rule gave their connection that connmark on an earlier packet (a connection starts with none: a NEW packet has one only in a flow still unanswered)';
@@ -239,7 +241,8 @@ function stateNeeds(reach: Reachability, may: PacketSet): string[] {
   const related = ctValues(['RELATED']);
   const icmp = single(1);
   const helped = (b: Box): boolean => overlaps(b[Field.Ct]!, related) && !within(b[Field.Proto]!, icmp);
-  const needs = reach.space.untracks && may.some((b) => !helped(b) || overlaps(b[Field.Ct]!, ctValues(['ESTABLISHED']))) ? [ANSWERS_TRACKED] : [];
+  const zones = ctTemplates(reach.emu).zoned.length > 0;
+  const needs = (reach.space.untracks || zones) && may.some((b) => !helped(b) || overlaps(b[Field.Ct]!, ctValues(['ESTABLISHED']))) ? [zones ? ANSWERS_IN_ZONE : ANSWERS_TRACKED] : [];
   if (may.some(helped)) needs.push(HELPER);
   return needs;
 }

@@ -11,8 +11,11 @@ import {
   CT_SEEN_REPLY,
   invertTuple,
   tupleKey,
+  zoneIdFor,
   type Conn,
+  type CtDir,
   type CtInfo,
+  type CtZone,
   type Tuple,
 } from './ct';
 import { flagsText, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_RST, type Packet } from './packet';
@@ -65,8 +68,19 @@ export class ConntrackTable {
     private readonly tcpLoose: boolean,
   ) {}
 
-  private find(t: Tuple): { conn: Conn; dir: 'ORIGINAL' | 'REPLY' } | undefined {
-    const hit = this.byTuple.get(tupleKey(t));
+  /**
+   * The entry one of whose tuples is `t`, kept in the zone the packet's zone gives that direction
+   * (____nf_conntrack_find: tuple and nf_ct_zone_equal for the direction found).
+   */
+  private find(t: Tuple, zone?: CtZone): { conn: Conn; dir: 'ORIGINAL' | 'REPLY' } | undefined {
+    const orig = zoneIdFor(zone, 'ORIGINAL');
+    const repl = zoneIdFor(zone, 'REPLY');
+    let hit = this.byTuple.get(zonedKey(t, orig));
+    if (hit && orig !== repl && hit.dir !== 'ORIGINAL') hit = undefined;
+    if (!hit && orig !== repl) {
+      hit = this.byTuple.get(zonedKey(t, repl));
+      if (hit && hit.dir !== 'REPLY') hit = undefined;
+    }
     if (!hit) return undefined;
     if (hit.conn.expires <= this.clock.now()) {
       this.remove(hit.conn);
@@ -75,9 +89,13 @@ export class ConntrackTable {
     return hit;
   }
 
+  private key(c: Conn, dir: CtDir): string {
+    return zonedKey(dir === 'ORIGINAL' ? c.orig : c.reply, zoneIdFor(c.zone, dir));
+  }
+
   private remove(c: Conn): void {
-    this.byTuple.delete(tupleKey(c.orig));
-    this.byTuple.delete(tupleKey(c.reply));
+    this.byTuple.delete(this.key(c, 'ORIGINAL'));
+    this.byTuple.delete(this.key(c, 'REPLY'));
   }
 
   entries(): Conn[] {
@@ -86,13 +104,13 @@ export class ConntrackTable {
     return [...seen];
   }
 
-  /** nf_conntrack_in(): what conntrack makes of this packet. */
-  lookup(p: Packet): CtLookup {
+  /** nf_conntrack_in(): what conntrack makes of this packet (`zone`: its CT template's, if any). */
+  lookup(p: Packet, zone?: CtZone): CtLookup {
     const t = packetTuple(p);
     if (p.proto === PROTO_TCP && !tcpFlagsValid(p.tcpFlags)) {
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: `an invalid TCP flag combination (${flagsText(p.tcpFlags) || 'no flags'})` };
     }
-    const hit = this.find(t);
+    const hit = this.find(t, zone);
     if (hit) {
       const { conn, dir } = hit;
       // The state comes from the entry as it was before this packet (ctinfo); SEEN_REPLY is set only if the packet is valid.
@@ -103,7 +121,7 @@ export class ConntrackTable {
         if (step.kind === 'invalid') return { info: { state: 'INVALID', dir }, why: step.why };
         if (step.kind === 'reopen') {
           this.remove(conn);
-          return this.lookup(p);
+          return this.lookup(p, zone);
         }
         if (step.kind === 'accept') this.tcpRefresh(conn, p, step);
       } else this.refresh(conn, p);
@@ -114,7 +132,7 @@ export class ConntrackTable {
       // An ICMP error belongs to the connection of the packet it quotes.
       // The quoted packet went the other way: the error travels in the direction whose
       // tuple is the inverse of the quoted one (nf_conntrack_inet_error()).
-      const inner = this.find(invertTuple(packetTuple(p.inner)));
+      const inner = this.find(invertTuple(packetTuple(p.inner)), zone);
       if (inner) return { info: { state: 'RELATED', dir: inner.dir, conn: inner.conn } };
       return { info: { state: 'INVALID', dir: 'ORIGINAL' }, why: 'an ICMP error about no known connection' };
     }
@@ -144,6 +162,7 @@ export class ConntrackTable {
       expires: this.clock.now() + this.initialTimeout(p),
       ...(tcp ? { tcp } : {}),
       ...(p.proto === PROTO_ICMP ? { icmpQuery: { type: p.icmpType, code: p.icmpCode } } : {}),
+      ...(zone && zone.id !== 0 ? { zone } : {}),
     };
     if (tcp) {
       const step = tcpStep(tcp, 'ORIGINAL', p.tcpFlags);
@@ -156,16 +175,16 @@ export class ConntrackTable {
   confirm(conn: Conn): boolean {
     if (conn.status & CT_CONFIRMED) return false;
     // A clash with an existing entry (e.g. a NAT binding taken meanwhile) drops the packet in the kernel; here the first wins.
-    if (this.byTuple.has(tupleKey(conn.orig)) || this.byTuple.has(tupleKey(conn.reply))) return false;
+    if (this.byTuple.has(this.key(conn, 'ORIGINAL')) || this.byTuple.has(this.key(conn, 'REPLY'))) return false;
     conn.status |= CT_CONFIRMED;
-    this.byTuple.set(tupleKey(conn.orig), { conn, dir: 'ORIGINAL' });
-    this.byTuple.set(tupleKey(conn.reply), { conn, dir: 'REPLY' });
+    this.byTuple.set(this.key(conn, 'ORIGINAL'), { conn, dir: 'ORIGINAL' });
+    this.byTuple.set(this.key(conn, 'REPLY'), { conn, dir: 'REPLY' });
     return true;
   }
 
-  /** Whether a tuple is already used by some entry (NAT port selection must avoid it). */
-  tupleTaken(t: Tuple): boolean {
-    return this.find(t) !== undefined;
+  /** Whether a tuple is already used by some entry of the zone (NAT port selection must avoid it). */
+  tupleTaken(t: Tuple, zone?: CtZone): boolean {
+    return this.find(t, zone) !== undefined;
   }
 
   private initialTimeout(p: Packet): number {
@@ -209,4 +228,9 @@ export class ConntrackTable {
     }
   }
 
+}
+
+/** A tuple under a zone number (zone 0: the tuple's own key). */
+function zonedKey(t: Tuple, zone: number): string {
+  return zone ? `${tupleKey(t)}|z${zone}` : tupleKey(t);
 }

@@ -94,6 +94,8 @@ export type TargetOutcome =
   | { readonly kind: 'nat'; readonly nat: NatRequest }
   /** NOTRACK / CT --notrack: the packet is untracked; continue. */
   | { readonly kind: 'notrack' }
+  /** CT with settings: a conntrack template goes on the packet (its zone decides the lookup); continue. */
+  | { readonly kind: 'template'; readonly zone?: CtZoneTemplate }
   /** The target needs something we do not model; the engine records it. */
   | { readonly kind: 'unmodeled'; readonly why: string; readonly then: 'continue' | 'ACCEPT' | 'DROP' };
 
@@ -107,3 +109,13 @@ export interface TargetContext extends EvalContext {
 }
 
 export type TargetFn<D> = (data: D, ctx: TargetContext) => TargetOutcome;
+
+/**
+ * A CT template's zone: its number (or the low 16 bits of the packet mark when conntrack looks the
+ * packet up) and the directions whose tuples it applies to (the other's are in zone 0).
+ */
+export interface CtZoneTemplate {
+  readonly id: number;
+  readonly fromMark: boolean;
+  readonly dir: 'both' | 'ORIGINAL' | 'REPLY';
+}

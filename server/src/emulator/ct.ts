@@ -20,6 +20,17 @@ export const CT_DST_NAT = 1 << 5;
 export const CT_SRC_NAT_DONE = 1 << 7;
 export const CT_DST_NAT_DONE = 1 << 8;
 
+/** A connection's zone: its number, and the directions whose tuples are in it (the other's are in zone 0). */
+export interface CtZone {
+  readonly id: number;
+  readonly dir: 'both' | 'ORIGINAL' | 'REPLY';
+}
+
+/** The zone number a tuple of this direction is kept under (nf_ct_zone_id). */
+export function zoneIdFor(z: CtZone | undefined, dir: CtDir): number {
+  return z && (z.dir === 'both' || z.dir === dir) ? z.id : 0;
+}
+
 export type CtStateName = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
 export type CtDir = 'ORIGINAL' | 'REPLY';
 
@@ -38,6 +49,8 @@ export interface Conn {
   expires: number;
   /** Of a TCP connection: its state machine (tcpConntrack.ts). */
   readonly tcp?: TcpTrack;
+  /** Its conntrack zone, when a CT template gave one (absent: zone 0 both ways). */
+  readonly zone?: CtZone;
   /** The connection an ICMP error or expectation relates to. */
   readonly master?: Conn;
   /** Of an ICMP connection: the request that opened it (the kernel's tuples hold type and code where ports go). */
@@ -56,6 +69,11 @@ export interface CtInfo {
    * CT leave it alone, and conntrack calls it INVALID.
    */
   readonly attachedBare?: boolean;
+  /**
+   * A CT template is on the packet (raw, before conntrack): the kernel's matches see it as a
+   * connection in state NEW, and later CT and NOTRACK rules leave it alone.
+   */
+  readonly template?: boolean;
 }
 
 export function tupleKey(t: Tuple): string {

@@ -19,14 +19,14 @@ import type { EmuRule, EmuRuleset } from './compile';
 import { ConntrackTable, ICMP_ERRORS } from './conntrack';
 import { errorReply } from './errorReply';
 import type { NatRequest, TargetContext } from './context';
-import type { CtInfo } from './ct';
+import type { CtInfo, CtZone } from './ct';
 import { martianAddress, Router } from './host/routing';
 import type { HostModel, Listener } from './host/model';
 import { applyBinding, chooseBinding, natDone, natPacket, markNatDone, type Manip } from './nat';
 import { clonePacket, ip4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_RST, type Packet } from './packet';
 import { MemoryStore } from './store';
 import type { Fate, RuleRef, TraceEvent } from './trace';
-import { runTable, type UnknownAssumption } from './traverse';
+import { runTable, type TableResult, type UnknownAssumption } from './traverse';
 
 export interface StackOptions {
   readonly clock: Clock;
@@ -50,6 +50,8 @@ const UNTRACKED: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
  * an entry, not marked untracked, as INVALID (only NOTRACK's template makes it UNTRACKED).
  */
 const NO_ENTRY: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
+/** A packet a CT put its template on, until conntrack: matches see the template, NEW. */
+const TEMPLATE: CtInfo = { state: 'NEW', dir: 'ORIGINAL', template: true };
 /** No conntrack entry because conntrack is not running at all. */
 const CT_OFF: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 
@@ -140,7 +142,7 @@ export class HostStack {
         table: t,
         hook,
         packet: p,
-        context: (rule, untracked) => this.context(p, hook, name, untracked ? UNTRACKED : ct, rule),
+        context: (rule, attached) => this.context(p, hook, name, attached === 'untracked' ? UNTRACKED : attached === 'template' ? TEMPLATE : ct, rule),
         emit: this.emit,
         assume: this.opts.assume,
       },
@@ -220,7 +222,7 @@ export class HostStack {
         return;
       }
     }
-    const b = chooseBinding(req, conn, manip, fixed, this.opts.rng, (t) => this.conntrack.tupleTaken(t));
+    const b = chooseBinding(req, conn, manip, fixed, this.opts.rng, (t) => this.conntrack.tupleTaken(t, conn.zone));
     if (!b) {
       this.emit({ type: 'note', text: 'NAT: no free tuple in the requested range; the kernel drops the packet' });
       markNatDone(conn, manip);
@@ -235,7 +237,7 @@ export class HostStack {
     // natPacket already applied it; the caller's natPacket will find nothing more to change.
   }
 
-  private track(p: Packet, notrack: boolean, existing?: CtInfo, why = 'looped back: conntrack keeps the entry from OUTPUT'): { ct: CtInfo; unconfirmed?: NonNullable<CtInfo['conn']> } {
+  private track(p: Packet, raw: TableResult | undefined, notrack: boolean, existing?: CtInfo, why = 'looped back: conntrack keeps the entry from OUTPUT'): { ct: CtInfo; unconfirmed?: NonNullable<CtInfo['conn']> } {
     if (notrack) {
       this.emit({ type: 'conntrack', event: 'untracked', state: 'UNTRACKED', dir: 'ORIGINAL', mark: 0, note: 'NOTRACK in the raw table' });
       return { ct: UNTRACKED };
@@ -252,9 +254,13 @@ export class HostStack {
       this.emit({ type: 'conntrack', event: 'found', state: existing.state, dir: existing.dir, mark: existing.conn?.mark ?? 0, note: why });
       return { ct: existing };
     }
-    const l = this.conntrack.lookup(p);
+    const t = raw?.template?.zone;
+    // A zone from the mark is read now, as conntrack looks the packet up (nf_ct_zone_tmpl).
+    const zone: CtZone | undefined = t ? { id: t.fromMark ? p.mark & 0xffff : t.id, dir: t.dir } : undefined;
+    const l = this.conntrack.lookup(p, zone);
     const c = l.info.conn;
-    const base = { state: l.info.state, dir: l.info.dir, mark: c?.mark ?? 0, ...(c ? { orig: c.orig, reply: c.reply } : {}) };
+    const zoned = c?.zone ? { zone: c.zone.id } : zone?.id ? { zone: zone.id } : {};
+    const base = { state: l.info.state, dir: l.info.dir, mark: c?.mark ?? 0, ...(c ? { orig: c.orig, reply: c.reply } : {}), ...zoned };
     if (l.info.state === 'INVALID') this.emit({ type: 'conntrack', event: 'invalid', ...base, ...(l.why ? { note: l.why } : {}) });
     else if (l.unconfirmed) this.emit({ type: 'conntrack', event: 'new', ...base });
     else if (l.info.state === 'RELATED') this.emit({ type: 'conntrack', event: 'related', ...base });
@@ -288,7 +294,7 @@ export class HostStack {
     // raw runs for looped-back packets too; NOTRACK then changes nothing (the packet already has its entry).
     const raw = this.table('raw', 'PREROUTING', p, loopback ?? NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
-    const { ct, unconfirmed } = this.track(p, !loopback && !!raw?.notrack, loopback);
+    const { ct, unconfirmed } = this.track(p, raw, !loopback && !!raw?.notrack, loopback);
     const pre = this.filtering('PREROUTING', p, ct);
     if (!pre.ok) return pre.outcome;
     const dstBefore = p.dst;
@@ -427,7 +433,7 @@ export class HostStack {
     // A REJECT's reply carries the rejected packet's entry from the start: raw sees it RELATED, with its connmark.
     const raw = this.table('raw', 'OUTPUT', p, attached ?? NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw OUTPUT');
-    const { ct, unconfirmed } = this.track(p, !attached && !!raw?.notrack, attached, 'attached by the target that made this packet (nf_ct_attach)');
+    const { ct, unconfirmed } = this.track(p, raw, !attached && !!raw?.notrack, attached, 'attached by the target that made this packet (nf_ct_attach)');
     const markBefore = p.mark;
     const mangle = this.table('mangle', 'OUTPUT', p, ct);
     if (mangle && mangle.verdict !== 'ACCEPT') return this.stopped(mangle.verdict, p, mangle.rule, mangle.rejectWith, 'mangle OUTPUT', ct);
@@ -475,7 +481,7 @@ export class HostStack {
     this.hook('PREROUTING', p);
     const raw = this.table('raw', 'PREROUTING', p, NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
-    const { ct, unconfirmed } = this.track(p, !!raw?.notrack);
+    const { ct, unconfirmed } = this.track(p, raw, !!raw?.notrack);
     const pre = this.filtering('PREROUTING', p, ct);
     if (!pre.ok) return pre.outcome;
     const dstBefore = p.dst;

@@ -73,7 +73,7 @@ export function renderStory(events: readonly TraceEvent[], o: RenderOptions = {}
         out.push(`      ✎ ${e.what}: ${changed(e.before, e.after)}${e.note ? ` (${e.note})` : ''}`);
         break;
       case 'conntrack':
-        out.push(`    conntrack: ${e.event === 'confirmed' ? 'entry confirmed' : `${e.state} (${e.dir.toLowerCase()})`}${e.note ? ` — ${e.note}` : ''}`);
+        out.push(`    conntrack: ${e.event === 'confirmed' ? 'entry confirmed' : `${e.state} (${e.dir.toLowerCase()})`}${e.zone ? ` in zone ${e.zone}` : ''}${e.note ? ` — ${e.note}` : ''}`);
         break;
       case 'route':
         out.push(`  routing: ${e.reason}`);

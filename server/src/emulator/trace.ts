@@ -83,6 +83,8 @@ export type TraceEvent =
       readonly orig?: Tuple;
       readonly reply?: Tuple;
       readonly mark: number;
+      /** The conntrack zone looked up in, when a CT template gave one other than 0. */
+      readonly zone?: number;
       readonly note?: string;
     }
   | {

@@ -8,7 +8,7 @@
  */
 import type { Hook } from '../lang/iptables/extension';
 import type { EmuRule, EmuTable } from './compile';
-import { isUnknown, type EvalContext, type NatRequest, type TargetContext } from './context';
+import { isUnknown, type CtZoneTemplate, type EvalContext, type NatRequest, type TargetContext } from './context';
 import type { Packet } from './packet';
 import type { RuleRef, TraceEvent } from './trace';
 
@@ -26,14 +26,19 @@ export interface TableResult {
   readonly rejectWith?: string;
   /** NOTRACK / CT --notrack fired (raw table). */
   readonly notrack?: boolean;
+  /** A CT put its template on the packet (raw table): conntrack looks it up in the template's zone. */
+  readonly template?: { readonly zone?: CtZoneTemplate };
 }
 
 export interface TableRun {
   readonly table: EmuTable;
   readonly hook: Hook;
   readonly packet: Packet;
-  /** Builds the evaluation context for one rule (`untracked`: a NOTRACK earlier in this table fired, so conntrack matches see UNTRACKED). */
-  context(rule: EmuRule, untracked: boolean): TargetContext;
+  /**
+   * Builds the evaluation context for one rule (`attached`: what an earlier NOTRACK or CT in this
+   * table put on the packet, which conntrack matches see: UNTRACKED, or a template, NEW).
+   */
+  context(rule: EmuRule, attached: 'untracked' | 'template' | undefined): TargetContext;
   readonly emit: (e: TraceEvent) => void;
   readonly assume: UnknownAssumption;
 }
@@ -68,7 +73,8 @@ export function runTable(run: TableRun, chainName: string): TableResult {
   const stack: Frame[] = [];
   let frame: Frame = { chain: chainName, next: 0 };
   let notrack = false;
-  const done = (r: TableResult): TableResult => (notrack ? { ...r, notrack } : r);
+  let template: TableResult['template'];
+  const done = (r: TableResult): TableResult => (notrack ? { ...r, notrack } : template ? { ...r, template } : r);
   for (;;) {
     const chain = table.chains.get(frame.chain);
     const rule = chain?.rules[frame.next];
@@ -89,7 +95,7 @@ export function runTable(run: TableRun, chainName: string): TableResult {
       emit({ type: 'rule', rule: rule.ref, matched: false, failed });
       continue;
     }
-    const ctx = run.context(rule, notrack);
+    const ctx = run.context(rule, notrack ? 'untracked' : template ? 'template' : undefined);
     let why: string | undefined;
     let assumed: string[] | undefined;
     for (const m of rule.matches) {
@@ -159,6 +165,10 @@ export function runTable(run: TableRun, chainName: string): TableResult {
             // NOTRACK marks the packet and lets the chain go on.
             notrack = true;
             emit({ type: 'verdict', table: table.name, chain: chain.name, rule: rule.ref, verdict: 'CONTINUE', detail: 'untracked' });
+            continue;
+          case 'template':
+            template = out.zone ? { zone: out.zone } : {};
+            emit({ type: 'verdict', table: table.name, chain: chain.name, rule: rule.ref, verdict: 'CONTINUE', detail: 'conntrack template' });
             continue;
           case 'verdict':
             emit({ type: 'verdict', table: table.name, chain: chain.name, rule: rule.ref, verdict: out.verdict });

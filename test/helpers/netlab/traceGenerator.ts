@@ -236,7 +236,8 @@ function target(r: Rng, table: string, hook: Hook, proto: string | undefined, us
     case 'NOTRACK':
       return '-j NOTRACK';
     case 'CT':
-      return '-j CT --notrack';
+      // A template: its zone keeps the connection apart (the answer in another zone finds nothing).
+      return r.pick(['-j CT --notrack', '-j CT --notrack', '-j CT --zone 5', '-j CT --zone-orig 6', '-j CT --zone-reply 6', '-j CT --zone mark', '-j CT']);
     case 'DNAT': {
       const to = r.pick(ALL_ADDRS);
       return `-j DNAT --to-destination ${to}${ports && r.chance(0.5) ? `:${r.pick(['80', '8080', '53'])}` : ''}`;

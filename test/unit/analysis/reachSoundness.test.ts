@@ -83,6 +83,8 @@ const REWRITERS = new Set(['MARK', 'CONNMARK', 'NOTRACK', 'CT', 'DNAT', 'SNAT', 
 /** What the raw table sees: conntrack has not run yet, no entry (xt_conntrack says INVALID; netstack passes this). */
 const NO_CONN: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 const UNTRACKED: CtInfo = { state: 'UNTRACKED', dir: 'ORIGINAL' };
+/** After a CT template (raw): matches see it NEW. */
+const TEMPLATE: CtInfo = { state: 'NEW', dir: 'ORIGINAL', template: true };
 /** Conntrack off in the namespace. */
 const CT_OFF: CtInfo = { state: 'INVALID', dir: 'ORIGINAL' };
 
@@ -305,7 +307,7 @@ class Host {
       const key = `${hook}|${refId(e.rule)}`;
       if (!this.matched.has(key)) this.matched.set(key, { hook, packet: { ...p, tcpOptions: [...p.tcpOptions] }, ct: now.state, ...(now.conn ? { conn: { mark: now.conn.mark, status: now.conn.status } } : {}), path: this.path });
     };
-    const context = (rule: EmuRule, untracked: boolean): TargetContext => this.context(p, hook, name, (now = untracked ? UNTRACKED : ct), rule);
+    const context = (rule: EmuRule, attached: 'untracked' | 'template' | undefined): TargetContext => this.context(p, hook, name, (now = attached === 'untracked' ? UNTRACKED : attached === 'template' ? TEMPLATE : ct), rule);
     return runTable({ table: t, hook, packet: p, context, emit, assume: 'match' }, hook);
   }
 

@@ -160,6 +160,40 @@ describe('conntrack states along a flow', () => {
   });
 });
 
+describe('conntrack zones (a CT template\'s zone, per direction)', () => {
+  type Zone = { readonly id: number; readonly dir: 'both' | 'ORIGINAL' | 'REPLY' } | undefined;
+  /** A query from a, then its answer from b, each looked up in its own zone: the answer's state. */
+  function answer(queryZone: Zone, answerZone: Zone): string {
+    const ct = new ConntrackTable(manualClock(0), true);
+    const l = ct.lookup(pkt(PROTO_UDP, 'a', 0), queryZone);
+    ct.confirm(l.unconfirmed!);
+    const r = ct.lookup(pkt(PROTO_UDP, 'b', 0), answerZone);
+    return `${r.info.state}/${r.info.dir}`;
+  }
+  it('an answer looked up in the connection\'s zone finds it; in another zone it starts a connection of its own', () => {
+    assert.equal(answer({ id: 7, dir: 'both' }, { id: 7, dir: 'both' }), 'ESTABLISHED/REPLY');
+    assert.equal(answer({ id: 7, dir: 'both' }, { id: 8, dir: 'both' }), 'NEW/ORIGINAL');
+    assert.equal(answer({ id: 7, dir: 'both' }, undefined), 'NEW/ORIGINAL');
+    assert.equal(answer(undefined, { id: 7, dir: 'both' }), 'NEW/ORIGINAL');
+    assert.equal(answer(undefined, undefined), 'ESTABLISHED/REPLY');
+  });
+  it('--zone-orig keeps only the original tuple in the zone; --zone-reply only the reply tuple', () => {
+    // A connection made in zone 9 for its original direction: its reply tuple is in zone 0.
+    assert.equal(answer({ id: 9, dir: 'ORIGINAL' }, undefined), 'ESTABLISHED/REPLY');
+    assert.equal(answer({ id: 9, dir: 'ORIGINAL' }, { id: 9, dir: 'both' }), 'NEW/ORIGINAL');
+    // Made in zone 9 both ways, answered with a template for the reply direction only: found.
+    assert.equal(answer({ id: 9, dir: 'both' }, { id: 9, dir: 'REPLY' }), 'ESTABLISHED/REPLY');
+    assert.equal(answer({ id: 9, dir: 'both' }, { id: 9, dir: 'ORIGINAL' }), 'NEW/ORIGINAL');
+  });
+  it('a later packet of the original direction needs the original tuple\'s zone', () => {
+    const ct = new ConntrackTable(manualClock(0), true);
+    ct.confirm(ct.lookup(pkt(PROTO_UDP, 'a', 0), { id: 7, dir: 'both' }).unconfirmed!);
+    assert.equal(ct.lookup(pkt(PROTO_UDP, 'a', 0), { id: 7, dir: 'REPLY' }).info.state, 'NEW', 'the original tuple is looked up in zone 0');
+    assert.equal(ct.lookup(pkt(PROTO_UDP, 'a', 0), { id: 7, dir: 'ORIGINAL' }).info.state, 'NEW', 'found, not yet answered');
+    assert.ok(!ct.lookup(pkt(PROTO_UDP, 'a', 0), { id: 7, dir: 'ORIGINAL' }).unconfirmed, 'the existing entry');
+  });
+});
+
 describe('NAT bookkeeping', () => {
   const rules = `*nat
 :PREROUTING ACCEPT [0:0]

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Emulator, type TraceEvent } from '../../../server/src/emulator/index';
 import { CT_CONFIRMED } from '../../../server/src/emulator/ct';
-import type { NatRequest } from '../../../server/src/emulator/context';
+import type { NatRequest, TargetOutcome } from '../../../server/src/emulator/context';
 import { PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../../server/src/emulator/packet';
 import { TARGETS } from '../../../server/src/emulator/registry';
 import { Router } from '../../../server/src/emulator/host/routing';
@@ -125,24 +125,35 @@ describe('CT and NOTRACK (xt_CT.c)', () => {
     assert.deepEqual(r.outcome, { kind: 'continue' });
     assert.match(r.notes[0] ?? '', /already belongs to a tracked connection \(a REJECT's reply\)/);
   });
-  const templates: Array<[rule: string, mark: number, words: RegExp]> = [
-    ['-j CT --zone 7', 0, /zone 7/],
-    ['-j CT --zone mark', 0x12345, /zone 9029 \(the low 16 bits of the packet mark\)/],
-    ['-j CT --zone-orig 3', 0, /zone 3 for the original direction/],
-    ['-p tcp -j CT --helper ftp', 0, /helper "ftp"/],
-    ['-p udp -j CT --helper tftp --zone 2', 0, /zone 2, helper "tftp"/],
-    ['-j CT --ctevents new,destroy', 0, /events new,destroy/],
+  const templates: Array<[rule: string, mark: number, words: RegExp, outcome: TargetOutcome]> = [
+    ['-j CT --zone 7', 0, /zone 7/, { kind: 'template', zone: { id: 7, fromMark: false, dir: 'both' } }],
+    ['-j CT --zone mark', 0x12345, /zone 9029 \(the low 16 bits of the packet mark\)/, { kind: 'template', zone: { id: 0, fromMark: true, dir: 'both' } }],
+    ['-j CT --zone-orig 3', 0, /zone 3 for the original direction/, { kind: 'template', zone: { id: 3, fromMark: false, dir: 'ORIGINAL' } }],
+    ['-j CT --zone-reply 4', 0, /zone 4 for the reply direction/, { kind: 'template', zone: { id: 4, fromMark: false, dir: 'REPLY' } }],
+    ['-p tcp -j CT --helper ftp', 0, /helper "ftp"/, { kind: 'template' }],
+    ['-p udp -j CT --helper tftp --zone 2', 0, /zone 2, helper "tftp"/, { kind: 'template', zone: { id: 2, fromMark: false, dir: 'both' } }],
+    ['-j CT --ctevents new,destroy', 0, /events new,destroy/, { kind: 'template' }],
   ];
-  for (const [rule, mark, words] of templates) {
-    it(`${rule}: noted without a connection, ignored with one`, () => {
+  for (const [rule, mark, words, outcome] of templates) {
+    it(`${rule}: a template without a connection (its zone for the lookup), ignored with one`, () => {
       const none = runTarget(rule, { packet: packet({ mark }), state: 'INVALID' });
-      assert.deepEqual(none.outcome, { kind: 'continue' });
+      assert.deepEqual(none.outcome, outcome);
       assert.match(none.notes[0] ?? '', words);
       const had = runTarget(rule, { packet: packet({ mark }), conn: conn({ status: 0 }), state: 'RELATED' });
       assert.deepEqual(had.outcome, { kind: 'continue' });
       assert.match(had.notes[0] ?? '', /kernel ignores this target/);
     });
   }
+});
+
+describe('a CT template on the packet (xt_CT.c: the first CT or NOTRACK stays)', () => {
+  it('a later NOTRACK or CT leaves it alone', () => {
+    for (const rule of ['-j NOTRACK', '-j CT --notrack', '-j CT --zone 8']) {
+      const r = runTarget(rule, { template: true });
+      assert.deepEqual(r.outcome, { kind: 'continue' }, rule);
+      assert.match(r.notes[0] ?? '', /an earlier CT put its conntrack template on the packet, so the kernel ignores this target/);
+    }
+  });
 });
 
 describe('REJECT (ipt_REJECT.c, nf_reject_ipv4.c, icmp.c)', () => {

@@ -32,6 +32,8 @@ const GOES_ON = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE', 'CHECKSUM', 'CLASSIFY'
 const ENDS = new Set(['REJECT', 'NFQUEUE', 'QUEUE', 'TPROXY', 'SYNPROXY', 'DROP']);
 
 const UNTRACKED = single(CT_STATES.indexOf('UNTRACKED'));
+/** What matches see on a packet with a CT template. */
+const NEW = single(CT_STATES.indexOf('NEW'));
 /** Before conntrack, INVALID stands for "no entry yet". */
 const NO_ENTRY = single(CT_STATES.indexOf('INVALID'));
 const NO_CONN = [CT_STATES.indexOf('INVALID'), CT_STATES.indexOf('UNTRACKED')];
@@ -98,20 +100,23 @@ function connmarkRewrite(space: Space, mask: number, value: number): (f: Flow) =
 }
 
 /**
- * Only a packet without an entry becomes untracked. One looped back through lo keeps the entry it got
- * in OUTPUT (netstack ignores NOTRACK for it; the kernel too unless it was INVALID), and so may a
+ * NOTRACK (`state` UNTRACKED) and CT's template (`state` NEW: until conntrack, matches see the
+ * template, a connection in state NEW) go only on a packet without an entry, and the first one stays:
+ * a later CT or NOTRACK leaves a packet that has either alone (checked in the kernel:
+ * test/kernel/ctTemplates.kernel.test.ts). One looped back through lo keeps the entry it got in
+ * OUTPUT (netstack ignores NOTRACK for it; the kernel too unless it was INVALID), and so may a
  * REJECT's reply at OUTPUT: one to a packet without a connection is INVALID with a bare conntrack
  * word that NOTRACK leaves alone (rejectReplies.ts).
  */
-function notrackRewrite(space: Space): (f: Flow) => Flow {
+function attachRewrite(space: Space, state: IntSet): (f: Flow) => Flow {
   const noEntry = where(space, Field.Ct, NO_ENTRY);
   const kept = unionSets(where(space, Field.Iif, single(space.ifaces.indexOf('lo'))), rejectReplyPackets(space));
   return (f) => {
     const mayFresh = intersectSets(f.may, noEntry);
     const mustFresh = intersectSets(f.must, noEntry);
     return {
-      may: unionSets(unionSets(subtractSets(f.may, noEntry), assign(mayFresh, Field.Ct, UNTRACKED)), intersectSets(mayFresh, kept)),
-      must: unionSets(subtractSets(f.must, noEntry), assign(mustFresh, Field.Ct, UNTRACKED)),
+      may: unionSets(unionSets(subtractSets(f.may, noEntry), assign(mayFresh, Field.Ct, state)), intersectSets(mayFresh, kept)),
+      must: unionSets(subtractSets(f.must, noEntry), assign(mustFresh, Field.Ct, state)),
     };
   };
 }
@@ -153,8 +158,8 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
     case 'CT':
     case 'NOTRACK': {
       const c = d as CtTarget;
-      if (!c.notrack && t.name !== 'NOTRACK') return CONTINUE;
-      return { kind: 'continue', rewrite: notrackRewrite(space) };
+      if (!c.notrack && t.name !== 'NOTRACK') return { kind: 'continue', rewrite: attachRewrite(space, NEW) };
+      return { kind: 'continue', rewrite: attachRewrite(space, UNTRACKED) };
     }
     case 'DNAT':
     case 'SNAT':

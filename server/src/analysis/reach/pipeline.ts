@@ -9,11 +9,11 @@
 import type { EmuRuleset } from '../../emulator/compile';
 import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
-import type { CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import { ctValues, Field, NO_IFACE, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { impossibleConnmarks } from './connmarks';
+import { ctTemplates } from './ctTemplates';
 import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import { loopbackMartians, martians, MULTICAST } from './martians';
 import type { Recorder } from './recorder';
@@ -119,17 +119,11 @@ function natBinds(rs: EmuRuleset): boolean {
   return false;
 }
 
-/** Whether some rule gives connections a helper (CT --helper), whose expected connections are RELATED. */
-function assignsHelper(rs: EmuRuleset): boolean {
-  const raw = rs.tables.get('raw');
-  if (!raw) return false;
-  for (const c of raw.chains.values()) if (c.rules.some((r) => r.target.kind === 'ext' && r.target.name === 'CT' && !!(r.target.data as CtTarget | undefined)?.helper)) return true;
-  return false;
-}
-
 export class Pipeline {
   /** Whether some nat rule sets up bindings, which then rewrite every later packet of its connection. */
   private readonly binds: boolean;
+  /** Whether some CT rule puts a template on packets: conntrack looks those (NEW in raw) up too. */
+  private readonly templates: boolean;
   /** Packets `must` drops for want of a tracked answer (trackedAnswers.ts). */
   private readonly unanswered: NeverAnswered;
   /**
@@ -148,9 +142,11 @@ export class Pipeline {
     private readonly memo: WalkMemo,
   ) {
     this.binds = natBinds(rs);
-    this.unanswered = neverAnswered(rs, space, this.binds);
+    const templates = ctTemplates(rs);
+    this.templates = templates.template;
+    this.unanswered = neverAnswered(rs, space, this.binds, templates);
     this.unmarked = impossibleConnmarks(rs, space);
-    this.unexpected = assignsHelper(rs) ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), intersectSets(where(space, Field.Proto, single(1)), where(space, Field.Icmp, ICMP_RELATED)));
+    this.unexpected = templates.helper ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), intersectSets(where(space, Field.Proto, single(1)), where(space, Field.Icmp, ICMP_RELATED)));
   }
 
   private anyIface(): IntSet {
@@ -277,7 +273,9 @@ export class Pipeline {
   /** Conntrack looks the packet up: untracked ones stay so; the others become NEW, ESTABLISHED, RELATED or INVALID. */
   private conntrack(f: Flow, unanswered: PacketSet): Flow {
     if (!this.rs.conntrackActive) return f;
-    const none = where(this.space, Field.Ct, ctValues(['INVALID']));
+    // Looked up: packets without an entry, and those with a CT template (NEW in raw; looped ones, NEW
+    // from OUTPUT, are in `may` only and may be taken for them: they keep their state, which is one of these).
+    const none = where(this.space, Field.Ct, ctValues(this.templates ? ['INVALID', 'NEW'] : ['INVALID']));
     const states = ctValues(['INVALID', 'NEW', 'ESTABLISHED', 'RELATED']);
     const step = (s: PacketSet): PacketSet => {
       const looked = assign(intersectSets(s, none), Field.Ct, states);

@@ -14,13 +14,14 @@
  * The untracked packets are over-estimated by every NOTRACK (or CT --notrack) rule's conditions,
  * marks ignored (earlier raw rules may set them): more is taken out of `must`, never too little.
  */
-import type { EmuRuleset } from '../../emulator/compile';
+import type { EmuRule, EmuRuleset } from '../../emulator/compile';
 import { ICMP_ERRORS } from '../../emulator/conntrack';
 import { ctValues, Field, NO_IFACE, type Box, type Space } from '../space/fields';
 import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
 import { assign, fullBox, intersectSets, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { untracksPackets } from '../space/build';
 import { ruleMatch } from '../space/ruleMatch';
+import type { CtTemplates } from './ctTemplates';
 
 /** Per place a packet meets conntrack or is routed: the packets of `must` to drop there. */
 export interface NeverAnswered {
@@ -45,10 +46,17 @@ const ERROR_TYPES = fromRanges([...ICMP_ERRORS].map((t) => [t * 256, t * 256 + 2
 
 const NOTHING: NeverAnswered = { prerouting: NONE, input: NONE, forward: NONE, output: NONE, looped: NONE };
 
-/** Packets of `must` in states conntrack gives them only with a tracked answer, where no answer can be tracked. */
-export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean): NeverAnswered {
-  if (!space.untracks || !rs.conntrackActive) return NOTHING;
-  const untracked = untrackedAtMost(rs, space);
+/**
+ * Packets of `must` in states conntrack gives them only with a tracked answer, where no answer can be
+ * tracked. A CT zone counts as well: an answer looked up in another zone than its connection's finds
+ * nothing (checked in the kernel: test/kernel/ctTemplates.kernel.test.ts), so where a zone rule may
+ * put a packet or its answers in a zone, `must` keeps no such state (not asking whether both ways
+ * get the same zone).
+ */
+export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean, templates: CtTemplates): NeverAnswered {
+  if ((!space.untracks && !templates.zoned.length) || !rs.conntrackActive) return NOTHING;
+  const zoned = atRawHooks(space, templates.zoned, natBinds);
+  const untracked = unionSets(atRawHooks(space, untrackingRules(rs), false), zoned);
   // Whole packets only: with conntrack running, fragments are put together before raw (a later fragment's "ports" are no ports).
   const tracked = subtractSets(where(space, Field.Frag, single(0)), untracked);
   const lo = single(space.ifaces.indexOf('lo'));
@@ -63,15 +71,19 @@ export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean): 
   const real = range(1, space.max[Field.Iif]!);
   const none = single(NO_IFACE);
   // Each as packets have it there (in on an interface, out on one, or both), so that `must` meets no box it cannot hold.
-  const never = (pick: (a: Answerable) => PacketSet, iif: IntSet, oif: IntSet): PacketSet => {
+  // A packet that may be in a zone itself: as its raw hook saw it (in on an interface, or out), at any place after.
+  const zonedIn = assign(intersectSets(zoned, where(space, Field.Oif, none)), Field.Oif, range(0, space.max[Field.Oif]!));
+  const zonedOut = intersectSets(zoned, where(space, Field.Iif, none));
+  const never = (pick: (a: Answerable) => PacketSet, iif: IntSet, oif: IntSet, ownZone: PacketSet): PacketSet => {
     const at = intersectSets(where(space, Field.Iif, iif), where(space, Field.Oif, oif));
-    return intersectSets(unionSets(subtractSets(inState, pick(est)), subtractSets(errors, pick(rel))), at);
+    const unanswered = unionSets(subtractSets(inState, pick(est)), subtractSets(errors, pick(rel)));
+    return intersectSets(unionSets(unanswered, intersectSets(unionSets(inState, errors), ownZone)), at);
   };
   return {
-    prerouting: never((a) => a.prerouting, real, none),
-    input: never((a) => a.input, real, none),
-    forward: never((a) => a.forward, real, real),
-    output: never((a) => a.output, none, real),
+    prerouting: never((a) => a.prerouting, real, none, zonedIn),
+    input: never((a) => a.input, real, none, zonedIn),
+    forward: never((a) => a.forward, real, real, zonedIn),
+    output: never((a) => a.output, none, real, zonedOut),
     looped,
   };
 }
@@ -122,21 +134,28 @@ function turned(space: Space, s: PacketSet, keep: readonly Field[]): PacketSet {
 
 const SWAP: Partial<Record<Field, Field>> = { [Field.Src]: Field.Dst, [Field.Dst]: Field.Src, [Field.Sport]: Field.Dport, [Field.Dport]: Field.Sport };
 
-/** Every packet a NOTRACK rule may untrack, at the raw hook its chain hangs on (either, for a user chain). */
-function untrackedAtMost(rs: EmuRuleset, space: Space): PacketSet {
-  const raw = rs.tables.get('raw');
-  if (!raw) return NONE;
+/** The raw table's NOTRACK (and CT --notrack) rules, each with its chain. */
+function untrackingRules(rs: EmuRuleset): Array<{ chain: string; rule: EmuRule }> {
+  const out: Array<{ chain: string; rule: EmuRule }> = [];
+  for (const [chain, c] of rs.tables.get('raw')?.chains ?? []) for (const rule of c.rules) if (untracksPackets(rule)) out.push({ chain, rule });
+  return out;
+}
+
+/**
+ * Every packet the rules may match, at the raw hook each one's chain hangs on (either, for a user
+ * chain), marks ignored (earlier raw rules may set them); and addresses and ports with `rewritten`
+ * (a NAT binding changes them before the places read it).
+ */
+function atRawHooks(space: Space, rules: ReadonlyArray<{ readonly chain: string; readonly rule: EmuRule }>, rewritten: boolean): PacketSet {
   const none = single(NO_IFACE);
   const shapes: Record<string, PacketSet> = { PREROUTING: where(space, Field.Oif, none), OUTPUT: where(space, Field.Iif, none) };
+  const free = [Field.Mark, Field.Connmark, ...(rewritten ? [Field.Src, Field.Dst, Field.Sport, Field.Dport] : [])];
   let u: PacketSet = NONE;
-  for (const [name, chain] of raw.chains) {
-    for (const r of chain.rules) {
-      if (!untracksPackets(r)) continue;
-      let m = assign(assign(ruleMatch(space, r).upper, Field.Mark, range(0, space.max[Field.Mark]!)), Field.Connmark, range(0, space.max[Field.Connmark]!));
-      const shape = shapes[name];
-      if (shape) m = intersectSets(m, shape);
-      u = unionSets(u, m);
-    }
+  for (const { chain, rule } of rules) {
+    let m = free.reduce((acc, f) => assign(acc, f, range(0, space.max[f]!)), ruleMatch(space, rule).upper);
+    const shape = shapes[chain];
+    if (shape) m = intersectSets(m, shape);
+    u = unionSets(u, m);
   }
   return u;
 }

@@ -14,8 +14,10 @@
  * it is sent; a bare conntrack word when that packet had none), so raw
  * OUTPUT ignores CT and NOTRACK for it as well.
  *
- * The emulator's conntrack has no zones or helpers and runs after raw, so
- * a CT template is only noted.
+ * The template's zone is modelled (conntrack.ts keeps each zone's entries
+ * apart); its helper, timeout policy and event mask are only noted. Until
+ * conntrack, matches see a packet with a template as NEW (nf_ct_get finds the
+ * template with ctinfo IP_CT_NEW), and a later CT or NOTRACK leaves it alone.
  */
 import { zoneDirection, type CtTarget } from '../../lang/iptables/extensions/targets/CT';
 import { CT_CONFIRMED } from '../ct';
@@ -39,17 +41,20 @@ function templateText(d: CtTarget, zoneId: number | undefined): string {
 function ctTarget(name: string) {
   return (d: CtTarget, ctx: TargetContext): TargetOutcome => {
     const conn = ctx.conn;
-    // In raw (CT's only table) a packet carries an entry only when it has one already, or NOTRACK's mark.
-    if (conn || ctx.ct.state === 'UNTRACKED' || ctx.ct.attachedBare) {
+    // In raw (CT's only table) a packet carries an entry only when it has one already, NOTRACK's mark, or an earlier CT's template.
+    if (conn || ctx.ct.state === 'UNTRACKED' || ctx.ct.attachedBare || ctx.ct.template) {
       const why = conn ? `the packet already belongs to a tracked connection (${conn.status & CT_CONFIRMED ? 'looped back' : "a REJECT's reply"})`
-        : ctx.ct.attachedBare ? "the packet is a REJECT's reply to a packet without a connection, and carries its bare conntrack word" : 'an earlier NOTRACK marked the packet untracked';
+        : ctx.ct.attachedBare ? "the packet is a REJECT's reply to a packet without a connection, and carries its bare conntrack word"
+          : ctx.ct.template ? 'an earlier CT put its conntrack template on the packet' : 'an earlier NOTRACK marked the packet untracked';
       ctx.note(`${name}: ${why}, so the kernel ignores this target`);
       return { kind: 'continue' };
     }
     if (d.notrack) return { kind: 'notrack' };
     const zoneId = d.zone ? (d.zone.fromMark ? ctx.packet.mark & 0xffff : d.zone.id) : undefined;
-    ctx.note(`CT: conntrack template with ${templateText(d, zoneId)} — a new connection gets these settings${d.zone ? ', and the zone keeps its entries apart from other zones' : ''}; the emulator's conntrack models neither zones nor helpers`);
-    return { kind: 'continue' };
+    ctx.note(`CT: conntrack template with ${templateText(d, zoneId)} — a new connection gets these settings${d.zone ? ', and conntrack looks the packet up in that zone only' : ''}; until conntrack, matches see the packet NEW${d.helper ? '; the emulator does not model helpers' : ''}`);
+    if (!d.zone) return { kind: 'template' };
+    const dir = zoneDirection(d.zone);
+    return { kind: 'template', zone: { id: d.zone.id, fromMark: d.zone.fromMark, dir: dir === 'both' ? 'both' : dir === 'original' ? 'ORIGINAL' : 'REPLY' } };
   };
 }
 
