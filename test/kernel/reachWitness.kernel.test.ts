@@ -64,7 +64,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeReachability, type Reachability } from '../../server/src/analysis/reachability';
-import { icmpTypes } from '../../server/src/analysis/reach/pipeline';
+import { icmpTypes } from '../../server/src/analysis/reach/icmpTypes';
 import { CT_STATES, Field, NO_IFACE, type Space } from '../../server/src/analysis/space/fields';
 import { EMPTY, fromRanges, has, intersect, range, single, subtract, union, type IntSet } from '../../server/src/analysis/space/intSet';
 import { fullBox, intersectSets, type PacketSet } from '../../server/src/analysis/space/packetSet';

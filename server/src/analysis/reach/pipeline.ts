@@ -7,14 +7,14 @@
  * packet may then be delivered or forwarded, whichever its rules allow.
  */
 import type { EmuRuleset } from '../../emulator/compile';
-import { ICMP_ERRORS, ICMP_REPLIES, ICMP_REQUESTS } from '../../emulator/conntrack';
 import type { Hook } from '../../lang/iptables/extension';
 import { ctValues, Field, NO_IFACE, type Space } from '../space/fields';
-import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
+import { range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { impossibleConnmarks } from './connmarks';
 import { ctTemplates } from './ctTemplates';
 import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
+import { ICMP_CONNECTED, icmpErrors, ICMP_NEW, ICMP_RELATED } from './icmpTypes';
 import { loopbackMartians, martians, MULTICAST } from './martians';
 import type { Recorder } from './recorder';
 import { rejectReplyPackets } from './rejectReplies';
@@ -22,13 +22,6 @@ import { neverAnswered, type NeverAnswered } from './trackedAnswers';
 import { Walker } from './walk';
 import type { WalkMemo } from './walkMemo';
 
-/** ICMP types as the Icmp field holds them: type × 256 + code, every code. */
-export const icmpTypes = (types: Iterable<number>): IntSet => fromRanges([...types].map((t) => [t * 256, t * 256 + 255] as [number, number]));
-/** The ICMP types that start a connection (conntrack.ts ICMP_REQUESTS). */
-const ICMP_NEW: IntSet = icmpTypes(ICMP_REQUESTS);
-/** Those a connection holds: its requests and their replies. */
-const ICMP_CONNECTED: IntSet = icmpTypes([...ICMP_REQUESTS, ...ICMP_REPLIES]);
-const ICMP_RELATED: IntSet = icmpTypes(ICMP_ERRORS);
 const icmpTypesBut = (types: IntSet): IntSet => subtract(range(0, 65535), types);
 
 /**
@@ -146,7 +139,7 @@ export class Pipeline {
     this.templates = templates.template;
     this.unanswered = neverAnswered(rs, space, this.binds, templates);
     this.unmarked = impossibleConnmarks(rs, space);
-    this.unexpected = templates.helper ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), intersectSets(where(space, Field.Proto, single(1)), where(space, Field.Icmp, ICMP_RELATED)));
+    this.unexpected = templates.helper ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), icmpErrors(space));
   }
 
   private anyIface(): IntSet {
@@ -254,8 +247,7 @@ export class Pipeline {
     }
     const table = this.rs.tables.get('nat');
     if (!table?.chains.get(hook)) return join(others, restrict(f, isNew));
-    const icmpErrors = intersectSets(where(this.space, Field.Proto, single(1)), where(this.space, Field.Icmp, ICMP_RELATED));
-    const related = subtractSets(where(this.space, Field.Ct, ctValues(['RELATED'])), icmpErrors);
+    const related = subtractSets(where(this.space, Field.Ct, ctValues(['RELATED'])), icmpErrors(this.space));
     let first: Flow = { may: intersectSets(f.may, unionSets(isNew, related)), must: intersectSets(f.must, isNew) };
     if (hook === 'PREROUTING' || hook === 'INPUT') {
       // A packet looped back through lo got its bindings in OUTPUT and POSTROUTING: it passes

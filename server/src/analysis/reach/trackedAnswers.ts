@@ -15,13 +15,13 @@
  * marks ignored (earlier raw rules may set them): more is taken out of `must`, never too little.
  */
 import type { EmuRule, EmuRuleset } from '../../emulator/compile';
-import { ICMP_ERRORS } from '../../emulator/conntrack';
 import { ctValues, Field, NO_IFACE, type Box, type Space } from '../space/fields';
-import { fromRanges, range, single, subtract, type IntSet } from '../space/intSet';
+import { range, single, subtract, type IntSet } from '../space/intSet';
 import { assign, fullBox, intersectSets, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
 import { untracksPackets } from '../space/build';
 import { ruleMatch } from '../space/ruleMatch';
 import type { CtTemplates } from './ctTemplates';
+import { icmpErrors } from './icmpTypes';
 
 /** Per place a packet meets conntrack or is routed: the packets of `must` to drop there. */
 export interface NeverAnswered {
@@ -40,9 +40,6 @@ export interface NeverAnswered {
    */
   readonly looped: PacketSet;
 }
-
-/** ICMP error types, every code (as the Icmp field holds them: type × 256 + code). */
-const ERROR_TYPES = fromRanges([...ICMP_ERRORS].map((t) => [t * 256, t * 256 + 255] as [number, number]));
 
 const NOTHING: NeverAnswered = { prerouting: NONE, input: NONE, forward: NONE, output: NONE, looped: NONE };
 
@@ -67,7 +64,7 @@ export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean, t
   // An error goes to the sender of the packet it quotes: that packet's source is the error's destination.
   const rel = answerable(space, tracked, natBinds ? [] : [Field.Src]);
   const inState = where(space, Field.Ct, ctValues(['ESTABLISHED']));
-  const errors = intersectSets(intersectSets(where(space, Field.Ct, ctValues(['RELATED'])), where(space, Field.Proto, single(1))), where(space, Field.Icmp, ERROR_TYPES));
+  const errors = intersectSets(where(space, Field.Ct, ctValues(['RELATED'])), icmpErrors(space));
   const real = range(1, space.max[Field.Iif]!);
   const none = single(NO_IFACE);
   // Each as packets have it there (in on an interface, out on one, or both), so that `must` meets no box it cannot hold.
