@@ -270,7 +270,7 @@ export class HostStack {
 
   private confirm(conn: NonNullable<CtInfo['conn']> | undefined): void {
     if (conn && this.conntrack.confirm(conn)) {
-      this.emit({ type: 'conntrack', event: 'confirmed', state: 'NEW', dir: 'ORIGINAL', orig: conn.orig, reply: conn.reply, mark: conn.mark, note: 'the entry is now in the table' });
+      this.emit({ type: 'conntrack', event: 'confirmed', state: 'NEW', dir: 'ORIGINAL', orig: conn.orig, reply: conn.reply, mark: conn.mark, ...(conn.zone ? { zone: conn.zone.id } : {}), note: 'the entry is now in the table' });
     }
   }
 
@@ -294,7 +294,9 @@ export class HostStack {
     // raw runs for looped-back packets too; NOTRACK then changes nothing (the packet already has its entry).
     const raw = this.table('raw', 'PREROUTING', p, loopback ?? NO_ENTRY);
     if (raw && raw.verdict !== 'ACCEPT') return this.stopped(raw.verdict, p, raw.rule, raw.rejectWith, 'raw PREROUTING');
-    const { ct, unconfirmed } = this.track(p, raw, !loopback && !!raw?.notrack, loopback);
+    // One INVALID in OUTPUT carries no conntrack word: conntrack looks it up again here (in raw's zone).
+    const kept = loopback && (loopback.conn || loopback.state !== 'INVALID' || loopback.attachedBare) ? loopback : undefined;
+    const { ct, unconfirmed } = this.track(p, raw, !kept && !!raw?.notrack, kept);
     const pre = this.filtering('PREROUTING', p, ct);
     if (!pre.ok) return pre.outcome;
     const dstBefore = p.dst;
@@ -352,6 +354,12 @@ export class HostStack {
       return this.input(p, ct, unconfirmed);
     }
     if (r.kind === 'unicast') {
+      // Looped back and now to be forwarded (a rewrite at PREROUTING moved its destination): its source is
+      // one of the host's, which fib_validate_source refuses on input (a martian source).
+      if (iif === 'lo' && this.router.isLocal(p.src)) {
+        this.emit({ type: 'route', decision: 'martian', reason: `${ip4(p.src)} is an address of this host, on a packet arriving on lo to be forwarded to ${ip4(p.dst)}: a martian source, dropped` });
+        return { fate: 'martian', packet: clonePacket(p), detail: 'a local source on a packet to forward' };
+      }
       if (!this.host.sysctls.ipForward) {
         this.emit({ type: 'route', decision: 'not-forwarding', reason: `${ip4(p.dst)} is not local and net.ipv4.ip_forward is 0: the kernel drops it` });
         return { fate: 'not-forwarding', packet: clonePacket(p), detail: 'not for this host, and forwarding is off' };

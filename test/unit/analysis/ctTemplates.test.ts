@@ -40,6 +40,10 @@ describe('conntrack zones: answers in another zone find nothing (must only)', ()
     const text = rawAndFilter(['-A OUTPUT -o eth0 -p udp -j CT --zone 8'], ['-A INPUT -i eth0 -p udp -m conntrack --ctstate ESTABLISHED', '-A INPUT -i eth0 -p tcp -m conntrack --ctstate ESTABLISHED']);
     assert.deepEqual([1, 2].map((n) => bounds(text, 'INPUT', n)), ['may/-', 'may/must']);
   });
+  it('a zone is no NOTRACK: what the host sends itself over lo in a zone still arrives NEW', () => {
+    const text = rawAndFilter(['-A OUTPUT -o lo -j CT --zone 3'], ['-A INPUT -i lo -m conntrack --ctstate NEW', '-A INPUT -i lo -m conntrack --ctstate ESTABLISHED']);
+    assert.deepEqual([1, 2].map((n) => bounds(text, 'INPUT', n)), ['may/must', 'may/-']);
+  });
   it('hover names the zone rules', () => {
     const text = rawAndFilter(['-A PREROUTING -i eth0 -j CT --zone 7'], ['-A INPUT -i eth0 -m conntrack --ctstate ESTABLISHED']);
     const an = analyzeReachability(parseNft(text));

@@ -194,6 +194,24 @@ describe('conntrack zones (a CT template\'s zone, per direction)', () => {
   });
 });
 
+describe('a packet INVALID in OUTPUT and looped back through lo', () => {
+  it('is looked up again (here in raw\'s zone, where it answers a connection), and a de-NAT that sends it on makes it a martian source', () => {
+    // A ping SNATed in nat INPUT in zone 5; the host's echo reply, looked up in zone 0, is INVALID and goes to
+    // the SNAT address, its own: back in through lo it meets zone 5, answers the ping, and is sent back towards
+    // the client, from the host's own address: dropped (seed 210043 of the random kernel trace test).
+    const rules = [
+      '*raw', ':PREROUTING ACCEPT [0:0]', '-A PREROUTING -p icmp -j CT --zone 5', 'COMMIT',
+      '*nat', ':INPUT ACCEPT [0:0]', '-A INPUT -p icmp -j SNAT --to-source 192.168.1.1', 'COMMIT', '',
+    ].join('\n');
+    const emu = new Emulator(parseIptables(rules, { backend: 'nft', family: 'ipv4' }).ruleset, testHost());
+    const client = testHost().peers.find((x) => x.name === 'client')!;
+    const r = emu.trace({ proto: 'icmp', src: client.addr, dst: ip('10.0.0.1'), origin: { kind: 'peer', peer: client } });
+    const ct = r.events.flatMap((e) => (e.type === 'conntrack' ? [`${e.event} ${e.state}${e.zone ? ` z${e.zone}` : ''}`] : []));
+    assert.deepEqual(ct, ['new NEW z5', 'confirmed NEW z5', 'invalid INVALID', 'found ESTABLISHED z5']);
+    assert.ok(r.events.some((e) => e.type === 'route' && e.decision === 'martian' && /a martian source/.test(e.reason)), 'dropped as a martian source');
+  });
+});
+
 describe('NAT bookkeeping', () => {
   const rules = `*nat
 :PREROUTING ACCEPT [0:0]

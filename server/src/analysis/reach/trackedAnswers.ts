@@ -53,9 +53,10 @@ const NOTHING: NeverAnswered = { prerouting: NONE, input: NONE, forward: NONE, o
 export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean, templates: CtTemplates): NeverAnswered {
   if ((!space.untracks && !templates.zoned.length) || !rs.conntrackActive) return NOTHING;
   const zoned = atRawHooks(space, templates.zoned, natBinds);
-  const untracked = unionSets(atRawHooks(space, untrackingRules(rs), false), zoned);
-  // Whole packets only: with conntrack running, fragments are put together before raw (a later fragment's "ports" are no ports).
-  const tracked = subtractSets(where(space, Field.Frag, single(0)), untracked);
+  const untracked = atRawHooks(space, untrackingRules(rs), false);
+  // Answers that may miss their connection: untracked, or looked up in a zone. Whole packets only: with
+  // conntrack running, fragments are put together before raw (a later fragment's "ports" are no ports).
+  const tracked = subtractSets(where(space, Field.Frag, single(0)), unionSets(untracked, zoned));
   const lo = single(space.ifaces.indexOf('lo'));
   const loopedOut = intersectSets(intersectSets(untracked, where(space, Field.Iif, single(NO_IFACE))), where(space, Field.Oif, lo));
   const looped = assign(assign(loopedOut, Field.Iif, lo), Field.Oif, single(NO_IFACE));
@@ -67,10 +68,10 @@ export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean, t
   const errors = intersectSets(where(space, Field.Ct, ctValues(['RELATED'])), icmpErrors(space));
   const real = range(1, space.max[Field.Iif]!);
   const none = single(NO_IFACE);
-  // Each as packets have it there (in on an interface, out on one, or both), so that `must` meets no box it cannot hold.
   // A packet that may be in a zone itself: as its raw hook saw it (in on an interface, or out), at any place after.
   const zonedIn = assign(intersectSets(zoned, where(space, Field.Oif, none)), Field.Oif, range(0, space.max[Field.Oif]!));
   const zonedOut = intersectSets(zoned, where(space, Field.Iif, none));
+  // Each as packets have it there (in on an interface, out on one, or both), so that `must` meets no box it cannot hold.
   const never = (pick: (a: Answerable) => PacketSet, iif: IntSet, oif: IntSet, ownZone: PacketSet): PacketSet => {
     const at = intersectSets(where(space, Field.Iif, iif), where(space, Field.Oif, oif));
     const unanswered = unionSets(subtractSets(inState, pick(est)), subtractSets(errors, pick(rel)));
