@@ -121,7 +121,7 @@ export class Pipeline {
   private readonly unanswered: NeverAnswered;
   /**
    * RELATED packets that are not ICMP errors: only a helper's expected connections are (no rule assigns
-   * one: none; kernels since 6.0 assign none by themselves). `must` never has them then; `may` keeps them.
+   * one: none; kernels since 4.7 assign none by themselves unless nf_conntrack_helper is set). `must` never has them then; `may` keeps them.
    */
   private readonly unexpected: PacketSet;
   /** Tracked packets with a connmark their connection cannot have (connmarks.ts): not in `must`. */
