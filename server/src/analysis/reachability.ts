@@ -8,7 +8,7 @@ import type { HostModel } from '../emulator/host/model';
 import type { Hook } from '../lang/iptables/extension';
 import type { LoadedRule, Ruleset } from '../lang/iptables/ruleset';
 import type { Flow } from './reach/flow';
-import { Pipeline } from './reach/pipeline';
+import { Pipeline, type ConntrackFacts } from './reach/pipeline';
 import { Recorder, type ChainRecord, type HitHead, type RuleFacts, type SitesByHook } from './reach/recorder';
 import type { ChainScan } from './chainScan';
 import { addressFacts, buildSpace } from './space/build';
@@ -56,6 +56,8 @@ export class Reachability {
     readonly rec: Recorder,
     /** The chain walks, for the analysis of the document's next version. */
     readonly memo: WalkMemo,
+    /** What hover reads of the conntrack rules (found by the pipeline). */
+    readonly conntrack: ConntrackFacts,
     /** Without a host description: the address facts of the host the rules imply (for the next analysis). */
     readonly inferred: AddressFacts | undefined,
     /** Since the previous analysis, when it was handed one and used its walks. */
@@ -210,11 +212,12 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const addrs = same ? before.rec.addrs! : found;
   const rec = new Recorder(space, addrs, same ? before.rec : undefined, stillHeld(compiled, before?.emu), routing);
   const memo = new WalkMemo(rec, same ? { memo: before.memo, emu: before.emu, made: compiled.made } : undefined);
-  new Pipeline(emu, space, rec, memo).runAll(opts.host ? { local: addrs.delivered, bridges, routes: routesOf(opts.host, space, addrs.local), sources: sourcesOf(addrs.local, space), localnet } : {});
+  const pipeline = new Pipeline(emu, space, rec, memo);
+  pipeline.runAll(opts.host ? { local: addrs.delivered, bridges, routes: routesOf(opts.host, space, addrs.local), sources: sourcesOf(addrs.local, space), localnet } : {});
   memo.settle();
   rec.done();
   const changes = same && memo.recordsGone ? { chainsMade: compiled.made, recordsMade: rec.made, recordsGone: memo.recordsGone, scan: before.scan } : undefined;
-  const reach = new Reachability(rs, emu, space, rec, memo, opts.host ? undefined : found, changes, before === undefined);
+  const reach = new Reachability(rs, emu, space, rec, memo, pipeline.facts, opts.host ? undefined : found, changes, before === undefined);
   // (Rules of chains whose lines moved keep the lines they were compiled at: then every line is read again.)
   if (before && compiled.replaced && compiled.shifted.size === 0) before.handLinesOn(reach, compiled.replaced);
   return reach;

@@ -16,8 +16,6 @@ import { noEntryYet, RENDER_SCAN, renderSet } from './space/render';
 import { witnessOf, witnessText, type Witness } from './space/witness';
 import { conditionText } from './space/ruleMatch';
 import { linesByRule, rulesAtLine } from './lineIndex';
-import { writesConnmark } from './reach/connmarks';
-import { ctTemplates } from './reach/ctTemplates';
 import { martianKinds, MULTICAST, onlyLoopbackFromOutside, onlyRoutingDrops, routedAt } from './reach/martians';
 
 export interface FlowRow {
@@ -234,14 +232,14 @@ function stateNeeds(reach: Reachability, may: PacketSet): string[] {
   if (!may.length) return [];
   const tracked = ctValues(['NEW', 'ESTABLISHED', 'RELATED']);
   if (reach.space.connmark.modelled && may.every((b) => within(b[Field.Ct]!, tracked) && !has(b[Field.Connmark]!, 0))) {
-    return [writesConnmark(reach.emu) ? CONNMARK_WRITTEN : CONNMARK_OUTSIDE];
+    return [reach.conntrack.writesConnmark ? CONNMARK_WRITTEN : CONNMARK_OUTSIDE];
   }
   const est = ctValues(['ESTABLISHED', 'RELATED']);
   if (!may.every((b) => within(b[Field.Ct]!, est))) return [];
   const related = ctValues(['RELATED']);
   const icmp = single(1);
   const helped = (b: Box): boolean => overlaps(b[Field.Ct]!, related) && !within(b[Field.Proto]!, icmp);
-  const zones = ctTemplates(reach.emu).zoned.length > 0;
+  const zones = reach.conntrack.zones;
   const needs = (reach.space.untracks || zones) && may.some((b) => !helped(b) || overlaps(b[Field.Ct]!, ctValues(['ESTABLISHED']))) ? [zones ? ANSWERS_IN_ZONE : ANSWERS_TRACKED] : [];
   if (may.some(helped)) needs.push(HELPER);
   return needs;

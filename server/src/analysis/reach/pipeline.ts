@@ -11,7 +11,7 @@ import type { Hook } from '../../lang/iptables/extension';
 import { ctValues, Field, NO_IFACE, type Space } from '../space/fields';
 import { range, single, subtract, type IntSet } from '../space/intSet';
 import { all, assign, intersectSets, mapField, NONE, subtractSets, unionSets, where, type PacketSet } from '../space/packetSet';
-import { impossibleConnmarks } from './connmarks';
+import { impossibleConnmarks, writesConnmark } from './connmarks';
 import { ctTemplates } from './ctTemplates';
 import { join, mapFlow, NO_FLOW, restrict, type Flow } from './flow';
 import { ICMP_CONNECTED, icmpErrors, ICMP_NEW, ICMP_RELATED } from './icmpTypes';
@@ -112,7 +112,16 @@ function natBinds(rs: EmuRuleset): boolean {
   return false;
 }
 
+/** What hover reads of the ruleset's conntrack rules, found once here (ruleFlows.ts stateNeeds). */
+export interface ConntrackFacts {
+  /** Some rule writes connection marks (connmarks.ts). */
+  readonly writesConnmark: boolean;
+  /** Some CT rule puts packets in a zone (ctTemplates.ts). */
+  readonly zones: boolean;
+}
+
 export class Pipeline {
+  readonly facts: ConntrackFacts;
   /** Whether some nat rule sets up bindings, which then rewrite every later packet of its connection. */
   private readonly binds: boolean;
   /** Whether some CT rule puts a template on packets: conntrack looks those (NEW in raw) up too. */
@@ -138,7 +147,9 @@ export class Pipeline {
     const templates = ctTemplates(rs);
     this.templates = templates.template;
     this.unanswered = neverAnswered(rs, space, this.binds, templates);
-    this.unmarked = impossibleConnmarks(rs, space);
+    const writes = writesConnmark(rs);
+    this.unmarked = impossibleConnmarks(space, writes);
+    this.facts = { writesConnmark: writes, zones: templates.zoned.length > 0 };
     this.unexpected = templates.helper ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), icmpErrors(space));
   }
 

@@ -66,8 +66,7 @@ export function neverAnswered(rs: EmuRuleset, space: Space, natBinds: boolean, t
   const rel = answerable(space, tracked, natBinds ? [] : [Field.Src]);
   const inState = where(space, Field.Ct, ctValues(['ESTABLISHED']));
   const errors = intersectSets(where(space, Field.Ct, ctValues(['RELATED'])), icmpErrors(space));
-  const real = range(1, space.max[Field.Iif]!);
-  const none = single(NO_IFACE);
+  const { real, none } = ifaceSets(space);
   // A packet that may be in a zone itself: as its raw hook saw it (in on an interface, or out), at any place after.
   const zonedIn = assign(intersectSets(zoned, where(space, Field.Oif, none)), Field.Oif, range(0, space.max[Field.Oif]!));
   const zonedOut = intersectSets(zoned, where(space, Field.Iif, none));
@@ -95,10 +94,7 @@ interface Answerable {
 }
 
 function answerable(space: Space, tracked: PacketSet, keep: readonly Field[]): Answerable {
-  const real = range(1, space.max[Field.Iif]!);
-  const lo = space.ifaces.indexOf('lo');
-  const loExact = space.ifaces.names[lo] === 'lo';
-  const none = single(NO_IFACE);
+  const { real, none, lo, loExact } = ifaceSets(space);
   const sent = intersectSets(intersectSets(tracked, where(space, Field.Iif, none)), where(space, Field.Oif, real));
   // Answers arriving: on lo only what the host sent, which met conntrack in OUTPUT.
   const arrivingOn = loExact ? subtract(real, single(lo)) : real;
@@ -112,6 +108,15 @@ function answerable(space: Space, tracked: PacketSet, keep: readonly Field[]): A
   const overLo = assign(assign(turned(space, viaLo, keep), Field.Iif, none), Field.Oif, loExact ? single(lo) : real);
   const sentOut = assign(fromOut, Field.Oif, loExact ? subtract(real, single(lo)) : real);
   return { prerouting, input: byHost, forward, output: unionSets(sentOut, overLo) };
+}
+
+/**
+ * The interface sets both read: every real interface, none (0), lo's index and whether that entry is lo
+ * itself (a space names lo always; the check keeps a wildcard's entry from being taken for it).
+ */
+function ifaceSets(space: Space): { real: IntSet; none: IntSet; lo: number; loExact: boolean } {
+  const lo = space.ifaces.indexOf('lo');
+  return { real: range(1, space.max[Field.Iif]!), none: single(NO_IFACE), lo, loExact: space.ifaces.names[lo] === 'lo' };
 }
 
 /** The packets whose answers are in `s`: addresses, ports and interfaces swapped, only `keep` (and the interfaces) read. */
