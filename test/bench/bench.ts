@@ -13,6 +13,7 @@ import { Emulator, parseHostFile } from '../../server/src/emulator/index';
 import { kubeProxyDump, kubeServiceVip } from '../helpers/kubeProxyDump';
 import { parseIp } from '../../server/src/verify/replay';
 import { oracleAvailable } from '../helpers/oracle';
+import { corpusFindings } from './corpusFindings';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -90,6 +91,9 @@ if (avail.ok) {
   }
   result.reachability = rows;
 }
+
+// Every real dump of the shared corpus, analysed in full: the slowest (median of three runs) and the sum.
+result.corpusFindings = corpusFindings(3);
 
 // The load check: what `nflens check` runs on the file (checkIptables: a file the one-pass proof shows
 // clean gets no diagnostic without a model; any other the full analysis). Then the editor's parse: the

@@ -15,7 +15,7 @@ import { intersect, subtract, union, type IntSet } from '../../../server/src/ana
 import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
 import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
 import { FieldRun } from '../../../server/src/analysis/reach/fieldRun';
-import { NONE, boxesOverlap, boxIntersect, boxSubtract, chunkJoinCount, coarsen, intersectSets, mapField, merge, subtractSets, unionSets, type HandOff, type PacketSet } from '../../../server/src/analysis/space/packetSet';
+import { NONE, boxesOverlap, boxIntersect, boxSubtract, chunkJoinCount, coarsen, intersectAtMost, intersectSets, mapField, merge, overlapVolume, subtractSets, unionSets, volume, type HandOff, type PacketSet } from '../../../server/src/analysis/space/packetSet';
 import { FlowSum, join, NO_FLOW, type Flow } from '../../../server/src/analysis/reach/flow';
 import { refBoxIntersect, refBoxSubtract, refCoarsen, refFromRanges, refIntersect, refIntersectSets, refJoin, refMapField, refMerge, refSetHash, refSubtract, refSubtractSets, refUnion, refUnionSets } from './referenceSets';
 
@@ -85,6 +85,16 @@ describe('fast set operations give the same boxes in the same order as the plain
       assert.deepEqual(intersectSets(a, b), refIntersectSets(a, b));
       assert.deepEqual(subtractSets(a, b), refSubtractSets(a, b));
       assert.deepEqual(unionSets(a, b), refUnionSets(a, b));
+    }), { numRuns: 1000 });
+  });
+  it('the volume two sets share, and an intersection given up past a limit', () => {
+    fc.assert(fc.property(arbPS, arbPS, fc.integer({ min: 0, max: 6 }), (a, b, limit) => {
+      const both = refIntersectSets(a, b);
+      // The same number, not a close one: findings ranks rules by it.
+      assert.equal(overlapVolume(a, b), volume(both));
+      const upTo = intersectAtMost(a, b, limit);
+      if (both.length > limit) assert.equal(upTo, undefined);
+      else assert.deepEqual(upTo, both);
     }), { numRuns: 1000 });
   });
   it('a set minus many holes, each cutting a piece of the last', () => {

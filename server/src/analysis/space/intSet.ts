@@ -170,6 +170,21 @@ export function overlaps(a: IntSet, b: IntSet): boolean {
   return false;
 }
 
+/** How many values a and b share: the size of their intersection, without making it. */
+export function sharedCount(a: IntSet, b: IntSet): number {
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const lo = Math.max(a[i]!, b[j]!);
+    const hi = Math.min(a[i + 1]!, b[j + 1]!);
+    if (lo <= hi) n += hi - lo + 1;
+    if (a[i + 1]! < b[j + 1]!) i += 2;
+    else j += 2;
+  }
+  return n;
+}
+
 /** Whether a ⊆ b. */
 export function within(a: IntSet, b: IntSet): boolean {
   return subtract(a, b).length === 0;
