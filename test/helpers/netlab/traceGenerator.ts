@@ -198,8 +198,8 @@ function target(r: Rng, table: string, hook: Hook, proto: string | undefined, us
     if (hook === 'PREROUTING' || hook === 'OUTPUT') opts.push('DNAT', 'DNAT', 'REDIRECT');
     else opts.push('SNAT', 'SNAT');
     if (hook === 'POSTROUTING') opts.push('MASQUERADE', 'MASQUERADE');
-    // (Destinations only: a source mapped onto a peer's own address would be a martian there.)
-    if (hook === 'PREROUTING' || hook === 'OUTPUT') opts.push('NETMAP');
+    // NETMAP maps destinations in PREROUTING and OUTPUT, sources in INPUT and POSTROUTING.
+    opts.push('NETMAP');
   }
   const t = r.pick(opts);
   const ports = proto === 'tcp' || proto === 'udp';
@@ -230,9 +230,10 @@ function target(r: Rng, table: string, hook: Hook, proto: string | undefined, us
       return `-j MARK ${r.pick(['--set-mark 0x1', '--set-xmark 0x2/0x3', '--or-mark 0x1', '--and-mark 0x2'])}`;
     case 'CONNMARK':
       return `-j CONNMARK ${r.pick(['--save-mark', '--restore-mark', '--set-mark 0x1', '--set-xmark 0x1/0x3', '--save-mark --nfmask 0x1 --ctmask 0x3', '--restore-mark --mask 0x2', '--or-mark 0x2', '--and-mark 0x1'])}`;
-    // Maps the destination's prefix onto another of the lab's.
+    // A destination's prefix onto another of the lab's; a source onto one of the host's own addresses
+    // (a whole /32: another prefix's host part could make a peer's own address, a martian at that peer).
     case 'NETMAP':
-      return `-j NETMAP --to ${r.pick(['10.0.2.0/24', '10.0.1.0/24', '172.17.0.0/16'])}`;
+      return hook === 'PREROUTING' || hook === 'OUTPUT' ? `-j NETMAP --to ${r.pick(['10.0.2.0/24', '10.0.1.0/24', '172.17.0.0/16'])}` : `-j NETMAP --to ${r.pick(HOST_ADDRS)}/32`;
     case 'NOTRACK':
       return '-j NOTRACK';
     case 'CT':
