@@ -232,7 +232,7 @@ function stateNeeds(reach: Reachability, may: PacketSet): string[] {
   if (!may.length) return [];
   const tracked = ctValues(['NEW', 'ESTABLISHED', 'RELATED']);
   if (reach.space.connmark.modelled && may.every((b) => within(b[Field.Ct]!, tracked) && !has(b[Field.Connmark]!, 0))) {
-    return [reach.conntrack.writesConnmark ? CONNMARK_WRITTEN : CONNMARK_OUTSIDE];
+    return [reach.conntrack.writesConnmark() ? CONNMARK_WRITTEN : CONNMARK_OUTSIDE];
   }
   const est = ctValues(['ESTABLISHED', 'RELATED']);
   if (!may.every((b) => within(b[Field.Ct]!, est))) return [];

@@ -13,12 +13,12 @@ import { ctValues, Field, type Space } from '../space/fields';
 import { range } from '../space/intSet';
 import { intersectSets, NONE, where, type PacketSet } from '../space/packetSet';
 
-/** Tracked packets with a connmark no connection of theirs can have (for `must`), given whether some rule writes one. */
-export function impossibleConnmarks(space: Space, writesConnmark: boolean): PacketSet {
+/** Tracked packets with a connmark no connection of theirs can have (for `must`), given whether some rule writes one (asked only when some rule tests one). */
+export function impossibleConnmarks(space: Space, writesConnmark: () => boolean): PacketSet {
   // Not modelled (too many bits) or no rule tests one: nothing to say.
   if (!space.connmark.modelled || space.connmark.max === 0) return NONE;
   const marked = where(space, Field.Connmark, range(1, space.connmark.max));
-  return intersectSets(marked, where(space, Field.Ct, ctValues(writesConnmark ? ['NEW'] : ['NEW', 'ESTABLISHED', 'RELATED'])));
+  return intersectSets(marked, where(space, Field.Ct, ctValues(writesConnmark() ? ['NEW'] : ['NEW', 'ESTABLISHED', 'RELATED'])));
 }
 
 /** Whether some rule writes connection marks. */

@@ -114,8 +114,8 @@ function natBinds(rs: EmuRuleset): boolean {
 
 /** What hover reads of the ruleset's conntrack rules, found once here (ruleFlows.ts stateNeeds). */
 export interface ConntrackFacts {
-  /** Some rule writes connection marks (connmarks.ts). */
-  readonly writesConnmark: boolean;
+  /** Whether some rule writes connection marks (connmarks.ts): looked for once, when first asked (a kube dump's edits never ask). */
+  readonly writesConnmark: () => boolean;
   /** Some CT rule puts packets in a zone (ctTemplates.ts). */
   readonly zones: boolean;
 }
@@ -147,9 +147,10 @@ export class Pipeline {
     const templates = ctTemplates(rs);
     this.templates = templates.template;
     this.unanswered = neverAnswered(rs, space, this.binds, templates);
-    const writes = writesConnmark(rs);
-    this.unmarked = impossibleConnmarks(space, writes);
-    this.facts = { writesConnmark: writes, zones: templates.zoned.length > 0 };
+    let writes: boolean | undefined;
+    const writesOnce = (): boolean => (writes ??= writesConnmark(rs));
+    this.unmarked = impossibleConnmarks(space, writesOnce);
+    this.facts = { writesConnmark: writesOnce, zones: templates.zoned.length > 0 };
     this.unexpected = templates.helper ? NONE : subtractSets(where(space, Field.Ct, ctValues(['RELATED'])), icmpErrors(space));
   }
 
