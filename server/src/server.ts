@@ -158,7 +158,12 @@ async function analyseLarge(doc: TextDocument, s: Settings, entry: ReachPending,
     if (!now) return;
     const reached = cache.reach(now, s);
     diagnostics.schedule(now, true); // its publish finds the result cached and clears reachPending
-    if (reached.reach && (reached.rules ?? 0) >= REHEARSE_FROM_RULES) rehearseWhenIdle(s);
+    if (reached.reach && (reached.rules ?? 0) >= REHEARSE_FROM_RULES) {
+      // (After the publish: the first edit's log then finds its slots made.)
+      const memo = reached.reach.memo;
+      setTimeout(() => memo.spareLog(), 0);
+      rehearseWhenIdle(s);
+    }
     if (hasCodeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
   } finally {
     progress?.done();

@@ -53,6 +53,8 @@ function editsToFindings(text: string, first: IptablesAnalysis, firstReach: Reac
   // The server indexes an open document's lines once it is idle after the first publish (server.ts,
   // indexLinesWhenIdle: ~50 ms at 170,012 rules), not inside the first edit: so does this document.
   void doc.lineCount;
+  // And after a large file's reachability it makes the slots of the next analysis's walk log (analyseLarge).
+  if (ruleCount(first) >= REHEARSE_FROM_RULES) firstReach.memo.spareLog();
   let before = first;
   let reachBefore = firstReach;
   for (let k = 0; k < count; k++) {
