@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { FIELD_COUNT, type Box } from '../../../server/src/analysis/space/fields';
 import { intersect, subtract, union, type IntSet } from '../../../server/src/analysis/space/intSet';
 import { subtractEach } from '../../../server/src/analysis/space/manyHoles';
+import { SortedRanges } from '../../../server/src/analysis/space/sortedRanges';
 import { subtractInRuns } from '../../../server/src/analysis/space/alikeHoles';
 import { FieldRun } from '../../../server/src/analysis/reach/fieldRun';
 import { NONE, boxesOverlap, boxIntersect, boxSubtract, chunkJoinCount, coarsen, intersectAtMost, intersectSets, mapField, merge, overlapVolume, subtractSets, unionSets, volume, type HandOff, type PacketSet } from '../../../server/src/analysis/space/packetSet';
@@ -144,6 +145,42 @@ describe('fast set operations give the same boxes in the same order as the plain
       const sh = holes.map(scale);
       assert.deepEqual(subtractSets(sa, sh), refSubtractSets(sa, sh));
     }), { numRuns: 400 });
+  });
+  it('a set of hundreds of narrow boxes, in any order, minus many holes (pieces wait, then go into the index together)', () => {
+    // A block list's walk: a set of many narrow destinations, cut by holes that leave pieces out of order.
+    const arbNarrow = fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 2 })).map(([p, w, pr]): Box => Array.from({ length: FIELD_COUNT }, (_, i): IntSet => (i === 1 ? [p, p + w] : i === 2 ? [pr * 6, pr * 6] : FULL)));
+    const arbCut = fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 63 })).map(([p, w, sp]): Box => Array.from({ length: FIELD_COUNT }, (_, i): IntSet => (i === 1 ? [p, p + w] : i === 3 ? [0, sp] : FULL)));
+    fc.assert(fc.property(fc.array(arbNarrow, { minLength: 300, maxLength: 700 }), fc.array(arbCut, { minLength: 16, maxLength: 80 }), (a, holes) => {
+      assert.deepEqual(subtractSets(a, holes), refSubtractSets(a, holes));
+    }), { numRuns: 40 });
+  });
+  it('sorted ranges: items added one by one and merged in sorted runs are found as a scan finds them, in low-end order', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 20 }), fc.boolean()), { maxLength: 120 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 220 }), fc.integer({ min: 0, max: 30 }))), (adds, queries) => {
+      const idx = new SortedRanges<number>();
+      const held: Array<{ id: number; lo: number; hi: number }> = [];
+      let run: Array<{ id: number; lo: number; hi: number }> = [];
+      const flush = (): void => {
+        const sorted = [...run].sort((x, y) => x.lo - y.lo);
+        idx.addSorted(sorted.map((r) => r.id), sorted.map((r) => r.lo), sorted.map((r) => r.hi));
+        run = [];
+      };
+      adds.forEach(([lo, w, batch], id) => {
+        const r = { id, lo, hi: lo + w };
+        held.push(r);
+        if (batch) run.push(r);
+        else {
+          flush();
+          idx.add(id, r.lo, r.hi);
+        }
+      });
+      flush();
+      assert.deepEqual([...idx.all()].map((id) => held[id]!.lo), held.map((r) => r.lo).sort((x, y) => x - y));
+      for (const [lo, w] of queries) {
+        const out: number[] = [];
+        idx.near(lo, lo + w, out);
+        assert.deepEqual(out.sort((x, y) => x - y), held.filter((r) => r.hi >= lo && r.lo <= lo + w).map((r) => r.id));
+      }
+    }), { numRuns: 500 });
   });
   it('coarsen (the hand-off budget): the same boxes, stage after stage, colliding hashes included', () => {
     fc.assert(fc.property(fc.array(arbPS, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 8 }), (ss, limit) => {

@@ -20,26 +20,44 @@ interface Piece {
   alive: boolean;
 }
 
-/** Narrow pieces by destination; dead ones are skipped, and swept now and then. */
+/**
+ * Narrow pieces by destination; dead ones are skipped, and swept now and then. Pieces a hole leaves
+ * come in any order: they wait in a short list, read by every query, and go into the index together
+ * (one merge instead of a splice each). Which order a query finds pieces in does not matter: each
+ * is replaced in place.
+ */
 class ByDestination {
   private readonly index = new SortedRanges<Piece>();
+  private waiting: Piece[] = [];
   private dead = 0;
 
   add(p: Piece): void {
-    this.index.add(p, p.lo, p.hi);
+    this.waiting.push(p);
+    if (this.waiting.length >= WAITING) this.settle();
   }
 
   /** Living pieces whose hull meets [lo, hi]. */
   near(lo: number, hi: number, out: Piece[]): void {
     this.index.near(lo, hi, out, isAlive);
+    for (const p of this.waiting) if (p.alive && p.hi >= lo && p.lo <= hi) out.push(p);
   }
 
   died(): void {
-    if (++this.dead * 2 <= this.index.size) return;
+    if (++this.dead * 2 <= this.index.size + this.waiting.length) return;
+    this.settle();
     this.index.retain(isAlive);
     this.dead = 0;
   }
+
+  private settle(): void {
+    const w = this.waiting.filter(isAlive).sort((a, b) => a.lo - b.lo);
+    this.waiting = [];
+    this.index.addSorted(w, w.map((p) => p.lo), w.map((p) => p.hi));
+  }
 }
+
+/** Pieces waiting to go into the index at most. */
+const WAITING = 256;
 
 const isAlive = (p: Piece): boolean => p.alive;
 
