@@ -605,11 +605,14 @@ function partsOf(r: EmuRule): Array<{ text: string; rule: EmuRule }> {
   return out;
 }
 
+/** Matches that change state when a packet meets them: a rule with one is no rule to pass silently. */
+const STATEFUL_MATCHES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota']);
+
 /**
  * A terminal ACCEPT or DROP rule whose packets, were it removed, would meet
  * the same verdict later in the same chain (or its policy): a hint with a
  * quick fix. Only exact rules in built-in chains, and only when nothing in
- * between jumps, returns or rewrites those packets.
+ * between jumps, returns, rewrites, logs or counts those packets.
  */
 function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _opts: FindingOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -644,6 +647,13 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
         const nf = reach.facts(n.rule, n.table, n.chain);
         const overlap = intersectSets(left, nf.match.upper);
         if (isEmpty(overlap)) continue;
+        // Without this rule its packets would meet that one: if it leaves a trace (LOG, NFLOG, TRACE, SET, TEE:
+        // an extension target) or keeps state (a limit's tokens, a recent list), removing this rule changes
+        // something even where the verdict stays (a DROP of a noisy source before a LOG is no duplicate).
+        if (n.rule.target.kind === 'ext' || n.rule.matches.some((m) => STATEFUL_MATCHES.has(m.name))) {
+          same = false;
+          break;
+        }
         const ne = nf.effect;
         if (ne.kind === 'continue' && !ne.rewrite) continue;
         if ((ne.kind === 'accept' || ne.kind === 'drop') && (ne.kind === 'accept' ? 'ACCEPT' : 'DROP') === verdict && n.rule.target.kind === 'verdict') {

@@ -10,6 +10,7 @@ import { parseIptables } from '../../../server/src/lang/iptables/restoreParser';
 
 function findings(body: string, table = 'filter'): { list: Diagnostic[]; lines: string[] } {
   const head = table === 'filter' ? ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]']
+    : table === 'raw' ? ['*raw', ':PREROUTING DROP [0:0]', ':OUTPUT ACCEPT [0:0]']
     : table === 'mangle' ? ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]']
     : ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'];
   const text = [...head, ...body.trim().split('\n').map((l) => l.trim()), 'COMMIT', ''].join('\n');
@@ -36,8 +37,8 @@ describe('reachability findings', () => {
     assert.deepEqual(d!.related!.map((r) => r.span.start.line), [lineOf(f, '10.0.0.0/25'), lineOf(f, '10.0.0.128/25')]);
     assert.match(d!.message, /together take every packet/);
     assert.ok(d!.example, 'an example packet');
-    assert.equal(f.list.filter((x) => x.code !== 'redundant-rule').length, 1, JSON.stringify(f.list.map((x) => x.message)));
-    assert.ok(f.list.some((x) => x.code === 'redundant-rule' && f.lines[x.span.start.line]!.includes('10.0.0.128/25')), 'the /25 DROP only repeats the DROP policy');
+    // The /25 DROP meets the DROP policy's verdict, but without it its packets would be logged: not redundant.
+    assert.equal(f.list.length, 1, JSON.stringify(f.list.map((x) => x.message)));
   });
 
   it('ICMP errors and replies are never NEW (conntrack: only requests start a connection): ufw\'s error ACCEPTs after RELATED,ESTABLISHED and INVALID are dead, its echo-request ACCEPT is not', () => {
@@ -432,6 +433,25 @@ describe('reachability findings', () => {
       -A FORWARD -s 10.0.0.0/8 -j ACCEPT
       -A FORWARD -s 10.1.0.0/16 -j DROP`);
     assert.ok(!f.list.some((d) => d.code === 'redundant-rule' && f.lines[d.span.start.line]!.includes('10.0.0.0/8')));
+  });
+
+  it('not redundant when its packets would then be logged, traced, put in a set or counted by a limit: only a plain counting rule is passed', () => {
+    // INPUT's policy is DROP: each DROP below meets DROP anyway, but not silently.
+    const redundantOnes = (later: string): string[] => at(findings(`
+      -A INPUT -s 203.0.113.7 -j DROP
+      ${later}`), '203.0.113.7').filter((d) => d.code === 'redundant-rule').map((d) => d.message);
+    assert.deepEqual(redundantOnes('-A INPUT -j LOG --log-prefix "dropped: "'), []);
+    assert.deepEqual(redundantOnes('-A INPUT -j NFLOG --nflog-group 2'), []);
+    assert.deepEqual(redundantOnes('-A INPUT -p tcp -m limit --limit 1/s -j DROP'), []);
+    assert.deepEqual(redundantOnes('-A INPUT -m recent --name seen --set'), []);
+    assert.deepEqual(redundantOnes('-A INPUT -j SET --add-set seen src'), []);
+    // A rule its packets never meet, or one that only counts them, changes nothing.
+    assert.equal(redundantOnes('-A INPUT -s 198.51.100.0/24 -j LOG').length, 1);
+    assert.equal(redundantOnes('-A INPUT -p udp').length, 1);
+    const raw = findings(`
+      -A PREROUTING -i eth1 -j DROP
+      -A PREROUTING -p udp -j TRACE`, 'raw');
+    assert.deepEqual(at(raw, '-i eth1').filter((d) => d.code === 'redundant-rule'), []);
   });
 
   it('undecidable matches never make a rule unreachable, nor hide later ones', () => {
