@@ -32,6 +32,8 @@ class ByDestination {
   private dead = 0;
 
   add(p: Piece): void {
+    // (In order, as a service table's holes leave them: straight to the end of the index.)
+    if (!this.waiting.length && this.index.appends(p.lo)) return this.index.add(p, p.lo, p.hi);
     this.waiting.push(p);
     if (this.waiting.length >= WAITING) this.settle();
   }

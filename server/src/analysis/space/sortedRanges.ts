@@ -62,6 +62,12 @@ export class SortedRanges<T> {
     this.items.splice(i, 0, item);
   }
 
+  /** Whether an item with this low end would go at the end (add() appends it: no splice). */
+  appends(lo: number): boolean {
+    const n = this.los.length;
+    return !n || this.los[n - 1]! <= lo;
+  }
+
   /**
    * Adds items given sorted by their low ends, merged in one pass (items that arrive out of order, one
    * by one, cost a splice of the arrays each: thousands of them made subtractions quadratic).
