@@ -35,7 +35,7 @@ class ByDestination {
     // (In order, as a service table's holes leave them: straight to the end of the index.)
     if (!this.waiting.length && this.index.appends(p.lo)) return this.index.add(p, p.lo, p.hi);
     this.waiting.push(p);
-    if (this.waiting.length >= WAITING) this.settle();
+    if (this.waiting.length >= WAITING) this.indexWaiting();
   }
 
   /** Living pieces whose hull meets [lo, hi]. */
@@ -46,12 +46,12 @@ class ByDestination {
 
   died(): void {
     if (++this.dead * 2 <= this.index.size + this.waiting.length) return;
-    this.settle();
+    this.indexWaiting();
     this.index.retain(isAlive);
     this.dead = 0;
   }
 
-  private settle(): void {
+  private indexWaiting(): void {
     const w = this.waiting.filter(isAlive).sort((a, b) => a.lo - b.lo);
     this.waiting = [];
     this.index.addSorted(w, w.map((p) => p.lo), w.map((p) => p.hi));
