@@ -252,14 +252,14 @@ interface Seen {
   readonly path: string;
 }
 
+/** Targets whose notes are log lines (what a user reads in the kernel log or from NFLOG). */
+const LOGGING = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE']);
+
 /**
  * The emulator's host pipeline (netstack.ts) with the conntrack lookup
  * replaced by a random draw, so that every state, connection mark and NAT
  * binding turns up. Records every rule that matches, per hook.
  */
-/** Targets whose notes are log lines (what a user reads in the kernel log or from NFLOG). */
-const LOGGING = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE']);
-
 class Host {
   readonly router: Router;
   private readonly store = new MemoryStore();
@@ -757,8 +757,8 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
     }
 
     // 4. A rule called redundant changes no packet's fate in its table: with its line taken out, random
-    // packets at its chain's hook meet the same verdict (reject, NAT request, notrack), leave as the same
-    // packet, and are logged alike.
+    // packets at its chain's hook meet the same verdict (reject, NAT request, notrack) and leave as the same
+    // packet; its witnesses are also logged alike.
     for (const d of findingsOf(rs, an, lines)) {
       if (d.code !== 'redundant-rule') continue;
       n.redundant++;
