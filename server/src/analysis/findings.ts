@@ -12,7 +12,7 @@ import { span } from '../lang/diagnostic';
 import type { Hook } from '../lang/iptables/extension';
 import type { LoadedChain, LoadedTable, Ruleset } from '../lang/iptables/ruleset';
 import type { Reachability } from './reachability';
-import { coarsen, intersectAtMost, intersectSets, isEmpty, NONE, overlapsSet, overlapVolume, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
+import { coarsen, intersectSets, isEmpty, NONE, overlapsSet, overlapVolume, subtractSets, unionSets, volume, where, type PacketSet } from './space/packetSet';
 import { ruleMatch, tcpFlagValues } from './space/ruleMatch';
 import { oddFlagsNote } from './space/impossibleTcp';
 import type { TcpMatch } from '../lang/iptables/extensions/matches/tcp';
@@ -21,7 +21,7 @@ import { single } from './space/intSet';
 import { noEntryYet, renderSet } from './space/render';
 import type { Effect } from './reach/effect';
 import { witnessOf, witnessText } from './space/witness';
-import { explainedOnce, type ExplainReads } from './explainMemo';
+import { explainedOnce, ExplainReads } from './explainMemo';
 import { TakersIndex } from './takersIndex';
 import { scanChains, type KRule } from './chainScan';
 import { droppedBefore, type Dropper } from './droppedBefore';
@@ -34,7 +34,26 @@ const ICMP_STATES_NOTE = 'conntrack gives the state NEW only to ICMP requests (e
 export interface FindingOptions {
   /** The document's lines, for quick fixes that move a rule. */
   readonly lineText?: (line: number) => string | undefined;
+  /** How large the sets an explanation works on may grow (EXPLAIN_BUDGET; tests make it small). */
+  readonly budget?: ExplainBudget;
 }
+
+/**
+ * How large the sets an explanation works on may grow before it settles for less: it then names
+ * fewer rules, or ranks them by an estimate, never names a wrong one. A ruleset of bridge-port
+ * chains whose matches the analysis cannot decide (openstack's physdev and mac tests) gave a jump
+ * 8,952 boxes and its chain 191,176, and rules 4,000 boxes each way to rank: findings ran for minutes.
+ */
+export interface ExplainBudget {
+  /** Past this many boxes a jump's packets are not followed through its chain: all are taken as sent back, so the jump is not named as taking them. */
+  readonly followBoxes: number;
+  /** Up to this many pairs of boxes, the packets two sets share (to rank a cover's rules by) are measured exactly. */
+  readonly exactPairs: number;
+  /** Beyond, both sets are widened to this many boxes (coarsen): an over-estimate, used for the ranking only. */
+  readonly coarseBoxes: number;
+}
+
+export const EXPLAIN_BUDGET: ExplainBudget = { followBoxes: 8192, exactPairs: 1_000_000, coarseBoxes: 64 };
 
 function action(e: Effect): string {
   switch (e.kind) {
@@ -94,7 +113,11 @@ export function reachFindings(rs: Ruleset, reach: Reachability, opts: FindingOpt
   }
   for (const [line, k] of byLine) {
     if (silent.has(`${k.table}/${k.chain}`)) continue;
-    const d = explainedOnce(reach, k, opts.lineText, (reads, lineText) => explain(k, reach, chains.get(`${k.table}/${k.chain}`) ?? [], { ...opts, lineText }, reads));
+    const rules = chains.get(`${k.table}/${k.chain}`) ?? [];
+    // (Explanations are kept for the usual budget only: the memo does not know of another.)
+    const d = opts.budget && opts.budget !== EXPLAIN_BUDGET
+      ? explain(k, reach, rules, opts, new ExplainReads(), opts.budget)
+      : explainedOnce(reach, k, opts.lineText, (reads, lineText) => explain(k, reach, rules, { ...opts, lineText }, reads, EXPLAIN_BUDGET));
     if (!d) continue;
     // Rules a container engine writes and rewrites itself: worth knowing, not worth a warning.
     const managed = isManaged(k.rule, k.chain);
@@ -171,7 +194,7 @@ function isManaged(r: EmuRule, chain: string): boolean {
 }
 
 /** Why no packet reaches k. It reads other chains only through `reads`, lines only through opts.lineText (explainMemo.ts keeps it). */
-function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions, reads: ExplainReads): Draft | undefined {
+function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], opts: FindingOptions, reads: ExplainReads, budget: ExplainBudget): Draft | undefined {
   const space = reach.space;
   const facts = reach.facts(k.rule, k.table, k.chain);
   const line = k.line;
@@ -248,7 +271,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   /** volume(got(e)), without making it when it is not made yet. */
   const gotVolume = (e: KRule): number => {
     const g = gotMade.get(e);
-    return g ? volume(g) : sharedVolume(takes.get(e)!, arrived.get(e)!);
+    return g ? volume(g) : sharedVolume(takes.get(e)!, arrived.get(e)!, budget);
   };
   const drop = (e: KRule): void => {
     takes.delete(e);
@@ -278,7 +301,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     checked.add(e);
     // Packets of a jump too many to follow through its chain are all taken as sent back (sentBack): not made then.
     if (sendsBack(reach, e) && !gotMade.has(e)) {
-      const small = intersectAtMost(takes.get(e)!, arrived.get(e)!, SENT_BACK_BOXES);
+      const small = intersectSets(takes.get(e)!, arrived.get(e)!, budget.followBoxes);
       if (!small) {
         drop(e);
         return false;
@@ -286,7 +309,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
       gotMade.set(e, small);
     }
     const was = got(e);
-    const back = sentBack(reach, e, was, reads);
+    const back = sentBack(reach, e, was, reads, budget);
     if (isEmpty(back)) return true;
     // (All of them, often: no subtraction then, which on thousands of boxes costs seconds.)
     const g = back === was ? NONE : subtractSets(was, back);
@@ -304,7 +327,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     let bestV = 0;
     for (const [e, t] of takes) {
       if (cover.includes(e)) continue;
-      const v = sharedVolume(remaining, t);
+      const v = sharedVolume(remaining, t, budget);
       if (v > bestV) [best, bestV] = [e, v];
     }
     if (!best) break;
@@ -347,7 +370,7 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     const line = at(e);
     return { span: e.loaded?.command.span ?? span(line, 0, 0), role: 'takes', message: `takes ${words(reach, k.table, got(e))} (${targetName(reach, e)}${insideJump(reach, e, got(e), reads)})` };
   });
-  if (cover.length === 1 && takesAll(reach, cover[0]!, entry, reads)) {
+  if (cover.length === 1 && takesAll(reach, cover[0]!, entry, reads, budget)) {
     const b = cover[0]!;
     return { code: 'rule-after-terminal', severity: 'warning', message: `No packet reaches this rule: \`${ruleText(b, opts.lineText)}\` (line ${at(b) + 1}) takes every packet that gets this far in ${k.chain}.`, related, fixes: [...fixes, ...moveFix(k, at(b), opts)], ...(example ? { example } : {}) };
   }
@@ -397,11 +420,11 @@ function droppersOf(reach: Reachability, k: KRule, hooks: readonly Hook[], accep
 }
 
 /** Whether a rule takes every packet entering its chain: it has no condition they do not meet, and (a jump) its chain sends none back. */
-function takesAll(reach: Reachability, b: KRule, entry: PacketSet, reads: ExplainReads): boolean {
+function takesAll(reach: Reachability, b: KRule, entry: PacketSet, reads: ExplainReads, budget: ExplainBudget): boolean {
   const f = reach.facts(b.rule, b.table, b.chain);
   if (f.match.upper.length !== 1 || !isEmpty(subtractSets(entry, f.match.lower))) return false;
   // (Its hits are then every packet that gets to it.)
-  return isEmpty(sentBack(reach, b, arrivedAt(reach, b), reads));
+  return isEmpty(sentBack(reach, b, arrivedAt(reach, b), reads, budget));
 }
 
 /**
@@ -410,12 +433,13 @@ function takesAll(reach: Reachability, b: KRule, entry: PacketSet, reads: Explai
  * empty chain (ufw's logging chains) sends every packet back. None for a rule that is not a jump, or a
  * goto (what its chain returns goes to this chain's caller).
  */
-function sentBack(reach: Reachability, e: KRule, taken: PacketSet, reads: ExplainReads): PacketSet {
+function sentBack(reach: Reachability, e: KRule, taken: PacketSet, reads: ExplainReads, budget: ExplainBudget): PacketSet {
   const eff = reach.facts(e.rule, e.table, e.chain).effect;
   if (eff.kind !== 'jump' || eff.goto) return NONE;
-  if (taken.length > SENT_BACK_BOXES) return taken;
-  const decided = decidedInside(reach, e.table, eff.chain, taken, reads, 0);
-  if (decided.length > SENT_BACK_BOXES) return taken;
+  // (A rule's arrivals, from takesAll, are not bounded as settled bounds its hits.)
+  if (taken.length > budget.followBoxes) return taken;
+  const decided = decidedInside(reach, e.table, eff.chain, taken, reads, 0, budget);
+  if (decided.length > budget.followBoxes) return taken;
   return isEmpty(decided) ? taken : subtractSets(taken, decided);
 }
 
@@ -427,25 +451,13 @@ function sendsBack(reach: Reachability, e: KRule): boolean {
 
 /**
  * How much of the packets a and b share, to rank the rules of a cover by: exact (overlapVolume) up to
- * EXACT_PAIRS pairs of boxes; beyond, an over-estimate from both sets widened to COARSE_BOXES boxes
- * (coarsen). Only the ranking is estimated: what the cover takes is subtracted exactly. openstack's
- * bridge-port chains, whose matches the analysis cannot decide, gave sets of 4,000 boxes each way.
+ * the budget's pairs of boxes; beyond, an over-estimate from both sets widened (coarsen). Only the
+ * ranking is estimated: what the cover takes is subtracted exactly.
  */
-function sharedVolume(a: PacketSet, b: PacketSet): number {
-  if (a.length * b.length <= EXACT_PAIRS) return overlapVolume(a, b);
-  return overlapVolume(coarsen(a, COARSE_BOXES), coarsen(b, COARSE_BOXES));
+function sharedVolume(a: PacketSet, b: PacketSet, budget: ExplainBudget): number {
+  if (a.length * b.length <= budget.exactPairs) return overlapVolume(a, b);
+  return overlapVolume(coarsen(a, budget.coarseBoxes), coarsen(b, budget.coarseBoxes));
 }
-
-const EXACT_PAIRS = 1_000_000;
-const COARSE_BOXES = 64;
-
-/**
- * Past this many boxes a jump's packets are not followed through its chain: every one is taken as sent
- * back, so the jump is not named as taking them (the explanation names fewer rules, never a wrong one).
- * A ruleset of bridge-port chains with matches the analysis cannot decide (openstack's physdev and mac
- * tests) gave a jump 8,952 boxes and its chain 191,176: findings ran for minutes.
- */
-const SENT_BACK_BOXES = 8192;
 
 /** Chains deeper than this are not looked into (iptables refuses loops; its own limit is far deeper than rulesets go). */
 const DECIDED_DEPTH = 16;
@@ -456,7 +468,7 @@ const DECIDED_DEPTH = 16;
  * from this site. A packet rewritten on the way (MARK) is no longer among them: not counted, so a jump
  * is never said to take what it may send back.
  */
-function decidedInside(reach: Reachability, table: string, chain: string, among: PacketSet, reads: ExplainReads, depth: number): PacketSet {
+function decidedInside(reach: Reachability, table: string, chain: string, among: PacketSet, reads: ExplainReads, depth: number, budget: ExplainBudget): PacketSet {
   const called = reach.emu.tables.get(table)?.chains.get(chain);
   reads.chains.push({ name: chain, chain: called });
   const deciding = (e: Effect): boolean => e.kind === 'accept' || e.kind === 'drop' || e.kind === 'nat';
@@ -477,10 +489,10 @@ function decidedInside(reach: Reachability, table: string, chain: string, among:
     if (isEmpty(intersectSets(among, f.match.upper))) continue;
     const got = intersectSets(among, arrivedAt(reach, { rule: r, table, chain }));
     if (isEmpty(got)) continue;
-    const d = decides ? got : eff.kind === 'jump' && depth < DECIDED_DEPTH ? decidedInside(reach, table, eff.chain, got, reads, depth + 1) : NONE;
+    const d = decides ? got : eff.kind === 'jump' && depth < DECIDED_DEPTH ? decidedInside(reach, table, eff.chain, got, reads, depth + 1, budget) : NONE;
     if (!isEmpty(d)) out = isEmpty(out) ? d : unionSets(out, d);
     // (Too large to subtract: the caller takes the whole jump as sending its packets back.)
-    if (out.length > SENT_BACK_BOXES) return out;
+    if (out.length > budget.followBoxes) return out;
   }
   return out;
 }

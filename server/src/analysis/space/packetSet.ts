@@ -89,12 +89,16 @@ export function boxSubtract(a: Box, b: Box): Box[] {
 /**
  * a ∩ b, at its own length (every rule's hits are one of these, kept): one box and one box, the
  * usual case, directly; otherwise gathered in a list reused from call to call, then copied out.
+ * With a `limit`, undefined as soon as it would have more boxes than that (a set made only to be
+ * looked into when small).
  */
-export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
+export function intersectSets(a: PacketSet, b: PacketSet): PacketSet;
+export function intersectSets(a: PacketSet, b: PacketSet, limit: number): PacketSet | undefined;
+export function intersectSets(a: PacketSet, b: PacketSet, limit = Infinity): PacketSet | undefined {
   if (!a.length || !b.length) return NONE;
   if (a.length === 1 && b.length === 1) {
     const z = boxesOverlap(a[0]!, b[0]!) ? boxIntersect(a[0]!, b[0]!) : undefined;
-    return z ? [z] : NONE;
+    return !z ? NONE : limit < 1 ? undefined : [z];
   }
   // Never a itself, though it may be the answer: a union of a set with itself is a as it is,
   // while with an equal copy it is tidied (merge), and results must not depend on which.
@@ -103,27 +107,17 @@ export function intersectSets(a: PacketSet, b: PacketSet): PacketSet {
     for (const y of b) {
       if (!boxesOverlap(x, y)) continue;
       const z = boxIntersect(x, y);
-      if (z) out.push(z);
+      if (!z) continue;
+      if (out.length >= limit) {
+        out.length = 0;
+        return undefined;
+      }
+      out.push(z);
     }
   }
   const result = out.length ? out.slice() : NONE;
   out.length = 0;
   return result;
-}
-
-/** intersectSets(a, b), or undefined as soon as it has more than `limit` boxes (made only to be looked into when small). */
-export function intersectAtMost(a: PacketSet, b: PacketSet, limit: number): PacketSet | undefined {
-  const out: Box[] = [];
-  for (const x of a) {
-    for (const y of b) {
-      if (!boxesOverlap(x, y)) continue;
-      const z = boxIntersect(x, y);
-      if (!z) continue;
-      if (out.length === limit) return undefined;
-      out.push(z);
-    }
-  }
-  return out.length ? out : NONE;
 }
 
 /** intersectSets' list (never held across calls). */
