@@ -1,6 +1,7 @@
 /**
  * Martians (analysis/reach/martians.ts): packets routing drops between PREROUTING and INPUT or FORWARD
- * when they arrive on another interface than lo. Frames are written straight onto the sender's veth
+ * when they arrive on another interface than lo, among them a source that is an address of the host
+ * itself and, to 255.255.255.255, a loopback source that is not. Frames are written straight onto the sender's veth
  * (an AF_PACKET socket: the sender's own stack would refuse such sources), each a UDP datagram to
  * port 9 with one martian address, to the host or to a server behind it; the host counts them in raw
  * PREROUTING and in filter INPUT or FORWARD. The kernel must see every frame at PREROUTING and none
@@ -44,14 +45,28 @@ const CASES = [
   { name: 'multicast-src', src: '224.0.0.5', dst: HOST, hook: 'INPUT', passes: false },
   { name: 'broadcast-src', src: '255.255.255.255', dst: HOST, hook: 'INPUT', passes: false },
   { name: 'zero-dst', src: SENDER, dst: '0.0.0.0', hook: 'INPUT', passes: false },
+  // A source that is one of the host's own addresses (any interface's; lo's 127.0.0.1 too): fib_validate_source
+  // refuses it with accept_local 0, whatever route_localnet says.
+  { name: 'own-src', src: HOST, dst: HOST, hook: 'INPUT', passes: false },
+  { name: 'other-own-src', src: '10.9.1.1', dst: HOST, hook: 'INPUT', passes: false },
+  { name: 'lo-own-src', src: '127.0.0.1', dst: HOST, hook: 'INPUT', passes: false },
+  // To 255.255.255.255 routing takes the broadcast way before its loopback test: only the own-address test is left.
+  { name: 'lbcast-loopback-src', src: '127.0.0.5', dst: '255.255.255.255', hook: 'INPUT', passes: true },
+  { name: 'lbcast-lo-own-src', src: '127.0.0.1', dst: '255.255.255.255', hook: 'INPUT', passes: false },
+  { name: 'lbcast-own-src', src: HOST, dst: '255.255.255.255', hook: 'INPUT', passes: false },
+  { name: 'lbcast-zero-src', src: '0.0.0.0', dst: '255.255.255.255', hook: 'INPUT', passes: true },
+  { name: 'lbcast-multicast-src', src: '224.0.0.5', dst: '255.255.255.255', hook: 'INPUT', passes: false },
   { name: 'fwd-control', src: SENDER, dst: SERVER, hook: 'FORWARD', passes: true },
   { name: 'fwd-loopback-src', src: '127.0.0.5', dst: SERVER, hook: 'FORWARD', passes: false },
   { name: 'fwd-zero-src', src: '0.0.0.0', dst: SERVER, hook: 'FORWARD', passes: false },
   { name: 'fwd-zeronet-src', src: '0.0.0.7', dst: SERVER, hook: 'FORWARD', passes: true },
   { name: 'fwd-multicast-src', src: '224.0.0.5', dst: SERVER, hook: 'FORWARD', passes: false },
   { name: 'fwd-broadcast-src', src: '255.255.255.255', dst: SERVER, hook: 'FORWARD', passes: false },
+  { name: 'fwd-own-src', src: HOST, dst: SERVER, hook: 'FORWARD', passes: false },
 ] as const;
 type Case = (typeof CASES)[number];
+/** The cases route_localnet on eth0 lets on (loopback addresses that are not the host's own). */
+const LOCALNET_LETS_ON = new Set<string>(['loopback-dst', 'loopback-src', 'fwd-loopback-src']);
 
 /** A counting rule (no target) per case in raw PREROUTING and in filter INPUT or FORWARD, named by comments. */
 function rules(): string {
@@ -155,7 +170,7 @@ describe('kernel: martians reach PREROUTING but neither INPUT nor FORWARD, as th
       const counts = countsByComment(H);
       const an = analysed(routeLocalnet);
       for (const c of CASES) {
-        const delivered = c.passes || (routeLocalnet && (c.name === 'loopback-dst' || c.name === 'loopback-src' || c.name === 'fwd-loopback-src'));
+        const delivered = c.passes || (routeLocalnet && LOCALNET_LETS_ON.has(c.name));
         const seen = { pre: counts.get(`pre-${c.name}`), input: counts.get(`in-${c.name}`) };
         assert.equal(seen.pre, 1, `${c.name}: the frame should reach raw PREROUTING (${JSON.stringify(seen)})`);
         assert.equal(seen.input, delivered ? 1 : 0, `${c.name}: the kernel ${delivered ? 'should let it on to' : 'should drop it before'} ${c.hook} (${JSON.stringify(seen)})`);

@@ -245,8 +245,8 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: ${why}${where}${note}.${earlierDrops} ${describeEntry(reach, entry, k.table)}`, fixes, ...(related.length ? { related } : {}) };
   }
   // 2b. Packets routing drops as martians before INPUT or FORWARD (the walks keep them: reach/martians.ts).
-  if (routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, target)) {
-    const kinds = martianKinds(space, target);
+  if (routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing, target)) {
+    const kinds = martianKinds(space, target, reach.rec.routing.own);
     const at = entryHooks.join(' and ');
     return { code: 'unreachable-rule', severity: 'warning', message: `No packet reaches this rule: the packets its conditions accept at ${at} have ${kinds.join(' or ')}, and routing drops such packets as martians before ${at}.`, fixes };
   }
@@ -377,8 +377,8 @@ function explain(k: KRule, reach: Reachability, chainRules: readonly KRule[], op
   const names = cover.map((e) => `line ${at(e) + 1} (${targetName(reach, e)})`);
   // What no earlier rule takes: martians routing drops first (`! -s 0.0.0.0/1` behind DROPs of every /4 above 128.0.0.0 but
   // 224.0.0.0/4), or packets earlier jumps and rewrites send elsewhere.
-  const routed = !isEmpty(remaining) && routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing.drops, remaining);
-  const leftover = isEmpty(remaining) ? '' : routed ? ` that routing lets through (it drops the others as martians: ${martianKinds(space, remaining).join(', ')})` : ' together with earlier jumps and rewrites';
+  const routed = !isEmpty(remaining) && routedAt(reach.rec.routing, entryHooks) && onlyRoutingDrops(reach.rec.routing, remaining);
+  const leftover = isEmpty(remaining) ? '' : routed ? ` that routing lets through (it drops the others as martians: ${martianKinds(space, remaining, reach.rec.routing.own).join(', ')})` : ' together with earlier jumps and rewrites';
   const icmpNote = noNewIcmp(space, reach.facts(k.rule, k.table, k.chain).match.upper) ? ' (none of them is NEW: conntrack calls an ICMP packet NEW only when it is a request; an error is RELATED to the connection it is about, or INVALID)'
     : flagsNote ? ` (${flagsNote})` : '';
   const message = cover.length === 1
@@ -620,15 +620,30 @@ function partsOf(r: EmuRule): Array<{ text: string; rule: EmuRule }> {
 /** Matches that change state when a packet meets them: a rule with one is no rule to pass silently. */
 const STATEFUL_MATCHES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota']);
 
+/** How many lines hold rules that make the namespace track connections, counted up to two. */
+function linesTracking(rs: Ruleset): number {
+  const lines = new Set<number>();
+  for (const t of rs.tables.values()) {
+    if (!t.committed) continue;
+    for (const c of t.chains.values()) {
+      if (c.absent) continue;
+      for (const r of c.rules) if (r.facts.conntrack && lines.add(r.command.line).size > 1) return 2;
+    }
+  }
+  return lines.size;
+}
+
 /**
  * A terminal ACCEPT or DROP rule whose packets, were it removed, would meet
  * the same verdict later in the same chain (or its policy): a hint with a
  * quick fix. Only exact rules in built-in chains, and only when nothing in
- * between jumps, returns, rewrites, logs or counts those packets.
+ * between jumps, returns, rewrites, logs or counts those packets, and not
+ * the one line that turns connection tracking on.
  */
 function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _opts: FindingOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
   let outside: PacketSet | undefined;
+  let trackingLines: number | undefined;
   for (const ks of chains.values()) {
     const t = reach.emu.tables.get(ks[0]!.table);
     const chain = t?.chains.get(ks[0]!.chain);
@@ -638,6 +653,9 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       const e = r.facts.effect;
       if ((e.kind !== 'accept' && e.kind !== 'drop') || r.facts.match.conditions.length || k.rule.target.kind !== 'verdict') continue;
       if (k.rule.matches.some((m) => m.name !== 'comment' && !['tcp', 'udp', 'icmp', 'multiport', 'conntrack', 'state', 'iprange', 'mark', 'length', 'ttl', 'pkttype', 'addrtype'].includes(m.name))) continue;
+      // The one line that makes the namespace track connections (a state test): without it conntrack stops,
+      // and with it the nat chains and the reassembly of fragments (compile.ts needsConntrack).
+      if (k.loaded?.facts.conntrack && (trackingLines ??= linesTracking(reach.rs)) < 2) continue;
       const must: PacketSet = [...r.hits.values()].flatMap((f) => f.must);
       const may: PacketSet = [...r.hits.values()].flatMap((f) => f.may);
       // Large hit sets (hundreds of boxes) would make this check quadratic: not reported rather than slow.
@@ -646,7 +664,7 @@ function redundant(reach: Reachability, chains: ReadonlyMap<string, KRule[]>, _o
       // may or may not let on, which are followed too: martians (a loopback destination from outside gets here
       // only if route_localnet is on) and, with a host description, multicast groups (only for a member); or
       // by ESTABLISHED and RELATED packets conntrack may never give that state (no tracked answer, no helper).
-      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space), ...where(reach.space, Field.Dst, MULTICAST), ...where(reach.space, Field.Ct, ctValues(['ESTABLISHED', 'RELATED']))])))) continue;
+      if (!isEmpty(subtractSets(subtractSets(may, must), (outside ??= [...martians(reach.space, [], reach.rec.routing.own), ...where(reach.space, Field.Dst, MULTICAST), ...where(reach.space, Field.Ct, ctValues(['ESTABLISHED', 'RELATED']))])))) continue;
       let left = may;
       const verdict = e.kind === 'accept' ? 'ACCEPT' : 'DROP';
       let same = true;

@@ -206,7 +206,9 @@ export function analyzeReachability(rs: Ruleset, opts: ReachOptions = {}): Reach
   const localnet = opts.host ? localnetOf(opts.host, space) : undefined;
   // (Without a host description, any interface may be a bridge whose frames pass FORWARD.)
   const bridges = opts.host ? bridgesOf(opts.host, space) : undefined;
-  const routing = routingDrops(space, localnet, bridges === undefined || bridges.length > 0);
+  // (The own addresses of a host guessed from the rules keep no packet from a finding: only a description's do,
+  // and lo's 127.0.0.1, which every host has.)
+  const routing = routingDrops(space, localnet, bridges === undefined || bridges.length > 0, opts.host ? found.own : LO_ADDRESS);
   // (The previous records' hits at INPUT were read with its routing: taken over only when that is the same.)
   const same = before !== undefined && before.space === space && before.rec.addrs !== undefined && sameAddressFacts(before.rec.addrs, found) && sameRouting(before.rec.routing, routing);
   const addrs = same ? before.rec.addrs! : found;
@@ -251,8 +253,10 @@ function unite(a: ReplacedChains, b: ReplacedChains): ReplacedChains {
   return out;
 }
 
+const LO_ADDRESS = single(0x7f000001);
+
 function sameAddressFacts(a: AddressFacts, b: AddressFacts): boolean {
-  return equalSets(a.local, b.local) && equalSets(a.broadcast, b.broadcast) && equalSets(a.delivered, b.delivered) && a.exact === b.exact;
+  return equalSets(a.local, b.local) && equalSets(a.broadcast, b.broadcast) && equalSets(a.delivered, b.delivered) && equalSets(a.own, b.own) && a.exact === b.exact;
 }
 
 /**
@@ -304,7 +308,7 @@ function sourcesOf(local: IntSet, space: Space): PacketSet {
 }
 
 function sameRouting(a: RoutingDrops, b: RoutingDrops): boolean {
-  return sameSet(a.drops, b.drops) && a.hooks.join() === b.hooks.join();
+  return sameSet(a.drops, b.drops) && a.hooks.join() === b.hooks.join() && equalSets(a.own, b.own);
 }
 
 /** The host's interfaces with route_localnet on, as interface indices (a name the space folds into "other names" is left out: off). */

@@ -165,7 +165,7 @@ function routingDropped(reach: Reachability, table: string, chain: string, lost:
   const hooks = reach.rec.entryHooks(table, chain);
   const routing = reach.rec.routing;
   if (isEmpty(lost) || !routedAt(routing, hooks)) return { dropped: NONE, rest: lost, hooks };
-  const dropped = lost.filter((b) => onlyRoutingDrops(routing.drops, [b]));
+  const dropped = lost.filter((b) => onlyRoutingDrops(routing, [b]));
   return dropped.length ? { dropped, rest: lost.filter((b) => !dropped.includes(b)), hooks } : { dropped: NONE, rest: lost, hooks };
 }
 
@@ -284,6 +284,6 @@ function flowsAt(reach: Reachability, line: number): RuleFlows | undefined {
   if (!isEmpty(rest)) {
     neverHere = { packets: renderSet(reach.space, rest, 2, undefined, quiet), takenBy: takersOfLost(reach, rule, table, chain, rest) };
   }
-  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2, undefined, quiet), kinds: martianKinds(reach.space, dropped), before: hooks.join(' and ') };
+  const martians = isEmpty(dropped) ? undefined : { packets: renderSet(reach.space, dropped, 2, undefined, quiet), kinds: martianKinds(reach.space, dropped, reach.rec.routing.own), before: hooks.join(' and ') };
   return { table, chain, rows, does: doesText(rule, table), ...(neverHere ? { neverHere } : {}), ...(martians ? { martians } : {}), ...(example ? { example } : {}), unreachable: rows.length === 0 };
 }

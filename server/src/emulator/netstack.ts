@@ -343,7 +343,7 @@ export class HostStack {
   }
 
   private routeInput(p: Packet, iif: string, ct: CtInfo, unconfirmed: CtInfo['conn']): Outcome {
-    const odd = martianAddress(p.src, p.dst, iif === 'lo' || !!this.host.ifaces.get(iif)?.routeLocalnet);
+    const odd = martianAddress(p.src, p.dst, iif === 'lo' || !!this.host.ifaces.get(iif)?.routeLocalnet, iif !== 'lo' && this.router.isOwnAddress(p.src));
     if (odd) {
       this.emit({ type: 'route', decision: 'martian', reason: `${odd} arriving on ${iif}: a martian, dropped` });
       return { fate: 'martian', packet: clonePacket(p), detail: odd };

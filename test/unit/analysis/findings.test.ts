@@ -454,6 +454,15 @@ describe('reachability findings', () => {
     assert.deepEqual(at(raw, '-i eth1').filter((d) => d.code === 'redundant-rule'), []);
   });
 
+  it('not redundant when it is the one line that turns connection tracking on: without it the nat chains stop and fragments are no longer reassembled (soundness seeds 280186, 390485)', () => {
+    const redundantOnes = (more: string): string[] => at(findings(`
+      -A INPUT -p udp -m state --state INVALID -j DROP
+      ${more}`), '--state INVALID').filter((d) => d.code === 'redundant-rule').map((d) => d.message);
+    assert.deepEqual(redundantOnes(''), []);
+    // Another line tracks connections too: then it only meets the DROP policy sooner.
+    assert.equal(redundantOnes('-A OUTPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT').length, 1);
+  });
+
   it('undecidable matches never make a rule unreachable, nor hide later ones', () => {
     const f = findings(`
       -A INPUT -m limit --limit 1/s -j DROP

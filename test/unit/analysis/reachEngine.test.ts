@@ -217,12 +217,14 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
     '-A INPUT -i eth0 -s 224.0.0.0/4 -j DROP');
 
   it('without a host description: a loopback address from outside may get there (route_localnet is unknown) but surely does not, so no example comes from it; a multicast source never does', () => {
-    for (const n of [1, 2, 4]) {
+    for (const n of [1, 2]) {
       const { hit } = hitsOf(text, n, false);
       assert.ok(hit && hit.may.length > 0, `rule ${n} may be reached`);
       assert.deepEqual(hit!.must, [], `rule ${n}: no packet surely reaches it`);
     }
     assert.equal(hitsOf(text, 6, false).hit?.may.length ?? 0, 0, 'rule 6 (a multicast source) is reached by no packet');
+    // 127.0.0.1 is lo's own address on every host: from outside a martian whatever route_localnet says, to 255.255.255.255 too.
+    assert.equal(hitsOf(text, 4, false).hit?.may.length ?? 0, 0, 'rule 4 (the source 127.0.0.1 from eth0) is reached by no packet');
     // lo carries loopback addresses, and DHCP's 0.0.0.0 → 255.255.255.255 is no martian.
     for (const n of [3, 5]) assert.ok(hitsOf(text, n, false).hit!.must.length > 0, `rule ${n} surely reached`);
     const { an, hit } = hitsOf(text, 3, false);
@@ -239,6 +241,25 @@ describe('routing: martians (ip_route_input_slow) reach neither INPUT nor FORWAR
     const { an } = hitsOf(text, 1, true);
     const [d] = reachFindings(an.rs, an).filter((f) => f.span.start.line === text.split('\n').findIndex((l) => l.includes('-i eth0 -d 127.0.0.1')));
     assert.match(d!.message, /never hold for packets in filter INPUT \(routing drops such packets as martians: a multicast or broadcast source, the address 0\.0\.0\.0, a loopback address from another interface than lo without route_localnet\)/);
+  });
+
+  it("with one: a source that is one of the host's own addresses, from outside, reaches nothing (accept_local 0), to 255.255.255.255 too; a loopback source to 255.255.255.255 does (test/kernel/martians.kernel.test.ts)", () => {
+    const own = rules(
+      '-A INPUT -i eth0 -s 10.0.2.1/32 -p udp -j DROP',
+      '-A INPUT -i eth0 -s 10.0.1.1/32 -d 255.255.255.255/32 -p udp -j DROP',
+      '-A INPUT -i eth0 -s 127.0.0.5/32 -d 255.255.255.255/32 -p udp -j ACCEPT',
+      '-A INPUT -i eth0 -s 127.0.0.1/32 -d 255.255.255.255/32 -p udp -j ACCEPT',
+      '-A INPUT -i lo -s 10.0.2.1/32 -p udp -j ACCEPT');
+    const an = analyzeReachability(parse(own), { host });
+    const hit = (n: number) => an.reach([...an.rules()].find((r) => r.chain === 'INPUT' && r.rule.ref.index === n - 1)!.rule, 'filter', 'INPUT').hits.get('INPUT');
+    for (const n of [1, 2, 4]) assert.equal(hit(n)?.may.length ?? 0, 0, `rule ${n}: routing drops its packets`);
+    for (const n of [3, 5]) assert.ok((hit(n)?.must.length ?? 0) > 0, `rule ${n}: surely reached`);
+    const lines = own.split('\n');
+    const [d] = reachFindings(an.rs, an).filter((f) => f.span.start.line === lines.indexOf('-A INPUT -i eth0 -s 10.0.2.1/32 -p udp -j DROP'));
+    assert.match(d!.message, /one of this host's own addresses as the source, from another interface than lo, and routing drops such packets as martians/);
+    // Without a description the host's addresses are guessed: a guess keeps no packet from a rule.
+    const guessed = analyzeReachability(parse(own));
+    assert.ok(guessed.reach([...guessed.rules()].find((r) => r.chain === 'INPUT' && r.rule.ref.index === 0)!.rule, 'filter', 'INPUT').hits.get('INPUT')!.may.length > 0);
   });
 
   it('hover: a rule only loopback addresses from outside reach, without a host description, is there only if route_localnet is on, with no example', () => {

@@ -22,6 +22,10 @@
  *    have rewritten it (MARK, CONNMARK, NOTRACK, NAT) entry variants (marks,
  *    connection marks, states) are tried, and a rule that still misses is
  *    only counted when such a target precedes it.
+ * 3. A finding's example is taken by the rule it names.
+ * 4. A rule called redundant changes nothing when taken out: its witnesses
+ *    meet the same verdict, packet and log lines in its table, and random
+ *    packets the same in every table on their way through the host.
  *
  * Replay one ruleset: NFLENS_REACH_SEED=N NFLENS_REACH_CASES=1. Print every
  * failure: NFLENS_REACH_ALL=1. List the (rule, hook) pairs the analysis calls
@@ -269,10 +273,15 @@ class Host {
   readonly matched = new Map<string, Seen>();
   /** The current packet's origin, for reports. */
   private path = '';
+  get journey(): string {
+    return this.path;
+  }
   /** Whether connections may have NAT bindings: only the ruleset's own NAT rules make them. */
   private readonly binds: boolean;
   /** What LOG, NFLOG and TRACE rules wrote while set (the redundancy check compares them; the sampling keeps none). */
   notes: string[] | undefined;
+  /** While set, what each table did to the packet, in order: its verdict, NAT request, untracking and the packet after (the redundancy check). */
+  outcomes: string[] | undefined;
 
   constructor(
     readonly host: HostModel,
@@ -314,7 +323,9 @@ class Host {
       if (!this.matched.has(key)) this.matched.set(key, { hook, packet: { ...p, tcpOptions: [...p.tcpOptions] }, ct: now.state, ...(now.conn ? { conn: { mark: now.conn.mark, status: now.conn.status } } : {}), path: this.path });
     };
     const context = (rule: EmuRule, attached: 'untracked' | 'template' | undefined): TargetContext => this.context(p, hook, name, (now = attached === 'untracked' ? UNTRACKED : attached === 'template' ? TEMPLATE : ct), rule);
-    return runTable({ table: t, hook, packet: p, context, emit, assume: 'match' }, hook);
+    const v = runTable({ table: t, hook, packet: p, context, emit, assume: 'match' }, hook);
+    this.outcomes?.push(`${name} ${hook}: ${JSON.stringify({ verdict: v.verdict, rejectWith: v.rejectWith, nat: v.nat, notrack: v.notrack, p })}`);
+    return v;
   }
 
   private filtering(hook: Hook, names: readonly string[], p: Packet, ct: CtInfo): boolean {
@@ -436,7 +447,7 @@ class Host {
 
   private routeInput(p: Packet, iif: string, ct: CtInfo): void {
     // Martians never get past routing (netstack's routeInput; test/kernel/martians.kernel.test.ts).
-    if (martianAddress(p.src, p.dst, iif === 'lo' || !!this.host.ifaces.get(iif)?.routeLocalnet)) return;
+    if (martianAddress(p.src, p.dst, iif === 'lo' || !!this.host.ifaces.get(iif)?.routeLocalnet, iif !== 'lo' && this.router.isOwnAddress(p.src))) return;
     const route = this.router.input(p.dst, iif);
     if (route.kind === 'local' || route.kind === 'broadcast') {
       p.oif = '';
@@ -594,6 +605,12 @@ class Host {
     }
     return this.matched.has(key);
   }
+}
+
+/** The first place two lists differ, with what each has there (undefined past its end). */
+function firstDifference(a: readonly string[], b: readonly string[]): { a: string | undefined; b: string | undefined } | undefined {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) return { a: a[i], b: b[i] };
+  return undefined;
 }
 
 /** Findings once per analysis (steps 3 and 4 both read them). */
@@ -756,50 +773,58 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
       else if (rewritten) n.rewritten++;
     }
 
-    // 4. A rule called redundant changes no packet's fate in its table: with its line taken out, random
-    // packets at its chain's hook meet the same verdict (reject, NAT request, notrack) and leave as the same
-    // packet; its witnesses are also logged alike.
+    // 4. A rule called redundant changes no packet's fate: with its line taken out, its witnesses (packets
+    // that get to it) meet the same verdict (reject, NAT request, notrack) in its table, leave it as the same
+    // packet and are logged alike by LOG, NFLOG and TRACE rules; and random packets sent through the whole
+    // host (as the sampling above sends them, with the same draws) meet the same in every table on their way.
     for (const d of findingsOf(rs, an, lines)) {
       if (d.code !== 'redundant-rule') continue;
       n.redundant++;
       const here = [...an.rules()].find((x) => x.rule.ref.line === d.span.start.line)!;
       const hook = here.chain as Hook;
       const without = compileRuleset(parseIptables(lines.filter((_, i) => i !== d.span.start.line).join('\n'), { backend: 'nft', family: 'ipv4' }).ruleset);
-      const r = rng(seed * 31 + d.span.start.line);
+      const called = `"${lines[d.span.start.line]}" (line ${d.span.start.line + 1}) is called redundant, but without it`;
       const a = new Host(host, emu, pool, rng(seed), seed);
       const b = new Host(host, without, pool, rng(seed), seed);
-      // The packets it takes first (a witness of each of its hit's boxes), then random ones.
+      // The packets it takes first: a witness of each of its hit's boxes.
       const own = an.reach(here.rule, here.table, here.chain).hits.get(hook)?.must ?? [];
-      const witnesses = own.slice(0, 50).map((box) => witnessOf(an.space, [box])!);
-      for (let i = 0; i < witnesses.length + 300; i++) {
-        const w = witnesses[i];
-        const p = w ? witnessPacket(w) : randomPacket(r, pool);
-        const ifs = [...pool.ifaces];
-        if (!w) {
-          p.iif = hook === 'OUTPUT' ? '' : r.pick(ifs);
-          p.oif = hook === 'PREROUTING' || hook === 'INPUT' ? '' : r.pick(ifs);
-          p.localOrigin = p.iif === '';
-        }
-        const state = w ? w.ctState : r.pick(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'] as const);
-        const ct = ctFor(p, emu.conntrackActive ? state : 'INVALID', w ? w.connmark : r.pick([...pool.marks]));
+      for (const box of own.slice(0, 50)) {
+        const w = witnessOf(an.space, [box])!;
+        const p = witnessPacket(w);
+        const ct = ctFor(p, emu.conntrackActive ? w.ctState : 'INVALID', w.connmark);
         const pa = { ...p, tcpOptions: [] };
         const pb = { ...p, tcpOptions: [] };
         a.notes = [];
         b.notes = [];
         const va = a.table(here.table, hook, pa, ct);
         const vb = b.table(here.table, hook, pb, ct);
-        // For a witness (a packet that gets to the rule), the lines LOG, NFLOG and TRACE rules write are part of
-        // it: a DROP that keeps a source out of the log is no duplicate. (A random packet is run through this
-        // table alone, and may be one the tables before never let get here: a filter INPUT REJECT of all TCP
-        // keeps it from a later nat INPUT NFLOG, seed 60322.)
-        const fate = (v: TableResult | undefined, q: Packet, logged: readonly string[]): string => JSON.stringify({ verdict: v?.verdict, rejectWith: v?.rejectWith, nat: v?.nat, notrack: v?.notrack, q, ...(w ? { logged } : {}) });
+        const fate = (v: TableResult | undefined, q: Packet, logged: readonly string[]): string => JSON.stringify({ verdict: v?.verdict, rejectWith: v?.rejectWith, nat: v?.nat, notrack: v?.notrack, q, logged });
         const fa = fate(va, pa, a.notes);
         const fb = fate(vb, pb, b.notes);
         a.notes = b.notes = undefined;
         if (fa === fb) continue;
-        incomplete.push({ seed, text, what: `"${lines[d.span.start.line]}" (line ${d.span.start.line + 1}) is called redundant, but without it ${packetText(p)} in=${p.iif || '-'} out=${p.oif || '-'} ct=${state} at ${hook} meets ${fb} instead of ${fa}` });
+        incomplete.push({ seed, text, what: `${called} ${packetText(p)} in=${p.iif || '-'} out=${p.oif || '-'} ct=${w.ctState} at ${hook} meets ${fb} instead of ${fa}` });
         break;
       }
+      // Then random packets, each on its whole way through the host: only there do they meet this table in the
+      // states and with the rewrites the tables and hooks before leave them (run through its table alone, an
+      // untracked ICMP error met a nat INPUT rule, seed 150010, and TCP a nat INPUT NFLOG that a filter INPUT
+      // REJECT of all TCP keeps it from, seed 60322).
+      a.outcomes = [];
+      b.outcomes = [];
+      a.notes = [];
+      b.notes = [];
+      for (let i = 0; i < 300; i++) {
+        a.one();
+        b.one();
+        const differs = firstDifference(a.outcomes, b.outcomes) ?? firstDifference(a.notes, b.notes);
+        if (differs) {
+          incomplete.push({ seed, text, what: `${called} a packet on its way through the host (${a.journey}) meets ${differs.b ?? 'nothing more'} instead of ${differs.a ?? 'nothing more'}` });
+          break;
+        }
+        a.outcomes.length = b.outcomes.length = a.notes.length = b.notes.length = 0;
+      }
+      a.outcomes = b.outcomes = a.notes = b.notes = undefined;
     }
 
     // 3. A finding's example ("… would match it, but line N takes it first") is taken by line N, at a
@@ -834,7 +859,7 @@ test(`reachability agrees with the emulator on ${CASES} random rulesets from see
   console.log(
     `reachability vs emulator: ${n.rulesets} rulesets (seeds ${FIRST_SEED}-${FIRST_SEED + CASES - 1}), ${n.rules} rules, ${n.unreachable} unreachable, ${n.witnessed} witnessed, ` +
       `${n.confirmed} confirmed (${n.viaVariant} witness(es) through an entry variant), ${n.rewritten} unconfirmed after a rewriting target, ${n.conditional} conditional (no witness: undecidable matches); ` +
-      `${n.redundant} rules called redundant (each taken out: a witness of each box it takes and 300 random packets meet the same fate), ${n.examples} findings' examples, ${n.examplesTaken} taken by the line they name (${n.examplesMay} others only may get there); ` +
+      `${n.redundant} rules called redundant (each taken out: a witness of each box it takes meets the same fate in its table, and 300 random packets on their way through the host in every table), ${n.examples} findings' examples, ${n.examplesTaken} taken by the line they name (${n.examplesMay} others only may get there); ` +
       `${n.packets} packets sampled hit ${n.sampledHits} (rule, hook) pairs = ${n.coveredPairs} of the ${n.reachablePairs} the analysis calls reachable; ${unsound.length} unsound, ${incomplete.length} incomplete; ${ms} ms`,
   );
   if (process.env.NFLENS_REACH_ALL) for (const f of [...unsound, ...incomplete]) console.log(`seed ${f.seed}: ${f.what}`);

@@ -37,6 +37,16 @@ describe('example packets', () => {
     assert.deepEqual([any.proto, any.ctState, any.tcpFlags, any.length], [6, 'NEW', 0x02, 60]);
   });
 
+  it('never a TCP packet conntrack gives no state while the set has another (soundness seed 360257): no flags in ESTABLISHED, a SYN-ACK NEW', () => {
+    const est = witnessOf(space, intersectSets(tcpIn('ESTABLISHED'), where(space, Field.TcpFlags, fromRanges([[0, 0], [0x04, 0x04]]))))!;
+    assert.deepEqual([est.ctState, est.tcpFlags], ['ESTABLISHED', 0x04]);
+    // A box of impossible packets only, ahead of a possible one.
+    const only = [...intersectSets(tcpIn('NEW'), where(space, Field.TcpFlags, single(0x12))), ...intersectSets(tcpIn('ESTABLISHED'), where(space, Field.TcpFlags, single(0x12)))];
+    assert.deepEqual([witnessOf(space, only)!.ctState, witnessOf(space, only)!.tcpFlags], ['ESTABLISHED', 0x12]);
+    // Nothing else: that one all the same.
+    assert.equal(witnessOf(space, intersectSets(tcpIn('ESTABLISHED'), where(space, Field.TcpFlags, single(0))))!.tcpFlags, 0);
+  });
+
   it('comes from a box whose packets may be NEW or ESTABLISHED when the set has one (a set said "conntrack INVALID,NEW" is two boxes, INVALID first); else from the first', () => {
     assert.equal(witnessOf(space, [...tcpIn('INVALID'), ...tcpIn('NEW')])!.ctState, 'NEW');
     assert.equal(witnessOf(space, [...tcpIn('UNTRACKED'), ...tcpIn('ESTABLISHED')])!.ctState, 'ESTABLISHED');

@@ -302,6 +302,17 @@ describe('martians (test/kernel/martians.kernel.test.ts)', () => {
     assert.deepEqual(fate('10.0.0.2', '10.0.0.1'), { pre: true, input: true, martian: false });
   });
 
+  it("a source that is the host's own address, from outside: dropped (accept_local 0), to 255.255.255.255 too; on lo delivered", () => {
+    assert.deepEqual(fate('10.0.0.1', '10.0.0.1'), { pre: true, input: false, martian: true });
+    assert.deepEqual(fate('10.0.0.1', '255.255.255.255'), { pre: true, input: false, martian: true });
+    assert.deepEqual(fate('127.0.0.1', '255.255.255.255'), { pre: true, input: false, martian: true }, "lo's 127.0.0.1 is an address of the host");
+    assert.deepEqual(fate('10.0.0.1', '10.0.0.1', 'lo'), { pre: true, input: true, martian: false });
+  });
+
+  it('a loopback source to 255.255.255.255 is routed as a broadcast before the loopback test: delivered', () => {
+    assert.deepEqual(fate('127.0.0.5', '255.255.255.255'), { pre: true, input: true, martian: false });
+  });
+
   it('loopback addresses pass on lo and where route_localnet is on', () => {
     assert.equal(martianAddress(ip('127.0.0.5'), ip('10.0.0.1'), true), undefined);
     assert.match(martianAddress(ip('127.0.0.5'), ip('10.0.0.1'), false)!, /loopback source/);

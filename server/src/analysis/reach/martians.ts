@@ -1,14 +1,16 @@
 /**
  * Packets routing drops as martians (ip_route_input_slow): a loopback destination or source
- * arriving on another interface than lo (unless that interface has route_localnet), the
- * destination 0.0.0.0, the source 0.0.0.0 (but to the limited broadcast: DHCP), a multicast or
- * limited-broadcast source. They reach neither INPUT nor FORWARD
+ * arriving on another interface than lo (unless that interface has route_localnet; a loopback
+ * source to the limited broadcast is routed before that test), the destination 0.0.0.0, the source
+ * 0.0.0.0 (but to the limited broadcast: DHCP), a multicast or limited-broadcast source, and a
+ * source that is one of the host's own addresses (fib_validate_source, accept_local 0; to the
+ * limited broadcast too). They reach neither INPUT nor FORWARD
  * (test/kernel/martians.kernel.test.ts); the emulator's router drops them too (host/routing.ts).
  */
 import type { Hook } from '../../lang/iptables/extension';
 import { Field, type Space } from '../space/fields';
 import { range, single, subtract, union, type IntSet } from '../space/intSet';
-import { intersectSets, isEmpty, subtractSets, where, type PacketSet } from '../space/packetSet';
+import { intersectSets, isEmpty, NONE, subtractSets, where, type PacketSet } from '../space/packetSet';
 
 /** ipv4_is_zeronet: 0.0.0.0 only since Linux 5.3, which made the rest of 0.0.0.0/8 unicast (checked in the kernel). */
 const ZERONET = single(0);
@@ -27,12 +29,12 @@ function notLo(space: Space): IntSet {
  * Every martian, but loopback addresses on the interfaces with route_localnet (`localnet`): no packet
  * of it gets past routing. The others come in on lo neither: a local process cannot send them.
  */
-export function martians(space: Space, localnet: IntSet = []): PacketSet {
-  return kindsOf(space, localnet).flatMap(([, m]) => m);
+export function martians(space: Space, localnet: IntSet = [], own: IntSet = []): PacketSet {
+  return kindsOf(space, localnet, own).flatMap(([, m]) => m);
 }
 
 /** The martians kind by kind, each with its words (martians() in pieces). */
-function kindsOf(space: Space, localnet: IntSet): Array<readonly [string, PacketSet]> {
+function kindsOf(space: Space, localnet: IntSet, own: IntSet): Array<readonly [string, PacketSet]> {
   const dst = (v: IntSet) => where(space, Field.Dst, v);
   const src = (v: IntSet) => where(space, Field.Src, v);
   const not = (v: IntSet) => subtract(range(0, 0xffffffff), v);
@@ -44,12 +46,14 @@ function kindsOf(space: Space, localnet: IntSet): Array<readonly [string, Packet
     ['the source 0.0.0.0', intersectSets(arriving, intersectSets(src(ZERONET), dst(not(union(ZERONET, LBCAST)))))],
     ['the destination 0.0.0.0', intersectSets(arriving, intersectSets(dst(ZERONET), src(not(ZERONET))))],
     ['a loopback address from another interface than lo', loopbackMartians(space, localnet)],
+    ["one of this host's own addresses as the source, from another interface than lo", own.length ? intersectSets(where(space, Field.Iif, notLo(space)), src(own)) : NONE],
   ];
 }
 
 /** Loopback addresses arriving on another interface than lo without route_localnet (`localnet`). */
 export function loopbackMartians(space: Space, localnet: IntSet): PacketSet {
-  return intersectSets(where(space, Field.Iif, subtract(notLo(space), localnet)), [...where(space, Field.Dst, LOOPBACK), ...where(space, Field.Src, LOOPBACK)]);
+  const fromLoopback = intersectSets(where(space, Field.Src, LOOPBACK), where(space, Field.Dst, range(0, 0xfffffffe)));
+  return intersectSets(where(space, Field.Iif, subtract(notLo(space), localnet)), [...where(space, Field.Dst, LOOPBACK), ...fromLoopback]);
 }
 
 /** Whether every packet of `s` that arrives on an interface is a martian (for some route_localnet). */
@@ -67,9 +71,11 @@ export function onlyLoopbackFromOutside(space: Space, s: PacketSet): boolean {
 export interface RoutingDrops {
   readonly drops: PacketSet;
   readonly hooks: readonly Hook[];
+  /** The host's own addresses `drops` refuses as sources from outside (a description's; for a guessed host only lo's 127.0.0.1). */
+  readonly own: IntSet;
 }
 
-export const NO_ROUTING_DROPS: RoutingDrops = { drops: [], hooks: [] };
+export const NO_ROUTING_DROPS: RoutingDrops = { drops: [], hooks: [], own: [] };
 
 /**
  * What routing surely drops on the way to INPUT: every martian, but loopback addresses from outside
@@ -78,8 +84,8 @@ export const NO_ROUTING_DROPS: RoutingDrops = { drops: [], hooks: [] };
  * routed; at FORWARD only when no bridge's frames pass it (`bridgedFrames`: br_netfilter hands
  * them to FORWARD unrouted, martians or not).
  */
-export function routingDrops(space: Space, localnet: IntSet | undefined, bridgedFrames: boolean): RoutingDrops {
-  return { drops: martians(space, localnet ?? range(0, space.ifaces.max)), hooks: bridgedFrames ? ['INPUT'] : ['INPUT', 'FORWARD'] };
+export function routingDrops(space: Space, localnet: IntSet | undefined, bridgedFrames: boolean, own: IntSet): RoutingDrops {
+  return { drops: martians(space, localnet ?? range(0, space.ifaces.max), own), hooks: bridgedFrames ? ['INPUT'] : ['INPUT', 'FORWARD'], own };
 }
 
 /** Whether every packet at these hooks (some) was routed first. */
@@ -87,17 +93,19 @@ export function routedAt(routing: RoutingDrops, hooks: readonly Hook[]): boolean
   return hooks.length > 0 && hooks.every((h) => routing.hooks.includes(h));
 }
 
-/** Addresses some martian has as its source, or as its destination. */
+/** Addresses some martian has as its source (with the host's own), or as its destination. */
 const MARTIAN_SRC = union(union(ZERONET, LOOPBACK), union(MULTICAST, LBCAST));
 const MARTIAN_DST = union(ZERONET, LOOPBACK);
 
 /**
- * Whether routing drops every packet of `s` (`drops`: routingDrops). A box whose source and
+ * Whether routing drops every packet of `s` (`routing`: routingDrops). A box whose source and
  * destination both leave the martian addresses answers no at once: most do (a hit at INPUT).
  */
-export function onlyRoutingDrops(drops: PacketSet, s: PacketSet): boolean {
+export function onlyRoutingDrops(routing: RoutingDrops, s: PacketSet): boolean {
+  const drops = routing.drops;
   if (!drops.length || !s.length) return false;
-  for (const b of s) if (!inside(b[Field.Src]!, MARTIAN_SRC) && !inside(b[Field.Dst]!, MARTIAN_DST)) return false;
+  const sources = routing.own.length ? union(MARTIAN_SRC, routing.own) : MARTIAN_SRC;
+  for (const b of s) if (!inside(b[Field.Src]!, sources) && !inside(b[Field.Dst]!, MARTIAN_DST)) return false;
   return isEmpty(subtractSets(s, drops));
 }
 
@@ -111,8 +119,8 @@ function inside(a: IntSet, b: IntSet): boolean {
 }
 
 /** The kinds of martian `s` holds, in words: the one that holds it all if there is one (for a finding on a rule only martians would reach). */
-export function martianKinds(space: Space, s: PacketSet): string[] {
-  const kinds = kindsOf(space, []);
+export function martianKinds(space: Space, s: PacketSet, own: IntSet = []): string[] {
+  const kinds = kindsOf(space, [], own);
   const whole = kinds.find(([, m]) => isEmpty(subtractSets(s, m)));
   return whole ? [whole[0]] : kinds.filter(([, m]) => !isEmpty(intersectSets(s, m))).map(([w]) => w);
 }

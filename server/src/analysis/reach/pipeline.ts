@@ -300,13 +300,14 @@ export class Pipeline {
 
   /**
    * What routing lets on to INPUT or FORWARD of the packets PREROUTING let through. `must` holds no
-   * martian (martians.ts; without a host description route_localnet is taken as off). `may` loses
+   * martian (martians.ts; without a host description route_localnet is taken as off, and only lo's
+   * 127.0.0.1 is known to be the host's own, which routing refuses as a source from outside). `may` loses
    * only the loopback addresses on interfaces a host description gives without route_localnet: it
    * keeps the other martians, so that sets in words stay short ("from any address", not "from any
    * address except 0.0.0.0, 224.0.0.0/4, 255.255.255.255"; analysis README, "The walk").
    */
   private routable(pre: Flow, localnet: IntSet | undefined): Flow {
-    const must = subtractSets(pre.must, martians(this.space, localnet ?? []));
+    const must = subtractSets(pre.must, martians(this.space, localnet ?? [], this.rec.routing.own));
     return localnet ? { may: subtractSets(pre.may, loopbackMartians(this.space, localnet)), must } : { may: pre.may, must };
   }
 

@@ -485,7 +485,7 @@ export class Recorder {
 
   /** The flow as it gets to the hook: none at INPUT (or FORWARD, routing.hooks) when routing drops every packet of it as a martian. */
   private routed(hook: Hook, f: Flow): Flow {
-    return f.must.length === 0 && this.routing.hooks.includes(hook) && onlyRoutingDrops(this.routing.drops, f.may) ? NO_FLOW : f;
+    return f.must.length === 0 && this.routing.hooks.includes(hook) && onlyRoutingDrops(this.routing, f.may) ? NO_FLOW : f;
   }
 
   /** Packets entering a chain from a jump site: the jumping rule, or a hook (as "hook X"). */

@@ -158,7 +158,7 @@ export function addressFacts(host: HostModel): AddressFacts {
   const local = subtract(subtract(fromRanges([loopback, ...own]), special), multicast);
   const broadcast = union(special, subtract(subtract(fromRanges(bcasts), local), multicast));
   const delivered = fromRanges([loopback, ...own, ...bcasts, [0xffffffff, 0xffffffff]]);
-  return { local, broadcast, delivered };
+  return { local, broadcast, delivered, own: fromRanges(own) };
 }
 
 /** Whether a rule untracks the packets it matches (NOTRACK, CT --notrack). */

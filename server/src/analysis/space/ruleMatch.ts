@@ -52,6 +52,8 @@ export interface AddressFacts {
   readonly broadcast: IntSet;
   /** Destinations routing delivers to INPUT. */
   readonly delivered: IntSet;
+  /** The host's interface addresses themselves (127.0.0.1, not the rest of 127/8): a martian source from outside (martians.ts). */
+  readonly own: IntSet;
   /** False when guessed from the rules (no host description): then they only pick example packets, never exclude any. */
   readonly exact?: boolean;
 }

@@ -6,7 +6,9 @@
  */
 import { CT_STATES, Field, NO_IFACE, PKT_TYPES, type Box, type Space } from './fields';
 import { has, type IntSet } from './intSet';
-import type { PacketSet } from './packetSet';
+import { subtractSets, type PacketSet } from './packetSet';
+import { impossibleTcp } from './impossibleTcp';
+import { tcpFlagsValid, tcpIndex } from '../../emulator/tcpConntrack';
 
 export interface Witness {
   readonly src: number;
@@ -111,18 +113,30 @@ const usualState = (b: Box): boolean => (PREFERRED[Field.Ct] ?? []).some((v) => 
  * From the set's first box whose packets may come in on another interface than lo (pickIif) and be NEW
  * or ESTABLISHED; failing that, the first that may come in on another interface, then the first box.
  * A SYN "conntrack INVALID" is a packet nobody expects either: a set rendered "conntrack INVALID,NEW"
- * is often two boxes, the INVALID one first.
+ * is often two boxes, the INVALID one first. Never a TCP packet in a state conntrack never gives it
+ * (impossibleTcp: an ESTABLISHED packet with no flags) while the set has another: the walks keep such
+ * packets where no flags test took them out, and a rule's own flags test leaves them out (ruleMatch),
+ * so one met at a later rule may be a packet the earlier rule would have taken (soundness seed 360257).
  */
 export function witnessOf(space: Space, s: PacketSet): Witness | undefined {
   if (!s.length) return undefined;
-  let best: Box | undefined;
-  let bestRank = 4;
-  for (const b of s) {
-    const rank = (onLo(space, b) ? 2 : 0) + (usualState(b) ? 0 : 1);
-    if (rank < bestRank) [best, bestRank] = [b, rank];
-    if (rank === 0) break;
+  // (Then a box with a protocol a reader knows: which of the pieces a subtraction left comes first says nothing.)
+  const ranked = s.map((b, i) => ({ b, i, rank: (onLo(space, b) ? 4 : 0) + (usualState(b) ? 0 : 2) + (knownProto(b) ? 0 : 1) })).sort((x, y) => x.rank - y.rank || x.i - y.i);
+  for (const { b } of ranked) {
+    const w = witnessOfBox(space, b);
+    if (!neverTracked(w)) return w;
+    // The box's packets conntrack does give a state, if it has some.
+    for (const piece of subtractSets([b], impossibleTcp(space))) return witnessOfBox(space, piece);
   }
-  return witnessOfBox(space, best!);
+  return witnessOfBox(space, ranked[0]!.b);
+}
+
+const knownProto = (b: Box): boolean => (PREFERRED[Field.Proto] ?? []).some((v) => has(b[Field.Proto]!, v));
+
+/** A TCP packet in a state conntrack never gives it (impossibleTcp, for one packet). */
+function neverTracked(w: Witness): boolean {
+  if (w.proto !== 6 || (w.ctState !== 'NEW' && w.ctState !== 'ESTABLISHED' && w.ctState !== 'RELATED')) return false;
+  return !tcpFlagsValid(w.tcpFlags) || (tcpIndex(w.tcpFlags) === 'SYNACK' && w.ctState !== 'ESTABLISHED');
 }
 
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };

@@ -65,6 +65,13 @@ export class Router implements HostView {
     return (addr >>> 24) === 127 || this.local.get(addr >>> 0)?.type === 'LOCAL';
   }
 
+  /** Whether an interface of the host has this very address (inet_lookup_ifaddr_rcu: 127.0.0.1, not the rest of 127/8). */
+  isOwnAddress(addr: number): boolean {
+    const a = addr >>> 0;
+    for (const i of this.host.ifaces.values()) for (const x of i.addrs) if (x.addr >>> 0 === a) return true;
+    return false;
+  }
+
   /** __inet_dev_addr_type(): zeronet and limited broadcast, multicast, then the local table. */
   addrType(addr: number, dev?: string): AddrTypeName {
     const a = addr >>> 0;
@@ -137,16 +144,20 @@ export class Router implements HostView {
  * What makes an arriving packet a martian for ip_route_input_slow, but a loopback destination (the
  * router's: it has no route for one): a multicast or broadcast source, the source 0.0.0.0 (but to
  * 255.255.255.255: DHCP), the destination 0.0.0.0, a loopback source on an interface without
- * route_localnet (lo counts as with: its packets never see this check). Undefined when it is none
- * (test/kernel/martians.kernel.test.ts sends each; on lo a local process cannot send the others).
+ * route_localnet (lo counts as with: its packets never see this check) but to 255.255.255.255, which
+ * is routed before that test, and a source that is one of the host's own addresses (`ownSource`:
+ * fib_validate_source refuses it with accept_local 0, to 255.255.255.255 too; never said of lo).
+ * Undefined when it is none (test/kernel/martians.kernel.test.ts sends each; on lo a local process
+ * cannot send the others).
  */
-export function martianAddress(src: number, dst: number, routeLocalnet: boolean): string | undefined {
+export function martianAddress(src: number, dst: number, routeLocalnet: boolean, ownSource = false): string | undefined {
   const s = src >>> 0;
   const d = dst >>> 0;
   if (s >>> 28 === 0xe || s === 0xffffffff) return `${ip4(s)} is a multicast or broadcast source`;
-  if (d === 0xffffffff || (s === 0 && d === 0)) return undefined;
+  const own = ownSource ? `${ip4(s)} is an address of this host (accept_local is 0)` : undefined;
+  if (d === 0xffffffff || (s === 0 && d === 0)) return own;
   if (s === 0) return 'the source 0.0.0.0 (only a DHCP request to 255.255.255.255 may have it)';
   if (d === 0) return 'the destination 0.0.0.0';
   if (s >>> 24 === 127 && d >>> 24 !== 127 && !routeLocalnet) return `${ip4(s)} is a loopback source (route_localnet is 0)`;
-  return undefined;
+  return own;
 }
