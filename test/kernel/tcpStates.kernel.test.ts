@@ -21,6 +21,7 @@ import { flagsText, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TC
 import { tcpFlagsValid } from '../../server/src/emulator/tcpConntrack';
 import { parseIptables } from '../../server/src/lang/iptables/restoreParser';
 import { ip } from '../helpers/targetPackets';
+import { sendSegment } from '../helpers/craftedSegment';
 import { countsByComment, kernelSkip, labTag, onePeerHostJson, peerAndHostLab, sh } from '../helpers/kernelCounters';
 
 const skip = kernelSkip('TCP STATE', { does: 'it writes the segments' });
@@ -84,25 +85,6 @@ const SEQUENCES: ReadonlyArray<readonly [name: string, segs: readonly Seg[]]> = 
   ['both sides send a SYN (simultaneous open)', [['c', S], ['h', S], ['c', S | A], ['h', A], ['c', A]]],
 ];
 
-/** Writes one TCP segment (window 65535, no options) from a raw socket: argv src dst sport dport flags seq ack bytes mark. */
-const SEND = `
-import socket, struct, sys
-src, dst = sys.argv[1], sys.argv[2]
-sport, dport, flags, seq, ack, n, mark = map(int, sys.argv[3:])
-def csum(b):
-    if len(b) % 2: b += b'\\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-data = b'x' * n
-hdr = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
-pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(hdr) + n)
-hdr = hdr[:16] + struct.pack('!H', csum(pseudo + hdr + data)) + hdr[18:]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-s.setsockopt(socket.SOL_SOCKET, 36, mark)
-s.sendto(hdr + data, (dst, 0))
-`;
-
 /** A datagram from a bound port: argv src sport dst dport. */
 const DATAGRAM = `
 import socket, sys
@@ -148,7 +130,7 @@ describe('kernel: conntrack gives each TCP segment the state the emulator gives 
         const { seq, ack } = ends.seg(from, flags, bytes);
         const [src, dst, sport, dport] = from === 'c' ? [CLIENT, HOST, port, 80] : [HOST, CLIENT, 80, port];
         const was = countsByComment(H);
-        sh(['ip', 'netns', 'exec', from === 'c' ? C : H, 'python3', '-c', SEND, src, dst, String(sport), String(dport), String(flags), String(seq), String(ack), String(bytes), String(MARK)]);
+        sendSegment(from === 'c' ? C : H, { src, dst, sport, dport, flags, seq, ack, bytes, mark: MARK });
         const now = countsByComment(H);
         const kernel = STATES.filter((s) => (now.get(`${from === 'c' ? 'in' : 'out'}-${s}`) ?? 0) > (was.get(`${from === 'c' ? 'in' : 'out'}-${s}`) ?? 0)).join(',') || 'none';
         const p = basePacket(PROTO_TCP, ip(src), ip(dst));

@@ -13,7 +13,8 @@ import { TraceMonitor } from '../../server/src/verify/kernelTrace';
 import { Lab } from '../../server/src/verify/lab';
 import { labAvailable } from '../../server/src/verify/preconditions';
 import { runTraceCase, TraceLost, type TraceCaseResult, type TrafficStep } from '../../server/src/verify/traceCase';
-import { generateRules, generateTraffic, LAB_HOST_JSON, rng } from '../helpers/netlab/traceGenerator';
+import { generateRules, generateSegments, generateTraffic, LAB_HOST_JSON, rng, type CraftedStep } from '../helpers/netlab/traceGenerator';
+import { sendSegment } from '../helpers/craftedSegment';
 import { OverlayLab } from '../../server/src/verify/overlayLab';
 import { emulatorOverlayRuns, kernelOverlayRuns } from '../../server/src/verify/overlayCompare';
 import { parseWorkspace } from '../../server/src/emulator/overlay/workspace';
@@ -193,6 +194,11 @@ describe('kernel trace: the raw table runs before conntrack (no entry yet: INVAL
   }
 });
 
+/** The hand-made segments of a case, for its report. */
+function craftedText(cs: readonly CraftedStep[]): string {
+  return cs.map((c) => `${c.from}: ${c.src}:${c.sport} → ${c.dst}:${c.dport} flags 0x${c.flags.toString(16)}${c.bytes ? ` +${c.bytes} bytes` : ''}`).join('; ');
+}
+
 /**
  * The rules the kernel matched, at each hook, that the reachability analysis (with the same host
  * description) says no packet gets to there: none may be (issue #5, "random sampling never hits a
@@ -237,6 +243,9 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       const r = rng(seed);
       const rules = generateRules(r);
       const traffic = generateTraffic(r);
+      // Then hand-made TCP segments, drawn from a stream of their own.
+      const crafted = generateSegments(rng(seed + 7_919_000));
+      const more = crafted.map((c) => () => sendSegment(c.from === 'host' ? lab().lab.hostNs : lab().lab.peerNs.get(c.from)!, c));
       const errors = parseIptables(rules, { backend: 'nft', family: 'ipv4' }).diagnostics.filter((d) => d.severity === 'error');
       assert.deepEqual(errors.map((d) => d.message), [], `seed ${seed}: the generator wrote rules we call wrong:\n${rules}`);
       let res: TraceCaseResult | undefined;
@@ -244,7 +253,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       // its netlink socket (ENOBUFS) and kill it. Such a case is run again with a new monitor.
       for (let attempt = 0; attempt < 3 && !res; attempt++) {
         try {
-          res = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, { seed });
+          res = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, { seed, more });
         } catch (e) {
           if (!(e instanceof TraceLost)) throw new Error(`seed ${seed}: ${(e as Error).message}\n${rules}`);
           if (lab().monitor().exited) await lab().restart();
@@ -268,7 +277,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
       // server process accepted): a disagreement counts only if the same case disagrees again.
       let again: TraceCaseResult | undefined;
       try {
-        again = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, { seed });
+        again = await runTraceCase(lab().lab, lab().monitor(), host!, rules, traffic, i, { seed, more });
       } catch {
         again = undefined;
       }
@@ -276,7 +285,7 @@ describe(`kernel trace: ${CASES} random rulesets and conversations (seeds ${SEED
         flaky.push(seed);
         continue;
       }
-      failures.push(`seed ${seed} (replay: NFLENS_TRACE_SEED=${seed} NFLENS_TRACE_CASES=1 npm test -- kernel)\n--- rules\n${rules}--- traffic ${JSON.stringify(traffic)}\n--- kernel vs emulator\n${res.report}`);
+      failures.push(`seed ${seed} (replay: NFLENS_TRACE_SEED=${seed} NFLENS_TRACE_CASES=1 npm test -- kernel)\n--- rules\n${rules}--- traffic ${JSON.stringify(traffic)}${crafted.length ? `\n--- segments ${craftedText(crafted)}` : ''}\n--- kernel vs emulator\n${res.report}`);
     }
     console.log(`kernel trace: ${CASES} cases, ${runs} kernel chain runs compared, ${checkedHits} (rule, hook) matches checked against the reachability analysis (${unsound.length} cases with a rule it says no packet gets to), ${failures.length} new disagreements, ${KNOWN_TRACE_GAPS.size - fixed.length} known gaps, ${lostSeeds.length} traces lost${lostSeeds.length ? ` (seeds ${lostSeeds.join(', ')})` : ''}, ${flaky.length} disagreements that did not repeat${flaky.length ? ` (seeds ${flaky.join(', ')})` : ''}`);
     const lost = lostSeeds.length;

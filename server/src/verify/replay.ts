@@ -211,8 +211,14 @@ export class Replayer {
     const stack = this.emu.stack;
     if (ep.start === 'out') {
       // The lab's agents run as root; resets for closed ports and ICMP replies and errors come
-      // from the kernel's own sockets.
-      if ((p.proto === PROTO_TCP && p.tcpFlags & TCP_RST) || (p.proto === PROTO_ICMP && p.icmpType !== 8)) p.socket = 'kernel';
+      // from the kernel's own sockets. A reset from a port an agent listens on answers a segment that
+      // reached its socket (a lone ACK or FIN, a SYN-ACK nobody asked for): the kernel sends it on that
+      // socket's behalf and gives it that socket (ip_send_unicast_reply's skb_set_owner_edemux, in the
+      // lab's Linux 6.18), so -m owner sees root (kernel trace seed 1211, hand-made segments).
+      if (p.proto === PROTO_TCP && p.tcpFlags & TCP_RST) {
+        if (this.host.listeners.some((l) => l.proto === 'tcp' && l.port === p.sport)) p.owner = { uid: 0, gid: 0, groups: [] };
+        else p.socket = 'kernel';
+      } else if (p.proto === PROTO_ICMP && p.icmpType !== 8) p.socket = 'kernel';
       // A VXLAN datagram carries a frame that came over a bridge from another namespace: no local socket.
       else if (this.senders === 'tunnel') p.socket = 'none';
       else p.owner = { uid: 0, gid: 0, groups: [] };

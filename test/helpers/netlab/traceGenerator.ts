@@ -5,9 +5,10 @@
  * models that the lab can load, NAT in every hook it is allowed in, user
  * chains reached by -j and -g (each from one base chain, so targets stay
  * valid for its hook), and RETURN. Traffic is local, forwarded, bridged
- * and looped back: TCP, UDP and ping.
+ * and looped back: TCP, UDP and ping, then hand-made TCP segments (generateSegments).
  */
 import type { TrafficStep } from '../../../server/src/verify/traceCase';
+import type { Segment } from '../craftedSegment';
 
 export const LAB_HOST_JSON = JSON.stringify({
   name: 'lab',
@@ -302,6 +303,34 @@ export function generateTraffic(r: Rng): TrafficStep[] {
     const op = r.pick(['tcp', 'tcp', 'udp', 'ping'] as const);
     if (op === 'ping') steps.push({ from, op, dst });
     else steps.push({ from, op, dst, dport: op === 'tcp' ? r.pick([80, 80, 8080, 22, 81]) : r.pick([53, 53, 54]) });
+  }
+  return steps;
+}
+
+/** A hand-made TCP segment (craftedSegment.ts) from a node of the lab: 'host' or a peer's name. */
+export interface CraftedStep extends Segment {
+  readonly from: string;
+}
+
+/**
+ * Flags no socket sends on its own, or not out of the blue: a lone ACK, FIN, RST or data (conntrack
+ * picks up a connection from the middle with tcp_loose, or calls it INVALID), a SYN-ACK nobody asked
+ * for, and combinations tcp_error refuses (SYN+FIN, FIN alone, an XMAS scan, URG alone). Never one
+ * without any flag the kernel's trace prints (no flags, or ECE and CWR alone): the trace does not say
+ * the protocol, and the replay takes a packet with ports and no flags for UDP.
+ */
+const CRAFTED_FLAGS = [0x10, 0x10, 0x18, 0x11, 0x04, 0x14, 0x12, 0x01, 0x03, 0x29, 0x20, 0x30, 0x02];
+
+/** Up to two hand-made segments after a case's traffic (their own stream of draws: the rules and traffic of a seed stay as they were). */
+export function generateSegments(r: Rng): CraftedStep[] {
+  const steps: CraftedStep[] = [];
+  const n = r.int(3);
+  for (let i = 0; i < n; i++) {
+    const from = r.pick(['x1', 'x2', 'ca', 'cb', 'host']);
+    const src = from === 'host' ? r.pick(HOST_ADDRS) : NODES[from]!;
+    const dst = r.pick(ALL_ADDRS.filter((a) => a !== src));
+    const flags = r.pick(CRAFTED_FLAGS);
+    steps.push({ from, src, dst, sport: 30000 + r.int(30000), dport: r.pick([80, 80, 8080, 22, 81]), flags, seq: 1 + r.int(1 << 30), ack: flags & 0x10 ? 1 + r.int(1 << 30) : 0, bytes: r.pick([0, 0, 10]) });
   }
   return steps;
 }

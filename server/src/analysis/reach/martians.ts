@@ -26,8 +26,9 @@ function notLo(space: Space): IntSet {
 }
 
 /**
- * Every martian, but loopback addresses on the interfaces with route_localnet (`localnet`): no packet
- * of it gets past routing. The others come in on lo neither: a local process cannot send them.
+ * Every martian, but loopback addresses on the interfaces with route_localnet (`localnet`), with the
+ * addresses `own` as sources from another interface than lo: no packet of it gets past routing. The
+ * others come in on lo neither: a local process cannot send them.
  */
 export function martians(space: Space, localnet: IntSet = [], own: IntSet = []): PacketSet {
   return kindsOf(space, localnet, own).flatMap(([, m]) => m);
