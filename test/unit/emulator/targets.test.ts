@@ -279,6 +279,8 @@ describe('TCPMSS (xt_TCPMSS.c)', () => {
     ['no option, no data: adds min(mss, 536)', '-p tcp --syn -j TCPMSS --set-mss 1400', 'FORWARD', syn({ tcpOptions: [], tcpMss: undefined }), 536, [2]],
     ['no option, small --set-mss: adds it', '-p tcp --syn -j TCPMSS --set-mss 500', 'FORWARD', syn({ tcpOptions: [4], tcpMss: undefined }), 500, [4, 2]],
     ['no option but data: left alone', '-p tcp --syn -j TCPMSS --set-mss 500', 'FORWARD', syn({ tcpOptions: [], tcpMss: undefined, payload: 'x' }), undefined, []],
+    // (84 bytes are more than any header: the kernel finds data after it. Soundness seed 650104.)
+    ['no option, longer than any header: left alone', '-p tcp --syn -j TCPMSS --set-mss 500', 'FORWARD', syn({ tcpOptions: [], tcpMss: undefined, length: 84 }), undefined, []],
     ['a later fragment is left alone', '-p tcp --syn -j TCPMSS --set-mss 500', 'FORWARD', syn({ fragOffset: 3 }), 1460, [2]],
     ['clamp: out eth1 MTU 1400 - 40', '-p tcp --syn -j TCPMSS --clamp-mss-to-pmtu', 'FORWARD', syn({ iif: 'eth0', oif: 'eth1' }), 1360, [2]],
     ['clamp: the way back (tun0 MTU 1300) is smaller', '-p tcp --syn -j TCPMSS --clamp-mss-to-pmtu', 'FORWARD', syn({ iif: 'tun0', oif: 'eth1' }), 1260, [2]],

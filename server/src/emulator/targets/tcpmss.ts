@@ -9,7 +9,9 @@
  *   (IP + TCP headers); an MTU of 40 or less drops the packet;
  * - an MSS option is only ever lowered, never raised;
  * - without an MSS option, one is added (at most 536, RFC 1122's default)
- *   unless the segment carries data or its header is already 60 bytes.
+ *   unless the segment carries data or its header is already 60 bytes
+ *   (a packet without its payload modelled carries data when it is longer
+ *   than 80 bytes, the IPv4 and the longest TCP header).
  *
  * The packet model lists option kinds but not the MSS value: with
  * `extras.tcpMss` (asked for in the report) the result is exact; without it
@@ -27,6 +29,8 @@ const TCPOPT_MSS = 2;
 const MINLEN = 40;
 const DEFAULT_MSS = 536;
 const LO_MTU = 65536;
+/** An IPv4 header without options and the longest TCP header: a longer packet carries data. */
+const MAX_HEADERS = 20 + 60;
 
 /** min(dst_mtu(route), tcpmss_reverse_mtu()) as far as the host model tells. */
 function pathMtu(ctx: TargetContext): { mtu: number; why: string } | undefined {
@@ -73,7 +77,9 @@ export const TCPMSS: TargetEntry = {
       }
       return { kind: 'continue' };
     }
-    if (p.payload !== undefined && p.payload.length > 0) {
+    // Data, when the packet says so; or surely when it is longer than the longest header (20 + 60 bytes):
+    // the options it lists are kinds only, so a shorter one is taken to be all header, as a bare ACK is.
+    if ((p.payload !== undefined && p.payload.length > 0) || (p.payload === undefined && p.length > MAX_HEADERS)) {
       ctx.note('TCPMSS: no MSS option, and the segment carries data, so none is added');
       return { kind: 'continue' };
     }
