@@ -28,7 +28,7 @@ export type Effect =
   /** A target we do not model: it may end the walk or not. */
   | { readonly kind: 'unknown'; readonly name: string };
 
-const GOES_ON = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE', 'CHECKSUM', 'CLASSIFY', 'TCPMSS', 'TOS', 'DSCP', 'ECN', 'SET', 'AUDIT', 'IDLETIMER', 'LED', 'SECMARK', 'CONNSECMARK', 'RATEEST', 'TEE', 'HMARK', 'TCPOPTSTRIP', 'NETMAP_NONE']);
+const GOES_ON = new Set(['LOG', 'NFLOG', 'ULOG', 'TRACE', 'CHECKSUM', 'CLASSIFY', 'TOS', 'DSCP', 'ECN', 'SET', 'AUDIT', 'IDLETIMER', 'LED', 'SECMARK', 'CONNSECMARK', 'RATEEST', 'TEE', 'HMARK', 'TCPOPTSTRIP', 'NETMAP_NONE']);
 const ENDS = new Set(['REJECT', 'NFQUEUE', 'QUEUE', 'TPROXY', 'SYNPROXY', 'DROP']);
 
 const UNTRACKED = single(CT_STATES.indexOf('UNTRACKED'));
@@ -121,6 +121,24 @@ function attachRewrite(space: Space, state: IntSet): (f: Flow) => Flow {
   };
 }
 
+/** A length 4 bytes longer (one function: mapField keeps its images). */
+const GROW_BY_MSS_OPTION = (v: number): number => v + 4;
+
+/**
+ * TCPMSS adds a 4-byte MSS option to a TCP segment that has none and carries no data (xt_TCPMSS.c;
+ * emulator targets/tcpmss.ts). Options are not modelled here, so a first fragment of 40 to 76 bytes
+ * (IPv4's 20 and a TCP header of up to 56: a 60-byte one gets none) may leave 4 bytes longer: `may`
+ * keeps both lengths, `must` neither. Every SYN a Linux stack sends has the option already.
+ */
+function mssRewrite(space: Space): (f: Flow) => Flow {
+  const tcp = intersectSets(where(space, Field.Proto, single(6)), where(space, Field.Frag, single(0)));
+  const roomy = intersectSets(tcp, where(space, Field.Length, range(40, 76)));
+  return (f) => {
+    const could = intersectSets(f.may, roomy);
+    return { may: could.length ? unionSets(f.may, mapField(could, Field.Length, GROW_BY_MSS_OPTION)) : f.may, must: subtractSets(f.must, roomy) };
+  };
+}
+
 /** DNAT or SNAT to known addresses and ports (either may be absent: kept as they are); DNAT reroutes. */
 function natRewrite(space: Space, dnat: boolean, addrs: IntSet | undefined, ports: IntSet | undefined): (f: Flow) => Flow {
   const addrField = dnat ? Field.Dst : Field.Src;
@@ -172,6 +190,8 @@ export function effectOf(space: Space, r: EmuRule, table: string): Effect {
       return { kind: 'nat', rewrite: anyValue([Field.Src, Field.Dst], space, true) };
     case 'TTL':
       return { kind: 'continue', rewrite: anyValue([Field.Ttl], space) };
+    case 'TCPMSS':
+      return { kind: 'continue', rewrite: mssRewrite(space) };
     default:
       if (ENDS.has(t.name)) return DROP;
       if (GOES_ON.has(t.name)) return CONTINUE;

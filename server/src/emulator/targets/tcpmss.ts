@@ -10,8 +10,8 @@
  * - an MSS option is only ever lowered, never raised;
  * - without an MSS option, one is added (at most 536, RFC 1122's default)
  *   unless the segment carries data or its header is already 60 bytes
- *   (a packet without its payload modelled carries data when it is longer
- *   than 80 bytes, the IPv4 and the longest TCP header).
+ *   (a packet without its payload modelled that is longer than 76 bytes,
+ *   IPv4's 20 and a 56-byte TCP header, has one or the other).
  *
  * The packet model lists option kinds but not the MSS value: with
  * `extras.tcpMss` (asked for in the report) the result is exact; without it
@@ -29,8 +29,8 @@ const TCPOPT_MSS = 2;
 const MINLEN = 40;
 const DEFAULT_MSS = 536;
 const LO_MTU = 65536;
-/** An IPv4 header without options and the longest TCP header: a longer packet carries data. */
-const MAX_HEADERS = 20 + 60;
+/** An IPv4 header and the longest TCP header an option still fits in: a longer packet has data or a 60-byte header. */
+const ROOM_UP_TO = 20 + 56;
 
 /** min(dst_mtu(route), tcpmss_reverse_mtu()) as far as the host model tells. */
 function pathMtu(ctx: TargetContext): { mtu: number; why: string } | undefined {
@@ -77,10 +77,10 @@ export const TCPMSS: TargetEntry = {
       }
       return { kind: 'continue' };
     }
-    // Data, when the packet says so; or surely when it is longer than the longest header (20 + 60 bytes):
-    // the options it lists are kinds only, so a shorter one is taken to be all header, as a bare ACK is.
-    if ((p.payload !== undefined && p.payload.length > 0) || (p.payload === undefined && p.length > MAX_HEADERS)) {
-      ctx.note('TCPMSS: no MSS option, and the segment carries data, so none is added');
+    // Data, when the packet says so; or, when it is longer than ROOM_UP_TO, data or a full header: the options it
+    // lists are kinds only, so a shorter one is taken to be all header, as a bare ACK is.
+    if ((p.payload !== undefined && p.payload.length > 0) || (p.payload === undefined && p.length > ROOM_UP_TO)) {
+      ctx.note('TCPMSS: no MSS option, and the segment carries data (or a 60-byte header), so none is added');
       return { kind: 'continue' };
     }
     const mss = Math.min(newmss, DEFAULT_MSS);
