@@ -190,7 +190,7 @@ export class HostStack {
     } else if ((ct.state === 'NEW' || ct.state === 'RELATED') && !natDone(conn, manip)) {
       if (hasChain) {
         const r = this.table('nat', hook, p, ct);
-        if (r?.nat) this.bind(r.nat, conn, manip, hook, p, r.rule);
+        if (r?.nat) this.bind(r.nat, conn, manip, hook, p, r.rule, ct.dir);
         else markNatDone(conn, manip);
       } else markNatDone(conn, manip);
     } else if (hasChain) {
@@ -205,7 +205,12 @@ export class HostStack {
     }
   }
 
-  private bind(req: NatRequest, conn: NonNullable<CtInfo['conn']>, manip: Manip, hook: Hook, p: Packet, rule: RuleRef | undefined): void {
+  /**
+   * The binding a nat rule asks for, set on the connection, and applied to this packet the way it goes:
+   * a REJECT's reset goes the reply way of the entry it belongs to, and a source binding made on it
+   * leaves it as it is (nf_nat_packet rewrites a reply only for the other manip: kernel trace seed 300006).
+   */
+  private bind(req: NatRequest, conn: NonNullable<CtInfo['conn']>, manip: Manip, hook: Hook, p: Packet, rule: RuleRef | undefined, dir: CtInfo['dir']): void {
     let fixed: number | undefined;
     if (req.kind === 'masquerade') {
       fixed = this.router.primaryAddr(p.oif, p.dst);
@@ -231,7 +236,10 @@ export class HostStack {
     applyBinding(conn, manip, b);
     const what = req.kind === 'masquerade' ? 'MASQUERADE' : req.kind === 'redirect' ? 'REDIRECT' : req.kind === 'netmap' ? 'NETMAP' : manip === 'dst' ? 'DNAT' : 'SNAT';
     const before = clonePacket(p);
-    natPacket(p, conn, 'ORIGINAL', manip);
+    if (!natPacket(p, conn, dir, manip)) {
+      this.emit({ type: 'note', text: `${what}: binding set for the connection; this packet goes its reply way and keeps its addresses` });
+      return;
+    }
     const e: TraceEvent = { type: 'rewrite', what, before, after: clonePacket(p), note: [`binding set for the whole connection; replies are rewritten back`, ...b.notes].join('; '), ...(rule ? { rule } : {}) };
     this.emit(e);
     // natPacket already applied it; the caller's natPacket will find nothing more to change.

@@ -329,7 +329,9 @@ export function generateSegments(r: Rng): CraftedStep[] {
     const from = r.pick(['x1', 'x2', 'ca', 'cb', 'host']);
     const src = from === 'host' ? r.pick(HOST_ADDRS) : NODES[from]!;
     const dst = r.pick(ALL_ADDRS.filter((a) => a !== src));
-    const flags = r.pick(CRAFTED_FLAGS);
+    // (A reset the host sends is taken by the replay for the kernel's own, socketless: none from a process there.)
+    const drawn = r.pick(CRAFTED_FLAGS);
+    const flags = from === 'host' && drawn & 0x04 ? 0x10 : drawn;
     steps.push({ from, src, dst, sport: 30000 + r.int(30000), dport: r.pick([80, 80, 8080, 22, 81]), flags, seq: 1 + r.int(1 << 30), ack: flags & 0x10 ? 1 + r.int(1 << 30) : 0, bytes: r.pick([0, 0, 10]) });
   }
   return steps;

@@ -319,3 +319,14 @@ describe('martians (test/kernel/martians.kernel.test.ts)', () => {
     assert.equal(martianAddress(ip('0.0.0.0'), ip('255.255.255.255'), false), undefined, 'DHCP');
   });
 });
+
+describe("NAT on a REJECT's reset (kernel trace seed 300006)", () => {
+  it('a source binding the reset meets in nat POSTROUTING leaves it as it is: it goes the reply way of the rejected connection', () => {
+    const emu = emulator('*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j SNAT --to-source 10.8.0.1\nCOMMIT\n*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m state --state NEW -j REJECT --reject-with tcp-reset\nCOMMIT\n');
+    const ev = emu.trace({ proto: 'tcp', src: ip('192.168.1.1'), dst: ip('192.168.1.10'), sport: 40000, dport: 81, origin: { kind: 'local' } }).events;
+    // The reset, from the server's address to the host's, is never rewritten; its SNAT rule still matched.
+    const rewrites = ev.filter((e) => e.type === 'rewrite');
+    assert.deepEqual(rewrites, [], JSON.stringify(rewrites));
+    assert.ok(ev.some((e) => e.type === 'note' && /SNAT: binding set for the connection; this packet goes its reply way/.test(e.text)), JSON.stringify(ev.filter((e) => e.type === 'note')));
+  });
+});
